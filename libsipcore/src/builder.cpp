@@ -1,0 +1,303 @@
+#include "sip/builder.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "parse_util.hpp"
+
+namespace sip {
+namespace {
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+std::string_view name_of(HeaderId id) { return header_name(id); }
+
+void append_to_with_tag(std::string& out, std::string_view to, bool has_tag,
+                        std::string_view tag) {
+    out.append("To: ");
+    out.append(to);
+    if (!has_tag && !tag.empty()) {
+        out.append(";tag=");
+        out.append(tag);
+    }
+    out.append("\r\n");
+}
+
+void append_status_line(std::string& out, const ResponseSpec& spec) {
+    out.append("SIP/2.0 ");
+    append_uint(out, spec.status);
+    out.push_back(' ');
+    out.append(spec.reason.empty() ? default_reason(spec.status) : spec.reason);
+    out.append("\r\n");
+}
+
+void append_tail(std::string& out, const ResponseSpec& spec) {
+    for (const HeaderLine& h : spec.extra) append_header(out, h.name, h.value);
+    if (!spec.body.empty() && !spec.content_type.empty())
+        append_header(out, "Content-Type", spec.content_type);
+    out.append("Content-Length: ");
+    append_uint(out, spec.body.size());
+    out.append("\r\n\r\n");
+    out.append(spec.body);
+}
+
+}  // namespace
+
+std::string_view default_reason(std::uint16_t s) noexcept {
+    switch (s) {
+        case 100: return "Trying";
+        case 180: return "Ringing";
+        case 181: return "Call Is Being Forwarded";
+        case 182: return "Queued";
+        case 183: return "Session Progress";
+        case 200: return "OK";
+        case 202: return "Accepted";
+        case 300: return "Multiple Choices";
+        case 301: return "Moved Permanently";
+        case 302: return "Moved Temporarily";
+        case 305: return "Use Proxy";
+        case 380: return "Alternative Service";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 402: return "Payment Required";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 406: return "Not Acceptable";
+        case 407: return "Proxy Authentication Required";
+        case 408: return "Request Timeout";
+        case 410: return "Gone";
+        case 413: return "Request Entity Too Large";
+        case 414: return "Request-URI Too Long";
+        case 415: return "Unsupported Media Type";
+        case 416: return "Unsupported URI Scheme";
+        case 420: return "Bad Extension";
+        case 421: return "Extension Required";
+        case 422: return "Session Interval Too Small";
+        case 423: return "Interval Too Brief";
+        case 480: return "Temporarily Unavailable";
+        case 481: return "Call/Transaction Does Not Exist";
+        case 482: return "Loop Detected";
+        case 483: return "Too Many Hops";
+        case 484: return "Address Incomplete";
+        case 485: return "Ambiguous";
+        case 486: return "Busy Here";
+        case 487: return "Request Terminated";
+        case 488: return "Not Acceptable Here";
+        case 491: return "Request Pending";
+        case 493: return "Undecipherable";
+        case 500: return "Server Internal Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Server Time-out";
+        case 505: return "Version Not Supported";
+        case 513: return "Message Too Large";
+        case 600: return "Busy Everywhere";
+        case 603: return "Decline";
+        case 604: return "Does Not Exist Anywhere";
+        case 606: return "Not Acceptable";
+        default: return {};
+    }
+}
+
+std::string build_response(const Message& req, const ResponseSpec& spec) {
+    std::string out;
+    out.reserve(req.header_section_size() + 128 + spec.body.size());
+    append_status_line(out, spec);
+    for (const HeaderField& h : req.headers()) {
+        switch (h.id) {
+            case HeaderId::Via:
+            case HeaderId::From:
+            case HeaderId::CallId:
+            case HeaderId::CSeq:
+                append_header(out, name_of(h.id), req.value(h));
+                break;
+            case HeaderId::To:
+                append_to_with_tag(out, req.value(h), !req.to().tag.empty(), spec.to_tag);
+                break;
+            // RFC 3261 §12.1.1: dialog-creating responses copy Record-Route.
+            case HeaderId::RecordRoute:
+                if (spec.status > 100 && spec.status < 300)
+                    append_header(out, name_of(h.id), req.value(h));
+                break;
+            default: break;
+        }
+    }
+    append_tail(out, spec);
+    return out;
+}
+
+std::string build_response(const Salvage& s, const ResponseSpec& spec) {
+    std::string out;
+    out.reserve(512);
+    append_status_line(out, spec);
+    for (std::size_t i = 0; i < s.via_count; ++i) append_header(out, "Via", s.via_fields[i]);
+    if (!s.from.empty()) append_header(out, "From", s.from);
+    if (!s.to.empty()) {
+        auto na = parse_name_addr(s.to);
+        append_to_with_tag(out, s.to, na && !na->tag.empty(), spec.to_tag);
+    }
+    if (!s.call_id.empty()) append_header(out, "Call-ID", s.call_id);
+    if (!s.cseq.empty()) append_header(out, "CSeq", s.cseq);
+    append_tail(out, spec);
+    return out;
+}
+
+RequestBuilder::RequestBuilder(std::string_view method, std::string_view request_uri) {
+    head_.reserve(512);
+    head_.append(method);
+    head_.push_back(' ');
+    head_.append(request_uri);
+    head_.append(" SIP/2.0\r\n");
+}
+
+RequestBuilder& RequestBuilder::add(HeaderId id, std::string_view value) {
+    if (id == HeaderId::MaxForwards) has_max_forwards_ = true;
+    append_header(head_, header_name(id), value);
+    return *this;
+}
+
+RequestBuilder& RequestBuilder::add(std::string_view name, std::string_view value) {
+    HeaderId id = header_id(name);
+    if (id != HeaderId::Other) return add(id, value);
+    append_header(head_, name, value);
+    return *this;
+}
+
+RequestBuilder& RequestBuilder::body(std::string_view content_type, std::string_view bytes) {
+    content_type_ = content_type;
+    body_ = bytes;
+    return *this;
+}
+
+std::string RequestBuilder::build() const {
+    std::string out;
+    out.reserve(head_.size() + 64 + body_.size());
+    out.append(head_);
+    if (!has_max_forwards_) out.append("Max-Forwards: 70\r\n");
+    if (!body_.empty() && !content_type_.empty()) append_header(out, "Content-Type", content_type_);
+    out.append("Content-Length: ");
+    append_uint(out, body_.size());
+    out.append("\r\n\r\n");
+    out.append(body_);
+    return out;
+}
+
+// --- MessageEditor
+
+std::uint32_t MessageEditor::field_end(const HeaderField& h) const noexcept {
+    std::string_view b = m_.bytes();
+    std::size_t e = h.value_off + h.value_len;
+    for (;;) {
+        std::size_t nl = b.find('\n', e);
+        if (nl == std::string_view::npos) return static_cast<std::uint32_t>(b.size());
+        if (nl + 1 < b.size() && detail::is_wsp(b[nl + 1])) {
+            e = nl + 1;
+            continue;
+        }
+        return static_cast<std::uint32_t>(nl + 1);
+    }
+}
+
+void MessageEditor::add_edit(std::uint32_t off, std::uint32_t len, std::string text) {
+    edits_.push_back({off, len, std::move(text), static_cast<std::uint32_t>(edits_.size())});
+}
+
+static std::string header_text(std::string_view name, std::string_view value) {
+    std::string t;
+    append_header(t, name, value);
+    return t;
+}
+
+MessageEditor& MessageEditor::prepend(HeaderId id, std::string_view value) {
+    return prepend(header_name(id), value);
+}
+MessageEditor& MessageEditor::prepend(std::string_view name, std::string_view value) {
+    std::uint32_t first = m_.headers().empty() ? m_.header_section_size() - 2
+                                               : m_.headers().front().name_off;
+    add_edit(first, 0, header_text(name, value));
+    return *this;
+}
+MessageEditor& MessageEditor::append(HeaderId id, std::string_view value) {
+    return append(header_name(id), value);
+}
+MessageEditor& MessageEditor::append(std::string_view name, std::string_view value) {
+    add_edit(m_.header_section_size() - 2, 0, header_text(name, value));
+    return *this;
+}
+MessageEditor& MessageEditor::insert_before(const HeaderField& at, std::string_view name,
+                                            std::string_view value) {
+    add_edit(field_start(at), 0, header_text(name, value));
+    return *this;
+}
+MessageEditor& MessageEditor::remove(const HeaderField& h) {
+    add_edit(field_start(h), field_end(h) - field_start(h), {});
+    return *this;
+}
+MessageEditor& MessageEditor::remove_all(HeaderId id) {
+    for (const HeaderField& h : m_.headers())
+        if (h.id == id) remove(h);
+    return *this;
+}
+MessageEditor& MessageEditor::replace_value(const HeaderField& h, std::string_view value) {
+    add_edit(h.value_off, h.value_len, std::string(value));
+    return *this;
+}
+MessageEditor& MessageEditor::set_request_uri(std::string_view uri) {
+    std::string_view r = m_.request_uri();
+    if (!r.empty()) {
+        add_edit(static_cast<std::uint32_t>(r.data() - m_.bytes().data()),
+                 static_cast<std::uint32_t>(r.size()), std::string(uri));
+    }
+    return *this;
+}
+MessageEditor& MessageEditor::set_body(std::string_view body) {
+    body_set_ = true;
+    body_.assign(body);
+    return *this;
+}
+
+std::string MessageEditor::build() const {
+    std::vector<Edit> edits = edits_;
+    if (body_set_) {
+        std::string cl;
+        append_uint(cl, body_.size());
+        const HeaderField* h = m_.find(HeaderId::ContentLength);
+        if (h) {
+            edits.push_back({h->value_off, h->value_len, cl, static_cast<std::uint32_t>(edits.size())});
+        } else {
+            edits.push_back({m_.header_section_size() - 2, 0, header_text("Content-Length", cl),
+                             static_cast<std::uint32_t>(edits.size())});
+        }
+    }
+    std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) {
+        return a.off != b.off ? a.off < b.off : a.seq < b.seq;
+    });
+    std::string_view src = body_set_ ? m_.bytes().substr(0, m_.header_section_size()) : m_.bytes();
+    std::string out;
+    out.reserve(src.size() + 256 + body_.size());
+    std::uint32_t cur = 0;
+    for (const Edit& e : edits) {
+        if (e.off < cur) continue;  // overlaps an earlier removal: that removal wins
+        out.append(src.substr(cur, e.off - cur));
+        out.append(e.text);
+        cur = e.off + e.len;
+    }
+    out.append(src.substr(cur));
+    if (body_set_) out.append(body_);
+    return out;
+}
+
+}  // namespace sip

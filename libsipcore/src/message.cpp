@@ -1,0 +1,291 @@
+// The message-level parser: line framing with memchr, Ragel machines for the start line,
+// header names and the mandatory headers (DESIGN.md §4). Header values are not stepped
+// through byte by byte unless a machine needs them: that is where the instructions go.
+#include "sip/message.hpp"
+
+#include <array>
+#include <cstring>
+#include <new>
+
+#include "parse_util.hpp"
+#include "start_line.hpp"
+
+namespace sip {
+namespace {
+
+// RFC 3261 §25.1 token characters.
+constexpr std::array<bool, 256> make_token_table() {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kToken = make_token_table();
+
+// Header-table slots allocated with the message bytes; most messages need no more.
+constexpr std::size_t kInlineFields = 32;
+constexpr std::size_t kMaxFieldsCap = 1024;
+
+}  // namespace
+
+class MessageParser {
+public:
+    static Result<Message> parse(std::string_view in, const ParseLimits& lim, Framing framing);
+};
+
+Result<Message> Message::parse(std::string_view bytes, const ParseLimits& limits,
+                               Framing framing) {
+    return MessageParser::parse(bytes, limits, framing);
+}
+
+Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim,
+                                     Framing framing) {
+    // RFC 3261 §7.5: CRLFs before the start line are ignored.
+    std::size_t lead = 0;
+    while (lead + 1 < in.size() && in[lead] == '\r' && in[lead + 1] == '\n') lead += 2;
+    if (lead == in.size()) return unexpected(Errc::empty, static_cast<std::uint32_t>(lead));
+    const std::size_t n = in.size() - lead;
+    if (n > lim.max_message) return unexpected(Errc::too_large, static_cast<std::uint32_t>(lead));
+    const auto L = static_cast<std::uint32_t>(lead);
+    auto fail = [L](Errc c, std::size_t off, HeaderId h = HeaderId::None) {
+        return unexpected(c, static_cast<std::uint32_t>(off) + L, h);
+    };
+
+    Message m;
+    const std::size_t slots = kInlineFields * sizeof(HeaderField);
+    m.block_.reset(new char[slots + n]);
+    char* data = m.block_.get() + slots;
+    std::memcpy(data, in.data() + lead, n);
+    m.data_ = data;
+
+    // --- start line
+    const char* nl = static_cast<const char*>(std::memchr(data, '\n', n));
+    if (!nl) return fail(Errc::incomplete, n);
+    std::size_t eol = static_cast<std::size_t>(nl - data);
+    if (eol == 0 || data[eol - 1] != '\r') return fail(Errc::bad_line_end, eol);
+    auto sl = detail::parse_start_line({data, eol - 1});
+    if (!sl) return fail(sl.error().code, sl.error().offset);
+    if (sl->response) {
+        m.status_ = sl->status;
+        m.reason_ = sl->reason;
+    } else {
+        m.method_name_ = sl->method;
+        m.method_ = method_from(sl->method);
+        m.ruri_ = sl->uri;
+        auto u = parse_uri(sl->uri);
+        const std::size_t uri_off = static_cast<std::size_t>(sl->uri.data() - data);
+        if (!u) return fail(Errc::bad_request_uri, uri_off + u.error().offset);
+        if (u->is_sip() && !u->headers.empty()) {
+            return fail(Errc::uri_headers_in_ruri,
+                        static_cast<std::size_t>(u->headers.data() - data) - 1);
+        }
+        m.ruri_parsed_ = *u;
+    }
+
+    // --- header fields
+    const std::size_t max_fields = lim.max_headers < kMaxFieldsCap ? lim.max_headers : kMaxFieldsCap;
+    // Raw stack storage: constructing 1024 HeaderFields per message would cost more than
+    // parsing it.
+    alignas(HeaderField) unsigned char scratch_raw[kMaxFieldsCap * sizeof(HeaderField)];
+    auto* scratch = reinterpret_cast<HeaderField*>(scratch_raw);
+    std::size_t nfields = 0;
+    bool have_from = false, have_to = false, have_call_id = false, have_cseq = false;
+    std::size_t cseq_off = 0;
+    std::size_t pos = eol + 1;
+    for (;;) {
+        if (pos >= n) return fail(Errc::incomplete, n);
+        const char c0 = data[pos];
+        if (c0 == '\r') {
+            if (pos + 1 < n && data[pos + 1] == '\n') {
+                pos += 2;
+                break;
+            }
+            return fail(Errc::bad_line_end, pos);
+        }
+        if (!kToken[static_cast<unsigned char>(c0)]) return fail(Errc::bad_header_name, pos);
+
+        // field end: CRLF not followed by SP/HTAB (a folded line continues the field)
+        std::size_t e = pos;
+        for (;;) {
+            const void* f = std::memchr(data + e, '\n', n - e);
+            if (!f) return fail(Errc::incomplete, n);
+            e = static_cast<std::size_t>(static_cast<const char*>(f) - data);
+            if (data[e - 1] != '\r') return fail(Errc::bad_line_end, e);
+            if (e + 1 < n && detail::is_wsp(data[e + 1])) {
+                ++e;
+                continue;
+            }
+            break;
+        }
+        const std::size_t field_end = e - 1;  // at the CR
+        if (field_end - pos > lim.max_header || field_end - pos > 0xffff) {
+            return fail(Errc::header_too_long, pos);
+        }
+        if (nfields == max_fields) return fail(Errc::too_many_headers, pos);
+
+        std::size_t i = pos + 1;
+        while (kToken[static_cast<unsigned char>(data[i])]) ++i;  // stops at CR at the latest
+        HeaderField h;
+        h.name_off = static_cast<std::uint32_t>(pos);
+        h.name_len = static_cast<std::uint16_t>(i - pos);
+        while (i < field_end && detail::is_wsp(data[i])) ++i;
+        if (i >= field_end || data[i] != ':') return fail(Errc::bad_header_name, i);
+        std::string_view value = detail::trim_lws({data + i + 1, field_end - i - 1});
+        h.value_off = static_cast<std::uint32_t>(value.data() - data);
+        h.value_len = static_cast<std::uint32_t>(value.size());
+        h.id = header_id({data + pos, h.name_len});
+
+        auto bad = [&](const Error& err) {
+            return fail(err.code, h.value_off + err.offset, h.id);
+        };
+        switch (h.id) {
+            case HeaderId::Via: {
+                std::string_view list = value;
+                if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
+                while (!list.empty()) {
+                    const auto at = static_cast<std::uint32_t>(list.data() - value.data());
+                    auto v = next_via(list);
+                    if (!v) {
+                        Error err = v.error();
+                        err.offset += at;
+                        return bad(err);
+                    }
+                    if (m.via_count_ == 0) m.top_via_ = *v;
+                    if (m.via_count_ < 255) ++m.via_count_;
+                }
+                break;
+            }
+            case HeaderId::Contact: {
+                // Contact is the remote target of every dialog and binding, so it is checked
+                // here too (RFC 4475 §3.1.2.13 regbadct must be rejected).
+                std::string_view list = value;
+                if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
+                while (!list.empty()) {
+                    const auto at = static_cast<std::uint32_t>(list.data() - value.data());
+                    auto c = next_name_addr(list);
+                    if (!c) {
+                        Error err = c.error();
+                        err.offset += at;
+                        return bad(err);
+                    }
+                }
+                break;
+            }
+            case HeaderId::Date: {
+                // RFC 3261 §20.17: a malformed Date is rejected (RFC 4475 §3.1.2.12).
+                auto d = parse_date(value);
+                if (!d) return bad(d.error());
+                break;
+            }
+            case HeaderId::From:
+            case HeaderId::To: {
+                bool& seen = h.id == HeaderId::From ? have_from : have_to;
+                if (seen) return fail(Errc::duplicate_header, pos, h.id);
+                seen = true;
+                auto na = parse_name_addr(value);
+                if (!na) return bad(na.error());
+                (h.id == HeaderId::From ? m.from_ : m.to_) = *na;
+                break;
+            }
+            case HeaderId::CallId: {
+                if (have_call_id) return fail(Errc::duplicate_header, pos, h.id);
+                have_call_id = true;
+                auto id = parse_call_id(value);
+                if (!id) return bad(id.error());
+                m.call_id_ = *id;
+                break;
+            }
+            case HeaderId::CSeq: {
+                if (have_cseq) return fail(Errc::duplicate_header, pos, h.id);
+                have_cseq = true;
+                cseq_off = h.value_off;
+                auto cs = parse_cseq(value);
+                if (!cs) return bad(cs.error());
+                m.cseq_ = *cs;
+                break;
+            }
+            case HeaderId::MaxForwards: {
+                if (m.max_forwards_) return fail(Errc::duplicate_header, pos, h.id);
+                auto mf = parse_max_forwards(value);
+                if (!mf) return bad(mf.error());
+                m.max_forwards_ = *mf;
+                break;
+            }
+            case HeaderId::ContentLength: {
+                // RFC 4475 §3.1.2.3 (negative) and §3.3.9 (several values): no usable framing.
+                if (m.content_length_) return fail(Errc::bad_content_length, pos, h.id);
+                auto cl = parse_uint(value, UINT32_MAX);
+                if (!cl) return fail(Errc::bad_content_length, h.value_off + cl.error().offset, h.id);
+                m.content_length_ = *cl;
+                break;
+            }
+            default: break;
+        }
+        new (&scratch[nfields++]) HeaderField(h);
+        pos = e + 1;
+    }
+
+    // --- mandatory headers (RFC 3261 §8.1.1)
+    const std::size_t hdr_end = pos;
+    if (m.via_count_ == 0) return fail(Errc::missing_header, hdr_end, HeaderId::Via);
+    if (!have_from) return fail(Errc::missing_header, hdr_end, HeaderId::From);
+    if (!have_to) return fail(Errc::missing_header, hdr_end, HeaderId::To);
+    if (!have_call_id) return fail(Errc::missing_header, hdr_end, HeaderId::CallId);
+    if (!have_cseq) return fail(Errc::missing_header, hdr_end, HeaderId::CSeq);
+    if (m.is_request() && m.cseq_.method_name != m.method_name_) {
+        return fail(Errc::cseq_method_mismatch, cseq_off, HeaderId::CSeq);
+    }
+
+    // --- body (RFC 3261 §18.3, §20.14)
+    const std::size_t available = n - hdr_end;
+    std::size_t body_len = available;
+    if (m.content_length_) {
+        if (*m.content_length_ > available) {
+            return fail(Errc::body_truncated, n, HeaderId::ContentLength);
+        }
+        body_len = *m.content_length_;
+    } else if (framing == Framing::Stream) {
+        return fail(Errc::missing_header, hdr_end, HeaderId::ContentLength);
+    }
+    m.body_off_ = static_cast<std::uint32_t>(hdr_end);
+    m.size_ = static_cast<std::uint32_t>(hdr_end + body_len);
+
+    HeaderField* table;
+    if (nfields <= kInlineFields) {
+        table = reinterpret_cast<HeaderField*>(m.block_.get());
+    } else {
+        m.overflow_.reset(new HeaderField[nfields]);
+        table = m.overflow_.get();
+    }
+    std::memcpy(static_cast<void*>(table), scratch, nfields * sizeof(HeaderField));
+    m.fields_ = table;
+    m.nfields_ = static_cast<std::uint16_t>(nfields);
+    return m;
+}
+
+const HeaderField* Message::find(HeaderId id) const noexcept {
+    for (std::size_t i = 0; i < nfields_; ++i) {
+        if (fields_[i].id == id) return &fields_[i];
+    }
+    return nullptr;
+}
+
+const HeaderField* Message::find(std::string_view name) const noexcept {
+    const HeaderId id = header_id(name);
+    if (id != HeaderId::Other) return find(id);
+    for (std::size_t i = 0; i < nfields_; ++i) {
+        if (fields_[i].id == HeaderId::Other && iequals(this->name(fields_[i]), name))
+            return &fields_[i];
+    }
+    return nullptr;
+}
+
+std::size_t Message::count(HeaderId id) const noexcept {
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < nfields_; ++i) k += fields_[i].id == id;
+    return k;
+}
+
+}  // namespace sip

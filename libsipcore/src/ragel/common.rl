@@ -1,0 +1,57 @@
+# RFC 3261 §25.1 core rules shared by every Trunkline machine.
+# Included with `include common "common.rl";`. Actions are never defined here: each machine
+# records its own spans, so this file is grammar only.
+%%{
+machine common;
+
+CRLF = "\r\n";
+SP = ' ';
+HTAB = '\t';
+WSP = SP | HTAB;
+# LWS = [*WSP CRLF] 1*WSP ; folded lines stay inside one span (DESIGN.md §4)
+LWS = (WSP* CRLF)? WSP+;
+SWS = LWS?;
+
+alphanum = alnum;
+mark_c = [\-_.!~*'()];
+unreserved = alphanum | mark_c;
+reserved = [;/?:@&=+$,];
+escaped = '%' xdigit xdigit;
+
+token_c = alphanum | [\-.!%*_+`'~];
+token = token_c+;
+word_c = alphanum | [\-.!%*_+`'~()<>:\\"/\[\]?{}];
+word = word_c+;
+
+SEMI = SWS ';' SWS;
+EQUAL = SWS '=' SWS;
+COMMA = SWS ',' SWS;
+SLASH = SWS '/' SWS;
+COLON = SWS ':' SWS;
+LAQUOT = SWS '<';
+RAQUOT = '>' SWS;
+
+# RFC 3629 UTF-8 is accepted loosely: any octet >= 0x80 (validating code points buys
+# nothing for routing and costs instructions on every display name).
+utf8_high = 0x80..0xff;
+qdtext = LWS | 0x21 | 0x23..0x5b | 0x5d..0x7e | utf8_high;
+quoted_pair = '\\' (0x00..0x09 | 0x0b..0x0c | 0x0e..0x7f);
+quoted_string = '"' (qdtext | quoted_pair)* '"';
+
+# RFC 3261 §25.1 host; IPv6 per RFC 3261 / RFC 5954
+dec_octet = digit{1,3};
+IPv4address = dec_octet '.' dec_octet '.' dec_octet '.' dec_octet;
+hex4 = xdigit{1,4};
+hexseq = hex4 (':' hex4)*;
+hexpart = hexseq | hexseq '::' hexseq? | '::' hexseq?;
+IPv6address = hexpart (':' IPv4address)?;
+IPv6reference = '[' IPv6address ']';
+domainlabel = alphanum (alphanum | '-')*;
+toplabel = alpha (alphanum | '-')*;
+hostname = (domainlabel '.')* toplabel '.'?;
+host = hostname | IPv4address | IPv6reference;
+port = digit+;
+
+gen_value = token | host | quoted_string;
+generic_param = token (EQUAL gen_value)?;
+}%%

@@ -1,0 +1,140 @@
+// RFC 3261 §19.1 / §25.1 SIP and SIPS URIs, RFC 3966 tel URIs, RFC 2396 absoluteURI.
+// The machine only validates and records three marks ('@', end of hostport, '?'); the
+// spans are cut in C++ afterwards, which keeps the DFA free of ambiguous actions.
+#include <cstring>
+
+#include "parse_util.hpp"
+#include "sip/headers.hpp"
+
+namespace sip {
+namespace {
+
+%%{
+machine uri;
+alphtype unsigned char;
+include common "common.rl";
+
+action at { at = p; }
+action hp_end { hp_end = p; }
+action qmark { qmark = p; }
+
+user_unreserved = [&=+$,;?/];
+user = (unreserved | escaped | user_unreserved)+;
+password = (unreserved | escaped | [&=+$,])*;
+userinfo = user (':' password)? '@' @at;
+hostport = host (':' port)?;
+
+param_unreserved = [\[\]/:&+$];
+paramchar = param_unreserved | unreserved | escaped;
+uri_parameter = paramchar+ ('=' paramchar+)?;
+uri_parameters = (';' uri_parameter)*;
+
+hnv_unreserved = [\[\]/?:+$];
+hname = (hnv_unreserved | unreserved | escaped)+;
+hvalue = (hnv_unreserved | unreserved | escaped)*;
+uri_header = hname '=' hvalue;
+uri_headers = '?' @qmark uri_header ('&' uri_header)*;
+
+sip_user := userinfo hostport %hp_end uri_parameters uri_headers?;
+sip_nouser := hostport %hp_end uri_parameters uri_headers?;
+
+# RFC 3966 §3: telephone-subscriber, lenient on visual separators; parameters after ';'.
+phonedigit = digit | xdigit | [*#\-.()] | '+';
+tel := phonedigit+ %hp_end uri_parameters;
+
+# RFC 2396 absoluteURI: opaque or hierarchical part. '[' ']' allowed for IPv6 hosts.
+uric = reserved | unreserved | escaped | [\[\]];
+other := uric*;
+
+write data noerror;
+}%%
+
+bool scheme_char(char c, bool first) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    if (first) return false;
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
+}  // namespace
+
+Result<Uri> parse_uri(std::string_view text) noexcept {
+    Uri u;
+    u.raw = text;
+    const auto* base = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = base + text.size();
+    const void* c = text.empty() ? nullptr : std::memchr(base, ':', text.size());
+    if (!c || c == base) return unexpected(Errc::bad_uri, 0);
+    const auto* colon = static_cast<const unsigned char*>(c);
+    u.scheme_name = detail::span(base, base, colon);
+    for (std::size_t i = 0; i < u.scheme_name.size(); ++i) {
+        if (!scheme_char(u.scheme_name[i], i == 0))
+            return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(i));
+    }
+    if (iequals(u.scheme_name, "sip")) u.scheme = Uri::Scheme::Sip;
+    else if (iequals(u.scheme_name, "sips")) u.scheme = Uri::Scheme::Sips;
+    else if (iequals(u.scheme_name, "tel")) u.scheme = Uri::Scheme::Tel;
+    else u.scheme = Uri::Scheme::Other;
+
+    const unsigned char* p = colon + 1;
+    const unsigned char* pe = end;
+    const unsigned char* eof = end;
+    const unsigned char* at = nullptr;
+    const unsigned char* hp_end = nullptr;
+    const unsigned char* qmark = nullptr;
+    int cs;
+    switch (u.scheme) {
+        case Uri::Scheme::Sip:
+        case Uri::Scheme::Sips:
+            // '@' cannot appear unescaped after the userinfo (no '@' in paramchar or
+            // hvalue), so its presence picks the entry point.
+            cs = std::memchr(p, '@', static_cast<std::size_t>(pe - p)) ? uri_en_sip_user
+                                                                        : uri_en_sip_nouser;
+            break;
+        case Uri::Scheme::Tel: cs = uri_en_tel; break;
+        default: cs = uri_en_other; break;
+    }
+    %% write exec;
+    if (cs < uri_first_final || p != pe || (u.scheme != Uri::Scheme::Other && !hp_end)) {
+        return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(p - base));
+    }
+    if (u.scheme == Uri::Scheme::Other) return u;
+    if (u.scheme == Uri::Scheme::Tel) {
+        u.user = detail::span(base, colon + 1, hp_end);
+        u.params = detail::span(base, hp_end, end);
+        return u;
+    }
+    const unsigned char* hp = colon + 1;
+    if (at) {
+        std::string_view userinfo = detail::span(base, colon + 1, at);
+        std::size_t pw = userinfo.find(':');
+        u.user = userinfo.substr(0, pw);
+        if (pw != std::string_view::npos) u.password = userinfo.substr(pw + 1);
+        hp = at + 1;
+    }
+    std::string_view hostport = detail::span(base, hp, hp_end);
+    std::size_t port_colon;
+    if (!hostport.empty() && hostport[0] == '[') {
+        u.ipv6 = true;
+        std::size_t rb = hostport.find(']');
+        u.host = hostport.substr(0, rb + 1);
+        port_colon = rb + 1 < hostport.size() ? rb + 1 : std::string_view::npos;
+    } else {
+        port_colon = hostport.find(':');
+        u.host = hostport.substr(0, port_colon);
+    }
+    if (port_colon != std::string_view::npos) {
+        std::uint32_t port;
+        if (!detail::parse_decimal(hostport.substr(port_colon + 1), 65535, port)) {
+            return unexpected(Errc::bad_uri,
+                              static_cast<std::uint32_t>(hp - base + port_colon + 1));
+        }
+        u.port = static_cast<std::uint16_t>(port);
+        u.has_port = true;
+    }
+    const unsigned char* params_end = qmark ? qmark : end;
+    u.params = detail::span(base, hp_end, params_end);
+    if (qmark) u.headers = detail::span(base, qmark + 1, end);
+    return u;
+}
+
+}  // namespace sip

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that the build, the tests, the fuzzers and the benchmarks
+# need. Idempotent: `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config g++ ragel
+  libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2
+  # fuzzing (libFuzzer + sanitizer runtimes)
+  clang-14 libclang-rt-14-dev llvm-14
+  # tests against real peers
+  sip-tester kamailio dnsmasq-base sqlite3 python3 valgrind
+  # peer parsers for the side-by-side benchmark
+  libsofia-sip-ua-dev libosip2-dev libre-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
