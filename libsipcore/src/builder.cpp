@@ -23,6 +23,59 @@ void append_uint(std::string& out, std::uint64_t v) {
 
 std::string_view name_of(HeaderId id) { return header_name(id); }
 
+// The first Via field with its first via-parm stamped with received/rport.
+void append_top_via(std::string& out, std::string_view value, const ResponseSpec& spec) {
+    if (spec.via_received.empty() && spec.via_rport == 0) {
+        append_header(out, "Via", value);
+        return;
+    }
+    std::string_view rest = value;
+    auto v = next_via(rest);
+    if (!v) {
+        append_header(out, "Via", value);
+        return;
+    }
+    out.append("Via: ");
+    // protocol, transport and sent-by exactly as sent
+    std::string_view head;
+    if (!v->params.empty()) {
+        head = value.substr(0, static_cast<std::size_t>(v->params.data() - value.data()));
+    } else {
+        head = value.substr(0, rest.empty() ? value.size()
+                                            : static_cast<std::size_t>(rest.data() - value.data()));
+        head = detail::trim_lws(head);
+        if (!head.empty() && head.back() == ',') head.remove_suffix(1);
+    }
+    out.append(detail::trim_lws(head));
+    std::string_view params = v->params;
+    detail::Param p;
+    while (detail::next_param(params, p)) {
+        if (iequals(p.name, "received") && !spec.via_received.empty()) continue;
+        out.push_back(';');
+        if (iequals(p.name, "rport") && spec.via_rport != 0) {
+            out.append("rport=");
+            append_uint(out, spec.via_rport);
+            continue;
+        }
+        out.append(p.name);
+        if (p.has_value) {
+            out.push_back('=');
+            if (p.quoted) out.push_back('"');
+            out.append(p.value);
+            if (p.quoted) out.push_back('"');
+        }
+    }
+    if (!spec.via_received.empty()) {
+        out.append(";received=");
+        out.append(spec.via_received);
+    }
+    if (!rest.empty()) {
+        out.append(", ");
+        out.append(rest);
+    }
+    out.append("\r\n");
+}
+
 void append_to_with_tag(std::string& out, std::string_view to, bool has_tag,
                         std::string_view tag) {
     out.append("To: ");
@@ -116,9 +169,14 @@ std::string build_response(const Message& req, const ResponseSpec& spec) {
     std::string out;
     out.reserve(req.header_section_size() + 128 + spec.body.size());
     append_status_line(out, spec);
+    bool first_via = true;
     for (const HeaderField& h : req.headers()) {
         switch (h.id) {
             case HeaderId::Via:
+                if (first_via) append_top_via(out, req.value(h), spec);
+                else append_header(out, "Via", req.value(h));
+                first_via = false;
+                break;
             case HeaderId::From:
             case HeaderId::CallId:
             case HeaderId::CSeq:
@@ -143,7 +201,10 @@ std::string build_response(const Salvage& s, const ResponseSpec& spec) {
     std::string out;
     out.reserve(512);
     append_status_line(out, spec);
-    for (std::size_t i = 0; i < s.via_count; ++i) append_header(out, "Via", s.via_fields[i]);
+    for (std::size_t i = 0; i < s.via_count; ++i) {
+        if (i == 0) append_top_via(out, s.via_fields[i], spec);
+        else append_header(out, "Via", s.via_fields[i]);
+    }
     if (!s.from.empty()) append_header(out, "From", s.from);
     if (!s.to.empty()) {
         auto na = parse_name_addr(s.to);

@@ -47,6 +47,11 @@ struct ResponseSpec {
     std::vector<HeaderLine> extra;
     std::string_view content_type;  // with a body
     std::string_view body;
+    // RFC 3261 §18.2.1 / RFC 3581 §4: the server stamps the top Via of the response with the
+    // source address it saw ("received") and, when the client asked with a bare rport, the
+    // source port.
+    std::string_view via_received;
+    std::uint16_t via_rport = 0;
 };
 
 // A response to a parsed request (RFC 3261 §8.2.6.2: Via fields in order, From, To, Call-ID,

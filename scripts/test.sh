@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Quick start, step 2: install what is missing, build, and run every test:
+#   1. the Catch2 unit tests, corpus replays and integration tests (SIPp against trunkline)
+#      in a -Werror build;
+#   2. the same suites again under ASan+UBSan;
+#   3. the layering check (DESIGN.md §2);
+#   4. every libFuzzer target for FUZZ_SECONDS (default 60) each.
+# Ends with one line "N passed, N failed" for the whole run; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+results="$root/build-test-results.tsv"
+: >"$results"
+record() { printf '%s\t%s\n' "$1" "$2" >>"$results"; }
+
+build() {  # DIR [meson options...]
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --wrap-mode=nofallback -Dwerror=true "$@" >"$dir.setup.log" 2>&1 ||
+      { cat "$dir.setup.log"; return 1; }
+  fi
+  nice meson compile -C "$dir" -j2
+}
+
+run_suites() {  # DIR LABEL
+  local dir=$1 label=$2
+  rm -rf "$dir/test-reports"
+  mkdir -p "$dir/test-reports"
+  meson test -C "$dir" --num-processes 2 --print-errorlogs --no-rebuild
+  python3 tools/test_summary.py --label "$label" "$dir" >>"$results"
+}
+
+# 1. warnings are errors
+if build build-test --buildtype=debugoptimized; then
+  run_suites build-test ""
+else
+  record "build: -Werror build" FAIL
+fi
+
+# 2. sanitizers (benchmarks are not built there)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+if build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false; then
+  run_suites build-asan "asan: "
+else
+  record "build: ASan+UBSan build" FAIL
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+# 3. layering
+if bash tools/check_layering.sh; then record "layering: DESIGN.md section 2" PASS
+else record "layering: DESIGN.md section 2" FAIL; fi
+
+# 4. fuzzing
+if [ -x scripts/fuzz.sh ]; then
+  FUZZ_RESULTS="$results" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || true
+fi
+
+passed=$(awk -F'\t' '$2=="PASS"' "$results" | wc -l)
+failed=$(awk -F'\t' '$2=="FAIL"' "$results" | wc -l)
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "failed:"
+  awk -F'\t' '$2=="FAIL" {print "  " $1}' "$results"
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
