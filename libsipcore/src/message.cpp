@@ -142,19 +142,16 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
         };
         switch (h.id) {
             case HeaderId::Via: {
-                std::string_view list = value;
-                if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
-                while (!list.empty()) {
-                    const auto at = static_cast<std::uint32_t>(list.data() - value.data());
+                // The transaction layer needs the top via-parm (RFC 3261 §17.2.3); the others
+                // matter only to a proxy relaying a response and are parsed on demand.
+                if (m.via_count_ == 0) {
+                    std::string_view list = value;
+                    if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
                     auto v = next_via(list);
-                    if (!v) {
-                        Error err = v.error();
-                        err.offset += at;
-                        return bad(err);
-                    }
-                    if (m.via_count_ == 0) m.top_via_ = *v;
-                    if (m.via_count_ < 255) ++m.via_count_;
+                    if (!v) return bad(v.error());
+                    m.top_via_ = *v;
                 }
+                if (m.via_count_ < 255) ++m.via_count_;
                 break;
             }
             case HeaderId::Contact: {

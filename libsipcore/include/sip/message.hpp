@@ -12,10 +12,12 @@
 // Message's own heap buffer, which does not move when the Message is moved; views stay valid
 // until the Message is destroyed.
 //
-// Ingress validation (RFC 3261 §8.1.1, §16.3, §18.3, §20): the start line; header names;
-// exactly one From, To, Call-ID, CSeq (typed); at least one Via (every value typed); at most
-// one Max-Forwards (0..255) and Content-Length; a request's CSeq method equals its method.
-// Other headers are parsed on demand with the functions of sip/headers.hpp.
+// Ingress validation (RFC 3261 §8.1.1, §16.3, §18.3, §20): the start line and the
+// Request-URI; header names; exactly one From, To, Call-ID, CSeq (typed); at least one Via
+// (the top via-parm typed: it is what transactions match on); every Contact value; Date
+// when present; at most one Max-Forwards (0..255) and Content-Length; a request's CSeq
+// method equals its method. Everything else, including the Via values below the top one,
+// is parsed on demand with the functions of sip/headers.hpp.
 //
 // Errors: Error::offset is relative to the first byte given; Error::header names the header
 // being decoded. See Errc for the codes.
@@ -91,7 +93,7 @@ public:
 
     // --- validated at ingress
     const Via& top_via() const noexcept { return top_via_; }
-    std::size_t via_count() const noexcept { return via_count_; }  // values, not fields
+    std::size_t via_count() const noexcept { return via_count_; }  // Via fields (max 255)
     const NameAddr& from() const noexcept { return from_; }
     const NameAddr& to() const noexcept { return to_; }
     std::string_view call_id() const noexcept { return call_id_; }

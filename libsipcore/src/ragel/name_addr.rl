@@ -28,16 +28,50 @@ action pstart { params_s = p; }
 action pend { params_e = p; }
 action star { star = p; }
 action comma { comma = p; fbreak; }
+action tg_s { tg_s = p; }
+action tg_e { tg_e = p; }
+action ex_s { ex_s = p; }
+action ex_e { ex_e = p; }
+action q_s { q_s = p; }
+action q_e { q_e = p; }
+
+# The URI is validated here, in the same pass (RFC 3261 §25.1 SIP-URI / SIPS-URI, RFC 2396
+# absoluteURI for any other scheme); parse_uri() cuts it into parts when someone asks.
+user_unreserved = [&=+$,;?/];
+user = (unreserved | escaped | user_unreserved)+;
+password = (unreserved | escaped | [&=+$,])*;
+userinfo = user (':' password)? '@';
+hostport = host (':' port)?;
+param_unreserved = [\[\]/:&+$];
+paramchar = param_unreserved | unreserved | escaped;
+uri_parameters = (';' paramchar+ ('=' paramchar+)?)*;
+hnv_unreserved = [\[\]/?:+$];
+hname = (hnv_unreserved | unreserved | escaped)+;
+hvalue = (hnv_unreserved | unreserved | escaped)*;
+uri_headers = '?' hname '=' hvalue ('&' hname '=' hvalue)*;
+sip_scheme = 'sip'i | 'sips'i;
+scheme = alpha (alnum | [+\-.])*;
+other_scheme = scheme - sip_scheme;
+uric = reserved | unreserved | escaped | [\[\]];
+
+sip_uri_full = sip_scheme ':' userinfo? hostport uri_parameters uri_headers?;
+other_uri_full = other_scheme ':' uric*;
+# addr-spec form: ';' ',' '?' end the URI (RFC 3261 §20.10), so no URI params or headers
+sip_uri_bare = sip_scheme ':' userinfo? hostport;
+other_uri_bare = other_scheme ':' (uric - [;,?])*;
 
 display_tokens = token (LWS token)*;
 quoted_display = '"' @dq_s (qdtext | quoted_pair)* '"' @dq_e;
-uri_in_brackets = (any - ([<>"] | SP | HTAB | cntrl | 0x7f))+;
-name_addr = (quoted_display SWS | display_tokens >dt_s %dt_e SWS)? '<' @la uri_in_brackets '>' @ra;
+name_addr = (quoted_display SWS | display_tokens >dt_s %dt_e SWS)? '<' @la
+            (sip_uri_full | other_uri_full) '>' @ra;
+addr_spec = (sip_uri_bare | other_uri_bare) >m %as_e;
 
-scheme = alpha (alnum | [+\-.])*;
-addr_spec = (scheme ':' (any - ([;,?<>"] | SP | HTAB | cntrl | 0x7f))*) >m %as_e;
+# RFC 3261 §20.10 contact-params: q, expires; §20.20/§20.39 tag
+qvalue = ('0' ('.' digit{0,3})?) | ('1' ('.' '0'{0,3})?);
+na_param = ('tag'i EQUAL token >tg_s %tg_e) | ('expires'i EQUAL digit+ >ex_s %ex_e) |
+           ('q'i EQUAL qvalue >q_s %q_e) | generic_param;
 
-element = (name_addr | addr_spec) %pstart (SEMI generic_param)* %pend;
+element = (name_addr | addr_spec) %pstart (SEMI na_param)* %pend;
 main := SWS (element | '*' @star) SWS (',' @comma)?;
 
 write data noerror;
@@ -55,15 +89,16 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
                         *dt_e = nullptr, *la = nullptr, *ra = nullptr, *as_s = nullptr,
                         *as_e = nullptr, *params_s = nullptr, *params_e = nullptr,
                         *star = nullptr, *comma = nullptr;
+    const unsigned char *tg_s = nullptr, *tg_e = nullptr, *ex_s = nullptr, *ex_e = nullptr,
+                        *q_s = nullptr, *q_e = nullptr;
     int cs = name_addr_start;
     %% write exec;
     auto off = [&](const unsigned char* at) { return static_cast<std::uint32_t>(at - base); };
     if (comma) {
-        std::string_view rest = detail::span(base, comma + 1, pe);
-        std::size_t skip = 0;
-        while (skip < rest.size() && detail::is_lws(rest[skip])) ++skip;
-        if (skip == rest.size()) return unexpected(Errc::bad_header_value, off(comma));
-        list = rest.substr(skip);
+        const unsigned char* next = comma + 1;
+        while (next < pe && detail::is_lws(static_cast<char>(*next))) ++next;
+        if (next == pe) return unexpected(Errc::bad_header_value, off(comma));
+        list = detail::span(base, next, pe);
     } else if (cs < name_addr_first_final || p != pe) {
         return unexpected(Errc::bad_header_value, off(p));
     } else {
@@ -73,10 +108,8 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
         na.star = true;
         return na;
     }
-    const unsigned char* uri_start;
     if (la) {
         na.bracketed = true;
-        uri_start = la + 1;
         na.uri = detail::span(base, la + 1, ra);
         if (dq_s) {
             na.quoted_display = true;
@@ -85,44 +118,23 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
             na.display_name = detail::span(base, dt_s, dt_e);
         }
     } else {
-        uri_start = as_s;
         na.uri = detail::span(base, as_s, as_e);
     }
-    if (auto u = parse_uri(na.uri); !u) {
-        return unexpected(Errc::bad_uri, off(uri_start) + u.error().offset);
+    if (params_s) na.params = detail::span(base, params_s, params_e ? params_e : pe);
+    if (tg_s) na.tag = detail::span(base, tg_s, tg_e);
+    if (ex_s) {
+        std::uint32_t e;
+        if (!detail::parse_decimal(detail::span(base, ex_s, ex_e), UINT32_MAX, e))
+            return unexpected(Errc::value_out_of_range, off(ex_s));
+        na.expires = e;
     }
-    if (params_s) {
-        na.params = detail::span(base, params_s, params_e ? params_e : pe);
-        std::string_view rest = na.params;
-        detail::Param prm;
-        while (detail::next_param(rest, prm)) {
-            const auto at = off(reinterpret_cast<const unsigned char*>(prm.name.data()));
-            if (iequals(prm.name, "tag")) {
-                na.tag = prm.value;
-            } else if (iequals(prm.name, "expires")) {
-                std::uint32_t e;
-                if (!detail::parse_decimal(prm.value, UINT32_MAX, e))
-                    return unexpected(Errc::value_out_of_range, at);
-                na.expires = e;
-            } else if (iequals(prm.name, "q")) {
-                // RFC 3261 §20.10 qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
-                std::string_view q = prm.value;
-                unsigned thousandths = 0;
-                bool ok = !q.empty() && (q[0] == '0' || q[0] == '1') && q.size() <= 5 &&
-                          (q.size() == 1 || q[1] == '.');
-                for (std::size_t i = 2; ok && i < 5; ++i) {
-                    unsigned d = 0;
-                    if (i < q.size()) {
-                        ok = q[i] >= '0' && q[i] <= '9';
-                        d = static_cast<unsigned>(q[i] - '0');
-                    }
-                    thousandths = thousandths * 10 + d;
-                }
-                if (ok) thousandths += (q[0] == '1') ? 1000 : 0;
-                if (!ok || thousandths > 1000) return unexpected(Errc::bad_param, at);
-                na.q = static_cast<std::uint16_t>(thousandths);
-            }
-        }
+    if (q_s) {
+        // qvalue grammar already checked: "0[.ddd]" or "1[.000]"; in thousandths
+        unsigned thousandths = (*q_s == '1') ? 1000 : 0;
+        unsigned scale = 100;
+        for (const unsigned char* d = q_s + 2; d < q_e; ++d, scale /= 10)
+            thousandths += static_cast<unsigned>(*d - '0') * scale;
+        na.q = static_cast<std::uint16_t>(thousandths);
     }
     return na;
 }

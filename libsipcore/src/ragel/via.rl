@@ -23,9 +23,28 @@ action port { port_s = m; port_e = p; }
 action pstart { params_s = p; }
 action pend { params_e = p; }
 action comma { comma = p; fbreak; }
+action br_s { br_s = p; }
+action br_e { br_e = p; }
+action rc_s { rc_s = p; }
+action rc_e { rc_e = p; }
+action ma_s { ma_s = p; }
+action ma_e { ma_e = p; }
+action tt_s { tt_s = p; }
+action tt_e { tt_e = p; }
+action rp_flag { has_rport = true; }
+action rp_s { rp_s = p; }
+action rp_e { rp_e = p; }
 
-# RFC 3581 rport without value, RFC 3261 received with an IPv6address (no brackets).
-via_param = generic_param | 'received'i EQUAL IPv6address;
+# The named via-params are captured while the DFA validates them (RFC 3261 §20.42,
+# RFC 3581 rport); any other parameter is a generic-param. A received with an IPv6address
+# (no brackets) is allowed as RFC 3261 §25.1 writes it.
+via_branch = 'branch'i EQUAL token >br_s %br_e;
+via_received = 'received'i EQUAL (IPv4address | IPv6address) >rc_s %rc_e;
+via_maddr = 'maddr'i EQUAL host >ma_s %ma_e;
+via_ttl = 'ttl'i EQUAL digit{1,3} >tt_s %tt_e;
+via_rport = 'rport'i %rp_flag (EQUAL digit+ >rp_s %rp_e)?;
+via_param = via_branch | via_received | via_maddr | via_ttl | via_rport | generic_param;
+
 sent_by = host >m %host (COLON port >m %port)?;
 via_parm = token >m %proto SLASH token >m %ver SLASH token >m %tr LWS
            sent_by %pstart (SEMI via_param)* %pend;
@@ -47,16 +66,19 @@ Result<Via> next_via(std::string_view& list) noexcept {
                         *ver_e = nullptr, *tr_s = nullptr, *tr_e = nullptr, *host_s = nullptr,
                         *host_e = nullptr, *port_s = nullptr, *port_e = nullptr,
                         *params_s = nullptr, *params_e = nullptr, *comma = nullptr;
+    const unsigned char *br_s = nullptr, *br_e = nullptr, *rc_s = nullptr, *rc_e = nullptr,
+                        *ma_s = nullptr, *ma_e = nullptr, *tt_s = nullptr, *tt_e = nullptr,
+                        *rp_s = nullptr, *rp_e = nullptr;
+    bool has_rport = false;
     int cs = via_start;
     %% write exec;
     auto off = [&](const unsigned char* at) { return static_cast<std::uint32_t>(at - base); };
     if (comma) {
         // an element follows the comma; an empty one is an error (RFC 3261 §7.3.1)
-        std::string_view rest = detail::span(base, comma + 1, pe);
-        std::size_t skip = 0;
-        while (skip < rest.size() && detail::is_lws(rest[skip])) ++skip;
-        if (skip == rest.size()) return unexpected(Errc::bad_header_value, off(comma));
-        list = rest.substr(skip);
+        const unsigned char* next = comma + 1;
+        while (next < pe && detail::is_lws(static_cast<char>(*next))) ++next;
+        if (next == pe) return unexpected(Errc::bad_header_value, off(comma));
+        list = detail::span(base, next, pe);
     } else if (cs < via_first_final || p != pe) {
         return unexpected(Errc::bad_header_value, off(p));
     } else {
@@ -75,33 +97,22 @@ Result<Via> next_via(std::string_view& list) noexcept {
         v.port = static_cast<std::uint16_t>(port);
         v.has_port = true;
     }
-    if (params_s) {
-        v.params = detail::span(base, params_s, params_e ? params_e : pe);
-        std::string_view rest = v.params;
-        detail::Param prm;
-        while (detail::next_param(rest, prm)) {
-            const auto at = off(reinterpret_cast<const unsigned char*>(prm.name.data()));
-            if (iequals(prm.name, "branch")) {
-                v.branch = prm.value;
-            } else if (iequals(prm.name, "received")) {
-                v.received = prm.value;
-            } else if (iequals(prm.name, "maddr")) {
-                v.maddr = prm.value;
-            } else if (iequals(prm.name, "rport")) {
-                v.has_rport = true;
-                if (prm.has_value) {
-                    std::uint32_t rp;
-                    if (!detail::parse_decimal(prm.value, 65535, rp))
-                        return unexpected(Errc::bad_param, at);
-                    v.rport = static_cast<std::uint16_t>(rp);
-                }
-            } else if (iequals(prm.name, "ttl")) {
-                std::uint32_t ttl;
-                if (!detail::parse_decimal(prm.value, 255, ttl))
-                    return unexpected(Errc::bad_param, at);
-                v.ttl = static_cast<std::uint8_t>(ttl);
-            }
-        }
+    if (params_s) v.params = detail::span(base, params_s, params_e ? params_e : pe);
+    if (br_s) v.branch = detail::span(base, br_s, br_e);
+    if (rc_s) v.received = detail::span(base, rc_s, rc_e);
+    if (ma_s) v.maddr = detail::span(base, ma_s, ma_e);
+    v.has_rport = has_rport;
+    if (rp_s) {
+        std::uint32_t rp;
+        if (!detail::parse_decimal(detail::span(base, rp_s, rp_e), 65535, rp))
+            return unexpected(Errc::bad_param, off(rp_s));
+        v.rport = static_cast<std::uint16_t>(rp);
+    }
+    if (tt_s) {
+        std::uint32_t ttl;
+        if (!detail::parse_decimal(detail::span(base, tt_s, tt_e), 255, ttl))
+            return unexpected(Errc::bad_param, off(tt_s));
+        v.ttl = static_cast<std::uint8_t>(ttl);
     }
     return v;
 }
