@@ -77,10 +77,10 @@ def main():
         check("SIPp OPTIONS over UDP: 50 of 50 answered 200", rc == 0, out)
         rc, out = sipp("options.xml", "t1", 20)
         check("SIPp OPTIONS over TCP: 20 of 20 answered 200", rc == 0, out)
-        rc, out = sipp("malformed_via.xml", "u1", 5)
-        check("SIPp malformed Via gets 400 naming the fault (UDP)", rc == 0, out)
-        rc, out = sipp("malformed_via.xml", "t1", 5)
-        check("SIPp malformed Via gets 400 naming the fault (TCP)", rc == 0, out)
+        rc, out = sipp("malformed_from.xml", "u1", 5)
+        check("SIPp malformed From gets 400 naming the fault (UDP)", rc == 0, out)
+        rc, out = sipp("malformed_from.xml", "t1", 5)
+        check("SIPp malformed From gets 400 naming the fault (TCP)", rc == 0, out)
 
         r = udp_exchange(options())
         check("raw OPTIONS gets 200 with Allow, Accept, Supported",
