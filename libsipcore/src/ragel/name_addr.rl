@@ -28,11 +28,11 @@ action pstart { params_s = p; }
 action pend { params_e = p; }
 action star { star = p; }
 action comma { comma = p; fbreak; }
-action tg_s { tg_s = p; }
+action tg_s { tg_s = p; tg_e = nullptr; }
 action tg_e { tg_e = p; }
-action ex_s { ex_s = p; }
+action ex_s { ex_s = p; ex_e = nullptr; }
 action ex_e { ex_e = p; }
-action q_s { q_s = p; }
+action q_s { q_s = p; q_e = nullptr; }
 action q_e { q_e = p; }
 
 # The URI is validated here, in the same pass (RFC 3261 §25.1 SIP-URI / SIPS-URI, RFC 2396
@@ -121,14 +121,14 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
         na.uri = detail::span(base, as_s, as_e);
     }
     if (params_s) na.params = detail::span(base, params_s, params_e ? params_e : pe);
-    if (tg_s) na.tag = detail::span(base, tg_s, tg_e);
-    if (ex_s) {
+    if (tg_s && tg_e) na.tag = detail::span(base, tg_s, tg_e);
+    if (ex_s && ex_e) {
         std::uint32_t e;
         if (!detail::parse_decimal(detail::span(base, ex_s, ex_e), UINT32_MAX, e))
             return unexpected(Errc::value_out_of_range, off(ex_s));
         na.expires = e;
     }
-    if (q_s) {
+    if (q_s && q_e) {
         // qvalue grammar already checked: "0[.ddd]" or "1[.000]"; in thousandths
         unsigned thousandths = (*q_s == '1') ? 1000 : 0;
         unsigned scale = 100;

@@ -23,16 +23,16 @@ action port { port_s = m; port_e = p; }
 action pstart { params_s = p; }
 action pend { params_e = p; }
 action comma { comma = p; fbreak; }
-action br_s { br_s = p; }
+action br_s { br_s = p; br_e = nullptr; }
 action br_e { br_e = p; }
-action rc_s { rc_s = p; }
+action rc_s { rc_s = p; rc_e = nullptr; }
 action rc_e { rc_e = p; }
-action ma_s { ma_s = p; }
+action ma_s { ma_s = p; ma_e = nullptr; }
 action ma_e { ma_e = p; }
-action tt_s { tt_s = p; }
+action tt_s { tt_s = p; tt_e = nullptr; }
 action tt_e { tt_e = p; }
 action rp_flag { has_rport = true; }
-action rp_s { rp_s = p; }
+action rp_s { rp_s = p; rp_e = nullptr; }
 action rp_e { rp_e = p; }
 
 # The named via-params are captured while the DFA validates them (RFC 3261 §20.42,
@@ -98,17 +98,17 @@ Result<Via> next_via(std::string_view& list) noexcept {
         v.has_port = true;
     }
     if (params_s) v.params = detail::span(base, params_s, params_e ? params_e : pe);
-    if (br_s) v.branch = detail::span(base, br_s, br_e);
-    if (rc_s) v.received = detail::span(base, rc_s, rc_e);
-    if (ma_s) v.maddr = detail::span(base, ma_s, ma_e);
+    if (br_s && br_e) v.branch = detail::span(base, br_s, br_e);
+    if (rc_s && rc_e) v.received = detail::span(base, rc_s, rc_e);
+    if (ma_s && ma_e) v.maddr = detail::span(base, ma_s, ma_e);
     v.has_rport = has_rport;
-    if (rp_s) {
+    if (rp_s && rp_e) {
         std::uint32_t rp;
         if (!detail::parse_decimal(detail::span(base, rp_s, rp_e), 65535, rp))
             return unexpected(Errc::bad_param, off(rp_s));
         v.rport = static_cast<std::uint16_t>(rp);
     }
-    if (tt_s) {
+    if (tt_s && tt_e) {
         std::uint32_t ttl;
         if (!detail::parse_decimal(detail::span(base, tt_s, tt_e), 255, ttl))
             return unexpected(Errc::bad_param, off(tt_s));
