@@ -37,6 +37,16 @@ inline bool parse_decimal(std::string_view digits, std::uint32_t max, std::uint3
     return true;
 }
 
+// Start of the parameter name that precedes the '=' at `eq` (LWS and the name are walked
+// back over), so errors about a parameter's value point at the parameter.
+inline const unsigned char* param_name_start(const unsigned char* base,
+                                             const unsigned char* eq) noexcept {
+    const unsigned char* p = eq;
+    while (p > base && is_lws(static_cast<char>(p[-1]))) --p;
+    while (p > base && p[-1] != ';' && !is_lws(static_cast<char>(p[-1]))) --p;
+    return p;
+}
+
 struct Param {
     std::string_view name;
     std::string_view value;  // quoted values without quotes

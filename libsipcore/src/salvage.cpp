@@ -1,5 +1,9 @@
 // Lenient recovery of the headers a 400 response must copy (RFC 3261 §8.2.6), for requests
 // the strict parser rejected. Accepts bare LF, tolerates garbage, never reads past `bytes`.
+// A response can be routed with the top Via's sent-by and matched by the client with the
+// top branch and the CSeq method (RFC 3261 §17.1.3), so those decide usable(); From, To and
+// Call-ID are copied as received even when they are the fault, because RFC 4475 (§3.1.2.6,
+// §3.1.2.14, §3.1.2.15, §3.3.1) asks for a 400 in exactly those cases.
 #include <cstring>
 
 #include "parse_util.hpp"
@@ -40,6 +44,12 @@ Salvage salvage(std::string_view b) noexcept {
                     if (s.via_count == 0) {
                         std::string_view list = value;
                         auto v = next_via(list);
+                        if (!v) {
+                            // RFC 4475 §3.1.2.1: the parameters may be what is broken; the
+                            // sent-protocol and sent-by before them still route a response.
+                            std::string_view head = value.substr(0, value.find_first_of(";,"));
+                            v = next_via(head);
+                        }
                         if (v) {
                             s.top_via = *v;
                             s.top_via_ok = true;
@@ -60,7 +70,10 @@ Salvage salvage(std::string_view b) noexcept {
             case HeaderId::CSeq:
                 if (s.cseq.empty()) {
                     s.cseq = value;
-                    s.cseq_ok = parse_cseq(value).has_value();
+                    // RFC 4475 §3.1.2.4 wants a 400 *because of* an overlarge CSeq: a number
+                    // that does not fit still leaves the method the client matches on.
+                    auto c = parse_cseq(value);
+                    s.cseq_ok = c.has_value() || c.error().code == Errc::value_out_of_range;
                 }
                 break;
             default: break;

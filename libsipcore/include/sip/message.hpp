@@ -131,7 +131,10 @@ private:
 
 // For replying to a request that failed to parse (RFC 3261 §8.2.6 needs Via, From, To,
 // Call-ID and CSeq copied): a lenient scan that recovers the raw values it can. `usable()`
-// is true when a response can be routed (a parseable top Via) and matched (CSeq).
+// is true when a response can be routed (the top Via's sent-protocol and sent-by parse) and
+// matched by the client (CSeq has a method; an overlarge number is tolerated). From, To and
+// Call-ID are copied as received, broken or absent: RFC 4475 asks for a 400 when they are
+// the fault, so such a 400 is not itself a valid message, by design.
 struct Salvage {
     bool request = false;
     std::string_view method;

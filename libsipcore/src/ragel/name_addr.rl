@@ -5,6 +5,8 @@
 // accept a token display name directly followed by '<'. In addr-spec form the URI ends at
 // ';', ',', '?' or LWS (RFC 3261 §20.10: such URIs must be bracketed), which is what makes
 // RFC 4475 §3.1.2.13 (regbadct) fail. The URI text is checked by parse_uri() afterwards.
+#include <initializer_list>
+
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -28,11 +30,14 @@ action pstart { params_s = p; }
 action pend { params_e = p; }
 action star { star = p; }
 action comma { comma = p; fbreak; }
-action tg_s { tg_s = p; tg_e = nullptr; }
+action tg_eq { tg_eq = p; tg_e = nullptr; }
+action tg_s { tg_s = p; }
 action tg_e { tg_e = p; }
-action ex_s { ex_s = p; ex_e = nullptr; }
+action ex_eq { ex_eq = p; ex_e = nullptr; }
+action ex_s { ex_s = p; }
 action ex_e { ex_e = p; }
-action q_s { q_s = p; q_e = nullptr; }
+action q_eq { q_eq = p; q_e = nullptr; }
+action q_s { q_s = p; }
 action q_e { q_e = p; }
 
 # The URI is validated here, in the same pass (RFC 3261 §25.1 SIP-URI / SIPS-URI, RFC 2396
@@ -66,10 +71,13 @@ name_addr = (quoted_display SWS | display_tokens >dt_s %dt_e SWS)? '<' @la
             (sip_uri_full | other_uri_full) '>' @ra;
 addr_spec = (sip_uri_bare | other_uri_bare) >m %as_e;
 
-# RFC 3261 §20.10 contact-params: q, expires; §20.20/§20.39 tag
+# RFC 3261 §20.10 contact-params: q, expires; §20.20/§20.39 tag. These names also match
+# generic-param; a named param whose value fails its grammar (q=1.001, expires=soon,
+# tag="x") leaves its '=' mark without a value end and is reported as bad_param.
 qvalue = ('0' ('.' digit{0,3})?) | ('1' ('.' '0'{0,3})?);
-na_param = ('tag'i EQUAL token >tg_s %tg_e) | ('expires'i EQUAL digit+ >ex_s %ex_e) |
-           ('q'i EQUAL qvalue >q_s %q_e) | generic_param;
+na_param = ('tag'i SWS '=' @tg_eq SWS token >tg_s %tg_e) |
+           ('expires'i SWS '=' @ex_eq SWS digit+ >ex_s %ex_e) |
+           ('q'i SWS '=' @q_eq SWS qvalue >q_s %q_e) | generic_param;
 
 element = (name_addr | addr_spec) %pstart (SEMI na_param)* %pend;
 main := SWS (element | '*' @star) SWS (',' @comma)?;
@@ -89,8 +97,9 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
                         *dt_e = nullptr, *la = nullptr, *ra = nullptr, *as_s = nullptr,
                         *as_e = nullptr, *params_s = nullptr, *params_e = nullptr,
                         *star = nullptr, *comma = nullptr;
-    const unsigned char *tg_s = nullptr, *tg_e = nullptr, *ex_s = nullptr, *ex_e = nullptr,
-                        *q_s = nullptr, *q_e = nullptr;
+    const unsigned char *tg_eq = nullptr, *tg_s = nullptr, *tg_e = nullptr, *ex_eq = nullptr,
+                        *ex_s = nullptr, *ex_e = nullptr, *q_eq = nullptr, *q_s = nullptr,
+                        *q_e = nullptr;
     int cs = name_addr_start;
     %% write exec;
     auto off = [&](const unsigned char* at) { return static_cast<std::uint32_t>(at - base); };
@@ -121,14 +130,18 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
         na.uri = detail::span(base, as_s, as_e);
     }
     if (params_s) na.params = detail::span(base, params_s, params_e ? params_e : pe);
-    if (tg_s && tg_e) na.tag = detail::span(base, tg_s, tg_e);
-    if (ex_s && ex_e) {
+    for (const unsigned char* eq :
+         {tg_e ? nullptr : tg_eq, ex_e ? nullptr : ex_eq, q_e ? nullptr : q_eq}) {
+        if (eq) return unexpected(Errc::bad_param, off(detail::param_name_start(base, eq)));
+    }
+    if (tg_e) na.tag = detail::span(base, tg_s, tg_e);
+    if (ex_e) {
         std::uint32_t e;
         if (!detail::parse_decimal(detail::span(base, ex_s, ex_e), UINT32_MAX, e))
             return unexpected(Errc::value_out_of_range, off(ex_s));
         na.expires = e;
     }
-    if (q_s && q_e) {
+    if (q_e) {
         // qvalue grammar already checked: "0[.ddd]" or "1[.000]"; in thousandths
         unsigned thousandths = (*q_s == '1') ? 1000 : 0;
         unsigned scale = 100;

@@ -151,7 +151,10 @@ Result<std::int64_t> parse_date(std::string_view value) noexcept {
     static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const int mon = static_cast<int>(kMonths.find(t.substr(3, 3)) / 3) + 1;
     const int day = num(0, 2), year = num(7, 4), hh = num(12, 2), mm = num(15, 2), ss = num(18, 2);
-    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) {
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const int month_days = kDays[mon - 1] + (mon == 2 && leap ? 1 : 0);
+    if (day < 1 || day > month_days || hh > 23 || mm > 59 || ss > 60) {
         return unexpected(Errc::value_out_of_range, offset_of(value, k.n_s));
     }
     // days from civil (proleptic Gregorian), H. Hinnant's algorithm

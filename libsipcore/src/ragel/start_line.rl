@@ -53,7 +53,10 @@ Result<StartLine> parse_start_line(std::string_view line) noexcept {
     auto off = [&](const unsigned char* at) { return static_cast<std::uint32_t>(at - base); };
     if (cs < start_line_first_final || p != pe) {
         Errc code = Errc::bad_start_line;
-        if (out.response) {
+        if (p == pe && cs != 0) {
+            // every byte was acceptable, the line just ends too early ("HELLO")
+            code = out.response && !min_e ? Errc::bad_version : Errc::bad_start_line;
+        } else if (out.response) {
             if (!min_e || p <= min_e) code = Errc::bad_version;
             else code = p < min_e + 5 ? Errc::bad_status_code : Errc::bad_reason_phrase;
         } else if (!m_e) {

@@ -3,6 +3,8 @@
 // received, rport, maddr, ttl) are taken from the validated parameter text afterwards.
 #include <cstring>
 
+#include <initializer_list>
+
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -23,26 +25,34 @@ action port { port_s = m; port_e = p; }
 action pstart { params_s = p; }
 action pend { params_e = p; }
 action comma { comma = p; fbreak; }
-action br_s { br_s = p; br_e = nullptr; }
+action br_eq { br_eq = p; br_e = nullptr; }
+action br_s { br_s = p; }
 action br_e { br_e = p; }
-action rc_s { rc_s = p; rc_e = nullptr; }
+action rc_eq { rc_eq = p; rc_e = nullptr; }
+action rc_s { rc_s = p; }
 action rc_e { rc_e = p; }
-action ma_s { ma_s = p; ma_e = nullptr; }
+action ma_eq { ma_eq = p; ma_e = nullptr; }
+action ma_s { ma_s = p; }
 action ma_e { ma_e = p; }
-action tt_s { tt_s = p; tt_e = nullptr; }
+action tt_eq { tt_eq = p; tt_e = nullptr; }
+action tt_s { tt_s = p; }
 action tt_e { tt_e = p; }
 action rp_flag { has_rport = true; }
-action rp_s { rp_s = p; rp_e = nullptr; }
+action rp_eq { rp_eq = p; rp_e = nullptr; }
+action rp_s { rp_s = p; }
 action rp_e { rp_e = p; }
 
 # The named via-params are captured while the DFA validates them (RFC 3261 §20.42,
-# RFC 3581 rport); any other parameter is a generic-param. A received with an IPv6address
-# (no brackets) is allowed as RFC 3261 §25.1 writes it.
-via_branch = 'branch'i EQUAL token >br_s %br_e;
-via_received = 'received'i EQUAL (IPv4address | IPv6address) >rc_s %rc_e;
-via_maddr = 'maddr'i EQUAL host >ma_s %ma_e;
-via_ttl = 'ttl'i EQUAL digit{1,3} >tt_s %tt_e;
-via_rport = 'rport'i %rp_flag (EQUAL digit+ >rp_s %rp_e)?;
+# RFC 3581 rport). Their names also match generic-param, so a bad value (ttl=x1,
+# received=1.x) would slip through as an extension parameter: the '=' of a named param
+# records a mark, its value's end clears nothing, and a mark without a completed value is
+# reported as bad_param. A received with an IPv6address (no brackets) is allowed as RFC 3261
+# §25.1 writes it.
+via_branch = 'branch'i SWS '=' @br_eq SWS token >br_s %br_e;
+via_received = 'received'i SWS '=' @rc_eq SWS (IPv4address | IPv6address) >rc_s %rc_e;
+via_maddr = 'maddr'i SWS '=' @ma_eq SWS host >ma_s %ma_e;
+via_ttl = 'ttl'i SWS '=' @tt_eq SWS digit{1,3} >tt_s %tt_e;
+via_rport = 'rport'i %rp_flag (SWS '=' @rp_eq SWS digit+ >rp_s %rp_e)?;
 via_param = via_branch | via_received | via_maddr | via_ttl | via_rport | generic_param;
 
 sent_by = host >m %host (COLON port >m %port)?;
@@ -66,9 +76,10 @@ Result<Via> next_via(std::string_view& list) noexcept {
                         *ver_e = nullptr, *tr_s = nullptr, *tr_e = nullptr, *host_s = nullptr,
                         *host_e = nullptr, *port_s = nullptr, *port_e = nullptr,
                         *params_s = nullptr, *params_e = nullptr, *comma = nullptr;
-    const unsigned char *br_s = nullptr, *br_e = nullptr, *rc_s = nullptr, *rc_e = nullptr,
-                        *ma_s = nullptr, *ma_e = nullptr, *tt_s = nullptr, *tt_e = nullptr,
-                        *rp_s = nullptr, *rp_e = nullptr;
+    const unsigned char *br_eq = nullptr, *br_s = nullptr, *br_e = nullptr, *rc_eq = nullptr,
+                        *rc_s = nullptr, *rc_e = nullptr, *ma_eq = nullptr, *ma_s = nullptr,
+                        *ma_e = nullptr, *tt_eq = nullptr, *tt_s = nullptr, *tt_e = nullptr,
+                        *rp_eq = nullptr, *rp_s = nullptr, *rp_e = nullptr;
     bool has_rport = false;
     int cs = via_start;
     %% write exec;
@@ -98,17 +109,23 @@ Result<Via> next_via(std::string_view& list) noexcept {
         v.has_port = true;
     }
     if (params_s) v.params = detail::span(base, params_s, params_e ? params_e : pe);
-    if (br_s && br_e) v.branch = detail::span(base, br_s, br_e);
-    if (rc_s && rc_e) v.received = detail::span(base, rc_s, rc_e);
-    if (ma_s && ma_e) v.maddr = detail::span(base, ma_s, ma_e);
+    // a named parameter whose value failed its own grammar (see the machine's comment)
+    for (const unsigned char* eq : {br_e ? nullptr : br_eq, rc_e ? nullptr : rc_eq,
+                                    ma_e ? nullptr : ma_eq, tt_e ? nullptr : tt_eq,
+                                    rp_e ? nullptr : rp_eq}) {
+        if (eq) return unexpected(Errc::bad_param, off(detail::param_name_start(base, eq)));
+    }
+    if (br_e) v.branch = detail::span(base, br_s, br_e);
+    if (rc_e) v.received = detail::span(base, rc_s, rc_e);
+    if (ma_e) v.maddr = detail::span(base, ma_s, ma_e);
     v.has_rport = has_rport;
-    if (rp_s && rp_e) {
+    if (rp_e) {
         std::uint32_t rp;
         if (!detail::parse_decimal(detail::span(base, rp_s, rp_e), 65535, rp))
             return unexpected(Errc::bad_param, off(rp_s));
         v.rport = static_cast<std::uint16_t>(rp);
     }
-    if (tt_s && tt_e) {
+    if (tt_e) {
         std::uint32_t ttl;
         if (!detail::parse_decimal(detail::span(base, tt_s, tt_e), 255, ttl))
             return unexpected(Errc::bad_param, off(tt_s));

@@ -1,0 +1,44 @@
+// Test data access. TRUNKLINE_TEST_DATA is set by tests/sipcore/meson.build to the source
+// tree's tests/data directory, so tests run from any build directory.
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#ifndef TRUNKLINE_TEST_DATA
+#error "TRUNKLINE_TEST_DATA must be defined by the build"
+#endif
+
+namespace test {
+
+inline std::filesystem::path data_dir() { return std::filesystem::path(TRUNKLINE_TEST_DATA); }
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot open " + p.string());
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& s) {
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write " + p.string());
+    f << s;
+}
+
+// Sorted list of files in `dir` whose names end with `ext` (".sip").
+inline std::vector<std::filesystem::path> files_with_ext(const std::filesystem::path& dir,
+                                                         const std::string& ext) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.is_regular_file() && e.path().extension() == ext) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace test
