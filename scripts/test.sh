@@ -54,10 +54,17 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 if bash tools/check_layering.sh; then record "layering: DESIGN.md section 2" PASS
 else record "layering: DESIGN.md section 2" FAIL; fi
 
-# 4. fuzzing
-if [ -x scripts/fuzz.sh ]; then
-  FUZZ_RESULTS="$results" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || true
+# 4. fuzzing: every target, FUZZ_SECONDS each; a target that crashed, leaked or tripped a
+# sanitizer fails, and so does a fuzz build that does not build
+fuzzlog=$(mktemp)
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" 2>&1 | tee "$fuzzlog"
+fuzz_rc=${PIPESTATUS[0]}
+grep -E '^fuzz [a-z_]+: .*, (OK|CRASH)$' "$fuzzlog" |
+  sed -E 's/^fuzz ([a-z_]+): .*, (OK|CRASH)$/fuzz: \1\t\2/; s/\tOK$/\tPASS/; s/\tCRASH$/\tFAIL/' >>"$results"
+if [ "$fuzz_rc" -ne 0 ] && ! grep -qE '^fuzz [a-z_]+: .*CRASH$' "$fuzzlog"; then
+  record "fuzz: build or run of the fuzz targets" FAIL
 fi
+rm -f "$fuzzlog"
 
 passed=$(awk -F'\t' '$2=="PASS"' "$results" | wc -l)
 failed=$(awk -F'\t' '$2=="FAIL"' "$results" | wc -l)

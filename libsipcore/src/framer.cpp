@@ -59,24 +59,26 @@ StreamFramer::Frame StreamFramer::next() {
     b.remove_prefix(start_);
     if (b.empty()) return {};
     if (b[0] == '\r') {
+        // RFC 5626 §3.5.1 keep-alives between messages: CRLFCRLF is a ping, a lone CRLF a
+        // pong (and RFC 3261 §7.5 lets CRLFs precede a start line).
         if (b.size() < 2) return {};
         if (b[1] != '\n') return fail(Errc::bad_line_end, start_ + 1);
-        if (b.size() >= 4 && b[2] == '\r' && b[3] == '\n') {
-            start_ += 4;
-            scan_from_ = start_;
-            return Frame{Kind::Ping, {}, {}};
-        }
-        if (b.size() >= 3 && b[2] != '\r') {
-            start_ += 2;
-            scan_from_ = start_;
-            return Frame{Kind::Pong, {}, {}};
-        }
         if (b.size() == 2) {
+            if (!expect_pongs_) return {};  // could be the first half of a split ping
             start_ += 2;
             scan_from_ = start_;
             return Frame{Kind::Pong, {}, {}};
         }
-        return {};  // "\r\n\r": wait for the fourth byte
+        if (b[2] != '\r') {
+            start_ += 2;
+            scan_from_ = start_;
+            return Frame{Kind::Pong, {}, {}};
+        }
+        if (b.size() < 4) return {};
+        if (b[3] != '\n') return fail(Errc::bad_line_end, start_ + 3);
+        start_ += 4;
+        scan_from_ = start_;
+        return Frame{Kind::Ping, {}, {}};
     }
     // end of the header section; resume the search where the last one stopped
     std::size_t from = scan_from_ > start_ + 3 ? scan_from_ - 3 : start_;

@@ -40,7 +40,11 @@ public:
         Error error;
     };
 
-    explicit StreamFramer(const ParseLimits& limits = {}) : limits_(limits) {}
+    // `expect_pongs`: this side sends pings on the connection (an outbound flow, RFC 5626
+    // §4.4.1), so a lone CRLF is a pong the moment it arrives. Otherwise a lone CRLF waits
+    // for two more bytes, so a ping split across reads is still one ping (and answered).
+    explicit StreamFramer(const ParseLimits& limits = {}, bool expect_pongs = false)
+        : limits_(limits), expect_pongs_(expect_pongs) {}
 
     void feed(std::string_view chunk);
     Frame next();
@@ -56,6 +60,7 @@ private:
     std::size_t scan_from_ = 0;    // where the search for CRLFCRLF resumes
     std::uint64_t stream_off_ = 0;  // stream offset of buf_[0], for error offsets
     Error failed_;
+    bool expect_pongs_ = false;
 };
 
 }  // namespace sip

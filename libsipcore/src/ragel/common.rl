@@ -51,6 +51,12 @@ toplabel = alpha (alphanum | '-')*;
 hostname = (domainlabel '.')* toplabel '.'?;
 host = hostname | IPv4address | IPv6reference;
 port = digit+;
+# The same, held to 0..65535 in the grammar (leading zeros allowed), for machines that
+# validate a URI without cutting it up (name_addr.rl): they must agree with parse_uri()'s
+# range check, which machines that capture the port do in C++ instead.
+port_1_65535 = [1-9] digit{0,3} | [1-5] digit{4} | '6' [0-4] digit{3} | '65' [0-4] digit{2} |
+               '655' [0-2] digit | '6553' [0-5];
+port_16bit = '0'* (port_1_65535 | '0');
 
 gen_value = token | host | quoted_string;
 generic_param = token (EQUAL gen_value)?;

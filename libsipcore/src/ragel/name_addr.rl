@@ -46,7 +46,7 @@ user_unreserved = [&=+$,;?/];
 user = (unreserved | escaped | user_unreserved)+;
 password = (unreserved | escaped | [&=+$,])*;
 userinfo = user (':' password)? '@';
-hostport = host (':' port)?;
+hostport = host (':' port_16bit)?;
 param_unreserved = [\[\]/:&+$];
 paramchar = param_unreserved | unreserved | escaped;
 uri_parameters = (';' paramchar+ ('=' paramchar+)?)*;
@@ -56,20 +56,24 @@ hvalue = (hnv_unreserved | unreserved | escaped)*;
 uri_headers = '?' hname '=' hvalue ('&' hname '=' hvalue)*;
 sip_scheme = 'sip'i | 'sips'i;
 scheme = alpha (alnum | [+\-.])*;
-other_scheme = scheme - sip_scheme;
+other_scheme = scheme - (sip_scheme | 'tel'i);
 uric = reserved | unreserved | escaped | [\[\]];
+# RFC 3966 telephone-subscriber, as leniently as parse_uri() reads it
+phonedigit = digit | xdigit | [*#\-.()] | '+';
 
 sip_uri_full = sip_scheme ':' userinfo? hostport uri_parameters uri_headers?;
+tel_uri_full = 'tel'i ':' phonedigit+ uri_parameters;
 other_uri_full = other_scheme ':' uric*;
 # addr-spec form: ';' ',' '?' end the URI (RFC 3261 §20.10), so no URI params or headers
 sip_uri_bare = sip_scheme ':' userinfo? hostport;
+tel_uri_bare = 'tel'i ':' phonedigit+;
 other_uri_bare = other_scheme ':' (uric - [;,?])*;
 
 display_tokens = token (LWS token)*;
 quoted_display = '"' @dq_s (qdtext | quoted_pair)* '"' @dq_e;
 name_addr = (quoted_display SWS | display_tokens >dt_s %dt_e SWS)? '<' @la
-            (sip_uri_full | other_uri_full) '>' @ra;
-addr_spec = (sip_uri_bare | other_uri_bare) >m %as_e;
+            (sip_uri_full | tel_uri_full | other_uri_full) '>' @ra;
+addr_spec = (sip_uri_bare | tel_uri_bare | other_uri_bare) >m %as_e;
 
 # RFC 3261 §20.10 contact-params: q, expires; §20.20/§20.39 tag. These names also match
 # generic-param; a named param whose value fails its grammar (q=1.001, expires=soon,

@@ -39,7 +39,7 @@ sip_user := userinfo hostport %hp_end uri_parameters uri_headers?;
 sip_nouser := hostport %hp_end uri_parameters uri_headers?;
 
 # RFC 3966 §3: telephone-subscriber, lenient on visual separators; parameters after ';'.
-phonedigit = digit | xdigit | [*#\-.()] | '+';
+phonedigit = digit | xdigit | [*#\-.()] | '+';  # same as name_addr.rl
 tel := phonedigit+ %hp_end uri_parameters;
 
 # RFC 2396 absoluteURI: opaque or hierarchical part. '[' ']' allowed for IPv6 hosts.
