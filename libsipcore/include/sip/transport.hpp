@@ -24,6 +24,7 @@ struct Target {
     std::string host;        // an IP literal (IPv6 without brackets)
     std::uint16_t port = 0;
     std::uint64_t conn = 0;  // a stream connection to reuse (0: any / open one)
+    std::string tls_name;    // TLS: SNI and the name the peer certificate must match
 
     friend bool operator==(const Target&, const Target&) = default;
 };
