@@ -4,6 +4,7 @@
 #include "sip/message.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -54,11 +55,17 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     };
 
     Message m;
+    // one block: [Data][header slots][bytes]
+    constexpr std::size_t data_size =
+        (sizeof(Message::Data) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
     const std::size_t slots = kInlineFields * sizeof(HeaderField);
-    m.block_.reset(new char[slots + n]);
-    char* data = m.block_.get() + slots;
+    m.block_.reset(new char[data_size + slots + n]);
+    m.d_ = new (m.block_.get()) Message::Data{};
+    Message::Data& d = *m.d_;
+    HeaderField* const inline_slots = reinterpret_cast<HeaderField*>(m.block_.get() + data_size);
+    char* data = m.block_.get() + data_size + slots;
     std::memcpy(data, in.data() + lead, n);
-    m.data_ = data;
+    d.data = data;
 
     // --- start line
     const char* nl = static_cast<const char*>(std::memchr(data, '\n', n));
@@ -68,12 +75,12 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     auto sl = detail::parse_start_line({data, eol - 1});
     if (!sl) return fail(sl.error().code, sl.error().offset);
     if (sl->response) {
-        m.status_ = sl->status;
-        m.reason_ = sl->reason;
+        d.status = sl->status;
+        d.reason = sl->reason;
     } else {
-        m.method_name_ = sl->method;
-        m.method_ = method_from(sl->method);
-        m.ruri_ = sl->uri;
+        d.method_name = sl->method;
+        d.method = method_from(sl->method);
+        d.ruri = sl->uri;
         auto u = parse_uri(sl->uri);
         const std::size_t uri_off = static_cast<std::size_t>(sl->uri.data() - data);
         if (!u) return fail(Errc::bad_request_uri, uri_off + u.error().offset);
@@ -81,7 +88,7 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
             return fail(Errc::uri_headers_in_ruri,
                         static_cast<std::size_t>(u->headers.data() - data) - 1);
         }
-        m.ruri_parsed_ = *u;
+        d.ruri_parsed = *u;
     }
 
     // --- header fields
@@ -144,14 +151,14 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
             case HeaderId::Via: {
                 // The transaction layer needs the top via-parm (RFC 3261 §17.2.3); the others
                 // matter only to a proxy relaying a response and are parsed on demand.
-                if (m.via_count_ == 0) {
+                if (d.via_count == 0) {
                     std::string_view list = value;
                     if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
                     auto v = next_via(list);
                     if (!v) return bad(v.error());
-                    m.top_via_ = *v;
+                    d.top_via = *v;
                 }
-                if (m.via_count_ < 255) ++m.via_count_;
+                if (d.via_count < 255) ++d.via_count;
                 break;
             }
             case HeaderId::Contact: {
@@ -183,7 +190,7 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 seen = true;
                 auto na = parse_name_addr(value);
                 if (!na) return bad(na.error());
-                (h.id == HeaderId::From ? m.from_ : m.to_) = *na;
+                (h.id == HeaderId::From ? d.from : d.to) = *na;
                 break;
             }
             case HeaderId::CallId: {
@@ -191,7 +198,7 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 have_call_id = true;
                 auto id = parse_call_id(value);
                 if (!id) return bad(id.error());
-                m.call_id_ = *id;
+                d.call_id = *id;
                 break;
             }
             case HeaderId::CSeq: {
@@ -200,22 +207,22 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 cseq_off = h.value_off;
                 auto cs = parse_cseq(value);
                 if (!cs) return bad(cs.error());
-                m.cseq_ = *cs;
+                d.cseq = *cs;
                 break;
             }
             case HeaderId::MaxForwards: {
-                if (m.max_forwards_) return fail(Errc::duplicate_header, pos, h.id);
+                if (d.max_forwards) return fail(Errc::duplicate_header, pos, h.id);
                 auto mf = parse_max_forwards(value);
                 if (!mf) return bad(mf.error());
-                m.max_forwards_ = *mf;
+                d.max_forwards = *mf;
                 break;
             }
             case HeaderId::ContentLength: {
                 // RFC 4475 §3.1.2.3 (negative) and §3.3.9 (several values): no usable framing.
-                if (m.content_length_) return fail(Errc::bad_content_length, pos, h.id);
+                if (d.content_length) return fail(Errc::bad_content_length, pos, h.id);
                 auto cl = parse_uint(value, UINT32_MAX);
                 if (!cl) return fail(Errc::bad_content_length, h.value_off + cl.error().offset, h.id);
-                m.content_length_ = *cl;
+                d.content_length = *cl;
                 break;
             }
             default: break;
@@ -226,45 +233,45 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
 
     // --- mandatory headers (RFC 3261 §8.1.1)
     const std::size_t hdr_end = pos;
-    if (m.via_count_ == 0) return fail(Errc::missing_header, hdr_end, HeaderId::Via);
+    if (d.via_count == 0) return fail(Errc::missing_header, hdr_end, HeaderId::Via);
     if (!have_from) return fail(Errc::missing_header, hdr_end, HeaderId::From);
     if (!have_to) return fail(Errc::missing_header, hdr_end, HeaderId::To);
     if (!have_call_id) return fail(Errc::missing_header, hdr_end, HeaderId::CallId);
     if (!have_cseq) return fail(Errc::missing_header, hdr_end, HeaderId::CSeq);
-    if (m.is_request() && m.cseq_.method_name != m.method_name_) {
+    if (m.is_request() && d.cseq.method_name != d.method_name) {
         return fail(Errc::cseq_method_mismatch, cseq_off, HeaderId::CSeq);
     }
 
     // --- body (RFC 3261 §18.3, §20.14)
     const std::size_t available = n - hdr_end;
     std::size_t body_len = available;
-    if (m.content_length_) {
-        if (*m.content_length_ > available) {
+    if (d.content_length) {
+        if (*d.content_length > available) {
             return fail(Errc::body_truncated, n, HeaderId::ContentLength);
         }
-        body_len = *m.content_length_;
+        body_len = *d.content_length;
     } else if (framing == Framing::Stream) {
         return fail(Errc::missing_header, hdr_end, HeaderId::ContentLength);
     }
-    m.body_off_ = static_cast<std::uint32_t>(hdr_end);
-    m.size_ = static_cast<std::uint32_t>(hdr_end + body_len);
+    d.body_off = static_cast<std::uint32_t>(hdr_end);
+    d.size = static_cast<std::uint32_t>(hdr_end + body_len);
 
     HeaderField* table;
     if (nfields <= kInlineFields) {
-        table = reinterpret_cast<HeaderField*>(m.block_.get());
+        table = inline_slots;
     } else {
         m.overflow_.reset(new HeaderField[nfields]);
         table = m.overflow_.get();
     }
     std::memcpy(static_cast<void*>(table), scratch, nfields * sizeof(HeaderField));
-    m.fields_ = table;
-    m.nfields_ = static_cast<std::uint16_t>(nfields);
+    d.fields = table;
+    d.nfields = static_cast<std::uint16_t>(nfields);
     return m;
 }
 
 const HeaderField* Message::find(HeaderId id) const noexcept {
-    for (std::size_t i = 0; i < nfields_; ++i) {
-        if (fields_[i].id == id) return &fields_[i];
+    for (std::size_t i = 0; i < d_->nfields; ++i) {
+        if (d_->fields[i].id == id) return &d_->fields[i];
     }
     return nullptr;
 }
@@ -272,16 +279,16 @@ const HeaderField* Message::find(HeaderId id) const noexcept {
 const HeaderField* Message::find(std::string_view name) const noexcept {
     const HeaderId id = header_id(name);
     if (id != HeaderId::Other) return find(id);
-    for (std::size_t i = 0; i < nfields_; ++i) {
-        if (fields_[i].id == HeaderId::Other && iequals(this->name(fields_[i]), name))
-            return &fields_[i];
+    for (std::size_t i = 0; i < d_->nfields; ++i) {
+        if (d_->fields[i].id == HeaderId::Other && iequals(this->name(d_->fields[i]), name))
+            return &d_->fields[i];
     }
     return nullptr;
 }
 
 std::size_t Message::count(HeaderId id) const noexcept {
     std::size_t k = 0;
-    for (std::size_t i = 0; i < nfields_; ++i) k += fields_[i].id == id;
+    for (std::size_t i = 0; i < d_->nfields; ++i) k += d_->fields[i].id == id;
     return k;
 }
 

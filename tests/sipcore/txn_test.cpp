@@ -530,3 +530,19 @@ TEST_CASE("txn: over a reliable transport Timers D, I and K are zero", "[sipcore
         CHECK(std::get<Terminated>(up[0]).txn == id);
     }
 }
+
+TEST_CASE("txn: a client INVITE ringing forever ends 64*T1 after Timer C", "[sipcore][txn][timers]") {
+    Harness h;
+    const std::string req = request("INVITE", "z9hG4bKring");
+    auto id = h.layer.send_request(req, kUdpPeer, sip::instant_ms(0));
+    REQUIRE(id);
+    h.drain();
+    h.layer.on_message(parse(response_to(req, 180)), kUdpPeer, sip::instant_ms(1000));
+    h.drain();
+    h.layer.on_message(parse(response_to(req, 183)), kUdpPeer, sip::instant_ms(61'000));
+    h.drain();  // each provisional restarts the guard
+    auto ev = h.run_until(sip::instant_ms(400'000));
+    REQUIRE(times_of<TxnTimeout>(ev) == std::vector<double>{61.0 + 180 + 32});
+    CHECK(std::get<TxnTimeout>(ev[0].action).timer == 'C');
+    CHECK(times_of<Terminated>(ev) == std::vector<double>{61.0 + 180 + 32});
+}

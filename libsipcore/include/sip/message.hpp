@@ -28,6 +28,8 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "sip/header_id.hpp"
 #include "sip/headers.hpp"
@@ -61,29 +63,37 @@ public:
     static Result<Message> parse(std::string_view bytes, const ParseLimits& limits = {},
                                  Framing framing = Framing::Datagram);
 
-    Message(Message&&) noexcept = default;
-    Message& operator=(Message&&) noexcept = default;
+    Message(Message&& o) noexcept
+        : d_(std::exchange(o.d_, nullptr)),
+          block_(std::move(o.block_)),
+          overflow_(std::move(o.overflow_)) {}
+    Message& operator=(Message&& o) noexcept {
+        d_ = std::exchange(o.d_, nullptr);
+        block_ = std::move(o.block_);
+        overflow_ = std::move(o.overflow_);
+        return *this;
+    }
     Message(const Message&) = delete;
     Message& operator=(const Message&) = delete;
     ~Message() = default;
 
     // --- start line (RFC 3261 §7.1, §7.2)
-    bool is_request() const noexcept { return status_ == 0; }
-    bool is_response() const noexcept { return status_ != 0; }
-    Method method() const noexcept { return method_; }  // requests: the Request-Line method
-    std::string_view method_name() const noexcept { return method_name_; }
-    std::string_view request_uri() const noexcept { return ruri_; }
-    const Uri& ruri() const noexcept { return ruri_parsed_; }  // typed Request-URI
-    std::uint16_t status_code() const noexcept { return status_; }
-    std::string_view reason() const noexcept { return reason_; }
+    bool is_request() const noexcept { return d_->status == 0; }
+    bool is_response() const noexcept { return d_->status != 0; }
+    Method method() const noexcept { return d_->method; }  // requests: the Request-Line method
+    std::string_view method_name() const noexcept { return d_->method_name; }
+    std::string_view request_uri() const noexcept { return d_->ruri; }
+    const Uri& ruri() const noexcept { return d_->ruri_parsed; }  // typed Request-URI
+    std::uint16_t status_code() const noexcept { return d_->status; }
+    std::string_view reason() const noexcept { return d_->reason; }
 
     // --- headers
-    std::span<const HeaderField> headers() const noexcept { return {fields_, nfields_}; }
+    std::span<const HeaderField> headers() const noexcept { return {d_->fields, d_->nfields}; }
     std::string_view name(const HeaderField& h) const noexcept {
-        return {data_ + h.name_off, h.name_len};
+        return {d_->data + h.name_off, h.name_len};
     }
     std::string_view value(const HeaderField& h) const noexcept {
-        return {data_ + h.value_off, h.value_len};
+        return {d_->data + h.value_off, h.value_len};
     }
     // First field with this id, or nullptr.
     const HeaderField* find(HeaderId id) const noexcept;
@@ -92,41 +102,49 @@ public:
     std::size_t count(HeaderId id) const noexcept;
 
     // --- validated at ingress
-    const Via& top_via() const noexcept { return top_via_; }
-    std::size_t via_count() const noexcept { return via_count_; }  // Via fields (max 255)
-    const NameAddr& from() const noexcept { return from_; }
-    const NameAddr& to() const noexcept { return to_; }
-    std::string_view call_id() const noexcept { return call_id_; }
-    const CSeq& cseq() const noexcept { return cseq_; }
-    std::optional<std::uint32_t> max_forwards() const noexcept { return max_forwards_; }
-    std::optional<std::uint32_t> content_length() const noexcept { return content_length_; }
+    const Via& top_via() const noexcept { return d_->top_via; }
+    std::size_t via_count() const noexcept { return d_->via_count; }  // Via fields (max 255)
+    const NameAddr& from() const noexcept { return d_->from; }
+    const NameAddr& to() const noexcept { return d_->to; }
+    std::string_view call_id() const noexcept { return d_->call_id; }
+    const CSeq& cseq() const noexcept { return d_->cseq; }
+    std::optional<std::uint32_t> max_forwards() const noexcept { return d_->max_forwards; }
+    std::optional<std::uint32_t> content_length() const noexcept { return d_->content_length; }
 
-    std::string_view body() const noexcept { return {data_ + body_off_, size_ - body_off_}; }
+    std::string_view body() const noexcept {
+        return {d_->data + d_->body_off, d_->size - d_->body_off};
+    }
     // The message as framed: header section and body, without trailing datagram octets.
-    std::string_view bytes() const noexcept { return {data_, size_}; }
-    std::uint32_t header_section_size() const noexcept { return body_off_; }
+    std::string_view bytes() const noexcept { return {d_->data, d_->size}; }
+    std::uint32_t header_section_size() const noexcept { return d_->body_off; }
 
 private:
     Message() = default;
     friend class MessageParser;
 
-    std::unique_ptr<char[]> block_;            // [header table slots][message bytes]
-    std::unique_ptr<HeaderField[]> overflow_;  // only when the inline slots do not suffice
-    const char* data_ = nullptr;
-    const HeaderField* fields_ = nullptr;
-    std::uint32_t size_ = 0;
-    std::uint32_t body_off_ = 0;
-    std::uint16_t nfields_ = 0;
-    std::uint16_t status_ = 0;
-    Method method_ = Method::Unknown;
-    std::uint8_t via_count_ = 0;
+    // Everything parsed lives in the message's one heap block with its bytes, so a Message
+    // is three pointers: moving it through a Result, an action queue and a TU costs nothing.
+    struct Data {
+        const char* data = nullptr;
+        const HeaderField* fields = nullptr;
+        std::uint32_t size = 0;
+        std::uint32_t body_off = 0;
+        std::uint16_t nfields = 0;
+        std::uint16_t status = 0;
+        Method method = Method::Unknown;
+        std::uint8_t via_count = 0;
+        std::string_view method_name, ruri, reason, call_id;
+        Uri ruri_parsed;
+        Via top_via;
+        NameAddr from, to;
+        CSeq cseq;
+        std::optional<std::uint32_t> max_forwards, content_length;
+    };
+    static_assert(std::is_trivially_destructible_v<Data>);
 
-    std::string_view method_name_, ruri_, reason_, call_id_;
-    Uri ruri_parsed_;
-    Via top_via_;
-    NameAddr from_, to_;
-    CSeq cseq_;
-    std::optional<std::uint32_t> max_forwards_, content_length_;
+    Data* d_ = nullptr;                        // at the start of block_
+    std::unique_ptr<char[]> block_;            // [Data][header table slots][message bytes]
+    std::unique_ptr<HeaderField[]> overflow_;  // only when the inline slots do not suffice
 };
 
 // For replying to a request that failed to parse (RFC 3261 §8.2.6 needs Via, From, To,

@@ -43,11 +43,11 @@ std::uint16_t status_of(std::string_view response) {
     return r.ec == std::errc() ? code : 0;
 }
 
-std::string sent_by(const Via& v) {
-    std::string s(v.host);
-    s.push_back(':');
-    s += std::to_string(v.has_port ? v.port : 0);
-    return s;
+void append_sent_by(std::string& key, const Via& v) {
+    key.append(v.host).push_back(':');
+    char buf[8];
+    auto r = std::to_chars(buf, buf + sizeof buf, v.has_port ? v.port : 0);
+    key.append(buf, r.ptr);
 }
 
 // RFC 3261 §17.2.3: an ACK matches the INVITE's transaction; every other method its own.
@@ -145,8 +145,9 @@ struct Layer::Impl {
         std::string key;
         if (is_rfc3261_branch(v.branch)) {
             key.reserve(v.branch.size() + v.host.size() + 16);
-            key.append("S|").append(v.branch).append("|").append(sent_by(v)).append("|");
-            key.append(method_class(m));
+            key.append("S|").append(v.branch).append("|");
+            append_sent_by(key, v);
+            key.append("|").append(method_class(m));
             return key;
         }
         // RFC 3261 §17.2.3, RFC 2543 peers: Request-URI, To tag, From tag, Call-ID, CSeq and
@@ -154,7 +155,9 @@ struct Layer::Impl {
         key.append("L|").append(m.request_uri()).append("|").append(m.to().tag).append("|");
         key.append(m.from().tag).append("|").append(m.call_id()).append("|");
         key.append(std::to_string(m.cseq().number)).append("|").append(method_class(m));
-        key.append("|").append(sent_by(v)).append("|").append(v.branch);
+        key.append("|");
+        append_sent_by(key, v);
+        key.append("|").append(v.branch);
         return key;
     }
     static std::string client_key(std::string_view branch, std::string_view method) {
@@ -290,8 +293,12 @@ struct Layer::Impl {
                 case State::Proceeding:
                     disarm(t, kRetransmit);
                     if (code < 200) {
+                        // Timer B only runs in Calling (§17.1.1.2). A peer that rings forever
+                        // is the TU's Timer C (§16.6 step 11: CANCEL); so that no transaction
+                        // outlives an absent TU, each provisional restarts a guard that ends
+                        // it 64*T1 after Timer C would have fired.
                         t.state = State::Proceeding;
-                        disarm(t, kTimeout);  // Timer B only runs in Calling (§17.1.1.2)
+                        arm(t, kTimeout, now + cfg.timers.timer_c + timer_64t1());
                     } else if (code < 300) {
                         // RFC 6026 §8.4: Accepted, Timer M; every 2xx goes up
                         t.state = State::Accepted;
@@ -410,14 +417,16 @@ struct Layer::Impl {
             default: return;
         }
         // kTimeout: B, F and H report a timeout; D, I, J, K, L, M just end the transaction
-        const bool reports = (t.kind == Kind::ClientInvite && t.state == State::Calling) ||
+        const bool reports = (t.kind == Kind::ClientInvite &&
+                              (t.state == State::Calling || t.state == State::Proceeding)) ||
                              (t.kind == Kind::ClientNonInvite &&
                               (t.state == State::Trying || t.state == State::Proceeding)) ||
                              (t.kind == Kind::ServerInvite && t.state == State::Completed);
         if (reports) {
-            const char name = t.kind == Kind::ClientInvite      ? 'B'
-                              : t.kind == Kind::ClientNonInvite ? 'F'
-                                                                : 'H';
+            const char name = t.kind == Kind::ClientInvite
+                                  ? (t.state == State::Calling ? 'B' : 'C')
+                                  : t.kind == Kind::ClientNonInvite ? 'F'
+                                                                    : 'H';
             ++stats.timeouts;
             actions.emplace_back(TxnTimeout{t.id, name});
         }
@@ -473,13 +482,17 @@ Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in,
 }
 
 void Layer::respond(TxnId id, std::string_view response, Instant now) {
+    if (!impl_->txns.count(id)) return;
+    respond(id, make_bytes(std::string(response)), now);
+}
+
+void Layer::respond(TxnId id, Bytes b, Instant now) {
     Impl& I = *impl_;
     auto it = I.txns.find(id);
-    if (it == I.txns.end()) return;
+    if (it == I.txns.end() || !b) return;
     Impl::Txn& t = it->second;
-    const std::uint16_t code = status_of(response);
+    const std::uint16_t code = status_of(*b);
     if (code < 100 || code > 699) return;
-    Bytes b = make_bytes(std::string(response));
     if (t.kind == Kind::ServerNonInvite) {
         if (t.state != State::Trying && t.state != State::Proceeding) return;
         t.response = b;

@@ -54,7 +54,7 @@ struct TimerConfig {
     Duration t1 = 500ms;        // RTT estimate
     Duration t2 = 4s;           // cap of non-INVITE request / INVITE response retransmits
     Duration t4 = 5s;           // maximum time a message stays in the network
-    Duration timer_c = 180s;    // proxy INVITE timeout (used by the switch core, not here)
+    Duration timer_c = 180s;    // ringing limit: the TU CANCELs; the layer ends it 64*T1 later
     Duration trying = 200ms;    // server INVITE: send 100 Trying if the TU is silent this long
 };
 
@@ -103,10 +103,11 @@ struct StrayResponse {
     Message msg;
     Target source;
 };
-// Timer B/F (client: no final response) or Timer H (server: no ACK for a non-2xx).
+// Timer B/F (client: no final response), Timer H (server: no ACK for a non-2xx), or 'C':
+// a client INVITE still ringing 64*T1 after Timer C (the TU should have CANCELled it).
 struct TxnTimeout {
     TxnId txn;
-    char timer;  // 'B', 'F' or 'H'
+    char timer;  // 'B', 'C', 'F' or 'H'
 };
 // The transport could not deliver (connection refused, ICMP error): RFC 3261 §17.1.4.
 struct TransportError {
@@ -148,6 +149,8 @@ public:
 
     // The TU's response for a server transaction (ignored if the transaction is gone).
     void respond(TxnId txn, std::string_view response, Instant now);
+    // The same without a copy, for a TU that already holds the response as shared bytes.
+    void respond(TxnId txn, Bytes response, Instant now);
 
     // Bytes outside any transaction (ACK for 2xx, a stateless reply): one SendBytes.
     void send_stateless(std::string_view bytes, const Target& to);
