@@ -10,7 +10,7 @@ packages=(
   # fuzzing (libFuzzer + sanitizer runtimes)
   clang-14 libclang-rt-14-dev llvm-14
   # tests against real peers
-  sip-tester kamailio dnsmasq-base sqlite3 python3 valgrind
+  sip-tester kamailio dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
   # peer parsers for the side-by-side benchmark
   libsofia-sip-ua-dev libosip2-dev libre-dev
 )

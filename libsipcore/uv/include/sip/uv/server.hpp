@@ -11,8 +11,9 @@
 // The handler runs on the loop thread; `in.bytes` is valid only during the call. TCP
 // connections are keyed by id; a framing error closes the connection (RFC 3261 §18.3 gives
 // no way to resynchronise) after it is reported once through `on_event`. CRLFCRLF pings are
-// answered with CRLF (RFC 5626 §3.5.1). This is the minimal transport of the parser stage;
-// the transaction-layer issue grows it (TLS, IPv6 connect, connection reuse, MTU switch).
+// answered with CRLF (RFC 5626 §3.5.1). This is the API of the parser stage, kept for
+// server/main.cpp; it is now a shim over sip::uv::Loop + sip::uv::Transports (loop.hpp,
+// transports.hpp), which new code uses directly (TLS, connecting, reuse, send failures).
 #pragma once
 
 #include <cstdint>

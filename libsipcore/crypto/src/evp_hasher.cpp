@@ -1,0 +1,108 @@
+// OpenSSL 3 EVP digests and EVP_MAC HMAC behind sip::auth::Hasher.
+#include "sip/crypto/evp_hasher.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <cstdint>
+
+namespace sip::crypto {
+
+using sip::auth::Hash;
+
+struct EvpHasher::Impl {
+    // Explicit fetches: EVP_md5() and friends fetch implicitly on every init in OpenSSL 3,
+    // which costs a lock and a lookup per digest.
+    EVP_MD* md[3] = {nullptr, nullptr, nullptr};  // indexed by Hash
+    EVP_MAC* hmac = nullptr;
+
+    ~Impl() {
+        for (EVP_MD* m : md)
+            EVP_MD_free(m);
+        EVP_MAC_free(hmac);
+    }
+};
+
+namespace {
+
+// OpenSSL 3 algorithm names (RFC 7616 §3.3's "SHA-512-256" is SHA-512/256 of FIPS 180-4).
+constexpr const char* kDigestNames[3] = {"MD5", "SHA2-256", "SHA2-512/256"};
+
+struct MdCtx {
+    EVP_MD_CTX* p = EVP_MD_CTX_new();
+    ~MdCtx() { EVP_MD_CTX_free(p); }
+};
+
+struct MacCtx {
+    EVP_MAC_CTX* p;
+    explicit MacCtx(EVP_MAC* mac) : p(mac ? EVP_MAC_CTX_new(mac) : nullptr) {}
+    ~MacCtx() { EVP_MAC_CTX_free(p); }
+};
+
+}  // namespace
+
+EvpHasher::EvpHasher() : impl_(std::make_unique<Impl>()) {
+    for (int i = 0; i < 3; ++i)
+        impl_->md[i] = EVP_MD_fetch(nullptr, kDigestNames[i], nullptr);
+    impl_->hmac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+}
+
+EvpHasher::~EvpHasher() = default;
+
+bool EvpHasher::supports(Hash h) const noexcept {
+    const auto i = static_cast<unsigned>(h);
+    return i < 3 && impl_->md[i] != nullptr;
+}
+
+std::optional<std::string> EvpHasher::digest_hex(Hash h,
+                                                 std::span<const std::string_view> pieces) const {
+    if (!supports(h)) return std::nullopt;
+    MdCtx ctx;
+    if (!ctx.p || EVP_DigestInit_ex2(ctx.p, impl_->md[static_cast<unsigned>(h)], nullptr) != 1) {
+        return std::nullopt;
+    }
+    for (std::string_view s : pieces) {
+        if (!s.empty() && EVP_DigestUpdate(ctx.p, s.data(), s.size()) != 1) return std::nullopt;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(ctx.p, md, &n) != 1) return std::nullopt;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(std::size_t{n} * 2, '\0');
+    for (unsigned i = 0; i < n; ++i) {
+        out[2 * i] = kHex[md[i] >> 4];
+        out[2 * i + 1] = kHex[md[i] & 15];
+    }
+    return out;
+}
+
+std::optional<sip::auth::HmacSha256> EvpHasher::hmac_sha256(
+    std::string_view key, std::span<const std::string_view> data) const {
+    MacCtx ctx(impl_->hmac);
+    if (!ctx.p) return std::nullopt;
+    char digest[] = "SHA2-256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    // A null key pointer means "keep the previous key" to EVP_MAC_init; an empty key is a
+    // valid (if useless) HMAC key, so always pass a real pointer.
+    static const unsigned char kNoKey = 0;
+    const auto* k = key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
+    if (EVP_MAC_init(ctx.p, k, key.size(), params) != 1) return std::nullopt;
+    for (std::string_view s : data) {
+        if (!s.empty() && EVP_MAC_update(ctx.p, reinterpret_cast<const unsigned char*>(s.data()),
+                                         s.size()) != 1) {
+            return std::nullopt;
+        }
+    }
+    sip::auth::HmacSha256 out{};
+    std::size_t n = 0;
+    if (EVP_MAC_final(ctx.p, out.data(), &n, out.size()) != 1 || n != out.size()) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+}  // namespace sip::crypto

@@ -1,0 +1,81 @@
+#include "addr.hpp"
+
+#include <cstring>
+
+#include "sip/uv/transports.hpp"
+
+namespace sip::uv {
+
+bool split_host_port(std::string_view spec, std::string& host, std::uint16_t& port) {
+    std::string_view h;
+    std::string_view p;
+    if (!spec.empty() && spec.front() == '[') {
+        // RFC 3986 §3.2.2: an IPv6 literal is bracketed so its colons are not the port's.
+        const auto rb = spec.find(']');
+        if (rb == std::string_view::npos || rb + 1 >= spec.size() || spec[rb + 1] != ':')
+            return false;
+        h = spec.substr(1, rb - 1);
+        p = spec.substr(rb + 2);
+        if (h.find(':') == std::string_view::npos) return false;
+    } else {
+        const auto c = spec.rfind(':');
+        if (c == std::string_view::npos) return false;
+        h = spec.substr(0, c);
+        p = spec.substr(c + 1);
+        if (h.find(':') != std::string_view::npos) return false;  // unbracketed IPv6
+    }
+    if (h.empty() || p.empty() || p.size() > 5) return false;
+    std::uint32_t v = 0;
+    for (char ch : p) {
+        if (ch < '0' || ch > '9') return false;
+        v = v * 10 + static_cast<std::uint32_t>(ch - '0');
+    }
+    if (v > 65535) return false;
+    host.assign(h);
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+namespace detail {
+
+bool make_sockaddr(std::string_view host, std::uint16_t port, sockaddr_storage& out) {
+    std::memset(&out, 0, sizeof out);
+    if (host.empty() || host.size() > 63) return false;
+    char buf[64];
+    std::memcpy(buf, host.data(), host.size());
+    buf[host.size()] = '\0';
+    if (host.find(':') != std::string_view::npos)
+        return uv_ip6_addr(buf, port, reinterpret_cast<sockaddr_in6*>(&out)) == 0;
+    return uv_ip4_addr(buf, port, reinterpret_cast<sockaddr_in*>(&out)) == 0;
+}
+
+void sockaddr_parts(const sockaddr* sa, std::string& host, std::uint16_t& port) {
+    char buf[64] = {0};
+    if (sa->sa_family == AF_INET6) {
+        const auto* s6 = reinterpret_cast<const sockaddr_in6*>(sa);
+        uv_ip6_name(s6, buf, sizeof buf);
+        port = ntohs(s6->sin6_port);
+    } else {
+        const auto* s4 = reinterpret_cast<const sockaddr_in*>(sa);
+        uv_ip4_name(s4, buf, sizeof buf);
+        port = ntohs(s4->sin_port);
+    }
+    host = buf;
+}
+
+std::string host_port(std::string_view host, std::uint16_t port) {
+    std::string s;
+    if (host.find(':') != std::string_view::npos) {
+        s += '[';
+        s += host;
+        s += ']';
+    } else {
+        s += host;
+    }
+    s += ':';
+    s += std::to_string(port);
+    return s;
+}
+
+}  // namespace detail
+}  // namespace sip::uv

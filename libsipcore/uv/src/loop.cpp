@@ -1,0 +1,137 @@
+#include "sip/uv/loop.hpp"
+
+#include <uv.h>
+
+#include <csignal>
+
+namespace sip::uv {
+
+Loop::Loop() : loop_(std::make_unique<uv_loop_t>()) {
+    uv_loop_init(loop_.get());
+}
+
+Loop::~Loop() {
+    // Let pending close callbacks run (they free handle memory); then close whatever an owner
+    // leaked, so uv_loop_close succeeds and nothing is left allocated.
+    uv_run(loop_.get(), UV_RUN_NOWAIT);
+    while (uv_loop_close(loop_.get()) == UV_EBUSY) {
+        uv_walk(
+            loop_.get(),
+            [](uv_handle_t* h, void*) {
+                if (!uv_is_closing(h)) uv_close(h, nullptr);
+            },
+            nullptr);
+        uv_run(loop_.get(), UV_RUN_DEFAULT);
+    }
+}
+
+void Loop::run() {
+    uv_run(loop_.get(), UV_RUN_DEFAULT);
+}
+bool Loop::run_once() {
+    return uv_run(loop_.get(), UV_RUN_ONCE) != 0;
+}
+void Loop::stop() {
+    uv_stop(loop_.get());
+}
+
+Instant Loop::now() const noexcept {
+    return instant_ms(static_cast<std::int64_t>(uv_now(loop_.get())));
+}
+
+// --- Timer
+
+struct Timer::Handle {
+    uv_timer_t t;
+    std::function<void()> cb;
+    bool armed = false;
+    bool firing = false;
+};
+
+Timer::Timer(Loop& loop, std::function<void()> on_fire) : h_(new Handle) {
+    h_->cb = std::move(on_fire);
+    uv_timer_init(loop.native(), &h_->t);
+    h_->t.data = h_;
+}
+
+Timer::~Timer() {
+    uv_timer_stop(&h_->t);
+    h_->cb = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&h_->t),
+             [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
+void Timer::arm(Instant at) {
+    const Instant now = instant_ms(static_cast<std::int64_t>(uv_now(h_->t.loop)));
+    Duration d = at - now;
+    arm_after(d);
+}
+
+void Timer::arm_after(Duration d) {
+    // Round up: a deadline must never fire before the Instant it was computed for.
+    std::int64_t ms = 0;
+    if (d > Duration::zero()) {
+        ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+    }
+    // libuv 1.44 runs a timer re-armed for "now" from its own callback again in the same pass,
+    // without updating the loop time: a loop that never reaches I/O. One millisecond defers it
+    // to the next iteration.
+    if (ms == 0 && h_->firing) ms = 1;
+    h_->armed = true;
+    uv_timer_start(
+        &h_->t,
+        [](uv_timer_t* t) {
+            auto* h = static_cast<Handle*>(t->data);
+            h->armed = false;
+            h->firing = true;
+            if (h->cb) h->cb();  // may re-arm, cancel, or destroy the Timer (h stays valid)
+            h->firing = false;
+        },
+        static_cast<std::uint64_t>(ms), 0);
+}
+
+void Timer::cancel() {
+    h_->armed = false;
+    uv_timer_stop(&h_->t);
+}
+
+bool Timer::armed() const noexcept {
+    return h_->armed;
+}
+
+// --- Signals
+
+struct Signals::Handle {
+    uv_signal_t sigint;
+    uv_signal_t sigterm;
+    std::function<void(int)> cb;
+    int open = 2;
+};
+
+Signals::Signals(Loop& loop, std::function<void(int)> on_signal) : h_(new Handle) {
+    h_->cb = std::move(on_signal);
+    auto fire = [](uv_signal_t* s, int signum) {
+        auto* h = static_cast<Handle*>(s->data);
+        if (h->cb) h->cb(signum);
+    };
+    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm}) {
+        uv_signal_init(loop.native(), s);
+        s->data = h_;
+        uv_unref(reinterpret_cast<uv_handle_t*>(s));
+    }
+    uv_signal_start(&h_->sigint, fire, SIGINT);
+    uv_signal_start(&h_->sigterm, fire, SIGTERM);
+}
+
+Signals::~Signals() {
+    h_->cb = nullptr;
+    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm}) {
+        uv_signal_stop(s);
+        uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* hd) {
+            auto* h = static_cast<Handle*>(hd->data);
+            if (--h->open == 0) delete h;
+        });
+    }
+}
+
+}  // namespace sip::uv

@@ -1,0 +1,327 @@
+#include "sw/element.hpp"
+
+#include <fmt/format.h>
+
+#include <deque>
+#include <string>
+
+#include "sip/builder.hpp"
+
+namespace sw {
+namespace {
+
+using namespace std::chrono_literals;
+using sip::txn::TxnId;
+
+std::string reason_for(const sip::Error& e) {
+    std::string r(e.what());
+    if (e.header != sip::HeaderId::None && e.header != sip::HeaderId::Other) {
+        r += " in ";
+        r += sip::header_name(e.header);
+    }
+    return r;
+}
+
+std::string who(const sip::Target& t) {
+    return fmt::format("{} {}:{}", sip::transport_name(t.transport), t.host, t.port);
+}
+
+// A pending 2xx to INVITE the UAS keeps sending until the ACK (RFC 3261 §13.3.1.4).
+struct PendingOk {
+    sip::Target to;
+    sip::Bytes bytes;
+    sip::Duration interval;
+    sip::Instant next;
+    sip::Instant give_up;
+};
+
+}  // namespace
+
+struct Element::Impl {
+    ElementConfig cfg;
+    sip::Random& rng;
+    sip::txn::Layer layer;
+    std::deque<sip::txn::SendBytes> out;
+    std::deque<std::string> logs;
+    ElementStats stats;
+    std::map<std::string, PendingOk> pending_ok;  // Call-ID + '\n' + To tag
+    std::map<TxnId, std::string> open_invites;    // INVITE txn -> request bytes, until final
+
+    Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
+
+    std::string allow() const {
+        return cfg.echo_uas ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "OPTIONS, REGISTER";
+    }
+
+    void respond(TxnId txn, const sip::Message& req, sip::ResponseSpec spec, sip::Instant now) {
+        spec.extra.insert(spec.extra.begin(), {"Server", cfg.server_header});
+        layer.respond(txn, sip::make_bytes(sip::build_response(req, spec)), now);
+    }
+
+    void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
+        logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src), m.method_name(),
+                                   m.call_id(), m.cseq().number, code, sip::default_reason(code)));
+    }
+
+    // --- inbound bytes
+
+    void on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now) {
+        const auto framing =
+            sip::reliable(source.transport) ? sip::Framing::Stream : sip::Framing::Datagram;
+        auto parsed = sip::Message::parse(bytes, cfg.limits, framing);
+        if (!parsed) {
+            reject(bytes, parsed.error(), source);
+            return;
+        }
+        if (parsed->is_request()) ++stats.requests;
+        else ++stats.responses;
+        layer.on_message(std::move(*parsed), source, now);
+        drain(now);
+    }
+
+    // DESIGN.md §4: a 400 naming the fault when the top Via and CSeq allow a reply.
+    void reject(std::string_view bytes, const sip::Error& e, const sip::Target& source) {
+        sip::Salvage s = sip::salvage(bytes);
+        if (!s.usable()) {
+            ++stats.malformed_dropped;
+            logs.push_back(fmt::format("{} dropped: offset {}: {}", who(source), e.offset,
+                                       reason_for(e)));
+            return;
+        }
+        const std::uint16_t code = e.code == sip::Errc::unsupported_version ? 505 : 400;
+        const std::string reason =
+            code == 505 ? std::string("Version Not Supported") : reason_for(e);
+        sip::ResponseSpec spec;
+        spec.status = code;
+        spec.reason = reason;
+        spec.extra = {{"Server", cfg.server_header}};
+        spec.via_received = source.host;
+        if (s.top_via.has_rport) spec.via_rport = source.port;
+        std::string tag = sip::make_token(rng, 10);
+        spec.to_tag = tag;
+        sip::Target to = source;
+        if (!sip::reliable(source.transport) && !s.top_via.has_rport) {
+            to.port = s.top_via.has_port ? s.top_via.port : 5060;  // §18.2.2
+        }
+        out.push_back({0, to, sip::make_bytes(sip::build_response(s, spec))});
+        ++stats.malformed_answered;
+        logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source), s.method,
+                                   s.call_id, code, reason, e.offset));
+    }
+
+    // --- transaction-layer actions
+
+    void drain(sip::Instant now) {
+        while (auto a = layer.poll()) {
+            if (auto* s = std::get_if<sip::txn::SendBytes>(&*a)) {
+                out.push_back(std::move(*s));
+            } else if (auto* r = std::get_if<sip::txn::RequestIn>(&*a)) {
+                on_request(r->txn, r->msg, r->source, now);
+            } else if (auto* c = std::get_if<sip::txn::CancelIn>(&*a)) {
+                on_cancel(*c, now);
+            } else if (auto* k = std::get_if<sip::txn::AckIn>(&*a)) {
+                on_ack(k->msg, k->source);
+            } else if (auto* r = std::get_if<sip::txn::ResponseIn>(&*a)) {
+                logs.push_back(fmt::format("response {} for transaction {}", r->msg.status_code(),
+                                           r->txn));
+            } else if (auto* r = std::get_if<sip::txn::StrayResponse>(&*a)) {
+                logs.push_back(fmt::format("{} response {} {} call-id={} matches no transaction",
+                                           who(r->source), r->msg.status_code(),
+                                           r->msg.reason(), r->msg.call_id()));
+            } else if (auto* t = std::get_if<sip::txn::TxnTimeout>(&*a)) {
+                logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
+                open_invites.erase(t->txn);
+            } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
+                logs.push_back(fmt::format("transaction {}: transport error", e->txn));
+                open_invites.erase(e->txn);
+            } else if (auto* t = std::get_if<sip::txn::Terminated>(&*a)) {
+                open_invites.erase(t->txn);
+            }
+        }
+    }
+
+    void on_request(TxnId txn, const sip::Message& m, const sip::Target& src, sip::Instant now) {
+        sip::ResponseSpec spec;
+        std::string tag = sip::make_token(rng, 10);
+        spec.to_tag = tag;
+        const std::string allow_list = allow();
+        if (!m.ruri().is_sip() && m.ruri().scheme != sip::Uri::Scheme::Tel) {
+            spec.status = 416;  // RFC 3261 §8.2.2.1
+        } else if (m.method() == sip::Method::Options) {
+            spec.extra = {{"Allow", allow_list}, {"Accept", "application/sdp"}, {"Supported", ""}};
+        } else if (m.method() == sip::Method::Register) {
+            on_register(txn, m, src, now);
+            return;
+        } else if (cfg.echo_uas && m.method() == sip::Method::Invite) {
+            answer_invite(txn, m, src, now, tag);
+            return;
+        } else if (cfg.echo_uas && m.method() == sip::Method::Bye) {
+            ++stats.calls_ended;
+        } else {
+            spec.status = m.method() == sip::Method::Unknown ? 501 : 405;  // §8.2.1
+            spec.extra = {{"Allow", allow_list}};
+        }
+        respond(txn, m, spec, now);
+        log_request(m, src, spec.status);
+        drain(now);
+    }
+
+    void answer_invite(TxnId txn, const sip::Message& m, const sip::Target& src, sip::Instant now,
+                       const std::string& tag) {
+        sip::ResponseSpec ringing;
+        ringing.status = 180;
+        ringing.to_tag = tag;
+        respond(txn, m, ringing, now);
+        const std::string contact =
+            fmt::format("<sip:uas@{}:{};transport={}>", cfg.contact_host, cfg.contact_port,
+                        sip::transport_name(src.transport));
+        const std::string sdp = fmt::format(
+            "v=0\r\no=trunkline 1 1 IN IP4 {0}\r\ns=-\r\nc=IN IP4 {0}\r\nt=0 0\r\n"
+            "m=audio 10000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+            cfg.contact_host);
+        const std::string allow_list = allow();  // ResponseSpec holds views: keep it alive
+        sip::ResponseSpec ok;
+        ok.status = 200;
+        ok.to_tag = tag;
+        ok.extra = {{"Server", cfg.server_header}, {"Contact", contact}, {"Allow", allow_list}};
+        ok.content_type = "application/sdp";
+        ok.body = sdp;
+        sip::Bytes bytes = sip::make_bytes(sip::build_response(m, ok));
+        layer.respond(txn, bytes, now);
+        ++stats.calls_answered;
+        log_request(m, src, 200);
+        if (!sip::reliable(src.transport)) {
+            // §13.3.1.4: T1, doubling to T2, until the ACK or 64*T1
+            const auto& t = cfg.txn.timers;
+            pending_ok[std::string(m.call_id()) + '\n' + tag] =
+                PendingOk{sip::txn::response_target(m, src), bytes, t.t1, now + t.t1,
+                          now + 64 * t.t1};
+        }
+        drain(now);
+    }
+
+    void on_register(TxnId txn, const sip::Message& m, const sip::Target& src, sip::Instant now) {
+        sip::ResponseSpec spec;
+        std::string tag = sip::make_token(rng, 10);
+        spec.to_tag = tag;
+        std::vector<std::string> challenges;
+        if (cfg.auth) {
+            const sip::HeaderField* h = m.find(sip::HeaderId::Authorization);
+            Authenticator::Verdict v = Authenticator::Verdict::Rejected;
+            if (h) v = cfg.auth->verify(m.value(*h), m.method_name(), now);
+            if (v != Authenticator::Verdict::Ok) {
+                // RFC 3261 §22.2: 401 with a (fresh) challenge; stale=true on an expired nonce
+                challenges = cfg.auth->challenge(now, v == Authenticator::Verdict::Stale);
+                spec.status = 401;
+                for (const std::string& c : challenges) spec.extra.push_back({"WWW-Authenticate", c});
+                if (h) ++stats.auth_failed;
+                ++stats.challenges;
+            } else {
+                ++stats.auth_ok;
+            }
+        }
+        std::string expires;
+        if (spec.status == 200) {
+            // the registrar proper is issue 6: here the binding is echoed, not stored
+            if (const sip::HeaderField* c = m.find(sip::HeaderId::Contact)) {
+                spec.extra.push_back({"Contact", m.value(*c)});
+            }
+            const sip::HeaderField* e = m.find(sip::HeaderId::Expires);
+            expires = e ? std::string(m.value(*e)) : "3600";
+            spec.extra.push_back({"Expires", expires});
+        }
+        respond(txn, m, spec, now);
+        log_request(m, src, spec.status);
+        drain(now);
+    }
+
+    void on_cancel(const sip::txn::CancelIn& c, sip::Instant now) {
+        sip::ResponseSpec spec;
+        const std::string tag = sip::make_token(rng, 10);  // the spec holds a view of it
+        spec.to_tag = tag;
+        // §9.2: 481 when no INVITE matches; else 200, and the INVITE ends with 487
+        spec.status = c.invite_txn ? 200 : 481;
+        respond(c.cancel_txn, c.msg, spec, now);
+        log_request(c.msg, c.source, spec.status);
+        auto it = open_invites.find(c.invite_txn);
+        if (it != open_invites.end()) {
+            if (auto inv = sip::Message::parse(it->second)) {
+                sip::ResponseSpec term;
+                term.status = 487;
+                term.to_tag = spec.to_tag;
+                respond(c.invite_txn, *inv, term, now);
+            }
+            open_invites.erase(it);
+        }
+        drain(now);
+    }
+
+    void on_ack(const sip::Message& m, const sip::Target& src) {
+        ++stats.acks;
+        pending_ok.erase(std::string(m.call_id()) + '\n' + std::string(m.to().tag));
+        logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
+                                   m.cseq().number));
+    }
+
+    std::optional<sip::Instant> next_deadline() const {
+        std::optional<sip::Instant> d = layer.next_deadline();
+        for (const auto& [k, p] : pending_ok)
+            if (!d || p.next < *d) d = p.next;
+        return d;
+    }
+
+    void handle_timeouts(sip::Instant now) {
+        layer.handle_timeouts(now);
+        drain(now);
+        for (auto it = pending_ok.begin(); it != pending_ok.end();) {
+            PendingOk& p = it->second;
+            if (p.next > now) {
+                ++it;
+                continue;
+            }
+            if (p.next >= p.give_up) {
+                // §13.3.1.4: no ACK within 64*T1: the UAS ends the dialog (would send BYE)
+                logs.push_back("2xx to INVITE never acknowledged; giving up");
+                it = pending_ok.erase(it);
+                continue;
+            }
+            out.push_back({0, p.to, p.bytes});
+            ++stats.ok_retransmits;
+            p.interval = std::min(2 * p.interval, cfg.txn.timers.t2);
+            p.next += p.interval;
+            ++it;
+        }
+    }
+};
+
+Element::Element(ElementConfig cfg, sip::Random& rng)
+    : impl_(std::make_unique<Impl>(std::move(cfg), rng)) {}
+Element::~Element() = default;
+
+void Element::on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now) {
+    impl_->on_bytes(bytes, source, now);
+}
+void Element::on_transport_error(TxnId txn, sip::Instant now) {
+    if (txn == 0) return;
+    impl_->layer.on_transport_error(txn, now);
+    impl_->drain(now);
+}
+std::optional<sip::Instant> Element::next_deadline() const { return impl_->next_deadline(); }
+void Element::handle_timeouts(sip::Instant now) { impl_->handle_timeouts(now); }
+
+std::optional<sip::txn::SendBytes> Element::poll_send() {
+    if (impl_->out.empty()) return std::nullopt;
+    sip::txn::SendBytes s = std::move(impl_->out.front());
+    impl_->out.pop_front();
+    return s;
+}
+std::optional<std::string> Element::poll_log() {
+    if (impl_->logs.empty()) return std::nullopt;
+    std::string s = std::move(impl_->logs.front());
+    impl_->logs.pop_front();
+    return s;
+}
+const ElementStats& Element::stats() const noexcept { return impl_->stats; }
+const sip::txn::Stats& Element::txn_stats() const noexcept { return impl_->layer.stats(); }
+
+}  // namespace sw
