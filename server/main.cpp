@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     if (realm.empty() != users_file.empty())
         usage_error("--auth-realm and --auth-users go together");
     tcfg.limits.parse = ecfg.limits;
+    ecfg.log_messages = !quiet;
     {
         std::string host;
         std::uint16_t port = 0;

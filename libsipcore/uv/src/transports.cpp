@@ -141,7 +141,11 @@ struct Transports::Impl {
     bool refusing = false;  // edge flag so max_connections is logged once per episode
 
     const Bytes pong = make_bytes("\r\n");  // RFC 5626 §3.5.1 keep-alive answer
-    char rbuf[65536];  // one read buffer: libuv reads into it and the callback consumes it
+    // One read buffer: libuv reads into it and the callback consumes it. UDP sockets use
+    // recvmmsg (UV_UDP_RECVMMSG), which splits it into 64 KiB slots, one datagram each: up
+    // to 8 datagrams per system call under load.
+    static constexpr std::size_t kReadBuffer = 8 * 65536;
+    std::unique_ptr<char[]> rbuf{new char[kReadBuffer]};
 
     // --- bookkeeping
 
@@ -256,7 +260,7 @@ std::string Transports::Impl::listen_udp(const Listener& l, std::size_t index) {
     u->impl = this;
     u->family = sa.ss_family;
     u->name = name;
-    uv_udp_init(loop, &u->h);
+    uv_udp_init_ex(loop, &u->h, static_cast<unsigned>(sa.ss_family) | UV_UDP_RECVMMSG);
     u->h.data = u;
     ++handles;
     udp.push_back(u);
@@ -264,6 +268,10 @@ std::string Transports::Impl::listen_udp(const Listener& l, std::size_t index) {
     const unsigned flags = sa.ss_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0;
     if (int rc = uv_udp_bind(&u->h, reinterpret_cast<sockaddr*>(&sa), flags); rc != 0)
         return "listen " + name + ": " + err_text(rc);
+    // A burst of requests must not overflow the kernel's default ~200 KiB queue while the
+    // loop is busy; the kernel caps this at net.core.rmem_max.
+    int rcvbuf = 8 << 20;
+    uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&u->h), &rcvbuf);
     listener_of[index] = reinterpret_cast<uv_handle_t*>(&u->h);
     start_udp_recv(u);
     return {};
@@ -274,12 +282,12 @@ void Transports::Impl::start_udp_recv(UdpSock* u) {
         &u->h,
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
             auto* I = static_cast<UdpSock*>(h->data)->impl;
-            *buf = uv_buf_init(I->rbuf, sizeof I->rbuf);
+            *buf = uv_buf_init(I->rbuf.get(), static_cast<unsigned>(Impl::kReadBuffer));
         },
         [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* addr, unsigned flags) {
             auto* u = static_cast<UdpSock*>(h->data);
             Impl* I = u->impl;
-            if (n == 0 && !addr) return;  // nothing more to read this time
+            if (n == 0 && !addr) return;  // nothing more to read, or the end of a recvmmsg batch
             if (n < 0) {
                 I->event(u->name + ": receive error: " + err_text(static_cast<int>(n)));
                 return;
@@ -543,7 +551,7 @@ void Transports::Impl::opened(Conn* c) {
         c->stream(),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
             Impl* I = static_cast<Conn*>(h->data)->impl;
-            *buf = uv_buf_init(I->rbuf, sizeof I->rbuf);
+            *buf = uv_buf_init(I->rbuf.get(), 65536);
         },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
             auto* c = static_cast<Conn*>(s->data);

@@ -59,7 +59,7 @@ struct Element::Impl {
     }
 
     void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
-        logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src), m.method_name(),
+        if (cfg.log_messages) logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src), m.method_name(),
                                    m.call_id(), m.cseq().number, code, sip::default_reason(code)));
     }
 
@@ -84,7 +84,7 @@ struct Element::Impl {
         sip::Salvage s = sip::salvage(bytes);
         if (!s.usable()) {
             ++stats.malformed_dropped;
-            logs.push_back(fmt::format("{} dropped: offset {}: {}", who(source), e.offset,
+            if (cfg.log_messages) logs.push_back(fmt::format("{} dropped: offset {}: {}", who(source), e.offset,
                                        reason_for(e)));
             return;
         }
@@ -105,7 +105,7 @@ struct Element::Impl {
         }
         out.push_back({0, to, sip::make_bytes(sip::build_response(s, spec))});
         ++stats.malformed_answered;
-        logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source), s.method,
+        if (cfg.log_messages) logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source), s.method,
                                    s.call_id, code, reason, e.offset));
     }
 
@@ -122,17 +122,17 @@ struct Element::Impl {
             } else if (auto* k = std::get_if<sip::txn::AckIn>(&*a)) {
                 on_ack(k->msg, k->source);
             } else if (auto* r = std::get_if<sip::txn::ResponseIn>(&*a)) {
-                logs.push_back(fmt::format("response {} for transaction {}", r->msg.status_code(),
+                if (cfg.log_messages) logs.push_back(fmt::format("response {} for transaction {}", r->msg.status_code(),
                                            r->txn));
             } else if (auto* r = std::get_if<sip::txn::StrayResponse>(&*a)) {
-                logs.push_back(fmt::format("{} response {} {} call-id={} matches no transaction",
+                if (cfg.log_messages) logs.push_back(fmt::format("{} response {} {} call-id={} matches no transaction",
                                            who(r->source), r->msg.status_code(),
                                            r->msg.reason(), r->msg.call_id()));
             } else if (auto* t = std::get_if<sip::txn::TxnTimeout>(&*a)) {
-                logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
+                if (cfg.log_messages) logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
                 open_invites.erase(t->txn);
             } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
-                logs.push_back(fmt::format("transaction {}: transport error", e->txn));
+                if (cfg.log_messages) logs.push_back(fmt::format("transaction {}: transport error", e->txn));
                 open_invites.erase(e->txn);
             } else if (auto* t = std::get_if<sip::txn::Terminated>(&*a)) {
                 open_invites.erase(t->txn);
@@ -259,7 +259,7 @@ struct Element::Impl {
     void on_ack(const sip::Message& m, const sip::Target& src) {
         ++stats.acks;
         pending_ok.erase(std::string(m.call_id()) + '\n' + std::string(m.to().tag));
-        logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
+        if (cfg.log_messages) logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
                                    m.cseq().number));
     }
 
@@ -281,7 +281,7 @@ struct Element::Impl {
             }
             if (p.next >= p.give_up) {
                 // §13.3.1.4: no ACK within 64*T1: the UAS ends the dialog (would send BYE)
-                logs.push_back("2xx to INVITE never acknowledged; giving up");
+                if (cfg.log_messages) logs.push_back("2xx to INVITE never acknowledged; giving up");
                 it = pending_ok.erase(it);
                 continue;
             }

@@ -55,6 +55,7 @@ struct ElementConfig {
     std::uint16_t contact_port = 5060;
     sip::ParseLimits limits;
     Authenticator* auth = nullptr;           // REGISTER needs credentials when set
+    bool log_messages = true;                // one line per message (poll_log); off: none
 };
 
 struct ElementStats {
