@@ -47,7 +47,8 @@ def main():
         if not line.strip():
             continue
         t = json.loads(line)
-        name = t.get("name", "?")
+        # meson names tests "project:suite / name"; reports are written under the bare name
+        name = t.get("name", "?").split(" / ")[-1]
         result = t.get("result", "FAIL")
         if result == "SKIP":
             continue

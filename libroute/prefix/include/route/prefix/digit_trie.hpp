@@ -22,7 +22,6 @@
 // decks stay in cache. Call it after loading a deck; results are identical either way.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -119,7 +118,7 @@ public:
                 if (i == number.size() || i >= kMaxDepth) break;
                 const auto d = static_cast<unsigned>(number[i] - '0');
                 if (d > 9 || ((p.mask >> d) & 1u) == 0) break;
-                n = p.first + static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(p.mask & ((1u << d) - 1u))));
+                n = p.first + rank(p.mask, d);
                 ++i;
             }
             while (count > 0) {
@@ -197,6 +196,17 @@ public:
 
 private:
     static constexpr std::uint32_t kNone = 0xffffffffu;
+
+    // Number of children before digit d: popcount of the mask bits below d. SWAR on 10 bits,
+    // because std::popcount is a library call unless the target has POPCNT (baseline x86-64
+    // has not).
+    static std::uint32_t rank(std::uint16_t mask, unsigned d) {
+        std::uint32_t v = mask & ((1u << d) - 1u);
+        v = v - ((v >> 1) & 0x5555u);
+        v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
+        v = (v + (v >> 4)) & 0x0f0fu;
+        return (v + (v >> 8)) & 0x1fu;
+    }
     struct Node {
         std::uint32_t child[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // 0: none (root is never a child)
         std::uint32_t value = kNone;

@@ -1,0 +1,102 @@
+// Reports over rated CDRs: revenue, clearing, gateway bill, settlement, profit, ASR/ACD,
+// break-even; rendered as an aligned table, CSV or JSON.
+//
+//   billing::ReportBuilder b(billing::ReportKind::revenue);
+//   for (const billing::Cdr& c : cdrs) if (auto ok = b.add(c); !ok) return ok.error();
+//   billing::Report r = b.finish();           // rows sorted by key, plus a total row
+//   std::cout << billing::format_table(r);    // or format_csv(r) / format_json(r)
+//
+// The same Report is produced by billing::sqlite::Store::report() with SQL GROUP BY, so
+// large periods are aggregated inside SQLite; both are checked against each other and
+// against the plain sum of the CDRs in tests/billing/report_test.cpp.
+//
+// Grouping per kind (key, key2), VOS3000 report names in brackets:
+//   revenue          customer, -                 [Revenue Details]
+//   clearing         vendor, -                   [Clearing Account Detail]
+//   clearing_gateway vendor, vendor gateway      [Clearing Gateway Details]
+//   gateway          customer gateway, customer  [Gateway Bill]
+//   settlement       "total", -                  [Summary of Financial Settlement]
+//   profit_area      area, rate prefix
+//   profit_customer  customer, -
+//   asr              vendor gateway, area        (ASR and ACD per gateway and destination)
+// Amounts are exact sums (overflow is an error). Derived figures are integers: ASR in ppm
+// of calls answered, ACD in whole seconds (truncated), margin in ppm of revenue.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "billing/cdr.hpp"
+#include "billing/money.hpp"
+#include "billing/result.hpp"
+
+namespace billing {
+
+enum class ReportKind : std::uint8_t {
+    revenue, clearing, clearing_gateway, gateway, settlement, profit_area, profit_customer, asr
+};
+std::string_view to_string(ReportKind k);
+Result<ReportKind> parse_report_kind(std::string_view s);
+// Column titles of key and key2 ("" when the kind has no second key).
+std::pair<std::string_view, std::string_view> key_names(ReportKind k);
+
+struct ReportRow {
+    std::string key;
+    std::string key2;
+    std::int64_t calls = 0;
+    std::int64_t answered = 0;        // calls with duration > 0
+    std::int64_t duration_s = 0;      // answered seconds
+    std::int64_t billed_s = 0;        // customer billed seconds
+    std::int64_t vendor_billed_s = 0;
+    Money revenue;                    // sum of charges
+    Money cost;                       // sum of vendor costs
+    Money profit;                     // sum of profits (= revenue - cost)
+
+    std::int64_t asr_ppm() const { return calls == 0 ? 0 : answered * 1000000 / calls; }
+    std::int64_t acd_s() const { return answered == 0 ? 0 : duration_s / answered; }
+    std::int64_t margin_ppm() const;
+    Result<void> add(const ReportRow& o);  // checked field-wise sum
+};
+
+struct Report {
+    ReportKind kind = ReportKind::revenue;
+    std::vector<ReportRow> rows;  // sorted by (key, key2)
+    ReportRow total;              // key "total"
+};
+
+class ReportBuilder {
+public:
+    explicit ReportBuilder(ReportKind kind) : kind_(kind) {}
+    Result<void> add(const Cdr& c);
+    Result<Report> finish() const;
+
+private:
+    ReportKind kind_;
+    std::map<std::pair<std::string, std::string>, ReportRow> rows_;
+};
+
+// Which CDR fields key a row of this kind.
+std::pair<std::string_view, std::string_view> report_keys(ReportKind k, const Cdr& c);
+
+std::string format_table(const Report& r);
+std::string format_csv(const Report& r);
+std::string format_json(const Report& r);
+
+// Minutes of traffic (at the period's average profit per billed minute) needed to cover
+// fixed costs: ceil(fixed_costs * billed_minutes / profit). ErrorCode::invalid_argument
+// when profit <= 0 or nothing was billed (no break-even exists).
+struct BreakEven {
+    Money fixed_costs;
+    Money profit;
+    std::int64_t billed_s = 0;
+    std::int64_t minutes = 0;          // result
+    Money profit_per_minute;           // profit / billed minutes, rounded down to micros
+};
+Result<BreakEven> break_even(Money fixed_costs, const ReportRow& totals);
+std::string format_break_even(const BreakEven& b, std::string_view format);  // table|csv|json
+
+}  // namespace billing

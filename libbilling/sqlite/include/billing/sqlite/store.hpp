@@ -1,0 +1,137 @@
+// billing::sqlite::Store — accounts, rate groups, private-rate bindings, a money ledger and
+// CDRs in one SQLite file (WAL, prepared statements, batched transactions, migrations).
+//
+//   auto st = billing::sqlite::Store::open("var/trunkline.db");   // Result<Store>
+//   if (!st) { std::cerr << st.error().describe() << '\n'; return 1; }
+//   (void)st->add_account(account);                                 // + an "opening" ledger row
+//   (void)st->import_rates("retail", deck.rates, /*replace=*/true);  // all or nothing
+//   auto book = st->load_book();                                     // Result<billing::Book>
+//   std::vector<billing::Cdr> batch = ...;                           // rated calls
+//   if (auto ok = st->insert_cdrs(batch); !ok) { /* nothing of the batch was written */ }
+//   auto rep = st->report(billing::ReportKind::revenue, from, until); // GROUP BY in SQLite
+//
+// Transaction rule: insert_cdrs() writes the CDRs, the customers' debits and the vendors'
+// credits of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
+// in the file or none of it, even if the process is killed. So at every commit point
+//   balance(account) = sum(ledger.amount) - sum(charge of its CDRs as customer)
+//                                          + sum(cost of its CDRs as vendor)
+// which audit() verifies. Balances are updated once per account per batch (the sums of the
+// batch), with overflow checked in C++ (SQLite would silently turn an overflowing integer
+// into a float). An unknown account in a batch rejects the whole batch.
+//
+// Durability: StoreOptions::durable (default true) sets synchronous=FULL, so a committed
+// batch survives power loss; false uses NORMAL (survives a crash of the process, may lose
+// the last commits on power loss). A busy database is retried for busy_timeout_ms, then
+// ErrorCode::db_locked; a full disk is ErrorCode::disk_full; in both cases the open
+// transaction is rolled back and nothing is half-written.
+//
+// Reports: whole hours are read from an hourly rollup table (cdr_hourly, written in the same
+// transaction as the CDRs), partial hours at the edges of the period from the CDRs; so a
+// month's settlement reads about one row per hour and key instead of every CDR.
+//
+// Schema: PRAGMA user_version holds the schema version; open() applies the missing
+// migrations in order, each in its own transaction; a file from a newer version is refused
+// with ErrorCode::schema_too_new. Amounts are INTEGER micro-units, times INTEGER ms (UTC).
+//
+// A Store is one connection: use it from one thread at a time. Move-only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "billing/account.hpp"
+#include "billing/cdr.hpp"
+#include "billing/money.hpp"
+#include "billing/rate.hpp"
+#include "billing/report.hpp"
+#include "billing/result.hpp"
+#include "billing/time.hpp"
+
+namespace billing::sqlite {
+
+struct StoreOptions {
+    int busy_timeout_ms = 5000;
+    bool durable = true;     // synchronous=FULL (true) or NORMAL (false)
+    bool read_only = false;
+    // Size quota in database pages (PRAGMA max_page_count); 0 = no quota. Reaching it
+    // behaves like a full disk (ErrorCode::disk_full).
+    std::int64_t max_page_count = 0;
+};
+
+struct LedgerEntry {
+    std::int64_t id = 0;
+    std::string account;
+    Timestamp at_ms = 0;
+    std::string kind;   // "opening", "topup", "adjust"
+    Money amount;
+    std::string memo;
+};
+
+struct AuditIssue {
+    std::string account;
+    Money balance;    // stored
+    Money expected;   // from ledger and CDRs
+};
+
+class Store {
+public:
+    static Result<Store> open(const std::string& path, StoreOptions opts = {});
+    Store(Store&&) noexcept;
+    Store& operator=(Store&&) noexcept;
+    ~Store();
+
+    static constexpr int kSchemaVersion = 2;
+    int schema_version() const;
+
+    // --- accounts and money -------------------------------------------------------------
+    Result<void> add_account(const Account& a, Timestamp at_ms = 0);
+    Result<Account> account(std::string_view id);
+    Result<std::vector<Account>> accounts();
+    // Adds `amount` (may be negative: an adjustment) to the balance with a ledger row, in
+    // one transaction; returns the new balance.
+    Result<Money> topup(std::string_view id, Money amount, Timestamp at_ms, std::string_view memo = {});
+    Result<std::vector<LedgerEntry>> ledger(std::string_view id);
+    Result<void> set_rate_group(std::string_view account_id, std::string_view group);
+    Result<void> set_account_private(std::string_view account_id, std::string_view group);
+    Result<void> set_phone_private(std::string_view phone, std::string_view group);
+
+    // --- rates ---------------------------------------------------------------------------
+    // Validates every rate, then writes all of them in one transaction (replace = delete
+    // the group's existing rates first; otherwise same prefix/period/effective_from is
+    // updated). Returns the number of rates written.
+    Result<std::size_t> import_rates(std::string_view group, std::span<const Rate> rates, bool replace);
+    Result<std::vector<Rate>> rates(std::string_view group);
+    Result<std::vector<std::string>> rate_groups();
+    // Accounts, rate groups with their rates, private bindings; rate groups compacted.
+    Result<Book> load_book();
+
+    // --- CDRs ----------------------------------------------------------------------------
+    // One transaction per call; assigns Cdr::id.
+    Result<void> insert_cdrs(std::span<Cdr> batch);
+    // CDRs whose end time is in [from, until), in id order.
+    Result<void> for_each_cdr(Timestamp from, Timestamp until,
+                              const std::function<bool(const Cdr&)>& f);
+    Result<std::vector<Cdr>> cdrs(Timestamp from, Timestamp until);
+    Result<std::int64_t> cdr_count();
+    Result<Report> report(ReportKind kind, Timestamp from, Timestamp until);
+    // Accounts whose stored balance differs from ledger - charges + costs (empty = ok).
+    Result<std::vector<AuditIssue>> audit();
+
+    // --- settings (currency) -------------------------------------------------------------
+    Result<Currency> currency();
+    Result<void> set_currency(const Currency& c);
+
+    struct Impl;
+
+private:
+    explicit Store(std::unique_ptr<Impl> impl);
+    Result<void> update_rollup(std::span<const Cdr> batch);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace billing::sqlite

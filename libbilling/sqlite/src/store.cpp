@@ -1,0 +1,958 @@
+#include "billing/sqlite/store.hpp"
+
+#include <sqlite3.h>
+
+#include "billing/csv.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <unordered_map>
+
+namespace billing::sqlite {
+
+namespace {
+
+Error sql_error(sqlite3* db, int rc, std::string_view what) {
+    ErrorCode code = ErrorCode::db_error;
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED: code = ErrorCode::db_locked; break;
+        case SQLITE_FULL: code = ErrorCode::disk_full; break;
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_READONLY: code = ErrorCode::io_error; break;
+        default: break;
+    }
+    std::string msg(what);
+    msg += ": ";
+    msg += db != nullptr && sqlite3_errcode(db) == rc ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    return make_error(code, std::move(msg));
+}
+
+// Schema migrations; entry i takes the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    // v1
+    R"sql(
+CREATE TABLE settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE accounts(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL,
+  balance INTEGER NOT NULL,
+  credit_limit INTEGER NOT NULL,
+  rate_group TEXT NOT NULL DEFAULT '',
+  private_group TEXT NOT NULL DEFAULT '',
+  agent TEXT NOT NULL DEFAULT '',
+  memo TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE ledger(
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  memo TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ledger_account ON ledger(account);
+CREATE TABLE rates(
+  rate_group TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  period TEXT NOT NULL,
+  effective_from INTEGER NOT NULL,
+  effective_until INTEGER NOT NULL,
+  area TEXT NOT NULL,
+  type TEXT NOT NULL,
+  price INTEGER NOT NULL,
+  first_period INTEGER NOT NULL,
+  first_price INTEGER NOT NULL,
+  increment INTEGER NOT NULL,
+  connection_fee INTEGER NOT NULL,
+  PRIMARY KEY(rate_group, prefix, period, effective_from)
+) WITHOUT ROWID;
+CREATE TABLE phone_private(
+  phone TEXT PRIMARY KEY,
+  rate_group TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE cdrs(
+  id INTEGER PRIMARY KEY,
+  caller TEXT NOT NULL,
+  callee TEXT NOT NULL,
+  callee_out TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  customer_gateway TEXT NOT NULL,
+  vendor TEXT NOT NULL,
+  vendor_gateway TEXT NOT NULL,
+  setup_ms INTEGER NOT NULL,
+  answer_ms INTEGER,
+  end_ms INTEGER NOT NULL,
+  duration_s INTEGER NOT NULL,
+  hold_s INTEGER NOT NULL,
+  sip_code INTEGER NOT NULL,
+  end_reason TEXT NOT NULL,
+  hangup INTEGER NOT NULL,
+  rate_prefix TEXT NOT NULL,
+  area TEXT NOT NULL,
+  rate_type TEXT NOT NULL,
+  vendor_prefix TEXT NOT NULL,
+  customer_billed_s INTEGER NOT NULL,
+  vendor_billed_s INTEGER NOT NULL,
+  customer_price INTEGER NOT NULL,
+  vendor_price INTEGER NOT NULL,
+  charge INTEGER NOT NULL,
+  cost INTEGER NOT NULL,
+  profit INTEGER NOT NULL,
+  call_id_in TEXT NOT NULL,
+  call_id_out TEXT NOT NULL
+);
+CREATE INDEX cdrs_end ON cdrs(end_ms);
+CREATE INDEX cdrs_customer ON cdrs(customer, end_ms);
+CREATE INDEX cdrs_vendor ON cdrs(vendor, end_ms);
+)sql",
+    // v2: hourly rollup of the CDRs, written in the same transaction as the CDRs, so that
+    // reports over long periods read a few rows per hour instead of every CDR. Backfilled
+    // from the existing CDRs. The hour is floor(end_ms / 3600000).
+    R"sql(
+CREATE TABLE cdr_hourly(
+  hour INTEGER NOT NULL,
+  customer TEXT NOT NULL,
+  customer_gateway TEXT NOT NULL,
+  vendor TEXT NOT NULL,
+  vendor_gateway TEXT NOT NULL,
+  area TEXT NOT NULL,
+  calls INTEGER NOT NULL,
+  answered INTEGER NOT NULL,
+  duration_s INTEGER NOT NULL,
+  billed_s INTEGER NOT NULL,
+  vendor_billed_s INTEGER NOT NULL,
+  revenue INTEGER NOT NULL,
+  cost INTEGER NOT NULL,
+  profit INTEGER NOT NULL,
+  PRIMARY KEY(hour, customer, customer_gateway, vendor, vendor_gateway, area)
+) WITHOUT ROWID;
+INSERT INTO cdr_hourly
+  SELECT CASE WHEN end_ms >= 0 THEN end_ms / 3600000 ELSE -((-end_ms + 3599999) / 3600000) END,
+         customer, customer_gateway, vendor, vendor_gateway, area,
+         count(*), sum(duration_s > 0), sum(duration_s), sum(customer_billed_s), sum(vendor_billed_s),
+         sum(charge), sum(cost), sum(profit)
+  FROM cdrs GROUP BY 1, 2, 3, 4, 5, 6;
+)sql",
+};
+constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+static_assert(kMigrationCount == Store::kSchemaVersion);
+
+// A prepared statement in use: resets on scope exit so the cached statement can be reused.
+class Q {
+public:
+    Q(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+    Q(const Q&) = delete;
+    ~Q() {
+        if (s_ != nullptr) {
+            sqlite3_reset(s_);
+            sqlite3_clear_bindings(s_);
+        }
+    }
+    Q& i(int idx, std::int64_t v) {
+        sqlite3_bind_int64(s_, idx, v);
+        return *this;
+    }
+    Q& t(int idx, std::string_view v) {
+        // A default-constructed string_view has a null data(), which SQLite would bind as
+        // NULL; bind an empty text instead.
+        sqlite3_bind_text(s_, idx, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT);
+        return *this;
+    }
+    Q& null(int idx) {
+        sqlite3_bind_null(s_, idx);
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    Result<void> run(std::string_view what) {
+        const int rc = step();
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(sql_error(db_, rc, what));
+        return {};
+    }
+    std::int64_t col_i(int c) const { return sqlite3_column_int64(s_, c); }
+    bool col_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+    std::string col_t(int c) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+        return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, c)));
+    }
+    Money col_m(int c) const { return Money::from_micros(col_i(c)); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* s_;
+};
+
+// Owns a one-off statement; declare it before the Q that uses it.
+struct OwnedStmt {
+    sqlite3_stmt* s = nullptr;
+    OwnedStmt() = default;
+    OwnedStmt(const OwnedStmt&) = delete;
+    ~OwnedStmt() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+struct Store::Impl {
+    sqlite3* db = nullptr;
+    std::unordered_map<const char*, sqlite3_stmt*> stmts;
+    int version = 0;
+
+    ~Impl() {
+        for (auto& [_, s] : stmts) sqlite3_finalize(s);
+        if (db != nullptr) sqlite3_close_v2(db);
+    }
+
+    Result<sqlite3_stmt*> prepare(const char* sql) {
+        auto it = stmts.find(sql);
+        if (it != stmts.end()) return it->second;
+        sqlite3_stmt* s = nullptr;
+        const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+        if (rc != SQLITE_OK) return fail(sql_error(db, rc, "prepare"));
+        stmts.emplace(sql, s);
+        return s;
+    }
+
+    Result<void> exec(const char* sql, std::string_view what) {
+        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) return fail(sql_error(db, rc, what));
+        return {};
+    }
+};
+
+// Rolls back unless committed.
+class Txn {
+public:
+    explicit Txn(Store::Impl& s) : s_(s) {}
+    ~Txn() {
+        if (open_) sqlite3_exec(s_.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Result<void> begin() {
+        auto r = s_.exec("BEGIN IMMEDIATE", "begin transaction");
+        open_ = static_cast<bool>(r);
+        return r;
+    }
+    Result<void> commit() {
+        auto r = s_.exec("COMMIT", "commit");
+        if (r) open_ = false;
+        return r;
+    }
+
+private:
+    Store::Impl& s_;
+    bool open_ = false;
+};
+
+#define BILLING_TRY(expr)                                 \
+    do {                                                  \
+        if (auto r_ = (expr); !r_) return fail(r_.error()); \
+    } while (0)
+
+#define BILLING_Q(var, sql)                                 \
+    auto var##_stmt = impl_->prepare(sql);                  \
+    if (!var##_stmt) return fail(var##_stmt.error());       \
+    Q var(impl_->db, *var##_stmt)
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+int Store::schema_version() const { return impl_->version; }
+
+Result<Store> Store::open(const std::string& path, StoreOptions opts) {
+    auto impl = std::make_unique<Impl>();
+    const int flags = (opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr);
+    if (rc != SQLITE_OK) return fail(sql_error(impl->db, rc, "open " + path));
+    sqlite3_extended_result_codes(impl->db, 1);
+    sqlite3_busy_timeout(impl->db, opts.busy_timeout_ms);
+    if (!opts.read_only) BILLING_TRY(impl->exec("PRAGMA journal_mode=WAL", "enable WAL"));
+    // 64 MiB page cache: large imports and reports touch big B-trees.
+    BILLING_TRY(impl->exec("PRAGMA cache_size=-65536", "set cache size"));
+    BILLING_TRY(impl->exec(opts.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                           "set synchronous"));
+    if (opts.max_page_count > 0) {
+        const std::string q = "PRAGMA max_page_count=" + std::to_string(opts.max_page_count);
+        BILLING_TRY(impl->exec(q.c_str(), "set max_page_count"));
+    }
+    {
+        sqlite3_stmt* s = nullptr;
+        rc = sqlite3_prepare_v2(impl->db, "PRAGMA user_version", -1, &s, nullptr);
+        if (rc != SQLITE_OK) return fail(sql_error(impl->db, rc, "read schema version"));
+        rc = sqlite3_step(s);
+        impl->version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+        sqlite3_finalize(s);
+        if (rc != SQLITE_ROW) return fail(sql_error(impl->db, rc, "read schema version"));
+    }
+    if (impl->version > kSchemaVersion)
+        return fail(ErrorCode::schema_too_new,
+                    "database schema version " + std::to_string(impl->version) +
+                        " is newer than this program's " + std::to_string(kSchemaVersion));
+    if (impl->version < kSchemaVersion && opts.read_only)
+        return fail(ErrorCode::db_error, "database needs a schema migration; open it read-write once");
+    while (impl->version < kSchemaVersion) {
+        Txn tx(*impl);
+        BILLING_TRY(tx.begin());
+        BILLING_TRY(impl->exec(kMigrations[impl->version], "migrate schema"));
+        const std::string set = "PRAGMA user_version=" + std::to_string(impl->version + 1);
+        BILLING_TRY(impl->exec(set.c_str(), "set schema version"));
+        BILLING_TRY(tx.commit());
+        ++impl->version;
+    }
+    return Store(std::move(impl));
+}
+
+// --- accounts -------------------------------------------------------------------------
+
+static const char* const kAccountCols =
+    "id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo";
+
+static Result<Account> read_account(const Q& q) {
+    Account a;
+    a.id = q.col_t(0);
+    a.name = q.col_t(1);
+    auto k = parse_account_kind(q.col_t(2));
+    if (!k) return fail(k.error());
+    a.kind = *k;
+    a.balance = q.col_m(3);
+    a.credit_limit = q.col_m(4);
+    a.rate_group = q.col_t(5);
+    a.agent = q.col_t(7);
+    a.memo = q.col_t(8);
+    return a;
+}
+
+Result<void> Store::add_account(const Account& a, Timestamp at_ms) {
+    if (a.id.empty()) return fail(ErrorCode::invalid_argument, "account id is empty", "id");
+    if (a.credit_limit.is_negative())
+        return fail(ErrorCode::invalid_argument, "credit limit must be >= 0", "credit_limit");
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    {
+        BILLING_Q(q, "SELECT 1 FROM accounts WHERE id = ?1");
+        q.t(1, a.id);
+        if (q.step() == SQLITE_ROW)
+            return fail(ErrorCode::duplicate, "account " + a.id + " already exists", "id");
+    }
+    {
+        BILLING_Q(q, "INSERT INTO accounts(id, name, kind, balance, credit_limit, rate_group, agent, memo) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        q.t(1, a.id).t(2, a.name).t(3, to_string(a.kind)).i(4, a.balance.micros())
+            .i(5, a.credit_limit.micros()).t(6, a.rate_group).t(7, a.agent).t(8, a.memo);
+        BILLING_TRY(q.run("insert account"));
+    }
+    {
+        BILLING_Q(q, "INSERT INTO ledger(account, at_ms, kind, amount, memo) VALUES(?1, ?2, 'opening', ?3, '')");
+        q.t(1, a.id).i(2, at_ms).i(3, a.balance.micros());
+        BILLING_TRY(q.run("insert ledger"));
+    }
+    return tx.commit();
+}
+
+Result<Account> Store::account(std::string_view id) {
+    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+                 "FROM accounts WHERE id = ?1");
+    q.t(1, id);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return read_account(q);
+    if (rc == SQLITE_DONE)
+        return fail(ErrorCode::unknown_account, "unknown account '" + std::string(id) + "'", "account");
+    return fail(sql_error(impl_->db, rc, "read account"));
+}
+
+Result<std::vector<Account>> Store::accounts() {
+    (void)kAccountCols;
+    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+                 "FROM accounts ORDER BY id");
+    std::vector<Account> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto a = read_account(q);
+        if (!a) return fail(a.error());
+        v.push_back(std::move(*a));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "list accounts"));
+    return v;
+}
+
+Result<Money> Store::topup(std::string_view id, Money amount, Timestamp at_ms, std::string_view memo) {
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    Money balance;
+    {
+        BILLING_Q(q, "SELECT balance FROM accounts WHERE id = ?1");
+        q.t(1, id);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE)
+            return fail(ErrorCode::unknown_account, "unknown account '" + std::string(id) + "'", "account");
+        if (rc != SQLITE_ROW) return fail(sql_error(impl_->db, rc, "read balance"));
+        balance = q.col_m(0);
+    }
+    auto nb = balance.add(amount);
+    if (!nb) return fail(ErrorCode::overflow, "balance would overflow", "amount");
+    {
+        BILLING_Q(q, "UPDATE accounts SET balance = ?2 WHERE id = ?1");
+        q.t(1, id).i(2, nb->micros());
+        BILLING_TRY(q.run("update balance"));
+    }
+    {
+        BILLING_Q(q, "INSERT INTO ledger(account, at_ms, kind, amount, memo) VALUES(?1, ?2, ?3, ?4, ?5)");
+        q.t(1, id).i(2, at_ms).t(3, amount.is_negative() ? "adjust" : "topup").i(4, amount.micros()).t(5, memo);
+        BILLING_TRY(q.run("insert ledger"));
+    }
+    BILLING_TRY(tx.commit());
+    return *nb;
+}
+
+Result<std::vector<LedgerEntry>> Store::ledger(std::string_view id) {
+    BILLING_Q(q, "SELECT id, account, at_ms, kind, amount, memo FROM ledger WHERE account = ?1 ORDER BY id");
+    q.t(1, id);
+    std::vector<LedgerEntry> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        v.push_back({q.col_i(0), q.col_t(1), q.col_i(2), q.col_t(3), q.col_m(4), q.col_t(5)});
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read ledger"));
+    return v;
+}
+
+static Failure unknown_account(std::string_view id) {
+    return fail(ErrorCode::unknown_account, "unknown account '" + std::string(id) + "'", "account");
+}
+
+Result<void> Store::set_rate_group(std::string_view account_id, std::string_view group) {
+    BILLING_Q(q, "UPDATE accounts SET rate_group = ?2 WHERE id = ?1");
+    q.t(1, account_id).t(2, group);
+    BILLING_TRY(q.run("set rate group"));
+    if (sqlite3_changes(impl_->db) == 0) return unknown_account(account_id);
+    return {};
+}
+
+Result<void> Store::set_account_private(std::string_view account_id, std::string_view group) {
+    BILLING_Q(q, "UPDATE accounts SET private_group = ?2 WHERE id = ?1");
+    q.t(1, account_id).t(2, group);
+    BILLING_TRY(q.run("set private rates"));
+    if (sqlite3_changes(impl_->db) == 0) return unknown_account(account_id);
+    return {};
+}
+
+Result<void> Store::set_phone_private(std::string_view phone, std::string_view group) {
+    if (phone.empty()) return fail(ErrorCode::invalid_argument, "phone number is empty", "phone");
+    if (group.empty()) {
+        BILLING_Q(q, "DELETE FROM phone_private WHERE phone = ?1");
+        q.t(1, phone);
+        return q.run("delete phone private rates");
+    }
+    BILLING_Q(q, "INSERT OR REPLACE INTO phone_private(phone, rate_group) VALUES(?1, ?2)");
+    q.t(1, phone).t(2, group);
+    return q.run("set phone private rates");
+}
+
+// --- rates ----------------------------------------------------------------------------
+
+Result<std::size_t> Store::import_rates(std::string_view group, std::span<const Rate> rates, bool replace) {
+    if (group.empty()) return fail(ErrorCode::invalid_argument, "rate group name is empty", "group");
+    for (std::size_t i = 0; i < rates.size(); ++i)
+        if (auto v = validate(rates[i]); !v) {
+            Error e = v.error();
+            e.line = i + 1;
+            return fail(std::move(e));
+        }
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    if (replace) {
+        BILLING_Q(q, "DELETE FROM rates WHERE rate_group = ?1");
+        q.t(1, group);
+        BILLING_TRY(q.run("delete rates"));
+    }
+    BILLING_Q(q, "INSERT INTO rates(rate_group, prefix, area, type, price, first_period, first_price, "
+                 "increment, connection_fee, effective_from, effective_until, period) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                 "ON CONFLICT(rate_group, prefix, period, effective_from) DO UPDATE SET "
+                 "area = excluded.area, type = excluded.type, price = excluded.price, "
+                 "first_period = excluded.first_period, first_price = excluded.first_price, "
+                 "increment = excluded.increment, connection_fee = excluded.connection_fee, "
+                 "effective_until = excluded.effective_until");
+    auto* s = *q_stmt;
+    // Insert in the unique index's key order so that the index B-tree grows by appending
+    // (a 1,000,000-line deck in random order is several times slower).
+    std::vector<std::uint32_t> order(rates.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+        const Rate& a = rates[x];
+        const Rate& b = rates[y];
+        if (a.prefix != b.prefix) return a.prefix < b.prefix;
+        if (a.period != b.period) return to_string(a.period) < to_string(b.period);
+        return a.effective_from < b.effective_from;
+    });
+    for (std::uint32_t idx : order) {
+        const Rate& r = rates[idx];
+        q.t(1, group).t(2, r.prefix).t(3, r.area).t(4, to_string(r.type)).i(5, r.price.micros())
+            .i(6, r.first_period_s).i(7, r.first_price.micros()).i(8, r.increment_s)
+            .i(9, r.connection_fee.micros()).i(10, r.effective_from).i(11, r.effective_until)
+            .t(12, to_string(r.period));
+        const int rc = q.step();
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "insert rate " + r.prefix));
+        sqlite3_reset(s);
+    }
+    BILLING_TRY(tx.commit());
+    return rates.size();
+}
+
+static Result<Rate> read_rate(const Q& q, int c) {
+    Rate r;
+    r.prefix = q.col_t(c + 0);
+    r.area = q.col_t(c + 1);
+    auto t = parse_rate_type(q.col_t(c + 2));
+    if (!t) return fail(t.error());
+    r.type = *t;
+    r.price = q.col_m(c + 3);
+    r.first_period_s = static_cast<std::int32_t>(q.col_i(c + 4));
+    r.first_price = q.col_m(c + 5);
+    r.increment_s = static_cast<std::int32_t>(q.col_i(c + 6));
+    r.connection_fee = q.col_m(c + 7);
+    r.effective_from = q.col_i(c + 8);
+    r.effective_until = q.col_i(c + 9);
+    auto p = parse_period(q.col_t(c + 10));
+    if (!p) return fail(p.error());
+    r.period = *p;
+    return r;
+}
+
+Result<std::vector<Rate>> Store::rates(std::string_view group) {
+    BILLING_Q(q, "SELECT prefix, area, type, price, first_period, first_price, increment, connection_fee, "
+                 "effective_from, effective_until, period FROM rates WHERE rate_group = ?1 "
+                 "ORDER BY prefix, period, effective_from");
+    q.t(1, group);
+    std::vector<Rate> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto r = read_rate(q, 0);
+        if (!r) return fail(r.error());
+        v.push_back(std::move(*r));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read rates"));
+    return v;
+}
+
+Result<std::vector<std::string>> Store::rate_groups() {
+    BILLING_Q(q, "SELECT DISTINCT rate_group FROM rates ORDER BY 1");
+    std::vector<std::string> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) v.push_back(q.col_t(0));
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "list rate groups"));
+    return v;
+}
+
+Result<Book> Store::load_book() {
+    Book book;
+    {
+        BILLING_Q(q, "SELECT rate_group, prefix, area, type, price, first_period, first_price, increment, "
+                     "connection_fee, effective_from, effective_until, period FROM rates");
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto r = read_rate(q, 1);
+            if (!r) return fail(r.error());
+            BILLING_TRY(book.group(q.col_t(0)).upsert(std::move(*r)));
+        }
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read rates"));
+    }
+    {
+        BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+                     "FROM accounts");
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto a = read_account(q);
+            if (!a) return fail(a.error());
+            const std::string priv = q.col_t(6);
+            const std::string id = a->id;
+            BILLING_TRY(book.add_account(std::move(*a)));
+            if (!priv.empty()) BILLING_TRY(book.set_account_private(id, priv));
+        }
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read accounts"));
+    }
+    {
+        BILLING_Q(q, "SELECT phone, rate_group FROM phone_private");
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) BILLING_TRY(book.set_phone_private(q.col_t(0), q.col_t(1)));
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read phone private rates"));
+    }
+    book.compact();
+    return book;
+}
+
+// --- CDRs -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::int64_t kHourMs = 3600000;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+// ceil(a / b) for b > 0, without negating a (INT64_MIN has no negation).
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    if (a % b != 0 && a > 0) ++q;
+    return q;
+}
+
+}  // namespace
+
+// Adds a batch to cdr_hourly (inside the caller's transaction). Sums are checked in C++.
+Result<void> Store::update_rollup(std::span<const Cdr> batch) {
+    using Key = std::tuple<std::int64_t, std::string_view, std::string_view, std::string_view, std::string_view,
+                           std::string_view>;
+    std::map<Key, ReportRow> agg;
+    for (const Cdr& c : batch) {
+        ReportRow& r = agg[Key{floor_div(c.call.end_ms, kHourMs), c.call.customer, c.call.customer_gateway,
+                               c.call.vendor, c.call.vendor_gateway, c.area}];
+        ReportRow one;
+        one.calls = 1;
+        one.answered = c.duration_s > 0 ? 1 : 0;
+        one.duration_s = c.duration_s;
+        one.billed_s = c.customer_billed_s;
+        one.vendor_billed_s = c.vendor_billed_s;
+        one.revenue = c.charge;
+        one.cost = c.cost;
+        one.profit = c.profit;
+        BILLING_TRY(r.add(one));
+    }
+    BILLING_Q(sel, "SELECT calls, answered, duration_s, billed_s, vendor_billed_s, revenue, cost, profit "
+                   "FROM cdr_hourly WHERE hour = ?1 AND customer = ?2 AND customer_gateway = ?3 AND vendor = ?4 "
+                   "AND vendor_gateway = ?5 AND area = ?6");
+    BILLING_Q(put, "INSERT OR REPLACE INTO cdr_hourly(hour, customer, customer_gateway, vendor, vendor_gateway, "
+                   "area, calls, answered, duration_s, billed_s, vendor_billed_s, revenue, cost, profit) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    for (auto& [k, r] : agg) {
+        sel.i(1, std::get<0>(k)).t(2, std::get<1>(k)).t(3, std::get<2>(k)).t(4, std::get<3>(k))
+            .t(5, std::get<4>(k)).t(6, std::get<5>(k));
+        const int rc = sel.step();
+        if (rc == SQLITE_ROW) {
+            ReportRow old;
+            old.calls = sel.col_i(0);
+            old.answered = sel.col_i(1);
+            old.duration_s = sel.col_i(2);
+            old.billed_s = sel.col_i(3);
+            old.vendor_billed_s = sel.col_i(4);
+            old.revenue = sel.col_m(5);
+            old.cost = sel.col_m(6);
+            old.profit = sel.col_m(7);
+            BILLING_TRY(r.add(old));
+        } else if (rc != SQLITE_DONE) {
+            return fail(sql_error(impl_->db, rc, "read hourly rollup"));
+        }
+        sqlite3_reset(*sel_stmt);
+        put.i(1, std::get<0>(k)).t(2, std::get<1>(k)).t(3, std::get<2>(k)).t(4, std::get<3>(k))
+            .t(5, std::get<4>(k)).t(6, std::get<5>(k)).i(7, r.calls).i(8, r.answered).i(9, r.duration_s)
+            .i(10, r.billed_s).i(11, r.vendor_billed_s).i(12, r.revenue.micros()).i(13, r.cost.micros())
+            .i(14, r.profit.micros());
+        const int prc = put.step();
+        sqlite3_reset(*put_stmt);
+        if (prc != SQLITE_DONE) return fail(sql_error(impl_->db, prc, "write hourly rollup"));
+    }
+    return {};
+}
+
+Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
+    if (batch.empty()) return {};
+    // Net balance movement per account for the whole batch (customer -charge, vendor +cost).
+    struct Move {
+        Money delta;
+        std::size_t first = 0;  // first CDR (0-based) naming the account
+        const char* role = "customer";
+    };
+    std::map<std::string_view, Move> moves;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Cdr& c = batch[i];
+        if (c.call.customer.empty())
+            return fail(ErrorCode::unknown_account, "CDR without a customer account", "customer", i + 1);
+        auto [it, ins] = moves.try_emplace(c.call.customer, Move{Money{}, i, "customer"});
+        auto d = it->second.delta.sub(c.charge);
+        if (!d) return fail(ErrorCode::overflow, "batch debit out of range", "charge", i + 1);
+        it->second.delta = *d;
+        if (!c.call.vendor.empty()) {
+            auto [vt, vins] = moves.try_emplace(c.call.vendor, Move{Money{}, i, "vendor"});
+            auto v = vt->second.delta.add(c.cost);
+            if (!v) return fail(ErrorCode::overflow, "batch credit out of range", "cost", i + 1);
+            vt->second.delta = *v;
+        }
+    }
+    auto reset_ids = [&] {
+        for (Cdr& c : batch) c.id = 0;
+    };
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    {
+        BILLING_Q(sel, "SELECT balance FROM accounts WHERE id = ?1");
+        for (auto& [id, m] : moves) {
+            sel.t(1, id);
+            const int rc = sel.step();
+            if (rc == SQLITE_DONE)
+                return fail(ErrorCode::unknown_account, "unknown " + std::string(m.role) + " account '" +
+                                std::string(id) + "'", m.role, m.first + 1);
+            if (rc != SQLITE_ROW) return fail(sql_error(impl_->db, rc, "read balance"));
+            auto nb = sel.col_m(0).add(m.delta);
+            sqlite3_reset(*sel_stmt);
+            if (!nb)
+                return fail(ErrorCode::overflow, "balance of '" + std::string(id) + "' would overflow",
+                            m.role, m.first + 1);
+            m.delta = *nb;  // now the new balance
+        }
+    }
+    {
+        BILLING_Q(upd, "UPDATE accounts SET balance = ?2 WHERE id = ?1");
+        for (auto& [id, m] : moves) {
+            upd.t(1, id).i(2, m.delta.micros());
+            const int rc = upd.step();
+            sqlite3_reset(*upd_stmt);
+            if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "update balance"));
+        }
+    }
+    BILLING_TRY(update_rollup(batch));
+    BILLING_Q(q, "INSERT INTO cdrs(caller, callee, callee_out, customer, customer_gateway, vendor, "
+                 "vendor_gateway, setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, "
+                 "hangup, rate_prefix, area, rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, "
+                 "customer_price, vendor_price, charge, cost, profit, call_id_in, call_id_out) VALUES("
+                 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+                 "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+    for (Cdr& c : batch) {
+        const CallRecord& k = c.call;
+        q.t(1, k.caller).t(2, k.callee).t(3, k.callee_out).t(4, k.customer).t(5, k.customer_gateway)
+            .t(6, k.vendor).t(7, k.vendor_gateway).i(8, k.setup_ms);
+        if (k.answer_ms) q.i(9, *k.answer_ms);
+        else q.null(9);
+        q.i(10, k.end_ms).i(11, c.duration_s).i(12, c.hold_s).i(13, k.sip_code).t(14, k.end_reason)
+            .i(15, static_cast<int>(k.hangup)).t(16, c.rate_prefix).t(17, c.area)
+            .t(18, to_string(c.rate_type)).t(19, c.vendor_prefix).i(20, c.customer_billed_s)
+            .i(21, c.vendor_billed_s).i(22, c.customer_price.micros()).i(23, c.vendor_price.micros())
+            .i(24, c.charge.micros()).i(25, c.cost.micros()).i(26, c.profit.micros())
+            .t(27, k.call_id_in).t(28, k.call_id_out);
+        const int rc = q.step();
+        sqlite3_reset(*q_stmt);
+        if (rc != SQLITE_DONE) {
+            reset_ids();
+            return fail(sql_error(impl_->db, rc, "insert CDR"));
+        }
+        c.id = sqlite3_last_insert_rowid(impl_->db);
+    }
+    if (auto r = tx.commit(); !r) {
+        reset_ids();
+        return r;
+    }
+    return {};
+}
+
+static const char* const kCdrSelect =
+    "SELECT id, caller, callee, callee_out, customer, customer_gateway, vendor, vendor_gateway, "
+    "setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, hangup, rate_prefix, area, "
+    "rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, customer_price, vendor_price, "
+    "charge, cost, profit, call_id_in, call_id_out FROM cdrs WHERE end_ms >= ?1 AND end_ms < ?2 "
+    "ORDER BY id";
+
+Result<void> Store::for_each_cdr(Timestamp from, Timestamp until, const std::function<bool(const Cdr&)>& f) {
+    BILLING_Q(q, kCdrSelect);
+    q.i(1, from).i(2, until);
+    int rc;
+    Cdr c;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        CallRecord& k = c.call;
+        c.id = q.col_i(0);
+        k.caller = q.col_t(1);
+        k.callee = q.col_t(2);
+        k.callee_out = q.col_t(3);
+        k.customer = q.col_t(4);
+        k.customer_gateway = q.col_t(5);
+        k.vendor = q.col_t(6);
+        k.vendor_gateway = q.col_t(7);
+        k.setup_ms = q.col_i(8);
+        if (q.col_null(9)) k.answer_ms.reset();
+        else k.answer_ms = q.col_i(9);
+        k.end_ms = q.col_i(10);
+        c.duration_s = q.col_i(11);
+        c.hold_s = q.col_i(12);
+        k.sip_code = static_cast<int>(q.col_i(13));
+        k.end_reason = q.col_t(14);
+        k.hangup = static_cast<HangupSide>(q.col_i(15) & 3);
+        c.rate_prefix = q.col_t(16);
+        c.area = q.col_t(17);
+        auto rt = parse_rate_type(q.col_t(18));
+        c.rate_type = rt ? *rt : RateType::international;
+        c.vendor_prefix = q.col_t(19);
+        c.customer_billed_s = q.col_i(20);
+        c.vendor_billed_s = q.col_i(21);
+        c.customer_price = q.col_m(22);
+        c.vendor_price = q.col_m(23);
+        c.charge = q.col_m(24);
+        c.cost = q.col_m(25);
+        c.profit = q.col_m(26);
+        k.call_id_in = q.col_t(27);
+        k.call_id_out = q.col_t(28);
+        if (!f(c)) return {};
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read CDRs"));
+    return {};
+}
+
+Result<std::vector<Cdr>> Store::cdrs(Timestamp from, Timestamp until) {
+    std::vector<Cdr> v;
+    BILLING_TRY(for_each_cdr(from, until, [&](const Cdr& c) {
+        v.push_back(c);
+        return true;
+    }));
+    return v;
+}
+
+Result<std::int64_t> Store::cdr_count() {
+    BILLING_Q(q, "SELECT count(*) FROM cdrs");
+    const int rc = q.step();
+    if (rc != SQLITE_ROW) return fail(sql_error(impl_->db, rc, "count CDRs"));
+    return q.col_i(0);
+}
+
+Result<Report> Store::report(ReportKind kind, Timestamp from, Timestamp until) {
+    const char* k1 = "customer";
+    const char* k2 = "''";
+    switch (kind) {
+        case ReportKind::revenue: break;
+        case ReportKind::clearing: k1 = "vendor"; break;
+        case ReportKind::clearing_gateway: k1 = "vendor", k2 = "vendor_gateway"; break;
+        case ReportKind::gateway: k1 = "customer_gateway", k2 = "customer"; break;
+        case ReportKind::settlement: k1 = "'total'"; break;
+        case ReportKind::profit_area: k1 = "area", k2 = "rate_prefix"; break;
+        case ReportKind::profit_customer: break;
+        case ReportKind::asr: k1 = "vendor_gateway", k2 = "area"; break;
+    }
+    // Whole hours inside [from, until) come from cdr_hourly, the partial hours at both ends
+    // from the CDRs themselves (profit by prefix always reads the CDRs: the rollup has no
+    // prefix). sum() of INTEGERs is exact in SQLite and fails with "integer overflow"
+    // instead of wrapping; the totals are summed again in C++ with checked arithmetic.
+    const std::string keys = std::string(k1) + " AS k1, " + k2 + " AS k2";
+    auto raw = [&](const char* lo, const char* hi) {
+        return "SELECT " + keys +
+               ", count(*) AS c, sum(duration_s > 0) AS a, sum(duration_s) AS d, sum(customer_billed_s) AS b, "
+               "sum(vendor_billed_s) AS vb, sum(charge) AS rv, sum(cost) AS co, sum(profit) AS pr FROM cdrs "
+               "WHERE end_ms >= " + lo + " AND end_ms < " + hi + " GROUP BY 1, 2";
+    };
+    const std::int64_t h1 = ceil_div(from, kHourMs), h2 = floor_div(until, kHourMs);
+    const bool rollup = kind != ReportKind::profit_area && h1 < h2;
+    std::string sql;
+    if (!rollup) {
+        sql = raw("?1", "?2") + " ORDER BY 1, 2";
+    } else {
+        sql = "SELECT k1, k2, sum(c), sum(a), sum(d), sum(b), sum(vb), sum(rv), sum(co), sum(pr) FROM (" +
+              raw("?1", "?2") + " UNION ALL " + raw("?3", "?4") + " UNION ALL SELECT " + keys +
+              ", sum(calls), sum(answered), sum(duration_s), sum(billed_s), sum(vendor_billed_s), sum(revenue), "
+              "sum(cost), sum(profit) FROM cdr_hourly WHERE hour >= ?5 AND hour < ?6 GROUP BY 1, 2) "
+              "GROUP BY 1, 2 ORDER BY 1, 2";
+    }
+    OwnedStmt os;
+    int rc = sqlite3_prepare_v2(impl_->db, sql.c_str(), -1, &os.s, nullptr);
+    if (rc != SQLITE_OK) return fail(sql_error(impl_->db, rc, "prepare report"));
+    Report rep;
+    rep.kind = kind;
+    rep.total.key = "total";
+    Q q(impl_->db, os.s);
+    if (!rollup) {
+        q.i(1, from).i(2, until);
+    } else {
+        q.i(1, from).i(2, h1 * kHourMs).i(3, h2 * kHourMs).i(4, until).i(5, h1).i(6, h2);
+    }
+    while ((rc = q.step()) == SQLITE_ROW) {
+        ReportRow r;
+        r.key = q.col_t(0);
+        r.key2 = q.col_t(1);
+        r.calls = q.col_i(2);
+        r.answered = q.col_i(3);
+        r.duration_s = q.col_i(4);
+        r.billed_s = q.col_i(5);
+        r.vendor_billed_s = q.col_i(6);
+        r.revenue = q.col_m(7);
+        r.cost = q.col_m(8);
+        r.profit = q.col_m(9);
+        BILLING_TRY(rep.total.add(r));
+        rep.rows.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "run report"));
+    return rep;
+}
+
+Result<std::vector<AuditIssue>> Store::audit() {
+    std::map<std::string, std::pair<Money, Money>> acc;  // id -> {stored, expected}
+    auto accumulate = [&](const char* sql, int sign) -> Result<void> {
+        OwnedStmt os;
+        int rc = sqlite3_prepare_v2(impl_->db, sql, -1, &os.s, nullptr);
+        if (rc != SQLITE_OK) return fail(sql_error(impl_->db, rc, "prepare audit"));
+        Q q(impl_->db, os.s);
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto& e = acc[q.col_t(0)];
+            if (sign == 0) {
+                e.first = q.col_m(1);
+                continue;
+            }
+            auto r = sign > 0 ? e.second.add(q.col_m(1)) : e.second.sub(q.col_m(1));
+            if (!r) return fail(r.error());
+            e.second = *r;
+        }
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "audit"));
+        return {};
+    };
+    // One read transaction: a consistent snapshot of balances, ledger and CDRs.
+    BILLING_TRY(impl_->exec("BEGIN", "begin read"));
+    auto r0 = accumulate("SELECT id, balance FROM accounts", 0);
+    auto r1 = r0 ? accumulate("SELECT account, sum(amount) FROM ledger GROUP BY account", +1) : r0;
+    auto r2 = r1 ? accumulate("SELECT customer, sum(charge) FROM cdrs GROUP BY customer", -1) : r1;
+    auto r3 = r2 ? accumulate("SELECT vendor, sum(cost) FROM cdrs WHERE vendor != '' GROUP BY vendor", +1) : r2;
+    sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+    if (!r3) return fail(r3.error());
+    std::vector<AuditIssue> issues;
+    for (const auto& [id, e] : acc)
+        if (e.first != e.second) issues.push_back({id, e.first, e.second});
+    return issues;
+}
+
+Result<Currency> Store::currency() {
+    Currency c;
+    BILLING_Q(q, "SELECT key, value FROM settings WHERE key LIKE 'currency.%'");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        const std::string k = q.col_t(0), v = q.col_t(1);
+        if (k == "currency.code") c.code = v;
+        else if (k == "currency.precision") {
+            auto n = parse_int(v);
+            if (n && *n >= 0 && *n <= 6) c.precision = static_cast<int>(*n);
+        } else if (k == "currency.rounding") {
+            if (auto r = parse_rounding(v)) c.rounding = *r;
+        }
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read settings"));
+    return c;
+}
+
+Result<void> Store::set_currency(const Currency& c) {
+    if (c.precision < 0 || c.precision > 6)
+        return fail(ErrorCode::invalid_argument, "precision must be 0..6", "precision");
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    const std::pair<const char*, std::string> kv[] = {{"currency.code", c.code},
+                                                      {"currency.precision", std::to_string(c.precision)},
+                                                      {"currency.rounding", std::string(to_string(c.rounding))}};
+    for (const auto& [k, v] : kv) {
+        BILLING_Q(q, "INSERT OR REPLACE INTO settings(key, value) VALUES(?1, ?2)");
+        q.t(1, k).t(2, v);
+        BILLING_TRY(q.run("write settings"));
+    }
+    return tx.commit();
+}
+
+}  // namespace billing::sqlite

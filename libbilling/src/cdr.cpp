@@ -1,0 +1,116 @@
+#include "billing/cdr.hpp"
+
+#include "billing/csv.hpp"
+
+namespace billing {
+
+Cdr make_cdr(CallRecord call, const CallRating& r) {
+    Cdr c;
+    c.call = std::move(call);
+    c.duration_s = r.duration_s;
+    c.hold_s = r.hold_s;
+    if (r.customer.rate) {
+        c.rate_prefix = r.customer.rate->prefix;
+        c.area = r.customer.rate->area;
+        c.rate_type = r.customer.rate->type;
+        c.customer_price = r.customer.rate->price;
+    }
+    if (r.vendor.rate) {
+        c.vendor_prefix = r.vendor.rate->prefix;
+        c.vendor_price = r.vendor.rate->price;
+    }
+    c.customer_billed_s = r.customer.billed_s;
+    c.vendor_billed_s = r.vendor.billed_s;
+    c.charge = r.charge;
+    c.cost = r.cost;
+    c.profit = r.profit;
+    return c;
+}
+
+std::string cdr_csv_header() {
+    return "id,caller,callee,callee_out,customer,customer_gateway,vendor,vendor_gateway,"
+           "setup_time,answer_time,end_time,duration_s,hold_s,sip_code,end_reason,hangup,"
+           "rate_prefix,area,rate_type,vendor_prefix,customer_billed_s,vendor_billed_s,"
+           "customer_price,vendor_price,charge,cost,profit,call_id_in,call_id_out";
+}
+
+std::string cdr_csv_line(const Cdr& c) {
+    const CallRecord& k = c.call;
+    std::string s;
+    s.reserve(256);
+    auto f = [&](std::string_view v) {
+        s += csv_escape(v);
+        s += ',';
+    };
+    f(std::to_string(c.id));
+    f(k.caller);
+    f(k.callee);
+    f(k.callee_out);
+    f(k.customer);
+    f(k.customer_gateway);
+    f(k.vendor);
+    f(k.vendor_gateway);
+    f(format_time(k.setup_ms));
+    f(k.answer_ms ? format_time(*k.answer_ms) : std::string());
+    f(format_time(k.end_ms));
+    f(std::to_string(c.duration_s));
+    f(std::to_string(c.hold_s));
+    f(std::to_string(k.sip_code));
+    f(k.end_reason);
+    f(to_string(k.hangup));
+    f(c.rate_prefix);
+    f(c.area);
+    f(to_string(c.rate_type));
+    f(c.vendor_prefix);
+    f(std::to_string(c.customer_billed_s));
+    f(std::to_string(c.vendor_billed_s));
+    f(c.customer_price.to_string());
+    f(c.vendor_price.to_string());
+    f(c.charge.to_string());
+    f(c.cost.to_string());
+    f(c.profit.to_string());
+    f(k.call_id_in);
+    s += csv_escape(k.call_id_out);
+    return s;
+}
+
+static std::string pipe_safe(std::string_view v) {
+    std::string s(v);
+    for (char& ch : s)
+        if (ch == '|' || ch == '\n' || ch == '\r') ch = ' ';
+    return s;
+}
+
+std::string cdr_pipe_line(const Cdr& c) {
+    const CallRecord& k = c.call;
+    const Timestamp start = k.answer_ms ? *k.answer_ms : k.setup_ms;
+    std::string s;
+    s.reserve(256);
+    auto f = [&](std::string_view v, bool last = false) {
+        s += pipe_safe(v);
+        if (!last) s += '|';
+    };
+    f(k.caller);
+    f(k.callee);
+    f(format_time(start));
+    f(format_time(k.end_ms));
+    f(std::to_string(c.duration_s));
+    f(k.end_reason);
+    f(std::to_string(static_cast<int>(k.hangup)));
+    f(k.customer_gateway);
+    f(k.vendor_gateway);
+    f(k.callee_sent());
+    f(k.customer);
+    f(k.vendor);
+    f(c.charge.to_string());
+    f(c.cost.to_string());
+    f(c.rate_prefix);
+    f(c.area);
+    f(std::to_string(k.sip_code));
+    f(k.call_id_in, true);
+    return s;
+}
+
+std::string cdr_hour_file_name(const Cdr& c) { return format_date_hour(c.call.end_ms) + ".txt"; }
+
+}  // namespace billing

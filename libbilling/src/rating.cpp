@@ -1,0 +1,198 @@
+#include "billing/rating.hpp"
+
+#include "arith.hpp"
+
+namespace billing {
+
+using detail::i128;
+
+std::string_view to_string(HangupSide h) {
+    switch (h) {
+        case HangupSide::caller: return "caller";
+        case HangupSide::callee: return "callee";
+        case HangupSide::server: return "server";
+    }
+    return "caller";
+}
+
+Result<HangupSide> parse_hangup_side(std::string_view s) {
+    if (s == "caller" || s == "0") return HangupSide::caller;
+    if (s == "callee" || s == "1") return HangupSide::callee;
+    if (s == "server" || s == "2") return HangupSide::server;
+    return fail(ErrorCode::invalid_argument,
+                "hangup side must be caller, callee or server, not '" + std::string(s) + "'",
+                "hangup");
+}
+
+std::string_view to_string(RateSource s) {
+    switch (s) {
+        case RateSource::none: return "none";
+        case RateSource::group: return "group";
+        case RateSource::account_private: return "account_private";
+        case RateSource::phone_private: return "phone_private";
+    }
+    return "none";
+}
+
+namespace {
+
+struct Candidate {
+    const Rate* rate;
+    RateSource source;
+};
+
+// Appends the candidates of one table, the period variant before the base rate so that
+// ties keep the more specific one (the first strictly cheaper candidate wins).
+int gather(const RateTable* t, RateSource src, std::string_view number, Timestamp at,
+           PeriodKind period, Candidate* out, int n) {
+    if (t == nullptr) return n;
+    const Rate* m[2];
+    const int k = t->match(number, at, period, m);
+    for (int i = k - 1; i >= 0; --i) out[n++] = {m[i], src};
+    return n;
+}
+
+Result<AppliedRate> cheapest(const Candidate* c, int n, std::int64_t seconds, const Currency& cur) {
+    AppliedRate best;
+    for (int i = 0; i < n; ++i) {
+        auto p = price_call(*c[i].rate, seconds, cur);
+        if (!p) return fail(std::move(p.error()));
+        if (best.rate == nullptr || p->amount < best.amount) {
+            best.rate = c[i].rate;
+            best.source = c[i].source;
+            best.billed_s = p->billed_s;
+            best.amount = p->amount;
+        }
+    }
+    return best;
+}
+
+Result<std::int64_t> seconds_between(Timestamp from, Timestamp to, const char* field) {
+    std::int64_t d;
+    if (__builtin_sub_overflow(to, from, &d))
+        return fail(ErrorCode::overflow, "time difference out of range", field);
+    if (d < 0) return fail(ErrorCode::negative_duration, std::string(field) + " is before its start", field);
+    return d / 1000 + (d % 1000 != 0 ? 1 : 0);
+}
+
+}  // namespace
+
+Result<CallRating> Rater::rate(const CallRecord& call) const {
+    CallRating out;
+    const Book::Entry* cust = book_.entry(call.customer);
+    if (cust == nullptr)
+        return fail(ErrorCode::unknown_account, "unknown customer account '" + call.customer + "'",
+                    "customer");
+    const Book::Entry* vend = nullptr;
+    if (!call.vendor.empty()) {
+        vend = book_.entry(call.vendor);
+        if (vend == nullptr)
+            return fail(ErrorCode::unknown_account, "unknown vendor account '" + call.vendor + "'",
+                        "vendor");
+    }
+    auto hold = seconds_between(call.setup_ms, call.end_ms, "end_ms");
+    if (!hold) return fail(std::move(hold.error()));
+    out.hold_s = *hold;
+    Timestamp at = call.setup_ms;
+    if (call.answer_ms) {
+        at = *call.answer_ms;
+        auto a = seconds_between(call.setup_ms, *call.answer_ms, "answer_ms");
+        if (!a) return fail(std::move(a.error()));
+        auto d = seconds_between(*call.answer_ms, call.end_ms, "end_ms");
+        if (!d) return fail(std::move(d.error()));
+        out.duration_s = *d;
+    }
+    if (call.answer_ms && call.vendor.empty())
+        return fail(ErrorCode::unknown_account, "answered call without a vendor account", "vendor");
+    out.period = cfg_.calendar.period_at(at);
+
+    Candidate c[6];
+    int n = 0;
+    n = gather(book_.phone_private(call.caller), RateSource::phone_private, call.callee, at,
+               out.period, c, n);
+    n = gather(cust->priv, RateSource::account_private, call.callee, at, out.period, c, n);
+    n = gather(cust->group, RateSource::group, call.callee, at, out.period, c, n);
+    if (n == 0 && out.duration_s > 0)
+        return fail(ErrorCode::no_rate,
+                    "no customer rate for " + call.callee + " in force at " + format_time(at),
+                    "callee");
+    auto cr = cheapest(c, n, out.duration_s, cfg_.currency);
+    if (!cr) return fail(std::move(cr.error()));
+    out.customer = *cr;
+
+    if (vend != nullptr) {
+        n = 0;
+        n = gather(vend->priv, RateSource::account_private, call.callee_sent(), at, out.period, c, n);
+        n = gather(vend->group, RateSource::group, call.callee_sent(), at, out.period, c, n);
+        if (n == 0 && out.duration_s > 0)
+            return fail(ErrorCode::no_rate,
+                        "no vendor rate for " + std::string(call.callee_sent()) + " in force at " +
+                            format_time(at),
+                        "callee_out");
+        auto vr = cheapest(c, n, out.duration_s, cfg_.currency);
+        if (!vr) return fail(std::move(vr.error()));
+        out.vendor = *vr;
+    }
+
+    out.charge = out.customer.amount;
+    out.cost = out.vendor.amount;
+    auto profit = out.charge.sub(out.cost);
+    if (!profit) return fail(std::move(profit.error()));
+    out.profit = *profit;
+    if (!out.charge.is_zero()) {
+        const std::int64_t p = out.profit.micros();
+        constexpr std::int64_t kLim = INT64_MAX / 1000000;
+        out.margin_ppm = (p <= kLim && p >= -kLim)  // 64-bit division when it cannot overflow
+                             ? p * 1000000 / out.charge.micros()
+                             : static_cast<std::int64_t>(static_cast<i128>(p) * 1000000 / out.charge.micros());
+    }
+    const Money cp = out.customer.rate ? out.customer.rate->price : Money{};
+    const Money vp = out.vendor.rate ? out.vendor.rate->price : Money{};
+    auto dev = cp.sub(vp);
+    if (!dev) return fail(std::move(dev.error()));
+    out.rate_deviation_per_min = *dev;
+    out.rate_deviation_per_s = Money::from_micros(static_cast<std::int64_t>(
+        detail::round_div(dev->micros(), 60, Rounding::half_up)));
+    return out;
+}
+
+Result<std::int64_t> Rater::max_call_duration(std::string_view account, std::string_view destination,
+                                              Timestamp now, std::string_view caller) const {
+    const Book::Entry* e = book_.entry(account);
+    if (e == nullptr)
+        return fail(ErrorCode::unknown_account, "unknown account '" + std::string(account) + "'",
+                    "account");
+    auto avail = e->account.available();
+    if (!avail) return fail(std::move(avail.error()));
+    const PeriodKind period = cfg_.calendar.period_at(now);
+    Candidate c[6];
+    int n = 0;
+    n = gather(book_.phone_private(caller), RateSource::phone_private, destination, now, period, c, n);
+    n = gather(e->priv, RateSource::account_private, destination, now, period, c, n);
+    n = gather(e->group, RateSource::group, destination, now, period, c, n);
+    if (n == 0)
+        return fail(ErrorCode::no_rate,
+                    "no rate for " + std::string(destination) + " in force at " + format_time(now),
+                    "destination");
+    if (avail->micros() <= 0) return std::int64_t{0};
+    const std::int64_t cap = cfg_.max_call_duration_s;
+    // The call is charged at the cheapest candidate for its final length, so the longest
+    // affordable call is the longest one any single candidate can afford.
+    std::int64_t best = 0;
+    for (int i = 0; i < n; ++i) {
+        auto at_cap = price_call(*c[i].rate, cap, cfg_.currency);
+        if (!at_cap) return fail(std::move(at_cap.error()));
+        if (at_cap->amount <= *avail) return cap;
+        std::int64_t lo = 0, hi = cap;  // charge(lo) <= avail < charge(hi)
+        while (hi - lo > 1) {
+            const std::int64_t mid = lo + (hi - lo) / 2;
+            auto p = price_call(*c[i].rate, mid, cfg_.currency);
+            if (!p) return fail(std::move(p.error()));
+            (p->amount <= *avail ? lo : hi) = mid;
+        }
+        if (lo > best) best = lo;
+    }
+    return best;
+}
+
+}  // namespace billing

@@ -1,0 +1,282 @@
+#include "billing/report.hpp"
+
+#include "arith.hpp"
+#include "billing/csv.hpp"
+
+namespace billing {
+
+using detail::i128;
+
+std::string_view to_string(ReportKind k) {
+    switch (k) {
+        case ReportKind::revenue: return "revenue";
+        case ReportKind::clearing: return "clearing";
+        case ReportKind::clearing_gateway: return "clearing-gateway";
+        case ReportKind::gateway: return "gateway";
+        case ReportKind::settlement: return "settlement";
+        case ReportKind::profit_area: return "profit-area";
+        case ReportKind::profit_customer: return "profit-customer";
+        case ReportKind::asr: return "asr";
+    }
+    return "revenue";
+}
+
+Result<ReportKind> parse_report_kind(std::string_view s) {
+    for (int i = 0; i <= static_cast<int>(ReportKind::asr); ++i) {
+        const auto k = static_cast<ReportKind>(i);
+        if (s == to_string(k)) return k;
+    }
+    if (s == "profit") return ReportKind::profit_area;
+    if (s == "clearing_gateway") return ReportKind::clearing_gateway;
+    if (s == "profit_area") return ReportKind::profit_area;
+    if (s == "profit_customer") return ReportKind::profit_customer;
+    return fail(ErrorCode::invalid_argument, "unknown report '" + std::string(s) + "'", "report");
+}
+
+std::pair<std::string_view, std::string_view> key_names(ReportKind k) {
+    switch (k) {
+        case ReportKind::revenue: return {"customer", ""};
+        case ReportKind::clearing: return {"vendor", ""};
+        case ReportKind::clearing_gateway: return {"vendor", "vendor_gateway"};
+        case ReportKind::gateway: return {"customer_gateway", "customer"};
+        case ReportKind::settlement: return {"period", ""};
+        case ReportKind::profit_area: return {"area", "prefix"};
+        case ReportKind::profit_customer: return {"customer", ""};
+        case ReportKind::asr: return {"vendor_gateway", "area"};
+    }
+    return {"key", ""};
+}
+
+std::pair<std::string_view, std::string_view> report_keys(ReportKind k, const Cdr& c) {
+    switch (k) {
+        case ReportKind::revenue: return {c.call.customer, {}};
+        case ReportKind::clearing: return {c.call.vendor, {}};
+        case ReportKind::clearing_gateway: return {c.call.vendor, c.call.vendor_gateway};
+        case ReportKind::gateway: return {c.call.customer_gateway, c.call.customer};
+        case ReportKind::settlement: return {"total", {}};
+        case ReportKind::profit_area: return {c.area, c.rate_prefix};
+        case ReportKind::profit_customer: return {c.call.customer, {}};
+        case ReportKind::asr: return {c.call.vendor_gateway, c.area};
+    }
+    return {};
+}
+
+std::int64_t ReportRow::margin_ppm() const {
+    if (revenue.is_zero()) return 0;
+    return static_cast<std::int64_t>(static_cast<i128>(profit.micros()) * 1000000 / revenue.micros());
+}
+
+static bool add64(std::int64_t& a, std::int64_t b) { return !__builtin_add_overflow(a, b, &a); }
+
+Result<void> ReportRow::add(const ReportRow& o) {
+    auto r = revenue.add(o.revenue);
+    auto c = cost.add(o.cost);
+    auto p = profit.add(o.profit);
+    if (!r || !c || !p || !add64(calls, o.calls) || !add64(answered, o.answered) ||
+        !add64(duration_s, o.duration_s) || !add64(billed_s, o.billed_s) ||
+        !add64(vendor_billed_s, o.vendor_billed_s))
+        return fail(ErrorCode::overflow, "report sum out of range", key);
+    revenue = *r;
+    cost = *c;
+    profit = *p;
+    return {};
+}
+
+Result<void> ReportBuilder::add(const Cdr& c) {
+    auto [k1, k2] = report_keys(kind_, c);
+    ReportRow one;
+    one.calls = 1;
+    one.answered = c.duration_s > 0 ? 1 : 0;
+    one.duration_s = c.duration_s;
+    one.billed_s = c.customer_billed_s;
+    one.vendor_billed_s = c.vendor_billed_s;
+    one.revenue = c.charge;
+    one.cost = c.cost;
+    one.profit = c.profit;
+    auto key = std::make_pair(std::string(k1), std::string(k2));
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+        one.key = key.first;
+        one.key2 = key.second;
+        rows_.emplace(std::move(key), std::move(one));
+        return {};
+    }
+    return it->second.add(one);
+}
+
+Result<Report> ReportBuilder::finish() const {
+    Report r;
+    r.kind = kind_;
+    r.total.key = "total";
+    r.rows.reserve(rows_.size());
+    for (const auto& [_, row] : rows_) {
+        if (auto ok = r.total.add(row); !ok) return fail(ok.error());
+        r.rows.push_back(row);
+    }
+    return r;
+}
+
+namespace {
+
+std::string int_str(std::int64_t v) { return std::to_string(v); }
+
+struct Cols {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> cells;  // per row (total last)
+    std::vector<bool> numeric;
+};
+
+Cols columns(const Report& r) {
+    Cols c;
+    auto [k1, k2] = key_names(r.kind);
+    c.names = {std::string(k1)};
+    c.numeric = {false};
+    if (!k2.empty()) {
+        c.names.emplace_back(k2);
+        c.numeric.push_back(false);
+    }
+    for (const char* n : {"calls", "answered", "asr", "acd_s", "duration_s", "billed_s",
+                          "vendor_billed_s", "revenue", "cost", "profit", "margin"}) {
+        c.names.emplace_back(n);
+        c.numeric.push_back(true);
+    }
+    auto row = [&](const ReportRow& x, bool total) {
+        std::vector<std::string> v;
+        v.push_back(total ? "TOTAL" : x.key);
+        if (!k2.empty()) v.push_back(total ? "" : x.key2);
+        v.push_back(int_str(x.calls));
+        v.push_back(int_str(x.answered));
+        v.push_back(format_ppm_percent(x.asr_ppm()));
+        v.push_back(int_str(x.acd_s()));
+        v.push_back(int_str(x.duration_s));
+        v.push_back(int_str(x.billed_s));
+        v.push_back(int_str(x.vendor_billed_s));
+        v.push_back(x.revenue.to_string());
+        v.push_back(x.cost.to_string());
+        v.push_back(x.profit.to_string());
+        v.push_back(format_ppm_percent(x.margin_ppm()));
+        c.cells.push_back(std::move(v));
+    };
+    for (const ReportRow& x : r.rows) row(x, false);
+    row(r.total, true);
+    return c;
+}
+
+std::string render_table(const std::vector<std::string>& names,
+                         const std::vector<std::vector<std::string>>& cells,
+                         const std::vector<bool>& numeric, bool rule_before_last) {
+    std::vector<std::size_t> w(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) w[i] = names[i].size();
+    for (const auto& row : cells)
+        for (std::size_t i = 0; i < row.size() && i < w.size(); ++i) w[i] = std::max(w[i], row[i].size());
+    std::string s;
+    auto line = [&](const std::vector<std::string>& row) {
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            const std::string& v = i < row.size() ? row[i] : std::string();
+            const std::string pad(w[i] - v.size(), ' ');
+            if (i) s += "  ";
+            if (numeric[i]) s += pad + v;
+            else s += (i + 1 == w.size()) ? v : v + pad;
+        }
+        while (!s.empty() && s.back() == ' ') s.pop_back();
+        s += '\n';
+    };
+    auto rule = [&]() {
+        std::size_t total = 0;
+        for (std::size_t x : w) total += x + 2;
+        s += std::string(total > 2 ? total - 2 : 0, '-');
+        s += '\n';
+    };
+    line(names);
+    rule();
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (rule_before_last && i + 1 == cells.size()) rule();
+        line(cells[i]);
+    }
+    return s;
+}
+
+std::string render_csv(const std::vector<std::string>& names,
+                       const std::vector<std::vector<std::string>>& cells) {
+    std::string s;
+    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? "," : "") + csv_escape(names[i]);
+    s += '\n';
+    for (const auto& row : cells) {
+        for (std::size_t i = 0; i < row.size(); ++i) s += (i ? "," : "") + csv_escape(row[i]);
+        s += '\n';
+    }
+    return s;
+}
+
+std::string json_row(const std::vector<std::string>& names, const std::vector<std::string>& row,
+                     const std::vector<bool>& numeric) {
+    // Integers are JSON numbers; amounts and percentages are strings so that no reader
+    // turns them into binary floating point.
+    std::string s = "{";
+    for (std::size_t i = 0; i < names.size() && i < row.size(); ++i) {
+        if (i) s += ',';
+        s += '"' + json_escape(names[i]) + "\":";
+        const bool plain_int = numeric[i] && row[i].find_first_of(".%") == std::string::npos;
+        if (plain_int) s += row[i];
+        else s += '"' + json_escape(row[i]) + '"';
+    }
+    return s + "}";
+}
+
+}  // namespace
+
+std::string format_table(const Report& r) {
+    Cols c = columns(r);
+    return render_table(c.names, c.cells, c.numeric, true);
+}
+
+std::string format_csv(const Report& r) {
+    Cols c = columns(r);
+    return render_csv(c.names, c.cells);
+}
+
+std::string format_json(const Report& r) {
+    Cols c = columns(r);
+    std::string s = "{\"report\":\"" + std::string(to_string(r.kind)) + "\",\"rows\":[";
+    for (std::size_t i = 0; i + 1 < c.cells.size(); ++i) {
+        if (i) s += ',';
+        s += json_row(c.names, c.cells[i], c.numeric);
+    }
+    s += "],\"total\":" + json_row(c.names, c.cells.back(), c.numeric) + "}\n";
+    return s;
+}
+
+Result<BreakEven> break_even(Money fixed_costs, const ReportRow& t) {
+    BreakEven b;
+    b.fixed_costs = fixed_costs;
+    b.profit = t.profit;
+    b.billed_s = t.billed_s;
+    if (fixed_costs.is_negative())
+        return fail(ErrorCode::invalid_argument, "fixed costs must be >= 0", "fixed_costs");
+    if (t.billed_s <= 0 || t.profit.micros() <= 0)
+        return fail(ErrorCode::invalid_argument,
+                    "no break-even: the period has no billed minutes or no profit", "profit");
+    // minutes = fixed * (billed_s / 60) / profit, rounded up.
+    const i128 num = static_cast<i128>(fixed_costs.micros()) * t.billed_s;
+    const i128 den = static_cast<i128>(t.profit.micros()) * 60;
+    const i128 m = detail::round_div(num, den, Rounding::up);
+    if (!detail::fits64(m)) return fail(ErrorCode::overflow, "break-even minutes out of range");
+    b.minutes = static_cast<std::int64_t>(m);
+    b.profit_per_minute = Money::from_micros(static_cast<std::int64_t>(
+        detail::round_div(static_cast<i128>(t.profit.micros()) * 60, t.billed_s, Rounding::down)));
+    return b;
+}
+
+std::string format_break_even(const BreakEven& b, std::string_view format) {
+    const std::vector<std::string> names = {"fixed_costs", "profit", "billed_s",
+                                            "profit_per_minute", "break_even_minutes"};
+    const std::vector<std::vector<std::string>> cells = {
+        {b.fixed_costs.to_string(), b.profit.to_string(), std::to_string(b.billed_s),
+         b.profit_per_minute.to_string(), std::to_string(b.minutes)}};
+    const std::vector<bool> numeric(names.size(), true);
+    if (format == "csv") return render_csv(names, cells);
+    if (format == "json") return "{\"report\":\"breakeven\"," + json_row(names, cells[0], numeric).substr(1) + "\n";
+    return render_table(names, cells, numeric, false);
+}
+
+}  // namespace billing

@@ -1,0 +1,68 @@
+// route::domain::sqlite::Store — operators' domain entries and the last status report of
+// each, in the shared SQLite file (default var/trunkline.db, shared with billing).
+//
+//   std::string err;
+//   auto store = Store::open("var/trunkline.db", &err);      // creates/migrates the schema
+//   store->put({.name = "sip.carrier.com", .port = 5060}, &err);
+//   for (const EntrySpec& e : store->entries(&err)) cache.add(e, now);
+//
+// Schema versions: SQLite has one PRAGMA user_version per file and billing owns it, so this
+// component keeps its own row in `schema_versions(component TEXT PRIMARY KEY, version
+// INTEGER)` (component 'domain') and migrates inside one transaction. Tables: domain_entry,
+// domain_status. Errors are values: false / nullopt with `*error` set (never an exception).
+// The only code that includes <sqlite3.h> for route_domain.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "route/domain/cache.hpp"
+
+struct sqlite3;
+
+namespace route::domain::sqlite {
+
+// The last status report of an entry, with wall-clock times (Unix seconds, UTC).
+struct StatusRecord {
+    std::string name;
+    std::int64_t recorded_at = 0;
+    std::string state;      // "ok", "stale", "failed", "unresolved"
+    std::string addresses;  // in use order, comma separated
+    std::optional<std::int64_t> changed_at;
+    std::string change_reason;
+    std::string last_error;  // "timeout (A x.test: timeout)"
+    std::optional<std::int64_t> last_error_at;
+    std::string report;  // format_status() text
+};
+
+class Store {
+  public:
+    static constexpr int kSchemaVersion = 1;
+
+    static std::unique_ptr<Store> open(const std::string& path, std::string* error);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    bool put(const EntrySpec& e, std::string* error);  // insert or update by name
+    // false with `*error` empty when there was no such entry.
+    bool remove(std::string_view name, std::string* error);
+    std::optional<EntrySpec> get(std::string_view name, std::string* error);
+    std::vector<EntrySpec> entries(std::string* error);  // by name
+
+    bool save_status(const StatusRecord& s, std::string* error);
+    std::optional<StatusRecord> status(std::string_view name, std::string* error);
+
+    int schema_version(std::string* error);
+
+  private:
+    explicit Store(sqlite3* db) : db_(db) {}
+    bool migrate(std::string* error);
+    sqlite3* db_;
+};
+
+}  // namespace route::domain::sqlite

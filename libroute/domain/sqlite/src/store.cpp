@@ -1,0 +1,288 @@
+// SQLite persistence of domain entries (DESIGN.md §8: operators' data in one SQLite file).
+#include "route/domain/sqlite/store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+namespace route::domain::sqlite {
+namespace {
+
+// Migration steps; step i brings the component from version i to i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE domain_entry (
+    name            TEXT PRIMARY KEY,
+    ttl_override_ms INTEGER CHECK (ttl_override_ms IS NULL OR ttl_override_ms >= 0),
+    transport       TEXT CHECK (transport IS NULL OR transport IN ('UDP', 'TCP', 'TLS')),
+    port            INTEGER CHECK (port IS NULL OR port BETWEEN 1 AND 65535),
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE TABLE domain_status (
+    name          TEXT PRIMARY KEY,
+    recorded_at   INTEGER NOT NULL,
+    state         TEXT NOT NULL,
+    addresses     TEXT NOT NULL,
+    changed_at    INTEGER,
+    change_reason TEXT NOT NULL DEFAULT '',
+    last_error    TEXT NOT NULL DEFAULT '',
+    last_error_at INTEGER,
+    report        TEXT NOT NULL
+);
+)sql",
+};
+constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
+static_assert(kSteps == Store::kSchemaVersion);
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class Stmt {
+  public:
+    Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    bool ok() const { return rc_ == SQLITE_OK; }
+    void text(int i, std::string_view v) {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+    void null(int i) { sqlite3_bind_null(s_, i); }
+    int step() { return sqlite3_step(s_); }
+    std::string col_text(int i) {
+        const auto* p = sqlite3_column_text(s_, i);
+        return p ? reinterpret_cast<const char*>(p) : "";
+    }
+    std::optional<std::int64_t> col_int(int i) {
+        if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
+        return sqlite3_column_int64(s_, i);
+    }
+
+  private:
+    sqlite3_stmt* s_ = nullptr;
+    int rc_;
+};
+
+bool fail(sqlite3* db, std::string* error, const std::string& what) {
+    if (error) *error = what + ": " + sqlite3_errmsg(db);
+    return false;
+}
+
+bool exec(sqlite3* db, const char* sql, std::string* error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        if (error) *error = std::string("sqlite: ") + (msg ? msg : "error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+std::optional<sip::Transport> parse_transport(const std::string& t) {
+    if (t == "UDP") return sip::Transport::Udp;
+    if (t == "TCP") return sip::Transport::Tcp;
+    if (t == "TLS") return sip::Transport::Tls;
+    return std::nullopt;
+}
+
+EntrySpec read_entry(Stmt& s) {
+    EntrySpec e;
+    e.name = s.col_text(0);
+    if (auto ms = s.col_int(1)) e.ttl_override = std::chrono::milliseconds(*ms);
+    e.transport = parse_transport(s.col_text(2));
+    if (auto p = s.col_int(3)) e.port = static_cast<std::uint16_t>(*p);
+    return e;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        if (error)
+            *error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::unique_ptr<Store> s(new Store(db));
+    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", error) ||
+        !s->migrate(error)) {
+        return nullptr;
+    }
+    return s;
+}
+
+Store::~Store() {
+    sqlite3_close(db_);
+}
+
+bool Store::migrate(std::string* error) {
+    if (!exec(db_, "BEGIN IMMEDIATE", error)) return false;
+    auto rollback = [&] {
+        exec(db_, "ROLLBACK", nullptr);
+        return false;
+    };
+    if (!exec(db_,
+              "CREATE TABLE IF NOT EXISTS schema_versions ("
+              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+              error)) {
+        return rollback();
+    }
+    int version = 0;
+    {
+        Stmt q(db_, "SELECT version FROM schema_versions WHERE component = 'domain'");
+        if (!q.ok()) return fail(db_, error, "schema_versions") || rollback();
+        if (q.step() == SQLITE_ROW) version = static_cast<int>(q.col_int(0).value_or(0));
+    }
+    if (version > kSchemaVersion) {
+        if (error) {
+            *error = "the database's domain schema is version " + std::to_string(version) +
+                     ", newer than this program's " + std::to_string(kSchemaVersion);
+        }
+        return rollback();
+    }
+    for (int v = version; v < kSteps; ++v) {
+        if (!exec(db_, kMigrations[v], error)) return rollback();
+    }
+    if (version != kSchemaVersion) {
+        Stmt u(db_,
+               "INSERT INTO schema_versions(component, version) VALUES ('domain', ?1) "
+               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+        u.integer(1, kSchemaVersion);
+        if (!u.ok() || u.step() != SQLITE_DONE) {
+            fail(db_, error, "schema_versions");
+            return rollback();
+        }
+    }
+    return exec(db_, "COMMIT", error) || rollback();
+}
+
+int Store::schema_version(std::string* error) {
+    Stmt q(db_, "SELECT version FROM schema_versions WHERE component = 'domain'");
+    if (!q.ok()) return fail(db_, error, "schema_versions"), -1;
+    return q.step() == SQLITE_ROW ? static_cast<int>(q.col_int(0).value_or(0)) : 0;
+}
+
+bool Store::put(const EntrySpec& e, std::string* error) {
+    Stmt s(db_,
+           "INSERT INTO domain_entry(name, ttl_override_ms, transport, port, created_at, "
+           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
+           "ttl_override_ms = excluded.ttl_override_ms, transport = excluded.transport, "
+           "port = excluded.port, updated_at = excluded.updated_at");
+    if (!s.ok()) return fail(db_, error, "domain_entry");
+    s.text(1, normalize_name(e.name));
+    if (e.ttl_override) {
+        s.integer(2,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(*e.ttl_override).count());
+    } else {
+        s.null(2);
+    }
+    if (e.transport)
+        s.text(3, transport_text(*e.transport));
+    else
+        s.null(3);
+    if (e.port)
+        s.integer(4, *e.port);
+    else
+        s.null(4);
+    s.integer(5, unix_now());
+    if (s.step() != SQLITE_DONE) return fail(db_, error, "domain_entry");
+    return true;
+}
+
+bool Store::remove(std::string_view name, std::string* error) {
+    if (error) error->clear();
+    const std::string key = normalize_name(name);
+    if (!exec(db_, "BEGIN IMMEDIATE", error)) return false;
+    int removed = 0;
+    {
+        Stmt s(db_, "DELETE FROM domain_entry WHERE name = ?1");
+        s.text(1, key);
+        if (!s.ok() || s.step() != SQLITE_DONE) {
+            fail(db_, error, "domain_entry");
+            exec(db_, "ROLLBACK", nullptr);
+            return false;
+        }
+        removed = sqlite3_changes(db_);
+        Stmt t(db_, "DELETE FROM domain_status WHERE name = ?1");
+        t.text(1, key);
+        if (!t.ok() || t.step() != SQLITE_DONE) {
+            fail(db_, error, "domain_status");
+            exec(db_, "ROLLBACK", nullptr);
+            return false;
+        }
+    }
+    if (!exec(db_, "COMMIT", error)) return false;
+    return removed > 0;
+}
+
+std::optional<EntrySpec> Store::get(std::string_view name, std::string* error) {
+    Stmt s(db_, "SELECT name, ttl_override_ms, transport, port FROM domain_entry WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "domain_entry"), std::nullopt;
+    s.text(1, normalize_name(name));
+    if (s.step() != SQLITE_ROW) return std::nullopt;
+    return read_entry(s);
+}
+
+std::vector<EntrySpec> Store::entries(std::string* error) {
+    std::vector<EntrySpec> out;
+    Stmt s(db_, "SELECT name, ttl_override_ms, transport, port FROM domain_entry ORDER BY name");
+    if (!s.ok()) return fail(db_, error, "domain_entry"), out;
+    while (s.step() == SQLITE_ROW)
+        out.push_back(read_entry(s));
+    return out;
+}
+
+bool Store::save_status(const StatusRecord& r, std::string* error) {
+    Stmt s(db_,
+           "INSERT OR REPLACE INTO domain_status(name, recorded_at, state, addresses, changed_at, "
+           "change_reason, last_error, last_error_at, report) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!s.ok()) return fail(db_, error, "domain_status");
+    s.text(1, normalize_name(r.name));
+    s.integer(2, r.recorded_at);
+    s.text(3, r.state);
+    s.text(4, r.addresses);
+    if (r.changed_at)
+        s.integer(5, *r.changed_at);
+    else
+        s.null(5);
+    s.text(6, r.change_reason);
+    s.text(7, r.last_error);
+    if (r.last_error_at)
+        s.integer(8, *r.last_error_at);
+    else
+        s.null(8);
+    s.text(9, r.report);
+    if (s.step() != SQLITE_DONE) return fail(db_, error, "domain_status");
+    return true;
+}
+
+std::optional<StatusRecord> Store::status(std::string_view name, std::string* error) {
+    Stmt s(db_,
+           "SELECT name, recorded_at, state, addresses, changed_at, change_reason, last_error, "
+           "last_error_at, report FROM domain_status WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "domain_status"), std::nullopt;
+    s.text(1, normalize_name(name));
+    if (s.step() != SQLITE_ROW) return std::nullopt;
+    StatusRecord r;
+    r.name = s.col_text(0);
+    r.recorded_at = s.col_int(1).value_or(0);
+    r.state = s.col_text(2);
+    r.addresses = s.col_text(3);
+    r.changed_at = s.col_int(4);
+    r.change_reason = s.col_text(5);
+    r.last_error = s.col_text(6);
+    r.last_error_at = s.col_int(7);
+    r.report = s.col_text(8);
+    return r;
+}
+
+}  // namespace route::domain::sqlite

@@ -1,0 +1,387 @@
+// Tests for libbilling/sqlite/src/store.cpp: migrations, accounts and ledger, rate import,
+// CDR batches with their money movements, SQL reports, locked and full databases, and the
+// crash rule: a child process killed with SIGKILL between or during batches leaves every
+// CDR with its debit and credit and no half-written batch.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <span>
+
+#include "billing/report.hpp"
+#include "billing/sqlite/store.hpp"
+#include "billing_fixtures.hpp"
+
+using namespace billing;
+using billing::sqlite::Store;
+using billing::sqlite::StoreOptions;
+using namespace billing_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/billing_store_test.XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string file(const char* name) const { return (path / name).string(); }
+};
+
+Store open_store(const std::string& path, StoreOptions o = {}) {
+    auto s = Store::open(path, o);
+    if (!s) FAIL(s.error().describe());
+    return std::move(*s);
+}
+
+// Loads the sample book into a store.
+void seed(Store& st, const Book& book) {
+    for (const Account* a : book.accounts()) REQUIRE(st.add_account(*a));
+    for (const std::string& g : book.group_names()) {
+        std::vector<Rate> rates;
+        book.find_group(g)->for_each([&](const Rate& r) { rates.push_back(r); });
+        REQUIRE(st.import_rates(g, rates, true));
+    }
+}
+
+StoreOptions opts(int busy_ms, bool durable, std::int64_t max_pages = 0) {
+    StoreOptions o;
+    o.busy_timeout_ms = busy_ms;
+    o.durable = durable;
+    o.max_page_count = max_pages;
+    return o;
+}
+
+Money sum_charges(const std::vector<Cdr>& v) {
+    Money m;
+    for (const Cdr& c : v) m = *m.add(c.charge);
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("store: schema migrations via user_version", "[billing][store]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    {
+        Store st = open_store(db);
+        CHECK(st.schema_version() == Store::kSchemaVersion);
+    }
+    {
+        Store st = open_store(db);  // reopen: nothing to migrate
+        CHECK(st.schema_version() == Store::kSchemaVersion);
+    }
+    // A file from a newer trunkline: user_version lives at offset 60 of the header (big-endian).
+    {
+        std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(60);
+        const char v[4] = {0, 0, 0, 99};
+        f.write(v, 4);
+    }
+    auto st = Store::open(db);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().code == ErrorCode::schema_too_new);
+    // Not a database at all.
+    {
+        std::ofstream f(d.file("junk.db"));
+        f << std::string(4096, 'x');
+    }
+    auto junk = Store::open(d.file("junk.db"));
+    REQUIRE_FALSE(junk);
+    CHECK(junk.error().code == ErrorCode::db_error);
+}
+
+TEST_CASE("store: accounts, top-ups and the ledger", "[billing][store]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    REQUIRE(st.add_account(make_account("1001", AccountKind::customer, "retail", "5.5", "2")));
+    CHECK(st.add_account(make_account("1001", AccountKind::customer, "")).error().code == ErrorCode::duplicate);
+    auto nb = st.topup("1001", money("10.25"), 1000, "cash");
+    REQUIRE(nb);
+    CHECK(*nb == money("15.75"));
+    CHECK(*st.topup("1001", money("-0.75"), 2000) == money("15"));
+    CHECK(st.topup("nobody", money("1"), 0).error().code == ErrorCode::unknown_account);
+    auto a = st.account("1001");
+    REQUIRE(a);
+    CHECK(a->balance == money("15"));
+    CHECK(a->credit_limit == money("2"));
+    CHECK(a->rate_group == "retail");
+    auto l = st.ledger("1001");
+    REQUIRE(l);
+    REQUIRE(l->size() == 3);
+    CHECK((*l)[0].kind == "opening");
+    CHECK((*l)[1].kind == "topup");
+    CHECK((*l)[2].kind == "adjust");
+    REQUIRE(st.topup("1001", Money::from_micros(INT64_MAX - 15000000), 0));
+    CHECK(st.topup("1001", money("1"), 0).error().code == ErrorCode::overflow);
+    auto audit = st.audit();
+    REQUIRE(audit);
+    CHECK(audit->empty());
+}
+
+TEST_CASE("store: rate import is all or nothing; load_book round-trips", "[billing][store]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    std::vector<Rate> deck = {make_rate("44", "UK", "0.02", 60), make_rate("447", "UK Mobile", "0.09", 6, 30, "0.1")};
+    CHECK(*st.import_rates("retail", deck, false) == 2);
+    deck[0].price = money("0.025");  // same key: updated
+    REQUIRE(st.import_rates("retail", deck, false));
+    auto rates = st.rates("retail");
+    REQUIRE(rates);
+    REQUIRE(rates->size() == 2);
+    CHECK((*rates)[0].price == money("0.025"));
+    CHECK((*rates)[1].first_period_s == 30);
+    // An invalid rate anywhere rejects all.
+    std::vector<Rate> bad = {make_rate("33", "FR", "0.01", 60), make_rate("3x", "FR", "0.01", 60)};
+    auto r = st.import_rates("retail", bad, true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().line == 2);
+    CHECK(r.error().field == "prefix");
+    CHECK(st.rates("retail")->size() == 2);  // replace did not happen
+    REQUIRE(st.add_account(make_account("1001", AccountKind::customer, "retail")));
+    REQUIRE(st.import_rates("vip", std::vector<Rate>{make_rate("44", "UK", "0.01", 60)}, false));
+    REQUIRE(st.set_phone_private("15550001", "vip"));
+    REQUIRE(st.set_account_private("1001", "vip"));
+    CHECK(st.set_account_private("zz", "vip").error().code == ErrorCode::unknown_account);
+    auto book = st.load_book();
+    REQUIRE(book);
+    CHECK(book->find_group("retail")->size() == 2);
+    CHECK(book->phone_private("15550001") == book->find_group("vip"));
+    CHECK(book->entry("1001")->priv == book->find_group("vip"));
+    Currency c{"EUR", 3, Rounding::half_up};
+    REQUIRE(st.set_currency(c));
+    auto c2 = st.currency();
+    REQUIRE(c2);
+    CHECK(c2->code == "EUR");
+    CHECK(c2->precision == 3);
+    CHECK(c2->rounding == Rounding::half_up);
+}
+
+TEST_CASE("store: a CDR batch moves money in the same transaction", "[billing][store]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    std::mt19937_64 rng(7);
+    auto cdrs = random_cdrs(book, rng, 500);
+    REQUIRE(cdrs.size() == 500);
+    REQUIRE(st.insert_cdrs(cdrs));
+    CHECK(cdrs.front().id > 0);
+    CHECK(*st.cdr_count() == 500);
+    auto audit = st.audit();
+    REQUIRE(audit);
+    CHECK(audit->empty());
+    // Customer C1's balance went down by exactly its charges.
+    Money c1;
+    for (const Cdr& c : cdrs)
+        if (c.call.customer == "C1") c1 = *c1.add(c.charge);
+    CHECK(st.account("C1")->balance == *money("100").sub(c1));
+    // Round trip of every field.
+    auto back = st.cdrs(kTimeMin, kTimeMax);
+    REQUIRE(back);
+    REQUIRE(back->size() == 500);
+    for (std::size_t i = 0; i < 500; ++i) REQUIRE(cdr_csv_line((*back)[i]) == cdr_csv_line(cdrs[i]));
+
+    // An unknown account rejects the whole batch; nothing is written, no balance moves.
+    auto more = random_cdrs(book, rng, 10);
+    more[7].call.vendor = "ghost";
+    const Money before = st.account("C1")->balance;
+    auto r = st.insert_cdrs(more);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::unknown_account);
+    CHECK(r.error().field == "vendor");
+    CHECK(r.error().line == 8);
+    CHECK(*st.cdr_count() == 500);
+    CHECK(st.account("C1")->balance == before);
+    CHECK(more[0].id == 0);
+}
+
+namespace {
+
+// Every report kind over [from, until) from SQL equals the in-memory report of the same CDRs,
+// and its total equals the plain sum of those CDRs.
+void check_reports(Store& st, const std::vector<Cdr>& cdrs, Timestamp from, Timestamp until) {
+    std::vector<Cdr> window;
+    for (const Cdr& c : cdrs)
+        if (c.call.end_ms >= from && c.call.end_ms < until) window.push_back(c);
+    for (int k = 0; k <= static_cast<int>(ReportKind::asr); ++k) {
+        const auto kind = static_cast<ReportKind>(k);
+        INFO(to_string(kind) << " [" << format_time(from) << ", " << format_time(until) << ")");
+        auto sql = st.report(kind, from, until);
+        REQUIRE(sql);
+        ReportBuilder b(kind);
+        for (const Cdr& c : window) REQUIRE(b.add(c));
+        auto mem = b.finish();
+        REQUIRE(mem);
+        CHECK(format_csv(*sql) == format_csv(*mem));
+        // sum of the report = sum of its CDRs
+        CHECK(sql->total.revenue == sum_charges(window));
+        CHECK(sql->total.calls == static_cast<std::int64_t>(window.size()));
+        Money rows;
+        for (const ReportRow& r : sql->rows) rows = *rows.add(r.revenue);
+        CHECK(rows == sql->total.revenue);
+        CHECK(sql->total.profit.micros() == sql->total.revenue.micros() - sql->total.cost.micros());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("store: SQL reports equal the in-memory reports and the CDR sums", "[billing][store][report][property]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"), opts(5000, false));
+    Book book = sample_book();
+    seed(st, book);
+    std::mt19937_64 rng(11);
+    // 3000 calls one minute apart: about 50 hours, so reports mix whole hours (from the
+    // hourly rollup) and partial hours (from the CDRs).
+    auto cdrs = random_cdrs(book, rng, 3000, 1764000000000, 60000);
+    for (std::size_t i = 0; i < cdrs.size(); i += 250) {
+        std::span<Cdr> part(cdrs.data() + i, std::min<std::size_t>(250, cdrs.size() - i));
+        REQUIRE(st.insert_cdrs(part));
+    }
+    check_reports(st, cdrs, cdrs[500].call.end_ms, cdrs[2500].call.end_ms);  // ragged edges
+    check_reports(st, cdrs, kTimeMin, kTimeMax);
+    check_reports(st, cdrs, *parse_time("2025-11-25"), *parse_time("2025-11-26"));  // whole hours
+    check_reports(st, cdrs, cdrs[10].call.end_ms, cdrs[20].call.end_ms);            // within an hour
+    check_reports(st, cdrs, *parse_time("2030-01-01"), kTimeMax);                   // empty
+}
+
+TEST_CASE("store: migration v1 -> v2 backfills the hourly rollup", "[billing][store]") {
+    if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) {
+        WARN("sqlite3 CLI not installed; skipping");
+        return;
+    }
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Book book = sample_book();
+    std::mt19937_64 rng(12);
+    auto cdrs = random_cdrs(book, rng, 1000, 1764000000000, 30000);
+    {
+        Store st = open_store(db);
+        seed(st, book);
+        REQUIRE(st.insert_cdrs(cdrs));
+    }
+    // Turn the file back into a version-1 database.
+    REQUIRE(std::system(("sqlite3 " + db + " 'DROP TABLE cdr_hourly; PRAGMA user_version=1;'").c_str()) == 0);
+    Store st = open_store(db);
+    CHECK(st.schema_version() == 2);
+    check_reports(st, cdrs, kTimeMin, kTimeMax);
+    check_reports(st, cdrs, cdrs[100].call.end_ms, cdrs[900].call.end_ms);
+}
+
+TEST_CASE("store: a locked database is a precise error and writes nothing", "[billing][store]") {
+    if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) {
+        WARN("sqlite3 CLI not installed; skipping");
+        return;
+    }
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+    }
+    // Another process holds the write lock.
+    FILE* holder = popen(("sqlite3 " + db + " >/dev/null 2>&1").c_str(), "w");
+    REQUIRE(holder != nullptr);
+    std::fputs("BEGIN IMMEDIATE;\nUPDATE settings SET value = value;\n", holder);
+    std::fflush(holder);
+    usleep(300000);
+    Store st = open_store(db, opts(200, true));
+    std::mt19937_64 rng(3);
+    auto cdrs = random_cdrs(book, rng, 20);
+    auto r = st.insert_cdrs(cdrs);
+    std::fputs("ROLLBACK;\n.quit\n", holder);
+    pclose(holder);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::db_locked);
+    CHECK(*st.cdr_count() == 0);
+    REQUIRE(st.insert_cdrs(cdrs));  // lock released: works
+    CHECK(st.audit()->empty());
+}
+
+TEST_CASE("store: a full database is a precise error and writes nothing", "[billing][store]") {
+    TempDir d;
+    Book book = sample_book();
+    Store st = open_store(d.file("t.db"), opts(1000, false, 64));
+    seed(st, book);
+    std::mt19937_64 rng(5);
+    Error last;
+    bool full = false;
+    for (int i = 0; i < 200 && !full; ++i) {
+        auto cdrs = random_cdrs(book, rng, 50);
+        auto r = st.insert_cdrs(cdrs);
+        if (!r) {
+            full = true;
+            last = r.error();
+        }
+    }
+    REQUIRE(full);
+    CHECK(last.code == ErrorCode::disk_full);
+    auto n = st.cdr_count();
+    REQUIRE(n);
+    CHECK(*n % 50 == 0);  // whole batches only
+    CHECK(st.audit()->empty());
+}
+
+TEST_CASE("store: SIGKILL between and during batches never half-writes", "[billing][store][crash]") {
+    TempDir d;
+    const std::string db = d.file("crash.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+    }
+    constexpr std::size_t kBatch = 200;
+    std::mt19937_64 rng(99);
+    for (int round = 0; round < 6; ++round) {
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            // Child: write batches forever until killed.
+            auto st = Store::open(db);
+            if (!st) _exit(3);
+            std::mt19937_64 crng(1000 + static_cast<unsigned>(round));
+            auto base = random_cdrs(book, crng, kBatch);
+            for (;;) {
+                std::vector<Cdr> batch = base;
+                if (!st->insert_cdrs(batch)) _exit(4);
+            }
+        }
+        // Kill at a random moment: mostly inside a transaction (inserting is most of the time).
+        usleep(static_cast<useconds_t>(50000 + rng() % 250000));
+        REQUIRE(kill(pid, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFSIGNALED(status));
+        // Reopen: every CDR has its debit and credit; only whole batches exist.
+        Store st = open_store(db);
+        auto n = st.cdr_count();
+        REQUIRE(n);
+        INFO("round " << round << ", CDRs " << *n);
+        CHECK(*n % static_cast<std::int64_t>(kBatch) == 0);
+        auto audit = st.audit();
+        REQUIRE(audit);
+        for (const auto& issue : *audit)
+            FAIL_CHECK(issue.account << " balance " << issue.balance.to_string() << " expected "
+                                     << issue.expected.to_string());
+        // Balances equal opening balances minus the sum of the CDR charges (customers).
+        auto all = st.cdrs(kTimeMin, kTimeMax);
+        REQUIRE(all);
+        std::map<std::string, Money> charged;
+        for (const Cdr& c : *all) charged[c.call.customer] = *charged[c.call.customer].add(c.charge);
+        for (const char* id : {"C1", "C2", "C3"})
+            CHECK(st.account(id)->balance == *book.account(id)->balance.sub(charged[id]));
+    }
+}

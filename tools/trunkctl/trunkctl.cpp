@@ -1,0 +1,899 @@
+// trunkctl — operators' command line for Trunkline billing: rates, accounts, CDRs, reports
+// and reconciliation on the SQLite database (default var/trunkline.db).
+//
+//   trunkctl accounts add 1001 --kind customer --balance 50 --credit 10 --rate-group retail
+//   trunkctl rates import carrierA carrierA.csv --map prefix=Code,price=Rate --replace
+//   trunkctl rates autocreate retail --from carrierA,carrierB --margin 15%
+//   trunkctl cdr import calls.csv
+//   trunkctl report revenue --from 2026-11-01 --until 2026-12-01 --format csv
+//
+// Exit codes: 0 success; 1 runtime or data error (bad input file, unknown account, database
+// locked or full, ...), with a message naming the line and field; 2 usage error.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <span>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "args.hpp"
+#include "domain_cmd.hpp"
+#include "billing/cdr.hpp"
+#include "billing/csv.hpp"
+#include "billing/deck.hpp"
+#include "billing/rating.hpp"
+#include "billing/reconcile.hpp"
+#include "billing/report.hpp"
+#include "billing/sqlite/store.hpp"
+
+namespace fs = std::filesystem;
+using namespace billing;
+using billing::sqlite::Store;
+using trunkctl::Args;
+using trunkctl::OptionSpec;
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kRuntime = 1;
+constexpr int kUsage = 2;
+
+const char* const kMainHelp = R"(usage: trunkctl [--db PATH] COMMAND [ARGS] [--help]
+
+Operators' tool for Trunkline billing. Works on the SQLite database PATH
+(default var/trunkline.db; its directory is created if missing).
+
+commands:
+  rates import|export|autocreate|list|alarms   rate groups and rate decks
+  accounts add|list|show|topup|private|phone   customer, vendor and agent accounts
+  cdr import|export                            rate call records / export CDRs
+  report revenue|clearing|gateway|settlement|profit|asr|breakeven
+  reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
+  audit                                        check balances against ledger and CDRs
+  domain list|show|add|remove|resolve          carrier domain entries and their DNS status
+
+Every command accepts --help. Amounts are decimal text ("0.0125"); times are
+"YYYY-MM-DD[ HH:MM[:SS]]" in UTC.
+
+exit codes: 0 ok, 1 runtime or data error, 2 usage error
+)";
+
+const char* const kRatesHelp = R"(usage:
+  trunkctl rates import GROUP FILE [--map SPEC] [--delimiter C] [--no-header] [--skip N]
+                                   [--decimal-comma] [--increment S] [--first-period S] [--replace]
+      Import a CSV rate deck into rate group GROUP, all or nothing. Every bad line is
+      reported with its line number and field; duplicates (same prefix, period and
+      effective date) are errors. --map maps fields to columns by header name or number:
+        prefix=Code,area=Destination,price=Rate,increment=#5,effective_from=Date
+      fields: prefix price area type first_period first_price increment connection_fee
+              effective_from effective_until period
+      --replace deletes the group's existing rates first (otherwise same keys are updated).
+  trunkctl rates export GROUP [--out FILE]
+      Write the group's rates as CSV (re-importable without --map).
+  trunkctl rates autocreate GROUP --from VGROUP[,VGROUP...] (--margin R | --markup R)
+                               [--precision N] [--at TIME] [--replace] [--dry-run]
+      Create customer rates from vendor rate groups: for each prefix the cheapest vendor
+      rate; customer = vendor / (1 - margin) or vendor * (1 + markup), rounded UP to
+      --precision decimals (default: the database currency precision). R is "0.15" or "15%".
+  trunkctl rates list
+      List rate groups and their sizes.
+  trunkctl rates alarms GROUP --vendors VGROUP[,VGROUP...] [--at TIME] [--format F]
+      Negative-margin alarm list: prefixes where GROUP's price is below a vendor's.
+)";
+
+const char* const kAccountsHelp = R"(usage:
+  trunkctl accounts add ID --kind customer|vendor|agent [--name N] [--balance X] [--credit X]
+                           [--rate-group G] [--agent ID] [--memo M]
+      --credit is the maximum overdraft (VOS3000 "maximum credit").
+  trunkctl accounts list [--format table|csv|json]
+  trunkctl accounts show ID
+      Account details and its ledger.
+  trunkctl accounts topup ID AMOUNT [--memo M]
+      Add AMOUNT (negative: an adjustment) to the balance, with a ledger entry.
+  trunkctl accounts private ID GROUP
+      Bind rate group GROUP as the account's private rates ("" to remove).
+  trunkctl accounts phone NUMBER GROUP
+      Bind rate group GROUP as private rates of caller NUMBER ("" to remove).
+)";
+
+const char* const kCdrHelp = R"(usage:
+  trunkctl cdr import FILE [--batch N]
+      Rate the call records in CSV FILE and store them with their money movements
+      (N per transaction, default 1000). Columns (header names): caller, callee,
+      callee_out, customer, customer_gateway, vendor, vendor_gateway, setup, answer
+      (empty = unanswered), end, sip_code, end_reason, hangup (caller|callee|server),
+      call_id_in, call_id_out. All lines are checked and rated first; any error
+      (reported with line and field) and nothing is stored.
+  trunkctl cdr export [--from T] [--until T] [--out FILE] [--hourly DIR]
+      CSV of the CDRs ending in [from, until); --hourly writes VOS3000-style
+      pipe-delimited files DIR/YYYYMMDDHH.txt instead.
+)";
+
+const char* const kReportHelp = R"(usage:
+  trunkctl report KIND [--from T] [--until T] [--format table|csv|json] [--by KEY]
+  KIND:
+    revenue      revenue per customer
+    clearing     cost per vendor; --by gateway: per vendor gateway
+    gateway      gateway bill: per customer (mapping) gateway
+    settlement   summary of financial settlement: revenue, cost, profit, margin
+    profit       profit by area and prefix; --by customer: per customer
+    asr          ASR and ACD per vendor gateway and destination area
+    breakeven    --fixed-costs X: minutes needed to cover X at the period's profit/minute
+  Amounts in JSON are strings (exact decimals).
+)";
+
+const char* const kReconcileHelp = R"(usage:
+  trunkctl reconcile FILE --vendor ID [--map SPEC] [--delimiter C] [--decimal-comma]
+                          [--from T] [--until T] [--tolerance SECONDS] [--duration-tolerance S]
+                          [--format table|csv|json]
+      Match the vendor's CDR CSV against our CDRs with that vendor: same called number
+      (digits), start within the tolerance (default 5 s), closest duration. Reports the
+      matched calls, calls missing on either side, duration differences and the amount
+      deviation (theirs - our cost). --map: callee=COL,start=COL,duration=COL,amount=COL
+      (defaults: callee,start,duration,amount). Exit code 0 even when differences exist.
+)";
+
+const char* const kAuditHelp = R"(usage: trunkctl audit
+      Check that every balance equals its ledger minus its CDR charges plus its CDR costs.
+      Exit code 1 if any account differs.
+)";
+
+int usage(const std::string& msg, const char* help) {
+    std::cerr << "trunkctl: " << msg << "\n\n" << help;
+    return kUsage;
+}
+
+int runtime(const Error& e, std::string_view context = {}) {
+    std::cerr << "trunkctl: ";
+    if (!context.empty()) std::cerr << context << ": ";
+    std::cerr << e.describe() << " [" << to_string(e.code) << "]\n";
+    return kRuntime;
+}
+
+Timestamp now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Result<std::string> read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return fail(ErrorCode::io_error, "cannot open " + path);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) return fail(ErrorCode::io_error, "cannot read " + path);
+    return ss.str();
+}
+
+Result<void> write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) return fail(ErrorCode::io_error, "cannot create " + path);
+    f << text;
+    f.flush();
+    if (!f) return fail(ErrorCode::io_error, "cannot write " + path + " (disk full?)");
+    return {};
+}
+
+Result<Store> open_db(const std::string& path) {
+    const fs::path p(path);
+    if (p.has_parent_path()) {
+        std::error_code ec;
+        fs::create_directories(p.parent_path(), ec);
+        if (ec) return fail(ErrorCode::io_error, "cannot create " + p.parent_path().string() + ": " + ec.message());
+    }
+    return Store::open(path);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> v;
+    std::string cur;
+    for (char c : s) {
+        if (c == ',') {
+            if (!cur.empty()) v.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) v.push_back(cur);
+    return v;
+}
+
+Result<Timestamp> time_opt(const Args& a, const char* name, Timestamp fallback) {
+    if (!a.has(name)) return fallback;
+    auto t = parse_time(a.get(name));
+    if (!t) {
+        Error e = t.error();
+        e.field = std::string(name).substr(2);
+        return fail(std::move(e));
+    }
+    return *t;
+}
+
+Result<Money> money_arg(const std::string& text, const char* field) {
+    auto m = Money::parse(text);
+    if (!m) {
+        Error e = m.error();
+        e.field = field;
+        return fail(std::move(e));
+    }
+    return *m;
+}
+
+bool valid_format(const std::string& f) { return f == "table" || f == "csv" || f == "json"; }
+
+// --- rates ------------------------------------------------------------------------------
+
+int cmd_rates(const std::string& db, int argc, char** argv, int first) {
+    if (first >= argc) return usage("rates: missing subcommand", kRatesHelp);
+    const std::string sub = argv[first];
+    if (sub == "--help" || sub == "-h") {
+        std::cout << kRatesHelp;
+        return kOk;
+    }
+    OptionSpec spec{{"--map", "--delimiter", "--skip", "--increment", "--first-period", "--out", "--from",
+                     "--margin", "--markup", "--precision", "--at", "--vendors", "--format"},
+                    {"--help", "--no-header", "--decimal-comma", "--replace", "--dry-run"}};
+    Args a;
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kRatesHelp);
+    if (a.flag("--help")) {
+        std::cout << kRatesHelp;
+        return kOk;
+    }
+    const auto& pos = a.positionals();
+    if (sub == "import") {
+        if (pos.size() != 2) return usage("rates import needs GROUP FILE", kRatesHelp);
+        DeckFormat fmt;
+        if (a.has("--map"))
+            if (auto r = parse_mapping(a.get("--map"), fmt); !r) return usage(r.error().describe(), kRatesHelp);
+        if (a.has("--delimiter")) {
+            std::string d = a.get("--delimiter");
+            if (d == "\\t" || d == "tab") d = "\t";
+            if (d.size() != 1) return usage("--delimiter must be one character", kRatesHelp);
+            fmt.delimiter = d[0];
+        }
+        fmt.header = !a.flag("--no-header");
+        fmt.decimal_comma = a.flag("--decimal-comma");
+        auto intopt = [&](const char* n, auto& dst) -> bool {
+            if (!a.has(n)) return true;
+            auto v = parse_int(a.get(n));
+            if (!v || *v < 0 || *v > 86400) return false;
+            dst = static_cast<std::remove_reference_t<decltype(dst)>>(*v);
+            return true;
+        };
+        if (!intopt("--skip", fmt.skip_lines) || !intopt("--increment", fmt.default_increment) ||
+            !intopt("--first-period", fmt.default_first_period) || fmt.default_increment < 1)
+            return usage("--skip, --increment and --first-period take whole numbers (increment >= 1)", kRatesHelp);
+        auto text = read_file(pos[1]);
+        if (!text) return runtime(text.error());
+        DeckResult d = parse_rate_deck(*text, fmt);
+        if (!d.ok()) {
+            for (const Error& e : d.errors) std::cerr << pos[1] << ": " << e.describe() << "\n";
+            if (d.error_count > d.errors.size())
+                std::cerr << pos[1] << ": ... " << d.error_count - d.errors.size() << " more errors\n";
+            std::cerr << "trunkctl: " << d.error_count << " error(s); nothing imported\n";
+            return kRuntime;
+        }
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto n = st->import_rates(pos[0], d.rates, a.flag("--replace"));
+        if (!n) return runtime(n.error(), "import");
+        std::cout << "imported " << *n << " rates into " << pos[0] << "\n";
+        return kOk;
+    }
+    if (sub == "export") {
+        if (pos.size() != 1) return usage("rates export needs GROUP", kRatesHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto rates = st->rates(pos[0]);
+        if (!rates) return runtime(rates.error());
+        if (rates->empty()) return runtime(make_error(ErrorCode::unknown_rate_group, "no rates in group '" + pos[0] + "'", "group"));
+        const std::string out = format_rate_deck(*rates);
+        if (a.has("--out")) {
+            if (auto w = write_file(a.get("--out"), out); !w) return runtime(w.error());
+        } else {
+            std::cout << out;
+        }
+        return kOk;
+    }
+    if (sub == "autocreate") {
+        if (pos.size() != 1 || !a.has("--from") || (a.has("--margin") == a.has("--markup")))
+            return usage("rates autocreate needs GROUP, --from and one of --margin/--markup", kRatesHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto cur = st->currency();
+        if (!cur) return runtime(cur.error());
+        AutocreateOptions o;
+        o.currency = *cur;
+        o.markup = a.has("--markup");
+        auto ratio = parse_ratio_ppm(a.get(o.markup ? "--markup" : "--margin"));
+        if (!ratio) return usage(std::string(o.markup ? "--markup: " : "--margin: ") + ratio.error().message, kRatesHelp);
+        o.margin_ppm = *ratio;
+        if (a.has("--precision")) {
+            auto p = parse_int(a.get("--precision"));
+            if (!p || *p < 0 || *p > 6) return usage("--precision must be 0..6", kRatesHelp);
+            o.currency.precision = static_cast<int>(*p);
+        }
+        auto at = time_opt(a, "--at", now_ms());
+        if (!at) return usage(at.error().describe(), kRatesHelp);
+        o.at = *at;
+        std::vector<RateTable> tables;
+        for (const std::string& g : split_list(a.get("--from"))) {
+            auto rates = st->rates(g);
+            if (!rates) return runtime(rates.error());
+            if (rates->empty())
+                return runtime(make_error(ErrorCode::unknown_rate_group, "vendor rate group '" + g + "' has no rates", "from"));
+            RateTable t(g);
+            for (Rate& r : *rates)
+                if (auto ok = t.upsert(std::move(r)); !ok) return runtime(ok.error());
+            tables.push_back(std::move(t));
+        }
+        std::vector<const RateTable*> ptrs;
+        for (const RateTable& t : tables) ptrs.push_back(&t);
+        auto created = autocreate_rates(ptrs, o);
+        if (!created) return runtime(created.error());
+        if (a.flag("--dry-run")) {
+            std::cout << format_rate_deck(*created);
+            return kOk;
+        }
+        auto n = st->import_rates(pos[0], *created, a.flag("--replace"));
+        if (!n) return runtime(n.error());
+        std::cout << "created " << *n << " rates in " << pos[0] << "\n";
+        return kOk;
+    }
+    if (sub == "list") {
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto groups = st->rate_groups();
+        if (!groups) return runtime(groups.error());
+        for (const std::string& g : *groups) {
+            auto r = st->rates(g);
+            if (!r) return runtime(r.error());
+            std::cout << g << "\t" << r->size() << "\n";
+        }
+        return kOk;
+    }
+    if (sub == "alarms") {
+        if (pos.size() != 1 || !a.has("--vendors")) return usage("rates alarms needs GROUP --vendors", kRatesHelp);
+        const std::string format = a.get("--format", "table");
+        if (!valid_format(format)) return usage("--format must be table, csv or json", kRatesHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto at = time_opt(a, "--at", now_ms());
+        if (!at) return usage(at.error().describe(), kRatesHelp);
+        auto load = [&](const std::string& g) -> Result<RateTable> {
+            auto rates = st->rates(g);
+            if (!rates) return fail(rates.error());
+            RateTable t(g);
+            for (Rate& r : *rates)
+                if (auto ok = t.upsert(std::move(r)); !ok) return fail(ok.error());
+            return t;
+        };
+        auto cust = load(pos[0]);
+        if (!cust) return runtime(cust.error());
+        std::vector<RateTable> vt;
+        for (const std::string& g : split_list(a.get("--vendors"))) {
+            auto t = load(g);
+            if (!t) return runtime(t.error());
+            vt.push_back(std::move(*t));
+        }
+        std::vector<const RateTable*> ptrs;
+        for (const RateTable& t : vt) ptrs.push_back(&t);
+        auto alarms = negative_margin_alarms(*cust, ptrs, *at);
+        if (format == "json") {
+            std::cout << "[";
+            for (std::size_t i = 0; i < alarms.size(); ++i) {
+                const auto& m = alarms[i];
+                std::cout << (i ? "," : "") << "{\"prefix\":\"" << m.prefix << "\",\"area\":\"" << json_escape(m.area)
+                          << "\",\"vendor\":\"" << json_escape(m.vendor) << "\",\"customer_price\":\""
+                          << m.customer_price.to_string(4) << "\",\"vendor_price\":\"" << m.vendor_price.to_string(4)
+                          << "\"}";
+            }
+            std::cout << "]\n";
+        } else {
+            const char sep = format == "csv" ? ',' : '\t';
+            std::cout << "prefix" << sep << "area" << sep << "vendor" << sep << "customer_price" << sep << "vendor_price\n";
+            for (const auto& m : alarms)
+                std::cout << m.prefix << sep << csv_escape(m.area, sep) << sep << csv_escape(m.vendor, sep) << sep
+                          << m.customer_price.to_string(4) << sep << m.vendor_price.to_string(4) << "\n";
+        }
+        return kOk;
+    }
+    return usage("unknown rates subcommand '" + sub + "'", kRatesHelp);
+}
+
+// --- accounts ---------------------------------------------------------------------------
+
+void print_accounts(const std::vector<Account>& v, const std::string& format) {
+    if (format == "json") {
+        std::cout << "[";
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const Account& x = v[i];
+            std::cout << (i ? "," : "") << "{\"id\":\"" << json_escape(x.id) << "\",\"name\":\"" << json_escape(x.name)
+                      << "\",\"kind\":\"" << to_string(x.kind) << "\",\"balance\":\"" << x.balance.to_string()
+                      << "\",\"credit_limit\":\"" << x.credit_limit.to_string() << "\",\"rate_group\":\""
+                      << json_escape(x.rate_group) << "\",\"agent\":\"" << json_escape(x.agent) << "\"}";
+        }
+        std::cout << "]\n";
+        return;
+    }
+    if (format == "csv") {
+        std::cout << "id,name,kind,balance,credit_limit,rate_group,agent\n";
+        for (const Account& x : v)
+            std::cout << csv_escape(x.id) << ',' << csv_escape(x.name) << ',' << to_string(x.kind) << ','
+                      << x.balance.to_string() << ',' << x.credit_limit.to_string() << ',' << csv_escape(x.rate_group)
+                      << ',' << csv_escape(x.agent) << "\n";
+        return;
+    }
+    std::size_t w = 2;
+    for (const Account& x : v) w = std::max(w, x.id.size());
+    std::cout << "id" << std::string(w - 2 + 2, ' ') << "kind      balance          credit       rate_group  name\n";
+    for (const Account& x : v) {
+        std::string bal = x.balance.to_string(), cr = x.credit_limit.to_string();
+        std::cout << x.id << std::string(w - x.id.size() + 2, ' ') << to_string(x.kind)
+                  << std::string(10 - to_string(x.kind).size(), ' ') << std::string(bal.size() < 15 ? 15 - bal.size() : 0, ' ')
+                  << bal << "  " << std::string(cr.size() < 12 ? 12 - cr.size() : 0, ' ') << cr << "  " << x.rate_group
+                  << std::string(x.rate_group.size() < 10 ? 10 - x.rate_group.size() : 0, ' ') << "  " << x.name << "\n";
+    }
+}
+
+int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
+    if (first >= argc) return usage("accounts: missing subcommand", kAccountsHelp);
+    const std::string sub = argv[first];
+    if (sub == "--help" || sub == "-h") {
+        std::cout << kAccountsHelp;
+        return kOk;
+    }
+    OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format"},
+                    {"--help"}};
+    Args a;
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kAccountsHelp);
+    if (a.flag("--help")) {
+        std::cout << kAccountsHelp;
+        return kOk;
+    }
+    const auto& pos = a.positionals();
+    if (sub == "add") {
+        if (pos.size() != 1 || !a.has("--kind")) return usage("accounts add needs ID and --kind", kAccountsHelp);
+        Account acc;
+        acc.id = pos[0];
+        auto kind = parse_account_kind(a.get("--kind"));
+        if (!kind) return usage(kind.error().describe(), kAccountsHelp);
+        acc.kind = *kind;
+        acc.name = a.get("--name");
+        acc.rate_group = a.get("--rate-group");
+        acc.agent = a.get("--agent");
+        acc.memo = a.get("--memo");
+        auto bal = money_arg(a.get("--balance", "0"), "balance");
+        if (!bal) return runtime(bal.error());
+        auto cr = money_arg(a.get("--credit", "0"), "credit");
+        if (!cr) return runtime(cr.error());
+        acc.balance = *bal;
+        acc.credit_limit = *cr;
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        if (!acc.agent.empty())
+            if (auto ag = st->account(acc.agent); !ag) return runtime(ag.error(), "agent");
+        if (auto r = st->add_account(acc, now_ms()); !r) return runtime(r.error());
+        std::cout << "added " << to_string(acc.kind) << " account " << acc.id << "\n";
+        return kOk;
+    }
+    if (sub == "list") {
+        const std::string format = a.get("--format", "table");
+        if (!valid_format(format)) return usage("--format must be table, csv or json", kAccountsHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto v = st->accounts();
+        if (!v) return runtime(v.error());
+        print_accounts(*v, format);
+        return kOk;
+    }
+    if (sub == "show") {
+        if (pos.size() != 1) return usage("accounts show needs ID", kAccountsHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto x = st->account(pos[0]);
+        if (!x) return runtime(x.error());
+        std::cout << "id:           " << x->id << "\nname:         " << x->name << "\nkind:         "
+                  << to_string(x->kind) << "\nbalance:      " << x->balance.to_string() << "\ncredit limit: "
+                  << x->credit_limit.to_string() << "\navailable:    " << x->available().value_or(Money{}).to_string()
+                  << "\nrate group:   " << x->rate_group << "\nagent:        " << x->agent << "\nmemo:         "
+                  << x->memo << "\nledger:\n";
+        auto l = st->ledger(pos[0]);
+        if (!l) return runtime(l.error());
+        for (const auto& e : *l)
+            std::cout << "  " << format_time(e.at_ms) << "  " << e.kind << std::string(8 - std::min<std::size_t>(8, e.kind.size()), ' ')
+                      << e.amount.to_string() << (e.memo.empty() ? "" : "  " + e.memo) << "\n";
+        return kOk;
+    }
+    if (sub == "topup") {
+        if (pos.size() != 2) return usage("accounts topup needs ID AMOUNT", kAccountsHelp);
+        auto amount = money_arg(pos[1], "amount");
+        if (!amount) return runtime(amount.error());
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto nb = st->topup(pos[0], *amount, now_ms(), a.get("--memo"));
+        if (!nb) return runtime(nb.error());
+        std::cout << pos[0] << " balance " << nb->to_string() << "\n";
+        return kOk;
+    }
+    if (sub == "private" || sub == "phone") {
+        if (pos.size() != 2) return usage("accounts " + sub + " needs two arguments", kAccountsHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto r = sub == "private" ? st->set_account_private(pos[0], pos[1]) : st->set_phone_private(pos[0], pos[1]);
+        if (!r) return runtime(r.error());
+        std::cout << "ok\n";
+        return kOk;
+    }
+    return usage("unknown accounts subcommand '" + sub + "'", kAccountsHelp);
+}
+
+// --- CDRs -------------------------------------------------------------------------------
+
+// Reads call records from CSV (see kCdrHelp). Errors name line and field.
+std::vector<Error> read_calls(std::string_view text, std::vector<CallRecord>& out, std::vector<std::size_t>& lines) {
+    std::vector<Error> errs;
+    LineReader lr(text);
+    std::string_view line;
+    std::vector<std::string> f;
+    if (!lr.next(line) || !split_csv(line, ',', f)) {
+        errs.push_back(make_error(ErrorCode::parse_error, "missing or bad header line", "", 1));
+        return errs;
+    }
+    static const char* const names[] = {"caller", "callee", "callee_out", "customer", "customer_gateway",
+                                        "vendor", "vendor_gateway", "setup", "answer", "end",
+                                        "sip_code", "end_reason", "hangup", "call_id_in", "call_id_out"};
+    constexpr int n = 15;
+    int col[n];
+    for (int i = 0; i < n; ++i) {
+        col[i] = -1;
+        for (std::size_t j = 0; j < f.size(); ++j)
+            if (f[j] == names[i]) col[i] = static_cast<int>(j);
+    }
+    for (int req : {1, 3, 7, 9})
+        if (col[req] < 0) errs.push_back(make_error(ErrorCode::parse_error, "header has no column", names[req], 1));
+    if (!errs.empty()) return errs;
+    while (lr.next(line)) {
+        if (line.empty()) continue;
+        const std::size_t ln = lr.line_no();
+        if (auto r = split_csv(line, ',', f); !r) {
+            errs.push_back(make_error(ErrorCode::parse_error, r.error().message, "", ln));
+            continue;
+        }
+        auto get = [&](int i) -> std::string {
+            return col[i] >= 0 && static_cast<std::size_t>(col[i]) < f.size() ? f[static_cast<std::size_t>(col[i])] : std::string();
+        };
+        CallRecord c;
+        c.caller = get(0);
+        c.callee = get(1);
+        c.callee_out = get(2);
+        c.customer = get(3);
+        c.customer_gateway = get(4);
+        c.vendor = get(5);
+        c.vendor_gateway = get(6);
+        c.end_reason = get(11);
+        c.call_id_in = get(13);
+        c.call_id_out = get(14);
+        bool ok = true;
+        auto err = [&](const char* field, std::string msg) {
+            errs.push_back(make_error(ErrorCode::invalid_argument, std::move(msg), field, ln));
+            ok = false;
+        };
+        if (c.callee.empty()) err("callee", "missing called number");
+        if (auto t = parse_time(get(7)); t) c.setup_ms = *t;
+        else err("setup", t.error().message);
+        if (const std::string ans = get(8); !ans.empty()) {
+            if (auto t = parse_time(ans); t) c.answer_ms = *t;
+            else err("answer", t.error().message);
+        }
+        if (auto t = parse_time(get(9)); t) c.end_ms = *t;
+        else err("end", t.error().message);
+        if (const std::string sc = get(10); !sc.empty()) {
+            auto v = parse_int(sc);
+            if (!v || *v < 0 || *v > 999) err("sip_code", "'" + sc + "' is not a SIP status code");
+            else c.sip_code = static_cast<int>(*v);
+        } else {
+            c.sip_code = c.answer_ms ? 200 : 0;
+        }
+        if (const std::string h = get(12); !h.empty()) {
+            auto v = parse_hangup_side(h);
+            if (!v) err("hangup", v.error().message);
+            else c.hangup = *v;
+        }
+        if (ok) {
+            out.push_back(std::move(c));
+            lines.push_back(ln);
+        }
+    }
+    return errs;
+}
+
+int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
+    if (first >= argc) return usage("cdr: missing subcommand", kCdrHelp);
+    const std::string sub = argv[first];
+    if (sub == "--help" || sub == "-h") {
+        std::cout << kCdrHelp;
+        return kOk;
+    }
+    OptionSpec spec{{"--batch", "--from", "--until", "--out", "--hourly"}, {"--help"}};
+    Args a;
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kCdrHelp);
+    if (a.flag("--help")) {
+        std::cout << kCdrHelp;
+        return kOk;
+    }
+    const auto& pos = a.positionals();
+    if (sub == "import") {
+        if (pos.size() != 1) return usage("cdr import needs FILE", kCdrHelp);
+        long long batch = 1000;
+        if (a.has("--batch")) {
+            auto b = parse_int(a.get("--batch"));
+            if (!b || *b < 1) return usage("--batch must be >= 1", kCdrHelp);
+            batch = *b;
+        }
+        auto text = read_file(pos[0]);
+        if (!text) return runtime(text.error());
+        std::vector<CallRecord> calls;
+        std::vector<std::size_t> lines;
+        auto errs = read_calls(*text, calls, lines);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto book = st->load_book();
+        if (!book) return runtime(book.error());
+        auto cur = st->currency();
+        if (!cur) return runtime(cur.error());
+        RatingConfig cfg;
+        cfg.currency = *cur;
+        Rater rater(*book, cfg);
+        std::vector<Cdr> cdrs;
+        cdrs.reserve(calls.size());
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            auto r = rater.rate(calls[i]);
+            if (!r) {
+                Error e = r.error();
+                e.line = lines[i];
+                errs.push_back(std::move(e));
+                continue;
+            }
+            cdrs.push_back(make_cdr(std::move(calls[i]), *r));
+        }
+        if (!errs.empty()) {
+            std::sort(errs.begin(), errs.end(), [](const Error& x, const Error& y) { return x.line < y.line; });
+            for (const Error& e : errs) std::cerr << pos[0] << ": " << e.describe() << "\n";
+            std::cerr << "trunkctl: " << errs.size() << " error(s); nothing stored\n";
+            return kRuntime;
+        }
+        Money revenue;
+        for (std::size_t i = 0; i < cdrs.size(); i += static_cast<std::size_t>(batch)) {
+            std::span<Cdr> part(cdrs.data() + i, std::min(cdrs.size() - i, static_cast<std::size_t>(batch)));
+            if (auto r = st->insert_cdrs(part); !r) {
+                std::cerr << "trunkctl: stored " << i << " of " << cdrs.size() << " CDRs before the error\n";
+                return runtime(r.error(), "store");
+            }
+        }
+        for (const Cdr& c : cdrs) revenue = revenue.add(c.charge).value_or(revenue);
+        std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string() << "\n";
+        return kOk;
+    }
+    if (sub == "export") {
+        auto from = time_opt(a, "--from", kTimeMin);
+        auto until = time_opt(a, "--until", kTimeMax);
+        if (!from) return usage(from.error().describe(), kCdrHelp);
+        if (!until) return usage(until.error().describe(), kCdrHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        if (a.has("--hourly")) {
+            const fs::path dir = a.get("--hourly");
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            if (ec) return runtime(make_error(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message()));
+            std::map<std::string, std::string> files;
+            auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+                files[cdr_hour_file_name(c)] += cdr_pipe_line(c) + "\n";
+                return true;
+            });
+            if (!r) return runtime(r.error());
+            for (const auto& [name, text] : files)
+                if (auto w = write_file((dir / name).string(), text); !w) return runtime(w.error());
+            std::cout << "wrote " << files.size() << " hourly files to " << dir.string() << "\n";
+            return kOk;
+        }
+        std::string out = cdr_csv_header() + "\n";
+        auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+            out += cdr_csv_line(c);
+            out += '\n';
+            return true;
+        });
+        if (!r) return runtime(r.error());
+        if (a.has("--out")) {
+            if (auto w = write_file(a.get("--out"), out); !w) return runtime(w.error());
+        } else {
+            std::cout << out;
+        }
+        return kOk;
+    }
+    return usage("unknown cdr subcommand '" + sub + "'", kCdrHelp);
+}
+
+// --- reports ----------------------------------------------------------------------------
+
+int cmd_report(const std::string& db, int argc, char** argv, int first) {
+    if (first >= argc) return usage("report: missing report kind", kReportHelp);
+    const std::string kind = argv[first];
+    if (kind == "--help" || kind == "-h") {
+        std::cout << kReportHelp;
+        return kOk;
+    }
+    OptionSpec spec{{"--from", "--until", "--format", "--by", "--fixed-costs"}, {"--help"}};
+    Args a;
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kReportHelp);
+    if (a.flag("--help")) {
+        std::cout << kReportHelp;
+        return kOk;
+    }
+    if (!a.positionals().empty()) return usage("unexpected argument '" + a.positionals()[0] + "'", kReportHelp);
+    const std::string format = a.get("--format", "table");
+    if (!valid_format(format)) return usage("--format must be table, csv or json", kReportHelp);
+    const std::string by = a.get("--by");
+    ReportKind rk;
+    if (kind == "revenue") rk = ReportKind::revenue;
+    else if (kind == "clearing") rk = by == "gateway" ? ReportKind::clearing_gateway : ReportKind::clearing;
+    else if (kind == "gateway") rk = ReportKind::gateway;
+    else if (kind == "settlement" || kind == "breakeven") rk = ReportKind::settlement;
+    else if (kind == "profit") rk = by == "customer" ? ReportKind::profit_customer : ReportKind::profit_area;
+    else if (kind == "asr") rk = ReportKind::asr;
+    else return usage("unknown report '" + kind + "'", kReportHelp);
+    if (!by.empty() && !((kind == "clearing" && by == "gateway") || (kind == "profit" && (by == "customer" || by == "area"))))
+        return usage("--by " + by + " does not apply to report " + kind, kReportHelp);
+    if (kind == "breakeven" && !a.has("--fixed-costs")) return usage("report breakeven needs --fixed-costs", kReportHelp);
+    auto from = time_opt(a, "--from", kTimeMin);
+    auto until = time_opt(a, "--until", kTimeMax);
+    if (!from) return usage(from.error().describe(), kReportHelp);
+    if (!until) return usage(until.error().describe(), kReportHelp);
+    auto st = open_db(db);
+    if (!st) return runtime(st.error(), db);
+    auto rep = st->report(rk, *from, *until);
+    if (!rep) return runtime(rep.error());
+    if (kind == "breakeven") {
+        auto fixed = money_arg(a.get("--fixed-costs"), "fixed_costs");
+        if (!fixed) return runtime(fixed.error());
+        auto b = break_even(*fixed, rep->total);
+        if (!b) return runtime(b.error());
+        std::cout << format_break_even(*b, format);
+        return kOk;
+    }
+    std::cout << (format == "csv" ? format_csv(*rep) : format == "json" ? format_json(*rep) : format_table(*rep));
+    return kOk;
+}
+
+int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec{{"--vendor", "--map", "--delimiter", "--from", "--until", "--tolerance", "--duration-tolerance",
+                     "--format"},
+                    {"--help", "--decimal-comma", "--no-header"}};
+    Args a;
+    if (!a.parse(argc, argv, first, spec)) return usage(a.error(), kReconcileHelp);
+    if (a.flag("--help")) {
+        std::cout << kReconcileHelp;
+        return kOk;
+    }
+    const auto& pos = a.positionals();
+    if (pos.size() != 1 || !a.has("--vendor")) return usage("reconcile needs FILE and --vendor", kReconcileHelp);
+    const std::string format = a.get("--format", "table");
+    if (!valid_format(format)) return usage("--format must be table, csv or json", kReconcileHelp);
+    ReconFormat fmt;
+    if (a.has("--map"))
+        if (auto r = parse_recon_mapping(a.get("--map"), fmt); !r) return usage(r.error().describe(), kReconcileHelp);
+    if (a.has("--delimiter")) {
+        const std::string d = a.get("--delimiter");
+        if (d.size() != 1) return usage("--delimiter must be one character", kReconcileHelp);
+        fmt.delimiter = d[0];
+    }
+    fmt.decimal_comma = a.flag("--decimal-comma");
+    fmt.header = !a.flag("--no-header");
+    ReconOptions o;
+    for (auto [name, dst, scale] : {std::tuple{"--tolerance", &o.start_tolerance_ms, 1000LL},
+                                    std::tuple{"--duration-tolerance", &o.duration_tolerance_s, 1LL}}) {
+        if (!a.has(name)) continue;
+        auto v = parse_int(a.get(name));
+        if (!v || *v < 0 || *v > 86400) return usage(std::string(name) + " takes seconds (0..86400)", kReconcileHelp);
+        *dst = *v * scale;
+    }
+    auto from = time_opt(a, "--from", kTimeMin);
+    auto until = time_opt(a, "--until", kTimeMax);
+    if (!from) return usage(from.error().describe(), kReconcileHelp);
+    if (!until) return usage(until.error().describe(), kReconcileHelp);
+    auto text = read_file(pos[0]);
+    if (!text) return runtime(text.error());
+    ReconParse theirs = parse_vendor_cdrs(*text, fmt);
+    if (!theirs.ok()) {
+        for (const Error& e : theirs.errors) std::cerr << pos[0] << ": " << e.describe() << "\n";
+        std::cerr << "trunkctl: " << theirs.error_count << " error(s) in the vendor file\n";
+        return kRuntime;
+    }
+    auto st = open_db(db);
+    if (!st) return runtime(st.error(), db);
+    if (auto v = st->account(a.get("--vendor")); !v) return runtime(v.error(), "vendor");
+    std::vector<Cdr> ours;
+    const std::string vendor = a.get("--vendor");
+    auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+        if (c.call.vendor == vendor) ours.push_back(c);
+        return true;
+    });
+    if (!r) return runtime(r.error());
+    auto calls = recon_calls_from(ours);
+    auto rep = reconcile(calls, theirs.calls, o);
+    if (!rep) return runtime(rep.error());
+    std::cout << format_recon(*rep, format);
+    return kOk;
+}
+
+int cmd_audit(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec{{}, {"--help"}};
+    Args a;
+    if (!a.parse(argc, argv, first, spec)) return usage(a.error(), kAuditHelp);
+    if (a.flag("--help")) {
+        std::cout << kAuditHelp;
+        return kOk;
+    }
+    auto st = open_db(db);
+    if (!st) return runtime(st.error(), db);
+    auto issues = st->audit();
+    if (!issues) return runtime(issues.error());
+    for (const auto& i : *issues)
+        std::cout << i.account << ": balance " << i.balance.to_string() << " but ledger and CDRs give "
+                  << i.expected.to_string() << "\n";
+    if (!issues->empty()) return kRuntime;
+    std::cout << "ok\n";
+    return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string db = "var/trunkline.db";
+    int i = 1;
+    // Global options before the command.
+    for (; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::cout << kMainHelp;
+            return kOk;
+        }
+        if (a == "--db") {
+            if (i + 1 >= argc) return usage("--db needs a path", kMainHelp);
+            db = argv[++i];
+        } else if (a.rfind("--db=", 0) == 0) {
+            db = a.substr(5);
+        } else if (a.rfind("-", 0) == 0) {
+            return usage("unknown option " + a, kMainHelp);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return usage("missing command", kMainHelp);
+    if (db.empty()) return usage("--db needs a path", kMainHelp);
+    const std::string cmd = argv[i];
+    try {
+        if (cmd == "rates") return cmd_rates(db, argc, argv, i + 1);
+        if (cmd == "accounts") return cmd_accounts(db, argc, argv, i + 1);
+        if (cmd == "cdr") return cmd_cdr(db, argc, argv, i + 1);
+        if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
+        if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
+        if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
+        if (cmd == "domain") return trunkctl::cmd_domain(db, argc, argv, i + 1);
+        if (cmd == "help") {
+            std::cout << kMainHelp;
+            return kOk;
+        }
+    } catch (const std::bad_alloc&) {
+        std::cerr << "trunkctl: out of memory\n";
+        return kRuntime;
+    }
+    return usage("unknown command '" + cmd + "'", kMainHelp);
+}
