@@ -79,7 +79,8 @@ struct Layer::Impl {
         State state = State::Trying;
         bool reliable = false;
         Target peer;  // client: where the request goes; server: where responses go
-        std::string key;
+        // The matching key lives once, in the index node (node-based: its address is stable)
+        const std::string* key = nullptr;
         std::string method;  // client: the CSeq method responses must carry
         Bytes request;       // client: for retransmission
         std::optional<Message> request_msg;  // client INVITE: for the non-2xx ACK
@@ -125,7 +126,7 @@ struct Layer::Impl {
 
     void terminate(Txn& t) {
         const TxnId id = t.id;
-        auto it = index.find(t.key);
+        auto it = index.find(*t.key);
         if (it != index.end() && it->second == id) index.erase(it);
         txns.erase(id);
         actions.emplace_back(Terminated{id});
@@ -175,8 +176,9 @@ struct Layer::Impl {
         t.state = state;
         t.peer = peer;
         t.reliable = reliable(peer.transport);
-        t.key = std::move(key);
-        index[t.key] = id;
+        auto [slot, inserted] = index.insert_or_assign(std::move(key), id);
+        (void)inserted;
+        t.key = &slot->first;
         return t;
     }
 
@@ -255,7 +257,7 @@ struct Layer::Impl {
         }
         if (msg.method() == Method::Cancel) {
             // §9.2: the INVITE with the same branch, sent-by and Request-URI
-            std::string ikey = t.key;
+            std::string ikey = *t.key;
             TxnId invite_id = 0;
             const std::string suffix = "|CANCEL";
             if (ikey.size() > suffix.size() &&
@@ -264,7 +266,7 @@ struct Layer::Impl {
             } else {
                 ikey.clear();
                 // RFC 2543 key: the method is not last; rebuild it
-                ikey = t.key;
+                ikey = *t.key;
                 auto pos = ikey.find("|CANCEL|");
                 if (pos != std::string::npos) ikey.replace(pos, 8, "|INVITE|");
             }
