@@ -177,8 +177,8 @@ TEST_CASE("txn: client INVITE: 180 stops A; 486 is ACKed in the layer; D ends it
     h.layer.on_message(parse(busy), kUdpPeer, sip::instant_ms(40'000));
     up = h.drain();
     REQUIRE(up.size() == 2);
-    const auto& ack_send = std::get<SendBytes>(up[0]);
-    auto ack = parse(*ack_send.bytes);
+    const sip::Bytes ack_bytes = std::get<SendBytes>(up[0]).bytes;  // `up` is reused below
+    auto ack = parse(*ack_bytes);
     CHECK(ack.method() == sip::Method::Ack);
     CHECK(ack.request_uri() == "sip:bob@192.0.2.10");
     CHECK(ack.top_via().branch == "z9hG4bKinv2");  // same branch as the INVITE (§17.1.1.3)
@@ -193,7 +193,7 @@ TEST_CASE("txn: client INVITE: 180 stops A; 486 is ACKed in the layer; D ends it
     h.layer.on_message(parse(busy), kUdpPeer, sip::instant_ms(41'000));
     up = h.drain();
     REQUIRE(up.size() == 1);
-    CHECK(std::get<SendBytes>(up[0]).bytes == ack_send.bytes);
+    CHECK(std::get<SendBytes>(up[0]).bytes == ack_bytes);
     ev = h.run_until(sip::instant_ms(100'000));
     CHECK(times_of<Terminated>(ev) == std::vector<double>{72.0});  // Timer D = 32 s
 }
