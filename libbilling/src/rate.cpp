@@ -60,7 +60,9 @@ Result<void> validate(const Rate& r) {
     return {};
 }
 
-Result<Priced> price_call(const Rate& r, std::int64_t seconds, const Currency& c) {
+// One pricing rule for Rate and RateRecord (same member names), so both give identical results.
+template <class R>
+static Result<Priced> price_fields(const R& r, std::int64_t seconds, const Currency& c) {
     if (seconds < 0)
         return fail(ErrorCode::negative_duration, "negative duration", "duration");
     if (c.precision < 0 || c.precision > Money::kDecimals)
@@ -79,6 +81,14 @@ Result<Priced> price_call(const Rate& r, std::int64_t seconds, const Currency& c
     return Priced{first + rest, Money::from_micros(static_cast<std::int64_t>(amount))};
 }
 
+Result<Priced> price_call(const Rate& r, std::int64_t seconds, const Currency& c) {
+    return price_fields(r, seconds, c);
+}
+
+Result<Priced> price_call(const RateRecord& r, std::int64_t seconds, const Currency& c) {
+    return price_fields(r, seconds, c);
+}
+
 static bool same_key(const Rate& a, const Rate& b) {
     return a.period == b.period && a.effective_from == b.effective_from;
 }
@@ -87,6 +97,7 @@ Result<void> RateTable::add(Rate r) {
     if (auto v = validate(r); !v) return v;
     auto [slot, inserted] = trie_.insert(r.prefix, {});
     (void)inserted;
+    records_.clear();  // insert() dropped the trie's packed index; the records go with it
     for (const Rate& e : *slot)
         if (same_key(e, r))
             return fail(ErrorCode::duplicate,
@@ -101,6 +112,7 @@ Result<void> RateTable::upsert(Rate r) {
     if (auto v = validate(r); !v) return v;
     auto [slot, inserted] = trie_.insert(r.prefix, {});
     (void)inserted;
+    records_.clear();  // insert() dropped the trie's packed index; the records go with it
     for (Rate& e : *slot)
         if (same_key(e, r)) {
             e = std::move(r);
@@ -129,6 +141,56 @@ int RateTable::match(std::string_view number, Timestamp at, PeriodKind period,
         if (const Rate* b = pick(v, at, PeriodKind::any)) out[n++] = b;
         if (period != PeriodKind::any)
             if (const Rate* p = pick(v, at, period)) out[n++] = p;
+        return n > 0;
+    });
+    return n;
+}
+
+void RateTable::compact() {
+    trie_.freeze();
+    records_.clear();
+    const auto n = static_cast<std::uint32_t>(trie_.size());
+    records_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const std::vector<Rate>& v = trie_.value_at(i);
+        // add()/upsert() never leave an empty vector, but keep a never-in-force head if so.
+        if (v.empty()) {
+            records_[i].effective_from = kTimeMax;
+            records_[i].effective_until = kTimeMax;
+            continue;
+        }
+        records_[i] = RateRecord::of(v[0]);
+        std::uint32_t* link = &records_[i].next;
+        for (std::size_t k = 1; k < v.size(); ++k) {
+            *link = static_cast<std::uint32_t>(records_.size());
+            records_.push_back(RateRecord::of(v[k]));
+            link = &records_.back().next;  // taken after push_back, which may move records_
+        }
+    }
+}
+
+// pick() over a record chain: same rule (period matches, in force, latest effective_from).
+static const RateRecord* pick_record(const std::vector<RateRecord>& recs, std::uint32_t i,
+                                     Timestamp at, PeriodKind period) {
+    const RateRecord* best = nullptr;
+    for (; i != RateRecord::kNoNext; i = recs[i].next) {
+        const RateRecord& r = recs[i];
+        if (r.period == period && r.in_force(at) &&
+            (best == nullptr || r.effective_from > best->effective_from))
+            best = &r;
+    }
+    return best;
+}
+
+int RateTable::match_records(std::string_view number, Timestamp at, PeriodKind period,
+                             const RateRecord* out[2]) const {
+    if (!trie_.frozen()) return -1;
+    int n = 0;
+    trie_.longest_match_index_if(number, [&](std::uint32_t i) {
+        n = 0;
+        if (const RateRecord* b = pick_record(records_, i, at, PeriodKind::any)) out[n++] = b;
+        if (period != PeriodKind::any)
+            if (const RateRecord* p = pick_record(records_, i, at, period)) out[n++] = p;
         return n > 0;
     });
     return n;

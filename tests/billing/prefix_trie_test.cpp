@@ -101,3 +101,20 @@ TEST_CASE("prefix: insert after freeze drops the packed copy", "[route][prefix]"
     CHECK_FALSE(t.frozen());
     CHECK_FALSE(t.longest_match("123"));
 }
+
+TEST_CASE("prefix: longest_match_index_if gives value indices in insertion order", "[route][prefix]") {
+    DigitTrie<int> t;
+    t.insert("44", 440);    // index 0
+    t.insert("4420", 442);  // index 1
+    t.insert("", -1);       // index 2
+    if (GENERATE(false, true)) t.freeze();
+    CHECK(t.value_at(1) == 442);
+    auto m = t.longest_match_index_if("442071", [](std::uint32_t) { return true; });
+    CHECK(m.index == 1);
+    CHECK(m.length == 4);
+    auto shorter = t.longest_match_index_if("442071", [](std::uint32_t i) { return i != 1; });
+    CHECK(shorter.index == 0);
+    CHECK(shorter.length == 2);
+    auto none = t.longest_match_index_if("4", [](std::uint32_t i) { return i != 2; });
+    CHECK(none.index == DigitTrie<int>::kNoIndex);
+}

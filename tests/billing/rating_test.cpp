@@ -446,3 +446,125 @@ TEST_CASE("rating: properties over random rates and durations", "[billing][ratin
         }
     }
 }
+
+// RateTable::compact() switches rating to the flat RateRecord path (match_records); this
+// rates the same random calls against an uncompacted and a compacted copy of a random book
+// (nested prefixes, several versions, period variants, all four rate sources) and requires
+// identical results, errors included.
+TEST_CASE("rating: compacted (flat record) path equals the plain path",
+          "[billing][rating][property]") {
+    std::mt19937_64 rng(5);
+    const Timestamp t0 = T("2026-11-20");
+    const Timestamp day = 86400000;
+    const Timestamp edges[] = {kTimeMin, t0 + 2 * day, t0 + 5 * day, t0 + 9 * day};
+    const PeriodKind periods[] = {PeriodKind::any, PeriodKind::any, PeriodKind::peak,
+                                  PeriodKind::offpeak, PeriodKind::weekend};
+    auto digits = [&](int len) {
+        std::string s;
+        for (int i = 0; i < len; ++i) s += static_cast<char>('1' + rng() % 3);
+        return s;
+    };
+    auto fill = [&](Book& book, std::uint64_t seed) {
+        rng.seed(seed);
+        REQUIRE(book.add_account(make_account("c", AccountKind::customer, "cg", "5", "1")));
+        REQUIRE(book.add_account(make_account("v", AccountKind::vendor, "vg")));
+        REQUIRE(book.set_account_private("c", "cp"));
+        REQUIRE(book.set_account_private("v", "vp"));
+        REQUIRE(book.set_phone_private("111", "pp"));
+        for (const char* g : {"cg", "vg", "cp", "vp", "pp"}) {
+            const int n = g[1] == 'g' ? 60 : 15;
+            for (int i = 0; i < n; ++i) {
+                Rate r;
+                r.prefix = digits(static_cast<int>(rng() % 5));  // "" (default route) .. 4 digits
+                r.price = Money::from_micros(static_cast<std::int64_t>(rng() % 300000));
+                r.first_price = Money::from_micros(static_cast<std::int64_t>(rng() % 300000));
+                r.first_period_s = static_cast<std::int32_t>(rng() % 2 ? 0 : rng() % 90);
+                r.increment_s = static_cast<std::int32_t>(1 + rng() % 60);
+                r.connection_fee =
+                    Money::from_micros(static_cast<std::int64_t>(rng() % 4 ? 0 : rng() % 50000));
+                r.period = periods[rng() % 5];
+                const std::size_t e = rng() % 4;
+                r.effective_from = edges[e];
+                r.effective_until = e < 3 && rng() % 2 ? edges[e + 1 + rng() % (3 - e)] : kTimeMax;
+                REQUIRE(book.group(g).upsert(r));
+            }
+        }
+    };
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        Book plain, flat;
+        fill(plain, seed);
+        fill(flat, seed);
+        flat.compact();
+        REQUIRE(flat.find_group("cg")->compacted());
+        REQUIRE_FALSE(plain.find_group("cg")->compacted());
+        Rater a(plain, RatingConfig{}), b(flat, RatingConfig{});
+        auto same_rate = [](const Rate* x, const Rate* y) {
+            if (x == nullptr || y == nullptr) return x == y;
+            return x->prefix == y->prefix && x->period == y->period &&
+                   x->effective_from == y->effective_from;
+        };
+        for (int i = 0; i < 2000; ++i) {
+            CallRecord c;
+            c.caller = rng() % 3 ? "111" : "222";
+            c.callee = digits(static_cast<int>(rng() % 7));
+            if (rng() % 20 == 0) c.callee += "+9";  // a non-digit stops the lookup
+            c.callee_out = rng() % 4 ? "" : digits(static_cast<int>(rng() % 7));
+            c.customer = "c";
+            c.vendor = rng() % 10 ? "v" : "";
+            c.setup_ms = t0 + static_cast<Timestamp>(rng() % (12 * day));
+            if (rng() % 4) c.answer_ms = c.setup_ms + static_cast<Timestamp>(rng() % 10000);
+            c.end_ms = c.answer_ms.value_or(c.setup_ms) + static_cast<Timestamp>(rng() % 4000000);
+            auto x = a.rate(c);
+            auto y = b.rate(c);
+            REQUIRE(x.has_value() == y.has_value());
+            if (!x) {
+                CHECK(x.error().code == y.error().code);
+                CHECK(x.error().field == y.error().field);
+                continue;
+            }
+            REQUIRE(same_rate(x->customer.rate, y->customer.rate));
+            REQUIRE(same_rate(x->vendor.rate, y->vendor.rate));
+            CHECK(x->customer.source == y->customer.source);
+            CHECK(x->vendor.source == y->vendor.source);
+            CHECK(x->customer.billed_s == y->customer.billed_s);
+            CHECK(x->vendor.billed_s == y->vendor.billed_s);
+            CHECK(x->duration_s == y->duration_s);
+            CHECK(x->hold_s == y->hold_s);
+            CHECK(x->period == y->period);
+            CHECK(x->charge == y->charge);
+            CHECK(x->cost == y->cost);
+            CHECK(x->profit == y->profit);
+            CHECK(x->margin_ppm == y->margin_ppm);
+            CHECK(x->rate_deviation_per_min == y->rate_deviation_per_min);
+            CHECK(x->rate_deviation_per_s == y->rate_deviation_per_s);
+            auto mx = a.max_call_duration("c", c.callee, c.setup_ms, c.caller);
+            auto my = b.max_call_duration("c", c.callee, c.setup_ms, c.caller);
+            REQUIRE(mx.has_value() == my.has_value());
+            if (mx) CHECK(*mx == *my);
+        }
+    }
+}
+
+TEST_CASE("rating: adding a rate after compact() is seen at once", "[billing][rating]") {
+    Fixture f;
+    REQUIRE(f.book.group("retail").add(rate("44", "0.0200", 60)));
+    REQUIRE(f.book.group("carrier").add(rate("44", "0.0050", 60)));
+    f.book.compact();
+    Rater rater(f.book, RatingConfig{});
+    auto before = rater.rate(f.call("4420", 60000));
+    REQUIRE(before);
+    CHECK(before->charge == M("0.0200"));
+    // A longer prefix drops the packed index and the flat records until the next compact().
+    REQUIRE(f.book.group("retail").add(rate("4420", "0.0100", 60)));
+    CHECK_FALSE(f.book.group("retail").compacted());
+    auto after = rater.rate(f.call("4420", 60000));
+    REQUIRE(after);
+    CHECK(after->charge == M("0.0100"));
+    // upsert of an existing key (new price) likewise.
+    REQUIRE(f.book.group("retail").upsert(rate("4420", "0.0300", 60)));
+    f.book.compact();
+    auto again = rater.rate(f.call("4420", 60000));
+    REQUIRE(again);
+    CHECK(again->charge == M("0.0300"));
+    CHECK(again->customer.rate->prefix == "4420");
+}

@@ -73,6 +73,44 @@ struct Priced {
 // Price of a call lasting `seconds` (>= 0) under rate r; see the rule above.
 Result<Priced> price_call(const Rate& r, std::int64_t seconds, const Currency& c);
 
+// Everything rating needs from one Rate, in one 64-byte cache line: the hot fields of Rate
+// without its strings, so that selecting and pricing a rate touches one line instead of a
+// vector header plus a ~150-byte Rate (the prefix lookups of a large deck are memory-bound).
+// `rate` points back at the Rate (for AppliedRate); `next` chains the other versions and
+// variants of the same prefix (RateTable::compact).
+struct alignas(64) RateRecord {
+    const Rate* rate = nullptr;
+    Money price;
+    Money first_price;
+    Money connection_fee;
+    Timestamp effective_from = kTimeMin;
+    Timestamp effective_until = kTimeMax;
+    std::int32_t first_period_s = 0;
+    std::int32_t increment_s = 60;
+    std::uint32_t next = kNoNext;
+    PeriodKind period = PeriodKind::any;
+
+    static constexpr std::uint32_t kNoNext = 0xffffffffu;
+    static RateRecord of(const Rate& r) {
+        RateRecord x;
+        x.rate = &r;
+        x.price = r.price;
+        x.first_price = r.first_price;
+        x.connection_fee = r.connection_fee;
+        x.effective_from = r.effective_from;
+        x.effective_until = r.effective_until;
+        x.first_period_s = r.first_period_s;
+        x.increment_s = r.increment_s;
+        x.period = r.period;
+        return x;
+    }
+    bool in_force(Timestamp t) const { return effective_from <= t && t < effective_until; }
+};
+static_assert(sizeof(RateRecord) == 64);
+
+// price_call on the record's copy of the rate's fields; identical to price_call(*r.rate).
+Result<Priced> price_call(const RateRecord& r, std::int64_t seconds, const Currency& c);
+
 // A rate group (VOS3000 "rate group"/"billing rate"): rates by prefix, with versions by
 // effective date and time-based variants.
 class RateTable {
@@ -94,6 +132,10 @@ public:
     // that has a rate in force; from it, the in-force base rate (period any) and the
     // in-force variant for `period`, if any. Returns how many were written to out (0..2).
     int match(std::string_view number, Timestamp at, PeriodKind period, const Rate* out[2]) const;
+    // The same selection on the flat records built by compact(); only valid while
+    // compacted() (returns -1 otherwise). out[i]->rate is what match() returns as out[i].
+    int match_records(std::string_view number, Timestamp at, PeriodKind period,
+                      const RateRecord* out[2]) const;
 
     // The rate that applies at `at` for `number` ignoring time-based variants' cheapness:
     // the cheapest per-minute of match()'s candidates (used by autocreate and alarms).
@@ -102,12 +144,14 @@ public:
     std::size_t size() const { return count_; }
     std::size_t prefix_count() const { return trie_.size(); }
     void reserve(std::size_t prefixes) { trie_.reserve(prefixes); }
-    // Builds the packed prefix index (route::prefix::DigitTrie::freeze) for faster lookups
-    // of large tables; the next add()/upsert() drops it. Results are identical either way.
-    void compact() { trie_.freeze(); }
-    bool compacted() const { return trie_.frozen(); }
+    // Builds the packed prefix index (route::prefix::DigitTrie::freeze) and the flat rate
+    // records (RateRecord) for faster lookups of large tables; the next add()/upsert()
+    // drops both. Results are identical either way.
+    void compact();
+    bool compacted() const { return trie_.frozen(); }  // records_ are built with the freeze
     void clear() {
         trie_.clear();
+        records_.clear();
         count_ = 0;
     }
 
@@ -122,6 +166,10 @@ public:
 private:
     std::string name_;
     route::prefix::DigitTrie<std::vector<Rate>> trie_;
+    // Built by compact(): records_[i] is the first rate of the trie's value i (so the trie's
+    // value index finds it with no extra indirection); further rates of that prefix follow
+    // from index trie_.size() on, chained by RateRecord::next.
+    std::vector<RateRecord> records_;
     std::size_t count_ = 0;
 };
 
