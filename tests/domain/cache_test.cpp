@@ -221,6 +221,42 @@ TEST_CASE("cache: round robin over an A/AAAA set uses every address", "[domain][
         CHECK(count == 100);
 }
 
+TEST_CASE("cache: a fresh cursor's first target is the same with or without a blacklist",
+          "[domain][cache][rfc2782]") {
+    // next_target() serves a fresh cursor from Resolution::first_pick only while nothing is
+    // blacklisted; an unrelated blacklisted target forces the general path. Both must give
+    // the same targets in the same order and draw the same random numbers.
+    FakeZone z;
+    z.srv["_sip._udp.fp.test"] = {{10, 7, 5070, "p.fp.test", 60}, {20, 0, 5060, "s.fp.test", 60}};
+    z.a["p.fp.test"] = {{"192.0.2.1", 60}, {"192.0.2.2", 60}};
+    z.a["s.fp.test"] = {{"192.0.2.3", 60}};
+    z.a["rr.fp.test"] = {{"192.0.2.4", 60}, {"2001:db8::5", 60}};
+    TestRandom rng_fast(9), rng_general(9);
+    DomainCache fast(test_config(), rng_fast), general(test_config(), rng_general);
+    for (DomainCache* c : {&fast, &general}) {
+        c->add({"fp.test", {}, sip::Transport::Udp, {}}, t0());
+        c->add({"rr.fp.test", {}, {}, 5060}, t0());
+        z.serve(*c, t0());
+    }
+    general.report_failure({*IpAddress::parse("198.51.100.1"), 5060, sip::Transport::Udp, 0}, t0());
+    for (int i = 0; i < 6; ++i) {
+        for (const char* name : {"fp.test", "rr.fp.test"}) {
+            TargetCursor a = fast.lookup(name, t0()).cursor();
+            TargetCursor b = general.lookup(name, t0()).cursor();
+            std::vector<std::string> order_a, order_b;
+            while (auto t = fast.next_target(a, t0()))
+                order_a.push_back(to_string(*t));
+            while (auto t = general.next_target(b, t0()))
+                order_b.push_back(to_string(*t));
+            CHECK(order_a == order_b);
+            CHECK(order_a.size() == (name == std::string_view("fp.test") ? 3u : 2u));
+        }
+    }
+    // Round robin goes on from the precomputed addresses too (an A set draws no number).
+    CHECK(first_target(fast, "rr.fp.test", t0()) != first_target(fast, "rr.fp.test", t0()));
+    CHECK(rng_fast.below(1000000) == rng_general.below(1000000));
+}
+
 TEST_CASE("cache: failed target skipped for the request and blacklisted for a while",
           "[domain][cache]") {
     TestRandom rng(3);

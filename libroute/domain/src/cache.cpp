@@ -51,17 +51,19 @@ struct DomainCache::Job {
     std::string negative_detail;
 };
 
+// `entry` (read only off the fast path) comes last so that the fields a hit reads and a
+// name of up to 26 bytes share the first cache line.
 struct alignas(64) DomainCache::Hot {
     static constexpr std::size_t kHead = 82;
     std::uint64_t hash = 0;
     const Resolution* good = nullptr;  // Entry::good
     Instant good_expires{};
     Instant last_used{};
-    Entry* entry = nullptr;
     std::uint32_t rotation = 0;
     std::uint8_t key_len = 0;
     bool ever_done = false;
     char head[kHead] = {};  // the first kHead bytes of the key
+    Entry* entry = nullptr;
 };
 
 struct DomainCache::Entry {
@@ -189,6 +191,25 @@ std::vector<std::string> target_strings(const Resolution* r) {
     for (const Target& t : r->targets)
         out.push_back(to_string(t));
     return out;
+}
+
+// Resolution::FirstPick for an answer whose best (rank, priority) level is a single record
+// with few addresses: next_target() always chooses that record for a fresh cursor, so only
+// its weight (for the RFC 2782 draw) and its addresses are needed. Groups are sorted and
+// the first one starts at targets[0].
+Resolution::FirstPick first_pick(const Resolution& r) {
+    Resolution::FirstPick f;
+    if (r.groups.empty()) return f;
+    const Resolution::Group& top = r.groups.front();
+    const bool alone = r.groups.size() == 1 || r.groups[1].rank != top.rank ||
+                       r.groups[1].priority != top.priority;
+    if (!alone || top.first != 0 || top.count == 0 || top.count > Resolution::FirstPick::kTargets) {
+        return f;
+    }
+    f.weight = top.weight;
+    f.count = static_cast<std::uint8_t>(top.count);
+    std::copy_n(r.targets.begin(), top.count, f.targets.begin());
+    return f;
 }
 
 // The same addresses in use (order and SRV grouping aside).
@@ -881,6 +902,7 @@ void DomainCache::finish(Entry& e, Instant now) {
         out->ttl = res->ttl;
         out->ttl_source = std::move(res->ttl_source);
         out->resolved_at = res->resolved_at;
+        out->first_pick = first_pick(*out);
         res.reset();
         e.good = std::move(out);
         e.good_expires = now + e.good->ttl;
@@ -1016,6 +1038,16 @@ std::optional<Target> DomainCache::next_target(TargetCursor& c, Instant now) {
     const Resolution* r = c.resolution.get();
     if (r == nullptr) return std::nullopt;
     const bool any_black = !blacklist_.empty();
+    // A call's first try, nothing blacklisted: what the general path below computes, read
+    // from the precomputed FirstPick. Its single record is always the one chosen, but the
+    // weighted draw still happens so the injected Random advances exactly as before.
+    const Resolution::FirstPick& f = r->first_pick;
+    if (c.tried == 0 && f.count != 0 && !any_black) {
+        if (f.weight != 0) static_cast<void>(rng_.below(std::uint32_t{f.weight} + 1));
+        const std::uint32_t i = c.rotation % f.count;
+        c.tried = std::uint64_t{1} << i;
+        return f.targets[i];
+    }
     auto eligible = [&](std::size_t i, bool pass_black) {
         if (c.tried & (std::uint64_t{1} << i)) return false;
         if (!any_black) return !pass_black;

@@ -35,6 +35,7 @@
 //   afterwards it is answered at once from whatever the entry holds.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -119,6 +120,21 @@ std::string_view transport_text(sip::Transport t) noexcept;  // "UDP", "TCP", "T
 
 // One resolved answer; immutable once published, shared by cursors that still use it.
 struct Resolution : std::enable_shared_from_this<Resolution> {
+    // The first target of a fresh cursor, precomputed when the answer is published, for
+    // the common shape: the best (rank, priority) level is one record with at most
+    // kTargets addresses. A call's lookup + first target then reads only this, which
+    // sits next to the shared_ptr control block that cursor() touches anyway, instead of
+    // chasing `groups` and `targets` (two more allocations, serialized cache misses
+    // behind the reference count's locked instructions). count == 0: not available,
+    // next_target() takes the general path.
+    struct FirstPick {
+        static constexpr std::size_t kTargets = 2;  // keeps it in the control block's lines
+        std::uint16_t weight = 0;                   // RFC 2782 draws a number when non-zero
+        std::uint8_t count = 0;                     // targets[0, count) of that record
+        std::array<Target, kTargets> targets{};
+    };
+    FirstPick first_pick;  // first member: right after the control block and weak_this
+
     struct Group {               // one SRV record (or the bare name), its addresses
         std::uint32_t rank = 0;  // NAPTR order position / transport preference
         std::uint16_t priority = 0;
