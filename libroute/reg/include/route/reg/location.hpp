@@ -1,0 +1,120 @@
+// route::reg::Location — the in-memory location service: AOR -> bindings, exact expiry.
+//
+//   route::reg::Location loc;                                  // pure: no clock, no I/O
+//   loc.upsert("sip:alice@example.com", binding);              // the registrar does this
+//   for (const Binding& b : loc.lookup("sip:alice@example.com", now)) fork_to(b);  // by q
+//   if (auto d = loc.next_deadline()) timer.arm(*d);           // then loc.handle_timeouts(now)
+//   while (auto ev = loc.poll()) log(*ev);                     // LocationEvent::Kind::Expired
+//   auto snap = loc.snapshot(now);  /* persist */  loc.restore(snap, later_now);
+//
+// Expiry is exact (issue 6 §4): a binding whose expires_at is t is returned by lookup() at
+// t - 1ns and not at t, whether or not handle_timeouts(t) has run yet; handle_timeouts(now)
+// removes every binding with expires_at <= now and queues one Expired event for each.
+//
+// Keys are canonical AOR strings (Registrar::canonical_aor); bindings of one AOR are matched
+// by a comparison key of their contact URI (RFC 3261 §19.1.4, simplified: scheme and host
+// case-insensitive, user and port exact, transport parameter compared).
+//
+// Snapshots carry the *remaining* lifetime of each binding rather than an Instant, because a
+// sip::Instant is only meaningful on the monotonic time base of one process: an adapter
+// stores wall-clock expiry (its wall time + remaining) and restores with remaining =
+// stored expiry - wall time at start-up. Lifetimes: returned vectors are copies; events are
+// owned. Not thread-safe (one Location per loop, DESIGN.md §8).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "sip/time.hpp"
+#include "sip/transport.hpp"
+
+namespace route::reg {
+
+struct Binding {
+    std::string contact;             // the Contact URI text, without <> and header params
+    std::optional<std::uint16_t> q;  // thousandths (q=0.5 -> 500); absent: ranks as 1.0
+    sip::Instant expires_at{};       // gone at this instant
+    std::string call_id;             // RFC 3261 §10.3 step 7 ordering
+    std::uint32_t cseq = 0;
+    std::vector<std::string> path;        // RFC 3327 Path values, in request order
+    sip::Target source;                   // where the REGISTER came from (NAT: route back here)
+    std::string instance;                 // +sip.instance (RFC 5626 §4.1), empty if absent
+    std::optional<std::uint32_t> reg_id;  // reg-id (RFC 5626 §4.2)
+
+    std::uint16_t q_or_default() const noexcept { return q.value_or(1000); }
+};
+
+struct LocationEvent {
+    enum class Kind : std::uint8_t { Expired };
+    Kind kind = Kind::Expired;
+    std::string aor;
+    Binding binding;
+};
+
+struct LocationConfig {
+    std::size_t max_bindings_per_aor = 16;  // upsert() of one more is refused
+};
+
+// A plain copy of the store for persistence (see the header comment for why `remaining`).
+struct SnapshotBinding {
+    std::string aor;
+    Binding binding;            // binding.expires_at is ignored by restore()
+    sip::Duration remaining{};  // > 0
+};
+using Snapshot = std::vector<SnapshotBinding>;
+
+class Location {
+  public:
+    explicit Location(LocationConfig config = {}) : config_(config) {}
+
+    // Live bindings of `aor` at `now`, highest q first; equal q: latest expiry first.
+    std::vector<Binding> lookup(std::string_view aor, sip::Instant now) const;
+    // The binding of `aor` whose contact matches `contact` (contact_key), live at `now`.
+    std::optional<Binding> find(std::string_view aor, std::string_view contact,
+                                sip::Instant now) const;
+
+    // Adds or replaces the binding with the same contact key. False (nothing changed) when
+    // it would be a new binding beyond max_bindings_per_aor.
+    bool upsert(std::string_view aor, Binding b);
+    // Removes one binding; false if there was none.
+    bool remove(std::string_view aor, std::string_view contact);
+    std::size_t remove_all(std::string_view aor);
+
+    std::optional<sip::Instant> next_deadline() const;
+    void handle_timeouts(sip::Instant now);
+    std::optional<LocationEvent> poll();
+
+    Snapshot snapshot(sip::Instant now) const;  // live bindings only
+    // Replaces the whole content: expires_at = now + remaining; remaining <= 0 is skipped.
+    void restore(const Snapshot& snap, sip::Instant now);
+
+    const LocationConfig& config() const noexcept { return config_; }
+    std::size_t aor_count() const noexcept { return aors_.size(); }
+    std::size_t binding_count() const noexcept { return by_expiry_.size(); }
+
+    // The comparison key of a contact URI (RFC 3261 §19.1.4, simplified as stated above).
+    static std::string contact_key(std::string_view uri);
+
+  private:
+    struct Entry {
+        std::string key;  // contact_key(binding.contact)
+        Binding binding;
+    };
+    using ExpiryKey = std::tuple<sip::Instant, std::string, std::string>;  // at, aor, key
+    void erase_index(const std::string& aor, const Entry& e);
+
+    LocationConfig config_;
+    std::map<std::string, std::vector<Entry>, std::less<>> aors_;
+    std::set<ExpiryKey> by_expiry_;
+    std::deque<LocationEvent> events_;
+};
+
+}  // namespace route::reg

@@ -1,0 +1,483 @@
+#include "route/reg/registrar.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "sip/builder.hpp"
+#include "sip/header_id.hpp"
+#include "sip/headers.hpp"
+
+namespace route::reg {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Seconds left, rounded up: a binding with 0.3 s left is still live, and "expires=0" in a
+// 200 would tell the client it is gone (RFC 3261 §10.2.4 reads 0 as removal).
+std::int64_t remaining_seconds(sip::Instant at, sip::Instant now) {
+    const sip::Duration left = at - now;
+    const auto s = std::chrono::ceil<std::chrono::seconds>(left);
+    return s.count();
+}
+
+std::string q_text(std::uint16_t q) {
+    // thousandths back to RFC 3261 §20.10 qvalue ("0.5", "1.0", "0.125")
+    if (q >= 1000) return "1.0";
+    std::string frac = std::to_string(1000 + q).substr(1);  // 3 digits
+    while (frac.size() > 1 && frac.back() == '0')
+        frac.pop_back();
+    return "0." + frac;
+}
+
+std::string strip_quotes(std::string_view v) {
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return std::string(v);
+}
+
+struct Wanted {
+    std::string uri;
+    std::optional<std::uint16_t> q;
+    std::uint32_t expires = 0;
+    std::string instance;
+    std::optional<std::uint32_t> reg_id;
+};
+
+}  // namespace
+
+std::string rfc1123_date(std::int64_t unix_seconds) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);  // a conversion, not a clock read
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    return buf;
+}
+
+std::string render(const sip::Message& request, const Decision& d, const RenderOptions& o) {
+    sip::ResponseSpec spec;
+    spec.status = d.status;
+    spec.reason = d.reason;
+    spec.to_tag = o.to_tag;
+    spec.via_received = o.via_received;
+    spec.via_rport = o.via_rport;
+    for (const auto& [name, value] : d.headers)
+        spec.extra.push_back({name, value});
+    std::string date;
+    if (o.unix_time && d.status / 100 == 2) {
+        // §10.3 step 8: the 200 SHOULD carry Date (lets simple UAs set their clock)
+        date = rfc1123_date(*o.unix_time);
+        spec.extra.push_back({"Date", date});
+    }
+    return sip::build_response(request, spec);
+}
+
+std::optional<std::string> Registrar::canonical_aor(std::string_view to_uri) {
+    sip::Result<sip::Uri> u = sip::parse_uri(to_uri);
+    if (!u || !u->is_sip() || u->host.empty()) return std::nullopt;
+    // §10.3 step 5: parameters removed, escapes decoded; host is case-insensitive (§19.1.4)
+    std::string aor = lower(u->scheme_name);
+    aor += ':';
+    if (!u->user.empty()) {
+        aor += sip::unescape(u->user);
+        aor += '@';
+    }
+    aor += lower(u->host);
+    return aor;
+}
+
+Registrar::Registrar(RegistrarConfig config, Location& location, Authenticator* auth)
+    : config_(std::move(config)), location_(location), auth_(auth) {}
+
+Decision Registrar::refuse(std::uint16_t status, std::string_view reason) {
+    Decision d;
+    d.status = status;
+    d.reason = std::string(reason);
+    return d;
+}
+
+bool Registrar::suspended(const Tracker& t, std::string_view key, sip::Instant now) const {
+    if (key.empty()) return false;
+    auto it = t.entries.find(key);
+    return it != t.entries.end() && it->second.suspended && now < it->second.deadline;
+}
+
+void Registrar::forget(Tracker& t,
+                       std::map<std::string, Tracker::Entry, std::less<>>::iterator it) {
+    auto& index = it->second.suspended ? t.suspensions : t.counters;
+    index.erase({it->second.deadline, it->first});
+    t.entries.erase(it);
+}
+
+bool Registrar::fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now) {
+    if (config_.register_retry == 0 || key.empty() || max == 0) return false;
+    auto it = t.entries.find(key);
+    if (it == t.entries.end()) {
+        // Bounded: a flood of new names evicts the stalest counters first, and only when the
+        // table holds nothing but suspensions the one ending soonest.
+        while (t.entries.size() >= max) {
+            const auto& victim = !t.counters.empty() ? *t.counters.begin() : *t.suspensions.begin();
+            forget(t, t.entries.find(victim.second));
+        }
+        it = t.entries.emplace(std::string(key), Tracker::Entry{}).first;
+    } else if (it->second.suspended) {
+        return false;
+    } else {
+        t.counters.erase({it->second.deadline, it->first});
+    }
+    Tracker::Entry& e = it->second;
+    ++e.failures;
+    if (e.failures >= config_.register_retry) {
+        e.suspended = true;
+        e.deadline = now + config_.register_suspend;
+        t.suspensions.emplace(e.deadline, it->first);
+        return true;
+    }
+    e.deadline = now + config_.failure_window;
+    t.counters.emplace(e.deadline, it->first);
+    return false;
+}
+
+void Registrar::expire(Tracker& t, bool ip, sip::Instant now) {
+    while (!t.counters.empty() && t.counters.begin()->first <= now) {
+        t.entries.erase(t.counters.begin()->second);
+        t.counters.erase(t.counters.begin());
+    }
+    while (!t.suspensions.empty() && t.suspensions.begin()->first <= now) {
+        RegistrarEvent ev;
+        ev.kind = RegistrarEvent::Kind::SuspensionEnded;
+        ev.key = t.suspensions.begin()->second;
+        ev.ip = ip;
+        t.entries.erase(t.suspensions.begin()->second);
+        t.suspensions.erase(t.suspensions.begin());
+        emit(std::move(ev));
+    }
+}
+
+std::optional<sip::Instant> Registrar::next_deadline() const {
+    std::optional<sip::Instant> d;
+    auto consider = [&](const std::set<std::pair<sip::Instant, std::string>>& s) {
+        if (!s.empty() && (!d || s.begin()->first < *d)) d = s.begin()->first;
+    };
+    consider(users_.counters);
+    consider(users_.suspensions);
+    consider(ips_.counters);
+    consider(ips_.suspensions);
+    return d;
+}
+
+void Registrar::handle_timeouts(sip::Instant now) {
+    expire(users_, false, now);
+    expire(ips_, true, now);
+}
+
+std::optional<RegistrarEvent> Registrar::poll() {
+    if (events_.empty()) return std::nullopt;
+    RegistrarEvent ev = std::move(events_.front());
+    events_.pop_front();
+    return ev;
+}
+
+std::vector<Suspension> Registrar::list_suspensions(sip::Instant now) const {
+    std::vector<Suspension> out;
+    for (const auto& [until, key] : users_.suspensions) {
+        if (until > now) out.push_back({key, false, until});
+    }
+    for (const auto& [until, key] : ips_.suspensions) {
+        if (until > now) out.push_back({key, true, until});
+    }
+    return out;
+}
+
+std::size_t Registrar::lift(std::string_view key) {
+    std::size_t lifted = 0;
+    for (Tracker* t : {&users_, &ips_}) {
+        auto it = t->entries.find(key);
+        if (it == t->entries.end()) continue;
+        if (it->second.suspended) ++lifted;
+        forget(*t, it);
+    }
+    return lifted;
+}
+
+Decision Registrar::handle(const sip::Message& req, const sip::Target& source, sip::Instant now) {
+    handle_timeouts(now);  // suspensions end exactly at their instant, even without a timer
+    auto suspended_answer = [&] {
+        Decision d = refuse(403, "Forbidden");
+        if (config_.suspend_drop) d.action = Decision::Action::Drop;
+        return d;
+    };
+    if (!req.is_request() || req.method() != sip::Method::Register) {
+        Decision d = refuse(405, "");
+        d.headers.emplace_back("Allow", "REGISTER");
+        return d;
+    }
+    if (suspended(ips_, source.host, now)) return suspended_answer();
+
+    // Step 4/5 (checked first: a request whose To is not an AOR at all is a syntax fault,
+    // not worth a challenge). RFC 4475 §3.3.7 (unksm2) expects 400 for a non-SIP To.
+    const sip::NameAddr& to = req.to();
+    std::optional<std::string> aor = canonical_aor(to.uri);
+    if (!aor) return refuse(400, "Bad Request (To is not a SIP or SIPS URI)");
+
+    // Step 2: every Require option must be one we support; Path (RFC 3327) is the only one.
+    std::string unsupported;
+    for (const sip::HeaderField& h : req.headers()) {
+        if (h.id != sip::HeaderId::Require) continue;
+        std::string_view list = req.value(h);
+        while (!list.empty()) {
+            sip::Result<std::string_view> tok = sip::next_token(list);
+            if (!tok) return refuse(400, "Bad Request (Require)");
+            if (sip::iequals(*tok, "path")) continue;
+            if (!unsupported.empty()) unsupported += ", ";
+            unsupported += *tok;
+        }
+    }
+    if (!unsupported.empty()) {
+        Decision d = refuse(420, "");
+        d.headers.emplace_back("Unsupported", unsupported);
+        return d;
+    }
+
+    // Step 3: authentication, and the retry/suspend rules (issue 6 §3).
+    const sip::Uri to_uri = *sip::parse_uri(to.uri);
+    const std::string to_user = sip::unescape(to_uri.user);
+    if (auth_) {
+        if (suspended(users_, to_user, now)) return suspended_answer();
+        const sip::HeaderField* h = req.find(sip::HeaderId::Authorization);
+        if (!h) {
+            // §22.2: no credentials yet is the normal first leg, not a failure
+            Decision d = refuse(401, "");
+            for (std::string& c : auth_->challenge(now, false))
+                d.headers.emplace_back("WWW-Authenticate", std::move(c));
+            d.aor = *aor;
+            return d;
+        }
+        Authenticator::Outcome out = auth_->verify(req.value(*h), req.method_name(), now);
+        if (suspended(users_, out.username, now)) return suspended_answer();
+        if (out.verdict == Authenticator::Verdict::Stale) {
+            // RFC 7616 §3.3: a right answer to an old nonce; stale=true, no failure counted
+            Decision d = refuse(401, "");
+            for (std::string& c : auth_->challenge(now, true))
+                d.headers.emplace_back("WWW-Authenticate", std::move(c));
+            d.aor = *aor;
+            return d;
+        }
+        if (out.verdict == Authenticator::Verdict::Rejected) {
+            emit({RegistrarEvent::Kind::AuthFailed, *aor, {}, out.username, false, source});
+            const bool su = fail(users_, config_.max_tracked_users, out.username, now);
+            const bool si = fail(ips_, config_.max_tracked_ips, source.host, now);
+            if (su) emit({RegistrarEvent::Kind::Suspended, *aor, {}, out.username, false, source});
+            if (si) emit({RegistrarEvent::Kind::Suspended, *aor, {}, source.host, true, source});
+            if (su || si) return suspended_answer();
+            Decision d = refuse(401, "");
+            for (std::string& c : auth_->challenge(now, false))
+                d.headers.emplace_back("WWW-Authenticate", std::move(c));
+            d.aor = *aor;
+            return d;
+        }
+        // Success clears the user's count (its password is known now); the IP's count stays,
+        // so one valid account behind an address does not shield guessing on others.
+        if (auto it = users_.entries.find(out.username);
+            it != users_.entries.end() && !it->second.suspended)
+            forget(users_, it);
+        // Step 6: the authenticated identity may only change its own AOR's bindings.
+        if (config_.check_aor_user && out.username != to_user)
+            return refuse(403, "Forbidden (user does not own this AOR)");
+    }
+
+    // Step 6 (contacts) and 7 (expiry): gather every Contact element of every Contact field.
+    std::optional<std::uint32_t> expires_header;
+    if (const sip::HeaderField* e = req.find(sip::HeaderId::Expires)) {
+        sip::Result<std::uint32_t> v = sip::parse_expires(req.value(*e));
+        if (!v) return refuse(400, "Bad Request (Expires)");
+        expires_header = *v;
+    }
+    std::vector<sip::NameAddr> contacts;
+    bool star = false;
+    for (const sip::HeaderField& h : req.headers()) {
+        if (h.id != sip::HeaderId::Contact) continue;
+        std::string_view list = req.value(h);
+        while (!list.empty()) {
+            sip::Result<sip::NameAddr> c = sip::next_name_addr(list);
+            if (!c) return refuse(400, "Bad Request (Contact)");
+            star = star || c->star;
+            contacts.push_back(*c);
+        }
+    }
+    const std::string call_id(req.call_id());
+    const std::uint32_t cseq = req.cseq().number;
+    const std::vector<Binding> current = location_.lookup(*aor, now);
+
+    auto ok_with_bindings = [&] {
+        Decision d;
+        d.aor = *aor;
+        for (const Binding& b : location_.lookup(*aor, now)) {
+            std::string v = "<" + b.contact +
+                            ">;expires=" + std::to_string(remaining_seconds(b.expires_at, now));
+            if (b.q) v += ";q=" + q_text(*b.q);
+            d.headers.emplace_back("Contact", std::move(v));
+        }
+        // RFC 3327 §5.3: a registrar supporting Path returns the stored path in the 2xx
+        for (const sip::HeaderField& h : req.headers()) {
+            if (h.id == sip::HeaderId::Path) d.headers.emplace_back("Path", req.value(h));
+        }
+        return d;
+    };
+
+    if (star) {
+        // §10.3 step 6: `*` is only valid alone and with Expires: 0 (§10.2.2)
+        if (contacts.size() != 1 || !expires_header || *expires_header != 0)
+            return refuse(400, "Bad Request (Contact * needs Expires: 0 and no other Contact)");
+        // Step 6: a binding of this Call-ID is removed only by a higher CSeq, otherwise the
+        // request is out of order and fails as a whole (see step 7 below for the code).
+        for (const Binding& b : current) {
+            if (b.call_id == call_id && b.cseq >= cseq)
+                return refuse(400, "Bad Request (CSeq not above the binding's)");
+        }
+        for (const Binding& b : current) {
+            location_.remove(*aor, b.contact);
+            emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source});
+        }
+        return ok_with_bindings();
+    }
+
+    // Step 7: each contact's expiry is its expires parameter, else the Expires header, else
+    // the local default; a non-zero value below the minimum gets 423 (§10.3 step 7, §21.4.17)
+    // and nothing changes; a value above the maximum is shortened.
+    std::vector<Wanted> wanted;
+    for (const sip::NameAddr& c : contacts) {
+        Wanted w;
+        w.uri = std::string(c.uri);
+        w.q = c.q;
+        const std::uint32_t e = c.expires ? *c.expires
+                                : expires_header
+                                    ? *expires_header
+                                    : static_cast<std::uint32_t>(config_.default_expires.count());
+        if (e != 0 && e < config_.min_expires.count()) {
+            Decision d = refuse(423, "");
+            d.headers.emplace_back("Min-Expires", std::to_string(config_.min_expires.count()));
+            d.aor = *aor;
+            return d;
+        }
+        w.expires = std::min<std::uint32_t>(e, config_.max_expires.count());
+        if (auto inst = c.param("+sip.instance")) w.instance = strip_quotes(*inst);
+        if (auto rid = c.param("reg-id")) {
+            if (sip::Result<std::uint32_t> v = sip::parse_uint(*rid, UINT32_MAX)) w.reg_id = *v;
+        }
+        wanted.push_back(std::move(w));
+    }
+    if (wanted.empty()) return ok_with_bindings();  // §10.3 step 8: a query
+
+    // RFC 3327 §5.3: keep the Path vector to route requests back through the same proxies.
+    std::vector<std::string> path;
+    for (const sip::HeaderField& h : req.headers()) {
+        if (h.id != sip::HeaderId::Path) continue;
+        std::string_view list = req.value(h);
+        while (!list.empty()) {
+            const std::string_view before = list;
+            sip::Result<sip::NameAddr> p = sip::next_name_addr(list);
+            if (!p) return refuse(400, "Bad Request (Path)");
+            std::string_view elem = before.substr(0, before.size() - list.size());
+            while (!elem.empty() &&
+                   (elem.back() == ',' || elem.back() == ' ' || elem.back() == '\t'))
+                elem.remove_suffix(1);
+            while (!elem.empty() && (elem.front() == ' ' || elem.front() == '\t'))
+                elem.remove_prefix(1);
+            path.emplace_back(elem);
+        }
+    }
+
+    // Match each wanted contact with a current binding: same contact URI, or the same
+    // RFC 5626 instance and reg-id (the same device at a new address).
+    std::vector<const Binding*> match(wanted.size(), nullptr);
+    std::vector<bool> kept(current.size(), false);
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const std::string key = Location::contact_key(wanted[i].uri);
+        for (std::size_t j = 0; j < current.size(); ++j) {
+            const Binding& b = current[j];
+            const bool same_uri = Location::contact_key(b.contact) == key;
+            const bool same_instance = !wanted[i].instance.empty() &&
+                                       b.instance == wanted[i].instance &&
+                                       b.reg_id == wanted[i].reg_id;
+            if (same_uri || same_instance) {
+                match[i] = &b;
+                kept[j] = true;
+            }
+        }
+        // Step 7: same Call-ID needs a higher CSeq, else "the update MUST be aborted and the
+        // request fails". RFC 3261 names no code; 400 because the fault is the client's
+        // (a late or replayed request; a true retransmission is absorbed by the server
+        // transaction before it gets here), and 500 would invite a retry of the same thing.
+        if (match[i] && match[i]->call_id == call_id && match[i]->cseq >= cseq)
+            return refuse(400, "Bad Request (CSeq not above the binding's)");
+    }
+
+    // Operator rule register_replace (issue 6 §3): "another device" is a live binding from a
+    // different registration (Call-ID) that this request does not name.
+    bool adds = false;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        adds = adds || (!match[i] && wanted[i].expires);
+    std::vector<const Binding*> others;
+    for (std::size_t j = 0; j < current.size(); ++j) {
+        if (!kept[j] && current[j].call_id != call_id) others.push_back(&current[j]);
+    }
+    if (adds && !others.empty() && !config_.register_replace)
+        return refuse(403, "Forbidden (another device is registered)");
+
+    // Capacity check before any change: updates are all-or-nothing (§10.3 step 7).
+    std::size_t new_count = 0;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        new_count += !match[i] && wanted[i].expires;
+    const std::size_t removed_by_replace = adds && config_.register_replace ? others.size() : 0;
+    if (current.size() - removed_by_replace + new_count > location_.config().max_bindings_per_aor)
+        return refuse(403, "Forbidden (too many contacts)");
+
+    if (adds && config_.register_replace) {
+        for (const Binding* b : others) {
+            location_.remove(*aor, b->contact);
+            emit({RegistrarEvent::Kind::Replaced, *aor, b->contact, {}, false, source});
+        }
+    }
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        Wanted& w = wanted[i];
+        if (w.expires == 0) {
+            if (match[i] && location_.remove(*aor, match[i]->contact))
+                emit({RegistrarEvent::Kind::Removed, *aor, match[i]->contact, {}, false, source});
+            continue;
+        }
+        if (match[i] && Location::contact_key(match[i]->contact) != Location::contact_key(w.uri))
+            location_.remove(*aor, match[i]->contact);  // same instance, new address
+        Binding b;
+        b.contact = w.uri;
+        b.q = w.q;
+        b.expires_at = now + std::chrono::seconds(w.expires);
+        b.call_id = call_id;
+        b.cseq = cseq;
+        b.path = path;
+        b.source = source;
+        b.instance = w.instance;
+        b.reg_id = w.reg_id;
+        location_.upsert(*aor, std::move(b));
+        emit({match[i] ? RegistrarEvent::Kind::Refreshed : RegistrarEvent::Kind::Added,
+              *aor,
+              w.uri,
+              {},
+              false,
+              source});
+    }
+    return ok_with_bindings();
+}
+
+}  // namespace route::reg

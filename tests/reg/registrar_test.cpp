@@ -1,0 +1,618 @@
+// route::reg::Registrar with fake time and a fake authenticator: RFC 3261 §10.3 add, refresh,
+// remove, `*`, several contacts and q, 423, Call-ID/CSeq ordering, exact expiry, Path,
+// unksm2, and the operator rules replace / retry / suspend / lift / drop with bounded tables.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "route/reg/registrar.hpp"
+#include "sip/message.hpp"
+
+using namespace route::reg;
+using namespace std::chrono_literals;
+using Kind = RegistrarEvent::Kind;
+
+namespace {
+
+const sip::Instant t0 = sip::Instant{} + 10'000s;
+
+// Accepts `response="good"`, answers Stale to `response="stale"`, rejects anything else.
+class FakeAuth final : public Authenticator {
+  public:
+    std::vector<std::string> challenge(sip::Instant, bool stale) override {
+        ++challenges;
+        return {stale ? "Digest realm=\"t\", nonce=\"n\", stale=true"
+                      : "Digest realm=\"t\", nonce=\"n\""};
+    }
+    Outcome verify(std::string_view authorization, std::string_view method, sip::Instant) override {
+        Outcome o;
+        auto c = sip::parse_credentials(authorization);
+        if (!c) return o;
+        o.username = std::string(c->username);
+        CHECK(method == "REGISTER");
+        if (c->response == "good")
+            o.verdict = Verdict::Ok;
+        else if (c->response == "stale")
+            o.verdict = Verdict::Stale;
+        return o;
+    }
+    int challenges = 0;
+};
+
+struct Req {
+    std::string to = "<sip:alice@example.com>";
+    std::vector<std::string> contacts = {"<sip:alice@192.0.2.1:5060>"};
+    std::optional<std::string> expires;
+    std::string call_id = "call-1";
+    std::uint32_t cseq = 1;
+    std::optional<std::string> auth_user;  // adds Authorization
+    std::string auth_response = "good";
+    std::vector<std::string> extra;  // whole header lines
+};
+
+sip::Message parse(const Req& r) {
+    std::string m =
+        "REGISTER sip:example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" +
+        std::to_string(r.cseq) + r.call_id +
+        "\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:alice@example.com>;tag=f1\r\n"
+        "To: " +
+        r.to + "\r\nCall-ID: " + r.call_id + "\r\nCSeq: " + std::to_string(r.cseq) +
+        " REGISTER\r\n";
+    for (const auto& c : r.contacts)
+        m += "Contact: " + c + "\r\n";
+    if (r.expires) m += "Expires: " + *r.expires + "\r\n";
+    if (r.auth_user)
+        m += "Authorization: Digest username=\"" + *r.auth_user +
+             "\", realm=\"t\", nonce=\"n\", uri=\"sip:example.com\", response=\"" +
+             r.auth_response + "\"\r\n";
+    for (const auto& e : r.extra)
+        m += e + "\r\n";
+    m += "Content-Length: 0\r\n\r\n";
+    auto parsed = sip::Message::parse(m);
+    INFO(m);
+    REQUIRE(parsed);
+    return std::move(*parsed);
+}
+
+sip::Target ip(std::string host) {
+    sip::Target t;
+    t.host = std::move(host);
+    t.port = 5060;
+    return t;
+}
+const sip::Target src = ip("192.0.2.1");
+
+std::vector<std::string> headers(const Decision& d, std::string_view name) {
+    std::vector<std::string> out;
+    for (const auto& [n, v] : d.headers)
+        if (n == name) out.push_back(v);
+    return out;
+}
+
+std::vector<RegistrarEvent> drain(Registrar& r) {
+    std::vector<RegistrarEvent> out;
+    while (auto e = r.poll())
+        out.push_back(*e);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("registrar: add, refresh, query and remove one binding", "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.expires = "600";
+    Decision d = reg.handle(parse(r), src, t0);
+    REQUIRE(d.action == Decision::Action::Respond);
+    CHECK(d.status == 200);
+    CHECK(d.aor == "sip:alice@example.com");
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=600"});
+    auto ev = drain(reg);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == Kind::Added);
+    auto b = loc.lookup("sip:alice@example.com", t0);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].expires_at == t0 + 600s);
+    CHECK(b[0].source == src);
+    CHECK(b[0].call_id == "call-1");
+
+    // refresh 100 s later with a higher CSeq: remaining expires in the 200 is the new one
+    r.cseq = 2;
+    r.expires = "300";
+    d = reg.handle(parse(r), src, t0 + 100s);
+    CHECK(d.status == 200);
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=300"});
+    ev = drain(reg);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == Kind::Refreshed);
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].expires_at == t0 + 400s);
+
+    // a query (no Contact) lists the binding with its remaining time, rounded up
+    Req q;
+    q.contacts.clear();
+    q.cseq = 3;
+    d = reg.handle(parse(q), src, t0 + 150s + 500ms);
+    CHECK(d.status == 200);
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=250"});
+    CHECK(drain(reg).empty());
+
+    // Expires: 0 removes it
+    r.cseq = 4;
+    r.expires = "0";
+    d = reg.handle(parse(r), src, t0 + 200s);
+    CHECK(d.status == 200);
+    CHECK(headers(d, "Contact").empty());
+    ev = drain(reg);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == Kind::Removed);
+    CHECK(loc.lookup("sip:alice@example.com", t0 + 200s).empty());
+}
+
+TEST_CASE("registrar: expires from contact param beats Expires header, default otherwise",
+          "[reg][registrar]") {
+    Location loc;
+    Registrar reg({.max_expires = 7200s, .default_expires = 1800s}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1:5060>;expires=120", "<sip:alice@192.0.2.1:5070>"};
+    r.expires = "900";
+    CHECK(reg.handle(parse(r), src, t0).status == 200);
+    auto b = loc.lookup("sip:alice@example.com", t0);
+    REQUIRE(b.size() == 2);
+    CHECK(b[0].expires_at == t0 + 900s);  // same q: the later expiry first
+    CHECK(b[1].expires_at == t0 + 120s);
+
+    Req def;
+    def.to = "<sip:bob@example.com>";
+    CHECK(reg.handle(parse(def), src, t0).status == 200);
+    CHECK(loc.lookup("sip:bob@example.com", t0)[0].expires_at == t0 + 1800s);
+
+    Req big;
+    big.to = "<sip:carol@example.com>";
+    big.expires = "100000";
+    Decision d = reg.handle(parse(big), src, t0);
+    CHECK(d.status == 200);
+    CHECK(loc.lookup("sip:carol@example.com", t0)[0].expires_at == t0 + 7200s);  // shortened
+    CHECK(headers(d, "Contact")[0] == "<sip:alice@192.0.2.1:5060>;expires=7200");
+}
+
+TEST_CASE("registrar: below Min-Expires gets 423 and changes nothing", "[reg][registrar]") {
+    Location loc;
+    Registrar reg({.min_expires = 60s}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1:5060>", "<sip:alice@192.0.2.1:5070>;expires=59"};
+    r.expires = "3600";
+    Decision d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 423);
+    CHECK(headers(d, "Min-Expires") == std::vector<std::string>{"60"});
+    CHECK(loc.binding_count() == 0);  // the valid first contact was not committed either
+    CHECK(drain(reg).empty());
+    // exactly the minimum is accepted; 0 is never "too brief"
+    r.contacts = {"<sip:alice@192.0.2.1:5070>;expires=60"};
+    r.cseq = 2;
+    CHECK(reg.handle(parse(r), src, t0).status == 200);
+    r.contacts = {"<sip:alice@192.0.2.1:5070>;expires=0"};
+    r.cseq = 3;
+    CHECK(reg.handle(parse(r), src, t0).status == 200);
+    CHECK(loc.binding_count() == 0);
+    // and the rendered bytes carry it
+    r.contacts = {"<sip:alice@192.0.2.1:5070>;expires=1"};
+    r.cseq = 4;
+    const sip::Message m = parse(r);
+    std::string bytes = render(m, reg.handle(m, src, t0), {.to_tag = "tt"});
+    CHECK(bytes.rfind("SIP/2.0 423 ", 0) == 0);
+    CHECK(bytes.find("\r\nMin-Expires: 60\r\n") != std::string::npos);
+}
+
+TEST_CASE("registrar: several contacts ordered by q in the 200 and in lookup", "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1:5060>;q=0.1",
+                  "<sip:alice@192.0.2.2>;q=0.9, <sip:alice@192.0.2.3>;q=0.5"};
+    r.expires = "600";
+    Decision d = reg.handle(parse(r), src, t0);
+    REQUIRE(d.status == 200);
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.2>;expires=600;q=0.9",
+                                   "<sip:alice@192.0.2.3>;expires=600;q=0.5",
+                                   "<sip:alice@192.0.2.1:5060>;expires=600;q=0.1"});
+    auto b = loc.lookup("sip:alice@example.com", t0);
+    REQUIRE(b.size() == 3);
+    CHECK(b[0].contact == "sip:alice@192.0.2.2");
+    CHECK(b[2].q == 100);
+    CHECK(drain(reg).size() == 3);
+}
+
+TEST_CASE("registrar: Contact * removes all, only alone and with Expires 0", "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1>", "<sip:alice@192.0.2.2>"};
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    drain(reg);
+
+    Req bad;
+    bad.contacts = {"*"};
+    bad.cseq = 2;
+    CHECK(reg.handle(parse(bad), src, t0).status == 400);  // no Expires
+    bad.expires = "10";
+    CHECK(reg.handle(parse(bad), src, t0).status == 400);  // Expires not 0
+    bad.expires = "0";
+    bad.contacts = {"*", "<sip:alice@192.0.2.3>"};
+    CHECK(reg.handle(parse(bad), src, t0).status == 400);  // not alone
+    CHECK(loc.binding_count() == 2);
+
+    Req star;
+    star.contacts = {"*"};
+    star.expires = "0";
+    star.cseq = 1;  // same Call-ID, CSeq not higher than the bindings': out of order
+    CHECK(reg.handle(parse(star), src, t0).status == 400);
+    CHECK(loc.binding_count() == 2);
+    star.cseq = 2;
+    Decision d = reg.handle(parse(star), src, t0);
+    CHECK(d.status == 200);
+    CHECK(headers(d, "Contact").empty());
+    CHECK(loc.binding_count() == 0);
+    auto ev = drain(reg);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == Kind::Removed);
+    CHECK(ev[1].kind == Kind::Removed);
+
+    // another Call-ID may remove with any CSeq (§10.3 step 6)
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    star.call_id = "other";
+    star.cseq = 1;
+    CHECK(reg.handle(parse(star), src, t0).status == 200);
+    CHECK(loc.binding_count() == 0);
+}
+
+TEST_CASE("registrar: same Call-ID needs a higher CSeq (RFC 3261 10.3 step 7)",
+          "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.cseq = 5;
+    r.expires = "600";
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    drain(reg);
+    for (std::uint32_t c : {5u, 4u}) {
+        r.cseq = c;
+        r.expires = "0";  // a late unregister must not remove the newer binding
+        Decision d = reg.handle(parse(r), src, t0 + 1s);
+        CHECK(d.status == 400);
+        CHECK(loc.binding_count() == 1);
+    }
+    CHECK(drain(reg).empty());
+    r.cseq = 6;
+    r.expires = "900";
+    CHECK(reg.handle(parse(r), src, t0 + 1s).status == 200);
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].expires_at == t0 + 901s);
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].cseq == 6);
+    // a new Call-ID (the phone rebooted) with a low CSeq is accepted
+    r.call_id = "call-2";
+    r.cseq = 1;
+    CHECK(reg.handle(parse(r), src, t0 + 2s).status == 200);
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].call_id == "call-2");
+}
+
+TEST_CASE("registrar: binding present at t-1ns, gone at t; expiry event", "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.expires = "3600";
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    const sip::Instant t = t0 + 3600s;
+    CHECK(loc.lookup("sip:alice@example.com", t - 1ns).size() == 1);
+    CHECK(loc.lookup("sip:alice@example.com", t).empty());
+    REQUIRE(loc.next_deadline() == t);
+    // a query at t lists nothing even before the timer runs
+    Req q;
+    q.contacts.clear();
+    q.cseq = 2;
+    CHECK(headers(reg.handle(parse(q), src, t), "Contact").empty());
+    loc.handle_timeouts(t);
+    auto ev = loc.poll();
+    REQUIRE(ev);
+    CHECK(ev->kind == LocationEvent::Kind::Expired);
+    CHECK(ev->binding.contact == "sip:alice@192.0.2.1:5060");
+}
+
+TEST_CASE("registrar: register_replace on kicks the other device, off refuses it",
+          "[reg][registrar]") {
+    Req phone1;
+    phone1.contacts = {"<sip:alice@192.0.2.1:5060>"};
+    Req phone2;
+    phone2.contacts = {"<sip:alice@203.0.113.9:5060>"};
+    phone2.call_id = "call-phone2";
+    const sip::Target src2 = ip("203.0.113.9");
+
+    SECTION("on (default)") {
+        Location loc;
+        Registrar reg({}, loc);
+        REQUIRE(reg.config().register_replace);
+        REQUIRE(reg.handle(parse(phone1), src, t0).status == 200);
+        drain(reg);
+        Decision d = reg.handle(parse(phone2), src2, t0 + 1s);
+        CHECK(d.status == 200);
+        CHECK(headers(d, "Contact") ==
+              std::vector<std::string>{"<sip:alice@203.0.113.9:5060>;expires=3600"});
+        auto ev = drain(reg);
+        REQUIRE(ev.size() == 2);
+        CHECK(ev[0].kind == Kind::Replaced);
+        CHECK(ev[0].contact == "sip:alice@192.0.2.1:5060");
+        CHECK(ev[1].kind == Kind::Added);
+        auto b = loc.lookup("sip:alice@example.com", t0 + 1s);
+        REQUIRE(b.size() == 1);
+        CHECK(b[0].source == src2);
+    }
+    SECTION("off") {
+        Location loc;
+        Registrar reg({.register_replace = false}, loc);
+        REQUIRE(reg.handle(parse(phone1), src, t0).status == 200);
+        drain(reg);
+        CHECK(reg.handle(parse(phone2), src2, t0 + 1s).status == 403);
+        CHECK(drain(reg).empty());
+        CHECK(loc.lookup("sip:alice@example.com", t0 + 1s)[0].contact ==
+              "sip:alice@192.0.2.1:5060");
+        // the first device may still refresh (new Call-ID after a reboot, same contact)
+        phone1.call_id = "call-rebooted";
+        CHECK(reg.handle(parse(phone1), src, t0 + 2s).status == 200);
+        // once the first binding has expired, the second device gets in
+        CHECK(reg.handle(parse(phone2), src2, t0 + 2s + 3600s - 1ns).status == 403);
+        CHECK(reg.handle(parse(phone2), src2, t0 + 2s + 3600s).status == 200);
+    }
+}
+
+TEST_CASE("registrar: Path kept in the binding and returned in the 200 (RFC 3327)",
+          "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.extra = {"Path: <sip:p1.example.com;lr>",
+               "Path: <sip:p2.example.com;lr>,<sip:p3.example.com;lr>", "Supported: path"};
+    Decision d = reg.handle(parse(r), src, t0);
+    REQUIRE(d.status == 200);
+    auto b = loc.lookup("sip:alice@example.com", t0);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].path == std::vector<std::string>{"<sip:p1.example.com;lr>",
+                                                "<sip:p2.example.com;lr>",
+                                                "<sip:p3.example.com;lr>"});
+    CHECK(headers(d, "Path") ==
+          std::vector<std::string>{"<sip:p1.example.com;lr>",
+                                   "<sip:p2.example.com;lr>,<sip:p3.example.com;lr>"});
+}
+
+TEST_CASE("registrar: non-SIP To (RFC 4475 unksm2) gets 400, Require gets 420",
+          "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.to = "isbn:2983792873";
+    Decision d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 400);
+    CHECK(loc.binding_count() == 0);
+    const sip::Message m = parse(r);
+    std::string bytes = render(m, d);
+    CHECK(bytes.rfind("SIP/2.0 400 ", 0) == 0);
+
+    Req t;
+    t.to = "<tel:+15551234>";
+    CHECK(reg.handle(parse(t), src, t0).status == 400);
+
+    Req q;
+    q.extra = {"Require: path, foo"};
+    d = reg.handle(parse(q), src, t0);
+    CHECK(d.status == 420);
+    CHECK(headers(d, "Unsupported") == std::vector<std::string>{"foo"});
+    q.extra = {"Require: path"};
+    CHECK(reg.handle(parse(q), src, t0).status == 200);
+}
+
+TEST_CASE("registrar: digest challenge, stale, wrong user for the AOR", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    Req r;
+    Decision d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 401);
+    CHECK(headers(d, "WWW-Authenticate") ==
+          std::vector<std::string>{"Digest realm=\"t\", nonce=\"n\""});
+    CHECK(loc.binding_count() == 0);
+    r.auth_user = "alice";
+    r.auth_response = "stale";
+    r.cseq = 2;
+    d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 401);
+    CHECK(headers(d, "WWW-Authenticate")[0].find("stale=true") != std::string::npos);
+    r.auth_user = "mallory";
+    r.auth_response = "good";
+    r.cseq = 3;
+    CHECK(reg.handle(parse(r), src, t0).status == 403);  // §10.3 step 6
+    CHECK(loc.binding_count() == 0);
+    r.auth_user = "alice";
+    r.cseq = 4;
+    d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 200);
+    CHECK(loc.binding_count() == 1);
+    CHECK(reg.tracked_users() == 0);  // missing/stale credentials are not failures
+    CHECK(reg.tracked_ips() == 0);
+    // Date only when the adapter gives wall time
+    const sip::Message m = parse(r);
+    std::string bytes = render(m, d, {.to_tag = "x", .unix_time = 1'795'683'180});
+    CHECK(bytes.find("\r\nDate: Thu, 26 Nov 2026 08:53:00 GMT\r\n") != std::string::npos);
+    CHECK(render(m, d, {.to_tag = "x"}).find("Date:") == std::string::npos);
+}
+
+TEST_CASE("registrar: 6 failures of one user suspend it for exactly 180 s", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    Req bad;
+    bad.auth_user = "alice";
+    bad.auth_response = "wrong";
+    // each failure from a different IP, so only the per-user count can trigger
+    for (int i = 1; i <= 5; ++i) {
+        bad.cseq = i;
+        Decision d = reg.handle(parse(bad), ip("198.51.100." + std::to_string(i)), t0 + i * 1s);
+        CHECK(d.status == 401);
+    }
+    CHECK(reg.list_suspensions(t0 + 5s).empty());
+    drain(reg);
+    bad.cseq = 6;
+    const sip::Instant t6 = t0 + 6s;
+    Decision d = reg.handle(parse(bad), ip("198.51.100.6"), t6);
+    CHECK(d.status == 403);
+    auto ev = drain(reg);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == Kind::AuthFailed);
+    CHECK(ev[1].kind == Kind::Suspended);
+    CHECK(ev[1].key == "alice");
+    CHECK_FALSE(ev[1].ip);
+    auto s = reg.list_suspensions(t6);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].key == "alice");
+    CHECK(s[0].until == t6 + 180s);
+    // the first per-IP counter (one failure at t0+1s) is forgotten after the window
+    CHECK(reg.next_deadline() == t0 + 1s + 180s);
+
+    Req good;
+    good.auth_user = "alice";
+    good.call_id = "good";
+    good.cseq = 1;
+    Req plain;  // no credentials: refused before any challenge
+    plain.call_id = "plain";
+    CHECK(reg.handle(parse(plain), ip("192.0.2.200"), t6 + 10s).status == 403);
+    CHECK(reg.handle(parse(good), ip("192.0.2.200"), t6 + 180s - 1ns).status == 403);
+    CHECK(loc.binding_count() == 0);
+    drain(reg);
+    CHECK(reg.handle(parse(good), ip("192.0.2.200"), t6 + 180s).status == 200);
+    ev = drain(reg);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == Kind::SuspensionEnded);
+    CHECK(ev[0].key == "alice");
+    CHECK(ev[1].kind == Kind::Added);
+    CHECK(reg.list_suspensions(t6 + 180s).empty());
+    CHECK(loc.binding_count() == 1);
+}
+
+TEST_CASE("registrar: 6 failures from one IP suspend the IP; lift ends it", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    const sip::Target attacker = ip("203.0.113.66");
+    // six different user names from one address: only the per-IP count can trigger
+    for (int i = 1; i <= 6; ++i) {
+        Req bad;
+        bad.to = "<sip:u" + std::to_string(i) + "@example.com>";
+        bad.auth_user = "u" + std::to_string(i);
+        bad.auth_response = "wrong";
+        Decision d = reg.handle(parse(bad), attacker, t0 + i * 1ms);
+        CHECK(d.status == (i < 6 ? 401 : 403));
+    }
+    auto s = reg.list_suspensions(t0);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].ip);
+    CHECK(s[0].key == "203.0.113.66");
+    CHECK(s[0].until == t0 + 6ms + 180s);
+    // even valid credentials from that address are refused; other addresses are not
+    Req good;
+    good.auth_user = "alice";
+    CHECK(reg.handle(parse(good), attacker, t0 + 1s).status == 403);
+    CHECK(reg.handle(parse(good), src, t0 + 1s).status == 200);
+    // the operator lifts it
+    CHECK(reg.lift("nobody") == 0);
+    CHECK(reg.lift("203.0.113.66") == 1);
+    CHECK(reg.list_suspensions(t0 + 2s).empty());
+    good.cseq = 2;
+    CHECK(reg.handle(parse(good), attacker, t0 + 2s).status == 200);
+    // the lift also cleared the count: five more failures do not suspend again
+    for (int i = 1; i <= 5; ++i) {
+        Req bad;
+        bad.to = "<sip:v" + std::to_string(i) + "@example.com>";
+        bad.auth_user = "v" + std::to_string(i);
+        bad.auth_response = "wrong";
+        CHECK(reg.handle(parse(bad), attacker, t0 + 3s).status == 401);
+    }
+    CHECK(reg.list_suspensions(t0 + 3s).empty());
+}
+
+TEST_CASE("registrar: lifting a user; a success resets that user's count", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({.register_retry = 3}, loc, &auth);
+    Req bad;
+    bad.auth_user = "alice";
+    bad.auth_response = "wrong";
+    Req good;
+    good.auth_user = "alice";
+    auto at = [](int i) { return t0 + i * 1s; };
+    int i = 0;
+    CHECK(reg.handle(parse(bad), ip("198.51.100.1"), at(++i)).status == 401);
+    CHECK(reg.handle(parse(bad), ip("198.51.100.2"), at(++i)).status == 401);
+    CHECK(reg.handle(parse(good), ip("198.51.100.3"), at(++i)).status == 200);  // resets
+    good.cseq = 2;
+    CHECK(reg.handle(parse(bad), ip("198.51.100.4"), at(++i)).status == 401);
+    CHECK(reg.handle(parse(bad), ip("198.51.100.5"), at(++i)).status == 401);
+    CHECK(reg.handle(parse(bad), ip("198.51.100.6"), at(++i)).status == 403);  // 3rd in a row
+    CHECK(reg.handle(parse(good), ip("198.51.100.7"), at(++i)).status == 403);
+    CHECK(reg.lift("alice") == 1);
+    good.cseq = 3;
+    CHECK(reg.handle(parse(good), ip("198.51.100.7"), at(++i)).status == 200);
+}
+
+TEST_CASE("registrar: suspend_drop drops instead of answering 403", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({.register_retry = 2, .register_suspend = 30s, .suspend_drop = true}, loc, &auth);
+    Req bad;
+    bad.auth_user = "alice";
+    bad.auth_response = "wrong";
+    CHECK(reg.handle(parse(bad), src, t0).action == Decision::Action::Respond);
+    Decision d = reg.handle(parse(bad), src, t0 + 1s);
+    CHECK(d.action == Decision::Action::Drop);
+    Req good;
+    good.auth_user = "alice";
+    CHECK(reg.handle(parse(good), src, t0 + 31s - 1ns).action == Decision::Action::Drop);
+    d = reg.handle(parse(good), src, t0 + 31s);
+    CHECK(d.action == Decision::Action::Respond);
+    CHECK(d.status == 200);
+}
+
+TEST_CASE("registrar: tables stay bounded under a flood of distinct users", "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({.max_tracked_users = 100, .max_tracked_ips = 50}, loc, &auth);
+    // a real suspension first: it must survive the flood (counters are evicted first)
+    Req bad;
+    bad.auth_user = "alice";
+    bad.auth_response = "wrong";
+    for (int i = 0; i < 6; ++i)
+        reg.handle(parse(bad), ip("198.51.100." + std::to_string(i)), t0);
+    REQUIRE(reg.list_suspensions(t0).size() == 1);
+    for (int i = 0; i < 10'000; ++i) {
+        Req f;
+        f.to = "<sip:x" + std::to_string(i) + "@example.com>";
+        f.auth_user = "x" + std::to_string(i);
+        f.auth_response = "wrong";
+        f.call_id = "c" + std::to_string(i);
+        reg.handle(parse(f), ip("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)),
+                   t0 + 1s);
+        REQUIRE(reg.tracked_users() <= 100);
+        REQUIRE(reg.tracked_ips() <= 50);
+    }
+    CHECK(reg.tracked_users() == 100);
+    CHECK(reg.tracked_ips() == 50);
+    auto s = reg.list_suspensions(t0 + 1s);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].key == "alice");
+    Req good;
+    good.auth_user = "alice";
+    CHECK(reg.handle(parse(good), src, t0 + 2s).status == 403);
+}
