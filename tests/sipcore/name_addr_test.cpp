@@ -204,3 +204,24 @@ TEST_CASE("name_addr: never reads past the end (PROT_NONE page)",
         }
     }
 }
+
+TEST_CASE("name_addr: a tag-like run inside an addr-spec's user part is not a tag (fuzz)",
+          "[sipcore][name_addr]") {
+    // The DFA also tried "sip:bob.x" followed by params ";tag=abc"; the '@' later made the
+    // whole text one addr-spec (user "bob.x;tag=abc"), so there are no params and no tag.
+    std::string_view list = "sip:bob.x;tag=abc@host.example";
+    auto na = sip::next_name_addr(list);
+    REQUIRE(na);
+    CHECK(na->uri == "sip:bob.x;tag=abc@host.example");
+    CHECK(na->tag.empty());
+    CHECK(na->params.empty());
+    auto u = sip::parse_uri(na->uri);
+    REQUIRE(u);
+    CHECK(u->user == "bob.x;tag=abc");
+    CHECK(u->host == "host.example");
+    // and with real params after it, the tag is the header param's
+    list = "sip:bob.x;tag=abc@host.example;tag=real";
+    na = sip::next_name_addr(list);
+    REQUIRE(na);
+    CHECK(na->tag == "real");
+}

@@ -134,6 +134,20 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
         na.uri = detail::span(base, as_s, as_e);
     }
     if (params_s) na.params = detail::span(base, params_s, params_e ? params_e : pe);
+    // Captures made on an alternative the DFA later abandoned lie outside the parameters
+    // (fuzz: "sip:h;tag=x...@host" is one addr-spec whose user part looked like params).
+    {
+        const unsigned char* pend = params_e ? params_e : pe;
+        auto keep = [&](const unsigned char*& eq, const unsigned char*& s, const unsigned char*& e) {
+            auto in = [&](const unsigned char* x) { return params_s && x >= params_s && x <= pend; };
+            if (eq && !in(eq)) eq = nullptr;
+            if (s && !in(s)) s = e = nullptr;
+            if (e && !in(e)) e = nullptr;
+        };
+        keep(tg_eq, tg_s, tg_e);
+        keep(ex_eq, ex_s, ex_e);
+        keep(q_eq, q_s, q_e);
+    }
     for (const unsigned char* eq :
          {tg_e ? nullptr : tg_eq, ex_e ? nullptr : ex_eq, q_e ? nullptr : q_eq}) {
         if (eq) return unexpected(Errc::bad_param, off(detail::param_name_start(base, eq)));

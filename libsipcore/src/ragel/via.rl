@@ -110,6 +110,22 @@ Result<Via> next_via(std::string_view& list) noexcept {
     }
     if (params_s) v.params = detail::span(base, params_s, params_e ? params_e : pe);
     // a named parameter whose value failed its own grammar (see the machine's comment)
+    // Only captures inside the parameter text count (see name_addr.rl: a DFA alternative
+    // that was later abandoned can leave marks behind).
+    {
+        const unsigned char* pend = params_e ? params_e : pe;
+        auto keep = [&](const unsigned char*& eq, const unsigned char*& s, const unsigned char*& e) {
+            auto in = [&](const unsigned char* x) { return params_s && x >= params_s && x <= pend; };
+            if (eq && !in(eq)) eq = nullptr;
+            if (s && !in(s)) s = e = nullptr;
+            if (e && !in(e)) e = nullptr;
+        };
+        keep(br_eq, br_s, br_e);
+        keep(rc_eq, rc_s, rc_e);
+        keep(ma_eq, ma_s, ma_e);
+        keep(tt_eq, tt_s, tt_e);
+        keep(rp_eq, rp_s, rp_e);
+    }
     for (const unsigned char* eq : {br_e ? nullptr : br_eq, rc_e ? nullptr : rc_eq,
                                     ma_e ? nullptr : ma_eq, tt_e ? nullptr : tt_eq,
                                     rp_e ? nullptr : rp_eq}) {
