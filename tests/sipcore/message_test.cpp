@@ -50,20 +50,7 @@ const std::vector<Golden>& golden() {
     return g;
 }
 
-// Via values in every Via field, parsed on demand.
-std::size_t via_values(const sip::Message& m) {
-    std::size_t n = 0;
-    for (const sip::HeaderField& h : m.headers()) {
-        if (h.id != HeaderId::Via) continue;
-        std::string_view list = m.value(h);
-        while (!list.empty()) {
-            auto v = sip::next_via(list);
-            REQUIRE(v);
-            ++n;
-        }
-    }
-    return n;
-}
+using test::via_values;
 
 // Frames everything fed so far; returns the Message frames (copied) and fails on Error.
 void drain(sip::StreamFramer& fr, std::vector<std::string>& frames) {

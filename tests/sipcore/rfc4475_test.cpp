@@ -171,19 +171,7 @@ const std::map<std::string, InvalidFault>& invalid_table() {
     return t;
 }
 
-std::size_t via_values(const sip::Message& m) {
-    std::size_t n = 0;
-    for (const sip::HeaderField& h : m.headers()) {
-        if (h.id != HeaderId::Via) continue;
-        std::string_view list = m.value(h);
-        while (!list.empty()) {
-            auto v = sip::next_via(list);
-            REQUIRE(v);
-            ++n;
-        }
-    }
-    return n;
-}
+using test::via_values;
 
 std::string_view header_value(const sip::Message& m, HeaderId id) {
     const sip::HeaderField* h = m.find(id);

@@ -198,4 +198,17 @@ std::string dump_parse(std::string_view bytes, sip::Framing framing) {
     return dump_message(*r);
 }
 
+std::optional<std::size_t> via_values(const sip::Message& m) {
+    std::size_t n = 0;
+    for (const sip::HeaderField& h : m.headers()) {
+        if (h.id != sip::HeaderId::Via) continue;
+        std::string_view list = m.value(h);
+        while (!list.empty()) {
+            if (!sip::next_via(list)) return std::nullopt;
+            ++n;
+        }
+    }
+    return n;
+}
+
 }  // namespace test

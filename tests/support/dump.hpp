@@ -21,6 +21,7 @@
 // A failed parse dumps as "error <code> offset=<n> header=<Id>".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ std::string_view errc_name(sip::Errc c);
 std::string_view header_id_name(sip::HeaderId id);  // "Via", "Other", "None"
 std::string_view method_enum_name(sip::Method m);   // "Invite", "Unknown"
 std::string_view scheme_name(sip::Uri::Scheme s);   // "Sip", "Sips", "Tel", "Other"
+
+// Number of Via values in every Via field, parsed on demand; nullopt if one does not parse.
+std::optional<std::size_t> via_values(const sip::Message& m);
 
 std::string dump_error(const sip::Error& e);
 std::string dump_message(const sip::Message& m);

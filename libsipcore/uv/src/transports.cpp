@@ -826,6 +826,23 @@ Transports::Transports(Loop& loop, TransportsConfig cfg, TransportHandlers handl
     }
 }
 
+namespace {
+// Close callbacks for listener sockets: free the socket, then let the Impl count the handle
+// (shared by the destructor and shutdown()).
+void close_udp(uv_handle_t* h) {
+    auto* u = static_cast<UdpSock*>(h->data);
+    Transports::Impl* impl = u->impl;
+    delete u;
+    impl->handle_closed();
+}
+void close_tcp(uv_handle_t* h) {
+    auto* t = static_cast<TcpListener*>(h->data);
+    Transports::Impl* impl = t->impl;
+    delete t;
+    impl->handle_closed();
+}
+}  // namespace
+
 Transports::~Transports() {
     Impl* I = impl_;
     I->dead = true;
@@ -838,18 +855,6 @@ Transports::~Transports() {
         all.push_back(c);
     for (Conn* c : all)
         I->close_conn(c, "transports destroyed");
-    auto close_udp = [](uv_handle_t* h) {
-        auto* u = static_cast<UdpSock*>(h->data);
-        Impl* impl = u->impl;
-        delete u;
-        impl->handle_closed();
-    };
-    auto close_tcp = [](uv_handle_t* h) {
-        auto* t = static_cast<TcpListener*>(h->data);
-        Impl* impl = t->impl;
-        delete t;
-        impl->handle_closed();
-    };
     for (UdpSock* u : I->udp)
         uv_close(reinterpret_cast<uv_handle_t*>(&u->h), close_udp);
     for (TcpListener* t : I->tcp)
@@ -972,18 +977,6 @@ void Transports::shutdown(std::function<void()> done) {
     if (I.stopping) return;
     I.stopping = true;
     I.shutdown_done = std::move(done);
-    auto close_udp = [](uv_handle_t* h) {
-        auto* u = static_cast<UdpSock*>(h->data);
-        Impl* impl = u->impl;
-        delete u;
-        impl->handle_closed();
-    };
-    auto close_tcp = [](uv_handle_t* h) {
-        auto* t = static_cast<TcpListener*>(h->data);
-        Impl* impl = t->impl;
-        delete t;
-        impl->handle_closed();
-    };
     for (UdpSock* u : I.udp)
         uv_close(reinterpret_cast<uv_handle_t*>(&u->h), close_udp);
     for (TcpListener* t : I.tcp)
