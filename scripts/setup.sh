@@ -6,11 +6,11 @@ set -euo pipefail
 packages=(
   # build
   meson ninja-build pkg-config g++ ragel
-  libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2
+  libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2 libtomlplusplus-dev
   # fuzzing (libFuzzer + sanitizer runtimes)
   clang-14 libclang-rt-14-dev llvm-14
   # tests against real peers
-  sip-tester kamailio dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
+  sip-tester kamailio kamailio-sqlite-modules dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
   # peer parsers for the side-by-side benchmark
   libsofia-sip-ua-dev libosip2-dev libre-dev
 )

@@ -1,46 +1,50 @@
-// wiring::DigestAuth — the Authenticator the element uses, backed by sip::auth::DigestServer
-// and the OpenSSL hasher; users come from a "user:password" file and are kept as HA1 only.
+// wiring::DigestAuth — the registrar's Authenticator: sip::auth::DigestServer over the OpenSSL
+// hasher, with users as HA1 hashes (from the SQLite store, or a "user:password" file for
+// quick tests). Passwords are never kept: a file is hashed at load.
 //
-//   std::string err;
-//   auto auth = wiring::DigestAuth::from_file("example.com", "users.txt", rng, &err);
-//   if (!auth) die(err);              // "users.txt:3: no ':' between user and password"
-//   element_config.auth = auth.get();
-//
-// Until users live in SQLite (issue 6: trunkctl user add), this is how tests and operators
-// give the element credentials. The password file is read once; passwords are hashed at
-// load and never kept.
+//   auto auth = std::make_unique<wiring::DigestAuth>("trunkline", rng);
+//   auth->set_users(wiring::DigestAuth::users_from_store(store, "trunkline", &warnings));
+//   route::reg::Registrar registrar(cfg, location, auth.get());
+//   // another process changed the users (PRAGMA data_version moved): set_users() again
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "route/reg/registrar.hpp"
 #include "sip/auth/server.hpp"
 #include "sip/crypto/evp_hasher.hpp"
-#include "sw/element.hpp"
 
 namespace wiring {
 
-class DigestAuth final : public sw::Authenticator {
-public:
+class DigestAuth final : public route::reg::Authenticator {
+  public:
+    // user -> HA1 = H(user:realm:password) per base algorithm (MD5, SHA256, SHA512_256)
+    using Users = std::map<std::string, std::map<sip::auth::Algorithm, std::string>, std::less<>>;
+
     // `algorithms`: offered in this order (RFC 8760: most preferred first); empty: the
-    // DigestServer default (SHA-256, then MD5).
-    static std::unique_ptr<DigestAuth> from_file(const std::string& realm, const std::string& path,
-                                                 sip::Random& rng, std::string* error,
-                                                 std::vector<sip::auth::Algorithm> algorithms = {});
+    // DigestServer default (SHA-256, then MD5). The nonce key is random per process.
+    DigestAuth(std::string realm, sip::Random& rng,
+               std::vector<sip::auth::Algorithm> algorithms = {});
+
+    void set_users(Users users) { users_ = std::move(users); }
+    std::size_t user_count() const noexcept { return users_.size(); }
+    const std::string& realm() const noexcept { return realm_; }
+
+    // "user:password" lines ('#' comments); nullopt with "FILE:LINE: what" in *error.
+    static std::optional<Users> users_from_file(const std::string& path, const std::string& realm,
+                                                std::string* error);
 
     std::vector<std::string> challenge(sip::Instant now, bool stale) override;
-    Verdict verify(std::string_view authorization, std::string_view method,
+    Outcome verify(std::string_view authorization, std::string_view method,
                    sip::Instant now) override;
 
-private:
-    DigestAuth(std::string realm, std::string secret, sip::Random& rng,
-               std::vector<sip::auth::Algorithm> algorithms);
-
+  private:
     sip::crypto::EvpHasher hasher_;
     std::string realm_;
-    // user -> HA1 per algorithm (MD5 and SHA-256, the ones offered)
-    std::map<std::string, std::map<sip::auth::Algorithm, std::string>, std::less<>> ha1_;
+    Users users_;
     sip::auth::DigestServer server_;
 };
 

@@ -79,7 +79,10 @@ try:
         f.write("SEQUENTIAL\n")
         f.write("alice;nope;test.example;[authentication username=alice password=nope]\n")
     log = open(os.path.join(work, "trunkline.log"), "wb")
-    tl = subprocess.Popen([TRUNKLINE, "--echo-uas", "--udp", f"127.0.0.1:{PORT}",
+    # its own database in the temporary directory (the default var/trunkline.db would be
+    # created in meson's working directory, the build dir)
+    tl = subprocess.Popen([TRUNKLINE, "--echo-uas", "--db", os.path.join(work, "trunkline.db"),
+                           "--udp", f"127.0.0.1:{PORT}",
                            "--tcp", f"127.0.0.1:{PORT}", "--tls", f"127.0.0.1:{TLS_PORT}",
                            "--tls-cert", "cert.pem", "--tls-key", "key.pem",
                            "--auth-realm", "test.example", "--auth-users", "users",

@@ -61,7 +61,11 @@ def options(cseq_method=b"OPTIONS", via=None):
 
 def main():
     log = tempfile.NamedTemporaryFile(prefix="trunkline-", suffix=".log", delete=False)
-    proc = subprocess.Popen([TRUNKLINE, "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}"],
+    # its own database in a temporary directory (the default var/trunkline.db would be created
+    # in meson's working directory, the build dir)
+    dbdir = tempfile.TemporaryDirectory(prefix="trunkline-stateless-")
+    proc = subprocess.Popen([TRUNKLINE, "--db", os.path.join(dbdir.name, "trunkline.db"),
+                             "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}"],
                             stdout=log, stderr=log)
     try:
         deadline = time.time() + 10
@@ -126,6 +130,7 @@ def main():
                 proc.wait()
         text = open(log.name, "rb").read().decode(errors="replace")
         os.unlink(log.name)
+        dbdir.cleanup()
     check("SIGTERM stops trunkline with exit status 0", proc.returncode == 0, f"rc={proc.returncode}")
     lines = [l for l in text.splitlines() if " -> " in l or " dropped" in l]
     # 50+20+5+5 SIPp requests and 6 raw ones, one line each (UDP retransmissions may add)

@@ -616,6 +616,44 @@ TEST_CASE("reg client: crash recovery unregisters the old contact first", "[reg]
     }
 }
 
+TEST_CASE("reg client: CSeq stays below 2^31; the request past it starts a new Call-ID",
+          "[reg][client]") {
+    // RFC 3261 §8.1.1.5: the CSeq "MUST be less than 2**31". A persisted CSeq near (or, from
+    // a corrupt store, beyond) the limit must neither exceed it nor wrap to a number the
+    // registrar sees as out of order (§10.3 step 7) on the old Call-ID.
+    Harness h(base_config());
+    Persisted prev{.call_id = "long-lived@198.51.100.7",
+                   .cseq = 0x7ffffffe,
+                   .contact_uri = "sip:4420001@198.51.100.7:5060",
+                   .expires_at = std::nullopt};
+    h.client.start(t0, prev);
+    h.converse(t0);  // 401 answered, 200
+    REQUIRE(h.sent.size() == 2);
+    sip::Message first = parse(*h.sent[0].bytes);
+    CHECK(first.call_id() == "long-lived@198.51.100.7");
+    CHECK(first.cseq().number == 0x7fffffffu);  // the last number allowed
+    sip::Message second = parse(*h.sent[1].bytes);
+    CHECK(second.call_id() != "long-lived@198.51.100.7");  // a new registration
+    CHECK(second.cseq().number == 1);
+    CHECK(h.client.status().state == State::registered);
+    CHECK(h.client.persisted().call_id == std::string(second.call_id()));
+    CHECK(h.client.persisted().cseq == 1);
+    // the registrar updated the binding: another Call-ID replaces it whatever the CSeq
+    CHECK(h.registrar.bindings ==
+          std::map<std::string, std::uint32_t>{{"sip:4420001@198.51.100.7:5060", 3600}});
+
+    SECTION("a CSeq beyond the limit (corrupt store) starts over at once") {
+        Harness g(base_config());
+        prev.cseq = 4'294'967'290u;
+        g.client.start(t0, prev);
+        g.drain();
+        REQUIRE(g.sent.size() == 1);
+        sip::Message m = parse(g.last());
+        CHECK(m.call_id() != "long-lived@198.51.100.7");
+        CHECK(m.cseq().number == 1);
+    }
+}
+
 TEST_CASE("reg client: privacy header per RFC 3323", "[reg][client]") {
     auto value = [](route::reg::Privacy p) {
         auto c = base_config();

@@ -116,3 +116,57 @@ TEST_CASE("location: snapshot keeps remaining time, restore rebases it", "[reg][
     CHECK(v[0].q == 500);
     CHECK(other.next_deadline() == boot + 90s);
 }
+
+TEST_CASE("location: set_down marks one binding, lookup puts down contacts last",
+          "[reg][location]") {
+    Location loc;
+    REQUIRE(loc.upsert("sip:a@x", make("sip:a@1.1.1.1", t0 + 60s, 900)));
+    REQUIRE(loc.upsert("sip:a@x", make("sip:a@2.2.2.2", t0 + 60s, 500)));
+    REQUIRE(loc.upsert("sip:a@x", make("sip:a@3.3.3.3", t0 + 90s, 100)));
+    CHECK(loc.set_down("sip:a@x", "SIP:a@1.1.1.1", true));  // matched by contact key
+    CHECK_FALSE(loc.set_down("sip:a@x", "sip:a@9.9.9.9", true));
+    CHECK_FALSE(loc.set_down("sip:b@x", "sip:a@1.1.1.1", true));
+    auto v = loc.lookup("sip:a@x", t0);
+    REQUIRE(v.size() == 3);
+    CHECK(v[0].contact == "sip:a@2.2.2.2");
+    CHECK(v[1].contact == "sip:a@3.3.3.3");
+    CHECK(v[2].contact == "sip:a@1.1.1.1");  // highest q, but down: tried last
+    CHECK_FALSE(v[0].down);
+    CHECK(v[2].down);
+    CHECK(loc.find("sip:a@x", "sip:a@1.1.1.1", t0)->down);
+    // two down contacts keep the q order among themselves
+    CHECK(loc.set_down("sip:a@x", "sip:a@3.3.3.3", true));
+    v = loc.lookup("sip:a@x", t0);
+    CHECK(v[0].contact == "sip:a@2.2.2.2");
+    CHECK(v[1].contact == "sip:a@1.1.1.1");
+    CHECK(v[2].contact == "sip:a@3.3.3.3");
+    // and up again
+    CHECK(loc.set_down("sip:a@x", "sip:a@1.1.1.1", false));
+    CHECK(loc.set_down("sip:a@x", "sip:a@3.3.3.3", false));
+    v = loc.lookup("sip:a@x", t0);
+    CHECK(v[0].contact == "sip:a@1.1.1.1");
+    CHECK_FALSE(v[0].down);
+}
+
+TEST_CASE("location: a re-REGISTER (upsert of the same contact) makes the binding up",
+          "[reg][location]") {
+    Location loc;
+    REQUIRE(loc.upsert("sip:a@x", make("sip:a@1.1.1.1", t0 + 60s)));
+    REQUIRE(loc.set_down("sip:a@x", "sip:a@1.1.1.1", true));
+    Binding again = make("sip:a@1.1.1.1", t0 + 120s);
+    again.down = true;  // whatever the caller passes: the refresh proves reachability
+    REQUIRE(loc.upsert("sip:a@x", again));
+    auto b = loc.find("sip:a@x", "sip:a@1.1.1.1", t0);
+    REQUIRE(b);
+    CHECK_FALSE(b->down);
+    CHECK(b->expires_at == t0 + 120s);
+    // a new binding keeps the state it is given (restore of a snapshot)
+    Binding fresh = make("sip:a@2.2.2.2", t0 + 60s);
+    fresh.down = true;
+    REQUIRE(loc.upsert("sip:a@x", fresh));
+    CHECK(loc.find("sip:a@x", "sip:a@2.2.2.2", t0)->down);
+    Location other;
+    other.restore(loc.snapshot(t0), t0);
+    CHECK(other.find("sip:a@x", "sip:a@2.2.2.2", t0)->down);
+    CHECK_FALSE(other.find("sip:a@x", "sip:a@1.1.1.1", t0)->down);
+}

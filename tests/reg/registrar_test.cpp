@@ -616,3 +616,60 @@ TEST_CASE("registrar: tables stay bounded under a flood of distinct users", "[re
     good.auth_user = "alice";
     CHECK(reg.handle(parse(good), src, t0 + 2s).status == 403);
 }
+
+TEST_CASE("registrar: an RFC 5626 instance at a new address moves its binding, with events",
+          "[reg][registrar]") {
+    // RFC 5626 §6: a REGISTER with the same +sip.instance and reg-id replaces that flow's
+    // binding. The old contact leaves the location service, and the wiring (persistence,
+    // keep-alive) hears about it like about any other removal.
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1:5060>;+sip.instance=\"<urn:uuid:1>\";reg-id=1"};
+    r.expires = "600";
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    drain(reg);
+    r.contacts = {"<sip:alice@192.0.2.99:5060>;+sip.instance=\"<urn:uuid:1>\";reg-id=1"};
+    r.cseq = 2;
+    REQUIRE(reg.handle(parse(r), ip("192.0.2.99"), t0 + 10s).status == 200);
+    auto b = loc.lookup("sip:alice@example.com", t0 + 10s);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].contact == "sip:alice@192.0.2.99:5060");
+    auto ev = drain(reg);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == Kind::Removed);
+    CHECK(ev[0].contact == "sip:alice@192.0.2.1:5060");
+    CHECK(ev[1].kind == Kind::Refreshed);
+    CHECK(ev[1].contact == "sip:alice@192.0.2.99:5060");
+}
+
+TEST_CASE("registrar: the bindings limit counts what the request really leaves behind",
+          "[reg][registrar]") {
+    // Two Contacts of one request naming the same RFC 5626 instance as an existing binding:
+    // both match it, the first moves it, the second adds one more. With room for one binding
+    // the request must be refused as a whole (§10.3 step 7: all or nothing), never half
+    // applied with an event for a binding that was not stored.
+    Location loc({.max_bindings_per_aor = 1});
+    Registrar reg({}, loc);
+    Req r;
+    r.contacts = {"<sip:alice@192.0.2.1:5060>;+sip.instance=\"<urn:uuid:1>\";reg-id=1"};
+    REQUIRE(reg.handle(parse(r), src, t0).status == 200);
+    drain(reg);
+    r.cseq = 2;
+    r.contacts = {"<sip:alice@192.0.2.2:5060>;+sip.instance=\"<urn:uuid:1>\";reg-id=1",
+                  "<sip:alice@192.0.2.3:5060>;+sip.instance=\"<urn:uuid:1>\";reg-id=1"};
+    Decision d = reg.handle(parse(r), src, t0 + 1s);
+    CHECK(d.status == 403);
+    CHECK(drain(reg).empty());
+    auto b = loc.lookup("sip:alice@example.com", t0 + 1s);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].contact == "sip:alice@192.0.2.1:5060");  // untouched
+
+    // the same contact twice in one request is one binding, not two
+    Location one({.max_bindings_per_aor = 1});
+    Registrar reg1({}, one);
+    Req twice;
+    twice.contacts = {"<sip:alice@192.0.2.9:5060>", "<sip:alice@192.0.2.9:5060>;expires=120"};
+    CHECK(reg1.handle(parse(twice), src, t0).status == 200);
+    CHECK(one.binding_count() == 1);
+}

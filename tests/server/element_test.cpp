@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "route/reg/registrar.hpp"
 #include "sip/message.hpp"
 #include "sw/element.hpp"
 
@@ -15,8 +16,11 @@ const sip::Target kPeer{sip::Transport::Udp, "192.0.2.7", 5070, 0, {}};
 
 std::string req(std::string_view method, std::string_view branch, std::string_view extra = {},
                 std::string_view to_tag = {}, int cseq = 1, std::string_view call_id = "call-1") {
-    std::string r = std::string(method) + " sip:svc@192.0.2.1 SIP/2.0\r\n"
-                    "Via: SIP/2.0/UDP 192.0.2.7:5070;branch=" + std::string(branch) + "\r\n"
+    std::string r = std::string(method) +
+                    " sip:svc@192.0.2.1 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 192.0.2.7:5070;branch=" +
+                    std::string(branch) +
+                    "\r\n"
                     "From: <sip:a@192.0.2.7>;tag=fa\r\nTo: <sip:svc@192.0.2.1>";
     if (!to_tag.empty()) r += ";tag=" + std::string(to_tag);
     r += "\r\nCall-ID: " + std::string(call_id) + "\r\nCSeq: " + std::to_string(cseq) + " " +
@@ -44,16 +48,20 @@ struct Fixture {
     }
 };
 
-class FakeAuth : public sw::Authenticator {
-public:
+// Accepts credentials whose response is "good", asks again for "old" (stale nonce).
+class FakeAuth : public route::reg::Authenticator {
+  public:
     std::vector<std::string> challenge(sip::Instant, bool stale) override {
-        return {stale ? "Digest realm=\"t\", nonce=\"n2\", stale=true" : "Digest realm=\"t\", nonce=\"n1\""};
+        return {stale ? "Digest realm=\"t\", nonce=\"n2\", stale=true"
+                      : "Digest realm=\"t\", nonce=\"n1\""};
     }
-    Verdict verify(std::string_view authorization, std::string_view method, sip::Instant) override {
+    Outcome verify(std::string_view authorization, std::string_view method, sip::Instant) override {
         CHECK(method == "REGISTER");
-        if (authorization.find("response=\"good\"") != std::string_view::npos) return Verdict::Ok;
-        if (authorization.find("response=\"old\"") != std::string_view::npos) return Verdict::Stale;
-        return Verdict::Rejected;
+        if (authorization.find("response=\"good\"") != std::string_view::npos)
+            return {Verdict::Ok, "a"};
+        if (authorization.find("response=\"old\"") != std::string_view::npos)
+            return {Verdict::Stale, "a"};
+        return {Verdict::Rejected, "a"};
     }
 };
 
@@ -107,7 +115,8 @@ TEST_CASE("element: echo UAS answers INVITE 180 + 200 with SDP and retransmits t
     CHECK(f.el.stats().acks == 1);
     while (auto d = f.el.next_deadline()) {
         f.el.handle_timeouts(*d);
-        for (auto& m : f.sent()) FAIL("sent " << m.status_code() << " after the ACK");
+        for (auto& m : f.sent())
+            FAIL("sent " << m.status_code() << " after the ACK");
     }
     f.el.on_bytes(req("BYE", "z9hG4bKb1", {}, tag, 2), kPeer, sip::instant_ms(5000));
     out = f.sent();
@@ -147,40 +156,113 @@ TEST_CASE("element: a malformed request gets 400 naming the fault; garbage is dr
     CHECK(f.el.stats().malformed_dropped == 1);
 }
 
-TEST_CASE("element: REGISTER is challenged and accepted with good credentials",
+TEST_CASE("element: REGISTER goes to the registrar: challenged, then bound and listed",
           "[server][element][auth]") {
     FakeAuth auth;
+    route::reg::Location loc;
+    route::reg::Registrar registrar({}, loc, &auth);
     sw::ElementConfig cfg;
-    cfg.auth = &auth;
+    cfg.unix_offset_s = 1'790'000'000;
     Fixture f(cfg);
-    f.el.on_bytes(req("REGISTER", "z9hG4bKr1", "Contact: <sip:a@192.0.2.7:5070>\r\n"), kPeer,
-                  sip::instant_ms(0));
+    f.el.set_registrar(&registrar);
+    const std::string to = "To: <sip:a@192.0.2.1>\r\n";
+    auto reg = [&](std::string_view branch, int cseq, std::string_view auth_header) {
+        // the To of req() is sip:svc@..., so AOR and credentials user differ: use a's AOR
+        std::string r =
+            req("REGISTER", branch,
+                std::string("Contact: <sip:a@192.0.2.7:5070>\r\n") + std::string(auth_header), {},
+                cseq);
+        r.replace(r.find("To: <sip:svc@192.0.2.1>"), 23, "To: <sip:a@192.0.2.1>");
+        return r;
+    };
+    f.el.on_bytes(reg("z9hG4bKr1", 1, ""), kPeer, sip::instant_ms(0));
     auto out = f.sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 401);
     const sip::HeaderField* www = out[0].find(sip::HeaderId::WWWAuthenticate);
     REQUIRE(www);
     CHECK(out[0].value(*www) == "Digest realm=\"t\", nonce=\"n1\"");
-    f.el.on_bytes(req("REGISTER", "z9hG4bKr2",
-                      "Contact: <sip:a@192.0.2.7:5070>\r\nAuthorization: Digest response=\"old\"\r\n",
-                      {}, 2),
+    f.el.on_bytes(reg("z9hG4bKr2", 2, "Authorization: Digest username=\"a\", response=\"old\"\r\n"),
                   kPeer, sip::instant_ms(10));
     out = f.sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 401);
     CHECK(out[0].value(*out[0].find(sip::HeaderId::WWWAuthenticate)).find("stale=true") !=
           std::string_view::npos);
-    f.el.on_bytes(req("REGISTER", "z9hG4bKr3",
-                      "Contact: <sip:a@192.0.2.7:5070>\r\nAuthorization: Digest response=\"good\"\r\n",
-                      {}, 3),
-                  kPeer, sip::instant_ms(20));
+    f.el.on_bytes(
+        reg("z9hG4bKr3", 3, "Authorization: Digest username=\"a\", response=\"good\"\r\n"), kPeer,
+        sip::instant_ms(20));
     out = f.sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 200);
-    CHECK(out[0].find(sip::HeaderId::Contact) != nullptr);
-    CHECK(f.el.stats().challenges == 2);
-    CHECK(f.el.stats().auth_ok == 1);
-    CHECK(f.el.stats().auth_failed == 1);
+    const sip::HeaderField* contact = out[0].find(sip::HeaderId::Contact);
+    REQUIRE(contact);
+    CHECK(out[0].value(*contact).find("sip:a@192.0.2.7:5070") != std::string_view::npos);
+    CHECK(out[0].find("Date") != nullptr);
+    CHECK(out[0].find("Server") != nullptr);
+    CHECK(loc.lookup("sip:a@192.0.2.1", sip::instant_ms(30)).size() == 1);
+    CHECK(f.el.stats().registers == 3);
+}
+
+TEST_CASE("element: without a registrar REGISTER gets 405 and Allow omits it",
+          "[server][element]") {
+    Fixture f;
+    f.el.on_bytes(req("REGISTER", "z9hG4bKr9", "Contact: <sip:a@192.0.2.7:5070>\r\n"), kPeer,
+                  sip::instant_ms(0));
+    auto out = f.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].status_code() == 405);
+    const sip::HeaderField* allow = out[0].find("Allow");
+    REQUIRE(allow);
+    CHECK(out[0].value(*allow).find("REGISTER") == std::string_view::npos);
+}
+
+TEST_CASE("element: a client transaction reports its final response, not the provisional",
+          "[server][element]") {
+    Fixture f;
+    const std::string opt =
+        "OPTIONS sip:peer@192.0.2.7:5070 SIP/2.0\r\nVia: SIP/2.0/UDP "
+        "192.0.2.1:5060;branch=z9hG4bKc1\r\n"
+        "From: <sip:ka@192.0.2.1>;tag=k1\r\nTo: <sip:peer@192.0.2.7>\r\nCall-ID: ka-1\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    auto id = f.el.send_request(opt, kPeer, sip::instant_ms(0));
+    REQUIRE(id);
+    auto sent = f.sent();
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].method() == sip::Method::Options);
+    auto answer = [&](int code) {
+        std::string r = "SIP/2.0 " + std::to_string(code) +
+                        " X\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc1\r\n"
+                        "From: <sip:ka@192.0.2.1>;tag=k1\r\nTo: <sip:peer@192.0.2.7>;tag=p\r\n"
+                        "Call-ID: ka-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        f.el.on_bytes(r, kPeer, sip::instant_ms(50));
+    };
+    answer(100);
+    CHECK_FALSE(f.el.poll_client_event());
+    answer(404);
+    auto ev = f.el.poll_client_event();
+    REQUIRE(ev);
+    CHECK(ev->txn == *id);
+    CHECK(ev->kind == sw::ClientEvent::Kind::Response);
+    REQUIRE(ev->response);
+    CHECK(ev->response->status_code() == 404);
+    CHECK_FALSE(f.el.poll_client_event());
+}
+
+TEST_CASE("element: a client transaction with no answer reports Timer F", "[server][element]") {
+    Fixture f;
+    const std::string opt =
+        "OPTIONS sip:peer@192.0.2.7:5070 SIP/2.0\r\nVia: SIP/2.0/UDP "
+        "192.0.2.1:5060;branch=z9hG4bKc2\r\n"
+        "From: <sip:ka@192.0.2.1>;tag=k1\r\nTo: <sip:peer@192.0.2.7>\r\nCall-ID: ka-2\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    auto id = f.el.send_request(opt, kPeer, sip::instant_ms(0));
+    REQUIRE(id);
+    f.el.handle_timeouts(sip::instant_ms(32'000));
+    auto ev = f.el.poll_client_event();
+    REQUIRE(ev);
+    CHECK(ev->txn == *id);
+    CHECK(ev->kind == sw::ClientEvent::Kind::Timeout);
 }
 
 TEST_CASE("element: CANCEL without its INVITE gets 481", "[server][element]") {

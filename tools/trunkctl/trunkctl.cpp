@@ -23,6 +23,7 @@
 
 #include "args.hpp"
 #include "domain_cmd.hpp"
+#include "reg_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
@@ -56,6 +57,9 @@ commands:
   reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
   audit                                        check balances against ledger and CDRs
   domain list|show|add|remove|resolve          carrier domain entries and their DNS status
+  user add|passwd|remove|list                  SIP users of the registrar (HA1 only)
+  suspend list|lift                            registrar suspensions (failed authentication)
+  trunk-reg add|set|remove|list|show           registrations at carriers and their live state
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
 "YYYY-MM-DD[ HH:MM[:SS]]" in UTC.
@@ -887,6 +891,9 @@ int main(int argc, char** argv) {
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
         if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
         if (cmd == "domain") return trunkctl::cmd_domain(db, argc, argv, i + 1);
+        if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);
+        if (cmd == "suspend") return trunkctl::cmd_suspend(db, argc, argv, i + 1);
+        if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

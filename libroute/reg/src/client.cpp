@@ -25,6 +25,8 @@ constexpr std::uint32_t kDefaultExpires = 3600;
 // proxy and a registrar challenging in turn) gets this many rounds before we call it failed,
 // so a misbehaving peer cannot make us loop without the retry delay.
 constexpr std::uint32_t kMaxAuthRounds = 4;
+// RFC 3261 §8.1.1.5: a CSeq "MUST be less than 2**31".
+constexpr std::uint32_t kMaxCSeq = 0x7fffffff;
 
 bool has_bad_chars(std::string_view s) {
     // Header injection through configuration: nothing that ends a line or a name-addr.
@@ -259,6 +261,13 @@ std::string RegClient::build(Purpose purpose) {
 }
 
 void RegClient::send(Purpose purpose, sip::Instant now) {
+    if (cseq_ >= kMaxCSeq) {
+        // §8.1.1.5: the CSeq must stay below 2^31. Wrapping instead would look out of order
+        // to the registrar (§10.3 step 7 on the same Call-ID), so a new registration starts:
+        // another Call-ID updates the binding of our contact whatever its CSeq.
+        call_id_ = sip::make_token(rng_, 24) + "@" + config_.contact_host;
+        cseq_ = 0;
+    }
     ++cseq_;  // §10.2.4: every REGISTER of this Call-ID, resends included, gets a new CSeq
     outstanding_ = purpose;
     outstanding_cseq_ = cseq_;

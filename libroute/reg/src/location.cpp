@@ -47,6 +47,7 @@ std::vector<Binding> Location::lookup(std::string_view aor, sip::Instant now) co
         if (e.binding.expires_at > now) out.push_back(e.binding);  // gone at its instant
     }
     std::stable_sort(out.begin(), out.end(), [](const Binding& a, const Binding& b) {
+        if (a.down != b.down) return !a.down;  // down contacts are tried last
         if (a.q_or_default() != b.q_or_default()) return a.q_or_default() > b.q_or_default();
         return a.expires_at > b.expires_at;
     });
@@ -76,6 +77,7 @@ bool Location::upsert(std::string_view aor, Binding b) {
         if (e.key == key) {
             erase_index(it->first, e);
             e.binding = std::move(b);
+            e.binding.down = false;  // a fresh REGISTER proves the device is reachable
             by_expiry_.emplace(e.binding.expires_at, it->first, e.key);
             return true;
         }
@@ -87,6 +89,19 @@ bool Location::upsert(std::string_view aor, Binding b) {
     by_expiry_.emplace(b.expires_at, it->first, key);
     it->second.push_back(Entry{std::move(key), std::move(b)});
     return true;
+}
+
+bool Location::set_down(std::string_view aor, std::string_view contact, bool down) {
+    auto it = aors_.find(aor);
+    if (it == aors_.end()) return false;
+    const std::string key = contact_key(contact);
+    for (Entry& e : it->second) {
+        if (e.key == key) {
+            e.binding.down = down;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool Location::remove(std::string_view aor, std::string_view contact) {

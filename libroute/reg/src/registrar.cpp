@@ -436,29 +436,52 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     if (adds && !others.empty() && !config_.register_replace)
         return refuse(403, "Forbidden (another device is registered)");
 
-    // Capacity check before any change: updates are all-or-nothing (§10.3 step 7).
-    std::size_t new_count = 0;
-    for (std::size_t i = 0; i < wanted.size(); ++i)
-        new_count += !match[i] && wanted[i].expires;
-    const std::size_t removed_by_replace = adds && config_.register_replace ? others.size() : 0;
-    if (current.size() - removed_by_replace + new_count > location_.config().max_bindings_per_aor)
+    // What the request leaves behind, worked out before any change: updates are
+    // all-or-nothing (§10.3 step 7), so the bindings limit is checked on the outcome. In
+    // request order, each contact takes away its match (expires 0; or, RFC 5626 §6, the same
+    // instance and reg-id at a new address) and, unless expiring, stores itself; a contact
+    // named twice ends as its last mention says.
+    constexpr long kKept = -1, kGone = -2;  // otherwise: index of the contact that stores it
+    std::map<std::string, long> fate;       // by contact key
+    for (const Binding& b : current)
+        fate[Location::contact_key(b.contact)] = kKept;
+    const bool replacing = adds && config_.register_replace;
+    if (replacing) {
+        for (const Binding* b : others)
+            fate[Location::contact_key(b->contact)] = kGone;
+    }
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const std::string key = Location::contact_key(wanted[i].uri);
+        if (match[i]) fate[Location::contact_key(match[i]->contact)] = kGone;
+        if (wanted[i].expires != 0)
+            fate[key] = static_cast<long>(i);
+        else if (auto f = fate.find(key); f != fate.end())
+            f->second = kGone;
+    }
+    std::size_t remaining = 0;
+    for (const auto& [key, f] : fate)
+        remaining += f != kGone;
+    if (remaining > location_.config().max_bindings_per_aor)
         return refuse(403, "Forbidden (too many contacts)");
 
-    if (adds && config_.register_replace) {
+    // Removals first, so the store never holds more than the limit on the way.
+    if (replacing) {
         for (const Binding* b : others) {
             location_.remove(*aor, b->contact);
             emit({RegistrarEvent::Kind::Replaced, *aor, b->contact, {}, false, source});
         }
     }
+    for (const Binding& b : current) {
+        const std::string key = Location::contact_key(b.contact);
+        if (fate[key] != kGone ||
+            (replacing && std::find(others.begin(), others.end(), &b) != others.end()))
+            continue;
+        location_.remove(*aor, b.contact);
+        emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source});
+    }
     for (std::size_t i = 0; i < wanted.size(); ++i) {
         Wanted& w = wanted[i];
-        if (w.expires == 0) {
-            if (match[i] && location_.remove(*aor, match[i]->contact))
-                emit({RegistrarEvent::Kind::Removed, *aor, match[i]->contact, {}, false, source});
-            continue;
-        }
-        if (match[i] && Location::contact_key(match[i]->contact) != Location::contact_key(w.uri))
-            location_.remove(*aor, match[i]->contact);  // same instance, new address
+        if (w.expires == 0 || fate[Location::contact_key(w.uri)] != static_cast<long>(i)) continue;
         Binding b;
         b.contact = w.uri;
         b.q = w.q;

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <deque>
+#include <set>
 #include <string>
 
+#include "route/reg/registrar.hpp"
 #include "sip/builder.hpp"
 
 namespace sw {
@@ -46,11 +48,17 @@ struct Element::Impl {
     ElementStats stats;
     std::map<std::string, PendingOk> pending_ok;  // Call-ID + '\n' + To tag
     std::map<TxnId, std::string> open_invites;    // INVITE txn -> request bytes, until final
+    route::reg::Registrar* registrar = nullptr;
+    std::set<TxnId> client_txns;  // ours, until their outcome is reported
+    std::deque<ClientEvent> client_events;
 
     Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
 
     std::string allow() const {
-        return cfg.echo_uas ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "OPTIONS, REGISTER";
+        if (cfg.echo_uas)
+            return registrar ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+                             : "INVITE, ACK, BYE, CANCEL, OPTIONS";
+        return registrar ? "OPTIONS, REGISTER" : "OPTIONS";
     }
 
     void respond(TxnId txn, const sip::Message& req, sip::ResponseSpec spec, sip::Instant now) {
@@ -59,8 +67,10 @@ struct Element::Impl {
     }
 
     void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
-        if (cfg.log_messages) logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src), m.method_name(),
-                                   m.call_id(), m.cseq().number, code, sip::default_reason(code)));
+        if (cfg.log_messages)
+            logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src),
+                                       m.method_name(), m.call_id(), m.cseq().number, code,
+                                       sip::default_reason(code)));
     }
 
     // --- inbound bytes
@@ -73,8 +83,10 @@ struct Element::Impl {
             reject(bytes, parsed.error(), source);
             return;
         }
-        if (parsed->is_request()) ++stats.requests;
-        else ++stats.responses;
+        if (parsed->is_request())
+            ++stats.requests;
+        else
+            ++stats.responses;
         layer.on_message(std::move(*parsed), source, now);
         drain(now);
     }
@@ -84,8 +96,9 @@ struct Element::Impl {
         sip::Salvage s = sip::salvage(bytes);
         if (!s.usable()) {
             ++stats.malformed_dropped;
-            if (cfg.log_messages) logs.push_back(fmt::format("{} dropped: offset {}: {}", who(source), e.offset,
-                                       reason_for(e)));
+            if (cfg.log_messages)
+                logs.push_back(
+                    fmt::format("{} dropped: offset {}: {}", who(source), e.offset, reason_for(e)));
             return;
         }
         const std::uint16_t code = e.code == sip::Errc::unsupported_version ? 505 : 400;
@@ -105,8 +118,9 @@ struct Element::Impl {
         }
         out.push_back({0, to, sip::make_bytes(sip::build_response(s, spec))});
         ++stats.malformed_answered;
-        if (cfg.log_messages) logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source), s.method,
-                                   s.call_id, code, reason, e.offset));
+        if (cfg.log_messages)
+            logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source),
+                                       s.method, s.call_id, code, reason, e.offset));
     }
 
     // --- transaction-layer actions
@@ -122,20 +136,39 @@ struct Element::Impl {
             } else if (auto* k = std::get_if<sip::txn::AckIn>(&*a)) {
                 on_ack(k->msg, k->source);
             } else if (auto* r = std::get_if<sip::txn::ResponseIn>(&*a)) {
-                if (cfg.log_messages) logs.push_back(fmt::format("response {} for transaction {}", r->msg.status_code(),
-                                           r->txn));
+                if (cfg.log_messages)
+                    logs.push_back(fmt::format("response {} for transaction {}",
+                                               r->msg.status_code(), r->txn));
+                if (r->msg.status_code() >= 200 && client_txns.erase(r->txn)) {
+                    ++stats.client_finals;
+                    client_events.push_back(
+                        {r->txn, ClientEvent::Kind::Response, std::move(r->msg)});
+                }
             } else if (auto* r = std::get_if<sip::txn::StrayResponse>(&*a)) {
-                if (cfg.log_messages) logs.push_back(fmt::format("{} response {} {} call-id={} matches no transaction",
-                                           who(r->source), r->msg.status_code(),
-                                           r->msg.reason(), r->msg.call_id()));
+                if (cfg.log_messages)
+                    logs.push_back(fmt::format(
+                        "{} response {} {} call-id={} matches no transaction", who(r->source),
+                        r->msg.status_code(), r->msg.reason(), r->msg.call_id()));
             } else if (auto* t = std::get_if<sip::txn::TxnTimeout>(&*a)) {
-                if (cfg.log_messages) logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
+                if (cfg.log_messages)
+                    logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
                 open_invites.erase(t->txn);
+                if (client_txns.erase(t->txn)) {
+                    ++stats.client_failures;
+                    client_events.push_back({t->txn, ClientEvent::Kind::Timeout, std::nullopt});
+                }
             } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
-                if (cfg.log_messages) logs.push_back(fmt::format("transaction {}: transport error", e->txn));
+                if (cfg.log_messages)
+                    logs.push_back(fmt::format("transaction {}: transport error", e->txn));
                 open_invites.erase(e->txn);
+                if (client_txns.erase(e->txn)) {
+                    ++stats.client_failures;
+                    client_events.push_back(
+                        {e->txn, ClientEvent::Kind::TransportError, std::nullopt});
+                }
             } else if (auto* t = std::get_if<sip::txn::Terminated>(&*a)) {
                 open_invites.erase(t->txn);
+                client_txns.erase(t->txn);
             }
         }
     }
@@ -193,45 +226,50 @@ struct Element::Impl {
         if (!sip::reliable(src.transport)) {
             // §13.3.1.4: T1, doubling to T2, until the ACK or 64*T1
             const auto& t = cfg.txn.timers;
-            pending_ok[std::string(m.call_id()) + '\n' + tag] =
-                PendingOk{sip::txn::response_target(m, src), bytes, t.t1, now + t.t1,
-                          now + 64 * t.t1};
+            pending_ok[std::string(m.call_id()) + '\n' + tag] = PendingOk{
+                sip::txn::response_target(m, src), bytes, t.t1, now + t.t1, now + 64 * t.t1};
         }
         drain(now);
     }
 
     void on_register(TxnId txn, const sip::Message& m, const sip::Target& src, sip::Instant now) {
-        sip::ResponseSpec spec;
-        std::string tag = sip::make_token(rng, 10);
-        spec.to_tag = tag;
-        std::vector<std::string> challenges;
-        if (cfg.auth) {
-            const sip::HeaderField* h = m.find(sip::HeaderId::Authorization);
-            Authenticator::Verdict v = Authenticator::Verdict::Rejected;
-            if (h) v = cfg.auth->verify(m.value(*h), m.method_name(), now);
-            if (v != Authenticator::Verdict::Ok) {
-                // RFC 3261 §22.2: 401 with a (fresh) challenge; stale=true on an expired nonce
-                challenges = cfg.auth->challenge(now, v == Authenticator::Verdict::Stale);
-                spec.status = 401;
-                for (const std::string& c : challenges) spec.extra.push_back({"WWW-Authenticate", c});
-                if (h) ++stats.auth_failed;
-                ++stats.challenges;
-            } else {
-                ++stats.auth_ok;
-            }
+        ++stats.registers;
+        if (!registrar) {
+            sip::ResponseSpec spec;
+            const std::string tag = sip::make_token(rng, 10);
+            const std::string allow_list = allow();
+            spec.status = 405;
+            spec.to_tag = tag;
+            spec.extra = {{"Allow", allow_list}};
+            respond(txn, m, spec, now);
+            log_request(m, src, 405);
+            drain(now);
+            return;
         }
-        std::string expires;
-        if (spec.status == 200) {
-            // the registrar proper is issue 6: here the binding is echoed, not stored
-            if (const sip::HeaderField* c = m.find(sip::HeaderId::Contact)) {
-                spec.extra.push_back({"Contact", m.value(*c)});
-            }
-            const sip::HeaderField* e = m.find(sip::HeaderId::Expires);
-            expires = e ? std::string(m.value(*e)) : "3600";
-            spec.extra.push_back({"Expires", expires});
+        route::reg::Decision d = registrar->handle(m, src, now);
+        if (d.action == route::reg::Decision::Action::Drop) {
+            // a suspended user/IP with suspend_drop: no answer; the unanswered server
+            // transaction absorbs the retransmissions and ends at 64*T1 by itself
+            ++stats.registers_dropped;
+            if (cfg.log_messages)
+                logs.push_back(fmt::format("{} REGISTER call-id={} cseq={} dropped (suspended)",
+                                           who(src), m.call_id(), m.cseq().number));
+            return;
         }
-        respond(txn, m, spec, now);
-        log_request(m, src, spec.status);
+        d.headers.insert(d.headers.begin(), {"Server", cfg.server_header});
+        const std::string tag = sip::make_token(rng, 10);
+        route::reg::RenderOptions ro;
+        ro.to_tag = tag;
+        if (cfg.unix_offset_s)
+            ro.unix_time =
+                *cfg.unix_offset_s +
+                std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        layer.respond(txn, sip::make_bytes(route::reg::render(m, d, ro)), now);
+        if (cfg.log_messages)
+            logs.push_back(fmt::format(
+                "{} REGISTER {} call-id={} cseq={} -> {} {}", who(src), d.aor, m.call_id(),
+                m.cseq().number, d.status,
+                d.reason.empty() ? sip::default_reason(d.status) : std::string_view(d.reason)));
         drain(now);
     }
 
@@ -259,8 +297,9 @@ struct Element::Impl {
     void on_ack(const sip::Message& m, const sip::Target& src) {
         ++stats.acks;
         pending_ok.erase(std::string(m.call_id()) + '\n' + std::string(m.to().tag));
-        if (cfg.log_messages) logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
-                                   m.cseq().number));
+        if (cfg.log_messages)
+            logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
+                                       m.cseq().number));
     }
 
     std::optional<sip::Instant> next_deadline() const {
@@ -301,13 +340,40 @@ Element::~Element() = default;
 void Element::on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now) {
     impl_->on_bytes(bytes, source, now);
 }
+void Element::set_registrar(route::reg::Registrar* registrar) noexcept {
+    impl_->registrar = registrar;
+}
+sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Target& to,
+                                         sip::Instant now) {
+    auto id = impl_->layer.send_request(request, to, now);
+    if (id) {
+        impl_->client_txns.insert(*id);
+        ++impl_->stats.client_requests;
+    }
+    impl_->drain(now);
+    return id;
+}
+void Element::send_raw(std::string_view bytes, const sip::Target& to) {
+    impl_->out.push_back({0, to, sip::make_bytes(std::string(bytes))});
+}
+std::optional<ClientEvent> Element::poll_client_event() {
+    std::optional<ClientEvent> e;
+    if (impl_->client_events.empty()) return e;
+    e.emplace(std::move(impl_->client_events.front()));
+    impl_->client_events.pop_front();
+    return e;
+}
 void Element::on_transport_error(TxnId txn, sip::Instant now) {
     if (txn == 0) return;
     impl_->layer.on_transport_error(txn, now);
     impl_->drain(now);
 }
-std::optional<sip::Instant> Element::next_deadline() const { return impl_->next_deadline(); }
-void Element::handle_timeouts(sip::Instant now) { impl_->handle_timeouts(now); }
+std::optional<sip::Instant> Element::next_deadline() const {
+    return impl_->next_deadline();
+}
+void Element::handle_timeouts(sip::Instant now) {
+    impl_->handle_timeouts(now);
+}
 
 std::optional<sip::txn::SendBytes> Element::poll_send() {
     if (impl_->out.empty()) return std::nullopt;
@@ -321,7 +387,11 @@ std::optional<std::string> Element::poll_log() {
     impl_->logs.pop_front();
     return s;
 }
-const ElementStats& Element::stats() const noexcept { return impl_->stats; }
-const sip::txn::Stats& Element::txn_stats() const noexcept { return impl_->layer.stats(); }
+const ElementStats& Element::stats() const noexcept {
+    return impl_->stats;
+}
+const sip::txn::Stats& Element::txn_stats() const noexcept {
+    return impl_->layer.stats();
+}
 
 }  // namespace sw

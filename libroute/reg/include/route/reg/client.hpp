@@ -26,7 +26,9 @@
 //
 // Behaviour (RFC 3261 §10.2):
 // - One Call-ID and From tag for the registration's whole life; CSeq +1 per request
-//   (§10.2.4), carried across restarts through persisted().
+//   (§10.2.4), carried across restarts through persisted(). The CSeq stays below 2^31
+//   (§8.1.1.5): the request that would need 2^31 (or a persisted CSeq beyond it) goes out
+//   with a new Call-ID and CSeq 1, which the registrar takes as an update of our binding.
 // - 401/407 are answered with sip::auth::DigestClient (strongest offered algorithm). A
 //   challenge of a kind whose credentials the rejected request already carried, without
 //   stale=true, means the credentials are wrong: state failed.
@@ -64,6 +66,7 @@
 #include <variant>
 #include <vector>
 
+#include "route/reg/config_error.hpp"
 #include "sip/auth/client.hpp"
 #include "sip/auth/hasher.hpp"
 #include "sip/message.hpp"
@@ -102,10 +105,6 @@ struct RegClientConfig {
     std::string user_agent;                     // User-Agent header when non-empty
 };
 
-struct ConfigError {
-    std::string field;    // "expires", "retry_delay", ...
-    std::string message;  // "expires 10 s is outside 20..7200 s"
-};
 std::optional<ConfigError> validate(const RegClientConfig& config);
 
 enum class State : std::uint8_t {

@@ -3,6 +3,7 @@
 //   route::reg::Location loc;                                  // pure: no clock, no I/O
 //   loc.upsert("sip:alice@example.com", binding);              // the registrar does this
 //   for (const Binding& b : loc.lookup("sip:alice@example.com", now)) fork_to(b);  // by q
+//   loc.set_down("sip:alice@example.com", contact, true);     // Keepalive: OPTIONS unanswered
 //   if (auto d = loc.next_deadline()) timer.arm(*d);           // then loc.handle_timeouts(now)
 //   while (auto ev = loc.poll()) log(*ev);                     // LocationEvent::Kind::Expired
 //   auto snap = loc.snapshot(now);  /* persist */  loc.restore(snap, later_now);
@@ -10,6 +11,13 @@
 // Expiry is exact (issue 6 §4): a binding whose expires_at is t is returned by lookup() at
 // t - 1ns and not at t, whether or not handle_timeouts(t) has run yet; handle_timeouts(now)
 // removes every binding with expires_at <= now and queues one Expired event for each.
+//
+// Reachability: a binding is up or down (Binding::down). route::reg::Keepalive marks a
+// contact down when it stops answering OPTIONS and up again when it answers; an upsert of an
+// existing binding (a re-REGISTER: it proves the device is there) makes it up. lookup()
+// returns the up bindings first and the down ones after them, each group ordered by q, so
+// routing may still try a down contact, last. A new binding keeps the `down` it was given
+// (restore() of a snapshot keeps the state; the registrar always adds it up).
 //
 // Keys are canonical AOR strings (Registrar::canonical_aor); bindings of one AOR are matched
 // by a comparison key of their contact URI (RFC 3261 §19.1.4, simplified: scheme and host
@@ -48,6 +56,7 @@ struct Binding {
     sip::Target source;                   // where the REGISTER came from (NAT: route back here)
     std::string instance;                 // +sip.instance (RFC 5626 §4.1), empty if absent
     std::optional<std::uint32_t> reg_id;  // reg-id (RFC 5626 §4.2)
+    bool down = false;                    // stopped answering keep-alive OPTIONS (set_down)
 
     std::uint16_t q_or_default() const noexcept { return q.value_or(1000); }
 };
@@ -75,15 +84,20 @@ class Location {
   public:
     explicit Location(LocationConfig config = {}) : config_(config) {}
 
-    // Live bindings of `aor` at `now`, highest q first; equal q: latest expiry first.
+    // Live bindings of `aor` at `now`: up ones before down ones; within each, highest q
+    // first; equal q: latest expiry first.
     std::vector<Binding> lookup(std::string_view aor, sip::Instant now) const;
     // The binding of `aor` whose contact matches `contact` (contact_key), live at `now`.
     std::optional<Binding> find(std::string_view aor, std::string_view contact,
                                 sip::Instant now) const;
 
     // Adds or replaces the binding with the same contact key. False (nothing changed) when
-    // it would be a new binding beyond max_bindings_per_aor.
+    // it would be a new binding beyond max_bindings_per_aor. Replacing makes it up
+    // (down = false whatever `b.down` says); a new binding keeps `b.down`.
     bool upsert(std::string_view aor, Binding b);
+    // Marks the binding of `aor` matching `contact` (contact_key) down or up, whether or not
+    // it is still live. False when there is no such binding.
+    bool set_down(std::string_view aor, std::string_view contact, bool down);
     // Removes one binding; false if there was none.
     bool remove(std::string_view aor, std::string_view contact);
     std::size_t remove_all(std::string_view aor);

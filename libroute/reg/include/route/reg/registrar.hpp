@@ -106,7 +106,7 @@ struct RegistrarEvent {
     enum class Kind : std::uint8_t {
         Added,
         Refreshed,
-        Removed,   // by the client (expires 0 or `*`)
+        Removed,   // by the client (expires 0, `*`, its RFC 5626 instance at a new address)
         Replaced,  // removed because another device registered (register_replace)
         AuthFailed,
         Suspended,  // key is a user or an IP (see `ip`)

@@ -1,0 +1,170 @@
+// route::reg::sqlite::Store — registration state in the operators' SQLite file (default
+// var/trunkline.db, shared with billing and the domain entries): SIP users as HA1 hashes,
+// registrar bindings, outbound (carrier) registration entries and their live state,
+// suspensions, and the operator commands trunkctl leaves for a running trunkline.
+//
+//   std::string err;
+//   auto store = Store::open("var/trunkline.db", &err);          // creates/migrates
+//   store->put_user({.username = "alice", .realm = "trunkline", .ha1 = {...}}, &err);
+//   for (const StoredBinding& b : store->bindings(&err)) ...      // restore the Location
+//   store->apply_bindings(changes, &err);                         // one transaction
+//   if (store->data_version(&err) != last) reload();              // another process wrote
+//
+// Schema: component 'reg' in schema_versions(component, version), migrated in one
+// transaction (same scheme as route_domain_sqlite). Tables: sip_user, reg_binding,
+// trunk_reg, trunk_reg_state, reg_suspension, reg_command. Times are wall-clock Unix
+// milliseconds (UTC) because a restart must compare them with a new clock. Passwords of SIP
+// users are never stored: only HA1 per algorithm (RFC 7616 §3.4.2). Outbound registration
+// passwords must be stored in clear (the carrier's realm is only known from its challenge),
+// so open() creates the file with mode 0600 and `trunkctl trunk-reg list/show` never print it.
+//
+// Errors are values: false / nullopt / empty with `*error` set (never an exception). The only
+// code that includes <sqlite3.h> for route_reg. Not thread-safe; one Store per process/loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "route/reg/client.hpp"
+#include "route/reg/location.hpp"
+#include "sip/auth/hasher.hpp"
+
+struct sqlite3;
+
+namespace route::reg::sqlite {
+
+struct SipUser {
+    std::string username;
+    std::string realm;
+    // HA1 = H(user:realm:password), lowercase hex, per base algorithm (MD5, SHA256,
+    // SHA512_256: the -sess variants derive from these). trunkctl writes all three.
+    std::map<sip::auth::Algorithm, std::string> ha1;
+    bool enabled = true;
+    std::int64_t created_ms = 0;  // set by put_user when 0
+    std::int64_t updated_ms = 0;  // set by put_user
+};
+
+// A binding as stored: Binding::expires_at is not meaningful across processes, so the
+// wall-clock expiry is kept beside it.
+struct StoredBinding {
+    std::string aor;
+    Binding binding;  // expires_at ignored
+    std::int64_t expires_ms = 0;
+};
+
+// One change for apply_bindings(): upsert (binding set) or delete (contact only).
+struct BindingChange {
+    std::string aor;
+    std::string contact;                   // for delete; upsert uses binding->contact
+    std::optional<StoredBinding> binding;  // nullopt: delete (aor, contact)
+};
+
+// An outbound registration entry as the operator configured it (`trunkctl trunk-reg add`).
+// Unset optional fields take trunkline's configured defaults ([trunk_registration]).
+struct TrunkReg {
+    std::string name;        // key: letters, digits, '-', '_', '.'
+    std::string server;      // registrar FQDN or IP literal
+    std::uint16_t port = 0;  // 0: 5060 (5061 TLS), or SRV when server is an FQDN
+    sip::Transport transport = sip::Transport::Udp;
+    std::string outbound_proxy;  // "host[:port]" or empty
+    std::string aor_user;
+    std::string aor_domain;  // empty: server
+    std::string auth_user;   // empty: aor_user
+    std::string password;
+    std::string contact_host;                    // empty: trunkline's configured contact host
+    std::uint16_t contact_port = 0;              // 0: trunkline's listen port for `transport`
+    std::optional<std::uint32_t> expires_s;      // nullopt: default; 0 means auto
+    std::optional<std::uint32_t> retry_delay_s;  // nullopt: default (30..600)
+    std::optional<Privacy> privacy;              // nullopt: default
+    std::optional<bool> send_unregister;         // nullopt: default
+    bool enabled = true;
+    friend bool operator==(const TrunkReg&, const TrunkReg&) = default;
+};
+
+// The live state trunkline writes for `trunkctl trunk-reg show`, and the crash-recovery
+// record (issue 6 item 9) it reads back at start.
+struct TrunkRegState {
+    std::string name;
+    Persisted persisted;  // call_id, cseq, contact_uri (expires_at ignored)
+    std::string state;    // route::reg::state_name()
+    std::string reason;
+    std::optional<std::int64_t> expires_ms;       // binding expiry, wall clock
+    std::optional<std::int64_t> next_attempt_ms;  // refresh or retry, wall clock
+    std::uint16_t last_code = 0;
+    std::string last_reason_phrase;
+    std::uint32_t consecutive_failures = 0;
+    std::int64_t updated_ms = 0;
+    bool clean_stop = false;  // set when trunkline finished its unregister at shutdown
+};
+
+struct SuspensionRecord {
+    std::string key;  // user name or IP literal
+    bool ip = false;
+    std::int64_t until_ms = 0;
+};
+
+// A request from trunkctl to the running trunkline (consumed with take_commands()).
+struct Command {
+    std::int64_t id = 0;
+    std::string kind;  // "lift" (arg: user or IP), "re-register" (arg: trunk-reg name)
+    std::string arg;
+    std::int64_t created_ms = 0;
+};
+
+class Store {
+  public:
+    static constexpr int kSchemaVersion = 1;
+
+    static std::unique_ptr<Store> open(const std::string& path, std::string* error);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // PRAGMA data_version: changes when another connection committed (cheap; poll it).
+    std::optional<std::int64_t> data_version(std::string* error);
+
+    // --- SIP users (registrar credentials)
+    bool put_user(const SipUser& u, std::string* error);  // insert or replace by username
+    bool remove_user(std::string_view username, std::string* error);  // false+empty: none
+    std::optional<SipUser> user(std::string_view username, std::string* error);
+    std::vector<SipUser> users(std::string* error);  // by username
+
+    // --- registrar bindings (write-behind from trunkline; restored at start)
+    bool apply_bindings(const std::vector<BindingChange>& changes, std::string* error);
+    std::vector<StoredBinding> bindings(std::string* error);  // all rows, by aor, contact
+    // Deletes rows with expires_ms <= now_ms; returns how many.
+    std::optional<std::size_t> purge_bindings(std::int64_t now_ms, std::string* error);
+
+    // --- outbound registration entries and their state
+    bool put_trunk_reg(const TrunkReg& r, std::string* error);         // insert or update by name
+    bool remove_trunk_reg(std::string_view name, std::string* error);  // keeps its state row
+    std::optional<TrunkReg> trunk_reg(std::string_view name, std::string* error);
+    std::vector<TrunkReg> trunk_regs(std::string* error);  // by name
+    bool save_trunk_state(const TrunkRegState& s, std::string* error);
+    std::optional<TrunkRegState> trunk_state(std::string_view name, std::string* error);
+    std::vector<TrunkRegState> trunk_states(std::string* error);  // by name
+    bool remove_trunk_state(std::string_view name, std::string* error);
+
+    // --- suspensions (written by trunkline from registrar events, read by trunkctl)
+    bool put_suspension(const SuspensionRecord& s, std::string* error);  // by (key, ip)
+    bool remove_suspension(std::string_view key, std::optional<bool> ip, std::string* error);
+    std::vector<SuspensionRecord> suspensions(std::string* error);  // by until_ms
+
+    // --- operator commands
+    bool add_command(std::string_view kind, std::string_view arg, std::string* error);
+    // Returns the pending commands in id order and deletes them, in one transaction.
+    std::vector<Command> take_commands(std::string* error);
+
+    int schema_version(std::string* error);
+
+  private:
+    explicit Store(sqlite3* db);
+    sqlite3* db_;
+};
+
+}  // namespace route::reg::sqlite

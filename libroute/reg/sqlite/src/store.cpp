@@ -1,0 +1,878 @@
+// SQLite persistence of registration state (DESIGN.md §2: the only route_reg code that
+// includes <sqlite3.h>). Same scheme as route_domain_sqlite: one row in schema_versions,
+// statements prepared per call with bound parameters, errors as values.
+#include "route/reg/sqlite/store.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+namespace route::reg::sqlite {
+namespace {
+
+// Migration steps; step i brings the component from version i to i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE sip_user (
+    username       TEXT PRIMARY KEY,
+    realm          TEXT NOT NULL,
+    ha1_md5        TEXT,
+    ha1_sha256     TEXT,
+    ha1_sha512_256 TEXT,
+    enabled        INTEGER NOT NULL DEFAULT 1,
+    created_ms     INTEGER NOT NULL,
+    updated_ms     INTEGER NOT NULL
+);
+CREATE TABLE reg_binding (
+    aor              TEXT NOT NULL,
+    contact_key      TEXT NOT NULL,
+    contact          TEXT NOT NULL,
+    q                INTEGER,
+    expires_ms       INTEGER NOT NULL,
+    call_id          TEXT NOT NULL,
+    cseq             INTEGER NOT NULL,
+    path             TEXT,
+    source_transport TEXT NOT NULL CHECK (source_transport IN ('UDP', 'TCP', 'TLS')),
+    source_host      TEXT NOT NULL,
+    source_port      INTEGER NOT NULL,
+    source_tls_name  TEXT NOT NULL DEFAULT '',
+    instance         TEXT NOT NULL DEFAULT '',
+    reg_id           INTEGER,
+    down             INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (aor, contact_key)
+);
+CREATE INDEX reg_binding_expiry ON reg_binding(expires_ms);
+CREATE TABLE trunk_reg (
+    name            TEXT PRIMARY KEY,
+    server          TEXT NOT NULL,
+    port            INTEGER NOT NULL DEFAULT 0,
+    transport       TEXT NOT NULL CHECK (transport IN ('UDP', 'TCP', 'TLS')),
+    outbound_proxy  TEXT NOT NULL DEFAULT '',
+    aor_user        TEXT NOT NULL,
+    aor_domain      TEXT NOT NULL DEFAULT '',
+    auth_user       TEXT NOT NULL DEFAULT '',
+    password        TEXT NOT NULL,
+    contact_host    TEXT NOT NULL DEFAULT '',
+    contact_port    INTEGER NOT NULL DEFAULT 0,
+    expires_s       INTEGER,
+    retry_delay_s   INTEGER,
+    privacy         TEXT CHECK (privacy IS NULL OR privacy IN ('ignore', 'id', 'none')),
+    send_unregister INTEGER,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    created_ms      INTEGER NOT NULL,
+    updated_ms      INTEGER NOT NULL
+);
+CREATE TABLE trunk_reg_state (
+    name                 TEXT PRIMARY KEY,
+    call_id              TEXT NOT NULL,
+    cseq                 INTEGER NOT NULL,
+    contact_uri          TEXT NOT NULL,
+    state                TEXT NOT NULL,
+    reason               TEXT NOT NULL,
+    expires_ms           INTEGER,
+    next_attempt_ms      INTEGER,
+    last_code            INTEGER NOT NULL,
+    last_reason_phrase   TEXT NOT NULL,
+    consecutive_failures INTEGER NOT NULL,
+    updated_ms           INTEGER NOT NULL,
+    clean_stop           INTEGER NOT NULL
+);
+CREATE TABLE reg_suspension (
+    key      TEXT NOT NULL,
+    ip       INTEGER NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (key, ip)
+);
+CREATE TABLE reg_command (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL,
+    arg        TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+)sql",
+};
+constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
+static_assert(kSteps == Store::kSchemaVersion);
+
+std::int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class Stmt {
+  public:
+    Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    bool ok() const { return rc_ == SQLITE_OK; }
+    void text(int i, std::string_view v) {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+    void null(int i) { sqlite3_bind_null(s_, i); }
+    template <class T>
+    void opt_integer(int i, const std::optional<T>& v) {
+        if (v)
+            integer(i, static_cast<std::int64_t>(*v));
+        else
+            null(i);
+    }
+    int step() { return sqlite3_step(s_); }
+    bool done() { return step() == SQLITE_DONE; }
+    void reset() {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    std::string col_text(int i) {
+        const auto* p = sqlite3_column_text(s_, i);
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+                 : std::string();
+    }
+    std::optional<std::int64_t> col_int(int i) {
+        if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
+        return sqlite3_column_int64(s_, i);
+    }
+    std::int64_t col_i64(int i) { return sqlite3_column_int64(s_, i); }
+    bool col_null(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+  private:
+    sqlite3_stmt* s_ = nullptr;
+    int rc_;
+};
+
+bool fail(sqlite3* db, std::string* error, const std::string& what) {
+    if (error) *error = what + ": " + sqlite3_errmsg(db);
+    return false;
+}
+
+bool fail_msg(std::string* error, std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+}
+
+bool exec(sqlite3* db, const char* sql, std::string* error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        if (error) *error = std::string("sqlite: ") + (msg ? msg : "error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+void clear(std::string* error) {
+    if (error) error->clear();
+}
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded.
+class Txn {
+  public:
+    Txn(sqlite3* db, std::string* error) : db_(db) { began_ = exec(db, "BEGIN IMMEDIATE", error); }
+    ~Txn() {
+        if (began_ && !committed_) exec(db_, "ROLLBACK", nullptr);
+    }
+    Txn(const Txn&) = delete;
+    Txn& operator=(const Txn&) = delete;
+    bool began() const { return began_; }
+    bool commit(std::string* error) {
+        committed_ = exec(db_, "COMMIT", error);
+        return committed_;
+    }
+
+  private:
+    sqlite3* db_;
+    bool began_ = false;
+    bool committed_ = false;
+};
+
+std::optional<sip::Transport> parse_transport(const std::string& t) {
+    if (t == "UDP") return sip::Transport::Udp;
+    if (t == "TCP") return sip::Transport::Tcp;
+    if (t == "TLS") return sip::Transport::Tls;
+    return std::nullopt;
+}
+
+std::string_view privacy_text(Privacy p) {
+    switch (p) {
+        case Privacy::id:
+            return "id";
+        case Privacy::none:
+            return "none";
+        default:
+            return "ignore";
+    }
+}
+
+std::optional<Privacy> parse_privacy(const std::string& t) {
+    if (t == "ignore") return Privacy::ignore;
+    if (t == "id") return Privacy::id;
+    if (t == "none") return Privacy::none;
+    return std::nullopt;
+}
+
+// Path values, one per line; '\' and newlines inside a value are escaped so any vector
+// round-trips. NULL stands for the empty vector (so {""} and {} differ).
+std::string join_path(const std::vector<std::string>& path) {
+    std::string out;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (i) out += '\n';
+        for (char c : path[i]) {
+            if (c == '\\')
+                out += "\\\\";
+            else if (c == '\n')
+                out += "\\n";
+            else
+                out += c;
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> split_path(const std::string& text) {
+    std::vector<std::string> out(1);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') {
+            out.emplace_back();
+        } else if (c == '\\' && i + 1 < text.size()) {
+            out.back() += text[++i] == 'n' ? '\n' : text[i];
+        } else {
+            out.back() += c;
+        }
+    }
+    return out;
+}
+
+// HA1 columns by base algorithm.
+struct Ha1Column {
+    sip::auth::Algorithm alg;
+    const char* column;
+};
+constexpr Ha1Column kHa1Columns[] = {
+    {sip::auth::Algorithm::MD5, "ha1_md5"},
+    {sip::auth::Algorithm::SHA256, "ha1_sha256"},
+    {sip::auth::Algorithm::SHA512_256, "ha1_sha512_256"},
+};
+
+bool lower_hex(const std::string& s, std::size_t n) {
+    if (s.size() != n) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+bool valid_trunk_name(std::string_view n) {
+    if (n.empty()) return false;
+    for (char c : n) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+constexpr const char* kUserColumns =
+    "username, realm, ha1_md5, ha1_sha256, ha1_sha512_256, enabled, created_ms, updated_ms";
+
+SipUser read_user(Stmt& s) {
+    SipUser u;
+    u.username = s.col_text(0);
+    u.realm = s.col_text(1);
+    for (int i = 0; i < 3; ++i) {
+        if (!s.col_null(2 + i)) u.ha1[kHa1Columns[i].alg] = s.col_text(2 + i);
+    }
+    u.enabled = s.col_i64(5) != 0;
+    u.created_ms = s.col_i64(6);
+    u.updated_ms = s.col_i64(7);
+    return u;
+}
+
+constexpr const char* kBindingColumns =
+    "aor, contact, q, expires_ms, call_id, cseq, path, source_transport, source_host, "
+    "source_port, source_tls_name, instance, reg_id, down";
+
+StoredBinding read_binding(Stmt& s) {
+    StoredBinding sb;
+    sb.aor = s.col_text(0);
+    Binding& b = sb.binding;
+    b.contact = s.col_text(1);
+    if (auto q = s.col_int(2)) b.q = static_cast<std::uint16_t>(*q);
+    sb.expires_ms = s.col_i64(3);
+    b.call_id = s.col_text(4);
+    b.cseq = static_cast<std::uint32_t>(s.col_i64(5));
+    if (!s.col_null(6)) b.path = split_path(s.col_text(6));
+    b.source.transport = parse_transport(s.col_text(7)).value_or(sip::Transport::Udp);
+    b.source.host = s.col_text(8);
+    b.source.port = static_cast<std::uint16_t>(s.col_i64(9));
+    b.source.tls_name = s.col_text(10);
+    b.instance = s.col_text(11);
+    if (auto r = s.col_int(12)) b.reg_id = static_cast<std::uint32_t>(*r);
+    b.down = s.col_i64(13) != 0;
+    return sb;
+}
+
+constexpr const char* kTrunkColumns =
+    "name, server, port, transport, outbound_proxy, aor_user, aor_domain, auth_user, "
+    "password, contact_host, contact_port, expires_s, retry_delay_s, privacy, "
+    "send_unregister, enabled";
+
+TrunkReg read_trunk(Stmt& s) {
+    TrunkReg r;
+    r.name = s.col_text(0);
+    r.server = s.col_text(1);
+    r.port = static_cast<std::uint16_t>(s.col_i64(2));
+    r.transport = parse_transport(s.col_text(3)).value_or(sip::Transport::Udp);
+    r.outbound_proxy = s.col_text(4);
+    r.aor_user = s.col_text(5);
+    r.aor_domain = s.col_text(6);
+    r.auth_user = s.col_text(7);
+    r.password = s.col_text(8);
+    r.contact_host = s.col_text(9);
+    r.contact_port = static_cast<std::uint16_t>(s.col_i64(10));
+    if (auto v = s.col_int(11)) r.expires_s = static_cast<std::uint32_t>(*v);
+    if (auto v = s.col_int(12)) r.retry_delay_s = static_cast<std::uint32_t>(*v);
+    if (!s.col_null(13)) r.privacy = parse_privacy(s.col_text(13));
+    if (auto v = s.col_int(14)) r.send_unregister = *v != 0;
+    r.enabled = s.col_i64(15) != 0;
+    return r;
+}
+
+constexpr const char* kStateColumns =
+    "name, call_id, cseq, contact_uri, state, reason, expires_ms, next_attempt_ms, last_code, "
+    "last_reason_phrase, consecutive_failures, updated_ms, clean_stop";
+
+TrunkRegState read_state(Stmt& s) {
+    TrunkRegState r;
+    r.name = s.col_text(0);
+    r.persisted.call_id = s.col_text(1);
+    r.persisted.cseq = static_cast<std::uint32_t>(s.col_i64(2));
+    r.persisted.contact_uri = s.col_text(3);
+    r.state = s.col_text(4);
+    r.reason = s.col_text(5);
+    r.expires_ms = s.col_int(6);
+    r.next_attempt_ms = s.col_int(7);
+    r.last_code = static_cast<std::uint16_t>(s.col_i64(8));
+    r.last_reason_phrase = s.col_text(9);
+    r.consecutive_failures = static_cast<std::uint32_t>(s.col_i64(10));
+    r.updated_ms = s.col_i64(11);
+    r.clean_stop = s.col_i64(12) != 0;
+    return r;
+}
+
+bool special_path(const std::string& path) {
+    return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+}
+
+// Drops group/other permissions of `path` (no-op when it does not exist).
+bool restrict_mode(const std::string& path, std::string* error) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
+    if ((st.st_mode & 077) == 0) return true;
+    if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
+        return fail_msg(error, "cannot chmod " + path + ": " + std::strerror(errno));
+    }
+    return true;
+}
+
+int read_version(sqlite3* db, std::string* error) {
+    Stmt q(db, "SELECT version FROM schema_versions WHERE component = 'reg'");
+    if (!q.ok()) return fail(db, error, "schema_versions"), -1;
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return static_cast<int>(q.col_int(0).value_or(0));
+    if (rc != SQLITE_DONE) return fail(db, error, "schema_versions"), -1;
+    return 0;
+}
+
+// Migrates the 'reg' component in one transaction. *created: the tables were created now.
+bool migrate(sqlite3* db, bool* created, std::string* error) {
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    if (!exec(db,
+              "CREATE TABLE IF NOT EXISTS schema_versions ("
+              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+              error)) {
+        return false;
+    }
+    const int version = read_version(db, error);
+    if (version < 0) return false;
+    if (version > Store::kSchemaVersion) {
+        return fail_msg(error, "the database's reg schema is version " + std::to_string(version) +
+                                   ", newer than this program's " +
+                                   std::to_string(Store::kSchemaVersion));
+    }
+    for (int v = version; v < kSteps; ++v) {
+        if (!exec(db, kMigrations[v], error)) return false;
+    }
+    if (version != Store::kSchemaVersion) {
+        Stmt u(db,
+               "INSERT INTO schema_versions(component, version) VALUES ('reg', ?1) "
+               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+        if (!u.ok()) return fail(db, error, "schema_versions");
+        u.integer(1, Store::kSchemaVersion);
+        if (!u.done()) return fail(db, error, "schema_versions");
+    }
+    *created = version == 0;
+    return txn.commit(error);
+}
+
+}  // namespace
+
+Store::Store(sqlite3* db) : db_(db) {}
+
+Store::~Store() {
+    sqlite3_close(db_);
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
+    clear(error);
+    const bool special = special_path(path);
+    // Create a new file 0600 before SQLite sees it: it will hold carrier passwords, and
+    // SQLite gives its -wal and -shm files the database file's mode.
+    if (!special) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ::close(fd);
+        } else if (errno != EEXIST) {
+            fail_msg(error, "cannot open " + path + ": " + std::strerror(errno));
+            return nullptr;
+        }
+    }
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        fail_msg(error, "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::unique_ptr<Store> s(new Store(db));
+    std::string err;
+    bool created = false;
+    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", &err) ||
+        !migrate(db, &created, &err)) {
+        fail_msg(error, path + ": " + err);
+        return nullptr;
+    }
+    // A file first given the reg tables now holds passwords too, whoever created it
+    // (billing may have): restrict it like a new one.
+    if (created && !special &&
+        (!restrict_mode(path, &err) || !restrict_mode(path + "-wal", &err))) {
+        fail_msg(error, err);
+        return nullptr;
+    }
+    return s;
+}
+
+int Store::schema_version(std::string* error) {
+    clear(error);
+    return read_version(db_, error);
+}
+
+std::optional<std::int64_t> Store::data_version(std::string* error) {
+    clear(error);
+    Stmt q(db_, "PRAGMA data_version");
+    if (!q.ok() || q.step() != SQLITE_ROW) return fail(db_, error, "data_version"), std::nullopt;
+    return q.col_i64(0);
+}
+
+// --- SIP users ------------------------------------------------------------------------
+
+bool Store::put_user(const SipUser& u, std::string* error) {
+    clear(error);
+    if (u.username.empty()) return fail_msg(error, "put_user: empty user name");
+    std::optional<std::string> cols[3];
+    for (const auto& [alg, hex] : u.ha1) {
+        if (sip::auth::is_sess(alg)) {
+            return fail_msg(error, "put_user " + u.username +
+                                       ": HA1 is stored per base algorithm, not for " +
+                                       std::string(sip::auth::algorithm_name(alg)));
+        }
+        const std::size_t idx = static_cast<std::size_t>(sip::auth::hash_of(alg));
+        if (!lower_hex(hex, sip::auth::hex_size(sip::auth::hash_of(alg)))) {
+            return fail_msg(error,
+                            "put_user " + u.username + ": HA1 for " +
+                                std::string(sip::auth::algorithm_name(alg)) + " must be " +
+                                std::to_string(sip::auth::hex_size(sip::auth::hash_of(alg))) +
+                                " lowercase hex digits");
+        }
+        cols[idx] = hex;
+    }
+    // created_ms 0: now for a new user, kept for an existing one.
+    Stmt s(db_,
+           "INSERT INTO sip_user(username, realm, ha1_md5, ha1_sha256, ha1_sha512_256, enabled, "
+           "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+           "ON CONFLICT(username) DO UPDATE SET realm = excluded.realm, "
+           "ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, "
+           "ha1_sha512_256 = excluded.ha1_sha512_256, enabled = excluded.enabled, "
+           "created_ms = CASE WHEN ?9 THEN excluded.created_ms ELSE sip_user.created_ms END, "
+           "updated_ms = excluded.updated_ms");
+    if (!s.ok()) return fail(db_, error, "sip_user");
+    const std::int64_t now = unix_now_ms();
+    s.text(1, u.username);
+    s.text(2, u.realm);
+    for (int i = 0; i < 3; ++i) {
+        if (cols[i])
+            s.text(3 + i, *cols[i]);
+        else
+            s.null(3 + i);
+    }
+    s.integer(6, u.enabled ? 1 : 0);
+    s.integer(7, u.created_ms != 0 ? u.created_ms : now);
+    s.integer(8, now);
+    s.integer(9, u.created_ms != 0 ? 1 : 0);
+    if (!s.done()) return fail(db_, error, "sip_user");
+    return true;
+}
+
+bool Store::remove_user(std::string_view username, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM sip_user WHERE username = ?1");
+    if (!s.ok()) return fail(db_, error, "sip_user");
+    s.text(1, username);
+    if (!s.done()) return fail(db_, error, "sip_user");
+    return sqlite3_changes(db_) > 0;
+}
+
+std::optional<SipUser> Store::user(std::string_view username, std::string* error) {
+    clear(error);
+    Stmt s(db_,
+           (std::string("SELECT ") + kUserColumns + " FROM sip_user WHERE username = ?1").c_str());
+    if (!s.ok()) return fail(db_, error, "sip_user"), std::nullopt;
+    s.text(1, username);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return read_user(s);
+    if (rc != SQLITE_DONE) fail(db_, error, "sip_user");
+    return std::nullopt;
+}
+
+std::vector<SipUser> Store::users(std::string* error) {
+    clear(error);
+    std::vector<SipUser> out;
+    Stmt s(db_,
+           (std::string("SELECT ") + kUserColumns + " FROM sip_user ORDER BY username").c_str());
+    if (!s.ok()) return fail(db_, error, "sip_user"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back(read_user(s));
+    if (rc != SQLITE_DONE) return fail(db_, error, "sip_user"), std::vector<SipUser>{};
+    return out;
+}
+
+// --- registrar bindings -----------------------------------------------------------------
+
+bool Store::apply_bindings(const std::vector<BindingChange>& changes, std::string* error) {
+    clear(error);
+    Txn txn(db_, error);
+    if (!txn.began()) return false;
+    Stmt up(db_,
+            "INSERT INTO reg_binding(aor, contact_key, contact, q, expires_ms, call_id, cseq, "
+            "path, source_transport, source_host, source_port, source_tls_name, instance, "
+            "reg_id, down) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+            "?15) ON CONFLICT(aor, contact_key) DO UPDATE SET contact = excluded.contact, "
+            "q = excluded.q, expires_ms = excluded.expires_ms, call_id = excluded.call_id, "
+            "cseq = excluded.cseq, path = excluded.path, "
+            "source_transport = excluded.source_transport, source_host = excluded.source_host, "
+            "source_port = excluded.source_port, source_tls_name = excluded.source_tls_name, "
+            "instance = excluded.instance, reg_id = excluded.reg_id, down = excluded.down");
+    if (!up.ok()) return fail(db_, error, "reg_binding");
+    Stmt del(db_, "DELETE FROM reg_binding WHERE aor = ?1 AND contact_key = ?2");
+    if (!del.ok()) return fail(db_, error, "reg_binding");
+    for (const BindingChange& c : changes) {
+        if (!c.binding) {
+            del.text(1, c.aor);
+            del.text(2, Location::contact_key(c.contact));
+            if (!del.done()) return fail(db_, error, "reg_binding");
+            del.reset();
+            continue;
+        }
+        const StoredBinding& sb = *c.binding;
+        const Binding& b = sb.binding;
+        if (!c.aor.empty() && !sb.aor.empty() && c.aor != sb.aor) {
+            return fail_msg(
+                error, "apply_bindings: change for " + c.aor + " carries a binding of " + sb.aor);
+        }
+        const std::string& aor = c.aor.empty() ? sb.aor : c.aor;
+        if (aor.empty() || b.contact.empty()) {
+            return fail_msg(error, "apply_bindings: binding without AOR or contact");
+        }
+        up.text(1, aor);
+        up.text(2, Location::contact_key(b.contact));
+        up.text(3, b.contact);
+        up.opt_integer(4, b.q);
+        up.integer(5, sb.expires_ms);
+        up.text(6, b.call_id);
+        up.integer(7, b.cseq);
+        if (b.path.empty())
+            up.null(8);
+        else
+            up.text(8, join_path(b.path));
+        up.text(9, sip::transport_name(b.source.transport));
+        up.text(10, b.source.host);
+        up.integer(11, b.source.port);
+        up.text(12, b.source.tls_name);
+        up.text(13, b.instance);
+        up.opt_integer(14, b.reg_id);
+        up.integer(15, b.down ? 1 : 0);
+        if (!up.done()) return fail(db_, error, "reg_binding");
+        up.reset();
+    }
+    return txn.commit(error);
+}
+
+std::vector<StoredBinding> Store::bindings(std::string* error) {
+    clear(error);
+    std::vector<StoredBinding> out;
+    Stmt s(db_,
+           (std::string("SELECT ") + kBindingColumns + " FROM reg_binding ORDER BY aor, contact")
+               .c_str());
+    if (!s.ok()) return fail(db_, error, "reg_binding"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back(read_binding(s));
+    if (rc != SQLITE_DONE) return fail(db_, error, "reg_binding"), std::vector<StoredBinding>{};
+    return out;
+}
+
+std::optional<std::size_t> Store::purge_bindings(std::int64_t now_ms, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM reg_binding WHERE expires_ms <= ?1");
+    if (!s.ok()) return fail(db_, error, "reg_binding"), std::nullopt;
+    s.integer(1, now_ms);
+    if (!s.done()) return fail(db_, error, "reg_binding"), std::nullopt;
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+// --- outbound registration entries and state --------------------------------------------
+
+bool Store::put_trunk_reg(const TrunkReg& r, std::string* error) {
+    clear(error);
+    if (!valid_trunk_name(r.name)) {
+        return fail_msg(
+            error, "trunk-reg name '" + r.name + "': use letters, digits, '-', '_' and '.' only");
+    }
+    Stmt s(db_,
+           "INSERT INTO trunk_reg(name, server, port, transport, outbound_proxy, aor_user, "
+           "aor_domain, auth_user, password, contact_host, contact_port, expires_s, "
+           "retry_delay_s, privacy, send_unregister, enabled, created_ms, updated_ms) VALUES "
+           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17) "
+           "ON CONFLICT(name) DO UPDATE SET server = excluded.server, port = excluded.port, "
+           "transport = excluded.transport, outbound_proxy = excluded.outbound_proxy, "
+           "aor_user = excluded.aor_user, aor_domain = excluded.aor_domain, "
+           "auth_user = excluded.auth_user, password = excluded.password, "
+           "contact_host = excluded.contact_host, contact_port = excluded.contact_port, "
+           "expires_s = excluded.expires_s, retry_delay_s = excluded.retry_delay_s, "
+           "privacy = excluded.privacy, send_unregister = excluded.send_unregister, "
+           "enabled = excluded.enabled, updated_ms = excluded.updated_ms");
+    if (!s.ok()) return fail(db_, error, "trunk_reg");
+    s.text(1, r.name);
+    s.text(2, r.server);
+    s.integer(3, r.port);
+    s.text(4, sip::transport_name(r.transport));
+    s.text(5, r.outbound_proxy);
+    s.text(6, r.aor_user);
+    s.text(7, r.aor_domain);
+    s.text(8, r.auth_user);
+    s.text(9, r.password);
+    s.text(10, r.contact_host);
+    s.integer(11, r.contact_port);
+    s.opt_integer(12, r.expires_s);
+    s.opt_integer(13, r.retry_delay_s);
+    if (r.privacy)
+        s.text(14, privacy_text(*r.privacy));
+    else
+        s.null(14);
+    if (r.send_unregister)
+        s.integer(15, *r.send_unregister ? 1 : 0);
+    else
+        s.null(15);
+    s.integer(16, r.enabled ? 1 : 0);
+    s.integer(17, unix_now_ms());
+    if (!s.done()) return fail(db_, error, "trunk_reg");
+    return true;
+}
+
+bool Store::remove_trunk_reg(std::string_view name, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM trunk_reg WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "trunk_reg");
+    s.text(1, name);
+    if (!s.done()) return fail(db_, error, "trunk_reg");
+    return sqlite3_changes(db_) > 0;
+}
+
+std::optional<TrunkReg> Store::trunk_reg(std::string_view name, std::string* error) {
+    clear(error);
+    Stmt s(db_,
+           (std::string("SELECT ") + kTrunkColumns + " FROM trunk_reg WHERE name = ?1").c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), std::nullopt;
+    s.text(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return read_trunk(s);
+    if (rc != SQLITE_DONE) fail(db_, error, "trunk_reg");
+    return std::nullopt;
+}
+
+std::vector<TrunkReg> Store::trunk_regs(std::string* error) {
+    clear(error);
+    std::vector<TrunkReg> out;
+    Stmt s(db_, (std::string("SELECT ") + kTrunkColumns + " FROM trunk_reg ORDER BY name").c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back(read_trunk(s));
+    if (rc != SQLITE_DONE) return fail(db_, error, "trunk_reg"), std::vector<TrunkReg>{};
+    return out;
+}
+
+bool Store::save_trunk_state(const TrunkRegState& r, std::string* error) {
+    clear(error);
+    if (r.name.empty()) return fail_msg(error, "save_trunk_state: empty name");
+    Stmt s(db_, (std::string("INSERT OR REPLACE INTO trunk_reg_state(") + kStateColumns +
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+                    .c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg_state");
+    s.text(1, r.name);
+    s.text(2, r.persisted.call_id);
+    s.integer(3, r.persisted.cseq);
+    s.text(4, r.persisted.contact_uri);
+    s.text(5, r.state);
+    s.text(6, r.reason);
+    s.opt_integer(7, r.expires_ms);
+    s.opt_integer(8, r.next_attempt_ms);
+    s.integer(9, r.last_code);
+    s.text(10, r.last_reason_phrase);
+    s.integer(11, r.consecutive_failures);
+    s.integer(12, r.updated_ms);
+    s.integer(13, r.clean_stop ? 1 : 0);
+    if (!s.done()) return fail(db_, error, "trunk_reg_state");
+    return true;
+}
+
+std::optional<TrunkRegState> Store::trunk_state(std::string_view name, std::string* error) {
+    clear(error);
+    Stmt s(
+        db_,
+        (std::string("SELECT ") + kStateColumns + " FROM trunk_reg_state WHERE name = ?1").c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg_state"), std::nullopt;
+    s.text(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return read_state(s);
+    if (rc != SQLITE_DONE) fail(db_, error, "trunk_reg_state");
+    return std::nullopt;
+}
+
+std::vector<TrunkRegState> Store::trunk_states(std::string* error) {
+    clear(error);
+    std::vector<TrunkRegState> out;
+    Stmt s(
+        db_,
+        (std::string("SELECT ") + kStateColumns + " FROM trunk_reg_state ORDER BY name").c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg_state"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back(read_state(s));
+    if (rc != SQLITE_DONE) return fail(db_, error, "trunk_reg_state"), std::vector<TrunkRegState>{};
+    return out;
+}
+
+bool Store::remove_trunk_state(std::string_view name, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM trunk_reg_state WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "trunk_reg_state");
+    s.text(1, name);
+    if (!s.done()) return fail(db_, error, "trunk_reg_state");
+    return sqlite3_changes(db_) > 0;
+}
+
+// --- suspensions ------------------------------------------------------------------------
+
+bool Store::put_suspension(const SuspensionRecord& r, std::string* error) {
+    clear(error);
+    if (r.key.empty()) return fail_msg(error, "put_suspension: empty key");
+    Stmt s(db_,
+           "INSERT INTO reg_suspension(key, ip, until_ms) VALUES (?1, ?2, ?3) "
+           "ON CONFLICT(key, ip) DO UPDATE SET until_ms = excluded.until_ms");
+    if (!s.ok()) return fail(db_, error, "reg_suspension");
+    s.text(1, r.key);
+    s.integer(2, r.ip ? 1 : 0);
+    s.integer(3, r.until_ms);
+    if (!s.done()) return fail(db_, error, "reg_suspension");
+    return true;
+}
+
+bool Store::remove_suspension(std::string_view key, std::optional<bool> ip, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM reg_suspension WHERE key = ?1 AND (?2 IS NULL OR ip = ?2)");
+    if (!s.ok()) return fail(db_, error, "reg_suspension");
+    s.text(1, key);
+    if (ip)
+        s.integer(2, *ip ? 1 : 0);
+    else
+        s.null(2);
+    if (!s.done()) return fail(db_, error, "reg_suspension");
+    return sqlite3_changes(db_) > 0;
+}
+
+std::vector<SuspensionRecord> Store::suspensions(std::string* error) {
+    clear(error);
+    std::vector<SuspensionRecord> out;
+    Stmt s(db_, "SELECT key, ip, until_ms FROM reg_suspension ORDER BY until_ms, key, ip");
+    if (!s.ok()) return fail(db_, error, "reg_suspension"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back({s.col_text(0), s.col_i64(1) != 0, s.col_i64(2)});
+    if (rc != SQLITE_DONE)
+        return fail(db_, error, "reg_suspension"), std::vector<SuspensionRecord>{};
+    return out;
+}
+
+// --- operator commands ------------------------------------------------------------------
+
+bool Store::add_command(std::string_view kind, std::string_view arg, std::string* error) {
+    clear(error);
+    if (kind.empty()) return fail_msg(error, "add_command: empty kind");
+    Stmt s(db_, "INSERT INTO reg_command(kind, arg, created_ms) VALUES (?1, ?2, ?3)");
+    if (!s.ok()) return fail(db_, error, "reg_command");
+    s.text(1, kind);
+    s.text(2, arg);
+    s.integer(3, unix_now_ms());
+    if (!s.done()) return fail(db_, error, "reg_command");
+    return true;
+}
+
+std::vector<Command> Store::take_commands(std::string* error) {
+    clear(error);
+    std::vector<Command> out;
+    Txn txn(db_, error);
+    if (!txn.began()) return out;
+    {
+        Stmt s(db_, "SELECT id, kind, arg, created_ms FROM reg_command ORDER BY id");
+        if (!s.ok()) return fail(db_, error, "reg_command"), out;
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW)
+            out.push_back({s.col_i64(0), s.col_text(1), s.col_text(2), s.col_i64(3)});
+        if (rc != SQLITE_DONE) return fail(db_, error, "reg_command"), std::vector<Command>{};
+    }
+    if (out.empty()) {
+        txn.commit(error);
+        return out;
+    }
+    Stmt d(db_, "DELETE FROM reg_command WHERE id <= ?1");
+    if (!d.ok()) return fail(db_, error, "reg_command"), std::vector<Command>{};
+    d.integer(1, out.back().id);
+    if (!d.done()) return fail(db_, error, "reg_command"), std::vector<Command>{};
+    if (!txn.commit(error)) return {};
+    return out;
+}
+
+}  // namespace route::reg::sqlite

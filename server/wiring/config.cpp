@@ -1,0 +1,255 @@
+#include "wiring/config.hpp"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace wiring {
+namespace {
+
+// One key: where it lives, and how to read it into the config.
+struct Ctx {
+    const std::string& file;
+    std::string* error;
+    bool failed = false;
+
+    bool fail(const toml::source_region& src, std::string_view key, std::string_view what) {
+        *error = fmt::format("{}:{}:{}: {}: {}", file, src.begin.line, src.begin.column, key, what);
+        failed = true;
+        return false;
+    }
+    bool fail(const toml::node& n, std::string_view key, std::string_view what) {
+        return fail(n.source(), key, what);
+    }
+};
+
+using Reader = std::function<bool(Ctx&, const toml::node&, std::string_view key)>;
+
+Reader boolean(bool& out) {
+    return [&out](Ctx& c, const toml::node& n, std::string_view key) {
+        if (!n.is_boolean()) return c.fail(n, key, "expected true or false");
+        out = *n.value<bool>();
+        return true;
+    };
+}
+
+Reader text(std::string& out) {
+    return [&out](Ctx& c, const toml::node& n, std::string_view key) {
+        if (!n.is_string()) return c.fail(n, key, "expected a string");
+        out = *n.value<std::string>();
+        return true;
+    };
+}
+
+template <class T>
+Reader integer(T& out, std::int64_t lo, std::int64_t hi) {
+    return [&out, lo, hi](Ctx& c, const toml::node& n, std::string_view key) {
+        if (!n.is_integer())
+            return c.fail(n, key, fmt::format("expected an integer {}..{}", lo, hi));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi) return c.fail(n, key, fmt::format("{} is outside {}..{}", v, lo, hi));
+        out = static_cast<T>(v);
+        return true;
+    };
+}
+
+template <class Rep, class Period>
+Reader duration(std::chrono::duration<Rep, Period>& out, std::int64_t lo, std::int64_t hi,
+                std::string_view unit) {
+    return [&out, lo, hi, unit](Ctx& c, const toml::node& n, std::string_view key) {
+        if (!n.is_integer())
+            return c.fail(n, key, fmt::format("expected an integer {}..{} ({})", lo, hi, unit));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return c.fail(n, key, fmt::format("{} is outside {}..{} {}", v, lo, hi, unit));
+        out = std::chrono::duration<Rep, Period>(v);
+        return true;
+    };
+}
+
+Reader strings(std::vector<std::string>& out) {
+    return [&out](Ctx& c, const toml::node& n, std::string_view key) {
+        const toml::array* a = n.as_array();
+        if (!a) return c.fail(n, key, "expected an array of strings");
+        std::vector<std::string> v;
+        for (const toml::node& e : *a) {
+            if (!e.is_string()) return c.fail(e, key, "expected an array of strings");
+            v.push_back(*e.value<std::string>());
+        }
+        out = std::move(v);
+        return true;
+    };
+}
+
+bool walk(Ctx& c, const toml::table& t, const std::string& prefix,
+          const std::map<std::string, Reader>& readers) {
+    for (const auto& [k, node] : t) {
+        const std::string key =
+            prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (const toml::table* sub = node.as_table()) {
+            if (!walk(c, *sub, key, readers)) return false;
+            continue;
+        }
+        auto r = readers.find(key);
+        if (r == readers.end()) return c.fail(k.source(), key, "unknown key");
+        if (!r->second(c, node, key)) return false;
+    }
+    return true;
+}
+
+bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
+           std::string* error) {
+    ServerConfig next = cfg;  // all or nothing
+    auto& rc = next.registrar;
+    std::string suspend_action = rc.suspend_drop ? "drop" : "403";
+    std::vector<std::string> algorithms;
+    std::string expires = next.expires ? std::to_string(next.expires->count()) : "auto";
+    std::int64_t expires_int = -1;
+    std::string privacy;
+    std::string payload =
+        next.keepalive.payload == route::reg::KeepalivePayload::options ? "options" : "crlf";
+
+    std::map<std::string, Reader> readers{
+        {"sip.udp", text(next.udp)},
+        {"sip.tcp", text(next.tcp)},
+        {"sip.tls", text(next.tls)},
+        {"sip.tls_cert", text(next.tls_cert)},
+        {"sip.tls_key", text(next.tls_key)},
+        {"sip.tls_ca", text(next.tls_ca)},
+        {"sip.max_message", integer(next.max_message, 256, 1 << 24)},
+        {"sip.max_headers", integer(next.max_headers, 8, 1024)},
+        {"sip.server_header", text(next.server_header)},
+        {"sip.echo_uas", boolean(next.echo_uas)},
+        {"database.path", text(next.database)},
+        {"database.binding_flush_ms", duration(next.binding_flush, 10, 10'000, "ms")},
+        {"database.reload_poll_ms", duration(next.reload_poll, 50, 60'000, "ms")},
+        {"log.messages", boolean(next.log_messages)},
+        {"registrar.enabled", boolean(next.registrar_enabled)},
+        {"registrar.realm", text(next.realm)},
+        {"registrar.algorithms", strings(algorithms)},
+        {"registrar.users_file", text(next.users_file)},
+        {"registrar.min_expires", duration(rc.min_expires, 1, 86'400, "s")},
+        {"registrar.max_expires", duration(rc.max_expires, 1, 604'800, "s")},
+        {"registrar.default_expires", duration(rc.default_expires, 1, 604'800, "s")},
+        {"registrar.register_replace", boolean(rc.register_replace)},
+        {"registrar.register_retry", integer(rc.register_retry, 0, 1000)},
+        {"registrar.register_suspend", duration(rc.register_suspend, 1, 86'400, "s")},
+        {"registrar.suspend_action", text(suspend_action)},
+        {"registrar.failure_window", duration(rc.failure_window, 1, 86'400, "s")},
+        {"registrar.max_bindings_per_aor", integer(next.location.max_bindings_per_aor, 1, 1024)},
+        {"registrar.nat_keepalive.enabled", boolean(next.keepalive_enabled)},
+        {"registrar.nat_keepalive.interval", duration(next.keepalive.interval, 5, 3600, "s")},
+        {"registrar.nat_keepalive.payload", text(payload)},
+        {"registrar.nat_keepalive.nat_only", boolean(next.keepalive.nat_only)},
+        {"trunk_registration.send_unregister", boolean(next.send_unregister)},
+        {"trunk_registration.unregister_wait", duration(next.unregister_wait, 1, 60, "s")},
+        {"trunk_registration.retry_delay", duration(next.retry_delay, 30, 600, "s")},
+        {"trunk_registration.privacy", text(privacy)},
+        {"trunk_registration.contact_host", text(next.contact_host)},
+        {"trunk_registration.dns_servers", strings(next.dns_servers)},
+    };
+    // expires: "auto" or 20..7200
+    readers["trunk_registration.expires"] = [&](Ctx& c, const toml::node& n, std::string_view key) {
+        if (n.is_string()) {
+            if (*n.value<std::string>() != "auto")
+                return c.fail(n, key, "expected \"auto\" or an integer 20..7200 (s)");
+            expires = "auto";
+            return true;
+        }
+        if (!integer(expires_int, 20, 7200)(c, n, key)) return false;
+        expires = "fixed";
+        return true;
+    };
+
+    Ctx c{name, error};
+    if (!walk(c, root, "", readers)) return false;
+
+    // every caller names a key the file set (the defaults are valid)
+    auto node_of = [&](std::string_view path) -> const toml::node& {
+        return *root.at_path(path).node();
+    };
+    if (suspend_action == "drop")
+        rc.suspend_drop = true;
+    else if (suspend_action == "403")
+        rc.suspend_drop = false;
+    else
+        return c.fail(node_of("registrar.suspend_action"), "registrar.suspend_action",
+                      fmt::format("'{}' is not \"403\" or \"drop\"", suspend_action));
+    if (payload == "options")
+        next.keepalive.payload = route::reg::KeepalivePayload::options;
+    else if (payload == "crlf")
+        next.keepalive.payload = route::reg::KeepalivePayload::crlf;
+    else
+        return c.fail(node_of("registrar.nat_keepalive.payload"), "registrar.nat_keepalive.payload",
+                      fmt::format("'{}' is not \"options\" or \"crlf\"", payload));
+    if (!privacy.empty()) {
+        if (privacy == "ignore")
+            next.privacy = route::reg::Privacy::ignore;
+        else if (privacy == "id")
+            next.privacy = route::reg::Privacy::id;
+        else if (privacy == "none")
+            next.privacy = route::reg::Privacy::none;
+        else
+            return c.fail(node_of("trunk_registration.privacy"), "trunk_registration.privacy",
+                          fmt::format("'{}' is not ignore, id or none", privacy));
+    }
+    if (expires == "auto")
+        next.expires.reset();
+    else if (expires_int >= 0)
+        next.expires = std::chrono::seconds(expires_int);
+    if (!algorithms.empty()) {
+        next.algorithms.clear();
+        for (const std::string& a : algorithms) {
+            auto alg = sip::auth::parse_algorithm(a);
+            if (!alg)
+                return c.fail(node_of("registrar.algorithms"), "registrar.algorithms",
+                              fmt::format("unknown algorithm '{}'", a));
+            next.algorithms.push_back(*alg);
+        }
+    }
+    if (rc.min_expires > rc.max_expires) {
+        const bool min_set = static_cast<bool>(root.at_path("registrar.min_expires"));
+        return c.fail(node_of(min_set ? "registrar.min_expires" : "registrar.max_expires"),
+                      min_set ? "registrar.min_expires" : "registrar.max_expires",
+                      fmt::format("{} s is above max_expires {} s", rc.min_expires.count(),
+                                  rc.max_expires.count()));
+    }
+    if (rc.default_expires < rc.min_expires || rc.default_expires > rc.max_expires) {
+        rc.default_expires = std::clamp(rc.default_expires, rc.min_expires, rc.max_expires);
+    }
+    cfg = std::move(next);
+    return true;
+}
+
+}  // namespace
+
+bool load_config_text(std::string_view text, const std::string& name, ServerConfig& cfg,
+                      std::string* error) {
+    toml::table root;
+    try {
+        root = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        const auto& src = e.source();
+        *error =
+            fmt::format("{}:{}:{}: {}", name, src.begin.line, src.begin.column, e.description());
+        return false;
+    }
+    return apply(root, name, cfg, error);
+}
+
+bool load_config_file(const std::string& path, ServerConfig& cfg, std::string* error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        *error = path + ": cannot read the configuration file";
+        return false;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return load_config_text(ss.str(), path, cfg, error);
+}
+
+}  // namespace wiring

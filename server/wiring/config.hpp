@@ -1,0 +1,76 @@
+// wiring::ServerConfig — trunkline's configuration: embedded defaults, then a TOML file
+// (--config), then command-line flags. Every key, its default and its VOS3000 name are in
+// README.md ("Configuration"); docs/trunkline.example.toml is a complete, commented file.
+//
+//   wiring::ServerConfig cfg;                                    // the defaults
+//   std::string err;
+//   if (!wiring::load_config_file("trunkline.toml", cfg, &err)) die(err);
+//   // err: "trunkline.toml:12:19: registrar.register_retry: -1 is outside 0..1000"
+//
+// Unknown keys and tables are errors (a typo must not silently keep a default).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "route/reg/client.hpp"
+#include "route/reg/keepalive.hpp"
+#include "route/reg/location.hpp"
+#include "route/reg/registrar.hpp"
+#include "sip/auth/hasher.hpp"
+
+namespace wiring {
+
+using namespace std::chrono_literals;
+
+struct ServerConfig {
+    // [sip]
+    std::string udp = "127.0.0.1:5060";  // "off" disables
+    std::string tcp = "127.0.0.1:5060";
+    std::string tls = "off";
+    std::string tls_cert, tls_key, tls_ca;
+    std::uint32_t max_message = 65535;
+    std::uint16_t max_headers = 256;
+    std::string server_header = "Trunkline";  // Server / User-Agent
+    bool echo_uas = false;
+    // [database]
+    std::string database = "var/trunkline.db";
+    std::chrono::milliseconds binding_flush = 200ms;  // write-behind period of bindings
+    std::chrono::milliseconds reload_poll = 1000ms;   // how often trunkctl changes are noticed
+    // [log]
+    bool log_messages = true;
+    // [registrar]
+    bool registrar_enabled = true;
+    std::string realm = "trunkline";
+    std::vector<sip::auth::Algorithm> algorithms{sip::auth::Algorithm::SHA256,
+                                                 sip::auth::Algorithm::MD5};
+    std::string users_file;  // extra "user:password" file (tests); users normally in SQLite
+    route::reg::RegistrarConfig registrar;
+    route::reg::LocationConfig location;
+    // [registrar.nat_keepalive]
+    bool keepalive_enabled = true;
+    route::reg::KeepaliveConfig keepalive = [] {
+        route::reg::KeepaliveConfig k;
+        k.payload = route::reg::KeepalivePayload::options;  // answers tell us who is down
+        return k;
+    }();
+    // [trunk_registration] defaults for entries that leave them unset
+    bool send_unregister = true;                  // SS_SIP_USER_AGENT_SEND_UNREGISTER
+    std::chrono::seconds unregister_wait = 5s;    // how long shutdown waits for the answers
+    std::optional<std::chrono::seconds> expires;  // nullopt: auto (SS_SIP_USER_AGENT_EXPIRE)
+    std::chrono::seconds retry_delay = 60s;       // SS_SIP_USER_AGENT_RETRY_DELAY
+    route::reg::Privacy privacy = route::reg::Privacy::ignore;  // SS_SIP_USER_AGENT_PRIVACY
+    std::string contact_host;              // empty: the host of the first listen address
+    std::vector<std::string> dns_servers;  // for carrier FQDNs; empty: /etc/resolv.conf
+};
+
+// Reads `path` over `cfg` (keys absent from the file keep their value).
+bool load_config_file(const std::string& path, ServerConfig& cfg, std::string* error);
+// The same from text (tests); `name` is used in messages.
+bool load_config_text(std::string_view text, const std::string& name, ServerConfig& cfg,
+                      std::string* error);
+
+}  // namespace wiring

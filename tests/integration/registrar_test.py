@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""trunkline's registrar end to end, driven by SIPp (RFC 3261 §10, issue 6 operator rules).
+
+Starts `trunkline` on 127.0.0.1 with a temporary SQLite database (200 users added with
+`trunkctl user add`) and a TOML config (register_retry 6, register_suspend 4 s, NAT keep-alive
+every 5 s with OPTIONS), then checks with bounded SIPp runs:
+  a. 200 users register with MD5 digest auth (register_auth.xml, 401 answered); the database
+     then holds their 200 bindings (reg_binding, written behind);
+  b. a refresh of 50 of them (new Call-IDs, same contacts) keeps 200 bindings and rewrites
+     those 50;
+  c. an unregister of 50 others (unregister_auth.xml, Expires: 0) leaves 150;
+  d. after SIGTERM and a start on the same database, trunkline restores the 150 bindings;
+  f. NAT keep-alive: a SIPp UA whose Contact port is not its source port gets trunkline's
+     OPTIONS (answered 200 by an out-of-call scenario) within two intervals, and one whose
+     Contact is its source address gets none (nat_only);
+  e. 6 wrong passwords suspend the user and the source IP (the 6th already gets 403, as
+     libroute/reg/registrar.hpp documents), a 7th attempt, with the right password, gets 403,
+     `trunkctl suspend list` shows both, and after the 4 s a correct REGISTER gets 200 again;
+     then, with trunkline restarted with register_suspend 60 s, `trunkctl suspend lift` lets a
+     freshly suspended user in long before the suspension would end.
+Every process is started here with its own ports and stopped by PID. Writes a JUnit report.
+
+usage: registrar_test.py TRUNKLINE TRUNKCTL SIPP_DIR PEERS_DIR REPORT PORT_BASE
+  SIPP_DIR: tests/integration/sipp   PEERS_DIR: bench/peers/kamailio (its sipp/*.xml)
+"""
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import xml.sax.saxutils as su
+
+TRUNKLINE, TRUNKCTL, SIPP_DIR, PEERS_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:6])
+BASE = int(sys.argv[6])
+PORT = BASE               # trunkline UDP
+UAC_PORT = BASE + 1       # SIPp registering the 200 users (their Contact port too)
+BAD_PORT = BASE + 2       # SIPp with wrong / right passwords for the suspension checks
+NAT_PORT = BASE + 3       # SIPp "behind a NAT": sends from here ...
+NAT_CONTACT_PORT = BASE + 4  # ... but puts this port (nobody listens) in its Contact
+LAN_PORT = BASE + 5       # SIPp with Contact = its source address (no keep-alive expected)
+REALM = "registrar.test"
+NUSERS = 200
+KEEPALIVE_S = 5
+REGISTER_AUTH = os.path.join(PEERS_DIR, "sipp", "register_auth.xml")
+UNREGISTER_AUTH = os.path.join(PEERS_DIR, "sipp", "unregister_auth.xml")
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), str(detail)))
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+
+
+def user(i):
+    return f"u{i:05d}", f"pw{i:05d}"
+
+
+def write_csv(name, rows):
+    """A SIPp injection file in the format of bench/peers/kamailio/data/users.csv."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for fields in rows:
+            f.write(";".join(fields) + "\n")
+    return path
+
+
+def auth_row(name, password, *extra):
+    return (name, password, REALM, f"[authentication username={name} password={password}]", *extra)
+
+
+def sipp(tag, scenario, csv, calls, port, extra=(), rate=50, timeout=60, background=False):
+    """A bounded SIPp run (calls, -timeout, -recv_timeout, outer timeout) with a message trace."""
+    cmd = ["sipp", "-sf", scenario, "-inf", csv, "-t", "u1", "-i", "127.0.0.1", "-p", str(port),
+           "-m", str(calls), "-r", str(rate), "-l", str(max(rate, 10)), "-timeout", f"{timeout}s",
+           "-recv_timeout", "5000", "-nostdin", "-trace_msg",
+           "-message_file", os.path.join(work, f"{tag}.msg"), *extra, f"127.0.0.1:{PORT}"]
+    out = open(os.path.join(work, f"{tag}.out"), "wb")
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=work)
+    out.close()
+    if background:
+        return p
+    return finish(p, tag, timeout)
+
+
+def finish(p, tag, timeout):
+    try:
+        rc = p.wait(timeout=timeout + 30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    text = open(os.path.join(work, f"{tag}.out"), "rb").read().decode(errors="replace")
+    ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+    bad = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+    return rc, (int(ok[-1]) if ok else -1), (int(bad[-1]) if bad else -1), text[-1500:]
+
+
+def trace(tag):
+    """SIPp's message trace as (direction, first line, whole message) in order."""
+    try:
+        text = open(os.path.join(work, f"{tag}.msg"), "rb").read().decode(errors="replace")
+    except FileNotFoundError:
+        return []
+    msgs = []
+    for block in re.split(r"^-{20,} .*$", text, flags=re.M):
+        lines = [l.strip() for l in block.strip().splitlines() if l.strip()]
+        if len(lines) < 2:
+            continue
+        direction = "in" if "message received" in lines[0] else "out"
+        msgs.append((direction, lines[1], "\n".join(lines[1:])))
+    return msgs
+
+
+def answers_to_credentials(tag):
+    """Status codes trunkline gave to the REGISTERs that carried an Authorization header."""
+    codes, pending = [], set()
+    for direction, first, msg in trace(tag):
+        cid = re.search(r"^Call-ID:\s*(\S+)", msg, re.M | re.I)
+        cseq = re.search(r"^CSeq:\s*(\d+)", msg, re.M | re.I)
+        key = (cid.group(1) if cid else "", cseq.group(1) if cseq else "")
+        if direction == "out" and first.startswith("REGISTER ") and "\nAuthorization:" in msg:
+            pending.add(key)
+        elif direction == "in" and first.startswith("SIP/2.0 ") and key in pending:
+            pending.discard(key)
+            codes.append(int(first.split()[1]))
+    return codes
+
+
+def ctl(*args):
+    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60, cwd=work)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def query(sql, *params):
+    con = sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def binding_count():
+    return query("SELECT count(*) FROM reg_binding")[0][0]
+
+
+def wait_until(pred, limit=10.0, step=0.1):
+    """Polls pred() until true or `limit` seconds passed; returns its last value."""
+    deadline = time.time() + limit
+    while True:
+        v = pred()
+        if v or time.time() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def log_text(tag):
+    return open(os.path.join(work, f"{tag}.log"), "rb").read().decode(errors="replace")
+
+
+def start_trunkline(tag, config):
+    log = open(os.path.join(work, f"{tag}.log"), "wb")
+    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB, "--udp", f"127.0.0.1:{PORT}",
+                          "--tcp", "off"], cwd=work, stdout=log, stderr=log)
+    log.close()
+    started = wait_until(lambda: "listening" in log_text(tag) or p.poll() is not None, 10)
+    return p, bool(started) and p.poll() is None
+
+
+def stop(p, limit=15):
+    """SIGTERM by PID, wait (bounded), KILL as a last resort; returns the exit status."""
+    if p is None:
+        return None
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode
+
+
+def write_config(name, suspend_s):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(f"""[log]
+messages = true
+
+[registrar]
+realm = "{REALM}"
+algorithms = ["MD5"]            # SIPp answers MD5 only
+register_retry = 6
+register_suspend = {suspend_s}
+
+[registrar.nat_keepalive]
+enabled = true
+interval = {KEEPALIVE_S}
+payload = "options"
+nat_only = true
+""")
+    return path
+
+
+work = tempfile.mkdtemp(prefix="trunkline-registrar-")
+DB = os.path.join(work, "trunkline.db")
+tl = None
+sipps = []
+try:
+    # --- users and injection files ---------------------------------------------------------
+    t0 = time.time()
+    added = 0
+    for i in range(1, NUSERS + 1):
+        name, pw = user(i)
+        rc, out = ctl("user", "add", name, "--realm", REALM, "--password", pw)
+        added += rc == 0
+    for name, pw in (("natuser", "natpw"), ("lanuser", "lanpw"), ("mallory", "mallorypw")):
+        rc, out = ctl("user", "add", name, "--realm", REALM, "--password", pw)
+        added += rc == 0
+    check(f"trunkctl adds {NUSERS + 3} users", added == NUSERS + 3
+          and query("SELECT count(*) FROM sip_user")[0][0] == NUSERS + 3, out)
+    print(f"  ({time.time() - t0:.1f} s for {NUSERS + 3} trunkctl calls)")
+    all_csv = write_csv("users.csv", [auth_row(*user(i)) for i in range(1, NUSERS + 1)])
+    first50_csv = write_csv("first50.csv", [auth_row(*user(i)) for i in range(1, 51)])
+    last50_csv = write_csv("last50.csv", [auth_row(*user(i)) for i in range(NUSERS - 49, NUSERS + 1)])
+    nat_csv = write_csv("nat.csv", [auth_row("natuser", "natpw", str(NAT_CONTACT_PORT))])
+    lan_csv = write_csv("lan.csv", [auth_row("lanuser", "lanpw", str(LAN_PORT))])
+    bad_csv = write_csv("bad.csv", [auth_row("mallory", "not-the-password")])
+    good_csv = write_csv("good.csv", [auth_row("mallory", "mallorypw")])
+    config4 = write_config("trunkline.toml", 4)
+    config60 = write_config("trunkline-suspend60.toml", 60)
+
+    tl, up = start_trunkline("tl1", config4)
+    check("trunkline starts on its database with the TOML config", up, log_text("tl1")[-800:])
+    if not up:
+        raise SystemExit
+
+    # --- a. 200 registrations with digest auth ---------------------------------------------
+    rc, ok, bad, out = sipp("reg200", REGISTER_AUTH, all_csv, NUSERS, UAC_PORT, rate=100)
+    check(f"a. {NUSERS} users register with MD5 digest auth (SIPp: {NUSERS} successful, 0 failed)",
+          rc == 0 and ok == NUSERS and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{out}")
+    time.sleep(0.5)  # bindings are written behind (binding_flush_ms 200)
+    wait_until(lambda: binding_count() == NUSERS, 5)
+    n = binding_count()
+    rows = query("SELECT aor, contact, call_id FROM reg_binding")
+    want = {f"sip:{user(i)[0]}@{REALM}": f"sip:{user(i)[0]}@127.0.0.1:{UAC_PORT}"
+            for i in range(1, NUSERS + 1)}
+    check(f"a. the database holds {NUSERS} reg_binding rows, one per user with its Contact",
+          n == NUSERS and {a: c for a, c, _ in rows} == want, f"{n} rows")
+    call_ids = {a: cid for a, _, cid in rows}
+
+    # --- b. refresh 50 ---------------------------------------------------------------------
+    rc, ok, bad, out = sipp("refresh50", REGISTER_AUTH, first50_csv, 50, UAC_PORT, rate=100)
+    check("b. 50 of them refresh (SIPp: 50 successful, 0 failed)",
+          rc == 0 and ok == 50 and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{out}")
+    first50 = {f"sip:{user(i)[0]}@{REALM}" for i in range(1, 51)}
+
+    def refreshed():
+        now = dict(query("SELECT aor, call_id FROM reg_binding"))
+        return sum(1 for a in first50 if a in now and now[a] != call_ids.get(a))
+    wait_until(lambda: refreshed() == 50, 5)
+    changed = refreshed()
+    n = binding_count()
+    check("b. after the refresh the database still holds 200 rows, the 50 rewritten with the new "
+          "Call-IDs", n == NUSERS and changed == 50, f"{n} rows, {changed} of 50 rewritten")
+
+    # --- c. unregister 50 ------------------------------------------------------------------
+    rc, ok, bad, out = sipp("unreg50", UNREGISTER_AUTH, last50_csv, 50, UAC_PORT, rate=100)
+    check("c. 50 others unregister with Expires: 0 and digest auth (SIPp: 50 successful)",
+          rc == 0 and ok == 50 and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{out}")
+    time.sleep(0.5)
+    wait_until(lambda: binding_count() == NUSERS - 50, 5)
+    n = binding_count()
+    gone = [a for (a,) in query("SELECT aor FROM reg_binding")
+            if int(re.search(r"u(\d+)@", a).group(1)) > NUSERS - 50]
+    check("c. 150 rows remain, none of the unregistered users", n == NUSERS - 50 and not gone,
+          f"{n} rows, {len(gone)} unregistered still there")
+
+    # --- d. restart restores the bindings --------------------------------------------------
+    rc = stop(tl)
+    tl = None
+    check("d. SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
+    n = binding_count()
+    check("d. the 150 bindings are in the database after the stop", n == NUSERS - 50, f"{n} rows")
+    tl, up = start_trunkline("tl2", config4)
+    m = re.search(r"registrar: (\d+) bindings of (\d+) AORs restored", log_text("tl2"))
+    check("d. started again on the same database, trunkline logs '150 bindings of 150 AORs "
+          "restored'", up and m and m.group(1) == "150" and m.group(2) == "150",
+          m.group(0) if m else log_text("tl2")[-800:])
+    if not up:
+        raise SystemExit
+
+    # --- f. NAT keep-alive -----------------------------------------------------------------
+    # Both UAs stay up 2 keep-alive intervals + 1 s after their registration.
+    hold = ["-d", str((2 * KEEPALIVE_S + 1) * 1000),
+            "-oocsf", os.path.join(SIPP_DIR, "options_answer.xml")]
+    nat = sipp("nat", os.path.join(SIPP_DIR, "register_nat_keepalive.xml"), nat_csv, 1, NAT_PORT,
+               extra=hold, rate=1, timeout=40, background=True)
+    sipps.append(nat)
+    lan = sipp("lan", os.path.join(SIPP_DIR, "register_nat_keepalive.xml"), lan_csv, 1, LAN_PORT,
+               extra=hold, rate=1, timeout=40, background=True)
+    sipps.append(lan)
+    rc_n, ok_n, bad_n, out_n = finish(nat, "nat", 40)
+    rc_l, ok_l, bad_l, out_l = finish(lan, "lan", 40)
+    sipps.clear()
+    check("f. both keep-alive UAs register (SIPp: 1 successful each)",
+          rc_n == 0 and ok_n == 1 and rc_l == 0 and ok_l == 1,
+          f"nat rc={rc_n} ok={ok_n}; lan rc={rc_l} ok={ok_l}\n{out_n}\n{out_l}")
+    row = query("SELECT contact, source_port FROM reg_binding WHERE aor = ?",
+                f"sip:natuser@{REALM}")
+    check("f. the NAT UA's binding has a Contact port other than its source port",
+          row == [(f"sip:natuser@127.0.0.1:{NAT_CONTACT_PORT}", NAT_PORT)], row)
+    msgs = trace("nat")
+    opts = [m for d, f, m in msgs if d == "in" and f.startswith("OPTIONS ")]
+    answered = [m for d, f, m in msgs if d == "out" and f.startswith("SIP/2.0 200")
+                and re.search(r"^CSeq:\s*\d+\s+OPTIONS", m, re.M)]
+    check(f"f. the NAT UA gets trunkline's keep-alive OPTIONS at its source port within "
+          f"{2 * KEEPALIVE_S + 1} s (and answers 200)",
+          len(opts) >= 1 and len(answered) >= 1
+          and opts[0].startswith(f"OPTIONS sip:natuser@127.0.0.1:{NAT_CONTACT_PORT} "),
+          f"{len(opts)} OPTIONS received, {len(answered)} answered")
+    lan_opts = [f for d, f, _ in trace("lan") if d == "in" and f.startswith("OPTIONS ")]
+    check("f. the UA whose Contact is its source address gets no keep-alive (nat_only)",
+          not lan_opts, lan_opts)
+
+    # --- e. failed authentications suspend the user and the source IP ----------------------
+    rc, ok, bad, out = sipp("bad6", os.path.join(SIPP_DIR, "register_wrong_password.xml"), bad_csv,
+                            6, BAD_PORT, rate=5)
+    codes = answers_to_credentials("bad6")
+    check("e. 6 REGISTERs with a wrong password: the first 5 get 401 again",
+          codes[:5] == [401] * 5 and ok == 5, f"answers {codes}, SIPp ok={ok} failed={bad}")
+    # libroute/reg/registrar.hpp: "the request that reaches the count already gets 403"
+    check("e. the 6th wrong password (register_retry 6) suspends and is answered 403",
+          codes == [401] * 5 + [403] and bad == 1, f"answers {codes}")
+    rc, ok, bad, out = sipp("seventh", REGISTER_AUTH, good_csv, 1, BAD_PORT, rate=1)
+    first = [f for d, f, _ in trace("seventh") if d == "in"]
+    check("e. a 7th attempt, even with the right password, gets 403",
+          ok == 0 and first[:1] == ["SIP/2.0 403 Forbidden"], f"SIPp ok={ok}, answers {first}")
+    rc, out = ctl("suspend", "list")
+    keys = {l.split()[0]: l.split()[1] for l in out.splitlines()[1:] if len(l.split()) >= 2}
+    check("e. `trunkctl suspend list` shows the user and the source IP 127.0.0.1",
+          rc == 0 and keys.get("mallory") == "user" and keys.get("127.0.0.1") == "ip", out)
+    ended = wait_until(lambda: "no active suspensions" in ctl("suspend", "list")[1], 15, 0.2)
+    check("e. the suspensions end (register_suspend 4 s)", ended, ctl("suspend", "list")[1])
+    time.sleep(0.3)  # trunkline's clock and the database's `until` may differ by milliseconds
+    rc, ok, bad, out = sipp("after", REGISTER_AUTH, good_csv, 1, BAD_PORT, rate=1)
+    check("e. after the suspension a correct REGISTER of the user gets 200 again",
+          rc == 0 and ok == 1, f"rc={rc} ok={ok} answers "
+          f"{[f for d, f, _ in trace('after') if d == 'in']}")
+
+    # lift: restart with a 60 s suspension, so the lift, not the clock, lets the user in
+    rc = stop(tl)
+    tl = None
+    tl, up = start_trunkline("tl3", config60)
+    check("e. trunkline restarts with register_suspend 60", up, log_text("tl3")[-800:])
+    if not up:
+        raise SystemExit
+    rc, ok, bad, out = sipp("bad6b", os.path.join(SIPP_DIR, "register_wrong_password.xml"),
+                            bad_csv, 6, BAD_PORT, rate=5)
+    codes = answers_to_credentials("bad6b")
+    rc, out = ctl("suspend", "list")
+    check("e. 6 more wrong passwords suspend the user again (60 s)",
+          codes == [401] * 5 + [403] and "mallory" in out, f"answers {codes}\n{out}")
+    rc, ok, bad, out = sipp("blocked", REGISTER_AUTH, good_csv, 1, BAD_PORT, rate=1)
+    check("e. while suspended, the right password gets 403",
+          ok == 0 and [f for d, f, _ in trace("blocked") if d == "in"][:1]
+          == ["SIP/2.0 403 Forbidden"], f"SIPp ok={ok}")
+    rc1, out1 = ctl("suspend", "lift", "mallory")
+    rc2, out2 = ctl("suspend", "lift", "127.0.0.1")
+    check("e. `trunkctl suspend lift` lifts the user and the IP",
+          rc1 == 0 and "lifted mallory" in out1 and rc2 == 0 and "lifted 127.0.0.1" in out2,
+          out1 + out2)
+    seen = wait_until(lambda: "operator lifted 'mallory'" in log_text("tl3")
+                      and "operator lifted '127.0.0.1'" in log_text("tl3"), 10)
+    check("e. the running trunkline applies the lift (log: operator lifted ...)", seen,
+          log_text("tl3")[-800:])
+    rc, ok, bad, out = sipp("lifted", REGISTER_AUTH, good_csv, 1, BAD_PORT, rate=1)
+    check("e. after the lift the user registers (200) long before the 60 s are over",
+          rc == 0 and ok == 1, f"rc={rc} ok={ok} answers "
+          f"{[f for d, f, _ in trace('lifted') if d == 'in']}")
+    rc, out = ctl("suspend", "list")
+    check("e. `trunkctl suspend list` is empty after the lift", "no active suspensions" in out, out)
+except SystemExit:
+    pass
+finally:
+    for p in sipps:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if tl is not None:
+        rc = stop(tl)
+        check("SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
+    if any(not ok for _, ok, _ in results):
+        for tag in ("tl1", "tl2", "tl3"):
+            try:
+                print(f"---- {tag}.log (tail)\n" + log_text(tag)[-3000:])
+            except FileNotFoundError:
+                pass
+    shutil.rmtree(work, ignore_errors=True)
+    with open(REPORT, "w", encoding="utf-8") as f:
+        fails = sum(1 for _, ok, _ in results if not ok)
+        f.write(f'<?xml version="1.0"?>\n<testsuite name="registrar" tests="{len(results)}" '
+                f'failures="{fails}">\n')
+        for name, ok, detail in results:
+            f.write(f'  <testcase classname="registrar" name={su.quoteattr(name)}>')
+            if not ok:
+                f.write(f"<failure message={su.quoteattr(detail[:800])}/>")
+            f.write("</testcase>\n")
+        f.write("</testsuite>\n")
+
+sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)

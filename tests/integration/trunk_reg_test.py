@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""trunkline's carrier registrations (`trunkctl trunk-reg`) against a real upstream registrar.
+
+Kamailio 5.6 (bench/peers/kamailio/upstream-registrar.cfg: REGISTER needs digest auth, users in
+a db_text copy of data/upstream-dbtext, bindings in memory, `kamcmd ul.dump` lists them) plays
+the carrier on 127.0.0.1. trunkline registers the entry trunk1/trunk1pass there. Checks:
+  a. the binding (AoR trunk1, trunkline's contact) is in Kamailio's location table and
+     `trunkctl trunk-reg show` says registered;
+  b. on SIGTERM trunkline unregisters (the binding is gone) and exits within unregister_wait;
+  c. with --send-unregister off the binding stays after SIGTERM;
+  d. after kill -9 and a start with another --udp port (a new contact), trunkline removes the
+     old contact at Kamailio and registers the new one;
+  e. an entry with a wrong password shows state failed with a reason naming the 401;
+  f. `trunkctl trunk-reg remove` while trunkline runs removes the binding at Kamailio.
+Every wait polls with a bound. Every process is started here with its own ports and stopped by
+PID. Writes a JUnit report.
+
+usage: trunk_reg_test.py TRUNKLINE TRUNKCTL PEERS_DIR REPORT PORT_BASE
+  PEERS_DIR: bench/peers/kamailio
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.sax.saxutils as su
+
+TRUNKLINE, TRUNKCTL, PEERS_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
+BASE = int(sys.argv[5])
+KAM_PORT = BASE           # the carrier registrar (Kamailio)
+TL_PORT = BASE + 1        # trunkline's first --udp port (its contact)
+TL_PORT2 = BASE + 2       # after the crash: a new contact
+UNREGISTER_WAIT = 5
+WAIT = 10                 # bound of every poll, s
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), str(detail)))
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+
+
+def wait_until(pred, limit=WAIT, step=0.1):
+    deadline = time.time() + limit
+    while True:
+        v = pred()
+        if v or time.time() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def ctl(*args):
+    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60, cwd=work)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def live_state(name):
+    """`trunkctl trunk-reg show NAME`'s live state block as a dict (state, reason, ...)."""
+    rc, out = ctl("trunk-reg", "show", name)
+    state = {}
+    if "live state:" in out:
+        for line in out.split("live state:", 1)[1].splitlines():
+            m = re.match(r"\s+(\S.*?)\s{2,}(.*)$", line)
+            if m:
+                state[m.group(1)] = m.group(2).strip()
+    return state
+
+
+def kamcmd(*args):
+    p = subprocess.run(["kamcmd", "-s", KAM_CTL, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def bindings():
+    """Kamailio's location table: {AoR: [contact address, ...]} from `kamcmd ul.dump`."""
+    rc, out = kamcmd("ul.dump")
+    table, aor = {}, None
+    for line in out.splitlines():
+        m = re.match(r"\s*AoR:\s*(\S+)", line)
+        if m:
+            aor = m.group(1)
+            table.setdefault(aor, [])
+            continue
+        m = re.match(r"\s*Address:\s*(\S+)", line)
+        if m and aor:
+            table[aor].append(m.group(1))
+    return table if rc == 0 else None
+
+
+def contact(port):
+    return f"sip:trunk1@127.0.0.1:{port}"
+
+
+def log_text(tag):
+    return open(os.path.join(work, f"{tag}.log"), "rb").read().decode(errors="replace")
+
+
+def start_trunkline(tag, port):
+    log = open(os.path.join(work, f"{tag}.log"), "wb")
+    p = subprocess.Popen([TRUNKLINE, "--config", CONFIG, "--db", DB, "--udp", f"127.0.0.1:{port}",
+                          "--tcp", "off"], cwd=work, stdout=log, stderr=log)
+    log.close()
+    up = wait_until(lambda: "listening" in log_text(tag) or p.poll() is not None)
+    return p, bool(up) and p.poll() is None
+
+
+def stop(p, limit):
+    """SIGTERM by PID; returns (exit status, seconds to exit); KILL only past the bound."""
+    if p is None or p.poll() is not None:
+        return (p.returncode if p else None), 0.0
+    t0 = time.time()
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None, time.time() - t0
+    return p.returncode, time.time() - t0
+
+
+def registered_in_log(tag, name="trunk1"):
+    return f"trunk-reg {name}: registered:" in log_text(tag)
+
+
+work = tempfile.mkdtemp(prefix="trunkline-trunkreg-")
+DB = os.path.join(work, "trunkline.db")
+CONFIG = os.path.join(work, "trunkline.toml")
+KAM_CTL = f"unix:{work}/kam.ctl"
+kam = tl = None
+try:
+    # --- the carrier: Kamailio as upstream registrar --------------------------------------
+    shutil.copytree(os.path.join(PEERS_DIR, "data", "upstream-dbtext"), os.path.join(work, "dbtext"))
+    os.mkdir(os.path.join(work, "kam.run"))
+    kam_log = open(os.path.join(work, "kamailio.log"), "wb")
+    # -DD: no daemon, the PID we hold is kamailio's main process (its workers die with it);
+    # -E: log to stderr; -n 1: one worker; see bench/peers/kamailio/lib/common.sh
+    kam = subprocess.Popen(["kamailio", "-f", os.path.join(PEERS_DIR, "upstream-registrar.cfg"),
+                            "-DD", "-E", "-n", "1", "-m", "64", "-M", "8",
+                            "-P", os.path.join(work, "kam.pid"), "-Y", os.path.join(work, "kam.run"),
+                            "-A", f'CTL_SOCK="{KAM_CTL}"', "-A", f"KAM_PORT={KAM_PORT}",
+                            "-A", f'DBURL="text://{work}/dbtext"'],
+                           stdout=kam_log, stderr=kam_log, cwd=work)
+    kam_log.close()
+    up = wait_until(lambda: kam.poll() is not None or kamcmd("core.uptime")[0] == 0)
+    check("Kamailio (upstream registrar) starts and answers on its ctl socket",
+          up and kam.poll() is None and bindings() == {},
+          open(os.path.join(work, "kamailio.log"), "rb").read()[-800:])
+    if not (up and kam.poll() is None):
+        raise SystemExit
+
+    with open(CONFIG, "w") as f:
+        f.write(f"[log]\nmessages = true\n\n[trunk_registration]\nunregister_wait = {UNREGISTER_WAIT}\n")
+    rc, out = ctl("trunk-reg", "add", "trunk1", "--server", "127.0.0.1", "--port", str(KAM_PORT),
+                  "--transport", "udp", "--user", "trunk1", "--password", "trunk1pass")
+    check("trunkctl adds the entry trunk1", rc == 0, out)
+
+    # --- a. registered ---------------------------------------------------------------------
+    tl, up = start_trunkline("tl1", TL_PORT)
+    check("trunkline starts", up, log_text("tl1")[-800:])
+    if not up:
+        raise SystemExit
+    ok = wait_until(lambda: (bindings() or {}).get("trunk1") == [contact(TL_PORT)])
+    check("a. Kamailio's location table has AoR trunk1 -> trunkline's contact", ok, bindings())
+    wait_until(lambda: live_state("trunk1").get("state") == "registered")
+    st = live_state("trunk1")
+    check("a. `trunkctl trunk-reg show trunk1` says registered, with trunkline's contact",
+          st.get("state") == "registered" and st.get("contact") == contact(TL_PORT)
+          and st.get("last response", "").startswith("200"), st)
+
+    # --- b. SIGTERM unregisters ------------------------------------------------------------
+    rc, took = stop(tl, UNREGISTER_WAIT + 5)
+    tl = None
+    check("b. SIGTERM: trunkline exits with status 0 within unregister_wait + 5 s",
+          rc == 0, f"rc={rc} after {took:.1f} s")
+    b = bindings()
+    check("b. after SIGTERM the binding is gone at Kamailio (REGISTER Expires: 0 with auth)",
+          b is not None and "trunk1" not in b, b)
+    print(f"  (trunkline exited {took:.2f} s after SIGTERM)")
+
+    # --- c. send_unregister off ------------------------------------------------------------
+    rc, out = ctl("trunk-reg", "set", "trunk1", "--send-unregister", "off")
+    check("c. trunkctl sets --send-unregister off", rc == 0, out)
+    tl, up = start_trunkline("tl2", TL_PORT)
+    ok = up and wait_until(lambda: registered_in_log("tl2")
+                           and (bindings() or {}).get("trunk1") == [contact(TL_PORT)])
+    check("c. trunkline registers trunk1 again", ok, bindings())
+    rc, took = stop(tl, UNREGISTER_WAIT + 5)
+    tl = None
+    b = bindings()
+    check("c. with send-unregister off, the binding stays at Kamailio after SIGTERM (exit 0)",
+          rc == 0 and b is not None and b.get("trunk1") == [contact(TL_PORT)],
+          f"rc={rc} bindings={b}")
+    rc, out = ctl("trunk-reg", "set", "trunk1", "--send-unregister", "on")
+
+    # --- d. crash, new contact ---------------------------------------------------------------
+    tl, up = start_trunkline("tl3", TL_PORT)
+    ok = up and wait_until(lambda: registered_in_log("tl3"))
+    check("d. trunkline (send-unregister on again) registers trunk1 from port "
+          f"{TL_PORT}", ok and (bindings() or {}).get("trunk1") == [contact(TL_PORT)], bindings())
+    tl.kill()  # SIGKILL by PID: no unregister, persisted Call-ID/CSeq/contact stay
+    tl.wait()
+    tl = None
+    b = bindings()
+    check("d. after kill -9 the old binding is still at Kamailio",
+          b is not None and b.get("trunk1") == [contact(TL_PORT)], b)
+    tl, up = start_trunkline("tl4", TL_PORT2)
+    ok = up and wait_until(lambda: (bindings() or {}).get("trunk1") == [contact(TL_PORT2)])
+    b = bindings()
+    check(f"d. restarted on port {TL_PORT2}: the old contact is gone from Kamailio",
+          ok and b is not None and contact(TL_PORT) not in b.get("trunk1", []), b)
+    check(f"d. ... and the new contact {contact(TL_PORT2)} is registered",
+          ok and b is not None and b.get("trunk1") == [contact(TL_PORT2)], b)
+    log4 = log_text("tl4")
+    i_stale = log4.find(f"stale contact {contact(TL_PORT)} removed")
+    i_reg = log4.find("trunk-reg trunk1: registered:")
+    check("d. trunkline removed the stale contact first, then registered the new one",
+          0 <= i_stale < i_reg, "\n".join(l for l in log4.splitlines() if "trunk-reg" in l))
+
+    # --- e. wrong password -------------------------------------------------------------------
+    rc, out = ctl("trunk-reg", "add", "badpass", "--server", "127.0.0.1", "--port", str(KAM_PORT),
+                  "--transport", "udp", "--user", "trunk2", "--password", "not-trunk2pass")
+    check("e. trunkctl adds an entry with a wrong password while trunkline runs", rc == 0, out)
+    wait_until(lambda: live_state("badpass").get("state") == "failed")
+    st = live_state("badpass")
+    check("e. `trunk-reg show` says failed, with a reason naming the 401",
+          st.get("state") == "failed" and "401" in st.get("reason", "")
+          and st.get("last response", "").startswith("401"), st)
+    b = bindings()
+    check("e. Kamailio has no binding for the wrong-password entry", b is not None
+          and "trunk2" not in b, b)
+
+    # --- f. remove while running -------------------------------------------------------------
+    rc, out = ctl("trunk-reg", "remove", "trunk1")
+    check("f. trunkctl removes trunk1 while trunkline runs", rc == 0, out)
+    ok = wait_until(lambda: (lambda b: b is not None and "trunk1" not in b)(bindings()))
+    check("f. the running trunkline unregisters it: the binding is gone at Kamailio", ok, bindings())
+    check("f. trunkline's log says trunk1 unregistered (200 OK)",
+          "trunk-reg trunk1: unregistered: unregistered (200 OK)" in log_text("tl4"),
+          "\n".join(l for l in log_text("tl4").splitlines() if "trunk-reg" in l))
+except SystemExit:
+    pass
+finally:
+    if tl is not None:
+        rc, took = stop(tl, UNREGISTER_WAIT + 5)
+        check("SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
+    if kam is not None and kam.poll() is None:
+        kam.send_signal(signal.SIGTERM)
+        try:
+            kam.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            kam.kill()
+            kam.wait()
+    if any(not ok for _, ok, _ in results):
+        for tag in ("tl1", "tl2", "tl3", "tl4", "kamailio"):
+            try:
+                print(f"---- {tag}.log (tail)\n" + log_text(tag)[-2500:])
+            except FileNotFoundError:
+                pass
+    shutil.rmtree(work, ignore_errors=True)
+    with open(REPORT, "w", encoding="utf-8") as f:
+        fails = sum(1 for _, ok, _ in results if not ok)
+        f.write(f'<?xml version="1.0"?>\n<testsuite name="trunk_reg" tests="{len(results)}" '
+                f'failures="{fails}">\n')
+        for name, ok, detail in results:
+            f.write(f'  <testcase classname="trunk_reg" name={su.quoteattr(name)}>')
+            if not ok:
+                f.write(f"<failure message={su.quoteattr(detail[:800])}/>")
+            f.write("</testcase>\n")
+        f.write("</testsuite>\n")
+
+sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Checks `trunkctl user|suspend|trunk-reg` (tools/trunkctl/reg_cmd.cpp) end to end: the built
+binary on a temporary database, read back independently with python's sqlite3 and hashlib.
+usage: trunkctl_reg_test.py TRUNKCTL REPORT"""
+import hashlib
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import xml.sax.saxutils as su
+
+TRUNKCTL, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
+results = []
+outputs = []  # every stdout/stderr text, searched for secrets at the end
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), detail))
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+
+
+tmp = tempfile.TemporaryDirectory(prefix="trunkctl_reg_test.")
+DB = os.path.join(tmp.name, "var", "trunkline.db")
+
+
+def run(*args, stdin=None, db=DB):
+    p = subprocess.run([TRUNKCTL, "--db", db, *args], input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30, cwd=tmp.name)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    outputs.append(out + err)
+    return p.returncode, out, err
+
+
+def query(sql, *params):
+    con = sqlite3.connect(DB)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def execute(sql, *params):
+    con = sqlite3.connect(DB)
+    try:
+        con.execute(sql, params)
+        con.commit()
+    finally:
+        con.close()
+
+
+def h(name, text):
+    return hashlib.new(name, text.encode()).hexdigest()
+
+
+# --- users --------------------------------------------------------------------------------
+PW_ALICE, PW_BOB, PW_CAROL, PW_NEW = "Alice-pw-7f3a", "bob pw from stdin", "carol#file#pw", "New-pw-91c2"
+rc, out, err = run("user", "add", "alice", "--password", PW_ALICE)
+check("user add: exit 0, --db's directory created", rc == 0 and os.path.exists(DB), err)
+check("the database file is mode 0600", stat.S_IMODE(os.stat(DB).st_mode) == 0o600,
+      oct(os.stat(DB).st_mode))
+rc, out, err = run("user", "add", "bob", "--realm", "example.com", stdin=(PW_BOB + "\n").encode())
+check("user add without a password option reads one line from stdin", rc == 0, err)
+with open(os.path.join(tmp.name, "carol.pw"), "w") as f:
+    f.write(PW_CAROL + "\nsecond line ignored\n")
+rc, out, err = run("user", "add", "carol", "--password-file", os.path.join(tmp.name, "carol.pw"))
+check("user add --password-file: exit 0", rc == 0, err)
+
+rows = {r[0]: r for r in query(
+    "SELECT username, realm, ha1_md5, ha1_sha256, ha1_sha512_256, enabled FROM sip_user")}
+check("three users stored", sorted(rows) == ["alice", "bob", "carol"], str(sorted(rows)))
+for user, realm, pw in (("alice", "trunkline", PW_ALICE), ("bob", "example.com", PW_BOB),
+                        ("carol", "trunkline", PW_CAROL)):
+    a1 = f"{user}:{realm}:{pw}"
+    r = rows.get(user, (None,) * 6)
+    check(f"{user}: realm {realm}", r[1] == realm, str(r[1]))
+    check(f"{user}: HA1 MD5 = md5(user:realm:password) (python hashlib)", r[2] == h("md5", a1),
+          f"{r[2]} != {h('md5', a1)}")
+    check(f"{user}: HA1 SHA-256 = sha256(user:realm:password)", r[3] == h("sha256", a1), str(r[3]))
+    if "sha512_256" in hashlib.algorithms_available:
+        check(f"{user}: HA1 SHA-512-256 = sha512_256(user:realm:password)",
+              r[4] == h("sha512_256", a1), str(r[4]))
+    check(f"{user}: enabled", r[5] == 1, str(r[5]))
+check("the password is stored nowhere in the file",
+      all(pw.encode() not in open(DB, "rb").read() for pw in (PW_ALICE, PW_BOB, PW_CAROL)))
+
+rc, out, err = run("user", "add", "alice", "--password", "other")
+check("user add of an existing user: exit 1 naming it",
+      rc == 1 and "user alice already exists" in err, f"rc={rc} {err}")
+check("... and its HA1 is unchanged",
+      query("SELECT ha1_md5 FROM sip_user WHERE username='alice'")[0][0]
+      == h("md5", f"alice:trunkline:{PW_ALICE}"))
+
+for name, msg in (("a b", "user name 'a b': character ' ' at position 2 is not allowed (RFC 3261 user"),
+                  ("x" * 65, "user name " + "x" * 65 + ": 65 characters, at most 64"),
+                  ("", "user name is empty (1..64 characters)"),
+                  ('bo"b', "user name bo\"b: character '\"' at position 3 is not allowed"),
+                  ("al@ice", "user name al@ice: character '@' at position 3 is not allowed")):
+    rc, out, err = run("user", "add", name, "--password", "p")
+    check(f"user add {name[:12]!r}: exit 2 with the precise message", rc == 2 and msg in err,
+          f"rc={rc} {err}")
+rc, out, err = run("user", "add", "x" * 64, "--password", "p")
+check("a 64-character user name is accepted", rc == 0, err)
+rc, out, err = run("user", "add", "+44-1.2_3!~*'()&=+$,;?/", "--password", "p")
+check("every RFC 3261 user-unreserved and mark character is accepted", rc == 0, err)
+rc, out, err = run("user", "add", "dave", "--password", "p", "--password-file", "f")
+check("--password with --password-file: exit 2", rc == 2 and "not both" in err, err)
+rc, out, err = run("user", "add", "dave", "--password", "")
+check("an empty password: exit 2", rc == 2 and "empty" in err, err)
+rc, out, err = run("user", "add", "dave", "--realm", 'a"b', "--password", "p")
+check("a realm with a quote: exit 2 naming --realm", rc == 2 and "--realm" in err, err)
+rc, out, err = run("user", "add", "dave", stdin=b"")
+check("no password on stdin: exit 2", rc == 2 and "no password" in err, err)
+
+rc, out, err = run("user", "list")
+lines = out.splitlines()
+check("user list: a header and one line per user",
+      rc == 0 and lines[0].split() == ["NAME", "REALM", "ENABLED", "CREATED"] and len(lines) == 6,
+      out)
+bob_line = next((l for l in lines if l.startswith("bob ")), "")
+check("user list: name, realm, enabled, created (UTC)",
+      bob_line.split()[:3] == ["bob", "example.com", "yes"] and bob_line.endswith(" UTC"), bob_line)
+
+created_before = query("SELECT created_ms FROM sip_user WHERE username='bob'")[0][0]
+time.sleep(0.01)
+rc, out, err = run("user", "passwd", "bob", "--password", PW_NEW)
+r = query("SELECT realm, ha1_md5, created_ms, updated_ms FROM sip_user WHERE username='bob'")[0]
+check("user passwd: new HA1 with the user's current realm, created kept",
+      rc == 0 and r[0] == "example.com" and r[1] == h("md5", f"bob:example.com:{PW_NEW}")
+      and r[2] == created_before and r[3] > created_before, f"rc={rc} {err} {r}")
+rc, out, err = run("user", "passwd", "bob", "--realm", "new.example", "--password", PW_NEW)
+r = query("SELECT realm, ha1_sha256 FROM sip_user WHERE username='bob'")[0]
+check("user passwd --realm: realm and HA1 follow",
+      rc == 0 and r == ("new.example", h("sha256", f"bob:new.example:{PW_NEW}")), str(r))
+rc, out, err = run("user", "passwd", "zed", "--password", "p")
+check("user passwd of an unknown user: exit 1 naming it", rc == 1 and "no user zed" in err, err)
+
+rc, out, err = run("user", "remove", "carol")
+check("user remove: exit 0", rc == 0 and not query("SELECT 1 FROM sip_user WHERE username='carol'"),
+      err)
+rc, out, err = run("user", "remove", "carol")
+check("user remove of a missing user: exit 1", rc == 1 and "no user carol" in err, err)
+rc, out, err = run("user", "list")
+check("a removed user is not listed", rc == 0 and "carol" not in out, out)
+rc, out, err = run("user", "frobnicate")
+check("an unknown user subcommand: exit 2", rc == 2 and "unknown subcommand" in err, err)
+for args in (("user", "--help"), ("user", "add", "--help"), ("suspend", "--help"),
+             ("trunk-reg", "--help"), ("trunk-reg", "show", "--help"), ("--help",)):
+    rc, out, err = run(*args)
+    check(f"{' '.join(args)}: usage on stdout, exit 0", rc == 0 and "usage" in out, err)
+rc, out, err = run("--help")
+check("the main help lists user, suspend and trunk-reg",
+      all(f"\n  {c} " in out for c in ("user", "suspend", "trunk-reg")), out)
+
+# --- suspend -------------------------------------------------------------------------------
+now = int(time.time() * 1000)
+execute("INSERT INTO reg_suspension(key, ip, until_ms) VALUES ('alice', 0, ?), "
+        "('192.0.2.7', 1, ?), ('expired', 0, ?)", now + 300_000, now + 60_000, now - 1_000)
+rc, out, err = run("suspend", "list")
+lines = out.splitlines()
+check("suspend list: only future rows, soonest first",
+      rc == 0 and len(lines) == 3 and lines[1].startswith("192.0.2.7 ")
+      and lines[2].startswith("alice ") and "expired" not in out, out)
+f = lines[2].split() if len(lines) > 2 else []
+check("suspend list: key, kind, until in UTC, remaining seconds",
+      f[:2] == ["alice", "user"] and f[4] == "UTC" and f[5].isdigit()
+      and 290 <= int(f[5]) <= 300 and f[6] == "s"
+      and lines[1].split()[1] == "ip", out)
+rc, out, err = run("suspend", "lift", "alice")
+check("suspend lift of a suspended key: 'lifted alice'", rc == 0 and out == "lifted alice\n", out)
+check("... its rows are gone", not query("SELECT 1 FROM reg_suspension WHERE key='alice'"))
+rc, out, err = run("suspend", "lift", "expired")
+check("suspend lift of an expired suspension: 'expired is not suspended'",
+      rc == 0 and out == "expired is not suspended\n", out)
+rc, out, err = run("suspend", "lift", "nobody")
+check("suspend lift of an unknown key: 'nobody is not suspended'",
+      rc == 0 and out == "nobody is not suspended\n", out)
+cmds = query("SELECT kind, arg FROM reg_command ORDER BY id")
+check("every lift queued a 'lift' command for the running trunkline",
+      cmds == [("lift", "alice"), ("lift", "expired"), ("lift", "nobody")], str(cmds))
+rc, out, err = run("suspend", "lift")
+check("suspend lift without KEY: exit 2", rc == 2 and "needs KEY" in err, err)
+
+# --- trunk-reg -----------------------------------------------------------------------------
+TPW = "Carrier-Secret-55x"
+rc, out, err = run("trunk-reg", "add", "carrier-a", "--server", "sip.carrier.example", "--user",
+                   "4420001", "--password", TPW)
+check("trunk-reg add (defaults): exit 0", rc == 0, err)
+with open(os.path.join(tmp.name, "c2.pw"), "w") as f:
+    f.write("file-pw-2\n")
+rc, out, err = run("trunk-reg", "add", "c2", "--server", "192.0.2.10", "--port", "5080",
+                   "--transport", "tcp", "--outbound-proxy", "[2001:db8::1]:5070", "--user",
+                   "+4420002", "--domain", "carrier.example", "--auth-user", "auth2",
+                   "--password-file", os.path.join(tmp.name, "c2.pw"), "--contact-host",
+                   "198.51.100.7", "--contact-port", "5090", "--expires", "auto",
+                   "--retry-delay", "45", "--privacy", "id", "--send-unregister", "off",
+                   "--disabled")
+check("trunk-reg add with every option: exit 0", rc == 0, err)
+COLS = ("server, port, transport, outbound_proxy, aor_user, aor_domain, auth_user, password, "
+        "contact_host, contact_port, expires_s, retry_delay_s, privacy, send_unregister, enabled")
+r = query(f"SELECT {COLS} FROM trunk_reg WHERE name='c2'")
+check("every option is stored (expires auto = 0)",
+      r == [("192.0.2.10", 5080, "TCP", "[2001:db8::1]:5070", "+4420002", "carrier.example",
+             "auth2", "file-pw-2", "198.51.100.7", 5090, 0, 45, "id", 0, 0)], str(r))
+r = query(f"SELECT {COLS} FROM trunk_reg WHERE name='carrier-a'")
+check("unset options stay unset (trunkline's defaults)",
+      r == [("sip.carrier.example", 0, "UDP", "", "4420001", "", "", TPW, "", 0, None, None,
+             None, None, 1)], str(r))
+rc, out, err = run("trunk-reg", "add", "carrier-a", "--server", "x.example", "--user", "u",
+                   "--password", "p")
+check("trunk-reg add of an existing entry: exit 1 naming it",
+      rc == 1 and "trunk-reg carrier-a already exists" in err, err)
+
+BASE = ("trunk-reg", "add", "zz", "--server", "h.example", "--user", "u", "--password", "p")
+for opt, val, msg in (
+        ("--expires", "10", "--expires 10: outside 20..7200 s (or auto)"),
+        ("--expires", "7201", "--expires 7201: outside 20..7200 s (or auto)"),
+        ("--expires", "soon", "--expires soon: not seconds (20..7200) or auto"),
+        ("--retry-delay", "29", "--retry-delay 29: outside 30..600 s"),
+        ("--retry-delay", "601", "--retry-delay 601: outside 30..600 s"),
+        ("--port", "0", "--port 0: outside 1..65535"),
+        ("--port", "65536", "--port 65536: outside 1..65535"),
+        ("--port", "x1", "--port x1: not a port number (1..65535)"),
+        ("--contact-port", "70000", "--contact-port 70000: outside 1..65535"),
+        ("--transport", "sctp", "--transport sctp: use udp, tcp or tls"),
+        ("--privacy", "full", "--privacy full: use ignore, id or none"),
+        ("--send-unregister", "yes", "--send-unregister yes: use on or off"),
+        ("--server", "sip.example:5060",
+         "--server sip.example:5060: not a host name or IP address (give the port with --port)"),
+        ("--server", "bad host", "--server 'bad host': not a host name or IP address"),
+        ("--outbound-proxy", "proxy:99999", "--outbound-proxy proxy:99999: not HOST[:PORT]"),
+        ("--domain", "-bad-", "--domain -bad-: not a host name or IP address"),
+        ("--contact-host", "a..b", "--contact-host a..b: not a host name or IP address"),
+        ("--user", "a b", "--user 'a b': character ' ' at position 2 is not allowed"),
+        ("--auth-user", 'x"y', "--auth-user x\"y: character '\"' is not allowed")):
+    rc, out, err = run(*BASE, opt, val)
+    check(f"trunk-reg add {opt} {val}: exit 2, precise message", rc == 2 and msg in err,
+          f"rc={rc} {err!r}")
+check("no invalid entry was stored", not query("SELECT 1 FROM trunk_reg WHERE name='zz'"))
+rc, out, err = run("trunk-reg", "add", "zz", "--user", "u", "--password", "p")
+check("trunk-reg add without --server: exit 2", rc == 2 and "needs --server" in err, err)
+rc, out, err = run("trunk-reg", "add", "zz", "--server", "h.example", "--password", "p")
+check("trunk-reg add without --user: exit 2", rc == 2 and "needs --user" in err, err)
+rc, out, err = run("trunk-reg", "add", "bad/name", "--server", "h", "--user", "u", "--password", "p")
+check("trunk-reg add with a bad NAME: exit 2, precise message",
+      rc == 2 and "trunk-reg name bad/name: character '/' at position 4 is not allowed" in err, err)
+rc, out, err = run("trunk-reg", "add", "zz", "--server", "h", "--user", "u", "--password", "p",
+                   "--bogus")
+check("an unknown option: exit 2", rc == 2 and "unknown option --bogus" in err, err)
+rc, out, err = run(*BASE, "--expires", "20", "--retry-delay", "600")
+check("the range limits themselves are accepted", rc == 0, err)
+
+before = query(f"SELECT {COLS} FROM trunk_reg WHERE name='c2'")[0]
+rc, out, err = run("trunk-reg", "set", "c2", "--expires", "3600", "--enabled")
+after = query(f"SELECT {COLS} FROM trunk_reg WHERE name='c2'")[0]
+changed = {i for i in range(len(before)) if before[i] != after[i]}
+check("trunk-reg set changes only the given fields",
+      rc == 0 and changed == {10, 14} and after[10] == 3600 and after[14] == 1,
+      f"rc={rc} {err} {before} -> {after}")
+rc, out, err = run("trunk-reg", "set", "c2", "--privacy", "default", "--outbound-proxy", "")
+r = query("SELECT privacy, outbound_proxy, password FROM trunk_reg WHERE name='c2'")[0]
+check("trunk-reg set: 'default' and '' restore trunkline's defaults; password kept",
+      rc == 0 and r == (None, "", "file-pw-2"), str(r))
+rc, out, err = run("trunk-reg", "set", "c2", "--expires", "5")
+check("trunk-reg set validates like add", rc == 2 and "--expires 5: outside 20..7200 s" in err, err)
+rc, out, err = run("trunk-reg", "set", "nope", "--port", "5060")
+check("trunk-reg set of an unknown entry: exit 1 naming it", rc == 1 and "no trunk-reg nope" in err,
+      err)
+rc, out, err = run("trunk-reg", "set", "c2")
+check("trunk-reg set without options: exit 2", rc == 2, err)
+
+now = int(time.time() * 1000)
+execute("INSERT INTO trunk_reg_state(name, call_id, cseq, contact_uri, state, reason, expires_ms, "
+        "next_attempt_ms, last_code, last_reason_phrase, consecutive_failures, updated_ms, "
+        "clean_stop) VALUES ('carrier-a', 'cid-77@host', 42, 'sip:4420001@198.51.100.7:5060', "
+        "'registered', 'refreshed', ?, ?, 200, 'OK', 2, ?, 0)", now + 3_600_000, now + 3_540_000, now)
+rc, out, err = run("trunk-reg", "list")
+lines = out.splitlines()
+a_line = next((l for l in lines if l.startswith("carrier-a ")), "")
+c_line = next((l for l in lines if l.startswith("c2 ")), "")
+check("trunk-reg list: name, server:port/transport, user, state, expires-at",
+      rc == 0 and a_line.split()[:4] == ["carrier-a", "sip.carrier.example:SRV/udp", "4420001",
+                                         "registered"] and a_line.endswith(" UTC"), out)
+check("trunk-reg list: '-' without a state row",
+      c_line.split()[:5] == ["c2", "192.0.2.10:5080/tcp", "+4420002", "-", "-"], out)
+rc, out, err = run("trunk-reg", "show", "carrier-a")
+check("trunk-reg show: the password as ********", rc == 0 and "password         ********" in out, out)
+for needle in ("server           sip.carrier.example", "user             4420001",
+               "state                 registered", "reason                refreshed",
+               "last response         200 OK", "consecutive failures  2",
+               "Call-ID               cid-77@host", "CSeq                  42",
+               "contact               sip:4420001@198.51.100.7:5060"):
+    check(f"trunk-reg show: '{' '.join(needle.split())}'", needle in out, out)
+until = next((l for l in out.splitlines() if "registered until" in l), "")
+check("trunk-reg show: registered until in UTC and remaining seconds",
+      " UTC (in 3" in until and until.rstrip().endswith(" s)"), until)
+rc, out, err = run("trunk-reg", "show", "c2")
+check("trunk-reg show of an entry without state says so",
+      rc == 0 and "live state: none recorded" in out and "auth user        auth2" in out, out)
+rc, out, err = run("trunk-reg", "show", "nope")
+check("trunk-reg show of an unknown entry: exit 1", rc == 1 and "no trunk-reg nope" in err, err)
+rc, out, err = run("trunk-reg", "remove", "c2")
+check("trunk-reg remove: exit 0", rc == 0 and not query("SELECT 1 FROM trunk_reg WHERE name='c2'"),
+      err)
+rc, out, err = run("trunk-reg", "remove", "c2")
+check("trunk-reg remove of a missing entry: exit 1", rc == 1 and "no trunk-reg c2" in err, err)
+
+# --- secrets --------------------------------------------------------------------------------
+secrets = [PW_ALICE, PW_BOB, PW_CAROL, PW_NEW, TPW, "file-pw-2"]
+for r in query("SELECT ha1_md5, ha1_sha256, ha1_sha512_256 FROM sip_user"):
+    secrets += [x for x in r if x]
+leaks = [s for s in secrets if any(s in o for o in outputs)]
+check("no password or HA1 appears in any output", not leaks, str(leaks))
+
+with open(REPORT, "w", encoding="utf-8") as f:
+    fails = sum(1 for _, ok, _ in results if not ok)
+    f.write(f'<?xml version="1.0"?>\n<testsuite name="trunkctl_reg" tests="{len(results)}" '
+            f'failures="{fails}">\n')
+    for name, ok, detail in results:
+        f.write(f'  <testcase classname="trunkctl_reg" name={su.quoteattr(name)}>')
+        if not ok:
+            f.write(f"<failure message={su.quoteattr(detail[:500])}/>")
+        f.write("</testcase>\n")
+    f.write("</testsuite>\n")
+sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)

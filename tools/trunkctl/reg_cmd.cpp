@@ -1,0 +1,974 @@
+// trunkctl user|suspend|trunk-reg — registration state in the SQLite database: SIP users of
+// the registrar (HA1 only, never the password), the registrar's suspensions (list, lift) and
+// the outbound (carrier) registrations with their live state written by trunkline.
+//
+//   trunkctl user add alice --password-file alice.pw
+//   trunkctl suspend lift alice
+//   trunkctl trunk-reg add carrier-a --server sip.carrier.example --user 4420001 --password-file pw
+//   trunkctl trunk-reg show carrier-a
+//
+// Passwords of SIP users are hashed here (HA1 for MD5, SHA-256 and SHA-512-256, RFC 7616
+// §3.4.2) and never stored; carrier passwords are stored (the file is mode 0600) and never
+// printed.
+#include "reg_cmd.hpp"
+
+#include <arpa/inet.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "route/reg/sqlite/store.hpp"
+#include "sip/auth/digest.hpp"
+#include "sip/crypto/evp_hasher.hpp"
+
+namespace trunkctl {
+
+const char* const kUserHelp = R"(usage:
+  trunkctl user add NAME [--realm R] [--password P | --password-file F]
+      Add a SIP user of the registrar (realm default "trunkline"). Without --password and
+      --password-file one line is read from standard input (prompted, without echo, on a
+      terminal). Only HA1 = H(NAME:R:password) is stored, for MD5, SHA-256 and SHA-512-256.
+      --password shows the password to other local users (ps); prefer a file or stdin.
+  trunkctl user passwd NAME [--realm R] [--password P | --password-file F]
+      New password (and realm, if given; otherwise the current one) for an existing user.
+  trunkctl user remove NAME
+  trunkctl user list
+      Name, realm, enabled and creation time of every user (never a hash).
+
+NAME: 1..64 characters of an RFC 3261 user part: letters, digits and -_.!~*'()&=+$,;?/
+exit codes: 0 ok, 1 data or runtime error (user exists / unknown user), 2 usage error
+)";
+
+const char* const kSuspendHelp = R"(usage:
+  trunkctl suspend list
+      The registrar's active suspensions (too many failed authentications): key (user
+      name or IP address), kind, until (UTC) and the seconds remaining.
+  trunkctl suspend lift KEY
+      Remove the suspensions of KEY (user name or IP address) and ask the running
+      trunkline to lift it too (its view may be newer than the database's): prints
+      "lifted KEY" or "KEY is not suspended"; the request is queued in both cases.
+
+exit codes: 0 ok, 1 runtime error, 2 usage error
+)";
+
+const char* const kTrunkRegHelp = R"(usage:
+  trunkctl trunk-reg add NAME --server HOST --user AOR_USER [OPTIONS]
+                         [--password P | --password-file F]
+      Register trunkline at a carrier's registrar. Without --password and --password-file
+      one line is read from standard input. The password is stored in the database (mode
+      0600) and never printed.
+  trunkctl trunk-reg set NAME OPTIONS
+      Change only the given fields of an entry.
+  trunkctl trunk-reg remove NAME
+  trunkctl trunk-reg list
+      One line per entry: name, server:port/transport, user, state, binding expiry.
+  trunkctl trunk-reg show NAME
+      Every configured field (password as ********) and the live state trunkline recorded:
+      state, reason, registered until, last response, next attempt, failures, Call-ID, CSeq,
+      contact, last update.
+
+OPTIONS ("default" or an empty value restores trunkline's configured default):
+  --server HOST                  registrar host name or IP address (no port: see --port)
+  --port N                       1..65535; default 5060 (5061 TLS), or SRV for a host name
+  --transport udp|tcp|tls        default udp
+  --outbound-proxy HOST[:PORT]   send the REGISTER there instead
+  --user AOR_USER                user part of the registered AOR
+  --domain D                     AOR domain (default: the server)
+  --auth-user U                  digest user name (default: AOR_USER)
+  --password P | --password-file F
+  --contact-host H               host in Contact (default: trunkline's contact host)
+  --contact-port N               1..65535 (default: trunkline's listen port)
+  --expires auto|20..7200        seconds asked for; auto: send none, accept the grant
+  --retry-delay 30..600          seconds between failed attempts
+  --privacy ignore|id|none       Privacy header on the REGISTER (ignore: none sent)
+  --send-unregister on|off       unregister when trunkline stops
+  --disabled | --enabled         keep the entry but do not register / register again
+
+NAME: 1..64 letters, digits, '-', '_', '.'
+exit codes: 0 ok, 1 data or runtime error (entry exists / unknown entry), 2 usage error
+)";
+
+namespace {
+
+using route::reg::Privacy;
+using route::reg::sqlite::Store;
+using route::reg::sqlite::SuspensionRecord;
+using route::reg::sqlite::TrunkReg;
+using route::reg::sqlite::TrunkRegState;
+using sip::auth::Algorithm;
+
+constexpr int kOk = 0;
+constexpr int kRuntime = 1;
+constexpr int kUsage = 2;
+
+// Which command is talking, for messages.
+struct Cmd {
+    const char* name;  // "user", "suspend", "trunk-reg"
+    const char* help;
+};
+
+// A syntax error: message and the command's help.
+int usage(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n" << c.help;
+    return kUsage;
+}
+
+// A bad option value or name: the message alone.
+int bad(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
+    return kUsage;
+}
+
+int runtime(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
+    return kRuntime;
+}
+
+std::unique_ptr<Store> open_store(const std::string& db, std::string* err) {
+    std::filesystem::path p(db);
+    if (p.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(p.parent_path(), ec);
+    }
+    return Store::open(db, err);
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string wall_text(std::int64_t unix_ms) {
+    std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+// Whole seconds from now until `at`, rounded up (a suspension 0.2 s from its end: 1 s).
+std::int64_t seconds_until(std::int64_t at_ms, std::int64_t now) {
+    return (at_ms - now + 999) / 1000;
+}
+
+// "2026-11-26 10:05:00 UTC (in 295 s)" / "(12 s ago)".
+std::string when_text(std::int64_t at_ms, std::int64_t now) {
+    std::string s = wall_text(at_ms);
+    if (at_ms > now) return s + " (in " + std::to_string(seconds_until(at_ms, now)) + " s)";
+    return s + " (" + std::to_string((now - at_ms) / 1000) + " s ago)";
+}
+
+// A value as given, quoted when it is empty or has blanks ("--user 'a b'").
+std::string show_value(const std::string& v) {
+    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
+                           return std::isspace(static_cast<unsigned char>(c)) != 0;
+                       });
+    return blank ? "'" + v + "'" : v;
+}
+
+// "--expires 10" for messages.
+std::string opt_text(const std::string& opt, const std::string& v) {
+    return opt + " " + show_value(v);
+}
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::optional<unsigned long> parse_uint(const std::string& s) {
+    if (s.empty() || s.size() > 9) return std::nullopt;
+    unsigned long v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned long>(c - '0');
+    }
+    return v;
+}
+
+// --- names and hosts --------------------------------------------------------------------
+
+constexpr std::size_t kMaxName = 64;
+constexpr const char* kUserChars = "letters, digits and -_.!~*'()&=+$,;?/";
+
+bool user_char(char c) {
+    // RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ), without escapes.
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::strchr("-_.!~*'()&=+$,;?/", c) != nullptr;
+}
+
+std::string char_text(char c) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned char>(c));
+        return buf;
+    }
+    return std::string("'") + c + "'";
+}
+
+// nullopt when `v` is a valid SIP user part; else the message, with `what` naming it.
+std::optional<std::string> check_user_part(const std::string& what, const std::string& v) {
+    if (v.empty()) return what + " is empty (1.." + std::to_string(kMaxName) + " characters)";
+    if (v.size() > kMaxName) {
+        return what + " " + show_value(v) + ": " + std::to_string(v.size()) +
+               " characters, at most " + std::to_string(kMaxName);
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!user_char(v[i])) {
+            return what + " " + show_value(v) + ": character " + char_text(v[i]) + " at position " +
+                   std::to_string(i + 1) + " is not allowed (RFC 3261 user: " + kUserChars + ")";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_trunk_name(const std::string& v) {
+    if (v.empty()) return "trunk-reg name is empty (1..64 characters)";
+    if (v.size() > kMaxName) {
+        return "trunk-reg name " + show_value(v) + ": " + std::to_string(v.size()) +
+               " characters, at most " + std::to_string(kMaxName);
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+            return "trunk-reg name " + show_value(v) + ": character " + char_text(c) +
+                   " at position " + std::to_string(i + 1) +
+                   " is not allowed (letters, digits, '-', '_', '.')";
+        }
+    }
+    return std::nullopt;
+}
+
+// Printable, no quotes or backslashes (realm and digest user name go into quoted-strings).
+std::optional<std::string> check_quotable(const std::string& what, const std::string& v) {
+    if (v.empty()) return what + " is empty";
+    if (v.size() > 128) return what + ": " + std::to_string(v.size()) + " characters, at most 128";
+    for (char c : v) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            return opt_text(what, v) + ": character " + char_text(c) +
+                   " is not allowed (no quotes, backslashes or control characters)";
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_ipv4(const std::string& h) {
+    in_addr a{};
+    return inet_pton(AF_INET, h.c_str(), &a) == 1;
+}
+
+bool is_ipv6(const std::string& h) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
+}
+
+// A host name (labels of letters, digits, '-', '_'), an IPv4 or an IPv6 literal.
+bool valid_host(const std::string& h) {
+    if (h.empty() || h.size() > 253) return false;
+    if (is_ipv4(h) || is_ipv6(h)) return true;
+    // Labels of 1..63 characters; '-' neither first nor last in a label.
+    std::size_t label = 0;
+    char prev = '.';
+    for (char c : h) {
+        if (c == '.') {
+            if (label == 0 || prev == '-') return false;
+            label = 0;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                   (c == '-' && label > 0)) {
+            if (++label > 63) return false;
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    return label > 0 && prev != '-';
+}
+
+// HOST[:PORT] with IPv6 in brackets ("[2001:db8::1]:5060"; a bare IPv6 literal has no port).
+// Returns the normalized text, nullopt when malformed.
+std::optional<std::string> parse_host_port(const std::string& v) {
+    std::string host = v;
+    std::string port;
+    if (!v.empty() && v[0] == '[') {
+        const auto close = v.find(']');
+        if (close == std::string::npos) return std::nullopt;
+        host = v.substr(1, close - 1);
+        if (!is_ipv6(host)) return std::nullopt;
+        if (close + 1 < v.size()) {
+            if (v[close + 1] != ':') return std::nullopt;
+            port = v.substr(close + 2);
+            if (port.empty()) return std::nullopt;
+        }
+    } else if (is_ipv6(v)) {
+        return "[" + v + "]";
+    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
+        host = v.substr(0, colon);
+        port = v.substr(colon + 1);
+        if (port.empty()) return std::nullopt;
+    }
+    if (!valid_host(host)) return std::nullopt;
+    if (!port.empty()) {
+        auto p = parse_uint(port);
+        if (!p || *p < 1 || *p > 65535) return std::nullopt;
+    }
+    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
+    return port.empty() ? h : h + ":" + port;
+}
+
+// --- passwords --------------------------------------------------------------------------
+
+std::string strip_eol(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+        s.pop_back();
+    return s;
+}
+
+// One line from standard input; on a terminal prompted on stderr with echo off.
+std::optional<std::string> read_stdin_line() {
+    const bool tty = isatty(STDIN_FILENO) != 0;
+    termios old{};
+    bool restore = false;
+    if (tty) {
+        std::cerr << "password: " << std::flush;
+        if (tcgetattr(STDIN_FILENO, &old) == 0) {
+            termios t = old;
+            t.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+            restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+        }
+    }
+    std::string line;
+    const bool got = static_cast<bool>(std::getline(std::cin, line));
+    if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    if (tty) std::cerr << "\n";
+    if (!got) return std::nullopt;
+    return strip_eol(line);
+}
+
+// The password from --password, --password-file or (when `stdin_fallback`) standard input.
+// Returns kOk with `out` set (or unset: none given and no fallback), or an exit code after
+// printing the message.
+int get_password(const Cmd& c, const Args& a, bool stdin_fallback,
+                 std::optional<std::string>& out) {
+    out.reset();
+    if (a.has("--password") && a.has("--password-file")) {
+        return bad(c, "give --password or --password-file, not both");
+    }
+    if (a.has("--password")) {
+        out = a.get("--password");
+        if (out->empty()) return bad(c, "--password: the password is empty");
+    } else if (a.has("--password-file")) {
+        const std::string f = a.get("--password-file");
+        std::ifstream in(f, std::ios::binary);
+        if (!in)
+            return runtime(c, "--password-file " + f + ": cannot read: " + std::strerror(errno));
+        std::string line;
+        std::getline(in, line);
+        out = strip_eol(line);
+        if (out->empty()) return runtime(c, "--password-file " + f + ": the first line is empty");
+    } else if (stdin_fallback) {
+        out = read_stdin_line();
+        if (!out)
+            return bad(c, "no password: give --password, --password-file or one line on stdin");
+        if (out->empty()) return bad(c, "the password read from standard input is empty");
+    } else {
+        return kOk;
+    }
+    if (out->find('\n') != std::string::npos || out->find('\0') != std::string::npos) {
+        return bad(c, "the password must be one line");
+    }
+    return kOk;
+}
+
+// Parses argv[first] (the subcommand) and the options; handles --help. Returns -1 to go on.
+int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec, Args& a,
+          std::string& sub) {
+    if (first >= argc) return usage(c, "missing subcommand");
+    sub = argv[first];
+    if (sub == "--help" || sub == "-h" || sub == "help") {
+        std::cout << c.help;
+        return kOk;
+    }
+    spec.flags.insert("--help");
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(c, a.error());
+    if (a.flag("--help")) {
+        std::cout << c.help;
+        return kOk;
+    }
+    return -1;
+}
+
+// Pads `cells` into columns separated by two spaces.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> w;
+    for (const auto& r : rows) {
+        w.resize(std::max(w.size(), r.size()));
+        for (std::size_t i = 0; i < r.size(); ++i)
+            w[i] = std::max(w[i], r[i].size());
+    }
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) line += std::string(w[i] - r[i].size() + 2, ' ');
+        }
+        std::cout << line << "\n";
+    }
+}
+
+// --- user -------------------------------------------------------------------------------
+
+const Cmd kUser{"user", kUserHelp};
+
+std::map<Algorithm, std::string> compute_ha1(const std::string& name, const std::string& realm,
+                                             const std::string& password) {
+    sip::crypto::EvpHasher hasher;
+    std::map<Algorithm, std::string> out;
+    for (Algorithm alg : {Algorithm::MD5, Algorithm::SHA256, Algorithm::SHA512_256}) {
+        if (auto h = sip::auth::ha1(hasher, alg, name, realm, password)) {
+            out[alg] = *h;
+        } else {
+            std::cerr << "trunkctl user: warning: " << sip::auth::algorithm_name(alg)
+                      << " is not available in this OpenSSL; no HA1 stored for it\n";
+        }
+    }
+    return out;
+}
+
+std::string algorithms_text(const std::map<Algorithm, std::string>& ha1) {
+    std::string s;
+    for (const auto& [alg, hex] : ha1) {
+        if (!s.empty()) s += ", ";
+        s += sip::auth::algorithm_name(alg);
+    }
+    return s;
+}
+
+int user_list(Store& store) {
+    std::string err;
+    auto users = store.users(&err);
+    if (!err.empty()) return runtime(kUser, err);
+    if (users.empty()) {
+        std::cout << "no SIP users\n";
+        return kOk;
+    }
+    std::vector<std::vector<std::string>> rows{{"NAME", "REALM", "ENABLED", "CREATED"}};
+    for (const auto& u : users)
+        rows.push_back({u.username, u.realm, u.enabled ? "yes" : "no", wall_text(u.created_ms)});
+    print_table(rows);
+    return kOk;
+}
+
+// add / passwd
+int user_set_password(Store& store, const std::string& sub, const std::string& name,
+                      const std::optional<std::string>& realm_opt, const std::string& password) {
+    std::string err;
+    auto existing = store.user(name, &err);
+    if (!err.empty()) return runtime(kUser, err);
+    if (sub == "add" && existing) {
+        return runtime(kUser, "user " + name + " already exists (trunkctl user passwd " + name +
+                                  " changes its password)");
+    }
+    if (sub == "passwd" && !existing) {
+        return runtime(kUser, "no user " + name + " (trunkctl user add " + name + " adds it)");
+    }
+    route::reg::sqlite::SipUser u;
+    if (existing) u = *existing;
+    u.username = name;
+    u.realm = realm_opt ? *realm_opt : existing ? existing->realm : std::string("trunkline");
+    u.ha1 = compute_ha1(name, u.realm, password);
+    if (u.ha1.empty()) return runtime(kUser, "no digest algorithm available; nothing stored");
+    u.created_ms = 0;  // new: now; existing: kept
+    if (!store.put_user(u, &err)) return runtime(kUser, err);
+    if (sub == "add") {
+        std::cout << "added user " << name << " (realm " << u.realm << "; HA1 for "
+                  << algorithms_text(u.ha1) << ")\n";
+    } else {
+        std::cout << "changed the password of user " << name << " (realm " << u.realm << ")\n";
+    }
+    return kOk;
+}
+
+// --- trunk-reg --------------------------------------------------------------------------
+
+const Cmd kTrunk{"trunk-reg", kTrunkRegHelp};
+
+std::string transport_lower(sip::Transport t) {
+    return lower(std::string(sip::transport_name(t)));
+}
+
+std::string privacy_text(Privacy p) {
+    switch (p) {
+        case Privacy::id:
+            return "id";
+        case Privacy::none:
+            return "none";
+        default:
+            return "ignore";
+    }
+}
+
+bool is_default(const std::string& v) {
+    return v.empty() || lower(v) == "default";
+}
+
+// An optional port option: "default"/"" -> 0.
+int port_option(const Args& a, const char* opt, std::uint16_t& dst) {
+    if (!a.has(opt)) return kOk;
+    const std::string v = a.get(opt);
+    if (is_default(v)) {
+        dst = 0;
+        return kOk;
+    }
+    auto p = parse_uint(v);
+    if (!p) return bad(kTrunk, opt_text(opt, v) + ": not a port number (1..65535)");
+    if (*p < 1 || *p > 65535) return bad(kTrunk, opt_text(opt, v) + ": outside 1..65535");
+    dst = static_cast<std::uint16_t>(*p);
+    return kOk;
+}
+
+// Applies the options given to `r` (validated). `adding`: --server and --user are required.
+int apply_trunk_options(const Args& a, TrunkReg& r, bool adding) {
+    if (a.has("--server")) {
+        std::string v = a.get("--server");
+        std::string host = v;
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+            if (!is_ipv6(host)) host = v;
+        }
+        if (!valid_host(host)) {
+            if (v.find(':') != std::string::npos && !is_ipv6(host)) {
+                return bad(kTrunk, opt_text("--server", v) +
+                                       ": not a host name or IP address (give the port with "
+                                       "--port)");
+            }
+            return bad(kTrunk, opt_text("--server", v) + ": not a host name or IP address");
+        }
+        r.server = host;
+    } else if (adding) {
+        return bad(kTrunk, "trunk-reg add needs --server HOST");
+    }
+    if (int rc = port_option(a, "--port", r.port); rc != kOk) return rc;
+    if (a.has("--transport")) {
+        const std::string v = lower(a.get("--transport"));
+        if (v == "udp")
+            r.transport = sip::Transport::Udp;
+        else if (v == "tcp")
+            r.transport = sip::Transport::Tcp;
+        else if (v == "tls")
+            r.transport = sip::Transport::Tls;
+        else
+            return bad(kTrunk,
+                       opt_text("--transport", a.get("--transport")) + ": use udp, tcp or tls");
+    }
+    if (a.has("--outbound-proxy")) {
+        const std::string v = a.get("--outbound-proxy");
+        if (is_default(v)) {
+            r.outbound_proxy.clear();
+        } else if (auto hp = parse_host_port(v)) {
+            r.outbound_proxy = *hp;
+        } else {
+            return bad(kTrunk, opt_text("--outbound-proxy", v) +
+                                   ": not HOST[:PORT] (a host name or IP address, [IPv6], "
+                                   "PORT 1..65535)");
+        }
+    }
+    if (a.has("--user")) {
+        const std::string v = a.get("--user");
+        if (auto e = check_user_part("--user", v)) return bad(kTrunk, *e);
+        r.aor_user = v;
+    } else if (adding) {
+        return bad(kTrunk, "trunk-reg add needs --user AOR_USER");
+    }
+    if (a.has("--domain")) {
+        const std::string v = a.get("--domain");
+        if (is_default(v)) {
+            r.aor_domain.clear();
+        } else if (auto hp = parse_host_port(v)) {
+            r.aor_domain = *hp;
+        } else {
+            return bad(kTrunk, opt_text("--domain", v) + ": not a host name or IP address");
+        }
+    }
+    if (a.has("--auth-user")) {
+        const std::string v = a.get("--auth-user");
+        if (is_default(v)) {
+            r.auth_user.clear();
+        } else if (auto e = check_quotable("--auth-user", v)) {
+            return bad(kTrunk, *e);
+        } else {
+            r.auth_user = v;
+        }
+    }
+    if (a.has("--contact-host")) {
+        const std::string v = a.get("--contact-host");
+        std::string host = v;
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        if (is_default(v)) {
+            r.contact_host.clear();
+        } else if (valid_host(host)) {
+            r.contact_host = host;
+        } else {
+            return bad(kTrunk, opt_text("--contact-host", v) +
+                                   ": not a host name or IP address (give the port with "
+                                   "--contact-port)");
+        }
+    }
+    if (int rc = port_option(a, "--contact-port", r.contact_port); rc != kOk) return rc;
+    if (a.has("--expires")) {
+        const std::string v = a.get("--expires");
+        if (lower(v) == "auto") {
+            r.expires_s = 0;
+        } else if (is_default(v)) {
+            r.expires_s.reset();
+        } else {
+            auto n = parse_uint(v);
+            if (!n)
+                return bad(kTrunk, opt_text("--expires", v) + ": not seconds (20..7200) or auto");
+            if (*n < 20 || *n > 7200) {
+                return bad(kTrunk, opt_text("--expires", v) + ": outside 20..7200 s (or auto)");
+            }
+            r.expires_s = static_cast<std::uint32_t>(*n);
+        }
+    }
+    if (a.has("--retry-delay")) {
+        const std::string v = a.get("--retry-delay");
+        if (is_default(v)) {
+            r.retry_delay_s.reset();
+        } else {
+            auto n = parse_uint(v);
+            if (!n) return bad(kTrunk, opt_text("--retry-delay", v) + ": not seconds (30..600)");
+            if (*n < 30 || *n > 600) {
+                return bad(kTrunk, opt_text("--retry-delay", v) + ": outside 30..600 s");
+            }
+            r.retry_delay_s = static_cast<std::uint32_t>(*n);
+        }
+    }
+    if (a.has("--privacy")) {
+        const std::string v = lower(a.get("--privacy"));
+        if (v == "ignore")
+            r.privacy = Privacy::ignore;
+        else if (v == "id")
+            r.privacy = Privacy::id;
+        else if (v == "none")
+            r.privacy = Privacy::none;
+        else if (is_default(v))
+            r.privacy.reset();
+        else
+            return bad(kTrunk,
+                       opt_text("--privacy", a.get("--privacy")) + ": use ignore, id or none");
+    }
+    if (a.has("--send-unregister")) {
+        const std::string v = lower(a.get("--send-unregister"));
+        if (v == "on")
+            r.send_unregister = true;
+        else if (v == "off")
+            r.send_unregister = false;
+        else if (is_default(v))
+            r.send_unregister.reset();
+        else
+            return bad(kTrunk, opt_text("--send-unregister", a.get("--send-unregister")) +
+                                   ": use on or off");
+    }
+    if (a.flag("--disabled") && a.flag("--enabled")) {
+        return bad(kTrunk, "give --disabled or --enabled, not both");
+    }
+    if (a.flag("--disabled")) r.enabled = false;
+    if (a.flag("--enabled")) r.enabled = true;
+    return kOk;
+}
+
+// "sip.carrier.example:5060/udp"; port 0: the default for an IP literal, "SRV" for a name.
+std::string server_text(const TrunkReg& r) {
+    std::string host = is_ipv6(r.server) ? "[" + r.server + "]" : r.server;
+    std::string port;
+    if (r.port != 0)
+        port = std::to_string(r.port);
+    else if (is_ipv4(r.server) || is_ipv6(r.server))
+        port = r.transport == sip::Transport::Tls ? "5061" : "5060";
+    else
+        port = "SRV";
+    return host + ":" + port + "/" + transport_lower(r.transport);
+}
+
+int trunk_list(Store& store) {
+    std::string err;
+    auto regs = store.trunk_regs(&err);
+    if (!err.empty()) return runtime(kTrunk, err);
+    auto states = store.trunk_states(&err);
+    if (!err.empty()) return runtime(kTrunk, err);
+    if (regs.empty()) {
+        std::cout << "no trunk registrations\n";
+        return kOk;
+    }
+    std::map<std::string, const TrunkRegState*> by_name;
+    for (const auto& s : states)
+        by_name[s.name] = &s;
+    std::vector<std::vector<std::string>> rows{{"NAME", "SERVER", "USER", "STATE", "EXPIRES"}};
+    for (const auto& r : regs) {
+        auto it = by_name.find(r.name);
+        const TrunkRegState* st = it == by_name.end() ? nullptr : it->second;
+        std::string state = st && !st->state.empty() ? st->state : "-";
+        if (!r.enabled) state += " (disabled)";
+        const std::string expires =
+            st && st->expires_ms ? wall_text(*st->expires_ms) : std::string("-");
+        rows.push_back({r.name, server_text(r), r.aor_user, state, expires});
+    }
+    print_table(rows);
+    return kOk;
+}
+
+int trunk_show(Store& store, const std::string& name) {
+    std::string err;
+    auto r = store.trunk_reg(name, &err);
+    if (!err.empty()) return runtime(kTrunk, err);
+    if (!r) return runtime(kTrunk, "no trunk-reg " + name);
+    auto st = store.trunk_state(name, &err);
+    if (!err.empty()) return runtime(kTrunk, err);
+    const std::int64_t now = now_ms();
+    auto or_default = [](const std::string& v, const char* dflt) {
+        return v.empty() ? std::string("- (") + dflt + ")" : v;
+    };
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"  server", r->server});
+    rows.push_back({"  port", r->port
+                                  ? std::to_string(r->port)
+                                  : std::string("- (default: ") +
+                                        (r->transport == sip::Transport::Tls ? "5061" : "5060") +
+                                        ", or SRV for a host name)"});
+    rows.push_back({"  transport", transport_lower(r->transport)});
+    rows.push_back({"  outbound proxy", or_default(r->outbound_proxy, "none")});
+    rows.push_back({"  user", r->aor_user});
+    rows.push_back({"  domain", or_default(r->aor_domain, "the server")});
+    rows.push_back({"  auth user", or_default(r->auth_user, "the user")});
+    rows.push_back({"  password", "********"});
+    rows.push_back({"  contact host", or_default(r->contact_host, "trunkline's contact host")});
+    rows.push_back({"  contact port", r->contact_port
+                                          ? std::to_string(r->contact_port)
+                                          : std::string("- (trunkline's listen port)")});
+    rows.push_back({"  expires", !r->expires_s        ? std::string("- (trunkline's default)")
+                                 : *r->expires_s == 0 ? std::string("auto")
+                                                      : std::to_string(*r->expires_s) + " s"});
+    rows.push_back({"  retry delay", r->retry_delay_s ? std::to_string(*r->retry_delay_s) + " s"
+                                                      : std::string("- (trunkline's default)")});
+    rows.push_back({"  privacy", r->privacy ? privacy_text(*r->privacy)
+                                            : std::string("- (trunkline's default)")});
+    rows.push_back({"  send unregister", !r->send_unregister
+                                             ? std::string("- (trunkline's default)")
+                                         : *r->send_unregister ? std::string("on")
+                                                               : std::string("off")});
+    rows.push_back({"  enabled", r->enabled ? "yes" : "no"});
+    std::cout << "trunk-reg " << r->name << "\n";
+    print_table(rows);
+    if (!st) {
+        std::cout << "live state: none recorded (trunkline has not run this entry yet)\n";
+        return kOk;
+    }
+    rows.clear();
+    rows.push_back({"  state", st->state.empty() ? "-" : st->state});
+    rows.push_back({"  reason", st->reason.empty() ? "-" : st->reason});
+    rows.push_back({"  registered until", st->expires_ms ? when_text(*st->expires_ms, now) : "-"});
+    rows.push_back({"  last response",
+                    st->last_code ? std::to_string(st->last_code) + " " + st->last_reason_phrase
+                                  : std::string("- (none or timeout)")});
+    rows.push_back(
+        {"  next attempt", st->next_attempt_ms ? when_text(*st->next_attempt_ms, now) : "-"});
+    rows.push_back({"  consecutive failures", std::to_string(st->consecutive_failures)});
+    rows.push_back({"  Call-ID", st->persisted.call_id.empty() ? "-" : st->persisted.call_id});
+    rows.push_back({"  CSeq", std::to_string(st->persisted.cseq)});
+    rows.push_back(
+        {"  contact", st->persisted.contact_uri.empty() ? "-" : st->persisted.contact_uri});
+    rows.push_back({"  last update", when_text(st->updated_ms, now)});
+    if (st->clean_stop) rows.push_back({"  clean stop", "yes (unregistered at shutdown)"});
+    std::cout << "live state:\n";
+    print_table(rows);
+    return kOk;
+}
+
+}  // namespace
+
+int cmd_user(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec;
+    const std::string peek = first < argc ? argv[first] : "";
+    if (peek == "add" || peek == "passwd")
+        spec.with_value = {"--realm", "--password", "--password-file"};
+    Args a;
+    std::string sub;
+    if (int rc = parse(kUser, argc, argv, first, spec, a, sub); rc >= 0) return rc;
+    if (sub != "add" && sub != "passwd" && sub != "remove" && sub != "list") {
+        return usage(kUser, "unknown subcommand '" + sub + "'");
+    }
+    const auto& pos = a.positionals();
+    const std::size_t want = sub == "list" ? 0 : 1;
+    if (pos.size() != want) {
+        return usage(kUser, "user " + sub + (want ? " needs NAME" : " takes no arguments"));
+    }
+    std::string name;
+    if (want) {
+        name = pos[0];
+        if (auto e = check_user_part("user name", name)) return bad(kUser, *e);
+    }
+    std::optional<std::string> realm;
+    std::optional<std::string> password;
+    if (sub == "add" || sub == "passwd") {
+        if (a.has("--realm")) {
+            realm = a.get("--realm");
+            if (auto e = check_quotable("--realm", *realm)) return bad(kUser, *e);
+        }
+        if (int rc = get_password(kUser, a, true, password); rc != kOk) return rc;
+    }
+    std::string err;
+    auto store = open_store(db, &err);
+    if (!store) return runtime(kUser, err);
+    if (sub == "list") return user_list(*store);
+    if (sub == "remove") {
+        if (!store->remove_user(name, &err)) {
+            return runtime(kUser, err.empty() ? "no user " + name : err);
+        }
+        std::cout << "removed user " << name << "\n";
+        return kOk;
+    }
+    return user_set_password(*store, sub, name, realm, *password);
+}
+
+int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
+    const Cmd c{"suspend", kSuspendHelp};
+    Args a;
+    std::string sub;
+    if (int rc = parse(c, argc, argv, first, {}, a, sub); rc >= 0) return rc;
+    if (sub != "list" && sub != "lift") return usage(c, "unknown subcommand '" + sub + "'");
+    const auto& pos = a.positionals();
+    const std::size_t want = sub == "list" ? 0 : 1;
+    if (pos.size() != want) {
+        return usage(c, "suspend " + sub + (want ? " needs KEY" : " takes no arguments"));
+    }
+    if (want && pos[0].empty()) return bad(c, "KEY is empty (a user name or an IP address)");
+    std::string err;
+    auto store = open_store(db, &err);
+    if (!store) return runtime(c, err);
+    auto all = store->suspensions(&err);
+    if (!err.empty()) return runtime(c, err);
+    const std::int64_t now = now_ms();
+    if (sub == "list") {
+        std::vector<std::vector<std::string>> rows{{"KEY", "KIND", "UNTIL", "REMAINING"}};
+        for (const SuspensionRecord& s : all) {
+            if (s.until_ms <= now) continue;
+            rows.push_back({s.key, s.ip ? "ip" : "user", wall_text(s.until_ms),
+                            std::to_string(seconds_until(s.until_ms, now)) + " s"});
+        }
+        if (rows.size() == 1) {
+            std::cout << "no active suspensions\n";
+            return kOk;
+        }
+        print_table(rows);
+        return kOk;
+    }
+    const std::string& key = pos[0];
+    const bool active = std::any_of(all.begin(), all.end(), [&](const SuspensionRecord& s) {
+        return s.key == key && s.until_ms > now;
+    });
+    store->remove_suspension(key, std::nullopt, &err);
+    if (!err.empty()) return runtime(c, err);
+    if (!store->add_command("lift", key, &err)) return runtime(c, err);
+    std::cout << (active ? "lifted " + key : key + " is not suspended") << "\n";
+    return kOk;
+}
+
+int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec;
+    const std::string peek = first < argc ? argv[first] : "";
+    if (peek == "add" || peek == "set") {
+        spec.with_value = {"--server",         "--port",         "--transport",
+                           "--outbound-proxy", "--user",         "--domain",
+                           "--auth-user",      "--password",     "--password-file",
+                           "--contact-host",   "--contact-port", "--expires",
+                           "--retry-delay",    "--privacy",      "--send-unregister"};
+        spec.flags = {"--disabled", "--enabled"};
+    }
+    Args a;
+    std::string sub;
+    if (int rc = parse(kTrunk, argc, argv, first, spec, a, sub); rc >= 0) return rc;
+    if (sub != "add" && sub != "set" && sub != "remove" && sub != "list" && sub != "show") {
+        return usage(kTrunk, "unknown subcommand '" + sub + "'");
+    }
+    const auto& pos = a.positionals();
+    const std::size_t want = sub == "list" ? 0 : 1;
+    if (pos.size() != want) {
+        return usage(kTrunk, "trunk-reg " + sub + (want ? " needs NAME" : " takes no arguments"));
+    }
+    const std::string name = want ? pos[0] : std::string();
+    if (want) {
+        if (auto e = check_trunk_name(name)) return bad(kTrunk, *e);
+    }
+    TrunkReg r;
+    std::optional<std::string> password;
+    if (sub == "add" || sub == "set") {
+        // Validate everything before touching the database (usage errors first).
+        if (sub == "set") {
+            bool any = a.flag("--disabled") || a.flag("--enabled");
+            for (const auto& o : spec.with_value)
+                any = any || a.has(o);
+            if (!any) return usage(kTrunk, "trunk-reg set needs at least one option");
+        }
+        r.name = name;
+        if (int rc = apply_trunk_options(a, r, sub == "add"); rc != kOk) return rc;
+        if (int rc = get_password(kTrunk, a, sub == "add", password); rc != kOk) return rc;
+    }
+    std::string err;
+    auto store = open_store(db, &err);
+    if (!store) return runtime(kTrunk, err);
+    if (sub == "list") return trunk_list(*store);
+    if (sub == "show") return trunk_show(*store, name);
+    if (sub == "remove") {
+        if (!store->remove_trunk_reg(name, &err)) {
+            return runtime(kTrunk, err.empty() ? "no trunk-reg " + name : err);
+        }
+        std::cout << "removed trunk-reg " << name << "\n";
+        return kOk;
+    }
+    auto existing = store->trunk_reg(name, &err);
+    if (!err.empty()) return runtime(kTrunk, err);
+    if (sub == "add") {
+        if (existing) {
+            return runtime(kTrunk, "trunk-reg " + name +
+                                       " already exists (trunkctl trunk-reg set " + name +
+                                       " changes it)");
+        }
+        r.password = *password;
+    } else {
+        if (!existing) {
+            return runtime(
+                kTrunk, "no trunk-reg " + name + " (trunkctl trunk-reg add " + name + " adds it)");
+        }
+        TrunkReg updated = *existing;
+        if (int rc = apply_trunk_options(a, updated, false); rc != kOk) return rc;
+        if (password) updated.password = *password;
+        r = updated;
+    }
+    if (!store->put_trunk_reg(r, &err)) return runtime(kTrunk, err);
+    std::cout << (sub == "add" ? "added" : "updated") << " trunk-reg " << r.name << ": "
+              << server_text(r) << " user " << r.aor_user << (r.enabled ? "" : " (disabled)")
+              << "\n";
+    return kOk;
+}
+
+}  // namespace trunkctl

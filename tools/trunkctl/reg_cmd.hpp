@@ -1,0 +1,23 @@
+// `trunkctl user ...`, `trunkctl suspend ...`, `trunkctl trunk-reg ...`: registration state
+// in the SQLite database (route_reg_sqlite). Called by trunkctl's dispatcher:
+// `if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);`
+#pragma once
+
+#include <string>
+
+namespace trunkctl {
+
+// argv[first] is the subcommand. Return the exit code: 0 ok, 1 runtime or data error,
+// 2 usage error.
+// user add|passwd|remove|list
+int cmd_user(const std::string& db, int argc, char** argv, int first);
+// suspend list|lift
+int cmd_suspend(const std::string& db, int argc, char** argv, int first);
+// trunk-reg add|set|remove|list|show
+int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first);
+
+extern const char* const kUserHelp;
+extern const char* const kSuspendHelp;
+extern const char* const kTrunkRegHelp;
+
+}  // namespace trunkctl
