@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "sip/message.hpp"
@@ -61,5 +62,36 @@ inline sip::ParseLimits limits_variant(unsigned k) {
     }
     return l;
 }
+
+// Decodes a fuzz input into operations: a byte at a time, zero once the input is used up
+// (so every target ends its loop on done()).
+struct Reader {
+    const std::uint8_t* p;
+    std::size_t n;
+    std::uint8_t byte() {
+        if (n == 0) return 0;
+        --n;
+        return *p++;
+    }
+    std::uint32_t u32() {
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i)
+            v = v << 8 | byte();
+        return v;
+    }
+    // Up to `max` raw bytes, length first.
+    std::string raw(std::size_t max) {
+        std::size_t len = byte() % (max + 1);
+        std::string s;
+        while (len-- > 0 && n > 0)
+            s.push_back(static_cast<char>(byte()));
+        return s;
+    }
+    template <std::size_t N>
+    const char* pick(const char* const (&table)[N]) {
+        return table[byte() % N];
+    }
+    bool done() const { return n == 0; }
+};
 
 }  // namespace fuzz

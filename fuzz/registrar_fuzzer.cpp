@@ -45,34 +45,7 @@ using route::reg::RegistrarConfig;
 using route::reg::RegistrarEvent;
 using sip::Instant;
 
-struct Reader {
-    const std::uint8_t* p;
-    std::size_t n;
-    std::uint8_t byte() {
-        if (n == 0) return 0;
-        --n;
-        return *p++;
-    }
-    std::uint32_t u32() {
-        std::uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v = v << 8 | byte();
-        return v;
-    }
-    // Up to `max` raw bytes, length first.
-    std::string raw(std::size_t max) {
-        std::size_t len = byte() % (max + 1);
-        std::string s;
-        while (len-- > 0 && n > 0)
-            s.push_back(static_cast<char>(byte()));
-        return s;
-    }
-    template <std::size_t N>
-    const char* pick(const char* const (&table)[N]) {
-        return table[byte() % N];
-    }
-    bool done() const { return n == 0; }
-};
+using fuzz::Reader;
 
 constexpr const char* kUsers[] = {"alice", "bob", "carol", "%61lice", "ALICE", "", "192.0.2.9"};
 constexpr const char* kHosts[] = {"example.com", "EXAMPLE.com", "[2001:db8::1]", "10.0.0.1"};

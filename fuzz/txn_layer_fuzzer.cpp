@@ -23,16 +23,7 @@ using sip::Instant;
 using sip::Target;
 using sip::Transport;
 
-struct Reader {
-    const std::uint8_t* p;
-    std::size_t n;
-    std::uint8_t byte() {
-        if (n == 0) return 0;
-        --n;
-        return *p++;
-    }
-    bool done() const { return n == 0; }
-};
+using fuzz::Reader;
 
 constexpr const char* kMethods[] = {"INVITE", "OPTIONS", "REGISTER", "BYE", "CANCEL", "ACK", "INFO"};
 constexpr const char* kBranches[] = {"z9hG4bKa", "z9hG4bKb", "z9hG4bKc", "old1", "z9hG4bK"};
