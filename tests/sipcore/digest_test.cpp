@@ -191,6 +191,25 @@ TEST_CASE("digest: EVP hashes of split pieces equal the hash of the whole", "[si
         hex += d[b & 15];
     }
     CHECK(hex == "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+    // The hasher keeps the last key set up: changing keys back and forth must not mix them
+    // (RFC 4231 test case 2 for "Jefe"; an empty key is a key too).
+    auto hex_of = [](const std::optional<sip::auth::HmacSha256>& m) {
+        std::string x;
+        for (auto b : *m) {
+            static constexpr char d[] = "0123456789abcdef";
+            x += d[b >> 4];
+            x += d[b & 15];
+        }
+        return x;
+    };
+    for (int round = 0; round < 2; ++round) {
+        CHECK(hex_of(h.hmac_sha256("Jefe", {"what do ya want ", "for nothing?"})) ==
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        CHECK(hex_of(h.hmac_sha256("key", {"The quick brown fox jumps over the lazy dog"})) ==
+              "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+        CHECK(hex_of(h.hmac_sha256("", {""})) ==
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    }
 }
 
 TEST_CASE("digest: algorithm tokens (RFC 7616 §3.3)", "[sipcore][digest]") {

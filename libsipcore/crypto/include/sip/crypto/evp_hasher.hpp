@@ -2,14 +2,15 @@
 // sip::auth::Hasher, in the `sipcore_crypto` adapter library (DESIGN.md §2: only adapters
 // include <openssl/...>; this header does not).
 //
-//   sip::crypto::EvpHasher hasher;                 // fetches MD5, SHA2-256, SHA2-512/256, HMAC
-//   once sip::auth::DigestServer server(config, hasher, rng); if
-//   (!hasher.supports(sip::auth::Hash::MD5)) drop_md5_from(config);   // e.g. FIPS provider
+//   sip::crypto::EvpHasher hasher;  // fetches MD5, SHA2-256, SHA2-512/256 and HMAC once
+//   sip::auth::DigestServer server(config, hasher, rng);
+//   if (!hasher.supports(sip::auth::Hash::MD5)) drop_md5_from(config);  // e.g. FIPS provider
 //
 // Algorithms come from OpenSSL's default library context, fetched in the constructor; one
 // the loaded providers lack is reported by supports() == false and nullopt results. The
-// object is immutable after construction and safe to share between threads (each call uses
-// its own EVP context). Non-copyable; must outlive every DigestServer/DigestClient using it.
+// object is safe to share between threads: each call uses its own EVP context; the one
+// piece of state, the HMAC context for the last key used (set up once, copied per call), is
+// behind a mutex. Non-copyable; must outlive every DigestServer/DigestClient using it.
 #pragma once
 
 #include <memory>
