@@ -208,6 +208,7 @@ int main(int argc, char** argv) {
     ecfg.server_header = cfg.server_header;
     ecfg.limits.max_message = cfg.max_message;
     ecfg.limits.max_headers = cfg.max_headers;
+    ecfg.txn.max_transactions = cfg.max_transactions;
     tcfg.limits.parse = ecfg.limits;
     ecfg.log_messages = cfg.log_messages;
     // our address per transport, for Contact / Via of the requests we originate

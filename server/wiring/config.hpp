@@ -34,6 +34,10 @@ struct ServerConfig {
     std::string tls_cert, tls_key, tls_ca;
     std::uint32_t max_message = 65535;
     std::uint16_t max_headers = 256;
+    // Live transactions before new requests get 503. UDP non-INVITE server transactions stay
+    // 64*T1 = 32 s after their answer (RFC 3261 Timer J): 16,000 REGISTER/s with a 401 round
+    // is ~1,000,000 of them, ~1 KB each.
+    std::size_t max_transactions = 1'000'000;
     std::string server_header = "Trunkline";  // Server / User-Agent
     bool echo_uas = false;
     // [database]

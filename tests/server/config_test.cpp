@@ -42,6 +42,7 @@ TEST_CASE("config: every registration key is read", "[server][config]") {
 [sip]
 udp = "127.0.0.1:25070"
 tcp = "off"
+max_transactions = 50000
 
 [database]
 path = "/tmp/x.db"
@@ -75,6 +76,7 @@ contact_host = "sbc.example.net"
     CHECK(err.empty());
     CHECK(c.udp == "127.0.0.1:25070");
     CHECK(c.tcp == "off");
+    CHECK(c.max_transactions == 50000);
     CHECK(c.database == "/tmp/x.db");
     CHECK(c.realm == "sip.example.net");
     REQUIRE(c.algorithms.size() == 1);
