@@ -9,10 +9,13 @@
 #
 # Per server:
 #   1. fill: every user registers once at FILL_RATE/s; memory per binding = (server memory
-#      after - before) / bindings, memory = PSS summed over the server's processes (trunkline:
-#      one process, PSS ~ RSS; Kamailio keeps bindings in shared memory that several of its
-#      processes map, which plain RSS would count more than once); VmRSS of trunkline and
-#      Kamailio's main process are printed too;
+#      MEM_SETTLE s after the fill - memory before) / bindings, memory = PSS summed over the
+#      server's processes (trunkline: one process, PSS ~ RSS; Kamailio keeps bindings in shared
+#      memory that several of its processes map, which plain RSS would count more than once);
+#      VmRSS of trunkline and Kamailio's main process are logged too. MEM_SETTLE (35 s) lets
+#      trunkline's completed non-INVITE server transactions end (Timer J = 64*T1 = 32 s over
+#      UDP), but freed heap stays resident: the figure includes the peak of the fill's
+#      transactions (trunkline holds ~FILL_RATE*2*32 of them), hence the slow default fill;
 #   2. steps: RATES, DURATION s each (SIPp -m rate*DURATION, every run starts again at the
 #      first user, so these are refreshes of existing bindings); PASS = <= 0.1% failed, every
 #      registration finished, SIPp really offered >= 95% of the target; a failed step is tried
@@ -20,11 +23,18 @@
 #      utime+stime delta (/proc/PID/stat) / successful registrations.
 # Printed: one row per step, then per server the highest passing rate, CPU us/registration at
 # that rate and memory per binding, and the ratios trunkline/Kamailio.
+# Caveat: trunkline keeps every completed REGISTER transaction 32 s (Timer J, ~1 KB each) and
+# answers 503 once it holds [sip] max_transactions (default 1,000,000): with 2 transactions
+# per registration that caps its sustained rate near max_transactions / 64 per second, and its
+# memory grows with the rate. A DURATION-s step that starts with a partly empty table can pass
+# above that; DURATION=40 COOLDOWN=35 measures the sustained rate.
 #
 #   bench/run_registrar_bench.sh [BUILD_DIR]        (default build; needs trunkline, trunkctl)
-#   env: RATES="2000 4000 6000 8000 10000 12000 14000 16000"  DURATION=10  FILL_RATE=1000
+#   env: RATES="2000 4000 6000 8000 10000 12000 14000 16000"  DURATION=10  FILL_RATE=250
+#        MEM_SETTLE=35
 #        KAM_CHILDREN=1  KAM_ALLOC=tlsf  SERVERS="trunkline kamailio"  COOLDOWN=2  RETRY_FAIL=1
 #        TL_PORT=29160 KAM_PORT=29161 UAC_PORT=29162  USERS_CSV=...  BENCH_OUT=/tmp/...
+#        TL_USERS_DB=<an earlier run's trunkline.users.db> (skips the trunkctl import)
 # trunkline runs with register_retry = 0 (Kamailio has no such rule; one lost-nonce failure
 # burst must not suspend 127.0.0.1 for the rest of the run) and algorithms = ["MD5"].
 # Everything binds to 127.0.0.1; every process is started here and stopped by its PID; every
@@ -41,11 +51,12 @@ source "$PEERS/lib/common.sh"    # PID tracking + cleanup trap, start_kamailio, 
 
 RATES=${RATES:-"2000 4000 6000 8000 10000 12000 14000 16000"}
 DURATION=${DURATION:-10}
-FILL_RATE=${FILL_RATE:-1000}
+FILL_RATE=${FILL_RATE:-250}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
 KAM_ALLOC=${KAM_ALLOC:-tlsf}
 SERVERS=${SERVERS:-"trunkline kamailio"}
 COOLDOWN=${COOLDOWN:-2}
+MEM_SETTLE=${MEM_SETTLE:-35}
 RETRY_FAIL=${RETRY_FAIL:-1}
 TL_PORT=${TL_PORT:-29160}
 KAM_PORT=${KAM_PORT:-29161}
@@ -64,7 +75,7 @@ log "artifacts: $OUT"
 NUSERS=$(($(wc -l <"$USERS_CSV") - 1))
 REALM=$(awk -F';' 'NR == 2 {print $3}' "$USERS_CSV")
 STEPS="$OUT/steps.tsv"
-printf 'server\trate\ttry\tverdict\tcreated\tok\tfailed\tretrans\tcps_offered\tcps_ok\trtt_ms\tsrv_cpu_pct\tus_per_reg\tsipp_cpu_pct\tdrops_srv\tdrops_uac\tsrv_pss_mb\n' >"$STEPS"
+printf 'server\trate\ttry\tverdict\tcreated\tok\tfailed\tretrans\tcps_offered\tcps_ok\trtt_ms\tsrv_cpu_pct\tus_per_reg\tsipp_cpu_pct\tdrops_srv\tdrops_uac\tsrv_pss_mb\tunexpected\n' >"$STEPS"
 
 SRV_PIDS_FN=""   # prints every PID of the server under test
 tl_pids() { echo "$TL_PID"; }
@@ -72,13 +83,14 @@ tl_pids() { echo "$TL_PID"; }
 # sipp_reg TAG RATE M -> one bounded SIPp run of register_auth.xml against SRV_PORT; sets
 # SUMMARY, VERDICT, US (server CPU us/registration), ROW (columns of steps.tsv)
 sipp_reg() {
-	local tag=$1 r=$2 m=$3 s0 s1 t0 t1 a0 a1 d0 d1 du wall rc=0 uac uac_c
+	local tag=$1 r=$2 m=$3 s0 s1 t0 t1 a0 a1 d0 d1 du wall rc=0 uac uac_c secs
+	secs=$(((m + r - 1) / r))   # the run's nominal length
 	d0=$(udp_drops "$SRV_PORT")
 	s0=$(proc_ticks $($SRV_PIDS_FN)); t0=$(now_s)
-	start_sipp "$tag" $((DURATION + 60)) 127.0.0.1:"$SRV_PORT" -sf "$PEERS/sipp/register_auth.xml" \
+	start_sipp "$tag" $((secs + 60)) 127.0.0.1:"$SRV_PORT" -sf "$PEERS/sipp/register_auth.xml" \
 		-inf "$USERS_CSV" -t u1 -i 127.0.0.1 -p "$UAC_PORT" -r "$r" -rp 1000 -m "$m" \
-		-l $((r * 3 + 100)) -timeout $((DURATION + 45))s -recv_timeout 10000 \
-		-max_recv_loops 10000 -max_sched_loops 10000
+		-l $((r * 3 + 100)) -timeout $((secs + 45))s -recv_timeout 10000 \
+		-max_recv_loops 10000 -max_sched_loops 10000 -default_behaviors all,-bye
 	uac=$SIPP_PID; uac_c=$SIPP_CPID
 	a0=$(proc_ticks "$uac_c"); a1=$a0; du=0
 	while sipp_running "$uac" "$uac_c"; do
@@ -96,7 +108,12 @@ sipp_reg() {
 		"$(kv retrans "$SUMMARY")" "$(kv cps_created "$SUMMARY")" "$(kv cps_ok "$SUMMARY")" \
 		"$(kv rtt_ms "$SUMMARY")" "$(cpu_pct $((s1 - s0)) "$wall")" "$US" \
 		"$(cpu_pct $((a1 - a0)) "$wall")" $((d1 - d0)) "$du" "$(pss_mb $($SRV_PIDS_FN))")
-	log "  $tag sipp_rc=$rc $VERDICT us/reg=$US [$SUMMARY]"
+	# what the server answered instead of 401/200, e.g. "503x12195" (from SIPp's error trace,
+	# which is capped at 5 MB: the counts may be partial)
+	UNEXP=$(grep -o "received 'SIP/2.0 [0-9]*" "$OUT/$tag.errors" 2>/dev/null | awk '{print $3}' |
+		sort | uniq -c | awk '{printf "%s%sx%s", sep, $2, $1; sep = ","}')
+	ROW="${ROW}${UNEXP:--}"
+	log "  $tag sipp_rc=$rc $VERDICT us/reg=$US [$SUMMARY] unexpected answers: ${UNEXP:-none}"
 }
 
 pss_kb() { # PSS (kB) summed over PIDs
@@ -111,23 +128,32 @@ rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null; }
 
 bindings_of() { # SERVER -> current number of bindings
 	case $1 in
-	trunkline) sqlite3 -cmd '.timeout 5000' "file:$OUT/trunkline.db?mode=ro" \
+	trunkline) sqlite3 -readonly -cmd '.timeout 5000' "$OUT/trunkline.db" \
 		'SELECT count(*) FROM reg_binding' 2>/dev/null || echo "?" ;;
 	kamailio) kam stats.get_statistics location_contacts 2>/dev/null | awk '{print $NF}' ;;
 	esac
 }
 
-declare -A BEST BEST_US MEM_B FILL_US NBIND
+declare -A BEST BEST_US MEM_B FILL_US NBIND US_AT
 run_server() { # SERVER
 	local srv=$1 p0 p1 r0 r1 n r try ok_step
 	case $srv in
 	trunkline)
-		# users: the HA1s come from trunkctl (one call per user)
-		log "importing $NUSERS users into $OUT/trunkline.db with trunkctl (realm $REALM) ..."
-		awk -F';' 'NR > 1 && NF >= 3 {print $1, $2}' "$USERS_CSV" | while read -r u p; do
-			"$TRUNKCTL" --db "$OUT/trunkline.db" user add "$u" --realm "$REALM" --password "$p" >/dev/null \
-				|| { echo "trunkctl user add $u failed" >&2; exit 1; }
-		done || die "user import failed"
+		# users: the HA1s come from trunkctl (one call per user, ~2 min for 10,000), or from the
+		# users-only copy an earlier run left (TL_USERS_DB=.../trunkline.users.db)
+		if [ -n "${TL_USERS_DB:-}" ]; then
+			log "users: copying $TL_USERS_DB"
+			cp "$TL_USERS_DB" "$OUT/trunkline.db" || die "cannot copy $TL_USERS_DB"
+		else
+			log "importing $NUSERS users into $OUT/trunkline.db with trunkctl (realm $REALM) ..."
+			awk -F';' 'NR > 1 && NF >= 3 {print $1, $2}' "$USERS_CSV" | while read -r u p; do
+				"$TRUNKCTL" --db "$OUT/trunkline.db" user add "$u" --realm "$REALM" --password "$p" >/dev/null \
+					|| { echo "trunkctl user add $u failed" >&2; exit 1; }
+			done || die "user import failed"
+			cp "$OUT/trunkline.db" "$OUT/trunkline.users.db"
+		fi
+		n=$(sqlite3 -readonly "$OUT/trunkline.db" "SELECT count(*) FROM sip_user WHERE realm = '$REALM'")
+		[ "$n" = "$NUSERS" ] || die "trunkline database has $n users of realm $REALM, not $NUSERS"
 		cat >"$OUT/trunkline.toml" <<-EOF
 			[registrar]
 			realm = "$REALM"
@@ -159,7 +185,7 @@ run_server() { # SERVER
 	sipp_reg "$srv-fill" "$FILL_RATE" "$NUSERS"
 	printf '%s\t%s\t%s\t%s\t%s\n' "$srv" "fill@$FILL_RATE" 1 "$VERDICT" "$ROW" | tee -a "$STEPS"
 	FILL_US[$srv]=$US
-	sleep 2
+	sleep "$MEM_SETTLE"
 	n=$(bindings_of "$srv")
 	p1=$(pss_kb $($SRV_PIDS_FN)); r1=$(rss_kb "$($SRV_PIDS_FN | awk '{print $1}')")
 	NBIND[$srv]=$n
@@ -176,7 +202,7 @@ run_server() { # SERVER
 			[ "$VERDICT" = PASS ] && { ok_step=1; break; }
 		done
 		[ "$ok_step" = 1 ] || break
-		BEST[$srv]=$r BEST_US[$srv]=$US
+		BEST[$srv]=$r BEST_US[$srv]=$US US_AT[$srv-$r]=$US
 		sleep "$COOLDOWN"
 	done
 	log "$srv: bindings at the end $(bindings_of "$srv")"
@@ -203,6 +229,13 @@ if [[ " $SERVERS " == *" trunkline "* && " $SERVERS " == *" kamailio "* ]]; then
 		"$(ratio "${BEST_US[trunkline]}" "${BEST_US[kamailio]}")" \
 		"$(ratio "${FILL_US[trunkline]}" "${FILL_US[kamailio]}")" \
 		"$(ratio "${MEM_B[trunkline]}" "${MEM_B[kamailio]}")"
+	# CPU per registration at the same load: the highest rate both passed
+	both=${BEST[trunkline]}
+	[ "${BEST[kamailio]}" -lt "$both" ] && both=${BEST[kamailio]}
+	if [ "$both" -gt 0 ]; then
+		echo "at $both reg/s (highest rate both passed): us/reg trunkline ${US_AT[trunkline-$both]}," \
+			"kamailio ${US_AT[kamailio-$both]}, ratio t/k $(ratio "${US_AT[trunkline-$both]}" "${US_AT[kamailio-$both]}")"
+	fi
 fi
 for s in $SERVERS; do
 	echo "RESULT registrar server=$s max_passing_rate=${BEST[$s]} us_per_reg=${BEST_US[$s]} bytes_per_binding=${MEM_B[$s]}"
