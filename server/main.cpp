@@ -285,6 +285,7 @@ int main(int argc, char** argv) {
     sw::RegistrationsConfig rcfg;
     rcfg.registrar = cfg.registrar;
     rcfg.location = cfg.location;
+    rcfg.log_bindings = cfg.log_messages;
     if (cfg.keepalive_enabled) {
         rcfg.keepalive = cfg.keepalive;
         rcfg.keepalive->local_host = ecfg.contact_host;

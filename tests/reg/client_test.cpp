@@ -575,6 +575,61 @@ TEST_CASE("reg client: send_unregister off or never registered stops at once", "
     CHECK(idle.sent.empty());
 }
 
+TEST_CASE("reg client: stop sends nothing when every attempt was refused", "[reg][client]") {
+    auto c = base_config();
+    c.password = "wrong";
+    Harness h(c);
+    h.client.start(t0);
+    h.converse(t0);
+    REQUIRE(h.client.status().state == State::failed);
+    const std::size_t n = h.sent.size();
+    h.client.stop(t0 + 1s);
+    h.drain();
+    CHECK(h.client.done());
+    CHECK(h.sent.size() == n);  // the rejected credentials are not tried once more
+    CHECK(h.client.status().state == State::unregistered);
+    CHECK(h.client.status().reason == "stopped (never registered: every attempt was refused)");
+}
+
+TEST_CASE("reg client: stop unregisters when the outcome is unknown or an earlier run bound us",
+          "[reg][client]") {
+    // a REGISTER that timed out may have been processed: remove what it may have bound
+    Harness lost(base_config());
+    lost.client.start(t0);
+    lost.drain();
+    lost.client.on_timeout(t0 + 32s);
+    lost.drain();
+    const std::size_t n = lost.sent.size();
+    lost.client.stop(t0 + 33s);
+    lost.drain();
+    REQUIRE(lost.sent.size() == n + 1);
+    CHECK(header(parse(lost.last()), sip::HeaderId::Expires) == "0");
+    CHECK_FALSE(lost.client.done());
+
+    // a REGISTER still in flight: the same
+    Harness flying(base_config());
+    flying.client.start(t0);
+    flying.drain();
+    flying.client.stop(t0 + 1s);
+    flying.drain();
+    REQUIRE(flying.sent.size() == 2);
+    CHECK(header(parse(flying.last()), sip::HeaderId::Expires) == "0");
+
+    // the previous run left this very contact bound; this run's attempts are all refused
+    auto c = base_config();
+    c.password = "wrong";
+    Harness h(c);
+    Persisted prev{"old-call@198.51.100.7", 7, "sip:4420001@198.51.100.7:5060", std::nullopt};
+    h.client.start(t0, prev);
+    h.converse(t0);
+    REQUIRE(h.client.status().state == State::failed);
+    const std::size_t m = h.sent.size();
+    h.client.stop(t0 + 1s);
+    h.drain();
+    REQUIRE(h.sent.size() == m + 1);
+    CHECK(header(parse(h.last()), sip::HeaderId::Expires) == "0");
+}
+
 TEST_CASE("reg client: crash recovery unregisters the old contact first", "[reg][client]") {
     Harness h(base_config());
     h.registrar.bindings["sip:4420001@198.51.100.7:5070"] = 3600;  // left by the crashed run

@@ -40,7 +40,7 @@ struct Node {
               }(),
               rng),
           auth("carrier.example", rng, {sip::auth::Algorithm::SHA256, sip::auth::Algorithm::MD5}),
-          regs(sw::RegistrationsConfig{rc, {}, std::nullopt}, el, &auth, hasher, rng) {}
+          regs(sw::RegistrationsConfig{rc, {}, std::nullopt, true}, el, &auth, hasher, rng) {}
 };
 
 struct Pair {

@@ -188,6 +188,9 @@ void RegClient::start(sip::Instant now, std::optional<Persisted> previous) {
         call_id_ = sip::make_token(rng_, 24) + "@" + config_.contact_host;
     }
     from_tag_ = sip::make_token(rng_);
+    // An earlier run left our own contact bound (crash, or send_unregister off): stop()
+    // must remove it even if every attempt of this run fails.
+    if (previous && previous->contact_uri == contact_uri()) may_be_bound_ = true;
     if (previous && !previous->contact_uri.empty() && previous->contact_uri != contact_uri()) {
         // Issue 6 item 9: a crash left a binding to a contact we no longer listen on.
         old_contact_ = previous->contact_uri;
@@ -208,12 +211,18 @@ void RegClient::stop(sip::Instant now) {
     stopping_ = true;
     timer_.reset();
     status_.next_attempt.reset();
-    if (invalid_ || !config_.send_unregister || !ever_sent_) {
+    // A REGISTER still out, one that went unanswered, or any 2xx: a binding may exist. Only
+    // final refusals (a wrong password, 403) prove there is nothing to remove, and sending
+    // the rejected credentials once more would count as one more failure at the carrier.
+    const bool maybe = may_be_bound_ || outstanding_ == Purpose::reg;
+    if (invalid_ || !config_.send_unregister || !ever_sent_ || !maybe) {
         outstanding_ = Purpose::none;
         done_ = true;
         set_state(State::unregistered, invalid_ ? "stopped (invalid configuration)"
                                        : !config_.send_unregister ? "stopped (send unregister off)"
-                                                                  : "stopped (never registered)");
+                                       : ever_sent_
+                                           ? "stopped (never registered: every attempt was refused)"
+                                           : "stopped (never registered)");
         return;
     }
     stop_deadline_ = now + config_.unregister_wait;
@@ -362,6 +371,7 @@ bool RegClient::on_response(const sip::Message& response, sip::Instant now) {
     if (code >= 200 && code < 300) {
         switch (p) {
             case Purpose::reg:
+                may_be_bound_ = true;
                 registered(response, now);
                 break;
             case Purpose::recover:
@@ -477,11 +487,14 @@ void RegClient::abandon(std::string reason, sip::Instant now) {
 
 void RegClient::on_timeout(sip::Instant now) {
     if (outstanding_ == Purpose::none || done_) return;
+    if (outstanding_ == Purpose::reg) may_be_bound_ = true;  // it may have been processed
     abandon("no response (transaction timeout)", now);
 }
 
 void RegClient::on_transport_error(sip::Instant now) {
     if (outstanding_ == Purpose::none || done_) return;
+    // a stream may have delivered the request before it broke
+    if (outstanding_ == Purpose::reg) may_be_bound_ = true;
     abandon("transport error", now);
 }
 

@@ -254,7 +254,11 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     const sip::Uri to_uri = *sip::parse_uri(to.uri);
     const std::string to_user = sip::unescape(to_uri.user);
     if (auth_) {
-        if (suspended(users_, to_user, now)) return suspended_answer();
+        if (suspended(users_, to_user, now)) {
+            Decision d = suspended_answer();
+            d.aor = *aor;
+            return d;
+        }
         const sip::HeaderField* h = req.find(sip::HeaderId::Authorization);
         if (!h) {
             // §22.2: no credentials yet is the normal first leg, not a failure
@@ -265,7 +269,11 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             return d;
         }
         Authenticator::Outcome out = auth_->verify(req.value(*h), req.method_name(), now);
-        if (suspended(users_, out.username, now)) return suspended_answer();
+        if (suspended(users_, out.username, now)) {
+            Decision d = suspended_answer();
+            d.aor = *aor;
+            return d;
+        }
         if (out.verdict == Authenticator::Verdict::Stale) {
             // RFC 7616 §3.3: a right answer to an old nonce; stale=true, no failure counted
             Decision d = refuse(401, "");
@@ -280,7 +288,9 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             const bool si = fail(ips_, config_.max_tracked_ips, source.host, now);
             if (su) emit({RegistrarEvent::Kind::Suspended, *aor, {}, out.username, false, source});
             if (si) emit({RegistrarEvent::Kind::Suspended, *aor, {}, source.host, true, source});
-            if (su || si) return suspended_answer();
+            // The try that reaches the count is answered like the others (401): a client
+            // sees exactly register_retry rejections, and the suspension holds from the next
+            // request on (VOS3000: "suspend after the retries").
             Decision d = refuse(401, "");
             for (std::string& c : auth_->challenge(now, false))
                 d.headers.emplace_back("WWW-Authenticate", std::move(c));

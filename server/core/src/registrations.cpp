@@ -15,7 +15,8 @@ Registrations::Registrations(RegistrationsConfig cfg, Element& element,
       hasher_(hasher),
       rng_(rng),
       location_(cfg.location),
-      registrar_(cfg.registrar, location_, auth) {
+      registrar_(cfg.registrar, location_, auth),
+      log_bindings_(cfg.log_bindings) {
     if (cfg.keepalive) keepalive_.emplace(*cfg.keepalive, location_, rng_);
     element_.set_registrar(&registrar_);
 }
@@ -187,7 +188,7 @@ void Registrations::drain_registrar(sip::Instant now) {
             case RegistrarEvent::Kind::Refreshed:
                 save_binding(ev->aor, ev->contact, now);
                 if (keepalive_) keepalive_->track(ev->aor, ev->contact, now);
-                if (ev->kind == RegistrarEvent::Kind::Added)
+                if (log_bindings_ && ev->kind == RegistrarEvent::Kind::Added)
                     logs_.push_back(fmt::format("registrar: {} bound {} (from {}:{})", ev->aor,
                                                 ev->contact, ev->source.host, ev->source.port));
                 break;
@@ -195,16 +196,18 @@ void Registrations::drain_registrar(sip::Instant now) {
             case RegistrarEvent::Kind::Replaced:
                 store_.push_back(BindingDeleted{ev->aor, ev->contact});
                 if (keepalive_) keepalive_->untrack(ev->aor, ev->contact);
-                logs_.push_back(fmt::format("registrar: {} {} {}", ev->aor,
-                                            ev->kind == RegistrarEvent::Kind::Removed
-                                                ? "unbound"
-                                                : "replaced (another device registered):",
-                                            ev->contact));
+                if (log_bindings_ || ev->kind == RegistrarEvent::Kind::Replaced)
+                    logs_.push_back(fmt::format("registrar: {} {} {}", ev->aor,
+                                                ev->kind == RegistrarEvent::Kind::Removed
+                                                    ? "unbound"
+                                                    : "replaced (another device registered):",
+                                                ev->contact));
                 break;
             case RegistrarEvent::Kind::AuthFailed:
-                logs_.push_back(
-                    fmt::format("registrar: authentication failed for user '{}' from {}", ev->key,
-                                ev->source.host));
+                if (log_bindings_)
+                    logs_.push_back(
+                        fmt::format("registrar: authentication failed for user '{}' from {}",
+                                    ev->key, ev->source.host));
                 break;
             case RegistrarEvent::Kind::Suspended: {
                 for (const auto& s : registrar_.list_suspensions(now))
@@ -228,8 +231,9 @@ void Registrations::drain_location() {
     while (auto ev = location_.poll()) {
         store_.push_back(BindingDeleted{ev->aor, ev->binding.contact});
         if (keepalive_) keepalive_->untrack(ev->aor, ev->binding.contact);
-        logs_.push_back(
-            fmt::format("registrar: {} binding {} expired", ev->aor, ev->binding.contact));
+        if (log_bindings_)
+            logs_.push_back(
+                fmt::format("registrar: {} binding {} expired", ev->aor, ev->binding.contact));
     }
 }
 

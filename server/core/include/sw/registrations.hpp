@@ -48,6 +48,9 @@ struct RegistrationsConfig {
     route::reg::RegistrarConfig registrar;
     route::reg::LocationConfig location;
     std::optional<route::reg::KeepaliveConfig> keepalive;  // nullopt: no NAT keep-alive
+    // One log line per binding added/removed/expired and per failed authentication; off
+    // (trunkline --quiet), only suspensions, keep-alive transitions and carrier entries.
+    bool log_bindings = true;
 };
 
 // Write-behind operations for the adapter's store.
@@ -138,6 +141,7 @@ class Registrations {
     std::map<std::string, TrunkSpec> waiting_;  // replacement waiting for its retiring entry
     std::map<sip::txn::TxnId, std::string> keepalive_txns_;  // OPTIONS txn -> aor \n contact
     bool stopping_ = false;
+    bool log_bindings_ = true;
     std::deque<StoreOp> store_;
     std::deque<std::string> logs_;
 };

@@ -42,8 +42,10 @@
 // - Any other final response, a timeout or a transport error: state failed with a reason,
 //   and a new attempt after retry_delay ± 10 % (uniform, from the injected Random), forever.
 // - stop(): REGISTER with Expires: 0 for our contact (same Call-ID, higher CSeq), challenges
-//   answered; done() once answered, failed, or stop_deadline() passed. With send_unregister
-//   off, or before any REGISTER for our contact went out, stop() is done at once.
+//   answered; done() once answered, failed, or stop_deadline() passed. stop() is done at once
+//   with send_unregister off, before any REGISTER for our contact went out, or when no
+//   binding can exist: every REGISTER got a final refusal and no earlier run left our
+//   contact bound (re-sending rejected credentials would count as one more failure).
 // - start() with a previous Persisted whose contact differs: the old contact is unregistered
 //   first (old Call-ID, its CSeq + 1, challenges answered), whatever the outcome the new
 //   contact is registered next, continuing the old Call-ID and CSeq. This cleanup runs even
@@ -216,6 +218,9 @@ class RegClient {
     bool done_ = false;
     bool ever_sent_ = false;  // a REGISTER for our contact went out: a binding may exist
     bool unbound_ = false;    // our unregister was answered 2xx
+    // A 2xx came for our contact, a REGISTER went unanswered, or an earlier run left our
+    // contact bound: stop() must unregister. False while every attempt was refused.
+    bool may_be_bound_ = false;
     Status status_;
     std::deque<Action> actions_;
 };

@@ -21,7 +21,8 @@
 // Operator rules (issue 6 §3, VOS3000 SS_ENDPOINT_REGISTER_REPLACE/RETRY/SUSPEND):
 // `register_retry` failed authentications (a wrong digest, not a missing or stale one) by one
 // user, or from one source IP, within `failure_window` suspend that user / IP for
-// `register_suspend`; the request that reaches the count already gets 403. A suspension ends
+// `register_suspend`; the request that reaches the count still gets its 401, the next ones
+// 403 (or nothing, with suspend_drop) until the suspension ends. A suspension ends
 // exactly at its instant. The tables are bounded (`max_tracked_users` / `max_tracked_ips`):
 // when full, the oldest failure counter is forgotten first, then the suspension ending first,
 // so a flood of invented user names cannot grow memory.
