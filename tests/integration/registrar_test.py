@@ -32,7 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.sax.saxutils as su
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import Results, stop_pid, wait_until  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, PEERS_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:6])
 BASE = int(sys.argv[6])
@@ -47,12 +49,10 @@ NUSERS = 200
 KEEPALIVE_S = 5
 REGISTER_AUTH = os.path.join(PEERS_DIR, "sipp", "register_auth.xml")
 UNREGISTER_AUTH = os.path.join(PEERS_DIR, "sipp", "unregister_auth.xml")
-results = []
+results = Results()
+check = results.check
 
 
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), str(detail)))
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
 
 
 def user(i):
@@ -148,14 +148,6 @@ def binding_count():
     return query("SELECT count(*) FROM reg_binding")[0][0]
 
 
-def wait_until(pred, limit=10.0, step=0.1):
-    """Polls pred() until true or `limit` seconds passed; returns its last value."""
-    deadline = time.time() + limit
-    while True:
-        v = pred()
-        if v or time.time() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def log_text(tag):
@@ -172,17 +164,8 @@ def start_trunkline(tag, config):
 
 
 def stop(p, limit=15):
-    """SIGTERM by PID, wait (bounded), KILL as a last resort; returns the exit status."""
-    if p is None:
-        return None
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    return p.returncode
+    """SIGTERM by PID (bounded, KILL as a last resort); returns the exit status."""
+    return stop_pid(p, limit)[0]
 
 
 def write_config(name, suspend_s):
@@ -392,22 +375,13 @@ finally:
     if tl is not None:
         rc = stop(tl)
         check("SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
-    if any(not ok for _, ok, _ in results):
+    if results.failed():
         for tag in ("tl1", "tl2", "tl3"):
             try:
                 print(f"---- {tag}.log (tail)\n" + log_text(tag)[-3000:])
             except FileNotFoundError:
                 pass
     shutil.rmtree(work, ignore_errors=True)
-    with open(REPORT, "w", encoding="utf-8") as f:
-        fails = sum(1 for _, ok, _ in results if not ok)
-        f.write(f'<?xml version="1.0"?>\n<testsuite name="registrar" tests="{len(results)}" '
-                f'failures="{fails}">\n')
-        for name, ok, detail in results:
-            f.write(f'  <testcase classname="registrar" name={su.quoteattr(name)}>')
-            if not ok:
-                f.write(f"<failure message={su.quoteattr(detail[:800])}/>")
-            f.write("</testcase>\n")
-        f.write("</testsuite>\n")
+    results.write_junit(REPORT, "registrar")
 
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+sys.exit(0 if results.passed() else 1)

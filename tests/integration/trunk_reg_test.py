@@ -11,7 +11,10 @@ the carrier on 127.0.0.1. trunkline registers the entry trunk1/trunk1pass there.
   d. after kill -9 and a start with another --udp port (a new contact), trunkline removes the
      old contact at Kamailio and registers the new one;
   e. an entry with a wrong password shows state failed with a reason naming the 401;
-  f. `trunkctl trunk-reg remove` while trunkline runs removes the binding at Kamailio.
+  f. `trunkctl trunk-reg remove` while trunkline runs removes the binding at Kamailio;
+  g. an entry whose server is an FQDN registers through the domain cache: a real DNS server
+     (dnsmasq on 127.0.0.1, authoritative for trunkline.test) answers its A record, and
+     trunkline's [trunk_registration] dns_servers points at it.
 Every wait polls with a bound. Every process is started here with its own ports and stopped by
 PID. Writes a JUnit report.
 
@@ -26,30 +29,27 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.sax.saxutils as su
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import Results, stop_pid, wait_until as poll  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, PEERS_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])
 KAM_PORT = BASE           # the carrier registrar (Kamailio)
 TL_PORT = BASE + 1        # trunkline's first --udp port (its contact)
 TL_PORT2 = BASE + 2       # after the crash: a new contact
+DNS_PORT = BASE + 3       # dnsmasq, authoritative for trunkline.test
+CARRIER_FQDN = "carrier.trunkline.test"
 UNREGISTER_WAIT = 5
 WAIT = 10                 # bound of every poll, s
-results = []
+results = Results()
+check = results.check
 
 
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), str(detail)))
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
 
 
 def wait_until(pred, limit=WAIT, step=0.1):
-    deadline = time.time() + limit
-    while True:
-        v = pred()
-        if v or time.time() >= deadline:
-            return v
-        time.sleep(step)
+    return poll(pred, limit, step)
 
 
 def ctl(*args):
@@ -111,17 +111,7 @@ def start_trunkline(tag, port):
 
 def stop(p, limit):
     """SIGTERM by PID; returns (exit status, seconds to exit); KILL only past the bound."""
-    if p is None or p.poll() is not None:
-        return (p.returncode if p else None), 0.0
-    t0 = time.time()
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        return None, time.time() - t0
-    return p.returncode, time.time() - t0
+    return stop_pid(p, limit)
 
 
 def registered_in_log(tag, name="trunk1"):
@@ -132,8 +122,23 @@ work = tempfile.mkdtemp(prefix="trunkline-trunkreg-")
 DB = os.path.join(work, "trunkline.db")
 CONFIG = os.path.join(work, "trunkline.toml")
 KAM_CTL = f"unix:{work}/kam.ctl"
-kam = tl = None
+kam = tl = dns = None
 try:
+    # --- DNS for the FQDN entry (check g): dnsmasq, started and stopped by PID -------------
+    dnsmasq = next((p for p in ("/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq")
+                    if os.path.exists(p)), None)
+    check("dnsmasq is installed (scripts/setup.sh installs dnsmasq-base)", dnsmasq, "")
+    if dnsmasq is None:
+        raise SystemExit
+    dns = subprocess.Popen([dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
+                            "--no-resolv", "--no-hosts", "--no-poll", f"--port={DNS_PORT}",
+                            "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
+                            "--log-facility=/dev/null", "--local=/trunkline.test/",
+                            "--auth-zone=trunkline.test",
+                            "--auth-server=ns.trunkline.test,127.0.0.1",
+                            f"--host-record={CARRIER_FQDN},127.0.0.1", "--auth-ttl=60"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     # --- the carrier: Kamailio as upstream registrar --------------------------------------
     shutil.copytree(os.path.join(PEERS_DIR, "data", "upstream-dbtext"), os.path.join(work, "dbtext"))
     os.mkdir(os.path.join(work, "kam.run"))
@@ -155,7 +160,8 @@ try:
         raise SystemExit
 
     with open(CONFIG, "w") as f:
-        f.write(f"[log]\nmessages = true\n\n[trunk_registration]\nunregister_wait = {UNREGISTER_WAIT}\n")
+        f.write(f"[log]\nmessages = true\n\n[trunk_registration]\nunregister_wait = {UNREGISTER_WAIT}\n"
+                f'dns_servers = ["127.0.0.1:{DNS_PORT}"]\n')
     rc, out = ctl("trunk-reg", "add", "trunk1", "--server", "127.0.0.1", "--port", str(KAM_PORT),
                   "--transport", "udp", "--user", "trunk1", "--password", "trunk1pass")
     check("trunkctl adds the entry trunk1", rc == 0, out)
@@ -243,12 +249,29 @@ try:
     check("f. trunkline's log says trunk1 unregistered (200 OK)",
           "trunk-reg trunk1: unregistered: unregistered (200 OK)" in log_text("tl4"),
           "\n".join(l for l in log_text("tl4").splitlines() if "trunk-reg" in l))
+
+    # --- g. a carrier named by an FQDN: resolved through the domain cache ----------------
+    rc, out = ctl("trunk-reg", "add", "trunk2", "--server", CARRIER_FQDN, "--port", str(KAM_PORT),
+                  "--user", "trunk2", "--password", "trunk2pass")
+    check("g. trunkctl adds trunk2 with the server as an FQDN", rc == 0, out)
+    ok = wait_until(lambda: (bindings() or {}).get("trunk2") == [f"sip:trunk2@127.0.0.1:{TL_PORT2}"])
+    check(f"g. {CARRIER_FQDN} resolved by the DNS server; trunk2 is bound at Kamailio", ok,
+          "\n".join(l for l in log_text("tl4").splitlines() if "trunk2" in l or "dns" in l))
+    st = live_state("trunk2")
+    check("g. `trunk-reg show trunk2` says registered", st.get("state") == "registered", st)
 except SystemExit:
     pass
 finally:
     if tl is not None:
         rc, took = stop(tl, UNREGISTER_WAIT + 5)
         check("SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
+    if dns is not None and dns.poll() is None:
+        dns.terminate()
+        try:
+            dns.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            dns.kill()
+            dns.wait()
     if kam is not None and kam.poll() is None:
         kam.send_signal(signal.SIGTERM)
         try:
@@ -256,22 +279,13 @@ finally:
         except subprocess.TimeoutExpired:
             kam.kill()
             kam.wait()
-    if any(not ok for _, ok, _ in results):
+    if results.failed():
         for tag in ("tl1", "tl2", "tl3", "tl4", "kamailio"):
             try:
                 print(f"---- {tag}.log (tail)\n" + log_text(tag)[-2500:])
             except FileNotFoundError:
                 pass
     shutil.rmtree(work, ignore_errors=True)
-    with open(REPORT, "w", encoding="utf-8") as f:
-        fails = sum(1 for _, ok, _ in results if not ok)
-        f.write(f'<?xml version="1.0"?>\n<testsuite name="trunk_reg" tests="{len(results)}" '
-                f'failures="{fails}">\n')
-        for name, ok, detail in results:
-            f.write(f'  <testcase classname="trunk_reg" name={su.quoteattr(name)}>')
-            if not ok:
-                f.write(f"<failure message={su.quoteattr(detail[:800])}/>")
-            f.write("</testcase>\n")
-        f.write("</testsuite>\n")
+    results.write_junit(REPORT, "trunk_reg")
 
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+sys.exit(0 if results.passed() else 1)
