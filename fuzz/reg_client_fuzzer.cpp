@@ -307,6 +307,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     Instant now = sip::Instant{} + 100'000s;
+    // sip::Instant is int64 nanoseconds from a process's start: time stops advancing past
+    // 100 years, beyond any process's life, so sums with the client's durations stay in range.
+    const Instant kEndOfTime = sip::Instant{} + std::chrono::hours(24 * 365 * 100);
     client.start(now, previous);
     h.drain(now);
 
@@ -329,17 +332,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             case 5: {  // time passes
                 const std::uint8_t k = in.byte();
+                sip::Duration d;
                 if (k < 100)
-                    now += std::chrono::milliseconds(k * 37);
+                    d = std::chrono::milliseconds(k * 37);
                 else if (k < 240)
-                    now += std::chrono::seconds(k - 99);
+                    d = std::chrono::seconds(k - 99);
                 else
-                    now += std::chrono::seconds(in.u32() % 100'000);
+                    d = std::chrono::seconds(in.u32() % 100'000);
+                if (now + d < kEndOfTime) now += d;
                 h.tick(now);
                 break;
             }
             case 6:  // to the next deadline exactly
-                if (auto d = client.next_deadline(); d && *d > now) now = *d;
+                if (auto d = client.next_deadline(); d && *d > now && *d < kEndOfTime) now = *d;
                 h.tick(now);
                 break;
             default:

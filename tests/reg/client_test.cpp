@@ -285,6 +285,20 @@ TEST_CASE("reg client: refresh margin rule and the granted expiry of our contact
         CHECK(h.client.status().granted == std::chrono::seconds(900));
         CHECK(h.client.next_deadline() == t0 + 840s);
     }
+    SECTION("a grant of 2^32-1 s counts as one year (no Instant overflow; fuzz regression)") {
+        Harness h(base_config());
+        h.registrar.require_auth = false;
+        h.client.start(t0);
+        h.drain();
+        sip::Message req = parse(h.last());
+        sip::Message resp = parse(sip::build_response(
+            req,
+            spec_of(200, {{"Contact", "<sip:4420001@198.51.100.7:5060>;expires=4294967295"}})));
+        REQUIRE(h.client.on_response(resp, t0 + 1s));
+        CHECK(h.client.status().granted == std::chrono::seconds(365 * 24 * 3600));
+        CHECK(*h.client.status().expires_at == t0 + std::chrono::seconds(365 * 24 * 3600));
+        CHECK(h.client.next_deadline() == t0 + std::chrono::seconds(365 * 24 * 3600 - 60));
+    }
     SECTION("a refresh never answered: the binding is reported gone at its expiry") {
         Harness h(base_config());
         h.registrar.max_expires = 100;

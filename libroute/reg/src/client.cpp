@@ -21,6 +21,10 @@ using std::chrono::seconds;
 // RFC 3261 §10.2.1.1: with no expiry in the request or the 2xx, a registrar defaults to
 // 3600 s; an auto-mode client that learns nothing better assumes the same.
 constexpr std::uint32_t kDefaultExpires = 3600;
+// A grant longer than this is taken as this: refreshing after a year at the latest costs
+// nothing, while a grant of up to 2^32-1 s (136 years) added to a clock that has run for a
+// while overflows sip::Instant (int64 nanoseconds, ~292 years). Found by the reg_client fuzzer.
+constexpr std::uint32_t kMaxGrant = 365u * 24 * 3600;
 // Challenges answered within one attempt. A registrar that keeps answering stale=true (or a
 // proxy and a registrar challenging in turn) gets this many rounds before we call it failed,
 // so a misbehaving peer cannot make us loop without the retry delay.
@@ -424,6 +428,7 @@ void RegClient::registered(const sip::Message& response, sip::Instant now) {
         fail("registrar granted 0 s", now);
         return;
     }
+    granted = std::min(*granted, kMaxGrant);
     const seconds g(*granted);
     const seconds margin = config_.refresh_margin;
     const sip::Duration refresh_after =

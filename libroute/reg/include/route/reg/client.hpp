@@ -34,7 +34,8 @@
 //   stale=true, means the credentials are wrong: state failed.
 // - 423: Min-Expires is adopted and the REGISTER resent at once (§10.2.8 / §10.3 step 7).
 // - 2xx: granted expiry = the expires param of the Contact in the 2xx that matches ours,
-//   else the Expires header, else what we asked for (else 3600 s in auto mode, §10.2.1.1).
+//   else the Expires header, else what we asked for (else 3600 s in auto mode, §10.2.1.1);
+//   a grant above one year counts as one year (the refresh comes then).
 //   Expiry counts from when the REGISTER was sent (the conservative end). Refresh rule:
 //   re-register `refresh_margin` (60 s) before expiry, or at half the granted time when that
 //   is shorter than twice the margin; so 3600 s -> after 3540 s, 60 s -> after 30 s. The
