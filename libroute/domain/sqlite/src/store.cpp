@@ -5,8 +5,15 @@
 
 #include <chrono>
 
+#include "route/sqlite/db.hpp"
+
 namespace route::domain::sqlite {
 namespace {
+
+using route::sqlite::exec;
+using route::sqlite::fail;
+using route::sqlite::parse_transport;
+using route::sqlite::Stmt;
 
 // Migration steps; step i brings the component from version i to i + 1.
 const char* const kMigrations[] = {
@@ -39,55 +46,6 @@ std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-class Stmt {
-  public:
-    Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-    ~Stmt() { sqlite3_finalize(s_); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    bool ok() const { return rc_ == SQLITE_OK; }
-    void text(int i, std::string_view v) {
-        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
-    void null(int i) { sqlite3_bind_null(s_, i); }
-    int step() { return sqlite3_step(s_); }
-    std::string col_text(int i) {
-        const auto* p = sqlite3_column_text(s_, i);
-        return p ? reinterpret_cast<const char*>(p) : "";
-    }
-    std::optional<std::int64_t> col_int(int i) {
-        if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
-        return sqlite3_column_int64(s_, i);
-    }
-
-  private:
-    sqlite3_stmt* s_ = nullptr;
-    int rc_;
-};
-
-bool fail(sqlite3* db, std::string* error, const std::string& what) {
-    if (error) *error = what + ": " + sqlite3_errmsg(db);
-    return false;
-}
-
-bool exec(sqlite3* db, const char* sql, std::string* error) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-        if (error) *error = std::string("sqlite: ") + (msg ? msg : "error");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
-
-std::optional<sip::Transport> parse_transport(const std::string& t) {
-    if (t == "UDP") return sip::Transport::Udp;
-    if (t == "TCP") return sip::Transport::Tcp;
-    if (t == "TLS") return sip::Transport::Tls;
-    return std::nullopt;
 }
 
 EntrySpec read_entry(Stmt& s) {

@@ -13,8 +13,16 @@
 #include <cstring>
 #include <utility>
 
+#include "route/sqlite/db.hpp"
+
 namespace route::reg::sqlite {
 namespace {
+
+using route::sqlite::exec;
+using route::sqlite::fail;
+using route::sqlite::parse_transport;
+using route::sqlite::Stmt;
+using route::sqlite::Txn;
 
 // Migration steps; step i brings the component from version i to i + 1.
 // reg_binding is written for every REGISTER (write-behind, thousands of rows a second under
@@ -109,99 +117,13 @@ std::int64_t unix_now_ms() {
         .count();
 }
 
-class Stmt {
-  public:
-    Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-    ~Stmt() { sqlite3_finalize(s_); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    bool ok() const { return rc_ == SQLITE_OK; }
-    void text(int i, std::string_view v) {
-        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
-    void null(int i) { sqlite3_bind_null(s_, i); }
-    template <class T>
-    void opt_integer(int i, const std::optional<T>& v) {
-        if (v)
-            integer(i, static_cast<std::int64_t>(*v));
-        else
-            null(i);
-    }
-    int step() { return sqlite3_step(s_); }
-    bool done() { return step() == SQLITE_DONE; }
-    void reset() {
-        sqlite3_reset(s_);
-        sqlite3_clear_bindings(s_);
-    }
-    std::string col_text(int i) {
-        const auto* p = sqlite3_column_text(s_, i);
-        return p ? std::string(reinterpret_cast<const char*>(p),
-                               static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
-                 : std::string();
-    }
-    std::optional<std::int64_t> col_int(int i) {
-        if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
-        return sqlite3_column_int64(s_, i);
-    }
-    std::int64_t col_i64(int i) { return sqlite3_column_int64(s_, i); }
-    bool col_null(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
-
-  private:
-    sqlite3_stmt* s_ = nullptr;
-    int rc_;
-};
-
-bool fail(sqlite3* db, std::string* error, const std::string& what) {
-    if (error) *error = what + ": " + sqlite3_errmsg(db);
-    return false;
-}
-
 bool fail_msg(std::string* error, std::string msg) {
     if (error) *error = std::move(msg);
     return false;
 }
 
-bool exec(sqlite3* db, const char* sql, std::string* error) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-        if (error) *error = std::string("sqlite: ") + (msg ? msg : "error");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
-
 void clear(std::string* error) {
     if (error) error->clear();
-}
-
-// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded.
-class Txn {
-  public:
-    Txn(sqlite3* db, std::string* error) : db_(db) { began_ = exec(db, "BEGIN IMMEDIATE", error); }
-    ~Txn() {
-        if (began_ && !committed_) exec(db_, "ROLLBACK", nullptr);
-    }
-    Txn(const Txn&) = delete;
-    Txn& operator=(const Txn&) = delete;
-    bool began() const { return began_; }
-    bool commit(std::string* error) {
-        committed_ = exec(db_, "COMMIT", error);
-        return committed_;
-    }
-
-  private:
-    sqlite3* db_;
-    bool began_ = false;
-    bool committed_ = false;
-};
-
-std::optional<sip::Transport> parse_transport(const std::string& t) {
-    if (t == "UDP") return sip::Transport::Udp;
-    if (t == "TCP") return sip::Transport::Tcp;
-    if (t == "TLS") return sip::Transport::Tls;
-    return std::nullopt;
 }
 
 std::string_view privacy_text(Privacy p) {
