@@ -25,9 +25,10 @@
 #include "route/reg/sqlite/store.hpp"
 #include "sip/uv/loop.hpp"
 #include "sip/uv/transports.hpp"
-#include "sw/element.hpp"
-#include "sw/registrations.hpp"
+#include "sw/switch.hpp"
+#include "wiring/cdr_writer.hpp"
 #include "wiring/config.hpp"
+#include "wiring/routing.hpp"
 #include "wiring/digest_auth.hpp"
 
 namespace {
@@ -280,8 +281,6 @@ int main(int argc, char** argv) {
     ecfg.unix_offset_s =
         wall_ms() / 1000 -
         std::chrono::duration_cast<std::chrono::seconds>(loop.now().time_since_epoch()).count();
-    sw::Element element(ecfg, rng);
-
     sw::RegistrationsConfig rcfg;
     rcfg.registrar = cfg.registrar;
     rcfg.location = cfg.location;
@@ -292,8 +291,65 @@ int main(int argc, char** argv) {
         rcfg.keepalive->local_port = ecfg.contact_port;
     }
     // carrier registrations run whether or not the registrar answers REGISTER
-    auto regs = std::make_unique<sw::Registrations>(rcfg, element, &auth, hasher, rng);
+    sw::SwitchConfig scfg;
+    scfg.element = ecfg;
+    scfg.calls = cfg.calls;
+    scfg.calls.server_header = cfg.server_header;
+    scfg.calls.log_calls = cfg.log_messages;
+    scfg.calls.unix_offset_ms =
+        wall_ms() -
+        std::chrono::duration_cast<std::chrono::milliseconds>(loop.now().time_since_epoch()).count();
+    for (const auto& [t, hp] : local)
+        scfg.calls.local[t] = sw::LocalAddress{cfg.contact_host.empty() ? hp.first : cfg.contact_host,
+                                               hp.second};
+    scfg.router = cfg.router;
+    scfg.customers = cfg.customers;
+    scfg.probes.local_host = scfg.calls.local.begin()->second.host;
+    scfg.probes.local_port = scfg.calls.local.begin()->second.port;
+    scfg.probes.user_agent = cfg.server_header;
+    sw::Switch swc(scfg, rcfg, &auth, hasher, rng);
+    sw::Element& element = swc.element();
+    sw::Registrations* regs = &swc.registrations();
     if (!cfg.registrar_enabled) element.set_registrar(nullptr);
+
+    // --- routing (customers, vendors, groups) and the billing book from the database
+    auto lcr_store = route::lcr::sqlite::Store::open(cfg.database, &err);
+    if (!lcr_store) {
+        fmt::print(stderr, "trunkline: {}\n", err);
+        return 1;
+    }
+    std::map<std::string, std::int64_t> routing_versions;
+    auto load_routing = [&] {
+        std::string e;
+        auto book = wiring::load_book(cfg.database, &e);
+        if (!book) {
+            log_line(fmt::format("billing: cannot load accounts and rates: {}", e));
+            return false;
+        }
+        auto r = wiring::load_routing(*lcr_store, &e);
+        if (!r) {
+            log_line(fmt::format("routing: cannot load gateways: {}", e));
+            return false;
+        }
+        for (const auto& w : r->warnings)
+            log_line("routing: " + w);
+        const std::size_t nc = r->customers.size(), nv = r->vendors.size();
+        swc.set_book(std::move(*book));
+        if (!swc.set_routing(std::move(r->customers), std::move(r->vendors), std::move(r->groups),
+                             &e, loop.now())) {
+            log_line(fmt::format("routing: {}", e));
+            return false;
+        }
+        routing_versions = r->versions;
+        log_line(fmt::format("routing: {} customers, {} vendor gateways", nc, nv));
+        return true;
+    };
+    load_routing();
+    wiring::CdrWriter cdr_writer({.database = cfg.database}, [](const std::string& l) { log_line(l); });
+    if (!check_config && !cdr_writer.start(&err)) {
+        fmt::print(stderr, "trunkline: {}\n", err);
+        return 1;
+    }
 
     // --- bindings restored from the database (exact expiry: the remaining lifetime)
     {
@@ -430,18 +486,19 @@ int main(int argc, char** argv) {
     // re-arm the one timer.
     auto flush = [&] {
         const sip::Instant now = loop.now();
-        for (int round = 0; round < 8; ++round) {
-            bool any = false;
-            while (auto ce = element.poll_client_event()) {
-                regs->on_client_event(*ce, now);
-                any = true;
-            }
-            regs->pump(now);
-            while (auto s = element.poll_send()) {
-                transports->send(s->to, s->bytes, s->txn);
-                any = true;
-            }
-            if (!any) break;
+        swc.pump(now);
+        while (auto s = swc.poll_send())
+            transports->send(s->to, s->bytes, s->txn);
+        while (auto c = swc.poll_cdr()) {
+            if (!c->rating_error.empty())
+                log_line(fmt::format("cdr: call {} unrated: {}", c->cdr.call.call_id_in,
+                                     c->rating_error));
+            if (cfg.log_messages)
+                log_line(fmt::format("cdr: call-id={} {} -> {} code={} tried={} charge={}",
+                                     c->cdr.call.call_id_in, c->cdr.call.caller,
+                                     c->cdr.call.callee, c->cdr.call.sip_code, c->gateways_tried,
+                                     c->cdr.charge.to_string()));
+            cdr_writer.push(std::move(c->cdr));
         }
         while (auto op = regs->poll_store()) {
             std::string e;
@@ -478,24 +535,20 @@ int main(int argc, char** argv) {
                 store->remove_suspension(sc->key, sc->ip, &e);
             }
         }
-        while (auto l = element.poll_log())
-            if (cfg.log_messages) log_line(*l);
-        while (auto l = regs->poll_log())
+        while (auto l = swc.poll_log())
             log_line(*l);
         if (stopping && !finished && regs->stopped()) {
             finish();
             return;
         }
-        std::optional<sip::Instant> d = element.next_deadline();
-        if (auto r = regs->next_deadline(); r && (!d || *r < *d)) d = r;
+        std::optional<sip::Instant> d = swc.next_deadline();
         if (d)
             timer.arm(*d);
         else
             timer.cancel();
     };
     on_timer = [&] {
-        element.handle_timeouts(loop.now());
-        regs->handle_timeouts(loop.now());
+        swc.handle_timeouts(loop.now());
         flush();
     };
 
@@ -540,6 +593,7 @@ int main(int argc, char** argv) {
         }
         refresh();
         data_version = store->data_version(&e);  // our own writes above don't count
+        if (auto v = lcr_store->table_versions(&e); v != routing_versions) load_routing();
     };
     sip::uv::Timer flush_timer(loop, [&] {
         flush_bindings();
@@ -578,13 +632,13 @@ int main(int argc, char** argv) {
             .on_message =
                 [&](const sip::Target& src, std::string_view bytes) {
                     if (finished) return;
-                    element.on_bytes(bytes, src, loop.now());
+                    swc.on_bytes(bytes, src, loop.now());
                     flush();
                 },
             .on_send_failed =
                 [&](std::uint64_t txn, const sip::Target& to, std::string_view why) {
                     log_line(fmt::format("send to {}:{} failed: {}", to.host, to.port, why));
-                    element.on_transport_error(txn, loop.now());
+                    swc.on_transport_error(txn, loop.now());
                     flush();
                 },
             .on_event = [](std::string_view line) { log_line(line); },

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 status=0
 complain() { echo "layering: $*"; status=1; }
 
-adapters='^(libsipcore/uv/|libsipcore/crypto/|libroute/domain/ares/|libroute/domain/sqlite/|libroute/reg/sqlite/|libroute/sqlite/|libbilling/sqlite/|server/main\.cpp|tools/|tests/|bench/|fuzz/)'
+adapters='^(libsipcore/uv/|libsipcore/crypto/|libroute/domain/ares/|libroute/domain/sqlite/|libroute/reg/sqlite/|libroute/lcr/sqlite/|libroute/sqlite/|libbilling/sqlite/|server/main\.cpp|tools/|tests/|bench/|fuzz/)'
 while IFS= read -r hit; do
   file=${hit%%:*}
   [[ $file =~ $adapters ]] || complain "$hit (I/O header outside an adapter folder)"
@@ -23,7 +23,7 @@ while IFS= read -r hit; do complain "$hit (sipcore must not depend on route/bill
 while IFS= read -r hit; do
   file=${hit%%:*}
   [[ $file =~ $adapters ]] || complain "$hit (pure code includes an adapter header)"
-done < <(git grep -nE '#include *"(sip/uv/|route/domain/ares/|route/domain/sqlite/|route/reg/sqlite/|route/sqlite/|billing/sqlite/)' -- \
+done < <(git grep -nE '#include *"(sip/uv/|route/domain/ares/|route/domain/sqlite/|route/reg/sqlite/|route/lcr/sqlite/|route/sqlite/|billing/sqlite/)' -- \
            'libsipcore' 'libroute' 'libbilling' 'server/core' 2>/dev/null)
 
 [ $status -eq 0 ] && echo "layering: OK"

@@ -85,6 +85,38 @@ Reader strings(std::vector<std::string>& out) {
     };
 }
 
+// seconds in the file, sip::Duration (nanoseconds) in the config
+Reader seconds(sip::Duration& out, std::int64_t lo, std::int64_t hi) {
+    return [&out, lo, hi](Ctx& c, const toml::node& n, std::string_view key) {
+        if (!n.is_integer())
+            return c.fail(n, key, fmt::format("expected an integer {}..{} (s)", lo, hi));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return c.fail(n, key, fmt::format("{} is outside {}..{} s", v, lo, hi));
+        out = std::chrono::seconds(v);
+        return true;
+    };
+}
+
+Reader nanos_seconds(std::chrono::nanoseconds& out, std::int64_t lo, std::int64_t hi) {
+    return seconds(out, lo, hi);
+}
+
+Reader status_codes(std::vector<std::uint16_t>& out) {
+    return [&out](Ctx& c, const toml::node& n, std::string_view key) {
+        const toml::array* a = n.as_array();
+        if (!a) return c.fail(n, key, "expected an array of SIP status codes 300..699");
+        std::vector<std::uint16_t> v;
+        for (const toml::node& e : *a) {
+            if (!e.is_integer() || *e.value<std::int64_t>() < 300 || *e.value<std::int64_t>() > 699)
+                return c.fail(e, key, "expected an array of SIP status codes 300..699");
+            v.push_back(static_cast<std::uint16_t>(*e.value<std::int64_t>()));
+        }
+        out = std::move(v);
+        return true;
+    };
+}
+
 bool walk(Ctx& c, const toml::table& t, const std::string& prefix,
           const std::map<std::string, Reader>& readers) {
     for (const auto& [k, node] : t) {
@@ -110,6 +142,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     std::string expires = next.expires ? std::to_string(next.expires->count()) : "auto";
     std::int64_t expires_int = -1;
     std::string privacy;
+    std::string policy(route::lcr::to_string(next.router.policy));
     std::string payload =
         next.keepalive.payload == route::reg::KeepalivePayload::options ? "options" : "crlf";
 
@@ -152,6 +185,29 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"trunk_registration.privacy", text(privacy)},
         {"trunk_registration.contact_host", text(next.contact_host)},
         {"trunk_registration.dns_servers", strings(next.dns_servers)},
+        {"calls.invite_timeout", seconds(next.calls.timers.invite_timeout, 1, 300)},
+        {"calls.trying_timeout", seconds(next.calls.timers.trying_timeout, 1, 600)},
+        {"calls.progress_timeout", seconds(next.calls.timers.progress_timeout, 1, 600)},
+        {"calls.progress_sdp_timeout", seconds(next.calls.timers.progress_sdp_timeout, 1, 3600)},
+        {"calls.ringing_timeout", seconds(next.calls.timers.ringing_timeout, 1, 3600)},
+        {"calls.max_call_duration", seconds(next.calls.timers.max_call, 1, 604'800)},
+        {"calls.reply_unauthorized", boolean(next.calls.reply_unauthorized)},
+        {"calls.record_illegal_calls", boolean(next.calls.record_illegal_calls)},
+        {"calls.failover.stop_codes", status_codes(next.calls.failover.stop_codes)},
+        {"calls.failover.switch_until_connect", boolean(next.calls.failover.switch_until_connect)},
+        {"calls.failover.stop_after_invite_timeout",
+         boolean(next.calls.failover.stop_after_invite_timeout)},
+        {"calls.failover.stop_after_early_sdp", boolean(next.calls.failover.stop_after_early_sdp)},
+        {"calls.failover.switch_limit", integer(next.calls.failover.switch_limit, 0, 1000)},
+        {"routing.policy", text(policy)},
+        {"routing.asr_aware", boolean(next.router.asr_aware)},
+        {"routing.health.probe_failures", integer(next.router.health.probe_failures, 1, 100)},
+        {"routing.health.window", integer(next.router.health.window, 1, 1000)},
+        {"routing.health.failure_threshold",
+         integer(next.router.health.failure_threshold, 0, 1000)},
+        {"routing.blacklist.limit", integer(next.customers.blacklist.limit, 0, 1'000'000)},
+        {"routing.blacklist.interval", nanos_seconds(next.customers.blacklist.interval, 1, 86'400)},
+        {"routing.blacklist.expire", nanos_seconds(next.customers.blacklist.expire, 1, 604'800)},
     };
     // expires: "auto" or 20..7200
     readers["trunk_registration.expires"] = [&](Ctx& c, const toml::node& n, std::string_view key) {
@@ -180,6 +236,11 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     else
         return c.fail(node_of("registrar.suspend_action"), "registrar.suspend_action",
                       fmt::format("'{}' is not \"403\" or \"drop\"", suspend_action));
+    if (auto p = route::lcr::parse_policy(policy))
+        next.router.policy = *p;
+    else
+        return c.fail(node_of("routing.policy"), "routing.policy",
+                      fmt::format("'{}' is not vos3000, cost or cost_in_priority", policy));
     if (payload == "options")
         next.keepalive.payload = route::reg::KeepalivePayload::options;
     else if (payload == "crlf")

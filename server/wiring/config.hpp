@@ -20,7 +20,10 @@
 #include "route/reg/keepalive.hpp"
 #include "route/reg/location.hpp"
 #include "route/reg/registrar.hpp"
+#include "route/lcr/customers.hpp"
+#include "route/lcr/router.hpp"
 #include "sip/auth/hasher.hpp"
+#include "sw/calls.hpp"
 
 namespace wiring {
 
@@ -69,6 +72,11 @@ struct ServerConfig {
     route::reg::Privacy privacy = route::reg::Privacy::ignore;  // SS_SIP_USER_AGENT_PRIVACY
     std::string contact_host;              // empty: the host of the first listen address
     std::vector<std::string> dns_servers;  // for carrier FQDNs; empty: /etc/resolv.conf
+    // [calls], [calls.failover]: timers and failover of the B2BUA (VOS3000 names in README)
+    sw::CallsConfig calls;
+    // [routing], [routing.health], [routing.blacklist]
+    route::lcr::RouterConfig router;
+    route::lcr::CustomersConfig customers;
 };
 
 // Reads `path` over `cfg` (keys absent from the file keep their value).

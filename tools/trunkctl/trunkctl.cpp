@@ -23,6 +23,7 @@
 
 #include "args.hpp"
 #include "domain_cmd.hpp"
+#include "gateway_cmd.hpp"
 #include "reg_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
@@ -60,6 +61,10 @@ commands:
   user add|passwd|remove|list                  SIP users of the registrar (HA1 only)
   suspend list|lift                            registrar suspensions (failed authentication)
   trunk-reg add|set|remove|list|show           registrations at carriers and their live state
+  gateway add|set|list|show|remove customer|vendor NAME
+                                               customer (mapping) and vendor (routing) gateways
+  group add|set|list|remove NAME               gateway groups (shared line limit)
+  route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
 "YYYY-MM-DD[ HH:MM[:SS]]" in UTC.
@@ -894,6 +899,9 @@ int main(int argc, char** argv) {
         if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);
         if (cmd == "suspend") return trunkctl::cmd_suspend(db, argc, argv, i + 1);
         if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, argc, argv, i + 1);
+        if (cmd == "gateway") return trunkctl::cmd_gateway(db, argc, argv, i + 1);
+        if (cmd == "group") return trunkctl::cmd_group(db, argc, argv, i + 1);
+        if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

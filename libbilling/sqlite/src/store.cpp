@@ -675,6 +675,9 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     std::map<std::string_view, Move> moves;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const Cdr& c = batch[i];
+        // an illegal call (unknown source: VOS3000 SERVER_BILLING_RECORD_ILLEGAL_CALL) has no
+        // customer and moves no money; any other CDR must name its customer
+        if (c.call.customer.empty() && c.charge.micros() == 0 && c.cost.micros() == 0) continue;
         if (c.call.customer.empty())
             return fail(ErrorCode::unknown_account, "CDR without a customer account", "customer", i + 1);
         auto [it, ins] = moves.try_emplace(c.call.customer, Move{Money{}, i, "customer"});

@@ -444,13 +444,14 @@ void Layer::on_message(Message msg, const Target& source, Instant now) {
     else impl_->on_response(std::move(msg), source, now);
 }
 
-Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in, Instant now) {
+Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in, Instant now,
+                                  const RequestOptions& options) {
     Impl& I = *impl_;
     Target to = to_in;
     std::string text(request);
     // RFC 3261 §18.1.1: a request over 1300 bytes (MTU unknown) must go over a congestion
     // controlled transport; the top Via says which
-    if (to.transport == Transport::Udp && text.size() > 1300) {
+    if (to.transport == Transport::Udp && text.size() > 1300 && !options.keep_transport) {
         auto probe = Message::parse(text, {}, Framing::Datagram);
         if (probe && iequals(probe->top_via().transport, "UDP")) {
             const std::size_t off =
@@ -479,7 +480,9 @@ Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in,
         t.interval = I.t1();  // Timer A / Timer E start at T1
         I.arm(t, kRetransmit, now + t.interval);
     }
-    I.arm(t, kTimeout, now + I.timer_64t1());  // Timer B / Timer F
+    // Timer B / Timer F
+    I.arm(t, kTimeout,
+          now + (invite && options.invite_timeout ? *options.invite_timeout : I.timer_64t1()));
     return t.id;
 }
 

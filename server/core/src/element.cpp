@@ -50,11 +50,16 @@ struct Element::Impl {
     std::map<TxnId, std::string> open_invites;    // INVITE txn -> request bytes, until final
     route::reg::Registrar* registrar = nullptr;
     std::set<TxnId> client_txns;  // ours, until their outcome is reported
+    std::set<TxnId> provisional_txns;  // of those, the ones whose 1xx are reported too
     std::deque<ClientEvent> client_events;
+    std::deque<CallInput> call_inputs;
 
     Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
 
     std::string allow() const {
+        if (cfg.calls)
+            return registrar ? "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REGISTER"
+                             : "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
         if (cfg.echo_uas)
             return registrar ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
                              : "INVITE, ACK, BYE, CANCEL, OPTIONS";
@@ -134,17 +139,20 @@ struct Element::Impl {
             } else if (auto* c = std::get_if<sip::txn::CancelIn>(&*a)) {
                 on_cancel(*c, now);
             } else if (auto* k = std::get_if<sip::txn::AckIn>(&*a)) {
-                on_ack(k->msg, k->source);
-            } else if (auto* r = std::get_if<sip::txn::ResponseIn>(&*a)) {
-                if (cfg.log_messages)
-                    logs.push_back(fmt::format("response {} for transaction {}",
-                                               r->msg.status_code(), r->txn));
-                if (r->msg.status_code() >= 200 && client_txns.erase(r->txn)) {
-                    ++stats.client_finals;
-                    client_events.push_back(
-                        {r->txn, ClientEvent::Kind::Response, std::move(r->msg)});
+                if (cfg.calls) {
+                    ++stats.acks;
+                    call_inputs.push_back(CallAck{std::move(k->msg), k->source});
+                } else {
+                    on_ack(k->msg, k->source);
                 }
+            } else if (auto* r = std::get_if<sip::txn::ResponseIn>(&*a)) {
+                on_response(*r);
             } else if (auto* r = std::get_if<sip::txn::StrayResponse>(&*a)) {
+                if (cfg.calls && r->msg.status_code() >= 200 && r->msg.status_code() < 300 &&
+                    r->msg.cseq().method == sip::Method::Invite) {
+                    call_inputs.push_back(CallStray{std::move(r->msg), r->source});
+                    continue;
+                }
                 if (cfg.log_messages)
                     logs.push_back(fmt::format(
                         "{} response {} {} call-id={} matches no transaction", who(r->source),
@@ -154,14 +162,17 @@ struct Element::Impl {
                     logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
                 open_invites.erase(t->txn);
                 if (client_txns.erase(t->txn)) {
+                    provisional_txns.erase(t->txn);
                     ++stats.client_failures;
-                    client_events.push_back({t->txn, ClientEvent::Kind::Timeout, std::nullopt});
+                    client_events.push_back(
+                        {t->txn, ClientEvent::Kind::Timeout, std::nullopt, t->timer});
                 }
             } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
                 if (cfg.log_messages)
                     logs.push_back(fmt::format("transaction {}: transport error", e->txn));
                 open_invites.erase(e->txn);
                 if (client_txns.erase(e->txn)) {
+                    provisional_txns.erase(e->txn);
                     ++stats.client_failures;
                     client_events.push_back(
                         {e->txn, ClientEvent::Kind::TransportError, std::nullopt});
@@ -169,11 +180,44 @@ struct Element::Impl {
             } else if (auto* t = std::get_if<sip::txn::Terminated>(&*a)) {
                 open_invites.erase(t->txn);
                 client_txns.erase(t->txn);
+                provisional_txns.erase(t->txn);
             }
         }
     }
 
-    void on_request(TxnId txn, const sip::Message& m, const sip::Target& src, sip::Instant now) {
+    void on_response(sip::txn::ResponseIn& r) {
+        const std::uint16_t code = r.msg.status_code();
+        if (cfg.log_messages)
+            logs.push_back(fmt::format("response {} for transaction {}", code, r.txn));
+        if (code < 200) {
+            if (provisional_txns.count(r.txn))
+                client_events.push_back({r.txn, ClientEvent::Kind::Provisional, std::move(r.msg)});
+            return;
+        }
+        if (client_txns.erase(r.txn)) {
+            ++stats.client_finals;
+            // a B2BUA keeps hearing 2xx retransmissions of an accepted INVITE (it must ACK
+            // each): the transaction stays reported until the layer ends it
+            if (code < 300 && provisional_txns.count(r.txn)) client_txns.insert(r.txn);
+            client_events.push_back({r.txn, ClientEvent::Kind::Response, std::move(r.msg)});
+        }
+    }
+
+    // ElementConfig::calls: what the B2BUA answers. INVITE always; other requests when they
+    // carry a To tag (in a dialog), except OPTIONS and REGISTER, which the element answers.
+    bool for_calls(const sip::Message& m) const {
+        if (!cfg.calls) return false;
+        if (m.method() == sip::Method::Invite) return true;
+        if (m.method() == sip::Method::Register || m.method() == sip::Method::Options)
+            return false;
+        return m.method() == sip::Method::Bye || !m.to().tag.empty();
+    }
+
+    void on_request(TxnId txn, sip::Message& m, const sip::Target& src, sip::Instant now) {
+        if (for_calls(m) && (m.ruri().is_sip() || m.ruri().scheme == sip::Uri::Scheme::Tel)) {
+            call_inputs.push_back(CallRequest{txn, std::move(m), src});
+            return;
+        }
         sip::ResponseSpec spec;
         std::string tag = sip::make_token(rng, 10);
         spec.to_tag = tag;
@@ -273,7 +317,7 @@ struct Element::Impl {
         drain(now);
     }
 
-    void on_cancel(const sip::txn::CancelIn& c, sip::Instant now) {
+    void on_cancel(sip::txn::CancelIn& c, sip::Instant now) {
         sip::ResponseSpec spec;
         const std::string tag = sip::make_token(rng, 10);  // the spec holds a view of it
         spec.to_tag = tag;
@@ -281,6 +325,11 @@ struct Element::Impl {
         spec.status = c.invite_txn ? 200 : 481;
         respond(c.cancel_txn, c.msg, spec, now);
         log_request(c.msg, c.source, spec.status);
+        if (cfg.calls && c.invite_txn) {
+            call_inputs.push_back(CallCancel{c.invite_txn, std::move(c.msg), c.source});
+            drain(now);
+            return;
+        }
         auto it = open_invites.find(c.invite_txn);
         if (it != open_invites.end()) {
             if (auto inv = sip::Message::parse(it->second)) {
@@ -344,10 +393,11 @@ void Element::set_registrar(route::reg::Registrar* registrar) noexcept {
     impl_->registrar = registrar;
 }
 sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Target& to,
-                                         sip::Instant now) {
-    auto id = impl_->layer.send_request(request, to, now);
+                                         sip::Instant now, const SendOptions& options) {
+    auto id = impl_->layer.send_request(request, to, now, options.txn);
     if (id) {
         impl_->client_txns.insert(*id);
+        if (options.provisionals) impl_->provisional_txns.insert(*id);
         ++impl_->stats.client_requests;
     }
     impl_->drain(now);
@@ -355,6 +405,20 @@ sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Ta
 }
 void Element::send_raw(std::string_view bytes, const sip::Target& to) {
     impl_->out.push_back({0, to, sip::make_bytes(std::string(bytes))});
+}
+void Element::send_raw(sip::Bytes bytes, const sip::Target& to) {
+    impl_->out.push_back({0, to, std::move(bytes)});
+}
+void Element::respond(TxnId txn, sip::Bytes response, sip::Instant now) {
+    impl_->layer.respond(txn, std::move(response), now);
+    impl_->drain(now);
+}
+std::optional<CallInput> Element::poll_call_input() {
+    std::optional<CallInput> c;
+    if (impl_->call_inputs.empty()) return c;
+    c.emplace(std::move(impl_->call_inputs.front()));
+    impl_->call_inputs.pop_front();
+    return c;
 }
 std::optional<ClientEvent> Element::poll_client_event() {
     std::optional<ClientEvent> e;

@@ -136,6 +136,7 @@ void Registrations::finish_retired(sip::Instant now) {
 }
 
 void Registrations::on_client_event(const ClientEvent& e, sip::Instant now) {
+    if (e.kind == ClientEvent::Kind::Provisional) return;
     if (keepalive_) {
         auto k = keepalive_txns_.find(e.txn);
         if (k != keepalive_txns_.end()) {
@@ -160,6 +161,8 @@ void Registrations::on_client_event(const ClientEvent& e, sip::Instant now) {
                 break;
             case ClientEvent::Kind::TransportError:
                 t.client->on_transport_error(now);
+                break;
+            case ClientEvent::Kind::Provisional:  // never asked for: REGISTER has no 1xx use
                 break;
         }
         drain_trunk(t, now);

@@ -65,6 +65,16 @@ struct Config {
 
 using TxnId = std::uint64_t;  // never 0
 
+// Per-request choices of the TU (a B2BUA routing to configured gateways).
+struct RequestOptions {
+    // INVITE: Timer B, the wait for the FIRST response (VOS3000 SS_SIP_TIMEOUT_INVITE, 10 s);
+    // nullopt: 64*T1. It only runs in Calling, as Timer B does (RFC 3261 §17.1.1.2).
+    std::optional<Duration> invite_timeout;
+    // The TU picked the transport (a gateway's configured one): no UDP->TCP switch for a
+    // large request (RFC 3261 §18.1.1 allows UDP when the path MTU is known to suffice).
+    bool keep_transport = false;
+};
+
 // --- Actions (pulled with poll())
 
 // Put these bytes on the wire to `to`.
@@ -145,7 +155,8 @@ public:
     // Starts a client transaction for a request the TU built (with its own top Via branch;
     // use make_branch()). ACK for 2xx is not a transaction: send it with send_stateless().
     // Errors: the bytes do not parse, or the request is an ACK.
-    Result<TxnId> send_request(std::string_view request, const Target& to, Instant now);
+    Result<TxnId> send_request(std::string_view request, const Target& to, Instant now,
+                               const RequestOptions& options = {});
 
     // The TU's response for a server transaction (ignored if the transaction is gone).
     void respond(TxnId txn, std::string_view response, Instant now);

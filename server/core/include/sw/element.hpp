@@ -18,6 +18,11 @@
 // OPTIONS): send_request() starts one; its final response, timeout or transport error comes
 // back from poll_client_event() with the transaction id send_request() returned.
 //
+// With `calls` on (the B2BUA), INVITE, in-dialog requests (a To tag), BYE and the ACKs and
+// CANCELs that belong to them are not answered here: they come out of poll_call_input() for
+// sw::Calls, which answers with respond(). The element still answers CANCEL itself (200, or
+// 481 without a matching INVITE, RFC 3261 §9.2) and hands on only the matched ones.
+//
 // As a UAS the element retransmits its 2xx to INVITE over UDP (T1 doubling to T2) until the
 // ACK arrives or 64*T1 passes (RFC 3261 §13.3.1.4): the transaction layer leaves 2xx
 // reliability to the TU (RFC 6026).
@@ -30,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "sip/random.hpp"
 #include "sip/time.hpp"
@@ -45,6 +51,7 @@ namespace sw {
 struct ElementConfig {
     sip::txn::Config txn;
     bool echo_uas = false;  // answer INVITE/BYE/CANCEL as a test UAS
+    bool calls = false;     // hand INVITE and dialog requests to the B2BUA (poll_call_input)
     std::string server_header = "Trunkline";
     std::string contact_host = "127.0.0.1";  // our Contact in 2xx (echo-UAS)
     std::uint16_t contact_port = 5060;
@@ -64,10 +71,39 @@ struct ElementStats {
 
 // The outcome of a client transaction started with Element::send_request().
 struct ClientEvent {
-    enum class Kind : std::uint8_t { Response, Timeout, TransportError };
+    // Provisional: a 101..199 response (only for requests sent with `provisionals`); a 2xx
+    // retransmission of an accepted INVITE comes as another Response.
+    enum class Kind : std::uint8_t { Response, Timeout, TransportError, Provisional };
     sip::txn::TxnId txn = 0;
     Kind kind = Kind::Response;
-    std::optional<sip::Message> response;  // the final response (Kind::Response)
+    std::optional<sip::Message> response;  // Kind::Response and Kind::Provisional
+    char timer = 0;                        // Kind::Timeout: 'B', 'C' or 'F'
+};
+
+// Requests for the B2BUA (ElementConfig::calls).
+struct CallRequest {  // a new server transaction: INVITE or an in-dialog request
+    sip::txn::TxnId txn = 0;
+    sip::Message msg;
+    sip::Target source;
+};
+struct CallAck {  // ACK for a 2xx (no transaction)
+    sip::Message msg;
+    sip::Target source;
+};
+struct CallCancel {  // a CANCEL matched to its INVITE; the element answered the CANCEL 200
+    sip::txn::TxnId invite_txn = 0;
+    sip::Message msg;
+    sip::Target source;
+};
+struct CallStray {  // a response matching no transaction (a retransmitted 2xx to INVITE)
+    sip::Message msg;
+    sip::Target source;
+};
+using CallInput = std::variant<CallRequest, CallAck, CallCancel, CallStray>;
+
+struct SendOptions {
+    sip::txn::RequestOptions txn;
+    bool provisionals = false;  // report 1xx as ClientEvent::Kind::Provisional
 };
 
 class Element {
@@ -85,10 +121,14 @@ class Element {
     // Starts a client transaction (the request carries its own Via branch). Errors: the
     // bytes do not parse.
     sip::Result<sip::txn::TxnId> send_request(std::string_view request, const sip::Target& to,
-                                              sip::Instant now);
-    // Bytes outside any transaction (a CRLF keep-alive).
+                                              sip::Instant now, const SendOptions& options = {});
+    // Bytes outside any transaction (a CRLF keep-alive, an ACK for a 2xx).
     void send_raw(std::string_view bytes, const sip::Target& to);
+    void send_raw(sip::Bytes bytes, const sip::Target& to);
+    // The TU's answer to a server transaction it got from poll_call_input().
+    void respond(sip::txn::TxnId txn, sip::Bytes response, sip::Instant now);
     std::optional<ClientEvent> poll_client_event();
+    std::optional<CallInput> poll_call_input();
 
     std::optional<sip::Instant> next_deadline() const;
     void handle_timeouts(sip::Instant now);

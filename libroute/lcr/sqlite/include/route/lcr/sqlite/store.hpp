@@ -1,0 +1,79 @@
+// route::lcr::sqlite::Store — customer (mapping) gateways, vendor (routing) gateways and
+// gateway groups in the shared SQLite file (adapter; the only route_lcr code that includes
+// <sqlite3.h>).
+//
+//   std::string err;
+//   auto st = route::lcr::sqlite::Store::open("var/trunkline.db", &err);
+//   if (!st) die(err);
+//   route::lcr::sqlite::VendorGateway v;
+//   v.spec.name = "carrierA"; v.spec.prefixes = {"44"}; v.vendor_account = "9001";
+//   v.host = "192.0.2.20"; v.port = 5060;
+//   if (!st->put_vendor(v, &err)) die(err);            // insert or replace by name
+//   auto vendors = st->vendors(&err);                   // all, by name
+//   auto versions = st->table_versions(&err);           // {"vendor": 7, "customer": 3, ...}
+//
+// Every put/remove bumps its table's version in the same transaction, so a running switch
+// that polls table_versions() reloads exactly the tables that changed and cannot miss a
+// commit (the version is read and the rows are read in one read transaction: load()).
+// Schema: a row in schema_versions(component 'lcr', version) (DESIGN.md §2).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "route/lcr/customers.hpp"
+#include "route/lcr/router.hpp"
+
+namespace route::lcr::sqlite {
+
+struct VendorGateway {
+    GatewaySpec spec;               // rate_key is not stored: the switch assigns it
+    std::string vendor_account;     // billing account whose rate group is the clearing rate
+    std::string host;               // VOS3000 SIP server: an IP literal or an FQDN
+    std::uint16_t port = 0;         // 0: 5060 (5061 for TLS); an FQDN without port uses SRV
+    std::string transport = "udp";  // udp | tcp | tls
+    std::string outbound_proxy;     // "host[:port]" or ""
+    std::string host_name;          // VOS3000 host name: the host of From/To; "" = host
+    std::string caller_rewrite, callee_rewrite;  // route::lcr::RewriteRules text
+    bool probe = true;              // OPTIONS health probes
+};
+
+// One consistent read of every table (one read transaction).
+struct Snapshot {
+    std::vector<CustomerSpec> customers;
+    std::vector<VendorGateway> vendors;
+    std::vector<GroupSpec> groups;
+    std::map<std::string, std::int64_t> versions;  // "customer", "vendor", "group"
+};
+
+class Store {
+public:
+    static std::unique_ptr<Store> open(const std::string& path, std::string* error);
+    ~Store();
+
+    std::vector<CustomerSpec> customers(std::string* error);
+    std::vector<VendorGateway> vendors(std::string* error);
+    std::vector<GroupSpec> groups(std::string* error);
+    std::map<std::string, std::int64_t> table_versions(std::string* error);
+    std::optional<Snapshot> load(std::string* error);
+
+    bool put_customer(const CustomerSpec& c, std::string* error);
+    bool put_vendor(const VendorGateway& v, std::string* error);
+    bool put_group(const GroupSpec& g, std::string* error);
+    // false with *error "no customer 'x'" when absent
+    bool remove_customer(const std::string& name, std::string* error);
+    bool remove_vendor(const std::string& name, std::string* error);
+    bool remove_group(const std::string& name, std::string* error);
+
+    struct Impl;
+
+private:
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace route::lcr::sqlite

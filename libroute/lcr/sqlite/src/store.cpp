@@ -1,0 +1,652 @@
+// SQLite persistence of customer (mapping) gateways, vendor (routing) gateways and gateway
+// groups (DESIGN.md §2: the only route_lcr code that includes <sqlite3.h>). Same scheme as
+// route_reg_sqlite: one row in schema_versions (component 'lcr'), statements prepared per
+// call with bound parameters, errors as values. Every put/remove also bumps its table's row
+// in lcr_table_version inside the same transaction, so a poller that reads the versions and
+// the rows in one read transaction (load()) never misses a commit.
+//
+// Lists (prefixes, ips, allow/deny) are stored as comma-joined text; NULL is the empty list,
+// so {} and {""} (a vendor prefix "" matches every number) stay different. An element that
+// contains ',' is refused by put_*.
+#include "route/lcr/sqlite/store.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "route/sqlite/db.hpp"
+
+namespace route::lcr::sqlite {
+
+using route::sqlite::exec;
+using route::sqlite::fail;
+using route::sqlite::Stmt;
+using route::sqlite::Txn;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Migration steps; step i brings the component from version i to i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE lcr_customer (
+    name                 TEXT PRIMARY KEY,
+    account              TEXT NOT NULL DEFAULT '',
+    auth                 TEXT NOT NULL CHECK (auth IN ('ip', 'ip_port', 'digest')),
+    ips                  TEXT,
+    sip_user             TEXT NOT NULL DEFAULT '',
+    priority             INTEGER NOT NULL DEFAULT 0,
+    line_limit           INTEGER NOT NULL DEFAULT 0,
+    cps_limit            INTEGER NOT NULL DEFAULT 0,
+    dest_prefix_limit    INTEGER NOT NULL DEFAULT 0,
+    caller_allow         TEXT,
+    caller_deny          TEXT,
+    callee_allow         TEXT,
+    callee_deny          TEXT,
+    caller_rewrite       TEXT NOT NULL DEFAULT '',
+    callee_rewrite       TEXT NOT NULL DEFAULT '',
+    restriction          TEXT NOT NULL CHECK (restriction IN
+                             ('none', 'call_out_barring', 'call_in_barring', 'all')),
+    max_rate_type        INTEGER NOT NULL DEFAULT 3 CHECK (max_rate_type BETWEEN 0 AND 3),
+    proceeding_timeout_s INTEGER NOT NULL DEFAULT 0,
+    enabled              INTEGER NOT NULL DEFAULT 1,
+    created_ms           INTEGER NOT NULL,
+    updated_ms           INTEGER NOT NULL
+);
+CREATE TABLE lcr_vendor (
+    name                TEXT PRIMARY KEY,
+    prefixes            TEXT,
+    priority            INTEGER NOT NULL DEFAULT 0,
+    line_limit          INTEGER NOT NULL DEFAULT 0,
+    cps_limit           INTEGER NOT NULL DEFAULT 0,
+    group_name          TEXT NOT NULL DEFAULT '',
+    reserved_lines      INTEGER NOT NULL DEFAULT 0,
+    protect             INTEGER NOT NULL DEFAULT 0,
+    lowest_profit_per_s INTEGER,
+    max_minute_rate     INTEGER,
+    check_rate          INTEGER NOT NULL DEFAULT 0,
+    enabled             INTEGER NOT NULL DEFAULT 1,
+    vendor_account      TEXT NOT NULL DEFAULT '',
+    host                TEXT NOT NULL DEFAULT '',
+    port                INTEGER NOT NULL DEFAULT 0 CHECK (port BETWEEN 0 AND 65535),
+    transport           TEXT NOT NULL DEFAULT 'udp' CHECK (transport IN ('udp', 'tcp', 'tls')),
+    outbound_proxy      TEXT NOT NULL DEFAULT '',
+    host_name           TEXT NOT NULL DEFAULT '',
+    caller_rewrite      TEXT NOT NULL DEFAULT '',
+    callee_rewrite      TEXT NOT NULL DEFAULT '',
+    probe               INTEGER NOT NULL DEFAULT 1,
+    created_ms          INTEGER NOT NULL,
+    updated_ms          INTEGER NOT NULL
+);
+CREATE TABLE lcr_group (
+    name       TEXT PRIMARY KEY,
+    line_limit INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE lcr_table_version (
+    name    TEXT PRIMARY KEY CHECK (name IN ('customer', 'vendor', 'group')),
+    version INTEGER NOT NULL
+);
+INSERT INTO lcr_table_version(name, version) VALUES ('customer', 0), ('vendor', 0), ('group', 0);
+)sql",
+};
+constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
+static_assert(kSteps == kSchemaVersion);
+
+std::int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool fail_msg(std::string* error, std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+}
+
+void clear(std::string* error) {
+    if (error) error->clear();
+}
+
+// --- lists as comma-joined text (NULL = empty list) ---------------------------------------
+
+void bind_list(Stmt& s, int i, const std::vector<std::string>& v) {
+    if (v.empty()) {
+        s.null(i);
+        return;
+    }
+    std::string out;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+        if (k) out += ',';
+        out += v[k];
+    }
+    s.text(i, out);
+}
+
+std::vector<std::string> read_list(Stmt& s, int i) {
+    std::vector<std::string> out;
+    if (s.col_null(i)) return out;
+    const std::string text = s.col_text(i);
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = text.find(',', start);
+        out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                    : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+// "put_customer acme: ips entry 'a,b' contains ','" when an element would not round-trip.
+bool check_list(const std::string& what, const char* field, const std::vector<std::string>& v,
+                std::string* error) {
+    for (const std::string& e : v) {
+        if (e.find(',') != std::string::npos) {
+            return fail_msg(error, what + ": " + field + " entry '" + e + "' contains ','");
+        }
+    }
+    return true;
+}
+
+std::string_view restriction_text(Restriction r) {
+    switch (r) {
+        case Restriction::call_out_barring:
+            return "call_out_barring";
+        case Restriction::call_in_barring:
+            return "call_in_barring";
+        case Restriction::all:
+            return "all";
+        default:
+            return "none";
+    }
+}
+
+Restriction parse_restriction_text(const std::string& t) {
+    if (t == "call_out_barring") return Restriction::call_out_barring;
+    if (t == "call_in_barring") return Restriction::call_in_barring;
+    if (t == "all") return Restriction::all;
+    return Restriction::none;
+}
+
+std::string_view auth_text(AuthMode m) {
+    switch (m) {
+        case AuthMode::ip_port:
+            return "ip_port";
+        case AuthMode::digest:
+            return "digest";
+        default:
+            return "ip";
+    }
+}
+
+AuthMode parse_auth_text(const std::string& t) {
+    if (t == "ip_port") return AuthMode::ip_port;
+    if (t == "digest") return AuthMode::digest;
+    return AuthMode::ip;
+}
+
+// --- rows -----------------------------------------------------------------------------------
+
+constexpr const char* kCustomerColumns =
+    "name, account, auth, ips, sip_user, priority, line_limit, cps_limit, dest_prefix_limit, "
+    "caller_allow, caller_deny, callee_allow, callee_deny, caller_rewrite, callee_rewrite, "
+    "restriction, max_rate_type, proceeding_timeout_s, enabled";
+
+CustomerSpec read_customer(Stmt& s) {
+    CustomerSpec c;
+    c.name = s.col_text(0);
+    c.account = s.col_text(1);
+    c.auth = parse_auth_text(s.col_text(2));
+    c.ips = read_list(s, 3);
+    c.sip_user = s.col_text(4);
+    c.priority = static_cast<std::int32_t>(s.col_i64(5));
+    c.line_limit = static_cast<std::uint32_t>(s.col_i64(6));
+    c.cps_limit = static_cast<std::uint32_t>(s.col_i64(7));
+    c.dest_prefix_limit = static_cast<std::uint32_t>(s.col_i64(8));
+    c.caller_allow = read_list(s, 9);
+    c.caller_deny = read_list(s, 10);
+    c.callee_allow = read_list(s, 11);
+    c.callee_deny = read_list(s, 12);
+    c.caller_rewrite = s.col_text(13);
+    c.callee_rewrite = s.col_text(14);
+    c.restriction = parse_restriction_text(s.col_text(15));
+    c.max_rate_type = static_cast<std::uint8_t>(s.col_i64(16));
+    c.proceeding_timeout_s = static_cast<std::uint32_t>(s.col_i64(17));
+    c.enabled = s.col_i64(18) != 0;
+    return c;
+}
+
+constexpr const char* kVendorColumns =
+    "name, prefixes, priority, line_limit, cps_limit, group_name, reserved_lines, protect, "
+    "lowest_profit_per_s, max_minute_rate, check_rate, enabled, vendor_account, host, port, "
+    "transport, outbound_proxy, host_name, caller_rewrite, callee_rewrite, probe";
+
+VendorGateway read_vendor(Stmt& s) {
+    VendorGateway v;
+    GatewaySpec& g = v.spec;
+    g.name = s.col_text(0);
+    g.prefixes = read_list(s, 1);
+    g.priority = static_cast<std::int32_t>(s.col_i64(2));
+    g.line_limit = static_cast<std::uint32_t>(s.col_i64(3));
+    g.cps_limit = static_cast<std::uint32_t>(s.col_i64(4));
+    g.group = s.col_text(5);
+    g.reserved_lines = static_cast<std::uint32_t>(s.col_i64(6));
+    g.protect = s.col_i64(7) != 0;
+    g.lowest_profit_per_s = s.col_int(8);
+    g.max_minute_rate = s.col_int(9);
+    g.check_rate = s.col_i64(10) != 0;
+    g.enabled = s.col_i64(11) != 0;
+    v.vendor_account = s.col_text(12);
+    v.host = s.col_text(13);
+    v.port = static_cast<std::uint16_t>(s.col_i64(14));
+    v.transport = s.col_text(15);
+    v.outbound_proxy = s.col_text(16);
+    v.host_name = s.col_text(17);
+    v.caller_rewrite = s.col_text(18);
+    v.callee_rewrite = s.col_text(19);
+    v.probe = s.col_i64(20) != 0;
+    return v;
+}
+
+// --- file and schema --------------------------------------------------------------------------
+
+bool special_path(const std::string& path) {
+    return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+}
+
+// Drops group/other permissions of `path` (no-op when it does not exist).
+bool restrict_mode(const std::string& path, std::string* error) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
+    if ((st.st_mode & 077) == 0) return true;
+    if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
+        return fail_msg(error, "cannot chmod " + path + ": " + std::strerror(errno));
+    }
+    return true;
+}
+
+int read_version(sqlite3* db, std::string* error) {
+    Stmt q(db, "SELECT version FROM schema_versions WHERE component = 'lcr'");
+    if (!q.ok()) return fail(db, error, "schema_versions"), -1;
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return static_cast<int>(q.col_int(0).value_or(0));
+    if (rc != SQLITE_DONE) return fail(db, error, "schema_versions"), -1;
+    return 0;
+}
+
+// Migrates the 'lcr' component in one transaction. *created: the tables were created now.
+bool migrate(sqlite3* db, bool* created, std::string* error) {
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    if (!exec(db,
+              "CREATE TABLE IF NOT EXISTS schema_versions ("
+              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+              error)) {
+        return false;
+    }
+    const int version = read_version(db, error);
+    if (version < 0) return false;
+    if (version > kSchemaVersion) {
+        return fail_msg(error, "the database's lcr schema is version " + std::to_string(version) +
+                                   ", newer than this program's " +
+                                   std::to_string(kSchemaVersion));
+    }
+    for (int v = version; v < kSteps; ++v) {
+        if (!exec(db, kMigrations[v], error)) return false;
+    }
+    if (version != kSchemaVersion) {
+        Stmt u(db,
+               "INSERT INTO schema_versions(component, version) VALUES ('lcr', ?1) "
+               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+        if (!u.ok()) return fail(db, error, "schema_versions");
+        u.integer(1, kSchemaVersion);
+        if (!u.done()) return fail(db, error, "schema_versions");
+    }
+    *created = version == 0;
+    return txn.commit(error);
+}
+
+// A deferred read transaction: every SELECT inside sees one snapshot (WAL).
+class ReadTxn {
+  public:
+    ReadTxn(sqlite3* db, std::string* error) : db_(db) { began_ = exec(db, "BEGIN", error); }
+    ~ReadTxn() {
+        if (began_) exec(db_, "COMMIT", nullptr);
+    }
+    ReadTxn(const ReadTxn&) = delete;
+    ReadTxn& operator=(const ReadTxn&) = delete;
+    bool began() const { return began_; }
+
+  private:
+    sqlite3* db_;
+    bool began_ = false;
+};
+
+}  // namespace
+
+struct Store::Impl {
+    sqlite3* db = nullptr;
+    ~Impl() { sqlite3_close(db); }
+
+    // The version bump of one table, inside the caller's transaction.
+    bool bump(const char* table, std::string* error) {
+        Stmt s(db, "UPDATE lcr_table_version SET version = version + 1 WHERE name = ?1");
+        if (!s.ok()) return fail(db, error, "lcr_table_version");
+        s.text(1, table);
+        if (!s.done()) return fail(db, error, "lcr_table_version");
+        if (sqlite3_changes(db) != 1) {
+            return fail_msg(error, std::string("lcr_table_version: no row for ") + table);
+        }
+        return true;
+    }
+
+    // DELETE FROM `table` WHERE name = ?1 and the version bump, in one transaction;
+    // "no <what> 'name'" when there is no such row (nothing changes then).
+    bool remove(const char* table, const char* version_row, const char* what,
+                const std::string& name, std::string* error) {
+        clear(error);
+        Txn txn(db, error);
+        if (!txn.began()) return false;
+        Stmt s(db, (std::string("DELETE FROM ") + table + " WHERE name = ?1").c_str());
+        if (!s.ok()) return fail(db, error, table);
+        s.text(1, name);
+        if (!s.done()) return fail(db, error, table);
+        if (sqlite3_changes(db) == 0) {
+            return fail_msg(error, std::string("no ") + what + " '" + name + "'");
+        }
+        if (!bump(version_row, error)) return false;
+        return txn.commit(error);
+    }
+
+    template <class T, class Read>
+    bool read_all(const char* table, const char* columns, Read read, std::vector<T>& out,
+                  std::string* error) {
+        out.clear();
+        Stmt s(db, (std::string("SELECT ") + columns + " FROM " + table + " ORDER BY name").c_str());
+        if (!s.ok()) return fail(db, error, table);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW)
+            out.push_back(read(s));
+        if (rc != SQLITE_DONE) {
+            out.clear();
+            return fail(db, error, table);
+        }
+        return true;
+    }
+
+    bool read_customers(std::vector<CustomerSpec>& out, std::string* error) {
+        return read_all("lcr_customer", kCustomerColumns, read_customer, out, error);
+    }
+    bool read_vendors(std::vector<VendorGateway>& out, std::string* error) {
+        return read_all("lcr_vendor", kVendorColumns, read_vendor, out, error);
+    }
+    bool read_groups(std::vector<GroupSpec>& out, std::string* error) {
+        return read_all(
+            "lcr_group", "name, line_limit",
+            [](Stmt& s) {
+                return GroupSpec{s.col_text(0), static_cast<std::uint32_t>(s.col_i64(1))};
+            },
+            out, error);
+    }
+    bool read_versions(std::map<std::string, std::int64_t>& out, std::string* error) {
+        out.clear();
+        Stmt s(db, "SELECT name, version FROM lcr_table_version ORDER BY name");
+        if (!s.ok()) return fail(db, error, "lcr_table_version");
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW)
+            out[s.col_text(0)] = s.col_i64(1);
+        if (rc != SQLITE_DONE) {
+            out.clear();
+            return fail(db, error, "lcr_table_version");
+        }
+        return true;
+    }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() = default;
+
+std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
+    clear(error);
+    const bool special = special_path(path);
+    // Create a new file 0600 before SQLite sees it (the shared file holds carrier passwords;
+    // SQLite gives its -wal and -shm files the database file's mode).
+    if (!special) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ::close(fd);
+        } else if (errno != EEXIST) {
+            fail_msg(error, "cannot open " + path + ": " + std::strerror(errno));
+            return nullptr;
+        }
+    }
+    auto impl = std::make_unique<Impl>();
+    if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+        fail_msg(error, "cannot open " + path + ": " +
+                            (impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
+        return nullptr;
+    }
+    sqlite3* db = impl->db;
+    sqlite3_busy_timeout(db, 5000);
+    std::string err;
+    bool created = false;
+    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", &err) ||
+        !migrate(db, &created, &err)) {
+        fail_msg(error, path + ": " + err);
+        return nullptr;
+    }
+    // A file first given the lcr tables is restricted like a new one, whoever created it.
+    if (created && !special &&
+        (!restrict_mode(path, &err) || !restrict_mode(path + "-wal", &err))) {
+        fail_msg(error, err);
+        return nullptr;
+    }
+    return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+// --- reads ------------------------------------------------------------------------------------
+
+std::vector<CustomerSpec> Store::customers(std::string* error) {
+    clear(error);
+    std::vector<CustomerSpec> out;
+    impl_->read_customers(out, error);
+    return out;
+}
+
+std::vector<VendorGateway> Store::vendors(std::string* error) {
+    clear(error);
+    std::vector<VendorGateway> out;
+    impl_->read_vendors(out, error);
+    return out;
+}
+
+std::vector<GroupSpec> Store::groups(std::string* error) {
+    clear(error);
+    std::vector<GroupSpec> out;
+    impl_->read_groups(out, error);
+    return out;
+}
+
+std::map<std::string, std::int64_t> Store::table_versions(std::string* error) {
+    clear(error);
+    std::map<std::string, std::int64_t> out;
+    impl_->read_versions(out, error);
+    return out;
+}
+
+std::optional<Snapshot> Store::load(std::string* error) {
+    clear(error);
+    ReadTxn txn(impl_->db, error);
+    if (!txn.began()) return std::nullopt;
+    Snapshot snap;
+    if (!impl_->read_versions(snap.versions, error) ||
+        !impl_->read_customers(snap.customers, error) ||
+        !impl_->read_vendors(snap.vendors, error) || !impl_->read_groups(snap.groups, error)) {
+        return std::nullopt;
+    }
+    return snap;
+}
+
+// --- writes -----------------------------------------------------------------------------------
+
+bool Store::put_customer(const CustomerSpec& c, std::string* error) {
+    clear(error);
+    const std::string what = "put_customer '" + c.name + "'";
+    if (c.name.empty()) return fail_msg(error, "put_customer: empty name");
+    if (c.max_rate_type > 3) {
+        return fail_msg(error, what + ": max_rate_type " + std::to_string(c.max_rate_type) +
+                                   " is not 0..3");
+    }
+    if (!check_list(what, "ips", c.ips, error) ||
+        !check_list(what, "caller_allow", c.caller_allow, error) ||
+        !check_list(what, "caller_deny", c.caller_deny, error) ||
+        !check_list(what, "callee_allow", c.callee_allow, error) ||
+        !check_list(what, "callee_deny", c.callee_deny, error)) {
+        return false;
+    }
+    sqlite3* db = impl_->db;
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    Stmt s(db,
+           "INSERT INTO lcr_customer(name, account, auth, ips, sip_user, priority, line_limit, "
+           "cps_limit, dest_prefix_limit, caller_allow, caller_deny, callee_allow, callee_deny, "
+           "caller_rewrite, callee_rewrite, restriction, max_rate_type, proceeding_timeout_s, "
+           "enabled, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+           "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20) "
+           "ON CONFLICT(name) DO UPDATE SET account = excluded.account, auth = excluded.auth, "
+           "ips = excluded.ips, sip_user = excluded.sip_user, priority = excluded.priority, "
+           "line_limit = excluded.line_limit, cps_limit = excluded.cps_limit, "
+           "dest_prefix_limit = excluded.dest_prefix_limit, "
+           "caller_allow = excluded.caller_allow, caller_deny = excluded.caller_deny, "
+           "callee_allow = excluded.callee_allow, callee_deny = excluded.callee_deny, "
+           "caller_rewrite = excluded.caller_rewrite, callee_rewrite = excluded.callee_rewrite, "
+           "restriction = excluded.restriction, max_rate_type = excluded.max_rate_type, "
+           "proceeding_timeout_s = excluded.proceeding_timeout_s, enabled = excluded.enabled, "
+           "updated_ms = excluded.updated_ms");
+    if (!s.ok()) return fail(db, error, "lcr_customer");
+    s.text(1, c.name);
+    s.text(2, c.account);
+    s.text(3, auth_text(c.auth));
+    bind_list(s, 4, c.ips);
+    s.text(5, c.sip_user);
+    s.integer(6, c.priority);
+    s.integer(7, c.line_limit);
+    s.integer(8, c.cps_limit);
+    s.integer(9, c.dest_prefix_limit);
+    bind_list(s, 10, c.caller_allow);
+    bind_list(s, 11, c.caller_deny);
+    bind_list(s, 12, c.callee_allow);
+    bind_list(s, 13, c.callee_deny);
+    s.text(14, c.caller_rewrite);
+    s.text(15, c.callee_rewrite);
+    s.text(16, restriction_text(c.restriction));
+    s.integer(17, c.max_rate_type);
+    s.integer(18, c.proceeding_timeout_s);
+    s.integer(19, c.enabled ? 1 : 0);
+    s.integer(20, unix_now_ms());
+    if (!s.done()) return fail(db, error, "lcr_customer");
+    if (!impl_->bump("customer", error)) return false;
+    return txn.commit(error);
+}
+
+bool Store::put_vendor(const VendorGateway& v, std::string* error) {
+    clear(error);
+    const GatewaySpec& g = v.spec;
+    const std::string what = "put_vendor '" + g.name + "'";
+    if (g.name.empty()) return fail_msg(error, "put_vendor: empty name");
+    if (v.transport != "udp" && v.transport != "tcp" && v.transport != "tls") {
+        return fail_msg(error,
+                        what + ": transport '" + v.transport + "' is not udp, tcp or tls");
+    }
+    if (!check_list(what, "prefixes", g.prefixes, error)) return false;
+    sqlite3* db = impl_->db;
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    Stmt s(db,
+           "INSERT INTO lcr_vendor(name, prefixes, priority, line_limit, cps_limit, group_name, "
+           "reserved_lines, protect, lowest_profit_per_s, max_minute_rate, check_rate, enabled, "
+           "vendor_account, host, port, transport, outbound_proxy, host_name, caller_rewrite, "
+           "callee_rewrite, probe, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+           "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22) "
+           "ON CONFLICT(name) DO UPDATE SET prefixes = excluded.prefixes, "
+           "priority = excluded.priority, line_limit = excluded.line_limit, "
+           "cps_limit = excluded.cps_limit, group_name = excluded.group_name, "
+           "reserved_lines = excluded.reserved_lines, protect = excluded.protect, "
+           "lowest_profit_per_s = excluded.lowest_profit_per_s, "
+           "max_minute_rate = excluded.max_minute_rate, check_rate = excluded.check_rate, "
+           "enabled = excluded.enabled, vendor_account = excluded.vendor_account, "
+           "host = excluded.host, port = excluded.port, transport = excluded.transport, "
+           "outbound_proxy = excluded.outbound_proxy, host_name = excluded.host_name, "
+           "caller_rewrite = excluded.caller_rewrite, callee_rewrite = excluded.callee_rewrite, "
+           "probe = excluded.probe, updated_ms = excluded.updated_ms");
+    if (!s.ok()) return fail(db, error, "lcr_vendor");
+    s.text(1, g.name);
+    bind_list(s, 2, g.prefixes);
+    s.integer(3, g.priority);
+    s.integer(4, g.line_limit);
+    s.integer(5, g.cps_limit);
+    s.text(6, g.group);
+    s.integer(7, g.reserved_lines);
+    s.integer(8, g.protect ? 1 : 0);
+    s.opt_integer(9, g.lowest_profit_per_s);
+    s.opt_integer(10, g.max_minute_rate);
+    s.integer(11, g.check_rate ? 1 : 0);
+    s.integer(12, g.enabled ? 1 : 0);
+    s.text(13, v.vendor_account);
+    s.text(14, v.host);
+    s.integer(15, v.port);
+    s.text(16, v.transport);
+    s.text(17, v.outbound_proxy);
+    s.text(18, v.host_name);
+    s.text(19, v.caller_rewrite);
+    s.text(20, v.callee_rewrite);
+    s.integer(21, v.probe ? 1 : 0);
+    s.integer(22, unix_now_ms());
+    if (!s.done()) return fail(db, error, "lcr_vendor");
+    if (!impl_->bump("vendor", error)) return false;
+    return txn.commit(error);
+}
+
+bool Store::put_group(const GroupSpec& g, std::string* error) {
+    clear(error);
+    if (g.name.empty()) return fail_msg(error, "put_group: empty name");
+    sqlite3* db = impl_->db;
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    Stmt s(db,
+           "INSERT INTO lcr_group(name, line_limit, created_ms, updated_ms) "
+           "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET "
+           "line_limit = excluded.line_limit, updated_ms = excluded.updated_ms");
+    if (!s.ok()) return fail(db, error, "lcr_group");
+    s.text(1, g.name);
+    s.integer(2, g.line_limit);
+    s.integer(3, unix_now_ms());
+    if (!s.done()) return fail(db, error, "lcr_group");
+    if (!impl_->bump("group", error)) return false;
+    return txn.commit(error);
+}
+
+bool Store::remove_customer(const std::string& name, std::string* error) {
+    return impl_->remove("lcr_customer", "customer", "customer", name, error);
+}
+
+bool Store::remove_vendor(const std::string& name, std::string* error) {
+    return impl_->remove("lcr_vendor", "vendor", "vendor", name, error);
+}
+
+bool Store::remove_group(const std::string& name, std::string* error) {
+    return impl_->remove("lcr_group", "group", "group", name, error);
+}
+
+}  // namespace route::lcr::sqlite

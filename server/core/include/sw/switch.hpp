@@ -1,0 +1,108 @@
+// sw::Switch — the softswitch core in one object, pure (no clock, no I/O): the element
+// (transactions), registrations, the B2BUA calls, LCR (vendors), customers and the billing
+// book. It demultiplexes client transaction outcomes between calls and registrations, merges
+// their deadlines and rates every finished call into a CDR.
+//
+//   sw::Switch sw(cfg, registrations_cfg, &auth, hasher, rng);
+//   sw.set_book(book);                                 // accounts and rates (billing::Book)
+//   sw.set_routing(customers, vendors, groups, &err);  // from route::lcr::sqlite::Store
+//   sw.on_bytes(datagram, source, now);                // every input ...
+//   while (auto s = sw.poll_send()) transport.send(*s);
+//   while (auto op = sw.poll_store()) persist(*op);    // registrations' write-behind
+//   while (auto c = sw.poll_cdr()) cdr_writer.push(*c);// rated, exactly one per call
+//   while (auto l = sw.poll_log()) log(*l);
+//   if (auto d = sw.next_deadline()) timer.arm(*d);    // ... and sw.handle_timeouts(now)
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "billing/account.hpp"
+#include "billing/cdr.hpp"
+#include "billing/rating.hpp"
+#include "route/lcr/customers.hpp"
+#include "route/lcr/router.hpp"
+#include "sw/billing_rates.hpp"
+#include "sw/calls.hpp"
+#include "sw/element.hpp"
+#include "sw/probes.hpp"
+#include "sw/registrations.hpp"
+
+namespace sw {
+
+struct SwitchConfig {
+    ElementConfig element;  // .calls is set by the switch
+    CallsConfig calls;
+    route::lcr::RouterConfig router;
+    route::lcr::CustomersConfig customers;
+    billing::RatingConfig rating;
+    ProbesConfig probes;
+};
+
+// A vendor gateway with its SIP side (what route::lcr::sqlite::VendorGateway becomes once
+// its host is an address).
+struct VendorEntry {
+    route::lcr::GatewaySpec spec;
+    VendorSip sip;
+};
+
+// A rated call: the CDR the billing store writes.
+struct RatedCall {
+    billing::Cdr cdr;
+    std::string gateways_tried;
+    bool illegal = false;
+    std::string rating_error;  // non-empty: unrated (amounts 0)
+};
+
+class Switch {
+public:
+    Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authenticator* auth,
+           const sip::auth::Hasher& hasher, sip::Random& rng);
+    ~Switch();
+    Switch(const Switch&) = delete;
+    Switch& operator=(const Switch&) = delete;
+
+    void set_book(billing::Book book);
+    // false + *error: a customer's rewrite rule is bad (nothing changed). `now` starts the
+    // health probes of new gateways.
+    bool set_routing(std::vector<route::lcr::CustomerSpec> customers,
+                     std::vector<VendorEntry> vendors, std::vector<route::lcr::GroupSpec> groups,
+                     std::string* error, sip::Instant now = {});
+
+    void on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now);
+    void on_transport_error(sip::txn::TxnId txn, sip::Instant now);
+    std::optional<sip::Instant> next_deadline() const;
+    void handle_timeouts(sip::Instant now);
+    // after any direct call on registrations() or calls(): deliver what they produced
+    void pump(sip::Instant now);
+
+    std::optional<sip::txn::SendBytes> poll_send();
+    std::optional<StoreOp> poll_store();
+    std::optional<RatedCall> poll_cdr();
+    std::optional<std::string> poll_log();
+
+    Element& element() noexcept { return *element_; }
+    Registrations& registrations() noexcept { return *regs_; }
+    Calls& calls() noexcept { return *calls_; }
+    route::lcr::Router& router() noexcept { return router_; }
+    route::lcr::Customers& customers() noexcept { return customers_; }
+    const billing::Book& book() const noexcept { return *book_; }
+
+private:
+    RatedCall rate(CallEnded e);
+
+    SwitchConfig cfg_;
+    std::unique_ptr<Element> element_;
+    std::unique_ptr<billing::Book> book_;
+    std::unique_ptr<BillingRates> rates_;
+    route::lcr::Router router_;
+    route::lcr::Customers customers_;
+    std::unique_ptr<Registrations> regs_;
+    std::unique_ptr<Calls> calls_;
+    std::unique_ptr<GatewayProbes> probes_;
+};
+
+}  // namespace sw

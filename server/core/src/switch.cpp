@@ -1,0 +1,132 @@
+#include "sw/switch.hpp"
+
+#include <fmt/format.h>
+
+namespace sw {
+
+Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authenticator* auth,
+               const sip::auth::Hasher& hasher, sip::Random& rng)
+    : cfg_(std::move(cfg)),
+      book_(std::make_unique<billing::Book>()),
+      router_(cfg_.router),
+      customers_(cfg_.customers) {
+    cfg_.element.calls = true;
+    element_ = std::make_unique<Element>(cfg_.element, rng);
+    rates_ = std::make_unique<BillingRates>(*book_, BillingRatesConfig{cfg_.rating.currency, 90});
+    regs_ = std::make_unique<Registrations>(std::move(rcfg), *element_, auth, hasher, rng);
+    calls_ = std::make_unique<Calls>(cfg_.calls, *element_, router_, customers_, *rates_, rng);
+    probes_ = std::make_unique<GatewayProbes>(cfg_.probes, *element_, router_, rng);
+}
+Switch::~Switch() = default;
+
+void Switch::set_book(billing::Book book) {
+    book.compact();
+    // the same object keeps its address: BillingRates and the Rater hold a reference to it
+    *book_ = std::move(book);
+}
+
+bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
+                         std::vector<VendorEntry> vendors,
+                         std::vector<route::lcr::GroupSpec> groups, std::string* error,
+                         sip::Instant now) {
+    if (!customers_.set_customers(std::move(customers), error)) return false;
+    std::vector<route::lcr::GatewaySpec> specs;
+    specs.reserve(vendors.size());
+    for (auto& v : vendors) {
+        v.spec.rate_key = rates_->key_for_vendor(v.sip.vendor_account);
+        specs.push_back(v.spec);
+    }
+    router_.set_gateways(std::move(specs), std::move(groups));
+    std::unordered_map<route::lcr::GatewayId, VendorSip> sip;
+    std::vector<ProbeTarget> probe_targets;
+    for (auto& v : vendors) {
+        auto id = router_.find(v.spec.name);
+        if (!id) continue;
+        if (v.sip.probe && v.spec.enabled)
+            probe_targets.push_back({*id, {v.sip.transport, v.sip.host, v.sip.port, 0, {}}});
+        sip.emplace(*id, std::move(v.sip));
+    }
+    calls_->set_vendors(std::move(sip));
+    probes_->set_targets(std::move(probe_targets), now);
+    return true;
+}
+
+void Switch::on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now) {
+    element_->on_bytes(bytes, source, now);
+    pump(now);
+}
+
+void Switch::on_transport_error(sip::txn::TxnId txn, sip::Instant now) {
+    element_->on_transport_error(txn, now);
+    pump(now);
+}
+
+std::optional<sip::Instant> Switch::next_deadline() const {
+    std::optional<sip::Instant> d = element_->next_deadline();
+    for (auto o : {regs_->next_deadline(), calls_->next_deadline(), probes_->next_deadline()})
+        if (o && (!d || *o < *d)) d = o;
+    return d;
+}
+
+void Switch::handle_timeouts(sip::Instant now) {
+    element_->handle_timeouts(now);
+    regs_->handle_timeouts(now);
+    calls_->handle_timeouts(now);
+    probes_->handle_timeouts(now);
+    pump(now);
+}
+
+// Events go back and forth (a call's response makes the element send; a registration's
+// answer starts another request); a bounded number of rounds drains them.
+void Switch::pump(sip::Instant now) {
+    for (int round = 0; round < 16; ++round) {
+        bool any = false;
+        while (auto in = element_->poll_call_input()) {
+            calls_->on_input(std::move(*in), now);
+            any = true;
+        }
+        while (auto ce = element_->poll_client_event()) {
+            if (!calls_->on_client_event(*ce, now) && !probes_->on_client_event(*ce, now))
+                regs_->on_client_event(*ce, now);
+            any = true;
+        }
+        regs_->pump(now);
+        if (!any) break;
+    }
+}
+
+std::optional<sip::txn::SendBytes> Switch::poll_send() {
+    return element_->poll_send();
+}
+std::optional<StoreOp> Switch::poll_store() {
+    return regs_->poll_store();
+}
+
+RatedCall Switch::rate(CallEnded e) {
+    RatedCall out;
+    out.gateways_tried = std::move(e.gateways_tried);
+    out.illegal = e.illegal;
+    billing::Rater rater(*book_, cfg_.rating);
+    auto r = rater.rate(e.record);
+    if (r) {
+        out.cdr = billing::make_cdr(std::move(e.record), *r);
+    } else {
+        out.rating_error = r.error().describe();
+        out.cdr.call = std::move(e.record);
+    }
+    return out;
+}
+
+std::optional<RatedCall> Switch::poll_cdr() {
+    auto e = calls_->poll_cdr();
+    if (!e) return std::nullopt;
+    return rate(std::move(*e));
+}
+
+std::optional<std::string> Switch::poll_log() {
+    if (auto l = element_->poll_log()) return l;
+    if (auto l = regs_->poll_log()) return l;
+    return calls_->poll_log();
+}
+
+}  // namespace sw

@@ -1,0 +1,101 @@
+#include "wiring/cdr_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <vector>
+
+#include "billing/sqlite/store.hpp"
+
+namespace wiring {
+
+CdrWriter::CdrWriter(CdrWriterConfig cfg, Log log) : cfg_(std::move(cfg)), log_(std::move(log)) {}
+
+CdrWriter::~CdrWriter() {
+    stop();
+}
+
+bool CdrWriter::start(std::string* error) {
+    // open once here so a bad path fails at start, not silently on the thread
+    billing::sqlite::StoreOptions o;
+    o.durable = cfg_.durable;
+    auto st = billing::sqlite::Store::open(cfg_.database, o);
+    if (!st) {
+        if (error) *error = st.error().describe();
+        return false;
+    }
+    thread_ = std::thread([this, s = std::make_shared<billing::sqlite::Store>(std::move(*st))] {
+        (void)s;
+        run();
+    });
+    return true;
+}
+
+void CdrWriter::push(billing::Cdr cdr) {
+    std::unique_lock lk(mu_);
+    space_.wait(lk, [&] { return queue_.size() < cfg_.max_queue || stopping_; });
+    queue_.push_back(std::move(cdr));
+    stats_.queued = queue_.size();
+    cv_.notify_one();
+}
+
+void CdrWriter::stop() {
+    {
+        std::lock_guard lk(mu_);
+        if (!thread_.joinable()) return;
+        stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+}
+
+CdrWriterStats CdrWriter::stats() const {
+    std::lock_guard lk(mu_);
+    return stats_;
+}
+
+void CdrWriter::run() {
+    billing::sqlite::StoreOptions o;
+    o.durable = cfg_.durable;
+    std::optional<billing::sqlite::Store> store;
+    std::vector<billing::Cdr> batch;
+    for (;;) {
+        {
+            std::unique_lock lk(mu_);
+            cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
+            if (queue_.empty() && stopping_) return;
+            while (!queue_.empty() && batch.size() < cfg_.max_batch) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            stats_.queued = queue_.size();
+        }
+        space_.notify_all();
+        // retried until written: a CDR is never dropped
+        for (;;) {
+            if (!store) {
+                auto st = billing::sqlite::Store::open(cfg_.database, o);
+                if (st) store.emplace(std::move(*st));
+            }
+            if (store) {
+                auto ok = store->insert_cdrs(batch);
+                if (ok) break;
+                log_(fmt::format("cdr: writing {} CDRs failed (retrying): {}", batch.size(),
+                                 ok.error().describe()));
+            } else {
+                log_("cdr: cannot open the database (retrying)");
+            }
+            {
+                std::lock_guard lk(mu_);
+                ++stats_.failures;
+            }
+            std::this_thread::sleep_for(cfg_.retry_delay);
+        }
+        std::lock_guard lk(mu_);
+        stats_.written += batch.size();
+        ++stats_.batches;
+        batch.clear();
+    }
+}
+
+}  // namespace wiring

@@ -1,0 +1,67 @@
+// wiring::CdrWriter — writes rated CDRs to the billing store on its own thread, so SQLite
+// never blocks the event loop (issue 10: "SQLite writes must not block the event loop").
+//
+//   wiring::CdrWriter w({.database = "var/trunkline.db"}, log);
+//   if (!w.start(&err)) die(err);
+//   w.push(std::move(cdr));      // from the loop: queued, batched, one transaction a batch
+//   w.stop();                    // at shutdown: everything queued is written, then joined
+//
+// Durability: a batch is one billing::sqlite::Store::insert_cdrs transaction (CDRs, debits,
+// credits together). A failed batch (database locked, disk full) is retried every
+// retry_delay, never dropped; while it fails the queue grows up to max_queue, after which
+// push() waits for the writer (the loop slows down rather than losing a call's record).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "billing/cdr.hpp"
+
+namespace wiring {
+
+struct CdrWriterConfig {
+    std::string database;
+    std::size_t max_batch = 500;
+    std::size_t max_queue = 100'000;
+    std::chrono::milliseconds retry_delay{200};
+    bool durable = true;  // synchronous=FULL
+};
+
+struct CdrWriterStats {
+    std::uint64_t written = 0, batches = 0, failures = 0;
+    std::size_t queued = 0;
+};
+
+class CdrWriter {
+public:
+    using Log = std::function<void(const std::string&)>;  // called from the writer thread
+    CdrWriter(CdrWriterConfig cfg, Log log);
+    ~CdrWriter();
+    CdrWriter(const CdrWriter&) = delete;
+    CdrWriter& operator=(const CdrWriter&) = delete;
+
+    bool start(std::string* error);
+    void push(billing::Cdr cdr);
+    void stop();
+    CdrWriterStats stats() const;
+
+private:
+    void run();
+
+    CdrWriterConfig cfg_;
+    Log log_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_, space_;
+    std::deque<billing::Cdr> queue_;
+    CdrWriterStats stats_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace wiring

@@ -1,0 +1,78 @@
+#include "wiring/routing.hpp"
+
+#include <fmt/format.h>
+
+#include "billing/sqlite/store.hpp"
+#include "route/domain/dns_message.hpp"
+
+namespace wiring {
+namespace {
+
+std::optional<sip::Transport> transport_of(const std::string& t) {
+    if (t == "udp" || t.empty()) return sip::Transport::Udp;
+    if (t == "tcp") return sip::Transport::Tcp;
+    if (t == "tls") return sip::Transport::Tls;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::string* error) {
+    auto snap = store.load(error);
+    if (!snap) return std::nullopt;
+    Routing r;
+    r.customers = std::move(snap->customers);
+    r.groups = std::move(snap->groups);
+    r.versions = std::move(snap->versions);
+    for (auto& v : snap->vendors) {
+        sw::VendorEntry e;
+        auto t = transport_of(v.transport);
+        if (!t) {
+            r.warnings.push_back(fmt::format("vendor {}: unknown transport '{}'", v.spec.name,
+                                             v.transport));
+            continue;
+        }
+        if (!route::domain::IpAddress::parse(v.host)) {
+            // FQDN vendors go through the domain cache: not wired into calls yet
+            r.warnings.push_back(fmt::format(
+                "vendor {}: host '{}' is not an IP address; it is not routed to", v.spec.name,
+                v.host));
+            continue;
+        }
+        e.sip.host = v.host;
+        e.sip.transport = *t;
+        e.sip.port = v.port ? v.port : (*t == sip::Transport::Tls ? 5061 : 5060);
+        e.sip.host_name = v.host_name;
+        e.sip.vendor_account = v.vendor_account;
+        e.sip.probe = v.probe;
+        std::string err;
+        auto cr = route::lcr::RewriteRules::parse(v.caller_rewrite, &err);
+        auto ce = route::lcr::RewriteRules::parse(v.callee_rewrite, &err);
+        if (!cr || !ce) {
+            r.warnings.push_back(fmt::format("vendor {}: {}", v.spec.name, err));
+            continue;
+        }
+        e.sip.caller_rewrite = std::move(*cr);
+        e.sip.callee_rewrite = std::move(*ce);
+        e.spec = std::move(v.spec);
+        r.vendors.push_back(std::move(e));
+    }
+    return r;
+}
+
+std::optional<billing::Book> load_book(const std::string& database, std::string* error) {
+    billing::sqlite::StoreOptions o;
+    auto st = billing::sqlite::Store::open(database, o);
+    if (!st) {
+        if (error) *error = st.error().describe();
+        return std::nullopt;
+    }
+    auto book = st->load_book();
+    if (!book) {
+        if (error) *error = book.error().describe();
+        return std::nullopt;
+    }
+    return std::move(*book);
+}
+
+}  // namespace wiring

@@ -1,0 +1,31 @@
+// wiring::load_routing — customers, vendor gateways and groups from the SQLite file, in the
+// shape sw::Switch::set_routing takes; and the billing book.
+//
+//   auto r = wiring::load_routing(lcr_store, &err);
+//   if (r) sw.set_routing(std::move(r->customers), std::move(r->vendors), std::move(r->groups), &err);
+//   for (const auto& w : r->warnings) log(w);     // e.g. a vendor whose host is not usable
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "billing/account.hpp"
+#include "route/lcr/sqlite/store.hpp"
+#include "sw/switch.hpp"
+
+namespace wiring {
+
+struct Routing {
+    std::vector<route::lcr::CustomerSpec> customers;
+    std::vector<sw::VendorEntry> vendors;
+    std::vector<route::lcr::GroupSpec> groups;
+    std::map<std::string, std::int64_t> versions;
+    std::vector<std::string> warnings;
+};
+
+std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::string* error);
+std::optional<billing::Book> load_book(const std::string& database, std::string* error);
+
+}  // namespace wiring

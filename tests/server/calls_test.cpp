@@ -1,0 +1,620 @@
+// sw::Switch / sw::Calls on fake time: whole calls from a customer through LCR to vendors,
+// with every byte parsed as a peer would. Failover (503, INVITE timeout, 486 stop), CANCEL,
+// BYE from each side, progress and call-length timers, relays, illegal calls and CDRs.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sip/builder.hpp"
+#include "sip/crypto/evp_hasher.hpp"
+#include "sip/message.hpp"
+#include "sw/switch.hpp"
+#include "wiring/digest_auth.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const sip::Instant t0 = sip::Instant{} + 1000s;
+constexpr const char* kCustomer = "10.0.0.1";
+constexpr const char* kVendor1 = "10.0.0.21";
+constexpr const char* kVendor2 = "10.0.0.22";
+constexpr const char* kVendor3 = "10.0.0.23";
+
+billing::Money money(const char* s) {
+    return *billing::Money::parse(s);
+}
+
+billing::Rate rate(const char* prefix, const char* price) {
+    billing::Rate r;
+    r.prefix = prefix;
+    r.area = "test";
+    r.price = money(price);
+    r.increment_s = 1;
+    return r;
+}
+
+billing::Book make_book() {
+    billing::Book b;
+    (void)b.group("retail").add(rate("44", "0.100000"));
+    (void)b.group("v1").add(rate("44", "0.050000"));
+    (void)b.group("v2").add(rate("44", "0.030000"));
+    (void)b.group("v3").add(rate("44", "0.040000"));
+    billing::Account c;
+    c.id = "1001";
+    c.kind = billing::AccountKind::customer;
+    c.balance = money("100");
+    c.rate_group = "retail";
+    (void)b.add_account(c);
+    for (auto [id, g] : {std::pair{"9001", "v1"}, {"9002", "v2"}, {"9003", "v3"}}) {
+        billing::Account v;
+        v.id = id;
+        v.kind = billing::AccountKind::vendor;
+        v.rate_group = g;
+        (void)b.add_account(v);
+    }
+    return b;
+}
+
+sw::VendorEntry vendor(const char* name, const char* host, const char* account, int priority) {
+    sw::VendorEntry v;
+    v.spec.name = name;
+    v.spec.prefixes = {"44"};
+    v.spec.priority = priority;
+    v.sip.host = host;
+    v.sip.port = 5060;
+    v.sip.vendor_account = account;
+    return v;
+}
+
+struct Sent {
+    sip::Target to;
+    std::string bytes;
+    sip::Message msg;
+};
+
+struct Harness {
+    sip::SeededRandom rng{7};
+    sip::crypto::EvpHasher hasher;
+    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
+    std::unique_ptr<sw::Switch> sw;
+    sip::Instant now = t0;
+    std::vector<Sent> sent;
+    std::vector<sw::RatedCall> cdrs;
+
+    explicit Harness(std::function<void(sw::SwitchConfig&)> tweak = {},
+                     std::vector<sw::VendorEntry> vendors = {}) {
+        sw::SwitchConfig cfg;
+        cfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
+        cfg.calls.unix_offset_ms = 1'700'000'000'000;
+        cfg.router.policy = route::lcr::Policy::vos3000;
+        if (tweak) tweak(cfg);
+        sw = std::make_unique<sw::Switch>(cfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
+        sw->set_book(make_book());
+        route::lcr::CustomerSpec c;
+        c.name = "acme";
+        c.account = "1001";
+        c.ips = {kCustomer};
+        if (vendors.empty())
+            vendors = {vendor("gw1", kVendor1, "9001", 1), vendor("gw2", kVendor2, "9002", 2)};
+        std::string err;
+        REQUIRE(sw->set_routing({c}, std::move(vendors), {}, &err));
+    }
+
+    void drain() {
+        while (auto s = sw->poll_send()) {
+            std::string b = *s->bytes;
+            auto m = sip::Message::parse(b);
+            REQUIRE(m);
+            sent.push_back({s->to, std::move(b), std::move(*m)});
+        }
+        while (auto c = sw->poll_cdr())
+            cdrs.push_back(std::move(*c));
+        while (sw->poll_log()) {
+        }
+    }
+    void from(const char* host, const std::string& text) {
+        sw->on_bytes(text, {sip::Transport::Udp, host, 5060, 0, {}}, now);
+        drain();
+    }
+    void advance(sip::Duration d) {
+        const sip::Instant target = now + d;
+        while (auto dl = sw->next_deadline()) {
+            if (*dl > target) break;
+            now = std::max(now, *dl);
+            sw->handle_timeouts(now);
+            drain();
+        }
+        now = target;
+    }
+    // The first message sent to `host` that satisfies `pred`, removed from the list.
+    std::optional<Sent> take(const char* host, const std::function<bool(const sip::Message&)>& pred) {
+        for (auto it = sent.begin(); it != sent.end(); ++it)
+            if (it->to.host == host && pred(it->msg)) {
+                Sent s = std::move(*it);
+                sent.erase(it);
+                return s;
+            }
+        return std::nullopt;
+    }
+    std::optional<Sent> request(const char* host, std::string_view method) {
+        return take(host, [&](const sip::Message& m) {
+            return m.is_request() && m.method_name() == method;
+        });
+    }
+    std::optional<Sent> response(const char* host, int code) {
+        return take(host, [&](const sip::Message& m) {
+            return m.is_response() && m.status_code() == code;
+        });
+    }
+    int count(const char* host, std::string_view method) const {
+        int n = 0;
+        for (const auto& s : sent)
+            if (s.to.host == host && s.msg.is_request() && s.msg.method_name() == method) ++n;
+        return n;
+    }
+    // A peer's answer to a request we sent it.
+    void answer(const char* host, const sip::Message& req, int code, const std::string& tag,
+                const char* body = "") {
+        sip::ResponseSpec spec;
+        spec.status = static_cast<std::uint16_t>(code);
+        spec.to_tag = tag;
+        const std::string contact = fmt::format("<sip:peer@{}:5060>", host);
+        spec.extra = {{"Contact", contact}};
+        if (*body) {
+            spec.content_type = "application/sdp";
+            spec.body = body;
+        }
+        from(host, sip::build_response(req, spec));
+    }
+};
+
+const char* kSdp = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                   "m=audio 4000 RTP/AVP 0\r\n";
+const char* kSdpB = "v=0\r\no=b 1 1 IN IP4 10.0.0.21\r\ns=-\r\nc=IN IP4 10.0.0.21\r\nt=0 0\r\n"
+                    "m=audio 5000 RTP/AVP 0\r\n";
+
+std::string invite(const char* callee = "442071234567", const char* call_id = "call-a1",
+                   const char* body = kSdp) {
+    std::string b = body;
+    return fmt::format(
+        "INVITE sip:{0}@10.0.0.100 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{1};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+        "To: <sip:{0}@10.0.0.100>\r\n"
+        "Call-ID: {1}\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
+        "{2}"
+        "Content-Length: {3}\r\n\r\n{4}",
+        callee, call_id, b.empty() ? "" : "Content-Type: application/sdp\r\n", b.size(), b);
+}
+
+// An in-dialog request from the customer, using the To tag our answer carried.
+std::string from_customer(const char* method, const sip::Message& ok, int cseq,
+                          const char* body = "") {
+    std::string b = body;
+    return fmt::format(
+        "{0} sip:trunkline@10.0.0.100:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-c{1}{0};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+        "To: <sip:442071234567@10.0.0.100>;tag={2}\r\n"
+        "Call-ID: {3}\r\n"
+        "CSeq: {1} {0}\r\n"
+        "{4}Content-Length: {5}\r\n\r\n{6}",
+        method, cseq, ok.to().tag, ok.call_id(),
+        b.empty() ? "" : "Content-Type: application/sdp\r\n", b.size(), b);
+}
+
+// An in-dialog request from the vendor on the outbound dialog (its To tag is `tag`).
+std::string from_vendor(const char* method, const sip::Message& our_invite, const std::string& tag,
+                        int cseq) {
+    return fmt::format(
+        "{0} sip:trunkline@10.0.0.100:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.21:5060;branch=z9hG4bK-v{1}{0}\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: {2};tag={3}\r\n"
+        "To: {4}\r\n"
+        "Call-ID: {5}\r\n"
+        "CSeq: {1} {0}\r\n"
+        "Content-Length: 0\r\n\r\n",
+        method, cseq, our_invite.to().uri.empty() ? "<sip:x@y>" : fmt::format("<{}>", our_invite.to().uri),
+        tag, fmt::format("<{}>;tag={}", our_invite.from().uri, our_invite.from().tag),
+        our_invite.call_id());
+}
+
+// Connects a call through gw1 and returns (the INVITE gw1 got, the 200 the customer got).
+std::pair<Sent, Sent> connect(Harness& h) {
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    return {std::move(*inv), std::move(*ok)};
+}
+
+}  // namespace
+
+TEST_CASE("calls: a call is routed by priority, topology hidden, SDP passed, billed", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+    const sip::Message& m = inv->msg;
+    CHECK(m.request_uri() == "sip:442071234567@10.0.0.21:5060");
+    CHECK(m.call_id() != "call-a1");                        // a new dialog
+    CHECK(m.from().tag != "ta");
+    CHECK(m.body() == kSdp);                                // SDP unchanged
+    CHECK(inv->bytes.find("10.0.0.1:5060") == std::string::npos);  // customer address hidden
+    h.answer(kVendor1, m, 180, "tb");
+    auto ringing = h.response(kCustomer, 180);
+    REQUIRE(ringing);
+    CHECK_FALSE(ringing->msg.to().tag.empty());
+    h.answer(kVendor1, m, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    CHECK(ok->msg.body() == kSdpB);
+    CHECK(ok->msg.to().tag == ringing->msg.to().tag);
+    CHECK(ok->bytes.find("10.0.0.21") > ok->msg.header_section_size());  // only in the SDP
+    auto ack = h.request(kVendor1, "ACK");
+    REQUIRE(ack);  // early offer: the vendor's 2xx is ACKed at once
+    CHECK(ack->msg.to().tag == "tb");
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    h.advance(30s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    CHECK_FALSE(h.response(kCustomer, 200));  // no 2xx retransmission after the ACK
+    h.from(kCustomer, from_customer("BYE", ok->msg, 2));
+    REQUIRE(h.response(kCustomer, 200));
+    auto bye = h.request(kVendor1, "BYE");
+    REQUIRE(bye);
+    CHECK(bye->msg.call_id() == m.call_id());
+    REQUIRE(h.cdrs.size() == 1);
+    const billing::Cdr& cdr = h.cdrs[0].cdr;
+    CHECK(cdr.call.customer == "1001");
+    CHECK(cdr.call.vendor == "9001");
+    CHECK(cdr.call.vendor_gateway == "gw1");
+    CHECK(cdr.call.sip_code == 200);
+    CHECK(cdr.call.hangup == billing::HangupSide::caller);
+    CHECK(cdr.call.call_id_in == "call-a1");
+    CHECK(cdr.call.call_id_out == std::string(m.call_id()));
+    CHECK(cdr.duration_s == 30);
+    CHECK(cdr.charge.micros() == 50'000);  // 30 s at 0.10/min
+    CHECK(cdr.cost.micros() == 25'000);    // 30 s at 0.05/min
+    CHECK(h.cdrs[0].gateways_tried == "gw1:200");
+    CHECK(h.sw->calls().active() == 0);
+}
+
+TEST_CASE("calls: the cost policy picks the cheapest vendor", "[calls]") {
+    Harness h([](sw::SwitchConfig& c) { c.router.policy = route::lcr::Policy::cost; });
+    h.from(kCustomer, invite());
+    CHECK(h.request(kVendor2, "INVITE"));  // gw2 costs 0.03 against gw1's 0.05
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+}
+
+TEST_CASE("calls: 503 fails over to the next vendor; the customer sees one answer", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv1 = h.request(kVendor1, "INVITE");
+    REQUIRE(inv1);
+    h.answer(kVendor1, inv1->msg, 503, "t1");
+    CHECK(h.request(kVendor1, "ACK"));  // the layer ACKs the non-2xx
+    auto inv2 = h.request(kVendor2, "INVITE");
+    REQUIRE(inv2);
+    CHECK(inv2->msg.call_id() != inv1->msg.call_id());
+    CHECK_FALSE(h.response(kCustomer, 503));
+    h.answer(kVendor2, inv2->msg, 200, "t2", kSdpB);
+    REQUIRE(h.response(kCustomer, 200));
+    CHECK(h.sw->calls().stats().failovers == 1);
+}
+
+TEST_CASE("calls: every vendor failing gives the best failure", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv1 = h.request(kVendor1, "INVITE");
+    REQUIRE(inv1);
+    h.answer(kVendor1, inv1->msg, 503, "t1");
+    auto inv2 = h.request(kVendor2, "INVITE");
+    REQUIRE(inv2);
+    h.answer(kVendor2, inv2->msg, 404, "t2");
+    REQUIRE(h.response(kCustomer, 404));  // 4xx beats 5xx (RFC 3261 §16.7)
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.sip_code == 404);
+    CHECK(h.cdrs[0].gateways_tried == "gw1:503,gw2:404");
+    CHECK_FALSE(h.cdrs[0].cdr.call.answer_ms.has_value());
+    CHECK(h.cdrs[0].cdr.charge.micros() == 0);
+}
+
+TEST_CASE("calls: a 486 is not retried", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv1 = h.request(kVendor1, "INVITE");
+    REQUIRE(inv1);
+    h.answer(kVendor1, inv1->msg, 486, "t1");
+    CHECK(h.response(kCustomer, 486));
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+}
+
+TEST_CASE("calls: a vendor that never answers is skipped after the INVITE timeout", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    REQUIRE(h.request(kVendor1, "INVITE"));
+    h.advance(9900ms);
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+    CHECK(h.count(kVendor1, "INVITE") >= 4);  // Timer A retransmissions until then
+    h.advance(200ms);
+    CHECK(h.request(kVendor2, "INVITE"));  // SS_SIP_TIMEOUT_INVITE = 10 s
+}
+
+TEST_CASE("calls: stop switching after an INVITE timeout when so configured", "[calls]") {
+    Harness h([](sw::SwitchConfig& c) { c.calls.failover.stop_after_invite_timeout = true; });
+    h.from(kCustomer, invite());
+    h.advance(11s);
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+    CHECK(h.response(kCustomer, 408));
+}
+
+TEST_CASE("calls: CANCEL before answer: 487 to the customer, CANCEL to the vendor", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 180, "tb");
+    REQUIRE(h.response(kCustomer, 180));
+    h.from(kCustomer,
+           "CANCEL sip:442071234567@10.0.0.100 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-call-a1;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+           "To: <sip:442071234567@10.0.0.100>\r\nCall-ID: call-a1\r\nCSeq: 1 CANCEL\r\n"
+           "Content-Length: 0\r\n\r\n");
+    CHECK(h.response(kCustomer, 200));  // the CANCEL itself
+    CHECK(h.response(kCustomer, 487));
+    auto cancel = h.request(kVendor1, "CANCEL");
+    REQUIRE(cancel);
+    CHECK(cancel->msg.top_via().branch == inv->msg.top_via().branch);
+    h.answer(kVendor1, inv->msg, 487, "tb");
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.sip_code == 487);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::caller);
+}
+
+TEST_CASE("calls: CANCEL before any vendor response waits for the first provisional",
+          "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.from(kCustomer,
+           "CANCEL sip:442071234567@10.0.0.100 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-call-a1;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+           "To: <sip:442071234567@10.0.0.100>\r\nCall-ID: call-a1\r\nCSeq: 1 CANCEL\r\n"
+           "Content-Length: 0\r\n\r\n");
+    CHECK(h.response(kCustomer, 487));
+    CHECK(h.count(kVendor1, "CANCEL") == 0);  // RFC 3261 §9.1
+    h.answer(kVendor1, inv->msg, 180, "tb");
+    CHECK(h.request(kVendor1, "CANCEL"));
+    // the vendor answers 200 across the CANCEL: ACK and BYE
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    CHECK(h.request(kVendor1, "ACK"));
+    CHECK(h.request(kVendor1, "BYE"));
+    CHECK(h.count(kCustomer, "BYE") == 0);
+}
+
+TEST_CASE("calls: BYE from the vendor ends both legs", "[calls]") {
+    Harness h;
+    auto [inv, ok] = connect(h);
+    h.advance(5s);
+    h.from(kVendor1, from_vendor("BYE", inv.msg, "tb", 1));
+    REQUIRE(h.response(kVendor1, 200));
+    auto bye = h.request(kCustomer, "BYE");
+    REQUIRE(bye);
+    CHECK(bye->msg.call_id() == "call-a1");
+    CHECK(bye->msg.from().tag == ok.msg.to().tag);
+    CHECK(bye->msg.to().tag == "ta");
+    CHECK(bye->msg.request_uri() == "sip:15551230000@10.0.0.1:5060");
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::callee);
+    CHECK(h.cdrs[0].cdr.duration_s == 5);
+}
+
+TEST_CASE("calls: the 2xx is retransmitted until the ACK, and the call ends without one",
+          "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    REQUIRE(h.response(kCustomer, 200));
+    h.advance(1600ms);  // T1, then 2*T1
+    CHECK(h.response(kCustomer, 200));
+    CHECK(h.response(kCustomer, 200));
+    h.advance(32s);
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::server);
+}
+
+TEST_CASE("calls: a late offer is answered in the customer's ACK, relayed to the vendor",
+          "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite("442071234567", "call-late", ""));
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    CHECK(inv->msg.body().empty());
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    CHECK(h.count(kVendor1, "ACK") == 0);  // waits for the customer's answer
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1, kSdp));
+    auto ack = h.request(kVendor1, "ACK");
+    REQUIRE(ack);
+    CHECK(ack->msg.body() == kSdp);
+}
+
+TEST_CASE("calls: ringing too long ends the call; switch-until-connect tries the next",
+          "[calls]") {
+    SECTION("default") {
+        Harness h;
+        h.from(kCustomer, invite());
+        auto inv = h.request(kVendor1, "INVITE");
+        REQUIRE(inv);
+        h.answer(kVendor1, inv->msg, 180, "tb");
+        h.advance(119s);
+        CHECK(h.count(kVendor1, "CANCEL") == 0);
+        h.advance(2s);  // SS_SIP_TIMEOUT_RINGING = 120 s
+        CHECK(h.request(kVendor1, "CANCEL"));
+        CHECK(h.count(kVendor2, "INVITE") == 0);
+        CHECK(h.response(kCustomer, 408));
+    }
+    SECTION("switch until connect") {
+        Harness h([](sw::SwitchConfig& c) { c.calls.failover.switch_until_connect = true; });
+        h.from(kCustomer, invite());
+        auto inv = h.request(kVendor1, "INVITE");
+        REQUIRE(inv);
+        h.answer(kVendor1, inv->msg, 180, "tb");
+        h.advance(121s);
+        CHECK(h.request(kVendor1, "CANCEL"));
+        CHECK(h.request(kVendor2, "INVITE"));
+    }
+}
+
+TEST_CASE("calls: 100 Trying without progress fails over after 20 s", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 100, "");
+    h.advance(19s);
+    CHECK(h.count(kVendor2, "INVITE") == 0);
+    h.advance(2s);  // SS_SIP_TIMEOUT_TRYING
+    CHECK(h.request(kVendor2, "INVITE"));
+}
+
+TEST_CASE("calls: the maximum call length ends both legs as the server", "[calls]") {
+    Harness h([](sw::SwitchConfig& c) { c.calls.timers.max_call = 60s; });
+    connect(h);
+    h.advance(59s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    h.advance(2s);
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::server);
+    CHECK(h.cdrs[0].cdr.duration_s == 60);
+}
+
+TEST_CASE("calls: a re-INVITE is relayed with its answer", "[calls]") {
+    Harness h;
+    auto [inv, ok] = connect(h);
+    h.from(kCustomer, from_customer("INVITE", ok.msg, 2, kSdp));
+    auto re = h.request(kVendor1, "INVITE");
+    REQUIRE(re);
+    CHECK(re->msg.to().tag == "tb");
+    CHECK(re->msg.call_id() == inv.msg.call_id());
+    CHECK(re->msg.cseq().number == 2);
+    h.answer(kVendor1, re->msg, 200, "tb", kSdpB);
+    CHECK(h.request(kVendor1, "ACK"));
+    auto ok2 = h.response(kCustomer, 200);
+    REQUIRE(ok2);
+    CHECK(ok2->msg.body() == kSdpB);
+    CHECK(ok2->msg.cseq().number == 2);
+}
+
+TEST_CASE("calls: an unknown source gets 403 and an illegal-call record", "[calls]") {
+    Harness h;
+    h.from("10.9.9.9", invite());
+    CHECK(h.response("10.9.9.9", 403));
+    CHECK(h.sent.empty());
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].illegal);
+    CHECK(h.cdrs[0].cdr.call.customer.empty());
+
+    Harness quiet([](sw::SwitchConfig& c) {
+        c.calls.reply_unauthorized = false;
+        c.calls.record_illegal_calls = false;
+    });
+    quiet.from("10.9.9.9", invite());
+    CHECK(quiet.sent.empty());
+    CHECK(quiet.cdrs.empty());
+}
+
+TEST_CASE("calls: no customer rate, no route", "[calls]") {
+    Harness h;
+    h.from(kCustomer, invite("33123456789"));
+    auto r = h.response(kCustomer, 403);
+    REQUIRE(r);
+    CHECK(r->msg.reason() == "No Customer Rate");
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.sip_code == 403);
+}
+
+TEST_CASE("calls: the profit guard and the check-rate guard skip vendors", "[calls]") {
+    auto gw1 = vendor("gw1", kVendor1, "9001", 1);
+    gw1.spec.lowest_profit_per_s = 1000;  // 0.001/s = 0.06/min > 0.10 - 0.05
+    auto gw2 = vendor("gw2", kVendor2, "9002", 2);
+    auto gw3 = vendor("gw3", kVendor3, "9099", 0);  // vendor account without rates
+    gw3.spec.check_rate = true;
+    Harness h({}, {gw1, gw2, gw3});
+    h.from(kCustomer, invite());
+    CHECK(h.request(kVendor2, "INVITE"));
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+    CHECK(h.count(kVendor3, "INVITE") == 0);
+}
+
+TEST_CASE("calls: a protect gateway is used only when the others failed", "[calls]") {
+    auto gw3 = vendor("gw3", kVendor3, "9003", 0);
+    gw3.spec.protect = true;
+    Harness h({}, {vendor("gw1", kVendor1, "9001", 1), gw3});
+    h.from(kCustomer, invite());
+    auto inv1 = h.request(kVendor1, "INVITE");
+    REQUIRE(inv1);
+    CHECK(h.count(kVendor3, "INVITE") == 0);
+    h.answer(kVendor1, inv1->msg, 503, "t1");
+    CHECK(h.request(kVendor3, "INVITE"));
+}
+
+TEST_CASE("calls: line limit of a vendor holds; the next call goes elsewhere", "[calls]") {
+    auto gw1 = vendor("gw1", kVendor1, "9001", 1);
+    gw1.spec.line_limit = 1;
+    Harness h({}, {gw1, vendor("gw2", kVendor2, "9002", 2)});
+    h.from(kCustomer, invite("442071234567", "c1"));
+    CHECK(h.request(kVendor1, "INVITE"));
+    h.from(kCustomer, invite("442071234567", "c2"));
+    CHECK(h.request(kVendor2, "INVITE"));
+    CHECK(h.sw->calls().active() == 2);
+}
+
+TEST_CASE("calls: operator hangup ends a connected call as the server", "[calls]") {
+    Harness h;
+    connect(h);
+    auto list = h.sw->calls().list();
+    REQUIRE(list.size() == 1);
+    CHECK(list[0].state == "connected");
+    CHECK(list[0].vendor_gateway == "gw1");
+    CHECK(h.sw->calls().hangup(list[0].id, h.now));
+    h.drain();
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::server);
+    CHECK_FALSE(h.sw->calls().hangup(list[0].id, h.now));
+}
+
+TEST_CASE("calls: an in-dialog request for no dialog gets 481", "[calls]") {
+    Harness h;
+    auto [inv, ok] = connect(h);
+    h.from(kCustomer, from_customer("BYE", ok.msg, 2));
+    REQUIRE(h.response(kCustomer, 200));
+    h.from(kCustomer, from_customer("BYE", ok.msg, 3));
+    CHECK(h.response(kCustomer, 481));
+}

@@ -1,0 +1,1425 @@
+// trunkctl gateway|group|route — customer (VOS3000 mapping) gateways, vendor (VOS3000
+// routing) gateways and gateway groups in the SQLite database, and `route explain`: the
+// candidate order and every skip for one number, computed by the same route::lcr::Router the
+// switch runs, over the billing rates in the same file.
+//
+//   trunkctl gateway add customer acme --account 1001 --ips 192.0.2.10 --line-limit 100
+//   trunkctl gateway add vendor carrierA --vendor-account 9001 --prefixes 44,33 --host 192.0.2.20
+//   trunkctl group add uk --line-limit 300
+//   trunkctl route explain 442071234567 --customer acme
+//
+// Option names follow the VOS3000 fields operators know (REFERENCE-vos3000.md §1.1, §1.2);
+// `gateway show` prints the VOS3000 name next to each field. Usage errors (a bad value, an
+// option of the other side) exit 2 and name the option; data errors (an unknown billing
+// account or group, an existing or missing gateway) exit 1. Nothing is stored on an error.
+#include "gateway_cmd.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "billing/csv.hpp"
+#include "billing/money.hpp"
+#include "billing/rate.hpp"
+#include "billing/sqlite/store.hpp"
+#include "billing/time.hpp"
+#include "route/lcr/customers.hpp"
+#include "route/lcr/rewrite.hpp"
+#include "route/lcr/router.hpp"
+#include "route/lcr/sqlite/store.hpp"
+#include "route/reg/sqlite/store.hpp"
+#include "sw/billing_rates.hpp"
+
+namespace trunkctl {
+
+const char* const kGatewayHelp = R"(usage:
+  trunkctl gateway add customer NAME --account ID [CUSTOMER OPTIONS]
+  trunkctl gateway add vendor NAME --vendor-account ID --prefixes P,... --host HOST [VENDOR OPTIONS]
+      Add a customer (VOS3000 mapping) or vendor (VOS3000 routing) gateway.
+  trunkctl gateway set customer|vendor NAME OPTIONS
+      Change only the given options.
+  trunkctl gateway list [customer|vendor] [--json]
+  trunkctl gateway show customer|vendor NAME [--json]
+      Every field, with its VOS3000 name.
+  trunkctl gateway remove customer|vendor NAME
+
+CUSTOMER OPTIONS (VOS3000 mapping gateway):
+  --account ID                 billing account (must exist: trunkctl accounts add)
+  --auth ip|ip_port|digest     call authentication mode (default ip)
+  --ips A,B                    ip: addresses; ip_port: ADDR:PORT ([IPv6]:PORT)
+  --sip-user U                 digest: the SIP user (trunkctl user add U)
+  --priority N                 priority number, smaller first (-999999..999999)
+  --line-limit N               number of channels, 0 = unlimited (0..1000000)
+  --cps-limit N                calls per second, 0 = unlimited (0..100000)
+  --dest-prefix-limit N        concurrent calls of the account to one rate prefix (0..1000000)
+  --caller-allow P,... | --caller-deny P,...   caller prefix filters (digits; one of the two)
+  --callee-allow P,... | --callee-deny P,...   callee prefix filters (digits; one of the two)
+  --caller-rewrite R | --callee-rewrite R      rewrite rules "pattern:replacement,..."
+  --restriction none|call_out_barring|call_in_barring|all
+  --max-rate-type net|local|national|international   authorization type (default international)
+  --proceeding-timeout S       0..600 s, 0 = the server default
+  --enabled yes|no
+
+VENDOR OPTIONS (VOS3000 routing gateway):
+  --prefixes P,...             gateway prefixes (digits; '*' = every number)
+  --priority N                 priority number, smaller first (-999999..999999)
+  --line-limit N               0 = unlimited (0..1000000)
+  --cps-limit N                0 = unlimited (0..100000)
+  --group G                    gateway group (trunkctl group add G), '' = none
+  --reserved-lines N           disabled when the group's free lines drop below N (needs --group)
+  --protect yes|no             protect (backup) route
+  --lowest-profit X            lowest profit rate limit per SECOND in currency units, e.g.
+                               0.0001 (negative allowed, -1..1); 'none' = off
+  --max-minute-rate X          max minute rate (0..1000); 'none' = off
+  --check-rate yes|no          skip the gateway when the vendor has no rate for the number
+  --vendor-account ID          clearing account whose rates are the vendor's (must exist)
+  --host IP|FQDN               SIP server
+  --port N                     1..65535; 'default': 5060 (5061 TLS), or SRV for an FQDN
+  --transport udp|tcp|tls      default udp
+  --outbound-proxy HOST[:PORT] '' = none
+  --host-name H                host of From/To ('' = the host)
+  --caller-rewrite R | --callee-rewrite R
+  --probe yes|no               OPTIONS health probes (default yes)
+  --enabled yes|no
+
+NAME: 1..64 letters, digits, '-', '_', '.'. An empty list value ('') clears a list.
+exit codes: 0 ok, 1 data or runtime error (unknown account, gateway exists / is missing),
+            2 usage error (bad option or value; the message names the option)
+)";
+
+const char* const kGroupHelp = R"(usage:
+  trunkctl group add NAME --line-limit N
+  trunkctl group set NAME --line-limit N
+      A gateway group: the vendor gateways naming it share N lines (0 = unlimited,
+      0..1000000); a member with --reserved-lines R is not used while fewer than R of the
+      group's lines are free (VOS3000 gateway group).
+  trunkctl group list [--json]
+  trunkctl group remove NAME
+      Refused while a vendor gateway is in the group.
+
+exit codes: 0 ok, 1 data or runtime error, 2 usage error
+)";
+
+const char* const kRouteHelp = R"(usage:
+  trunkctl route explain NUMBER --customer NAME [--caller N] [--policy P] [--at TIME] [--json]
+      How a call from customer gateway NAME to NUMBER would be routed now: the customer's
+      callee rewrite, the customer's rate (account, caller's phone-private rates), then every
+      vendor gateway with a matching prefix: its order among the candidates, matched
+      prefix, vendor rate (per minute; effective = a 90 s call's cost per minute) and why it
+      would be skipped (disabled, line/group/CPS limits, no_rate with check rate,
+      max_minute_rate, profit, shorter_prefix) with the detail.
+      --policy vos3000|cost|cost_in_priority (default vos3000); --at: rates in force at TIME
+      (UTC, default now). Live counters (current calls, health) are the running switch's and
+      are not known here: every gateway counts as idle and up.
+
+exit codes: 0 ok, 1 data or runtime error (unknown customer gateway), 2 usage error
+)";
+
+namespace {
+
+namespace lcr = route::lcr;
+using LcrStore = route::lcr::sqlite::Store;
+using route::lcr::CustomerSpec;
+using route::lcr::GroupSpec;
+using route::lcr::sqlite::VendorGateway;
+
+constexpr int kOk = 0;
+constexpr int kRuntime = 1;
+constexpr int kUsage = 2;
+
+struct Cmd {
+    const char* name;
+    const char* help;
+};
+
+const Cmd kGateway{"gateway", kGatewayHelp};
+const Cmd kGroup{"group", kGroupHelp};
+const Cmd kRoute{"route", kRouteHelp};
+
+int usage(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n" << c.help;
+    return kUsage;
+}
+
+int bad(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
+    return kUsage;
+}
+
+int runtime(const Cmd& c, const std::string& msg) {
+    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
+    return kRuntime;
+}
+
+int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec, Args& a,
+          std::string& sub) {
+    if (first >= argc) return usage(c, "missing subcommand");
+    sub = argv[first];
+    if (sub == "--help" || sub == "-h" || sub == "help") {
+        std::cout << c.help;
+        return kOk;
+    }
+    spec.flags.insert("--help");
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(c, a.error());
+    if (a.flag("--help")) {
+        std::cout << c.help;
+        return kOk;
+    }
+    return -1;
+}
+
+void ensure_dir(const std::string& db) {
+    std::filesystem::path p(db);
+    if (p.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(p.parent_path(), ec);
+    }
+}
+
+std::unique_ptr<LcrStore> open_lcr(const std::string& db, std::string* err) {
+    ensure_dir(db);
+    return LcrStore::open(db, err);
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> w;
+    for (const auto& r : rows) {
+        w.resize(std::max(w.size(), r.size()));
+        for (std::size_t i = 0; i < r.size(); ++i)
+            w[i] = std::max(w[i], r[i].size());
+    }
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) line += std::string(w[i] - r[i].size() + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ')
+            line.pop_back();
+        std::cout << line << "\n";
+    }
+}
+
+std::string show_value(const std::string& v) {
+    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
+                           return std::isspace(static_cast<unsigned char>(c)) != 0;
+                       });
+    return blank ? "'" + v + "'" : v;
+}
+
+std::string opt_text(const std::string& opt, const std::string& v) {
+    return opt + " " + show_value(v);
+}
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string q(const std::string& s) {
+    return "\"" + billing::json_escape(s) + "\"";
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ",") {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += sep;
+        out += v[i];
+    }
+    return out;
+}
+
+std::string json_list(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i)
+        out += (i ? "," : "") + q(v[i]);
+    return out + "]";
+}
+
+std::string money_text(lcr::Micros m) {
+    return billing::Money::from_micros(m).to_string(4);
+}
+
+// --- values -----------------------------------------------------------------------------------
+
+std::optional<long long> parse_integer(const std::string& s) {
+    std::size_t i = 0;
+    bool neg = false;
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == s.size() || s.size() - i > 12) return std::nullopt;
+    long long v = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+        v = v * 10 + (s[i] - '0');
+    }
+    return neg ? -v : v;
+}
+
+bool is_ipv4(const std::string& h) {
+    in_addr a{};
+    return inet_pton(AF_INET, h.c_str(), &a) == 1;
+}
+
+bool is_ipv6(const std::string& h) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
+}
+
+bool is_ip(const std::string& h) {
+    return is_ipv4(h) || is_ipv6(h);
+}
+
+// A host name (labels of letters, digits, '-', '_'), an IPv4 or an IPv6 literal.
+bool valid_host(const std::string& h) {
+    if (h.empty() || h.size() > 253) return false;
+    if (is_ip(h)) return true;
+    std::size_t label = 0;
+    char prev = '.';
+    for (char c : h) {
+        if (c == '.') {
+            if (label == 0 || prev == '-') return false;
+            label = 0;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                   (c == '-' && label > 0)) {
+            if (++label > 63) return false;
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    return label > 0 && prev != '-';
+}
+
+// "[2001:db8::1]" -> "2001:db8::1"; anything else unchanged.
+std::string unbracket(const std::string& h) {
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+        std::string in = h.substr(1, h.size() - 2);
+        if (is_ipv6(in)) return in;
+    }
+    return h;
+}
+
+std::optional<unsigned long> parse_port(const std::string& p) {
+    auto v = parse_integer(p);
+    if (!v || p[0] == '-' || p[0] == '+' || *v < 1 || *v > 65535) return std::nullopt;
+    return static_cast<unsigned long>(*v);
+}
+
+// ADDR:PORT with IPv6 in brackets; `need_ip`: ADDR must be an IP literal. Normalized text.
+std::optional<std::string> parse_host_port(const std::string& v, bool need_ip, bool port_required) {
+    std::string host = v;
+    std::string port;
+    if (!v.empty() && v[0] == '[') {
+        const auto close = v.find(']');
+        if (close == std::string::npos) return std::nullopt;
+        host = v.substr(1, close - 1);
+        if (!is_ipv6(host)) return std::nullopt;
+        if (close + 1 < v.size()) {
+            if (v[close + 1] != ':') return std::nullopt;
+            port = v.substr(close + 2);
+            if (port.empty()) return std::nullopt;
+        }
+    } else if (is_ipv6(v)) {
+        if (port_required) return std::nullopt;
+        return "[" + v + "]";
+    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
+        host = v.substr(0, colon);
+        port = v.substr(colon + 1);
+        if (port.empty()) return std::nullopt;
+    }
+    if (need_ip ? !is_ip(host) : !valid_host(host)) return std::nullopt;
+    if (port.empty() && port_required) return std::nullopt;
+    if (!port.empty() && !parse_port(port)) return std::nullopt;
+    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
+    return port.empty() ? h : h + ":" + port;
+}
+
+bool is_default(const std::string& v) {
+    return v.empty() || lower(v) == "default" || lower(v) == "none";
+}
+
+std::optional<std::string> check_name(const char* what, const std::string& v) {
+    if (v.empty()) return std::string(what) + " name is empty (1..64 characters)";
+    if (v.size() > 64) {
+        return std::string(what) + " name " + show_value(v) + ": " + std::to_string(v.size()) +
+               " characters, at most 64";
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+            return std::string(what) + " name " + show_value(v) + ": character '" +
+                   std::string(1, c) + "' at position " + std::to_string(i + 1) +
+                   " is not allowed (letters, digits, '-', '_', '.')";
+        }
+    }
+    return std::nullopt;
+}
+
+// The options of one `gateway add|set` after validation of each value on its own.
+class Options {
+  public:
+    Options(const Cmd& c, const Args& a) : c_(c), a_(a) {}
+
+    // Returns kOk, or the exit code after printing the message.
+    int integer(const char* opt, long long lo, long long hi, const char* what,
+                std::optional<long long>& out) const {
+        if (!a_.has(opt)) return kOk;
+        const std::string v = a_.get(opt);
+        auto n = parse_integer(v);
+        if (!n) {
+            return bad(c_, opt_text(opt, v) + ": not a whole number (" + what + ", " +
+                               std::to_string(lo) + ".." + std::to_string(hi) + ")");
+        }
+        if (*n < lo || *n > hi) {
+            return bad(c_, opt_text(opt, v) + ": outside " + std::to_string(lo) + ".." +
+                               std::to_string(hi) + " (" + what + ")");
+        }
+        out = *n;
+        return kOk;
+    }
+
+    int yes_no(const char* opt, std::optional<bool>& out) const {
+        if (!a_.has(opt)) return kOk;
+        const std::string v = lower(a_.get(opt));
+        if (v == "yes" || v == "on" || v == "true" || v == "1") {
+            out = true;
+        } else if (v == "no" || v == "off" || v == "false" || v == "0") {
+            out = false;
+        } else {
+            return bad(c_, opt_text(opt, a_.get(opt)) + ": use yes or no");
+        }
+        return kOk;
+    }
+
+    // A comma list of digit prefixes; '' clears; `star`: '*' stands for "" (every number).
+    int prefixes(const char* opt, bool star, std::optional<std::vector<std::string>>& out) const {
+        if (!a_.has(opt)) return kOk;
+        const std::string v = a_.get(opt);
+        std::vector<std::string> list;
+        if (!v.empty()) {
+            std::size_t start = 0, index = 1;
+            for (;; ++index) {
+                const auto comma = v.find(',', start);
+                std::string e = v.substr(start, comma == std::string::npos ? std::string::npos
+                                                                           : comma - start);
+                if (e.empty()) {
+                    return bad(c_, opt_text(opt, v) + ": entry " + std::to_string(index) +
+                                       " is empty");
+                }
+                if (star && e == "*") {
+                    e.clear();
+                } else {
+                    for (char ch : e) {
+                        if (ch < '0' || ch > '9') {
+                            return bad(c_, opt_text(opt, v) + ": '" + e +
+                                               "' is not a prefix of digits" +
+                                               (star ? " ('*' = every number)" : ""));
+                        }
+                    }
+                }
+                if (std::find(list.begin(), list.end(), e) == list.end()) list.push_back(e);
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        }
+        out = std::move(list);
+        return kOk;
+    }
+
+    int rewrite(const char* opt, std::optional<std::string>& out) const {
+        if (!a_.has(opt)) return kOk;
+        const std::string v = a_.get(opt);
+        if (!v.empty()) {
+            std::string err;
+            if (!lcr::RewriteRules::parse(v, &err)) return bad(c_, opt_text(opt, v) + ": " + err);
+        }
+        out = v;
+        return kOk;
+    }
+
+    // Money in currency units; `none` clears (nullopt inside).
+    int money(const char* opt, lcr::Micros lo, lcr::Micros hi, const char* what,
+              std::optional<std::optional<lcr::Micros>>& out) const {
+        if (!a_.has(opt)) return kOk;
+        const std::string v = a_.get(opt);
+        if (is_default(v)) {
+            out = std::optional<lcr::Micros>{};
+            return kOk;
+        }
+        auto m = billing::Money::parse(v);
+        if (!m) return bad(c_, opt_text(opt, v) + ": " + m.error().message + " (" + what + ")");
+        if (m->micros() < lo || m->micros() > hi) {
+            return bad(c_, opt_text(opt, v) + ": outside " + money_text(lo) + ".." +
+                               money_text(hi) + " (" + what + ")");
+        }
+        out = std::optional<lcr::Micros>(m->micros());
+        return kOk;
+    }
+
+  private:
+    const Cmd& c_;
+    const Args& a_;
+};
+
+const std::set<std::string> kCustomerOnly = {
+    "--account",      "--auth",         "--ips",          "--sip-user",       "--dest-prefix-limit",
+    "--caller-allow", "--caller-deny",  "--callee-allow", "--callee-deny",    "--restriction",
+    "--max-rate-type", "--proceeding-timeout"};
+const std::set<std::string> kVendorOnly = {
+    "--prefixes",        "--group",          "--reserved-lines", "--protect",
+    "--lowest-profit",   "--max-minute-rate", "--check-rate",    "--vendor-account",
+    "--host",            "--port",           "--transport",      "--outbound-proxy",
+    "--host-name",       "--probe"};
+const std::set<std::string> kShared = {"--priority", "--line-limit", "--cps-limit",
+                                       "--caller-rewrite", "--callee-rewrite", "--enabled"};
+
+// --- customer -------------------------------------------------------------------------------
+
+// Applies the given options to c; every value is checked on its own here, the combination
+// in check_customer().
+int apply_customer(const Args& a, CustomerSpec& c) {
+    const Options o(kGateway, a);
+    std::optional<long long> n;
+    if (a.has("--account")) {
+        const std::string v = a.get("--account");
+        if (v.empty()) return bad(kGateway, "--account: the account id is empty");
+        c.account = v;
+    }
+    if (a.has("--auth")) {
+        auto m = lcr::parse_auth_mode(lower(a.get("--auth")));
+        if (!m) return bad(kGateway, opt_text("--auth", a.get("--auth")) + ": use ip, ip_port or digest");
+        c.auth = *m;
+    }
+    if (a.has("--ips")) {
+        const std::string v = a.get("--ips");
+        std::vector<std::string> list;
+        std::size_t start = 0, index = 1;
+        while (!v.empty()) {
+            const auto comma = v.find(',', start);
+            std::string e = v.substr(start, comma == std::string::npos ? std::string::npos
+                                                                       : comma - start);
+            if (e.empty()) {
+                return bad(kGateway,
+                           opt_text("--ips", v) + ": entry " + std::to_string(index) + " is empty");
+            }
+            if (std::find(list.begin(), list.end(), e) == list.end()) list.push_back(e);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+            ++index;
+        }
+        c.ips = list;
+    }
+    if (a.has("--sip-user")) c.sip_user = a.get("--sip-user");
+    if (int rc = o.integer("--priority", -999999, 999999, "priority number", n); rc) return rc;
+    if (n) c.priority = static_cast<std::int32_t>(*n);
+    n.reset();
+    if (int rc = o.integer("--line-limit", 0, 1000000, "number of channels, 0 = unlimited", n); rc)
+        return rc;
+    if (n) c.line_limit = static_cast<std::uint32_t>(*n);
+    n.reset();
+    if (int rc = o.integer("--cps-limit", 0, 100000, "calls per second, 0 = unlimited", n); rc)
+        return rc;
+    if (n) c.cps_limit = static_cast<std::uint32_t>(*n);
+    n.reset();
+    if (int rc = o.integer("--dest-prefix-limit", 0, 1000000, "calls per rate prefix, 0 = unlimited", n);
+        rc)
+        return rc;
+    if (n) c.dest_prefix_limit = static_cast<std::uint32_t>(*n);
+    n.reset();
+    struct ListOpt {
+        const char* opt;
+        std::vector<std::string>* dst;
+    };
+    for (ListOpt l : {ListOpt{"--caller-allow", &c.caller_allow}, ListOpt{"--caller-deny", &c.caller_deny},
+                      ListOpt{"--callee-allow", &c.callee_allow}, ListOpt{"--callee-deny", &c.callee_deny}}) {
+        std::optional<std::vector<std::string>> v;
+        if (int rc = o.prefixes(l.opt, false, v); rc) return rc;
+        if (v) *l.dst = *v;
+    }
+    std::optional<std::string> rw;
+    if (int rc = o.rewrite("--caller-rewrite", rw); rc) return rc;
+    if (rw) c.caller_rewrite = *rw;
+    rw.reset();
+    if (int rc = o.rewrite("--callee-rewrite", rw); rc) return rc;
+    if (rw) c.callee_rewrite = *rw;
+    if (a.has("--restriction")) {
+        auto r = lcr::parse_restriction(lower(a.get("--restriction")));
+        if (!r) {
+            return bad(kGateway, opt_text("--restriction", a.get("--restriction")) +
+                                     ": use none, call_out_barring, call_in_barring or all");
+        }
+        c.restriction = *r;
+    }
+    if (a.has("--max-rate-type")) {
+        const std::string v = a.get("--max-rate-type");
+        auto t = billing::parse_rate_type(v);
+        if (v.empty() || !t) {
+            return bad(kGateway, opt_text("--max-rate-type", v) +
+                                     ": use net, local, national or international");
+        }
+        c.max_rate_type = static_cast<std::uint8_t>(*t);
+    }
+    if (int rc = o.integer("--proceeding-timeout", 0, 600, "seconds, 0 = the server default", n); rc)
+        return rc;
+    if (n) c.proceeding_timeout_s = static_cast<std::uint32_t>(*n);
+    std::optional<bool> yn;
+    if (int rc = o.yes_no("--enabled", yn); rc) return rc;
+    if (yn) c.enabled = *yn;
+    return kOk;
+}
+
+// The combination of fields (after add's defaults or set's stored values).
+int check_customer(CustomerSpec& c) {
+    if (c.account.empty()) return bad(kGateway, "gateway add customer needs --account ID");
+    const std::string mode(lcr::to_string(c.auth));
+    if (c.auth == lcr::AuthMode::ip || c.auth == lcr::AuthMode::ip_port) {
+        if (c.ips.empty()) {
+            return bad(kGateway, "--ips: a customer with --auth " + mode +
+                                     " needs at least one address");
+        }
+        for (std::string& ip : c.ips) {
+            if (c.auth == lcr::AuthMode::ip) {
+                const std::string plain = unbracket(ip);
+                if (!is_ip(plain)) {
+                    return bad(kGateway, "--ips " + show_value(join(c.ips)) + ": '" + ip +
+                                             "' is not an IP address (--auth ip; ADDR:PORT needs "
+                                             "--auth ip_port)");
+                }
+                ip = plain;
+            } else {
+                auto hp = parse_host_port(ip, true, true);
+                if (!hp) {
+                    return bad(kGateway, "--ips " + show_value(join(c.ips)) + ": '" + ip +
+                                             "' is not ADDR:PORT (--auth ip_port; IPv6 as "
+                                             "[ADDR]:PORT)");
+                }
+                ip = *hp;
+            }
+        }
+    }
+    if (c.auth == lcr::AuthMode::digest && c.sip_user.empty()) {
+        return bad(kGateway, "--sip-user: a customer with --auth digest needs --sip-user U");
+    }
+    if (!c.caller_allow.empty() && !c.caller_deny.empty()) {
+        return bad(kGateway,
+                   "--caller-allow and --caller-deny: use one of the two (VOS3000 allows only "
+                   "one; clear the other with '')");
+    }
+    if (!c.callee_allow.empty() && !c.callee_deny.empty()) {
+        return bad(kGateway,
+                   "--callee-allow and --callee-deny: use one of the two (VOS3000 allows only "
+                   "one; clear the other with '')");
+    }
+    return kOk;
+}
+
+std::string rate_type_text(std::uint8_t t) {
+    return t <= 3 ? std::string(billing::to_string(static_cast<billing::RateType>(t)))
+                  : std::to_string(t);
+}
+
+std::string or_dash(const std::string& s, const char* dash = "-") {
+    return s.empty() ? dash : s;
+}
+
+std::string limit_text(std::uint32_t n) {
+    return n ? std::to_string(n) : "unlimited";
+}
+
+std::string list_text(const std::vector<std::string>& v) {
+    return v.empty() ? "-" : join(v);
+}
+
+std::string customer_json(const CustomerSpec& c) {
+    return std::string("{\"name\":") + q(c.name) + ",\"account\":" + q(c.account) +
+           ",\"auth\":" + q(std::string(lcr::to_string(c.auth))) + ",\"ips\":" + json_list(c.ips) +
+           ",\"sip_user\":" + q(c.sip_user) + ",\"priority\":" + std::to_string(c.priority) +
+           ",\"line_limit\":" + std::to_string(c.line_limit) +
+           ",\"cps_limit\":" + std::to_string(c.cps_limit) +
+           ",\"dest_prefix_limit\":" + std::to_string(c.dest_prefix_limit) +
+           ",\"caller_allow\":" + json_list(c.caller_allow) +
+           ",\"caller_deny\":" + json_list(c.caller_deny) +
+           ",\"callee_allow\":" + json_list(c.callee_allow) +
+           ",\"callee_deny\":" + json_list(c.callee_deny) +
+           ",\"caller_rewrite\":" + q(c.caller_rewrite) +
+           ",\"callee_rewrite\":" + q(c.callee_rewrite) +
+           ",\"restriction\":" + q(std::string(lcr::to_string(c.restriction))) +
+           ",\"max_rate_type\":" + q(rate_type_text(c.max_rate_type)) +
+           ",\"proceeding_timeout_s\":" + std::to_string(c.proceeding_timeout_s) +
+           ",\"enabled\":" + (c.enabled ? "true" : "false") + "}";
+}
+
+void customer_show(const CustomerSpec& c) {
+    std::cout << "customer gateway " << c.name << "\n";
+    print_table({
+        {"  FIELD", "VALUE", "VOS3000"},
+        {"  account", c.account, "account"},
+        {"  auth", std::string(lcr::to_string(c.auth)), "call authentication mode"},
+        {"  ips", list_text(c.ips), "IP (static gateway)"},
+        {"  sip user", or_dash(c.sip_user), "gateway ID (dynamic, password)"},
+        {"  priority", std::to_string(c.priority), "priority number"},
+        {"  line limit", limit_text(c.line_limit), "number of channels"},
+        {"  cps limit", limit_text(c.cps_limit), "-"},
+        {"  dest prefix limit", limit_text(c.dest_prefix_limit), "-"},
+        {"  caller allow", list_text(c.caller_allow), "caller prefix: allow"},
+        {"  caller deny", list_text(c.caller_deny), "caller prefix: disallow"},
+        {"  callee allow", list_text(c.callee_allow), "callee prefix: allow"},
+        {"  callee deny", list_text(c.callee_deny), "callee prefix: disallow"},
+        {"  caller rewrite", or_dash(c.caller_rewrite), "caller rewrite rules"},
+        {"  callee rewrite", or_dash(c.callee_rewrite), "callee rewrite rules"},
+        {"  restriction", std::string(lcr::to_string(c.restriction)), "restriction type"},
+        {"  max rate type", rate_type_text(c.max_rate_type), "authorization type"},
+        {"  proceeding timeout",
+         c.proceeding_timeout_s ? std::to_string(c.proceeding_timeout_s) + " s"
+                                : std::string("server default"),
+         "proceeding timeout"},
+        {"  enabled", c.enabled ? "yes" : "no", "-"},
+    });
+}
+
+// --- vendor ---------------------------------------------------------------------------------
+
+int apply_vendor(const Args& a, VendorGateway& v) {
+    const Options o(kGateway, a);
+    lcr::GatewaySpec& g = v.spec;
+    std::optional<long long> n;
+    std::optional<bool> yn;
+    std::optional<std::vector<std::string>> list;
+    if (int rc = o.prefixes("--prefixes", true, list); rc) return rc;
+    if (list) g.prefixes = *list;
+    if (int rc = o.integer("--priority", -999999, 999999, "priority number", n); rc) return rc;
+    if (n) g.priority = static_cast<std::int32_t>(*n);
+    n.reset();
+    if (int rc = o.integer("--line-limit", 0, 1000000, "lines, 0 = unlimited", n); rc) return rc;
+    if (n) g.line_limit = static_cast<std::uint32_t>(*n);
+    n.reset();
+    if (int rc = o.integer("--cps-limit", 0, 100000, "calls per second, 0 = unlimited", n); rc)
+        return rc;
+    if (n) g.cps_limit = static_cast<std::uint32_t>(*n);
+    n.reset();
+    if (a.has("--group")) {
+        const std::string v2 = a.get("--group");
+        if (!v2.empty()) {
+            if (auto e = check_name("group", v2)) return bad(kGateway, "--group: " + *e);
+        }
+        g.group = v2;
+    }
+    if (int rc = o.integer("--reserved-lines", 0, 1000000, "lines", n); rc) return rc;
+    if (n) g.reserved_lines = static_cast<std::uint32_t>(*n);
+    n.reset();
+    if (int rc = o.yes_no("--protect", yn); rc) return rc;
+    if (yn) g.protect = *yn;
+    yn.reset();
+    std::optional<std::optional<lcr::Micros>> m;
+    if (int rc = o.money("--lowest-profit", -1'000'000, 1'000'000,
+                         "profit per second in currency units", m);
+        rc)
+        return rc;
+    if (m) g.lowest_profit_per_s = *m;
+    m.reset();
+    if (int rc = o.money("--max-minute-rate", 0, 1'000'000'000, "per minute in currency units", m);
+        rc)
+        return rc;
+    if (m) g.max_minute_rate = *m;
+    if (int rc = o.yes_no("--check-rate", yn); rc) return rc;
+    if (yn) g.check_rate = *yn;
+    yn.reset();
+    if (a.has("--vendor-account")) {
+        const std::string v2 = a.get("--vendor-account");
+        if (v2.empty()) return bad(kGateway, "--vendor-account: the account id is empty");
+        v.vendor_account = v2;
+    }
+    if (a.has("--host")) {
+        const std::string raw = a.get("--host");
+        const std::string h = unbracket(raw);
+        if (!valid_host(h)) {
+            return bad(kGateway, opt_text("--host", raw) + ": not an IP address or FQDN" +
+                                     (raw.find(':') != std::string::npos && !is_ipv6(h)
+                                          ? " (give the port with --port)"
+                                          : ""));
+        }
+        v.host = h;
+    }
+    if (a.has("--port")) {
+        const std::string p = a.get("--port");
+        if (is_default(p)) {
+            v.port = 0;
+        } else if (auto pn = parse_port(p)) {
+            v.port = static_cast<std::uint16_t>(*pn);
+        } else {
+            return bad(kGateway, opt_text("--port", p) + ": not a port (1..65535 or default)");
+        }
+    }
+    if (a.has("--transport")) {
+        const std::string t = lower(a.get("--transport"));
+        if (t != "udp" && t != "tcp" && t != "tls") {
+            return bad(kGateway, opt_text("--transport", a.get("--transport")) + ": use udp, tcp or tls");
+        }
+        v.transport = t;
+    }
+    if (a.has("--outbound-proxy")) {
+        const std::string p = a.get("--outbound-proxy");
+        if (is_default(p)) {
+            v.outbound_proxy.clear();
+        } else if (auto hp = parse_host_port(p, false, false)) {
+            v.outbound_proxy = *hp;
+        } else {
+            return bad(kGateway, opt_text("--outbound-proxy", p) +
+                                     ": not HOST[:PORT] (IP address or FQDN, [IPv6], PORT 1..65535)");
+        }
+    }
+    if (a.has("--host-name")) {
+        const std::string h = a.get("--host-name");
+        if (h.empty()) {
+            v.host_name.clear();
+        } else if (valid_host(unbracket(h))) {
+            v.host_name = unbracket(h);
+        } else {
+            return bad(kGateway, opt_text("--host-name", h) + ": not a host name or IP address");
+        }
+    }
+    std::optional<std::string> rw;
+    if (int rc = o.rewrite("--caller-rewrite", rw); rc) return rc;
+    if (rw) v.caller_rewrite = *rw;
+    rw.reset();
+    if (int rc = o.rewrite("--callee-rewrite", rw); rc) return rc;
+    if (rw) v.callee_rewrite = *rw;
+    if (int rc = o.yes_no("--probe", yn); rc) return rc;
+    if (yn) v.probe = *yn;
+    yn.reset();
+    if (int rc = o.yes_no("--enabled", yn); rc) return rc;
+    if (yn) g.enabled = *yn;
+    return kOk;
+}
+
+int check_vendor(const VendorGateway& v) {
+    if (v.vendor_account.empty()) return bad(kGateway, "gateway add vendor needs --vendor-account ID");
+    if (v.spec.prefixes.empty()) {
+        return bad(kGateway, "--prefixes: a vendor gateway needs at least one prefix ('*' = every "
+                             "number)");
+    }
+    if (v.host.empty()) return bad(kGateway, "gateway add vendor needs --host IP|FQDN");
+    if (v.spec.reserved_lines > 0 && v.spec.group.empty()) {
+        return bad(kGateway, "--reserved-lines " + std::to_string(v.spec.reserved_lines) +
+                                 ": needs --group (reserved lines are a group's free lines)");
+    }
+    return kOk;
+}
+
+std::string prefixes_text(const std::vector<std::string>& p) {
+    std::vector<std::string> shown;
+    for (const auto& s : p)
+        shown.push_back(s.empty() ? "*" : s);
+    return list_text(shown);
+}
+
+std::string server_text(const VendorGateway& v) {
+    const std::string host = is_ipv6(v.host) ? "[" + v.host + "]" : v.host;
+    std::string port;
+    if (v.port)
+        port = std::to_string(v.port);
+    else if (is_ip(v.host))
+        port = v.transport == "tls" ? "5061" : "5060";
+    else
+        port = "SRV";
+    return host + ":" + port + "/" + v.transport;
+}
+
+std::string opt_money(const std::optional<lcr::Micros>& m, const char* unit) {
+    return m ? money_text(*m) + unit : std::string("off");
+}
+
+std::string json_money(const std::optional<lcr::Micros>& m) {
+    return m ? q(billing::Money::from_micros(*m).to_string(4)) : std::string("null");
+}
+
+std::string vendor_json(const VendorGateway& v) {
+    const lcr::GatewaySpec& g = v.spec;
+    return std::string("{\"name\":") + q(g.name) + ",\"prefixes\":" + json_list(g.prefixes) +
+           ",\"priority\":" + std::to_string(g.priority) +
+           ",\"line_limit\":" + std::to_string(g.line_limit) +
+           ",\"cps_limit\":" + std::to_string(g.cps_limit) + ",\"group\":" + q(g.group) +
+           ",\"reserved_lines\":" + std::to_string(g.reserved_lines) +
+           ",\"protect\":" + (g.protect ? "true" : "false") +
+           ",\"lowest_profit_per_s\":" + json_money(g.lowest_profit_per_s) +
+           ",\"max_minute_rate\":" + json_money(g.max_minute_rate) +
+           ",\"check_rate\":" + (g.check_rate ? "true" : "false") +
+           ",\"vendor_account\":" + q(v.vendor_account) + ",\"host\":" + q(v.host) +
+           ",\"port\":" + std::to_string(v.port) + ",\"transport\":" + q(v.transport) +
+           ",\"outbound_proxy\":" + q(v.outbound_proxy) + ",\"host_name\":" + q(v.host_name) +
+           ",\"caller_rewrite\":" + q(v.caller_rewrite) +
+           ",\"callee_rewrite\":" + q(v.callee_rewrite) +
+           ",\"probe\":" + (v.probe ? "true" : "false") +
+           ",\"enabled\":" + (g.enabled ? "true" : "false") + "}";
+}
+
+void vendor_show(const VendorGateway& v) {
+    const lcr::GatewaySpec& g = v.spec;
+    std::cout << "vendor gateway " << g.name << "\n";
+    print_table({
+        {"  FIELD", "VALUE", "VOS3000"},
+        {"  prefixes", prefixes_text(g.prefixes), "gateway prefix"},
+        {"  priority", std::to_string(g.priority), "priority"},
+        {"  line limit", limit_text(g.line_limit), "line limit"},
+        {"  cps limit", limit_text(g.cps_limit), "-"},
+        {"  group", or_dash(g.group), "gateway group"},
+        {"  reserved lines", std::to_string(g.reserved_lines), "reserved lines"},
+        {"  protect", g.protect ? "yes" : "no", "protect route"},
+        {"  lowest profit", opt_money(g.lowest_profit_per_s, "/s"), "lowest profit rate limit"},
+        {"  max minute rate", opt_money(g.max_minute_rate, "/min"), "max minute rates"},
+        {"  check rate", g.check_rate ? "yes" : "no", "check rate"},
+        {"  vendor account", v.vendor_account, "clearing account"},
+        {"  host", v.host, "SIP server address"},
+        {"  port",
+         v.port ? std::to_string(v.port)
+                : std::string("default (") + (v.transport == "tls" ? "5061" : "5060") +
+                      ", or SRV for an FQDN)",
+         "signaling port"},
+        {"  transport", v.transport, "protocol"},
+        {"  outbound proxy", or_dash(v.outbound_proxy), "-"},
+        {"  host name", or_dash(v.host_name, "- (the host)"), "host name"},
+        {"  caller rewrite", or_dash(v.caller_rewrite), "caller rewrite rules"},
+        {"  callee rewrite", or_dash(v.callee_rewrite), "callee rewrite rules"},
+        {"  probe", v.probe ? "yes" : "no", "SIP OPTIONS online check"},
+        {"  enabled", g.enabled ? "yes" : "no", "-"},
+    });
+}
+
+// --- billing look-ups -----------------------------------------------------------------------
+
+// kOk when `id` is a billing account; otherwise the exit code after the message naming opt.
+int check_account(const std::string& db, const char* opt, const std::string& id, const char* kind) {
+    auto st = billing::sqlite::Store::open(db);
+    if (!st) return runtime(kGateway, db + ": " + st.error().describe());
+    auto acc = st->account(id);
+    if (!acc) {
+        if (acc.error().code == billing::ErrorCode::unknown_account) {
+            return runtime(kGateway, opt_text(opt, id) + ": no billing account " + id +
+                                         " (trunkctl accounts add " + id + " --kind " + kind + ")");
+        }
+        return runtime(kGateway, opt_text(opt, id) + ": " + acc.error().describe());
+    }
+    return kOk;
+}
+
+int check_sip_user(const std::string& db, const std::string& user) {
+    std::string err;
+    auto st = route::reg::sqlite::Store::open(db, &err);
+    if (!st) return runtime(kGateway, err);
+    auto u = st->user(user, &err);
+    if (!err.empty()) return runtime(kGateway, err);
+    if (!u) {
+        return runtime(kGateway, opt_text("--sip-user", user) + ": no SIP user " + user +
+                                     " (trunkctl user add " + user + ")");
+    }
+    return kOk;
+}
+
+bool json_format(const Cmd& c, const Args& a, int& rc) {
+    rc = kOk;
+    const std::string f = a.get("--format", a.flag("--json") ? "json" : "table");
+    if (f != "table" && f != "json") {
+        rc = bad(c, opt_text("--format", f) + ": use table or json");
+        return false;
+    }
+    return f == "json";
+}
+
+int gateway_list(LcrStore& st, const std::string& side, bool json) {
+    std::string err;
+    std::vector<CustomerSpec> cs;
+    std::vector<VendorGateway> vs;
+    if (side != "vendor") {
+        cs = st.customers(&err);
+        if (!err.empty()) return runtime(kGateway, err);
+    }
+    if (side != "customer") {
+        vs = st.vendors(&err);
+        if (!err.empty()) return runtime(kGateway, err);
+    }
+    if (json) {
+        std::string out = "{";
+        if (side != "vendor") {
+            out += "\"customers\":[";
+            for (std::size_t i = 0; i < cs.size(); ++i)
+                out += (i ? "," : "") + customer_json(cs[i]);
+            out += "]";
+        }
+        if (side != "customer") {
+            if (side != "vendor") out += ",";
+            out += "\"vendors\":[";
+            for (std::size_t i = 0; i < vs.size(); ++i)
+                out += (i ? "," : "") + vendor_json(vs[i]);
+            out += "]";
+        }
+        std::cout << out << "}\n";
+        return kOk;
+    }
+    if (side != "vendor") {
+        if (cs.empty()) {
+            std::cout << "no customer gateways\n";
+        } else {
+            std::vector<std::vector<std::string>> rows{
+                {"CUSTOMER", "ACCOUNT", "AUTH", "ADDRESSES/USER", "PRIORITY", "LINES", "CPS", "ENABLED"}};
+            for (const auto& c : cs) {
+                rows.push_back({c.name, c.account, std::string(lcr::to_string(c.auth)),
+                                c.auth == lcr::AuthMode::digest ? c.sip_user : list_text(c.ips),
+                                std::to_string(c.priority), limit_text(c.line_limit),
+                                limit_text(c.cps_limit), c.enabled ? "yes" : "no"});
+            }
+            print_table(rows);
+        }
+    }
+    if (side.empty()) std::cout << "\n";
+    if (side != "customer") {
+        if (vs.empty()) {
+            std::cout << "no vendor gateways\n";
+        } else {
+            std::vector<std::vector<std::string>> rows{{"VENDOR", "ACCOUNT", "PREFIXES", "SERVER",
+                                                        "PRIORITY", "LINES", "GROUP", "ENABLED"}};
+            for (const auto& v : vs) {
+                rows.push_back({v.spec.name, v.vendor_account, prefixes_text(v.spec.prefixes),
+                                server_text(v), std::to_string(v.spec.priority),
+                                limit_text(v.spec.line_limit), or_dash(v.spec.group),
+                                v.spec.enabled ? "yes" : "no"});
+            }
+            print_table(rows);
+        }
+    }
+    return kOk;
+}
+
+}  // namespace
+
+int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec;
+    spec.flags = {"--json"};
+    spec.with_value = {"--format"};
+    const std::string peek = first < argc ? argv[first] : "";
+    const bool writing = peek == "add" || peek == "set";
+    if (writing) {
+        for (const auto* set : {&kCustomerOnly, &kVendorOnly, &kShared})
+            spec.with_value.insert(set->begin(), set->end());
+        spec.flags.clear();
+        spec.with_value.erase("--format");
+    }
+    Args a;
+    std::string sub;
+    if (int rc = parse(kGateway, argc, argv, first, spec, a, sub); rc >= 0) return rc;
+    if (sub != "add" && sub != "set" && sub != "list" && sub != "show" && sub != "remove") {
+        return usage(kGateway, "unknown subcommand '" + sub + "'");
+    }
+    const auto& pos = a.positionals();
+    if (sub == "list" ? pos.size() > 1 : pos.size() != 2) {
+        return usage(kGateway, "gateway " + sub +
+                                   (sub == "list" ? " takes at most customer|vendor"
+                                                  : " needs customer|vendor NAME"));
+    }
+    const std::string side = pos.empty() ? std::string() : pos[0];
+    if (!side.empty() && side != "customer" && side != "vendor") {
+        return usage(kGateway, "gateway " + sub + ": the side is customer or vendor, not " +
+                                   show_value(side));
+    }
+    const std::string name = pos.size() > 1 ? pos[1] : std::string();
+    if (pos.size() > 1) {
+        if (auto e = check_name("gateway", name)) return bad(kGateway, *e);
+    }
+    int rc = kOk;
+    const bool json = writing ? false : json_format(kGateway, a, rc);
+    if (rc != kOk) return rc;
+    if ((sub == "remove") && (a.flag("--json") || a.has("--format"))) {
+        return usage(kGateway, "gateway remove takes no --json/--format");
+    }
+
+    CustomerSpec cust;
+    VendorGateway vend;
+    if (writing) {
+        // Every option belongs to the side; then each value alone (usage errors first).
+        const auto& other = side == "customer" ? kVendorOnly : kCustomerOnly;
+        bool any = false;
+        for (const auto& o : spec.with_value) {
+            if (!a.has(o)) continue;
+            any = true;
+            if (other.count(o) != 0) {
+                return bad(kGateway, o + " is a " + (side == "customer" ? "vendor" : "customer") +
+                                         " gateway option, not a " + side + " one");
+            }
+        }
+        if (sub == "set" && !any) return usage(kGateway, "gateway set needs at least one option");
+        cust.name = vend.spec.name = name;
+        rc = side == "customer" ? apply_customer(a, cust) : apply_vendor(a, vend);
+        if (rc != kOk) return rc;
+        if (sub == "add") {
+            rc = side == "customer" ? check_customer(cust) : check_vendor(vend);
+            if (rc != kOk) return rc;
+        }
+    }
+
+    std::string err;
+    auto st = open_lcr(db, &err);
+    if (!st) return runtime(kGateway, err);
+    if (sub == "list") return gateway_list(*st, side, json);
+
+    std::optional<CustomerSpec> cur_c;
+    std::optional<VendorGateway> cur_v;
+    if (side == "customer") {
+        auto all = st->customers(&err);
+        if (!err.empty()) return runtime(kGateway, err);
+        for (auto& c : all)
+            if (c.name == name) cur_c = std::move(c);
+    } else {
+        auto all = st->vendors(&err);
+        if (!err.empty()) return runtime(kGateway, err);
+        for (auto& v : all)
+            if (v.spec.name == name) cur_v = std::move(v);
+    }
+    const bool exists = side == "customer" ? cur_c.has_value() : cur_v.has_value();
+    const std::string what = side + " gateway " + name;
+
+    if (sub == "show") {
+        if (!exists) return runtime(kGateway, "no " + what);
+        if (json) {
+            std::cout << (side == "customer" ? customer_json(*cur_c) : vendor_json(*cur_v)) << "\n";
+        } else if (side == "customer") {
+            customer_show(*cur_c);
+        } else {
+            vendor_show(*cur_v);
+        }
+        return kOk;
+    }
+    if (sub == "remove") {
+        const bool ok = side == "customer" ? st->remove_customer(name, &err)
+                                           : st->remove_vendor(name, &err);
+        if (!ok) return runtime(kGateway, exists ? err : "no " + what);
+        std::cout << "removed " << what << "\n";
+        return kOk;
+    }
+    if (sub == "add" && exists) {
+        return runtime(kGateway, what + " already exists (trunkctl gateway set " + side + " " +
+                                     name + " changes it)");
+    }
+    if (sub == "set") {
+        if (!exists) {
+            return runtime(kGateway, "no " + what + " (trunkctl gateway add " + side + " " + name +
+                                         " adds it)");
+        }
+        if (side == "customer") {
+            cust = *cur_c;
+            rc = apply_customer(a, cust);
+            if (rc == kOk) rc = check_customer(cust);
+        } else {
+            vend = *cur_v;
+            rc = apply_vendor(a, vend);
+            if (rc == kOk) rc = check_vendor(vend);
+        }
+        if (rc != kOk) return rc;
+    }
+    // Data checks: the named accounts, group and SIP user exist.
+    if (side == "customer") {
+        if (a.has("--account") || sub == "add") {
+            if (int r = check_account(db, "--account", cust.account, "customer"); r) return r;
+        }
+        if (cust.auth == lcr::AuthMode::digest && (a.has("--sip-user") || a.has("--auth"))) {
+            if (int r = check_sip_user(db, cust.sip_user); r) return r;
+        }
+        if (!st->put_customer(cust, &err)) return runtime(kGateway, err);
+        std::cout << (sub == "add" ? "added " : "updated ") << what << " (account " << cust.account
+                  << ", auth " << lcr::to_string(cust.auth) << " "
+                  << (cust.auth == lcr::AuthMode::digest ? cust.sip_user : join(cust.ips))
+                  << (cust.enabled ? "" : ", disabled") << ")\n";
+        return kOk;
+    }
+    if (a.has("--vendor-account") || sub == "add") {
+        if (int r = check_account(db, "--vendor-account", vend.vendor_account, "vendor"); r) return r;
+    }
+    if (a.has("--group") && !vend.spec.group.empty()) {
+        auto groups = st->groups(&err);
+        if (!err.empty()) return runtime(kGateway, err);
+        const bool found = std::any_of(groups.begin(), groups.end(),
+                                       [&](const GroupSpec& g) { return g.name == vend.spec.group; });
+        if (!found) {
+            return runtime(kGateway, opt_text("--group", vend.spec.group) + ": no gateway group " +
+                                         vend.spec.group + " (trunkctl group add " +
+                                         vend.spec.group + " --line-limit N)");
+        }
+    }
+    if (!st->put_vendor(vend, &err)) return runtime(kGateway, err);
+    std::cout << (sub == "add" ? "added " : "updated ") << what << " (prefixes "
+              << prefixes_text(vend.spec.prefixes) << ", " << server_text(vend) << ", account "
+              << vend.vendor_account << (vend.spec.enabled ? "" : ", disabled") << ")\n";
+    return kOk;
+}
+
+int cmd_group(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec;
+    const std::string peek = first < argc ? argv[first] : "";
+    if (peek == "add" || peek == "set") spec.with_value = {"--line-limit"};
+    if (peek == "list") {
+        spec.flags = {"--json"};
+        spec.with_value = {"--format"};
+    }
+    Args a;
+    std::string sub;
+    if (int rc = parse(kGroup, argc, argv, first, spec, a, sub); rc >= 0) return rc;
+    if (sub != "add" && sub != "set" && sub != "list" && sub != "remove") {
+        return usage(kGroup, "unknown subcommand '" + sub + "'");
+    }
+    const auto& pos = a.positionals();
+    const std::size_t want = sub == "list" ? 0 : 1;
+    if (pos.size() != want) {
+        return usage(kGroup, "group " + sub + (want ? " needs NAME" : " takes no arguments"));
+    }
+    const std::string name = want ? pos[0] : std::string();
+    if (want) {
+        if (auto e = check_name("group", name)) return bad(kGroup, *e);
+    }
+    GroupSpec g{name, 0};
+    if (sub == "add" || sub == "set") {
+        if (!a.has("--line-limit")) return usage(kGroup, "group " + sub + " needs --line-limit N");
+        std::optional<long long> n;
+        if (int rc = Options(kGroup, a).integer("--line-limit", 0, 1000000, "lines, 0 = unlimited", n);
+            rc)
+            return rc;
+        g.line_limit = static_cast<std::uint32_t>(*n);
+    }
+    int rc = kOk;
+    const bool json = sub == "list" && json_format(kGroup, a, rc);
+    if (rc != kOk) return rc;
+    std::string err;
+    auto st = open_lcr(db, &err);
+    if (!st) return runtime(kGroup, err);
+    auto groups = st->groups(&err);
+    if (!err.empty()) return runtime(kGroup, err);
+    auto vendors = st->vendors(&err);
+    if (!err.empty()) return runtime(kGroup, err);
+    auto members = [&](const std::string& group) {
+        std::vector<std::string> out;
+        for (const auto& v : vendors)
+            if (v.spec.group == group) out.push_back(v.spec.name);
+        return out;
+    };
+    if (sub == "list") {
+        if (json) {
+            std::string out = "[";
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                out += std::string(i ? "," : "") + "{\"name\":" + q(groups[i].name) +
+                       ",\"line_limit\":" + std::to_string(groups[i].line_limit) +
+                       ",\"gateways\":" + json_list(members(groups[i].name)) + "}";
+            }
+            std::cout << out << "]\n";
+            return kOk;
+        }
+        if (groups.empty()) {
+            std::cout << "no gateway groups\n";
+            return kOk;
+        }
+        std::vector<std::vector<std::string>> rows{{"GROUP", "LINES", "GATEWAYS"}};
+        for (const auto& x : groups)
+            rows.push_back({x.name, limit_text(x.line_limit), list_text(members(x.name))});
+        print_table(rows);
+        return kOk;
+    }
+    const bool exists = std::any_of(groups.begin(), groups.end(),
+                                    [&](const GroupSpec& x) { return x.name == name; });
+    if (sub == "remove") {
+        if (!exists) return runtime(kGroup, "no gateway group " + name);
+        if (auto m = members(name); !m.empty()) {
+            return runtime(kGroup, "gateway group " + name + " is used by vendor gateway(s) " +
+                                       join(m, ", ") + " (trunkctl gateway set vendor " + m[0] +
+                                       " --group '')");
+        }
+        if (!st->remove_group(name, &err)) return runtime(kGroup, err);
+        std::cout << "removed gateway group " << name << "\n";
+        return kOk;
+    }
+    if (sub == "add" && exists) {
+        return runtime(kGroup, "gateway group " + name + " already exists (trunkctl group set " +
+                                   name + " changes it)");
+    }
+    if (sub == "set" && !exists) {
+        return runtime(kGroup, "no gateway group " + name + " (trunkctl group add " + name +
+                                   " adds it)");
+    }
+    if (!st->put_group(g, &err)) return runtime(kGroup, err);
+    std::cout << (sub == "add" ? "added" : "updated") << " gateway group " << name << " ("
+              << limit_text(g.line_limit) << " lines)\n";
+    return kOk;
+}
+
+// --- route explain ----------------------------------------------------------------------------
+
+int cmd_route(const std::string& db, int argc, char** argv, int first) {
+    OptionSpec spec{{"--customer", "--caller", "--policy", "--at", "--format"}, {"--json"}};
+    Args a;
+    std::string sub;
+    if (int rc = parse(kRoute, argc, argv, first, spec, a, sub); rc >= 0) return rc;
+    if (sub != "explain") return usage(kRoute, "unknown subcommand '" + sub + "'");
+    const auto& pos = a.positionals();
+    if (pos.size() != 1) return usage(kRoute, "route explain needs NUMBER");
+    const std::string number = pos[0];
+    if (number.empty()) return bad(kRoute, "NUMBER is empty");
+    if (!a.has("--customer")) return usage(kRoute, "route explain needs --customer NAME");
+    const std::string customer = a.get("--customer");
+    if (auto e = check_name("customer gateway", customer)) return bad(kRoute, "--customer: " + *e);
+    const std::string caller = a.get("--caller");
+    lcr::Policy policy = lcr::Policy::vos3000;
+    if (a.has("--policy")) {
+        auto p = lcr::parse_policy(lower(a.get("--policy")));
+        if (!p) {
+            return bad(kRoute, opt_text("--policy", a.get("--policy")) +
+                                   ": use vos3000, cost or cost_in_priority");
+        }
+        policy = *p;
+    }
+    billing::Timestamp at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    if (a.has("--at")) {
+        auto t = billing::parse_time(a.get("--at"));
+        if (!t) return bad(kRoute, opt_text("--at", a.get("--at")) + ": " + t.error().message);
+        at = *t;
+    }
+    int rc = kOk;
+    const bool json = json_format(kRoute, a, rc);
+    if (rc != kOk) return rc;
+
+    std::string err;
+    auto st = open_lcr(db, &err);
+    if (!st) return runtime(kRoute, err);
+    auto snap = st->load(&err);
+    if (!snap) return runtime(kRoute, err);
+    const CustomerSpec* cust = nullptr;
+    for (const auto& c : snap->customers)
+        if (c.name == customer) cust = &c;
+    if (cust == nullptr) return runtime(kRoute, "--customer " + customer + ": no customer gateway " + customer);
+
+    auto bst = billing::sqlite::Store::open(db);
+    if (!bst) return runtime(kRoute, db + ": " + bst.error().describe());
+    auto book = bst->load_book();
+    if (!book) return runtime(kRoute, book.error().describe());
+    auto currency = bst->currency();
+    if (!currency) return runtime(kRoute, currency.error().describe());
+
+    // The customer's callee rewrite, then the customer's rate for the routed number.
+    std::string routed = number;
+    if (!cust->callee_rewrite.empty()) {
+        std::string rerr;
+        auto rules = lcr::RewriteRules::parse(cust->callee_rewrite, &rerr);
+        if (!rules) return runtime(kRoute, "customer gateway " + customer + " callee rewrite: " + rerr);
+        rules->apply(number, routed);
+    }
+    sw::BillingRatesConfig bcfg;
+    bcfg.currency = *currency;
+    sw::BillingRates rates(*book, bcfg);
+    rates.set_time(at);
+    const auto cq = rates.customer_rate(cust->account, routed, caller);
+
+    std::vector<lcr::GatewaySpec> specs;
+    for (const auto& v : snap->vendors) {
+        lcr::GatewaySpec g = v.spec;
+        g.rate_key = rates.key_for_vendor(v.vendor_account);
+        specs.push_back(std::move(g));
+    }
+    lcr::RouterConfig rcfg;
+    rcfg.policy = policy;
+    lcr::Router router(rcfg);
+    router.set_gateways(std::move(specs), snap->groups);
+    lcr::RouteRequest rq{.number = routed,
+                         .customer_per_minute =
+                             cq ? std::optional<lcr::Micros>(cq->per_minute) : std::nullopt};
+    std::vector<lcr::Explained> lines;
+    router.explain(rq, rates, lcr::Nanos{0}, lines);
+
+    std::vector<std::string> notes;
+    if (!cust->enabled) notes.push_back("customer gateway " + customer + " is disabled");
+    if (cust->restriction == lcr::Restriction::call_out_barring ||
+        cust->restriction == lcr::Restriction::all) {
+        notes.push_back("customer gateway " + customer + " is barred (" +
+                        std::string(lcr::to_string(cust->restriction)) + ")");
+    }
+    if (!cq) {
+        notes.push_back("no customer rate for " + routed + " (account " + cust->account +
+                        "): the call would be refused and every profit guard skips");
+    } else if (cust->max_rate_type <= 3 &&
+               !billing::authorized(cq->type,
+                                    static_cast<billing::RateType>(cust->max_rate_type))) {
+        notes.push_back("rate type " + std::string(billing::to_string(cq->type)) +
+                        " is above the customer's authorization type " +
+                        rate_type_text(cust->max_rate_type) + ": the call would be refused");
+    }
+
+    if (json) {
+        std::string out = "{\"number\":" + q(number) + ",\"routed\":" + q(routed) +
+                          ",\"customer\":" + q(customer) + ",\"account\":" + q(cust->account) +
+                          ",\"policy\":" + q(std::string(lcr::to_string(policy))) +
+                          ",\"customer_rate\":";
+        if (cq) {
+            out += "{\"per_minute\":" + q(money_text(cq->per_minute)) + ",\"prefix\":" +
+                   q(cq->prefix) + ",\"area\":" + q(cq->area) + ",\"type\":" +
+                   q(std::string(billing::to_string(cq->type))) + "}";
+        } else {
+            out += "null";
+        }
+        out += ",\"notes\":" + json_list(notes) + ",\"gateways\":[";
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            const auto& e = lines[i];
+            out += std::string(i ? "," : "") + "{\"order\":" + std::to_string(e.order) +
+                   ",\"name\":" + q(e.gateway) + ",\"prefix\":" + q(e.prefix) +
+                   ",\"protect\":" + (e.protect ? "true" : "false") + ",\"vendor_rate\":" +
+                   (e.vendor_rate ? q(money_text(e.vendor_rate->per_minute)) : "null") +
+                   ",\"effective_rate\":" +
+                   (e.vendor_rate ? q(money_text(e.vendor_rate->effective_per_minute)) : "null") +
+                   ",\"skip\":" + q(std::string(lcr::to_string(e.skip))) +
+                   ",\"detail\":" + q(e.detail) + "}";
+        }
+        std::cout << out << "]}\n";
+        return kOk;
+    }
+    std::cout << "number " << number;
+    if (routed != number) std::cout << " -> " << routed << " (callee rewrite of " << customer << ")";
+    std::cout << "\ncustomer " << customer << ", account " << cust->account << ", rate ";
+    if (cq) {
+        std::cout << money_text(cq->per_minute) << "/min (prefix " << cq->prefix
+                  << (cq->area.empty() ? "" : " " + show_value(cq->area)) << ", "
+                  << billing::to_string(cq->type) << ")";
+    } else {
+        std::cout << "none";
+    }
+    std::cout << "\npolicy " << lcr::to_string(policy) << "\n";
+    for (const auto& n : notes)
+        std::cout << "note: " << n << "\n";
+    if (lines.empty()) {
+        std::cout << "no vendor gateway has a prefix matching " << routed << "\n";
+        return kOk;
+    }
+    std::vector<std::vector<std::string>> rows{
+        {"ORDER", "GATEWAY", "PREFIX", "RATE/MIN", "EFFECTIVE", "SKIP", "DETAIL"}};
+    for (const auto& e : lines) {
+        rows.push_back({e.skip == lcr::Skip::none ? std::to_string(e.order) + (e.protect ? " (protect)" : "")
+                                                  : std::string("-"),
+                        e.gateway, e.prefix.empty() ? "*" : e.prefix,
+                        e.vendor_rate ? money_text(e.vendor_rate->per_minute) : "-",
+                        e.vendor_rate ? money_text(e.vendor_rate->effective_per_minute) : "-",
+                        e.skip == lcr::Skip::none ? "-" : std::string(lcr::to_string(e.skip)),
+                        or_dash(e.detail)});
+    }
+    print_table(rows);
+    return kOk;
+}
+
+}  // namespace trunkctl
