@@ -498,7 +498,7 @@ int main(int argc, char** argv) {
                                      c->cdr.call.call_id_in, c->cdr.call.caller,
                                      c->cdr.call.callee, c->cdr.call.sip_code, c->gateways_tried,
                                      c->cdr.charge.to_string()));
-            cdr_writer.push(std::move(c->cdr));
+            cdr_writer.push(c->seq, std::move(c->cdr));
         }
         while (auto op = regs->poll_store()) {
             std::string e;
@@ -593,6 +593,7 @@ int main(int argc, char** argv) {
         }
         refresh();
         data_version = store->data_version(&e);  // our own writes above don't count
+        swc.cdrs_committed(cdr_writer.stats().committed_seq);
         if (auto v = lcr_store->table_versions(&e); v != routing_versions) load_routing();
     };
     sip::uv::Timer flush_timer(loop, [&] {

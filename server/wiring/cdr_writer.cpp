@@ -31,10 +31,10 @@ bool CdrWriter::start(std::string* error) {
     return true;
 }
 
-void CdrWriter::push(billing::Cdr cdr) {
+void CdrWriter::push(std::uint64_t seq, billing::Cdr cdr) {
     std::unique_lock lk(mu_);
     space_.wait(lk, [&] { return queue_.size() < cfg_.max_queue || stopping_; });
-    queue_.push_back(std::move(cdr));
+    queue_.emplace_back(seq, std::move(cdr));
     stats_.queued = queue_.size();
     cv_.notify_one();
 }
@@ -59,13 +59,15 @@ void CdrWriter::run() {
     o.durable = cfg_.durable;
     std::optional<billing::sqlite::Store> store;
     std::vector<billing::Cdr> batch;
+    std::uint64_t last_seq = 0;
     for (;;) {
         {
             std::unique_lock lk(mu_);
             cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
             if (queue_.empty() && stopping_) return;
             while (!queue_.empty() && batch.size() < cfg_.max_batch) {
-                batch.push_back(std::move(queue_.front()));
+                last_seq = queue_.front().first;
+                batch.push_back(std::move(queue_.front().second));
                 queue_.pop_front();
             }
             stats_.queued = queue_.size();
@@ -93,6 +95,7 @@ void CdrWriter::run() {
         }
         std::lock_guard lk(mu_);
         stats_.written += batch.size();
+        stats_.committed_seq = last_seq;
         ++stats_.batches;
         batch.clear();
     }

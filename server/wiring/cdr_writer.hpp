@@ -3,7 +3,8 @@
 //
 //   wiring::CdrWriter w({.database = "var/trunkline.db"}, log);
 //   if (!w.start(&err)) die(err);
-//   w.push(std::move(cdr));      // from the loop: queued, batched, one transaction a batch
+//   w.push(seq, std::move(cdr)); // from the loop: queued, batched, one transaction a batch
+//   sw.cdrs_committed(w.stats().committed_seq);        // how far the file has them
 //   w.stop();                    // at shutdown: everything queued is written, then joined
 //
 // Durability: a batch is one billing::sqlite::Store::insert_cdrs transaction (CDRs, debits,
@@ -36,6 +37,7 @@ struct CdrWriterConfig {
 struct CdrWriterStats {
     std::uint64_t written = 0, batches = 0, failures = 0;
     std::size_t queued = 0;
+    std::uint64_t committed_seq = 0;  // the highest seq in the file
 };
 
 class CdrWriter {
@@ -47,7 +49,7 @@ public:
     CdrWriter& operator=(const CdrWriter&) = delete;
 
     bool start(std::string* error);
-    void push(billing::Cdr cdr);
+    void push(std::uint64_t seq, billing::Cdr cdr);
     void stop();
     CdrWriterStats stats() const;
 
@@ -58,7 +60,7 @@ private:
     Log log_;
     mutable std::mutex mu_;
     std::condition_variable cv_, space_;
-    std::deque<billing::Cdr> queue_;
+    std::deque<std::pair<std::uint64_t, billing::Cdr>> queue_;
     CdrWriterStats stats_;
     bool stopping_ = false;
     std::thread thread_;

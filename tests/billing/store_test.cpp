@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <span>
 
 #include "billing/report.hpp"
@@ -67,6 +69,39 @@ Money sum_charges(const std::vector<Cdr>& v) {
     Money m;
     for (const Cdr& c : v) m = *m.add(c.charge);
     return m;
+}
+
+bool have_sqlite3_cli() { return std::system("command -v sqlite3 >/dev/null 2>&1") == 0; }
+
+// Runs `sql` on `db` with the sqlite3 shell (-bail: the first error fails); returns its
+// output, or nullopt if it failed.
+std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, const std::string& sql) {
+    const std::string in = d.file("cli.sql"), out = d.file("cli.out");
+    {
+        std::ofstream f(in);
+        f << sql << '\n';
+    }
+    if (std::system(("sqlite3 -bail " + db + " < " + in + " > " + out + " 2>&1").c_str()) != 0) return std::nullopt;
+    std::ifstream f(out);
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
+// SQL that undoes migration v3 (the change counter and its triggers): a current file becomes
+// exactly a version-2 file.
+std::string undo_v3_sql() {
+    std::string sql;
+    for (const char* t : {"accounts", "ledger", "rates", "phone_private", "settings"})
+        for (const char* op : {"insert", "delete", "update"})
+            sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
+    return sql + "DROP TABLE billing_change;\n";
+}
+
+std::int64_t version_of(Store& st) {
+    auto v = st.change_version();
+    if (!v) FAIL(v.error().describe());
+    return *v;
 }
 
 }  // namespace
@@ -273,11 +308,185 @@ TEST_CASE("store: migration v1 -> v2 backfills the hourly rollup", "[billing][st
         REQUIRE(st.insert_cdrs(cdrs));
     }
     // Turn the file back into a version-1 database.
-    REQUIRE(std::system(("sqlite3 " + db + " 'DROP TABLE cdr_hourly; PRAGMA user_version=1;'").c_str()) == 0);
+    REQUIRE(sqlite3_cli(d, db, undo_v3_sql() + "DROP TABLE cdr_hourly; PRAGMA user_version=1;"));
     Store st = open_store(db);
-    CHECK(st.schema_version() == 2);
+    CHECK(st.schema_version() == Store::kSchemaVersion);
     check_reports(st, cdrs, kTimeMin, kTimeMax);
     check_reports(st, cdrs, cdrs[100].call.end_ms, cdrs[900].call.end_ms);
+    CHECK(st.change_version());  // and v3 ran after v2
+}
+
+TEST_CASE("store: change_version moves with every operator change", "[billing][store]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Store st = open_store(db);
+    std::int64_t v = version_of(st);
+    CHECK(version_of(st) == v);  // reading does not move it
+    // Each step must move the version forward.
+    auto moved = [&](const char* what) {
+        INFO(what);
+        const std::int64_t now = version_of(st);
+        CHECK(now > v);
+        v = now;
+    };
+    REQUIRE(st.add_account(make_account("1001", AccountKind::customer, "retail", "5")));
+    moved("add_account");
+    REQUIRE(st.topup("1001", money("10"), 1000, "cash"));
+    moved("topup");
+    REQUIRE(st.topup("1001", money("-1"), 2000));
+    moved("adjustment");
+    std::vector<Rate> deck = {make_rate("44", "UK", "0.02", 60), make_rate("447", "UK Mobile", "0.09", 6)};
+    REQUIRE(st.import_rates("retail", deck, true));
+    moved("import_rates replace");
+    deck[0].price = money("0.025");  // same key: the upsert's update path
+    REQUIRE(st.import_rates("retail", std::span<const Rate>(deck.data(), 1), false));
+    moved("import_rates update of an existing rate");
+    REQUIRE(st.import_rates("retail", std::vector<Rate>{make_rate("33", "FR", "0.01", 60)}, false));
+    moved("import_rates insert");
+    REQUIRE(st.import_rates("retail", std::vector<Rate>{}, true));
+    moved("import_rates delete of a group");
+    REQUIRE(st.set_rate_group("1001", "wholesale"));
+    moved("set_rate_group");
+    REQUIRE(st.set_account_private("1001", "vip"));
+    moved("set_account_private");
+    REQUIRE(st.set_account_private("1001", ""));
+    moved("set_account_private cleared");
+    REQUIRE(st.set_phone_private("15550001", "vip"));
+    moved("set_phone_private");
+    REQUIRE(st.set_phone_private("15550001", "gold"));
+    moved("set_phone_private rebound");
+    REQUIRE(st.set_phone_private("15550001", ""));
+    moved("set_phone_private cleared");
+    REQUIRE(st.set_currency(Currency{"EUR", 3, Rounding::half_up}));
+    moved("set_currency");
+
+    // Failed operations write nothing, so the version stays.
+    CHECK_FALSE(st.add_account(make_account("1001", AccountKind::customer, "")));
+    CHECK_FALSE(st.topup("nobody", money("1"), 0));
+    CHECK_FALSE(st.set_rate_group("nobody", "retail"));
+    CHECK_FALSE(st.import_rates("retail", std::vector<Rate>{make_rate("3x", "FR", "0.01", 60)}, true));
+    CHECK(version_of(st) == v);
+
+    // Another connection's commit (trunkctl is another process) is seen at once.
+    {
+        Store other = open_store(db);
+        CHECK(version_of(other) == v);
+        REQUIRE(other.add_account(make_account("1002", AccountKind::vendor, "va")));
+        CHECK(version_of(other) > v);
+    }
+    moved("add_account through another connection");
+
+    // Plain SQL from any tool counts too (the triggers live in the file)...
+    if (!have_sqlite3_cli()) {
+        WARN("sqlite3 CLI not installed; skipping the raw SQL part");
+        return;
+    }
+    REQUIRE(sqlite3_cli(d, db, "UPDATE accounts SET credit_limit = 7000000 WHERE id = '1002';"));
+    moved("SQL update of credit_limit");
+    REQUIRE(sqlite3_cli(d, db, "DELETE FROM accounts WHERE id = '1002';"));
+    moved("SQL delete of an account");
+    REQUIRE(sqlite3_cli(d, db, "UPDATE rates SET price = price + 1;"));
+    moved("SQL update of rates");
+    // ...except a balance-only update, which is what insert_cdrs does.
+    REQUIRE(sqlite3_cli(d, db, "UPDATE accounts SET balance = balance - 1 WHERE id = '1001';"));
+    CHECK(version_of(st) == v);
+}
+
+TEST_CASE("store: insert_cdrs never moves change_version", "[billing][store]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Store st = open_store(db);
+    Book book = sample_book();
+    seed(st, book);
+    const std::int64_t v = version_of(st);
+    const Money c1_before = st.account("C1")->balance;
+    std::mt19937_64 rng(21);
+    auto cdrs = random_cdrs(book, rng, 600, 1764000000000, 30000);
+    REQUIRE(sum_charges(cdrs).micros() > 0);  // the batches move money
+    for (std::size_t i = 0; i < cdrs.size(); i += 200) {
+        REQUIRE(st.insert_cdrs(std::span<Cdr>(cdrs.data() + i, 200)));
+        CHECK(version_of(st) == v);
+    }
+    CHECK(*st.cdr_count() == 600);
+    CHECK(st.account("C1")->balance != c1_before);  // balances did move
+    // A rejected batch neither.
+    auto bad = random_cdrs(book, rng, 5);
+    bad[2].call.customer = "ghost";
+    CHECK_FALSE(st.insert_cdrs(bad));
+    CHECK(version_of(st) == v);
+    // Seen the same from another connection (the switch's poller may be one).
+    Store other = open_store(db);
+    CHECK(version_of(other) == v);
+    REQUIRE(st.topup("C1", money("1"), 0));
+    CHECK(version_of(other) > v);
+    auto audit = st.audit();
+    REQUIRE(audit);
+    CHECK(audit->empty());
+}
+
+TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change version", "[billing][store]") {
+    if (!have_sqlite3_cli()) {
+        WARN("sqlite3 CLI not installed; skipping");
+        return;
+    }
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Book book = sample_book();
+    std::mt19937_64 rng(22);
+    auto cdrs = random_cdrs(book, rng, 300, 1764000000000, 30000);
+    std::vector<Account> accounts_before;
+    std::vector<Rate> retail_before;
+    {
+        Store st = open_store(db);
+        seed(st, book);
+        REQUIRE(st.insert_cdrs(cdrs));
+        REQUIRE(st.set_phone_private("15550001", "wholesale"));
+        REQUIRE(st.set_currency(Currency{"EUR", 3, Rounding::half_up}));
+        accounts_before = *st.accounts();
+        retail_before = *st.rates("retail");
+    }
+    // Turn the file into a version-2 file: exactly the v1 + v2 schema, no triggers.
+    REQUIRE(sqlite3_cli(d, db, undo_v3_sql() + "PRAGMA user_version=2;"));
+    auto left = sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                   "OR name = 'billing_change'; PRAGMA user_version;");
+    REQUIRE(left);
+    CHECK(*left == "0\n2");
+
+    Store st = open_store(db);
+    CHECK(st.schema_version() == Store::kSchemaVersion);
+    CHECK(Store::kSchemaVersion == 3);
+    // Data kept.
+    auto accounts = st.accounts();
+    REQUIRE(accounts);
+    REQUIRE(accounts->size() == accounts_before.size());
+    for (std::size_t i = 0; i < accounts->size(); ++i) {
+        CHECK((*accounts)[i].id == accounts_before[i].id);
+        CHECK((*accounts)[i].balance == accounts_before[i].balance);
+        CHECK((*accounts)[i].rate_group == accounts_before[i].rate_group);
+    }
+    auto retail = st.rates("retail");
+    REQUIRE(retail);
+    CHECK(retail->size() == retail_before.size());
+    CHECK(*st.cdr_count() == 300);
+    CHECK(st.currency()->code == "EUR");
+    auto b = st.load_book();
+    REQUIRE(b);
+    CHECK(b->phone_private("15550001") == b->find_group("wholesale"));
+    auto audit = st.audit();
+    REQUIRE(audit);
+    CHECK(audit->empty());
+    // The version starts and works like on a new file.
+    const std::int64_t v = version_of(st);
+    CHECK(v >= 1);
+    auto more = random_cdrs(book, rng, 50);
+    REQUIRE(st.insert_cdrs(more));
+    CHECK(version_of(st) == v);
+    REQUIRE(st.set_rate_group("C2", "wholesale"));
+    CHECK(version_of(st) > v);
+    // Reopening does not migrate or reset it.
+    const std::int64_t v2 = version_of(st);
+    Store again = open_store(db);
+    CHECK(version_of(again) == v2);
 }
 
 TEST_CASE("store: a locked database is a precise error and writes nothing", "[billing][store]") {

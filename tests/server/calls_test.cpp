@@ -618,3 +618,91 @@ TEST_CASE("calls: an in-dialog request for no dialog gets 481", "[calls]") {
     h.from(kCustomer, from_customer("BYE", ok.msg, 3));
     CHECK(h.response(kCustomer, 481));
 }
+
+namespace {
+
+// The standard book with the customer's balance set to `balance` (and no credit limit).
+billing::Book book_with_balance(const char* balance) {
+    billing::Book b;
+    (void)b.group("retail").add(rate("44", "0.100000"));
+    (void)b.group("v1").add(rate("44", "0.050000"));
+    (void)b.group("v2").add(rate("44", "0.030000"));
+    billing::Account c;
+    c.id = "1001";
+    c.kind = billing::AccountKind::customer;
+    c.balance = money(balance);
+    c.rate_group = "retail";
+    (void)b.add_account(c);
+    for (auto [id, g] : {std::pair{"9001", "v1"}, {"9002", "v2"}}) {
+        billing::Account v;
+        v.id = id;
+        v.kind = billing::AccountKind::vendor;
+        v.rate_group = g;
+        (void)b.add_account(v);
+    }
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("calls: prepaid: no balance, no call", "[calls][prepaid]") {
+    Harness h;
+    h.sw->set_book(book_with_balance("0"));
+    h.from(kCustomer, invite());
+    auto r = h.response(kCustomer, 402);
+    REQUIRE(r);
+    CHECK(r->msg.reason() == "Insufficient Balance");
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+}
+
+TEST_CASE("calls: prepaid: a call is cut when its balance is spent", "[calls][prepaid]") {
+    Harness h;
+    h.sw->set_book(book_with_balance("0.10"));  // 60 s at 0.10/min
+    connect(h);
+    h.advance(59s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    h.advance(2s);
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    const auto& cdr = h.cdrs[0].cdr;
+    CHECK(cdr.call.hangup == billing::HangupSide::server);
+    CHECK(cdr.duration_s == 60);
+    CHECK(cdr.charge.micros() == 100'000);
+    CHECK(h.sw->book().account("1001")->balance.micros() == 0);  // debited at once
+    // the account is empty now: the next call is refused
+    h.from(kCustomer, invite("442071234567", "call-a2"));
+    CHECK(h.response(kCustomer, 402));
+}
+
+TEST_CASE("calls: prepaid: two concurrent calls of one account never overdraw it together",
+          "[calls][prepaid]") {
+    Harness h([](sw::SwitchConfig& c) { c.calls.credit_quota = 10s; });
+    h.sw->set_book(book_with_balance("0.10"));  // 60 s at 0.10/min for both calls together
+    h.from(kCustomer, invite("442071234567", "c1"));
+    h.from(kCustomer, invite("442071234567", "c2"));
+    std::vector<Sent> invs;
+    while (auto i = h.request(kVendor1, "INVITE"))
+        invs.push_back(std::move(*i));
+    REQUIRE(invs.size() == 2);
+    h.answer(kVendor1, invs[0].msg, 200, "t1", kSdpB);
+    h.answer(kVendor1, invs[1].msg, 200, "t2", kSdpB);
+    for (int i = 0; i < 2; ++i) {
+        auto ok = h.response(kCustomer, 200);
+        REQUIRE(ok);
+        h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    }
+    CHECK(h.sw->calls().reserved("1001").micros() > 0);
+    h.advance(120s);
+    REQUIRE(h.cdrs.size() == 2);
+    std::int64_t charged = 0, seconds = 0;
+    for (const auto& c : h.cdrs) {
+        CHECK(c.cdr.call.hangup == billing::HangupSide::server);
+        charged += c.cdr.charge.micros();
+        seconds += c.cdr.duration_s;
+    }
+    CHECK(charged <= 100'000);
+    CHECK(seconds == 60);
+    CHECK(h.sw->book().account("1001")->balance.micros() >= 0);
+    CHECK(h.sw->calls().reserved("1001").micros() == 0);
+}

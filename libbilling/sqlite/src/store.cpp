@@ -141,6 +141,50 @@ INSERT INTO cdr_hourly
          sum(charge), sum(cost), sum(profit)
   FROM cdrs GROUP BY 1, 2, 3, 4, 5, 6;
 )sql",
+    // v3: a change counter for Store::change_version(). One row; triggers bump it in the same
+    // transaction as every write to what load_book() reads (accounts except a balance-only
+    // update, the ledger, rates, phone_private) and to the settings, whoever writes them
+    // (trunkctl, the sqlite3 shell, any other tool). insert_cdrs() touches none of them: it
+    // writes cdrs and cdr_hourly and updates accounts.balance only. A column added to accounts
+    // later must be added to the UPDATE OF list below (in a new migration).
+    R"sql(
+CREATE TABLE billing_change(
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO billing_change(one, version) VALUES(1, 1);
+CREATE TRIGGER billing_change_accounts_insert AFTER INSERT ON accounts
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_accounts_delete AFTER DELETE ON accounts
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_accounts_update
+  AFTER UPDATE OF id, name, kind, credit_limit, rate_group, private_group, agent, memo ON accounts
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_ledger_insert AFTER INSERT ON ledger
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_ledger_delete AFTER DELETE ON ledger
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_ledger_update AFTER UPDATE ON ledger
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_rates_insert AFTER INSERT ON rates
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_rates_delete AFTER DELETE ON rates
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_rates_update AFTER UPDATE ON rates
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_phone_private_insert AFTER INSERT ON phone_private
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_phone_private_delete AFTER DELETE ON phone_private
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_phone_private_update AFTER UPDATE ON phone_private
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_settings_insert AFTER INSERT ON settings
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_settings_delete AFTER DELETE ON settings
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_settings_update AFTER UPDATE ON settings
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Store::kSchemaVersion);
@@ -587,6 +631,16 @@ Result<Book> Store::load_book() {
     }
     book.compact();
     return book;
+}
+
+Result<std::int64_t> Store::change_version() {
+    // The statement is reset when q goes out of scope, so no read snapshot stays open and
+    // the next call sees every commit made since (by this or any other connection).
+    BILLING_Q(q, "SELECT version FROM billing_change WHERE one = 1");
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return q.col_i(0);
+    if (rc == SQLITE_DONE) return fail(ErrorCode::db_error, "billing_change has no row");
+    return fail(sql_error(impl_->db, rc, "read change version"));
 }
 
 // --- CDRs -----------------------------------------------------------------------------

@@ -498,9 +498,11 @@ void Router::route(const RouteRequest& rq, const RateLookup& rates, Nanos now,
                    RouteBuffer& buf) const {
     const Impl& m = *impl_;
     buf.candidates.clear();
-    const auto hit = m.trie.longest_match(rq.number);
-    if (!hit) return;
-    m.collect(rq, rates, now, *hit.value, static_cast<std::uint16_t>(hit.length), buf.candidates);
+    // The value index is the key index (keys are numbered in insertion order), so the
+    // index form saves reading the trie's value array: one cache miss less on a big deck.
+    const auto hit = m.trie.longest_match_index_if(rq.number, [](std::uint32_t) { return true; });
+    if (hit.index == m.trie.kNoIndex) return;
+    m.collect(rq, rates, now, hit.index, static_cast<std::uint16_t>(hit.length), buf.candidates);
     m.order(buf.candidates);
     if (rq.switch_limit != 0 && buf.candidates.size() > rq.switch_limit)
         buf.candidates.resize(rq.switch_limit);

@@ -81,6 +81,10 @@ struct Call {
     sip::Instant ok_give_up;
     sip::Bytes b_ack;
     bool late_offer = false;
+    // prepaid: talk time granted so far and the credit it holds
+    std::int64_t granted_s = 0;
+    billing::Money reserved;
+    std::optional<sip::Instant> credit_deadline;
     std::optional<sip::Instant> armed;  // the key in Impl::timers
 };
 
@@ -132,7 +136,10 @@ struct Calls::Impl {
     route::lcr::Router& router;
     route::lcr::Customers& customers;
     BillingRates& rates;
+    billing::Book& book;
+    billing::Rater rater;
     sip::Random& rng;
+    std::unordered_map<std::string, billing::Money> reserved;  // account -> held by its calls
     std::unordered_map<GatewayId, VendorSip> vendors;
     std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls;
     std::unordered_map<TxnId, std::uint64_t> by_a_txn;  // customer INVITE -> call
@@ -150,8 +157,15 @@ struct Calls::Impl {
     std::uint64_t next_id = 1;
 
     Impl(CallsConfig c, Element& e, route::lcr::Router& r, route::lcr::Customers& cu,
-         BillingRates& ra, sip::Random& rn)
-        : cfg(std::move(c)), element(e), router(r), customers(cu), rates(ra), rng(rn) {}
+         BillingRates& ra, billing::Book& b, sip::Random& rn)
+        : cfg(std::move(c)),
+          element(e),
+          router(r),
+          customers(cu),
+          rates(ra),
+          book(b),
+          rater(b, cfg.rating),
+          rng(rn) {}
 
     // --- small helpers
 
@@ -190,7 +204,7 @@ struct Calls::Impl {
     void rearm(Call& c) {
         if (c.armed) timers.erase({*c.armed, c.id});
         c.armed.reset();
-        for (const auto& d : {c.progress_deadline, c.max_deadline, c.ok_next})
+        for (const auto& d : {c.progress_deadline, c.max_deadline, c.ok_next, c.credit_deadline})
             if (d && (!c.armed || *d < *c.armed)) c.armed = d;
         if (c.armed) timers.insert({*c.armed, c.id});
     }
@@ -303,6 +317,8 @@ struct Calls::Impl {
         if (static_cast<std::uint8_t>(quote->type) > spec->max_rate_type)
             return refuse(std::move(c), 403, "Rate Type Not Authorized", true, now);
         c->customer_per_minute = quote->per_minute;
+        if (cfg.prepaid && !affordable(*c, 1, now))
+            return refuse(std::move(c), 402, "Insufficient Balance", true, now);
 
         route::lcr::RouteRequest rq;
         rq.number = c->callee;
@@ -330,6 +346,81 @@ struct Calls::Impl {
         respond_a(*c, code, reason, nullptr, now);
         if (admitted) customers.call_ended(c->customer, c->dest_key);
         emit(*c, code, reason, billing::HangupSide::server, now, false);
+    }
+
+    // --- prepaid credit
+
+    // What a call of `seconds` answered now would be charged (nullopt: cannot be rated).
+    std::optional<billing::Money> charge(const Call& c, std::int64_t seconds, sip::Instant answer) {
+        billing::CallRecord r;
+        r.caller = c.caller;
+        r.callee = c.callee;
+        r.customer = c.account;
+        // only the charge matters here; the Rater insists on a vendor for an answered call,
+        // and the customer's own account always prices its own number
+        r.vendor = c.account;
+        r.setup_ms = wall_ms(c.setup);
+        r.answer_ms = wall_ms(answer);
+        r.end_ms = *r.answer_ms + seconds * 1000;
+        auto rated = rater.rate(r);
+        if (!rated) return std::nullopt;
+        return rated->charge;
+    }
+    // balance + credit limit - what the account's running calls hold
+    billing::Money free_credit(const std::string& account) const {
+        const billing::Account* a = book.account(account);
+        if (!a) return {};
+        auto avail = a->available();
+        if (!avail) return {};
+        auto it = reserved.find(account);
+        auto f = it == reserved.end() ? avail : avail->sub(it->second);
+        return f ? *f : billing::Money{};
+    }
+    bool affordable(const Call& c, std::int64_t seconds, sip::Instant now) {
+        auto ch = charge(c, seconds, now);
+        return ch && *ch <= free_credit(c.account);
+    }
+
+    // Reserves the next quota (or what is left of the credit); false: nothing more.
+    bool grant(Call& c, sip::Instant now) {
+        const std::int64_t quota =
+            std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(cfg.credit_quota).count());
+        const std::int64_t cap =
+            std::chrono::duration_cast<std::chrono::seconds>(cfg.timers.max_call).count();
+        auto limit = free_credit(c.account).add(c.reserved);  // what this call may hold
+        if (!limit) return false;
+        auto fits = [&](std::int64_t d) {
+            auto ch = charge(c, d, *c.answer);
+            return ch && *ch <= *limit;
+        };
+        std::int64_t lo = c.granted_s, hi = std::min(c.granted_s + quota, cap);
+        if (hi > lo && !fits(hi)) {
+            while (hi - lo > 1) {  // the largest d in [lo, hi) that fits
+                const std::int64_t mid = lo + (hi - lo) / 2;
+                (fits(mid) ? lo : hi) = mid;
+            }
+            hi = lo;
+        }
+        if (hi <= c.granted_s) return false;
+        auto held = charge(c, hi, *c.answer);
+        if (!held) return false;
+        auto& acct = reserved[c.account];
+        acct = acct.sub(c.reserved).value_or(acct).add(*held).value_or(acct);
+        c.reserved = *held;
+        c.granted_s = hi;
+        c.credit_deadline = *c.answer + std::chrono::seconds(hi);
+        (void)now;
+        return true;
+    }
+
+    void release(Call& c) {
+        if (c.reserved.micros() == 0) return;
+        auto it = reserved.find(c.account);
+        if (it != reserved.end()) {
+            it->second = it->second.sub(c.reserved).value_or(billing::Money{});
+            if (it->second.micros() <= 0) reserved.erase(it);
+        }
+        c.reserved = {};
     }
 
     // --- outbound attempts
@@ -509,6 +600,10 @@ struct Calls::Impl {
         c.progress_deadline.reset();
         c.max_deadline = now + cfg.timers.max_call;
         ++stats.answered;
+        if (cfg.prepaid && !grant(c, now)) {
+            // the balance went while it rang (another call took it): end at once
+            c.credit_deadline = now;
+        }
         c.late_offer = !c.a_has_sdp;
         if (!c.late_offer) {
             c.b_ack = sip::make_bytes(in_dialog(c.b, "ACK", 1, nullptr));
@@ -579,6 +674,7 @@ struct Calls::Impl {
         if (c.answer && c.tried.find(c.vendor_gateway + ":200") == std::string::npos)
             c.tried += fmt::format("{}{}:200", c.tried.empty() ? "" : ",", c.vendor_gateway);
         customers.call_ended(c.customer, c.dest_key);
+        release(c);
         emit(c, code, reason, who, now, false);
         log(fmt::format("call {}: ended {} {} ({} hung up)", c.id, code, reason,
                         billing::to_string(who)));
@@ -612,7 +708,24 @@ struct Calls::Impl {
         r.call_id_out = c.b.call_id;
         e.gateways_tried = c.tried;
         e.illegal = illegal;
+        if (!illegal) book_call(e);
         cdrs.push_back(std::move(e));
+    }
+
+    // Rates the call and moves its money in the book at once, so the next call's credit
+    // check sees it (the CDR writer moves it in the database).
+    void book_call(CallEnded& e) {
+        auto r = rater.rate(e.record);
+        if (!r) {
+            e.rating_error = r.error().describe();
+            return;
+        }
+        if (r->charge.micros() != 0) {
+            if (auto neg = r->charge.negate()) (void)book.adjust_balance(e.record.customer, *neg);
+        }
+        if (r->cost.micros() != 0 && !e.record.vendor.empty())
+            (void)book.adjust_balance(e.record.vendor, r->cost);
+        e.rating = *r;
     }
 
     // --- inputs
@@ -844,6 +957,14 @@ struct Calls::Impl {
             c.ok_interval = std::min(2 * c.ok_interval, cfg.t2);
             c.ok_next = std::min(now + c.ok_interval, c.ok_give_up);  // 64*T1 exactly
         }
+        if (c.credit_deadline && *c.credit_deadline <= now) {
+            c.credit_deadline.reset();
+            if (!grant(c, now)) {
+                ++stats.credit_cutoffs;
+                log(fmt::format("call {}: credit exhausted after {} s", c.id, c.granted_s));
+                return hang_up(c, Side::server, billing::HangupSide::server, now);
+            }
+        }
         if (c.max_deadline && *c.max_deadline <= now) {
             ++stats.server_hangups;
             log(fmt::format("call {}: maximum call length reached", c.id));
@@ -864,8 +985,10 @@ struct Calls::Impl {
 };
 
 Calls::Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
-             route::lcr::Customers& customers, BillingRates& rates, sip::Random& rng)
-    : impl_(std::make_unique<Impl>(std::move(cfg), element, router, customers, rates, rng)) {}
+             route::lcr::Customers& customers, BillingRates& rates, billing::Book& book,
+             sip::Random& rng)
+    : impl_(std::make_unique<Impl>(std::move(cfg), element, router, customers, rates, book,
+                                   rng)) {}
 Calls::~Calls() = default;
 
 void Calls::set_vendors(std::unordered_map<GatewayId, VendorSip> vendors) {
@@ -936,6 +1059,10 @@ bool Calls::hangup(std::uint64_t id, sip::Instant now) {
     c->b_txn = 0;
     impl_->finish(*c, 503, "Call Terminated By Operator", billing::HangupSide::server, now);
     return true;
+}
+billing::Money Calls::reserved(std::string_view account) const {
+    auto it = impl_->reserved.find(std::string(account));
+    return it == impl_->reserved.end() ? billing::Money{} : it->second;
 }
 std::size_t Calls::active() const noexcept {
     return impl_->calls.size();

@@ -14,15 +14,27 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
     element_ = std::make_unique<Element>(cfg_.element, rng);
     rates_ = std::make_unique<BillingRates>(*book_, BillingRatesConfig{cfg_.rating.currency, 90});
     regs_ = std::make_unique<Registrations>(std::move(rcfg), *element_, auth, hasher, rng);
-    calls_ = std::make_unique<Calls>(cfg_.calls, *element_, router_, customers_, *rates_, rng);
+    cfg_.calls.rating = cfg_.rating;
+    calls_ = std::make_unique<Calls>(cfg_.calls, *element_, router_, customers_, *rates_, *book_,
+                                     rng);
     probes_ = std::make_unique<GatewayProbes>(cfg_.probes, *element_, router_, rng);
 }
 Switch::~Switch() = default;
 
 void Switch::set_book(billing::Book book) {
     book.compact();
+    for (const Unbooked& u : unbooked_) {
+        if (u.charge.micros() != 0)
+            if (auto neg = u.charge.negate()) (void)book.adjust_balance(u.customer, *neg);
+        if (u.cost.micros() != 0 && !u.vendor.empty()) (void)book.adjust_balance(u.vendor, u.cost);
+    }
     // the same object keeps its address: BillingRates and the Rater hold a reference to it
     *book_ = std::move(book);
+}
+
+void Switch::cdrs_committed(std::uint64_t seq) {
+    while (!unbooked_.empty() && unbooked_.front().seq <= seq)
+        unbooked_.pop_front();
 }
 
 bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
@@ -104,14 +116,16 @@ std::optional<StoreOp> Switch::poll_store() {
 
 RatedCall Switch::rate(CallEnded e) {
     RatedCall out;
+    out.seq = next_seq_++;
     out.gateways_tried = std::move(e.gateways_tried);
     out.illegal = e.illegal;
-    billing::Rater rater(*book_, cfg_.rating);
-    auto r = rater.rate(e.record);
-    if (r) {
-        out.cdr = billing::make_cdr(std::move(e.record), *r);
+    if (e.rating) {
+        out.cdr = billing::make_cdr(std::move(e.record), *e.rating);
+        if (!out.cdr.charge.is_zero() || !out.cdr.cost.is_zero())
+            unbooked_.push_back({out.seq, out.cdr.call.customer, out.cdr.call.vendor,
+                                 out.cdr.charge, out.cdr.cost});
     } else {
-        out.rating_error = r.error().describe();
+        out.rating_error = e.illegal ? std::string() : std::move(e.rating_error);
         out.cdr.call = std::move(e.record);
     }
     return out;

@@ -2,7 +2,7 @@
 // and an outbound leg to the vendor gateways LCR picked, tried in order until one connects.
 // Pure: no clock, no I/O; it sends through the element's transactions.
 //
-//   sw::Calls calls(cfg, element, router, customers, rates, rng);
+//   sw::Calls calls(cfg, element, router, customers, rates, book, rng);
 //   calls.set_vendor(gw_id, {.host = "192.0.2.20", .port = 5060});  // how to reach a gateway
 //   // after every element input:
 //   while (auto in = element.poll_call_input()) calls.on_input(std::move(*in), now);
@@ -31,6 +31,12 @@
 //   SS_SIP_NO_TIMER_REINVITE_INTERVAL) with the server as the one who hung up.
 // - CANCEL from the customer: 487 to its INVITE, CANCEL to the vendor once it has answered
 //   provisionally (a 2xx that crosses it is ACKed and ended with BYE).
+// - Prepaid (RFC 4006's idea of credit reserved in quotas): a call is admitted only when its
+//   account can pay for its first second (else 402 "Insufficient Balance"); once answered it
+//   reserves credit_quota of talk time at a time from balance + credit limit minus what the
+//   account's other calls hold, and is ended by the server when no more can be reserved. So
+//   concurrent calls of one account can never spend more than it has together. Each finished
+//   call is rated here and debited from (customer) / credited to (vendor) the book at once.
 // - Connected: the 2xx is relayed (and retransmitted over UDP until the ACK, RFC 3261
 //   §13.3.1.4), the vendor's 2xx is ACKed (with the customer's ACK body for a late offer);
 //   BYE from either side ends both legs; re-INVITE, UPDATE and INFO are relayed with their
@@ -93,6 +99,9 @@ struct CallsConfig {
     std::int64_t unix_offset_ms = 0;  // wall-clock ms = this + now (for CDR times)
     sip::Duration t1 = 500ms, t2 = 4s;  // 2xx retransmission toward the customer
     bool log_calls = true;
+    billing::RatingConfig rating;  // rates every finished call (and the prepaid quotas)
+    bool prepaid = true;           // limit calls by the account's balance + credit limit
+    sip::Duration credit_quota = 60s;  // talk time reserved at a time
 };
 
 // How to reach a vendor gateway (the SIP side of route::lcr::GatewaySpec).
@@ -106,9 +115,11 @@ struct VendorSip {
     bool probe = true;  // OPTIONS health probes (sw::GatewayProbes)
 };
 
-// One finished call, for billing (CDR).
+// One finished call, for billing (CDR): rated, and already applied to the book's balances.
 struct CallEnded {
     billing::CallRecord record;
+    std::optional<billing::CallRating> rating;  // nullopt: rating_error says why
+    std::string rating_error;
     std::string gateways_tried;  // "gw1:503,gw2:200"
     bool illegal = false;        // unknown source (no customer account)
 };
@@ -123,13 +134,15 @@ struct CallInfo {
 
 struct CallsStats {
     std::uint64_t attempts = 0, answered = 0, failed = 0, refused = 0, illegal = 0;
-    std::uint64_t failovers = 0, cancelled = 0, server_hangups = 0;
+    std::uint64_t failovers = 0, cancelled = 0, server_hangups = 0, credit_cutoffs = 0;
 };
 
 class Calls {
 public:
+    // `book` is the one `rates` reads; calls debit and credit it as they end.
     Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
-          route::lcr::Customers& customers, BillingRates& rates, sip::Random& rng);
+          route::lcr::Customers& customers, BillingRates& rates, billing::Book& book,
+          sip::Random& rng);
     ~Calls();
     Calls(const Calls&) = delete;
     Calls& operator=(const Calls&) = delete;
@@ -149,6 +162,8 @@ public:
     std::vector<CallInfo> list() const;
     bool hangup(std::uint64_t id, sip::Instant now);  // operator: ends both legs
     std::size_t active() const noexcept;
+    // Credit the account's running calls hold (prepaid reservations).
+    billing::Money reserved(std::string_view account) const;
     const CallsStats& stats() const noexcept;
 
     struct Impl;

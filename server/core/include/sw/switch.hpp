@@ -14,6 +14,7 @@
 //   if (auto d = sw.next_deadline()) timer.arm(*d);    // ... and sw.handle_timeouts(now)
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,8 +50,10 @@ struct VendorEntry {
     VendorSip sip;
 };
 
-// A rated call: the CDR the billing store writes.
+// A rated call: the CDR the billing store writes. `seq` numbers them from 1 in order, so
+// the writer can report how far it has committed (cdrs_committed).
 struct RatedCall {
+    std::uint64_t seq = 0;
     billing::Cdr cdr;
     std::string gateways_tried;
     bool illegal = false;
@@ -65,7 +68,12 @@ public:
     Switch(const Switch&) = delete;
     Switch& operator=(const Switch&) = delete;
 
+    // Replaces accounts and rates (a reload from the database). Money of CDRs not yet
+    // committed (see cdrs_committed) is applied to the new book again, so a reload can never
+    // hand a prepaid account credit it has already spent.
     void set_book(billing::Book book);
+    // The CDR writer committed every CDR up to this seq.
+    void cdrs_committed(std::uint64_t seq);
     // false + *error: a customer's rewrite rule is bad (nothing changed). `now` starts the
     // health probes of new gateways.
     bool set_routing(std::vector<route::lcr::CustomerSpec> customers,
@@ -93,6 +101,13 @@ public:
 
 private:
     RatedCall rate(CallEnded e);
+    struct Unbooked {  // applied to the in-memory book, not yet committed to the database
+        std::uint64_t seq;
+        std::string customer, vendor;
+        billing::Money charge, cost;
+    };
+    std::deque<Unbooked> unbooked_;
+    std::uint64_t next_seq_ = 1;
 
     SwitchConfig cfg_;
     std::unique_ptr<Element> element_;

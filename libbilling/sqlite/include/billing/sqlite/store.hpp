@@ -10,6 +10,26 @@
 //   if (auto ok = st->insert_cdrs(batch); !ok) { /* nothing of the batch was written */ }
 //   auto rep = st->report(billing::ReportKind::revenue, from, until); // GROUP BY in SQLite
 //
+// Reloading the book while trunkctl edits the file (the switch, once a second):
+//
+//   std::int64_t loaded = -1;                         // version of the book in memory
+//   auto v = st->change_version();                    // read it BEFORE load_book()
+//   if (v && *v != loaded) {
+//       if (auto b = st->load_book()) { book = std::move(*b); loaded = *v; }
+//   }
+//
+// change_version() changes (increases, by one or more) in the same transaction as every
+// change an operator makes: accounts added, deleted or updated in any column but balance,
+// every ledger row (top-ups and adjustments move the balance through the ledger), rates,
+// rate group and private-rate bindings (accounts.rate_group / private_group, phone_private)
+// and the currency settings. It does NOT change when insert_cdrs() writes CDRs, the hourly
+// rollup and the balances, so the switch's own CDR writer never causes a reload. SQLite
+// triggers keep it (schema version 3), so writes by any other tool through SQL count too.
+// Reading the version before the book misses nothing: a change committed while load_book()
+// runs leaves the file at a newer version than `loaded`, so the next poll reloads again.
+// Compare for inequality only; how far it moves per change is unspecified. A balance-only
+// UPDATE made without a ledger row (by hand, through SQL) is not counted.
+//
 // Transaction rule: insert_cdrs() writes the CDRs, the customers' debits and the vendors'
 // credits of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
 // in the file or none of it, even if the process is killed. So at every commit point
@@ -85,7 +105,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
@@ -109,6 +129,10 @@ public:
     Result<std::vector<std::string>> rate_groups();
     // Accounts, rate groups with their rates, private bindings; rate groups compacted.
     Result<Book> load_book();
+    // Changes in the same transaction as every operator change to what load_book() reads
+    // and to the currency settings, never on insert_cdrs(); see the reload example at the
+    // top. Cheap (one row read): poll it, and call load_book() only when it changed.
+    Result<std::int64_t> change_version();
 
     // --- CDRs ----------------------------------------------------------------------------
     // One transaction per call; assigns Cdr::id.

@@ -148,7 +148,7 @@ struct RouterConfig {
     bool asr_aware = false;
     std::uint32_t asr_floor_ppm = 200'000;  // 20 %
     std::uint32_t asr_min_calls = 10;
-    HealthConfig health;
+    HealthConfig health{};
 };
 
 struct GatewayState {
