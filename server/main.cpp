@@ -319,8 +319,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::map<std::string, std::int64_t> routing_versions;
+    std::optional<std::int64_t> billing_version;
+    wiring::BillingVersion billing_watch(cfg.database);
     auto load_routing = [&] {
         std::string e;
+        // read the version first: a change committed during the load leaves a newer one
+        billing_version = billing_watch.read(&e);
         auto book = wiring::load_book(cfg.database, &e);
         if (!book) {
             log_line(fmt::format("billing: cannot load accounts and rates: {}", e));
@@ -594,7 +598,9 @@ int main(int argc, char** argv) {
         refresh();
         data_version = store->data_version(&e);  // our own writes above don't count
         swc.cdrs_committed(cdr_writer.stats().committed_seq);
-        if (auto v = lcr_store->table_versions(&e); v != routing_versions) load_routing();
+        if (lcr_store->table_versions(&e) != routing_versions ||
+            billing_watch.read(&e) != billing_version)
+            load_routing();
     };
     sip::uv::Timer flush_timer(loop, [&] {
         flush_bindings();

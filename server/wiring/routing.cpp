@@ -75,4 +75,21 @@ std::optional<billing::Book> load_book(const std::string& database, std::string*
     return std::move(*book);
 }
 
+std::optional<std::int64_t> BillingVersion::read(std::string* error) {
+    if (!store_) {
+        auto st = billing::sqlite::Store::open(database_, {});
+        if (!st) {
+            if (error) *error = st.error().describe();
+            return std::nullopt;
+        }
+        store_.emplace(std::move(*st));
+    }
+    auto v = store_->change_version();
+    if (!v) {
+        if (error) *error = v.error().describe();
+        return std::nullopt;
+    }
+    return *v;
+}
+
 }  // namespace wiring

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "billing/account.hpp"
+#include "billing/sqlite/store.hpp"
 #include "route/lcr/sqlite/store.hpp"
 #include "sw/switch.hpp"
 
@@ -27,5 +28,17 @@ struct Routing {
 
 std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::string* error);
 std::optional<billing::Book> load_book(const std::string& database, std::string* error);
+// billing::sqlite::Store::change_version() on one connection kept open: it moves with every
+// operator change to accounts and rates, never with CDRs (so the switch reloads its book
+// only when it must).
+class BillingVersion {
+public:
+    explicit BillingVersion(std::string database) : database_(std::move(database)) {}
+    std::optional<std::int64_t> read(std::string* error);
+
+private:
+    std::string database_;
+    std::optional<billing::sqlite::Store> store_;
+};
 
 }  // namespace wiring

@@ -385,8 +385,12 @@ TEST_CASE("store: change_version moves with every operator change", "[billing][s
     moved("SQL update of credit_limit");
     REQUIRE(sqlite3_cli(d, db, "DELETE FROM accounts WHERE id = '1002';"));
     moved("SQL delete of an account");
+    REQUIRE(st.import_rates("retail", deck, true));
+    moved("import_rates into the emptied group");
     REQUIRE(sqlite3_cli(d, db, "UPDATE rates SET price = price + 1;"));
     moved("SQL update of rates");
+    REQUIRE(sqlite3_cli(d, db, "INSERT INTO phone_private(phone, rate_group) VALUES('15550002', 'vip');"));
+    moved("SQL insert of a phone binding");
     // ...except a balance-only update, which is what insert_cdrs does.
     REQUIRE(sqlite3_cli(d, db, "UPDATE accounts SET balance = balance - 1 WHERE id = '1001';"));
     CHECK(version_of(st) == v);

@@ -706,3 +706,108 @@ TEST_CASE("calls: prepaid: two concurrent calls of one account never overdraw it
     CHECK(h.sw->book().account("1001")->balance.micros() >= 0);
     CHECK(h.sw->calls().reserved("1001").micros() == 0);
 }
+
+namespace {
+
+// Connects through gw1 with the vendor's 2xx carrying `session_expires`.
+std::pair<Sent, Sent> connect_with_timer(Harness& h, const std::string& session_expires,
+                                         const std::string& customer_invite = invite()) {
+    h.from(kCustomer, customer_invite);
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    sip::ResponseSpec spec;
+    spec.status = 200;
+    spec.to_tag = "tb";
+    spec.extra = {{"Contact", "<sip:peer@10.0.0.21:5060>"},
+                  {"Session-Expires", session_expires},
+                  {"Require", "timer"}};
+    spec.content_type = "application/sdp";
+    spec.body = kSdpB;
+    h.from(kVendor1, sip::build_response(inv->msg, spec));
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    return {std::move(*inv), std::move(*ok)};
+}
+
+}  // namespace
+
+TEST_CASE("calls: session timers: our INVITE offers them", "[calls][timer]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    const auto* se = inv->msg.find(sip::HeaderId::SessionExpires);
+    REQUIRE(se);
+    CHECK(inv->msg.value(*se) == "600");  // SS_SIP_SESSION_TTL
+    REQUIRE(inv->msg.find(sip::HeaderId::Supported));
+    CHECK(inv->msg.value(*inv->msg.find(sip::HeaderId::Supported)) == "timer");
+}
+
+TEST_CASE("calls: session timers: we refresh the vendor at half the interval", "[calls][timer]") {
+    Harness h;
+    connect_with_timer(h, "120;refresher=uac");
+    h.advance(59s);
+    CHECK(h.count(kVendor1, "UPDATE") == 0);
+    h.advance(2s);
+    auto up = h.request(kVendor1, "UPDATE");
+    REQUIRE(up);
+    CHECK(up->msg.to().tag == "tb");
+    REQUIRE(up->msg.find(sip::HeaderId::SessionExpires));
+    CHECK(up->msg.value(*up->msg.find(sip::HeaderId::SessionExpires)) == "120;refresher=uac");
+    h.answer(kVendor1, up->msg, 200, "tb");
+    h.advance(60s);
+    CHECK(h.request(kVendor1, "UPDATE"));  // and again
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    CHECK(h.sw->calls().stats().refreshes_sent == 2);
+}
+
+TEST_CASE("calls: session timers: a refresh answered 481 ends the call", "[calls][timer]") {
+    Harness h;
+    connect_with_timer(h, "120;refresher=uac");
+    h.advance(61s);
+    auto up = h.request(kVendor1, "UPDATE");
+    REQUIRE(up);
+    h.answer(kVendor1, up->msg, 481, "tb");
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.hangup == billing::HangupSide::server);
+}
+
+TEST_CASE("calls: session timers: a vendor that must refresh and does not is hung up",
+          "[calls][timer]") {
+    Harness h;
+    auto [inv, ok] = connect_with_timer(h, "120;refresher=uas");
+    h.advance(50s);
+    // the vendor refreshes once, with a body-less UPDATE: answered here, not relayed
+    h.from(kVendor1, from_vendor("UPDATE", inv.msg, "tb", 1));
+    auto r = h.response(kVendor1, 200);
+    REQUIRE(r);
+    REQUIRE(r->msg.find(sip::HeaderId::SessionExpires));
+    CHECK(h.count(kCustomer, "UPDATE") == 0);
+    h.advance(87s);  // 50 + 88 = 138 s: the guard (120 - 32) counted from the refresh
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    h.advance(2s);
+    CHECK(h.request(kCustomer, "BYE"));
+    CHECK(h.request(kVendor1, "BYE"));
+    CHECK(h.sw->calls().stats().session_expired == 1);
+}
+
+TEST_CASE("calls: session timers: the customer's choice is kept in our 2xx", "[calls][timer]") {
+    std::string inv = invite();
+    const auto pos = inv.find("Contact:");
+    inv.insert(pos, "Supported: timer\r\nSession-Expires: 300\r\n");
+    Harness h;
+    auto [vinv, ok] = connect_with_timer(h, "3600;refresher=uas", inv);
+    const auto* se = ok.msg.find(sip::HeaderId::SessionExpires);
+    REQUIRE(se);
+    CHECK(ok.msg.value(*se) == "300;refresher=uac");  // the customer refreshes
+    REQUIRE(ok.msg.find(sip::HeaderId::Require));
+    h.advance(300s - 32s - 1s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    h.from(kCustomer, from_customer("UPDATE", ok.msg, 2));
+    CHECK(h.response(kCustomer, 200));
+    h.advance(200s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+}

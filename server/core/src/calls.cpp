@@ -40,7 +40,13 @@ struct Abandoned {
     std::uint32_t invite_cseq = 1;
 };
 
-enum class TxnRole : std::uint8_t { invite, other };
+// RFC 4028 state of one leg.
+struct SessionTimer {
+    bool active = false;
+    bool we_refresh = false;
+    sip::Duration interval{};
+    std::optional<sip::Instant> due;  // we refresh: next UPDATE; peer refreshes: expiry guard
+};
 
 struct Call {
     std::uint64_t id = 0;
@@ -85,6 +91,7 @@ struct Call {
     std::int64_t granted_s = 0;
     billing::Money reserved;
     std::optional<sip::Instant> credit_deadline;
+    SessionTimer st_a, st_b;
     std::optional<sip::Instant> armed;  // the key in Impl::timers
 };
 
@@ -147,6 +154,7 @@ struct Calls::Impl {
     std::unordered_map<TxnId, std::uint64_t> invites;  // outbound INVITE -> call
     std::unordered_map<TxnId, std::uint64_t> accepted;  // answered outbound INVITE -> call
     std::unordered_map<TxnId, Relay> relays;
+    std::unordered_map<TxnId, std::pair<std::uint64_t, Side>> refreshes;  // our UPDATEs
     std::unordered_map<TxnId, Abandoned> abandoned;
     std::set<TxnId> ignored;  // BYE / CANCEL / ACK-side transactions whose outcome is moot
     std::set<std::pair<sip::Instant, std::uint64_t>> timers;
@@ -168,6 +176,10 @@ struct Calls::Impl {
           rng(rn) {}
 
     // --- small helpers
+
+    static std::int64_t seconds(sip::Duration d) {
+        return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    }
 
     std::int64_t wall_ms(sip::Instant t) const {
         return cfg.unix_offset_ms +
@@ -204,7 +216,8 @@ struct Calls::Impl {
     void rearm(Call& c) {
         if (c.armed) timers.erase({*c.armed, c.id});
         c.armed.reset();
-        for (const auto& d : {c.progress_deadline, c.max_deadline, c.ok_next, c.credit_deadline})
+        for (const auto& d : {c.progress_deadline, c.max_deadline, c.ok_next, c.credit_deadline,
+                              c.st_a.due, c.st_b.due})
             if (d && (!c.armed || *d < *c.armed)) c.armed = d;
         if (c.armed) timers.insert({*c.armed, c.id});
     }
@@ -237,7 +250,8 @@ struct Calls::Impl {
 
     std::string in_dialog(Leg& leg, std::string_view method, std::uint32_t cseq,
                           const sip::Message* body_from, std::string_view body = {},
-                          std::string_view content_type = {}) {
+                          std::string_view content_type = {}, bool offer_timer = false,
+                          std::string_view session_expires = {}) {
         sip::RequestBuilder rb(method, leg.remote_target);
         rb.add(sip::HeaderId::Via, via(leg.target.transport, sip::make_branch(rng)));
         for (const auto& r : leg.routes)
@@ -250,6 +264,15 @@ struct Calls::Impl {
         if (method == "INVITE" || method == "UPDATE")
             rb.add(sip::HeaderId::Contact, contact(leg.target.transport));
         rb.add(sip::HeaderId::UserAgent, cfg.server_header);
+        if (offer_timer && cfg.timers.session_timers) {
+            rb.add(sip::HeaderId::Supported, "timer");
+            rb.add(sip::HeaderId::SessionExpires, std::to_string(seconds(cfg.timers.session_expires)));
+            rb.add(sip::HeaderId::MinSE, std::to_string(seconds(cfg.timers.min_se)));
+        }
+        if (!session_expires.empty()) {
+            rb.add(sip::HeaderId::Supported, "timer");
+            rb.add(sip::HeaderId::SessionExpires, session_expires);
+        }
         if (body_from && !body_from->body().empty()) {
             content_type = header(*body_from, sip::HeaderId::ContentType);
             body = body_from->body();
@@ -462,7 +485,7 @@ struct Calls::Impl {
                                       : v.transport == sip::Transport::Tls ? ";transport=tls"
                                                                            : ";transport=tcp");
         b.cseq = 1;
-        std::string invite = in_dialog(b, "INVITE", 1, &*c.a_invite);
+        std::string invite = in_dialog(b, "INVITE", 1, &*c.a_invite, {}, {}, true);
         SendOptions opt;
         opt.provisionals = true;
         opt.txn.invite_timeout = cfg.timers.invite_timeout;
@@ -616,6 +639,15 @@ struct Calls::Impl {
         spec.to_tag = c.a.local_tag;
         const std::string ct = contact(c.a.target.transport);
         spec.extra = {{"Server", cfg.server_header}, {"Contact", ct}};
+        setup_session_timers(c, r, now);
+        const std::string se_a =
+            c.st_a.active ? fmt::format("{};refresher={}", seconds(c.st_a.interval),
+                                        c.st_a.we_refresh ? "uas" : "uac")
+                          : std::string();
+        if (c.st_a.active) {
+            spec.extra.push_back({"Session-Expires", se_a});
+            if (supports_timer(*c.a_invite)) spec.extra.push_back({"Require", "timer"});
+        }
         if (!r.body().empty()) {
             spec.content_type = header(r, sip::HeaderId::ContentType);
             spec.body = r.body();
@@ -631,6 +663,105 @@ struct Calls::Impl {
         }
         log(fmt::format("call {}: answered by {}", c.id, c.vendor_gateway));
         rearm(c);
+    }
+
+    // --- session timers (RFC 4028)
+
+    static bool supports_timer(const sip::Message& m) {
+        for (const sip::HeaderField& h : m.headers())
+            if ((h.id == sip::HeaderId::Supported || h.id == sip::HeaderId::Require) &&
+                m.value(h).find("timer") != std::string_view::npos)
+                return true;
+        return false;
+    }
+
+    // The peer-refreshes guard fires this long before the interval ends (§10).
+    static sip::Duration guard(sip::Duration interval) {
+        return interval - std::min<sip::Duration>(32s, interval / 3);
+    }
+
+    void arm_session(SessionTimer& st, sip::Instant now) {
+        if (!st.active) return;
+        st.due = st.we_refresh ? now + st.interval / std::max<std::uint32_t>(2, cfg.timers.refresh_divider)
+                               : now + guard(st.interval);
+    }
+
+    void setup_session_timers(Call& c, const sip::Message& b_ok, sip::Instant now) {
+        if (!cfg.timers.session_timers) return;
+        // vendor leg: its 2xx says whether and who
+        if (const sip::HeaderField* h = b_ok.find(sip::HeaderId::SessionExpires)) {
+            if (auto se = sip::parse_session_expires(b_ok.value(*h)); se && se->delta > 0) {
+                c.st_b.active = true;
+                c.st_b.interval = std::chrono::seconds(se->delta);
+                c.st_b.we_refresh = se->refresher != "uas";  // uac: us
+                arm_session(c.st_b, now);
+            }
+        }
+        // customer leg: its INVITE says whether it can
+        const sip::Message& inv = *c.a_invite;
+        const sip::HeaderField* h = inv.find(sip::HeaderId::SessionExpires);
+        const bool supported = supports_timer(inv);
+        if (!h && !supported) return;
+        sip::Duration interval = cfg.timers.session_expires;
+        std::string_view refresher;
+        if (h) {
+            if (auto se = sip::parse_session_expires(inv.value(*h)); se && se->delta > 0) {
+                interval = std::chrono::seconds(se->delta);
+                refresher = se->refresher;
+            }
+        }
+        c.st_a.active = true;
+        c.st_a.interval = interval;
+        // §9: the UAS keeps the UAC's choice; with none, a UAC that supports timers refreshes
+        c.st_a.we_refresh = refresher == "uas" || (refresher.empty() && !supported);
+        arm_session(c.st_a, now);
+    }
+
+    // A refresh arrived from `side` (re-INVITE or UPDATE).
+    void refreshed_by_peer(Call& c, Side side, sip::Instant now) {
+        SessionTimer& st = side == Side::a ? c.st_a : c.st_b;
+        if (!st.active || st.we_refresh) return;
+        ++stats.refreshes_received;
+        arm_session(st, now);
+        rearm(c);
+    }
+
+    void on_session_timer(Call& c, Side side, sip::Instant now) {
+        SessionTimer& st = side == Side::a ? c.st_a : c.st_b;
+        st.due.reset();
+        if (!st.we_refresh) {
+            ++stats.session_expired;
+            log(fmt::format("call {}: session timer expired on the {} leg", c.id,
+                            side == Side::a ? "customer" : "vendor"));
+            return hang_up(c, Side::server, billing::HangupSide::server, now);
+        }
+        Leg& leg = side == Side::a ? c.a : c.b;
+        leg.cseq = std::max<std::uint32_t>(leg.cseq, 1) + 1;
+        const std::string se = fmt::format("{};refresher=uac", seconds(st.interval));
+        const std::string req = in_dialog(leg, "UPDATE", leg.cseq, nullptr, {}, {}, false, se);
+        if (auto id = element.send_request(req, leg.target, now)) {
+            refreshes[*id] = {c.id, side};
+            ++stats.refreshes_sent;
+        }
+        arm_session(st, now);
+    }
+
+    void on_refresh_answer(TxnId txn, const ClientEvent& e, sip::Instant now) {
+        auto it = refreshes.find(txn);
+        const auto [id, side] = it->second;
+        refreshes.erase(it);
+        Call* c = find(id);
+        if (!c) return;
+        const std::uint16_t code =
+            e.kind == ClientEvent::Kind::Response ? e.response->status_code() : 408;
+        if (code < 300) return;
+        if (code == 408 || code == 481) {
+            log(fmt::format("call {}: session refresh answered {}: ending the call", c->id, code));
+            return hang_up(*c, Side::server, billing::HangupSide::server, now);
+        }
+        // the peer cannot take UPDATE (405/501, ...): stop refreshing it; max_call still bounds
+        (side == Side::a ? c->st_a : c->st_b) = SessionTimer{};
+        rearm(*c);
     }
 
     // ACK + BYE for a vendor dialog we do not want (a 2xx after CANCEL or abandonment).
@@ -774,6 +905,25 @@ struct Calls::Impl {
                     r.source.transport);
             return;
         }
+        const bool refresh = r.msg.method() == sip::Method::Invite ||
+                             r.msg.method() == sip::Method::Update;
+        if (refresh) refreshed_by_peer(*c, side, now);
+        if (r.msg.method() == sip::Method::Update && r.msg.body().empty()) {
+            // only a session refresh: answered here, the other leg has its own timer
+            SessionTimer& st = side == Side::a ? c->st_a : c->st_b;
+            sip::ResponseSpec spec;
+            spec.status = 200;
+            const std::string se = fmt::format("{};refresher={}", seconds(st.interval),
+                                               st.we_refresh ? "uas" : "uac");
+            const std::string ct = contact(r.source.transport);
+            spec.extra = {{"Server", cfg.server_header}, {"Contact", ct}};
+            if (st.active) {
+                spec.extra.push_back({"Session-Expires", se});
+                spec.extra.push_back({"Require", "timer"});
+            }
+            element.respond(r.txn, sip::make_bytes(sip::build_response(r.msg, spec)), now);
+            return;
+        }
         // re-INVITE, UPDATE, INFO, ...: relayed to the other leg with its answer
         Leg& to = side == Side::a ? c->b : c->a;
         to.cseq = std::max<std::uint32_t>(to.cseq, 1) + 1;
@@ -866,6 +1016,10 @@ struct Calls::Impl {
     }
 
     bool on_client_event(ClientEvent& e, sip::Instant now) {
+        if (refreshes.count(e.txn)) {
+            if (e.kind != ClientEvent::Kind::Provisional) on_refresh_answer(e.txn, e, now);
+            return true;
+        }
         if (relays.count(e.txn)) {
             if (e.kind == ClientEvent::Kind::Provisional) return true;
             on_relay_answer(e.txn, e, now);
@@ -964,6 +1118,14 @@ struct Calls::Impl {
                 log(fmt::format("call {}: credit exhausted after {} s", c.id, c.granted_s));
                 return hang_up(c, Side::server, billing::HangupSide::server, now);
             }
+        }
+        if (c.st_a.due && *c.st_a.due <= now) {
+            on_session_timer(c, Side::a, now);
+            if (!find(c.id)) return;
+        }
+        if (c.st_b.due && *c.st_b.due <= now) {
+            on_session_timer(c, Side::b, now);
+            if (!find(c.id)) return;
         }
         if (c.max_deadline && *c.max_deadline <= now) {
             ++stats.server_hangups;

@@ -37,6 +37,14 @@
 //   account's other calls hold, and is ended by the server when no more can be reserved. So
 //   concurrent calls of one account can never spend more than it has together. Each finished
 //   call is rated here and debited from (customer) / credited to (vendor) the book at once.
+// - Session timers (RFC 4028), per leg: our INVITE offers Session-Expires (session_expires,
+//   VOS3000 SS_SIP_SESSION_TTL) and the vendor's 2xx decides who refreshes; toward the
+//   customer, its INVITE decides (a customer without timer support gets none: max_call
+//   bounds its call). Where we refresh, an UPDATE goes out every interval / refresh_divider
+//   (SS_SIP_SESSION_UPDATE_SEGMENT); a refresh that fails with 408/481 ends the call. Where
+//   the peer refreshes and no refresh arrives before the interval minus min(32 s, interval/3),
+//   the call ends with BYE to both legs (RFC 4028 §10), the server as the one who hung up. A
+//   body-less UPDATE is answered here (it only refreshes); anything with a body is relayed.
 // - Connected: the 2xx is relayed (and retransmitted over UDP until the ACK, RFC 3261
 //   §13.3.1.4), the vendor's 2xx is ACKed (with the customer's ACK body for a late offer);
 //   BYE from either side ends both legs; re-INVITE, UPDATE and INFO are relayed with their
@@ -74,6 +82,10 @@ struct CallTimers {
     sip::Duration progress_sdp_timeout = 120s;  // SS_SIP_TIMEOUT_SESSION_PROGRESS_SDP
     sip::Duration ringing_timeout = 120s;       // SS_SIP_TIMEOUT_RINGING
     sip::Duration max_call = 7200s;             // SS_SIP_NO_TIMER_REINVITE_INTERVAL
+    bool session_timers = true;
+    sip::Duration session_expires = 600s;       // SS_SIP_SESSION_TTL
+    sip::Duration min_se = 90s;                 // RFC 4028 Min-SE
+    std::uint32_t refresh_divider = 2;          // SS_SIP_SESSION_UPDATE_SEGMENT (2..10)
 };
 
 struct FailoverConfig {
@@ -135,6 +147,7 @@ struct CallInfo {
 struct CallsStats {
     std::uint64_t attempts = 0, answered = 0, failed = 0, refused = 0, illegal = 0;
     std::uint64_t failovers = 0, cancelled = 0, server_hangups = 0, credit_cutoffs = 0;
+    std::uint64_t refreshes_sent = 0, refreshes_received = 0, session_expired = 0;
 };
 
 class Calls {

@@ -1,0 +1,769 @@
+#!/usr/bin/env python3
+"""trunkline as a class-4 softswitch end to end (issue 10): SIPp customers and vendors (and
+baresip as a real UA) on 127.0.0.1, routing, failover, limits, CANCEL/BYE and the CDRs.
+
+Every case gets a fresh temporary directory with its own SQLite database, filled with trunkctl
+(a customer account 1001 on rate group `retail`, 0.10/min in 1 s increments, its mapping
+gateway `acme` on 127.0.0.1, vendor accounts and routing gateways), a TOML config
+([calls] invite_timeout = 2, [routing] policy), its own trunkline and SIPp peers. The customer
+is identified by source IP only, so vendor gateways are told apart by port; every vendor SIPp
+runs with -aa so trunkline's OPTIONS health probes are answered 200 wherever they land.
+  1. LCR by cost: two vendors (0.05, 0.03/min), the call goes to the cheaper one and is billed
+     to the micro-unit (charge, cost, profit from the billed duration), hangup 0, two Call-IDs;
+  2. vendor 1 answers 503 -> the call completes on vendor 2;
+  3. vendor 1 never answers -> after the INVITE timeout (2 s) the call completes on vendor 2;
+  4. 486 is a stop code: no second vendor, the customer gets 486, CDR sip_code 486;
+  5. line limit 5 under a burst of 10 held calls: 5 connect, 5 get 503;
+  6. CPS limit 5 under 20 calls in about half a second: at most 5 per second reach the vendor,
+     the others get 503;
+  7. profit guard, max minute rate and check rate each skip their gateway (route explain says
+     why) and the call lands on the fallback;
+  8. a protect gateway carries a call only when the normal one fails;
+  9. CANCEL before the answer: 200 + 487 to the customer, CANCEL to the vendor, CDR 487;
+ 10. BYE from the customer (hangup 0) and from the vendor (hangup 1);
+ 11. a gateway added (and the old one disabled) with trunkctl while trunkline runs is used by
+     the next call;
+ 12. baresip (a real UA, headless, auto-answer) as the vendor of one call.
+Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
+Every process is started here and stopped by PID. Writes a JUnit report.
+
+usage: softswitch_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
+  PORT_BASE: the integration base; this test uses PORT_BASE + 120 .. + 159.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import Results, stop_pid, wait_until  # noqa: E402
+
+TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
+BASE = int(sys.argv[5]) + 120
+TL_PORT = BASE             # trunkline UDP
+UAC_PORT = BASE + 1        # the customer (SIPp uac)
+VPORT = [BASE + 10 + i for i in range(8)]  # vendor peers (SIPp uas, baresip)
+BARESIP_PORT = BASE + 20
+CALLEE = "15551234567"
+results = Results()
+check = results.check
+T0 = time.time()
+
+
+def sipp_file(name):
+    return os.path.join(SIPP_DIR, name)
+
+
+def micros(text):
+    """'0.10' -> 100000 (exact)."""
+    whole, _, frac = text.partition(".")
+    return int(whole) * 1_000_000 + int((frac + "000000")[:6])
+
+
+def billed(per_minute_micros, seconds, increment=1, precision=4):
+    """Charge of `seconds` at a per-minute price with whole increments, rounded UP to the
+    currency precision (docs/billing.md "Money and rounding": default 4 decimals, up)."""
+    billed_s = -(-seconds // increment) * increment if seconds else 0
+    unit = 10 ** (6 - precision)
+    exact_num = per_minute_micros * billed_s       # / 60 micros
+    return -(-exact_num // (60 * unit)) * unit
+
+
+def port_in_use(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+class Case:
+    """One case: its directory, database, trunkline and peers."""
+
+    def __init__(self, name, policy="cost", extra_config=""):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix=f"trunkline-softswitch-{name}-", dir=WORK)
+        self.db = os.path.join(self.dir, "trunkline.db")
+        self.procs = []
+        self.tl = None
+        self.config = os.path.join(self.dir, "trunkline.toml")
+        with open(self.config, "w") as f:
+            f.write(f"""[log]
+messages = true
+
+[database]
+reload_poll_ms = 500
+
+[calls]
+invite_timeout = 2
+
+[routing]
+policy = "{policy}"
+{extra_config}
+""")
+
+    # --- database ---------------------------------------------------------------------
+    def ctl(self, *args, must=True):
+        p = subprocess.run([TRUNKCTL, "--db", self.db, *args], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60, cwd=self.dir)
+        out = p.stdout.decode(errors="replace")
+        if must and p.returncode != 0:
+            raise RuntimeError(f"trunkctl {' '.join(args)} -> {p.returncode}: {out}")
+        return p.returncode, out
+
+    def rates(self, group, rows, increment=1):
+        path = os.path.join(self.dir, f"{group}.csv")
+        with open(path, "w") as f:
+            f.write("prefix,price,increment\n")
+            for prefix, price in rows:
+                f.write(f"{prefix},{price},{increment}\n")
+        self.ctl("rates", "import", group, path)
+
+    def customer(self, price="0.10"):
+        """Account 1001 (balance 50) on `retail` (prefix 1 at `price`, 1 s increments) and its
+        mapping gateway acme, identified by 127.0.0.1."""
+        self.rates("retail", [("1", price)])
+        self.ctl("accounts", "add", "1001", "--kind", "customer", "--balance", "50",
+                 "--rate-group", "retail")
+        self.ctl("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
+
+    def vendor_account(self, account, rows):
+        group = f"v{account}"
+        self.rates(group, rows)
+        self.ctl("accounts", "add", account, "--kind", "vendor", "--rate-group", group)
+
+    def gateway(self, name, account, port, prefixes="1", *opts):
+        self.ctl("gateway", "add", "vendor", name, "--vendor-account", account, "--prefixes",
+                 prefixes, "--host", "127.0.0.1", "--port", str(port), *opts)
+
+    # --- processes --------------------------------------------------------------------
+    def log(self):
+        try:
+            return open(os.path.join(self.dir, "trunkline.log"), "rb").read().decode(
+                errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self):
+        log = open(os.path.join(self.dir, "trunkline.log"), "wb")
+        self.tl = subprocess.Popen([TRUNKLINE, "--config", self.config, "--db", self.db,
+                                    "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off"],
+                                   cwd=self.dir, stdout=log, stderr=log)
+        log.close()
+        up = wait_until(lambda: "listening" in self.log() or self.tl.poll() is not None, 15)
+        ok = bool(up) and self.tl.poll() is None
+        if not ok:
+            raise RuntimeError("trunkline did not start: " + self.log()[-1500:])
+        return ok
+
+    def vendor(self, tag, scenario, port, keys=(), timeout=90):
+        """A vendor SIPp (UAS) in the background until stopped: -aa answers trunkline's
+        OPTIONS probes; no -m, because a probe counts as a call; bounded by -timeout."""
+        cmd = ["sipp", "-sf", sipp_file(scenario), "-i", "127.0.0.1", "-p", str(port), "-aa",
+               "-nostdin", "-timeout", f"{timeout}s", "-trace_msg",
+               "-message_file", os.path.join(self.dir, f"{tag}.msg")]
+        for k, v in keys:
+            cmd += ["-key", k, v]
+        out = open(os.path.join(self.dir, f"{tag}.out"), "wb")
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
+        out.close()
+        self.procs.append(p)
+        if not wait_until(lambda: port_in_use(port) or p.poll() is not None, 10) \
+                or p.poll() is not None:
+            raise RuntimeError(f"vendor SIPp {tag} did not start: " + self.text(f"{tag}.out"))
+        return p
+
+    def uac(self, tag, scenario, calls=1, rate=10, pause_ms=1000, extra=(), timeout=60,
+            service=CALLEE):
+        """The customer: a bounded SIPp UAC run to trunkline; (rc, successful, failed, tail)."""
+        cmd = ["sipp", "-sf", sipp_file(scenario), "-s", service, "-i", "127.0.0.1",
+               "-p", str(UAC_PORT), "-m", str(calls), "-r", str(rate), "-l", str(calls),
+               "-d", str(pause_ms), "-timeout", f"{timeout}s", "-recv_timeout", "20000",
+               "-nostdin", "-trace_msg", "-message_file", os.path.join(self.dir, f"{tag}.msg"),
+               *extra, f"127.0.0.1:{TL_PORT}"]
+        out = open(os.path.join(self.dir, f"{tag}.out"), "wb")
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
+        out.close()
+        try:
+            rc = p.wait(timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        text = self.text(f"{tag}.out")
+        ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        bad = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        return rc, (int(ok[-1]) if ok else -1), (int(bad[-1]) if bad else -1), text[-1200:]
+
+    def text(self, name):
+        try:
+            return open(os.path.join(self.dir, name), "rb").read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def trace(self, tag):
+        """SIPp's message trace: dicts with t (epoch s), dir (in/out), first line, method or
+        code, call_id, cseq method, text."""
+        msgs = []
+        parts = re.split(r"^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$", self.text(f"{tag}.msg"),
+                         flags=re.M)
+        for stamp, block in zip(parts[1::2], parts[2::2]):
+            lines = block.strip("\r\n").splitlines()
+            if len(lines) < 3:
+                continue
+            direction = "in" if "received" in lines[0] else "out"
+            body = "\n".join(l.rstrip("\r") for l in lines[1:]).strip("\n")
+            first = body.splitlines()[0] if body else ""
+            cid = re.search(r"^(?:Call-ID|i):\s*(\S+)", body, re.M | re.I)
+            cseq = re.search(r"^CSeq:\s*\d+\s+(\S+)", body, re.M | re.I)
+            t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float(
+                "0" + stamp[19:])
+            msgs.append({"t": t, "dir": direction, "first": first,
+                         "call_id": cid.group(1) if cid else "",
+                         "cseq": cseq.group(1) if cseq else "", "text": body})
+        return msgs
+
+    def requests_in(self, tag, method):
+        """Distinct Call-IDs of `method` requests the peer `tag` received (retransmissions
+        and OPTIONS probes left out), in arrival order with their first arrival time."""
+        seen = {}
+        for m in self.trace(tag):
+            if m["dir"] == "in" and m["first"].startswith(method + " "):
+                seen.setdefault(m["call_id"], m["t"])
+        return sorted(seen.items(), key=lambda kv: kv[1])
+
+    def finals_in(self, tag):
+        """The final response code per INVITE Call-ID the customer `tag` received (first one)."""
+        codes = {}
+        for m in self.trace(tag):
+            if m["dir"] == "in" and m["first"].startswith("SIP/2.0 ") and m["cseq"] == "INVITE":
+                code = int(m["first"].split()[1])
+                if code >= 200:
+                    codes.setdefault(m["call_id"], code)
+        return codes
+
+    def cdrs(self):
+        if not os.path.exists(self.db):
+            return []
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM cdrs ORDER BY id")]
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            con.close()
+
+    def wait_cdrs(self, n, limit=30):
+        wait_until(lambda: len(self.cdrs()) >= n, limit, 0.2)
+        return self.cdrs()
+
+    def stop_peers(self):
+        for p in self.procs:
+            stop_pid(p, 10)
+        self.procs.clear()
+
+    def close(self):
+        self.stop_peers()
+        if self.tl is not None:
+            rc, _ = stop_pid(self.tl, 15)
+            self.tl = None
+            return rc
+        return 0
+
+
+def brief(rows, keys=("vendor_gateway", "sip_code", "hangup", "duration_s", "end_reason")):
+    return [{k: r.get(k) for k in keys} for r in rows]
+
+
+def run_case(name, fn, **kw):
+    print(f"---- case {name}", flush=True)
+    c = Case(name, **kw)
+    t = time.time()
+    try:
+        fn(c)
+    except Exception as e:  # a setup error fails the case, never skips it
+        check(f"{name}: runs to the end", False, f"{type(e).__name__}: {e}")
+    finally:
+        rc = c.close()
+        check(f"{name}: SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
+        if results.failed():
+            print(f"     ({name} trunkline log tail)\n" + c.log()[-2500:], flush=True)
+        print(f"     ({name}: {time.time() - t:.1f} s)", flush=True)
+
+
+# --- 1. LCR by cost, billed to the micro-unit ----------------------------------------------
+def case_cost(c):
+    c.customer("0.10")
+    c.vendor_account("9001", [("1", "0.05")])
+    c.vendor_account("9002", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.gateway("gw2", "9002", VPORT[1])
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    c.vendor("v2", "softswitch_uas.xml", VPORT[1])
+    # 2.5 s between ACK and BYE: end - answer is 2.5 s plus signalling, billed as 3 s
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml", pause_ms=2500)
+    check("1. the customer's call completes (SIPp: 1 successful, 0 failed, exit 0)",
+          rc == 0 and ok == 1 and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{tail}")
+    rows = c.wait_cdrs(1)
+    check("1. exactly one CDR", len(rows) == 1, brief(rows))
+    if not rows:
+        return
+    r = rows[0]
+    check("1. routed to the cheapest vendor: vendor_gateway gw2, vendor 9002, sip_code 200",
+          (r["vendor_gateway"], r["vendor"], r["sip_code"], r["customer"],
+           r["customer_gateway"]) == ("gw2", "9002", 200, "1001", "acme"), brief(rows)[0])
+    check("1. the expensive vendor received no INVITE, the cheap one exactly one",
+          len(c.requests_in("v1", "INVITE")) == 0 and len(c.requests_in("v2", "INVITE")) == 1,
+          f"v1 {c.requests_in('v1', 'INVITE')} v2 {c.requests_in('v2', 'INVITE')}")
+    want_d = math.ceil((r["end_ms"] - r["answer_ms"]) / 1000)
+    check("1. duration_s = end - answer rounded up to whole seconds = 3 (2.5 s pause)",
+          r["duration_s"] == want_d == 3,
+          f"duration_s={r['duration_s']} answer_ms={r['answer_ms']} end_ms={r['end_ms']}")
+    d = r["duration_s"]
+    charge, cost = billed(micros("0.10"), d), billed(micros("0.03"), d)
+    check(f"1. charge {charge}, cost {cost}, profit {charge - cost} micro-units "
+          f"(0.10 and 0.03 per minute for {d} s, 1 s increments)",
+          (r["charge"], r["cost"], r["profit"]) == (charge, cost, charge - cost)
+          and (r["customer_price"], r["vendor_price"]) == (100000, 30000),
+          {k: r[k] for k in ("charge", "cost", "profit", "customer_price", "vendor_price",
+                             "customer_billed_s", "vendor_billed_s")})
+    check("1. hangup 0 (the caller), setup <= answer <= end",
+          r["hangup"] == 0 and r["setup_ms"] <= r["answer_ms"] <= r["end_ms"], brief(rows)[0])
+    cin = c.requests_in("v2", "INVITE")
+    check("1. call_id_in is the customer's Call-ID, call_id_out the one the vendor saw, and "
+          "they differ", r["call_id_in"] and r["call_id_out"]
+          and r["call_id_in"] != r["call_id_out"]
+          and r["call_id_in"] in c.finals_in("uac") and cin and cin[0][0] == r["call_id_out"],
+          f"in={r['call_id_in']!r} out={r['call_id_out']!r} vendor saw {cin}")
+    def balance(account):
+        m = re.search(r"^balance:\s*(-?[\d.]+)", c.ctl("accounts", "show", account)[1], re.M)
+        return micros(m.group(1)) if m else None
+    want = (50_000_000 - charge, cost)
+    wait_until(lambda: (balance("1001"), balance("9002")) == want, 15, 0.2)
+    check("1. balances: the customer 50 minus the charge, the vendor plus the cost (micro-units)",
+          (balance("1001"), balance("9002")) == want,
+          f"got {(balance('1001'), balance('9002'))}, want {want}")
+
+
+# --- 2. 503 -> next vendor -----------------------------------------------------------------
+def case_503(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.vendor_account("9002", [("1", "0.05")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.gateway("gw2", "9002", VPORT[1])
+    c.start()
+    c.vendor("v1", "softswitch_uas_503.xml", VPORT[0])
+    c.vendor("v2", "softswitch_uas.xml", VPORT[1])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml")
+    finals = c.finals_in("uac")
+    check("2. the customer's call is answered (200) although the cheapest vendor said 503",
+          rc == 0 and ok == 1 and list(finals.values()) == [200],
+          f"rc={rc} ok={ok} finals={finals}\n{tail}")
+    rows = c.wait_cdrs(1)
+    check("2. one CDR: vendor_gateway gw2, sip_code 200, vendor 9002",
+          len(rows) == 1 and (rows[0]["vendor_gateway"], rows[0]["sip_code"], rows[0]["vendor"])
+          == ("gw2", 200, "9002"), brief(rows))
+    check("2. vendor 1 saw the INVITE (and answered 503), vendor 2 got exactly one",
+          len(c.requests_in("v1", "INVITE")) == 1 and len(c.requests_in("v2", "INVITE")) == 1,
+          f"v1 {c.requests_in('v1', 'INVITE')} v2 {c.requests_in('v2', 'INVITE')}")
+    if rows:
+        d = rows[0]["duration_s"]
+        check("2. cost at vendor 2's price (0.05/min)",
+              rows[0]["cost"] == billed(micros("0.05"), d)
+              and rows[0]["charge"] == billed(micros("0.10"), d), brief(rows, ("cost", "charge",
+                                                                            "duration_s")))
+
+
+# --- 3. INVITE timeout -> next vendor ------------------------------------------------------
+def case_timeout(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.vendor_account("9002", [("1", "0.05")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.gateway("gw2", "9002", VPORT[1])
+    c.start()
+    c.vendor("v1", "softswitch_uas_silent.xml", VPORT[0])
+    c.vendor("v2", "softswitch_uas.xml", VPORT[1])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml")
+    finals = c.finals_in("uac")
+    check("3. the call completes although the cheapest vendor never answers",
+          rc == 0 and ok == 1 and list(finals.values()) == [200],
+          f"rc={rc} ok={ok} finals={finals}\n{tail}")
+    rows = c.wait_cdrs(1)
+    check("3. one CDR: vendor_gateway gw2, sip_code 200",
+          len(rows) == 1 and (rows[0]["vendor_gateway"], rows[0]["sip_code"]) == ("gw2", 200),
+          brief(rows))
+    v1, v2 = c.requests_in("v1", "INVITE"), c.requests_in("v2", "INVITE")
+    check("3. the silent vendor got the INVITE first, vendor 2 only after the 2 s INVITE "
+          "timeout", len(v1) == 1 and len(v2) == 1 and v2[0][1] - v1[0][1] >= 1.9,
+          f"v1 {v1} v2 {v2}")
+    if rows:
+        check("3. answer_ms - setup_ms >= 2000 (the timeout ran before vendor 2 was tried)",
+              rows[0]["answer_ms"] - rows[0]["setup_ms"] >= 2000,
+              brief(rows, ("setup_ms", "answer_ms")))
+
+
+# --- 4. 486 stops ------------------------------------------------------------------------
+def case_486(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.vendor_account("9002", [("1", "0.05")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.gateway("gw2", "9002", VPORT[1])
+    c.start()
+    c.vendor("v1", "softswitch_uas_486.xml", VPORT[0])
+    c.vendor("v2", "softswitch_uas.xml", VPORT[1])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml")
+    finals = c.finals_in("uac")
+    check("4. the customer gets 486 Busy Here", list(finals.values()) == [486],
+          f"rc={rc} ok={ok} finals={finals}\n{tail}")
+    rows = c.wait_cdrs(1)
+    check("4. one CDR with sip_code 486, nothing billed",
+          len(rows) == 1 and rows[0]["sip_code"] == 486 and rows[0]["charge"] == 0
+          and rows[0]["cost"] == 0 and rows[0]["answer_ms"] is None,
+          brief(rows, ("vendor_gateway", "sip_code", "charge", "cost", "answer_ms")))
+    c.stop_peers()
+    check("4. vendor 1 got the INVITE, vendor 2 none (486 is not retried)",
+          len(c.requests_in("v1", "INVITE")) == 1 and len(c.requests_in("v2", "INVITE")) == 0,
+          f"v1 {c.requests_in('v1', 'INVITE')} v2 {c.requests_in('v2', 'INVITE')}")
+
+
+def max_overlap(intervals):
+    ev = sorted([(a, 1) for a, b in intervals] + [(b, -1) for a, b in intervals],
+                key=lambda e: (e[0], e[1]))
+    cur = best = 0
+    for _, d in ev:
+        cur += d
+        best = max(best, cur)
+    return best
+
+
+# --- 5. line limit -----------------------------------------------------------------------
+def case_line_limit(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0], "1", "--line-limit", "5")
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    # 10 calls within one second, each held 5 s once answered
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml", calls=10, rate=10, pause_ms=5000)
+    finals = c.finals_in("uac")
+    codes = sorted(finals.values())
+    check("5. 10 calls in a burst: exactly 5 answered (200) and 5 refused with 503",
+          codes == [200] * 5 + [503] * 5, f"rc={rc} ok={ok} failed={bad} finals {codes}\n{tail}")
+    rows = c.wait_cdrs(10)
+    got = sorted(r["sip_code"] for r in rows)
+    check("5. 10 CDRs: 5 with sip_code 200 on gw1, 5 with 503",
+          got == [200] * 5 + [503] * 5
+          and all(r["vendor_gateway"] == "gw1" for r in rows if r["sip_code"] == 200),
+          brief(rows))
+    inv = c.requests_in("v1", "INVITE")
+    byes = dict(c.requests_in("v1", "BYE"))
+    spans = [(t, byes.get(cid, float("inf"))) for cid, t in inv]
+    check("5. the vendor received exactly 5 INVITEs and never more than 5 calls at once",
+          len(inv) == 5 and max_overlap(spans) <= 5, f"{len(inv)} INVITEs, overlap "
+          f"{max_overlap(spans)}")
+
+
+# --- 6. CPS limit ------------------------------------------------------------------------
+def case_cps(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0], "1", "--cps-limit", "5")
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    # 20 calls at 40/s: the burst lasts about half a second
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml", calls=20, rate=40, pause_ms=200)
+    finals = c.finals_in("uac")
+    codes = sorted(finals.values())
+    n200, n503 = codes.count(200), codes.count(503)
+    rows = c.wait_cdrs(20)
+    check("6. every one of the 20 calls is either answered or refused with 503",
+          len(codes) == 20 and n200 + n503 == 20 and len(rows) == 20,
+          f"finals {codes}, {len(rows)} CDRs\n{tail}")
+    inv = [t for _, t in c.requests_in("v1", "INVITE")]
+    worst = max((sum(1 for u in inv if t <= u < t + 1.0) for t in inv), default=0)
+    check("6. at most 5 INVITEs reach the vendor in any one-second window (its SIPp trace)",
+          1 <= len(inv) and worst <= 5, f"{len(inv)} INVITEs, worst window {worst}")
+    setups = sorted(r["setup_ms"] for r in rows)
+    span = setups[-1] - setups[0] if setups else -1
+    reached = sorted(r["setup_ms"] for r in rows if r["sip_code"] == 200)
+    worst_cdr = max((sum(1 for u in reached if t <= u < t + 1000) for t in reached), default=0)
+    check("6. CDRs: answered calls = INVITEs at the vendor, at most 5 per setup second, "
+          "the rest 503", n200 == len(inv) == len(reached) and worst_cdr <= 5
+          and sorted(r["sip_code"] for r in rows) == [200] * n200 + [503] * (20 - n200),
+          f"200: {n200}, vendor INVITEs {len(inv)}, worst CDR window {worst_cdr}, {brief(rows)}")
+    if 0 <= span < 1000:
+        check(f"6. the whole burst arrived within {span} ms (< 1 s): exactly 5 reached the "
+              "vendor, 15 got 503", n200 == 5 and n503 == 15, f"200: {n200}, 503: {n503}")
+
+
+# --- 7. profit guard, max minute rate, check rate ----------------------------------------
+def case_guards(c):
+    # vos3000 policy: the guarded gateways have priority 1, the fallback "ok" priority 2, so
+    # only a skip lets a call reach "ok". The guarded ones all point at one trap SIPp.
+    c.customer("0.10")
+    c.vendor_account("9001", [("1", "0.03")])      # guarded gateways' rates
+    c.vendor_account("9002", [("1", "0.05")])      # the fallback
+    c.vendor_account("9003", [("44", "0.01")])     # no rate for 1...
+    c.gateway("ok", "9002", VPORT[0], "1201,1202,1203", "--priority", "2")
+    # 0.10 - 0.03 = 0.07/min = 0.001167/s < 0.0015/s
+    c.gateway("profit", "9001", VPORT[1], "1201", "--priority", "1", "--lowest-profit", "0.0015")
+    c.gateway("maxrate", "9001", VPORT[1], "1202", "--priority", "1",
+              "--max-minute-rate", "0.02")
+    c.gateway("norate", "9003", VPORT[1], "1203", "--priority", "1", "--check-rate", "yes")
+    c.start()
+    c.vendor("ok", "softswitch_uas.xml", VPORT[0])
+    c.vendor("trap", "softswitch_uas.xml", VPORT[1])
+    for i, (number, gw, reason) in enumerate((("12015550101", "profit", "profit"),
+                                              ("12025550101", "maxrate", "max_minute_rate"),
+                                              ("12035550101", "norate", "no_rate"))):
+        rc, out = c.ctl("route", "explain", number, "--customer", "acme", "--policy", "vos3000",
+                        "--json", must=False)
+        skip = None
+        try:
+            for g in json.loads(out).get("gateways", []):
+                if g.get("name") == gw:
+                    skip = g.get("skip")
+        except ValueError:
+            pass
+        rc_t, text = c.ctl("route", "explain", number, "--customer", "acme", "--policy",
+                           "vos3000", must=False)
+        check(f"7. `trunkctl route explain {number}` skips {gw} with reason {reason}",
+              rc == 0 and skip == reason and rc_t == 0 and reason in text,
+              f"json skip={skip!r}\n{out[:800]}\n{text[:800]}")
+        rc, ok, bad, tail = c.uac(f"uac{i}", "softswitch_uac.xml", service=number)
+        rows = c.wait_cdrs(i + 1)
+        last = rows[-1] if len(rows) == i + 1 else {}
+        check(f"7. {reason}: the call to {number} completes on the fallback gateway 'ok'",
+              rc == 0 and ok == 1 and last.get("vendor_gateway") == "ok"
+              and last.get("sip_code") == 200 and last.get("callee") == number,
+              f"rc={rc} ok={ok} cdrs {brief(rows)}\n{tail}")
+    c.stop_peers()
+    trap = c.requests_in("trap", "INVITE")
+    check("7. the skipped gateways (profit, maxrate, norate) received no INVITE", not trap, trap)
+
+
+# --- 8. protect gateway ------------------------------------------------------------------
+def case_protect(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.05")])
+    c.vendor_account("9002", [("1", "0.03")])  # the protect route is even the cheaper one
+    c.gateway("busy", "9001", VPORT[0], "1301")
+    c.gateway("normal", "9001", VPORT[1], "1302")
+    c.gateway("backup", "9002", VPORT[2], "1301,1302", "--protect", "yes")
+    c.start()
+    c.vendor("busy", "softswitch_uas_503.xml", VPORT[0])
+    c.vendor("normal", "softswitch_uas.xml", VPORT[1])
+    c.vendor("backup", "softswitch_uas.xml", VPORT[2])
+    rc, ok, bad, tail = c.uac("uac_b", "softswitch_uac.xml", service="13025550101")
+    rows = c.wait_cdrs(1)
+    check("8. with the normal vendor answering, the call is on it (cost policy would prefer "
+          "the cheaper protect route)", rc == 0 and ok == 1 and len(rows) == 1
+          and rows[0]["vendor_gateway"] == "normal", f"rc={rc} ok={ok} {brief(rows)}\n{tail}")
+    check("8. ... and the protect vendor receives nothing",
+          len(c.requests_in("backup", "INVITE")) == 0, c.requests_in("backup", "INVITE"))
+    rc, ok, bad, tail = c.uac("uac_a", "softswitch_uac.xml", service="13015550101")
+    rows = c.wait_cdrs(2)
+    finals = c.finals_in("uac_a")
+    check("8. normal vendor 503 -> the protect vendor answers (CDR vendor_gateway backup)",
+          rc == 0 and list(finals.values()) == [200] and len(rows) == 2
+          and rows[1]["vendor_gateway"] == "backup" and rows[1]["sip_code"] == 200,
+          f"finals {finals} {brief(rows)}\n{tail}")
+    check("8. the failing normal vendor saw the INVITE first",
+          len(c.requests_in("busy", "INVITE")) == 1
+          and len(c.requests_in("backup", "INVITE")) == 1
+          and c.requests_in("busy", "INVITE")[0][1] <= c.requests_in("backup", "INVITE")[0][1],
+          f"busy {c.requests_in('busy', 'INVITE')} backup {c.requests_in('backup', 'INVITE')}")
+
+
+# --- 9. CANCEL ---------------------------------------------------------------------------
+def case_cancel(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas_ring.xml", VPORT[0])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac_cancel.xml")
+    check("9. the customer's CANCEL after 180 gets 200, its INVITE 487 (SIPp: 1 successful)",
+          rc == 0 and ok == 1 and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{tail}")
+    got = wait_until(lambda: c.requests_in("v1", "CANCEL"), 15)
+    inv = c.requests_in("v1", "INVITE")
+    check("9. the vendor receives the CANCEL for its INVITE",
+          got and inv and got[0][0] == inv[0][0], f"INVITE {inv} CANCEL {got}")
+    rows = c.wait_cdrs(1)
+    check("9. one CDR: sip_code 487, hangup 0, unbilled",
+          len(rows) == 1 and rows[0]["sip_code"] == 487 and rows[0]["hangup"] == 0
+          and rows[0]["charge"] == 0 and rows[0]["answer_ms"] is None,
+          brief(rows, ("vendor_gateway", "sip_code", "hangup", "charge", "answer_ms",
+                       "end_reason")))
+    acked = wait_until(lambda: any(m["dir"] == "in" and m["first"].startswith("ACK ")
+                                   for m in c.trace("v1")), 10)
+    check("9. the vendor's 487 is ACKed by trunkline", acked, [m["first"] for m in c.trace("v1")])
+
+
+# --- 10. BYE from either side ------------------------------------------------------------
+def case_bye(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gwa", "9001", VPORT[0], "1401")
+    c.gateway("gwb", "9001", VPORT[1], "1402")
+    c.start()
+    c.vendor("a", "softswitch_uas.xml", VPORT[0])
+    c.vendor("b", "softswitch_uas_bye.xml", VPORT[1])
+    rc, ok, bad, tail = c.uac("uac_a", "softswitch_uac.xml", service="14015550101")
+    rows = c.wait_cdrs(1)
+    check("10a. the customer hangs up: the vendor gets the BYE, CDR hangup 0",
+          rc == 0 and ok == 1 and len(rows) == 1 and rows[0]["hangup"] == 0
+          and rows[0]["vendor_gateway"] == "gwa"
+          and len(c.requests_in("a", "BYE")) == 1, f"rc={rc} ok={ok} {brief(rows)} "
+          f"vendor BYEs {c.requests_in('a', 'BYE')}\n{tail}")
+    rc, ok, bad, tail = c.uac("uac_b", "softswitch_uac_wait_bye.xml", service="14025550101")
+    rows = c.wait_cdrs(2)
+    check("10b. the vendor hangs up: the customer gets the BYE (SIPp: 1 successful), "
+          "CDR hangup 1", rc == 0 and ok == 1 and len(rows) == 2 and rows[1]["hangup"] == 1
+          and rows[1]["vendor_gateway"] == "gwb" and rows[1]["sip_code"] == 200,
+          f"rc={rc} ok={ok} {brief(rows)}\n{tail}")
+    if len(rows) == 2:
+        d = rows[1]["duration_s"]
+        check("10b. the call is billed for its duration (vendor hung up after 1.5 s: 2 s)",
+              d == math.ceil((rows[1]["end_ms"] - rows[1]["answer_ms"]) / 1000) == 2
+              and rows[1]["charge"] == billed(100000, d),
+              brief(rows[1:], ("duration_s", "charge", "answer_ms", "end_ms")))
+
+
+# --- 11. reload ----------------------------------------------------------------------------
+def case_reload(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.vendor_account("9002", [("1", "0.05")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    c.vendor("v2", "softswitch_uas.xml", VPORT[1])
+    rc, ok, bad, tail = c.uac("uac1", "softswitch_uac.xml")
+    rows = c.wait_cdrs(1)
+    check("11. before the change the call goes to gw1",
+          ok == 1 and len(rows) == 1 and rows[0]["vendor_gateway"] == "gw1",
+          f"ok={ok} {brief(rows)}\n{tail}")
+    # disable first, add second: the reload that shows 2 gateways has seen both changes
+    c.ctl("gateway", "set", "vendor", "gw1", "--enabled", "no")
+    c.gateway("gw2", "9002", VPORT[1])
+    seen = wait_until(lambda: "routing: 1 customers, 2 vendor gateways" in c.log(), 20)
+    check("11. the running trunkline reloads the gateways (log: 2 vendor gateways)", seen,
+          c.log()[-800:])
+    rc, ok, bad, tail = c.uac("uac2", "softswitch_uac.xml")
+    rows = c.wait_cdrs(2)
+    check("11. the next call uses the new gateway gw2 without a restart",
+          rc == 0 and ok == 1 and len(rows) == 2 and rows[1]["vendor_gateway"] == "gw2"
+          and c.tl.poll() is None, f"rc={rc} ok={ok} {brief(rows)}\n{tail}")
+    check("11. gw1 (disabled) got only the first call",
+          len(c.requests_in("v1", "INVITE")) == 1, c.requests_in("v1", "INVITE"))
+
+
+# --- 12. baresip as the vendor -------------------------------------------------------------
+def baresip_config(c):
+    """A headless baresip 1.0: no UI module (stdio needs a terminal), PCMU only, the aubridge
+    module as audio player and source (no sound card), one account that auto-answers every
+    call (catchall: the Request-URI user is the callee number), no registration."""
+    conf = os.path.join(c.dir, "baresip")
+    os.makedirs(conf, exist_ok=True)
+    with open(os.path.join(conf, "config"), "w") as f:
+        f.write(f"""poll_method\tepoll
+sip_listen\t127.0.0.1:{BARESIP_PORT}
+sip_transports\tudp
+net_interface\tlo
+call_local_timeout\t120
+call_max_calls\t4
+audio_player\taubridge,vendor
+audio_source\taubridge,vendor
+audio_alert\taubridge,vendor
+audio_srate\t8000
+audio_channels\t1
+rtp_ports\t{BASE + 30}-{BASE + 39}
+module_path\t/usr/lib/baresip/modules
+module\t\tg711.so
+module\t\taubridge.so
+module_tmp\tuuid.so
+module_tmp\taccount.so
+module_app\tmenu.so
+""")
+    with open(os.path.join(conf, "accounts"), "w") as f:
+        f.write(f"<sip:{CALLEE}@127.0.0.1:{BARESIP_PORT};transport=udp>;regint=0;"
+                "answermode=auto;audio_codecs=PCMU;catchall=yes\n")
+    open(os.path.join(conf, "contacts"), "w").close()
+    return conf
+
+
+def case_baresip(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("bare", "9001", BARESIP_PORT)
+    c.start()
+    conf = baresip_config(c)
+    out = open(os.path.join(c.dir, "baresip.out"), "wb")
+    p = subprocess.Popen(["baresip", "-f", conf, "-t", "120"], stdin=subprocess.PIPE,
+                         stdout=out, stderr=subprocess.STDOUT, cwd=c.dir)
+    out.close()
+    c.procs.append(p)
+    up = wait_until(lambda: port_in_use(BARESIP_PORT) or p.poll() is not None, 15)
+    check("12. baresip starts headless and listens on its SIP port", up and p.poll() is None,
+          c.text("baresip.out")[-1500:])
+    if not up or p.poll() is not None:
+        return
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml", pause_ms=2000)
+    finals = c.finals_in("uac")
+    rows = c.wait_cdrs(1)
+    check("12. SIPp's call through trunkline is auto-answered by baresip and completes",
+          rc == 0 and ok == 1 and list(finals.values()) == [200],
+          f"rc={rc} ok={ok} finals={finals}\n{tail}\n--- baresip\n"
+          f"{c.text('baresip.out')[-1500:]}")
+    check("12. one CDR with vendor_gateway bare, sip_code 200, hangup 0",
+          len(rows) == 1 and (rows[0]["vendor_gateway"], rows[0]["sip_code"],
+                              rows[0]["hangup"]) == ("bare", 200, 0), brief(rows))
+
+
+WORK = tempfile.mkdtemp(prefix="trunkline-softswitch-")
+CASES = [
+    ("1-cost", case_cost, {}),
+    ("2-failover-503", case_503, {}),
+    ("3-invite-timeout", case_timeout, {}),
+    ("4-486-stops", case_486, {}),
+    ("5-line-limit", case_line_limit, {}),
+    ("6-cps-limit", case_cps, {}),
+    ("7-guards", case_guards, {"policy": "vos3000"}),
+    ("8-protect", case_protect, {}),
+    ("9-cancel", case_cancel, {}),
+    ("10-bye", case_bye, {}),
+    ("11-reload", case_reload, {}),
+    ("12-baresip", case_baresip, {}),
+]
+only = os.environ.get("SOFTSWITCH_CASES")  # e.g. "1,5": run a subset while debugging
+keep = os.environ.get("SOFTSWITCH_KEEP")   # keep the work directory
+try:
+    for name, fn, kw in CASES:
+        if only and name.split("-")[0] not in only.split(","):
+            continue
+        run_case(name, fn, **kw)
+finally:
+    if keep:
+        print(f"work directory kept: {WORK}")
+    else:
+        shutil.rmtree(WORK, ignore_errors=True)
+    print(f"softswitch test: {len(results.items)} checks, "
+          f"{sum(1 for _, ok, _ in results.items if not ok)} failed, {time.time() - T0:.1f} s")
+    results.write_junit(REPORT, "softswitch")
+
+sys.exit(0 if results.passed() else 1)
