@@ -319,6 +319,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::map<std::string, std::int64_t> routing_versions;
+    std::vector<wiring::Routing::Fqdn> fqdn_vendors;
+    std::function<void()> on_timer, refresh;
     std::optional<std::int64_t> billing_version;
     wiring::BillingVersion billing_watch(cfg.database);
     auto load_routing = [&] {
@@ -345,6 +347,7 @@ int main(int argc, char** argv) {
             return false;
         }
         routing_versions = r->versions;
+        fqdn_vendors = std::move(r->fqdn_vendors);  // resolved by the next refresh()
         log_line(fmt::format("routing: {} customers, {} vendor gateways", nc, nv));
         return true;
     };
@@ -468,7 +471,6 @@ int main(int argc, char** argv) {
     };
 
     std::unique_ptr<sip::uv::Transports> transports;
-    std::function<void()> on_timer, refresh;
     sip::uv::Timer timer(loop, [&] { on_timer(); });
     // the resolver's observer must not feed the cache from inside its callback: defer
     sip::uv::Timer refresh_timer(loop, [&] { refresh(); });
@@ -573,9 +575,42 @@ int main(int argc, char** argv) {
             });
     }
 
+    // vendor gateways given by name: where the domain cache says they are now (RFC 3263:
+    // NAPTR/SRV without a port, A/AAAA at the port when one is set)
+    auto resolve_vendors = [&] {
+        for (const auto& f : fqdn_vendors) {
+            if (!resolver) {
+                log_line(fmt::format("vendor {}: no DNS resolver for '{}'", f.gateway, f.name));
+                continue;
+            }
+            if (dns_names.insert(f.name).second) {
+                route::domain::EntrySpec es;
+                es.name = f.name;
+                if (f.port) {
+                    es.port = f.port;
+                    es.transport = f.transport;
+                }
+                dns_cache.add(es, loop.now());
+            }
+            auto l = dns_cache.lookup(f.name, loop.now(), 1);
+            if (l.state == route::domain::LookupState::Pending) continue;  // the observer calls back
+            auto cursor = l.cursor();
+            auto t = cursor.resolution ? dns_cache.next_target(cursor, loop.now()) : std::nullopt;
+            if (!t) {
+                log_line(fmt::format("vendor {}: '{}' does not resolve: {}", f.gateway, f.name,
+                                     route::domain::error_kind_name(l.error)));
+                continue;
+            }
+            const sip::Target to{t->transport, t->address.to_string(), t->port, 0,
+                                 t->transport == sip::Transport::Tls ? f.name : std::string()};
+            swc.set_vendor_target(f.gateway, to, loop.now());
+        }
+    };
+
     std::optional<std::int64_t> data_version;
     refresh = [&] {
         if (stopping) return;
+        resolve_vendors();
         if (auto specs = build_specs()) regs->set_trunks(std::move(*specs), loop.now());
         for (const auto& [name, why] : unresolved)
             log_line(fmt::format("trunk-reg {}: waiting: {}", name, why));
@@ -595,12 +630,12 @@ int main(int argc, char** argv) {
             else
                 log_line(fmt::format("command {} '{}' not understood", c.kind, c.arg));
         }
-        refresh();
-        data_version = store->data_version(&e);  // our own writes above don't count
         swc.cdrs_committed(cdr_writer.stats().committed_seq);
         if (lcr_store->table_versions(&e) != routing_versions ||
             billing_watch.read(&e) != billing_version)
             load_routing();
+        refresh();
+        data_version = store->data_version(&e);  // our own writes above don't count
     };
     sip::uv::Timer flush_timer(loop, [&] {
         flush_bindings();

@@ -32,17 +32,17 @@ std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::strin
                                              v.transport));
             continue;
         }
-        if (!route::domain::IpAddress::parse(v.host)) {
-            // FQDN vendors go through the domain cache: not wired into calls yet
-            r.warnings.push_back(fmt::format(
-                "vendor {}: host '{}' is not an IP address; it is not routed to", v.spec.name,
-                v.host));
-            continue;
-        }
-        e.sip.host = v.host;
         e.sip.transport = *t;
         e.sip.port = v.port ? v.port : (*t == sip::Transport::Tls ? 5061 : 5060);
-        e.sip.host_name = v.host_name;
+        if (route::domain::IpAddress::parse(v.host)) {
+            e.sip.host = v.host;
+        } else {
+            // a name: the domain cache resolves it; until then the gateway is skipped
+            e.sip.fqdn = v.host;
+            r.fqdn_vendors.push_back({v.spec.name, v.host, v.port, *t});
+        }
+        // From/To carry the configured host name; for a gateway given by name, that name
+        e.sip.host_name = v.host_name.empty() ? e.sip.fqdn : v.host_name;
         e.sip.vendor_account = v.vendor_account;
         e.sip.probe = v.probe;
         std::string err;

@@ -23,6 +23,13 @@ struct Routing {
     std::vector<sw::VendorEntry> vendors;
     std::vector<route::lcr::GroupSpec> groups;
     std::map<std::string, std::int64_t> versions;
+    // vendors whose SIP server is a name: resolved through the domain cache by the wiring
+    struct Fqdn {
+        std::string gateway, name;
+        std::uint16_t port = 0;  // 0: RFC 3263 (NAPTR/SRV); given: A/AAAA at this port
+        sip::Transport transport = sip::Transport::Udp;
+    };
+    std::vector<Fqdn> fqdn_vendors;
     std::vector<std::string> warnings;
 };
 

@@ -28,7 +28,7 @@ Checks never use wall-clock upper bounds: they wait on conditions with generous 
 Every process is started here and stopped by PID. Writes a JUnit report.
 
 usage: softswitch_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
-  PORT_BASE: the integration base; this test uses PORT_BASE + 120 .. + 159.
+  PORT_BASE: meson passes integration_port_base + 120; this test uses PORT_BASE .. + 39.
 """
 import json
 import math
@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import Results, stop_pid, wait_until  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
-BASE = int(sys.argv[5]) + 120
+BASE = int(sys.argv[5])   # meson passes integration_port_base + 120; ports BASE .. BASE + 39
 TL_PORT = BASE             # trunkline UDP
 UAC_PORT = BASE + 1        # the customer (SIPp uac)
 VPORT = [BASE + 10 + i for i in range(8)]  # vendor peers (SIPp uas, baresip)
@@ -100,9 +100,6 @@ class Case:
         with open(self.config, "w") as f:
             f.write(f"""[log]
 messages = true
-
-[database]
-reload_poll_ms = 500
 
 [calls]
 invite_timeout = 2
@@ -508,6 +505,9 @@ def case_cps(c):
     if 0 <= span < 1000:
         check(f"6. the whole burst arrived within {span} ms (< 1 s): exactly 5 reached the "
               "vendor, 15 got 503", n200 == 5 and n503 == 15, f"200: {n200}, 503: {n503}")
+    else:  # a slow host stretched the burst: the per-window bound above is the criterion
+        check(f"6. the burst took {span} ms (>= 1 s): at least 5 reached the vendor",
+              n200 >= 5, f"200: {n200}, 503: {n503}")
 
 
 # --- 7. profit guard, max minute rate, check rate ----------------------------------------
@@ -684,7 +684,7 @@ def baresip_config(c):
         f.write(f"""poll_method\tepoll
 sip_listen\t127.0.0.1:{BARESIP_PORT}
 sip_transports\tudp
-net_interface\tlo
+net_interface\t127.0.0.1
 call_local_timeout\t120
 call_max_calls\t4
 audio_player\taubridge,vendor
@@ -730,6 +730,8 @@ def case_baresip(c):
           rc == 0 and ok == 1 and list(finals.values()) == [200],
           f"rc={rc} ok={ok} finals={finals}\n{tail}\n--- baresip\n"
           f"{c.text('baresip.out')[-1500:]}")
+    check("12. baresip itself answered the call (its log: 'Call established')",
+          "Call established" in c.text("baresip.out"), c.text("baresip.out")[-1500:])
     check("12. one CDR with vendor_gateway bare, sip_code 200, hangup 0",
           len(rows) == 1 and (rows[0]["vendor_gateway"], rows[0]["sip_code"],
                               rows[0]["hangup"]) == ("bare", 200, 0), brief(rows))

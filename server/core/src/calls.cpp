@@ -452,9 +452,10 @@ struct Calls::Impl {
         while (c.next < c.candidates.size()) {
             const route::lcr::Candidate cand = c.candidates[c.next++];
             auto v = vendors.find(cand.gateway);
-            if (v == vendors.end()) {
-                c.tried += fmt::format("{}{}:no-address", c.tried.empty() ? "" : ",",
-                                       router.name(cand.gateway));
+            if (v == vendors.end() || v->second.host.empty()) {
+                c.tried += fmt::format("{}{}:{}", c.tried.empty() ? "" : ",",
+                                       router.name(cand.gateway),
+                                       v == vendors.end() ? "no-address" : "unresolved");
                 continue;
             }
             if (start_attempt(c, cand.gateway, v->second, now)) return;
@@ -1155,6 +1156,13 @@ Calls::~Calls() = default;
 
 void Calls::set_vendors(std::unordered_map<GatewayId, VendorSip> vendors) {
     impl_->vendors = std::move(vendors);
+}
+void Calls::set_vendor_target(GatewayId gw, const sip::Target& target) {
+    auto it = impl_->vendors.find(gw);
+    if (it == impl_->vendors.end()) return;
+    it->second.host = target.host;
+    it->second.port = target.port;
+    it->second.transport = target.transport;
 }
 void Calls::on_input(CallInput in, sip::Instant now) {
     impl_->on_input(in, now);

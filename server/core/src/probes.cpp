@@ -37,6 +37,15 @@ void GatewayProbes::set_targets(std::vector<ProbeTarget> targets, sip::Instant n
     targets_ = std::move(next);
 }
 
+void GatewayProbes::set_target(const ProbeTarget& t, sip::Instant now) {
+    auto it = targets_.find(t.gateway);
+    if (it != targets_.end() && it->second == t.target) return;
+    targets_[t.gateway] = t.target;
+    if (auto d = due_at_.find(t.gateway); d != due_at_.end()) due_.erase({d->second, t.gateway});
+    due_at_[t.gateway] = now;  // probe the new address at once
+    due_.insert({now, t.gateway});
+}
+
 bool GatewayProbes::on_client_event(const ClientEvent& e, sip::Instant now) {
     auto it = outstanding_.find(e.txn);
     if (it == outstanding_.end()) return false;

@@ -54,12 +54,22 @@ bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
     for (auto& v : vendors) {
         auto id = router_.find(v.spec.name);
         if (!id) continue;
-        if (v.sip.probe && v.spec.enabled)
+        if (v.sip.probe && v.spec.enabled && !v.sip.host.empty())
             probe_targets.push_back({*id, {v.sip.transport, v.sip.host, v.sip.port, 0, {}}});
         sip.emplace(*id, std::move(v.sip));
     }
     calls_->set_vendors(std::move(sip));
     probes_->set_targets(std::move(probe_targets), now);
+    return true;
+}
+
+bool Switch::set_vendor_target(std::string_view name, const sip::Target& target,
+                               sip::Instant now) {
+    auto id = router_.find(name);
+    if (!id) return false;
+    calls_->set_vendor_target(*id, target);
+    const route::lcr::GatewaySpec* spec = router_.spec(*id);
+    if (spec && spec->enabled) probes_->set_target({*id, target}, now);
     return true;
 }
 

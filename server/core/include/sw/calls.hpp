@@ -118,7 +118,8 @@ struct CallsConfig {
 
 // How to reach a vendor gateway (the SIP side of route::lcr::GatewaySpec).
 struct VendorSip {
-    std::string host;  // IP literal
+    std::string host;  // IP literal; "" while `fqdn` is not resolved (the gateway is skipped)
+    std::string fqdn;  // VOS3000 SIP server given as a name: resolved by the domain cache
     std::uint16_t port = 5060;
     sip::Transport transport = sip::Transport::Udp;
     std::string host_name;  // From/To host; "" = host
@@ -161,6 +162,8 @@ public:
     Calls& operator=(const Calls&) = delete;
 
     void set_vendors(std::unordered_map<route::lcr::GatewayId, VendorSip> vendors);
+    // Where a gateway given by name resolves now (the domain cache moved it).
+    void set_vendor_target(route::lcr::GatewayId gw, const sip::Target& target);
 
     void on_input(CallInput in, sip::Instant now);
     // false: the transaction is not a call's (it belongs to someone else)

@@ -45,6 +45,7 @@ public:
                   sip::Random& rng);
     void set_config(const ProbesConfig& cfg) { cfg_ = cfg; }
     void set_targets(std::vector<ProbeTarget> targets, sip::Instant now);
+    void set_target(const ProbeTarget& target, sip::Instant now);  // add or move one
     bool on_client_event(const ClientEvent& e, sip::Instant now);
     std::optional<sip::Instant> next_deadline() const;
     void handle_timeouts(sip::Instant now);

@@ -80,6 +80,9 @@ public:
                      std::vector<VendorEntry> vendors, std::vector<route::lcr::GroupSpec> groups,
                      std::string* error, sip::Instant now = {});
 
+    // A vendor gateway given by FQDN resolved (again) to `target`; false: unknown name.
+    bool set_vendor_target(std::string_view name, const sip::Target& target, sip::Instant now);
+
     void on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now);
     void on_transport_error(sip::txn::TxnId txn, sip::Instant now);
     std::optional<sip::Instant> next_deadline() const;
