@@ -607,6 +607,36 @@ int main(int argc, char** argv) {
         }
     };
 
+    auto hangup_call = [&](const std::string& id) {
+        std::uint64_t n = 0;
+        for (char ch : id) {
+            if (ch < '0' || ch > '9') return false;
+            n = n * 10 + static_cast<unsigned>(ch - '0');
+        }
+        const bool ok = swc.calls().hangup(n, loop.now());
+        swc.pump(loop.now());
+        return ok;
+    };
+    // `trunkctl call list` reads what the writer thread publishes once a second
+    auto publish_calls = [&] {
+        std::vector<route::lcr::sqlite::ActiveCall> list;
+        for (const auto& c : swc.calls().list()) {
+            route::lcr::sqlite::ActiveCall a;
+            a.id = c.id;
+            a.customer = c.customer;
+            a.vendor_gateway = c.vendor_gateway;
+            a.caller = c.caller;
+            a.callee = c.callee;
+            a.state = c.state;
+            a.setup_ms = clock.to_wall(c.setup);
+            if (c.answer) a.answer_ms = clock.to_wall(*c.answer);
+            a.call_id_in = c.call_id_in;
+            a.call_id_out = c.call_id_out;
+            list.push_back(std::move(a));
+        }
+        cdr_writer.publish_calls(std::move(list), wall_ms());
+    };
+
     std::optional<std::int64_t> data_version;
     refresh = [&] {
         if (stopping) return;
@@ -627,6 +657,9 @@ int main(int argc, char** argv) {
         for (const auto& c : store->take_commands(&e)) {
             if (c.kind == "lift")
                 regs->lift(c.arg, loop.now());
+            else if (c.kind == "hangup")
+                log_line(fmt::format("call {}: operator hangup: {}", c.arg,
+                                     hangup_call(c.arg) ? "done" : "no such call"));
             else
                 log_line(fmt::format("command {} '{}' not understood", c.kind, c.arg));
         }
@@ -643,6 +676,8 @@ int main(int argc, char** argv) {
     });
     sip::uv::Timer poll_timer(loop, [&] {
         poll_db();
+        publish_calls();
+        flush();
         poll_timer.arm(loop.now() + cfg.reload_poll);
     });
 
@@ -716,6 +751,7 @@ int main(int argc, char** argv) {
         flush_timer.cancel();
         poll_timer.cancel();
         flush_bindings();
+        cdr_writer.publish_calls({}, wall_ms());  // no call of ours is running any more
         resolver.reset();
         transports->shutdown([&] { loop.stop(); });
     };

@@ -39,6 +39,13 @@ void CdrWriter::push(std::uint64_t seq, billing::Cdr cdr) {
     cv_.notify_one();
 }
 
+void CdrWriter::publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls,
+                              std::int64_t now_ms) {
+    std::lock_guard lk(mu_);
+    calls_.emplace(std::move(calls), now_ms);
+    cv_.notify_one();
+}
+
 void CdrWriter::stop() {
     {
         std::lock_guard lk(mu_);
@@ -60,11 +67,14 @@ void CdrWriter::run() {
     std::optional<billing::sqlite::Store> store;
     std::vector<billing::Cdr> batch;
     std::uint64_t last_seq = 0;
+    std::unique_ptr<route::lcr::sqlite::Store> lcr;
     for (;;) {
+        std::optional<std::pair<std::vector<route::lcr::sqlite::ActiveCall>, std::int64_t>> calls;
         {
             std::unique_lock lk(mu_);
-            cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
-            if (queue_.empty() && stopping_) return;
+            cv_.wait(lk, [&] { return !queue_.empty() || calls_ || stopping_; });
+            calls.swap(calls_);
+            if (queue_.empty() && !calls && stopping_) return;
             while (!queue_.empty() && batch.size() < cfg_.max_batch) {
                 last_seq = queue_.front().first;
                 batch.push_back(std::move(queue_.front().second));
@@ -73,8 +83,15 @@ void CdrWriter::run() {
             stats_.queued = queue_.size();
         }
         space_.notify_all();
+        if (calls) {
+            // best effort: a lost snapshot is replaced by the next one a second later
+            std::string err;
+            if (!lcr) lcr = route::lcr::sqlite::Store::open(cfg_.database, &err);
+            if (lcr && !lcr->publish_calls(calls->first, calls->second, &err))
+                log_(fmt::format("calls: cannot publish the call list: {}", err));
+        }
         // retried until written: a CDR is never dropped
-        for (;;) {
+        for (; !batch.empty();) {
             if (!store) {
                 auto st = billing::sqlite::Store::open(cfg_.database, o);
                 if (st) store.emplace(std::move(*st));
@@ -93,6 +110,7 @@ void CdrWriter::run() {
             }
             std::this_thread::sleep_for(cfg_.retry_delay);
         }
+        if (batch.empty()) continue;
         std::lock_guard lk(mu_);
         stats_.written += batch.size();
         stats_.committed_seq = last_seq;

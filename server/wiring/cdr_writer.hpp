@@ -5,6 +5,7 @@
 //   if (!w.start(&err)) die(err);
 //   w.push(seq, std::move(cdr)); // from the loop: queued, batched, one transaction a batch
 //   sw.cdrs_committed(w.stats().committed_seq);        // how far the file has them
+//   w.publish_calls(list, now_ms);  // the switch's calls for `trunkctl call list` (latest wins)
 //   w.stop();                    // at shutdown: everything queued is written, then joined
 //
 // Durability: a batch is one billing::sqlite::Store::insert_cdrs transaction (CDRs, debits,
@@ -23,6 +24,7 @@
 #include <thread>
 
 #include "billing/cdr.hpp"
+#include "route/lcr/sqlite/store.hpp"
 
 namespace wiring {
 
@@ -50,6 +52,7 @@ public:
 
     bool start(std::string* error);
     void push(std::uint64_t seq, billing::Cdr cdr);
+    void publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls, std::int64_t now_ms);
     void stop();
     CdrWriterStats stats() const;
 
@@ -63,6 +66,7 @@ private:
     std::deque<std::pair<std::uint64_t, billing::Cdr>> queue_;
     CdrWriterStats stats_;
     bool stopping_ = false;
+    std::optional<std::pair<std::vector<route::lcr::sqlite::ActiveCall>, std::int64_t>> calls_;
     std::thread thread_;
 };
 

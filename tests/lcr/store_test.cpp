@@ -188,7 +188,7 @@ TEST_CASE("lcr store: creates the file 0600 with the lcr schema row, WAL, versio
     REQUIRE(s->put_group({"g", 1}, &err));  // the WAL file now exists
     CHECK(mode_of(path + "-wal") == 0600);
     Raw raw(path);
-    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "1");
+    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "2");
     CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
     CHECK(raw.scalar("PRAGMA user_version") == "0");
     for (const char* table : {"lcr_customer", "lcr_vendor", "lcr_group", "lcr_table_version"}) {
@@ -232,7 +232,7 @@ TEST_CASE("lcr store: a shared file keeps other components; reopening migrates n
     CHECK(raw.scalar("PRAGMA user_version") == "7");
     CHECK(raw.scalar("SELECT count(*) FROM billing_thing") == "1");
     CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'reg'") == "1");
-    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "1");
+    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "2");
 }
 
 TEST_CASE("lcr store: a newer lcr schema is refused with a message", "[lcr][store]") {
@@ -491,4 +491,47 @@ TEST_CASE("lcr store: an unreadable path is an error value", "[lcr][store]") {
     auto s = Store::open(t.path("missing-dir/x.db"), &err);
     CHECK_FALSE(s);
     CHECK(err.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("lcr store: the published call list replaces the last one and bumps no version",
+          "[lcr][store]") {
+    TempDir t;
+    std::string err;
+    auto s = Store::open(t.path("c.db"), &err);
+    REQUIRE(s);
+    auto none = s->active_calls(&err);
+    REQUIRE(none);
+    CHECK(none->published_ms == 0);
+    CHECK(none->calls.empty());
+    route::lcr::sqlite::ActiveCall a;
+    a.id = 7;
+    a.customer = "acme";
+    a.vendor_gateway = "gw1";
+    a.caller = "15551230000";
+    a.callee = "442071234567";
+    a.state = "connected";
+    a.setup_ms = 1000;
+    a.answer_ms = 3000;
+    a.call_id_in = "in";
+    a.call_id_out = "out";
+    auto b = a;
+    b.id = 8;
+    b.state = "trying";
+    b.answer_ms.reset();
+    const auto before = s->table_versions(&err);
+    REQUIRE(s->publish_calls({a, b}, 5000, &err));
+    auto two = s->active_calls(&err);
+    REQUIRE(two);
+    CHECK(two->published_ms == 5000);
+    REQUIRE(two->calls.size() == 2);
+    CHECK(two->calls[0].id == 7);
+    CHECK(two->calls[0].answer_ms == std::optional<std::int64_t>(3000));
+    CHECK(two->calls[0].call_id_out == "out");
+    CHECK_FALSE(two->calls[1].answer_ms.has_value());
+    REQUIRE(s->publish_calls({b}, 6000, &err));
+    auto one = s->active_calls(&err);
+    REQUIRE(one);
+    REQUIRE(one->calls.size() == 1);
+    CHECK(one->calls[0].id == 8);
+    CHECK(s->table_versions(&err) == before);
 }

@@ -23,6 +23,7 @@
 
 #include "args.hpp"
 #include "domain_cmd.hpp"
+#include "call_cmd.hpp"
 #include "gateway_cmd.hpp"
 #include "reg_cmd.hpp"
 #include "billing/cdr.hpp"
@@ -64,6 +65,7 @@ commands:
   gateway add|set|list|show|remove customer|vendor NAME
                                                customer (mapping) and vendor (routing) gateways
   group add|set|list|remove NAME               gateway groups (shared line limit)
+  call list|hangup ID                          the running switch's calls
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
@@ -902,6 +904,7 @@ int main(int argc, char** argv) {
         if (cmd == "gateway") return trunkctl::cmd_gateway(db, argc, argv, i + 1);
         if (cmd == "group") return trunkctl::cmd_group(db, argc, argv, i + 1);
         if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);
+        if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

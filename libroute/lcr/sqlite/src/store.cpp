@@ -31,7 +31,7 @@ using route::sqlite::Txn;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Migration steps; step i brings the component from version i to i + 1.
 const char* const kMigrations[] = {
@@ -96,6 +96,25 @@ CREATE TABLE lcr_table_version (
     version INTEGER NOT NULL
 );
 INSERT INTO lcr_table_version(name, version) VALUES ('customer', 0), ('vendor', 0), ('group', 0);
+)sql",
+    // 2: the running switch's calls, published once a second for trunkctl call list
+    R"sql(
+CREATE TABLE lcr_active_call (
+    id             INTEGER PRIMARY KEY,
+    customer       TEXT NOT NULL,
+    vendor_gateway TEXT NOT NULL,
+    caller         TEXT NOT NULL,
+    callee         TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    setup_ms       INTEGER NOT NULL,
+    answer_ms      INTEGER,
+    call_id_in     TEXT NOT NULL,
+    call_id_out    TEXT NOT NULL
+);
+CREATE TABLE lcr_active_call_meta (
+    one          INTEGER PRIMARY KEY CHECK (one = 1),
+    published_ms INTEGER NOT NULL
+);
 )sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
@@ -635,6 +654,71 @@ bool Store::put_group(const GroupSpec& g, std::string* error) {
     if (!s.done()) return fail(db, error, "lcr_group");
     if (!impl_->bump("group", error)) return false;
     return txn.commit(error);
+}
+
+bool Store::publish_calls(const std::vector<ActiveCall>& calls, std::int64_t now_ms,
+                          std::string* error) {
+    clear(error);
+    sqlite3* db = impl_->db;
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    if (!route::sqlite::exec(db, "DELETE FROM lcr_active_call", error)) return false;
+    Stmt s(db,
+           "INSERT INTO lcr_active_call(id, customer, vendor_gateway, caller, callee, state, "
+           "setup_ms, answer_ms, call_id_in, call_id_out) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!s.ok()) return fail(db, error, "lcr_active_call");
+    for (const ActiveCall& c : calls) {
+        s.integer(1, static_cast<std::int64_t>(c.id));
+        s.text(2, c.customer);
+        s.text(3, c.vendor_gateway);
+        s.text(4, c.caller);
+        s.text(5, c.callee);
+        s.text(6, c.state);
+        s.integer(7, c.setup_ms);
+        s.opt_integer(8, c.answer_ms);
+        s.text(9, c.call_id_in);
+        s.text(10, c.call_id_out);
+        if (!s.done()) return fail(db, error, "lcr_active_call");
+        s.reset();
+    }
+    Stmt m(db,
+           "INSERT INTO lcr_active_call_meta(one, published_ms) VALUES (1, ?1) "
+           "ON CONFLICT(one) DO UPDATE SET published_ms = excluded.published_ms");
+    if (!m.ok()) return fail(db, error, "lcr_active_call_meta");
+    m.integer(1, now_ms);
+    if (!m.done()) return fail(db, error, "lcr_active_call_meta");
+    return txn.commit(error);
+}
+
+std::optional<ActiveCalls> Store::active_calls(std::string* error) {
+    clear(error);
+    sqlite3* db = impl_->db;
+    ActiveCalls out;
+    Stmt m(db, "SELECT published_ms FROM lcr_active_call_meta WHERE one = 1");
+    if (!m.ok()) return fail(db, error, "lcr_active_call_meta"), std::nullopt;
+    if (m.step() == SQLITE_ROW) out.published_ms = m.col_i64(0);
+    Stmt s(db,
+           "SELECT id, customer, vendor_gateway, caller, callee, state, setup_ms, answer_ms, "
+           "call_id_in, call_id_out FROM lcr_active_call ORDER BY id");
+    if (!s.ok()) return fail(db, error, "lcr_active_call"), std::nullopt;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        ActiveCall c;
+        c.id = static_cast<std::uint64_t>(s.col_i64(0));
+        c.customer = s.col_text(1);
+        c.vendor_gateway = s.col_text(2);
+        c.caller = s.col_text(3);
+        c.callee = s.col_text(4);
+        c.state = s.col_text(5);
+        c.setup_ms = s.col_i64(6);
+        c.answer_ms = s.col_int(7);
+        c.call_id_in = s.col_text(8);
+        c.call_id_out = s.col_text(9);
+        out.calls.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return fail(db, error, "lcr_active_call"), std::nullopt;
+    return out;
 }
 
 bool Store::remove_customer(const std::string& name, std::string* error) {

@@ -42,6 +42,19 @@ struct VendorGateway {
     bool probe = true;              // OPTIONS health probes
 };
 
+// A call of the running switch, as published for `trunkctl call list`.
+struct ActiveCall {
+    std::uint64_t id = 0;
+    std::string customer, vendor_gateway, caller, callee, state;
+    std::int64_t setup_ms = 0;
+    std::optional<std::int64_t> answer_ms;
+    std::string call_id_in, call_id_out;
+};
+struct ActiveCalls {
+    std::int64_t published_ms = 0;  // 0: never published (no switch has run)
+    std::vector<ActiveCall> calls;
+};
+
 // One consistent read of every table (one read transaction).
 struct Snapshot {
     std::vector<CustomerSpec> customers;
@@ -60,6 +73,11 @@ public:
     std::vector<GroupSpec> groups(std::string* error);
     std::map<std::string, std::int64_t> table_versions(std::string* error);
     std::optional<Snapshot> load(std::string* error);
+
+    // The switch replaces the published call list (its writer thread, once a second).
+    bool publish_calls(const std::vector<ActiveCall>& calls, std::int64_t now_ms,
+                       std::string* error);
+    std::optional<ActiveCalls> active_calls(std::string* error);
 
     bool put_customer(const CustomerSpec& c, std::string* error);
     bool put_vendor(const VendorGateway& v, std::string* error);

@@ -1,0 +1,138 @@
+#include "call_cmd.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "args.hpp"
+#include "route/lcr/sqlite/store.hpp"
+#include "route/reg/sqlite/store.hpp"
+
+namespace trunkctl {
+
+const char* const kCallHelp = R"(usage: trunkctl call list [--json]
+       trunkctl call hangup ID
+
+  list     the calls of the running trunkline (published once a second): id, customer,
+           vendor gateway, numbers, state (trying, early, connected), duration
+  hangup   ends call ID on both legs (BYE, or CANCEL/503 before answer); the CDR names the
+           server as the one who hung up. trunkline takes the request within a second.
+)";
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string json_text(const std::string& s) {
+    std::string o = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            o += b;
+        } else {
+            o += static_cast<char>(c);
+        }
+    }
+    return o + "\"";
+}
+
+int list(const std::string& db, bool json) {
+    std::string err;
+    auto st = route::lcr::sqlite::Store::open(db, &err);
+    if (!st) {
+        std::cerr << "trunkctl call list: " << err << "\n";
+        return 1;
+    }
+    auto calls = st->active_calls(&err);
+    if (!calls) {
+        std::cerr << "trunkctl call list: " << err << "\n";
+        return 1;
+    }
+    const std::int64_t now = now_ms();
+    if (json) {
+        std::cout << "{\"published_ms\": " << calls->published_ms << ", \"calls\": [";
+        bool first = true;
+        for (const auto& c : calls->calls) {
+            std::cout << (first ? "" : ", ") << "{\"id\": " << c.id
+                      << ", \"customer\": " << json_text(c.customer)
+                      << ", \"vendor_gateway\": " << json_text(c.vendor_gateway)
+                      << ", \"caller\": " << json_text(c.caller)
+                      << ", \"callee\": " << json_text(c.callee)
+                      << ", \"state\": " << json_text(c.state) << ", \"setup_ms\": " << c.setup_ms
+                      << ", \"answer_ms\": "
+                      << (c.answer_ms ? std::to_string(*c.answer_ms) : std::string("null"))
+                      << ", \"call_id_in\": " << json_text(c.call_id_in)
+                      << ", \"call_id_out\": " << json_text(c.call_id_out) << "}";
+            first = false;
+        }
+        std::cout << "]}\n";
+        return 0;
+    }
+    if (calls->published_ms == 0) {
+        std::cout << "no call list: trunkline has not run on this database\n";
+        return 0;
+    }
+    if (now - calls->published_ms > 5000)
+        std::cout << "note: published " << (now - calls->published_ms) / 1000
+                  << " s ago; trunkline may not be running\n";
+    std::printf("%-8s %-12s %-12s %-16s %-16s %-10s %s\n", "ID", "CUSTOMER", "VENDOR", "CALLER",
+                "CALLEE", "STATE", "SECONDS");
+    for (const auto& c : calls->calls) {
+        const std::int64_t since = c.answer_ms ? *c.answer_ms : c.setup_ms;
+        std::printf("%-8llu %-12s %-12s %-16s %-16s %-10s %lld\n",
+                    static_cast<unsigned long long>(c.id), c.customer.c_str(),
+                    c.vendor_gateway.empty() ? "-" : c.vendor_gateway.c_str(), c.caller.c_str(),
+                    c.callee.c_str(), c.state.c_str(),
+                    static_cast<long long>((calls->published_ms - since) / 1000));
+    }
+    std::printf("%zu calls\n", calls->calls.size());
+    return 0;
+}
+
+int hangup(const std::string& db, const std::string& id) {
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+        std::cerr << "trunkctl call hangup: ID must be a call number from `trunkctl call list`, "
+                     "not '"
+                  << id << "'\n";
+        return 2;
+    }
+    std::string err;
+    auto st = route::reg::sqlite::Store::open(db, &err);
+    if (!st || !st->add_command("hangup", id, &err)) {
+        std::cerr << "trunkctl call hangup: " << err << "\n";
+        return 1;
+    }
+    std::cout << "hang-up of call " << id << " requested (trunkline takes it within a second)\n";
+    return 0;
+}
+
+}  // namespace
+
+int cmd_call(const std::string& db, int argc, char** argv, int first) {
+    Args a;
+    if (!a.parse(argc, argv, first, {{"--format"}, {"--json", "--help"}})) {
+        std::cerr << "trunkctl call: " << a.error() << "\n" << kCallHelp;
+        return 2;
+    }
+    const auto& pos = a.positionals();
+    if (a.flag("--help") || pos.empty()) {
+        std::cout << kCallHelp;
+        return pos.empty() && !a.flag("--help") ? 2 : 0;
+    }
+    if (pos[0] == "list" && pos.size() == 1)
+        return list(db, a.flag("--json") || a.get("--format") == "json");
+    if (pos[0] == "hangup" && pos.size() == 2) return hangup(db, pos[1]);
+    std::cerr << "trunkctl call: expected 'list' or 'hangup ID'\n" << kCallHelp;
+    return 2;
+}
+
+}  // namespace trunkctl
