@@ -307,6 +307,7 @@ int main(int argc, char** argv) {
     scfg.probes.local_host = scfg.calls.local.begin()->second.host;
     scfg.probes.local_port = scfg.calls.local.begin()->second.port;
     scfg.probes.user_agent = cfg.server_header;
+    scfg.probes.period = cfg.probe_period;
     sw::Switch swc(scfg, rcfg, &auth, hasher, rng);
     sw::Element& element = swc.element();
     sw::Registrations* regs = &swc.registrations();

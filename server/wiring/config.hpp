@@ -77,6 +77,7 @@ struct ServerConfig {
     // [routing], [routing.health], [routing.blacklist]
     route::lcr::RouterConfig router;
     route::lcr::CustomersConfig customers;
+    std::chrono::seconds probe_period{30};  // SS_SIP_OPTIONS_CHECK_PERIOD
 };
 
 // Reads `path` over `cfg` (keys absent from the file keep their value).

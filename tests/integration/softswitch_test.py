@@ -35,6 +35,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -76,10 +77,10 @@ def billed(per_minute_micros, seconds, increment=1, precision=4):
     return -(-exact_num // (60 * unit)) * unit
 
 
-def port_in_use(port):
+def port_in_use(port, ip="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        s.bind(("127.0.0.1", port))
+        s.bind((ip, port))
         return False
     except OSError:
         return True
@@ -90,12 +91,15 @@ def port_in_use(port):
 class Case:
     """One case: its directory, database, trunkline and peers."""
 
-    def __init__(self, name, policy="cost", extra_config=""):
+    def __init__(self, name, policy="cost", extra_config="", calls_config=""):
+        """extra_config: TOML appended after [routing] (whole tables); calls_config: more
+        keys of the [calls] table (a second [calls] header would be a TOML error)."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"trunkline-softswitch-{name}-", dir=WORK)
         self.db = os.path.join(self.dir, "trunkline.db")
         self.procs = []
         self.tl = None
+        self.logname = "trunkline.log"
         self.config = os.path.join(self.dir, "trunkline.toml")
         with open(self.config, "w") as f:
             f.write(f"""[log]
@@ -103,6 +107,7 @@ messages = true
 
 [calls]
 invite_timeout = 2
+{calls_config}
 
 [routing]
 policy = "{policy}"
@@ -126,11 +131,11 @@ policy = "{policy}"
                 f.write(f"{prefix},{price},{increment}\n")
         self.ctl("rates", "import", group, path)
 
-    def customer(self, price="0.10"):
+    def customer(self, price="0.10", balance="50"):
         """Account 1001 (balance 50) on `retail` (prefix 1 at `price`, 1 s increments) and its
         mapping gateway acme, identified by 127.0.0.1."""
         self.rates("retail", [("1", price)])
-        self.ctl("accounts", "add", "1001", "--kind", "customer", "--balance", "50",
+        self.ctl("accounts", "add", "1001", "--kind", "customer", "--balance", balance,
                  "--rate-group", "retail")
         self.ctl("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
 
@@ -139,20 +144,38 @@ policy = "{policy}"
         self.rates(group, rows)
         self.ctl("accounts", "add", account, "--kind", "vendor", "--rate-group", group)
 
-    def gateway(self, name, account, port, prefixes="1", *opts):
+    def gateway(self, name, account, port, prefixes="1", *opts, host="127.0.0.1"):
         self.ctl("gateway", "add", "vendor", name, "--vendor-account", account, "--prefixes",
-                 prefixes, "--host", "127.0.0.1", "--port", str(port), *opts)
+                 prefixes, "--host", host, "--port", str(port), *opts)
+
+    def balance_micros(self, account):
+        """The account's balance column (micro-units), read from the database itself."""
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            row = con.execute("SELECT balance FROM accounts WHERE id = ?", (account,)).fetchone()
+            return row[0] if row else None
+        finally:
+            con.close()
+
+    def call_list(self):
+        """`trunkctl call list --json` as a dict (None when it fails or is not JSON)."""
+        rc, out = self.ctl("call", "list", "--json", must=False)
+        try:
+            return json.loads(out) if rc == 0 else None
+        except ValueError:
+            return None
 
     # --- processes --------------------------------------------------------------------
     def log(self):
         try:
-            return open(os.path.join(self.dir, "trunkline.log"), "rb").read().decode(
+            return open(os.path.join(self.dir, self.logname), "rb").read().decode(
                 errors="replace")
         except FileNotFoundError:
             return ""
 
-    def start(self):
-        log = open(os.path.join(self.dir, "trunkline.log"), "wb")
+    def start(self, logname="trunkline.log"):
+        self.logname = logname
+        log = open(os.path.join(self.dir, logname), "wb")
         self.tl = subprocess.Popen([TRUNKLINE, "--config", self.config, "--db", self.db,
                                     "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off"],
                                    cwd=self.dir, stdout=log, stderr=log)
@@ -163,10 +186,10 @@ policy = "{policy}"
             raise RuntimeError("trunkline did not start: " + self.log()[-1500:])
         return ok
 
-    def vendor(self, tag, scenario, port, keys=(), timeout=90):
+    def vendor(self, tag, scenario, port, keys=(), timeout=90, ip="127.0.0.1"):
         """A vendor SIPp (UAS) in the background until stopped: -aa answers trunkline's
         OPTIONS probes; no -m, because a probe counts as a call; bounded by -timeout."""
-        cmd = ["sipp", "-sf", sipp_file(scenario), "-i", "127.0.0.1", "-p", str(port), "-aa",
+        cmd = ["sipp", "-sf", sipp_file(scenario), "-i", ip, "-p", str(port), "-aa",
                "-nostdin", "-timeout", f"{timeout}s", "-trace_msg",
                "-message_file", os.path.join(self.dir, f"{tag}.msg")]
         for k, v in keys:
@@ -175,22 +198,34 @@ policy = "{policy}"
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
         out.close()
         self.procs.append(p)
-        if not wait_until(lambda: port_in_use(port) or p.poll() is not None, 10) \
+        if not wait_until(lambda: port_in_use(port, ip) or p.poll() is not None, 10) \
                 or p.poll() is not None:
             raise RuntimeError(f"vendor SIPp {tag} did not start: " + self.text(f"{tag}.out"))
         return p
 
     def uac(self, tag, scenario, calls=1, rate=10, pause_ms=1000, extra=(), timeout=60,
-            service=CALLEE):
+            service=CALLEE, limit=None, recv_timeout_ms=20000):
         """The customer: a bounded SIPp UAC run to trunkline; (rc, successful, failed, tail)."""
+        p = self.uac_start(tag, scenario, calls, rate, pause_ms, extra, timeout, service, limit,
+                           recv_timeout_ms)
+        return self.uac_wait(p, tag, timeout)
+
+    def uac_start(self, tag, scenario, calls=1, rate=10, pause_ms=1000, extra=(), timeout=60,
+                  service=CALLEE, limit=None, recv_timeout_ms=20000):
+        """The customer SIPp started in the background (see uac_wait); its Popen."""
         cmd = ["sipp", "-sf", sipp_file(scenario), "-s", service, "-i", "127.0.0.1",
-               "-p", str(UAC_PORT), "-m", str(calls), "-r", str(rate), "-l", str(calls),
-               "-d", str(pause_ms), "-timeout", f"{timeout}s", "-recv_timeout", "20000",
+               "-p", str(UAC_PORT), "-m", str(calls), "-r", str(rate),
+               "-l", str(limit or calls), "-d", str(pause_ms), "-timeout", f"{timeout}s",
+               "-recv_timeout", str(recv_timeout_ms),
                "-nostdin", "-trace_msg", "-message_file", os.path.join(self.dir, f"{tag}.msg"),
                *extra, f"127.0.0.1:{TL_PORT}"]
         out = open(os.path.join(self.dir, f"{tag}.out"), "wb")
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
         out.close()
+        self.procs.append(p)  # stopped with the peers should the case end early
+        return p
+
+    def uac_wait(self, p, tag, timeout=60):
         try:
             rc = p.wait(timeout=timeout + 30)
         except subprocess.TimeoutExpired:
@@ -737,6 +772,293 @@ def case_baresip(c):
                               rows[0]["hangup"]) == ("bare", 200, 0), brief(rows))
 
 
+# --- 13. operator call list and hang-up ----------------------------------------------------
+def case_operator_hangup(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    rc_bad, out_bad = c.ctl("call", "hangup", "abc", must=False)
+    check("13. `trunkctl call hangup abc` exits 2 with a message naming the bad ID",
+          rc_bad == 2 and "abc" in out_bad and "ID" in out_bad, f"rc={rc_bad} {out_bad!r}")
+    # held until the far end (here: trunkline on the operator's word) sends a BYE
+    p = c.uac_start("uac", "softswitch_uac_wait_bye.xml", timeout=60, recv_timeout_ms=40000)
+
+    def connected():
+        cl = c.call_list()
+        calls = (cl or {}).get("calls", [])
+        return calls if len(calls) == 1 and calls[0].get("state") == "connected" else None
+    calls = wait_until(connected, 20, 0.2)
+    check("13. `trunkctl call list --json` shows exactly one call, connected, acme -> gw1, "
+          f"5550100 -> {CALLEE}", calls and (calls[0]["customer"], calls[0]["vendor_gateway"],
+                                             calls[0]["caller"], calls[0]["callee"])
+          == ("acme", "gw1", "5550100", CALLEE) and calls[0]["answer_ms"] is not None,
+          f"{c.call_list()}")
+    if not calls:
+        return
+    call = calls[0]
+    inv = c.requests_in("v1", "INVITE")
+    check("13. the listed call carries the customer's and the vendor's Call-IDs",
+          call["call_id_in"] in c.finals_in("uac") and inv and inv[0][0] == call["call_id_out"],
+          f"listed {call} customer {c.finals_in('uac')} vendor {inv}")
+    rc_h, out_h = c.ctl("call", "hangup", str(call["id"]), must=False)
+    check(f"13. `trunkctl call hangup {call['id']}` exits 0", rc_h == 0, out_h)
+    rc, ok, bad, tail = c.uac_wait(p, "uac", 60)
+    check("13. the customer receives the BYE and answers it (SIPp: 1 successful, exit 0)",
+          rc == 0 and ok == 1 and [cid for cid, _ in c.requests_in("uac", "BYE")]
+          == [call["call_id_in"]], f"rc={rc} ok={ok} BYEs {c.requests_in('uac', 'BYE')}\n{tail}")
+    got = wait_until(lambda: c.requests_in("v1", "BYE"), 10)
+    check("13. the vendor receives the BYE of its call",
+          got and [cid for cid, _ in got] == [call["call_id_out"]], f"vendor BYEs {got}")
+    rows = c.wait_cdrs(1)
+    check("13. one CDR: hangup 2 (server), sip_code 200, vendor_gateway gw1",
+          len(rows) == 1 and (rows[0]["hangup"], rows[0]["sip_code"], rows[0]["vendor_gateway"],
+                              rows[0]["call_id_in"]) == (2, 200, "gw1", call["call_id_in"]),
+          brief(rows))
+    t_after = int(time.time() * 1000) + 1
+
+    def empty_after():
+        cl = c.call_list()
+        return cl if cl and cl.get("published_ms", 0) > t_after and cl.get("calls") == [] \
+            else None
+    cl = wait_until(empty_after, 15, 0.2)
+    check("13. a call list published after the hang-up shows no call", cl, c.call_list())
+    hung = "operator hangup: done" in c.log()
+    check("13. trunkline's log records the operator hang-up as done", hung, c.log()[-800:])
+
+
+# --- 14. prepaid cut-off shared by two concurrent calls ------------------------------------
+def case_prepaid(c):
+    # 6.00/min in 1 s increments = 0.10 per second; a balance of 0.30 pays 3 s of talk in
+    # total, whatever the split between the account's two calls (credit_quota 1 s).
+    c.customer("6.00", balance="0.30")
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac_wait_bye.xml", calls=2, rate=10,
+                              timeout=60, recv_timeout_ms=40000)
+    check("14. both calls are answered and ended by trunkline (SIPp: 2 successful, exit 0)",
+          rc == 0 and ok == 2 and bad == 0 and len(c.requests_in("uac", "BYE")) == 2
+          and sorted(c.finals_in("uac").values()) == [200, 200],
+          f"rc={rc} ok={ok} failed={bad} finals {c.finals_in('uac')} "
+          f"BYEs {c.requests_in('uac', 'BYE')}\n{tail}")
+    rows = c.wait_cdrs(2)
+    keys = ("sip_code", "hangup", "duration_s", "charge", "customer_billed_s", "answer_ms",
+            "end_ms", "end_reason")
+    check("14. two CDRs, both answered (200) and hung up by the server (hangup 2)",
+          len(rows) == 2 and all(r["sip_code"] == 200 and r["hangup"] == 2 for r in rows),
+          brief(rows, keys))
+    charge = sum(r["charge"] for r in rows)
+    dur = sum(r["duration_s"] for r in rows)
+    check(f"14. together they are charged at most the balance: {charge} <= 300000 micro-units",
+          len(rows) == 2 and charge <= 300000, brief(rows, keys))
+    check(f"14. together they talked 2..3 s (sum of duration_s {dur})",
+          len(rows) == 2 and 2 <= dur <= 3, brief(rows, keys))
+    bal = c.balance_micros("1001")
+    check(f"14. the account's balance afterwards is not negative ({bal} micro-units) and is "
+          "0.30 minus the charges", bal is not None and bal >= 0 and bal == 300000 - charge,
+          f"balance {bal}, charges {charge}")
+    rc_a, out_a = c.ctl("audit", must=False)
+    check("14. `trunkctl audit` exits 0 (balances = ledger - charges + costs)", rc_a == 0,
+          f"rc={rc_a}\n{out_a[-1500:]}")
+    cut = len(re.findall(r"credit exhausted", c.log()))
+    check("14. trunkline's log shows two credit cut-offs", cut == 2, c.log()[-1500:])
+
+
+# --- 15. session timer refreshed by trunkline -------------------------------------------------
+def case_session_timer(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas_timer.xml", VPORT[0])
+    rc, ok, bad, tail = c.uac("uac", "softswitch_uac.xml", pause_ms=5000)
+    check("15. the customer's 5 s call completes (SIPp: 1 successful, exit 0)",
+          rc == 0 and ok == 1 and bad == 0 and list(c.finals_in("uac").values()) == [200],
+          f"rc={rc} ok={ok} failed={bad}\n{tail}")
+    wait_until(lambda: c.requests_in("v1", "BYE"), 10)
+    tr = c.trace("v1")
+    invites = [m for m in tr if m["dir"] == "in" and m["first"].startswith("INVITE ")]
+    cid = invites[0]["call_id"] if invites else None
+    inv = invites[0]["text"] if invites else ""
+    check("15. trunkline's INVITE to the vendor offers timers: Supported: timer, "
+          "Session-Expires: 600", re.search(r"^(Supported|k):[^\n]*\btimer\b", inv, re.M | re.I)
+          and re.search(r"^(Session-Expires|x):\s*600\b", inv, re.M | re.I), inv[:1500])
+    updates = [m for m in tr if m["dir"] == "in" and m["first"].startswith("UPDATE ")]
+    good = [m for m in updates if m["call_id"] == cid
+            and re.search(r"^(Session-Expires|x):\s*\d+", m["text"], re.M | re.I)]
+    check(f"15. the vendor received a refresh UPDATE in its dialog with Session-Expires "
+          f"({len(good)} of {len(updates)} UPDATEs)", cid and good,
+          "\n".join(m["text"][:600] for m in updates) or [m["first"] for m in tr])
+    check("15. the vendor got the BYE of the same call",
+          [k for k, _ in c.requests_in("v1", "BYE")] == [cid], c.requests_in("v1", "BYE"))
+    rows = c.wait_cdrs(1)
+    check("15. one CDR: sip_code 200, hangup 0 (the customer), not cut by the session timer",
+          len(rows) == 1 and (rows[0]["sip_code"], rows[0]["hangup"]) == (200, 0)
+          and "session timer expired" not in c.log(), brief(rows))
+
+
+# --- 16. a vendor by FQDN whose address moves --------------------------------------------------
+VENDOR_FQDN = "vendor.trunkline.test"
+DNS_PORT = BASE + 25
+
+
+def case_fqdn_move(c):
+    dnsmasq = next((p for p in ("/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq")
+                    if os.path.exists(p)), None)
+    check("16. dnsmasq is installed (scripts/setup.sh installs dnsmasq-base)", dnsmasq, "")
+    if dnsmasq is None:
+        return
+    hosts = os.path.join(c.dir, "vendor.hosts")
+    with open(hosts, "w") as f:
+        f.write(f"127.0.0.1 {VENDOR_FQDN}\n")
+    # started and stopped by PID with the peers; --local-ttl=1: its answers carry TTL 1, which
+    # the domain cache clamps up to CacheConfig::ttl_min (10 s, the default trunkline uses) and
+    # re-queries at refresh_ahead_percent (90 %) of it: the move is seen after ~9-10 s plus a
+    # refresh tick. The wait below allows 40 s. --user: keep the (test) user, so SIGHUP can
+    # re-read the hosts file in this private directory.
+    import getpass
+    dns = subprocess.Popen([dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
+                            "--no-resolv", "--no-hosts", "--no-poll", f"--port={DNS_PORT}",
+                            "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
+                            f"--user={getpass.getuser()}", "--log-queries",
+                            f"--log-facility={os.path.join(c.dir, 'dnsmasq.log')}",
+                            "--local=/trunkline.test/", f"--addn-hosts={hosts}",
+                            "--local-ttl=1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=c.dir)
+    c.procs.append(dns)
+    up = wait_until(lambda: port_in_use(DNS_PORT) or dns.poll() is not None, 10)
+    check("16. dnsmasq starts on its port", up and dns.poll() is None, c.text("dnsmasq.log"))
+    if dns.poll() is not None:
+        return
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("fq", "9001", VPORT[0], host=VENDOR_FQDN)
+    c.start()
+    c.vendor("a", "softswitch_uas.xml", VPORT[0])
+    tag = [0]
+
+    def call():
+        """One short call; the vendor_gateway of its CDR (None: not answered)."""
+        tag[0] += 1
+        n = len(c.cdrs())
+        c.uac(f"uac{tag[0]}", "softswitch_uac.xml", pause_ms=200, timeout=20)
+        rows = c.wait_cdrs(n + 1, 15)
+        return rows[-1] if len(rows) == n + 1 else None
+
+    # the first resolution runs in the background: a call before it ends finds the gateway
+    # unresolved (503), so wait for the vendor's first OPTIONS probe (sent at once to a new
+    # address) or a call that lands
+    wait_until(lambda: any(m["dir"] == "in" and m["first"].startswith("OPTIONS ")
+                           for m in c.trace("a")), 20, 0.2)
+    first = wait_until(lambda: (lambda r: r if r and r["sip_code"] == 200 else None)(call()),
+                       20, 0.5)
+    a_inv = c.requests_in("a", "INVITE")
+    check("16. a call reaches vendor A at 127.0.0.1 through the FQDN (CDR vendor_gateway fq)",
+          first and first["vendor_gateway"] == "fq" and a_inv
+          and first["call_id_out"] == a_inv[-1][0],
+          f"{first} A INVITEs {a_inv}\n{c.log()[-1200:]}")
+    if not first:
+        return
+    inv = next(m["text"] for m in c.trace("a") if m["dir"] == "in"
+               and m["first"].startswith("INVITE "))
+    check(f"16. the INVITE's From and To name the host {VENDOR_FQDN}, the packet went to "
+          "127.0.0.1", re.search(rf"^(From|f):[^\n]*@{re.escape(VENDOR_FQDN)}[>;:]", inv,
+                                 re.M | re.I)
+          and re.search(rf"^(To|t):[^\n]*@{re.escape(VENDOR_FQDN)}[>;:]", inv, re.M | re.I),
+          inv[:1200])
+    # the vendor moves: B on 127.0.0.2 (loopback /8), the name now points there
+    c.vendor("b", "softswitch_uas.xml", VPORT[0], ip="127.0.0.2")
+    with open(hosts, "w") as f:
+        f.write(f"127.0.0.2 {VENDOR_FQDN}\n")
+    dns.send_signal(signal.SIGHUP)
+    moved_at = time.time()
+    last = wait_until(lambda: (lambda r: r if r and r["call_id_out"] in
+                               dict(c.requests_in("b", "INVITE")) else None)(call()), 40, 0.5)
+    b_inv = c.requests_in("b", "INVITE")
+    rows = c.cdrs()
+    check(f"16. after the DNS change a later call lands on vendor B at 127.0.0.2 "
+          f"({time.time() - moved_at:.1f} s, {tag[0]} calls)",
+          last and last["vendor_gateway"] == "fq" and last["sip_code"] == 200 and b_inv,
+          f"last {last} B INVITEs {b_inv} CDRs {brief(rows)}\n{c.text('dnsmasq.log')[-1500:]}"
+          f"\n{c.log()[-1500:]}")
+    answered = [r for r in rows if r["sip_code"] == 200]
+    a_ids, b_ids = dict(c.requests_in("a", "INVITE")), dict(c.requests_in("b", "INVITE"))
+    check("16. every answered CDR is on gateway fq and on A or B; A got the first call, B the "
+          "last; no call went back to A after B", answered and all(
+              r["vendor_gateway"] == "fq" and (r["call_id_out"] in a_ids)
+              != (r["call_id_out"] in b_ids) for r in answered)
+          and answered[0]["call_id_out"] in a_ids and answered[-1]["call_id_out"] in b_ids
+          and max(a_ids.values(), default=0) < min(b_ids.values(), default=0),
+          f"{brief(rows, ('vendor_gateway', 'sip_code', 'call_id_out'))} A {a_ids} B {b_ids}")
+    if b_inv:
+        inv = next(m["text"] for m in c.trace("b") if m["dir"] == "in"
+                   and m["first"].startswith("INVITE "))
+        check(f"16. B's INVITE (sent to 127.0.0.2) still names {VENDOR_FQDN} in From and To",
+              re.search(rf"^(From|f):[^\n]*@{re.escape(VENDOR_FQDN)}[>;:]", inv, re.M | re.I)
+              and re.search(rf"^(To|t):[^\n]*@{re.escape(VENDOR_FQDN)}[>;:]", inv,
+                            re.M | re.I), inv[:1200])
+
+
+# --- 17. kill -9 under load, then audit and restart -------------------------------------------
+def case_kill9(c):
+    c.customer()
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    # 50 calls/s, BYE at once after the ACK, up to 600 calls (12 s); killed long before
+    p = c.uac_start("uac", "softswitch_uac.xml", calls=600, rate=50, pause_ms=0, timeout=60,
+                    limit=200, recv_timeout_ms=5000)
+
+    def bye_answers():
+        """Call-ID -> time the customer received the 200 for its BYE."""
+        got = {}
+        for m in c.trace("uac"):
+            if m["dir"] == "in" and m["cseq"] == "BYE" and m["first"].startswith("SIP/2.0 200"):
+                got.setdefault(m["call_id"], m["t"])
+        return got
+    t0 = time.time()
+    busy = wait_until(lambda: len(bye_answers()) >= 100 or p.poll() is not None, 30, 0.2)
+    wait_until(lambda: time.time() - t0 >= 3 or p.poll() is not None, 10, 0.1)  # ~3 s of load
+    running = p.poll() is None and c.tl.poll() is None
+    c.tl.send_signal(signal.SIGKILL)
+    c.tl.wait()
+    check("17. under load (>= 100 calls done, SIPp still calling) trunkline is killed with "
+          "SIGKILL", busy and running, f"{len(bye_answers())} answered BYEs")
+    c.tl = None
+    c.stop_peers()   # the customer and the vendor, by PID
+    answered = bye_answers()
+    rc_a, out_a = c.ctl("audit", must=False)
+    check("17. after the crash `trunkctl audit` exits 0 and reports the database clean",
+          rc_a == 0 and out_a.strip().splitlines()[-1:] == ["ok"], f"rc={rc_a}\n{out_a[-1500:]}")
+    rows = c.cdrs()
+    by_in = {r["call_id_in"] for r in rows}
+    last_end = max((r["end_ms"] for r in rows), default=0)
+    due = {cid: t for cid, t in answered.items() if t * 1000 < last_end - 20}
+    missing = sorted(cid for cid in due if cid not in by_in)
+    print(f"     17: {len(answered)} calls with the BYE answered, {len(rows)} CDRs committed, "
+          f"{len(due)} ended before the last committed CDR", flush=True)
+    check("17. every call whose BYE was answered before the last committed CDR's end has its "
+          "CDR (commits follow the order calls end)", rows and due and not missing,
+          f"answered {len(answered)}, CDRs {len(rows)}, due {len(due)}, missing "
+          f"{len(missing)}: {missing[:5]}")
+    # no corruption: trunkline starts again on the same database and routes a call
+    c.start("trunkline-restart.log")
+    c.vendor("v2", "softswitch_uas.xml", VPORT[0])
+    rc, ok, bad, tail = c.uac("uac2", "softswitch_uac.xml", pause_ms=200)
+    after = c.wait_cdrs(len(rows) + 1)
+    cid = list(c.finals_in("uac2"))
+    check("17. restarted on the same database, trunkline routes one more call and writes its CDR",
+          rc == 0 and ok == 1 and len(after) == len(rows) + 1 and cid
+          and after[-1]["call_id_in"] == cid[0] and after[-1]["sip_code"] == 200,
+          f"rc={rc} ok={ok} {len(after)} CDRs (before {len(rows)}) {brief(after[-2:])}\n{tail}")
+    rc_a, out_a = c.ctl("audit", must=False)
+    check("17. ... and `trunkctl audit` still exits 0", rc_a == 0, f"rc={rc_a}\n{out_a[-800:]}")
+
+
 WORK = tempfile.mkdtemp(prefix="trunkline-softswitch-")
 CASES = [
     ("1-cost", case_cost, {}),
@@ -751,6 +1073,12 @@ CASES = [
     ("10-bye", case_bye, {}),
     ("11-reload", case_reload, {}),
     ("12-baresip", case_baresip, {}),
+    ("13-operator-hangup", case_operator_hangup, {}),
+    ("14-prepaid-cutoff", case_prepaid, {"calls_config": "credit_quota = 1"}),
+    ("15-session-timer", case_session_timer, {}),
+    ("16-fqdn-move", case_fqdn_move,
+     {"extra_config": f'\n[trunk_registration]\ndns_servers = ["127.0.0.1:{DNS_PORT}"]'}),
+    ("17-kill9-audit", case_kill9, {}),
 ]
 only = os.environ.get("SOFTSWITCH_CASES")  # e.g. "1,5": run a subset while debugging
 keep = os.environ.get("SOFTSWITCH_KEEP")   # keep the work directory

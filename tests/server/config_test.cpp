@@ -145,3 +145,108 @@ TEST_CASE("config: a failed load leaves the configuration unchanged", "[server][
                                          "t", c, &err));
     CHECK(c.registrar.register_retry == 6);
 }
+
+TEST_CASE("config: the B2BUA and routing keys, with their VOS3000 defaults", "[server][config]") {
+    wiring::ServerConfig d;
+    CHECK(d.calls.timers.invite_timeout == std::chrono::seconds(10));
+    CHECK(d.calls.timers.ringing_timeout == std::chrono::seconds(120));
+    CHECK(d.calls.timers.max_call == std::chrono::seconds(7200));
+    CHECK(d.calls.timers.session_expires == std::chrono::seconds(600));
+    CHECK(d.calls.failover.switch_limit == 0);
+    CHECK_FALSE(d.calls.failover.switch_until_connect);
+    CHECK(d.calls.reply_unauthorized);
+    CHECK(d.calls.record_illegal_calls);
+    CHECK(d.router.policy == route::lcr::Policy::vos3000);
+
+    const char* text = R"([calls]
+invite_timeout = 3
+trying_timeout = 4
+progress_timeout = 5
+progress_sdp_timeout = 6
+ringing_timeout = 7
+max_call_duration = 3600
+session_timers = false
+session_expires = 1800
+min_se = 120
+refresh_divider = 3
+prepaid = false
+credit_quota = 30
+reply_unauthorized = false
+record_illegal_calls = false
+
+[calls.failover]
+stop_codes = [486, 603]
+switch_until_connect = true
+stop_after_invite_timeout = true
+stop_after_early_sdp = true
+switch_limit = 3
+
+[routing]
+policy = "cost_in_priority"
+asr_aware = true
+probe_period = 15
+
+[routing.health]
+probe_failures = 2
+window = 50
+failure_threshold = 10
+
+[routing.blacklist]
+limit = 30
+interval = 120
+expire = 600
+)";
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text(text, "t.toml", c, &err));
+    CHECK(c.calls.timers.invite_timeout == std::chrono::seconds(3));
+    CHECK(c.calls.timers.trying_timeout == std::chrono::seconds(4));
+    CHECK(c.calls.timers.progress_timeout == std::chrono::seconds(5));
+    CHECK(c.calls.timers.progress_sdp_timeout == std::chrono::seconds(6));
+    CHECK(c.calls.timers.ringing_timeout == std::chrono::seconds(7));
+    CHECK(c.calls.timers.max_call == std::chrono::seconds(3600));
+    CHECK_FALSE(c.calls.timers.session_timers);
+    CHECK(c.calls.timers.session_expires == std::chrono::seconds(1800));
+    CHECK(c.calls.timers.min_se == std::chrono::seconds(120));
+    CHECK(c.calls.timers.refresh_divider == 3);
+    CHECK_FALSE(c.calls.prepaid);
+    CHECK(c.calls.credit_quota == std::chrono::seconds(30));
+    CHECK_FALSE(c.calls.reply_unauthorized);
+    CHECK_FALSE(c.calls.record_illegal_calls);
+    CHECK(c.calls.failover.stop_codes == std::vector<std::uint16_t>{486, 603});
+    CHECK(c.calls.failover.switch_until_connect);
+    CHECK(c.calls.failover.stop_after_invite_timeout);
+    CHECK(c.calls.failover.stop_after_early_sdp);
+    CHECK(c.calls.failover.switch_limit == 3);
+    CHECK(c.router.policy == route::lcr::Policy::cost_in_priority);
+    CHECK(c.router.asr_aware);
+    CHECK(c.probe_period == std::chrono::seconds(15));
+    CHECK(c.router.health.probe_failures == 2);
+    CHECK(c.router.health.window == 50);
+    CHECK(c.router.health.failure_threshold == 10);
+    CHECK(c.customers.blacklist.limit == 30);
+    CHECK(c.customers.blacklist.interval == std::chrono::seconds(120));
+    CHECK(c.customers.blacklist.expire == std::chrono::seconds(600));
+}
+
+TEST_CASE("config: bad B2BUA values name the line, the key and the range", "[server][config]") {
+    wiring::ServerConfig c;
+    std::string err;
+    CHECK_FALSE(wiring::load_config_text("[calls]\ninvite_timeout = 0\n", "t.toml", c, &err));
+    CHECK(err == "t.toml:2:18: calls.invite_timeout: 0 is outside 1..300 s");
+    CHECK_FALSE(wiring::load_config_text("[routing]\npolicy = \"cheapest\"\n", "t.toml", c, &err));
+    CHECK(err == "t.toml:2:10: routing.policy: 'cheapest' is not vos3000, cost or cost_in_priority");
+    CHECK_FALSE(wiring::load_config_text("[calls.failover]\nstop_codes = [200]\n", "t.toml", c,
+                                         &err));
+    CHECK(err.find("calls.failover.stop_codes: expected an array of SIP status codes 300..699") !=
+          std::string::npos);
+    CHECK_FALSE(wiring::load_config_text("[calls]\nsession_expires = 30\n", "t.toml", c, &err));
+    CHECK(err == "t.toml:2:19: calls.session_expires: 30 is outside 90..86400 s");
+}
+
+TEST_CASE("config: the example file loads as it is", "[server][config]") {
+    wiring::ServerConfig c;
+    std::string err;
+    CHECK(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", c, &err));
+    CHECK(err.empty());
+}

@@ -76,7 +76,7 @@ void Registrations::set_trunks(std::vector<TrunkSpec> specs, sip::Instant now) {
     }
     for (auto& [name, spec] : wanted) {
         const bool busy = std::any_of(retiring_.begin(), retiring_.end(),
-                                      [&](const Trunk& r) { return r.name == name; });
+                                      [&n = name](const Trunk& r) { return r.name == n; });
         if (busy)
             waiting_.insert_or_assign(name, std::move(spec));
         else
