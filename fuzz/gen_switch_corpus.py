@@ -79,6 +79,11 @@ SEEDS = {
                       ok(0, A_SE | A_CONTACT | A_BODY, 2) + customer(0, ACK) + advance(40) +
                       customer(0, UPDATE) + vendor(0, V_UPDATE) + advance(60) +
                       customer(0, UPDATE) + advance(120),
+    # regression: a session timer expiring (the customer refreshes, never does) hangs up
+    # and frees the call inside Calls::on_call_timer, which then read call.id (ASan
+    # heap-use-after-free)
+    'regress-session-expiry-uaf': config() + invite(0, SDP | SE | SUPPORTED, 0) + ok(0) +
+                                  customer(0, ACK) + advance(200),
     # relays: the customer's re-INVITE and UPDATE with SDP answered by the vendor, INFO,
     # then the operator hangs up
     'relay-hangup': config() + invite() + ok(0) + customer(0, ACK) + customer(0, REINVITE) +

@@ -11,6 +11,9 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14
   # tests against real peers
   sip-tester kamailio kamailio-sqlite-modules dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
+  baresip
+  # build cache: the CI run compiles two trees and the fuzzers; ccache keeps repeats cheap
+  ccache
   # peer parsers for the side-by-side benchmark
   libsofia-sip-ua-dev libosip2-dev libre-dev
 )

@@ -5,7 +5,8 @@
 #   2. the same suites again under ASan+UBSan;
 #   3. the layering check (DESIGN.md §2);
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) each.
-# Ends with one line "N passed, N failed" for the whole run; exits non-zero on any failure.
+# Ends with one line "N passed, N failed, N skipped" for the whole run (skipped: what truly
+# cannot run on this machine, never counted as passed); exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,11 +69,17 @@ rm -f "$fuzzlog"
 
 passed=$(awk -F'\t' '$2=="PASS"' "$results" | wc -l)
 failed=$(awk -F'\t' '$2=="FAIL"' "$results" | wc -l)
+skipped=$(awk -F'\t' '$2=="SKIP"' "$results" | wc -l)
 if [ "$failed" -gt 0 ]; then
   echo
   echo "failed:"
   awk -F'\t' '$2=="FAIL" {print "  " $1}' "$results"
 fi
+if [ "$skipped" -gt 0 ]; then
+  echo
+  echo "skipped:"
+  awk -F'\t' '$2=="SKIP" {print "  " $1}' "$results"
+fi
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

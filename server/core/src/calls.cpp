@@ -1101,6 +1101,7 @@ struct Calls::Impl {
     }
 
     void on_call_timer(Call& c, sip::Instant now) {
+        const std::uint64_t id = c.id;  // `c` is freed when a session timer hangs up
         if (c.ok_next && *c.ok_next <= now) {
             if (now >= c.ok_give_up) {
                 // §13.3.1.4: no ACK within 64*T1: end the call
@@ -1122,11 +1123,11 @@ struct Calls::Impl {
         }
         if (c.st_a.due && *c.st_a.due <= now) {
             on_session_timer(c, Side::a, now);
-            if (!find(c.id)) return;
+            if (!find(id)) return;
         }
         if (c.st_b.due && *c.st_b.due <= now) {
             on_session_timer(c, Side::b, now);
-            if (!find(c.id)) return;
+            if (!find(id)) return;
         }
         if (c.max_deadline && *c.max_deadline <= now) {
             ++stats.server_hangups;
