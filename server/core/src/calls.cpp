@@ -833,6 +833,10 @@ struct Calls::Impl {
         r.setup_ms = wall_ms(c.setup);
         if (c.answer) r.answer_ms = wall_ms(*c.answer);
         r.end_ms = wall_ms(now);
+        // a prepaid call is billed for no more than it was granted: the cut-off timer may
+        // fire a few ms late, and billing rounds every started second up
+        if (cfg.prepaid && c.answer && c.granted_s > 0)
+            r.end_ms = std::min(r.end_ms, *r.answer_ms + c.granted_s * 1000);
         r.sip_code = code;
         r.end_reason = std::string(reason);
         r.hangup = who;

@@ -10,7 +10,7 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
       book_(std::make_unique<billing::Book>()),
       router_(cfg_.router),
       customers_(cfg_.customers) {
-    cfg_.element.calls = true;
+    cfg_.element.calls = !cfg_.element.echo_uas;  // --echo-uas: a test UAS, not a switch
     element_ = std::make_unique<Element>(cfg_.element, rng);
     rates_ = std::make_unique<BillingRates>(*book_, BillingRatesConfig{cfg_.rating.currency, 90});
     regs_ = std::make_unique<Registrations>(std::move(rcfg), *element_, auth, hasher, rng);
