@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "billing/sqlite/store.hpp"
 #include "route/domain/dns_message.hpp"
 
@@ -44,6 +46,24 @@ std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::strin
         // From/To carry the configured host name; for a gateway given by name, that name
         e.sip.host_name = v.host_name.empty() ? e.sip.fqdn : v.host_name;
         e.sip.vendor_account = v.vendor_account;
+        if (!v.outbound_proxy.empty()) {
+            std::string host;
+            std::uint16_t port = 0;
+            const auto colon = v.outbound_proxy.rfind(':');
+            host = v.outbound_proxy.substr(0, colon);
+            if (colon != std::string::npos && v.outbound_proxy.find(':') == colon)
+                port = static_cast<std::uint16_t>(std::atoi(v.outbound_proxy.c_str() + colon + 1));
+            else
+                host = v.outbound_proxy;
+            if (!route::domain::IpAddress::parse(host)) {
+                r.warnings.push_back(fmt::format(
+                    "vendor {}: outbound proxy '{}' must be IP[:port]", v.spec.name, v.outbound_proxy));
+                continue;
+            }
+            e.sip.proxy = sip::Target{*t, host,
+                                      port ? port : std::uint16_t(*t == sip::Transport::Tls ? 5061 : 5060),
+                                      0, {}};
+        }
         e.sip.probe = v.probe;
         std::string err;
         auto cr = route::lcr::RewriteRules::parse(v.caller_rewrite, &err);

@@ -814,3 +814,39 @@ TEST_CASE("calls: session timers: the customer's choice is kept in our 2xx", "[c
     h.advance(200s);
     CHECK(h.count(kCustomer, "BYE") == 0);
 }
+
+TEST_CASE("calls: the customer's proceeding timeout ends a call that never connects",
+          "[calls]") {
+    Harness h;
+    route::lcr::CustomerSpec c;
+    c.name = "acme";
+    c.account = "1001";
+    c.ips = {kCustomer};
+    c.proceeding_timeout_s = 30;
+    std::string err;
+    REQUIRE(h.sw->set_routing({c}, {vendor("gw1", kVendor1, "9001", 1)}, {}, &err));
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 180, "tb");
+    h.advance(29s);
+    CHECK_FALSE(h.response(kCustomer, 408));
+    h.advance(2s);
+    auto r = h.response(kCustomer, 408);
+    REQUIRE(r);
+    CHECK(r->msg.reason() == "Proceeding Timeout");
+    CHECK(h.request(kVendor1, "CANCEL"));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.call.sip_code == 408);
+}
+
+TEST_CASE("calls: a vendor's outbound proxy receives the call for the gateway", "[calls]") {
+    auto gw = vendor("gw1", kVendor1, "9001", 1);
+    gw.sip.proxy = sip::Target{sip::Transport::Udp, "10.0.0.50", 5060, 0, {}};
+    Harness h({}, {gw});
+    h.from(kCustomer, invite());
+    auto inv = h.request("10.0.0.50", "INVITE");
+    REQUIRE(inv);
+    CHECK(inv->msg.request_uri() == "sip:442071234567@10.0.0.21:5060");
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+}

@@ -79,6 +79,7 @@ struct Call {
     sip::Instant setup;
     std::optional<sip::Instant> answer;
     std::optional<sip::Instant> progress_deadline, max_deadline;
+    std::optional<sip::Instant> proceeding_deadline;  // the customer's proceeding timeout
     // connected: our 2xx to the customer until its ACK, our ACK to the vendor
     sip::Bytes a_ok;
     sip::Target a_ok_to;
@@ -217,7 +218,7 @@ struct Calls::Impl {
         if (c.armed) timers.erase({*c.armed, c.id});
         c.armed.reset();
         for (const auto& d : {c.progress_deadline, c.max_deadline, c.ok_next, c.credit_deadline,
-                              c.st_a.due, c.st_b.due})
+                              c.st_a.due, c.st_b.due, c.proceeding_deadline})
             if (d && (!c.armed || *d < *c.armed)) c.armed = d;
         if (c.armed) timers.insert({*c.armed, c.id});
     }
@@ -340,6 +341,8 @@ struct Calls::Impl {
         if (static_cast<std::uint8_t>(quote->type) > spec->max_rate_type)
             return refuse(std::move(c), 403, "Rate Type Not Authorized", true, now);
         c->customer_per_minute = quote->per_minute;
+        if (spec->proceeding_timeout_s > 0)
+            c->proceeding_deadline = now + std::chrono::seconds(spec->proceeding_timeout_s);
         if (cfg.prepaid && !affordable(*c, 1, now))
             return refuse(std::move(c), 402, "Insufficient Balance", true, now);
 
@@ -474,7 +477,7 @@ struct Calls::Impl {
         if (!v.caller_rewrite.empty()) v.caller_rewrite.apply(c.caller, caller);
         const std::string& host_name = v.host_name.empty() ? v.host : v.host_name;
         Leg b;
-        b.target = {v.transport, v.host, v.port, 0, {}};
+        b.target = v.proxy ? *v.proxy : sip::Target{v.transport, v.host, v.port, 0, {}};
         b.call_id = sip::make_token(rng, 20);
         b.local_tag = sip::make_token(rng, 10);
         b.local_uri = fmt::format("<sip:{}@{}>", caller, host_name);
@@ -622,6 +625,7 @@ struct Calls::Impl {
         c.phase = Phase::connected;
         c.answer = now;
         c.progress_deadline.reset();
+        c.proceeding_deadline.reset();
         c.max_deadline = now + cfg.timers.max_call;
         ++stats.answered;
         if (cfg.prepaid && !grant(c, now)) {
@@ -1137,6 +1141,28 @@ struct Calls::Impl {
             ++stats.server_hangups;
             log(fmt::format("call {}: maximum call length reached", c.id));
             return hang_up(c, Side::server, billing::HangupSide::server, now);
+        }
+        if (c.proceeding_deadline && *c.proceeding_deadline <= now) {
+            // VOS3000 proceeding timeout: the customer waits no longer for a connection
+            c.proceeding_deadline.reset();
+            log(fmt::format("call {}: proceeding timeout of customer {}", c.id, c.customer_name));
+            if (c.b_txn) {
+                if (c.b_provisional) {
+                    cancel_b(c, now);
+                } else {
+                    abandoned[c.b_txn] = Abandoned{c.b, 1};
+                    pending_cancel.insert(c.b_txn);
+                }
+                invites.erase(c.b_txn);
+                c.b_txn = 0;
+                if (c.gw_active) {
+                    router.call_ended(c.gw, route::lcr::Outcome::no_answer, nanos(now));
+                    c.gw_active = false;
+                }
+            }
+            c.best_code = 408;
+            c.best_reason = "Proceeding Timeout";
+            return fail(c, now);
         }
         if (c.progress_deadline && *c.progress_deadline <= now) {
             c.progress_deadline.reset();

@@ -126,6 +126,7 @@ struct VendorSip {
     std::string vendor_account;
     route::lcr::RewriteRules caller_rewrite, callee_rewrite;
     bool probe = true;  // OPTIONS health probes (sw::GatewayProbes)
+    std::optional<sip::Target> proxy;  // outbound proxy: every request of the call goes there
 };
 
 // One finished call, for billing (CDR): rated, and already applied to the book's balances.
