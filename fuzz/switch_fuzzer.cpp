@@ -4,8 +4,8 @@
 // account 1001, a modest balance so prepaid cut-offs happen), three vendor gateways with
 // fuzz-chosen limits and guards, short timers.
 //
-// Input: 5 configuration bytes (seed, then see make_config), then steps of one op byte and
-// its arguments (see LLVMFuzzerTestOneInput): the customer's new INVITE, a peer's answer to a
+// Input: 5 configuration bytes (the rng seed, then see make_switch), then steps of one op byte
+// and its arguments (see LLVMFuzzerTestOneInput): the customer's new INVITE, a peer's answer to a
 // request trunkline sent it, the customer's in-dialog request (ACK, BYE, CANCEL, re-INVITE,
 // UPDATE, INFO, a retransmission), the vendor's in-dialog request, raw or mutated bytes from
 // either side, time passing (every deadline in between runs), operator hangup, and a few
@@ -16,7 +16,7 @@
 // - each customer Call-ID gets at most one CDR (a Call-ID reused by raw or late-retransmitted
 //   bytes may get one per delivery), and the customer's INVITE gets one final status only;
 // - the credit the account's calls hold is >= 0, and 0 when no call is active;
-// - the balance never goes below -credit_limit;
+// - the balance never goes below -credit_limit (prepaid);
 // - next_deadline() is never at or before now once handle_timeouts(now) ran.
 // At the end time runs on (peers silent) until every call ended (at most 3 h): then no call
 // is active, nothing is reserved, and each INVITE of the customer got a final status and
@@ -284,9 +284,9 @@ struct Fuzz {
         return nullptr;
     }
 
-    void on_response_to_customer(const sip::Message& m) {
+    void on_response_to_customer(const sip::Message& m, const sip::Target& to) {
         CustCall* c = call_by_branch(m.top_via().branch);
-        if (!c || m.call_id() != c->call_id) return;
+        if (!c || m.call_id() != c->call_id || to.host != c->source.host) return;
         if (m.cseq().method != sip::Method::Invite) return;
         if (m.cseq().number != 1) {
             // the answer to a re-INVITE: the customer ACKs a 2xx with its CSeq
@@ -332,7 +332,8 @@ struct Fuzz {
             }
             remember(b);
             if (m->is_response()) {
-                on_response_to_customer(*m);
+                // (not the stateless 400 to a mangled copy of the customer's request)
+                if (!rejected_input) on_response_to_customer(*m, s->to);
                 continue;
             }
             if (m->method() == sip::Method::Ack) continue;
@@ -364,16 +365,28 @@ struct Fuzz {
         if (sw->calls().active() == 0) FUZZ_CHECK(held.is_zero());
         const billing::Account* a = sw->book().account("1001");
         FUZZ_CHECK(a != nullptr);
-        FUZZ_CHECK(a->balance.micros() >= -a->credit_limit.micros());
+        // (postpaid calls are not limited: only prepaid ones must stay within the credit)
+        if (cfg.calls.prepaid) FUZZ_CHECK(a->balance.micros() >= -a->credit_limit.micros());
     }
 
     // --- inputs
 
-    void deliver(const std::string& bytes, const sip::Target& from) {
+    // `counted`: the caller accounted for it if it is a new INVITE. Otherwise (raw bytes, an
+    // in-dialog request sent without a To tag) a new INVITE the switch parses the same way
+    // counts as delivered, and its Call-ID may get one more CDR: it is a new request.
+    void deliver(const std::string& bytes, const sip::Target& from, bool counted = false) {
         remember(bytes);
-        rejected_input = !sip::Message::parse(bytes, {},
-                                              sip::reliable(from.transport) ? sip::Framing::Stream
-                                                                            : sip::Framing::Datagram);
+        auto m = sip::Message::parse(bytes, {},
+                                     sip::reliable(from.transport) ? sip::Framing::Stream
+                                                                   : sip::Framing::Datagram);
+        rejected_input = !m;
+        if (m && !counted && m->is_request() && m->method() == sip::Method::Invite &&
+            m->to().tag.empty()) {
+            ++invites_delivered;
+            const std::string id(m->call_id());
+            ++allowed[id];
+            reused.insert(id);
+        }
         sw->on_bytes(bytes, from, now);
         drain();
         rejected_input = false;
@@ -388,7 +401,8 @@ struct Fuzz {
         CustCall c;
         const std::uint32_t n = ++uniq;
         c.callee = kCallees[callee % std::size(kCallees)];
-        c.call_id = fmt::format("c{}-{}", n, kCallIdSuffix[(callee >> 4) % std::size(kCallIdSuffix)]);
+        c.call_id =
+            fmt::format("c{}-{}", n, kCallIdSuffix[(callee >> 4) % std::size(kCallIdSuffix)]);
         c.branch = fmt::format("z9hG4bK-i{}", n);
         c.from_tag = fmt::format("ta{}", n);
         const bool tcp = flags & 0x20;
@@ -418,14 +432,15 @@ struct Fuzz {
         const std::string bytes = c.invite;
         const sip::Target src = c.source;
         calls.push_back(std::move(c));
-        deliver(bytes, src);
+        deliver(bytes, src, true);
     }
 
     // op 1: a peer answers one of the requests trunkline sent it
     void answer() {
         const std::uint8_t pick = in.byte(), cb = in.byte(), flags = in.byte(), se = in.byte();
-        std::uint16_t code = cb < 0x80 ? kCommonCodes[cb % std::size(kCommonCodes)]
-                                       : static_cast<std::uint16_t>(100 + (cb << 8 | in.byte()) % 600);
+        const std::uint16_t code =
+            cb < 0x80 ? kCommonCodes[cb % std::size(kCommonCodes)]
+                      : static_cast<std::uint16_t>(100 + (cb << 8 | in.byte()) % 600);
         if (requests.empty()) return;
         const Out& req = requests[pick % requests.size()];
         std::string tag;
@@ -505,7 +520,7 @@ struct Fuzz {
                     ++allowed[c.call_id];
                     reused.insert(c.call_id);
                 }
-                return deliver(c.invite, c.source);
+                return deliver(c.invite, c.source, true);
             }
             default: method = "OPTIONS"; cseq = ++c.cseq; break;
         }
@@ -542,7 +557,8 @@ struct Fuzz {
         const std::string method = kMethods[what % std::size(kMethods)];
         std::string body, extra;
         if ((what % std::size(kMethods) == 2 || method == "INVITE")) body = kSdpB;
-        if (flags & 0x02) extra = fmt::format("Session-Expires: {}\r\n", kSessionExpires[flags >> 4 & 7]);
+        if (flags & 0x02)
+            extra = fmt::format("Session-Expires: {}\r\n", kSessionExpires[flags >> 4 & 7]);
         if (method == "INVITE" || method == "UPDATE")
             extra += fmt::format("Contact: <sip:peer@{}:5060>\r\n", inv.to.host);
         const std::uint32_t cseq = method == "ACK" ? d.cseq : ++d.cseq;
@@ -571,7 +587,8 @@ struct Fuzz {
             bytes = templates[in.byte() % templates.size()];
             if (mode % 3 == 1) {  // a few edits: replace, insert, delete, truncate
                 for (int k = in.byte() % 8; k >= 0 && !bytes.empty(); --k) {
-                    const std::size_t pos = (std::size_t{in.byte()} << 8 | in.byte()) % bytes.size();
+                    const std::size_t hi = in.byte();
+                    const std::size_t pos = (hi << 8 | in.byte()) % bytes.size();
                     const std::uint8_t op = in.byte(), v = in.byte();
                     switch (op & 3) {
                         case 0: bytes[pos] = static_cast<char>(v); break;
@@ -584,17 +601,7 @@ struct Fuzz {
         }
         constexpr const char* kSources[] = {kCustomer, "10.0.0.21", "10.0.0.22", "10.0.0.23",
                                             kStranger};
-        const sip::Target from = udp(kSources[src % std::size(kSources)]);
-        // the switch parses it the same way: a new INVITE it takes counts as delivered, and
-        // its Call-ID may get one more CDR (it is a new request to trunkline)
-        if (auto m = sip::Message::parse(bytes);
-            m && m->is_request() && m->method() == sip::Method::Invite && m->to().tag.empty()) {
-            ++invites_delivered;
-            const std::string id(m->call_id());
-            ++allowed[id];
-            reused.insert(id);
-        }
-        deliver(bytes, from);
+        deliver(bytes, udp(kSources[src % std::size(kSources)]));
     }
 
     // op 5: time passes; every deadline in between runs
@@ -689,8 +696,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 4: f.raw(); break;
             case 5: {
                 const std::uint8_t v = f.in.byte();
-                f.advance(v < 128 ? std::chrono::milliseconds(v * 100)
-                                  : std::min<sip::Duration>(200s, std::chrono::milliseconds((v - 127) * 1600)));
+                // 0..12.7 s in 100 ms steps, or up to 200 s in 1.6 s steps
+                f.advance(v < 128 ? sip::Duration(std::chrono::milliseconds(v * 100))
+                                  : std::min<sip::Duration>(
+                                        200s, std::chrono::milliseconds((v - 127) * 1600)));
                 break;
             }
             case 6: f.operator_hangup(); break;
