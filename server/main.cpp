@@ -635,7 +635,22 @@ int main(int argc, char** argv) {
             a.call_id_out = c.call_id_out;
             list.push_back(std::move(a));
         }
-        cdr_writer.publish_calls(std::move(list), wall_ms());
+        std::vector<route::lcr::sqlite::GatewayLive> gateways;
+        for (route::lcr::GatewayId id : swc.router().gateways()) {
+            const route::lcr::GatewayState st = swc.router().state(id);
+            route::lcr::sqlite::GatewayLive g;
+            g.name = swc.router().name(id);
+            g.current_calls = st.current_calls;
+            g.total_calls = st.total_calls;
+            g.answered = st.answered_calls;
+            g.down = st.down;
+            g.down_reason = st.down_reason;
+            if (st.down_since)
+                g.down_since_ms = clock.to_wall(sip::Instant{} +
+                                                std::chrono::duration_cast<sip::Duration>(*st.down_since));
+            gateways.push_back(std::move(g));
+        }
+        cdr_writer.publish_calls(std::move(list), std::move(gateways), wall_ms());
     };
 
     std::optional<std::int64_t> data_version;
@@ -752,7 +767,7 @@ int main(int argc, char** argv) {
         flush_timer.cancel();
         poll_timer.cancel();
         flush_bindings();
-        cdr_writer.publish_calls({}, wall_ms());  // no call of ours is running any more
+        cdr_writer.publish_calls({}, {}, wall_ms());  // no call of ours is running any more
         resolver.reset();
         transports->shutdown([&] { loop.stop(); });
     };

@@ -40,9 +40,10 @@ void CdrWriter::push(std::uint64_t seq, billing::Cdr cdr) {
 }
 
 void CdrWriter::publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls,
+                              std::vector<route::lcr::sqlite::GatewayLive> gateways,
                               std::int64_t now_ms) {
     std::lock_guard lk(mu_);
-    calls_.emplace(std::move(calls), now_ms);
+    calls_.emplace(Published{std::move(calls), std::move(gateways), now_ms});
     cv_.notify_one();
 }
 
@@ -69,7 +70,7 @@ void CdrWriter::run() {
     std::uint64_t last_seq = 0;
     std::unique_ptr<route::lcr::sqlite::Store> lcr;
     for (;;) {
-        std::optional<std::pair<std::vector<route::lcr::sqlite::ActiveCall>, std::int64_t>> calls;
+        std::optional<Published> calls;
         {
             std::unique_lock lk(mu_);
             cv_.wait(lk, [&] { return !queue_.empty() || calls_ || stopping_; });
@@ -87,7 +88,7 @@ void CdrWriter::run() {
             // best effort: a lost snapshot is replaced by the next one a second later
             std::string err;
             if (!lcr) lcr = route::lcr::sqlite::Store::open(cfg_.database, &err);
-            if (lcr && !lcr->publish_calls(calls->first, calls->second, &err))
+            if (lcr && !lcr->publish_calls(calls->calls, calls->gateways, calls->now_ms, &err))
                 log_(fmt::format("calls: cannot publish the call list: {}", err));
         }
         // retried until written: a CDR is never dropped

@@ -52,7 +52,8 @@ public:
 
     bool start(std::string* error);
     void push(std::uint64_t seq, billing::Cdr cdr);
-    void publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls, std::int64_t now_ms);
+    void publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls,
+                       std::vector<route::lcr::sqlite::GatewayLive> gateways, std::int64_t now_ms);
     void stop();
     CdrWriterStats stats() const;
 
@@ -66,7 +67,12 @@ private:
     std::deque<std::pair<std::uint64_t, billing::Cdr>> queue_;
     CdrWriterStats stats_;
     bool stopping_ = false;
-    std::optional<std::pair<std::vector<route::lcr::sqlite::ActiveCall>, std::int64_t>> calls_;
+    struct Published {
+        std::vector<route::lcr::sqlite::ActiveCall> calls;
+        std::vector<route::lcr::sqlite::GatewayLive> gateways;
+        std::int64_t now_ms = 0;
+    };
+    std::optional<Published> calls_;
     std::thread thread_;
 };
 

@@ -519,7 +519,15 @@ TEST_CASE("lcr store: the published call list replaces the last one and bumps no
     b.state = "trying";
     b.answer_ms.reset();
     const auto before = s->table_versions(&err);
-    REQUIRE(s->publish_calls({a, b}, 5000, &err));
+    route::lcr::sqlite::GatewayLive g;
+    g.name = "gw1";
+    g.current_calls = 2;
+    g.total_calls = 10;
+    g.answered = 6;
+    g.down = true;
+    g.down_reason = "3 probes unanswered";
+    g.down_since_ms = 4000;
+    REQUIRE(s->publish_calls({a, b}, {g}, 5000, &err));
     auto two = s->active_calls(&err);
     REQUIRE(two);
     CHECK(two->published_ms == 5000);
@@ -528,10 +536,16 @@ TEST_CASE("lcr store: the published call list replaces the last one and bumps no
     CHECK(two->calls[0].answer_ms == std::optional<std::int64_t>(3000));
     CHECK(two->calls[0].call_id_out == "out");
     CHECK_FALSE(two->calls[1].answer_ms.has_value());
-    REQUIRE(s->publish_calls({b}, 6000, &err));
+    REQUIRE(two->gateways.size() == 1);
+    CHECK(two->gateways[0].current_calls == 2);
+    CHECK(two->gateways[0].down);
+    CHECK(two->gateways[0].down_reason == "3 probes unanswered");
+    CHECK(two->gateways[0].down_since_ms == std::optional<std::int64_t>(4000));
+    REQUIRE(s->publish_calls({b}, {}, 6000, &err));
     auto one = s->active_calls(&err);
     REQUIRE(one);
     REQUIRE(one->calls.size() == 1);
     CHECK(one->calls[0].id == 8);
+    CHECK(one->gateways.empty());
     CHECK(s->table_versions(&err) == before);
 }

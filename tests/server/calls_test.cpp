@@ -850,3 +850,44 @@ TEST_CASE("calls: a vendor's outbound proxy receives the call for the gateway", 
     CHECK(inv->msg.request_uri() == "sip:442071234567@10.0.0.21:5060");
     CHECK(h.count(kVendor1, "INVITE") == 0);
 }
+
+TEST_CASE("calls: a vendor that stops answering OPTIONS is skipped until it answers again",
+          "[calls][health]") {
+    Harness h([](sw::SwitchConfig& c) {
+        c.probes.period = 30s;
+        c.router.health.probe_failures = 1;
+    });
+    // time in 100 ms steps until `host` gets an OPTIONS (the first ones are spread over
+    // one period); gw2's probes are always answered
+    auto next_probe = [&](const char* host) {
+        for (int i = 0; i < 700; ++i) {
+            h.advance(100ms);
+            while (auto p2 = h.request(kVendor2, "OPTIONS"))
+                h.answer(kVendor2, p2->msg, 200, "p2");
+            if (auto p = h.request(host, "OPTIONS")) return p;
+        }
+        return std::optional<Sent>();
+    };
+    auto first = next_probe(kVendor1);
+    REQUIRE(first);
+    auto id = h.sw->router().find("gw1");
+    REQUIRE(id);
+    for (int i = 0; i < 330 && !h.sw->router().state(*id).down; ++i) {  // Timer F: 32 s
+        h.advance(100ms);
+        while (auto p2 = h.request(kVendor2, "OPTIONS"))
+            h.answer(kVendor2, p2->msg, 200, "p2");
+    }
+    CHECK(h.sw->router().state(*id).down);
+    CHECK(h.sw->router().state(*id).down_reason == "1 probes unanswered");
+    h.from(kCustomer, invite());
+    CHECK(h.request(kVendor2, "INVITE"));
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+    // the next probe is answered: up again within one period
+    h.sent.clear();  // the first probe's retransmissions
+    auto again = next_probe(kVendor1);
+    REQUIRE(again);
+    h.answer(kVendor1, again->msg, 200, "p");
+    CHECK_FALSE(h.sw->router().state(*id).down);
+    h.from(kCustomer, invite("442071234567", "call-a2"));
+    CHECK(h.request(kVendor1, "INVITE"));
+}

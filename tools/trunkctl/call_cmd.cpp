@@ -117,6 +117,59 @@ int hangup(const std::string& db, const std::string& id) {
 
 }  // namespace
 
+int cmd_gateway_status(const std::string& db, int argc, char** argv, int first) {
+    Args a;
+    if (!a.parse(argc, argv, first + 1, {{"--format"}, {"--json", "--help"}})) {
+        std::cerr << "trunkctl gateway status: " << a.error() << "\n";
+        return 2;
+    }
+    if (a.flag("--help")) {
+        std::cout << "usage: trunkctl gateway status [--json]\n  the vendor gateways' live "
+                     "state in the running trunkline: current calls, calls, answered, and\n"
+                     "  whether health checks took the gateway down (why, since when)\n";
+        return 0;
+    }
+    if (!a.positionals().empty()) {
+        std::cerr << "trunkctl gateway status: unexpected '" << a.positionals()[0] << "'\n";
+        return 2;
+    }
+    std::string err;
+    auto st = route::lcr::sqlite::Store::open(db, &err);
+    auto live = st ? st->active_calls(&err) : std::nullopt;
+    if (!live) {
+        std::cerr << "trunkctl gateway status: " << err << "\n";
+        return 1;
+    }
+    if (a.flag("--json") || a.get("--format") == "json") {
+        std::cout << "{\"published_ms\": " << live->published_ms << ", \"gateways\": [";
+        bool first_row = true;
+        for (const auto& g : live->gateways) {
+            std::cout << (first_row ? "" : ", ") << "{\"name\": " << json_text(g.name)
+                      << ", \"current_calls\": " << g.current_calls
+                      << ", \"total_calls\": " << g.total_calls << ", \"answered\": " << g.answered
+                      << ", \"down\": " << (g.down ? "true" : "false")
+                      << ", \"down_reason\": " << json_text(g.down_reason) << ", \"down_since_ms\": "
+                      << (g.down_since_ms ? std::to_string(*g.down_since_ms) : std::string("null"))
+                      << "}";
+            first_row = false;
+        }
+        std::cout << "]}\n";
+        return 0;
+    }
+    if (live->published_ms == 0) {
+        std::cout << "no live state: trunkline has not run on this database\n";
+        return 0;
+    }
+    std::printf("%-16s %-8s %-10s %-10s %-6s %s\n", "GATEWAY", "CALLS", "TOTAL", "ANSWERED",
+                "STATE", "WHY");
+    for (const auto& g : live->gateways)
+        std::printf("%-16s %-8u %-10llu %-10llu %-6s %s\n", g.name.c_str(), g.current_calls,
+                    static_cast<unsigned long long>(g.total_calls),
+                    static_cast<unsigned long long>(g.answered), g.down ? "down" : "up",
+                    g.down ? g.down_reason.c_str() : "-");
+    return 0;
+}
+
 int cmd_call(const std::string& db, int argc, char** argv, int first) {
     Args a;
     if (!a.parse(argc, argv, first, {{"--format"}, {"--json", "--help"}})) {

@@ -10,6 +10,9 @@ namespace trunkctl {
 
 // argv[first] is the subcommand; returns 0 ok, 1 runtime error, 2 usage error.
 int cmd_call(const std::string& db, int argc, char** argv, int first);
+// gateway status [--json]: the vendor gateways' live state in the running switch (calls,
+// health: down and why, since when); argv[first] is "status".
+int cmd_gateway_status(const std::string& db, int argc, char** argv, int first);
 extern const char* const kCallHelp;
 
 }  // namespace trunkctl

@@ -65,6 +65,7 @@ commands:
   gateway add|set|list|show|remove customer|vendor NAME
                                                customer (mapping) and vendor (routing) gateways
   group add|set|list|remove NAME               gateway groups (shared line limit)
+  gateway status                               vendor gateways' live calls and health
   call list|hangup ID                          the running switch's calls
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
@@ -901,6 +902,8 @@ int main(int argc, char** argv) {
         if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);
         if (cmd == "suspend") return trunkctl::cmd_suspend(db, argc, argv, i + 1);
         if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, argc, argv, i + 1);
+        if (cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status")
+            return trunkctl::cmd_gateway_status(db, argc, argv, i + 1);
         if (cmd == "gateway") return trunkctl::cmd_gateway(db, argc, argv, i + 1);
         if (cmd == "group") return trunkctl::cmd_group(db, argc, argv, i + 1);
         if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);

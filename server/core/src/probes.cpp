@@ -51,10 +51,24 @@ bool GatewayProbes::on_client_event(const ClientEvent& e, sip::Instant now) {
     if (it == outstanding_.end()) return false;
     if (e.kind == ClientEvent::Kind::Provisional) return true;
     const bool answered = e.kind == ClientEvent::Kind::Response;
+    const bool was_down = router_.state(it->second).down;
     router_.on_probe(it->second, answered, std::chrono::duration_cast<route::lcr::Nanos>(
                                                 now.time_since_epoch()));
+    const route::lcr::GatewayState st = router_.state(it->second);
+    if (st.down != was_down)
+        logs_.push_back(st.down ? fmt::format("gateway {} down: {}", router_.name(it->second),
+                                              st.down_reason)
+                                : fmt::format("gateway {} up: OPTIONS answered",
+                                              router_.name(it->second)));
     outstanding_.erase(it);
     return true;
+}
+
+std::optional<std::string> GatewayProbes::poll_log() {
+    if (logs_.empty()) return std::nullopt;
+    std::string s = std::move(logs_.front());
+    logs_.pop_front();
+    return s;
 }
 
 std::optional<sip::Instant> GatewayProbes::next_deadline() const {

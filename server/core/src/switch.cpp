@@ -150,6 +150,7 @@ std::optional<RatedCall> Switch::poll_cdr() {
 std::optional<std::string> Switch::poll_log() {
     if (auto l = element_->poll_log()) return l;
     if (auto l = regs_->poll_log()) return l;
+    if (auto l = probes_->poll_log()) return l;
     return calls_->poll_log();
 }
 

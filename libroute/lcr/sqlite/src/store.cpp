@@ -111,6 +111,15 @@ CREATE TABLE lcr_active_call (
     call_id_in     TEXT NOT NULL,
     call_id_out    TEXT NOT NULL
 );
+CREATE TABLE lcr_gateway_live (
+    name          TEXT PRIMARY KEY,
+    current_calls INTEGER NOT NULL,
+    total_calls   INTEGER NOT NULL,
+    answered      INTEGER NOT NULL,
+    down          INTEGER NOT NULL,
+    down_reason   TEXT NOT NULL,
+    down_since_ms INTEGER
+);
 CREATE TABLE lcr_active_call_meta (
     one          INTEGER PRIMARY KEY CHECK (one = 1),
     published_ms INTEGER NOT NULL
@@ -656,13 +665,30 @@ bool Store::put_group(const GroupSpec& g, std::string* error) {
     return txn.commit(error);
 }
 
-bool Store::publish_calls(const std::vector<ActiveCall>& calls, std::int64_t now_ms,
+bool Store::publish_calls(const std::vector<ActiveCall>& calls,
+                          const std::vector<GatewayLive>& gateways, std::int64_t now_ms,
                           std::string* error) {
     clear(error);
     sqlite3* db = impl_->db;
     Txn txn(db, error);
     if (!txn.began()) return false;
     if (!route::sqlite::exec(db, "DELETE FROM lcr_active_call", error)) return false;
+    if (!route::sqlite::exec(db, "DELETE FROM lcr_gateway_live", error)) return false;
+    Stmt g(db,
+           "INSERT INTO lcr_gateway_live(name, current_calls, total_calls, answered, down, "
+           "down_reason, down_since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!g.ok()) return fail(db, error, "lcr_gateway_live");
+    for (const GatewayLive& x : gateways) {
+        g.text(1, x.name);
+        g.integer(2, x.current_calls);
+        g.integer(3, static_cast<std::int64_t>(x.total_calls));
+        g.integer(4, static_cast<std::int64_t>(x.answered));
+        g.integer(5, x.down ? 1 : 0);
+        g.text(6, x.down_reason);
+        g.opt_integer(7, x.down_since_ms);
+        if (!g.done()) return fail(db, error, "lcr_gateway_live");
+        g.reset();
+    }
     Stmt s(db,
            "INSERT INTO lcr_active_call(id, customer, vendor_gateway, caller, callee, state, "
            "setup_ms, answer_ms, call_id_in, call_id_out) "
@@ -718,6 +744,22 @@ std::optional<ActiveCalls> Store::active_calls(std::string* error) {
         out.calls.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return fail(db, error, "lcr_active_call"), std::nullopt;
+    Stmt g(db,
+           "SELECT name, current_calls, total_calls, answered, down, down_reason, down_since_ms "
+           "FROM lcr_gateway_live ORDER BY name");
+    if (!g.ok()) return fail(db, error, "lcr_gateway_live"), std::nullopt;
+    while ((rc = g.step()) == SQLITE_ROW) {
+        GatewayLive x;
+        x.name = g.col_text(0);
+        x.current_calls = static_cast<std::uint32_t>(g.col_i64(1));
+        x.total_calls = static_cast<std::uint64_t>(g.col_i64(2));
+        x.answered = static_cast<std::uint64_t>(g.col_i64(3));
+        x.down = g.col_i64(4) != 0;
+        x.down_reason = g.col_text(5);
+        x.down_since_ms = g.col_int(6);
+        out.gateways.push_back(std::move(x));
+    }
+    if (rc != SQLITE_DONE) return fail(db, error, "lcr_gateway_live"), std::nullopt;
     return out;
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -49,6 +50,8 @@ public:
     bool on_client_event(const ClientEvent& e, sip::Instant now);
     std::optional<sip::Instant> next_deadline() const;
     void handle_timeouts(sip::Instant now);
+    // "gateway gw1 down: 3 probes unanswered" / "gateway gw1 up": one line per change
+    std::optional<std::string> poll_log();
 
 private:
     void probe(route::lcr::GatewayId gw, sip::Instant now);
@@ -61,6 +64,7 @@ private:
     std::unordered_map<route::lcr::GatewayId, sip::Instant> due_at_;
     std::set<std::pair<sip::Instant, route::lcr::GatewayId>> due_;
     std::unordered_map<sip::txn::TxnId, route::lcr::GatewayId> outstanding_;
+    std::deque<std::string> logs_;
 };
 
 }  // namespace sw

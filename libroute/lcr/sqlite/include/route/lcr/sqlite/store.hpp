@@ -50,9 +50,19 @@ struct ActiveCall {
     std::optional<std::int64_t> answer_ms;
     std::string call_id_in, call_id_out;
 };
+// A vendor gateway's live state in the running switch (`trunkctl gateway status`).
+struct GatewayLive {
+    std::string name;
+    std::uint32_t current_calls = 0;
+    std::uint64_t total_calls = 0, answered = 0;
+    bool down = false;
+    std::string down_reason;  // "3 probes unanswered", ...
+    std::optional<std::int64_t> down_since_ms;
+};
 struct ActiveCalls {
     std::int64_t published_ms = 0;  // 0: never published (no switch has run)
     std::vector<ActiveCall> calls;
+    std::vector<GatewayLive> gateways;
 };
 
 // One consistent read of every table (one read transaction).
@@ -74,8 +84,10 @@ public:
     std::map<std::string, std::int64_t> table_versions(std::string* error);
     std::optional<Snapshot> load(std::string* error);
 
-    // The switch replaces the published call list (its writer thread, once a second).
-    bool publish_calls(const std::vector<ActiveCall>& calls, std::int64_t now_ms,
+    // The switch replaces the published call list and gateway states (its writer thread,
+    // once a second).
+    bool publish_calls(const std::vector<ActiveCall>& calls,
+                       const std::vector<GatewayLive>& gateways, std::int64_t now_ms,
                        std::string* error);
     std::optional<ActiveCalls> active_calls(std::string* error);
 
