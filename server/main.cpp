@@ -619,9 +619,14 @@ int main(int argc, char** argv) {
         return ok;
     };
     // `trunkctl call list` reads what the writer thread publishes once a second
+    std::optional<std::uint64_t> published_generation;
     auto publish_calls = [&] {
-        std::vector<route::lcr::sqlite::ActiveCall> list;
-        for (const auto& c : swc.calls().list()) {
+        std::optional<std::vector<route::lcr::sqlite::ActiveCall>> list;
+        if (published_generation != swc.calls().generation()) {
+            published_generation = swc.calls().generation();
+            list.emplace();
+        }
+        for (const auto& c : list ? swc.calls().list() : std::vector<sw::CallInfo>{}) {
             route::lcr::sqlite::ActiveCall a;
             a.id = c.id;
             a.customer = c.customer;
@@ -633,7 +638,7 @@ int main(int argc, char** argv) {
             if (c.answer) a.answer_ms = clock.to_wall(*c.answer);
             a.call_id_in = c.call_id_in;
             a.call_id_out = c.call_id_out;
-            list.push_back(std::move(a));
+            list->push_back(std::move(a));
         }
         std::vector<route::lcr::sqlite::GatewayLive> gateways;
         for (route::lcr::GatewayId id : swc.router().gateways()) {
@@ -767,7 +772,7 @@ int main(int argc, char** argv) {
         flush_timer.cancel();
         poll_timer.cancel();
         flush_bindings();
-        cdr_writer.publish_calls({}, {}, wall_ms());  // no call of ours is running any more
+        cdr_writer.publish_calls(std::vector<route::lcr::sqlite::ActiveCall>{}, {}, wall_ms());  // no call of ours is running any more
         resolver.reset();
         transports->shutdown([&] { loop.stop(); });
     };

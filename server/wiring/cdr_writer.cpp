@@ -39,10 +39,12 @@ void CdrWriter::push(std::uint64_t seq, billing::Cdr cdr) {
     cv_.notify_one();
 }
 
-void CdrWriter::publish_calls(std::vector<route::lcr::sqlite::ActiveCall> calls,
+void CdrWriter::publish_calls(std::optional<std::vector<route::lcr::sqlite::ActiveCall>> calls,
                               std::vector<route::lcr::sqlite::GatewayLive> gateways,
                               std::int64_t now_ms) {
     std::lock_guard lk(mu_);
+    // a pending list not yet written must not be lost to a later "unchanged"
+    if (!calls && calls_ && calls_->calls) calls = std::move(calls_->calls);
     calls_.emplace(Published{std::move(calls), std::move(gateways), now_ms});
     cv_.notify_one();
 }
@@ -74,6 +76,9 @@ void CdrWriter::run() {
         {
             std::unique_lock lk(mu_);
             cv_.wait(lk, [&] { return !queue_.empty() || calls_ || stopping_; });
+            if (!stopping_ && !queue_.empty() && queue_.size() < cfg_.max_batch)
+                cv_.wait_for(lk, cfg_.batch_delay,
+                             [&] { return queue_.size() >= cfg_.max_batch || stopping_; });
             calls.swap(calls_);
             if (queue_.empty() && !calls && stopping_) return;
             while (!queue_.empty() && batch.size() < cfg_.max_batch) {
@@ -88,7 +93,8 @@ void CdrWriter::run() {
             // best effort: a lost snapshot is replaced by the next one a second later
             std::string err;
             if (!lcr) lcr = route::lcr::sqlite::Store::open(cfg_.database, &err);
-            if (lcr && !lcr->publish_calls(calls->calls, calls->gateways, calls->now_ms, &err))
+            if (lcr && !lcr->publish_calls(calls->calls ? &*calls->calls : nullptr, calls->gateways,
+                                           calls->now_ms, &err))
                 log_(fmt::format("calls: cannot publish the call list: {}", err));
         }
         // retried until written: a CDR is never dropped

@@ -88,10 +88,10 @@ std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, 
     return text;
 }
 
-// SQL that undoes migration v3 (the change counter and its triggers): a current file becomes
-// exactly a version-2 file.
+// SQL that undoes migrations v4 (the gateways-tried column) and v3 (the change counter and
+// its triggers): a current file becomes exactly a version-2 file.
 std::string undo_v3_sql() {
-    std::string sql;
+    std::string sql = "ALTER TABLE cdrs DROP COLUMN gateways_tried;\n";
     for (const char* t : {"accounts", "ledger", "rates", "phone_private", "settings"})
         for (const char* op : {"insert", "delete", "update"})
             sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
@@ -211,6 +211,7 @@ TEST_CASE("store: a CDR batch moves money in the same transaction", "[billing][s
     std::mt19937_64 rng(7);
     auto cdrs = random_cdrs(book, rng, 500);
     REQUIRE(cdrs.size() == 500);
+    cdrs[3].call.gateways_tried = "gw1:503,gw2:200";
     REQUIRE(st.insert_cdrs(cdrs));
     CHECK(cdrs.front().id > 0);
     CHECK(*st.cdr_count() == 500);
@@ -227,6 +228,8 @@ TEST_CASE("store: a CDR batch moves money in the same transaction", "[billing][s
     REQUIRE(back);
     REQUIRE(back->size() == 500);
     for (std::size_t i = 0; i < 500; ++i) REQUIRE(cdr_csv_line((*back)[i]) == cdr_csv_line(cdrs[i]));
+    CHECK((*back)[3].call.gateways_tried == "gw1:503,gw2:200");
+    CHECK((*back)[4].call.gateways_tried.empty());
 
     // An unknown account rejects the whole batch; nothing is written, no balance moves.
     auto more = random_cdrs(book, rng, 10);
@@ -458,7 +461,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 3);
+    CHECK(Store::kSchemaVersion == 4);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);

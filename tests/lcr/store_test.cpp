@@ -527,7 +527,8 @@ TEST_CASE("lcr store: the published call list replaces the last one and bumps no
     g.down = true;
     g.down_reason = "3 probes unanswered";
     g.down_since_ms = 4000;
-    REQUIRE(s->publish_calls({a, b}, {g}, 5000, &err));
+    const std::vector<route::lcr::sqlite::ActiveCall> ab{a, b}, just_b{b};
+    REQUIRE(s->publish_calls(&ab, {g}, 5000, &err));
     auto two = s->active_calls(&err);
     REQUIRE(two);
     CHECK(two->published_ms == 5000);
@@ -541,7 +542,12 @@ TEST_CASE("lcr store: the published call list replaces the last one and bumps no
     CHECK(two->gateways[0].down);
     CHECK(two->gateways[0].down_reason == "3 probes unanswered");
     CHECK(two->gateways[0].down_since_ms == std::optional<std::int64_t>(4000));
-    REQUIRE(s->publish_calls({b}, {}, 6000, &err));
+    REQUIRE(s->publish_calls(nullptr, {g}, 5500, &err));  // unchanged calls: kept
+    auto kept = s->active_calls(&err);
+    REQUIRE(kept);
+    CHECK(kept->published_ms == 5500);
+    CHECK(kept->calls.size() == 2);
+    REQUIRE(s->publish_calls(&just_b, {}, 6000, &err));
     auto one = s->active_calls(&err);
     REQUIRE(one);
     REQUIRE(one->calls.size() == 1);

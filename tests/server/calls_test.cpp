@@ -328,6 +328,7 @@ TEST_CASE("calls: every vendor failing gives the best failure", "[calls]") {
     REQUIRE(h.cdrs.size() == 1);
     CHECK(h.cdrs[0].cdr.call.sip_code == 404);
     CHECK(h.cdrs[0].gateways_tried == "gw1:503,gw2:404");
+    CHECK(h.cdrs[0].cdr.call.gateways_tried == "gw1:503,gw2:404");  // stored with the CDR
     CHECK_FALSE(h.cdrs[0].cdr.call.answer_ms.has_value());
     CHECK(h.cdrs[0].cdr.charge.micros() == 0);
 }
@@ -890,4 +891,16 @@ TEST_CASE("calls: a vendor that stops answering OPTIONS is skipped until it answ
     CHECK_FALSE(h.sw->router().state(*id).down);
     h.from(kCustomer, invite("442071234567", "call-a2"));
     CHECK(h.request(kVendor1, "INVITE"));
+}
+
+TEST_CASE("calls: the generation moves with what list() shows, not with timers", "[calls]") {
+    Harness h;
+    const auto g0 = h.sw->calls().generation();
+    connect(h);
+    const auto g1 = h.sw->calls().generation();
+    CHECK(g1 > g0);
+    h.advance(100s);  // prepaid quotas and retransmission timers, nothing list() shows
+    CHECK(h.sw->calls().generation() == g1);
+    h.sw->calls().hangup(h.sw->calls().list().at(0).id, h.now);
+    CHECK(h.sw->calls().generation() > g1);
 }

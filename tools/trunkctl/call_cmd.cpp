@@ -92,7 +92,7 @@ int list(const std::string& db, bool json) {
                     static_cast<unsigned long long>(c.id), c.customer.c_str(),
                     c.vendor_gateway.empty() ? "-" : c.vendor_gateway.c_str(), c.caller.c_str(),
                     c.callee.c_str(), c.state.c_str(),
-                    static_cast<long long>((calls->published_ms - since) / 1000));
+                    static_cast<long long>((now - since) / 1000));
     }
     std::printf("%zu calls\n", calls->calls.size());
     return 0;

@@ -65,6 +65,7 @@ struct CallRecord {
     HangupSide hangup = HangupSide::caller;
     std::string call_id_in;        // SIP Call-ID of the customer leg
     std::string call_id_out;       // SIP Call-ID of the vendor leg
+    std::string gateways_tried;    // the switch's attempts in order: "gw1:503,gw2:200"
 
     std::string_view callee_sent() const { return callee_out.empty() ? callee : callee_out; }
 };

@@ -185,6 +185,10 @@ CREATE TRIGGER billing_change_settings_delete AFTER DELETE ON settings
 CREATE TRIGGER billing_change_settings_update AFTER UPDATE ON settings
   BEGIN UPDATE billing_change SET version = version + 1; END;
 )sql",
+    // 4: the vendor gateways a call tried, with each one's answer ("gw1:503,gw2:200")
+    R"sql(
+ALTER TABLE cdrs ADD COLUMN gateways_tried TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Store::kSchemaVersion);
@@ -780,9 +784,10 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     BILLING_Q(q, "INSERT INTO cdrs(caller, callee, callee_out, customer, customer_gateway, vendor, "
                  "vendor_gateway, setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, "
                  "hangup, rate_prefix, area, rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, "
-                 "customer_price, vendor_price, charge, cost, profit, call_id_in, call_id_out) VALUES("
+                 "customer_price, vendor_price, charge, cost, profit, call_id_in, call_id_out, "
+                 "gateways_tried) VALUES("
                  "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                 "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+                 "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)");
     for (Cdr& c : batch) {
         const CallRecord& k = c.call;
         q.t(1, k.caller).t(2, k.callee).t(3, k.callee_out).t(4, k.customer).t(5, k.customer_gateway)
@@ -794,7 +799,7 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
             .t(18, to_string(c.rate_type)).t(19, c.vendor_prefix).i(20, c.customer_billed_s)
             .i(21, c.vendor_billed_s).i(22, c.customer_price.micros()).i(23, c.vendor_price.micros())
             .i(24, c.charge.micros()).i(25, c.cost.micros()).i(26, c.profit.micros())
-            .t(27, k.call_id_in).t(28, k.call_id_out);
+            .t(27, k.call_id_in).t(28, k.call_id_out).t(29, k.gateways_tried);
         const int rc = q.step();
         sqlite3_reset(*q_stmt);
         if (rc != SQLITE_DONE) {
@@ -814,7 +819,8 @@ static const char* const kCdrSelect =
     "SELECT id, caller, callee, callee_out, customer, customer_gateway, vendor, vendor_gateway, "
     "setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, hangup, rate_prefix, area, "
     "rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, customer_price, vendor_price, "
-    "charge, cost, profit, call_id_in, call_id_out FROM cdrs WHERE end_ms >= ?1 AND end_ms < ?2 "
+    "charge, cost, profit, call_id_in, call_id_out, gateways_tried FROM cdrs "
+    "WHERE end_ms >= ?1 AND end_ms < ?2 "
     "ORDER BY id";
 
 Result<void> Store::for_each_cdr(Timestamp from, Timestamp until, const std::function<bool(const Cdr&)>& f) {
@@ -855,6 +861,7 @@ Result<void> Store::for_each_cdr(Timestamp from, Timestamp until, const std::fun
         c.profit = q.col_m(26);
         k.call_id_in = q.col_t(27);
         k.call_id_out = q.col_t(28);
+        k.gateways_tried = q.col_t(29);
         if (!f(c)) return {};
     }
     if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read CDRs"));

@@ -164,6 +164,7 @@ struct Calls::Impl {
     route::lcr::RouteBuffer route_buf;
     CallsStats stats;
     std::uint64_t next_id = 1;
+    std::uint64_t generation = 0;
 
     Impl(CallsConfig c, Element& e, route::lcr::Router& r, route::lcr::Customers& cu,
          BillingRates& ra, billing::Book& b, sip::Random& rn)
@@ -358,6 +359,7 @@ struct Calls::Impl {
         by_a_txn[txn] = call.id;
         dialogs[call.a.call_id + '\n' + call.a.local_tag] = {call.id, Side::a};
         calls.emplace(call.id, std::move(c));
+        ++generation;
         log(fmt::format("call {}: {} {} -> {} from customer {}, {} candidates", call.id,
                         call.a.call_id, call.caller, call.callee, call.customer_name,
                         call.candidates.size()));
@@ -512,6 +514,7 @@ struct Calls::Impl {
         c.vendor_gateway = router.name(gw);
         c.vendor_account = v.vendor_account;
         c.progress_deadline.reset();
+        ++generation;
         router.call_started(gw, nanos(now));
         invites[*id] = c.id;
         dialogs[c.b.call_id + '\n' + c.b.local_tag] = {c.id, Side::b};
@@ -598,7 +601,10 @@ struct Calls::Impl {
                     now + (code == 180 ? t.ringing_timeout
                                        : (sdp ? t.progress_sdp_timeout : t.progress_timeout));
                 if (!r.to().tag.empty()) c.b.remote_tag = std::string(r.to().tag);
-                if (c.phase == Phase::trying) c.phase = Phase::early;
+                if (c.phase == Phase::trying) {
+                    c.phase = Phase::early;
+                    ++generation;
+                }
                 if (sdp) c.early_sdp = true;
                 respond_a(c, code, r.reason(), &r, now);
             }
@@ -624,6 +630,7 @@ struct Calls::Impl {
         }
         c.phase = Phase::connected;
         c.answer = now;
+        ++generation;
         c.progress_deadline.reset();
         c.proceeding_deadline.reset();
         c.max_deadline = now + cfg.timers.max_call;
@@ -821,6 +828,7 @@ struct Calls::Impl {
         dialogs.erase(c.a.call_id + '\n' + c.a.local_tag);
         if (!c.b.call_id.empty()) dialogs.erase(c.b.call_id + '\n' + c.b.local_tag);
         calls.erase(c.id);  // c is gone
+        ++generation;
     }
 
     void emit(const Call& c, std::uint16_t code, std::string_view reason, billing::HangupSide who,
@@ -847,6 +855,7 @@ struct Calls::Impl {
         r.call_id_in = c.a.call_id;
         r.call_id_out = c.b.call_id;
         e.gateways_tried = c.tried;
+        r.gateways_tried = c.tried;
         e.illegal = illegal;
         if (!illegal) book_call(e);
         cdrs.push_back(std::move(e));
@@ -1264,6 +1273,9 @@ bool Calls::hangup(std::uint64_t id, sip::Instant now) {
 billing::Money Calls::reserved(std::string_view account) const {
     auto it = impl_->reserved.find(std::string(account));
     return it == impl_->reserved.end() ? billing::Money{} : it->second;
+}
+std::uint64_t Calls::generation() const noexcept {
+    return impl_->generation;
 }
 std::size_t Calls::active() const noexcept {
     return impl_->calls.size();

@@ -665,14 +665,14 @@ bool Store::put_group(const GroupSpec& g, std::string* error) {
     return txn.commit(error);
 }
 
-bool Store::publish_calls(const std::vector<ActiveCall>& calls,
+bool Store::publish_calls(const std::vector<ActiveCall>* calls,
                           const std::vector<GatewayLive>& gateways, std::int64_t now_ms,
                           std::string* error) {
     clear(error);
     sqlite3* db = impl_->db;
     Txn txn(db, error);
     if (!txn.began()) return false;
-    if (!route::sqlite::exec(db, "DELETE FROM lcr_active_call", error)) return false;
+    if (calls && !route::sqlite::exec(db, "DELETE FROM lcr_active_call", error)) return false;
     if (!route::sqlite::exec(db, "DELETE FROM lcr_gateway_live", error)) return false;
     Stmt g(db,
            "INSERT INTO lcr_gateway_live(name, current_calls, total_calls, answered, down, "
@@ -694,7 +694,7 @@ bool Store::publish_calls(const std::vector<ActiveCall>& calls,
            "setup_ms, answer_ms, call_id_in, call_id_out) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     if (!s.ok()) return fail(db, error, "lcr_active_call");
-    for (const ActiveCall& c : calls) {
+    for (const ActiveCall& c : calls ? *calls : std::vector<ActiveCall>{}) {
         s.integer(1, static_cast<std::int64_t>(c.id));
         s.text(2, c.customer);
         s.text(3, c.vendor_gateway);

@@ -179,6 +179,8 @@ public:
     std::vector<CallInfo> list() const;
     bool hangup(std::uint64_t id, sip::Instant now);  // operator: ends both legs
     std::size_t active() const noexcept;
+    // Moves whenever a call starts, changes state or vendor, or ends (list() would differ).
+    std::uint64_t generation() const noexcept;
     // Credit the account's running calls hold (prepaid reservations).
     billing::Money reserved(std::string_view account) const;
     const CallsStats& stats() const noexcept;

@@ -105,7 +105,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------

@@ -85,8 +85,8 @@ public:
     std::optional<Snapshot> load(std::string* error);
 
     // The switch replaces the published call list and gateway states (its writer thread,
-    // once a second).
-    bool publish_calls(const std::vector<ActiveCall>& calls,
+    // once a second); calls == nullptr keeps the calls published last (nothing changed).
+    bool publish_calls(const std::vector<ActiveCall>* calls,
                        const std::vector<GatewayLive>& gateways, std::int64_t now_ms,
                        std::string* error);
     std::optional<ActiveCalls> active_calls(std::string* error);
