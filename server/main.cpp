@@ -324,7 +324,8 @@ int main(int argc, char** argv) {
     std::function<void()> on_timer, refresh;
     std::optional<std::int64_t> billing_version;
     wiring::BillingVersion billing_watch(cfg.database);
-    auto load_routing = [&] {
+    // accounts and rates (the billing book): reloaded only when billing changed
+    auto load_book = [&] {
         std::string e;
         // read the version first: a change committed during the load leaves a newer one
         billing_version = billing_watch.read(&e);
@@ -333,6 +334,13 @@ int main(int argc, char** argv) {
             log_line(fmt::format("billing: cannot load accounts and rates: {}", e));
             return false;
         }
+        swc.set_book(std::move(*book));
+        log_line("billing: accounts and rates loaded");
+        return true;
+    };
+    // customers, vendors and groups: reloaded only when one of their tables changed
+    auto load_routing = [&] {
+        std::string e;
         auto r = wiring::load_routing(*lcr_store, &e);
         if (!r) {
             log_line(fmt::format("routing: cannot load gateways: {}", e));
@@ -341,7 +349,6 @@ int main(int argc, char** argv) {
         for (const auto& w : r->warnings)
             log_line("routing: " + w);
         const std::size_t nc = r->customers.size(), nv = r->vendors.size();
-        swc.set_book(std::move(*book));
         if (!swc.set_routing(std::move(r->customers), std::move(r->vendors), std::move(r->groups),
                              &e, loop.now())) {
             log_line(fmt::format("routing: {}", e));
@@ -352,6 +359,7 @@ int main(int argc, char** argv) {
         log_line(fmt::format("routing: {} customers, {} vendor gateways", nc, nv));
         return true;
     };
+    load_book();
     load_routing();
     wiring::CdrWriter cdr_writer({.database = cfg.database}, [](const std::string& l) { log_line(l); });
     if (!check_config && !cdr_writer.start(&err)) {
@@ -685,9 +693,8 @@ int main(int argc, char** argv) {
                 log_line(fmt::format("command {} '{}' not understood", c.kind, c.arg));
         }
         swc.cdrs_committed(cdr_writer.stats().committed_seq);
-        if (lcr_store->table_versions(&e) != routing_versions ||
-            billing_watch.read(&e) != billing_version)
-            load_routing();
+        if (billing_watch.read(&e) != billing_version) load_book();
+        if (lcr_store->table_versions(&e) != routing_versions) load_routing();
         refresh();
         data_version = store->data_version(&e);  // our own writes above don't count
     };

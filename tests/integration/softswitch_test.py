@@ -894,9 +894,10 @@ def case_prepaid(c):
             # back to exactly 0.30 (more than 0.30 when a round overdrew the account)
             bal = c.balance_micros("1001") or 0
             amount = f"{(300000 - bal) / 1e6:.6f}"
-            loads = c.log().count("routing: ")
+            loads = c.log().count("billing: accounts and rates loaded")
             c.ctl("accounts", "topup", "1001", amount)
-            seen = wait_until(lambda: c.log().count("routing: ") > loads, 20, 0.2)
+            seen = wait_until(
+                lambda: c.log().count("billing: accounts and rates loaded") > loads, 20, 0.2)
             check(f"14. the running trunkline reloads the book after `accounts topup 1001 "
                   f"{amount}` (balance 0.30 again)", seen and c.balance_micros("1001") == 300000,
                   f"balance {c.balance_micros('1001')}\n{c.log()[-800:]}")
