@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sip/auth/client.hpp"
+#include "sip/auth/digest.hpp"
 #include "sip/builder.hpp"
 #include "sip/crypto/evp_hasher.hpp"
 #include "sip/message.hpp"
@@ -903,4 +905,45 @@ TEST_CASE("calls: the generation moves with what list() shows, not with timers",
     CHECK(h.sw->calls().generation() == g1);
     h.sw->calls().hangup(h.sw->calls().list().at(0).id, h.now);
     CHECK(h.sw->calls().generation() > g1);
+}
+
+TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then routed",
+          "[calls][digest]") {
+    Harness h;
+    auto ha1 = sip::auth::ha1(h.hasher, sip::auth::Algorithm::MD5, "alice", "trunkline",
+                              "wonderland");
+    REQUIRE(ha1);
+    h.auth.set_users({{"alice", {{sip::auth::Algorithm::MD5, *ha1}}}});
+    route::lcr::CustomerSpec dyn;
+    dyn.name = "dyn";
+    dyn.account = "1001";
+    dyn.auth = route::lcr::AuthMode::digest;
+    dyn.sip_user = "alice";
+    std::string err;
+    REQUIRE(h.sw->set_routing({dyn}, {vendor("gw1", kVendor1, "9001", 1)}, {}, &err));
+
+    const char* phone = "10.0.0.77";  // any address: the credentials say who it is
+    h.from(phone, invite("442071234567", "call-d1"));
+    auto chal = h.response(phone, 407);
+    REQUIRE(chal);
+    CHECK(h.count(kVendor1, "INVITE") == 0);
+    CHECK(h.cdrs.empty());  // a challenge is no call
+    std::vector<sip::Challenge> offered;
+    for (const sip::HeaderField& f : chal->msg.headers())
+        if (f.id == sip::HeaderId::ProxyAuthenticate)
+            if (auto c = sip::parse_challenge(chal->msg.value(f))) offered.push_back(*c);
+    REQUIRE_FALSE(offered.empty());
+
+    auto with_credentials = [&](const char* password, const char* call_id) {
+        sip::auth::DigestClient client(h.hasher, h.rng, {"alice", password});
+        auto pa = client.answer(offered, "INVITE", "sip:442071234567@10.0.0.100");
+        REQUIRE(pa);
+        std::string inv = invite("442071234567", call_id);
+        inv.insert(inv.find("Contact:"), "Proxy-Authorization: " + *pa + "\r\n");
+        return inv;
+    };
+    h.from(phone, with_credentials("wonderland", "call-d2"));
+    CHECK(h.request(kVendor1, "INVITE"));
+    h.from(phone, with_credentials("guess", "call-d3"));
+    CHECK(h.response(phone, 403));
 }

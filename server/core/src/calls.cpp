@@ -146,6 +146,8 @@ struct Calls::Impl {
     BillingRates& rates;
     billing::Book& book;
     billing::Rater rater;
+    route::reg::Authenticator* auth = nullptr;
+    bool digest_customers = false;
     sip::Random& rng;
     std::unordered_map<std::string, billing::Money> reserved;  // account -> held by its calls
     std::unordered_map<GatewayId, VendorSip> vendors;
@@ -167,7 +169,7 @@ struct Calls::Impl {
     std::uint64_t generation = 0;
 
     Impl(CallsConfig c, Element& e, route::lcr::Router& r, route::lcr::Customers& cu,
-         BillingRates& ra, billing::Book& b, sip::Random& rn)
+         BillingRates& ra, billing::Book& b, route::reg::Authenticator* a, sip::Random& rn)
         : cfg(std::move(c)),
           element(e),
           router(r),
@@ -175,6 +177,7 @@ struct Calls::Impl {
           rates(ra),
           book(b),
           rater(b, cfg.rating),
+          auth(a),
           rng(rn) {}
 
     // --- small helpers
@@ -313,8 +316,17 @@ struct Calls::Impl {
         c->callee_in = std::string(msg.ruri().user);
         c->a_invite.emplace(std::move(msg));
 
-        const std::string digest_user;  // digest-authenticated customers: not yet wired
-        auto id = customers.identify(src.host, src.port, digest_user);
+        auto id = customers.identify(src.host, src.port, {});
+        if (!id && digest_customers && auth) {
+            // a dynamic gateway proves who it is with Proxy-Authorization (§22.3)
+            const sip::HeaderField* pa = c->a_invite->find(sip::HeaderId::ProxyAuthorization);
+            if (!pa) return challenge(*c, now, false);
+            const auto out = auth->verify(c->a_invite->value(*pa), "INVITE", now);
+            if (out.verdict == route::reg::Authenticator::Verdict::Stale)
+                return challenge(*c, now, true);
+            if (out.verdict == route::reg::Authenticator::Verdict::Ok)
+                id = customers.identify(src.host, src.port, out.username);
+        }
         if (!id) {
             ++stats.illegal;
             log(fmt::format("call {}: {}:{} is no customer: {}", c->id, src.host, src.port,
@@ -364,6 +376,19 @@ struct Calls::Impl {
                         call.a.call_id, call.caller, call.callee, call.customer_name,
                         call.candidates.size()));
         try_next(call, now);
+    }
+
+    // 407 with every challenge the authenticator offers; the retried INVITE is a new call
+    // (no CDR for the challenge itself: it is part of setting the call up).
+    void challenge(Call& c, sip::Instant now, bool stale) {
+        sip::ResponseSpec spec;
+        spec.status = 407;
+        spec.to_tag = c.a.local_tag;
+        const std::vector<std::string> values = auth->challenge(now, stale);
+        spec.extra.push_back({"Server", cfg.server_header});
+        for (const auto& v : values)
+            spec.extra.push_back({"Proxy-Authenticate", v});
+        element.respond(c.a_txn, sip::make_bytes(sip::build_response(*c.a_invite, spec)), now);
     }
 
     // A call refused before routing: the answer and its record.
@@ -1189,9 +1214,12 @@ struct Calls::Impl {
 
 Calls::Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
              route::lcr::Customers& customers, BillingRates& rates, billing::Book& book,
-             sip::Random& rng)
-    : impl_(std::make_unique<Impl>(std::move(cfg), element, router, customers, rates, book,
+             route::reg::Authenticator* auth, sip::Random& rng)
+    : impl_(std::make_unique<Impl>(std::move(cfg), element, router, customers, rates, book, auth,
                                    rng)) {}
+void Calls::set_digest_customers(bool any) noexcept {
+    impl_->digest_customers = any;
+}
 Calls::~Calls() = default;
 
 void Calls::set_vendors(std::unordered_map<GatewayId, VendorSip> vendors) {

@@ -16,7 +16,7 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
     regs_ = std::make_unique<Registrations>(std::move(rcfg), *element_, auth, hasher, rng);
     cfg_.calls.rating = cfg_.rating;
     calls_ = std::make_unique<Calls>(cfg_.calls, *element_, router_, customers_, *rates_, *book_,
-                                     rng);
+                                     auth, rng);
     probes_ = std::make_unique<GatewayProbes>(cfg_.probes, *element_, router_, rng);
 }
 Switch::~Switch() = default;
@@ -41,7 +41,11 @@ bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
                          std::vector<VendorEntry> vendors,
                          std::vector<route::lcr::GroupSpec> groups, std::string* error,
                          sip::Instant now) {
+    bool digest = false;
+    for (const auto& c : customers)
+        digest = digest || (c.enabled && c.auth == route::lcr::AuthMode::digest);
     if (!customers_.set_customers(std::move(customers), error)) return false;
+    calls_->set_digest_customers(digest);
     std::vector<route::lcr::GatewaySpec> specs;
     specs.reserve(vendors.size());
     for (auto& v : vendors) {

@@ -13,7 +13,11 @@
 //
 // Call handling (each rule has a test in tests/server/calls_test.cpp on fake time):
 // - An INVITE without a To tag is a new call. Its source identifies the customer
-//   (route::lcr::Customers::identify); an unknown source gets 403 (or nothing when
+//   (route::lcr::Customers::identify). A customer with digest authentication (a VOS3000
+//   dynamic gateway) is found by the user its Proxy-Authorization proves (RFC 3261 §22.3):
+//   from an unknown source, an INVITE without credentials gets 407 with the authenticator's
+//   challenges when such customers exist, and wrong credentials get 403. An unknown source
+//   gets 403 (or nothing when
 //   reply_unauthorized is off, VOS3000 SS_REPLY_UNAUTHORIZED) and an "illegal call" record
 //   when record_illegal_calls is on (SERVER_BILLING_RECORD_ILLEGAL_CALL). Then the customer's
 //   rules (Customers::admit), its rate for the callee (no rate: 403 "No Customer Rate"; a rate
@@ -65,6 +69,7 @@
 #include "route/lcr/customers.hpp"
 #include "route/lcr/rewrite.hpp"
 #include "route/lcr/router.hpp"
+#include "route/reg/registrar.hpp"
 #include "sip/random.hpp"
 #include "sip/time.hpp"
 #include "sip/transport.hpp"
@@ -155,9 +160,13 @@ struct CallsStats {
 class Calls {
 public:
     // `book` is the one `rates` reads; calls debit and credit it as they end.
+    // `auth` (may be nullptr: no digest customers) checks Proxy-Authorization; it must
+    // outlive the calls.
     Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
           route::lcr::Customers& customers, BillingRates& rates, billing::Book& book,
-          sip::Random& rng);
+          route::reg::Authenticator* auth, sip::Random& rng);
+    // Whether any customer authenticates with digest (the switch tells it on every reload).
+    void set_digest_customers(bool any) noexcept;
     ~Calls();
     Calls(const Calls&) = delete;
     Calls& operator=(const Calls&) = delete;
