@@ -8,62 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-
 #include "route/lcr/sqlite/store.hpp"
+#include "sqlite_fixture.hpp"
 
 using namespace route::lcr;
 using namespace route::lcr::sqlite;
-namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh directory per test case, removed afterwards.
-struct TempDir {
-    fs::path dir;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "lcr_store_test.XXXXXX").string();
-        REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string path(const char* name) const { return (dir / name).string(); }
+struct TempDir : test::TempDir {
+    TempDir() : test::TempDir("lcr_store_test") {}
 };
-
-unsigned mode_of(const std::string& path) {
-    struct stat st {};
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    return st.st_mode & 0777;
-}
-
-// Independent access through the SQLite C API (not through the Store).
-struct Raw {
-    sqlite3* db = nullptr;
-    explicit Raw(const std::string& path) { REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK); }
-    ~Raw() { sqlite3_close(db); }
-    void exec(const char* sql) {
-        char* msg = nullptr;
-        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
-        INFO((msg ? msg : ""));
-        sqlite3_free(msg);
-        REQUIRE(rc == SQLITE_OK);
-    }
-    std::string scalar(const char* sql) {
-        sqlite3_stmt* s = nullptr;
-        REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
-        std::string out = "<none>";
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            const auto* p = sqlite3_column_text(s, 0);
-            out = p ? reinterpret_cast<const char*>(p) : "<null>";
-        }
-        sqlite3_finalize(s);
-        return out;
-    }
-};
+using test::mode_of;
+using test::Raw;
 
 // Every field away from its default.
 CustomerSpec full_customer() {

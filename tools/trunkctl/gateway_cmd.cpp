@@ -34,6 +34,7 @@
 #include "billing/rate.hpp"
 #include "billing/sqlite/store.hpp"
 #include "billing/time.hpp"
+#include "cli_util.hpp"
 #include "route/lcr/customers.hpp"
 #include "route/lcr/rewrite.hpp"
 #include "route/lcr/router.hpp"
@@ -134,58 +135,26 @@ using route::lcr::CustomerSpec;
 using route::lcr::GroupSpec;
 using route::lcr::sqlite::VendorGateway;
 
-constexpr int kOk = 0;
-constexpr int kRuntime = 1;
-constexpr int kUsage = 2;
-
-struct Cmd {
-    const char* name;
-    const char* help;
-};
+using cli::bad;
+using cli::Cmd;
+using cli::ensure_dir;
+using cli::is_ip;
+using cli::is_ipv4;
+using cli::is_ipv6;
+using cli::kOk;
+using cli::kRuntime;
+using cli::kUsage;
+using cli::lower;
+using cli::opt_text;
+using cli::parse;
+using cli::runtime;
+using cli::show_value;
+using cli::usage;
+using cli::valid_host;
 
 const Cmd kGateway{"gateway", kGatewayHelp};
 const Cmd kGroup{"group", kGroupHelp};
 const Cmd kRoute{"route", kRouteHelp};
-
-int usage(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n" << c.help;
-    return kUsage;
-}
-
-int bad(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
-    return kUsage;
-}
-
-int runtime(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
-    return kRuntime;
-}
-
-int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec, Args& a,
-          std::string& sub) {
-    if (first >= argc) return usage(c, "missing subcommand");
-    sub = argv[first];
-    if (sub == "--help" || sub == "-h" || sub == "help") {
-        std::cout << c.help;
-        return kOk;
-    }
-    spec.flags.insert("--help");
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(c, a.error());
-    if (a.flag("--help")) {
-        std::cout << c.help;
-        return kOk;
-    }
-    return -1;
-}
-
-void ensure_dir(const std::string& db) {
-    std::filesystem::path p(db);
-    if (p.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(p.parent_path(), ec);
-    }
-}
 
 std::unique_ptr<LcrStore> open_lcr(const std::string& db, std::string* err) {
     ensure_dir(db);
@@ -209,23 +178,6 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
             line.pop_back();
         std::cout << line << "\n";
     }
-}
-
-std::string show_value(const std::string& v) {
-    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
-                           return std::isspace(static_cast<unsigned char>(c)) != 0;
-                       });
-    return blank ? "'" + v + "'" : v;
-}
-
-std::string opt_text(const std::string& opt, const std::string& v) {
-    return opt + " " + show_value(v);
-}
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::string q(const std::string& s) {
@@ -268,41 +220,6 @@ std::optional<long long> parse_integer(const std::string& s) {
         v = v * 10 + (s[i] - '0');
     }
     return neg ? -v : v;
-}
-
-bool is_ipv4(const std::string& h) {
-    in_addr a{};
-    return inet_pton(AF_INET, h.c_str(), &a) == 1;
-}
-
-bool is_ipv6(const std::string& h) {
-    in6_addr a{};
-    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
-}
-
-bool is_ip(const std::string& h) {
-    return is_ipv4(h) || is_ipv6(h);
-}
-
-// A host name (labels of letters, digits, '-', '_'), an IPv4 or an IPv6 literal.
-bool valid_host(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    if (is_ip(h)) return true;
-    std::size_t label = 0;
-    char prev = '.';
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0 || prev == '-') return false;
-            label = 0;
-        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                   (c == '-' && label > 0)) {
-            if (++label > 63) return false;
-        } else {
-            return false;
-        }
-        prev = c;
-    }
-    return label > 0 && prev != '-';
 }
 
 // "[2001:db8::1]" -> "2001:db8::1"; anything else unchanged.

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "cli_util.hpp"
 #include "route/reg/sqlite/store.hpp"
 #include "sip/auth/digest.hpp"
 #include "sip/crypto/evp_hasher.hpp"
@@ -112,39 +113,24 @@ using route::reg::sqlite::TrunkReg;
 using route::reg::sqlite::TrunkRegState;
 using sip::auth::Algorithm;
 
-constexpr int kOk = 0;
-constexpr int kRuntime = 1;
-constexpr int kUsage = 2;
-
-// Which command is talking, for messages.
-struct Cmd {
-    const char* name;  // "user", "suspend", "trunk-reg"
-    const char* help;
-};
-
-// A syntax error: message and the command's help.
-int usage(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n" << c.help;
-    return kUsage;
-}
-
-// A bad option value or name: the message alone.
-int bad(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
-    return kUsage;
-}
-
-int runtime(const Cmd& c, const std::string& msg) {
-    std::cerr << "trunkctl " << c.name << ": " << msg << "\n";
-    return kRuntime;
-}
+using cli::bad;
+using cli::Cmd;
+using cli::ensure_dir;
+using cli::is_ipv4;
+using cli::is_ipv6;
+using cli::kOk;
+using cli::kRuntime;
+using cli::kUsage;
+using cli::lower;
+using cli::opt_text;
+using cli::parse;
+using cli::runtime;
+using cli::show_value;
+using cli::usage;
+using cli::valid_host;
 
 std::unique_ptr<Store> open_store(const std::string& db, std::string* err) {
-    std::filesystem::path p(db);
-    if (p.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(p.parent_path(), ec);
-    }
+    ensure_dir(db);
     return Store::open(db, err);
 }
 
@@ -173,25 +159,6 @@ std::string when_text(std::int64_t at_ms, std::int64_t now) {
     std::string s = wall_text(at_ms);
     if (at_ms > now) return s + " (in " + std::to_string(seconds_until(at_ms, now)) + " s)";
     return s + " (" + std::to_string((now - at_ms) / 1000) + " s ago)";
-}
-
-// A value as given, quoted when it is empty or has blanks ("--user 'a b'").
-std::string show_value(const std::string& v) {
-    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
-                           return std::isspace(static_cast<unsigned char>(c)) != 0;
-                       });
-    return blank ? "'" + v + "'" : v;
-}
-
-// "--expires 10" for messages.
-std::string opt_text(const std::string& opt, const std::string& v) {
-    return opt + " " + show_value(v);
-}
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::optional<unsigned long> parse_uint(const std::string& s) {
@@ -268,38 +235,6 @@ std::optional<std::string> check_quotable(const std::string& what, const std::st
         }
     }
     return std::nullopt;
-}
-
-bool is_ipv4(const std::string& h) {
-    in_addr a{};
-    return inet_pton(AF_INET, h.c_str(), &a) == 1;
-}
-
-bool is_ipv6(const std::string& h) {
-    in6_addr a{};
-    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
-}
-
-// A host name (labels of letters, digits, '-', '_'), an IPv4 or an IPv6 literal.
-bool valid_host(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    if (is_ipv4(h) || is_ipv6(h)) return true;
-    // Labels of 1..63 characters; '-' neither first nor last in a label.
-    std::size_t label = 0;
-    char prev = '.';
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0 || prev == '-') return false;
-            label = 0;
-        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                   (c == '-' && label > 0)) {
-            if (++label > 63) return false;
-        } else {
-            return false;
-        }
-        prev = c;
-    }
-    return label > 0 && prev != '-';
 }
 
 // HOST[:PORT] with IPv6 in brackets ("[2001:db8::1]:5060"; a bare IPv6 literal has no port).
@@ -395,24 +330,6 @@ int get_password(const Cmd& c, const Args& a, bool stdin_fallback,
         return bad(c, "the password must be one line");
     }
     return kOk;
-}
-
-// Parses argv[first] (the subcommand) and the options; handles --help. Returns -1 to go on.
-int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec, Args& a,
-          std::string& sub) {
-    if (first >= argc) return usage(c, "missing subcommand");
-    sub = argv[first];
-    if (sub == "--help" || sub == "-h" || sub == "help") {
-        std::cout << c.help;
-        return kOk;
-    }
-    spec.flags.insert("--help");
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(c, a.error());
-    if (a.flag("--help")) {
-        std::cout << c.help;
-        return kOk;
-    }
-    return -1;
 }
 
 // Pads `cells` into columns separated by two spaces.

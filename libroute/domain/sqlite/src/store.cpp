@@ -82,44 +82,7 @@ Store::~Store() {
 }
 
 bool Store::migrate(std::string* error) {
-    if (!exec(db_, "BEGIN IMMEDIATE", error)) return false;
-    auto rollback = [&] {
-        exec(db_, "ROLLBACK", nullptr);
-        return false;
-    };
-    if (!exec(db_,
-              "CREATE TABLE IF NOT EXISTS schema_versions ("
-              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-              error)) {
-        return rollback();
-    }
-    int version = 0;
-    {
-        Stmt q(db_, "SELECT version FROM schema_versions WHERE component = 'domain'");
-        if (!q.ok()) return fail(db_, error, "schema_versions") || rollback();
-        if (q.step() == SQLITE_ROW) version = static_cast<int>(q.col_int(0).value_or(0));
-    }
-    if (version > kSchemaVersion) {
-        if (error) {
-            *error = "the database's domain schema is version " + std::to_string(version) +
-                     ", newer than this program's " + std::to_string(kSchemaVersion);
-        }
-        return rollback();
-    }
-    for (int v = version; v < kSteps; ++v) {
-        if (!exec(db_, kMigrations[v], error)) return rollback();
-    }
-    if (version != kSchemaVersion) {
-        Stmt u(db_,
-               "INSERT INTO schema_versions(component, version) VALUES ('domain', ?1) "
-               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
-        u.integer(1, kSchemaVersion);
-        if (!u.ok() || u.step() != SQLITE_DONE) {
-            fail(db_, error, "schema_versions");
-            return rollback();
-        }
-    }
-    return exec(db_, "COMMIT", error) || rollback();
+    return route::sqlite::migrate(db_, "domain", kMigrations, nullptr, error);
 }
 
 int Store::schema_version(std::string* error) {

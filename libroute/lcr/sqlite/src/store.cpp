@@ -10,14 +10,9 @@
 // contains ',' is refused by put_*.
 #include "route/lcr/sqlite/store.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <utility>
 
 #include "route/sqlite/db.hpp"
@@ -26,6 +21,7 @@ namespace route::lcr::sqlite {
 
 using route::sqlite::exec;
 using route::sqlite::fail;
+using route::sqlite::fail_msg;
 using route::sqlite::Stmt;
 using route::sqlite::Txn;
 
@@ -133,11 +129,6 @@ std::int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-bool fail_msg(std::string* error, std::string msg) {
-    if (error) *error = std::move(msg);
-    return false;
 }
 
 void clear(std::string* error) {
@@ -285,64 +276,6 @@ VendorGateway read_vendor(Stmt& s) {
     return v;
 }
 
-// --- file and schema --------------------------------------------------------------------------
-
-bool special_path(const std::string& path) {
-    return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
-}
-
-// Drops group/other permissions of `path` (no-op when it does not exist).
-bool restrict_mode(const std::string& path, std::string* error) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
-    if ((st.st_mode & 077) == 0) return true;
-    if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
-        return fail_msg(error, "cannot chmod " + path + ": " + std::strerror(errno));
-    }
-    return true;
-}
-
-int read_version(sqlite3* db, std::string* error) {
-    Stmt q(db, "SELECT version FROM schema_versions WHERE component = 'lcr'");
-    if (!q.ok()) return fail(db, error, "schema_versions"), -1;
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) return static_cast<int>(q.col_int(0).value_or(0));
-    if (rc != SQLITE_DONE) return fail(db, error, "schema_versions"), -1;
-    return 0;
-}
-
-// Migrates the 'lcr' component in one transaction. *created: the tables were created now.
-bool migrate(sqlite3* db, bool* created, std::string* error) {
-    Txn txn(db, error);
-    if (!txn.began()) return false;
-    if (!exec(db,
-              "CREATE TABLE IF NOT EXISTS schema_versions ("
-              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-              error)) {
-        return false;
-    }
-    const int version = read_version(db, error);
-    if (version < 0) return false;
-    if (version > kSchemaVersion) {
-        return fail_msg(error, "the database's lcr schema is version " + std::to_string(version) +
-                                   ", newer than this program's " +
-                                   std::to_string(kSchemaVersion));
-    }
-    for (int v = version; v < kSteps; ++v) {
-        if (!exec(db, kMigrations[v], error)) return false;
-    }
-    if (version != kSchemaVersion) {
-        Stmt u(db,
-               "INSERT INTO schema_versions(component, version) VALUES ('lcr', ?1) "
-               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
-        if (!u.ok()) return fail(db, error, "schema_versions");
-        u.integer(1, kSchemaVersion);
-        if (!u.done()) return fail(db, error, "schema_versions");
-    }
-    *created = version == 0;
-    return txn.commit(error);
-}
-
 // A deferred read transaction: every SELECT inside sees one snapshot (WAL).
 class ReadTxn {
   public:
@@ -446,40 +379,11 @@ Store::~Store() = default;
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
     clear(error);
-    const bool special = special_path(path);
-    // Create a new file 0600 before SQLite sees it (the shared file holds carrier passwords;
-    // SQLite gives its -wal and -shm files the database file's mode).
-    if (!special) {
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            ::close(fd);
-        } else if (errno != EEXIST) {
-            fail_msg(error, "cannot open " + path + ": " + std::strerror(errno));
-            return nullptr;
-        }
-    }
+    // The shared file holds carrier passwords: created 0600, restricted when first given the
+    // lcr tables.
     auto impl = std::make_unique<Impl>();
-    if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        nullptr) != SQLITE_OK) {
-        fail_msg(error, "cannot open " + path + ": " +
-                            (impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
-        return nullptr;
-    }
-    sqlite3* db = impl->db;
-    sqlite3_busy_timeout(db, 5000);
-    std::string err;
-    bool created = false;
-    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", &err) ||
-        !migrate(db, &created, &err)) {
-        fail_msg(error, path + ": " + err);
-        return nullptr;
-    }
-    // A file first given the lcr tables is restricted like a new one, whoever created it.
-    if (created && !special &&
-        (!restrict_mode(path, &err) || !restrict_mode(path + "-wal", &err))) {
-        fail_msg(error, err);
-        return nullptr;
-    }
+    impl->db = route::sqlite::open_private_db(path, "lcr", kMigrations, error);
+    if (!impl->db) return nullptr;
     return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

@@ -3,14 +3,9 @@
 // statements prepared per call with bound parameters, errors as values.
 #include "route/reg/sqlite/store.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <utility>
 
 #include "route/sqlite/db.hpp"
@@ -20,6 +15,7 @@ namespace {
 
 using route::sqlite::exec;
 using route::sqlite::fail;
+using route::sqlite::fail_msg;
 using route::sqlite::parse_transport;
 using route::sqlite::Stmt;
 using route::sqlite::Txn;
@@ -115,11 +111,6 @@ std::int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-bool fail_msg(std::string* error, std::string msg) {
-    if (error) *error = std::move(msg);
-    return false;
 }
 
 void clear(std::string* error) {
@@ -294,62 +285,6 @@ TrunkRegState read_state(Stmt& s) {
     return r;
 }
 
-bool special_path(const std::string& path) {
-    return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
-}
-
-// Drops group/other permissions of `path` (no-op when it does not exist).
-bool restrict_mode(const std::string& path, std::string* error) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
-    if ((st.st_mode & 077) == 0) return true;
-    if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
-        return fail_msg(error, "cannot chmod " + path + ": " + std::strerror(errno));
-    }
-    return true;
-}
-
-int read_version(sqlite3* db, std::string* error) {
-    Stmt q(db, "SELECT version FROM schema_versions WHERE component = 'reg'");
-    if (!q.ok()) return fail(db, error, "schema_versions"), -1;
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) return static_cast<int>(q.col_int(0).value_or(0));
-    if (rc != SQLITE_DONE) return fail(db, error, "schema_versions"), -1;
-    return 0;
-}
-
-// Migrates the 'reg' component in one transaction. *created: the tables were created now.
-bool migrate(sqlite3* db, bool* created, std::string* error) {
-    Txn txn(db, error);
-    if (!txn.began()) return false;
-    if (!exec(db,
-              "CREATE TABLE IF NOT EXISTS schema_versions ("
-              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-              error)) {
-        return false;
-    }
-    const int version = read_version(db, error);
-    if (version < 0) return false;
-    if (version > Store::kSchemaVersion) {
-        return fail_msg(error, "the database's reg schema is version " + std::to_string(version) +
-                                   ", newer than this program's " +
-                                   std::to_string(Store::kSchemaVersion));
-    }
-    for (int v = version; v < kSteps; ++v) {
-        if (!exec(db, kMigrations[v], error)) return false;
-    }
-    if (version != Store::kSchemaVersion) {
-        Stmt u(db,
-               "INSERT INTO schema_versions(component, version) VALUES ('reg', ?1) "
-               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
-        if (!u.ok()) return fail(db, error, "schema_versions");
-        u.integer(1, Store::kSchemaVersion);
-        if (!u.done()) return fail(db, error, "schema_versions");
-    }
-    *created = version == 0;
-    return txn.commit(error);
-}
-
 }  // namespace
 
 Store::Store(sqlite3* db) : db_(db) {}
@@ -360,47 +295,16 @@ Store::~Store() {
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
     clear(error);
-    const bool special = special_path(path);
-    // Create a new file 0600 before SQLite sees it: it will hold carrier passwords, and
-    // SQLite gives its -wal and -shm files the database file's mode.
-    if (!special) {
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            ::close(fd);
-        } else if (errno != EEXIST) {
-            fail_msg(error, "cannot open " + path + ": " + std::strerror(errno));
-            return nullptr;
-        }
-    }
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
-        fail_msg(error, "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
-        sqlite3_close(db);
-        return nullptr;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    std::unique_ptr<Store> s(new Store(db));
-    std::string err;
-    bool created = false;
-    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", &err) ||
-        !migrate(db, &created, &err)) {
-        fail_msg(error, path + ": " + err);
-        return nullptr;
-    }
-    // A file first given the reg tables now holds passwords too, whoever created it
-    // (billing may have): restrict it like a new one.
-    if (created && !special &&
-        (!restrict_mode(path, &err) || !restrict_mode(path + "-wal", &err))) {
-        fail_msg(error, err);
-        return nullptr;
-    }
-    return s;
+    // The file will hold carrier passwords: created 0600, and restricted when first given the
+    // reg tables whoever created it (billing may have).
+    sqlite3* db = route::sqlite::open_private_db(path, "reg", kMigrations, error);
+    if (!db) return nullptr;
+    return std::unique_ptr<Store>(new Store(db));
 }
 
 int Store::schema_version(std::string* error) {
     clear(error);
-    return read_version(db_, error);
+    return route::sqlite::read_version(db_, "reg", error);
 }
 
 std::optional<std::int64_t> Store::data_version(std::string* error) {

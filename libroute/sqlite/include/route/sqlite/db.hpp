@@ -1,5 +1,6 @@
 // route::sqlite — the small SQLite helpers the libroute adapters share (route_domain_sqlite,
-// route_reg_sqlite): a prepared statement, a transaction guard, error helpers. Internal to
+// route_reg_sqlite, route_lcr_sqlite): a prepared statement, a transaction guard, error
+// helpers, the database file's mode and the per-component schema migration. Internal to
 // the adapters: header-only, not installed, the only other libroute place with <sqlite3.h>.
 //
 //   route::sqlite::Txn txn(db, error);                 // BEGIN IMMEDIATE; ROLLBACK unless
@@ -9,12 +10,22 @@
 //   s.text(1, name);  s.opt_integer(2, port);
 //   if (!s.done()) return route::sqlite::fail(db, error, "t");
 //   return txn.commit(error);
+//
+//   // A component's row in schema_versions(component, version); step i of `migrations`
+//   // brings it from version i to i + 1, all steps in one transaction.
+//   if (!route::sqlite::migrate(db, "reg", kMigrations, &created, error)) ...
 #pragma once
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +84,12 @@ inline bool fail(sqlite3* db, std::string* error, const std::string& what) {
     return false;
 }
 
+// `msg` in *error; returns false.
+inline bool fail_msg(std::string* error, std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+}
+
 inline bool exec(sqlite3* db, const char* sql, std::string* error) {
     char* msg = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
@@ -103,6 +120,124 @@ class Txn {
     bool began_ = false;
     bool committed_ = false;
 };
+
+// --- file and schema --------------------------------------------------------------------------
+
+// A path SQLite does not map to a plain file of that name ("", ":memory:", "file:" URIs).
+inline bool special_path(const std::string& path) {
+    return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+}
+
+// Drops group/other permissions of `path` (no-op when it does not exist).
+inline bool restrict_mode(const std::string& path, std::string* error) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
+    if ((st.st_mode & 077) == 0) return true;
+    if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
+        return fail_msg(error, "cannot chmod " + path + ": " + std::strerror(errno));
+    }
+    return true;
+}
+
+// Creates `path` 0600 when it does not exist, before SQLite sees it (SQLite gives its -wal
+// and -shm files the database file's mode). Not for special_path() paths.
+inline bool create_private(const std::string& path, std::string* error) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return true;
+    }
+    if (errno == EEXIST) return true;
+    return fail_msg(error, "cannot open " + path + ": " + std::strerror(errno));
+}
+
+// restrict_mode() of the database file and its -wal file: for a file whose tables were just
+// created (it holds passwords now, whoever created the file).
+inline bool restrict_db_files(const std::string& path, std::string* error) {
+    return restrict_mode(path, error) && restrict_mode(path + "-wal", error);
+}
+
+// The version of `component` in schema_versions: 0 without a row, -1 (with *error) on error.
+inline int read_version(sqlite3* db, std::string_view component, std::string* error) {
+    Stmt q(db, "SELECT version FROM schema_versions WHERE component = ?1");
+    if (!q.ok()) return fail(db, error, "schema_versions"), -1;
+    q.text(1, component);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return static_cast<int>(q.col_int(0).value_or(0));
+    if (rc != SQLITE_DONE) return fail(db, error, "schema_versions"), -1;
+    return 0;
+}
+
+// Migrates `component` to version migrations.size() in one transaction: step i of
+// `migrations` brings it from version i to i + 1. Refuses a database whose version is newer
+// ("the database's <component> schema is version N, newer than this program's M").
+// *created (when given): the component's tables were created now (it was at version 0).
+inline bool migrate(sqlite3* db, std::string_view component,
+                    std::span<const char* const> migrations, bool* created, std::string* error) {
+    const int target = static_cast<int>(migrations.size());
+    Txn txn(db, error);
+    if (!txn.began()) return false;
+    if (!exec(db,
+              "CREATE TABLE IF NOT EXISTS schema_versions ("
+              " component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+              error)) {
+        return false;
+    }
+    const int version = read_version(db, component, error);
+    if (version < 0) return false;
+    if (version > target) {
+        return fail_msg(error, "the database's " + std::string(component) + " schema is version " +
+                                   std::to_string(version) + ", newer than this program's " +
+                                   std::to_string(target));
+    }
+    for (int v = version; v < target; ++v) {
+        if (!exec(db, migrations[static_cast<std::size_t>(v)], error)) return false;
+    }
+    if (version != target) {
+        Stmt u(db,
+               "INSERT INTO schema_versions(component, version) VALUES (?1, ?2) "
+               "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+        if (!u.ok()) return fail(db, error, "schema_versions");
+        u.text(1, component);
+        u.integer(2, target);
+        if (!u.done()) return fail(db, error, "schema_versions");
+    }
+    if (created) *created = version == 0;
+    return txn.commit(error);
+}
+
+// Opens (creating) a shared database file that will hold passwords for `component`: a new
+// file is created 0600 before SQLite sees it, WAL is turned on, the component migrated
+// (migrate()), and a file first given the component's tables is restricted like a new one,
+// whoever created it (restrict_db_files()). Returns the connection (busy timeout 5 s), or
+// nullptr with *error set ("cannot open PATH: ...", "PATH: <migration error>").
+inline sqlite3* open_private_db(const std::string& path, std::string_view component,
+                                std::span<const char* const> migrations, std::string* error) {
+    const bool special = special_path(path);
+    if (!special && !create_private(path, error)) return nullptr;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        fail_msg(error, "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::string err;
+    bool created = false;
+    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", &err) ||
+        !migrate(db, component, migrations, &created, &err)) {
+        fail_msg(error, path + ": " + err);
+        sqlite3_close(db);
+        return nullptr;
+    }
+    if (created && !special && !restrict_db_files(path, &err)) {
+        fail_msg(error, err);
+        sqlite3_close(db);
+        return nullptr;
+    }
+    return db;
+}
 
 // The transport columns hold sip::transport_name() ("UDP", "TCP", "TLS").
 inline std::optional<sip::Transport> parse_transport(std::string_view t) {
