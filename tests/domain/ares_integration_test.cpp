@@ -102,10 +102,12 @@ struct Harness {
     }
 };
 
+// A missing tool is a failure, never a pass: scripts/setup.sh installs dnsmasq-base.
 bool have_dnsmasq() {
-    if (!domain_test::find_dnsmasq().empty()) return true;
-    WARN("dnsmasq not installed (scripts/setup.sh installs dnsmasq-base): test skipped");
-    return false;
+    const bool found = !domain_test::find_dnsmasq().empty();
+    INFO("dnsmasq not installed (scripts/setup.sh installs dnsmasq-base)");
+    CHECK(found);
+    return found;
 }
 
 }  // namespace
