@@ -328,8 +328,9 @@ TEST_CASE("txn: server INVITE 2xx: Accepted absorbs the INVITE, the 2xx ACK goes
     CHECK(count_of<SendBytes>(h.drain()) == 1);
     h.layer.on_message(parse(req), kUdpPeer, sip::instant_ms(500));  // INVITE retransmission
     CHECK(h.drain().empty());
-    h.layer.respond(id, ok, sip::instant_ms(510));  // the TU's own 2xx retransmission
-    CHECK(count_of<SendBytes>(h.drain()) == 1);
+    // the TU retransmits its 2xx itself (§13.3.1.4): the Accepted transaction keeps no bytes
+    h.layer.respond(id, ok, sip::instant_ms(510));
+    CHECK(h.drain().empty());
     // ACK for a 2xx has its own branch (§17.1.1.3): not a transaction, up to the TU
     h.layer.on_message(parse(request("ACK", "z9hG4bKack6")), kUdpPeer, sip::instant_ms(600));
     auto up = h.drain();
@@ -545,4 +546,105 @@ TEST_CASE("txn: a client INVITE ringing forever ends 64*T1 after Timer C", "[sip
     REQUIRE(times_of<TxnTimeout>(ev) == std::vector<double>{61.0 + 180 + 32});
     CHECK(std::get<TxnTimeout>(ev[0].action).timer == 'C');
     CHECK(times_of<Terminated>(ev) == std::vector<double>{61.0 + 180 + 32});
+}
+
+TEST_CASE("txn: a request the TU built is sent as is, without a parse; the 486 ACK still works",
+          "[sipcore][txn][client]") {
+    Harness h;
+    const std::string req = request("INVITE", "z9hG4bKbuilt1");
+    const sip::Bytes bytes = sip::make_bytes(req);
+    auto id = h.layer.send_request(bytes, "z9hG4bKbuilt1", kUdpPeer, sip::instant_ms(0));
+    REQUIRE(id);
+    auto first = h.drain();
+    REQUIRE(first.size() == 1);
+    CHECK(std::get<SendBytes>(first[0]).bytes == bytes);  // the same buffer: no copy
+    // responses match on the branch the TU named
+    h.layer.on_message(parse(response_to(req, 486, "c1")), kUdpPeer, sip::instant_ms(100));
+    auto up = h.drain();
+    REQUIRE(up.size() == 2);
+    auto ack = parse(*std::get<SendBytes>(up[0]).bytes);
+    CHECK(ack.method() == sip::Method::Ack);
+    CHECK(ack.top_via().branch == "z9hG4bKbuilt1");
+    CHECK(ack.to().tag == "c1");
+    CHECK(std::get<ResponseIn>(up[1]).txn == *id);
+    // what the layer refuses: no bytes, an ACK (not a transaction), no branch, no start line
+    CHECK_FALSE(h.layer.send_request(sip::Bytes{}, "z9hG4bKx", kUdpPeer, sip::instant_ms(1)));
+    CHECK_FALSE(h.layer.send_request(sip::make_bytes(request("ACK", "z9hG4bKa")), "z9hG4bKa",
+                                     kUdpPeer, sip::instant_ms(1)));
+    CHECK_FALSE(h.layer.send_request(sip::make_bytes(request("BYE", "z9hG4bKb")), "", kUdpPeer,
+                                     sip::instant_ms(1)));
+    CHECK_FALSE(h.layer.send_request(sip::make_bytes("garbage"), "z9hG4bKc", kUdpPeer,
+                                     sip::instant_ms(1)));
+    // the same branch and method twice is a duplicate transaction
+    CHECK_FALSE(h.layer.send_request(bytes, "z9hG4bKbuilt1", kUdpPeer, sip::instant_ms(2)));
+}
+
+TEST_CASE("txn: completed transactions do not count against max_transactions",
+          "[sipcore][txn][limits]") {
+    Config cfg;
+    cfg.max_transactions = 1;
+    Harness h(cfg);
+    const std::string first = request("OPTIONS", "z9hG4bKm1");
+    h.layer.on_message(parse(first), kUdpPeer, sip::instant_ms(0));
+    const TxnId id = std::get<RequestIn>(h.drain().at(0)).txn;
+    h.layer.respond(id, response_to(first, 200), sip::instant_ms(1));
+    h.drain();
+    CHECK(h.layer.stats().live == 0);
+    CHECK(h.layer.stats().lingering == 1);
+    h.layer.on_message(parse(request("OPTIONS", "z9hG4bKm2")), kUdpPeer, sip::instant_ms(2));
+    CHECK(count_of<RequestIn>(h.drain()) == 1);
+    CHECK(h.layer.stats().rejected_overload == 0);
+}
+
+TEST_CASE("txn: when the completed table is full the oldest ends early, never a new request",
+          "[sipcore][txn][limits]") {
+    Config cfg;
+    cfg.max_lingering = 2;
+    Harness h(cfg);
+    std::vector<TxnId> ids;
+    for (int i = 0; i < 3; ++i) {
+        const std::string req = request("OPTIONS", "z9hG4bKfull" + std::to_string(i));
+        h.layer.on_message(parse(req), kUdpPeer, sip::instant_ms(i));
+        const TxnId id = std::get<RequestIn>(h.drain().at(0)).txn;
+        ids.push_back(id);
+        h.layer.respond(id, response_to(req, 200), sip::instant_ms(i));
+        auto out = h.drain();
+        if (i < 2) {
+            CHECK(count_of<Terminated>(out) == 0);
+        } else {
+            REQUIRE(count_of<Terminated>(out) == 1);  // the oldest, 32 s early
+            for (const auto& a : out)
+                if (auto* t = std::get_if<Terminated>(&a)) CHECK(t->txn == ids[0]);
+        }
+    }
+    CHECK(h.layer.stats().lingering == 2);
+    CHECK(h.layer.stats().lingering_evicted == 1);
+    // the newest still absorbs its retransmission; the evicted one is a new transaction now
+    h.layer.on_message(parse(request("OPTIONS", "z9hG4bKfull2")), kUdpPeer, sip::instant_ms(10));
+    CHECK(count_of<SendBytes>(h.drain()) == 1);
+    h.layer.on_message(parse(request("OPTIONS", "z9hG4bKfull0")), kUdpPeer, sip::instant_ms(11));
+    CHECK(count_of<RequestIn>(h.drain()) == 1);
+    // the other two end at their own Timer J
+    auto ev = h.run_until(sip::instant_ms(100'000));
+    CHECK(times_of<Terminated>(ev) == std::vector<double>{32.001, 32.002, 32.011});
+}
+
+TEST_CASE("txn: disarmed timers leave nothing behind; deadlines follow the live timers",
+          "[sipcore][txn][timers]") {
+    Harness h;
+    // 1,000 INVITEs answered at once: every Timer A/B is gone, only Timer M's end remains
+    for (int i = 0; i < 1000; ++i) {
+        const std::string req = request("INVITE", "z9hG4bKmany" + std::to_string(i));
+        REQUIRE(h.layer.send_request(req, kUdpPeer, sip::instant_ms(0)));
+        h.layer.on_message(parse(response_to(req, 200)), kUdpPeer, sip::instant_ms(5));
+    }
+    h.drain();
+    CHECK(h.layer.stats().live == 0);
+    CHECK(h.layer.stats().lingering == 1000);
+    REQUIRE(h.layer.next_deadline());
+    CHECK(*h.layer.next_deadline() == sip::instant_ms(32'005));
+    auto ev = h.run_until(sip::instant_ms(100'000));
+    CHECK(times_of<SendBytes>(ev).empty());
+    CHECK(times_of<Terminated>(ev).size() == 1000);
+    CHECK_FALSE(h.layer.next_deadline());
 }

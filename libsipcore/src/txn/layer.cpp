@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <deque>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,9 +23,9 @@ enum class State : std::uint8_t {
     Confirmed,   // server INVITE: ACK for the non-2xx received
 };
 
-// Timer slots per transaction; each has its own generation so re-arming invalidates the old
-// heap entry without searching the heap.
+// Timer slots per transaction; each is at most one entry of the timer heap.
 enum Slot : std::uint8_t { kRetransmit = 0, kTimeout = 1, kTrying = 2, kSlots = 3 };
+constexpr std::uint32_t kUnarmed = UINT32_MAX;
 
 constexpr std::string_view kMagicCookie = "z9hG4bK";
 
@@ -73,6 +72,7 @@ Target response_target(const Message& request, const Target& source) {
 }
 
 struct Layer::Impl {
+    // A transaction still at work: retransmitting, waiting for the TU, or waiting for an ACK.
     struct Txn {
         TxnId id = 0;
         Kind kind = Kind::ClientNonInvite;
@@ -81,30 +81,58 @@ struct Layer::Impl {
         Target peer;  // client: where the request goes; server: where responses go
         // The matching key lives once, in the index node (node-based: its address is stable)
         const std::string* key = nullptr;
-        std::string method;  // client: the CSeq method responses must carry
-        Bytes request;       // client: for retransmission
-        std::optional<Message> request_msg;  // client INVITE: for the non-2xx ACK
-        Bytes response;      // server: the last response sent
-        Bytes ack;           // client INVITE: the ACK for the non-2xx
-        Bytes trying;        // server INVITE: the 100 sent if the TU is silent
+        Bytes request;   // client: for retransmission (and, parsed only then, the non-2xx ACK)
+        Bytes response;  // server: the last response sent
+        Bytes trying;    // server INVITE: the 100 sent if the TU is silent
         Duration interval{};
-        Instant due[kSlots]{};
-        std::uint32_t gen[kSlots]{};
-        char timeout_name = 0;
+        std::uint32_t heap_pos[kSlots]{kUnarmed, kUnarmed, kUnarmed};  // index in `heap`
     };
-    struct Deadline {
-        Instant when;
+    // A transaction whose work is done, kept only to absorb retransmissions until its last
+    // timer (J, K, D, I, M) ends it: the key (in the index), the bytes to resend, where to.
+    // Only UDP transactions linger (on reliable transports the timers are 0), so the peer is
+    // an address and a port: no connection, no TLS name.
+    struct Linger {
         TxnId id;
-        std::uint8_t slot;
-        std::uint32_t gen;
-        bool operator>(const Deadline& o) const { return when > o.when; }
+        const std::string* key;  // the index node's key
+        Instant until;
+        std::string host;  // the peer's address (an IPv4 one fits the string itself)
+        Bytes reply;  // server non-INVITE: the last response; client INVITE: the non-2xx ACK
+        std::uint16_t port;
+        Kind kind;
+        State state;
+
+        Target peer() const { return Target{Transport::Udp, host, port, 0, {}}; }
+    };
+    // Lingering transactions with the same timer, in the order they started lingering: their
+    // ends are in time order too, so a FIFO replaces the heap and an entry's position is its
+    // handle (no second hash map).
+    struct LingerQueue {
+        Duration wait{};
+        std::deque<Linger> q;
+        std::uint64_t front_seq = 0;  // sequence number of q.front()
+    };
+    // Index values: a live TxnId, or a lingering handle (top bit set, queue number, sequence).
+    static constexpr std::uint64_t kLingerBit = 1ull << 63;
+    static constexpr int kSeqBits = 56;
+    static std::uint64_t linger_handle(std::size_t queue, std::uint64_t seq) {
+        return kLingerBit | (static_cast<std::uint64_t>(queue) << kSeqBits) | seq;
+    }
+    // The armed timers of live transactions: a binary min-heap that knows each entry's
+    // position (Txn::heap_pos), so disarming removes the entry instead of leaving a stale one
+    // behind for up to 64*T1 (txns are node-based: the pointers stay valid).
+    struct HeapEntry {
+        Instant when;
+        Txn* txn;
+        Slot slot;
     };
 
     Config cfg;
     Random& rng;
-    std::unordered_map<TxnId, Txn> txns;
-    std::unordered_map<std::string, TxnId> index;  // matching key -> transaction
-    mutable std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> heap;
+    std::unordered_map<TxnId, Txn> txns;            // live transactions
+    std::vector<LingerQueue> lingering;             // one queue per timer length (<= 4)
+    std::size_t lingering_count = 0;
+    std::unordered_map<std::string, std::uint64_t> index;  // matching key -> TxnId or handle
+    std::vector<HeapEntry> heap;
     std::deque<Action> actions;
     TxnId next_id = 1;
     Stats stats;
@@ -116,11 +144,59 @@ struct Layer::Impl {
     Duration t4() const { return cfg.timers.t4; }
     Duration timer_64t1() const { return 64 * cfg.timers.t1; }
 
-    void arm(Txn& t, Slot s, Instant when) {
-        t.due[s] = when;
-        heap.push({when, t.id, static_cast<std::uint8_t>(s), ++t.gen[s]});
+    void place(std::size_t i) { heap[i].txn->heap_pos[heap[i].slot] = static_cast<std::uint32_t>(i); }
+    void sift_up(std::size_t i) {
+        const HeapEntry e = heap[i];
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (!(e.when < heap[parent].when)) break;
+            heap[i] = heap[parent];
+            place(i);
+            i = parent;
+        }
+        heap[i] = e;
+        place(i);
     }
-    void disarm(Txn& t, Slot s) { ++t.gen[s]; }
+    void sift_down(std::size_t i) {
+        const HeapEntry e = heap[i];
+        const std::size_t n = heap.size();
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && heap[child + 1].when < heap[child].when) ++child;
+            if (!(heap[child].when < e.when)) break;
+            heap[i] = heap[child];
+            place(i);
+            i = child;
+        }
+        heap[i] = e;
+        place(i);
+    }
+    void arm(Txn& t, Slot s, Instant when) {
+        if (const std::uint32_t i = t.heap_pos[s]; i != kUnarmed) {
+            const Instant before = heap[i].when;
+            heap[i].when = when;
+            if (when < before) sift_up(i);
+            else sift_down(i);
+            return;
+        }
+        heap.push_back({when, &t, s});
+        sift_up(heap.size() - 1);
+    }
+    void disarm(Txn& t, Slot s) {
+        const std::uint32_t i = t.heap_pos[s];
+        if (i == kUnarmed) return;
+        t.heap_pos[s] = kUnarmed;
+        const HeapEntry last = heap.back();
+        heap.pop_back();
+        if (i == heap.size()) return;
+        heap[i] = last;
+        if (i > 0 && last.when < heap[(i - 1) / 2].when) sift_up(i);
+        else sift_down(i);
+    }
+    void disarm_all(Txn& t) {
+        for (std::uint8_t s = 0; s < kSlots; ++s) disarm(t, static_cast<Slot>(s));
+    }
 
     void send(const Txn& t, const Bytes& b) { actions.emplace_back(SendBytes{t.id, t.peer, b}); }
 
@@ -128,17 +204,107 @@ struct Layer::Impl {
         const TxnId id = t.id;
         auto it = index.find(*t.key);
         if (it != index.end() && it->second == id) index.erase(it);
+        disarm_all(t);
         txns.erase(id);
         actions.emplace_back(Terminated{id});
     }
 
-    // A timer of 0 (reliable transports) ends the transaction at once.
-    void finish_after(Txn& t, Duration d, Instant now) {
-        if (d <= Duration::zero()) {
+    // --- lingering (completed) transactions
+
+    Linger* find_linger(std::uint64_t handle) {
+        const std::size_t qi = (handle & ~kLingerBit) >> kSeqBits;
+        const std::uint64_t seq = handle & ((1ull << kSeqBits) - 1);
+        if (qi >= lingering.size()) return nullptr;
+        LingerQueue& lq = lingering[qi];
+        if (seq < lq.front_seq || seq - lq.front_seq >= lq.q.size()) return nullptr;
+        return &lq.q[seq - lq.front_seq];
+    }
+
+    // The transaction's work is done: keep only what absorbs retransmissions for `wait`
+    // (0, on reliable transports: it ends at once), then it ends with Terminated.
+    void linger(Txn& t, Duration wait, Bytes reply, Instant now) {
+        if (wait <= Duration::zero()) {
             terminate(t);
             return;
         }
-        arm(t, kTimeout, now + d);
+        const TxnId id = t.id;
+        if (lingering_count >= cfg.max_lingering) expire_oldest();
+        std::size_t qi = 0;
+        while (qi < lingering.size() && lingering[qi].wait != wait) ++qi;
+        if (qi == lingering.size()) lingering.push_back(LingerQueue{wait, {}, 0});
+        LingerQueue& lq = lingering[qi];
+        const std::uint64_t handle = linger_handle(qi, lq.front_seq + lq.q.size());
+        auto it = index.find(*t.key);
+        if (it != index.end() && it->second == id) it->second = handle;
+        lq.q.push_back(Linger{id, t.key, now + wait, std::move(t.peer.host), std::move(reply),
+                              t.peer.port, t.kind, t.state});
+        ++lingering_count;
+        disarm_all(t);
+        txns.erase(id);
+    }
+
+    void expire_front(std::size_t qi) {
+        LingerQueue& lq = lingering[qi];
+        const Linger& l = lq.q.front();
+        auto it = index.find(*l.key);
+        if (it != index.end() && it->second == linger_handle(qi, lq.front_seq)) index.erase(it);
+        actions.emplace_back(Terminated{l.id});
+        lq.q.pop_front();
+        ++lq.front_seq;
+        --lingering_count;
+    }
+
+    // The table is full: the oldest completed transaction ends early (the least likely to
+    // see a retransmission) rather than a new request being refused.
+    void expire_oldest() {
+        std::size_t best = lingering.size();
+        for (std::size_t i = 0; i < lingering.size(); ++i) {
+            if (lingering[i].q.empty()) continue;
+            if (best == lingering.size() ||
+                lingering[i].q.front().until < lingering[best].q.front().until)
+                best = i;
+        }
+        if (best == lingering.size()) return;
+        expire_front(best);
+        ++stats.lingering_evicted;
+    }
+
+    std::optional<Instant> next_linger_end() const {
+        std::optional<Instant> end;
+        for (const LingerQueue& lq : lingering)
+            if (!lq.q.empty() && (!end || lq.q.front().until < *end)) end = lq.q.front().until;
+        return end;
+    }
+
+    void expire_lingering(Instant now) {
+        for (std::size_t i = 0; i < lingering.size(); ++i)
+            while (!lingering[i].q.empty() && lingering[i].q.front().until <= now) expire_front(i);
+    }
+
+    // A retransmitted request matched a lingering server transaction.
+    void absorb_request(Linger& l, const Message& msg) {
+        ++stats.retransmissions_absorbed;
+        // §17.2.2: a non-INVITE retransmission gets the last response again; a Confirmed
+        // INVITE (§17.2.1, Timer I) absorbs INVITE and ACK retransmissions silently
+        if (l.kind == Kind::ServerNonInvite && l.reply && msg.method() != Method::Ack) {
+            actions.emplace_back(SendBytes{l.id, l.peer(), l.reply});
+            ++stats.retransmissions_sent;
+        }
+    }
+
+    // A response matched a lingering client transaction.
+    void absorb_response(Linger& l, Message msg) {
+        const std::uint16_t code = msg.status_code();
+        if (l.kind == Kind::ClientInvite && l.state == State::Accepted) {
+            // RFC 6026 §8.4: every 2xx goes up while Timer M runs (the TU ACKs each)
+            if (code >= 200 && code < 300) actions.emplace_back(ResponseIn{l.id, std::move(msg)});
+            return;
+        }
+        if (l.kind == Kind::ClientInvite && code >= 300 && l.reply) {
+            actions.emplace_back(SendBytes{l.id, l.peer(), l.reply});  // §17.1.1.2: ACK again
+            ++stats.retransmissions_sent;
+        }
+        ++stats.retransmissions_absorbed;  // §17.1.2.2 Completed: absorb
     }
 
     static std::string server_key(const Message& m) {
@@ -182,6 +348,26 @@ struct Layer::Impl {
         return t;
     }
 
+    Result<TxnId> start_client(Bytes bytes, std::string_view method, std::string_view branch,
+                               const Target& to, Instant now, const RequestOptions& options) {
+        std::string key = client_key(branch, method);
+        if (index.count(key)) return unexpected(Errc::duplicate_header, 0, HeaderId::Via);
+        const bool invite = method == "INVITE";
+        Txn& t = create(invite ? Kind::ClientInvite : Kind::ClientNonInvite,
+                        invite ? State::Calling : State::Trying, to, std::move(key));
+        t.request = std::move(bytes);
+        ++stats.client_started;
+        send(t, t.request);
+        if (!t.reliable) {
+            t.interval = t1();  // Timer A / Timer E start at T1
+            arm(t, kRetransmit, now + t.interval);
+        }
+        // Timer B / Timer F
+        arm(t, kTimeout,
+            now + (invite && options.invite_timeout ? *options.invite_timeout : timer_64t1()));
+        return t.id;
+    }
+
     // --- inbound
 
     void on_request(Message msg, const Target& source, Instant now) {
@@ -198,19 +384,19 @@ struct Layer::Impl {
                     it = index.find(k2);
                 }
             }
-            if (it != index.end()) {
+            if (it != index.end() && (it->second & kLingerBit)) {
+                Linger* l = find_linger(it->second);
+                if (l && l->kind == Kind::ServerInvite && l->state == State::Confirmed) {
+                    absorb_request(*l, msg);  // Timer I absorbs ACK retransmissions
+                    return;
+                }
+            } else if (it != index.end()) {
                 Txn& t = txns.at(it->second);
                 if (t.kind == Kind::ServerInvite && t.state == State::Completed) {
                     // §17.2.1: the ACK for our non-2xx; Timer I absorbs its retransmissions
                     t.state = State::Confirmed;
-                    disarm(t, kRetransmit);
-                    disarm(t, kTimeout);
                     ++stats.retransmissions_absorbed;
-                    finish_after(t, t.reliable ? Duration::zero() : t4(), now);
-                    return;
-                }
-                if (t.kind == Kind::ServerInvite && t.state == State::Confirmed) {
-                    ++stats.retransmissions_absorbed;
+                    linger(t, t.reliable ? Duration::zero() : t4(), nullptr, now);
                     return;
                 }
             }
@@ -219,6 +405,10 @@ struct Layer::Impl {
         }
 
         if (auto it = index.find(key); it != index.end()) {
+            if (it->second & kLingerBit) {
+                if (Linger* l = find_linger(it->second)) absorb_request(*l, msg);
+                return;
+            }
             Txn& t = txns.at(it->second);
             ++stats.retransmissions_absorbed;
             // §17.2.1/§17.2.2: a retransmitted request gets the last response again
@@ -271,8 +461,12 @@ struct Layer::Impl {
                 if (pos != std::string::npos) ikey.replace(pos, 8, "|INVITE|");
             }
             if (auto it = index.find(ikey); it != index.end()) {
-                const Txn& inv = txns.at(it->second);
-                if (inv.kind == Kind::ServerInvite) invite_id = inv.id;
+                if (it->second & kLingerBit) {
+                    const Linger* l = find_linger(it->second);
+                    if (l && l->kind == Kind::ServerInvite) invite_id = l->id;
+                } else if (const Txn& inv = txns.at(it->second); inv.kind == Kind::ServerInvite) {
+                    invite_id = inv.id;
+                }
             }
             actions.emplace_back(CancelIn{t.id, invite_id, std::move(msg), source});
             return;
@@ -285,6 +479,10 @@ struct Layer::Impl {
         if (it == index.end()) {
             ++stats.stray_responses;
             actions.emplace_back(StrayResponse{std::move(msg), source});
+            return;
+        }
+        if (it->second & kLingerBit) {
+            if (Linger* l = find_linger(it->second)) absorb_response(*l, std::move(msg));
             return;
         }
         Txn& t = txns.at(it->second);
@@ -304,30 +502,19 @@ struct Layer::Impl {
                     } else if (code < 300) {
                         // RFC 6026 §8.4: Accepted, Timer M; every 2xx goes up
                         t.state = State::Accepted;
-                        arm(t, kTimeout, now + timer_64t1());
-                        t.timeout_name = 0;
+                        actions.emplace_back(ResponseIn{t.id, std::move(msg)});
+                        linger(t, timer_64t1(), nullptr, now);
+                        return;
                     } else {
                         t.state = State::Completed;
-                        t.ack = make_bytes(build_ack(t, msg));
-                        send(t, t.ack);
-                        disarm(t, kTimeout);
+                        Bytes ack = build_ack(t, msg);
+                        if (ack) send(t, ack);
                         actions.emplace_back(ResponseIn{t.id, std::move(msg)});
-                        finish_after(t, t.reliable ? Duration::zero() : 32s, now);  // Timer D
+                        linger(t, t.reliable ? Duration::zero() : 32s, std::move(ack),
+                               now);  // Timer D
                         return;
                     }
                     actions.emplace_back(ResponseIn{t.id, std::move(msg)});
-                    return;
-                case State::Accepted:
-                    if (code >= 200 && code < 300) {
-                        actions.emplace_back(ResponseIn{t.id, std::move(msg)});
-                    }
-                    return;
-                case State::Completed:
-                    if (code >= 300 && t.ack) {  // §17.1.1.2: resend ACK, do not pass up
-                        send(t, t.ack);
-                        ++stats.retransmissions_sent;
-                    }
-                    ++stats.retransmissions_absorbed;
                     return;
                 default: return;
             }
@@ -338,10 +525,8 @@ struct Layer::Impl {
                 t.state = State::Proceeding;
             } else {
                 t.state = State::Completed;
-                disarm(t, kRetransmit);
-                disarm(t, kTimeout);
                 actions.emplace_back(ResponseIn{t.id, std::move(msg)});
-                finish_after(t, t.reliable ? Duration::zero() : t4(), now);  // Timer K
+                linger(t, t.reliable ? Duration::zero() : t4(), nullptr, now);  // Timer K
                 return;
             }
             actions.emplace_back(ResponseIn{t.id, std::move(msg)});
@@ -350,9 +535,12 @@ struct Layer::Impl {
         ++stats.retransmissions_absorbed;  // Completed: absorb
     }
 
-    // §17.1.1.3: the ACK for a non-2xx final response.
-    std::string build_ack(const Txn& t, const Message& resp) {
-        const Message& req = *t.request_msg;
+    // §17.1.1.3: the ACK for a non-2xx final response, from the request as sent (parsed only
+    // now: most INVITEs never need it).
+    Bytes build_ack(const Txn& t, const Message& resp) {
+        auto parsed = Message::parse(*t.request, {}, Framing::Datagram);
+        if (!parsed) return nullptr;  // send_request() checked it; a TU-built one is trusted
+        const Message& req = *parsed;
         RequestBuilder b("ACK", req.request_uri());
         for (const HeaderField& h : req.headers()) {
             if (h.id == HeaderId::Via) {
@@ -382,7 +570,7 @@ struct Layer::Impl {
         if (const HeaderField* to = resp.find(HeaderId::To)) b.add(HeaderId::To, resp.value(*to));
         std::string cseq = std::to_string(req.cseq().number) + " ACK";
         b.add(HeaderId::CSeq, cseq);
-        return b.build();
+        return make_bytes(b.build());
     }
 
     // --- timers
@@ -446,7 +634,6 @@ void Layer::on_message(Message msg, const Target& source, Instant now) {
 
 Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in, Instant now,
                                   const RequestOptions& options) {
-    Impl& I = *impl_;
     Target to = to_in;
     std::string text(request);
     // RFC 3261 §18.1.1: a request over 1300 bytes (MTU unknown) must go over a congestion
@@ -465,25 +652,24 @@ Result<TxnId> Layer::send_request(std::string_view request, const Target& to_in,
     if (!parsed->is_request() || parsed->method() == Method::Ack) {
         return unexpected(Errc::bad_start_line, 0);
     }
-    const bool invite = parsed->method() == Method::Invite;
-    Bytes bytes = make_bytes(std::move(text));
-    std::string key = Impl::client_key(parsed->top_via().branch, parsed->method_name());
-    if (I.index.count(key)) return unexpected(Errc::duplicate_header, 0, HeaderId::Via);
-    auto& t = I.create(invite ? Kind::ClientInvite : Kind::ClientNonInvite,
-                       invite ? State::Calling : State::Trying, to, std::move(key));
-    t.method = std::string(parsed->method_name());
-    t.request = bytes;
-    ++I.stats.client_started;
-    if (invite) t.request_msg.emplace(std::move(*parsed));
-    I.send(t, t.request);
-    if (!t.reliable) {
-        t.interval = I.t1();  // Timer A / Timer E start at T1
-        I.arm(t, kRetransmit, now + t.interval);
+    // the views point into `parsed`, which outlives the call
+    return impl_->start_client(make_bytes(std::move(text)), parsed->method_name(),
+                               parsed->top_via().branch, to, now, options);
+}
+
+Result<TxnId> Layer::send_request(Bytes request, std::string_view branch, const Target& to,
+                                  Instant now, const RequestOptions& options) {
+    if (!request) return unexpected(Errc::bad_start_line, 0);
+    if (to.transport == Transport::Udp && request->size() > 1300 && !options.keep_transport) {
+        return send_request(std::string_view(*request), to, now, options);  // rewrites the Via
     }
-    // Timer B / Timer F
-    I.arm(t, kTimeout,
-          now + (invite && options.invite_timeout ? *options.invite_timeout : I.timer_64t1()));
-    return t.id;
+    const std::string_view text = *request;
+    const std::string_view method = text.substr(0, text.find(' '));
+    if (method.empty() || method.size() == text.size() || method == "ACK" ||
+        method.find_first_of("\r\n") != std::string_view::npos || branch.empty()) {
+        return unexpected(Errc::bad_start_line, 0);
+    }
+    return impl_->start_client(std::move(request), method, branch, to, now, options);
 }
 
 void Layer::respond(TxnId id, std::string_view response, Instant now) {
@@ -500,35 +686,39 @@ void Layer::respond(TxnId id, Bytes b, Instant now) {
     if (code < 100 || code > 699) return;
     if (t.kind == Kind::ServerNonInvite) {
         if (t.state != State::Trying && t.state != State::Proceeding) return;
-        t.response = b;
         I.send(t, b);
         if (code < 200) {
             t.state = State::Proceeding;
+            t.response = std::move(b);
         } else {
             t.state = State::Completed;  // Timer J
-            I.finish_after(t, t.reliable ? Duration::zero() : I.timer_64t1(), now);
+            I.linger(t, t.reliable ? Duration::zero() : I.timer_64t1(), std::move(b), now);
         }
         return;
     }
     if (t.kind != Kind::ServerInvite) return;
     if (t.state == State::Proceeding) {
         I.disarm(t, kTrying);
-        t.response = b;
         I.send(t, b);
-        if (code < 200) return;
+        if (code < 200) {
+            t.response = std::move(b);
+            return;
+        }
         if (code < 300) {
-            t.state = State::Accepted;  // RFC 6026 §7.1: Timer L
-            I.arm(t, kTimeout, now + I.timer_64t1());
+            // RFC 6026 §7.1: Timer L on every transport; INVITE retransmissions are absorbed
+            // and the TU retransmits its 2xx itself (§13.3.1.4): no bytes need keeping
+            t.state = State::Accepted;
+            I.linger(t, I.timer_64t1(), nullptr, now);
         } else {
             t.state = State::Completed;
+            t.response = std::move(b);
+            t.trying = nullptr;
             if (!t.reliable) {
                 t.interval = I.t1();  // Timer G
                 I.arm(t, kRetransmit, now + t.interval);
             }
             I.arm(t, kTimeout, now + I.timer_64t1());  // Timer H
         }
-    } else if (t.state == State::Accepted && code >= 200 && code < 300) {
-        I.send(t, b);  // RFC 6026 §7.1: the TU retransmits its 2xx through the transaction
     }
 }
 
@@ -546,24 +736,19 @@ void Layer::on_transport_error(TxnId id, Instant) {
 
 std::optional<Instant> Layer::next_deadline() const {
     const Impl& I = *impl_;
-    while (!I.heap.empty()) {
-        const Impl::Deadline& d = I.heap.top();
-        auto it = I.txns.find(d.id);
-        if (it != I.txns.end() && it->second.gen[d.slot] == d.gen) return d.when;
-        I.heap.pop();  // stale: re-armed, disarmed or terminated since
-    }
-    return std::nullopt;
+    std::optional<Instant> next = I.next_linger_end();
+    if (!I.heap.empty() && (!next || I.heap.front().when < *next)) next = I.heap.front().when;
+    return next;
 }
 
 void Layer::handle_timeouts(Instant now) {
     Impl& I = *impl_;
-    while (!I.heap.empty() && I.heap.top().when <= now) {
-        const Impl::Deadline d = I.heap.top();
-        I.heap.pop();
-        auto it = I.txns.find(d.id);
-        if (it == I.txns.end() || it->second.gen[d.slot] != d.gen) continue;
-        I.fire(it->second, static_cast<Slot>(d.slot), d.when);
+    while (!I.heap.empty() && I.heap.front().when <= now) {
+        const Impl::HeapEntry top = I.heap.front();
+        I.disarm(*top.txn, top.slot);
+        I.fire(*top.txn, top.slot, top.when);
     }
+    I.expire_lingering(now);
 }
 
 std::optional<Action> Layer::poll() {
@@ -576,6 +761,7 @@ std::optional<Action> Layer::poll() {
 
 const Stats& Layer::stats() const noexcept {
     impl_->stats.live = impl_->txns.size();
+    impl_->stats.lingering = impl_->lingering_count;
     return impl_->stats;
 }
 

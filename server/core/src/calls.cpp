@@ -68,7 +68,7 @@ struct Call {
     Leg b;
     GatewayId gw = 0;
     bool gw_active = false;  // router.call_started() without call_ended() yet
-    std::string b_invite;    // the outbound INVITE (for CANCEL)
+    sip::Bytes b_invite;     // the outbound INVITE until its final answer (for CANCEL)
     std::string callee_out, vendor_gateway, vendor_account;
     bool b_provisional = false, early_sdp = false, cancelled = false;
     // outcome
@@ -253,12 +253,13 @@ struct Calls::Impl {
 
     // --- requests on a leg
 
-    std::string in_dialog(Leg& leg, std::string_view method, std::uint32_t cseq,
-                          const sip::Message* body_from, std::string_view body = {},
-                          std::string_view content_type = {}, bool offer_timer = false,
-                          std::string_view session_expires = {}) {
+    BuiltRequest in_dialog(Leg& leg, std::string_view method, std::uint32_t cseq,
+                           const sip::Message* body_from, std::string_view body = {},
+                           std::string_view content_type = {}, bool offer_timer = false,
+                           std::string_view session_expires = {}) {
         sip::RequestBuilder rb(method, leg.remote_target);
-        rb.add(sip::HeaderId::Via, via(leg.target.transport, sip::make_branch(rng)));
+        std::string branch = sip::make_branch(rng);
+        rb.add(sip::HeaderId::Via, via(leg.target.transport, branch));
         for (const auto& r : leg.routes)
             rb.add(sip::HeaderId::Route, r);
         rb.add(sip::HeaderId::From, leg.local_uri + ";tag=" + leg.local_tag);
@@ -283,12 +284,7 @@ struct Calls::Impl {
             body = body_from->body();
         }
         if (!body.empty()) rb.body(content_type, body);
-        return rb.build();
-    }
-
-    TxnId send(Leg& leg, const std::string& request, sip::Instant now) {
-        auto id = element.send_request(request, leg.target, now);
-        return id ? *id : 0;
+        return {sip::make_bytes(rb.build()), std::move(branch)};
     }
 
     // --- new calls
@@ -516,7 +512,7 @@ struct Calls::Impl {
                                       : v.transport == sip::Transport::Tls ? ";transport=tls"
                                                                            : ";transport=tcp");
         b.cseq = 1;
-        std::string invite = in_dialog(b, "INVITE", 1, &*c.a_invite, {}, {}, true);
+        const BuiltRequest invite = in_dialog(b, "INVITE", 1, &*c.a_invite, {}, {}, true);
         SendOptions opt;
         opt.provisionals = true;
         opt.txn.invite_timeout = cfg.timers.invite_timeout;
@@ -531,7 +527,7 @@ struct Calls::Impl {
         if (!c.b.call_id.empty()) dialogs.erase(c.b.call_id + '\n' + c.b.local_tag);
         c.b = std::move(b);
         c.b_txn = *id;
-        c.b_invite = std::move(invite);
+        c.b_invite = invite.bytes;  // shared with the transaction, not copied
         c.gw = gw;
         c.gw_active = true;
         c.b_provisional = false;
@@ -592,9 +588,8 @@ struct Calls::Impl {
 
     // Gives up the current outbound INVITE after it rang or progressed: CANCEL (RFC 3261 §9.1).
     void cancel_b(Call& c, sip::Instant now) {
-        if (!c.b_txn) return;
-        auto inv = sip::Message::parse(c.b_invite);
-        if (inv) {
+        if (!c.b_txn || !c.b_invite) return;
+        if (auto inv = sip::Message::parse(*c.b_invite)) {
             sip::RequestBuilder rb("CANCEL", inv->request_uri());
             rb.add(sip::HeaderId::Via, header(*inv, sip::HeaderId::Via));
             rb.add(sip::HeaderId::From, header(*inv, sip::HeaderId::From));
@@ -664,9 +659,10 @@ struct Calls::Impl {
             // the balance went while it rang (another call took it): end at once
             c.credit_deadline = now;
         }
+        c.b_invite = nullptr;  // answered: nothing left to CANCEL
         c.late_offer = !c.a_has_sdp;
         if (!c.late_offer) {
-            c.b_ack = sip::make_bytes(in_dialog(c.b, "ACK", 1, nullptr));
+            c.b_ack = in_dialog(c.b, "ACK", 1, nullptr).bytes;
             element.send_raw(c.b_ack, c.b.target);
         }
         // our 2xx to the customer, retransmitted over UDP until its ACK (§13.3.1.4)
@@ -775,7 +771,7 @@ struct Calls::Impl {
         Leg& leg = side == Side::a ? c.a : c.b;
         leg.cseq = std::max<std::uint32_t>(leg.cseq, 1) + 1;
         const std::string se = fmt::format("{};refresher=uac", seconds(st.interval));
-        const std::string req = in_dialog(leg, "UPDATE", leg.cseq, nullptr, {}, {}, false, se);
+        const BuiltRequest req = in_dialog(leg, "UPDATE", leg.cseq, nullptr, {}, {}, false, se);
         if (auto id = element.send_request(req, leg.target, now)) {
             refreshes[*id] = {c.id, side};
             ++stats.refreshes_sent;
@@ -803,7 +799,7 @@ struct Calls::Impl {
 
     // ACK + BYE for a vendor dialog we do not want (a 2xx after CANCEL or abandonment).
     void end_b_dialog(Leg leg, std::uint32_t invite_cseq, sip::Instant now) {
-        element.send_raw(sip::make_bytes(in_dialog(leg, "ACK", invite_cseq, nullptr)), leg.target);
+        element.send_raw(in_dialog(leg, "ACK", invite_cseq, nullptr).bytes, leg.target);
         if (auto id = element.send_request(in_dialog(leg, "BYE", invite_cseq + 1, nullptr),
                                            leg.target, now))
             ignored.insert(*id);
@@ -970,7 +966,7 @@ struct Calls::Impl {
         // re-INVITE, UPDATE, INFO, ...: relayed to the other leg with its answer
         Leg& to = side == Side::a ? c->b : c->a;
         to.cseq = std::max<std::uint32_t>(to.cseq, 1) + 1;
-        const std::string req = in_dialog(to, r.msg.method_name(), to.cseq, &r.msg);
+        const BuiltRequest req = in_dialog(to, r.msg.method_name(), to.cseq, &r.msg);
         auto id = element.send_request(req, to.target, now);
         if (!id) {
             respond(r.txn, r.msg, 500, "Relay Failed", {}, nullptr, false, now,
@@ -996,8 +992,7 @@ struct Calls::Impl {
         const std::uint16_t code = r.status_code();
         if (c && code < 300 && rel.request.method() == sip::Method::Invite) {
             Leg& to = rel.from == Side::a ? c->b : c->a;
-            element.send_raw(sip::make_bytes(in_dialog(to, "ACK", r.cseq().number, nullptr)),
-                             to.target);
+            element.send_raw(in_dialog(to, "ACK", r.cseq().number, nullptr).bytes, to.target);
         }
         respond(rel.server_txn, rel.request, code, r.reason(), {}, &r,
                 code < 300 && (rel.request.method() == sip::Method::Invite ||
@@ -1018,7 +1013,7 @@ struct Calls::Impl {
     }
 
     void send_late_ack(Call& c, const sip::Message& ack) {
-        c.b_ack = sip::make_bytes(in_dialog(c.b, "ACK", 1, &ack));
+        c.b_ack = in_dialog(c.b, "ACK", 1, &ack).bytes;
         element.send_raw(c.b_ack, c.b.target);
     }
 

@@ -403,6 +403,17 @@ sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Ta
     impl_->drain(now);
     return id;
 }
+sip::Result<TxnId> Element::send_request(const BuiltRequest& request, const sip::Target& to,
+                                         sip::Instant now, const SendOptions& options) {
+    auto id = impl_->layer.send_request(request.bytes, request.branch, to, now, options.txn);
+    if (id) {
+        impl_->client_txns.insert(*id);
+        if (options.provisionals) impl_->provisional_txns.insert(*id);
+        ++impl_->stats.client_requests;
+    }
+    impl_->drain(now);
+    return id;
+}
 void Element::send_raw(std::string_view bytes, const sip::Target& to) {
     impl_->out.push_back({0, to, sip::make_bytes(std::string(bytes))});
 }

@@ -27,9 +27,14 @@
 //   for every retransmitted final response;
 // - sends 100 Trying for a server INVITE when the TU has not answered within 200 ms;
 // - keeps 2xx-answered INVITE transactions in Accepted (Timer L / M = 64·T1) so request and
-//   2xx retransmissions are absorbed / passed up, not mistaken for new transactions;
+//   2xx retransmissions are absorbed / passed up, not mistaken for new transactions; a UAS
+//   retransmits its own 2xx (§13.3.1.4) with send_stateless(): the Accepted server
+//   transaction keeps no bytes;
 // - passes ACK for 2xx to the TU (AckIn: it belongs to the dialog, not the transaction) and
 //   matches CANCEL to its INVITE (CancelIn, §9.2).
+// Memory: once a transaction's work is done (Completed non-INVITE, Confirmed, client Accepted
+// or Completed INVITE) it leaves the live table for a compact FIFO per timer length that keeps
+// only its matching key, the bytes to resend and where (Config::max_lingering bounds it).
 // Matching: RFC 3261 branches (§17.1.3, §17.2.3) and the RFC 2543 fallback (§17.2.3 last
 // paragraphs) for branches without the magic cookie.
 #pragma once
@@ -60,7 +65,13 @@ struct TimerConfig {
 
 struct Config {
     TimerConfig timers;
-    std::size_t max_transactions = 200'000;  // new requests beyond this get 503 (§21.5.4)
+    // Transactions in progress (not yet answered, or retransmitting); new requests beyond this
+    // get 503 (§21.5.4). Completed ones do not count: they are kept compactly (below).
+    std::size_t max_transactions = 200'000;
+    // Completed transactions kept only to absorb retransmissions until their last timer
+    // (J, K, D, I, M): a key, the bytes to resend and where, ~200 B each plus those bytes.
+    // When full, the oldest ends early (Stats::lingering_evicted) instead of refusing calls.
+    std::size_t max_lingering = 2'000'000;
 };
 
 using TxnId = std::uint64_t;  // never 0
@@ -139,7 +150,9 @@ struct Stats {
     std::uint64_t client_started = 0, server_started = 0;
     std::uint64_t retransmissions_sent = 0, retransmissions_absorbed = 0;
     std::uint64_t timeouts = 0, stray_responses = 0, rejected_overload = 0;
-    std::size_t live = 0;
+    std::uint64_t lingering_evicted = 0;  // completed ones ended early: max_lingering reached
+    std::size_t live = 0;                 // in progress
+    std::size_t lingering = 0;            // completed, absorbing retransmissions
 };
 
 class Layer {
@@ -157,8 +170,14 @@ public:
     // Errors: the bytes do not parse, or the request is an ACK.
     Result<TxnId> send_request(std::string_view request, const Target& to, Instant now,
                                const RequestOptions& options = {});
+    // The same for a request the TU built itself and trusts: neither copied nor parsed (the
+    // method is read from the start line; `branch` is its top Via's branch parameter). Only
+    // a non-2xx final response to an INVITE makes the layer parse it, to build the ACK.
+    Result<TxnId> send_request(Bytes request, std::string_view branch, const Target& to,
+                               Instant now, const RequestOptions& options = {});
 
-    // The TU's response for a server transaction (ignored if the transaction is gone).
+    // The TU's response for a server transaction (ignored if the transaction is gone, and
+    // once a 2xx made an INVITE's Accepted: retransmit that 2xx with send_stateless()).
     void respond(TxnId txn, std::string_view response, Instant now);
     // The same without a copy, for a TU that already holds the response as shared bytes.
     void respond(TxnId txn, Bytes response, Instant now);

@@ -101,6 +101,12 @@ struct CallStray {  // a response matching no transaction (a retransmitted 2xx t
 };
 using CallInput = std::variant<CallRequest, CallAck, CallCancel, CallStray>;
 
+// A request the TU built and trusts, with its top Via branch: sent without a copy or a parse.
+struct BuiltRequest {
+    sip::Bytes bytes;
+    std::string branch;
+};
+
 struct SendOptions {
     sip::txn::RequestOptions txn;
     bool provisionals = false;  // report 1xx as ClientEvent::Kind::Provisional
@@ -121,6 +127,9 @@ class Element {
     // Starts a client transaction (the request carries its own Via branch). Errors: the
     // bytes do not parse.
     sip::Result<sip::txn::TxnId> send_request(std::string_view request, const sip::Target& to,
+                                              sip::Instant now, const SendOptions& options = {});
+    // The same for a request the TU built (Errors: no start line, no branch, an ACK).
+    sip::Result<sip::txn::TxnId> send_request(const BuiltRequest& request, const sip::Target& to,
                                               sip::Instant now, const SendOptions& options = {});
     // Bytes outside any transaction (a CRLF keep-alive, an ACK for a 2xx).
     void send_raw(std::string_view bytes, const sip::Target& to);

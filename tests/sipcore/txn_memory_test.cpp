@@ -1,0 +1,178 @@
+// What a completed transaction costs while it absorbs retransmissions (issue: ~1 KB each for
+// 32 s made a REGISTER or call flood hold hundreds of MB). Every allocation of this binary is
+// measured with malloc_usable_size, so the figure is the heap the layer really holds; the
+// response bytes are one shared buffer here, so only the per-transaction cost is counted.
+#include <catch2/catch.hpp>
+#include <malloc.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "sip/builder.hpp"
+#include "sip/txn/layer.hpp"
+
+namespace {
+long long g_live_bytes = 0;
+
+void* counted_alloc(std::size_t n) noexcept {
+    void* p = std::malloc(n == 0 ? 1 : n);
+    if (p) g_live_bytes += static_cast<long long>(malloc_usable_size(p));
+    return p;
+}
+void counted_free(void* p) noexcept {
+    if (!p) return;
+    g_live_bytes -= static_cast<long long>(malloc_usable_size(p));
+    std::free(p);
+}
+}  // namespace
+
+// The whole plain and nothrow set is replaced (ASan pairs new/delete otherwise); noinline
+// keeps GCC from pairing malloc with delete in callers (-Wmismatched-new-delete).
+[[gnu::noinline]] void* operator new(std::size_t n) {
+    if (void* p = counted_alloc(n)) return p;
+    throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new[](std::size_t n) {
+    if (void* p = counted_alloc(n)) return p;
+    throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    return counted_alloc(n);
+}
+[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    return counted_alloc(n);
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { counted_free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { counted_free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept {
+    counted_free(p);
+}
+[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    counted_free(p);
+}
+
+using namespace sip::txn;
+
+namespace {
+
+constexpr int kCount = 20'000;
+const sip::Target kPeer{sip::Transport::Udp, "192.0.2.10", 5060, 0, {}};
+
+// A request as SIPp sends it: a 30-character branch, an IPv4 sent-by.
+std::string request(std::string_view method, int n) {
+    char branch[48];
+    std::snprintf(branch, sizeof branch, "z9hG4bK-1234-%d-0-abcdefgh", n);
+    std::string r = std::string(method) + " sip:bob@192.0.2.10 SIP/2.0\r\n";
+    r += "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=" + std::string(branch) + "\r\n";
+    r += "From: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\n";
+    r += "Call-ID: call-" + std::to_string(n) + "@198.51.100.1\r\n";
+    r += "CSeq: 7 " + std::string(method) + "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    return r;
+}
+
+sip::Message parse(const std::string& s) {
+    auto m = sip::Message::parse(s);
+    REQUIRE(m);
+    return std::move(*m);
+}
+
+void drain(Layer& layer) {
+    while (layer.poll()) {
+    }
+}
+
+TxnId new_request(Layer& layer) {
+    while (auto a = layer.poll())
+        if (auto* in = std::get_if<RequestIn>(&*a)) return in->txn;
+    FAIL("no RequestIn");
+    return 0;
+}
+
+// Heap bytes per transaction held by `layer` after `make(i)` ran kCount times.
+template <class Make>
+double bytes_per_txn(Layer& layer, Make make) {
+    drain(layer);
+    const long long before = g_live_bytes;
+    for (int i = 0; i < kCount; ++i) make(i);
+    drain(layer);
+    return static_cast<double>(g_live_bytes - before) / kCount;
+}
+
+}  // namespace
+
+TEST_CASE("txn memory: a completed transaction holds at most 256 B besides its response",
+          "[sipcore][txn][memory]") {
+    sip::SeededRandom rng{1};
+    Config cfg;
+    Layer layer(cfg, rng);
+    const sip::Instant t0 = sip::instant_ms(0);
+    // one response buffer shared by all: its bytes are the "plus its response" part
+    const sip::Bytes ok = sip::make_bytes(sip::build_response(parse(request("BYE", 0)), [] {
+        sip::ResponseSpec s;
+        s.status = 200;
+        s.to_tag = "b2";
+        return s;
+    }()));
+    const sip::Bytes ok_invite =
+        sip::make_bytes(sip::build_response(parse(request("INVITE", 0)), [] {
+            sip::ResponseSpec s;
+            s.status = 200;
+            s.to_tag = "b2";
+            return s;
+        }()));
+
+    SECTION("server non-INVITE, Completed (Timer J)") {
+        const double per = bytes_per_txn(layer, [&](int i) {
+            layer.on_message(parse(request("BYE", i)), kPeer, t0);
+            layer.respond(new_request(layer), ok, t0);
+        });
+        INFO("bytes per completed server non-INVITE transaction: " << per);
+        CHECK(layer.stats().lingering == kCount);
+        CHECK(per <= 256);
+    }
+    SECTION("server INVITE, Accepted (Timer L)") {
+        const double per = bytes_per_txn(layer, [&](int i) {
+            layer.on_message(parse(request("INVITE", i)), kPeer, t0);
+            layer.respond(new_request(layer), ok_invite, t0);
+        });
+        INFO("bytes per Accepted server INVITE transaction: " << per);
+        CHECK(per <= 256);
+    }
+    SECTION("client INVITE, Accepted (Timer M)") {
+        const double per = bytes_per_txn(layer, [&](int i) {
+            const std::string req = request("INVITE", i);
+            auto id = layer.send_request(req, kPeer, t0);
+            REQUIRE(id);
+            auto resp = sip::build_response(parse(req), [] {
+                sip::ResponseSpec s;
+                s.status = 200;
+                s.to_tag = "b2";
+                return s;
+            }());
+            layer.on_message(parse(resp), kPeer, t0);
+        });
+        INFO("bytes per Accepted client INVITE transaction: " << per);
+        CHECK(layer.stats().lingering == kCount);
+        CHECK(per <= 256);
+    }
+    SECTION("client non-INVITE, Completed (Timer K)") {
+        const double per = bytes_per_txn(layer, [&](int i) {
+            const std::string req = request("BYE", i);
+            auto id = layer.send_request(req, kPeer, t0);
+            REQUIRE(id);
+            auto resp = sip::build_response(parse(req), [] {
+                sip::ResponseSpec s;
+                s.status = 200;
+                s.to_tag = "b2";
+                return s;
+            }());
+            layer.on_message(parse(resp), kPeer, t0);
+        });
+        INFO("bytes per completed client non-INVITE transaction: " << per);
+        CHECK(per <= 256);
+    }
+}
