@@ -1,9 +1,12 @@
 // UDP/TCP/TLS transports on libuv (see transports.hpp for the contract).
 #include "sip/uv/transports.hpp"
 
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <unordered_map>
 #include <utility>
@@ -44,11 +47,24 @@ struct Failure {
     std::string reason;
 };
 
+// A datagram waiting for the end of the loop iteration, when every datagram queued on the
+// socket goes out in one sendmmsg() (libuv sends one datagram per system call).
+struct PendingDgram {
+    union {
+        sockaddr sa;
+        sockaddr_in v4;
+        sockaddr_in6 v6;
+    } to;
+    Bytes bytes;
+    std::uint64_t tag = 0;
+};
+
 struct UdpSock {
     uv_udp_t h;
     Transports::Impl* impl = nullptr;
     int family = AF_INET;
     std::string name;  // "UDP 127.0.0.1:5060" for log lines
+    std::vector<PendingDgram> pending;
 };
 
 struct TcpListener {
@@ -129,6 +145,8 @@ struct Transports::Impl {
     uv_timer_t sweep;
     uv_timer_t defer;
     uv_timer_t flush_bound;
+    uv_prepare_t udp_flusher;  // before the loop blocks: every socket's pending datagrams go out
+    static constexpr std::size_t kSendBatch = 64;
     std::vector<Failure> failures;
     std::function<void()> shutdown_done;
     bool done_pending = false;
@@ -218,6 +236,12 @@ struct Transports::Impl {
 
     std::string start();
     std::string listen_udp(const Listener& l, std::size_t index);
+    void flush_udp(UdpSock* u);
+    void queue_udp(UdpSock* u, const sockaddr* to, Bytes bytes, std::uint64_t tag);
+    void flush_all_udp() {
+        for (UdpSock* u : udp)
+            if (!u->pending.empty()) flush_udp(u);
+    }
     std::string listen_stream(const Listener& l, std::size_t index);
     UdpSock* udp_for(int family, std::string& error);
     void start_udp_recv(UdpSock* u);
@@ -441,7 +465,82 @@ std::string Transports::Impl::start() {
         },
         period, period);
     uv_unref(reinterpret_cast<uv_handle_t*>(&sweep));  // housekeeping never keeps the loop alive
+    uv_prepare_start(&udp_flusher,
+                     [](uv_prepare_t* p) { static_cast<Impl*>(p->data)->flush_all_udp(); });
+    uv_unref(reinterpret_cast<uv_handle_t*>(&udp_flusher));
     return {};
+}
+
+// Sends the socket's pending datagrams, up to kSendBatch per sendmmsg(). A full socket buffer
+// leaves the rest to libuv's queue (in order); a datagram the kernel refuses is reported and
+// the others still go.
+void Transports::Impl::flush_udp(UdpSock* u) {
+    std::vector<PendingDgram> batch;
+    batch.swap(u->pending);  // a failure handler may send again; that is the next batch
+    uv_os_fd_t fd = -1;
+    std::size_t done = 0;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&u->h), &fd) != 0) fd = -1;
+    while (done < batch.size()) {
+        if (fd < 0 || u->h.send_queue_count > 0) {
+            // libuv already holds datagrams for this socket: queue behind them, in order
+            for (; done < batch.size(); ++done)
+                queue_udp(u, &batch[done].to.sa, std::move(batch[done].bytes), batch[done].tag);
+            break;
+        }
+        const std::size_t n = std::min(batch.size() - done, kSendBatch);
+        mmsghdr msgs[kSendBatch];
+        iovec iov[kSendBatch];
+        for (std::size_t i = 0; i < n; ++i) {
+            PendingDgram& d = batch[done + i];
+            iov[i].iov_base = const_cast<char*>(d.bytes->data());
+            iov[i].iov_len = d.bytes->size();
+            msgs[i] = mmsghdr{};
+            msgs[i].msg_hdr.msg_name = &d.to.sa;
+            msgs[i].msg_hdr.msg_namelen =
+                d.to.sa.sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(n), 0);
+        if (sent > 0) {
+            done += static_cast<std::size_t>(sent);
+            continue;
+        }
+        const int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+            fd = -1;  // the kernel buffer is full: libuv waits for it to drain
+            continue;
+        }
+        PendingDgram& d = batch[done++];
+        Target to;
+        to.transport = sip::Transport::Udp;
+        sockaddr_parts(&d.to.sa, to.host, to.port);
+        const std::string why = err_text(uv_translate_sys_error(e));
+        event(u->name + ": send to " + host_port(to.host, to.port) + ": " + why);
+        fail(d.tag, to, "UDP send failed: " + why);
+    }
+}
+
+void Transports::Impl::queue_udp(UdpSock* u, const sockaddr* to, Bytes bytes, std::uint64_t tag) {
+    auto* r = new UdpSendReq;
+    r->bytes = std::move(bytes);
+    r->tag = tag;
+    r->to.transport = sip::Transport::Udp;
+    sockaddr_parts(to, r->to.host, r->to.port);
+    r->impl = this;
+    r->req.data = r;
+    uv_buf_t b =
+        uv_buf_init(const_cast<char*>(r->bytes->data()), static_cast<unsigned>(r->bytes->size()));
+    const int rc = uv_udp_send(&r->req, &u->h, &b, 1, to, [](uv_udp_send_t* req, int status) {
+        auto* r = static_cast<UdpSendReq*>(req->data);
+        if (status < 0) r->impl->fail(r->tag, r->to, "UDP send failed: " + err_text(status));
+        delete r;
+    });
+    if (rc != 0) {
+        fail(tag, r->to, "UDP send failed: " + err_text(rc));
+        delete r;
+    }
 }
 
 UdpSock* Transports::Impl::udp_for(int family, std::string& error) {
@@ -824,6 +923,9 @@ Transports::Transports(Loop& loop, TransportsConfig cfg, TransportHandlers handl
         t->data = impl_;
         ++I.handles;
     }
+    uv_prepare_init(I.loop, &I.udp_flusher);
+    I.udp_flusher.data = impl_;
+    ++I.handles;
 }
 
 namespace {
@@ -864,6 +966,8 @@ Transports::~Transports() {
     for (uv_timer_t* t : {&I->sweep, &I->defer, &I->flush_bound})
         uv_close(reinterpret_cast<uv_handle_t*>(t),
                  [](uv_handle_t* h) { static_cast<Impl*>(h->data)->handle_closed(); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&I->udp_flusher),
+             [](uv_handle_t* h) { static_cast<Impl*>(h->data)->handle_closed(); });
     // The last close callback deletes the Impl (the loop must run for that).
 }
 
@@ -896,34 +1000,12 @@ void Transports::send(const Target& to, Bytes bytes, std::uint64_t tag) {
         }
         ++I.counters.messages_out;
         I.counters.bytes_out += bytes->size();
-        // Fast path: the datagram goes out now, no request object and no copy.
-        uv_buf_t b =
-            uv_buf_init(const_cast<char*>(bytes->data()), static_cast<unsigned>(bytes->size()));
-        const int rc = uv_udp_try_send(&u->h, &b, 1, reinterpret_cast<sockaddr*>(&sa));
-        if (rc >= 0) return;
-        if (rc != UV_EAGAIN) {
-            I.event(u->name + ": send to " + host_port(to.host, to.port) + ": " + err_text(rc));
-            I.fail(tag, to, "UDP send failed: " + err_text(rc));
-            return;
-        }
-        auto* r = new UdpSendReq;
-        r->bytes = std::move(bytes);
-        r->tag = tag;
-        r->to = to;
-        r->impl = &I;
-        r->req.data = r;
-        const int rc2 = uv_udp_send(&r->req, &u->h, &b, 1, reinterpret_cast<sockaddr*>(&sa),
-                                    [](uv_udp_send_t* req, int status) {
-                                        auto* r = static_cast<UdpSendReq*>(req->data);
-                                        if (status < 0)
-                                            r->impl->fail(r->tag, r->to,
-                                                          "UDP send failed: " + err_text(status));
-                                        delete r;
-                                    });
-        if (rc2 != 0) {
-            I.fail(tag, to, "UDP send failed: " + err_text(rc2));
-            delete r;
-        }
+        // No copy: the shared bytes wait for the batch, sent before the loop next blocks.
+        PendingDgram& d = u->pending.emplace_back();
+        std::memcpy(&d.to, &sa, sa.ss_family == AF_INET6 ? sizeof d.to.v6 : sizeof d.to.v4);
+        d.bytes = std::move(bytes);
+        d.tag = tag;
+        if (u->pending.size() >= Impl::kSendBatch) I.flush_udp(u);
         return;
     }
 
@@ -977,6 +1059,7 @@ void Transports::shutdown(std::function<void()> done) {
     if (I.stopping) return;
     I.stopping = true;
     I.shutdown_done = std::move(done);
+    I.flush_all_udp();  // what was sent before the stop still goes (e.g. unregistrations)
     for (UdpSock* u : I.udp)
         uv_close(reinterpret_cast<uv_handle_t*>(&u->h), close_udp);
     for (TcpListener* t : I.tcp)
