@@ -50,17 +50,28 @@ bool make_sockaddr(std::string_view host, std::uint16_t port, sockaddr_storage& 
 }
 
 void sockaddr_parts(const sockaddr* sa, std::string& host, std::uint16_t& port) {
-    char buf[64] = {0};
     if (sa->sa_family == AF_INET6) {
+        char buf[64] = {0};
         const auto* s6 = reinterpret_cast<const sockaddr_in6*>(sa);
         uv_ip6_name(s6, buf, sizeof buf);
         port = ntohs(s6->sin6_port);
-    } else {
-        const auto* s4 = reinterpret_cast<const sockaddr_in*>(sa);
-        uv_ip4_name(s4, buf, sizeof buf);
-        port = ntohs(s4->sin_port);
+        host = buf;
+        return;
     }
-    host = buf;
+    // Every datagram's source goes through here: dotted quad by hand, not inet_ntop+snprintf.
+    const auto* s4 = reinterpret_cast<const sockaddr_in*>(sa);
+    const auto* b = reinterpret_cast<const unsigned char*>(&s4->sin_addr.s_addr);
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+        const unsigned v = b[i];
+        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+        if (i < 3) *p++ = '.';
+    }
+    host.assign(buf, p);
+    port = ntohs(s4->sin_port);
 }
 
 std::string host_port(std::string_view host, std::uint16_t port) {
