@@ -48,6 +48,7 @@
 #        HOLD_RATE=400 HOLD_CALLS=4000 HOLD_MS=50000  SUSTAIN_S=60 SUSTAIN_RATE=(best)
 #        CG_CALLS=2000 CG_RATE=50  KAM_CHILDREN=1 KAM_ALLOC=tlsf KAM_SHM_MB=3072
 #        TL_QUIET=1 (0: trunkline logs every message and call; for debugging at low rates)
+#        TL_PRELOAD="" (a library preloaded into trunkline, e.g. another malloc, to compare)
 #        TL_TOML="" (extra TOML lines for trunkline, e.g. $'[calls]\nprepaid = false')
 #        SIPP_BEHAVIORS="all,-abortunexp"  (late/reordered messages are ignored, and counted
 #        in the `reordered` column, instead of failing the call)
@@ -130,6 +131,7 @@ start_trunkline() { # DB LOG [wrapper...] -> TL_PID
 	args=(--db "$db" --udp "127.0.0.1:$TL_PORT" --tcp off)
 	[ "$TL_QUIET" = 1 ] && args+=(--quiet)
 	[ -n "$TL_TOML" ] && { printf '%s\n' "$TL_TOML" >"$OUT/trunkline.toml"; args+=(--config "$OUT/trunkline.toml"); }
+	[ -n "${TL_PRELOAD:-}" ] && [ $# -eq 0 ] && set -- env LD_PRELOAD="$TL_PRELOAD"
 	"$@" "$TRUNKLINE" "${args[@]}" >"$lg" 2>&1 &
 	TL_PID=$!
 	track_pid "$TL_PID"

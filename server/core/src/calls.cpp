@@ -3,11 +3,31 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <type_traits>
 
 #include "sip/builder.hpp"
 
 namespace sw {
 namespace {
+
+// Concatenation without a format string: these build every request of every call.
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+    std::string s;
+    s.reserve(64);
+    auto one = [&s](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, char>) {
+            char buf[24];
+            s.append(buf, std::to_chars(buf, buf + sizeof buf, p).ptr);
+        } else {
+            s.append(std::string_view(p));
+        }
+    };
+    (one(parts), ...);
+    return s;
+}
 
 using sip::txn::TxnId;
 using route::lcr::GatewayId;
@@ -201,17 +221,19 @@ struct Calls::Impl {
     }
     std::string via(sip::Transport t, const std::string& branch) const {
         const LocalAddress l = local(t);
-        return fmt::format("SIP/2.0/{} {}:{};branch={};rport", sip::transport_name(t), l.host,
-                           l.port, branch);
+        return concat("SIP/2.0/", sip::transport_name(t), " ", l.host, ":", l.port, ";branch=",
+                      branch, ";rport");
     }
     std::string contact(sip::Transport t) const {
         const LocalAddress l = local(t);
-        if (t == sip::Transport::Udp) return fmt::format("<sip:trunkline@{}:{}>", l.host, l.port);
-        return fmt::format("<sip:trunkline@{}:{};transport={}>", l.host, l.port,
-                           t == sip::Transport::Tls ? "tls" : "tcp");
+        if (t == sip::Transport::Udp) return concat("<sip:trunkline@", l.host, ":", l.port, ">");
+        return concat("<sip:trunkline@", l.host, ":", l.port, ";transport=",
+                      t == sip::Transport::Tls ? "tls" : "tcp", ">");
     }
-    void log(std::string line) {
-        if (cfg.log_calls) logs.push_back(std::move(line));
+    // Formats only when call logging is on (--quiet turns it off for load).
+    template <class... Args>
+    void log(fmt::format_string<Args...> format, Args&&... args) {
+        if (cfg.log_calls) logs.push_back(fmt::format(format, std::forward<Args>(args)...));
     }
     Call* find(std::uint64_t id) {
         auto it = calls.find(id);
@@ -266,7 +288,7 @@ struct Calls::Impl {
         rb.add(sip::HeaderId::To, leg.remote_tag.empty() ? leg.remote_uri
                                                          : leg.remote_uri + ";tag=" + leg.remote_tag);
         rb.add(sip::HeaderId::CallId, leg.call_id);
-        rb.add(sip::HeaderId::CSeq, fmt::format("{} {}", cseq, method));
+        rb.add(sip::HeaderId::CSeq, concat(cseq, " ", method));
         if (method == "INVITE" || method == "UPDATE")
             rb.add(sip::HeaderId::Contact, contact(leg.target.transport));
         rb.add(sip::HeaderId::UserAgent, cfg.server_header);
@@ -301,8 +323,8 @@ struct Calls::Impl {
         c->a.call_id = std::string(msg.call_id());
         c->a.local_tag = sip::make_token(rng, 10);
         c->a.remote_tag = std::string(msg.from().tag);
-        c->a.local_uri = fmt::format("<{}>", msg.to().uri);
-        c->a.remote_uri = fmt::format("<{}>", msg.from().uri);
+        c->a.local_uri = concat("<", msg.to().uri, ">");
+        c->a.remote_uri = concat("<", msg.from().uri, ">");
         c->a.remote_target = contact_uri(msg);
         if (c->a.remote_target.empty()) c->a.remote_target = std::string(msg.from().uri);
         c->a.routes = record_routes(msg, false);
@@ -325,8 +347,8 @@ struct Calls::Impl {
         }
         if (!id) {
             ++stats.illegal;
-            log(fmt::format("call {}: {}:{} is no customer: {}", c->id, src.host, src.port,
-                            cfg.reply_unauthorized ? "403" : "dropped"));
+            log("call {}: {}:{} is no customer: {}", c->id, src.host, src.port,
+                            cfg.reply_unauthorized ? "403" : "dropped");
             if (cfg.reply_unauthorized) respond_a(*c, 403, "Forbidden", nullptr, now);
             if (cfg.record_illegal_calls) emit(*c, 403, "Unknown source", billing::HangupSide::server,
                                                now, true);
@@ -368,9 +390,9 @@ struct Calls::Impl {
         dialogs[call.a.call_id + '\n' + call.a.local_tag] = {call.id, Side::a};
         calls.emplace(call.id, std::move(c));
         ++generation;
-        log(fmt::format("call {}: {} {} -> {} from customer {}, {} candidates", call.id,
+        log("call {}: {} {} -> {} from customer {}, {} candidates", call.id,
                         call.a.call_id, call.caller, call.callee, call.customer_name,
-                        call.candidates.size()));
+                        call.candidates.size());
         try_next(call, now);
     }
 
@@ -391,7 +413,7 @@ struct Calls::Impl {
     void refuse(std::unique_ptr<Call> c, std::uint16_t code, std::string_view reason,
                 bool admitted, sip::Instant now) {
         ++stats.refused;
-        log(fmt::format("call {}: refused {} {}", c->id, code, reason));
+        log("call {}: refused {} {}", c->id, code, reason);
         respond_a(*c, code, reason, nullptr, now);
         if (admitted) customers.call_ended(c->customer, c->dest_key);
         emit(*c, code, reason, billing::HangupSide::server, now, false);
@@ -503,14 +525,14 @@ struct Calls::Impl {
         b.target = v.proxy ? *v.proxy : sip::Target{v.transport, v.host, v.port, 0, {}};
         b.call_id = sip::make_token(rng, 20);
         b.local_tag = sip::make_token(rng, 10);
-        b.local_uri = fmt::format("<sip:{}@{}>", caller, host_name);
-        b.remote_uri = fmt::format("<sip:{}@{}>", callee, host_name);
+        b.local_uri = concat("<sip:", caller, "@", host_name, ">");
+        b.remote_uri = concat("<sip:", callee, "@", host_name, ">");
         const bool v6 = v.host.find(':') != std::string::npos;
-        b.remote_target = fmt::format("sip:{}@{}{}{}:{}{}", callee, v6 ? "[" : "", v.host,
-                                      v6 ? "]" : "", v.port,
-                                      v.transport == sip::Transport::Udp ? ""
-                                      : v.transport == sip::Transport::Tls ? ";transport=tls"
-                                                                           : ";transport=tcp");
+        b.remote_target = concat("sip:", callee, "@", v6 ? "[" : "", v.host, v6 ? "]" : "", ":",
+                                 v.port,
+                                 v.transport == sip::Transport::Udp   ? ""
+                                 : v.transport == sip::Transport::Tls ? ";transport=tls"
+                                                                      : ";transport=tcp");
         b.cseq = 1;
         const BuiltRequest invite = in_dialog(b, "INVITE", 1, &*c.a_invite, {}, {}, true);
         SendOptions opt;
@@ -539,8 +561,8 @@ struct Calls::Impl {
         router.call_started(gw, nanos(now));
         invites[*id] = c.id;
         dialogs[c.b.call_id + '\n' + c.b.local_tag] = {c.id, Side::b};
-        log(fmt::format("call {}: attempt {} to {} ({}:{})", c.id, c.attempts, c.vendor_gateway,
-                        v.host, v.port));
+        log("call {}: attempt {} to {} ({}:{})", c.id, c.attempts, c.vendor_gateway,
+                        v.host, v.port);
         rearm(c);
         return true;
     }
@@ -555,12 +577,12 @@ struct Calls::Impl {
             c.gw_active = false;
         }
         c.progress_deadline.reset();
-        c.tried += fmt::format("{}{}:{}", c.tried.empty() ? "" : ",", c.vendor_gateway, code);
+        c.tried += concat(c.tried.empty() ? "" : ",", c.vendor_gateway, ":", code);
         if (rank(code) > rank(c.best_code)) {
             c.best_code = code;
             c.best_reason = std::string(reason.empty() ? sip::default_reason(code) : reason);
         }
-        log(fmt::format("call {}: {} answered {} {}", c.id, c.vendor_gateway, code, reason));
+        log("call {}: {} answered {} {}", c.id, c.vendor_gateway, code, reason);
         const auto& f = cfg.failover;
         const bool stop =
             c.cancelled ||
@@ -694,7 +716,7 @@ struct Calls::Impl {
             c.ok_next = now + cfg.t1;
             c.ok_give_up = now + 64 * cfg.t1;
         }
-        log(fmt::format("call {}: answered by {}", c.id, c.vendor_gateway));
+        log("call {}: answered by {}", c.id, c.vendor_gateway);
         rearm(c);
     }
 
@@ -764,8 +786,8 @@ struct Calls::Impl {
         st.due.reset();
         if (!st.we_refresh) {
             ++stats.session_expired;
-            log(fmt::format("call {}: session timer expired on the {} leg", c.id,
-                            side == Side::a ? "customer" : "vendor"));
+            log("call {}: session timer expired on the {} leg", c.id,
+                            side == Side::a ? "customer" : "vendor");
             return hang_up(c, Side::server, billing::HangupSide::server, now);
         }
         Leg& leg = side == Side::a ? c.a : c.b;
@@ -789,7 +811,7 @@ struct Calls::Impl {
             e.kind == ClientEvent::Kind::Response ? e.response->status_code() : 408;
         if (code < 300) return;
         if (code == 408 || code == 481) {
-            log(fmt::format("call {}: session refresh answered {}: ending the call", c->id, code));
+            log("call {}: session refresh answered {}: ending the call", c->id, code);
             return hang_up(*c, Side::server, billing::HangupSide::server, now);
         }
         // the peer cannot take UPDATE (405/501, ...): stop refreshing it; max_call still bounds
@@ -836,12 +858,12 @@ struct Calls::Impl {
             c.gw_active = false;
         }
         if (c.answer && c.tried.find(c.vendor_gateway + ":200") == std::string::npos)
-            c.tried += fmt::format("{}{}:200", c.tried.empty() ? "" : ",", c.vendor_gateway);
+            c.tried += concat(c.tried.empty() ? "" : ",", c.vendor_gateway, ":200");
         customers.call_ended(c.customer, c.dest_key);
         release(c);
         emit(c, code, reason, who, now, false);
-        log(fmt::format("call {}: ended {} {} ({} hung up)", c.id, code, reason,
-                        billing::to_string(who)));
+        log("call {}: ended {} {} ({} hung up)", c.id, code, reason,
+                        billing::to_string(who));
         if (c.armed) timers.erase({*c.armed, c.id});
         by_a_txn.erase(c.a_txn);
         invites.erase(c.b_txn);
@@ -1143,7 +1165,7 @@ struct Calls::Impl {
             if (now >= c.ok_give_up) {
                 // §13.3.1.4: no ACK within 64*T1: end the call
                 c.ok_next.reset();
-                log(fmt::format("call {}: 2xx never acknowledged", c.id));
+                log("call {}: 2xx never acknowledged", c.id);
                 return hang_up(c, Side::server, billing::HangupSide::server, now);
             }
             element.send_raw(c.a_ok, c.a_ok_to);
@@ -1154,7 +1176,7 @@ struct Calls::Impl {
             c.credit_deadline.reset();
             if (!grant(c, now)) {
                 ++stats.credit_cutoffs;
-                log(fmt::format("call {}: credit exhausted after {} s", c.id, c.granted_s));
+                log("call {}: credit exhausted after {} s", c.id, c.granted_s);
                 return hang_up(c, Side::server, billing::HangupSide::server, now);
             }
         }
@@ -1168,13 +1190,13 @@ struct Calls::Impl {
         }
         if (c.max_deadline && *c.max_deadline <= now) {
             ++stats.server_hangups;
-            log(fmt::format("call {}: maximum call length reached", c.id));
+            log("call {}: maximum call length reached", c.id);
             return hang_up(c, Side::server, billing::HangupSide::server, now);
         }
         if (c.proceeding_deadline && *c.proceeding_deadline <= now) {
             // VOS3000 proceeding timeout: the customer waits no longer for a connection
             c.proceeding_deadline.reset();
-            log(fmt::format("call {}: proceeding timeout of customer {}", c.id, c.customer_name));
+            log("call {}: proceeding timeout of customer {}", c.id, c.customer_name);
             if (c.b_txn) {
                 if (c.b_provisional) {
                     cancel_b(c, now);
