@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <deque>
-#include <set>
+#include <map>
+#include <unordered_map>
 #include <string>
 
 #include "route/reg/registrar.hpp"
@@ -47,10 +48,9 @@ struct Element::Impl {
     std::deque<std::string> logs;
     ElementStats stats;
     std::map<std::string, PendingOk> pending_ok;  // Call-ID + '\n' + To tag
-    std::map<TxnId, std::string> open_invites;    // INVITE txn -> request bytes, until final
     route::reg::Registrar* registrar = nullptr;
-    std::set<TxnId> client_txns;  // ours, until their outcome is reported
-    std::set<TxnId> provisional_txns;  // of those, the ones whose 1xx are reported too
+    // ours, until their outcome is reported -> whether their 1xx are reported too
+    std::unordered_map<TxnId, bool> client_txns;
     std::deque<ClientEvent> client_events;
     std::deque<CallInput> call_inputs;
 
@@ -160,9 +160,7 @@ struct Element::Impl {
             } else if (auto* t = std::get_if<sip::txn::TxnTimeout>(&*a)) {
                 if (cfg.log_messages)
                     logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
-                open_invites.erase(t->txn);
                 if (client_txns.erase(t->txn)) {
-                    provisional_txns.erase(t->txn);
                     ++stats.client_failures;
                     client_events.push_back(
                         {t->txn, ClientEvent::Kind::Timeout, std::nullopt, t->timer});
@@ -170,17 +168,13 @@ struct Element::Impl {
             } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
                 if (cfg.log_messages)
                     logs.push_back(fmt::format("transaction {}: transport error", e->txn));
-                open_invites.erase(e->txn);
                 if (client_txns.erase(e->txn)) {
-                    provisional_txns.erase(e->txn);
                     ++stats.client_failures;
                     client_events.push_back(
                         {e->txn, ClientEvent::Kind::TransportError, std::nullopt});
                 }
             } else if (auto* t = std::get_if<sip::txn::Terminated>(&*a)) {
-                open_invites.erase(t->txn);
                 client_txns.erase(t->txn);
-                provisional_txns.erase(t->txn);
             }
         }
     }
@@ -189,18 +183,18 @@ struct Element::Impl {
         const std::uint16_t code = r.msg.status_code();
         if (cfg.log_messages)
             logs.push_back(fmt::format("response {} for transaction {}", code, r.txn));
+        auto it = client_txns.find(r.txn);
+        if (it == client_txns.end()) return;
         if (code < 200) {
-            if (provisional_txns.count(r.txn))
+            if (it->second)
                 client_events.push_back({r.txn, ClientEvent::Kind::Provisional, std::move(r.msg)});
             return;
         }
-        if (client_txns.erase(r.txn)) {
-            ++stats.client_finals;
-            // a B2BUA keeps hearing 2xx retransmissions of an accepted INVITE (it must ACK
-            // each): the transaction stays reported until the layer ends it
-            if (code < 300 && provisional_txns.count(r.txn)) client_txns.insert(r.txn);
-            client_events.push_back({r.txn, ClientEvent::Kind::Response, std::move(r.msg)});
-        }
+        ++stats.client_finals;
+        // a B2BUA keeps hearing 2xx retransmissions of an accepted INVITE (it must ACK each):
+        // the transaction stays reported until the layer ends it
+        if (!(code < 300 && it->second)) client_txns.erase(it);
+        client_events.push_back({r.txn, ClientEvent::Kind::Response, std::move(r.msg)});
     }
 
     // ElementConfig::calls: what the B2BUA answers. INVITE always; other requests when they
@@ -330,16 +324,6 @@ struct Element::Impl {
             drain(now);
             return;
         }
-        auto it = open_invites.find(c.invite_txn);
-        if (it != open_invites.end()) {
-            if (auto inv = sip::Message::parse(it->second)) {
-                sip::ResponseSpec term;
-                term.status = 487;
-                term.to_tag = spec.to_tag;
-                respond(c.invite_txn, *inv, term, now);
-            }
-            open_invites.erase(it);
-        }
         drain(now);
     }
 
@@ -396,8 +380,7 @@ sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Ta
                                          sip::Instant now, const SendOptions& options) {
     auto id = impl_->layer.send_request(request, to, now, options.txn);
     if (id) {
-        impl_->client_txns.insert(*id);
-        if (options.provisionals) impl_->provisional_txns.insert(*id);
+        impl_->client_txns.emplace(*id, options.provisionals);
         ++impl_->stats.client_requests;
     }
     impl_->drain(now);
@@ -407,8 +390,7 @@ sip::Result<TxnId> Element::send_request(const BuiltRequest& request, const sip:
                                          sip::Instant now, const SendOptions& options) {
     auto id = impl_->layer.send_request(request.bytes, request.branch, to, now, options.txn);
     if (id) {
-        impl_->client_txns.insert(*id);
-        if (options.provisionals) impl_->provisional_txns.insert(*id);
+        impl_->client_txns.emplace(*id, options.provisionals);
         ++impl_->stats.client_requests;
     }
     impl_->drain(now);
