@@ -74,9 +74,19 @@ std::string request(std::string_view method, int n) {
     return r;
 }
 
+// No Catch2 assertion inside the measured loops: a reporter that keeps every assertion (JUnit)
+// would be counted as the layer's memory. Failures are counted and checked afterwards.
+int g_failures = 0;
+
 sip::Message parse(const std::string& s) {
     auto m = sip::Message::parse(s);
-    REQUIRE(m);
+    if (!m) {
+        ++g_failures;
+        return std::move(*sip::Message::parse("OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+                                               "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"
+                                               "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n"
+                                               "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"));
+    }
     return std::move(*m);
 }
 
@@ -88,7 +98,7 @@ void drain(Layer& layer) {
 TxnId new_request(Layer& layer) {
     while (auto a = layer.poll())
         if (auto* in = std::get_if<RequestIn>(&*a)) return in->txn;
-    FAIL("no RequestIn");
+    ++g_failures;
     return 0;
 }
 
@@ -96,10 +106,13 @@ TxnId new_request(Layer& layer) {
 template <class Make>
 double bytes_per_txn(Layer& layer, Make make) {
     drain(layer);
+    g_failures = 0;
     const long long before = g_live_bytes;
     for (int i = 0; i < kCount; ++i) make(i);
     drain(layer);
-    return static_cast<double>(g_live_bytes - before) / kCount;
+    const long long after = g_live_bytes;
+    CHECK(g_failures == 0);
+    return static_cast<double>(after - before) / kCount;
 }
 
 }  // namespace
@@ -145,8 +158,7 @@ TEST_CASE("txn memory: a completed transaction holds at most 256 B besides its r
     SECTION("client INVITE, Accepted (Timer M)") {
         const double per = bytes_per_txn(layer, [&](int i) {
             const std::string req = request("INVITE", i);
-            auto id = layer.send_request(req, kPeer, t0);
-            REQUIRE(id);
+            if (!layer.send_request(req, kPeer, t0)) ++g_failures;
             auto resp = sip::build_response(parse(req), [] {
                 sip::ResponseSpec s;
                 s.status = 200;
@@ -162,8 +174,7 @@ TEST_CASE("txn memory: a completed transaction holds at most 256 B besides its r
     SECTION("client non-INVITE, Completed (Timer K)") {
         const double per = bytes_per_txn(layer, [&](int i) {
             const std::string req = request("BYE", i);
-            auto id = layer.send_request(req, kPeer, t0);
-            REQUIRE(id);
+            if (!layer.send_request(req, kPeer, t0)) ++g_failures;
             auto resp = sip::build_response(parse(req), [] {
                 sip::ResponseSpec s;
                 s.status = 200;
