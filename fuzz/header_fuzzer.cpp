@@ -28,6 +28,8 @@ void check_via(const sip::Via& v, std::string_view in) {
         FUZZ_CHECK(inside(part, in));
     FUZZ_CHECK(inside(v.branch, v.params));
     FUZZ_CHECK(inside(v.received, v.params));
+    // received is the bare address, also when written in brackets (RFC 5118 §4.5)
+    if (!v.received.empty()) FUZZ_CHECK(v.received.front() != '[' && v.received.back() != ']');
     FUZZ_CHECK(inside(v.maddr, v.params));
     FUZZ_CHECK(!v.protocol.empty() && !v.version.empty() && !v.transport.empty());
     FUZZ_CHECK(!v.host.empty());

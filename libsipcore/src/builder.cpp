@@ -24,8 +24,9 @@ void append_uint(std::string& out, std::uint64_t v) {
 std::string_view name_of(HeaderId id) { return header_name(id); }
 
 // The first Via field with its first via-parm stamped with received/rport.
-void append_top_via(std::string& out, std::string_view value, const ResponseSpec& spec) {
-    if (spec.via_received.empty() && spec.via_rport == 0) {
+void append_top_via(std::string& out, std::string_view value, std::string_view received,
+                    std::uint16_t rport) {
+    if (received.empty() && rport == 0) {
         append_header(out, "Via", value);
         return;
     }
@@ -50,11 +51,11 @@ void append_top_via(std::string& out, std::string_view value, const ResponseSpec
     std::string_view params = v->params;
     detail::Param p;
     while (detail::next_param(params, p)) {
-        if (iequals(p.name, "received") && !spec.via_received.empty()) continue;
+        if (iequals(p.name, "received") && !received.empty()) continue;
         out.push_back(';');
-        if (iequals(p.name, "rport") && spec.via_rport != 0) {
+        if (iequals(p.name, "rport") && rport != 0) {
             out.append("rport=");
-            append_uint(out, spec.via_rport);
+            append_uint(out, rport);
             continue;
         }
         out.append(p.name);
@@ -65,9 +66,9 @@ void append_top_via(std::string& out, std::string_view value, const ResponseSpec
             if (p.quoted) out.push_back('"');
         }
     }
-    if (!spec.via_received.empty()) {
+    if (!received.empty()) {
         out.append(";received=");
-        out.append(spec.via_received);
+        out.append(received);
     }
     if (!rest.empty()) {
         out.append(", ");
@@ -169,11 +170,16 @@ std::string build_response(const Message& req, const ResponseSpec& spec) {
     std::string out;
     out.reserve(req.header_section_size() + 128 + spec.body.size());
     append_status_line(out, spec);
+    // the spec's stamp, else the one noted at ingress (Message::note_source)
+    const ViaStamp noted = req.via_stamp();
+    const std::string_view received =
+        spec.via_received.empty() ? noted.received : spec.via_received;
+    const std::uint16_t rport = spec.via_rport != 0 ? spec.via_rport : noted.rport;
     bool first_via = true;
     for (const HeaderField& h : req.headers()) {
         switch (h.id) {
             case HeaderId::Via:
-                if (first_via) append_top_via(out, req.value(h), spec);
+                if (first_via) append_top_via(out, req.value(h), received, rport);
                 else append_header(out, "Via", req.value(h));
                 first_via = false;
                 break;
@@ -197,21 +203,41 @@ std::string build_response(const Message& req, const ResponseSpec& spec) {
     return out;
 }
 
+namespace {
+// A salvaged value goes back in the 400 (§8.2.6) even when it is the fault, but never as a
+// bare CR, LF or other control character: the answer must not carry what broke the request
+// (a CR that rewrites a terminal line, a header injected after an LF). Each becomes a space;
+// a fold (CRLF SP) means a space anyway (§7.3.1).
+std::string_view without_controls(std::string_view v, std::string& buf) {
+    auto bad = [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return (c < 0x20 && c != '\t') || c == 0x7f;
+    };
+    if (std::none_of(v.begin(), v.end(), bad)) return v;
+    buf.assign(v);
+    std::replace_if(buf.begin(), buf.end(), bad, ' ');
+    return buf;
+}
+}  // namespace
+
 std::string build_response(const Salvage& s, const ResponseSpec& spec) {
     std::string out;
     out.reserve(512);
     append_status_line(out, spec);
+    std::string buf;
     for (std::size_t i = 0; i < s.via_count; ++i) {
-        if (i == 0) append_top_via(out, s.via_fields[i], spec);
-        else append_header(out, "Via", s.via_fields[i]);
+        const std::string_view via = without_controls(s.via_fields[i], buf);
+        if (i == 0) append_top_via(out, via, spec.via_received, spec.via_rport);
+        else append_header(out, "Via", via);
     }
-    if (!s.from.empty()) append_header(out, "From", s.from);
+    if (!s.from.empty()) append_header(out, "From", without_controls(s.from, buf));
     if (!s.to.empty()) {
-        auto na = parse_name_addr(s.to);
-        append_to_with_tag(out, s.to, na && !na->tag.empty(), spec.to_tag);
+        const std::string_view to = without_controls(s.to, buf);
+        auto na = parse_name_addr(to);
+        append_to_with_tag(out, to, na && !na->tag.empty(), spec.to_tag);
     }
-    if (!s.call_id.empty()) append_header(out, "Call-ID", s.call_id);
-    if (!s.cseq.empty()) append_header(out, "CSeq", s.cseq);
+    if (!s.call_id.empty()) append_header(out, "Call-ID", without_controls(s.call_id, buf));
+    if (!s.cseq.empty()) append_header(out, "CSeq", without_controls(s.cseq, buf));
     append_tail(out, spec);
     return out;
 }

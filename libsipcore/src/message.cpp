@@ -41,6 +41,30 @@ Result<Message> Message::parse(std::string_view bytes, const ParseLimits& limits
     return MessageParser::parse(bytes, limits, framing);
 }
 
+ViaStamp via_stamp(const Via& top, std::string_view source_host,
+                   std::uint16_t source_port) noexcept {
+    ViaStamp st;
+    if (source_host.empty()) return st;
+    if (top.has_rport && !top.rport) st.rport = source_port;  // a bare rport asks for it
+    std::string_view sent_by = top.host;
+    if (sent_by.size() >= 2 && sent_by.front() == '[' && sent_by.back() == ']')
+        sent_by = sent_by.substr(1, sent_by.size() - 2);
+    // §18.2.1: a domain name always differs from the packet's source address
+    if (st.rport != 0 || !iequals(sent_by, source_host)) st.received = source_host;
+    return st;
+}
+
+void Message::note_source(std::string_view host, std::uint16_t port) noexcept {
+    if (!is_request()) return;
+    const ViaStamp st = sip::via_stamp(d_->top_via, host, port);
+    d_->rport = st.rport;
+    d_->received_len = 0;
+    if (st.received.size() <= sizeof d_->received) {
+        std::memcpy(d_->received, st.received.data(), st.received.size());
+        d_->received_len = static_cast<std::uint8_t>(st.received.size());
+    }
+}
+
 Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim,
                                      Framing framing) {
     // RFC 3261 §7.5: CRLFs before the start line are ignored.

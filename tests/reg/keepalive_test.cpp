@@ -583,3 +583,15 @@ TEST_CASE("keepalive: config validation; an invalid config tracks nothing", "[re
     CHECK_FALSE(ka.track(aor, "sip:alice@192.168.1.10:5060", t0));
     CHECK_FALSE(ka.next_deadline());
 }
+
+TEST_CASE("keepalive: nat_only also probes a binding whose REGISTER's Via showed a NAT",
+          "[reg][keepalive][rport]") {
+    // the contact names the public address (STUN), but the Via did not: the registrar's
+    // RFC 3581 check marked the binding
+    Binding b = natted("sip:alice@203.0.113.5:40000");
+    CHECK_FALSE(Keepalive::qualifies(b, true));
+    b.via_nat = true;
+    CHECK(Keepalive::qualifies(b, true));
+    b.source.transport = sip::Transport::Tcp;  // still never over a stream
+    CHECK_FALSE(Keepalive::qualifies(b, true));
+}

@@ -272,3 +272,150 @@ TEST_CASE("element: CANCEL without its INVITE gets 481", "[server][element]") {
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 481);
 }
+
+// ---- RFC 3581 §4 / RFC 3261 §18.2.1: the top Via of every response names the source ----
+
+namespace {
+
+// A UA behind a NAT: it wrote its private address in Via; the packet came from the NAT.
+const sip::Target kNat{sip::Transport::Udp, "198.51.100.9", 40001, 0, {}};
+
+std::string natted(std::string req_text, std::string_view via_params = ";rport") {
+    const std::string from = "Via: SIP/2.0/UDP 192.0.2.7:5070;branch=";
+    const std::size_t at = req_text.find(from);
+    REQUIRE(at != std::string::npos);
+    const std::size_t end = req_text.find("\r\n", at);
+    std::string via = req_text.substr(at, end - at);
+    via.replace(0, from.size() - std::string("branch=").size(),
+                "Via: SIP/2.0/UDP 10.0.0.5:5060;");
+    via += std::string(via_params);
+    req_text.replace(at, end - at, via);
+    return req_text;
+}
+
+// Every response the element sent, with where it went and its top Via's stamps.
+struct Stamped {
+    sip::Target to;
+    std::uint16_t status;
+    std::string received;
+    std::optional<std::uint16_t> rport;
+    bool has_rport;
+};
+std::vector<Stamped> stamped(sw::Element& el) {
+    std::vector<Stamped> out;
+    while (auto s = el.poll_send()) {
+        auto m = sip::Message::parse(*s->bytes);
+        REQUIRE(m);
+        REQUIRE(m->is_response());
+        out.push_back({s->to, m->status_code(), std::string(m->top_via().received),
+                       m->top_via().rport, m->top_via().has_rport});
+        CHECK(m->top_via().host == "10.0.0.5");  // sent-by stays as the client wrote it
+    }
+    while (el.poll_log()) {
+    }
+    return out;
+}
+
+void check_nat_stamp(const std::vector<Stamped>& out, std::size_t n) {
+    REQUIRE(out.size() == n);
+    for (const Stamped& s : out) {
+        INFO("status " << s.status);
+        CHECK(s.received == "198.51.100.9");
+        CHECK(s.rport == std::optional<std::uint16_t>(40001));
+        // RFC 3581 §4: the response goes back to the source IP and port
+        CHECK(s.to.host == "198.51.100.9");
+        CHECK(s.to.port == 40001);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("element: every response to a bare ;rport carries rport=<source port> and received",
+          "[server][element][rport]") {
+    sw::ElementConfig cfg;
+    cfg.echo_uas = true;
+    Fixture f(cfg);
+    // OPTIONS 200, retransmitted 200, unknown method 501, CANCEL 481
+    f.el.on_bytes(natted(req("OPTIONS", "z9hG4bKn1")), kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 1);
+    f.el.on_bytes(natted(req("OPTIONS", "z9hG4bKn1")), kNat, sip::instant_ms(100));
+    check_nat_stamp(stamped(f.el), 1);
+    f.el.on_bytes(natted(req("FOO", "z9hG4bKn2")), kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 1);
+    f.el.on_bytes(natted(req("CANCEL", "z9hG4bKn3")), kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 1);
+    // INVITE: 180 and 200, and the 200's retransmissions until the ACK
+    f.el.on_bytes(natted(req("INVITE", "z9hG4bKn4")), kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 2);
+    f.el.handle_timeouts(sip::instant_ms(500));
+    check_nat_stamp(stamped(f.el), 1);
+    // a malformed request's 400 (the salvage path)
+    std::string bad = natted(req("OPTIONS", "z9hG4bKn5"));
+    bad.replace(bad.find("CSeq: 1 OPTIONS"), 15, "CSeq: 1 INVITE");
+    f.el.on_bytes(bad, kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 1);
+}
+
+TEST_CASE("element: the registrar's answers carry rport and received too",
+          "[server][element][rport]") {
+    FakeAuth auth;
+    route::reg::Location loc;
+    route::reg::Registrar registrar({}, loc, &auth);
+    Fixture f;
+    f.el.set_registrar(&registrar);
+    std::string r = natted(req("REGISTER", "z9hG4bKnr1", "Contact: <sip:a@10.0.0.5:5060>\r\n"));
+    r.replace(r.find("To: <sip:svc@192.0.2.1>"), 23, "To: <sip:a@192.0.2.1>");
+    f.el.on_bytes(r, kNat, sip::instant_ms(0));
+    check_nat_stamp(stamped(f.el), 1);  // 401
+    r.replace(r.find("branch=z9hG4bKnr1"), 17, "branch=z9hG4bKnr2");
+    r.replace(r.find("CSeq: 1 REGISTER"), 16, "CSeq: 2 REGISTER");
+    r.insert(r.find("Content-Length"),
+             "Authorization: Digest username=\"a\", response=\"good\"\r\n");
+    f.el.on_bytes(r, kNat, sip::instant_ms(10));
+    check_nat_stamp(stamped(f.el), 1);  // 200
+    auto b = loc.lookup("sip:a@192.0.2.1", sip::instant_ms(20));
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].source.host == "198.51.100.9");
+    CHECK(b[0].source.port == 40001);
+}
+
+TEST_CASE("element: without rport, received only when the source differs from sent-by",
+          "[server][element][rport]") {
+    Fixture f;
+    // sent-by is the source: nothing added (RFC 3261 §18.2.1)
+    f.el.on_bytes(req("OPTIONS", "z9hG4bKq1"), kPeer, sip::instant_ms(0));
+    auto out = f.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].top_via().received.empty());
+    CHECK_FALSE(out[0].top_via().has_rport);
+    // sent-by differs: received, and the response goes to sent-by's port (§18.2.2), no rport
+    f.el.on_bytes(natted(req("OPTIONS", "z9hG4bKq2"), ""), kNat, sip::instant_ms(0));
+    auto s = stamped(f.el);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].received == "198.51.100.9");
+    CHECK_FALSE(s[0].has_rport);
+    CHECK(s[0].to.port == 5060);
+}
+
+TEST_CASE("element: an IPv6 source is stamped without brackets (RFC 3261 via-received)",
+          "[server][element][rport][ipv6]") {
+    Fixture f;
+    const sip::Target v6{sip::Transport::Udp, "2001:db8::7", 5070, 0, {}};
+    std::string r = req("OPTIONS", "z9hG4bK6a");
+    r.replace(r.find("192.0.2.7:5070;branch"), 14, "[2001:db8::7]:5070");
+    f.el.on_bytes(r, v6, sip::instant_ms(0));
+    auto m = sip::Message::parse(*f.el.poll_send()->bytes);
+    REQUIRE(m);
+    CHECK(m->top_via().host == "[2001:db8::7]");
+    CHECK(m->top_via().received.empty());  // the same address
+    r.replace(r.find("branch=z9hG4bK6a"), 16, "branch=z9hG4bK6b;rport");
+    f.el.on_bytes(r, v6, sip::instant_ms(0));
+    auto s = f.el.poll_send();
+    REQUIRE(s);
+    m = sip::Message::parse(*s->bytes);
+    REQUIRE(m);
+    CHECK(m->top_via().received == "2001:db8::7");
+    CHECK(m->top_via().rport == std::optional<std::uint16_t>(5070));
+    CHECK(std::string_view(*s->bytes).find(";rport=5070;received=2001:db8::7") !=
+          std::string_view::npos);
+}

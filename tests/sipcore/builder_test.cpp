@@ -295,3 +295,117 @@ TEST_CASE("builder: MessageEditor combined edits keep untouched bytes in order",
     }
     CHECK(e.body() == m.body());
 }
+
+TEST_CASE("builder: via_stamp follows RFC 3261 §18.2.1 and RFC 3581 §4",
+          "[sipcore][builder][rport]") {
+    auto via = [](std::string_view text) {
+        std::string_view l = text;
+        auto v = sip::next_via(l);
+        REQUIRE(v);
+        return *v;
+    };
+    // bare rport: rport and received, received even when it equals sent-by (RFC 3581 §4)
+    auto st = sip::via_stamp(via("SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1"), "198.51.100.9",
+                             40001);
+    CHECK(st.received == "198.51.100.9");
+    CHECK(st.rport == 40001);
+    st = sip::via_stamp(via("SIP/2.0/UDP 10.0.0.5:5060;rport"), "10.0.0.5", 5060);
+    CHECK(st.received == "10.0.0.5");
+    CHECK(st.rport == 5060);
+    // no rport: received only when the host differs; a domain name always does
+    st = sip::via_stamp(via("SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1"), "10.0.0.5", 7000);
+    CHECK(st.received.empty());
+    CHECK(st.rport == 0);
+    st = sip::via_stamp(via("SIP/2.0/UDP pc.example.com;branch=z9hG4bK1"), "10.0.0.5", 5060);
+    CHECK(st.received == "10.0.0.5");
+    CHECK(st.rport == 0);
+    // rport with a value is not a request to fill it
+    st = sip::via_stamp(via("SIP/2.0/UDP 10.0.0.5;rport=7;branch=z9hG4bK1"), "10.0.0.5", 5060);
+    CHECK(st.rport == 0);
+    // IPv6: sent-by's brackets do not make it differ; the case of hex digits neither
+    st = sip::via_stamp(via("SIP/2.0/TCP [2001:DB8::7]:5070;branch=z9hG4bK1"), "2001:db8::7", 5070);
+    CHECK(st.received.empty());
+    st = sip::via_stamp(via("SIP/2.0/TCP [2001:db8::7];rport"), "2001:db8::9", 41000);
+    CHECK(st.received == "2001:db8::9");
+    CHECK(st.rport == 41000);
+    // no known source: nothing
+    st = sip::via_stamp(via("SIP/2.0/UDP 10.0.0.5;rport"), "", 0);
+    CHECK(st.received.empty());
+    CHECK(st.rport == 0);
+}
+
+TEST_CASE("builder: a request's noted source stamps every response built from it",
+          "[sipcore][builder][rport]") {
+    sip::Message req = parse(kInvite);  // top Via 203.0.113.10:5060;branch=...;rport
+    const std::string before = sip::build_response(req, spec(100));
+    CHECK(before.find("Via: SIP/2.0/UDP 203.0.113.10:5060;branch=z9hG4bK-top;rport\r\n") !=
+          std::string::npos);
+    req.note_source("198.51.100.77", 33000);
+    CHECK(req.via_stamp().received == "198.51.100.77");
+    CHECK(req.via_stamp().rport == 33000);
+    sip::Message moved = std::move(req);  // the stamp lives with the message's data
+    for (std::uint16_t code : {100, 180, 200, 486}) {
+        const std::string r = sip::build_response(moved, spec(code, "t1"));
+        INFO(r);
+        CHECK(r.find("Via: SIP/2.0/UDP 203.0.113.10:5060;branch=z9hG4bK-top;rport=33000;"
+                     "received=198.51.100.77\r\n") != std::string::npos);
+        auto p = parse(r);
+        CHECK(p.top_via().rport == std::optional<std::uint16_t>(33000));
+        CHECK(p.top_via().received == "198.51.100.77");
+        CHECK(values(p, HeaderId::Via).size() == 2);  // the lower Via fields untouched
+    }
+    // the spec's own stamp wins
+    sip::ResponseSpec s = spec(200);
+    s.via_received = "192.0.2.1";
+    s.via_rport = 9;
+    const std::string r = sip::build_response(moved, s);
+    CHECK(r.find(";rport=9;received=192.0.2.1\r\n") != std::string::npos);
+    // a response notes nothing
+    auto resp = parse(sip::build_response(moved, spec(200)));
+    resp.note_source("192.0.2.99", 1);
+    CHECK(resp.via_stamp().received.empty());
+    CHECK(resp.via_stamp().rport == 0);
+}
+
+TEST_CASE("builder: a 400 never sends back a bare CR, LF or control character it salvaged",
+          "[sipcore][builder][security]") {
+    // A Call-ID with a bare CR (it would rewrite a terminal line) and a From with a NUL and an
+    // escape: the strict parser rejects the request; the 400 still copies the fields (RFC
+    // 4475 asks for it) but as spaces, and a fold becomes spaces as it means (§7.3.1).
+    const std::string bad =
+        "OPTIONS sip:bob@192.0.2.1 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKcr1\r\n"
+        "From: <sip:alice@example.com>;tag=a\x1b[2J\x01" "1\r\n"
+        "To: <sip:bob@example.com>\r\n"
+        "Call-ID: abc\rforged line\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Max-Forwards: 70\r\n"
+        "Content-Length: 0\r\n\r\n";
+    REQUIRE_FALSE(sip::Message::parse(bad));
+    const sip::Salvage s = sip::salvage(bad);
+    REQUIRE(s.usable());
+    sip::ResponseSpec spec;
+    spec.status = 400;
+    spec.reason = "Bad Call-ID";
+    const std::string out = sip::build_response(s, spec);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(out[i]);
+        if (c == '\r') {
+            INFO("a CR at " << i << " not followed by LF");
+            REQUIRE(i + 1 < out.size());
+            CHECK(out[i + 1] == '\n');
+        } else if (c == '\n') {
+            INFO("an LF at " << i << " not after CR");
+            REQUIRE(i > 0);
+            CHECK(out[i - 1] == '\r');
+        } else {
+            INFO("byte " << int(c) << " at " << i);
+            CHECK((c >= 0x20 && c != 0x7f));
+        }
+    }
+    // the client still matches it on the top branch and the CSeq method (§17.1.3)
+    const sip::Salvage back = sip::salvage(out);
+    CHECK(back.top_via.branch == "z9hG4bKcr1");
+    CHECK(back.cseq == "1 OPTIONS");
+    CHECK(back.call_id == "abc forged line");
+}

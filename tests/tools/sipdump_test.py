@@ -1,20 +1,19 @@
 #!/usr/bin/env python3
 """Checks the sipdump command-line contract: exit codes, the stderr error format, the JSON
-output. usage: sipdump_test.py SIPDUMP RFC4475_DIR CORPUS_DIR REPORT"""
+output, and the RFC 4475 and RFC 5118 torture sets through it.
+usage: sipdump_test.py SIPDUMP RFC4475_DIR CORPUS_DIR REPORT RFC5118_DIR"""
 import json
 import os
 import re
 import subprocess
 import sys
-import xml.sax.saxutils as su
 
-SIPDUMP, RFC, CORPUS, REPORT = sys.argv[1:5]
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from support import Results  # noqa: E402  (the one JUnit writer of the Python tests)
 
-
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+SIPDUMP, RFC, CORPUS, REPORT, RFC5118 = sys.argv[1:6]
+R = Results()
+check = R.check
 
 
 def run(*args, stdin=None):
@@ -23,9 +22,16 @@ def run(*args, stdin=None):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-manifest = [l.split("\t") for l in open(os.path.join(RFC, "MANIFEST.tsv"), encoding="utf-8").read().splitlines()[1:]]
-valid = [os.path.join(RFC, r[0]) for r in manifest if not r[3].startswith("invalid")]
-invalid = [os.path.join(RFC, r[0]) for r in manifest if r[3].startswith("invalid")]
+
+
+def manifest(d):
+    rows = [l.split("\t") for l in open(os.path.join(d, "MANIFEST.tsv"), encoding="utf-8").read().splitlines()[1:]]
+    return ([os.path.join(d, r[0]) for r in rows if not r[3].startswith("invalid")],
+            [os.path.join(d, r[0]) for r in rows if r[3].startswith("invalid")])
+
+
+valid, invalid = manifest(RFC)
+valid5118, invalid5118 = manifest(RFC5118)
 corpus = sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS) if f.endswith(".sip"))
 
 rc, out, err = run(*corpus)
@@ -43,6 +49,16 @@ check("one 'FILE: offset N: reason' line per invalid file",
       err[:500])
 check("badvers names the version fault at its offset",
       any(l.endswith("badvers.dat: offset 37: Version Not Supported") for l in lines), err[:500])
+
+rc, out, err = run(*valid5118)
+check("RFC 5118 valid messages (IPv6 references, bracketed received, ls32 as IPv4): exit 0",
+      rc == 0 and err == "" and len(valid5118) == 11, err)
+check("RFC 5118 4.10: both IPv6 reference constructs dumped",
+      "[2001:db8::192.0.2.1]" in out and "[2001:db8:::192.0.2.1]" in out, out[:300])
+rc, out, err = run(*invalid5118)
+check("RFC 5118 invalid message (ipv6-bad): exit 1, the Request-URI named",
+      rc == 1 and len(invalid5118) == 1 and "ipv6-bad.dat: offset 17: " in err
+      and "Request-URI" in err, err)
 
 rc, out, err = run(corpus[0], invalid[0])
 check("a mix of valid and invalid exits 1 and still dumps the valid one",
@@ -85,13 +101,5 @@ check("an unknown option is a usage error: exit 2", rc == 2 and "unknown option"
 rc, out, err = run("/nonexistent/file.sip")
 check("an unreadable file: exit 1 and the file named", rc == 1 and "/nonexistent/file.sip: cannot read" in err, err)
 
-with open(REPORT, "w", encoding="utf-8") as f:
-    fails = sum(1 for _, ok, _ in results if not ok)
-    f.write(f'<?xml version="1.0"?>\n<testsuite name="sipdump" tests="{len(results)}" failures="{fails}">\n')
-    for name, ok, detail in results:
-        f.write(f'  <testcase classname="sipdump" name={su.quoteattr(name)}>')
-        if not ok:
-            f.write(f"<failure message={su.quoteattr(detail[:500])}/>")
-        f.write("</testcase>\n")
-    f.write("</testsuite>\n")
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+R.write_junit(REPORT, "sipdump")
+sys.exit(0 if R.passed() else 1)

@@ -78,7 +78,7 @@ bool Keepalive::qualifies(const Binding& b, bool nat_only) {
         return false;
     sip::Result<sip::Uri> u = sip::parse_uri(b.contact);
     if (!u || !u->is_sip() || u->host.empty()) return false;
-    if (!nat_only) return true;
+    if (!nat_only || b.via_nat) return true;  // via_nat: the Via showed a NAT (RFC 3581)
     const std::uint16_t port =
         u->has_port ? u->port : (u->scheme == sip::Uri::Scheme::Sips ? 5061 : 5060);
     // The device wrote its own address into Contact; a NAT rewrote the packet's source.

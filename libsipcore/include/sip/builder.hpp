@@ -49,7 +49,8 @@ struct ResponseSpec {
     std::string_view body;
     // RFC 3261 §18.2.1 / RFC 3581 §4: the server stamps the top Via of the response with the
     // source address it saw ("received") and, when the client asked with a bare rport, the
-    // source port.
+    // source port. Left empty, build_response(const Message&, ...) takes the request's own
+    // Message::via_stamp() (noted at ingress with Message::note_source()).
     std::string_view via_received;
     std::uint16_t via_rport = 0;
 };

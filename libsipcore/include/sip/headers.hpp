@@ -101,6 +101,19 @@ struct Via {
 };
 Result<Via> next_via(std::string_view& list) noexcept;
 
+// What a server writes into the top Via of its responses to a request (RFC 3261 §18.2.1,
+// RFC 3581 §4), from the request's top Via and the transport source it came from.
+struct ViaStamp {
+    std::string_view received;  // "" when none is due; an IPv6 address without brackets
+    std::uint16_t rport = 0;    // 0 when none is due
+};
+// rport = the source port when `top` has a bare rport; received = `source_host` when the
+// sent-by host differs from it, or whenever rport is stamped (RFC 3581 §4: "even if it is
+// identical to the value of the sent-by component"). `source_host` is an IP literal, IPv6
+// without brackets (as sip::Target holds it); the view points into it.
+ViaStamp via_stamp(const Via& top, std::string_view source_host,
+                   std::uint16_t source_port) noexcept;
+
 // RFC 3261 §20.10/§25.1 name-addr / addr-spec with header parameters, as used by From, To,
 // Contact, Route, Record-Route, P-Asserted-Identity (RFC 3325), Path, Reply-To.
 struct NameAddr {

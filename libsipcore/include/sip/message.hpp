@@ -111,6 +111,16 @@ public:
     std::optional<std::uint32_t> max_forwards() const noexcept { return d_->max_forwards; }
     std::optional<std::uint32_t> content_length() const noexcept { return d_->content_length; }
 
+    // --- the server side of RFC 3261 §18.2.1 / RFC 3581 §4
+    // Notes where a request came from, once, at ingress (`host` an IP literal, IPv6 without
+    // brackets; copied). Every response then built from this request with build_response()
+    // stamps its top Via with via_stamp(): rport=<port> for a bare rport, received=<host>.
+    // No effect on a response.
+    void note_source(std::string_view host, std::uint16_t port) noexcept;
+    ViaStamp via_stamp() const noexcept {
+        return {{d_->received, d_->received_len}, d_->rport};
+    }
+
     std::string_view body() const noexcept {
         return {d_->data + d_->body_off, d_->size - d_->body_off};
     }
@@ -139,6 +149,10 @@ private:
         NameAddr from, to;
         CSeq cseq;
         std::optional<std::uint32_t> max_forwards, content_length;
+        // note_source(): the stamp for responses (INET6_ADDRSTRLEN fits every IP literal)
+        char received[46] = {};
+        std::uint8_t received_len = 0;
+        std::uint16_t rport = 0;
     };
     static_assert(std::is_trivially_destructible_v<Data>);
 

@@ -46,10 +46,12 @@ action rp_e { rp_e = p; }
 # RFC 3581 rport). Their names also match generic-param, so a bad value (ttl=x1,
 # received=1.x) would slip through as an extension parameter: the '=' of a named param
 # records a mark, its value's end clears nothing, and a mark without a completed value is
-# reported as bad_param. A received with an IPv6address (no brackets) is allowed as RFC 3261
-# §25.1 writes it.
+# reported as bad_param. A received with an IPv6address is taken without brackets, as RFC 3261
+# §25.1 writes it, and with them (RFC 5118 §4.5: "robust implementations must nonetheless be
+# able to parse the topmost Via"); the captured value is the address without the brackets.
 via_branch = 'branch'i SWS '=' @br_eq SWS token >br_s %br_e;
-via_received = 'received'i SWS '=' @rc_eq SWS (IPv4address | IPv6address) >rc_s %rc_e;
+via_received = 'received'i SWS '=' @rc_eq SWS
+               ((IPv4address | IPv6address) >rc_s %rc_e | '[' IPv6address >rc_s %rc_e ']');
 via_maddr = 'maddr'i SWS '=' @ma_eq SWS host >ma_s %ma_e;
 via_ttl = 'ttl'i SWS '=' @tt_eq SWS digit{1,3} >tt_s %tt_e;
 via_rport = 'rport'i %rp_flag (SWS '=' @rp_eq SWS digit+ >rp_s %rp_e)?;

@@ -57,6 +57,10 @@ struct Binding {
     std::string instance;                 // +sip.instance (RFC 5626 §4.1), empty if absent
     std::optional<std::uint32_t> reg_id;  // reg-id (RFC 5626 §4.2)
     bool down = false;                    // stopped answering keep-alive OPTIONS (set_down)
+    // The REGISTER's top Via sent-by was not its source (the received/rport of RFC 3581
+    // differed): a NAT in between. Set by the Registrar; not persisted (a restored binding
+    // has it false until its next REGISTER; the Contact comparison still applies).
+    bool via_nat = false;
 
     std::uint16_t q_or_default() const noexcept { return q.value_or(1000); }
 };
