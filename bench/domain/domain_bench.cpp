@@ -66,9 +66,9 @@ void bench_lookup(int entries, long lookups) {
             cache.on_answer(q->id, p.bytes, now);
         }
     }
-    std::vector<std::string> names;
+    std::vector<std::string> names;  // the entry keys ("h1.example.test:5060")
     for (int i = 0; i < entries; ++i)
-        names.push_back(host(i));
+        names.push_back(entry_key({host(i), {}, {}, 5060}));
     // Visit entries in a scattered order, as calls to many carriers would.
     std::vector<std::string_view> order;
     for (int i = 0; i < entries; ++i)
@@ -198,7 +198,8 @@ int bench_refresh(int entries, int port, std::size_t inflight) {
             cache.add({host(i), {}, {}, 5060}, now);
         res->kick();
     });
-    // Refresh ahead at 90 % of the 2 s TTL: every entry is re-queried while lookups go on.
+    // Refresh ahead at half the 2 s TTL (refresh_lead_min, capped at half): every entry is
+    // re-queried while lookups go on.
     run_phase("refresh (TTL 2 s):", static_cast<std::size_t>(entries), [] {});
     int bad = 0;
     const Instant now = res->now();

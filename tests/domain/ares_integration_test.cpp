@@ -33,6 +33,7 @@ CacheConfig itest_config() {
     c.retry_interval = 300ms;
     c.resolution_timeout = 5s;
     c.blacklist_duration = 1s;
+    c.refresh_lead_min = 0s;  // refresh at 90 % of the TTL: the timings below assume it
     return c;
 }
 
@@ -124,13 +125,28 @@ TEST_CASE("ares: the carrier's IP changes: old address until the refresh, new wi
     CHECK(h.cache.status("sip.carrier.test", h.now())->resolution->dns_ttl == 2);
     CHECK(h.first("sip.carrier.test") == "192.0.2.1:5060/UDP");
 
+    // The refresh is planned within the TTL (at 90 % of 2 s): the schedule is asserted, not
+    // how soon a loaded machine's loop gets there (issue 12 item 10: no wall-clock upper bounds).
+    const std::optional<Instant> refresh =
+        h.cache.status("sip.carrier.test", h.now())->next_refresh;
+    REQUIRE(refresh);
+    CHECK(*refresh == resolved + 1800ms);
     REQUIRE(dns.start({"--host-record=sip.carrier.test,192.0.2.2"}, 2));
-    // Before the refresh (90 % of 2 s) the cached address stays in use.
-    REQUIRE(h.now() < resolved + 1800ms);
-    CHECK(h.first("sip.carrier.test") == "192.0.2.1:5060/UDP");
-    REQUIRE(h.run_until([&] { return h.first("sip.carrier.test") == "192.0.2.2:5060/UDP"; }, 4s));
-    CHECK(h.now() <= resolved + 2s + 100ms);  // the new IP is used within the TTL
+    // Until that refresh has answered, the cached address stays in use: every lookup made
+    // before the change is seen must give the old address.
+    bool old_until_change = true;
+    REQUIRE(h.run_until(
+        [&] {
+            const std::string now_first = h.first("sip.carrier.test");
+            if (now_first == "192.0.2.2:5060/UDP") return true;
+            old_until_change &= now_first == "192.0.2.1:5060/UDP";
+            return false;
+        },
+        15s));
+    CHECK(old_until_change);
     auto s = *h.cache.status("sip.carrier.test", h.now());
+    REQUIRE(s.changed_at);
+    CHECK(*s.changed_at >= *refresh);  // not before the planned refresh
     CHECK(s.change_reason == "DNS answer changed");
     CHECK(s.changed_from == std::vector<std::string>{"192.0.2.1:5060/UDP"});
     CHECK(s.changed_to == std::vector<std::string>{"192.0.2.2:5060/UDP"});
@@ -212,8 +228,15 @@ TEST_CASE("ares: disaster recovery: the primary record switched to the backup si
     h.cache.report_failure(*t1, h.now());
     CHECK(to_string(*h.cache.next_target(c, h.now())) == "203.0.113.10:5060/UDP");
 
-    // The carrier's DR plan: the primary SRV now points at the backup site.
-    const Instant switched = h.now();
+    // The carrier's DR plan: the primary SRV now points at the backup site. The cache has
+    // planned its refresh within the 2 s TTL of its last answer (asserted on the schedule, not
+    // on how fast the loop gets there).
+    {
+        auto st = *h.cache.status("carrier.test", h.now());
+        REQUIRE(st.next_refresh);
+        REQUIRE(st.last_resolved_at);
+        CHECK(*st.next_refresh <= *st.last_resolved_at + 2s);
+    }
     REQUIRE(dns.start(
         {"--srv-host=_sip._udp.carrier.test,dr.carrier.test,5060,10,100", backup_host[0]}, 2));
     h.run_for(1100ms);  // past the blacklist of the primary
@@ -222,8 +245,7 @@ TEST_CASE("ares: disaster recovery: the primary record switched to the backup si
             auto s = h.cache.status("carrier.test", h.now());
             return s->targets.size() == 1 && to_string(s->targets[0]) == "203.0.113.10:5060/UDP";
         },
-        3s));
-    CHECK(h.now() <= switched + 2s + 300ms);
+        15s));
     CHECK(h.first("carrier.test") == "203.0.113.10:5060/UDP");
     std::cout << h.show("carrier.test");
 }
@@ -291,9 +313,12 @@ TEST_CASE("ares: DNS server stopped: stale answer within the grace period, then 
     CHECK(s.last_error == ErrorKind::Timeout);
     std::cout << h.show("sip.carrier.test");
 
-    REQUIRE(h.run_until([&] { return h.state("sip.carrier.test") == EntryState::Failed; }, 4s));
+    // The grace period ends where the cache planned it, 2 s after the TTL (the schedule is
+    // asserted; the moment the loop reaches it is only bounded from below).
+    REQUIRE(s.stale_until);
+    CHECK(*s.stale_until == expires + 2s);
+    REQUIRE(h.run_until([&] { return h.state("sip.carrier.test") == EntryState::Failed; }, 15s));
     CHECK(h.now() >= expires + 2s);
-    CHECK(h.now() <= expires + 2s + 200ms);
     l = h.lookup("sip.carrier.test");
     CHECK(l.state == LookupState::Failed);  // fail fast: no waiting on a dead resolver
     CHECK_FALSE(l.resolution);
@@ -317,13 +342,21 @@ TEST_CASE("ares: TTL 0 is clamped to ttl_min, a huge TTL to ttl_max; manual reso
         CHECK(s.resolution->dns_ttl == 0);
         CHECK(s.resolution->ttl == 1s);
         CHECK(s.resolution->ttl_source == "dns 0 s, clamped to ttl_min 1 s");
+        // refreshed every 0.9 s (90 % of the clamped 1 s), not in a busy loop: the planned
+        // refresh is asserted, and two refreshes take at least one period of wall time
+        // (only a lower bound: a loaded machine may take longer, never less)
+        REQUIRE(s.next_refresh);
+        CHECK(*s.next_refresh == *s.last_resolved_at + 900ms);
         h.events.clear();
-        h.run_for(2000ms);
-        std::size_t refreshes = 0;
-        for (const auto& a : h.events)
-            refreshes += std::holds_alternative<Resolved>(a);
-        CHECK(refreshes >= 2);  // refreshed about every 0.9 s, not in a busy loop
-        CHECK(refreshes <= 3);
+        const Instant counting = h.now();
+        auto refreshes = [&] {
+            std::size_t n = 0;
+            for (const auto& a : h.events)
+                n += std::holds_alternative<Resolved>(a);
+            return n;
+        };
+        REQUIRE(h.run_until([&] { return refreshes() >= 2; }, 15s));
+        CHECK(h.now() - counting >= 900ms);
     }
     DnsServer huge(domain_test::port_base() + 8, "carrier.test");
     REQUIRE(huge.start({"--host-record=huge.carrier.test,192.0.2.41"}, 1000000));

@@ -3,6 +3,7 @@
 // ordering, RFC 2782 weights, round robin and the failed-target blacklist.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "fake_dns.hpp"
@@ -70,7 +71,8 @@ TEST_CASE("cache: entry with port resolves A and AAAA; TTL 0 and huge TTL are cl
     CHECK(s.resolution->ttl == 1s);
     CHECK(s.resolution->ttl_source == "dns 0 s, clamped to ttl_min 1 s");
     CHECK(to_string(s.targets.at(0)) == "192.0.2.1:5070/UDP");
-    CHECK(s.next_refresh == t0() + 900ms);  // refresh ahead at 90 %
+    // 90 % of 1 s would leave 100 ms; refresh_lead_min (6 s) capped at half the TTL: 500 ms
+    CHECK(s.next_refresh == t0() + 500ms);
 
     auto h = c.status("huge.test", t0()).value();
     CHECK(h.resolution->ttl == 1h);
@@ -100,16 +102,16 @@ TEST_CASE("cache: refresh ahead picks up a changed address; old one used until t
     c.add({"gw.test", {}, {}, 5060}, t0());
     z.serve(c, t0());
     z.a["gw.test"] = {{"192.0.2.99", 10}};
-    CHECK(first_target(c, "gw.test", t0() + 8s) == "192.0.2.1:5060/UDP");
-    run_until(c, z, t0() + 9s);  // 90 % of 10 s
-    CHECK(first_target(c, "gw.test", t0() + 9s) == "192.0.2.99:5060/UDP");
-    auto s = c.status("gw.test", t0() + 9s).value();
-    CHECK(s.changed_at == t0() + 9s);
+    CHECK(first_target(c, "gw.test", t0() + 4s) == "192.0.2.1:5060/UDP");
+    run_until(c, z, t0() + 5s);  // the refresh: half of the 10 s TTL (see below)
+    CHECK(first_target(c, "gw.test", t0() + 5s) == "192.0.2.99:5060/UDP");
+    auto s = c.status("gw.test", t0() + 5s).value();
+    CHECK(s.changed_at == t0() + 5s);
     CHECK(s.change_reason == "DNS answer changed");
     CHECK(s.changed_from == std::vector<std::string>{"192.0.2.1:5060/UDP"});
     CHECK(s.changed_to == std::vector<std::string>{"192.0.2.99:5060/UDP"});
     CHECK(s.ttl_left == 10s);
-    const std::string text = format_status(s, t0() + 9s);
+    const std::string text = format_status(s, t0() + 5s);
     CHECK(text.find("192.0.2.99:5060/UDP") != std::string::npos);
     CHECK(text.find("DNS answer changed; from 192.0.2.1:5060/UDP") != std::string::npos);
 }
@@ -484,4 +486,167 @@ TEST_CASE("cache: remove, invalid names, IP literals", "[domain][cache]") {
     CHECK(c.remove("192.0.2.44"));
     CHECK_FALSE(c.remove("192.0.2.44"));
     CHECK(c.names().empty());
+}
+
+TEST_CASE("cache: at the 10 s TTL floor the refresh leaves room for a lost query's retry",
+          "[domain][cache]") {
+    // Issue 12 item 7: at 90 % of the 10 s floor the refresh went out 1 s before the answer
+    // expired, less than c-ares' own 2 s retry. Now: at least refresh_lead_min (6 s) before
+    // the end, capped at half the TTL; long TTLs keep the 90 % rule.
+    TestRandom rng(1);
+    DomainCache c(CacheConfig{}, rng);  // the defaults trunkline runs with
+    FakeZone z;
+    z.a["floor.test"] = {{"192.0.2.1", 1}};    // clamped up to ttl_min 10 s
+    z.a["minute.test"] = {{"192.0.2.2", 60}};  // 10 % = 6 s: the lead itself
+    z.a["hour.test"] = {{"192.0.2.3", 3600}};  // 10 % = 360 s
+    z.a["twenty.test"] = {{"192.0.2.4", 20}};  // 10 % = 2 s < 6 s
+    for (const char* n : {"floor.test", "minute.test", "hour.test", "twenty.test"})
+        REQUIRE(c.add({n, {}, {}, 5060}, t0()));
+    z.serve(c, t0());
+    CHECK(c.status("floor.test", t0())->resolution->ttl == 10s);
+    CHECK(c.status("floor.test", t0())->next_refresh == t0() + 5s);
+    CHECK(c.status("twenty.test", t0())->next_refresh == t0() + 14s);
+    CHECK(c.status("minute.test", t0())->next_refresh == t0() + 54s);
+    CHECK(c.status("hour.test", t0())->next_refresh == t0() + 3240s);
+
+    // While that refresh is out (the resolver retrying a lost query), 5 s of the TTL are
+    // left: the answer stays fresh.
+    z.hold = true;
+    c.handle_timeouts(t0() + 5s);
+    z.serve(c, t0() + 5s);
+    CHECK(c.lookup("floor.test", t0() + 9s).state == LookupState::Ready);
+}
+
+TEST_CASE("cache: one name with and without a port is two entries (RFC 3263 §4.2)",
+          "[domain][cache][rfc3263]") {
+    // Issue 12 item 4: the cache was keyed by the name alone, so an entry with an explicit
+    // port and one resolved through SRV shared one answer.
+    TestRandom rng(7);
+    DomainCache c(test_config(), rng);
+    FakeZone z;
+    z.srv["_sip._udp.carrier.test"] = {{10, 0, 5060, "sip.carrier.test", 60}};
+    z.a["carrier.test"] = {{"192.0.2.20", 60}};
+    z.a["sip.carrier.test"] = {{"192.0.2.21", 60}};
+    c.add({"carrier.test", {}, {}, {}}, t0());
+    c.add({"carrier.test", {}, sip::Transport::Udp, 37181}, t0());
+    z.serve(c, t0());
+    // the entry without a port still has its SRV answer
+    CHECK(first_target(c, "carrier.test", t0()) == "192.0.2.21:5060/UDP");
+    const std::string key = entry_key({"carrier.test", {}, sip::Transport::Udp, 37181});
+    CHECK(key == "carrier.test:37181;transport=udp");
+    CHECK(first_target(c, key, t0()) == "192.0.2.20:37181/UDP");
+    CHECK(c.names() == std::vector<std::string>{"carrier.test", key});
+    // the port entry asked A/AAAA of the name only
+    std::vector<std::string> asked;
+    for (const auto& q : z.log)
+        asked.push_back(std::string(rr_type_name(q.type)) + " " + q.name);
+    CHECK(std::count(asked.begin(), asked.end(), "A carrier.test") == 1);
+    CHECK(std::count(asked.begin(), asked.end(), "SRV _sip._udp.carrier.test") == 1);
+
+    // pick(): what a consumer (a carrier registration) calls; added once, own entry
+    z.log.clear();
+    Pick p = c.pick({"carrier.test", {}, sip::Transport::Udp, 37181}, t0());
+    CHECK(p.key == key);
+    CHECK(p.state == LookupState::Ready);
+    REQUIRE(p.target);
+    CHECK(to_string(*p.target) == "192.0.2.20:37181/UDP");
+    CHECK(z.log.empty());                                       // cached
+    Pick q = c.pick({"Carrier.Test.", {}, {}, 5070}, t0(), 9);  // a third entry, pending
+    CHECK(q.key == "carrier.test:5070");
+    CHECK(q.state == LookupState::Pending);
+    auto acts = z.serve(c, t0());
+    REQUIRE(acts.size() >= 1);
+    q = c.pick({"carrier.test", {}, {}, 5070}, t0());
+    REQUIRE(q.target);
+    CHECK(to_string(*q.target) == "192.0.2.20:5070/UDP");
+    // a bare name finds its own entry, not one of the keyed ones
+    CHECK(c.status("carrier.test", t0())->key == "carrier.test");
+    CHECK(c.status(key, t0())->spec.port == 37181);
+}
+
+TEST_CASE("cache: entry keys round-trip", "[domain][cache]") {
+    for (const EntrySpec& s :
+         {EntrySpec{"carrier.test", {}, {}, {}}, EntrySpec{"carrier.test", {}, {}, 5080},
+          EntrySpec{"carrier.test", {}, sip::Transport::Tls, {}},
+          EntrySpec{"2001:db8::1", {}, sip::Transport::Tcp, 5060},
+          EntrySpec{"2001:db8::1", {}, {}, {}}, EntrySpec{"192.0.2.1", {}, {}, 5062}}) {
+        auto back = parse_entry_key(entry_key(s));
+        REQUIRE(back);
+        CHECK(*back == s);
+    }
+    CHECK(entry_key({"2001:db8::1", {}, {}, 5060}) == "[2001:db8::1]:5060");
+    CHECK_FALSE(parse_entry_key("carrier.test:"));
+    CHECK_FALSE(parse_entry_key("carrier.test:70000"));
+    CHECK_FALSE(parse_entry_key("carrier.test;transport=sctp"));
+    CHECK_FALSE(parse_entry_key("[2001:db8::1"));
+    // lookup() of an unknown key learns that spec
+    TestRandom rng(1);
+    DomainCache c(test_config(), rng);
+    FakeZone z;
+    z.a["learn.test"] = {{"192.0.2.30", 60}};
+    CHECK(c.lookup("learn.test:5090", t0(), 1).state == LookupState::Pending);
+    z.serve(c, t0());
+    CHECK(first_target(c, "learn.test:5090", t0()) == "192.0.2.30:5090/UDP");
+    CHECK_FALSE(c.status("learn.test:5090", t0())->managed);
+}
+
+TEST_CASE("cache: serve-stale is visible: failing since, stale until, one line per transition",
+          "[domain][cache][stale]") {
+    // Issue 12 item 7: nothing said that a stale answer was in use.
+    TestRandom rng(3);
+    DomainCache c(test_config(), rng);
+    FakeZone z;
+    z.a["vis.test"] = {{"192.0.2.1", 4}};
+    c.add({"vis.test", {}, {}, 5060}, t0());
+    std::vector<std::string> lines;
+    auto serve = [&](Instant now) {
+        for (const Action& a : z.serve(c, now))
+            if (auto* r = std::get_if<Resolved>(&a))
+                if (auto l = transition_text(*r, c, now)) lines.push_back(*l);
+    };
+    auto run = [&](Instant until) {
+        for (int guard = 0; guard < 1000; ++guard) {
+            auto d = c.next_deadline();
+            if (!d || *d > until) return;
+            c.handle_timeouts(*d);
+            serve(*d);
+        }
+    };
+    serve(t0());
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "dns vis.test:5060: resolved: 192.0.2.1:5060/UDP");
+    z.down = QueryFailure::ServFail;
+    run(t0() + 4s);  // the refresh at 2 s fails, the retries each second fail the same way
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[1].rfind("dns vis.test:5060: SERVFAIL (A vis.test: SERVFAIL); the answer is "
+                         "fresh for 2 s more",
+                         0) == 0);
+    CHECK(lines[2] ==
+          "dns vis.test:5060: SERVFAIL (A vis.test: SERVFAIL); serving the last answer past its "
+          "TTL (stale): 192.0.2.1:5060/UDP for at most 10 s more");
+    auto s = c.status("vis.test", t0() + 4s).value();
+    CHECK(s.failing_since == t0() + 2s);
+    CHECK(s.stale_until == t0() + 14s);
+    CHECK(format_status(s, t0() + 4s)
+              .find("failing:    since T-2.0s (the last answer is "
+                    "served stale meanwhile)") != std::string::npos);
+    Pick p = c.pick({"vis.test", {}, {}, 5060}, t0() + 4s);
+    CHECK(p.state == LookupState::Stale);
+    CHECK(p.error == ErrorKind::ServFail);
+    CHECK(p.failing_since == t0() + 2s);
+    CHECK(p.stale_until == t0() + 14s);
+    REQUIRE(p.target);
+    CHECK(to_string(*p.target) == "192.0.2.1:5060/UDP");
+
+    run(t0() + 14s);  // grace over
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[3].rfind("dns vis.test:5060: SERVFAIL (A vis.test: SERVFAIL); no address "
+                         "(dropped 192.0.2.1:5060/UDP)",
+                         0) == 0);
+    CHECK(c.status("vis.test", t0() + 14s)->failing_since == t0() + 2s);
+    z.down.reset();
+    run(t0() + 16s);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[4] == "dns vis.test:5060: answers again: 192.0.2.1:5060/UDP");
+    CHECK_FALSE(c.status("vis.test", t0() + 16s)->failing_since);
 }

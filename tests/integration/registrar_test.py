@@ -17,7 +17,11 @@ every 5 s with OPTIONS), then checks with bounded SIPp runs:
      user and the source IP; a 7th attempt, with the right password, gets 403,
      `trunkctl suspend list` shows both, and after the 4 s a correct REGISTER gets 200 again;
      then, with trunkline restarted with register_suspend 60 s, `trunkctl suspend lift` lets a
-     freshly suspended user in long before the suspension would end.
+     freshly suspended user in long before the suspension would end: lifting the user says
+     that the same attempts suspended 127.0.0.1 too (whose 403s are logged with the AOR), and
+     `--both` lifts that as well (issue 12 item 8);
+  g. `trunkctl binding list|show|remove` against the running trunkline's bindings, and
+     `trunkctl user remove` takes the user's bindings with it (issue 12 item 8).
 Every process is started here with its own ports and stopped by PID. Writes a JUnit report.
 
 usage: registrar_test.py TRUNKLINE TRUNKCTL SIPP_DIR PEERS_DIR REPORT PORT_BASE
@@ -175,8 +179,7 @@ def write_config(name, suspend_s):
 messages = true
 
 [registrar]
-realm = "{REALM}"
-algorithms = ["MD5"]            # SIPp answers MD5 only
+realm = "{REALM}"               # the digest offer is the default (MD5): SIPp registers as is
 register_retry = 6
 register_suspend = {suspend_s}
 
@@ -350,11 +353,22 @@ try:
     check("e. while suspended, the right password gets 403",
           ok == 0 and [f for d, f, _ in trace("blocked") if d == "in"][:1]
           == ["SIP/2.0 403 Forbidden"], f"SIPp ok={ok}")
+    refused = re.findall(r"REGISTER (\S*) call-id=\S+ cseq=\d+ -> 403", log_text("tl3"))
+    check("e. the 403 for the suspended source IP is logged with the request's AOR (issue 12 "
+          "item 8)", refused and all(a == f"sip:mallory@{REALM}" for a in refused), refused)
     rc1, out1 = ctl("suspend", "lift", "mallory")
-    rc2, out2 = ctl("suspend", "lift", "127.0.0.1")
-    check("e. `trunkctl suspend lift` lifts the user and the IP",
-          rc1 == 0 and "lifted mallory" in out1 and rc2 == 0 and "lifted 127.0.0.1" in out2,
-          out1 + out2)
+    check("e. `trunkctl suspend lift mallory` lifts the user and says the same attempts' IP "
+          "suspension stays", rc1 == 0 and out1.startswith("lifted mallory\nnote: IP 127.0.0.1 is "
+                                                          "still suspended")
+          and "`trunkctl suspend lift mallory --both`" in out1, out1)
+    seen = wait_until(lambda: "operator lifted 'mallory'" in log_text("tl3"), 10)
+    rc, ok, bad, out = sipp("ip-blocked", REGISTER_AUTH, good_csv, 1, BAD_PORT, rate=1)
+    check("e. ... and indeed: with the user lifted, the IP suspension still answers 403",
+          seen and ok == 0 and [f for d, f, _ in trace("ip-blocked") if d == "in"][:1]
+          == ["SIP/2.0 403 Forbidden"], f"SIPp ok={ok}")
+    rc2, out2 = ctl("suspend", "lift", "mallory", "--both")
+    check("e. `trunkctl suspend lift mallory --both` lifts the IP of the same attempts",
+          rc2 == 0 and "lifted IP 127.0.0.1 too" in out2, out2)
     seen = wait_until(lambda: "operator lifted 'mallory'" in log_text("tl3")
                       and "operator lifted '127.0.0.1'" in log_text("tl3"), 10)
     check("e. the running trunkline applies the lift (log: operator lifted ...)", seen,
@@ -365,6 +379,37 @@ try:
           f"{[f for d, f, _ in trace('lifted') if d == 'in']}")
     rc, out = ctl("suspend", "list")
     check("e. `trunkctl suspend list` is empty after the lift", "no active suspensions" in out, out)
+
+    # --- g. bindings through trunkctl (issue 12 item 8) ---------------------------------------
+    u1, u2 = f"sip:{user(1)[0]}@{REALM}", f"sip:{user(2)[0]}@{REALM}"
+    rc, out = ctl("binding", "list", user(1)[0])
+    lines = out.splitlines()
+    check("g. `trunkctl binding list USER` shows the user's binding: AOR, contact, expiry, source",
+          rc == 0 and len(lines) == 2 and lines[1].split()[:2] == [u1, f"sip:{user(1)[0]}@127.0.0.1:"
+                                                                   f"{UAC_PORT}"]
+          and f"udp 127.0.0.1:{UAC_PORT}" in lines[1] and lines[1].endswith(" up"), out)
+    rc, out = ctl("binding", "show", u1)
+    check("g. `trunkctl binding show AOR`: every field",
+          rc == 0 and f"binding {u1}" in out and "Call-ID " in out
+          and f"source     udp 127.0.0.1:{UAC_PORT}" in out, out)
+    rc, out = ctl("binding", "remove", u1)
+    check("g. `trunkctl binding remove AOR` removes it from the database",
+          rc == 0 and out == f"removed 1 binding of {u1}\n"
+          and not query("SELECT 1 FROM reg_binding WHERE aor = ?", u1), out)
+    seen = wait_until(lambda: f"registrar: operator removed 1 binding of {u1}" in log_text("tl3"), 10)
+    check("g. ... and the running trunkline removes it from its location service", seen,
+          log_text("tl3")[-800:])
+    rc, out = ctl("user", "remove", user(2)[0])
+    check("g. `trunkctl user remove` removes the user's binding too",
+          rc == 0 and out == f"removed user {user(2)[0]} and its 1 binding\n"
+          and not query("SELECT 1 FROM reg_binding WHERE aor = ?", u2), out)
+    seen = wait_until(lambda: f"registrar: operator removed 1 binding of user '{user(2)[0]}'"
+                      in log_text("tl3"), 10)
+    check("g. ... in the running trunkline as well", seen, log_text("tl3")[-800:])
+    rc, ok, bad, out = sipp("removed-user", REGISTER_AUTH, write_csv("u2.csv", [auth_row(*user(2))]),
+                            1, UAC_PORT, rate=1)
+    check("g. the removed user cannot register again", ok == 0,
+          f"SIPp ok={ok} answers {[f for d, f, _ in trace('removed-user') if d == 'in']}")
 except SystemExit:
     pass
 finally:

@@ -14,7 +14,17 @@ the carrier on 127.0.0.1. trunkline registers the entry trunk1/trunk1pass there.
   f. `trunkctl trunk-reg remove` while trunkline runs removes the binding at Kamailio;
   g. an entry whose server is an FQDN registers through the domain cache: a real DNS server
      (dnsmasq on 127.0.0.1, authoritative for trunkline.test) answers its A record, and
-     trunkline's [trunk_registration] dns_servers points at it.
+     trunkline's --dns-server points at it; `trunk-reg show` names the address in use;
+  h. (issue 12 item 4) the same name without a port resolves NAPTR/SRV (a-srv, bound at
+     Kamailio through _sip._udp), with a port A/AAAA at that port (b-port, where nothing
+     listens: it must fail, not share a-srv's SRV answer);
+  i. (item 7) the carrier's name gets NXDOMAIN: the registrations stay bound at Kamailio, no
+     Expires: 0, `trunk-reg show` says the DNS failure and since when, and the log says it
+     once; DNS answers again: said once;
+  j. (item 7) the DNS server stops: past the TTL the last answer is served stale, and the
+     log and `trunk-reg show` say so;
+  k. (item 6) SIGTERM: b-port, which never registered, sends no unregister and shows
+     state stopped, "never registered", clean stop yes; the others unregister.
 Every wait polls with a bound. Every process is started here with its own ports and stopped by
 PID. Writes a JUnit report.
 
@@ -39,7 +49,9 @@ KAM_PORT = BASE           # the carrier registrar (Kamailio)
 TL_PORT = BASE + 1        # trunkline's first --udp port (its contact)
 TL_PORT2 = BASE + 2       # after the crash: a new contact
 DNS_PORT = BASE + 3       # dnsmasq, authoritative for trunkline.test
+DEAD_PORT = BASE + 4      # nothing listens here (entry b-port)
 CARRIER_FQDN = "carrier.trunkline.test"
+DNS_WAIT = 60             # bound of the polls that wait on DNS TTLs and Timer F (32 s)
 UNREGISTER_WAIT = 5
 WAIT = 10                 # bound of every poll, s
 results = Results()
@@ -103,7 +115,8 @@ def log_text(tag):
 def start_trunkline(tag, port):
     log = open(os.path.join(work, f"{tag}.log"), "wb")
     p = subprocess.Popen([TRUNKLINE, "--config", CONFIG, "--db", DB, "--udp", f"127.0.0.1:{port}",
-                          "--tcp", "off"], cwd=work, stdout=log, stderr=log)
+                          "--tcp", "off", "--dns-server", f"127.0.0.1:{DNS_PORT}"],
+                         cwd=work, stdout=log, stderr=log)
     log.close()
     up = wait_until(lambda: "listening" in log_text(tag) or p.poll() is not None)
     return p, bool(up) and p.poll() is None
@@ -118,11 +131,37 @@ def registered_in_log(tag, name="trunk1"):
     return f"trunk-reg {name}: registered:" in log_text(tag)
 
 
+def start_dns(*records):
+    """(Re)starts dnsmasq on DNS_PORT, authoritative for trunkline.test with `records`
+    (dnsmasq options); TTL 1 s, which trunkline clamps to its 10 s floor. Stopped by PID."""
+    global dns
+    if dns is not None and dns.poll() is None:
+        dns.terminate()
+        dns.wait(timeout=10)
+    dns = subprocess.Popen([dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
+                            "--no-resolv", "--no-hosts", "--no-poll", f"--port={DNS_PORT}",
+                            "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
+                            "--log-facility=/dev/null", "--local=/trunkline.test/",
+                            "--auth-zone=trunkline.test",
+                            "--auth-server=ns.trunkline.test,127.0.0.1", "--auth-ttl=1", *records],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# the carrier's name: an A record (entries with a port) and _sip._udp SRV (entries without)
+CARRIER_RECORDS = (f"--host-record={CARRIER_FQDN},127.0.0.1", "--host-record=sip.trunkline.test,127.0.0.1",
+                   f"--srv-host=_sip._udp.{CARRIER_FQDN},sip.trunkline.test,{BASE},10,0")
+
+
+def dns_lines(tag, name=None):
+    return "\n".join(l for l in log_text(tag).splitlines()
+                     if ("dns " in l or "DNS" in l) and (name is None or name in l))
+
+
 work = tempfile.mkdtemp(prefix="trunkline-trunkreg-")
 DB = os.path.join(work, "trunkline.db")
 CONFIG = os.path.join(work, "trunkline.toml")
 KAM_CTL = f"unix:{work}/kam.ctl"
-kam = tl = dns = None
+kam = tl = dns = dnsmasq = None
 try:
     # --- DNS for the FQDN entry (check g): dnsmasq, started and stopped by PID -------------
     dnsmasq = next((p for p in ("/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq")
@@ -130,17 +169,12 @@ try:
     check("dnsmasq is installed (scripts/setup.sh installs dnsmasq-base)", dnsmasq, "")
     if dnsmasq is None:
         raise SystemExit
-    dns = subprocess.Popen([dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
-                            "--no-resolv", "--no-hosts", "--no-poll", f"--port={DNS_PORT}",
-                            "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
-                            "--log-facility=/dev/null", "--local=/trunkline.test/",
-                            "--auth-zone=trunkline.test",
-                            "--auth-server=ns.trunkline.test,127.0.0.1",
-                            f"--host-record={CARRIER_FQDN},127.0.0.1", "--auth-ttl=60"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start_dns(*CARRIER_RECORDS)
 
     # --- the carrier: Kamailio as upstream registrar --------------------------------------
     shutil.copytree(os.path.join(PEERS_DIR, "data", "upstream-dbtext"), os.path.join(work, "dbtext"))
+    with open(os.path.join(work, "dbtext", "subscriber"), "a") as f:  # for h.
+        f.write("3:trunk3:127.0.0.1:trunk3pass::\n4:trunk4:127.0.0.1:trunk4pass::\n")
     os.mkdir(os.path.join(work, "kam.run"))
     kam_log = open(os.path.join(work, "kamailio.log"), "wb")
     # -DD: no daemon, the PID we hold is kamailio's main process (its workers die with it);
@@ -160,8 +194,10 @@ try:
         raise SystemExit
 
     with open(CONFIG, "w") as f:
-        f.write(f"[log]\nmessages = true\n\n[trunk_registration]\nunregister_wait = {UNREGISTER_WAIT}\n"
-                f'dns_servers = ["127.0.0.1:{DNS_PORT}"]\n')
+        # the DNS server comes with --dns-server (start_trunkline)
+        f.write(f"[log]\nmessages = true\n\n[trunk_registration]\nunregister_wait = {UNREGISTER_WAIT}\n")
+    h = subprocess.run([TRUNKLINE, "--help"], stdout=subprocess.PIPE, timeout=30).stdout.decode()
+    check("trunkline --help shows --dns-server (issue 12 item 5)", "--dns-server LIST" in h, h)
     rc, out = ctl("trunk-reg", "add", "trunk1", "--server", "127.0.0.1", "--port", str(KAM_PORT),
                   "--transport", "udp", "--user", "trunk1", "--password", "trunk1pass")
     check("trunkctl adds the entry trunk1", rc == 0, out)
@@ -259,6 +295,93 @@ try:
           "\n".join(l for l in log_text("tl4").splitlines() if "trunk2" in l or "dns" in l))
     st = live_state("trunk2")
     check("g. `trunk-reg show trunk2` says registered", st.get("state") == "registered", st)
+    key2 = f"{CARRIER_FQDN}:{KAM_PORT};transport=udp"
+    check("g. ... with the address in use and what DNS says (issue 12 item 5)",
+          st.get("registrar address") == f"127.0.0.1:{KAM_PORT}/UDP"
+          and st.get("dns") == f"{key2}: ok (resolved)", st)
+
+    # --- h. one name, with and without a port: two cache entries (issue 12 item 4) --------
+    rc, out = ctl("trunk-reg", "add", "a-srv", "--server", CARRIER_FQDN, "--user", "trunk3",
+                  "--password", "trunk3pass")
+    ok = wait_until(lambda: (bindings() or {}).get("trunk3") == [f"sip:trunk3@127.0.0.1:{TL_PORT2}"])
+    st = live_state("a-srv")
+    check("h. a-srv (no port) resolves through NAPTR/SRV: bound at Kamailio via _sip._udp",
+          rc == 0 and ok and st.get("registrar address") == f"127.0.0.1:{KAM_PORT}/UDP"
+          and st.get("dns") == f"{CARRIER_FQDN}: ok (resolved)", f"{bindings()} {st}")
+    rc, out = ctl("trunk-reg", "add", "b-port", "--server", CARRIER_FQDN, "--port", str(DEAD_PORT),
+                  "--user", "trunk4", "--password", "trunk4pass")
+    ok = wait_until(lambda: live_state("b-port").get("registrar address") ==
+                    f"127.0.0.1:{DEAD_PORT}/UDP")
+    check("h. b-port (the same name, --port) goes to A at its own port, not to a-srv's SRV answer",
+          rc == 0 and ok, live_state("b-port"))
+
+    # --- i. NXDOMAIN for the carrier's name: nothing is withdrawn (issue 12 item 7) --------
+    start_dns()  # nothing under carrier.trunkline.test any more
+    said = f"trunk-reg trunk2: DNS for {key2} fails (NXDOMAIN"
+    ok = wait_until(lambda: said in log_text("tl4"), DNS_WAIT)
+    check("i. trunkline sees NXDOMAIN for the carrier's name and says the registration stays",
+          ok and "the registration stays at 127.0.0.1" in log_text("tl4"), dns_lines("tl4"))
+    b = bindings()
+    check("i. the working registrations stay bound at Kamailio (no Expires: 0)",
+          b is not None and b.get("trunk2") == [f"sip:trunk2@127.0.0.1:{TL_PORT2}"]
+          and b.get("trunk3") == [f"sip:trunk3@127.0.0.1:{TL_PORT2}"], b)
+    st = live_state("trunk2")
+    check("i. `trunk-reg show trunk2`: registered, at the last good address, the DNS failure and "
+          "since when",
+          st.get("state") == "registered" and st.get("registrar address") == f"127.0.0.1:{KAM_PORT}/UDP"
+          and st.get("dns", "").startswith(f"{key2}: failed, NXDOMAIN")
+          and "failing since " in st.get("dns", "")
+          and "the registration stays at the last good address" in st.get("dns", ""), st)
+    start_dns(*CARRIER_RECORDS)
+    ok = wait_until(lambda: f"trunk-reg trunk2: DNS for {key2} answers again" in log_text("tl4"),
+                    DNS_WAIT)
+    check("i. DNS answers again: said once; still registered",
+          ok and live_state("trunk2").get("state") == "registered", dns_lines("tl4"))
+
+    # --- j. the DNS server stops: the last answer is served stale, visibly ---------------
+    dns.terminate()
+    dns.wait(timeout=10)
+    ok = wait_until(lambda: f"trunk-reg trunk2: DNS for {key2} fails (timeout" in log_text("tl4")
+                    and "past its TTL (stale)" in log_text("tl4"), DNS_WAIT)
+    check("i/j. the resolver down: the log says the last answer is used past its TTL (stale)",
+          ok and f"dns {key2}: timeout" in log_text("tl4")
+          and "serving the last answer past its TTL (stale): 127.0.0.1" in log_text("tl4"),
+          dns_lines("tl4"))
+    st = live_state("trunk2")
+    check("j. `trunk-reg show trunk2` says stale, since when and until when; still registered",
+          st.get("state") == "registered" and st.get("dns", "").startswith(f"{key2}: stale, timeout")
+          and "the last answer is used past its TTL until " in st.get("dns", ""), st)
+    log = log_text("tl4")
+    check("i/j. one log line per DNS change, none per retry (no 'waiting' lines after it)",
+          log.count(said) == 1 and "trunk-reg trunk2: waiting" not in log[log.find(said):]
+          and "trunk-reg trunk2: removed" not in log, dns_lines("tl4", "trunk2"))
+    start_dns(*CARRIER_RECORDS)
+
+    # --- b-port never reached a registrar: Timer F, no binding at Kamailio ----------------
+    ok = wait_until(lambda: live_state("b-port").get("state") in ("failed", "registered"), DNS_WAIT)
+    st = live_state("b-port")
+    b = bindings()
+    check("h. b-port failed with a timeout at its port; Kamailio has no binding of trunk4",
+          ok and st.get("state") == "failed" and "transaction timeout" in st.get("reason", "")
+          and b is not None and "trunk4" not in b, f"{st} {b}")
+
+    # --- k. SIGTERM: the entry that never registered sends nothing (issue 12 item 6) -------
+    rc, took = stop(tl, UNREGISTER_WAIT + 5)
+    tl = None
+    check("k. SIGTERM: trunkline exits with status 0", rc == 0, f"rc={rc} after {took:.1f} s")
+    st = live_state("b-port")
+    check("k. b-port: state stopped, never registered, clean stop yes",
+          st.get("state") == "stopped"
+          and st.get("reason") == "stopped: never registered (the registrar never answered), "
+                                  "nothing to unregister"
+          and st.get("clean stop", "").startswith("yes"), st)
+    check("k. ... and no unregister went to its address",
+          "trunk-reg b-port: unregistering" not in log_text("tl4"), dns_lines("tl4", "b-port"))
+    st = live_state("trunk2")
+    b = bindings()
+    check("k. the registered entries unregistered (200 OK), clean stop yes",
+          st.get("state") == "unregistered" and st.get("clean stop", "").startswith("yes")
+          and b is not None and "trunk2" not in b and "trunk3" not in b, f"{st} {b}")
 except SystemExit:
     pass
 finally:

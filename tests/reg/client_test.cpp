@@ -548,6 +548,7 @@ TEST_CASE("reg client: stop unregisters with Expires 0, answering the challenge"
     CHECK(h.registrar.verdicts.back() == Verdict::ok);
     CHECK(h.registrar.bindings.empty());
     CHECK(h.client.done());
+    CHECK(h.client.clean_stop());
     CHECK(h.client.status().state == State::unregistered);
     CHECK(h.client.status().reason == "unregistered (200 OK)");
     CHECK(h.client.persisted().contact_uri.empty());  // nothing left to clean after a crash
@@ -565,7 +566,12 @@ TEST_CASE("reg client: an unanswered unregister ends at the stop deadline", "[re
     CHECK_FALSE(h.client.done());
     h.client.handle_timeouts(t0 + 6s);
     CHECK(h.client.done());
-    CHECK(h.client.status().state == State::unregistered);
+    // Issue 12 item 6: not "unregistered" and not a clean stop: nothing confirmed it.
+    CHECK(h.client.status().state == State::stopped);
+    CHECK(h.client.status().reason ==
+          "stopped: unregister not answered within 5 s; the binding may stay at the registrar "
+          "until it expires");
+    CHECK_FALSE(h.client.clean_stop());
     CHECK(h.client.persisted().contact_uri == "sip:4420001@198.51.100.7:5060");
 }
 
@@ -581,12 +587,18 @@ TEST_CASE("reg client: send_unregister off or never registered stops at once", "
     CHECK(h.client.done());
     CHECK(h.sent.size() == n);
     CHECK(h.registrar.bindings.size() == 1);
+    CHECK(h.client.status().state == State::stopped);
+    CHECK(h.client.clean_stop());  // as configured: the binding stays
+    CHECK(h.client.persisted().contact_uri == "sip:4420001@198.51.100.7:5060");
 
     Harness idle(base_config());
     idle.client.stop(t0);
     idle.drain();
     CHECK(idle.client.done());
     CHECK(idle.sent.empty());
+    CHECK(idle.client.status().state == State::stopped);
+    CHECK(idle.client.status().reason == "stopped: never registered, nothing to unregister");
+    CHECK(idle.client.clean_stop());
 }
 
 TEST_CASE("reg client: stop sends nothing when every attempt was refused", "[reg][client]") {
@@ -601,16 +613,61 @@ TEST_CASE("reg client: stop sends nothing when every attempt was refused", "[reg
     h.drain();
     CHECK(h.client.done());
     CHECK(h.sent.size() == n);  // the rejected credentials are not tried once more
-    CHECK(h.client.status().state == State::unregistered);
-    CHECK(h.client.status().reason == "stopped (never registered: every attempt was refused)");
+    CHECK(h.client.status().state == State::stopped);
+    CHECK(h.client.status().reason ==
+          "stopped: never registered (every attempt was refused), nothing to unregister");
+    CHECK(h.client.clean_stop());
+    CHECK(h.client.persisted().contact_uri.empty());  // nothing for a restart to remove
+}
+
+TEST_CASE("reg client: a registrar that never answered gets no unregister at stop",
+          "[reg][client]") {
+    // Issue 12 item 6: an entry whose registrar never answered (nothing listens there) sent
+    // an unregister at stop, waited unregister_wait for it, and then said "unregistered".
+    Harness h(base_config());
+    h.client.start(t0);
+    h.drain();
+    h.client.on_timeout(t0 + 32s);
+    h.drain();
+    REQUIRE(h.client.status().state == State::failed);
+    const std::size_t n = h.sent.size();
+    h.client.stop(t0 + 33s);
+    h.drain();
+    CHECK(h.sent.size() == n);
+    CHECK(h.client.done());
+    CHECK_FALSE(h.client.stop_deadline());
+    CHECK(h.client.status().state == State::stopped);
+    CHECK(h.client.status().reason ==
+          "stopped: never registered (the registrar never answered), nothing to unregister");
+    CHECK(h.client.clean_stop());
+
+    // the same while the retry is out (it would time out like the first)
+    Harness r(base_config());
+    r.client.start(t0);
+    r.drain();
+    r.client.on_timeout(t0 + 32s);
+    REQUIRE(r.client.next_deadline());
+    const Instant retry = *r.client.next_deadline();
+    r.client.handle_timeouts(retry);
+    r.drain();
+    REQUIRE(r.sent.size() == 2);
+    r.client.stop(retry + 1s);
+    r.drain();
+    CHECK(r.sent.size() == 2);
+    CHECK(r.client.done());
+    CHECK(r.client.status().state == State::stopped);
 }
 
 TEST_CASE("reg client: stop unregisters when the outcome is unknown or an earlier run bound us",
           "[reg][client]") {
-    // a REGISTER that timed out may have been processed: remove what it may have bound
+    // a REGISTER that timed out at a registrar that answers may have been processed (its
+    // answer lost): remove what it may have bound
     Harness lost(base_config());
     lost.client.start(t0);
     lost.drain();
+    lost.client.on_response(parse(lost.registrar.handle(lost.last(), t0)), t0);  // 401
+    lost.drain();
+    REQUIRE(lost.sent.size() == 2);  // with credentials
     lost.client.on_timeout(t0 + 32s);
     lost.drain();
     const std::size_t n = lost.sent.size();

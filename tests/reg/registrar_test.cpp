@@ -677,3 +677,81 @@ TEST_CASE("registrar: the bindings limit counts what the request really leaves b
     CHECK(reg1.handle(parse(twice), src, t0).status == 200);
     CHECK(one.binding_count() == 1);
 }
+
+TEST_CASE("registrar: a REGISTER whose Via sent-by is not its source is marked as behind a NAT",
+          "[reg][registrar][rport]") {
+    // RFC 3581: what a response's received/rport would correct is the NAT between us and the UA
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;  // Via: SIP/2.0/UDP 192.0.2.1:5060, Contact sip:alice@192.0.2.1:5060
+    r.expires = "600";
+    reg.handle(parse(r), src, t0);  // from 192.0.2.1:5060: no NAT
+    auto b = loc.lookup("sip:alice@example.com", t0);
+    REQUIRE(b.size() == 1);
+    CHECK_FALSE(b[0].via_nat);
+    // the same UA, now through a port-translating NAT (its STUN-learned Contact unchanged)
+    r.cseq = 2;
+    sip::Target natted = src;
+    natted.port = 40123;
+    reg.handle(parse(r), natted, t0 + 1s);
+    b = loc.lookup("sip:alice@example.com", t0 + 1s);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].via_nat);
+    // another address altogether
+    r.cseq = 3;
+    reg.handle(parse(r), ip("198.51.100.9"), t0 + 2s);
+    b = loc.lookup("sip:alice@example.com", t0 + 2s);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].via_nat);
+    // over TCP the source port is the connection's: only the address counts
+    r.cseq = 4;
+    sip::Target tcp = natted;
+    tcp.transport = sip::Transport::Tcp;
+    reg.handle(parse(r), tcp, t0 + 3s);
+    b = loc.lookup("sip:alice@example.com", t0 + 3s);
+    REQUIRE(b.size() == 1);
+    CHECK_FALSE(b[0].via_nat);
+}
+
+TEST_CASE("registrar: a refusal for a suspended IP names the AOR; suspensions name their peer",
+          "[reg][registrar]") {
+    // Issue 12 item 8: the 403 for a suspended source IP carried no AOR (the log line showed
+    // an empty address), and nothing linked the user and the IP one failed attempt suspended.
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    const sip::Target from = ip("203.0.113.70");
+    for (int i = 1; i <= 6; ++i) {
+        Req bad;
+        bad.to = "<sip:mallory@example.com>";
+        bad.auth_user = "mallory";
+        bad.auth_response = "wrong";
+        bad.cseq = static_cast<std::uint32_t>(i);
+        CHECK(reg.handle(parse(bad), from, t0 + i * 1ms).status == 401);
+    }
+    auto s = reg.list_suspensions(t0);
+    REQUIRE(s.size() == 2);  // the user and the IP, by the same (sixth) attempt
+    for (const Suspension& x : s) {
+        if (x.ip) {
+            CHECK(x.key == "203.0.113.70");
+            CHECK(x.peer == "mallory");
+        } else {
+            CHECK(x.key == "mallory");
+            CHECK(x.peer == "203.0.113.70");
+        }
+    }
+    Req other;
+    other.to = "<sip:alice@example.com>";
+    other.auth_user = "alice";
+    Decision d = reg.handle(parse(other), from, t0 + 1s);
+    CHECK(d.status == 403);
+    CHECK(d.aor == "sip:alice@example.com");
+    // lifting the user leaves the IP suspension: the user still gets 403 from that address
+    CHECK(reg.lift("mallory") == 1);
+    Req good;
+    good.to = "<sip:mallory@example.com>";
+    good.auth_user = "mallory";
+    d = reg.handle(parse(good), from, t0 + 2s);
+    CHECK(d.status == 403);
+    CHECK(d.aor == "sip:mallory@example.com");
+}

@@ -105,7 +105,8 @@ TEST_CASE("reg store: creates the file 0600 with the reg schema row, WAL", "[reg
     REQUIRE(s->add_command("lift", "x", &err));  // the WAL file now exists
     CHECK(mode_of(path + "-wal") == 0600);
     Raw raw(path);
-    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'reg'") == "1");
+    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'reg'") ==
+          std::to_string(Store::kSchemaVersion));
     CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
     CHECK(raw.scalar("PRAGMA user_version") == "0");
     for (const char* table : {"sip_user", "reg_binding", "trunk_reg", "trunk_reg_state",
@@ -154,7 +155,7 @@ TEST_CASE("reg store: an existing shared file keeps other components and gets mo
     {
         auto s = Store::open(path, &err);
         REQUIRE(s);
-        CHECK(s->schema_version(&err) == 1);
+        CHECK(s->schema_version(&err) == Store::kSchemaVersion);
         REQUIRE(s->add_command("lift", "bob", &err));
     }
     CHECK(mode_of(path) == 0600);
@@ -178,7 +179,7 @@ TEST_CASE("reg store: migration is idempotent on reopen and refuses a newer sche
     for (int i = 0; i < 2; ++i) {
         auto s = Store::open(path, &err);  // nothing to migrate: data stays
         REQUIRE(s);
-        CHECK(s->schema_version(&err) == 1);
+        CHECK(s->schema_version(&err) == Store::kSchemaVersion);
         CHECK(s->users(&err).size() == 1);
     }
     CHECK(mode_of(path) == 0640);  // only the first migration restricts the mode
@@ -485,6 +486,12 @@ TEST_CASE("reg store: trunk state round trips; removing the entry keeps it", "[r
     full.consecutive_failures = 3;
     full.updated_ms = 1'899'999'000'000;
     full.clean_stop = true;
+    full.registrar = "192.0.2.10:5060/UDP";
+    full.dns_name = "carrier.example:5060";
+    full.dns_state = "failed";
+    full.dns_error = "NXDOMAIN (A carrier.example: NXDOMAIN)";
+    full.dns_since_ms = 1'899'998'000'000;
+    full.dns_until_ms = 1'899'998'300'000;
     TrunkRegState bare;
     bare.name = "other";
     bare.state = "idle";
@@ -503,6 +510,12 @@ TEST_CASE("reg store: trunk state round trips; removing the entry keeps it", "[r
         CHECK(g.consecutive_failures == w.consecutive_failures);
         CHECK(g.updated_ms == w.updated_ms);
         CHECK(g.clean_stop == w.clean_stop);
+        CHECK(g.registrar == w.registrar);
+        CHECK(g.dns_name == w.dns_name);
+        CHECK(g.dns_state == w.dns_state);
+        CHECK(g.dns_error == w.dns_error);
+        CHECK(g.dns_since_ms == w.dns_since_ms);
+        CHECK(g.dns_until_ms == w.dns_until_ms);
     };
     auto got = s->trunk_state("carrier", &err);
     REQUIRE(got);
@@ -536,11 +549,11 @@ TEST_CASE("reg store: suspensions by (key, ip), ordered by until", "[reg][store]
     std::string err;
     auto s = Store::open(t.path("x.db"), &err);
     REQUIRE(s);
-    REQUIRE(s->put_suspension({"alice", false, 3000}, &err));
-    REQUIRE(s->put_suspension({"192.0.2.7", true, 1000}, &err));
-    REQUIRE(s->put_suspension({"dual", false, 2000}, &err));
-    REQUIRE(s->put_suspension({"dual", true, 2500}, &err));
-    REQUIRE(s->put_suspension({"alice", false, 500}, &err));  // update by (key, ip)
+    REQUIRE(s->put_suspension({"alice", false, 3000, ""}, &err));
+    REQUIRE(s->put_suspension({"192.0.2.7", true, 1000, ""}, &err));
+    REQUIRE(s->put_suspension({"dual", false, 2000, ""}, &err));
+    REQUIRE(s->put_suspension({"dual", true, 2500, ""}, &err));
+    REQUIRE(s->put_suspension({"alice", false, 500, ""}, &err));  // update by (key, ip)
     auto all = s->suspensions(&err);
     REQUIRE(all.size() == 4);
     CHECK(all[0].key == "alice");
@@ -561,7 +574,7 @@ TEST_CASE("reg store: suspensions by (key, ip), ordered by until", "[reg][store]
     CHECK_FALSE(all[2].ip);
     CHECK_FALSE(s->remove_suspension("dual", true, &err));
     CHECK(err.empty());
-    REQUIRE(s->put_suspension({"dual", true, 2500}, &err));
+    REQUIRE(s->put_suspension({"dual", true, 2500, ""}, &err));
     CHECK(s->remove_suspension("dual", std::nullopt, &err));  // both rows
     CHECK(s->suspensions(&err).size() == 2);
     CHECK_FALSE(s->remove_suspension("nobody", std::nullopt, &err));
@@ -632,7 +645,7 @@ TEST_CASE("reg store: data_version changes when another Store writes", "[reg][st
     CHECK(a->data_version(&err) == v0);  // nothing happened
     REQUIRE(a->add_command("lift", "own write", &err));
     CHECK(a->data_version(&err) == v0);  // own commits do not count
-    REQUIRE(b->put_suspension({"alice", false, 1}, &err));
+    REQUIRE(b->put_suspension({"alice", false, 1, ""}, &err));
     auto v1 = a->data_version(&err);
     REQUIRE(v1);
     CHECK(*v1 != *v0);
@@ -640,5 +653,76 @@ TEST_CASE("reg store: data_version changes when another Store writes", "[reg][st
     auto v2 = a->data_version(&err);
     REQUIRE(v2);
     CHECK(*v2 != *v1);
+    CHECK(err.empty());
+}
+
+TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer columns",
+          "[reg][store]") {
+    // Issue 12 items 5, 7, 8: migration step 2 on a file written by schema 1.
+    TempDir t;
+    const std::string path = t.path("v1.db");
+    std::string err;
+    {
+        auto s = Store::open(path, &err);
+        REQUIRE(s);
+        TrunkRegState st;
+        st.name = "carrier";
+        st.state = "registered";
+        st.persisted = {"c@h", 9, "sip:u@198.51.100.7", std::nullopt};
+        REQUIRE(s->save_trunk_state(st, &err));
+        REQUIRE(s->put_suspension({"alice", false, 5000, "192.0.2.7"}, &err));
+    }
+    {
+        Raw raw(path);  // back to what schema 1 had
+        raw.exec(
+            "ALTER TABLE trunk_reg_state DROP COLUMN registrar; ALTER TABLE trunk_reg_state DROP "
+            "COLUMN dns_name; ALTER TABLE trunk_reg_state DROP COLUMN dns_state; ALTER TABLE "
+            "trunk_reg_state DROP COLUMN dns_error; ALTER TABLE trunk_reg_state DROP COLUMN "
+            "dns_since_ms; ALTER TABLE trunk_reg_state DROP COLUMN dns_until_ms; ALTER TABLE "
+            "reg_suspension DROP COLUMN peer; UPDATE schema_versions SET version = 1 WHERE "
+            "component = 'reg'");
+    }
+    auto s = Store::open(path, &err);
+    REQUIRE(s);
+    CHECK(s->schema_version(&err) == 2);
+    auto st = s->trunk_state("carrier", &err);
+    REQUIRE(st);
+    CHECK(st->persisted.cseq == 9);
+    CHECK(st->registrar.empty());
+    CHECK(st->dns_state.empty());
+    CHECK_FALSE(st->dns_since_ms);
+    auto sus = s->suspensions(&err);
+    REQUIRE(sus.size() == 1);
+    CHECK(sus[0].peer.empty());
+    REQUIRE(s->put_suspension({"alice", false, 6000, "192.0.2.8"}, &err));
+    CHECK(s->suspensions(&err).at(0).peer == "192.0.2.8");
+}
+
+TEST_CASE("reg store: remove_bindings by AOR, or one contact of it", "[reg][store]") {
+    // Issue 12 item 8: trunkctl binding remove / user remove.
+    TempDir t;
+    std::string err;
+    auto s = Store::open(t.path("b.db"), &err);
+    REQUIRE(s);
+    auto binding = [](std::string aor, std::string contact) {
+        StoredBinding sb;
+        sb.aor = aor;
+        sb.binding.contact = contact;
+        sb.binding.call_id = "c";
+        sb.binding.source = {sip::Transport::Udp, "192.0.2.1", 5060, 0, {}};
+        sb.expires_ms = 9'000'000'000'000;
+        return BindingChange{aor, contact, sb};
+    };
+    REQUIRE(s->apply_bindings({binding("sip:alice@trunkline", "sip:alice@192.0.2.1:5060"),
+                               binding("sip:alice@trunkline", "sip:alice@192.0.2.2:5060"),
+                               binding("sip:bob@trunkline", "sip:bob@192.0.2.3:5060")},
+                              &err));
+    CHECK(s->remove_bindings("sip:alice@trunkline", "sip:alice@192.0.2.2:5060", &err) == 1u);
+    CHECK(s->bindings(&err).size() == 2);
+    CHECK(s->remove_bindings("sip:alice@trunkline", "", &err) == 1u);
+    CHECK(s->remove_bindings("sip:nobody@trunkline", "", &err) == 0u);
+    auto left = s->bindings(&err);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].aor == "sip:bob@trunkline");
     CHECK(err.empty());
 }

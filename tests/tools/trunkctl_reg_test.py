@@ -10,17 +10,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.sax.saxutils as su
 
 TRUNKCTL, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from support import Results  # noqa: E402  (the one JUnit writer of the Python tests)
+
+R = Results()
+check = R.check
 outputs = []  # every stdout/stderr text, searched for secrets at the end
-
-
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
-
 
 tmp = tempfile.TemporaryDirectory(prefix="trunkctl_reg_test.")
 DB = os.path.join(tmp.name, "var", "trunkline.db")
@@ -137,9 +134,25 @@ check("user passwd --realm: realm and HA1 follow",
 rc, out, err = run("user", "passwd", "zed", "--password", "p")
 check("user passwd of an unknown user: exit 1 naming it", rc == 1 and "no user zed" in err, err)
 
+# carol has two bindings (written by trunkline), dave one: removing carol removes hers
+bnow = int(time.time() * 1000)
+# (contact_key: Location::contact_key(), the contact itself for these plain URIs)
+for aor, contact, src in (("sip:carol@trunkline", "sip:carol@192.0.2.31:5060", "192.0.2.31"),
+                          ("sip:carol@example.com", "sip:carol@192.0.2.32:5060", "192.0.2.32"),
+                          ("sip:dave@trunkline", "sip:dave@192.0.2.33:5062", "192.0.2.33")):
+    execute("INSERT INTO reg_binding(aor, contact_key, contact, q, expires_ms, call_id, cseq, "
+            "source_transport, source_host, source_port) VALUES (?, ?, ?, NULL, ?, 'cid', 1, 'UDP', "
+            "?, 5060)", aor, contact, contact, bnow + 600_000, src)
 rc, out, err = run("user", "remove", "carol")
 check("user remove: exit 0", rc == 0 and not query("SELECT 1 FROM sip_user WHERE username='carol'"),
       err)
+check("user remove: the user's bindings are gone too, others stay (issue 12 item 8)",
+      out == "removed user carol and its 2 bindings\n"
+      and [r[0] for r in query("SELECT aor FROM reg_binding")] == ["sip:dave@trunkline"], out)
+check("user remove: the running trunkline is told ('unbind-user carol')",
+      query("SELECT kind, arg FROM reg_command") == [("unbind-user", "carol")],
+      str(query("SELECT kind, arg FROM reg_command")))
+execute("DELETE FROM reg_command")
 rc, out, err = run("user", "remove", "carol")
 check("user remove of a missing user: exit 1", rc == 1 and "no user carol" in err, err)
 rc, out, err = run("user", "list")
@@ -151,8 +164,59 @@ for args in (("user", "--help"), ("user", "add", "--help"), ("suspend", "--help"
     rc, out, err = run(*args)
     check(f"{' '.join(args)}: usage on stdout, exit 0", rc == 0 and "usage" in out, err)
 rc, out, err = run("--help")
-check("the main help lists user, suspend and trunk-reg",
-      all(f"\n  {c} " in out for c in ("user", "suspend", "trunk-reg")), out)
+check("the main help lists user, binding, suspend and trunk-reg",
+      all(f"\n  {c} " in out for c in ("user", "binding", "suspend", "trunk-reg")), out)
+check("the main help introduces the softswitch's tool, not a billing tool (issue 12 item 8)",
+      "The operators' tool of the Trunkline softswitch: registration" in out
+      and "Operators' tool for Trunkline billing" not in out, out)
+
+# --- binding (issue 12 item 8) ---------------------------------------------------------------
+execute("INSERT INTO reg_binding(aor, contact_key, contact, q, expires_ms, call_id, cseq, "
+        "source_transport, source_host, source_port, down) VALUES ('sip:dave@trunkline', "
+        "'sip:dave@192.0.2.34:5070', 'sip:dave@192.0.2.34:5070', 500, ?, 'cid-2', 7, 'TCP', "
+        "'192.0.2.34', 40000, 1), ('sip:old@trunkline', 'sip:old@192.0.2.35', "
+        "'sip:old@192.0.2.35', NULL, ?, 'cid-3', 1, 'UDP', "
+        "'192.0.2.35', 5060, 0)", bnow + 300_000, bnow - 1_000)
+rc, out, err = run("binding", "list")
+lines = out.splitlines()
+check("binding list: a header and one line per live binding (expired rows left out)",
+      rc == 0 and len(lines) == 3 and lines[0].split() == ["AOR", "CONTACT", "EXPIRES", "LEFT",
+                                                           "SOURCE", "STATE"]
+      and "sip:old@" not in out, out)
+d2 = next((l for l in lines if "192.0.2.34" in l), "").split()
+check("binding list: AOR, contact, expiry in UTC, seconds left, source, down",
+      d2[:2] == ["sip:dave@trunkline", "sip:dave@192.0.2.34:5070"] and d2[4] == "UTC"
+      and d2[6] == "s" and d2[7:] == ["tcp", "192.0.2.34:40000", "down"], out)
+rc, out, err = run("binding", "list", "nobody")
+check("binding list USER without bindings", rc == 0 and out == "no bindings of nobody\n", out)
+rc, out, err = run("binding", "show", "dave")
+for needle in ("binding sip:dave@trunkline", "contact    sip:dave@192.0.2.34:5070", "q          0.5",
+               "Call-ID    cid-2", "CSeq       7", "source     tcp 192.0.2.34:40000",
+               "reachable  no (keep-alive OPTIONS unanswered)", "q          1.0 (default)"):
+    check(f"binding show dave: '{' '.join(needle.split())}'", rc == 0 and needle in out, out)
+rc, out, err = run("binding", "show", "sip:nobody@trunkline")
+check("binding show of an AOR without bindings: exit 1", rc == 1 and "no bindings of" in err, err)
+rc, out, err = run("binding", "remove", "sip:dave@TRUNKLINE", "sip:dave@192.0.2.34:5070")
+check("binding remove AOR CONTACT: that one binding (the AOR's host compared case-insensitively)",
+      rc == 0 and out == "removed 1 binding of sip:dave@trunkline\n"
+      and len(query("SELECT 1 FROM reg_binding WHERE aor='sip:dave@trunkline'")) == 1, out + err)
+rc, out, err = run("binding", "remove", "dave")
+check("binding remove USER: every binding of the user",
+      rc == 0 and out == "removed 1 binding of user dave\n"
+      and not query("SELECT 1 FROM reg_binding WHERE aor='sip:dave@trunkline'"), out + err)
+check("binding remove queued 'unbind' commands for the running trunkline",
+      query("SELECT kind, arg FROM reg_command ORDER BY id") ==
+      [("unbind", "sip:dave@trunkline sip:dave@192.0.2.34:5070"), ("unbind-user", "dave")],
+      str(query("SELECT kind, arg FROM reg_command")))
+execute("DELETE FROM reg_command")
+rc, out, err = run("binding", "remove", "dave", "sip:dave@192.0.2.34")
+check("binding remove USER CONTACT: exit 2 (a contact needs the AOR)", rc == 2, err)
+rc, out, err = run("binding", "show")
+check("binding show without USER|AOR: exit 2", rc == 2 and "needs USER|AOR" in err, err)
+rc, out, err = run("binding", "list", "bad user")
+check("binding list with a bad user name: exit 2", rc == 2, err)
+rc, out, err = run("binding", "--help")
+check("binding --help: usage on stdout", rc == 0 and "trunkctl binding remove" in out, err)
 
 # --- suspend -------------------------------------------------------------------------------
 now = int(time.time() * 1000)
@@ -182,6 +246,34 @@ check("every lift queued a 'lift' command for the running trunkline",
       cmds == [("lift", "alice"), ("lift", "expired"), ("lift", "nobody")], str(cmds))
 rc, out, err = run("suspend", "lift")
 check("suspend lift without KEY: exit 2", rc == 2 and "needs KEY" in err, err)
+
+# issue 12 item 8: one failed attempt suspended the user and its source IP; lifting the user
+# leaves the IP (and the user still gets 403 from there): said, and --both lifts both
+execute("DELETE FROM reg_suspension")
+execute("DELETE FROM reg_command")
+now = int(time.time() * 1000)
+execute("INSERT INTO reg_suspension(key, ip, until_ms, peer) VALUES ('mallory', 0, ?, '192.0.2.66'), "
+        "('192.0.2.66', 1, ?, 'mallory'), ('192.0.2.99', 1, ?, 'eve')",
+        now + 120_000, now + 120_000, now + 120_000)
+rc, out, err = run("suspend", "lift", "mallory")
+check("suspend lift USER: the same attempts' IP suspension is named, with how to lift it",
+      rc == 0 and out.startswith("lifted mallory\nnote: IP 192.0.2.66 is still suspended until ")
+      and "every REGISTER from that address gets 403, mallory's too" in out
+      and "`trunkctl suspend lift 192.0.2.66`" in out and "--both" in out
+      and "192.0.2.99" not in out, out)
+check("... the IP suspension stays",
+      query("SELECT key FROM reg_suspension ORDER BY key") == [("192.0.2.66",), ("192.0.2.99",)])
+execute("INSERT INTO reg_suspension(key, ip, until_ms, peer) VALUES ('mallory', 0, ?, '192.0.2.66')",
+        now + 120_000)
+rc, out, err = run("suspend", "lift", "mallory", "--both")
+check("suspend lift USER --both: both lifted",
+      rc == 0 and out == "lifted mallory\nlifted IP 192.0.2.66 too (suspended by the same failed "
+                         "attempts)\n"
+      and query("SELECT key FROM reg_suspension") == [("192.0.2.99",)], out)
+check("... and both lifts queued for the running trunkline",
+      query("SELECT kind, arg FROM reg_command ORDER BY id") ==
+      [("lift", "mallory"), ("lift", "mallory"), ("lift", "192.0.2.66")],
+      str(query("SELECT kind, arg FROM reg_command ORDER BY id")))
 
 # --- trunk-reg -----------------------------------------------------------------------------
 TPW = "Carrier-Secret-55x"
@@ -296,6 +388,40 @@ for needle in ("server           sip.carrier.example", "user             4420001
 until = next((l for l in out.splitlines() if "registered until" in l), "")
 check("trunk-reg show: registered until in UTC and remaining seconds",
       " UTC (in 3" in until and until.rstrip().endswith(" s)"), until)
+check("trunk-reg show: no address row content before trunkline recorded one",
+      "registrar address     -" in out and "\n  dns " not in out, out)
+# issue 12 items 5, 6, 7: the address in use, what DNS says, and an honest clean stop
+execute("UPDATE trunk_reg_state SET registrar = '192.0.2.10:5060/UDP', "
+        "dns_name = 'sip.carrier.example', dns_state = 'failed', "
+        "dns_error = 'NXDOMAIN (A sip.carrier.example: NXDOMAIN)', dns_since_ms = ? "
+        "WHERE name = 'carrier-a'", now - 30_000)
+rc, out, err = run("trunk-reg", "show", "carrier-a")
+check("trunk-reg show: the registrar address in use",
+      "registrar address     192.0.2.10:5060/UDP" in out, out)
+dns = next((l for l in out.splitlines() if l.startswith("  dns ")), "")
+check("trunk-reg show: the DNS failure, since when, and that the registration stays",
+      "sip.carrier.example: failed, NXDOMAIN (A sip.carrier.example: NXDOMAIN), failing since "
+      in dns and " UTC (30 s ago)" in dns
+      and "the registration stays at the last good address" in dns, dns)
+execute("UPDATE trunk_reg_state SET dns_state = 'stale', dns_until_ms = ? WHERE name = 'carrier-a'",
+        now + 270_000)
+rc, out, err = run("trunk-reg", "show", "carrier-a")
+dns = next((l for l in out.splitlines() if l.startswith("  dns ")), "")
+check("trunk-reg show: a stale answer in use, until when",
+      "sip.carrier.example: stale, " in dns and "the last answer is used past its TTL until " in dns
+      and " UTC (in 2" in dns, dns)
+execute("UPDATE trunk_reg_state SET state = 'stopped', reason = 'stopped: unregister not answered "
+        "within 5 s; the binding may stay at the registrar until it expires', clean_stop = 0 "
+        "WHERE name = 'carrier-a'")
+rc, out, err = run("trunk-reg", "show", "carrier-a")
+check("trunk-reg show: an unanswered unregister is no clean stop",
+      "clean stop            no (the carrier may keep the binding until it expires" in out, out)
+execute("UPDATE trunk_reg_state SET reason = 'stopped: never registered (the registrar never "
+        "answered), nothing to unregister', clean_stop = 1 WHERE name = 'carrier-a'")
+rc, out, err = run("trunk-reg", "show", "carrier-a")
+check("trunk-reg show: a never-registered entry stopped cleanly, nothing to remove",
+      "clean stop            yes (nothing to remove at the carrier: see reason)" in out
+      and "never registered (the registrar never answered)" in out, out)
 rc, out, err = run("trunk-reg", "show", "c2")
 check("trunk-reg show of an entry without state says so",
       rc == 0 and "live state: none recorded" in out and "auth user        auth2" in out, out)
@@ -314,14 +440,5 @@ for r in query("SELECT ha1_md5, ha1_sha256, ha1_sha512_256 FROM sip_user"):
 leaks = [s for s in secrets if any(s in o for o in outputs)]
 check("no password or HA1 appears in any output", not leaks, str(leaks))
 
-with open(REPORT, "w", encoding="utf-8") as f:
-    fails = sum(1 for _, ok, _ in results if not ok)
-    f.write(f'<?xml version="1.0"?>\n<testsuite name="trunkctl_reg" tests="{len(results)}" '
-            f'failures="{fails}">\n')
-    for name, ok, detail in results:
-        f.write(f'  <testcase classname="trunkctl_reg" name={su.quoteattr(name)}>')
-        if not ok:
-            f.write(f"<failure message={su.quoteattr(detail[:500])}/>")
-        f.write("</testcase>\n")
-    f.write("</testsuite>\n")
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+R.write_junit(REPORT, "trunkctl_reg")
+sys.exit(0 if R.passed() else 1)

@@ -1,8 +1,10 @@
-// trunkctl user|suspend|trunk-reg — registration state in the SQLite database: SIP users of
-// the registrar (HA1 only, never the password), the registrar's suspensions (list, lift) and
-// the outbound (carrier) registrations with their live state written by trunkline.
+// trunkctl user|binding|suspend|trunk-reg — registration state in the SQLite database: SIP
+// users of the registrar (HA1 only, never the password), the registrar's bindings (list,
+// show, remove), its suspensions (list, lift) and the outbound (carrier) registrations with
+// their live state written by trunkline.
 //
 //   trunkctl user add alice --password-file alice.pw
+//   trunkctl binding list alice
 //   trunkctl suspend lift alice
 //   trunkctl trunk-reg add carrier-a --server sip.carrier.example --user 4420001 --password-file pw
 //   trunkctl trunk-reg show carrier-a
@@ -33,6 +35,7 @@
 
 #include "args.hpp"
 #include "cli_util.hpp"
+#include "route/reg/registrar.hpp"
 #include "route/reg/sqlite/store.hpp"
 #include "sip/auth/digest.hpp"
 #include "sip/crypto/evp_hasher.hpp"
@@ -48,6 +51,8 @@ const char* const kUserHelp = R"(usage:
   trunkctl user passwd NAME [--realm R] [--password P | --password-file F]
       New password (and realm, if given; otherwise the current one) for an existing user.
   trunkctl user remove NAME
+      Remove the user and its registrar bindings (every AOR whose user part is NAME): from
+      the database, and from the running trunkline through a queued command.
   trunkctl user list
       Name, realm, enabled and creation time of every user (never a hash).
 
@@ -59,11 +64,30 @@ const char* const kSuspendHelp = R"(usage:
   trunkctl suspend list
       The registrar's active suspensions (too many failed authentications): key (user
       name or IP address), kind, until (UTC) and the seconds remaining.
-  trunkctl suspend lift KEY
+  trunkctl suspend lift KEY [--both]
       Remove the suspensions of KEY (user name or IP address) and ask the running
       trunkline to lift it too (its view may be newer than the database's): prints
       "lifted KEY" or "KEY is not suspended"; the request is queued in both cases.
+      The failed attempts that suspend a user usually suspend their source IP too, and
+      a suspended IP gets 403 for every user: lifting one of the two leaves the other,
+      and a note says so. --both lifts that other suspension as well.
 
+exit codes: 0 ok, 1 runtime error, 2 usage error
+)";
+
+const char* const kBindingHelp = R"(usage:
+  trunkctl binding list [USER|AOR]
+      The registrar's bindings as trunkline last saved them (it writes them behind, within
+      [database] binding_flush_ms): AOR, contact, expiry (UTC) and seconds left, the
+      address the REGISTER came from, and "down" when keep-alive OPTIONS go unanswered.
+  trunkctl binding show USER|AOR
+      Every field of each binding of the AOR, or of every AOR of USER.
+  trunkctl binding remove USER|AOR [CONTACT]
+      Remove the bindings (or the one whose contact is CONTACT) from the database and ask
+      the running trunkline to remove them too (a queued command). A device that
+      registers again is bound again: remove or change its user to keep it out.
+
+USER: a user name (every AOR with that user part); AOR: sip:user@domain
 exit codes: 0 ok, 1 runtime error, 2 usage error
 )";
 
@@ -81,7 +105,9 @@ const char* const kTrunkRegHelp = R"(usage:
   trunkctl trunk-reg show NAME
       Every configured field (password as ********) and the live state trunkline recorded:
       state, reason, registered until, last response, next attempt, failures, Call-ID, CSeq,
-      contact, last update.
+      contact, the registrar address in use, what DNS says about a host name (ok, stale:
+      the last answer used past its TTL, failed, resolving; since when), last update, and
+      whether the last stop left nothing behind at the carrier.
 
 OPTIONS ("default" or an empty value restores trunkline's configured default):
   --server HOST                  registrar host name or IP address (no port: see --port)
@@ -108,6 +134,7 @@ namespace {
 
 using route::reg::Privacy;
 using route::reg::sqlite::Store;
+using route::reg::sqlite::StoredBinding;
 using route::reg::sqlite::SuspensionRecord;
 using route::reg::sqlite::TrunkReg;
 using route::reg::sqlite::TrunkRegState;
@@ -348,6 +375,26 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         }
         std::cout << line << "\n";
     }
+}
+
+// --- bindings ---------------------------------------------------------------------------
+
+// The user part of a canonical AOR ("sip:alice@trunkline" -> "alice"; none: "").
+std::string aor_user(const std::string& aor) {
+    const auto colon = aor.find(':');
+    const auto at = aor.rfind('@');
+    if (colon == std::string::npos || at == std::string::npos || at < colon) return {};
+    return aor.substr(colon + 1, at - colon - 1);
+}
+
+// The AORs in the database whose user part is `user`.
+std::vector<std::string> aors_of(Store& store, const std::string& user, std::string* err) {
+    std::vector<std::string> out;
+    for (const StoredBinding& b : store.bindings(err))
+        if (aor_user(b.aor) == user &&
+            (out.empty() || out.back() != b.aor))  // rows come ordered by aor
+            out.push_back(b.aor);
+    return out;
 }
 
 // --- user -------------------------------------------------------------------------------
@@ -714,8 +761,39 @@ int trunk_show(Store& store, const std::string& name) {
     rows.push_back({"  CSeq", std::to_string(st->persisted.cseq)});
     rows.push_back(
         {"  contact", st->persisted.contact_uri.empty() ? "-" : st->persisted.contact_uri});
+    // Where the REGISTERs go, and for a host name what DNS says (issue 12 items 5 and 7).
+    rows.push_back({"  registrar address", !st->registrar.empty() ? st->registrar
+                                           : st->dns_name.empty()
+                                               ? std::string("-")
+                                               : std::string("- (none yet: see dns)")});
+    if (!st->dns_name.empty()) {
+        std::string d = st->dns_name + ": " + st->dns_state;
+        if (st->dns_state == "ok") {
+            d += " (resolved)";
+        } else if (st->dns_state == "resolving") {
+            d += " (first answer not in yet)";
+        } else {
+            if (!st->dns_error.empty()) d += ", " + st->dns_error;
+            if (st->dns_since_ms) d += ", failing since " + when_text(*st->dns_since_ms, now);
+            if (st->dns_state == "stale") {
+                d += "; the last answer is used past its TTL";
+                if (st->dns_until_ms) d += " until " + when_text(*st->dns_until_ms, now);
+            } else if (!st->registrar.empty() && st->state != "stopped" &&
+                       st->state != "unregistered") {
+                d += "; the registration stays at the last good address and is refreshed there";
+            }
+        }
+        rows.push_back({"  dns", d});
+    }
     rows.push_back({"  last update", when_text(st->updated_ms, now)});
-    if (st->clean_stop) rows.push_back({"  clean stop", "yes (unregistered at shutdown)"});
+    if (st->state == "unregistered" && st->clean_stop) {
+        rows.push_back({"  clean stop", "yes (unregistered at shutdown)"});
+    } else if (st->state == "stopped" || st->state == "unregistered") {
+        rows.push_back({"  clean stop", st->clean_stop
+                                            ? "yes (nothing to remove at the carrier: see reason)"
+                                            : "no (the carrier may keep the binding until it "
+                                              "expires: see reason)"});
+    }
     std::cout << "live state:\n";
     print_table(rows);
     return kOk;
@@ -761,7 +839,15 @@ int cmd_user(const std::string& db, int argc, char** argv, int first) {
         if (!store->remove_user(name, &err)) {
             return runtime(kUser, err.empty() ? "no user " + name : err);
         }
-        std::cout << "removed user " << name << "\n";
+        // Its bindings go too (issue 12 item 8): here and, queued, in the running trunkline.
+        std::size_t n = 0;
+        for (const std::string& aor : aors_of(*store, name, &err)) {
+            if (auto k = store->remove_bindings(aor, "", &err)) n += *k;
+        }
+        if (!err.empty()) return runtime(kUser, err);
+        if (!store->add_command("unbind-user", name, &err)) return runtime(kUser, err);
+        std::cout << "removed user " << name << " and its " << n << " binding"
+                  << (n == 1 ? "" : "s") << "\n";
         return kOk;
     }
     return user_set_password(*store, sub, name, realm, *password);
@@ -769,9 +855,12 @@ int cmd_user(const std::string& db, int argc, char** argv, int first) {
 
 int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
     const Cmd c{"suspend", kSuspendHelp};
+    OptionSpec spec;
+    const std::string peek = first < argc ? argv[first] : "";
+    if (peek == "lift") spec.flags = {"--both"};
     Args a;
     std::string sub;
-    if (int rc = parse(c, argc, argv, first, {}, a, sub); rc >= 0) return rc;
+    if (int rc = parse(c, argc, argv, first, spec, a, sub); rc >= 0) return rc;
     if (sub != "list" && sub != "lift") return usage(c, "unknown subcommand '" + sub + "'");
     const auto& pos = a.positionals();
     const std::size_t want = sub == "list" ? 0 : 1;
@@ -803,11 +892,169 @@ int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
     const bool active = std::any_of(all.begin(), all.end(), [&](const SuspensionRecord& s) {
         return s.key == key && s.until_ms > now;
     });
+    // The other side of the same failed attempts (issue 12 item 8): KEY's own suspensions
+    // name it as their peer, or it names KEY.
+    std::vector<SuspensionRecord> related;
+    for (const SuspensionRecord& s : all) {
+        if (s.until_ms <= now || s.key == key) continue;
+        const bool linked =
+            s.peer == key || std::any_of(all.begin(), all.end(), [&](const auto& k) {
+                return k.key == key && k.ip != s.ip && k.until_ms > now && k.peer == s.key;
+            });
+        if (linked) related.push_back(s);
+    }
     store->remove_suspension(key, std::nullopt, &err);
     if (!err.empty()) return runtime(c, err);
     if (!store->add_command("lift", key, &err)) return runtime(c, err);
     std::cout << (active ? "lifted " + key : key + " is not suspended") << "\n";
+    for (const SuspensionRecord& r : related) {
+        const std::string what = std::string(r.ip ? "IP " : "user ") + r.key;
+        if (a.flag("--both")) {
+            store->remove_suspension(r.key, r.ip, &err);
+            if (!err.empty()) return runtime(c, err);
+            if (!store->add_command("lift", r.key, &err)) return runtime(c, err);
+            std::cout << "lifted " << what << " too (suspended by the same failed attempts)\n";
+        } else {
+            std::cout << "note: " << what << " is still suspended until " << wall_text(r.until_ms)
+                      << " (in " << seconds_until(r.until_ms, now)
+                      << " s): the same failed attempts suspended it, and "
+                      << (r.ip ? "every REGISTER from that address gets 403, " + key + "'s too"
+                               : "its REGISTERs get 403 from any address")
+                      << ".\n      Lift it with `trunkctl suspend lift " << r.key
+                      << "`, or both with `trunkctl suspend lift " << key << " --both`.\n";
+        }
+    }
     return kOk;
+}
+
+namespace {
+
+const Cmd kBinding{"binding", kBindingHelp};
+
+std::string source_text(const sip::Target& t) {
+    const std::string h = is_ipv6(t.host) ? "[" + t.host + "]" : t.host;
+    return lower(std::string(sip::transport_name(t.transport))) + " " + h + ":" +
+           std::to_string(t.port);
+}
+
+// The bindings `who` names (a user: every AOR with that user part; else an AOR), not expired.
+std::vector<StoredBinding> select_bindings(Store& store, const std::string& who, std::string* err) {
+    std::vector<StoredBinding> out;
+    const auto aor = route::reg::Registrar::canonical_aor(who);
+    const std::int64_t now = now_ms();
+    for (StoredBinding& b : store.bindings(err)) {
+        if (b.expires_ms <= now) continue;  // trunkline purges these at its next start
+        if (!who.empty() && (aor ? b.aor != *aor : aor_user(b.aor) != who)) continue;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+int binding_list(Store& store, const std::string& who) {
+    std::string err;
+    auto list = select_bindings(store, who, &err);
+    if (!err.empty()) return runtime(kBinding, err);
+    if (list.empty()) {
+        std::cout << (who.empty() ? "no bindings" : "no bindings of " + who) << "\n";
+        return kOk;
+    }
+    const std::int64_t now = now_ms();
+    std::vector<std::vector<std::string>> rows{
+        {"AOR", "CONTACT", "EXPIRES", "LEFT", "SOURCE", "STATE"}};
+    for (const auto& b : list)
+        rows.push_back({b.aor, b.binding.contact, wall_text(b.expires_ms),
+                        std::to_string(seconds_until(b.expires_ms, now)) + " s",
+                        source_text(b.binding.source), b.binding.down ? "down" : "up"});
+    print_table(rows);
+    return kOk;
+}
+
+int binding_show(Store& store, const std::string& who) {
+    std::string err;
+    auto list = select_bindings(store, who, &err);
+    if (!err.empty()) return runtime(kBinding, err);
+    if (list.empty()) return runtime(kBinding, "no bindings of " + who);
+    const std::int64_t now = now_ms();
+    for (const auto& sb : list) {
+        const route::reg::Binding& b = sb.binding;
+        std::string path;
+        for (const auto& p : b.path)
+            path += (path.empty() ? "" : ", ") + p;
+        std::string q = "1.0 (default)";
+        if (b.q) {
+            q = std::to_string(*b.q / 1000) + "." + std::to_string(*b.q % 1000);
+            while (q.size() > 3 && q.back() == '0')
+                q.pop_back();
+        }
+        std::cout << "binding " << sb.aor << "\n";
+        print_table({{"  contact", b.contact},
+                     {"  q", q},
+                     {"  expires", when_text(sb.expires_ms, now)},
+                     {"  Call-ID", b.call_id},
+                     {"  CSeq", std::to_string(b.cseq)},
+                     {"  source", source_text(b.source)},
+                     {"  path", path.empty() ? "-" : path},
+                     {"  instance", b.instance.empty() ? "-" : b.instance},
+                     {"  reg-id", b.reg_id ? std::to_string(*b.reg_id) : "-"},
+                     {"  reachable", b.down ? "no (keep-alive OPTIONS unanswered)" : "yes"}});
+    }
+    return kOk;
+}
+
+int binding_remove(Store& store, const std::string& who, const std::string& contact) {
+    std::string err;
+    const auto aor = route::reg::Registrar::canonical_aor(who);
+    if (!aor && !contact.empty())
+        return bad(kBinding, "CONTACT needs an AOR (sip:user@domain), not the user name " + who);
+    std::size_t n = 0;
+    if (aor) {
+        if (auto k = store.remove_bindings(*aor, contact, &err)) n = *k;
+        if (!err.empty()) return runtime(kBinding, err);
+        if (!store.add_command("unbind", contact.empty() ? *aor : *aor + " " + contact, &err))
+            return runtime(kBinding, err);
+    } else {
+        for (const std::string& a : aors_of(store, who, &err))
+            if (auto k = store.remove_bindings(a, "", &err)) n += *k;
+        if (!err.empty()) return runtime(kBinding, err);
+        if (!store.add_command("unbind-user", who, &err)) return runtime(kBinding, err);
+    }
+    const std::string what = aor ? *aor : "user " + who;
+    if (n == 0)
+        std::cout << "no binding of " << what << (contact.empty() ? "" : " " + contact)
+                  << " in the database; the running trunkline is asked to remove any it holds\n";
+    else
+        std::cout << "removed " << n << " binding" << (n == 1 ? "" : "s") << " of " << what << "\n";
+    return kOk;
+}
+
+}  // namespace
+
+int cmd_binding(const std::string& db, int argc, char** argv, int first) {
+    Args a;
+    std::string sub;
+    if (int rc = parse(kBinding, argc, argv, first, {}, a, sub); rc >= 0) return rc;
+    if (sub != "list" && sub != "show" && sub != "remove")
+        return usage(kBinding, "unknown subcommand '" + sub + "'");
+    const auto& pos = a.positionals();
+    const std::size_t lo = sub == "list" ? 0 : 1, hi = sub == "remove" ? 2 : 1;
+    if (pos.size() < lo || pos.size() > hi) {
+        return usage(kBinding, "binding " + sub +
+                                   (sub == "list"   ? " takes at most USER|AOR"
+                                    : sub == "show" ? " needs USER|AOR"
+                                                    : " needs USER|AOR and at most a CONTACT"));
+    }
+    const std::string who = pos.empty() ? std::string() : pos[0];
+    if (!who.empty() && who.find(':') == std::string::npos) {
+        if (auto e = check_user_part("user name", who)) return bad(kBinding, *e);
+    } else if (!who.empty() && !route::reg::Registrar::canonical_aor(who)) {
+        return bad(kBinding, show_value(who) + " is not a SIP AOR (sip:user@domain)");
+    }
+    std::string err;
+    auto store = open_store(db, &err);
+    if (!store) return runtime(kBinding, err);
+    if (sub == "list") return binding_list(*store, who);
+    if (sub == "show") return binding_show(*store, who);
+    return binding_remove(*store, who, pos.size() > 1 ? pos[1] : std::string());
 }
 
 int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {

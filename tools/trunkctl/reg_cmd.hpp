@@ -1,4 +1,4 @@
-// `trunkctl user ...`, `trunkctl suspend ...`, `trunkctl trunk-reg ...`: registration state
+// `trunkctl user|binding|suspend|trunk-reg ...`: registration state
 // in the SQLite database (route_reg_sqlite). Called by trunkctl's dispatcher:
 // `if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);`
 #pragma once
@@ -13,11 +13,14 @@ namespace trunkctl {
 int cmd_user(const std::string& db, int argc, char** argv, int first);
 // suspend list|lift
 int cmd_suspend(const std::string& db, int argc, char** argv, int first);
+// binding list|show|remove
+int cmd_binding(const std::string& db, int argc, char** argv, int first);
 // trunk-reg add|set|remove|list|show
 int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first);
 
 extern const char* const kUserHelp;
 extern const char* const kSuspendHelp;
+extern const char* const kBindingHelp;
 extern const char* const kTrunkRegHelp;
 
 }  // namespace trunkctl

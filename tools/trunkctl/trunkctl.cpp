@@ -1,5 +1,7 @@
-// trunkctl — operators' command line for Trunkline billing: rates, accounts, CDRs, reports
-// and reconciliation on the SQLite database (default var/trunkline.db).
+// trunkctl — operators' command line for Trunkline: registration (SIP users, bindings,
+// suspensions, carrier registrations), gateways and routing, carrier domains, calls, and
+// billing (rates, accounts, CDRs, reports, reconciliation), all on the SQLite database
+// trunkline runs on (default var/trunkline.db).
 //
 //   trunkctl accounts add 1001 --kind customer --balance 50 --credit 10 --rate-group retail
 //   trunkctl rates import carrierA carrierA.csv --map prefix=Code,price=Rate --replace
@@ -24,8 +26,12 @@
 #include "args.hpp"
 #include "domain_cmd.hpp"
 #include "call_cmd.hpp"
-#include "gateway_cmd.hpp"
 #include "reg_cmd.hpp"
+// Registration, domains and calls need only the SIP and routing libraries; the billing
+// commands and the gateway/route commands (which rate through billing) are built with the
+// billing option (tools/trunkctl/meson.build sets TRUNKCTL_BILLING).
+#if TRUNKCTL_BILLING
+#include "gateway_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
@@ -33,10 +39,13 @@
 #include "billing/reconcile.hpp"
 #include "billing/report.hpp"
 #include "billing/sqlite/store.hpp"
+#endif
 
 namespace fs = std::filesystem;
+#if TRUNKCTL_BILLING
 using namespace billing;
 using billing::sqlite::Store;
+#endif
 using trunkctl::Args;
 using trunkctl::OptionSpec;
 
@@ -48,8 +57,11 @@ constexpr int kUsage = 2;
 
 const char* const kMainHelp = R"(usage: trunkctl [--db PATH] COMMAND [ARGS] [--help]
 
-Operators' tool for Trunkline billing. Works on the SQLite database PATH
-(default var/trunkline.db; its directory is created if missing).
+The operators' tool of the Trunkline softswitch: registration (the registrar's users,
+bindings and suspensions, registrations at carriers), gateways and routing, carrier
+domains, the running switch's calls, and billing. It works on the SQLite database PATH
+that trunkline runs on (default var/trunkline.db; its directory is created if missing);
+a running trunkline notices changes within a second.
 
 commands:
   rates import|export|autocreate|list|alarms   rate groups and rate decks
@@ -60,6 +72,7 @@ commands:
   audit                                        check balances against ledger and CDRs
   domain list|show|add|remove|resolve          carrier domain entries and their DNS status
   user add|passwd|remove|list                  SIP users of the registrar (HA1 only)
+  binding list|show|remove                     the registrar's bindings (registered contacts)
   suspend list|lift                            registrar suspensions (failed authentication)
   trunk-reg add|set|remove|list|show           registrations at carriers and their live state
   gateway add|set|list|show|remove customer|vendor NAME
@@ -70,11 +83,14 @@ commands:
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
-"YYYY-MM-DD[ HH:MM[:SS]]" in UTC.
+"YYYY-MM-DD[ HH:MM[:SS]]" in UTC. rates, accounts, cdr, report, reconcile, audit, gateway
+(but gateway status), group and route exist only in a trunkctl built with billing
+(meson -Dbilling=true, the default); the rest never needs it.
 
 exit codes: 0 ok, 1 runtime or data error, 2 usage error
 )";
 
+#if TRUNKCTL_BILLING
 const char* const kRatesHelp = R"(usage:
   trunkctl rates import GROUP FILE [--map SPEC] [--delimiter C] [--no-header] [--skip N]
                                    [--decimal-comma] [--increment S] [--first-period S] [--replace]
@@ -154,12 +170,14 @@ const char* const kAuditHelp = R"(usage: trunkctl audit
       Check that every balance equals its ledger minus its CDR charges plus its CDR costs.
       Exit code 1 if any account differs.
 )";
+#endif
 
 int usage(const std::string& msg, const char* help) {
     std::cerr << "trunkctl: " << msg << "\n\n" << help;
     return kUsage;
 }
 
+#if TRUNKCTL_BILLING
 int runtime(const Error& e, std::string_view context = {}) {
     std::cerr << "trunkctl: ";
     if (!context.empty()) std::cerr << context << ": ";
@@ -865,6 +883,8 @@ int cmd_audit(const std::string& db, int argc, char** argv, int first) {
     return kOk;
 }
 
+#endif  // TRUNKCTL_BILLING
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -892,21 +912,38 @@ int main(int argc, char** argv) {
     if (db.empty()) return usage("--db needs a path", kMainHelp);
     const std::string cmd = argv[i];
     try {
+#if TRUNKCTL_BILLING
         if (cmd == "rates") return cmd_rates(db, argc, argv, i + 1);
         if (cmd == "accounts") return cmd_accounts(db, argc, argv, i + 1);
         if (cmd == "cdr") return cmd_cdr(db, argc, argv, i + 1);
         if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
         if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
+#else
+        const bool gateway_status =
+            cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status";
+        for (std::string_view billing_cmd : {"rates", "accounts", "cdr", "report", "reconcile",
+                                             "audit", "gateway", "group", "route"}) {
+            if (cmd == billing_cmd && !gateway_status) {
+                std::cerr << "trunkctl: '" << cmd
+                          << "' needs billing, which this trunkctl was built without "
+                             "(meson -Dbilling=true)\n";
+                return kUsage;
+            }
+        }
+#endif
         if (cmd == "domain") return trunkctl::cmd_domain(db, argc, argv, i + 1);
         if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);
         if (cmd == "suspend") return trunkctl::cmd_suspend(db, argc, argv, i + 1);
+        if (cmd == "binding") return trunkctl::cmd_binding(db, argc, argv, i + 1);
         if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, argc, argv, i + 1);
         if (cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status")
             return trunkctl::cmd_gateway_status(db, argc, argv, i + 1);
+#if TRUNKCTL_BILLING
         if (cmd == "gateway") return trunkctl::cmd_gateway(db, argc, argv, i + 1);
         if (cmd == "group") return trunkctl::cmd_group(db, argc, argv, i + 1);
         if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);
+#endif
         if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;

@@ -87,8 +87,11 @@ struct DomainCache::Entry {
     std::uint32_t generation = 0;
     std::unique_ptr<Job> job;
     std::vector<std::uint64_t> waiters;
-    std::optional<Instant> wake;   // next query (refresh, retry, negative expiry), no job
-    std::optional<Instant> timer;  // the entry's place in timers_
+    std::optional<Instant> wake;           // next query (refresh, retry, negative expiry), no job
+    std::optional<Instant> timer;          // the entry's place in timers_
+    std::optional<Instant> failing_since;  // first failure since the last good answer
+    LookupState reported = LookupState::Pending;  // what the last Resolved said
+    ErrorKind reported_error = ErrorKind::None;
 };
 
 struct DomainCache::QueryRef {
@@ -311,6 +314,66 @@ std::string to_string(const Target& t) {
     return s;
 }
 
+std::string entry_key(const EntrySpec& spec) {
+    std::string name = normalize_name(spec.name);
+    if (!spec.port && !spec.transport) return name;
+    std::string key = name.find(':') != std::string::npos ? "[" + name + "]" : std::move(name);
+    if (spec.port) key += ":" + std::to_string(*spec.port);
+    if (spec.transport) {
+        std::string t(transport_text(*spec.transport));
+        for (char& c : t)
+            c = static_cast<char>(c - 'A' + 'a');
+        key += ";transport=" + t;
+    }
+    return key;
+}
+
+std::optional<EntrySpec> parse_entry_key(std::string_view key) {
+    EntrySpec spec;
+    if (const auto semi = key.find(';'); semi != std::string_view::npos) {
+        const std::string t = normalize_name(key.substr(semi + 1));
+        if (t == "transport=udp")
+            spec.transport = sip::Transport::Udp;
+        else if (t == "transport=tcp")
+            spec.transport = sip::Transport::Tcp;
+        else if (t == "transport=tls")
+            spec.transport = sip::Transport::Tls;
+        else
+            return std::nullopt;
+        key = key.substr(0, semi);
+    }
+    std::string_view port;
+    if (!key.empty() && key.front() == '[') {
+        const auto close = key.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        const std::string_view rest = key.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return std::nullopt;
+            port = rest.substr(1);
+            if (port.empty()) return std::nullopt;
+        }
+        key = key.substr(1, close - 1);
+    } else if (std::count(key.begin(), key.end(), ':') == 1) {
+        // host:port; an IPv6 literal without brackets has two colons or more, and no port
+        const auto colon = key.find(':');
+        port = key.substr(colon + 1);
+        key = key.substr(0, colon);
+        if (port.empty()) return std::nullopt;
+    }
+    if (!port.empty()) {
+        std::uint32_t p = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9' || (p = p * 10 + static_cast<std::uint32_t>(c - '0')) > 65535)
+                return std::nullopt;
+        }
+        if (p == 0) return std::nullopt;
+        spec.port = static_cast<std::uint16_t>(p);
+    }
+    if (key.empty()) return std::nullopt;
+    spec.name = normalize_name(key);
+    return spec;
+}
+
 DomainCache::DomainCache(CacheConfig config, sip::Random& rng)
     : config_(std::move(config)), rng_(rng) {
     // A zero TTL floor would refresh in a busy loop.
@@ -322,6 +385,7 @@ DomainCache::DomainCache(CacheConfig config, sip::Random& rng)
     config_.retry_interval =
         std::max(config_.retry_interval, Duration(std::chrono::milliseconds(100)));
     config_.refresh_ahead_percent = std::clamp(config_.refresh_ahead_percent, 10u, 100u);
+    config_.refresh_lead_min = std::max(config_.refresh_lead_min, Duration{});
     config_.max_inflight_queries = std::max<std::size_t>(config_.max_inflight_queries, 1);
     config_.max_starts_per_tick = std::max<std::size_t>(config_.max_starts_per_tick, 1);
     config_.max_targets = std::clamp<std::size_t>(config_.max_targets, 1, 64);
@@ -377,11 +441,15 @@ std::uint32_t DomainCache::find_hot(std::string_view name, std::uint64_t hash) c
 
 DomainCache::Entry* DomainCache::find(std::string_view name) const {
     std::uint32_t i = find_hot(name, hash_name(name));
+    std::string n;
     if (i == UINT32_MAX && needs_normalizing(name)) {
-        const std::string n = normalize_name(name);
+        n = normalize_name(name);
         i = find_hot(n, hash_name(n));
     }
-    return i == UINT32_MAX ? nullptr : hot_[i].entry;
+    if (i != UINT32_MAX) return hot_[i].entry;
+    // A bare name that is no entry's key: the entry of that name added last.
+    auto it = by_name_.find(n.empty() ? std::string(name) : n);
+    return it == by_name_.end() || it->second.empty() ? nullptr : it->second.back();
 }
 
 void DomainCache::index_insert(Entry* e, std::uint64_t hash) {
@@ -437,6 +505,13 @@ void DomainCache::index_erase(Entry* e) {
         hot_[idx].entry->hot = idx;
     }
     hot_.pop_back();
+    if (e->key != e->spec.name) {
+        auto it = by_name_.find(e->spec.name);
+        if (it != by_name_.end()) {
+            std::erase(it->second, e);
+            if (it->second.empty()) by_name_.erase(it);
+        }
+    }
     delete e;
 }
 
@@ -461,25 +536,31 @@ std::vector<std::string> DomainCache::names() const {
 }
 
 DomainCache::Entry* DomainCache::create(const EntrySpec& spec, bool managed, Instant now) {
-    std::string key = normalize_name(spec.name);
-    std::optional<IpAddress> literal = IpAddress::parse(key);
-    if (!literal && !valid_hostname(key)) return nullptr;
+    std::string name = normalize_name(spec.name);
+    std::optional<IpAddress> literal = IpAddress::parse(name);
+    if (!literal && !valid_hostname(name)) return nullptr;
     auto e = std::make_unique<Entry>();
-    e->key = key;
     e->spec = spec;
-    e->spec.name = key;
+    e->spec.name = name;
+    e->key = entry_key(e->spec);
+    if (e->key.size() > 255) return nullptr;  // Hot::key_len
     e->managed = managed;
     e->literal = literal;
     Entry* raw = e.release();
     index_insert(raw, hash_name(raw->key));
     hot_[raw->hot].last_used = now;
+    if (raw->key != raw->spec.name) by_name_[raw->spec.name].push_back(raw);
     return raw;
 }
 
 bool DomainCache::add(const EntrySpec& spec, Instant now) {
-    if (Entry* e = find(spec.name)) {
+    // By key only: a spec with another port or transport is another entry (RFC 3263 §4).
+    const std::string key = entry_key(spec);
+    const std::uint32_t i = find_hot(key, hash_name(key));
+    if (i != UINT32_MAX) {
+        Entry* e = hot_[i].entry;
         EntrySpec s = spec;
-        s.name = e->key;
+        s.name = e->spec.name;
         const bool changed = !(s == e->spec);
         e->spec = s;
         e->managed = true;
@@ -490,6 +571,38 @@ bool DomainCache::add(const EntrySpec& spec, Instant now) {
     if (e == nullptr) return false;
     start(*e, now);
     return true;
+}
+
+Pick DomainCache::pick(const EntrySpec& spec, Instant now, std::uint64_t waiter) {
+    Pick p;
+    p.key = entry_key(spec);
+    std::uint32_t i = find_hot(p.key, hash_name(p.key));
+    if (i == UINT32_MAX) {
+        if (!add(spec, now)) {
+            p.state = LookupState::Failed;
+            p.error = ErrorKind::NoRecords;
+            p.detail = "'" + spec.name + "' is not a host name or IP address";
+            return p;
+        }
+    } else {
+        hot_[i].entry->managed = true;  // learned before: kept from now on
+    }
+    const Lookup l = lookup(p.key, now, waiter);
+    p.state = l.state;
+    p.error = l.error;
+    if (l.resolution) {
+        TargetCursor c = l.cursor();
+        p.target = next_target(c, now);
+    }
+    i = find_hot(p.key, hash_name(p.key));
+    if (i != UINT32_MAX) {
+        const Entry& e = *hot_[i].entry;
+        p.failing_since = e.failing_since;
+        if (l.state == LookupState::Stale && e.good)
+            p.stale_until = e.good_expires + config_.stale_grace;
+        if (e.last_error != ErrorKind::None) p.detail = e.last_error_detail;
+    }
+    return p;
 }
 
 bool DomainCache::remove(std::string_view name) {
@@ -538,7 +651,8 @@ void DomainCache::expire_grace(Entry& e, Instant now) {
     e.failed = true;
     e.fail_error = k;
     e.negative_until = now + config_.retry_interval;
-    events_.push_back(Resolved{e.key, LookupState::Failed, k, true});
+    if (!e.failing_since) e.failing_since = now;
+    report(e, LookupState::Failed, k, true);
     if (!e.job) e.wake = e.negative_until;
     rearm(e);
 }
@@ -565,20 +679,20 @@ void DomainCache::start(Entry& e, Instant now) {
     if (e.spec.port) {
         // RFC 3263 §4.2: a port is given, so A/AAAA only.
         const sip::Transport t = e.spec.transport.value_or(sip::Transport::Udp);
-        j.hosts.push_back({e.key, {}});
+        j.hosts.push_back({e.spec.name, {}});
         j.groups.push_back({0, 0, 0, *e.spec.port, t, 0});
         j.phase = Job::Phase::Addr;
-        send(e, e.key, RrType::A, 0);
-        if (config_.ipv6) send(e, e.key, RrType::Aaaa, 0);
+        send(e, e.spec.name, RrType::A, 0);
+        if (config_.ipv6) send(e, e.spec.name, RrType::Aaaa, 0);
         return;
     }
     if (e.spec.transport || !config_.use_naptr) {
         j.phase = Job::Phase::Srv;
         if (e.spec.transport) {
-            j.srv_names.push_back({srv_name(*e.spec.transport, e.key), *e.spec.transport, 0});
+            j.srv_names.push_back({srv_name(*e.spec.transport, e.spec.name), *e.spec.transport, 0});
         } else {
             for (std::size_t i = 0; i < config_.transports.size(); ++i) {
-                j.srv_names.push_back({srv_name(config_.transports[i], e.key),
+                j.srv_names.push_back({srv_name(config_.transports[i], e.spec.name),
                                        config_.transports[i], static_cast<std::uint32_t>(i)});
             }
         }
@@ -589,7 +703,7 @@ void DomainCache::start(Entry& e, Instant now) {
         return;
     }
     j.phase = Job::Phase::Naptr;
-    send(e, e.key, RrType::Naptr, 0);
+    send(e, e.spec.name, RrType::Naptr, 0);
 }
 
 void DomainCache::on_answer(QueryId id, std::span<const std::uint8_t> answer, Instant now) {
@@ -678,7 +792,7 @@ void DomainCache::query_done(Entry& e, const QueryRef& q, const DnsAnswer* a, Er
         if (found == 0) {
             if (auto n = negative_ttl(*a)) j.neg_ttl = std::min(j.neg_ttl.value_or(*n), *n);
             const bool nx = a->rcode == Rcode::NxDomain;
-            if (nx && q.qname == e.key) j.nxdomain = true;
+            if (nx && q.qname == e.spec.name) j.nxdomain = true;
             if (j.negative_detail.empty() || nx) {
                 j.negative_detail = what + (nx ? ": NXDOMAIN" : ": no records");
             }
@@ -722,7 +836,7 @@ void DomainCache::advance(Entry& e, Instant now) {
                 }
             } else {
                 for (std::size_t i = 0; i < config_.transports.size(); ++i) {
-                    j.srv_names.push_back({srv_name(config_.transports[i], e.key),
+                    j.srv_names.push_back({srv_name(config_.transports[i], e.spec.name),
                                            config_.transports[i], static_cast<std::uint32_t>(i)});
                 }
             }
@@ -743,7 +857,7 @@ void DomainCache::advance(Entry& e, Instant now) {
                 if (j.transient || !j.naptr.empty()) break;
                 // RFC 3263 §4.2: no SRV → A/AAAA of the name, default port.
                 const sip::Transport t = e.spec.transport.value_or(sip::Transport::Udp);
-                j.hosts.push_back({e.key, {}});
+                j.hosts.push_back({e.spec.name, {}});
                 j.groups.push_back({0, 0, 0, default_port(t), t, 0});
             } else {
                 for (const auto& s : usable) {
@@ -766,6 +880,12 @@ void DomainCache::advance(Entry& e, Instant now) {
             break;
     }
     finish(e, now);
+}
+
+void DomainCache::report(Entry& e, LookupState st, ErrorKind error, bool changed) {
+    events_.push_back(Resolved{e.key, st, error, changed, e.reported, e.reported_error});
+    e.reported = st;
+    e.reported_error = error;
 }
 
 void DomainCache::resume_waiters(Entry& e, LookupState st) {
@@ -797,7 +917,7 @@ void DomainCache::finish(Entry& e, Instant now) {
     std::uint32_t ttl = j.cname_ttl;
     if (e.literal) {
         const sip::Transport t = e.spec.transport.value_or(sip::Transport::Udp);
-        res->groups.push_back({0, 0, 0, 0, 1, e.key});
+        res->groups.push_back({0, 0, 0, 0, 1, e.spec.name});
         res->targets.push_back({*e.literal, e.spec.port.value_or(default_port(t)), t, 0});
     } else {
         std::vector<std::size_t> order(j.groups.size());
@@ -912,9 +1032,15 @@ void DomainCache::finish(Entry& e, Instant now) {
         if (e.literal) {
             schedule(e, std::nullopt);
         } else {
-            schedule(e, now + e.good->ttl * config_.refresh_ahead_percent / 100);
+            // refresh_ahead_percent of the TTL, but at least refresh_lead_min (at most half
+            // the TTL) before its end: a lost query's retry still comes back in time.
+            const Duration ttl = e.good->ttl;
+            const Duration lead = std::max(ttl * (100 - config_.refresh_ahead_percent) / 100,
+                                           std::min(config_.refresh_lead_min, ttl / 2));
+            schedule(e, now + ttl - lead);
         }
-        events_.push_back(Resolved{e.key, LookupState::Ready, ErrorKind::None, changed});
+        e.failing_since.reset();
+        report(e, LookupState::Ready, ErrorKind::None, changed);
         resume_waiters(e, LookupState::Ready);
         return;
     }
@@ -927,7 +1053,8 @@ void DomainCache::finish(Entry& e, Instant now) {
             // Serve stale: keep the last good answer until the grace period ends.
             schedule(e, now + config_.retry_interval);
             const LookupState st = serve_state(e, now);
-            events_.push_back(Resolved{e.key, st, j.transient_kind, false});
+            if (!e.failing_since) e.failing_since = now;
+            report(e, st, j.transient_kind, false);
             resume_waiters(e, st);
             return;
         }
@@ -938,7 +1065,8 @@ void DomainCache::finish(Entry& e, Instant now) {
         e.fail_error = j.transient_kind;
         e.negative_until = now + config_.retry_interval;
         schedule(e, e.negative_until);
-        events_.push_back(Resolved{e.key, LookupState::Failed, j.transient_kind, had});
+        if (!e.failing_since) e.failing_since = now;
+        report(e, LookupState::Failed, j.transient_kind, had);
         resume_waiters(e, LookupState::Failed);
         return;
     }
@@ -959,7 +1087,8 @@ void DomainCache::finish(Entry& e, Instant now) {
     e.fail_error = k;
     e.negative_until = now + neg;
     schedule(e, e.negative_until);
-    events_.push_back(Resolved{e.key, LookupState::Failed, k, had});
+    if (!e.failing_since) e.failing_since = now;
+    report(e, LookupState::Failed, k, had);
     resume_waiters(e, LookupState::Failed);
 }
 
@@ -988,7 +1117,8 @@ Lookup DomainCache::lookup(std::string_view name, Instant now, std::uint64_t wai
 Lookup DomainCache::lookup_slow(Entry* e, std::string_view name, Instant now,
                                 std::uint64_t waiter) {
     if (e == nullptr) {
-        e = create(EntrySpec{std::string(name), {}, {}, {}}, false, now);
+        auto spec = parse_entry_key(name);
+        e = spec ? create(*spec, false, now) : nullptr;
         if (e == nullptr) return Lookup{LookupState::Failed, ErrorKind::NxDomain, nullptr, 0};
         start(*e, now);
     }
@@ -1224,6 +1354,8 @@ std::optional<EntryStatus> DomainCache::status(std::string_view name, Instant no
     s.last_error = e->last_error;
     s.last_error_at = e->last_error_at;
     s.last_error_detail = e->last_error_detail;
+    s.failing_since = e->failing_since;
+    s.key = e->key;
     return s;
 }
 
@@ -1299,9 +1431,66 @@ std::string format_status(const EntryStatus& s, Instant now,
         o += "  changed:    " + at(*s.changed_at) + ": " + s.change_reason + "; from " +
              join(s.changed_from) + " to " + join(s.changed_to) + '\n';
     }
+    if (s.failing_since) {
+        o += "  failing:    since " + at(*s.failing_since) +
+             (s.stale ? " (the last answer is served stale meanwhile)" : "") + '\n';
+    }
     if (s.last_error != ErrorKind::None && s.last_error_at) {
         o += "  last error: " + at(*s.last_error_at) + ": " +
              std::string(error_kind_name(s.last_error)) + " (" + s.last_error_detail + ")\n";
+    }
+    return o;
+}
+
+std::optional<std::string> transition_text(const Resolved& r, const DomainCache& cache,
+                                           Instant now) {
+    const bool moved = r.state != r.previous || r.error != r.previous_error;
+    if (!moved && !r.changed) return std::nullopt;
+    const auto st = cache.status(r.name, now);
+    if (!st) return std::nullopt;
+    std::vector<std::string> using_now;
+    for (const Target& t : st->targets)
+        using_now.push_back(to_string(t));
+    const std::string err(error_kind_name(r.error));
+    const std::string detail =
+        st->last_error_detail.empty() ? std::string() : " (" + st->last_error_detail + ")";
+    std::string o = "dns " + r.name + ": ";
+    switch (r.state) {
+        case LookupState::Ready:
+            if (r.error == ErrorKind::None) {
+                if (r.previous == LookupState::Pending) {
+                    o += "resolved: " + join(using_now);
+                } else if (r.previous == LookupState::Ready &&
+                           r.previous_error == ErrorKind::None) {
+                    o += "the answer changed: now " + join(using_now) + " (was " +
+                         join(st->changed_from) + ")";
+                } else {
+                    o += "answers again: " + join(using_now);
+                }
+            } else {
+                // a refresh failed before the TTL ran out: still fresh, stale next
+                o += err + detail + "; the answer is fresh for " + fmt_seconds(st->ttl_left) +
+                     " more, then served stale";
+                if (st->stale_until)
+                    o += " until " + fmt_seconds(*st->stale_until - now) + " from now";
+                o += " while the resolver fails";
+            }
+            break;
+        case LookupState::Stale:
+            o +=
+                err + detail + "; serving the last answer past its TTL (stale): " + join(using_now);
+            if (st->stale_until)
+                o += " for at most " + fmt_seconds(*st->stale_until - now) + " more";
+            break;
+        case LookupState::Failed:
+            o += err + detail + "; no address";
+            if (!st->changed_from.empty() && r.changed)
+                o += " (dropped " + join(st->changed_from) + ")";
+            if (st->negative_until && *st->negative_until > now)
+                o += "; next query in " + fmt_seconds(*st->negative_until - now);
+            break;
+        case LookupState::Pending:
+            return std::nullopt;
     }
     return o;
 }

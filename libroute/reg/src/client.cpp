@@ -117,6 +117,8 @@ std::string_view state_name(State s) noexcept {
             return "unregistering";
         case State::unregistered:
             return "unregistered";
+        case State::stopped:
+            return "stopped";
     }
     return "?";
 }
@@ -215,18 +217,25 @@ void RegClient::stop(sip::Instant now) {
     stopping_ = true;
     timer_.reset();
     status_.next_attempt.reset();
-    // A REGISTER still out, one that went unanswered, or any 2xx: a binding may exist. Only
-    // final refusals (a wrong password, 403) prove there is nothing to remove, and sending
-    // the rejected credentials once more would count as one more failure at the carrier.
-    const bool maybe = may_be_bound_ || outstanding_ == Purpose::reg;
+    // Any 2xx, an earlier run's binding of our contact, a REGISTER that went unanswered at
+    // a registrar that does answer, or one still out: a binding may exist. Final refusals (a
+    // wrong password, 403) prove there is nothing to remove, and sending the rejected
+    // credentials once more would count as one more failure at the carrier; a registrar
+    // that never answered anything bound nothing an unregister could reach (issue 12 item 6).
+    const bool maybe = may_be_bound_ || (outstanding_ == Purpose::reg && !silent_);
     if (invalid_ || !config_.send_unregister || !ever_sent_ || !maybe) {
         outstanding_ = Purpose::none;
         done_ = true;
-        set_state(State::unregistered, invalid_ ? "stopped (invalid configuration)"
-                                       : !config_.send_unregister ? "stopped (send unregister off)"
-                                       : ever_sent_
-                                           ? "stopped (never registered: every attempt was refused)"
-                                           : "stopped (never registered)");
+        if (config_.send_unregister || invalid_) unbound_ = true;  // nothing for a restart
+        set_state(State::stopped, invalid_ ? "stopped: invalid configuration"
+                                  : !config_.send_unregister
+                                      ? "stopped: send unregister off (a binding stays "
+                                        "at the registrar until it expires)"
+                                  : !ever_sent_ ? "stopped: never registered, nothing to unregister"
+                                  : !answered_  ? "stopped: never registered (the registrar never "
+                                                  "answered), nothing to unregister"
+                                                : "stopped: never registered (every attempt was "
+                                                  "refused), nothing to unregister");
         return;
     }
     stop_deadline_ = now + config_.unregister_wait;
@@ -341,6 +350,8 @@ bool RegClient::on_response(const sip::Message& response, sip::Instant now) {
         return false;
     const std::uint16_t code = response.status_code();
     if (code < 200) return true;  // provisional: the transaction layer keeps waiting
+    answered_ = true;
+    silent_ = false;
     status_.last_code = code;
     status_.last_reason_phrase = std::string(response.reason());
     const Purpose p = outstanding_;
@@ -475,7 +486,9 @@ void RegClient::finish_purpose_failure(Purpose purpose, std::string reason, sip:
             break;
         case Purpose::unreg:
             done_ = true;
-            set_state(State::unregistered, "unregister failed: " + reason);
+            unclean_ = true;
+            set_state(State::stopped, "stopped: unregister failed: " + reason +
+                                          "; the binding may stay until it expires");
             break;
         case Purpose::none:
             break;
@@ -492,14 +505,26 @@ void RegClient::abandon(std::string reason, sip::Instant now) {
 
 void RegClient::on_timeout(sip::Instant now) {
     if (outstanding_ == Purpose::none || done_) return;
-    if (outstanding_ == Purpose::reg) may_be_bound_ = true;  // it may have been processed
+    // It may have been processed and the answer lost, at a registrar that answers; one that
+    // never answered anything is unreachable (nothing there to unregister from).
+    if (outstanding_ == Purpose::reg) {
+        if (answered_)
+            may_be_bound_ = true;
+        else
+            silent_ = true;
+    }
     abandon("no response (transaction timeout)", now);
 }
 
 void RegClient::on_transport_error(sip::Instant now) {
     if (outstanding_ == Purpose::none || done_) return;
-    // a stream may have delivered the request before it broke
-    if (outstanding_ == Purpose::reg) may_be_bound_ = true;
+    // a stream may have delivered the request before it broke (at a registrar that answers)
+    if (outstanding_ == Purpose::reg) {
+        if (answered_)
+            may_be_bound_ = true;
+        else
+            silent_ = true;
+    }
     abandon("transport error", now);
 }
 
@@ -520,8 +545,10 @@ void RegClient::handle_timeouts(sip::Instant now) {
         // Issue 6 item 8: the process must not hang on an unreachable carrier.
         outstanding_ = Purpose::none;
         done_ = true;
-        set_state(State::unregistered, "unregister not answered within " +
-                                           std::to_string(config_.unregister_wait.count()) + " s");
+        unclean_ = true;
+        set_state(State::stopped, "stopped: unregister not answered within " +
+                                      std::to_string(config_.unregister_wait.count()) +
+                                      " s; the binding may stay at the registrar until it expires");
         return;
     }
     if (status_.state == State::registered && status_.expires_at && now >= *status_.expires_at) {

@@ -41,6 +41,19 @@ std::string strip_quotes(std::string_view v) {
     return std::string(v);
 }
 
+// RFC 3581 NAT detection: the top Via's sent-by is not the packet's source, i.e. the
+// received/rport of the response (sip::via_stamp) corrects it. Over a stream the source port
+// is the connection's own and says nothing, so only the address counts there.
+bool via_shows_nat(const sip::Via& top, const sip::Target& source) {
+    std::string_view host = top.host;
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    if (!sip::iequals(host, source.host)) return true;
+    if (sip::reliable(source.transport)) return false;
+    const std::uint16_t port =
+        top.has_port ? top.port : (source.transport == sip::Transport::Tls ? 5061 : 5060);
+    return port != source.port;
+}
+
 struct Wanted {
     std::string uri;
     std::optional<std::uint16_t> q;
@@ -120,7 +133,8 @@ void Registrar::forget(Tracker& t,
     t.entries.erase(it);
 }
 
-bool Registrar::fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now) {
+bool Registrar::fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now,
+                     std::string_view peer) {
     if (config_.register_retry == 0 || key.empty() || max == 0) return false;
     auto it = t.entries.find(key);
     if (it == t.entries.end()) {
@@ -140,6 +154,7 @@ bool Registrar::fail(Tracker& t, std::size_t max, std::string_view key, sip::Ins
     ++e.failures;
     if (e.failures >= config_.register_retry) {
         e.suspended = true;
+        e.peer = std::string(peer);
         e.deadline = now + config_.register_suspend;
         t.suspensions.emplace(e.deadline, it->first);
         return true;
@@ -192,10 +207,10 @@ std::optional<RegistrarEvent> Registrar::poll() {
 std::vector<Suspension> Registrar::list_suspensions(sip::Instant now) const {
     std::vector<Suspension> out;
     for (const auto& [until, key] : users_.suspensions) {
-        if (until > now) out.push_back({key, false, until});
+        if (until > now) out.push_back({key, false, until, users_.entries.find(key)->second.peer});
     }
     for (const auto& [until, key] : ips_.suspensions) {
-        if (until > now) out.push_back({key, true, until});
+        if (until > now) out.push_back({key, true, until, ips_.entries.find(key)->second.peer});
     }
     return out;
 }
@@ -223,12 +238,16 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         d.headers.emplace_back("Allow", "REGISTER");
         return d;
     }
-    if (suspended(ips_, source.host, now)) return suspended_answer();
+    const sip::NameAddr& to = req.to();
+    std::optional<std::string> aor = canonical_aor(to.uri);
+    if (suspended(ips_, source.host, now)) {
+        Decision d = suspended_answer();
+        if (aor) d.aor = *aor;  // issue 12 item 8: logged with an empty address otherwise
+        return d;
+    }
 
     // Step 4/5 (checked first: a request whose To is not an AOR at all is a syntax fault,
     // not worth a challenge). RFC 4475 §3.3.7 (unksm2) expects 400 for a non-SIP To.
-    const sip::NameAddr& to = req.to();
-    std::optional<std::string> aor = canonical_aor(to.uri);
     if (!aor) return refuse(400, "Bad Request (To is not a SIP or SIPS URI)");
 
     // Step 2: every Require option must be one we support; Path (RFC 3327) is the only one.
@@ -284,8 +303,8 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         }
         if (out.verdict == Authenticator::Verdict::Rejected) {
             emit({RegistrarEvent::Kind::AuthFailed, *aor, {}, out.username, false, source});
-            const bool su = fail(users_, config_.max_tracked_users, out.username, now);
-            const bool si = fail(ips_, config_.max_tracked_ips, source.host, now);
+            const bool su = fail(users_, config_.max_tracked_users, out.username, now, source.host);
+            const bool si = fail(ips_, config_.max_tracked_ips, source.host, now, out.username);
             if (su) emit({RegistrarEvent::Kind::Suspended, *aor, {}, out.username, false, source});
             if (si) emit({RegistrarEvent::Kind::Suspended, *aor, {}, source.host, true, source});
             // The try that reaches the count is answered like the others (401): a client
@@ -500,6 +519,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         b.cseq = cseq;
         b.path = path;
         b.source = source;
+        b.via_nat = via_shows_nat(req.top_via(), source);
         b.instance = w.instance;
         b.reg_id = w.reg_id;
         location_.upsert(*aor, std::move(b));

@@ -8,6 +8,64 @@ namespace sw {
 
 using route::reg::RegistrarEvent;
 
+namespace {
+
+// "192.0.2.10:5060/UDP", "[2001:db8::1]:5061/TLS"; empty when there is no address.
+std::string target_text(const sip::Target& t) {
+    if (t.host.empty()) return {};
+    const std::string h = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+    return h + ":" + std::to_string(t.port) + "/" + std::string(sip::transport_name(t.transport));
+}
+
+// A host-name registrar whose answer gave no address this round (and no last good one).
+bool no_address(const TrunkSpec& s) {
+    return s.dns && s.config.registrar.host.empty();
+}
+
+TrunkDnsState dns_view(const std::optional<route::domain::Pick>& p) {
+    TrunkDnsState d;
+    if (!p) return d;
+    d.name = p->key;
+    switch (p->state) {
+        case route::domain::LookupState::Ready:
+            d.state = "ok";
+            break;
+        case route::domain::LookupState::Stale:
+            d.state = "stale";
+            d.until = p->stale_until;
+            break;
+        case route::domain::LookupState::Pending:
+            d.state = "resolving";
+            break;
+        case route::domain::LookupState::Failed:
+            d.state = "failed";
+            break;
+    }
+    if (p->state == route::domain::LookupState::Stale ||
+        p->state == route::domain::LookupState::Failed) {
+        d.error = std::string(route::domain::error_kind_name(p->error));
+        if (!p->detail.empty()) d.error += " (" + p->detail + ")";
+        d.since = p->failing_since;
+    }
+    return d;
+}
+
+// The error without its detail: a retry that fails the same way is no news.
+std::string_view error_kind_of(std::string_view e) {
+    return e.substr(0, e.find(" ("));
+}
+
+// "resolving carrier.test", "carrier.test: NXDOMAIN (...)"
+std::string dns_wait_text(const TrunkDnsState& d) {
+    return d.state == "resolving" ? "resolving " + d.name : d.name + ": " + d.error;
+}
+
+std::string seconds_text(sip::Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+}
+
+}  // namespace
+
 Registrations::Registrations(RegistrationsConfig cfg, Element& element,
                              route::reg::Authenticator* auth, const sip::auth::Hasher& hasher,
                              sip::Random& rng)
@@ -40,6 +98,8 @@ void Registrations::start_trunk(TrunkSpec spec, sip::Instant now) {
     Trunk t;
     t.name = spec.name;
     t.fingerprint = spec.fingerprint;
+    t.dns = dns_view(spec.dns);
+    t.dns_key = spec.dns ? spec.dns->key : std::string();
     t.client = std::make_unique<route::reg::RegClient>(std::move(spec.config), hasher_, rng_);
     t.client->start(now, std::move(spec.previous));
     auto [it, ok] = trunks_.insert_or_assign(t.name, std::move(t));
@@ -51,20 +111,55 @@ void Registrations::set_trunks(std::vector<TrunkSpec> specs, sip::Instant now) {
     std::map<std::string, TrunkSpec> wanted;
     for (TrunkSpec& s : specs)
         wanted.emplace(s.name, std::move(s));
+    // entries that had no address: gone, still without one, or ready to start (below)
+    for (auto it = unresolved_.begin(); it != unresolved_.end();) {
+        auto w = wanted.find(it->first);
+        if (w == wanted.end()) {
+            logs_.push_back(
+                fmt::format("trunk-reg {}: removed (it never had an address)", it->first));
+            store_.push_back(TrunkForgotten{it->first});
+            it = unresolved_.erase(it);
+        } else if (no_address(w->second)) {
+            TrunkSpec spec = std::move(w->second);
+            wanted.erase(w);
+            ++it;
+            wait_for_dns(std::move(spec), now);  // updates its own element only
+        } else {
+            it = unresolved_.erase(it);
+        }
+    }
     // removed or changed: unregister, and forget (removed) or restart (changed) afterwards
     for (auto it = trunks_.begin(); it != trunks_.end();) {
         auto w = wanted.find(it->first);
-        if (w != wanted.end() && w->second.fingerprint == it->second.fingerprint) {
-            wanted.erase(w);
-            ++it;
-            continue;
+        if (w != wanted.end()) {
+            const TrunkSpec& spec = w->second;
+            // No address this round (DNS failure): the running client keeps its registrar,
+            // the last good address, and keeps refreshing there (issue 12 item 7).
+            const bool keep = no_address(spec) ||
+                              (spec.fingerprint == it->second.fingerprint &&
+                               spec.config.registrar == it->second.client->config().registrar);
+            if (keep) {
+                note_dns(it->second, spec.dns, now);
+                wanted.erase(w);
+                ++it;
+                continue;
+            }
         }
         Trunk t = std::move(it->second);
         it = trunks_.erase(it);
         t.removing = true;
-        logs_.push_back(fmt::format("trunk-reg {}: {}", t.name,
-                                    w == wanted.end() ? "removed: unregistering"
-                                                      : "changed: unregistering the old binding"));
+        std::string why = "removed: unregistering";
+        if (w != wanted.end()) {
+            const sip::Target& from = t.client->config().registrar;
+            const sip::Target& to = w->second.config.registrar;
+            why = w->second.dns && !(from == to)
+                      ? fmt::format(
+                            "registrar moved (DNS for {}): {} now, was {}: unregistering "
+                            "the old binding there",
+                            w->second.dns->key, target_text(to), target_text(from))
+                      : "changed: unregistering the old binding";
+        }
+        logs_.push_back(fmt::format("trunk-reg {}: {}", t.name, why));
         if (w != wanted.end()) {
             w->second.previous.reset();  // the new registration gets a fresh Call-ID
             waiting_.insert_or_assign(w->first, std::move(w->second));
@@ -75,6 +170,11 @@ void Registrations::set_trunks(std::vector<TrunkSpec> specs, sip::Instant now) {
         drain_trunk(retiring_.back(), now);
     }
     for (auto& [name, spec] : wanted) {
+        if (no_address(spec)) {
+            waiting_.erase(name);
+            wait_for_dns(std::move(spec), now);
+            continue;
+        }
         const bool busy = std::any_of(retiring_.begin(), retiring_.end(),
                                       [&n = name](const Trunk& r) { return r.name == n; });
         if (busy)
@@ -110,10 +210,65 @@ void Registrations::drain_trunk(Trunk& t, sip::Instant now) {
                                         c->reason.empty() ? "" : ": ", c->reason, granted));
         }
     }
-    if (changed) {
-        TrunkStateSaved op{t.name, t.client->status(), t.client->persisted(), t.client->done()};
-        store_.push_back(std::move(op));
+    if (changed) save_trunk(t);
+}
+
+void Registrations::save_trunk(const Trunk& t) {
+    store_.push_back(TrunkStateSaved{t.name, t.client->status(), t.client->persisted(),
+                                     t.client->clean_stop(),
+                                     target_text(t.client->config().registrar), t.dns});
+}
+
+void Registrations::note_dns(Trunk& t, const std::optional<route::domain::Pick>& dns,
+                             sip::Instant now) {
+    TrunkDnsState d = dns_view(dns);
+    if (d == t.dns) return;
+    const bool news =
+        d.state != t.dns.state || error_kind_of(d.error) != error_kind_of(t.dns.error);
+    const std::string before = t.dns.state;
+    t.dns = std::move(d);
+    save_trunk(t);
+    if (!news || t.dns.name.empty()) return;
+    const std::string at = target_text(t.client->config().registrar);
+    if (t.dns.state == "ok") {
+        if (!before.empty() && before != "ok")
+            logs_.push_back(fmt::format("trunk-reg {}: DNS for {} answers again; registrar {}",
+                                        t.name, t.dns.name, at));
+    } else if (t.dns.state == "stale") {
+        logs_.push_back(fmt::format(
+            "trunk-reg {}: DNS for {} fails ({}): registering at {} from the last answer, past "
+            "its TTL (stale){}",
+            t.name, t.dns.name, t.dns.error, at,
+            t.dns.until && *t.dns.until > now
+                ? " for at most " + seconds_text(*t.dns.until - now) + " more"
+                : std::string()));
+    } else {
+        logs_.push_back(fmt::format(
+            "trunk-reg {}: DNS for {} fails ({}): the registration stays at {}, the last good "
+            "address, and is refreshed there; it is unregistered only when the entry is "
+            "removed or trunkline stops",
+            t.name, t.dns.name, t.dns.error.empty() ? t.dns.state : t.dns.error, at));
     }
+}
+
+void Registrations::wait_for_dns(TrunkSpec spec, sip::Instant /*now*/) {
+    TrunkDnsState d = dns_view(spec.dns);
+    auto [it, fresh] = unresolved_.try_emplace(spec.name);
+    Unresolved& u = it->second;
+    const bool news =
+        fresh || d.state != u.dns.state || error_kind_of(d.error) != error_kind_of(u.dns.error);
+    const bool changed = fresh || !(d == u.dns);
+    const std::string why = dns_wait_text(d);
+    u.status = route::reg::Status{};
+    u.status.state = route::reg::State::idle;
+    u.status.reason = "waiting for DNS: " + why + " (nothing is sent until it resolves)";
+    u.dns = std::move(d);
+    u.spec = std::move(spec);
+    if (changed)
+        store_.push_back(TrunkStateSaved{u.spec.name, u.status,
+                                         u.spec.previous.value_or(route::reg::Persisted{}), false,
+                                         std::string(), u.dns});
+    if (news) logs_.push_back(fmt::format("trunk-reg {}: {}", u.spec.name, u.status.reason));
 }
 
 void Registrations::finish_retired(sip::Instant now) {
@@ -213,12 +368,19 @@ void Registrations::drain_registrar(sip::Instant now) {
                                     ev->key, ev->source.host));
                 break;
             case RegistrarEvent::Kind::Suspended: {
+                std::string peer;
                 for (const auto& s : registrar_.list_suspensions(now))
-                    if (s.key == ev->key && s.ip == ev->ip) store_.push_back(SuspensionSaved{s});
+                    if (s.key == ev->key && s.ip == ev->ip) {
+                        store_.push_back(SuspensionSaved{s});
+                        peer = s.peer;
+                    }
                 logs_.push_back(fmt::format(
                     "registrar: {} '{}' suspended after {} failed "
-                    "authentications",
-                    ev->ip ? "IP" : "user", ev->key, registrar_.config().register_retry));
+                    "authentications{}",
+                    ev->ip ? "IP" : "user", ev->key, registrar_.config().register_retry,
+                    peer.empty()
+                        ? std::string()
+                        : fmt::format(" (the last from {} '{}')", ev->ip ? "user" : "IP", peer)));
                 break;
             }
             case RegistrarEvent::Kind::SuspensionEnded:
@@ -265,6 +427,61 @@ void Registrations::pump(sip::Instant now) {
     drain_registrar(now);
     drain_location();
     drain_keepalive(now);
+}
+
+void Registrations::remove_binding(const std::string& aor, const std::string& contact) {
+    if (!location_.remove(aor, contact)) return;
+    store_.push_back(BindingDeleted{aor, contact});
+    if (keepalive_) keepalive_->untrack(aor, contact);
+}
+
+std::size_t Registrations::unbind(std::string_view aor_text, std::string_view contact,
+                                  sip::Instant now) {
+    const auto aor = route::reg::Registrar::canonical_aor(aor_text);
+    if (!aor) return 0;
+    std::size_t n = 0;
+    for (const route::reg::Binding& b : location_.lookup(*aor, now)) {
+        if (!contact.empty() && route::reg::Location::contact_key(b.contact) !=
+                                    route::reg::Location::contact_key(contact))
+            continue;
+        remove_binding(*aor, b.contact);
+        ++n;
+    }
+    return n;
+}
+
+std::size_t Registrations::unbind_user(std::string_view user, sip::Instant now) {
+    std::size_t n = 0;
+    for (const route::reg::SnapshotBinding& sb : location_.snapshot(now)) {
+        // canonical AORs: "sip:" / "sips:" + unescaped user + "@" + host
+        const auto colon = sb.aor.find(':');
+        const auto at = sb.aor.rfind('@');
+        if (colon == std::string::npos || at == std::string::npos || at < colon) continue;
+        if (std::string_view(sb.aor).substr(colon + 1, at - colon - 1) != user) continue;
+        remove_binding(sb.aor, sb.binding.contact);
+        ++n;
+    }
+    return n;
+}
+
+std::optional<std::string> Registrations::command(std::string_view kind, std::string_view arg,
+                                                  sip::Instant now) {
+    if (kind == "unbind") {
+        const auto sp = arg.find(' ');
+        const std::string_view aor = arg.substr(0, sp);
+        const std::string_view contact =
+            sp == std::string_view::npos ? std::string_view() : arg.substr(sp + 1);
+        const std::size_t n = unbind(aor, contact, now);
+        return fmt::format("registrar: operator removed {} binding{} of {}{}", n, n == 1 ? "" : "s",
+                           aor,
+                           contact.empty() ? std::string() : " (" + std::string(contact) + ")");
+    }
+    if (kind == "unbind-user") {
+        const std::size_t n = unbind_user(arg, now);
+        return fmt::format("registrar: operator removed {} binding{} of user '{}'", n,
+                           n == 1 ? "" : "s", arg);
+    }
+    return std::nullopt;
 }
 
 std::size_t Registrations::lift(std::string_view key, sip::Instant now) {
@@ -314,6 +531,15 @@ void Registrations::stop_all(sip::Instant now) {
     if (stopping_) return;
     stopping_ = true;
     waiting_.clear();
+    for (auto& [name, u] : unresolved_) {
+        u.status.state = route::reg::State::stopped;
+        u.status.reason = "stopped: never registered (waiting for DNS: " + dns_wait_text(u.dns) +
+                          "), nothing to unregister";
+        store_.push_back(TrunkStateSaved{name, u.status,
+                                         u.spec.previous.value_or(route::reg::Persisted{}), true,
+                                         std::string(), u.dns});
+    }
+    unresolved_.clear();
     for (auto& [name, t] : trunks_) {
         t.client->stop(now);
         drain_trunk(t, now);
@@ -354,8 +580,29 @@ std::optional<std::string> Registrations::poll_log() {
 }
 
 const route::reg::Status* Registrations::status(std::string_view name) const {
-    auto it = trunks_.find(name);
-    return it == trunks_.end() ? nullptr : &it->second.client->status();
+    if (auto it = trunks_.find(name); it != trunks_.end()) return &it->second.client->status();
+    if (auto u = unresolved_.find(name); u != unresolved_.end()) return &u->second.status;
+    return nullptr;
+}
+
+std::optional<sip::Target> Registrations::registrar_in_use(std::string_view name,
+                                                           std::string_view dns_key) const {
+    if (auto it = trunks_.find(name); it != trunks_.end()) {
+        if (!dns_key.empty() && it->second.dns_key != dns_key) return std::nullopt;
+        return it->second.client->config().registrar;
+    }
+    if (auto w = waiting_.find(std::string(name)); w != waiting_.end()) {
+        if (!dns_key.empty() && (!w->second.dns || w->second.dns->key != dns_key))
+            return std::nullopt;
+        return w->second.config.registrar;
+    }
+    return std::nullopt;
+}
+
+const TrunkDnsState* Registrations::dns_state(std::string_view name) const {
+    if (auto it = trunks_.find(name); it != trunks_.end()) return &it->second.dns;
+    if (auto u = unresolved_.find(name); u != unresolved_.end()) return &u->second.dns;
+    return nullptr;
 }
 
 }  // namespace sw

@@ -2,29 +2,45 @@
 // each), ares_process_fd() runs on readiness and on the timer, ares_timeout() bounds the
 // timer. Queries go out with ares_send() so the raw answer (TTLs of every record type)
 // reaches route::domain::parse_dns_answer.
+//
+// Rcodes (issue 12 item 7): c-ares checks answers itself and, on SERVFAIL or REFUSED, moves
+// to the next server; when none is left it reports ARES_ECONNREFUSED, the same status as an
+// unreachable server, so the cache saw a timeout. Every channel here sets
+// ARES_FLAG_NOCHECKRESP, so an answer with any rcode comes back as it is and the cache
+// classifies it (SERVFAIL, REFUSED, NXDOMAIN). Failing over to the next server is done
+// here instead: one channel per server, and a query whose server answered SERVFAIL or
+// REFUSED, timed out or refused the connection is sent to the next one; the last server's
+// outcome is the query's.
 #include "route/domain/ares/resolver.hpp"
 
 #include <ares.h>
 
 #include <algorithm>
 #include <unordered_map>
+#include <vector>
 
 namespace route::domain::ares {
 
 struct Resolver::Impl {
+    struct Channel {
+        Impl* owner = nullptr;
+        ares_channel channel = nullptr;
+    };
     struct Poll {
         uv_poll_t handle;
-        Impl* owner;
+        Channel* chan;
         ares_socket_t fd;
     };
     struct QueryCtx {
         Impl* owner;
         QueryId id;
+        std::vector<unsigned char> query;  // resent as is to the next server
+        std::size_t server = 0;            // index into channels
     };
 
     uv_loop_t* loop = nullptr;
     DomainCache& cache;
-    ares_channel channel = nullptr;
+    std::vector<std::unique_ptr<Channel>> channels;  // one per server, in order
     uv_timer_t* timer = nullptr;
     std::unordered_map<ares_socket_t, Poll*> polls;
     std::function<void(const Action&)> observer;
@@ -36,7 +52,8 @@ struct Resolver::Impl {
     Instant now() const { return sip::instant_ms(static_cast<std::int64_t>(uv_now(loop))); }
 
     static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
-        auto* self = static_cast<Impl*>(data);
+        auto* chan = static_cast<Channel*>(data);
+        Impl* self = chan->owner;
         auto it = self->polls.find(fd);
         if (!readable && !writable) {
             if (it != self->polls.end()) {
@@ -50,7 +67,7 @@ struct Resolver::Impl {
         Poll* p = nullptr;
         if (it == self->polls.end()) {
             p = new Poll{};
-            p->owner = self;
+            p->chan = chan;
             p->fd = fd;
             p->handle.data = p;
             if (uv_poll_init_socket(self->loop, &p->handle, fd) != 0) {
@@ -67,29 +84,52 @@ struct Resolver::Impl {
 
     static void on_poll(uv_poll_t* h, int status, int events) {
         auto* p = static_cast<Poll*>(h->data);
-        Impl* self = p->owner;
+        Channel* chan = p->chan;
+        Impl* self = chan->owner;
         const ares_socket_t fd = p->fd;  // `p` may be closed inside ares_process_fd
         const bool err = status < 0;
-        ares_process_fd(self->channel, (err || (events & UV_READABLE)) ? fd : ARES_SOCKET_BAD,
+        ares_process_fd(chan->channel, (err || (events & UV_READABLE)) ? fd : ARES_SOCKET_BAD,
                         (err || (events & UV_WRITABLE)) ? fd : ARES_SOCKET_BAD);
         self->pump();
     }
 
     static void on_timer(uv_timer_t* t) {
         auto* self = static_cast<Impl*>(t->data);
-        ares_process_fd(self->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // c-ares timeouts
+        for (auto& c : self->channels)  // c-ares timeouts
+            ares_process_fd(c->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
         self->cache.handle_timeouts(self->now());
         self->pump();
+    }
+
+    // RFC 1035 §4.1.1 RCODE of a raw answer (0 when too short to say).
+    static int rcode_of(const unsigned char* abuf, int alen) {
+        return alen >= 4 ? (abuf[3] & 0x0F) : 0;
     }
 
     static void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
         auto* ctx = static_cast<QueryCtx*>(arg);
         Impl* self = ctx->owner;
+        if (status == ARES_EDESTRUCTION || self->destroying) {
+            delete ctx;
+            return;
+        }
+        const bool answered = status == ARES_SUCCESS && abuf != nullptr && alen > 0;
+        const int rcode = answered ? rcode_of(abuf, alen) : 0;
+        // This server failed (SERVFAIL / REFUSED, RFC 1035 §4.1.1; no answer at all): the
+        // next one gets the same query, as c-ares would do itself without NOCHECKRESP.
+        const bool server_failed = answered
+                                       ? (rcode == 2 || rcode == 5)
+                                       : (status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED);
+        if (server_failed && ctx->server + 1 < self->channels.size()) {
+            ++ctx->server;
+            ares_send(self->channels[ctx->server]->channel, ctx->query.data(),
+                      static_cast<int>(ctx->query.size()), on_answer, ctx);
+            return;
+        }
         const QueryId id = ctx->id;
         delete ctx;
-        if (status == ARES_EDESTRUCTION || self->destroying) return;
         const Instant now = self->now();
-        if (status == ARES_SUCCESS && abuf != nullptr && alen > 0) {
+        if (answered) {
             self->cache.on_answer(id, {abuf, static_cast<std::size_t>(alen)}, now);
             return;
         }
@@ -97,9 +137,9 @@ struct Resolver::Impl {
         switch (status) {
             case ARES_ETIMEOUT:
             case ARES_ECONNREFUSED:
-                why = QueryFailure::Timeout;
-                break;  // no server answered
-            case ARES_ESERVFAIL:
+                why = QueryFailure::Timeout;  // no server answered
+                break;
+            case ARES_ESERVFAIL:  // not with NOCHECKRESP; kept for other c-ares versions
                 why = QueryFailure::ServFail;
                 break;
             case ARES_EREFUSED:
@@ -119,8 +159,10 @@ struct Resolver::Impl {
             cache.on_failure(q.id, QueryFailure::Other, now());
             return;
         }
-        ares_send(channel, buf, len, on_answer, new QueryCtx{this, q.id});
+        auto* ctx = new QueryCtx{this, q.id, std::vector<unsigned char>(buf, buf + len), 0};
         ares_free_string(buf);
+        ares_send(channels.front()->channel, ctx->query.data(), static_cast<int>(ctx->query.size()),
+                  on_answer, ctx);
     }
 
     void pump() {
@@ -141,9 +183,13 @@ struct Resolver::Impl {
 
     void rearm() {
         std::optional<std::int64_t> ms;
-        timeval tv{};
-        if (ares_timeout(channel, nullptr, &tv) != nullptr) {
-            ms = static_cast<std::int64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000;
+        for (auto& c : channels) {
+            timeval tv{};
+            if (ares_timeout(c->channel, nullptr, &tv) != nullptr) {
+                const std::int64_t m =
+                    static_cast<std::int64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000;
+                ms = ms ? std::min(*ms, m) : m;
+            }
         }
         if (auto d = cache.next_deadline()) {
             const Instant n = now();
@@ -158,6 +204,31 @@ struct Resolver::Impl {
             uv_timer_stop(timer);
         }
     }
+
+    // A channel with our options; nullptr + *error on failure.
+    Channel* add_channel(const ResolverConfig& config, std::string* error) {
+        auto c = std::make_unique<Channel>();
+        c->owner = this;
+        ares_options opts{};
+        opts.sock_state_cb = &Impl::on_sock_state;
+        opts.sock_state_cb_data = c.get();
+        opts.timeout = static_cast<int>(config.timeout.count());
+        opts.tries = std::max(config.tries, 1);
+        opts.flags = ARES_FLAG_NOCHECKRESP;
+        const int mask =
+            ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+        if (int rc = ares_init_options(&c->channel, &opts, mask); rc != ARES_SUCCESS) {
+            if (error) *error = std::string("c-ares init: ") + ares_strerror(rc);
+            return nullptr;
+        }
+        channels.push_back(std::move(c));
+        return channels.back().get();
+    }
+
+    ~Impl() {
+        for (auto& c : channels)
+            if (c->channel) ares_destroy(c->channel);
+    }
 };
 
 std::unique_ptr<Resolver> Resolver::create(uv_loop_t* loop, DomainCache& cache,
@@ -168,27 +239,37 @@ std::unique_ptr<Resolver> Resolver::create(uv_loop_t* loop, DomainCache& cache,
         return nullptr;
     }
     auto impl = std::make_unique<Impl>(loop, cache);
-    ares_options opts{};
-    opts.sock_state_cb = &Impl::on_sock_state;
-    opts.sock_state_cb_data = impl.get();
-    opts.timeout = static_cast<int>(config.timeout.count());
-    opts.tries = std::max(config.tries, 1);
-    const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
-    if (int rc = ares_init_options(&impl->channel, &opts, mask); rc != ARES_SUCCESS) {
-        if (error) *error = std::string("c-ares init: ") + ares_strerror(rc);
-        return nullptr;
-    }
     if (!config.servers.empty()) {
-        std::string csv;
         for (const auto& s : config.servers) {
-            if (!csv.empty()) csv += ',';
-            csv += s;
+            Impl::Channel* c = impl->add_channel(config, error);
+            if (!c) return nullptr;
+            if (int rc = ares_set_servers_ports_csv(c->channel, s.c_str()); rc != ARES_SUCCESS) {
+                if (error) *error = "c-ares server '" + s + "': " + ares_strerror(rc);
+                return nullptr;
+            }
         }
-        if (int rc = ares_set_servers_ports_csv(impl->channel, csv.c_str()); rc != ARES_SUCCESS) {
-            if (error) *error = "c-ares servers '" + csv + "': " + ares_strerror(rc);
-            ares_destroy(impl->channel);
-            return nullptr;
+    } else {
+        // /etc/resolv.conf: one channel reads it; with several servers each gets its own.
+        Impl::Channel* first = impl->add_channel(config, error);
+        if (!first) return nullptr;
+        ares_addr_port_node* servers = nullptr;
+        if (ares_get_servers_ports(first->channel, &servers) == ARES_SUCCESS && servers &&
+            servers->next) {
+            std::vector<ares_addr_port_node> list;
+            for (ares_addr_port_node* n = servers; n != nullptr; n = n->next)
+                list.push_back(*n);
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                Impl::Channel* c = i == 0 ? first : impl->add_channel(config, error);
+                if (!c) {
+                    ares_free_data(servers);
+                    return nullptr;
+                }
+                ares_addr_port_node one = list[i];
+                one.next = nullptr;
+                ares_set_servers_ports(c->channel, &one);
+            }
         }
+        if (servers) ares_free_data(servers);
     }
     impl->timer = new uv_timer_t;
     uv_timer_init(loop, impl->timer);
@@ -200,7 +281,10 @@ Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Resolver::~Resolver() {
     impl_->destroying = true;
-    ares_destroy(impl_->channel);  // cancels queries; the state callback closes the polls
+    for (auto& c : impl_->channels) {  // cancels queries; the state callback closes the polls
+        ares_destroy(c->channel);
+        c->channel = nullptr;
+    }
     for (auto& [fd, p] : impl_->polls) {
         uv_poll_stop(&p->handle);
         uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),

@@ -103,6 +103,18 @@ CREATE TABLE reg_command (
     created_ms INTEGER NOT NULL
 );
 )sql",
+    // 2: where a carrier entry's REGISTERs go and what DNS says about its registrar's name
+    // (issue 12 items 5 and 7); the other side of a suspension (a user's source IP, an IP's
+    // user), so lifting one can name the other (item 8).
+    R"sql(
+ALTER TABLE trunk_reg_state ADD COLUMN registrar TEXT NOT NULL DEFAULT '';
+ALTER TABLE trunk_reg_state ADD COLUMN dns_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE trunk_reg_state ADD COLUMN dns_state TEXT NOT NULL DEFAULT '';
+ALTER TABLE trunk_reg_state ADD COLUMN dns_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE trunk_reg_state ADD COLUMN dns_since_ms INTEGER;
+ALTER TABLE trunk_reg_state ADD COLUMN dns_until_ms INTEGER;
+ALTER TABLE reg_suspension ADD COLUMN peer TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
@@ -265,7 +277,8 @@ TrunkReg read_trunk(Stmt& s) {
 
 constexpr const char* kStateColumns =
     "name, call_id, cseq, contact_uri, state, reason, expires_ms, next_attempt_ms, last_code, "
-    "last_reason_phrase, consecutive_failures, updated_ms, clean_stop";
+    "last_reason_phrase, consecutive_failures, updated_ms, clean_stop, registrar, dns_name, "
+    "dns_state, dns_error, dns_since_ms, dns_until_ms";
 
 TrunkRegState read_state(Stmt& s) {
     TrunkRegState r;
@@ -282,6 +295,12 @@ TrunkRegState read_state(Stmt& s) {
     r.consecutive_failures = static_cast<std::uint32_t>(s.col_i64(10));
     r.updated_ms = s.col_i64(11);
     r.clean_stop = s.col_i64(12) != 0;
+    r.registrar = s.col_text(13);
+    r.dns_name = s.col_text(14);
+    r.dns_state = s.col_text(15);
+    r.dns_error = s.col_text(16);
+    r.dns_since_ms = s.col_int(17);
+    r.dns_until_ms = s.col_int(18);
     return r;
 }
 
@@ -472,6 +491,20 @@ std::vector<StoredBinding> Store::bindings(std::string* error) {
     return out;
 }
 
+std::optional<std::size_t> Store::remove_bindings(std::string_view aor, std::string_view contact,
+                                                  std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM reg_binding WHERE aor = ?1 AND (?2 IS NULL OR contact_key = ?2)");
+    if (!s.ok()) return fail(db_, error, "reg_binding"), std::nullopt;
+    s.text(1, aor);
+    if (contact.empty())
+        s.null(2);
+    else
+        s.text(2, Location::contact_key(contact));
+    if (!s.done()) return fail(db_, error, "reg_binding"), std::nullopt;
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 std::optional<std::size_t> Store::purge_bindings(std::int64_t now_ms, std::string* error) {
     clear(error);
     Stmt s(db_, "DELETE FROM reg_binding WHERE expires_ms <= ?1");
@@ -567,7 +600,8 @@ bool Store::save_trunk_state(const TrunkRegState& r, std::string* error) {
     clear(error);
     if (r.name.empty()) return fail_msg(error, "save_trunk_state: empty name");
     Stmt s(db_, (std::string("INSERT OR REPLACE INTO trunk_reg_state(") + kStateColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                 "?16, ?17, ?18, ?19)")
                     .c_str());
     if (!s.ok()) return fail(db_, error, "trunk_reg_state");
     s.text(1, r.name);
@@ -583,6 +617,12 @@ bool Store::save_trunk_state(const TrunkRegState& r, std::string* error) {
     s.integer(11, r.consecutive_failures);
     s.integer(12, r.updated_ms);
     s.integer(13, r.clean_stop ? 1 : 0);
+    s.text(14, r.registrar);
+    s.text(15, r.dns_name);
+    s.text(16, r.dns_state);
+    s.text(17, r.dns_error);
+    s.opt_integer(18, r.dns_since_ms);
+    s.opt_integer(19, r.dns_until_ms);
     if (!s.done()) return fail(db_, error, "trunk_reg_state");
     return true;
 }
@@ -629,12 +669,13 @@ bool Store::put_suspension(const SuspensionRecord& r, std::string* error) {
     clear(error);
     if (r.key.empty()) return fail_msg(error, "put_suspension: empty key");
     Stmt s(db_,
-           "INSERT INTO reg_suspension(key, ip, until_ms) VALUES (?1, ?2, ?3) "
-           "ON CONFLICT(key, ip) DO UPDATE SET until_ms = excluded.until_ms");
+           "INSERT INTO reg_suspension(key, ip, until_ms, peer) VALUES (?1, ?2, ?3, ?4) "
+           "ON CONFLICT(key, ip) DO UPDATE SET until_ms = excluded.until_ms, peer = excluded.peer");
     if (!s.ok()) return fail(db_, error, "reg_suspension");
     s.text(1, r.key);
     s.integer(2, r.ip ? 1 : 0);
     s.integer(3, r.until_ms);
+    s.text(4, r.peer);
     if (!s.done()) return fail(db_, error, "reg_suspension");
     return true;
 }
@@ -655,11 +696,11 @@ bool Store::remove_suspension(std::string_view key, std::optional<bool> ip, std:
 std::vector<SuspensionRecord> Store::suspensions(std::string* error) {
     clear(error);
     std::vector<SuspensionRecord> out;
-    Stmt s(db_, "SELECT key, ip, until_ms FROM reg_suspension ORDER BY until_ms, key, ip");
+    Stmt s(db_, "SELECT key, ip, until_ms, peer FROM reg_suspension ORDER BY until_ms, key, ip");
     if (!s.ok()) return fail(db_, error, "reg_suspension"), out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.push_back({s.col_text(0), s.col_i64(1) != 0, s.col_i64(2)});
+        out.push_back({s.col_text(0), s.col_i64(1) != 0, s.col_i64(2), s.col_text(3)});
     if (rc != SQLITE_DONE)
         return fail(db_, error, "reg_suspension"), std::vector<SuspensionRecord>{};
     return out;

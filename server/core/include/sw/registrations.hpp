@@ -14,9 +14,25 @@
 //   // shutdown: unregister every carrier entry (bounded), then exit
 //   regs.stop_all(now);  ... until regs.stopped() (stop_deadline() bounds it)
 //
-// Entries are diffed by name and `fingerprint`: a changed entry is unregistered first and
-// re-registered under its new configuration only once the old unregister has ended, so an
-// Expires: 0 for the old binding can never arrive after the new REGISTER for the same contact.
+// Entries are diffed by name, `fingerprint` and registrar address: a changed entry is
+// unregistered first and re-registered under its new configuration only once the old
+// unregister has ended, so an Expires: 0 for the old binding can never arrive after the new
+// REGISTER for the same contact.
+//
+// DNS failure policy (issue 12 item 7; README "Carrier registration"): an entry whose
+// registrar is a host name carries the domain cache's answer (`TrunkSpec::dns`). A failing
+// DNS never withdraws a registration that works: when the answer has no address (NXDOMAIN,
+// resolver down past the serve-stale grace), the running client keeps its registrar (the
+// last good address) and keeps refreshing there, with its retry delay, and the state and the
+// log say so (once per change, not per DNS retry). Only the operator removing or disabling
+// the entry, or trunkline stopping, unregisters it. A new address from DNS re-registers
+// there (old binding removed first). An entry that never had an address waits, sends
+// nothing, and its saved state says why and since when.
+//
+// Operator commands (trunkctl, through sw::run_command): command("unbind", "AOR [CONTACT]")
+// and command("unbind-user", "USER") remove registrar bindings (trunkctl binding remove,
+// trunkctl user remove).
+//
 // Lifetimes: references to the element, authenticator, hasher and rng, which outlive it.
 #pragma once
 
@@ -29,6 +45,7 @@
 #include <variant>
 #include <vector>
 
+#include "route/domain/cache.hpp"
 #include "route/reg/client.hpp"
 #include "route/reg/keepalive.hpp"
 #include "route/reg/location.hpp"
@@ -42,6 +59,21 @@ struct TrunkSpec {
     route::reg::RegClientConfig config;
     std::string fingerprint;                        // any change re-registers the entry
     std::optional<route::reg::Persisted> previous;  // crash recovery (issue 6 item 9)
+    // The registrar is a host name: the domain cache's answer this round. With a target,
+    // config.registrar is that target. Without one, config.registrar is either empty or the
+    // address the entry runs with now (registrar_in_use(); then a changed configuration is
+    // applied there): see "DNS failure policy" above. Unset: the registrar is an IP literal.
+    std::optional<route::domain::Pick> dns;
+};
+
+// What an entry's registrar name resolves to, as saved for `trunkctl trunk-reg show`.
+struct TrunkDnsState {
+    std::string name;   // the cache key ("carrier.test", "carrier.test:5080"); empty: IP literal
+    std::string state;  // "ok", "stale" (answer past its TTL), "failed", "resolving"
+    std::string error;  // stale / failed: "NXDOMAIN (A carrier.test: NXDOMAIN)"
+    std::optional<sip::Instant> since;  // stale / failed: the resolver has failed since then
+    std::optional<sip::Instant> until;  // stale: the served answer is dropped then
+    friend bool operator==(const TrunkDnsState&, const TrunkDnsState&) = default;
 };
 
 struct RegistrationsConfig {
@@ -66,7 +98,11 @@ struct TrunkStateSaved {
     std::string name;
     route::reg::Status status;
     route::reg::Persisted persisted;
-    bool clean_stop = false;  // the entry finished its unregister (or had nothing to remove)
+    // Stopped, and nothing we meant to remove is left at the registrar (unregister confirmed,
+    // nothing to remove, or send_unregister off); false after an unanswered unregister.
+    bool clean_stop = false;
+    std::string registrar;  // where the REGISTERs go: "192.0.2.10:5060/UDP"; empty: nowhere yet
+    TrunkDnsState dns;      // the registrar's host name and how it resolves
 };
 struct TrunkForgotten {  // the entry was removed and its unregister has ended
     std::string name;
@@ -97,6 +133,14 @@ class Registrations {
     void set_trunks(std::vector<TrunkSpec> specs, sip::Instant now);
     // Lifts a suspension (operator command); returns how many were lifted.
     std::size_t lift(std::string_view key, sip::Instant now);
+    // Removes registrar bindings (operator commands); returns how many. `contact` empty:
+    // every binding of the AOR. unbind_user: every AOR whose user part is `user`.
+    std::size_t unbind(std::string_view aor, std::string_view contact, sip::Instant now);
+    std::size_t unbind_user(std::string_view user, sip::Instant now);
+    // The registration commands of the reg_command table: "unbind" ("AOR" or "AOR CONTACT")
+    // and "unbind-user" ("USER"); the returned line is for the log. nullopt: another kind.
+    std::optional<std::string> command(std::string_view kind, std::string_view arg,
+                                       sip::Instant now);
 
     void on_client_event(const ClientEvent& e, sip::Instant now);
     void pump(sip::Instant now);  // after every element input: drain events and actions
@@ -110,8 +154,17 @@ class Registrations {
     std::optional<StoreOp> poll_store();
     std::optional<std::string> poll_log();
 
-    // Status of the active client of an entry (nullptr: unknown name).
+    // Status of the active client of an entry, or of an entry waiting for its registrar's
+    // address (state idle); nullptr: unknown name.
     const route::reg::Status* status(std::string_view name) const;
+    // Where the entry's REGISTERs go now (nullopt: not running): the last good address a
+    // TrunkSpec without a DNS target may carry. With `dns_key` (the cache key of the spec's
+    // host name), only when the entry runs with an address of that very key: after the
+    // operator changed the server, port or transport, the old address is no good address.
+    std::optional<sip::Target> registrar_in_use(std::string_view name,
+                                                std::string_view dns_key = {}) const;
+    // The DNS view of a running or waiting entry (nullptr: unknown name).
+    const TrunkDnsState* dns_state(std::string_view name) const;
     std::size_t trunk_count() const noexcept { return trunks_.size(); }
 
   private:
@@ -121,9 +174,21 @@ class Registrations {
         std::unique_ptr<route::reg::RegClient> client;
         sip::txn::TxnId txn = 0;  // the outstanding request's transaction
         bool removing = false;    // stopped because the entry is gone / replaced
+        TrunkDnsState dns;        // what DNS said last
+        std::string dns_key;      // the cache key the client's registrar came from
+    };
+    // An entry whose registrar name has no address yet: nothing runs, nothing is sent.
+    struct Unresolved {
+        TrunkSpec spec;
+        route::reg::Status status;
+        TrunkDnsState dns;
     };
     void start_trunk(TrunkSpec spec, sip::Instant now);
     void drain_trunk(Trunk& t, sip::Instant now);
+    void save_trunk(const Trunk& t);
+    void note_dns(Trunk& t, const std::optional<route::domain::Pick>& dns, sip::Instant now);
+    void wait_for_dns(TrunkSpec spec, sip::Instant now);
+    void remove_binding(const std::string& aor, const std::string& contact);
     void drain_registrar(sip::Instant now);
     void drain_location();
     void drain_keepalive(sip::Instant now);
@@ -139,7 +204,8 @@ class Registrations {
     std::map<std::string, Trunk, std::less<>> trunks_;
     std::vector<Trunk> retiring_;               // unregistering before removal / replacement
     std::map<std::string, TrunkSpec> waiting_;  // replacement waiting for its retiring entry
-    std::map<sip::txn::TxnId, std::string> keepalive_txns_;  // OPTIONS txn -> aor \n contact
+    std::map<std::string, Unresolved, std::less<>> unresolved_;  // no registrar address yet
+    std::map<sip::txn::TxnId, std::string> keepalive_txns_;      // OPTIONS txn -> aor \n contact
     bool stopping_ = false;
     bool log_bindings_ = true;
     std::deque<StoreOp> store_;

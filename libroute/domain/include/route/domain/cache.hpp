@@ -9,6 +9,10 @@
 //   }
 //   cache.on_answer(id, raw_answer_bytes, now);            // or on_failure(id, Timeout, now)
 //
+//   // A consumer with its own port / transport (RFC 3263 §4.2: a port means A/AAAA only)
+//   // gets its own entry: pick() adds it once and answers with the first target.
+//   Pick p = cache.pick({.name = "sip.carrier.com", .port = 5080}, now, call_id);
+//
 //   Lookup l = cache.lookup("sip.carrier.com", now, call_id);
 //   if (l.state == LookupState::Pending) { /* wait for Resume{call_id} from poll() */ }
 //   TargetCursor c = l.cursor();
@@ -23,11 +27,25 @@
 // the injected sip::Random, which must outlive the cache. Nothing calls back into user code:
 // every output is an Action from poll(). The cache is single-threaded.
 //
+// Entries are keyed by entry_key(spec): the name, plus the port and transport when the spec
+// gives them ("carrier.test", "carrier.test:5080", "carrier.test;transport=tcp"), because
+// they decide the RFC 3263 steps (issue 12 item 4): two users of one name with different
+// ports are two entries. Every function that takes a `name` takes such a key; a bare name
+// that is no entry's key finds the entry of that name added last (so `add({name, port})`
+// then `status(name)` works).
+//
+// Refresh: at refresh_ahead_percent of the TTL, but at least refresh_lead_min (at most half
+// the TTL) before it ends, so a lost query and its retry still land before the answer goes
+// stale (issue 12 item 7: at the 10 s floor, 90 % left 1 s, less than c-ares' 2 s retry).
+//
 // Failure policy (issue 4):
 // - SERVFAIL, REFUSED, timeout or a malformed answer: the last good answer stays in use,
 //   marked stale once its TTL has run out, for at most `stale_grace` past its expiry; the
 //   query is retried every `retry_interval`. After the grace period the entry has no
-//   address and lookups fail fast.
+//   address and lookups fail fast. Serve-stale is visible: lookups say Stale, status()
+//   says since when the resolver fails (`failing_since`) and until when the answer is
+//   served, and every Resolved action carries the state before it, so an adapter logs the
+//   moment an entry goes stale, fails or recovers (transition_text()).
 // - NXDOMAIN or no usable records: the entry has no address at once and lookups fail fast;
 //   the negative answer is cached for the SOA minimum (RFC 2308 §5), clamped to
 //   [negative_ttl_min, negative_ttl_max] (`negative_ttl_default` without SOA).
@@ -66,8 +84,11 @@ struct CacheConfig {
     Duration ttl_max = 24h;
     Duration negative_ttl_min = 5s;
     Duration negative_ttl_max = 10min;
-    Duration negative_ttl_default = 30s;    // NXDOMAIN / no records without an SOA
-    unsigned refresh_ahead_percent = 90;    // refresh at this share of the TTL
+    Duration negative_ttl_default = 30s;  // NXDOMAIN / no records without an SOA
+    unsigned refresh_ahead_percent = 90;  // refresh at this share of the TTL, but...
+    // ...at least this long before the TTL ends (at most half the TTL): one lost query and
+    // its retry (c-ares: 2 s, then 4 s) still come back before the answer is stale.
+    Duration refresh_lead_min = 6s;
     Duration stale_grace = 5min;            // serve-stale limit past the TTL's end
     Duration retry_interval = 5s;           // re-query after a resolver failure
     Duration resolution_timeout = 30s;      // a resolution with queries still out fails then
@@ -91,6 +112,13 @@ struct EntrySpec {
     std::optional<std::uint16_t> port;        // given: A/AAAA only, no SRV (§4.2)
     friend bool operator==(const EntrySpec&, const EntrySpec&) = default;
 };
+
+// The cache key of a spec: the normalized name (lowercase, no final dot), then ":PORT" when
+// a port is given, then ";transport=udp|tcp|tls" when a transport is (an IPv6 literal is
+// bracketed when anything follows it): "carrier.test:5080;transport=tcp".
+std::string entry_key(const EntrySpec& spec);
+// The spec a key stands for (ttl_override unset); nullopt when the key is malformed.
+std::optional<EntrySpec> parse_entry_key(std::string_view key);
 
 enum class ErrorKind : std::uint8_t {
     None,
@@ -194,11 +222,15 @@ struct Resume {  // the first resolution of `name` ended: look it up again
     std::string name;
     LookupState state = LookupState::Failed;
 };
-struct Resolved {  // a resolution of `name` ended (for logs, persistence, trunkctl)
+struct Resolved {  // a resolution of `name` (the entry key) ended (logs, persistence, trunkctl)
     std::string name;
     LookupState state = LookupState::Failed;
     ErrorKind error = ErrorKind::None;
     bool changed = false;  // the addresses in use changed
+    // What the previous Resolved of this entry said (Pending / None for the first): a
+    // change of either is a transition worth a log line (fresh -> stale -> failed -> ok).
+    LookupState previous = LookupState::Pending;
+    ErrorKind previous_error = ErrorKind::None;
 };
 using Action = std::variant<SendQuery, Resume, Resolved>;
 
@@ -228,12 +260,36 @@ struct EntryStatus {
     std::optional<Instant> last_error_at;
     std::string last_error_detail;  // "SRV _sip._udp.carrier.com: timeout"
     std::optional<Instant> last_resolved_at;
+    // Since when every resolution has failed (reset by the next answer with addresses);
+    // with a stale answer in use this is how long the resolver has been failing.
+    std::optional<Instant> failing_since;
+    std::string key;  // entry_key(spec)
 };
+
+// One request target from pick(): the entry's state and its first target in RFC 3263 order.
+struct Pick {
+    std::string key;                          // the entry's key (entry_key(spec))
+    LookupState state = LookupState::Failed;  // Ready, Stale (served past its TTL), ...
+    ErrorKind error = ErrorKind::None;        // Stale / Failed: the resolver's last error
+    std::optional<Target> target;             // set when Ready or Stale
+    std::optional<Instant> failing_since;     // see EntryStatus
+    std::optional<Instant> stale_until;       // Stale: the answer is dropped then
+    std::string detail;                       // last error detail ("A carrier.test: NXDOMAIN")
+};
+
+class DomainCache;
 
 // Multi-line text answering "what address is this gateway using, since when, and why".
 // `when` renders an Instant (e.g. as wall-clock time); by default "T-12.5s" relative to now.
 std::string format_status(const EntryStatus& s, Instant now,
                           const std::function<std::string(Instant)>& when = {});
+
+// One log line for a Resolved action that changed something an operator must see: the
+// entry went stale (the resolver fails and the last answer is served, until when), failed
+// (no address), recovered, or its addresses changed. nullopt: nothing new (a refresh that
+// returned the same answer, a retry that failed the same way).
+std::optional<std::string> transition_text(const Resolved& r, const DomainCache& cache,
+                                           Instant now);
 
 class DomainCache {
   public:
@@ -246,6 +302,10 @@ class DomainCache {
     // replaces the spec of an existing entry and starts a resolution when the spec changed
     // or the entry is new.
     bool add(const EntrySpec& spec, Instant now);
+    // A consumer's target (a carrier registrar, a vendor gateway): adds `spec` as an
+    // operator entry on first use (kept and refreshed until remove(p.key)), looks it up
+    // (`waiter` as for lookup) and takes the first target. Pending: wait for Resume{waiter}.
+    Pick pick(const EntrySpec& spec, Instant now, std::uint64_t waiter = 0);
     bool remove(std::string_view name);
     // Re-queries at once regardless of TTL (abandons a resolution in progress).
     bool resolve_now(std::string_view name, Instant now);
@@ -272,7 +332,7 @@ class DomainCache {
     void handle_timeouts(Instant now);
 
     std::optional<EntryStatus> status(std::string_view name, Instant now) const;
-    std::vector<std::string> names() const;  // sorted
+    std::vector<std::string> names() const;  // the entry keys, sorted
     std::size_t size() const;
     std::size_t inflight_queries() const { return inflight_; }
     const CacheConfig& config() const { return config_; }
@@ -309,6 +369,7 @@ class DomainCache {
     void advance(Entry& e, Instant now);
     void finish(Entry& e, Instant now);
     void resume_waiters(Entry& e, LookupState st);
+    void report(Entry& e, LookupState st, ErrorKind error, bool changed);
     void drop_good(Entry& e, Instant now, std::string reason);
     LookupState serve_state(const Entry& e, Instant now) const;
 
@@ -327,6 +388,8 @@ class DomainCache {
         Instant until;
     };
     std::vector<Blacklisted> blacklist_;
+    // Bare name -> entries of that name whose key is longer (latest last): find(name).
+    std::unordered_map<std::string, std::vector<Entry*>> by_name_;
 };
 
 }  // namespace route::domain

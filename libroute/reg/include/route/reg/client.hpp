@@ -43,10 +43,15 @@
 // - Any other final response, a timeout or a transport error: state failed with a reason,
 //   and a new attempt after retry_delay ± 10 % (uniform, from the injected Random), forever.
 // - stop(): REGISTER with Expires: 0 for our contact (same Call-ID, higher CSeq), challenges
-//   answered; done() once answered, failed, or stop_deadline() passed. stop() is done at once
-//   with send_unregister off, before any REGISTER for our contact went out, or when no
-//   binding can exist: every REGISTER got a final refusal and no earlier run left our
-//   contact bound (re-sending rejected credentials would count as one more failure).
+//   answered; done() once answered, failed, or stop_deadline() passed. Only a 2xx to it ends
+//   in State::unregistered; every other end is State::stopped with the reason saying what
+//   happened, and clean_stop() tells whether anything may be left at the registrar.
+//   stop() is done at once (State::stopped, clean) with send_unregister off, or when no
+//   binding of ours can exist (issue 12 item 6): no REGISTER for our contact went out, every
+//   one got a final refusal, or the registrar never answered anything in this run (a
+//   REGISTER that timed out there bound nothing we could remove: the unregister would time
+//   out too); and no earlier run left our contact bound. A REGISTER still outstanding at
+//   stop() counts as maybe bound unless the registrar has only ever timed out.
 // - start() with a previous Persisted whose contact differs: the old contact is unregistered
 //   first (old Call-ID, its CSeq + 1, challenges answered), whatever the outcome the new
 //   contact is registered next, continuing the old Call-ID and CSeq. This cleanup runs even
@@ -116,7 +121,9 @@ enum class State : std::uint8_t {
     registered,     // bound until status().expires_at (a refresh may be in flight)
     failed,         // last attempt failed; status().reason says why; retried later
     unregistering,  // stop() sent Expires: 0
-    unregistered,   // stopped: binding removed, or the unregister gave up / was not sent
+    unregistered,   // stopped: the registrar confirmed the removal (2xx to Expires: 0)
+    stopped,        // stopped otherwise: nothing to remove, unregister off, not answered or
+                    // refused (status().reason says which; RegClient::clean_stop())
 };
 std::string_view state_name(State s) noexcept;
 
@@ -176,6 +183,10 @@ class RegClient {
     std::optional<Action> poll();
 
     bool done() const noexcept { return done_; }
+    // Done, and nothing of ours is left at the registrar that we meant to remove: the
+    // unregister was confirmed, there was nothing to remove, or send_unregister is off.
+    // False while running and after an unregister that was not answered or was refused.
+    bool clean_stop() const noexcept { return done_ && !unclean_; }
     std::optional<sip::Instant> stop_deadline() const noexcept { return stop_deadline_; }
     const Status& status() const noexcept { return status_; }
     Persisted persisted() const;
@@ -218,7 +229,10 @@ class RegClient {
     bool stopping_ = false;
     bool done_ = false;
     bool ever_sent_ = false;  // a REGISTER for our contact went out: a binding may exist
-    bool unbound_ = false;    // our unregister was answered 2xx
+    bool unbound_ = false;    // our unregister was answered 2xx, or nothing was bound
+    bool unclean_ = false;    // stopped with an unregister that was not answered / refused
+    bool answered_ = false;   // the registrar (or proxy) sent a final response in this run
+    bool silent_ = false;     // a REGISTER got no response while nothing was ever answered
     // A 2xx came for our contact, a REGISTER went unanswered, or an earlier run left our
     // contact bound: stop() must unregister. False while every attempt was refused.
     bool may_be_bound_ = false;

@@ -9,7 +9,8 @@
 //   if (auto t = reg.next_deadline()) timer.arm(*t);             // suspension ends, windows
 //   reg.list_suspensions(now);  reg.lift("alice");  reg.lift("192.0.2.7");   // operators
 //
-// Order of checks (RFC 3261 §10.3, numbered as there): source IP suspended -> 403 or drop;
+// Order of checks (RFC 3261 §10.3, numbered as there): source IP suspended -> 403 or drop
+// (Decision::aor set from the To when it is an AOR, so the refusal is logged with it);
 // To not a SIP/SIPS URI -> 400 (RFC 4475 §3.3.7 "unksm2"); step 2 Require -> 420; step 3
 // digest auth through the injected Authenticator -> 401 (stale=true when the nonce aged),
 // user suspended -> 403; step 6 authorisation (authenticated user = AOR user) -> 403;
@@ -125,6 +126,10 @@ struct Suspension {
     std::string key;
     bool ip = false;
     sip::Instant until{};
+    // The other side of the failure that started it: for a user, the source IP; for an IP,
+    // the user name. One failed attempt can suspend both; lifting one leaves the other
+    // (trunkctl suspend lift says so).
+    std::string peer;
 };
 
 class Registrar {
@@ -157,13 +162,15 @@ class Registrar {
             std::uint32_t failures = 0;
             sip::Instant deadline{};  // counter: forget at; suspended: suspension ends at
             bool suspended = false;
+            std::string peer;  // suspended: Suspension::peer
         };
         std::map<std::string, Entry, std::less<>> entries;
         std::set<std::pair<sip::Instant, std::string>> counters, suspensions;  // by deadline
     };
     bool suspended(const Tracker& t, std::string_view key, sip::Instant now) const;
-    // Counts one failure; true when it starts a suspension.
-    bool fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now);
+    // Counts one failure; true when it starts a suspension (`peer`: Suspension::peer).
+    bool fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now,
+              std::string_view peer);
     void forget(Tracker& t, std::map<std::string, Tracker::Entry, std::less<>>::iterator it);
     void expire(Tracker& t, bool ip, sip::Instant now);
     Decision refuse(std::uint16_t status, std::string_view reason);

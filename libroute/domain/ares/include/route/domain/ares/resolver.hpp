@@ -11,6 +11,10 @@
 //   res->kick();              // after feeding the cache from outside the resolver's callbacks
 //   uv_run(loop, UV_RUN_DEFAULT);
 //
+// Answers come back with their rcode (ARES_FLAG_NOCHECKRESP), so the cache tells SERVFAIL,
+// REFUSED and NXDOMAIN from an unreachable server; a query that got SERVFAIL, REFUSED or no
+// answer from one server is sent to the next (one c-ares channel per server, in order).
+//
 // Lifetimes: `loop` and `cache` outlive the Resolver. Destroying it cancels queries
 // (the cache is not told) and closes its handles; run the loop once more so libuv can
 // finish closing them. Only this folder includes <ares.h>.
@@ -30,10 +34,11 @@
 namespace route::domain::ares {
 
 struct ResolverConfig {
-    // "IP:port" or "[IPv6]:port" (port optional); empty: the servers of /etc/resolv.conf.
+    // "IP:port" or "[IPv6]:port" (port optional), tried in this order; empty: the servers of
+    // /etc/resolv.conf.
     std::vector<std::string> servers;
     std::chrono::milliseconds timeout{2000};  // first try; c-ares doubles it per round
-    int tries = 2;
+    int tries = 2;                            // per server
 };
 
 class Resolver {

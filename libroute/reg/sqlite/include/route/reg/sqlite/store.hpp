@@ -99,26 +99,39 @@ struct TrunkRegState {
     std::string last_reason_phrase;
     std::uint32_t consecutive_failures = 0;
     std::int64_t updated_ms = 0;
-    bool clean_stop = false;  // set when trunkline finished its unregister at shutdown
+    // Stopped with nothing left at the registrar that was meant to go (unregister confirmed,
+    // nothing to remove, send_unregister off); false after an unanswered unregister.
+    bool clean_stop = false;
+    std::string registrar;  // where the REGISTERs go ("192.0.2.10:5060/UDP"); empty: nowhere
+    // The registrar's host name through the domain cache (sw::TrunkDnsState); dns_name empty:
+    // the server is an IP literal.
+    std::string dns_name;   // the cache key: "carrier.example", "carrier.example:5080"
+    std::string dns_state;  // "ok", "stale", "failed", "resolving"
+    std::string dns_error;  // stale / failed: "NXDOMAIN (A carrier.example: NXDOMAIN)"
+    std::optional<std::int64_t> dns_since_ms;  // stale / failed since (wall clock)
+    std::optional<std::int64_t> dns_until_ms;  // stale: the answer is dropped then
 };
 
 struct SuspensionRecord {
     std::string key;  // user name or IP literal
     bool ip = false;
     std::int64_t until_ms = 0;
+    std::string peer;  // route::reg::Suspension::peer: the user's IP / the IP's user
 };
 
 // A request from trunkctl to the running trunkline (consumed with take_commands()).
 struct Command {
     std::int64_t id = 0;
-    std::string kind;  // "lift" (arg: user or IP), "re-register" (arg: trunk-reg name)
+    // "lift" (arg: user or IP), "unbind" (arg: "AOR" or "AOR CONTACT"), "unbind-user"
+    // (arg: user name), "hangup" (arg: call id)
+    std::string kind;
     std::string arg;
     std::int64_t created_ms = 0;
 };
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
@@ -137,6 +150,11 @@ class Store {
     // --- registrar bindings (write-behind from trunkline; restored at start)
     bool apply_bindings(const std::vector<BindingChange>& changes, std::string* error);
     std::vector<StoredBinding> bindings(std::string* error);  // all rows, by aor, contact
+    // Deletes the bindings of `aor` (every one, or the one whose contact matches `contact`
+    // by Location::contact_key); returns how many. trunkline, if running, must be told too
+    // (add_command("unbind", ...)): it holds the bindings in memory.
+    std::optional<std::size_t> remove_bindings(std::string_view aor, std::string_view contact,
+                                               std::string* error);
     // Deletes rows with expires_ms <= now_ms; returns how many.
     std::optional<std::size_t> purge_bindings(std::int64_t now_ms, std::string* error);
 
