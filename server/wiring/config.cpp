@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 #include <fstream>
 #include <functional>
@@ -117,6 +118,57 @@ Reader status_codes(std::vector<std::uint16_t>& out) {
     };
 }
 
+// "192.0.2.7", "2001:db8::7" or "2001:db8:1:2::/64": what a per-source limit can name
+bool source_address(const std::string& s) {
+    unsigned char buf[16];
+    std::string a = s;
+    if (a.size() > 3 && a.compare(a.size() - 3, 3, "/64") == 0) {
+        a.resize(a.size() - 3);
+        return ::inet_pton(AF_INET6, a.c_str(), buf) == 1;
+    }
+    return ::inet_pton(AF_INET, a.c_str(), buf) == 1 || ::inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+// [sip] source_limits = [{ source = "192.0.2.7", max_connections = 500,
+//                          new_connections_per_second = 100 }, ...]; 0 is unlimited; a key
+// left out is kUnset here and the [sip] default once the whole file is read
+constexpr std::uint32_t kUnset = 0xffffffffu;
+Reader source_limits(std::vector<sip::SourceLimit>& out) {
+    return [&out](Ctx& c, const toml::node& n, std::string_view key) {
+        const toml::array* a = n.as_array();
+        constexpr std::string_view shape =
+            "expected an array of { source = \"ADDRESS\", max_connections = N, "
+            "new_connections_per_second = N }";
+        if (!a) return c.fail(n, key, shape);
+        std::vector<sip::SourceLimit> v;
+        for (const toml::node& e : *a) {
+            const toml::table* t = e.as_table();
+            if (!t) return c.fail(e, key, shape);
+            sip::SourceLimit l{{}, kUnset, kUnset};
+            for (const auto& [k, val] : *t) {
+                const std::string name(k.str());
+                const std::string full = std::string(key) + "." + name;
+                if (name == "source") {
+                    if (!val.is_string() || !source_address(*val.value<std::string>()))
+                        return c.fail(val, full,
+                                      "expected an IPv4 address, an IPv6 address or an IPv6 /64");
+                    l.source = *val.value<std::string>();
+                } else if (name == "max_connections" || name == "new_connections_per_second") {
+                    if (!integer(name == "max_connections" ? l.max_connections : l.new_per_second,
+                                 0, 1'000'000)(c, val, full))
+                        return false;
+                } else {
+                    return c.fail(k.source(), full, "unknown key");
+                }
+            }
+            if (l.source.empty()) return c.fail(e, key, "an entry without source");
+            v.push_back(std::move(l));
+        }
+        out = std::move(v);
+        return true;
+    };
+}
+
 bool walk(Ctx& c, const toml::table& t, const std::string& prefix,
           const std::map<std::string, Reader>& readers) {
     for (const auto& [k, node] : t) {
@@ -158,10 +210,17 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"sip.max_transactions", integer(next.max_transactions, 1000, 100'000'000)},
         {"sip.server_header", text(next.server_header)},
         {"sip.echo_uas", boolean(next.echo_uas)},
+        {"sip.max_connections", integer(next.max_connections, 16, 1'000'000)},
+        {"sip.max_connections_per_source", integer(next.max_connections_per_source, 0, 1'000'000)},
+        {"sip.new_connections_per_second", integer(next.new_connections_per_second, 0, 1'000'000)},
+        {"sip.source_limits", source_limits(next.source_limits)},
+        {"sip.idle_timeout", duration(next.idle_timeout, 1, 86'400, "s")},
+        {"sip.message_timeout", duration(next.message_timeout, 1, 3600, "s")},
         {"database.path", text(next.database)},
         {"database.binding_flush_ms", duration(next.binding_flush, 10, 10'000, "ms")},
         {"database.reload_poll_ms", duration(next.reload_poll, 50, 60'000, "ms")},
         {"log.messages", boolean(next.log_messages)},
+        {"log.max_lines_per_second", integer(next.log_lines_per_second, 0, 1'000'000)},
         {"registrar.enabled", boolean(next.registrar_enabled)},
         {"registrar.realm", text(next.realm)},
         {"registrar.algorithms", strings(algorithms)},
@@ -279,6 +338,10 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
                               fmt::format("unknown algorithm '{}'", a));
             next.algorithms.push_back(*alg);
         }
+    }
+    for (sip::SourceLimit& l : next.source_limits) {
+        if (l.max_connections == kUnset) l.max_connections = next.max_connections_per_source;
+        if (l.new_per_second == kUnset) l.new_per_second = next.new_connections_per_second;
     }
     if (rc.min_expires > rc.max_expires) {
         const bool min_set = static_cast<bool>(root.at_path("registrar.min_expires"));

@@ -23,6 +23,7 @@
 #include "route/lcr/customers.hpp"
 #include "route/lcr/router.hpp"
 #include "sip/auth/hasher.hpp"
+#include "sip/stream_guard.hpp"
 #include "sw/calls.hpp"
 
 namespace wiring {
@@ -43,17 +44,28 @@ struct ServerConfig {
     std::size_t max_transactions = 1'000'000;
     std::string server_header = "Trunkline";  // Server / User-Agent
     bool echo_uas = false;
+    // stream (TCP/TLS) connections; README "Security" (Kamailio tcp_max_connections,
+    // tcp_accept_iplimit, tcp_connection_lifetime, tcp_msg_read_timeout)
+    std::uint32_t max_connections = 4096;
+    std::uint32_t max_connections_per_source = 64;  // a source: IPv4 address or IPv6 /64
+    std::uint32_t new_connections_per_second = 20;  // per source
+    std::vector<sip::SourceLimit> source_limits;    // known gateways; 0 = unlimited
+    std::chrono::seconds idle_timeout = 300s;
+    std::chrono::seconds message_timeout = 32s;  // first byte of a message to its last
     // [database]
     std::string database = "var/trunkline.db";
     std::chrono::milliseconds binding_flush = 200ms;  // write-behind period of bindings
     std::chrono::milliseconds reload_poll = 1000ms;   // how often trunkctl changes are noticed
     // [log]
     bool log_messages = true;
+    std::uint32_t log_lines_per_second = 100;  // per kind (message, registration, call, probe)
     // [registrar]
     bool registrar_enabled = true;
     std::string realm = "trunkline";
-    std::vector<sip::auth::Algorithm> algorithms{sip::auth::Algorithm::SHA256,
-                                                 sip::auth::Algorithm::MD5};
+    // MD5 alone by default: SIPp, baresip and most deployed phones and gateways answer only
+    // MD5, and some fail outright when a SHA-256 challenge is offered (README, "Digest
+    // algorithms"). SHA-256 (RFC 7616/8760) is one `algorithms` entry away.
+    std::vector<sip::auth::Algorithm> algorithms{sip::auth::Algorithm::MD5};
     std::string users_file;  // extra "user:password" file (tests); users normally in SQLite
     route::reg::RegistrarConfig registrar;
     route::reg::LocationConfig location;

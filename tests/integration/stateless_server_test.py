@@ -14,18 +14,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.sax.saxutils as su
 
 TRUNKLINE, SIPP_DIR, REPORT, PORT_BASE = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 PORT = PORT_BASE          # trunkline, UDP and TCP
 SIPP_PORT = PORT_BASE + 1
 RAW_PORT = PORT_BASE + 2
-results = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import Results  # noqa: E402  (the one JUnit writer of the Python tests)
 
+R = Results()
+check = R.check
 
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-    print(("PASS " if ok else "FAIL ") + name + (f": {detail}" if detail and not ok else ""))
 
 
 def sipp(scenario, transport, calls, extra=()):
@@ -105,6 +104,29 @@ def main():
         r = udp_exchange(options())
         check("server still answers after bad input", r is not None and r.startswith(b"SIP/2.0 200"), repr(r))
 
+        # issue 16: a bare CR in a Call-ID neither comes back in the 400 nor forges a log line
+        forged = options().replace(b"Call-ID: raw-1@127.0.0.1", b"Call-ID: cr-1\rFORGED LINE", 1)
+        r = udp_exchange(forged)
+        check("a Call-ID with a bare CR gets a 400 that carries no bare CR",
+              r is not None and r.startswith(b"SIP/2.0 400") and
+              r.replace(b"\r\n", b"").find(b"\r") < 0 and b"Call-ID: cr-1 FORGED LINE\r\n" in r,
+              repr(r))
+        # a flood of 600 requests at once: at most [log] max_lines_per_second (100) message
+        # lines per second, and a line counting what was suppressed
+        flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flood.bind(("127.0.0.1", RAW_PORT))
+        for i in range(600):
+            flood.sendto(options(via=b"SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-flood-%d"
+                                 % (RAW_PORT, i)), ("127.0.0.1", PORT))
+        flood.close()
+        deadline = time.time() + 20
+        summary = False
+        while time.time() < deadline and not summary:
+            time.sleep(0.1)
+            summary = b"lines suppressed in 1 s" in open(log.name, "rb").read()
+        check("a flood's log lines are capped and the suppressed ones counted", summary,
+              open(log.name, "rb").read().decode(errors="replace")[-800:])
+
         # TCP: a CRLFCRLF keep-alive gets a CRLF pong (RFC 5626 §3.5.1)
         c = socket.create_connection(("127.0.0.1", PORT), timeout=2)
         c.sendall(b"\r\n\r\n")
@@ -139,18 +161,17 @@ def main():
           sum(1 for l in lines if " dropped: offset" in l) == 2, text[-1500:])
     check("the drop is logged with offset and reason",
           any("dropped: offset" in l for l in lines), text[-1500:])
+    check("the bare CR is logged escaped, on the same line",
+          any("call-id=cr-1\\rFORGED LINE" in l for l in text.splitlines()) and
+          not any(l.startswith("FORGED LINE") for l in text.splitlines()), text[-1500:])
+    flood_lines = sum(1 for l in text.splitlines() if "z9hG4bK-flood" in l or
+                      ("OPTIONS" in l and " -> 200" in l))
+    check("at most 100 message lines a second were written during the flood",
+          flood_lines < 600, f"{flood_lines} lines")
 
 
 try:
     main()
 finally:
-    with open(REPORT, "w", encoding="utf-8") as f:
-        fails = sum(1 for _, ok, _ in results if not ok)
-        f.write(f'<?xml version="1.0"?>\n<testsuite name="stateless_server" tests="{len(results)}" failures="{fails}">\n')
-        for name, ok, detail in results:
-            f.write(f'  <testcase classname="integration" name={su.quoteattr(name)}>')
-            if not ok:
-                f.write(f"<failure message={su.quoteattr(detail[:500])}/>")
-            f.write("</testcase>\n")
-        f.write("</testsuite>\n")
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+    R.write_junit(REPORT, "stateless_server")
+sys.exit(0 if R.passed() else 1)

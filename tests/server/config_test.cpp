@@ -250,3 +250,66 @@ TEST_CASE("config: the example file loads as it is", "[server][config]") {
     CHECK(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", c, &err));
     CHECK(err.empty());
 }
+
+TEST_CASE("config: the digest offer is MD5 by default; SHA-256 is one key away",
+          "[server][config][auth]") {
+    // README "Digest algorithms": SIPp 3.6 aborts on a SHA-256 challenge and baresip 1.0
+    // fails with "Function not implemented", as do most deployed phones and gateways
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.algorithms == std::vector{sip::auth::Algorithm::MD5});
+    REQUIRE(wiring::load_config_text("[registrar]\nalgorithms = [\"SHA-256\", \"MD5\"]\n",
+                                     "t.toml", c, &err));
+    CHECK(c.algorithms == std::vector{sip::auth::Algorithm::SHA256, sip::auth::Algorithm::MD5});
+    // the example file documents the same default
+    wiring::ServerConfig ex;
+    REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
+    CHECK(ex.algorithms == std::vector{sip::auth::Algorithm::MD5});
+}
+
+TEST_CASE("config: stream connection limits and deadlines (README \"Security\")",
+          "[server][config][security]") {
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.max_connections == 4096);
+    CHECK(c.max_connections_per_source == 64);
+    CHECK(c.new_connections_per_second == 20);
+    CHECK(c.idle_timeout == 300s);
+    CHECK(c.message_timeout == 32s);
+    CHECK(c.source_limits.empty());
+    REQUIRE(wiring::load_config_text(
+        "[sip]\nmax_connections = 10000\nmax_connections_per_source = 32\n"
+        "new_connections_per_second = 5\nidle_timeout = 120\nmessage_timeout = 10\n"
+        "source_limits = [\n"
+        "  { source = \"192.0.2.10\", max_connections = 2000, new_connections_per_second = 200 },\n"
+        "  { source = \"2001:db8:1:2::/64\", max_connections = 0 },\n"
+        "]\n",
+        "t.toml", c, &err));
+    INFO(err);
+    CHECK(c.max_connections == 10000);
+    CHECK(c.max_connections_per_source == 32);
+    CHECK(c.new_connections_per_second == 5);
+    CHECK(c.idle_timeout == 120s);
+    CHECK(c.message_timeout == 10s);
+    REQUIRE(c.source_limits.size() == 2);
+    CHECK(c.source_limits[0].source == "192.0.2.10");
+    CHECK(c.source_limits[0].max_connections == 2000);
+    CHECK(c.source_limits[0].new_per_second == 200);
+    CHECK(c.source_limits[1].max_connections == 0);  // unlimited
+    CHECK(c.source_limits[1].new_per_second == 5);   // left out: the [sip] default
+    CHECK(load_error("[sip]\nmessage_timeout = 0\n") ==
+          "t.toml:2:19: sip.message_timeout: 0 is outside 1..3600 s");
+    CHECK(load_error("[sip]\nsource_limits = [{ source = \"gw.example.com\" }]\n") ==
+          "t.toml:2:29: sip.source_limits.source: expected an IPv4 address, an IPv6 address "
+          "or an IPv6 /64");
+    CHECK(load_error("[sip]\nsource_limits = [{ source = \"192.0.2.1/64\" }]\n").find(
+              "sip.source_limits.source") != std::string::npos);
+    CHECK(load_error("[sip]\nsource_limits = [{ max_connections = 5 }]\n").find(
+              "an entry without source") != std::string::npos);
+    CHECK(load_error("[sip]\nsource_limits = [{ source = \"192.0.2.1\", rate = 5 }]\n") ==
+          "t.toml:2:42: sip.source_limits.rate: unknown key");
+    CHECK(load_error("[sip]\nsource_limits = \"192.0.2.1\"\n").find("expected an array of") !=
+          std::string::npos);
+}

@@ -9,7 +9,8 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
     : cfg_(std::move(cfg)),
       book_(std::make_unique<billing::Book>()),
       router_(cfg_.router),
-      customers_(cfg_.customers) {
+      customers_(cfg_.customers),
+      log_limiter_(cfg_.log) {
     cfg_.element.calls = !cfg_.element.echo_uas;  // --echo-uas: a test UAS, not a switch
     element_ = std::make_unique<Element>(cfg_.element, rng);
     rates_ = std::make_unique<BillingRates>(*book_, BillingRatesConfig{cfg_.rating.currency, 90});
@@ -89,7 +90,8 @@ void Switch::on_transport_error(sip::txn::TxnId txn, sip::Instant now) {
 
 std::optional<sip::Instant> Switch::next_deadline() const {
     std::optional<sip::Instant> d = element_->next_deadline();
-    for (auto o : {regs_->next_deadline(), calls_->next_deadline(), probes_->next_deadline()})
+    for (auto o : {regs_->next_deadline(), calls_->next_deadline(), probes_->next_deadline(),
+                   log_limiter_.next_deadline()})
         if (o && (!d || *o < *d)) d = o;
     return d;
 }
@@ -99,12 +101,14 @@ void Switch::handle_timeouts(sip::Instant now) {
     regs_->handle_timeouts(now);
     calls_->handle_timeouts(now);
     probes_->handle_timeouts(now);
+    log_limiter_.tick(now);
     pump(now);
 }
 
 // Events go back and forth (a call's response makes the element send; a registration's
 // answer starts another request); a bounded number of rounds drains them.
 void Switch::pump(sip::Instant now) {
+    last_now_ = now;
     for (int round = 0; round < 16; ++round) {
         bool any = false;
         while (auto in = element_->poll_call_input()) {
@@ -152,10 +156,16 @@ std::optional<RatedCall> Switch::poll_cdr() {
 }
 
 std::optional<std::string> Switch::poll_log() {
-    if (auto l = element_->poll_log()) return l;
-    if (auto l = regs_->poll_log()) return l;
-    if (auto l = probes_->poll_log()) return l;
-    return calls_->poll_log();
+    if (auto s = log_limiter_.summary(last_now_)) return s;
+    const auto admitted = [&](LogKind kind, auto& part) -> std::optional<std::string> {
+        while (auto l = part.poll_log())
+            if (log_limiter_.admit(kind, last_now_)) return l;
+        return std::nullopt;
+    };
+    if (auto l = admitted(LogKind::message, *element_)) return l;
+    if (auto l = admitted(LogKind::registration, *regs_)) return l;
+    if (auto l = admitted(LogKind::probe, *probes_)) return l;
+    return admitted(LogKind::call, *calls_);
 }
 
 }  // namespace sw

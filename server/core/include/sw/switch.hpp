@@ -29,6 +29,7 @@
 #include "sw/billing_rates.hpp"
 #include "sw/calls.hpp"
 #include "sw/element.hpp"
+#include "sw/log_safety.hpp"
 #include "sw/probes.hpp"
 #include "sw/registrations.hpp"
 
@@ -41,6 +42,7 @@ struct SwitchConfig {
     route::lcr::CustomersConfig customers;
     billing::RatingConfig rating;
     ProbesConfig probes;
+    LogLimits log;  // per-kind cap on log lines (a flood must not fill the disk)
 };
 
 // A vendor gateway with its SIP side (what route::lcr::sqlite::VendorGateway becomes once
@@ -93,6 +95,8 @@ public:
     std::optional<sip::txn::SendBytes> poll_send();
     std::optional<StoreOp> poll_store();
     std::optional<RatedCall> poll_cdr();
+    // Log lines of every part, each kind capped at SwitchConfig::log per second (a summary
+    // line says how many were suppressed). The sink must still escape them (escape_for_log).
     std::optional<std::string> poll_log();
 
     Element& element() noexcept { return *element_; }
@@ -121,6 +125,8 @@ private:
     std::unique_ptr<Registrations> regs_;
     std::unique_ptr<Calls> calls_;
     std::unique_ptr<GatewayProbes> probes_;
+    LogLimiter log_limiter_;
+    sip::Instant last_now_{};  // the latest time the switch was given
 };
 
 }  // namespace sw

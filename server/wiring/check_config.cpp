@@ -1,0 +1,41 @@
+#include "wiring/check_config.hpp"
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace wiring {
+
+void print_check_config(const ServerConfig& cfg, std::size_t users, Carriers& carriers) {
+    auto specs = carriers.specs();
+    const auto& r = cfg.registrar;
+    fmt::print(
+        "database {}\nrealm {} ({} users)\nregistrar {}: expires {}..{} s (default {}), "
+        "replace {}, retry {}, suspend {} s ({})\n",
+        cfg.database, cfg.realm, users, cfg.registrar_enabled ? "on" : "off", r.min_expires.count(),
+        r.max_expires.count(), r.default_expires.count(), r.register_replace ? "on" : "off",
+        r.register_retry, r.register_suspend.count(), r.suspend_drop ? "drop" : "403");
+    fmt::print("streams: max_connections {}, per source {} open and {} new/s ({} overrides), "
+               "idle {} s, message {} s\n",
+               cfg.max_connections, cfg.max_connections_per_source, cfg.new_connections_per_second,
+               cfg.source_limits.size(), cfg.idle_timeout.count(), cfg.message_timeout.count());
+    if (specs) {
+        for (const auto& s : *specs) {
+            if (s.dns && s.config.registrar.host.empty())  // a host name, no address yet
+                fmt::print("trunk-reg {}: {} {}\n", s.name,
+                           s.dns->state == route::domain::LookupState::Pending ? "resolving"
+                                                                               : "no address for",
+                           s.dns->key);
+            else
+                fmt::print("trunk-reg {}: {} {}:{} expires {} retry {} s unregister {}\n", s.name,
+                           sip::transport_name(s.config.registrar.transport),
+                           s.config.registrar.host, s.config.registrar.port,
+                           s.config.expires ? std::to_string(s.config.expires->count()) : "auto",
+                           s.config.retry_delay.count(), s.config.send_unregister ? "on" : "off");
+        }
+    }
+    for (const auto& [name, why] : carriers.unresolved())
+        fmt::print("trunk-reg {}: {}\n", name, why);
+}
+
+}  // namespace wiring

@@ -1,0 +1,92 @@
+#include "wiring/driver.hpp"
+
+#include <fmt/format.h>
+
+#include "wiring/log.hpp"
+
+namespace wiring {
+
+Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks sinks)
+    : loop_(loop), sw_(sw), shutdown_(shutdown), sinks_(sinks), deadline_(loop, [this] {
+          on_deadline();
+      }) {}
+
+Driver::~Driver() = default;
+
+std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
+    transports_ = std::make_unique<sip::uv::Transports>(
+        loop_, cfg,
+        sip::uv::TransportHandlers{
+            .on_message = [this](const sip::Target& src,
+                                 std::string_view bytes) { on_message(src, bytes); },
+            .on_send_failed = [this](std::uint64_t txn, const sip::Target& to,
+                                     std::string_view why) { on_send_failed(txn, to, why); },
+            .on_event = [](std::string_view line) { log_line(line); },
+        });
+    return transports_->start();
+}
+
+void Driver::on_message(const sip::Target& source, std::string_view bytes) {
+    if (shutdown_.finished()) return;
+    sw_.on_bytes(bytes, source, loop_.now());
+    flush();
+}
+
+void Driver::on_send_failed(std::uint64_t txn, const sip::Target& to, std::string_view why) {
+    log_line(fmt::format("send to {}:{} failed: {}", to.host, to.port, why));
+    sw_.on_transport_error(txn, loop_.now());
+    flush();
+}
+
+void Driver::on_deadline() {
+    sw_.handle_timeouts(loop_.now());
+    flush();
+}
+
+void Driver::flush() {
+    sw_.pump(loop_.now());
+    while (auto s = sw_.poll_send())
+        transports_->send(s->to, s->bytes, s->txn);
+    drain_cdrs();
+    drain_store_and_logs();
+    if (shutdown_.stopping() && !shutdown_.finished() && sw_.registrations().stopped()) {
+        shutdown_.finish();
+        return;
+    }
+    if (std::optional<sip::Instant> d = sw_.next_deadline())
+        deadline_.arm(*d);
+    else
+        deadline_.cancel();
+}
+
+void Driver::drain_cdrs() {
+    while (auto c = sw_.poll_cdr()) {
+        if (!c->rating_error.empty())
+            log_line(
+                fmt::format("cdr: call {} unrated: {}", c->cdr.call.call_id_in, c->rating_error));
+        if (sinks_.log_cdrs)
+            log_line(fmt::format("cdr: call-id={} {} -> {} code={} tried={} charge={}",
+                                 c->cdr.call.call_id_in, c->cdr.call.caller, c->cdr.call.callee,
+                                 c->cdr.call.sip_code, c->gateways_tried,
+                                 c->cdr.charge.to_string()));
+        sinks_.cdrs.push(c->seq, std::move(c->cdr));
+    }
+}
+
+void Driver::drain_store_and_logs() {
+    while (auto op = sw_.poll_store())
+        sinks_.store.apply(*op);
+    while (auto l = sw_.poll_log())
+        log_line(*l);
+}
+
+const sip::uv::TransportCounters& Driver::transport_counters() const {
+    return transports_->counters();
+}
+
+void Driver::close(std::function<void()> done) {
+    deadline_.cancel();
+    transports_->shutdown(std::move(done));
+}
+
+}  // namespace wiring

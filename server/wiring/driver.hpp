@@ -1,0 +1,69 @@
+// wiring::Driver — the switch on the loop: SIP over UDP/TCP/TLS (sip::uv::Transports) feeds
+// sw::Switch, and after every input (bytes, send failure, deadline) flush() drains what the
+// switch produced: sends to the transports, rated CDRs to the writer thread, store
+// operations to the SQLite file, log lines to stderr; then it re-arms the one deadline timer
+// with sw.next_deadline() (DESIGN.md §3: one uv_timer for everything timed).
+//
+//   wiring::Driver driver(loop, sw, shutdown, {.cdrs = cdr_writer, .store = reg_store,
+//                                              .log_cdrs = cfg.log_messages});
+//   if (auto err = driver.start(listening.transports); !err.empty()) die(err);
+//   sw.registrations().set_trunks(specs, loop.now());
+//   driver.flush();                    // after any direct call on the switch
+//   driver.close([&] { loop.stop(); }); // at shutdown: graceful, queued bytes flushed
+//
+// Stopping: a flush that finds the shutdown begun and the carrier entries stopped finishes
+// it (Shutdown::finish) instead of re-arming; messages arriving after that are dropped.
+// Lifetimes: every reference outlives the Driver; start() once, before any flush().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sip/uv/loop.hpp"
+#include "sip/uv/transports.hpp"
+#include "sw/switch.hpp"
+#include "wiring/cdr_writer.hpp"
+#include "wiring/reg_store.hpp"
+#include "wiring/shutdown.hpp"
+
+namespace wiring {
+
+class Driver {
+  public:
+    struct Sinks {
+        CdrWriter& cdrs;
+        RegStore& store;
+        bool log_cdrs = true;  // one line per CDR (off: --quiet)
+    };
+    Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks sinks);
+    ~Driver();
+    Driver(const Driver&) = delete;
+    Driver& operator=(const Driver&) = delete;
+
+    // "" or the error naming the listener ("listen TCP [::1]:5060: address already in use").
+    std::string start(const sip::uv::TransportsConfig& cfg);
+    void flush();
+    void close(std::function<void()> done);
+    // What the transports counted (connections accepted, refused by the per-source limits,
+    // evicted, closed at the message deadline, ...); after start().
+    const sip::uv::TransportCounters& transport_counters() const;
+
+  private:
+    void on_message(const sip::Target& source, std::string_view bytes);
+    void on_send_failed(std::uint64_t txn, const sip::Target& to, std::string_view why);
+    void on_deadline();
+    void drain_cdrs();
+    void drain_store_and_logs();
+
+    sip::uv::Loop& loop_;
+    sw::Switch& sw_;
+    Shutdown& shutdown_;
+    Sinks sinks_;
+    sip::uv::Timer deadline_;
+    std::unique_ptr<sip::uv::Transports> transports_;
+};
+
+}  // namespace wiring

@@ -1,0 +1,159 @@
+// sw::run_command: an operator's command (trunkctl's reg_command rows) applied to a running
+// switch on fake time: hangup by call id, lift, and what is not understood.
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "sip/crypto/evp_hasher.hpp"
+#include "sip/message.hpp"
+#include "sw/commands.hpp"
+#include "sw/switch.hpp"
+#include "wiring/digest_auth.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const sip::Instant t0 = sip::Instant{} + 1000s;
+
+billing::Rate rate(const char* prefix, const char* price) {
+    billing::Rate r;
+    r.prefix = prefix;
+    r.area = "test";
+    r.price = *billing::Money::parse(price);
+    r.increment_s = 1;
+    return r;
+}
+
+billing::Book book() {
+    billing::Book b;
+    (void)b.group("retail").add(rate("44", "0.100000"));
+    (void)b.group("v1").add(rate("44", "0.050000"));
+    billing::Account c;
+    c.id = "1001";
+    c.kind = billing::AccountKind::customer;
+    c.balance = *billing::Money::parse("100");
+    c.rate_group = "retail";
+    (void)b.add_account(c);
+    billing::Account v;
+    v.id = "9001";
+    v.kind = billing::AccountKind::vendor;
+    v.rate_group = "v1";
+    (void)b.add_account(v);
+    return b;
+}
+
+const char* kInvite =
+    "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-cmd1;rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+    "To: <sip:442071234567@10.0.0.100>\r\n"
+    "Call-ID: cmd-call-1\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+// A switch with one customer (10.0.0.1) and one vendor (10.0.0.21).
+struct Fixture {
+    sip::SeededRandom rng{11};
+    sip::crypto::EvpHasher hasher;
+    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
+    std::unique_ptr<sw::Switch> sw;
+    std::vector<sip::txn::SendBytes> sent;
+    std::vector<sw::RatedCall> cdrs;
+
+    Fixture() {
+        sw::SwitchConfig cfg;
+        cfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
+        sw = std::make_unique<sw::Switch>(cfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
+        sw->set_book(book());
+        route::lcr::CustomerSpec c;
+        c.name = "acme";
+        c.account = "1001";
+        c.ips = {"10.0.0.1"};
+        sw::VendorEntry v;
+        v.spec.name = "gw1";
+        v.spec.prefixes = {"44"};
+        v.sip.host = "10.0.0.21";
+        v.sip.vendor_account = "9001";
+        std::string err;
+        REQUIRE(sw->set_routing({c}, {v}, {}, &err));
+    }
+    void drain() {
+        while (auto s = sw->poll_send())
+            sent.push_back(std::move(*s));
+        while (auto c = sw->poll_cdr())
+            cdrs.push_back(std::move(*c));
+        while (sw->poll_log()) {
+        }
+    }
+    // Requests / responses sent to `host` whose start line begins with `start`.
+    int count(const char* host, std::string_view start) const {
+        int n = 0;
+        for (const auto& s : sent)
+            if (s.to.host == host && std::string_view(*s.bytes).starts_with(start)) ++n;
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("commands: parse_call_id takes decimal digits only", "[server][commands]") {
+    CHECK(sw::parse_call_id("0") == 0u);
+    CHECK(sw::parse_call_id("42") == 42u);
+    CHECK(sw::parse_call_id("18446744073709551615") == 18446744073709551615u);
+    CHECK_FALSE(sw::parse_call_id("18446744073709551616"));
+    CHECK_FALSE(sw::parse_call_id(""));
+    CHECK_FALSE(sw::parse_call_id("12a"));
+    CHECK_FALSE(sw::parse_call_id("-1"));
+    CHECK_FALSE(sw::parse_call_id(" 1"));
+}
+
+TEST_CASE("commands: hangup ends a call in progress as the server", "[server][commands]") {
+    Fixture f;
+    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.drain();
+    REQUIRE(f.count("10.0.0.21", "INVITE ") == 1);
+    auto list = f.sw->calls().list();
+    REQUIRE(list.size() == 1);
+    const std::string id = std::to_string(list[0].id);
+
+    auto line = sw::run_command(*f.sw, "hangup", id, t0 + 1s);
+    CHECK(line == fmt::format("call {}: operator hangup: done", id));
+    f.drain();  // run_command pumped: the answer and the CDR are out
+    CHECK(f.count("10.0.0.1", "SIP/2.0 503 ") == 1);
+    CHECK(f.sw->calls().active() == 0);
+    REQUIRE(f.cdrs.size() == 1);
+    CHECK(f.cdrs[0].cdr.call.hangup == billing::HangupSide::server);
+
+    CHECK(sw::run_command(*f.sw, "hangup", id, t0 + 2s) ==
+          fmt::format("call {}: operator hangup: no such call", id));
+}
+
+TEST_CASE("commands: a hangup that names no call", "[server][commands]") {
+    Fixture f;
+    CHECK(sw::run_command(*f.sw, "hangup", "7", t0) == "call 7: operator hangup: no such call");
+    CHECK(sw::run_command(*f.sw, "hangup", "x7", t0) == "call x7: operator hangup: no such call");
+    CHECK(sw::run_command(*f.sw, "hangup", "", t0) == "call : operator hangup: no such call");
+}
+
+TEST_CASE("commands: lift logs nothing; other kinds are not understood", "[server][commands]") {
+    Fixture f;
+    CHECK_FALSE(sw::run_command(*f.sw, "lift", "alice", t0));
+    CHECK_FALSE(sw::run_command(*f.sw, "lift", "192.0.2.1", t0));
+    CHECK(sw::run_command(*f.sw, "re-register", "carrier1", t0) ==
+          "command re-register 'carrier1' not understood");
+}
+
+TEST_CASE("commands: unbind and unbind-user reach the registrations", "[server][commands]") {
+    // Issue 12 item 8: trunkctl binding remove / user remove queue these.
+    Fixture f;
+    CHECK(sw::run_command(*f.sw, "unbind", "sip:alice@trunkline", t0) ==
+          "registrar: operator removed 0 bindings of sip:alice@trunkline");
+    CHECK(sw::run_command(*f.sw, "unbind", "sip:alice@trunkline sip:alice@192.0.2.1", t0) ==
+          "registrar: operator removed 0 bindings of sip:alice@trunkline (sip:alice@192.0.2.1)");
+    CHECK(sw::run_command(*f.sw, "unbind-user", "alice", t0) ==
+          "registrar: operator removed 0 bindings of user 'alice'");
+}
