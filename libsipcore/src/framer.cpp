@@ -48,6 +48,12 @@ void StreamFramer::feed(std::string_view chunk) {
     buf_.append(chunk);
 }
 
+bool StreamFramer::in_message() const noexcept {
+    for (std::size_t i = start_; i < buf_.size(); ++i)
+        if (buf_[i] != '\r' && buf_[i] != '\n') return true;
+    return false;
+}
+
 StreamFramer::Frame StreamFramer::fail(Errc code, std::size_t offset) {
     failed_ = Error{code, static_cast<std::uint32_t>(stream_off_ + offset), HeaderId::None};
     return Frame{Kind::Error, {}, failed_};

@@ -266,3 +266,28 @@ TEST_CASE("framer: a long stream of messages fed in odd chunks", "[sipcore][fram
     CHECK(pings == 40);
     CHECK(pongs == 0);
 }
+
+TEST_CASE("framer: in_message says a message has started and not ended", "[sipcore][framer]") {
+    sip::StreamFramer fr;
+    CHECK_FALSE(fr.in_message());
+    fr.feed("\r\n");  // half a ping, or a keep-alive: no message yet
+    CHECK(fr.next().kind == Kind::NeedMore);
+    CHECK_FALSE(fr.in_message());
+    const std::string m = msg("hello");
+    fr.feed("\r\n");
+    CHECK(fr.next().kind == Kind::Ping);
+    fr.feed(m.substr(0, 1));
+    CHECK(fr.next().kind == Kind::NeedMore);
+    CHECK(fr.in_message());
+    fr.feed(m.substr(1, m.size() - 2));  // all but the last body byte
+    CHECK(fr.next().kind == Kind::NeedMore);
+    CHECK(fr.in_message());
+    fr.feed(m.substr(m.size() - 1) + "\r\n\r\n" + m.substr(0, 3));
+    CHECK(fr.next().kind == Kind::Message);
+    CHECK(fr.next().kind == Kind::Ping);
+    CHECK(fr.next().kind == Kind::NeedMore);
+    CHECK(fr.in_message());  // the next one has begun
+    fr.feed(m.substr(3));
+    CHECK(fr.next().kind == Kind::Message);
+    CHECK_FALSE(fr.in_message());
+}

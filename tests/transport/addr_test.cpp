@@ -31,3 +31,24 @@ TEST_CASE("addr: sockaddr_parts gives back the literal, every octet width", "[tr
     CHECK(name_of("2001:db8::c000:201", 1, &port) == "2001:db8::c000:201");
     CHECK(port == 1);
 }
+
+TEST_CASE("addr: the source a peer counts as for per-source limits", "[transport][addr]") {
+    using sip::uv::detail::source_key;
+    std::string k;
+    CHECK(source_key("192.0.2.7", k));
+    CHECK(k == "192.0.2.7");
+    CHECK(source_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k));
+    CHECK(k == "2001:db8:1:2::/64");
+    CHECK(source_key("2001:db8:1:2::/64", k));
+    CHECK(k == "2001:db8:1:2::/64");
+    CHECK(source_key("::ffff:192.0.2.9", k));
+    CHECK(k == "192.0.2.9");
+    CHECK(source_key("::1", k));
+    CHECK(k == "::/64");
+    CHECK_FALSE(source_key("192.0.2.7/64", k));
+    CHECK_FALSE(source_key("gw.example.com", k));
+    CHECK_FALSE(source_key("", k));
+    sockaddr_storage sa{};
+    REQUIRE(sip::uv::detail::make_sockaddr("2001:db8:1:2::5", 5060, sa));
+    CHECK(source_key(reinterpret_cast<const sockaddr*>(&sa)) == "2001:db8:1:2::/64");
+}

@@ -211,3 +211,26 @@ TEST_CASE("tls session: garbage from the peer fails cleanly", "[transport][tls]"
     CHECK(server.failed());
     CHECK_FALSE(server.error().empty());
 }
+
+TEST_CASE("tls session: partial_record while a record is only partly received",
+          "[transport][tls]") {
+    auto sctx = ctx(server_cfg(), TlsContext::Role::Server);
+    auto cctx = ctx(client_cfg(), TlsContext::Role::Client);
+    TlsSession client(cctx, "sip.test");
+    TlsSession server(sctx);
+    REQUIRE(pump(client, server));
+    REQUIRE(server.handshake_done());
+    CHECK_FALSE(server.partial_record());
+    REQUIRE(client.write("OPTIONS sip:x SIP/2.0"));
+    const std::string rec = client.take_ciphertext();
+    REQUIRE(rec.size() > 10);
+    for (std::size_t i = 0; i + 1 < rec.size(); ++i) {  // one byte at a time (a slow drip)
+        REQUIRE(server.feed(rec.substr(i, 1)));
+        INFO("byte " << i << " of " << rec.size());
+        REQUIRE(server.partial_record());
+    }
+    CHECK(server.take_plaintext().empty());
+    REQUIRE(server.feed(rec.substr(rec.size() - 1)));
+    CHECK_FALSE(server.partial_record());
+    CHECK(server.take_plaintext() == "OPTIONS sip:x SIP/2.0");
+}

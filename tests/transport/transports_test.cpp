@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness.hpp"
+#include "round_trip.hpp"
 #include "sip/uv/loop.hpp"
 #include "sip/uv/transports.hpp"
 #include "test_certs.hpp"
@@ -19,80 +20,10 @@ using sip::uv::TransportsConfig;
 using tt::Peer;
 using tt::run_until;
 
-namespace {
-
-// sip::Target has no default member initializers, so build it field by field.
-Target tgt(Transport t, std::string host, std::uint16_t port, std::uint64_t conn = 0,
-           std::string tls_name = {}) {
-    Target x;
-    x.transport = t;
-    x.host = std::move(host);
-    x.port = port;
-    x.conn = conn;
-    x.tls_name = std::move(tls_name);
-    return x;
-}
-
-TransportsConfig listening(Transport t, std::string addr) {
-    TransportsConfig c;
-    c.listen.push_back({t, std::move(addr)});
-    if (t == Transport::Tls) {
-        c.tls.cert_file = tt::pki().server_cert;
-        c.tls.key_file = tt::pki().server_key;
-    }
-    return c;
-}
-
-TransportsConfig client_cfg() {
-    TransportsConfig c;
-    c.tls.ca_file = tt::pki().ca;
-    return c;
-}
-
-// Client sends a request; the server answers to the source it saw; the client gets it.
-void round_trip(Transport t, const std::string& host, std::uint16_t port,
-                const std::string& tls_name = {}) {
-    Loop loop;
-    const std::string hp = host.find(':') != std::string::npos
-                               ? "[" + host + "]:" + std::to_string(port)
-                               : host + ":" + std::to_string(port);
-    Peer server(loop, listening(t, hp));
-    Peer client(loop, client_cfg());
-    REQUIRE(server.start() == "");
-    REQUIRE(client.start() == "");
-    server.on_message = [&](const Target& src, std::string_view) {
-        server.tp->send(src, "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", 99);
-    };
-    Target to = tgt(t, host, port, 0, tls_name);
-    client.tp->send(to, tt::options(1, sip::transport_name(t)), 1);
-    REQUIRE(run_until(loop, [&] { return !client.got.empty(); }));
-    INFO(server.all_events() << client.all_events());
-    REQUIRE(server.got.size() == 1);
-    CHECK(server.got[0].second == tt::options(1, sip::transport_name(t)));
-    const Target& src = server.got[0].first;
-    CHECK(src.transport == t);
-    CHECK(src.host == host);
-    CHECK(src.port != 0);
-    CHECK(client.got[0].second.rfind("SIP/2.0 200 OK", 0) == 0);
-    CHECK(client.failed.empty());
-    CHECK(server.failed.empty());
-    if (t == Transport::Udp) {
-        CHECK(src.conn == 0);
-        CHECK(client.got[0].first.port == port);
-    } else {
-        CHECK(src.conn != 0);
-        // The answer went back on the same connection (RFC 3261 §18.2.2): nothing new opened.
-        CHECK(server.tp->counters().connections_opened == 0);
-        CHECK(server.tp->counters().connections_accepted == 1);
-        CHECK(client.tp->counters().connections_opened == 1);
-        CHECK(client.got[0].first.conn != 0);
-    }
-    if (t == Transport::Tls) CHECK(src.tls_name == tls_name);  // SNI reached the server
-    CHECK(server.tp->counters().messages_in == 1);
-    CHECK(client.tp->counters().messages_out == 1);
-}
-
-}  // namespace
+using tt::client_cfg;
+using tt::listening;
+using tt::round_trip;
+using tt::tgt;
 
 TEST_CASE("loop: timers fire at their Instant, cancel, and re-arm", "[transport][loop]") {
     Loop loop;
@@ -129,25 +60,11 @@ TEST_CASE("transports: UDP round trip", "[transport][udp]") {
     SECTION("IPv4") {
         round_trip(Transport::Udp, "127.0.0.1", 28001);
     }
-    SECTION("IPv6") {
-        if (!tt::have_ipv6()) {
-            WARN("no ::1 on this machine: IPv6 UDP skipped");
-            return;
-        }
-        round_trip(Transport::Udp, "::1", 28002);
-    }
 }
 
 TEST_CASE("transports: TCP round trip", "[transport][tcp]") {
     SECTION("IPv4") {
         round_trip(Transport::Tcp, "127.0.0.1", 28011);
-    }
-    SECTION("IPv6") {
-        if (!tt::have_ipv6()) {
-            WARN("no ::1 on this machine: IPv6 TCP skipped");
-            return;
-        }
-        round_trip(Transport::Tcp, "::1", 28012);
     }
 }
 
@@ -157,13 +74,6 @@ TEST_CASE("transports: TLS round trip", "[transport][tls]") {
     }
     SECTION("IPv4 verified by IP address") {
         round_trip(Transport::Tls, "127.0.0.1", 28023);
-    }
-    SECTION("IPv6 with SNI") {
-        if (!tt::have_ipv6()) {
-            WARN("no ::1 on this machine: IPv6 TLS skipped");
-            return;
-        }
-        round_trip(Transport::Tls, "::1", 28022, "localhost");
     }
 }
 
@@ -461,9 +371,14 @@ TEST_CASE("transports: connections beyond max_connections are refused", "[transp
     REQUIRE(c4.start() == "");
     c4.tp->send(tgt(Transport::Tcp, "127.0.0.1", 28095), tt::options(4), 4);
     c4.tp->send(tgt(Transport::Tcp, "127.0.0.1", 28096), tt::options(5), 5);
-    REQUIRE(run_until(loop, [&] { return c4.failed.size() == 1; }));
-    CHECK(c4.failed[0].tag == 5);
-    CHECK(c4.failed[0].reason.find("max_connections") != std::string::npos);
+    // (4 goes to the full server above: refused with a reset, so it may fail as well)
+    auto fifth = [&]() -> const tt::Failed* {
+        for (const auto& f : c4.failed)
+            if (f.tag == 5) return &f;
+        return nullptr;
+    };
+    REQUIRE(run_until(loop, [&] { return fifth() != nullptr; }));
+    CHECK(fifth()->reason.find("max_connections") != std::string::npos);
 }
 
 TEST_CASE("transports: connect timeout", "[transport][fault]") {

@@ -49,6 +49,9 @@ public:
     void feed(std::string_view chunk);
     Frame next();
     std::size_t buffered() const noexcept { return buf_.size() - start_; }
+    // Part of a message is buffered (a byte other than the CR/LF of keep-alives): a message
+    // has started and not ended. Stream servers bound how long that may last (slowloris).
+    bool in_message() const noexcept;
     bool failed() const noexcept { return failed_.code != Errc::ok; }
 
 private:

@@ -88,5 +88,37 @@ std::string host_port(std::string_view host, std::uint16_t port) {
     return s;
 }
 
+std::string source_key(const sockaddr* sa) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (sa->sa_family != AF_INET6) {
+        sockaddr_parts(sa, host, port);
+        return host;
+    }
+    sockaddr_in6 s6 = *reinterpret_cast<const sockaddr_in6*>(sa);
+    if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+        sockaddr_in s4{};
+        s4.sin_family = AF_INET;
+        std::memcpy(&s4.sin_addr, s6.sin6_addr.s6_addr + 12, 4);
+        sockaddr_parts(reinterpret_cast<const sockaddr*>(&s4), host, port);
+        return host;
+    }
+    std::memset(s6.sin6_addr.s6_addr + 8, 0, 8);
+    s6.sin6_scope_id = 0;
+    sockaddr_parts(reinterpret_cast<const sockaddr*>(&s6), host, port);
+    return host + "/64";
+}
+
+bool source_key(std::string_view spec, std::string& key) {
+    if (spec.size() > 3 && spec.substr(spec.size() - 3) == "/64") {
+        spec.remove_suffix(3);
+        if (spec.find(':') == std::string_view::npos) return false;  // IPv4 has no /64
+    }
+    sockaddr_storage sa{};
+    if (!make_sockaddr(spec, 0, sa)) return false;
+    key = source_key(reinterpret_cast<const sockaddr*>(&sa));
+    return true;
+}
+
 }  // namespace detail
 }  // namespace sip::uv

@@ -121,6 +121,28 @@ struct TlsSession::Impl {
     bool done = false;
     bool failed = false;
     bool peer_closed = false;
+    // Record framing of what the peer sent (RFC 8446 §5.1: 5-byte header, 2-byte length), to
+    // know whether a record has begun and not ended; OpenSSL does not say.
+    unsigned char rec_hdr[5] = {};
+    std::size_t rec_hdr_have = 0;
+    std::size_t rec_left = 0;
+
+    void track_records(std::string_view b) {
+        while (!b.empty()) {
+            if (rec_left > 0) {
+                const std::size_t k = std::min(rec_left, b.size());
+                rec_left -= k;
+                b.remove_prefix(k);
+                continue;
+            }
+            rec_hdr[rec_hdr_have++] = static_cast<unsigned char>(b.front());
+            b.remove_prefix(1);
+            if (rec_hdr_have == sizeof rec_hdr) {
+                rec_left = static_cast<std::size_t>(rec_hdr[3]) << 8 | rec_hdr[4];
+                rec_hdr_have = 0;
+            }
+        }
+    }
 
     void fail(std::string what) {
         if (failed) return;
@@ -241,6 +263,7 @@ TlsSession::~TlsSession() {
 bool TlsSession::feed(std::string_view ciphertext) {
     Impl& I = *impl_;
     if (I.failed) return false;
+    I.track_records(ciphertext);
     while (!ciphertext.empty()) {
         const int chunk = static_cast<int>(std::min<std::size_t>(ciphertext.size(), 1 << 20));
         const int n = BIO_write(I.in, ciphertext.data(), chunk);
@@ -295,6 +318,10 @@ std::size_t TlsSession::pending_ciphertext() const noexcept {
 }
 std::size_t TlsSession::pending_plaintext() const noexcept {
     return impl_->plain_pending.size();
+}
+bool TlsSession::partial_record() const noexcept {
+    const Impl& I = *impl_;
+    return !I.failed && (I.rec_hdr_have > 0 || I.rec_left > 0);
 }
 bool TlsSession::handshake_done() const noexcept {
     return impl_->done;

@@ -19,6 +19,7 @@ namespace sip::uv {
 using detail::host_port;
 using detail::make_sockaddr;
 using detail::sockaddr_parts;
+using detail::source_key;
 
 namespace {
 
@@ -108,14 +109,19 @@ struct Conn {
     bool outbound = false;
     bool draining = false;  // shutdown(): close once the writes complete
     bool overflow_logged = false;
+    bool admitted = false;     // inbound, counted by the StreamGuard under `source`
+    bool msg_pending = false;  // a message (or TLS record) has begun and not ended
     Target peer;      // transport, host, port, conn = id, tls_name
     std::string key;  // reuse key (see key_of)
+    std::string source;  // inbound: the StreamGuard's key (address, or IPv6 /64)
     StreamFramer framer;
     std::unique_ptr<TlsSession> tls;
     std::deque<Pending> queue;  // sends waiting for connect / handshake
     std::size_t queued_bytes = 0;
     std::uint64_t started_ms = 0;
     std::uint64_t last_ms = 0;
+    std::uint64_t msg_started_ms = 0;  // when msg_pending began
+    std::uint64_t frames = 0;          // frames (messages, pings, pongs) read so far
     std::string close_reason;
 
     explicit Conn(const ParseLimits& l) : framer(l) {}
@@ -134,6 +140,7 @@ struct Transports::Impl {
 
     std::shared_ptr<TlsContext> tls_server;
     std::shared_ptr<TlsContext> tls_client;
+    StreamGuard guard;  // per-source admission, who gives way at max_connections
 
     std::vector<UdpSock*> udp;  // listeners first, then ephemeral senders
     std::vector<TcpListener*> tcp;
@@ -156,7 +163,6 @@ struct Transports::Impl {
     bool dead = false;
     bool started = false;
     bool stopping = false;
-    bool refusing = false;  // edge flag so max_connections is logged once per episode
 
     const Bytes pong = make_bytes("\r\n");  // RFC 5626 §3.5.1 keep-alive answer
     // One read buffer: libuv reads into it and the callback consumes it. UDP sockets use
@@ -175,6 +181,7 @@ struct Transports::Impl {
         uv_close(reinterpret_cast<uv_handle_t*>(h), cb);
     }
     std::uint64_t now_ms() const { return uv_now(loop); }
+    Instant now_instant() const { return instant_ms(static_cast<std::int64_t>(uv_now(loop))); }
 
     void event(std::string_view line) {
         if (!dead && handlers.on_event) handlers.on_event(line);
@@ -259,7 +266,17 @@ struct Transports::Impl {
     void flush_queue(Conn* c);
     void on_bytes(Conn* c, std::string_view data);
     void deliver(Conn* c, std::string_view data);
+    void track_message(Conn* c, std::uint64_t frames_before);
     void close_conn(Conn* c, std::string reason);
+    // --- admission (sip::StreamGuard)
+    void accept_conn(TcpListener* L, Conn* c);
+    void refuse(Conn* c);
+    bool evict_one(const std::string& source);
+    void on_sweep();
+    void guard_reports() {
+        while (auto line = guard.poll_report(now_instant()))
+            event(*line);
+    }
     void maybe_finish_shutdown();
 
     static void on_conn_closed(uv_handle_t* h) {
@@ -364,41 +381,89 @@ std::string Transports::Impl::listen_stream(const Listener& l, std::size_t index
                     uv_close(reinterpret_cast<uv_handle_t*>(&c->h), on_conn_closed);
                     return;
                 }
-                if (I->conns.size() >= I->cfg.limits.max_connections || I->stopping) {
-                    ++I->counters.connections_refused;
-                    if (!I->refusing && !I->stopping) {
-                        I->refusing = true;
-                        I->event(L->name + ": refusing connections: max_connections (" +
-                                 std::to_string(I->cfg.limits.max_connections) + ") reached");
-                    }
-                    c->state = Conn::State::Closing;
-                    uv_close(reinterpret_cast<uv_handle_t*>(&c->h), on_conn_closed);
-                    return;
-                }
-                sockaddr_storage peer{};
-                int len = sizeof peer;
-                uv_tcp_getpeername(&c->h, reinterpret_cast<sockaddr*>(&peer), &len);
-                sockaddr_parts(reinterpret_cast<sockaddr*>(&peer), c->peer.host, c->peer.port);
-                c->id = I->next_id++;
-                c->peer.conn = c->id;
-                c->key = key_of(L->transport, c->peer.host, c->peer.port, {});
-                I->conns.emplace(c->id, c);
-                I->by_key.emplace(c->key, c->id);  // an outbound one keeps priority
-                I->counters.connections_open = I->conns.size();
-                ++I->counters.connections_accepted;
-                c->started_ms = c->last_ms = I->now_ms();
-                if (L->transport == sip::Transport::Tls) {
-                    c->tls = std::make_unique<TlsSession>(I->tls_server);
-                    c->state = Conn::State::Handshaking;
-                } else {
-                    c->state = Conn::State::Open;
-                }
-                I->opened(c);
+                I->accept_conn(L, c);
             });
     }
     if (rc != 0) return "listen " + name + ": " + err_text(rc);
     listener_of[index] = reinterpret_cast<uv_handle_t*>(&t->h);
     return {};
+}
+
+// An accepted socket: admitted (sip::StreamGuard) before any TLS byte is read, or refused.
+void Transports::Impl::accept_conn(TcpListener* L, Conn* c) {
+    sockaddr_storage peer{};
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(&c->h, reinterpret_cast<sockaddr*>(&peer), &len) != 0) {
+        c->state = Conn::State::Closing;  // gone already (reset before we got to it)
+        uv_close(reinterpret_cast<uv_handle_t*>(&c->h), on_conn_closed);
+        return;
+    }
+    if (stopping) {
+        ++counters.connections_refused;
+        refuse(c);
+        return;
+    }
+    std::string source = source_key(reinterpret_cast<sockaddr*>(&peer));
+    const StreamGuard::Decision d = guard.admit(source, now_instant(), conns.size());
+    switch (d.verdict) {
+        case StreamGuard::Verdict::accept:
+            break;
+        case StreamGuard::Verdict::evict:
+            ++counters.evicted;
+            evict_one(d.victim);
+            break;
+        case StreamGuard::Verdict::per_source:
+            ++counters.refused_per_source;
+            break;
+        case StreamGuard::Verdict::rate:
+            ++counters.refused_rate;
+            break;
+        case StreamGuard::Verdict::full:
+            ++counters.connections_refused;
+            break;
+    }
+    guard_reports();
+    if (d.verdict != StreamGuard::Verdict::accept && d.verdict != StreamGuard::Verdict::evict) {
+        refuse(c);
+        return;
+    }
+    sockaddr_parts(reinterpret_cast<sockaddr*>(&peer), c->peer.host, c->peer.port);
+    c->admitted = true;
+    c->source = std::move(source);
+    c->id = next_id++;
+    c->peer.conn = c->id;
+    c->key = key_of(L->transport, c->peer.host, c->peer.port, {});
+    conns.emplace(c->id, c);
+    by_key.emplace(c->key, c->id);  // an outbound one keeps priority
+    counters.connections_open = conns.size();
+    ++counters.connections_accepted;
+    c->started_ms = c->last_ms = now_ms();
+    if (L->transport == sip::Transport::Tls) {
+        c->tls = std::make_unique<TlsSession>(tls_server);
+        c->state = Conn::State::Handshaking;
+    } else {
+        c->state = Conn::State::Open;
+    }
+    opened(c);
+}
+
+// Refused: reset at once (RST, no TIME_WAIT kept here), nothing read, no TLS.
+void Transports::Impl::refuse(Conn* c) {
+    c->state = Conn::State::Closing;
+    if (uv_tcp_close_reset(&c->h, on_conn_closed) != 0)
+        uv_close(reinterpret_cast<uv_handle_t*>(&c->h), on_conn_closed);
+}
+
+// Closes the idlest admitted connection of `source` (the guard chose it to give way).
+bool Transports::Impl::evict_one(const std::string& source) {
+    Conn* victim = nullptr;
+    for (auto& [id, c] : conns)
+        if (c->admitted && c->state != Conn::State::Closing && c->source == source &&
+            (!victim || c->last_ms < victim->last_ms))
+            victim = c;
+    if (!victim) return false;
+    close_conn(victim, "evicted: max_connections reached");
+    return true;
 }
 
 std::string Transports::Impl::start() {
@@ -414,61 +479,85 @@ std::string Transports::Impl::start() {
     }
     tls_client = TlsContext::create(cfg.tls, TlsContext::Role::Client, &err);
     if (!tls_client) return "TLS client: " + err;
+    StreamGuardConfig gc;
+    gc.max_connections = cfg.limits.max_connections;
+    gc.max_per_source = cfg.limits.max_connections_per_source;
+    gc.new_per_second = cfg.limits.new_connections_per_second;
+    for (SourceLimit o : cfg.limits.source_limits) {
+        std::string key;
+        if (!source_key(o.source, key))
+            return "source limit '" + o.source +
+                   "': not an IPv4 address, an IPv6 address or an IPv6 /64";
+        o.source = std::move(key);
+        gc.overrides.push_back(std::move(o));
+    }
+    guard = StreamGuard(std::move(gc));
     listener_of.assign(cfg.listen.size(), nullptr);
     for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
         const Listener& l = cfg.listen[i];
         err = l.transport == sip::Transport::Udp ? listen_udp(l, i) : listen_stream(l, i);
         if (!err.empty()) return err;
     }
-    // The sweep enforces idle and connect timeouts; its period is a fraction of the shorter
-    // one, so a timeout fires within ~25% of its value (and at most a second late).
-    const std::uint64_t shortest =
+    // The sweep enforces the idle, message and connect timeouts; its period is a fraction of
+    // the shortest, so a timeout fires within ~25% of its value (and at most a second late).
+    std::uint64_t shortest =
         std::min(ms_of(cfg.limits.idle_timeout), ms_of(cfg.limits.connect_timeout));
+    if (cfg.limits.message_timeout > Duration::zero())
+        shortest = std::min(shortest, ms_of(cfg.limits.message_timeout));
     const std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 10, 1000);
     uv_timer_start(
-        &sweep,
-        [](uv_timer_t* t) {
-            auto* I = static_cast<Impl*>(t->data);
-            const std::uint64_t now = I->now_ms();
-            const std::uint64_t idle = ms_of(I->cfg.limits.idle_timeout);
-            const std::uint64_t conn_to = ms_of(I->cfg.limits.connect_timeout);
-            struct Doomed {
-                Conn* c;
-                std::string why;
-                std::string line;  // the fault to log, if any
-            };
-            std::vector<Doomed> doomed;
-            for (auto& [id, c] : I->conns) {
-                if (c->state == Conn::State::Connecting && now - c->started_ms >= conn_to) {
-                    ++I->counters.connect_failures;
-                    doomed.push_back({c, "connect timed out", "connect timed out"});
-                } else if (c->state == Conn::State::Handshaking && now - c->started_ms >= conn_to) {
-                    ++I->counters.handshake_failures;
-                    doomed.push_back(
-                        {c, "TLS handshake failed: timed out", "TLS handshake timed out"});
-                } else if (c->state == Conn::State::Open && now - c->last_ms >= idle) {
-                    ++I->counters.idle_closed;
-                    // A stalled half message is a fault worth one line; plain idleness is not.
-                    std::string line;
-                    if (c->framer.buffered() > 0)
-                        line = "closing: idle with " + std::to_string(c->framer.buffered()) +
-                               " bytes of an incomplete message";
-                    doomed.push_back({c, "idle timeout", std::move(line)});
-                }
-            }
-            // Handlers run only after the walk: they may close connections themselves.
-            for (Doomed& d : doomed) {
-                if (d.c->state == Conn::State::Closing) continue;
-                if (!d.line.empty()) I->conn_event(*d.c, d.line);
-                I->close_conn(d.c, d.why);
-            }
-        },
-        period, period);
+        &sweep, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_sweep(); }, period, period);
     uv_unref(reinterpret_cast<uv_handle_t*>(&sweep));  // housekeeping never keeps the loop alive
     uv_prepare_start(&udp_flusher,
                      [](uv_prepare_t* p) { static_cast<Impl*>(p->data)->flush_all_udp(); });
     uv_unref(reinterpret_cast<uv_handle_t*>(&udp_flusher));
     return {};
+}
+
+void Transports::Impl::on_sweep() {
+    const std::uint64_t now = now_ms();
+    const std::uint64_t idle = ms_of(cfg.limits.idle_timeout);
+    const std::uint64_t conn_to = ms_of(cfg.limits.connect_timeout);
+    const std::uint64_t msg_to = ms_of(cfg.limits.message_timeout);
+    struct Doomed {
+        Conn* c;
+        std::string why;
+        std::string line;  // the fault to log, if any
+        bool deadline = false;
+    };
+    std::vector<Doomed> doomed;
+    for (auto& [id, c] : conns) {
+        if (c->state == Conn::State::Connecting && now - c->started_ms >= conn_to) {
+            ++counters.connect_failures;
+            doomed.push_back({c, "connect timed out", "connect timed out"});
+        } else if (c->state == Conn::State::Handshaking && now - c->started_ms >= conn_to) {
+            ++counters.handshake_failures;
+            doomed.push_back({c, "TLS handshake failed: timed out", "TLS handshake timed out"});
+        } else if (c->state == Conn::State::Open && msg_to > 0 && c->msg_pending &&
+                   now - c->msg_started_ms >= msg_to) {
+            // slowloris: counted and reported once per episode by the guard, not per connection
+            ++counters.message_timeouts;
+            doomed.push_back({c, "message not complete within message_timeout", {}, true});
+        } else if (c->state == Conn::State::Open && now - c->last_ms >= idle) {
+            ++counters.idle_closed;
+            // A stalled half message is a fault worth one line; plain idleness is not.
+            std::string line;
+            if (c->framer.buffered() > 0)
+                line = "closing: idle with " + std::to_string(c->framer.buffered()) +
+                       " bytes of an incomplete message";
+            doomed.push_back({c, "idle timeout", std::move(line)});
+        }
+    }
+    // Handlers run only after the walk: they may close connections themselves.
+    for (Doomed& d : doomed) {
+        if (d.c->state == Conn::State::Closing) continue;
+        if (!d.line.empty()) conn_event(*d.c, d.line);
+        if (d.deadline)
+            guard.deadline_closed(d.c->admitted ? d.c->source : d.c->peer.host, now_instant());
+        close_conn(d.c, d.why);
+    }
+    guard.sweep(now_instant());
+    guard_reports();
 }
 
 // Sends the socket's pending datagrams, up to kSendBatch per sendmmsg(). A full socket buffer
@@ -590,8 +679,16 @@ Conn* Transports::Impl::new_conn(sip::Transport t) {
 Conn* Transports::Impl::connect_to(const Target& to, const std::string& host,
                                    const std::string& key, std::string& error) {
     if (conns.size() >= cfg.limits.max_connections) {
-        error = "max_connections (" + std::to_string(cfg.limits.max_connections) + ") reached";
-        return nullptr;
+        // our own connection (to a gateway) takes the place of an idle one of a heavy source
+        auto victim = guard.victim_for_outbound(now_instant());
+        const bool made_room = victim && evict_one(*victim);
+        if (made_room) ++counters.evicted;
+        guard_reports();
+        if (!made_room) {
+            error =
+                "max_connections (" + std::to_string(cfg.limits.max_connections) + ") reached";
+            return nullptr;
+        }
     }
     sockaddr_storage sa{};
     if (!make_sockaddr(host, to.port, sa)) {
@@ -675,7 +772,9 @@ void Transports::Impl::opened(Conn* c) {
             }
             if (n == 0) return;
             c->last_ms = I->now_ms();
+            const std::uint64_t frames = c->frames;
             I->on_bytes(c, std::string_view(buf->base, static_cast<std::size_t>(n)));
+            if (c->state == Conn::State::Open) I->track_message(c, frames);
         });
     if (c->tls) {
         flush_tls(c);  // the client's ClientHello
@@ -735,6 +834,7 @@ void Transports::Impl::deliver(Conn* c, std::string_view data) {
             case StreamFramer::Kind::Ping: {
                 // RFC 5626 §3.5.1: answer a double-CRLF ping with a single CRLF pong.
                 ++counters.pings_answered;
+                ++c->frames;
                 if (c->tls) {
                     c->tls->write(*pong);
                     flush_tls(c);
@@ -748,6 +848,7 @@ void Transports::Impl::deliver(Conn* c, std::string_view data) {
                 break;
             }
             case StreamFramer::Kind::Pong:
+                ++c->frames;
                 break;
             case StreamFramer::Kind::Error: {
                 // No way to find the next message in a stream after this: close (RFC 4475).
@@ -761,10 +862,24 @@ void Transports::Impl::deliver(Conn* c, std::string_view data) {
             }
             case StreamFramer::Kind::Message:
                 ++counters.messages_in;
+                ++c->frames;
                 if (handlers.on_message) handlers.on_message(c->peer, f.bytes);
                 if (dead || c->state == Conn::State::Closing) return;
                 break;
         }
+    }
+}
+
+// After each read of an open stream: has a message (or TLS record) begun and not ended, and
+// since when? The sweep closes it at message_timeout; every byte still moves last_ms (idle).
+void Transports::Impl::track_message(Conn* c, std::uint64_t frames_before) {
+    const bool mid = c->framer.in_message() || (c->tls && c->tls->partial_record());
+    if (!mid) {
+        c->msg_pending = false;
+    } else if (!c->msg_pending || c->frames != frames_before) {
+        // a message began in this read (after any that ended in it)
+        c->msg_pending = true;
+        c->msg_started_ms = c->last_ms;
     }
 }
 
@@ -891,7 +1006,10 @@ void Transports::Impl::close_conn(Conn* c, std::string reason) {
     if (auto it = by_key.find(c->key); it != by_key.end() && it->second == c->id) by_key.erase(it);
     counters.connections_open = conns.size();
     ++counters.connections_closed;
-    if (conns.size() < cfg.limits.max_connections) refusing = false;
+    if (c->admitted) {
+        c->admitted = false;
+        guard.closed(c->source);
+    }
     for (Pending& p : c->queue)
         fail(p.tag, c->peer, reason);
     c->queue.clear();

@@ -9,6 +9,7 @@
 
 #include "route/reg/registrar.hpp"
 #include "sip/builder.hpp"
+#include "sip/txn/large_responses.hpp"
 
 namespace sw {
 namespace {
@@ -45,6 +46,7 @@ struct Element::Impl {
     sip::Random& rng;
     sip::txn::Layer layer;
     std::deque<sip::txn::SendBytes> out;
+    sip::txn::LargeResponses large;  // §18.2.2: too large for UDP -> TCP to the sent-by, or 513
     std::deque<std::string> logs;
     ElementStats stats;
     std::map<std::string, PendingOk> pending_ok;  // Call-ID + '\n' + To tag
@@ -88,10 +90,14 @@ struct Element::Impl {
             reject(bytes, parsed.error(), source);
             return;
         }
-        if (parsed->is_request())
+        if (parsed->is_request()) {
             ++stats.requests;
-        else
+            // RFC 3581 §4 / RFC 3261 §18.2.1: every response built from it (here, in the
+            // transaction layer, the registrar, the calls) stamps the top Via with the source
+            parsed->note_source(source.host, source.port);
+        } else {
             ++stats.responses;
+        }
         layer.on_message(std::move(*parsed), source, now);
         drain(now);
     }
@@ -113,8 +119,9 @@ struct Element::Impl {
         spec.status = code;
         spec.reason = reason;
         spec.extra = {{"Server", cfg.server_header}};
-        spec.via_received = source.host;
-        if (s.top_via.has_rport) spec.via_rport = source.port;
+        const sip::ViaStamp stamp = sip::via_stamp(s.top_via, source.host, source.port);
+        spec.via_received = stamp.received;
+        spec.via_rport = stamp.rport;
         std::string tag = sip::make_token(rng, 10);
         spec.to_tag = tag;
         sip::Target to = source;
@@ -298,6 +305,8 @@ struct Element::Impl {
         const std::string tag = sip::make_token(rng, 10);
         route::reg::RenderOptions ro;
         ro.to_tag = tag;
+        ro.via_received = m.via_stamp().received;  // RFC 3581 §4 (noted in on_bytes)
+        ro.via_rport = m.via_stamp().rport;
         if (cfg.unix_offset_s)
             ro.unix_time =
                 *cfg.unix_offset_s +
@@ -421,6 +430,10 @@ std::optional<ClientEvent> Element::poll_client_event() {
     return e;
 }
 void Element::on_transport_error(TxnId txn, sip::Instant now) {
+    if (sip::txn::LargeResponses::owns(txn)) {  // a large response's TCP attempt failed
+        if (auto s = impl_->large.on_send_failed(txn)) impl_->out.push_back(std::move(*s));
+        return;
+    }
     if (txn == 0) return;
     impl_->layer.on_transport_error(txn, now);
     impl_->drain(now);
@@ -434,12 +447,12 @@ void Element::handle_timeouts(sip::Instant now) {
 
 std::optional<sip::txn::SendBytes> Element::poll_send() {
     if (impl_->out.empty()) return std::nullopt;
-    sip::txn::SendBytes s = std::move(impl_->out.front());
+    sip::txn::SendBytes s = impl_->large.route(std::move(impl_->out.front()));
     impl_->out.pop_front();
     return s;
 }
 std::optional<std::string> Element::poll_log() {
-    if (impl_->logs.empty()) return std::nullopt;
+    if (impl_->logs.empty()) return impl_->large.poll_log();
     std::string s = std::move(impl_->logs.front());
     impl_->logs.pop_front();
     return s;

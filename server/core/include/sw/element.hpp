@@ -23,6 +23,10 @@
 // sw::Calls, which answers with respond(). The element still answers CANCEL itself (200, or
 // 481 without a matching INVITE, RFC 3261 §9.2) and hands on only the matched ones.
 //
+// A response too large for one UDP datagram goes over TCP to the client's sent-by instead, or
+// becomes a 513 when that fails (RFC 3261 §18.2.2, sip::txn::LargeResponses): such a send
+// carries a tag of its own, which on_transport_error() takes like a transaction id.
+//
 // As a UAS the element retransmits its 2xx to INVITE over UDP (T1 doubling to T2) until the
 // ACK arrives or 64*T1 passes (RFC 3261 §13.3.1.4): the transaction layer leaves 2xx
 // reliability to the TU (RFC 6026).

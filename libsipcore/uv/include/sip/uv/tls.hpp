@@ -86,6 +86,9 @@ public:
     std::size_t pending_ciphertext() const noexcept;
     // Plaintext written before the handshake completed, not yet encrypted.
     std::size_t pending_plaintext() const noexcept;
+    // Ciphertext received that does not yet make a whole record (a record has started and
+    // not ended: stream servers bound how long that may last).
+    bool partial_record() const noexcept;
 
     bool handshake_done() const noexcept;
     bool failed() const noexcept;

@@ -37,7 +37,19 @@
 // tls_name (the SNI the TLS client sent)}. `bytes` is valid only during the call. CRLFCRLF
 // keep-alives are answered with CRLF (RFC 5626 §3.5.1); a framing error is logged once and
 // closes the connection (a stream cannot resynchronise); connections silent for
-// `idle_timeout` are closed; connections beyond `max_connections` are refused.
+// `idle_timeout` are closed.
+//
+// Admission (sip::StreamGuard, checked on accept before any TLS byte): a source (an IPv4
+// address or an IPv6 /64) holding `max_connections_per_source` open connections, or opening
+// more than `new_connections_per_second`, is refused (the socket is reset); `source_limits`
+// override both for known gateways. At `max_connections` the source holding the largest share
+// of its own limit gives way (its idlest connection is closed) when it holds more than the
+// newcomer would; otherwise the newcomer is refused. An outbound connection at the cap takes
+// the place of a source holding two or more. A message that has begun on a stream (TCP bytes,
+// or a TLS record) must be complete within `message_timeout` (slowloris), whatever the idle
+// timeout; the TLS handshake is bounded by `connect_timeout`. Refusals, evictions and
+// deadline closes are counted (TransportCounters) and logged once per episode through
+// on_event (the first one, a summary a minute while it lasts, a summary at its end).
 //
 // Handlers run on the loop thread and may call send(), close() and shutdown(); they must
 // not destroy the Transports. Destroying it closes everything at once (queued bytes are
@@ -54,6 +66,7 @@
 #include <vector>
 
 #include "sip/message.hpp"
+#include "sip/stream_guard.hpp"
 #include "sip/time.hpp"
 #include "sip/transport.hpp"
 #include "sip/uv/loop.hpp"
@@ -68,8 +81,17 @@ struct Listener {
 
 struct TransportLimits {
     ParseLimits parse{};  // stream framing limits (datagrams are checked by the parser)
-    std::uint32_t max_connections = 4096;                 // stream connections, inbound + outbound
-    Duration idle_timeout = std::chrono::seconds(300);    // no bytes either way this long
+    std::uint32_t max_connections = 4096;  // stream connections, inbound + outbound
+    // Per source (IPv4 address, IPv6 /64), inbound; 0 = no limit. A busy gateway keeps a few
+    // connections and opens them seldom; these defaults are far above that.
+    std::uint32_t max_connections_per_source = 64;
+    std::uint32_t new_connections_per_second = 20;  // bursts of as many
+    // Overrides by source ("192.0.2.7", "2001:db8:1:2::/64"); start() refuses other text.
+    std::vector<SourceLimit> source_limits{};
+    Duration idle_timeout = std::chrono::seconds(300);  // no bytes either way this long
+    // From the first byte of a message (or TLS record) to its last; 0 = no bound. 64*T1: a
+    // request not complete by then has been given up by its sender (RFC 3261 Timer F/B).
+    Duration message_timeout = std::chrono::seconds(32);
     Duration connect_timeout = std::chrono::seconds(10);  // TCP connect + TLS handshake
     std::size_t max_pending_bytes = 1 << 20;              // queued outbound bytes per connection
     Duration shutdown_flush = std::chrono::seconds(2);    // shutdown(): bound on flushing
@@ -87,9 +109,13 @@ struct TransportCounters {
     std::uint64_t connections_open = 0;      // gauge: stream connections now open
     std::uint64_t connections_accepted = 0;  // inbound stream connections accepted
     std::uint64_t connections_opened = 0;    // outbound connections established
-    std::uint64_t connections_refused = 0;   // inbound refused at max_connections
+    std::uint64_t connections_refused = 0;   // inbound refused at max_connections (or stopping)
+    std::uint64_t refused_per_source = 0;    // inbound refused: max_connections_per_source
+    std::uint64_t refused_rate = 0;          // inbound refused: new_connections_per_second
+    std::uint64_t evicted = 0;               // idle inbound closed at max_connections for another
     std::uint64_t connections_closed = 0;
     std::uint64_t idle_closed = 0;         // closed by the idle timeout
+    std::uint64_t message_timeouts = 0;    // closed: a message not complete in message_timeout
     std::uint64_t connect_failures = 0;    // outbound connect refused / timed out
     std::uint64_t handshake_failures = 0;  // TLS, either direction
     std::uint64_t framing_errors = 0;      // stream closed on a framing error
@@ -115,7 +141,8 @@ public:
     Transports& operator=(const Transports&) = delete;
 
     // Binds every listener and loads TLS files. Returns "" or an error naming the listener
-    // ("listen TCP [::1]:5060: address already in use"). Call once.
+    // ("listen TCP [::1]:5060: address already in use") or the source_limits entry that is
+    // not an address. Call once.
     std::string start();
 
     // Queues `bytes` for `to`; failures come back through on_send_failed(tag, ...).
