@@ -498,12 +498,22 @@ TEST_CASE("store: a locked database is a precise error and writes nothing", "[bi
         Store st = open_store(db);
         seed(st, book);
     }
-    // Another process holds the write lock.
+    // Another process holds the write lock. It says so itself: the CLI runs its input in
+    // order, so the marker file appears only once BEGIN IMMEDIATE and the UPDATE are done
+    // (waiting on that, not on a guessed delay, keeps a loaded machine from racing ahead).
+    const std::string marker = d.file("locked");
     FILE* holder = popen(("sqlite3 " + db + " >/dev/null 2>&1").c_str(), "w");
     REQUIRE(holder != nullptr);
-    std::fputs("BEGIN IMMEDIATE;\nUPDATE settings SET value = value;\n", holder);
+    std::fputs(("BEGIN IMMEDIATE;\nUPDATE settings SET value = value;\n.shell touch " + marker +
+                "\n").c_str(),
+               holder);
     std::fflush(holder);
-    usleep(300000);
+    bool locked = false;
+    for (int i = 0; i < 3000 && !locked; ++i) {  // up to 30 s
+        locked = std::filesystem::exists(marker);
+        if (!locked) usleep(10000);
+    }
+    REQUIRE(locked);
     Store st = open_store(db, opts(200, true));
     std::mt19937_64 rng(3);
     auto cdrs = random_cdrs(book, rng, 20);

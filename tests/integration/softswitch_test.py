@@ -952,8 +952,8 @@ def case_fqdn_move(c):
         f.write(f"127.0.0.1 {VENDOR_FQDN}\n")
     # started and stopped by PID with the peers; --local-ttl=1: its answers carry TTL 1, which
     # the domain cache clamps up to CacheConfig::ttl_min (10 s, the default trunkline uses) and
-    # re-queries at refresh_ahead_percent (90 %) of it: the move is seen after ~9-10 s plus a
-    # refresh tick. The wait below allows 40 s. --user: keep the (test) user, so SIGHUP can
+    # re-queries refresh_lead_min (6 s, at most half the TTL) before it ends: the move is seen
+    # after ~5 s plus a refresh tick. The wait below allows 40 s. --user: keep the (test) user, so SIGHUP can
     # re-read the hosts file in this private directory.
     dns = subprocess.Popen([dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
                             "--no-resolv", "--no-hosts", "--no-poll", f"--port={DNS_PORT}",

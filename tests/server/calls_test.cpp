@@ -947,3 +947,32 @@ TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then rou
     h.from(phone, with_credentials("guess", "call-d3"));
     CHECK(h.response(phone, 403));
 }
+
+TEST_CASE("calls: every answer to a bare ;rport names the source port and address (RFC 3581)",
+          "[calls][rport]") {
+    Harness h;
+    h.from(kCustomer, invite());  // Via: 10.0.0.1:5060;...;rport from 10.0.0.1:5060
+    h.advance(300ms);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1: after 200 ms)
+    auto trying = h.response(kCustomer, 100);
+    REQUIRE(trying);
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 180, "tb");
+    auto ringing = h.response(kCustomer, 180);
+    REQUIRE(ringing);
+    h.answer(kVendor1, inv->msg, 486, "tb");
+    auto busy = h.response(kCustomer, 486);
+    REQUIRE(busy);
+    for (const Sent* s : {&*trying, &*ringing, &*busy}) {
+        INFO(s->bytes);
+        CHECK(s->msg.top_via().rport == std::optional<std::uint16_t>(5060));
+        CHECK(s->msg.top_via().received == "10.0.0.1");
+        CHECK(s->bytes.find(";rport=5060;received=10.0.0.1\r\n") != std::string::npos);
+    }
+    // a 403 to an unknown source, from its own address
+    h.from("10.9.9.9", invite("442071234567", "call-x9"));
+    auto denied = h.response("10.9.9.9", 403);
+    REQUIRE(denied);
+    CHECK(denied->msg.top_via().rport == std::optional<std::uint16_t>(5060));
+    CHECK(denied->msg.top_via().received == "10.9.9.9");
+}

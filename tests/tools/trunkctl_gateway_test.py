@@ -9,15 +9,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import xml.sax.saxutils as su
 
 TRUNKCTL, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from support import Results  # noqa: E402  (the one JUnit writer of the Python tests)
 
+R = Results()
+check = R.check
 
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 tmp = tempfile.TemporaryDirectory(prefix="trunkctl_gateway_test.")
@@ -426,14 +425,5 @@ check("a number no gateway matches: said so, no customer rate noted",
       rc == 0 and "no vendor gateway has a prefix matching 1555" in out
       and "no customer rate" in out, out)
 
-with open(REPORT, "w", encoding="utf-8") as f:
-    fails = sum(1 for _, ok, _ in results if not ok)
-    f.write(f'<?xml version="1.0"?>\n<testsuite name="trunkctl_gateway" tests="{len(results)}" '
-            f'failures="{fails}">\n')
-    for name, ok, detail in results:
-        f.write(f'  <testcase classname="trunkctl_gateway" name={su.quoteattr(name)}>')
-        if not ok:
-            f.write(f"<failure message={su.quoteattr(detail[:500])}/>")
-        f.write("</testcase>\n")
-    f.write("</testsuite>\n")
-sys.exit(0 if results and all(ok for _, ok, _ in results) else 1)
+R.write_junit(REPORT, "trunkctl_gateway")
+sys.exit(0 if R.passed() else 1)
