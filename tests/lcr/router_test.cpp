@@ -12,39 +12,8 @@
 
 #include "route/lcr/router.hpp"
 
-// Every operator new of this test binary is counted here. The whole plain and nothrow set
-// is replaced, so that nothing pairs a sanitizer's operator new with this delete (ASan
-// reports such pairs as alloc-dealloc-mismatch). noinline: once inlined into callers, the
-// malloc()/free() pairs with new/delete trip -Wmismatched-new-delete.
-namespace {
-std::size_t g_allocations = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-    ++g_allocations;
-    return std::malloc(n == 0 ? 1 : n);
-}
-}  // namespace
-
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+// Every operator new of this test binary is counted (route() must allocate nothing).
+#include "counting_new.hpp"
 
 using namespace route::lcr;
 using namespace std::chrono_literals;
@@ -754,18 +723,18 @@ TEST_CASE("router: route() allocates nothing on a warm buffer", "[lcr][router]")
     REQUIRE(buf.candidates.size() == 40);
     const std::size_t cap = buf.candidates.capacity();
 
-    const std::size_t before = g_allocations;
+    const std::size_t before = test::alloc::count;
     for (int i = 0; i < 1000; ++i) {
         r.route(rq, rates, t0 + std::chrono::milliseconds(i), buf);
         r.route({"4420", 100'000, 5}, rates, t0, buf);
         r.route({"99", std::nullopt, 0}, rates, t0, buf);
     }
-    const std::size_t allocated = g_allocations - before;
+    const std::size_t allocated = test::alloc::count - before;
     CHECK(allocated == 0);
     CHECK(buf.candidates.capacity() == cap);
 
     // The counter does count (guards against a replacement that is not linked in).
     std::vector<Explained> rows;
     r.explain(rq, rates, t0, rows);
-    CHECK(g_allocations > before);
+    CHECK(test::alloc::count > before);
 }

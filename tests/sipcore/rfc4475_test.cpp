@@ -24,31 +24,9 @@ using sip::Method;
 
 namespace {
 
-struct Row {
-    std::string file, section, title, expected, note;
-};
+using Row = test::ManifestRow;
 
-std::vector<Row> manifest() {
-    std::vector<Row> rows;
-    std::istringstream in(test::read_file(test::data_dir() / "rfc4475" / "MANIFEST.tsv"));
-    std::string line;
-    std::getline(in, line);  // header row
-    REQUIRE(line == "file\trfc_section\ttitle\texpected\tnote");
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        std::vector<std::string> cols;
-        std::size_t pos = 0;
-        for (;;) {
-            std::size_t tab = line.find('\t', pos);
-            cols.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
-            if (tab == std::string::npos) break;
-            pos = tab + 1;
-        }
-        REQUIRE(cols.size() == 5);
-        rows.push_back({cols[0], cols[1], cols[2], cols[3], cols[4]});
-    }
-    return rows;
-}
+std::vector<Row> manifest() { return test::read_manifest(test::data_dir() / "rfc4475"); }
 
 std::string load(const std::string& file) {
     return test::read_file(test::data_dir() / "rfc4475" / file);

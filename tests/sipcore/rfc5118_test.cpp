@@ -23,36 +23,13 @@ using sip::HeaderId;
 
 namespace {
 
-struct Row {
-    std::string file, section, title, expected, note;
-};
+using Row = test::ManifestRow;
 
 std::string load(const std::string& file) {
     return test::read_file(test::data_dir() / "rfc5118" / file);
 }
 
-std::vector<Row> manifest() {
-    std::vector<Row> rows;
-    std::istringstream in(load("MANIFEST.tsv"));
-    std::string line;
-    std::getline(in, line);
-    REQUIRE(line == "file\trfc_section\ttitle\texpected\tnote");
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        std::vector<std::string> cols;
-        std::size_t pos = 0;
-        for (;;) {
-            std::size_t tab = line.find('\t', pos);
-            const std::size_t n = tab == std::string::npos ? std::string::npos : tab - pos;
-            cols.push_back(line.substr(pos, n));
-            if (tab == std::string::npos) break;
-            pos = tab + 1;
-        }
-        REQUIRE(cols.size() == 5);
-        rows.push_back({cols[0], cols[1], cols[2], cols[3], cols[4]});
-    }
-    return rows;
-}
+std::vector<Row> manifest() { return test::read_manifest(test::data_dir() / "rfc5118"); }
 
 // What each valid message must read as, checked by hand against the .dat files.
 struct ViaFields {

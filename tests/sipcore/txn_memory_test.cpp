@@ -3,7 +3,6 @@
 // measured with malloc_usable_size, so the figure is the heap the layer really holds; the
 // response bytes are one shared buffer here, so only the per-transaction cost is counted.
 #include <catch2/catch.hpp>
-#include <malloc.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,47 +12,7 @@
 #include "sip/builder.hpp"
 #include "sip/txn/layer.hpp"
 
-namespace {
-long long g_live_bytes = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-    void* p = std::malloc(n == 0 ? 1 : n);
-    if (p) g_live_bytes += static_cast<long long>(malloc_usable_size(p));
-    return p;
-}
-void counted_free(void* p) noexcept {
-    if (!p) return;
-    g_live_bytes -= static_cast<long long>(malloc_usable_size(p));
-    std::free(p);
-}
-}  // namespace
-
-// The whole plain and nothrow set is replaced (ASan pairs new/delete otherwise); noinline
-// keeps GCC from pairing malloc with delete in callers (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { counted_free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { counted_free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
+#include "counting_new.hpp"
 
 using namespace sip::txn;
 
@@ -95,6 +54,13 @@ void drain(Layer& layer) {
     }
 }
 
+std::string ok_to(const std::string& req) {
+    sip::ResponseSpec spec;
+    spec.status = 200;
+    spec.to_tag = "b2";
+    return sip::build_response(parse(req), spec);
+}
+
 TxnId new_request(Layer& layer) {
     while (auto a = layer.poll())
         if (auto* in = std::get_if<RequestIn>(&*a)) return in->txn;
@@ -107,10 +73,10 @@ template <class Make>
 double bytes_per_txn(Layer& layer, Make make) {
     drain(layer);
     g_failures = 0;
-    const long long before = g_live_bytes;
+    const long long before = test::alloc::live_bytes;
     for (int i = 0; i < kCount; ++i) make(i);
     drain(layer);
-    const long long after = g_live_bytes;
+    const long long after = test::alloc::live_bytes;
     CHECK(g_failures == 0);
     return static_cast<double>(after - before) / kCount;
 }
@@ -159,13 +125,7 @@ TEST_CASE("txn memory: a completed transaction holds at most 256 B besides its r
         const double per = bytes_per_txn(layer, [&](int i) {
             const std::string req = request("INVITE", i);
             if (!layer.send_request(req, kPeer, t0)) ++g_failures;
-            auto resp = sip::build_response(parse(req), [] {
-                sip::ResponseSpec s;
-                s.status = 200;
-                s.to_tag = "b2";
-                return s;
-            }());
-            layer.on_message(parse(resp), kPeer, t0);
+            layer.on_message(parse(ok_to(req)), kPeer, t0);
         });
         INFO("bytes per Accepted client INVITE transaction: " << per);
         CHECK(layer.stats().lingering == kCount);
@@ -175,13 +135,7 @@ TEST_CASE("txn memory: a completed transaction holds at most 256 B besides its r
         const double per = bytes_per_txn(layer, [&](int i) {
             const std::string req = request("BYE", i);
             if (!layer.send_request(req, kPeer, t0)) ++g_failures;
-            auto resp = sip::build_response(parse(req), [] {
-                sip::ResponseSpec s;
-                s.status = 200;
-                s.to_tag = "b2";
-                return s;
-            }());
-            layer.on_message(parse(resp), kPeer, t0);
+            layer.on_message(parse(ok_to(req)), kPeer, t0);
         });
         INFO("bytes per completed client non-INVITE transaction: " << per);
         CHECK(per <= 256);
