@@ -59,7 +59,7 @@ void Message::note_source(std::string_view host, std::uint16_t port) noexcept {
     const ViaStamp st = sip::via_stamp(d_->top_via, host, port);
     d_->rport = st.rport;
     d_->received_len = 0;
-    if (st.received.size() <= sizeof d_->received) {
+    if (!st.received.empty() && st.received.size() <= sizeof d_->received) {
         std::memcpy(d_->received, st.received.data(), st.received.size());
         d_->received_len = static_cast<std::uint8_t>(st.received.size());
     }
