@@ -4,9 +4,10 @@
 // (DESIGN.md §10.5). The first bytes pick the configuration. Checks after every step:
 // - lookup() never returns a binding with expires_at <= now, never more than
 //   max_bindings_per_aor, and returns the up bindings before the down ones;
-// - tracked users / IPs never exceed max_tracked_users / max_tracked_ips;
+// - failure counters never exceed max_tracked per table, suspensions max_suspensions;
 // - every Respond decision renders into bytes that parse as a response with that status;
-//   a request from a suspended IP gets 403 (or is dropped with suspend_drop);
+//   a request from a suspended IP gets 403 (or is dropped with suspend_drop), unless its
+//   To user authenticated from that IP within trust_window;
 // - a binding event names the outcome: after a request, a contact whose last event was
 //   Added/Refreshed is bound, one whose last event was Removed/Replaced is not, and a
 //   binding the request took away had an event;
@@ -249,8 +250,8 @@ struct Harness {
                 seen_down = seen_down || b.down;
             }
         }
-        FUZZ_CHECK(reg.tracked_users() <= rcfg.max_tracked_users);
-        FUZZ_CHECK(reg.tracked_ips() <= rcfg.max_tracked_ips);
+        FUZZ_CHECK(reg.tracked_counters() <= 2 * rcfg.max_tracked);  // pairs and addresses
+        FUZZ_CHECK(reg.guard().suspension_count() <= rcfg.max_suspensions);
         for (const auto& s : reg.list_suspensions(now))
             FUZZ_CHECK(s.until > now);
     }
@@ -283,8 +284,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rcfg.register_suspend = std::chrono::seconds(1 + c2 % 4 * 100);
     rcfg.failure_window = std::chrono::seconds(1 + (c2 >> 2) % 4 * 100);
     rcfg.suspend_drop = c2 & 0x80;
-    rcfg.max_tracked_users = 1 + c3 % 4;
-    rcfg.max_tracked_ips = 1 + (c3 >> 2) % 4;
+    rcfg.suspend_scope = c2 & 0x40 ? route::reg::SuspendScope::User : route::reg::SuspendScope::Address;
+    rcfg.max_tracked = 1 + c3 % 4;
+    rcfg.max_suspensions = 1 + (c3 >> 2) % 4;
+    rcfg.trust_window = std::chrono::seconds(c3 & 0x40 ? 0 : 300);
     rcfg.check_aor_user = c3 & 0x10;
     const bool with_auth = c3 & 0x20;
     route::reg::LocationConfig lcfg;
@@ -321,11 +324,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const std::string text = build_register(in, seq);
                 auto msg = sip::Message::parse(text);
                 if (!msg) break;
+                const auto canon = route::reg::Registrar::canonical_aor(msg->to().uri);
+                // a user that authenticated from the address lately is spared its suspension
+                const std::string to_user =
+                    canon ? sip::unescape(sip::parse_uri(msg->to().uri)->user) : std::string();
                 bool ip_suspended = false;
                 for (const auto& s : reg.list_suspensions(now))
-                    ip_suspended = ip_suspended || (s.ip && s.key == src.host);
+                    ip_suspended = ip_suspended || (s.ip() && s.key == src.host &&
+                                                    !reg.guard().trusted(to_user, src.host, now));
                 std::vector<std::pair<std::string, std::string>> before;  // key, contact
-                const auto canon = route::reg::Registrar::canonical_aor(msg->to().uri);
                 if (canon)
                     for (const Binding& b : loc.lookup(*canon, now))
                         before.emplace_back(Location::contact_key(b.contact), b.contact);
@@ -450,7 +457,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     h.check_state(now);
     FUZZ_CHECK(loc.binding_count() == 0 && loc.aor_count() == 0);
     FUZZ_CHECK(ka.tracked() == 0);
-    FUZZ_CHECK(reg.tracked_users() == 0 && reg.tracked_ips() == 0);
+    FUZZ_CHECK(reg.tracked_counters() == 0 && reg.guard().suspension_count() == 0);
     FUZZ_CHECK(!loc.next_deadline() && !reg.next_deadline() && !ka.next_deadline());
     return 0;
 }

@@ -147,7 +147,7 @@ int serve(const Base& b, const Core& c) {
             [&] {
                 refresh_timer.cancel();
                 poll_timer.cancel();
-                c.reg_store.stop();  // pending bindings written
+                c.reg_store.stop();  // pending bindings and suspensions written
                 publisher.clear();   // no call of ours is running any more
                 dns.close();
                 driver.close([&] { loop.stop(); });
@@ -157,7 +157,6 @@ int serve(const Base& b, const Core& c) {
     log_started(cfg, b.ls, b.auth.user_count());
     c.reloader.mark_seen();
     refresh();
-    c.reg_store.start();
     poll_timer.arm(loop.now() + cfg.reload_poll);
     shutdown.listen();
     loop.run();
@@ -183,7 +182,8 @@ int run_switch(const Base& b) {
     wiring::CdrWriter cdrs({.database = cfg.database},
                            [](const std::string& l) { wiring::log_line(l); });
     if (!b.check_config && !cdrs.start(&err)) return fail(err);
-    wiring::RegStore reg_store(b.store, loop, cfg.binding_flush);
+    wiring::RegStore reg_store(b.store, cfg.database, loop, cfg.binding_flush);
+    if (!b.check_config && !reg_store.start(&err)) return fail(err);
     reg_store.restore(sw.registrations());
     return serve(b, {loop, sw, reloader, cdrs, reg_store});
 }

@@ -15,6 +15,10 @@ void print_check_config(const ServerConfig& cfg, std::size_t users, Carriers& ca
         cfg.database, cfg.realm, users, cfg.registrar_enabled ? "on" : "off", r.min_expires.count(),
         r.max_expires.count(), r.default_expires.count(), r.register_replace ? "on" : "off",
         r.register_retry, r.register_suspend.count(), r.suspend_drop ? "drop" : "403");
+    fmt::print("brute force: count per {}, trust {} s, {} counters per table, {} suspensions\n",
+               r.suspend_scope == route::reg::SuspendScope::User ? "user, user at IP and IP"
+                                                                 : "user at IP and IP",
+               r.trust_window.count(), r.max_tracked, r.max_suspensions);
     fmt::print("streams: max_connections {}, per source {} open and {} new/s ({} overrides), "
                "idle {} s, message {} s\n",
                cfg.max_connections, cfg.max_connections_per_source, cfg.new_connections_per_second,

@@ -190,6 +190,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     ServerConfig next = cfg;  // all or nothing
     auto& rc = next.registrar;
     std::string suspend_action = rc.suspend_drop ? "drop" : "403";
+    std::string suspend_scope = rc.suspend_scope == route::reg::SuspendScope::User ? "user" : "address";
     std::vector<std::string> algorithms;
     std::string expires = next.expires ? std::to_string(next.expires->count()) : "auto";
     std::int64_t expires_int = -1;
@@ -233,6 +234,10 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"registrar.register_suspend", duration(rc.register_suspend, 1, 86'400, "s")},
         {"registrar.suspend_action", text(suspend_action)},
         {"registrar.failure_window", duration(rc.failure_window, 1, 86'400, "s")},
+        {"registrar.suspend_scope", text(suspend_scope)},
+        {"registrar.trust_window", duration(rc.trust_window, 0, 30 * 86'400, "s")},
+        {"registrar.max_tracked", integer(rc.max_tracked, 1, 10'000'000)},
+        {"registrar.max_suspensions", integer(rc.max_suspensions, 1, 10'000'000)},
         {"registrar.max_bindings_per_aor", integer(next.location.max_bindings_per_aor, 1, 1024)},
         {"registrar.nat_keepalive.enabled", boolean(next.keepalive_enabled)},
         {"registrar.nat_keepalive.interval", duration(next.keepalive.interval, 5, 3600, "s")},
@@ -302,6 +307,13 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     else
         return c.fail(node_of("registrar.suspend_action"), "registrar.suspend_action",
                       fmt::format("'{}' is not \"403\" or \"drop\"", suspend_action));
+    if (suspend_scope == "address")
+        rc.suspend_scope = route::reg::SuspendScope::Address;
+    else if (suspend_scope == "user")
+        rc.suspend_scope = route::reg::SuspendScope::User;
+    else
+        return c.fail(node_of("registrar.suspend_scope"), "registrar.suspend_scope",
+                      fmt::format("'{}' is not \"address\" or \"user\"", suspend_scope));
     if (auto p = route::lcr::parse_policy(policy))
         next.router.policy = *p;
     else

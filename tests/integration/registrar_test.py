@@ -20,6 +20,9 @@ every 5 s with OPTIONS), then checks with bounded SIPp runs:
      freshly suspended user in long before the suspension would end: lifting the user says
      that the same attempts suspended 127.0.0.1 too (whose 403s are logged with the AOR), and
      `--both` lifts that as well (issue 12 item 8);
+  h. a guesser at 127.0.0.2 (6 wrong passwords for a user) is refused there, while the user keeps
+     registering from 127.0.0.1 (issue 16); the suspensions survive a restart, and lifting the
+     address lifts the user's suspension at it;
   g. `trunkctl binding list|show|remove` against the running trunkline's bindings, and
      `trunkctl user remove` takes the user's bindings with it (issue 12 item 8).
 Every process is started here with its own ports and stopped by PID. Writes a JUnit report.
@@ -77,9 +80,10 @@ def auth_row(name, password, *extra):
     return (name, password, REALM, f"[authentication username={name} password={password}]", *extra)
 
 
-def sipp(tag, scenario, csv, calls, port, extra=(), rate=50, timeout=60, background=False):
+def sipp(tag, scenario, csv, calls, port, extra=(), rate=50, timeout=60, background=False,
+         ip="127.0.0.1"):
     """A bounded SIPp run (calls, -timeout, -recv_timeout, outer timeout) with a message trace."""
-    cmd = ["sipp", "-sf", scenario, "-inf", csv, "-t", "u1", "-i", "127.0.0.1", "-p", str(port),
+    cmd = ["sipp", "-sf", scenario, "-inf", csv, "-t", "u1", "-i", ip, "-p", str(port),
            "-m", str(calls), "-r", str(rate), "-l", str(max(rate, 10)), "-timeout", f"{timeout}s",
            "-recv_timeout", "5000", "-nostdin", "-trace_msg",
            "-message_file", os.path.join(work, f"{tag}.msg"), *extra, f"127.0.0.1:{PORT}"]
@@ -326,8 +330,9 @@ try:
           ok == 0 and first[:1] == ["SIP/2.0 403 Forbidden"], f"SIPp ok={ok}, answers {first}")
     rc, out = ctl("suspend", "list")
     keys = {l.split()[0]: l.split()[1] for l in out.splitlines()[1:] if len(l.split()) >= 2}
-    check("e. `trunkctl suspend list` shows the user and the source IP 127.0.0.1",
-          rc == 0 and keys.get("mallory") == "user" and keys.get("127.0.0.1") == "ip", out)
+    check("e. `trunkctl suspend list` shows the user at the source IP, and the IP 127.0.0.1",
+          rc == 0 and keys.get("mallory") == "user@127.0.0.1" and keys.get("127.0.0.1") == "ip",
+          out)
     ended = wait_until(lambda: "no active suspensions" in ctl("suspend", "list")[1], 15, 0.2)
     check("e. the suspensions end (register_suspend 4 s)", ended, ctl("suspend", "list")[1])
     time.sleep(0.3)  # trunkline's clock and the database's `until` may differ by milliseconds
@@ -380,6 +385,48 @@ try:
     rc, out = ctl("suspend", "list")
     check("e. `trunkctl suspend list` is empty after the lift", "no active suspensions" in out, out)
 
+    # --- h. a guesser elsewhere cannot lock the real user out (issue 16 item 3) ---------------
+    victim, victim_pw = user(7)
+    victim_good = write_csv("victim.csv", [auth_row(victim, victim_pw)])
+    victim_bad = write_csv("victim-bad.csv", [auth_row(victim, "guess")])
+    rc, ok, bad, out = sipp("home1", REGISTER_AUTH, victim_good, 1, BAD_PORT, rate=1)
+    check("h. the user registers from its usual address 127.0.0.1", ok == 1, out)
+    rc, ok, bad, out = sipp("guess", os.path.join(SIPP_DIR, "register_wrong_password.xml"),
+                            victim_bad, 6, BAD_PORT, rate=5, ip="127.0.0.2")
+    codes = answers_to_credentials("guess")
+    rc, ok, bad, out = sipp("guess7", REGISTER_AUTH, victim_good, 1, BAD_PORT, rate=1,
+                            ip="127.0.0.2")
+    check("h. 6 wrong passwords from 127.0.0.2 get 401, then even the right one there gets 403",
+          codes == [401] * 6 and ok == 0
+          and [f for d, f, _ in trace("guess7") if d == "in"][:1] == ["SIP/2.0 403 Forbidden"],
+          f"answers {codes}, then {[f for d, f, _ in trace('guess7') if d == 'in']}")
+    rc, ok, bad, out = sipp("home2", REGISTER_AUTH, victim_good, 1, BAD_PORT, rate=1)
+    check("h. ... while the user keeps registering (200) from 127.0.0.1", ok == 1,
+          f"answers {[f for d, f, _ in trace('home2') if d == 'in']}")
+    rc, out = ctl("suspend", "list")
+    keys = {l.split()[0]: l.split()[1] for l in out.splitlines()[1:] if len(l.split()) >= 2}
+    check("h. `trunkctl suspend list`: the user at 127.0.0.2 and the address 127.0.0.2 (written "
+          "behind by the writer thread)",
+          wait_until(lambda: "127.0.0.2" in ctl("suspend", "list")[1], 10)
+          and keys.get(victim) == "user@127.0.0.2" and keys.get("127.0.0.2") == "ip", out)
+    # a restart must not hand the guesser a fresh count
+    rc = stop(tl)
+    tl = None
+    tl, up = start_trunkline("tl4", config60)
+    check("h. trunkline restarts on the same database", up, log_text("tl4")[-800:])
+    if not up:
+        raise SystemExit
+    rc, ok, bad, out = sipp("guess8", REGISTER_AUTH, victim_good, 1, BAD_PORT, rate=1,
+                            ip="127.0.0.2")
+    check("h. after the restart 127.0.0.2 is still refused (suspensions restored)",
+          ok == 0 and [f for d, f, _ in trace("guess8") if d == "in"][:1]
+          == ["SIP/2.0 403 Forbidden"], f"answers {[f for d, f, _ in trace('guess8') if d == 'in']}")
+    rc, out = ctl("suspend", "lift", "127.0.0.2")
+    check("h. lifting the address lifts the user's suspension at it too",
+          rc == 0 and out.startswith("lifted 127.0.0.2")
+          and wait_until(lambda: "no active suspensions" in ctl("suspend", "list")[1], 10),
+          out + ctl("suspend", "list")[1])
+
     # --- g. bindings through trunkctl (issue 12 item 8) ---------------------------------------
     u1, u2 = f"sip:{user(1)[0]}@{REALM}", f"sip:{user(2)[0]}@{REALM}"
     rc, out = ctl("binding", "list", user(1)[0])
@@ -396,16 +443,16 @@ try:
     check("g. `trunkctl binding remove AOR` removes it from the database",
           rc == 0 and out == f"removed 1 binding of {u1}\n"
           and not query("SELECT 1 FROM reg_binding WHERE aor = ?", u1), out)
-    seen = wait_until(lambda: f"registrar: operator removed 1 binding of {u1}" in log_text("tl3"), 10)
+    seen = wait_until(lambda: f"registrar: operator removed 1 binding of {u1}" in log_text("tl4"), 10)
     check("g. ... and the running trunkline removes it from its location service", seen,
-          log_text("tl3")[-800:])
+          log_text("tl4")[-800:])
     rc, out = ctl("user", "remove", user(2)[0])
     check("g. `trunkctl user remove` removes the user's binding too",
           rc == 0 and out == f"removed user {user(2)[0]} and its 1 binding\n"
           and not query("SELECT 1 FROM reg_binding WHERE aor = ?", u2), out)
     seen = wait_until(lambda: f"registrar: operator removed 1 binding of user '{user(2)[0]}'"
-                      in log_text("tl3"), 10)
-    check("g. ... in the running trunkline as well", seen, log_text("tl3")[-800:])
+                      in log_text("tl4"), 10)
+    check("g. ... in the running trunkline as well", seen, log_text("tl4")[-800:])
     rc, ok, bad, out = sipp("removed-user", REGISTER_AUTH, write_csv("u2.csv", [auth_row(*user(2))]),
                             1, UAC_PORT, rate=1)
     check("g. the removed user cannot register again", ok == 0,

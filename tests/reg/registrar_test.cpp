@@ -441,8 +441,7 @@ TEST_CASE("registrar: digest challenge, stale, wrong user for the AOR", "[reg][r
     d = reg.handle(parse(r), src, t0);
     CHECK(d.status == 200);
     CHECK(loc.binding_count() == 1);
-    CHECK(reg.tracked_users() == 0);  // missing/stale credentials are not failures
-    CHECK(reg.tracked_ips() == 0);
+    CHECK(reg.tracked_counters() == 0);  // missing/stale credentials are not failures
     // Date only when the adapter gives wall time
     const sip::Message m = parse(r);
     std::string bytes = render(m, d, {.to_tag = "x", .unix_time = 1'795'683'180});
@@ -450,10 +449,11 @@ TEST_CASE("registrar: digest challenge, stale, wrong user for the AOR", "[reg][r
     CHECK(render(m, d, {.to_tag = "x"}).find("Date:") == std::string::npos);
 }
 
-TEST_CASE("registrar: 6 failures of one user suspend it for exactly 180 s", "[reg][registrar]") {
+TEST_CASE("registrar: with suspend_scope user, 6 failures of one user suspend it for exactly 180 s",
+          "[reg][registrar]") {
     Location loc;
     FakeAuth auth;
-    Registrar reg({}, loc, &auth);
+    Registrar reg({.suspend_scope = route::reg::SuspendScope::User}, loc, &auth);
     Req bad;
     bad.auth_user = "alice";
     bad.auth_response = "wrong";
@@ -475,6 +475,8 @@ TEST_CASE("registrar: 6 failures of one user suspend it for exactly 180 s", "[re
     CHECK(ev[1].kind == Kind::Suspended);
     CHECK(ev[1].key == "alice");
     CHECK_FALSE(ev[1].ip);
+    REQUIRE(ev[1].suspension);
+    CHECK(ev[1].suspension->kind == Suspension::Kind::User);
     auto s = reg.list_suspensions(t6);
     REQUIRE(s.size() == 1);
     CHECK(s[0].key == "alice");
@@ -518,7 +520,7 @@ TEST_CASE("registrar: 6 failures from one IP suspend the IP; lift ends it", "[re
     }
     auto s = reg.list_suspensions(t0);
     REQUIRE(s.size() == 1);
-    CHECK(s[0].ip);
+    CHECK(s[0].ip());
     CHECK(s[0].key == "203.0.113.66");
     CHECK(s[0].until == t0 + 6ms + 180s);
     // even valid credentials from that address are refused; other addresses are not
@@ -527,8 +529,8 @@ TEST_CASE("registrar: 6 failures from one IP suspend the IP; lift ends it", "[re
     CHECK(reg.handle(parse(good), attacker, t0 + 1s).status == 403);
     CHECK(reg.handle(parse(good), src, t0 + 1s).status == 200);
     // the operator lifts it
-    CHECK(reg.lift("nobody") == 0);
-    CHECK(reg.lift("203.0.113.66") == 1);
+    CHECK(reg.lift("nobody").empty());
+    CHECK(reg.lift("203.0.113.66").size() == 1);
     CHECK(reg.list_suspensions(t0 + 2s).empty());
     good.cseq = 2;
     CHECK(reg.handle(parse(good), attacker, t0 + 2s).status == 200);
@@ -543,10 +545,12 @@ TEST_CASE("registrar: 6 failures from one IP suspend the IP; lift ends it", "[re
     CHECK(reg.list_suspensions(t0 + 3s).empty());
 }
 
-TEST_CASE("registrar: lifting a user; a success resets that user's count", "[reg][registrar]") {
+TEST_CASE("registrar: lifting a user; a success resets that user's count and trusts its address",
+          "[reg][registrar]") {
     Location loc;
     FakeAuth auth;
-    Registrar reg({.register_retry = 3}, loc, &auth);
+    Registrar reg({.register_retry = 3, .suspend_scope = route::reg::SuspendScope::User}, loc,
+                  &auth);
     Req bad;
     bad.auth_user = "alice";
     bad.auth_response = "wrong";
@@ -563,8 +567,11 @@ TEST_CASE("registrar: lifting a user; a success resets that user's count", "[reg
     CHECK(reg.handle(parse(bad), ip("198.51.100.6"), at(++i)).status == 401);  // 3rd in a row
     CHECK(reg.handle(parse(bad), ip("198.51.100.8"), at(++i)).status == 403);  // suspended
     CHECK(reg.handle(parse(good), ip("198.51.100.7"), at(++i)).status == 403);
-    CHECK(reg.lift("alice") == 1);
+    // issue 16: the address alice authenticated from stays open to her
     good.cseq = 3;
+    CHECK(reg.handle(parse(good), ip("198.51.100.3"), at(++i)).status == 200);
+    CHECK(reg.lift("alice").size() == 1);
+    good.cseq = 4;
     CHECK(reg.handle(parse(good), ip("198.51.100.7"), at(++i)).status == 200);
 }
 
@@ -592,14 +599,13 @@ TEST_CASE("registrar: suspend_drop drops instead of answering 403", "[reg][regis
 TEST_CASE("registrar: tables stay bounded under a flood of distinct users", "[reg][registrar]") {
     Location loc;
     FakeAuth auth;
-    Registrar reg({.max_tracked_users = 100, .max_tracked_ips = 50}, loc, &auth);
+    Registrar reg({.max_tracked = 50}, loc, &auth);
     // a real suspension first: it must survive the flood (counters are evicted first)
     Req bad;
     bad.auth_user = "alice";
     bad.auth_response = "wrong";
-    for (int i = 0; i < 6; ++i)
-        reg.handle(parse(bad), ip("198.51.100." + std::to_string(i)), t0);
-    REQUIRE(reg.list_suspensions(t0).size() == 1);
+    for (int i = 0; i < 6; ++i) reg.handle(parse(bad), ip("198.51.100.1"), t0);
+    REQUIRE(reg.list_suspensions(t0).size() == 2);  // alice at the address, and the address
     for (int i = 0; i < 10'000; ++i) {
         Req f;
         f.to = "<sip:x" + std::to_string(i) + "@example.com>";
@@ -608,17 +614,54 @@ TEST_CASE("registrar: tables stay bounded under a flood of distinct users", "[re
         f.call_id = "c" + std::to_string(i);
         reg.handle(parse(f), ip("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)),
                    t0 + 1s);
-        REQUIRE(reg.tracked_users() <= 100);
-        REQUIRE(reg.tracked_ips() <= 50);
+        REQUIRE(reg.tracked_counters() <= 2 * 50);  // pairs and addresses
     }
-    CHECK(reg.tracked_users() == 100);
-    CHECK(reg.tracked_ips() == 50);
+    CHECK(reg.tracked_counters() == 2 * 50);
     auto s = reg.list_suspensions(t0 + 1s);
-    REQUIRE(s.size() == 1);
-    CHECK(s[0].key == "alice");
+    REQUIRE(s.size() == 2);
     Req good;
     good.auth_user = "alice";
-    CHECK(reg.handle(parse(good), src, t0 + 2s).status == 403);
+    CHECK(reg.handle(parse(good), ip("198.51.100.1"), t0 + 2s).status == 403);
+    CHECK(reg.handle(parse(good), src, t0 + 2s).status == 200);  // elsewhere she is not refused
+}
+
+TEST_CASE("registrar: the real user keeps registering while another address guesses its password",
+          "[reg][registrar][security]") {
+    // Issue 16 item 3: six wrong passwords from one address suspended the user for everyone,
+    // so the real user's right password got 403. Both scopes keep the user's usual address.
+    for (auto scope : {route::reg::SuspendScope::Address, route::reg::SuspendScope::User}) {
+        Location loc;
+        FakeAuth auth;
+        Registrar reg({.suspend_scope = scope}, loc, &auth);
+        const sip::Target home = ip("192.0.2.10"), attacker = ip("203.0.113.9");
+        Req good;
+        good.auth_user = "alice";
+        good.expires = "60";
+        std::uint32_t cseq = 1;
+        good.cseq = cseq++;
+        REQUIRE(reg.handle(parse(good), home, t0).status == 200);
+        for (int round = 0; round < 5; ++round) {
+            for (int i = 0; i < 6; ++i) {
+                Req bad;
+                bad.auth_user = "alice";
+                bad.auth_response = "wrong";
+                bad.call_id = "guess";
+                bad.cseq = static_cast<std::uint32_t>(round * 6 + i + 1);
+                reg.handle(parse(bad), attacker, t0 + round * 50s + i * 1s);
+            }
+            good.cseq = cseq++;
+            CHECK(reg.handle(parse(good), home, t0 + round * 50s + 10s).status == 200);
+            // the guesser is refused: its address, and alice at its address
+            Req guess;
+            guess.auth_user = "alice";
+            guess.call_id = "guess2";
+            CHECK(reg.handle(parse(guess), attacker, t0 + round * 50s + 11s).status == 403);
+        }
+        bool user_wide = false;
+        for (const Suspension& x : reg.list_suspensions(t0 + 200s))
+            user_wide |= x.kind == Suspension::Kind::User;
+        CHECK(user_wide == (scope == route::reg::SuspendScope::User));
+    }
 }
 
 TEST_CASE("registrar: an RFC 5626 instance at a new address moves its binding, with events",
@@ -730,12 +773,13 @@ TEST_CASE("registrar: a refusal for a suspended IP names the AOR; suspensions na
         CHECK(reg.handle(parse(bad), from, t0 + i * 1ms).status == 401);
     }
     auto s = reg.list_suspensions(t0);
-    REQUIRE(s.size() == 2);  // the user and the IP, by the same (sixth) attempt
+    REQUIRE(s.size() == 2);  // the user at the IP, and the IP, by the same (sixth) attempt
     for (const Suspension& x : s) {
-        if (x.ip) {
+        if (x.ip()) {
             CHECK(x.key == "203.0.113.70");
             CHECK(x.peer == "mallory");
         } else {
+            CHECK(x.kind == Suspension::Kind::UserAtAddress);
             CHECK(x.key == "mallory");
             CHECK(x.peer == "203.0.113.70");
         }
@@ -747,7 +791,7 @@ TEST_CASE("registrar: a refusal for a suspended IP names the AOR; suspensions na
     CHECK(d.status == 403);
     CHECK(d.aor == "sip:alice@example.com");
     // lifting the user leaves the IP suspension: the user still gets 403 from that address
-    CHECK(reg.lift("mallory") == 1);
+    CHECK(reg.lift("mallory").size() == 1);
     Req good;
     good.to = "<sip:mallory@example.com>";
     good.auth_user = "mallory";

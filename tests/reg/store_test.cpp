@@ -544,41 +544,73 @@ TEST_CASE("reg store: trunk state round trips; removing the entry keeps it", "[r
     CHECK(err.empty());
 }
 
-TEST_CASE("reg store: suspensions by (key, ip), ordered by until", "[reg][store]") {
+TEST_CASE("reg store: suspensions by (key, kind, pair IP), ordered by until", "[reg][store]") {
     TempDir t;
     std::string err;
     auto s = Store::open(t.path("x.db"), &err);
     REQUIRE(s);
-    REQUIRE(s->put_suspension({"alice", false, 3000, ""}, &err));
-    REQUIRE(s->put_suspension({"192.0.2.7", true, 1000, ""}, &err));
-    REQUIRE(s->put_suspension({"dual", false, 2000, ""}, &err));
-    REQUIRE(s->put_suspension({"dual", true, 2500, ""}, &err));
-    REQUIRE(s->put_suspension({"alice", false, 500, ""}, &err));  // update by (key, ip)
+    REQUIRE(s->put_suspension({"alice", 0, 3000, ""}, &err));
+    REQUIRE(s->put_suspension({"192.0.2.7", 1, 1000, ""}, &err));
+    REQUIRE(s->put_suspension({"dual", 0, 2000, ""}, &err));
+    REQUIRE(s->put_suspension({"dual", 1, 2500, ""}, &err));
+    REQUIRE(s->put_suspension({"alice", 0, 500, ""}, &err));  // update by (key, kind)
     auto all = s->suspensions(&err);
     REQUIRE(all.size() == 4);
     CHECK(all[0].key == "alice");
     CHECK(all[0].until_ms == 500);
-    CHECK_FALSE(all[0].ip);
+    CHECK_FALSE(all[0].ip());
     CHECK(all[1].key == "192.0.2.7");
-    CHECK(all[1].ip);
+    CHECK(all[1].ip());
     CHECK(all[1].until_ms == 1000);
     CHECK(all[2].key == "dual");
-    CHECK_FALSE(all[2].ip);
+    CHECK_FALSE(all[2].ip());
     CHECK(all[3].key == "dual");
-    CHECK(all[3].ip);
+    CHECK(all[3].ip());
 
-    CHECK(s->remove_suspension("dual", true, &err));  // only the IP row
+    CHECK(s->remove_suspension("dual", 1, "", &err));  // only the IP row
     all = s->suspensions(&err);
     REQUIRE(all.size() == 3);
     CHECK(all[2].key == "dual");
-    CHECK_FALSE(all[2].ip);
-    CHECK_FALSE(s->remove_suspension("dual", true, &err));
+    CHECK_FALSE(all[2].ip());
+    CHECK_FALSE(s->remove_suspension("dual", 1, "", &err));
     CHECK(err.empty());
-    REQUIRE(s->put_suspension({"dual", true, 2500, ""}, &err));
-    CHECK(s->remove_suspension("dual", std::nullopt, &err));  // both rows
+    REQUIRE(s->put_suspension({"dual", 1, 2500, ""}, &err));
+    CHECK(s->remove_suspensions("dual", &err));  // both rows
     CHECK(s->suspensions(&err).size() == 2);
-    CHECK_FALSE(s->remove_suspension("nobody", std::nullopt, &err));
+    CHECK_FALSE(s->remove_suspensions("nobody", &err));
     CHECK(err.empty());
+}
+
+TEST_CASE("reg store: one user suspended at several addresses; batches in one transaction",
+          "[reg][store]") {
+    // Issue 16: a suspension of a user at one source address (the default counting) is keyed
+    // by the pair, so the same user can be held at several addresses at once.
+    TempDir t;
+    std::string err;
+    auto s = Store::open(t.path("p.db"), &err);
+    REQUIRE(s);
+    REQUIRE(s->apply_suspensions({{{"alice", 2, 1000, "192.0.2.1"}, false},
+                                  {{"alice", 2, 2000, "192.0.2.2"}, false},
+                                  {{"192.0.2.1", 1, 1500, "alice"}, false}},
+                                 &err));
+    auto all = s->suspensions(&err);
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].pair());
+    CHECK(all[0].peer == "192.0.2.1");
+    CHECK(all[2].peer == "192.0.2.2");
+    // removing one pair leaves the other; a missing row is no error in a batch
+    REQUIRE(s->apply_suspensions({{{"alice", 2, 0, "192.0.2.2"}, true},
+                                  {{"nobody", 0, 0, ""}, true}},
+                                 &err));
+    CHECK(s->suspensions(&err).size() == 2);
+    // every suspension naming an address: its own and the pairs at it
+    CHECK(s->remove_suspensions("192.0.2.1", &err));
+    CHECK(s->suspensions(&err).empty());
+    // an empty key fails the whole batch: nothing of it is stored
+    CHECK_FALSE(s->apply_suspensions({{{"bob", 0, 1000, ""}, false}, {{"", 0, 1000, ""}, false}},
+                                     &err));
+    CHECK_FALSE(err.empty());
+    CHECK(s->suspensions(&err).empty());
 }
 
 TEST_CASE("reg store: take_commands returns each command once, in order", "[reg][store]") {
@@ -645,11 +677,11 @@ TEST_CASE("reg store: data_version changes when another Store writes", "[reg][st
     CHECK(a->data_version(&err) == v0);  // nothing happened
     REQUIRE(a->add_command("lift", "own write", &err));
     CHECK(a->data_version(&err) == v0);  // own commits do not count
-    REQUIRE(b->put_suspension({"alice", false, 1, ""}, &err));
+    REQUIRE(b->put_suspension({"alice", 0, 1, ""}, &err));
     auto v1 = a->data_version(&err);
     REQUIRE(v1);
     CHECK(*v1 != *v0);
-    REQUIRE(b->remove_suspension("alice", std::nullopt, &err));
+    REQUIRE(b->remove_suspensions("alice", &err));
     auto v2 = a->data_version(&err);
     REQUIRE(v2);
     CHECK(*v2 != *v1);
@@ -670,7 +702,7 @@ TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer colum
         st.state = "registered";
         st.persisted = {"c@h", 9, "sip:u@198.51.100.7", std::nullopt};
         REQUIRE(s->save_trunk_state(st, &err));
-        REQUIRE(s->put_suspension({"alice", false, 5000, "192.0.2.7"}, &err));
+        REQUIRE(s->put_suspension({"alice", 0, 5000, "192.0.2.7"}, &err));
     }
     {
         Raw raw(path);  // back to what schema 1 had
@@ -684,7 +716,7 @@ TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer colum
     }
     auto s = Store::open(path, &err);
     REQUIRE(s);
-    CHECK(s->schema_version(&err) == 2);
+    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
     auto st = s->trunk_state("carrier", &err);
     REQUIRE(st);
     CHECK(st->persisted.cseq == 9);
@@ -694,7 +726,7 @@ TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer colum
     auto sus = s->suspensions(&err);
     REQUIRE(sus.size() == 1);
     CHECK(sus[0].peer.empty());
-    REQUIRE(s->put_suspension({"alice", false, 6000, "192.0.2.8"}, &err));
+    REQUIRE(s->put_suspension({"alice", 0, 6000, "192.0.2.8"}, &err));
     CHECK(s->suspensions(&err).at(0).peer == "192.0.2.8");
 }
 

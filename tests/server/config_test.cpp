@@ -57,6 +57,10 @@ register_replace = false
 register_retry = 3
 register_suspend = 20
 suspend_action = "drop"
+suspend_scope = "user"
+trust_window = 3600
+max_tracked = 500
+max_suspensions = 2000
 
 [registrar.nat_keepalive]
 enabled = true
@@ -88,6 +92,10 @@ contact_host = "sbc.example.net"
     CHECK(c.registrar.register_retry == 3);
     CHECK(c.registrar.register_suspend == 20s);
     CHECK(c.registrar.suspend_drop);
+    CHECK(c.registrar.suspend_scope == route::reg::SuspendScope::User);
+    CHECK(c.registrar.trust_window == 3600s);
+    CHECK(c.registrar.max_tracked == 500);
+    CHECK(c.registrar.max_suspensions == 2000);
     CHECK(c.keepalive.interval == 15s);
     CHECK(c.keepalive.payload == route::reg::KeepalivePayload::crlf);
     CHECK_FALSE(c.keepalive.nat_only);
@@ -120,6 +128,8 @@ TEST_CASE("config: bad values name file, line, column, key and the allowed range
           "t.toml:2:18: registrar.register_retry: expected an integer 0..1000");
     CHECK(load_error("[registrar]\nsuspend_action = \"reject\"\n") ==
           "t.toml:2:18: registrar.suspend_action: 'reject' is not \"403\" or \"drop\"");
+    CHECK(load_error("[registrar]\nsuspend_scope = \"ip\"\n") ==
+          "t.toml:2:17: registrar.suspend_scope: 'ip' is not \"address\" or \"user\"");
     CHECK(load_error("[registrar]\nregister_replace = 1\n") ==
           "t.toml:2:20: registrar.register_replace: expected true or false");
     CHECK(load_error("[trunk_registration]\nprivacy = \"all\"\n") ==

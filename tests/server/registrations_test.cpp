@@ -268,10 +268,29 @@ TEST_CASE("registrations: suspension events become store operations; lift clears
     p.settle();
     bool cleared = false;
     for (const auto& c : ops_of<sw::SuspensionCleared>(p.b))
-        cleared |= c.key == sus[0].suspension.key;
+        cleared |= c.suspension == sus[0].suspension;
     CHECK(cleared);
     for (const auto& l : p.b.regs.registrar().list_suspensions(p.now))
         CHECK(l.key != sus[0].suspension.key);
+}
+
+TEST_CASE("registrations: suspensions survive a restart through restore_suspensions",
+          "[server][registrations]") {
+    // Issue 16: the table was written but never read back, so a restart gave a guesser a
+    // fresh count and lifted every suspension.
+    Pair p;
+    const route::reg::Suspension held{route::reg::Suspension::Kind::Address, "203.0.113.9",
+                                      p.now + 100s, "mallory"};
+    p.b.regs.restore_suspensions({held, {route::reg::Suspension::Kind::User, "gone", p.now, ""}},
+                                 p.now);
+    auto l = p.b.regs.registrar().list_suspensions(p.now);
+    REQUIRE(l.size() == 1);
+    CHECK(l[0] == held);
+    CHECK(p.b.regs.lift("203.0.113.9", p.now) == 1);
+    p.settle();
+    auto cleared = ops_of<sw::SuspensionCleared>(p.b);
+    REQUIRE(cleared.size() == 1);
+    CHECK(cleared[0].suspension == held);
 }
 
 namespace {

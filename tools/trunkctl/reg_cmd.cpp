@@ -63,14 +63,18 @@ exit codes: 0 ok, 1 data or runtime error (user exists / unknown user), 2 usage 
 const char* const kSuspendHelp = R"(usage:
   trunkctl suspend list
       The registrar's active suspensions (too many failed authentications): key (user
-      name or IP address), kind, until (UTC) and the seconds remaining.
+      name or IP address), kind, until (UTC) and the seconds remaining. Kinds: "ip" (the
+      address, for every user that has not authenticated from it lately), "user@IP" (the
+      user from that address only; the default counting), "user" (the user from every
+      address it has not authenticated from lately; registrar.suspend_scope = "user").
   trunkctl suspend lift KEY [--both]
-      Remove the suspensions of KEY (user name or IP address) and ask the running
-      trunkline to lift it too (its view may be newer than the database's): prints
-      "lifted KEY" or "KEY is not suspended"; the request is queued in both cases.
-      The failed attempts that suspend a user usually suspend their source IP too, and
-      a suspended IP gets 403 for every user: lifting one of the two leaves the other,
-      and a note says so. --both lifts that other suspension as well.
+      Remove the suspensions of KEY (user name or IP address; an address also lifts the
+      user@IP suspensions at it) and ask the running trunkline to lift it too (its view
+      may be newer than the database's): prints "lifted KEY" or "KEY is not suspended";
+      the request is queued in both cases. The failed attempts that suspend a user at an
+      address usually suspend the address too, and a suspended address gets 403 for
+      every user: lifting one of the two leaves the other, and a note says so. --both
+      lifts that other suspension as well.
 
 exit codes: 0 ok, 1 runtime error, 2 usage error
 )";
@@ -878,7 +882,8 @@ int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
         std::vector<std::vector<std::string>> rows{{"KEY", "KIND", "UNTIL", "REMAINING"}};
         for (const SuspensionRecord& s : all) {
             if (s.until_ms <= now) continue;
-            rows.push_back({s.key, s.ip ? "ip" : "user", wall_text(s.until_ms),
+            rows.push_back({s.key, s.ip() ? "ip" : s.pair() ? "user@" + s.peer : "user",
+                            wall_text(s.until_ms),
                             std::to_string(seconds_until(s.until_ms, now)) + " s"});
         }
         if (rows.size() == 1) {
@@ -889,28 +894,32 @@ int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     const std::string& key = pos[0];
+    auto names_key = [&](const SuspensionRecord& s) {
+        return s.key == key || (s.pair() && s.peer == key);
+    };
     const bool active = std::any_of(all.begin(), all.end(), [&](const SuspensionRecord& s) {
-        return s.key == key && s.until_ms > now;
+        return names_key(s) && s.until_ms > now;
     });
     // The other side of the same failed attempts (issue 12 item 8): KEY's own suspensions
     // name it as their peer, or it names KEY.
     std::vector<SuspensionRecord> related;
     for (const SuspensionRecord& s : all) {
-        if (s.until_ms <= now || s.key == key) continue;
+        if (s.until_ms <= now || names_key(s)) continue;
         const bool linked =
             s.peer == key || std::any_of(all.begin(), all.end(), [&](const auto& k) {
-                return k.key == key && k.ip != s.ip && k.until_ms > now && k.peer == s.key;
+                return k.key == key && k.ip() != s.ip() && k.until_ms > now && k.peer == s.key;
             });
         if (linked) related.push_back(s);
     }
-    store->remove_suspension(key, std::nullopt, &err);
+    store->remove_suspensions(key, &err);
     if (!err.empty()) return runtime(c, err);
     if (!store->add_command("lift", key, &err)) return runtime(c, err);
     std::cout << (active ? "lifted " + key : key + " is not suspended") << "\n";
     for (const SuspensionRecord& r : related) {
-        const std::string what = std::string(r.ip ? "IP " : "user ") + r.key;
+        const std::string what = std::string(r.ip() ? "IP " : "user ") + r.key +
+                                 (r.pair() ? " at " + r.peer : std::string());
         if (a.flag("--both")) {
-            store->remove_suspension(r.key, r.ip, &err);
+            store->remove_suspension(r.key, r.kind, r.peer, &err);
             if (!err.empty()) return runtime(c, err);
             if (!store->add_command("lift", r.key, &err)) return runtime(c, err);
             std::cout << "lifted " << what << " too (suspended by the same failed attempts)\n";
@@ -918,8 +927,9 @@ int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
             std::cout << "note: " << what << " is still suspended until " << wall_text(r.until_ms)
                       << " (in " << seconds_until(r.until_ms, now)
                       << " s): the same failed attempts suspended it, and "
-                      << (r.ip ? "every REGISTER from that address gets 403, " + key + "'s too"
-                               : "its REGISTERs get 403 from any address")
+                      << (r.ip()     ? "every REGISTER from that address gets 403, " + key + "'s too"
+                          : r.pair() ? "its REGISTERs from that address get 403"
+                                     : "its REGISTERs get 403 from any address")
                       << ".\n      Lift it with `trunkctl suspend lift " << r.key
                       << "`, or both with `trunkctl suspend lift " << key << " --both`.\n";
         }

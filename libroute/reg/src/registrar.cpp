@@ -110,8 +110,21 @@ std::optional<std::string> Registrar::canonical_aor(std::string_view to_uri) {
     return aor;
 }
 
+namespace {
+AuthGuardConfig guard_config(const RegistrarConfig& c) {
+    return {.retry = c.register_retry,
+            .suspend = c.register_suspend,
+            .failure_window = c.failure_window,
+            .trust_window = c.trust_window,
+            .scope = c.suspend_scope,
+            .max_counters = c.max_tracked,
+            .max_suspensions = c.max_suspensions,
+            .max_trusted = c.max_trusted};
+}
+}  // namespace
+
 Registrar::Registrar(RegistrarConfig config, Location& location, Authenticator* auth)
-    : config_(std::move(config)), location_(location), auth_(auth) {}
+    : config_(std::move(config)), location_(location), auth_(auth), guard_(guard_config(config_)) {}
 
 Decision Registrar::refuse(std::uint16_t status, std::string_view reason) {
     Decision d;
@@ -120,81 +133,19 @@ Decision Registrar::refuse(std::uint16_t status, std::string_view reason) {
     return d;
 }
 
-bool Registrar::suspended(const Tracker& t, std::string_view key, sip::Instant now) const {
-    if (key.empty()) return false;
-    auto it = t.entries.find(key);
-    return it != t.entries.end() && it->second.suspended && now < it->second.deadline;
-}
-
-void Registrar::forget(Tracker& t,
-                       std::map<std::string, Tracker::Entry, std::less<>>::iterator it) {
-    auto& index = it->second.suspended ? t.suspensions : t.counters;
-    index.erase({it->second.deadline, it->first});
-    t.entries.erase(it);
-}
-
-bool Registrar::fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now,
-                     std::string_view peer) {
-    if (config_.register_retry == 0 || key.empty() || max == 0) return false;
-    auto it = t.entries.find(key);
-    if (it == t.entries.end()) {
-        // Bounded: a flood of new names evicts the stalest counters first, and only when the
-        // table holds nothing but suspensions the one ending soonest.
-        while (t.entries.size() >= max) {
-            const auto& victim = !t.counters.empty() ? *t.counters.begin() : *t.suspensions.begin();
-            forget(t, t.entries.find(victim.second));
-        }
-        it = t.entries.emplace(std::string(key), Tracker::Entry{}).first;
-    } else if (it->second.suspended) {
-        return false;
-    } else {
-        t.counters.erase({it->second.deadline, it->first});
-    }
-    Tracker::Entry& e = it->second;
-    ++e.failures;
-    if (e.failures >= config_.register_retry) {
-        e.suspended = true;
-        e.peer = std::string(peer);
-        e.deadline = now + config_.register_suspend;
-        t.suspensions.emplace(e.deadline, it->first);
-        return true;
-    }
-    e.deadline = now + config_.failure_window;
-    t.counters.emplace(e.deadline, it->first);
-    return false;
-}
-
-void Registrar::expire(Tracker& t, bool ip, sip::Instant now) {
-    while (!t.counters.empty() && t.counters.begin()->first <= now) {
-        t.entries.erase(t.counters.begin()->second);
-        t.counters.erase(t.counters.begin());
-    }
-    while (!t.suspensions.empty() && t.suspensions.begin()->first <= now) {
-        RegistrarEvent ev;
-        ev.kind = RegistrarEvent::Kind::SuspensionEnded;
-        ev.key = t.suspensions.begin()->second;
-        ev.ip = ip;
-        t.entries.erase(t.suspensions.begin()->second);
-        t.suspensions.erase(t.suspensions.begin());
-        emit(std::move(ev));
-    }
-}
-
 std::optional<sip::Instant> Registrar::next_deadline() const {
-    std::optional<sip::Instant> d;
-    auto consider = [&](const std::set<std::pair<sip::Instant, std::string>>& s) {
-        if (!s.empty() && (!d || s.begin()->first < *d)) d = s.begin()->first;
-    };
-    consider(users_.counters);
-    consider(users_.suspensions);
-    consider(ips_.counters);
-    consider(ips_.suspensions);
-    return d;
+    return guard_.next_deadline();
 }
 
 void Registrar::handle_timeouts(sip::Instant now) {
-    expire(users_, false, now);
-    expire(ips_, true, now);
+    for (Suspension& s : guard_.expire(now)) {
+        RegistrarEvent ev;
+        ev.kind = RegistrarEvent::Kind::SuspensionEnded;
+        ev.key = s.key;
+        ev.ip = s.ip();
+        ev.suspension = std::move(s);
+        emit(std::move(ev));
+    }
 }
 
 std::optional<RegistrarEvent> Registrar::poll() {
@@ -202,28 +153,6 @@ std::optional<RegistrarEvent> Registrar::poll() {
     RegistrarEvent ev = std::move(events_.front());
     events_.pop_front();
     return ev;
-}
-
-std::vector<Suspension> Registrar::list_suspensions(sip::Instant now) const {
-    std::vector<Suspension> out;
-    for (const auto& [until, key] : users_.suspensions) {
-        if (until > now) out.push_back({key, false, until, users_.entries.find(key)->second.peer});
-    }
-    for (const auto& [until, key] : ips_.suspensions) {
-        if (until > now) out.push_back({key, true, until, ips_.entries.find(key)->second.peer});
-    }
-    return out;
-}
-
-std::size_t Registrar::lift(std::string_view key) {
-    std::size_t lifted = 0;
-    for (Tracker* t : {&users_, &ips_}) {
-        auto it = t->entries.find(key);
-        if (it == t->entries.end()) continue;
-        if (it->second.suspended) ++lifted;
-        forget(*t, it);
-    }
-    return lifted;
 }
 
 Decision Registrar::handle(const sip::Message& req, const sip::Target& source, sip::Instant now) {
@@ -240,7 +169,10 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     }
     const sip::NameAddr& to = req.to();
     std::optional<std::string> aor = canonical_aor(to.uri);
-    if (suspended(ips_, source.host, now)) {
+    // The user a refusal may spare (a trusted address): the credentials' name once they are
+    // verified below; before that, the To's user part.
+    const std::string to_user = aor ? sip::unescape(sip::parse_uri(to.uri)->user) : std::string();
+    if (auth_ && guard_.refused(to_user, source.host, now)) {
         Decision d = suspended_answer();
         if (aor) d.aor = *aor;  // issue 12 item 8: logged with an empty address otherwise
         return d;
@@ -270,14 +202,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     }
 
     // Step 3: authentication, and the retry/suspend rules (issue 6 §3).
-    const sip::Uri to_uri = *sip::parse_uri(to.uri);
-    const std::string to_user = sip::unescape(to_uri.user);
     if (auth_) {
-        if (suspended(users_, to_user, now)) {
-            Decision d = suspended_answer();
-            d.aor = *aor;
-            return d;
-        }
         const sip::HeaderField* h = req.find(sip::HeaderId::Authorization);
         if (!h) {
             // §22.2: no credentials yet is the normal first leg, not a failure
@@ -288,7 +213,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             return d;
         }
         Authenticator::Outcome out = auth_->verify(req.value(*h), req.method_name(), now);
-        if (suspended(users_, out.username, now)) {
+        if (out.username != to_user && guard_.refused(out.username, source.host, now)) {
             Decision d = suspended_answer();
             d.aor = *aor;
             return d;
@@ -302,11 +227,13 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             return d;
         }
         if (out.verdict == Authenticator::Verdict::Rejected) {
-            emit({RegistrarEvent::Kind::AuthFailed, *aor, {}, out.username, false, source});
-            const bool su = fail(users_, config_.max_tracked_users, out.username, now, source.host);
-            const bool si = fail(ips_, config_.max_tracked_ips, source.host, now, out.username);
-            if (su) emit({RegistrarEvent::Kind::Suspended, *aor, {}, out.username, false, source});
-            if (si) emit({RegistrarEvent::Kind::Suspended, *aor, {}, source.host, true, source});
+            emit({RegistrarEvent::Kind::AuthFailed, *aor, {}, out.username, false, source, {}});
+            for (Suspension& su : guard_.failed(out.username, source.host, now)) {
+                RegistrarEvent ev{RegistrarEvent::Kind::Suspended, *aor, {}, su.key, su.ip(),
+                                  source, {}};
+                ev.suspension = std::move(su);
+                emit(std::move(ev));
+            }
             // The try that reaches the count is answered like the others (401): a client
             // sees exactly register_retry rejections, and the suspension holds from the next
             // request on (VOS3000: "suspend after the retries").
@@ -316,11 +243,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             d.aor = *aor;
             return d;
         }
-        // Success clears the user's count (its password is known now); the IP's count stays,
-        // so one valid account behind an address does not shield guessing on others.
-        if (auto it = users_.entries.find(out.username);
-            it != users_.entries.end() && !it->second.suspended)
-            forget(users_, it);
+        guard_.succeeded(out.username, source.host, now);
         // Step 6: the authenticated identity may only change its own AOR's bindings.
         if (config_.check_aor_user && out.username != to_user)
             return refuse(403, "Forbidden (user does not own this AOR)");
@@ -377,7 +300,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         }
         for (const Binding& b : current) {
             location_.remove(*aor, b.contact);
-            emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source});
+            emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source, {}});
         }
         return ok_with_bindings();
     }
@@ -497,7 +420,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     if (replacing) {
         for (const Binding* b : others) {
             location_.remove(*aor, b->contact);
-            emit({RegistrarEvent::Kind::Replaced, *aor, b->contact, {}, false, source});
+            emit({RegistrarEvent::Kind::Replaced, *aor, b->contact, {}, false, source, {}});
         }
     }
     for (const Binding& b : current) {
@@ -506,7 +429,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             (replacing && std::find(others.begin(), others.end(), &b) != others.end()))
             continue;
         location_.remove(*aor, b.contact);
-        emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source});
+        emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source, {}});
     }
     for (std::size_t i = 0; i < wanted.size(); ++i) {
         Wanted& w = wanted[i];
@@ -528,7 +451,8 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
               w.uri,
               {},
               false,
-              source});
+              source,
+              {}});
     }
     return ok_with_bindings();
 }

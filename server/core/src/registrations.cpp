@@ -60,6 +60,26 @@ std::string dns_wait_text(const TrunkDnsState& d) {
     return d.state == "resolving" ? "resolving " + d.name : d.name + ": " + d.error;
 }
 
+// "user 'alice'", "IP '192.0.2.7'", "user 'alice' at IP '192.0.2.7'"
+std::string describe(const route::reg::Suspension& s) {
+    using Kind = route::reg::Suspension::Kind;
+    switch (s.kind) {
+        case Kind::User: return fmt::format("user '{}'", s.key);
+        case Kind::Address: return fmt::format("IP '{}'", s.key);
+        case Kind::UserAtAddress: return fmt::format("user '{}' at IP '{}'", s.key, s.peer);
+    }
+    return {};
+}
+
+std::string suspension_started(const route::reg::Suspension& s, std::uint32_t retry) {
+    using Kind = route::reg::Suspension::Kind;
+    std::string line = fmt::format("registrar: {} suspended after {} failed authentications",
+                                   describe(s), retry);
+    if (s.kind != Kind::UserAtAddress && !s.peer.empty())
+        line += fmt::format(" (the last from {} '{}')", s.ip() ? "user" : "IP", s.peer);
+    return line;
+}
+
 std::string seconds_text(sip::Duration d) {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
 }
@@ -367,26 +387,14 @@ void Registrations::drain_registrar(sip::Instant now) {
                         fmt::format("registrar: authentication failed for user '{}' from {}",
                                     ev->key, ev->source.host));
                 break;
-            case RegistrarEvent::Kind::Suspended: {
-                std::string peer;
-                for (const auto& s : registrar_.list_suspensions(now))
-                    if (s.key == ev->key && s.ip == ev->ip) {
-                        store_.push_back(SuspensionSaved{s});
-                        peer = s.peer;
-                    }
-                logs_.push_back(fmt::format(
-                    "registrar: {} '{}' suspended after {} failed "
-                    "authentications{}",
-                    ev->ip ? "IP" : "user", ev->key, registrar_.config().register_retry,
-                    peer.empty()
-                        ? std::string()
-                        : fmt::format(" (the last from {} '{}')", ev->ip ? "user" : "IP", peer)));
+            case RegistrarEvent::Kind::Suspended:
+                store_.push_back(SuspensionSaved{*ev->suspension});
+                logs_.push_back(suspension_started(*ev->suspension, registrar_.config().register_retry));
                 break;
-            }
             case RegistrarEvent::Kind::SuspensionEnded:
-                store_.push_back(SuspensionCleared{ev->key, ev->ip});
-                logs_.push_back(fmt::format("registrar: suspension of {} '{}' ended",
-                                            ev->ip ? "IP" : "user", ev->key));
+                store_.push_back(SuspensionCleared{*ev->suspension});
+                logs_.push_back(fmt::format("registrar: suspension of {} ended",
+                                            describe(*ev->suspension)));
                 break;
         }
     }
@@ -484,14 +492,17 @@ std::optional<std::string> Registrations::command(std::string_view kind, std::st
     return std::nullopt;
 }
 
-std::size_t Registrations::lift(std::string_view key, sip::Instant now) {
-    auto before = registrar_.list_suspensions(now);
-    const std::size_t n = registrar_.lift(key);
-    for (const auto& s : before)
-        if (s.key == key) store_.push_back(SuspensionCleared{s.key, s.ip});
-    logs_.push_back(fmt::format("registrar: operator lifted '{}' ({} suspension{})", key, n,
-                                n == 1 ? "" : "s"));
-    return n;
+std::size_t Registrations::lift(std::string_view key, sip::Instant /*now*/) {
+    const std::vector<route::reg::Suspension> lifted = registrar_.lift(key);
+    for (const auto& s : lifted) store_.push_back(SuspensionCleared{s});
+    logs_.push_back(fmt::format("registrar: operator lifted '{}' ({} suspension{})",
+                                key, lifted.size(), lifted.size() == 1 ? "" : "s"));
+    return lifted.size();
+}
+
+void Registrations::restore_suspensions(const std::vector<route::reg::Suspension>& saved,
+                                        sip::Instant now) {
+    for (const auto& s : saved) registrar_.restore_suspension(s, now);
 }
 
 // --- time

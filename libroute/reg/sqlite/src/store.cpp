@@ -115,6 +115,22 @@ ALTER TABLE trunk_reg_state ADD COLUMN dns_since_ms INTEGER;
 ALTER TABLE trunk_reg_state ADD COLUMN dns_until_ms INTEGER;
 ALTER TABLE reg_suspension ADD COLUMN peer TEXT NOT NULL DEFAULT '';
 )sql",
+    // 3: suspensions of one user at one address (issue 16): `ip` holds the kind (0 user,
+    // 1 IP, 2 user at IP) and `address` the pair's IP, part of the key.
+    R"sql(
+CREATE TABLE reg_suspension_v3 (
+    key      TEXT NOT NULL,
+    ip       INTEGER NOT NULL,
+    address  TEXT NOT NULL DEFAULT '',
+    until_ms INTEGER NOT NULL,
+    peer     TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (key, ip, address)
+);
+INSERT INTO reg_suspension_v3(key, ip, until_ms, peer)
+    SELECT key, ip, until_ms, peer FROM reg_suspension;
+DROP TABLE reg_suspension;
+ALTER TABLE reg_suspension_v3 RENAME TO reg_suspension;
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
@@ -669,28 +685,55 @@ bool Store::put_suspension(const SuspensionRecord& r, std::string* error) {
     clear(error);
     if (r.key.empty()) return fail_msg(error, "put_suspension: empty key");
     Stmt s(db_,
-           "INSERT INTO reg_suspension(key, ip, until_ms, peer) VALUES (?1, ?2, ?3, ?4) "
-           "ON CONFLICT(key, ip) DO UPDATE SET until_ms = excluded.until_ms, peer = excluded.peer");
+           "INSERT INTO reg_suspension(key, ip, address, until_ms, peer) "
+           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(key, ip, address) "
+           "DO UPDATE SET until_ms = excluded.until_ms, peer = excluded.peer");
     if (!s.ok()) return fail(db_, error, "reg_suspension");
     s.text(1, r.key);
-    s.integer(2, r.ip ? 1 : 0);
-    s.integer(3, r.until_ms);
-    s.text(4, r.peer);
+    s.integer(2, r.kind);
+    s.text(3, r.pair() ? std::string_view(r.peer) : std::string_view());
+    s.integer(4, r.until_ms);
+    s.text(5, r.peer);
     if (!s.done()) return fail(db_, error, "reg_suspension");
     return true;
 }
 
-bool Store::remove_suspension(std::string_view key, std::optional<bool> ip, std::string* error) {
+bool Store::remove_suspension(std::string_view key, int kind, std::string_view address,
+                              std::string* error) {
     clear(error);
-    Stmt s(db_, "DELETE FROM reg_suspension WHERE key = ?1 AND (?2 IS NULL OR ip = ?2)");
+    Stmt s(db_, "DELETE FROM reg_suspension WHERE key = ?1 AND ip = ?2 AND address = ?3");
     if (!s.ok()) return fail(db_, error, "reg_suspension");
     s.text(1, key);
-    if (ip)
-        s.integer(2, *ip ? 1 : 0);
-    else
-        s.null(2);
+    s.integer(2, kind);
+    s.text(3, kind == 2 ? address : std::string_view());
     if (!s.done()) return fail(db_, error, "reg_suspension");
     return sqlite3_changes(db_) > 0;
+}
+
+bool Store::remove_suspensions(std::string_view key, std::string* error) {
+    clear(error);
+    Stmt s(db_, "DELETE FROM reg_suspension WHERE key = ?1 OR (ip = 2 AND address = ?1)");
+    if (!s.ok()) return fail(db_, error, "reg_suspension");
+    s.text(1, key);
+    if (!s.done()) return fail(db_, error, "reg_suspension");
+    return sqlite3_changes(db_) > 0;
+}
+
+bool Store::apply_suspensions(const std::vector<SuspensionChange>& changes, std::string* error) {
+    clear(error);
+    if (changes.empty()) return true;
+    Txn txn(db_, error);
+    if (!txn.began()) return false;
+    for (const SuspensionChange& c : changes) {
+        const SuspensionRecord& r = c.record;
+        std::string e;  // removing what is not there is no error
+        if (c.remove)
+            remove_suspension(r.key, r.kind, r.peer, &e);
+        else
+            put_suspension(r, &e);
+        if (!e.empty()) return fail_msg(error, e);
+    }
+    return txn.commit(error);
 }
 
 std::vector<SuspensionRecord> Store::suspensions(std::string* error) {
@@ -700,7 +743,7 @@ std::vector<SuspensionRecord> Store::suspensions(std::string* error) {
     if (!s.ok()) return fail(db_, error, "reg_suspension"), out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.push_back({s.col_text(0), s.col_i64(1) != 0, s.col_i64(2), s.col_text(3)});
+        out.push_back({s.col_text(0), static_cast<int>(s.col_i64(1)), s.col_i64(2), s.col_text(3)});
     if (rc != SQLITE_DONE)
         return fail(db_, error, "reg_suspension"), std::vector<SuspensionRecord>{};
     return out;

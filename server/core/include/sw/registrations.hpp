@@ -111,8 +111,7 @@ struct SuspensionSaved {
     route::reg::Suspension suspension;
 };
 struct SuspensionCleared {
-    std::string key;
-    bool ip = false;
+    route::reg::Suspension suspension;
 };
 using StoreOp = std::variant<BindingSaved, BindingDeleted, TrunkStateSaved, TrunkForgotten,
                              SuspensionSaved, SuspensionCleared>;
@@ -131,8 +130,10 @@ class Registrations {
     // Replaces the location content (start-up) and schedules keep-alives for it.
     void restore(const route::reg::Snapshot& snap, sip::Instant now);
     void set_trunks(std::vector<TrunkSpec> specs, sip::Instant now);
-    // Lifts a suspension (operator command); returns how many were lifted.
+    // Lifts the suspensions naming `key` (operator command); returns how many were lifted.
     std::size_t lift(std::string_view key, sip::Instant now);
+    // Suspensions saved before a restart (the store's, in the element's time base).
+    void restore_suspensions(const std::vector<route::reg::Suspension>& saved, sip::Instant now);
     // Removes registrar bindings (operator commands); returns how many. `contact` empty:
     // every binding of the AOR. unbind_user: every AOR whose user part is `user`.
     std::size_t unbind(std::string_view aor, std::string_view contact, sip::Instant now);

@@ -19,14 +19,14 @@
 // every current binding with its remaining expires. Updates are all-or-nothing (step 7:
 // committed only if every binding update succeeds).
 //
-// Operator rules (issue 6 §3, VOS3000 SS_ENDPOINT_REGISTER_REPLACE/RETRY/SUSPEND):
-// `register_retry` failed authentications (a wrong digest, not a missing or stale one) by one
-// user, or from one source IP, within `failure_window` suspend that user / IP for
-// `register_suspend`; the request that reaches the count still gets its 401, the next ones
-// 403 (or nothing, with suspend_drop) until the suspension ends. A suspension ends
-// exactly at its instant. The tables are bounded (`max_tracked_users` / `max_tracked_ips`):
-// when full, the oldest failure counter is forgotten first, then the suspension ending first,
-// so a flood of invented user names cannot grow memory.
+// Operator rules (issue 6 §3 and issue 16; VOS3000 SS_ENDPOINT_REGISTER_REPLACE/RETRY/SUSPEND):
+// `register_retry` failed authentications (a wrong digest, not a missing or stale one)
+// within `failure_window` suspend for `register_suspend`, counted per (user, source IP) and
+// per source IP, and with suspend_scope User also per user (route::reg::AuthGuard has the
+// rules and bounds). The request that reaches the count still gets its 401, the next ones 403
+// (or nothing, with suspend_drop) until the suspension ends, exactly at its instant. A user
+// that authenticated from an address within `trust_window` is never refused there because of
+// another's failures (a guesser elsewhere cannot lock out the real user).
 //
 // Lifetimes: the Registrar keeps references to the Location and the Authenticator (both must
 // outlive it). Decision and events own their strings. Not thread-safe.
@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "route/reg/auth_guard.hpp"
 #include "route/reg/location.hpp"
 #include "sip/message.hpp"
 #include "sip/time.hpp"
@@ -79,8 +80,11 @@ struct RegistrarConfig {
     bool suspend_drop = false;                   // suspended: drop silently instead of 403
     // Failures older than this are forgotten (a counter with no failure for this long).
     std::chrono::seconds failure_window{180};
-    std::size_t max_tracked_users = 10'000;
-    std::size_t max_tracked_ips = 10'000;
+    SuspendScope suspend_scope = SuspendScope::Address;
+    std::chrono::seconds trust_window{86'400};  // a success trusts (user, address) this long
+    std::size_t max_tracked = 10'000;           // failure counters per table (heavy hitters)
+    std::size_t max_suspensions = 100'000;
+    std::size_t max_trusted = 100'000;
     bool check_aor_user = true;  // §10.3 step 6: authenticated user must own the AOR
 };
 
@@ -120,16 +124,7 @@ struct RegistrarEvent {
     std::string key;      // user or IP for auth/suspension events
     bool ip = false;
     sip::Target source;
-};
-
-struct Suspension {
-    std::string key;
-    bool ip = false;
-    sip::Instant until{};
-    // The other side of the failure that started it: for a user, the source IP; for an IP,
-    // the user name. One failed attempt can suspend both; lifting one leaves the other
-    // (trunkctl suspend lift says so).
-    std::string peer;
+    std::optional<Suspension> suspension;  // Suspended, SuspensionEnded: which one
 };
 
 class Registrar {
@@ -142,13 +137,15 @@ class Registrar {
     void handle_timeouts(sip::Instant now);
     std::optional<RegistrarEvent> poll();
 
-    std::vector<Suspension> list_suspensions(sip::Instant now) const;
-    // Lifts the suspension (and clears the failure count) of a user or IP named `key`.
-    // Returns how many were lifted (a name may be both a user and an IP literal: 0..2).
-    std::size_t lift(std::string_view key);
+    std::vector<Suspension> list_suspensions(sip::Instant now) const { return guard_.list(now); }
+    // Lifts the suspensions (and clears the failure counts) naming `key`: a user, an IP, or
+    // the user or address of a (user, address) pair. Returns what was lifted.
+    std::vector<Suspension> lift(std::string_view key) { return guard_.lift(key); }
+    // A suspension saved before a restart.
+    void restore_suspension(const Suspension& s, sip::Instant now) { guard_.restore(s, now); }
 
-    std::size_t tracked_users() const noexcept { return users_.entries.size(); }
-    std::size_t tracked_ips() const noexcept { return ips_.entries.size(); }
+    std::size_t tracked_counters() const noexcept { return guard_.tracked_counters(); }
+    const AuthGuard& guard() const noexcept { return guard_; }
     const RegistrarConfig& config() const noexcept { return config_; }
 
     // RFC 3261 §10.3 step 5: "sip:" or "sips:" + unescaped user + "@" + lowercase host, all
@@ -156,30 +153,13 @@ class Registrar {
     static std::optional<std::string> canonical_aor(std::string_view to_uri);
 
   private:
-    // Failure counters and suspensions for one kind of key (user or IP), bounded.
-    struct Tracker {
-        struct Entry {
-            std::uint32_t failures = 0;
-            sip::Instant deadline{};  // counter: forget at; suspended: suspension ends at
-            bool suspended = false;
-            std::string peer;  // suspended: Suspension::peer
-        };
-        std::map<std::string, Entry, std::less<>> entries;
-        std::set<std::pair<sip::Instant, std::string>> counters, suspensions;  // by deadline
-    };
-    bool suspended(const Tracker& t, std::string_view key, sip::Instant now) const;
-    // Counts one failure; true when it starts a suspension (`peer`: Suspension::peer).
-    bool fail(Tracker& t, std::size_t max, std::string_view key, sip::Instant now,
-              std::string_view peer);
-    void forget(Tracker& t, std::map<std::string, Tracker::Entry, std::less<>>::iterator it);
-    void expire(Tracker& t, bool ip, sip::Instant now);
     Decision refuse(std::uint16_t status, std::string_view reason);
     void emit(RegistrarEvent ev) { events_.push_back(std::move(ev)); }
 
     RegistrarConfig config_;
     Location& location_;
     Authenticator* auth_;
-    Tracker users_, ips_;
+    AuthGuard guard_;
     std::deque<RegistrarEvent> events_;
 };
 

@@ -42,7 +42,9 @@ class Stmt {
     Stmt& operator=(const Stmt&) = delete;
     bool ok() const { return rc_ == SQLITE_OK; }
     void text(int i, std::string_view v) {
-        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        // a default string_view has no data pointer, which SQLite would bind as NULL, not ''
+        sqlite3_bind_text(s_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT);
     }
     void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
     void null(int i) { sqlite3_bind_null(s_, i); }

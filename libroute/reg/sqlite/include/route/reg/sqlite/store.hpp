@@ -114,9 +114,18 @@ struct TrunkRegState {
 
 struct SuspensionRecord {
     std::string key;  // user name or IP literal
-    bool ip = false;
+    // route::reg::Suspension::Kind: 0 a user, 1 an IP, 2 a user at one IP (the peer)
+    int kind = 0;
     std::int64_t until_ms = 0;
     std::string peer;  // route::reg::Suspension::peer: the user's IP / the IP's user
+    bool ip() const noexcept { return kind == 1; }
+    bool pair() const noexcept { return kind == 2; }
+};
+
+// A write-behind change of the suspension table (trunkline's writer thread).
+struct SuspensionChange {
+    SuspensionRecord record;
+    bool remove = false;  // remove (record.key, record.kind, its pair IP)
 };
 
 // A request from trunkctl to the running trunkline (consumed with take_commands()).
@@ -131,7 +140,7 @@ struct Command {
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
@@ -169,9 +178,15 @@ class Store {
     bool remove_trunk_state(std::string_view name, std::string* error);
 
     // --- suspensions (written by trunkline from registrar events, read by trunkctl)
-    bool put_suspension(const SuspensionRecord& s, std::string* error);  // by (key, ip)
-    bool remove_suspension(std::string_view key, std::optional<bool> ip, std::string* error);
+    bool put_suspension(const SuspensionRecord& s, std::string* error);  // by (key, kind, pair IP)
+    // One suspension: (key, kind) and for a pair its IP (`address`).
+    bool remove_suspension(std::string_view key, int kind, std::string_view address,
+                           std::string* error);
+    // Every suspension naming `key`: as its user or IP, or as the IP of a pair.
+    bool remove_suspensions(std::string_view key, std::string* error);
     std::vector<SuspensionRecord> suspensions(std::string* error);  // by until_ms
+    // Many changes in one transaction, in order; all or nothing.
+    bool apply_suspensions(const std::vector<SuspensionChange>& changes, std::string* error);
 
     // --- operator commands
     bool add_command(std::string_view kind, std::string_view arg, std::string* error);
