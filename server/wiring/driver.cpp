@@ -21,7 +21,10 @@ std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
                                  std::string_view bytes) { on_message(src, bytes); },
             .on_send_failed = [this](std::uint64_t txn, const sip::Target& to,
                                      std::string_view why) { on_send_failed(txn, to, why); },
-            .on_event = [](std::string_view line) { log_line(line); },
+            .on_event =
+                [this](std::string_view line) {
+                    if (sw_.admit_log(sw::LogKind::transport, loop_.now())) log_line(line);
+                },
         });
     return transports_->start();
 }

@@ -948,6 +948,66 @@ TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then rou
     CHECK(h.response(phone, 403));
 }
 
+TEST_CASE("calls: wrong passwords in a digest customer's INVITEs suspend like REGISTER's",
+          "[calls][digest][security]") {
+    // Issue 16: the registrar's retry/suspend rules did not see INVITE credentials, so a
+    // guesser refused at REGISTER could go on guessing with INVITEs, one 403 per guess.
+    Harness h;
+    auto ha1 = sip::auth::ha1(h.hasher, sip::auth::Algorithm::MD5, "alice", "trunkline",
+                              "wonderland");
+    REQUIRE(ha1);
+    h.auth.set_users({{"alice", {{sip::auth::Algorithm::MD5, *ha1}}}});
+    route::lcr::CustomerSpec dyn;
+    dyn.name = "dyn";
+    dyn.account = "1001";
+    dyn.auth = route::lcr::AuthMode::digest;
+    dyn.sip_user = "alice";
+    std::string err;
+    REQUIRE(h.sw->set_routing({dyn}, {vendor("gw1", kVendor1, "9001", 1)}, {}, &err));
+    int n = 0;
+    std::optional<Sent> chal;  // the challenges point into its message
+    auto offer = [&](const char* from) {  // a fresh challenge, or nothing when refused
+        h.sent.clear();
+        const std::string id = "chal-" + std::to_string(++n);
+        h.from(from, invite("442071234567", id.c_str()));
+        std::vector<sip::Challenge> offered;
+        chal = h.response(from, 407);
+        if (chal)
+            for (const sip::HeaderField& f : chal->msg.headers())
+                if (f.id == sip::HeaderId::ProxyAuthenticate)
+                    if (auto c = sip::parse_challenge(chal->msg.value(f))) offered.push_back(*c);
+        return offered;
+    };
+    auto attempt = [&](const char* from, const char* password) {
+        auto offered = offer(from);
+        REQUIRE_FALSE(offered.empty());
+        sip::auth::DigestClient client(h.hasher, h.rng, {"alice", password});
+        auto pa = client.answer(offered, "INVITE", "sip:442071234567@10.0.0.100");
+        REQUIRE(pa);
+        const std::string id = "try-" + std::to_string(++n);
+        std::string inv = invite("442071234567", id.c_str());
+        inv.insert(inv.find("Contact:"), "Proxy-Authorization: " + *pa + "\r\n");
+        h.sent.clear();
+        h.from(from, inv);
+    };
+    const char* guesser = "10.0.0.66";
+    for (int i = 0; i < 6; ++i) {  // register_retry 6 (the default)
+        attempt(guesser, "guess");
+        CHECK(h.response(guesser, 403));
+    }
+    auto held = h.sw->registrations().registrar().list_suspensions(h.now);
+    CHECK(held.size() == 2);  // alice at the guesser's address, and the address
+    bool saved = false;
+    while (auto op = h.sw->poll_store())
+        saved |= std::holds_alternative<sw::SuspensionSaved>(*op);
+    CHECK(saved);  // persisted like a REGISTER's
+    CHECK(offer(guesser).empty());  // no challenge any more: 403
+    CHECK(h.response(guesser, 403));
+    // the real gateway elsewhere is not locked out
+    attempt("10.0.0.77", "wonderland");
+    CHECK(h.request(kVendor1, "INVITE"));
+}
+
 TEST_CASE("calls: every answer to a bare ;rport names the source port and address (RFC 3581)",
           "[calls][rport]") {
     Harness h;

@@ -49,6 +49,12 @@ TEST_CASE("log: each kind writes at most N lines a second, then says how many it
     CHECK(lim.admit(sw::LogKind::message, t0 + 1100ms));  // a fresh budget
     CHECK(lim.suppressed_total() == 7);
 
+    // the transports' per-connection lines (a TLS garbage flood) have a budget of their own
+    for (int i = 0; i < 5; ++i) lim.admit(sw::LogKind::transport, t0 + 2s);
+    auto t = lim.summary(t0 + 3s);
+    REQUIRE(t);
+    CHECK(t->find("2 transport") != std::string::npos);
+
     sw::LogLimiter unlimited(sw::LogLimits{0});
     for (int i = 0; i < 1000; ++i) REQUIRE(unlimited.admit(sw::LogKind::message, t0));
     CHECK_FALSE(unlimited.summary(t0 + 5s));

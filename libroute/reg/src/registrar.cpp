@@ -148,6 +148,21 @@ void Registrar::handle_timeouts(sip::Instant now) {
     }
 }
 
+void Registrar::note_failure(std::string_view user, const sip::Target& source, sip::Instant now,
+                             const std::string& aor) {
+    emit({RegistrarEvent::Kind::AuthFailed, aor, {}, std::string(user), false, source, {}});
+    for (Suspension& su : guard_.failed(user, source.host, now)) {
+        RegistrarEvent ev{RegistrarEvent::Kind::Suspended, aor, {}, su.key, su.ip(), source, {}};
+        ev.suspension = std::move(su);
+        emit(std::move(ev));
+    }
+}
+
+void Registrar::auth_failed(std::string_view user, const sip::Target& source, sip::Instant now) {
+    handle_timeouts(now);
+    note_failure(user, source, now, {});
+}
+
 std::optional<RegistrarEvent> Registrar::poll() {
     if (events_.empty()) return std::nullopt;
     RegistrarEvent ev = std::move(events_.front());
@@ -227,13 +242,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             return d;
         }
         if (out.verdict == Authenticator::Verdict::Rejected) {
-            emit({RegistrarEvent::Kind::AuthFailed, *aor, {}, out.username, false, source, {}});
-            for (Suspension& su : guard_.failed(out.username, source.host, now)) {
-                RegistrarEvent ev{RegistrarEvent::Kind::Suspended, *aor, {}, su.key, su.ip(),
-                                  source, {}};
-                ev.suspension = std::move(su);
-                emit(std::move(ev));
-            }
+            note_failure(out.username, source, now, *aor);
             // The try that reaches the count is answered like the others (401): a client
             // sees exactly register_retry rejections, and the suspension holds from the next
             // request on (VOS3000: "suspend after the retries").

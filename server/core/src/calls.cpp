@@ -167,6 +167,7 @@ struct Calls::Impl {
     billing::Book& book;
     billing::Rater rater;
     route::reg::Authenticator* auth = nullptr;
+    route::reg::Registrar* auth_rules = nullptr;  // retry/suspend rules for digest customers
     bool digest_customers = false;
     sip::Random& rng;
     std::unordered_map<std::string, billing::Money> reserved;  // account -> held by its calls
@@ -338,12 +339,23 @@ struct Calls::Impl {
         if (!id && digest_customers && auth) {
             // a dynamic gateway proves who it is with Proxy-Authorization (§22.3)
             const sip::HeaderField* pa = c->a_invite->find(sip::HeaderId::ProxyAuthorization);
-            if (!pa) return challenge(*c, now, false);
+            if (!pa) {
+                if (auth_rules && auth_rules->auth_refused({}, src.host, now))
+                    return refuse_suspended(*c, now);
+                return challenge(*c, now, false);
+            }
             const auto out = auth->verify(c->a_invite->value(*pa), "INVITE", now);
+            // a suspended guesser learns nothing, whatever this guess was
+            if (auth_rules && auth_rules->auth_refused(out.username, src.host, now))
+                return refuse_suspended(*c, now);
             if (out.verdict == route::reg::Authenticator::Verdict::Stale)
                 return challenge(*c, now, true);
-            if (out.verdict == route::reg::Authenticator::Verdict::Ok)
+            if (out.verdict == route::reg::Authenticator::Verdict::Ok) {
+                if (auth_rules) auth_rules->auth_succeeded(out.username, src.host, now);
                 id = customers.identify(src.host, src.port, out.username);
+            } else if (auth_rules) {
+                auth_rules->auth_failed(out.username, src, now);
+            }
         }
         if (!id) {
             ++stats.illegal;
@@ -394,6 +406,14 @@ struct Calls::Impl {
                         call.a.call_id, call.caller, call.callee, call.customer_name,
                         call.candidates.size());
         try_next(call, now);
+    }
+
+    // A suspended user or address (too many wrong passwords): 403, no challenge, no CDR.
+    void refuse_suspended(Call& c, sip::Instant now) {
+        ++stats.illegal;
+        log("call {}: {}:{} is suspended (failed authentications): 403", c.id, c.a.target.host,
+            c.a.target.port);
+        respond_a(c, 403, "Forbidden", nullptr, now);
     }
 
     // 407 with every challenge the authenticator offers; the retried INVITE is a new call
@@ -1234,6 +1254,10 @@ Calls::Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
              route::reg::Authenticator* auth, sip::Random& rng)
     : impl_(std::make_unique<Impl>(std::move(cfg), element, router, customers, rates, book, auth,
                                    rng)) {}
+void Calls::set_auth_rules(route::reg::Registrar* registrar) noexcept {
+    impl_->auth_rules = registrar;
+}
+
 void Calls::set_digest_customers(bool any) noexcept {
     impl_->digest_customers = any;
 }

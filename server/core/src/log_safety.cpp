@@ -72,6 +72,7 @@ std::string_view log_kind_name(LogKind k) noexcept {
         case LogKind::registration: return "registration";
         case LogKind::call: return "call";
         case LogKind::probe: return "probe";
+        case LogKind::transport: return "transport";
         default: return "other";
     }
 }

@@ -18,6 +18,7 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
     cfg_.calls.rating = cfg_.rating;
     calls_ = std::make_unique<Calls>(cfg_.calls, *element_, router_, customers_, *rates_, *book_,
                                      auth, rng);
+    calls_->set_auth_rules(&regs_->registrar());
     probes_ = std::make_unique<GatewayProbes>(cfg_.probes, *element_, router_, rng);
 }
 Switch::~Switch() = default;

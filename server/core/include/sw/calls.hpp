@@ -167,6 +167,9 @@ public:
           route::reg::Authenticator* auth, sip::Random& rng);
     // Whether any customer authenticates with digest (the switch tells it on every reload).
     void set_digest_customers(bool any) noexcept;
+    // The registrar whose retry/suspend rules digest customers' INVITEs count against too
+    // (issue 16: otherwise a guesser switches from REGISTER to INVITE); nullptr: none.
+    void set_auth_rules(route::reg::Registrar* registrar) noexcept;
     ~Calls();
     Calls(const Calls&) = delete;
     Calls& operator=(const Calls&) = delete;

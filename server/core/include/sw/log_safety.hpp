@@ -25,7 +25,9 @@ namespace sw {
 std::string escape_for_log(std::string_view line);
 
 // Where a log line comes from; each kind has its own budget.
-enum class LogKind : std::uint8_t { message, registration, call, probe, kCount };
+// transport: the transports' per-connection lines (a TLS garbage flood writes one per
+// connection otherwise).
+enum class LogKind : std::uint8_t { message, registration, call, probe, transport, kCount };
 std::string_view log_kind_name(LogKind k) noexcept;
 
 struct LogLimits {

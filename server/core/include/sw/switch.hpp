@@ -98,6 +98,9 @@ public:
     // Log lines of every part, each kind capped at SwitchConfig::log per second (a summary
     // line says how many were suppressed). The sink must still escape them (escape_for_log).
     std::optional<std::string> poll_log();
+    // A line from outside the switch (the transports) under the same per-kind budget; the
+    // suppressed ones are counted in poll_log()'s summary.
+    bool admit_log(LogKind kind, sip::Instant now) { return log_limiter_.admit(kind, now); }
 
     Element& element() noexcept { return *element_; }
     Registrations& registrations() noexcept { return *regs_; }

@@ -144,6 +144,18 @@ class Registrar {
     // A suspension saved before a restart.
     void restore_suspension(const Suspension& s, sip::Instant now) { guard_.restore(s, now); }
 
+    // Digest authentication outside REGISTER (a dynamic gateway's INVITE, RFC 3261 §22.3)
+    // under the same retry/suspend rules, so a guesser cannot switch methods to go on:
+    // refused() before acting on credentials, then failed() (AuthFailed and Suspended events,
+    // with an empty aor) or succeeded().
+    bool auth_refused(std::string_view user, std::string_view address, sip::Instant now) const {
+        return guard_.refused(user, address, now);
+    }
+    void auth_failed(std::string_view user, const sip::Target& source, sip::Instant now);
+    void auth_succeeded(std::string_view user, std::string_view address, sip::Instant now) {
+        guard_.succeeded(user, address, now);
+    }
+
     std::size_t tracked_counters() const noexcept { return guard_.tracked_counters(); }
     const AuthGuard& guard() const noexcept { return guard_; }
     const RegistrarConfig& config() const noexcept { return config_; }
@@ -154,6 +166,8 @@ class Registrar {
 
   private:
     Decision refuse(std::uint16_t status, std::string_view reason);
+    void note_failure(std::string_view user, const sip::Target& source, sip::Instant now,
+                      const std::string& aor);
     void emit(RegistrarEvent ev) { events_.push_back(std::move(ev)); }
 
     RegistrarConfig config_;
