@@ -250,7 +250,9 @@ struct Harness {
                 seen_down = seen_down || b.down;
             }
         }
-        FUZZ_CHECK(reg.tracked_counters() <= 2 * rcfg.max_tracked);  // pairs and addresses
+        // pairs and addresses, and with suspend_scope user the users
+        const std::size_t tables = rcfg.suspend_scope == route::reg::SuspendScope::User ? 3 : 2;
+        FUZZ_CHECK(reg.tracked_counters() <= tables * rcfg.max_tracked);
         FUZZ_CHECK(reg.guard().suspension_count() <= rcfg.max_suspensions);
         for (const auto& s : reg.list_suspensions(now))
             FUZZ_CHECK(s.until > now);
