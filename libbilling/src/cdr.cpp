@@ -113,4 +113,53 @@ std::string cdr_pipe_line(const Cdr& c) {
 
 std::string cdr_hour_file_name(const Cdr& c) { return format_date_hour(c.call.end_ms) + ".txt"; }
 
+std::string cdr_json(const Cdr& c) {
+    const CallRecord& k = c.call;
+    std::string s = "{\"id\":" + std::to_string(c.id);
+    auto str = [&](const char* key, std::string_view v) {
+        s += ",\"";
+        s += key;
+        s += "\":\"";
+        s += json_escape(v);
+        s += '"';
+    };
+    auto num = [&](const char* key, std::int64_t v) {
+        s += ",\"";
+        s += key;
+        s += "\":";
+        s += std::to_string(v);
+    };
+    str("caller", k.caller);
+    str("callee", k.callee);
+    str("callee_out", k.callee_out);
+    str("customer", k.customer);
+    str("customer_gateway", k.customer_gateway);
+    str("vendor", k.vendor);
+    str("vendor_gateway", k.vendor_gateway);
+    str("setup_time", format_time(k.setup_ms));
+    if (k.answer_ms) str("answer_time", format_time(*k.answer_ms));
+    else s += ",\"answer_time\":null";
+    str("end_time", format_time(k.end_ms));
+    num("duration_s", c.duration_s);
+    num("hold_s", c.hold_s);
+    num("sip_code", k.sip_code);
+    str("end_reason", k.end_reason);
+    str("hangup", to_string(k.hangup));
+    str("rate_prefix", c.rate_prefix);
+    str("area", c.area);
+    str("rate_type", to_string(c.rate_type));
+    str("vendor_prefix", c.vendor_prefix);
+    num("customer_billed_s", c.customer_billed_s);
+    num("vendor_billed_s", c.vendor_billed_s);
+    str("customer_price", c.customer_price.to_string());
+    str("vendor_price", c.vendor_price.to_string());
+    str("charge", c.charge.to_string());
+    str("cost", c.cost.to_string());
+    str("profit", c.profit.to_string());
+    str("call_id_in", k.call_id_in);
+    str("call_id_out", k.call_id_out);
+    s += '}';
+    return s;
+}
+
 }  // namespace billing

@@ -146,3 +146,88 @@ PeriodKind WorkCalendar::period_at(Timestamp ms) const {
 }
 
 }  // namespace billing
+
+namespace billing {
+
+namespace {
+
+struct PatternField {
+    char letter;
+    std::size_t width;  // 4 for yyyy, 2 otherwise
+};
+
+// The field starting at pattern[i] ("yyyy", "MM", ...) or letter 0 for a literal.
+PatternField pattern_field(std::string_view p, std::size_t i) {
+    const char c = p[i];
+    const std::size_t want = c == 'y' ? 4 : 2;
+    if (std::string_view("yMdHms").find(c) == std::string_view::npos) return {0, 1};
+    if (p.substr(i, want) != std::string(want, c)) return {0, 1};
+    return {c, want};
+}
+
+}  // namespace
+
+Result<void> check_time_format(std::string_view pattern) {
+    bool y = false, m = false, d = false;
+    for (std::size_t i = 0; i < pattern.size();) {
+        const PatternField f = pattern_field(pattern, i);
+        const char c = pattern[i];
+        if (f.letter == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return fail(ErrorCode::invalid_argument,
+                        "date format '" + std::string(pattern) + "': '" + std::string(1, c) +
+                            "' is not one of yyyy MM dd HH mm ss",
+                        "date_format");
+        y |= f.letter == 'y';
+        m |= f.letter == 'M';
+        d |= f.letter == 'd';
+        i += f.width;
+    }
+    if (!y || !m || !d)
+        return fail(ErrorCode::invalid_argument,
+                    "date format '" + std::string(pattern) + "' needs yyyy, MM and dd", "date_format");
+    return {};
+}
+
+Result<Timestamp> parse_time_format(std::string_view text, std::string_view pattern) {
+    if (pattern.empty()) return parse_time(text);
+    auto bad = [&](const char* why) {
+        return fail(ErrorCode::invalid_argument,
+                    std::string(why) + ": '" + std::string(text) + "' (expected " + std::string(pattern) + ")");
+    };
+    int v[6] = {0, 0, 0, 0, 0, 0};  // y M d H m s
+    std::size_t t = 0;
+    bool after_field = false;
+    for (std::size_t i = 0; i < pattern.size();) {
+        const PatternField f = pattern_field(pattern, i);
+        if (f.letter == 0) {
+            if (t >= text.size() || text[t] != pattern[i]) return bad("bad date");
+            ++t;
+            ++i;
+            after_field = false;
+            continue;
+        }
+        i += f.width;
+        // A field next to another field has its full width (yyyyMMdd); between separators,
+        // 1 digit is enough (1/12/2026).
+        const bool exact = f.letter == 'y' || after_field ||
+                           (i < pattern.size() && pattern_field(pattern, i).letter != 0);
+        after_field = true;
+        std::size_t n = 0;
+        int x = 0;
+        while (n < f.width && t < text.size() && text[t] >= '0' && text[t] <= '9') {
+            x = x * 10 + (text[t++] - '0');
+            ++n;
+        }
+        if (n == 0 || (exact && n != f.width)) return bad("bad date");
+        v[std::string_view("yMdHms").find(f.letter)] = x;
+    }
+    if (t != text.size()) return bad("text after the date");
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+        static_cast<unsigned>(v[2]) > days_in_month(v[0], static_cast<unsigned>(v[1])))
+        return bad("no such date");
+    if (v[3] > 23 || v[4] > 59 || v[5] > 59) return bad("no such time");
+    const std::int64_t days = days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2]));
+    return ((days * 24 + v[3]) * 60 + v[4]) * 60000 + static_cast<std::int64_t>(v[5]) * 1000;
+}
+
+}  // namespace billing

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 
+#include "billing/deck.hpp"
 #include "billing/report.hpp"
 #include "billing/sqlite/store.hpp"
 #include "billing_fixtures.hpp"
@@ -95,7 +96,7 @@ std::string undo_v3_sql() {
     for (const char* t : {"accounts", "ledger", "rates", "phone_private", "settings"})
         for (const char* op : {"insert", "delete", "update"})
             sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
-    return sql + "DROP TABLE billing_change;\n";
+    return sql + "DROP TABLE billing_change;\nDROP TABLE rate_groups;\nDROP TABLE rate_templates;\n";
 }
 
 std::int64_t version_of(Store& st) {
@@ -453,7 +454,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 4);
+    CHECK(Store::kSchemaVersion == 5);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);
@@ -600,4 +601,62 @@ TEST_CASE("store: SIGKILL between and during batches never half-writes", "[billi
         for (const char* id : {"C1", "C2", "C3"})
             CHECK(st.account(id)->balance == *book.account(id)->balance.sub(charged[id]));
     }
+}
+
+TEST_CASE("store: rate groups exist once created; deck templates", "[billing][store]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    CHECK_FALSE(*st.rate_group_exists("retail"));
+    REQUIRE(st.import_rates("retail", std::vector<Rate>{make_rate("44", "UK", "0.01", 60)}, false));
+    CHECK(*st.rate_group_exists("retail"));
+    REQUIRE(st.import_rates("retail", std::vector<Rate>{}, true));  // emptied, still there
+    CHECK(*st.rate_group_exists("retail"));
+    REQUIRE(st.create_rate_group("empty"));
+    CHECK(st.create_rate_group("empty").error().code == ErrorCode::duplicate);
+    CHECK(st.create_rate_group("").error().field == "group");
+    REQUIRE(st.add_account(make_account("1001", AccountKind::customer, "retail")));
+    REQUIRE(st.set_account_private("1001", "empty"));
+    CHECK(*st.rate_groups() == std::vector<std::string>{"empty", "retail"});
+    auto infos = st.rate_group_infos();
+    REQUIRE(infos);
+    REQUIRE(infos->size() == 2);
+    CHECK((*infos)[0].name == "empty");
+    CHECK((*infos)[0].rates == 0);
+    CHECK((*infos)[0].accounts == 1);
+    CHECK((*infos)[1].accounts == 1);
+
+    DeckTemplate t;
+    t.name = "vos";
+    t.memo = "carrier Y";
+    REQUIRE(parse_mapping("prefix=areaCode,price=newPrice,effective_from=effectiveDate", t.format));
+    t.format.delimiter = '\t';
+    t.format.decimal_comma = true;
+    t.format.date_format = "dd/MM/yyyy";
+    t.format.skip_lines = 2;
+    t.format.encoding = TextEncoding::cp1252;
+    t.format.default_increment = 6;
+    t.format.allow_zero_price = true;
+    const auto before = st.change_version();
+    REQUIRE(st.put_deck_template(t, false));
+    CHECK(st.put_deck_template(t, false).error().code == ErrorCode::duplicate);
+    REQUIRE(st.put_deck_template(t, true));
+    CHECK(*st.change_version() == *before);  // templates are not part of the book
+    auto back = st.deck_template("vos");
+    REQUIRE(back);
+    CHECK(back->memo == "carrier Y");
+    CHECK(format_mapping(back->format) == format_mapping(t.format));
+    CHECK(back->format.delimiter == '\t');
+    CHECK(back->format.decimal_comma);
+    CHECK(back->format.date_format == "dd/MM/yyyy");
+    CHECK(back->format.skip_lines == 2);
+    CHECK(back->format.header);
+    CHECK(back->format.encoding == TextEncoding::cp1252);
+    CHECK(back->format.default_increment == 6);
+    CHECK(back->format.allow_zero_price);
+    t.format.date_format = "yy";
+    CHECK(st.put_deck_template(t, true).error().field == "date_format");
+    CHECK(st.deck_templates()->size() == 1);
+    REQUIRE(st.remove_deck_template("vos"));
+    CHECK(st.deck_template("vos").error().message == "unknown template 'vos'");
+    CHECK_FALSE(st.remove_deck_template("vos"));
 }

@@ -86,7 +86,8 @@ TEST_CASE("trunkctl: --help everywhere, usage errors exit 2", "[billing][trunkct
     Sandbox sb;
     for (std::vector<std::string> args :
          {std::vector<std::string>{"--help"}, {"rates", "--help"}, {"rates", "import", "--help"},
-          {"rates", "export", "--help"}, {"rates", "autocreate", "--help"}, {"accounts", "--help"},
+          {"rates", "export", "--help"}, {"rates", "autocreate", "--help"}, {"rates", "template", "--help"},
+          {"rates", "template", "add", "--help"}, {"rates", "group", "--help"}, {"accounts", "--help"},
           {"accounts", "add", "--help"}, {"accounts", "list", "--help"}, {"accounts", "show", "--help"},
           {"accounts", "topup", "--help"}, {"report", "--help"}, {"report", "revenue", "--help"},
           {"reconcile", "--help"}, {"cdr", "--help"}, {"cdr", "import", "--help"}, {"audit", "--help"}}) {
@@ -98,7 +99,8 @@ TEST_CASE("trunkctl: --help everywhere, usage errors exit 2", "[billing][trunkct
     CHECK_FALSE(fs::exists(sb.dir / "var"));  // --help touches no database
     for (std::vector<std::string> args :
          {std::vector<std::string>{}, {"frobnicate"}, {"rates"}, {"rates", "import", "g"},
-          {"rates", "import", "g", "f", "--bogus"}, {"accounts", "add", "X"}, {"report", "nope"},
+          {"rates", "import", "g", "f", "--bogus"}, {"rates", "import", "g", "f", "--encoding", "ebcdic"},
+          {"rates", "template", "add"}, {"rates", "template", "frob"}, {"accounts", "add", "X"}, {"report", "nope"},
           {"report", "revenue", "--format", "xml"}, {"reconcile", "f.csv"}, {"--db"}}) {
         Run r = sb.run(args);
         INFO(r.err);
@@ -178,13 +180,15 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
              "1,44,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:01,2026-11-26 10:00:00\n"
              "1,44,NOPE,V1,2026-11-26 10:00:00,2026-11-26 10:00:01,2026-11-26 10:00:09\n"
              "1,33,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:01,2026-11-26 10:00:09\n"
-             "1,44,C1,V1,noon,,2026-11-26 10:00:09\n");
+             "1,44,C1,V1,noon,,2026-11-26 10:00:09\n"
+             "1,44,C1,V1,2026-11-26 10:00:00,,2026-11-26 10:00:09,Caf\xE9\n");
     r = sb.run({"--db", db, "cdr", "import", "badcalls.csv"});
     CHECK(r.rc == 1);
-    CHECK(contains(r.err, "line 2, field end_ms"));
+    CHECK(contains(r.err, "line 2, field end:"));
     CHECK(contains(r.err, "line 3, field customer"));
     CHECK(contains(r.err, "line 4, field callee"));
     CHECK(contains(r.err, "line 5, field setup"));
+    CHECK(contains(r.err, "line 6: invalid UTF-8 at byte 56 of the line"));
     r = sb.run({"--db", db, "cdr", "import", "calls.csv"});
     INFO(r.err);
     REQUIRE(r.rc == 0);
@@ -238,4 +242,174 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
     CHECK(fs::exists(sb.dir / "cdr/2026112611.txt"));
     r = sb.run({"--db", db, "cdr", "export"});
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 4);
+
+    // Filters by customer, vendor and time; JSON.
+    r = sb.run({"--db", db, "cdr", "export", "--customer", "C1", "--vendor", "V1", "--from", "2026-11-26 10:02",
+                "--until", "2026-11-26 11:00", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.front() == '[');
+    CHECK(std::count(r.out.begin(), r.out.end(), '{') == 1);  // only the call ending at 10:05:40
+    CHECK(contains(r.out, "\"callee\":\"447700900123\""));
+    CHECK(contains(r.out, "\"charge\":\"0.0438\""));
+    CHECK(contains(r.out, "\"answer_time\":\"2026-11-26 10:05:03\""));
+    r = sb.run({"--db", db, "cdr", "export", "--format", "json", "--from", "2026-11-26 11:00"});
+    CHECK(contains(r.out, "\"answer_time\":null"));
+    CHECK(contains(r.out, "\"sip_code\":486"));
+    r = sb.run({"--db", db, "cdr", "export", "--customer", "V1"});  // V1 is no customer of any CDR
+    REQUIRE(r.rc == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);  // the header only
+    CHECK(sb.run({"--db", db, "cdr", "export", "--json"}).out ==
+          sb.run({"--db", db, "cdr", "export", "--format", "json"}).out);
+    r = sb.run({"--db", db, "cdr", "export", "--customer", "NOPE"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown account 'NOPE'"));
+    CHECK(sb.run({"--db", db, "cdr", "export", "--format", "xml"}).rc == 2);
+    r = sb.run({"--db", db, "cdr", "export", "--vendor", "V1", "--hourly", "cdr_v1", "--until", "2026-11-26 11:00"});
+    REQUIRE(r.rc == 0);
+    CHECK(fs::exists(sb.dir / "cdr_v1/2026112610.txt"));
+    CHECK_FALSE(fs::exists(sb.dir / "cdr_v1/2026112611.txt"));
+}
+
+// Issue 14, "Import must never be silently wrong": every bad deck is refused whole, with the
+// line and the CSV column as written in the file; nothing is stored.
+TEST_CASE("trunkctl: bad decks are refused whole, naming line and column", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto import = [&](const std::string& group, const std::string& deck, std::vector<std::string> extra = {}) {
+        sb.write("deck.csv", deck);
+        std::vector<std::string> args{"--db", db, "rates", "import", group, "deck.csv"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return sb.run(args);
+    };
+    auto stored = [&](const std::string& group) { return sb.run({"--db", db, "rates", "export", group}).rc == 0; };
+
+    // A decimal comma in a comma-separated deck: 5 fields under a 4-column header.
+    Run r = import("g", "prefix,area,price,increment\n33,FR,0.01,60\n44,UK,0,0123,60\n34,ES,0.02,60,\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "deck.csv: line 3: 5 fields, the header has 4"));
+    CHECK_FALSE(contains(r.err, "line 4"));  // a trailing empty field is harmless
+    CHECK(contains(r.err, "nothing imported"));
+    CHECK_FALSE(stored("g"));
+    r = import("g", "prefix,area,price,increment\n33,FR,0.01\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 2: 3 fields, the header has 4"));
+
+    // A zero price only with --allow-zero-price.
+    r = import("g", "prefix,price\n33,0.01\n44,0.0000\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 3, field price: zero price"));
+    CHECK(contains(r.err, "--allow-zero-price"));
+    CHECK_FALSE(stored("g"));
+    REQUIRE(import("g", "prefix,price\n33,0.01\n44,0.0000\n", {"--allow-zero-price"}).rc == 0);
+
+    // Latin-1 text is refused with line and byte offset, or converted when declared.
+    r = import("enc", "prefix,area,price\n33,Fran\xE7" "e,0.01\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 2: invalid UTF-8 at byte 8 of the line (0xE7, file offset 25)"));
+    CHECK(contains(r.err, "--encoding"));
+    CHECK_FALSE(stored("enc"));
+    REQUIRE(import("enc", "prefix,area,price\n33,Fran\xE7" "e,0.01\n", {"--encoding", "latin1"}).rc == 0);
+    CHECK(contains(sb.run({"--db", db, "rates", "export", "enc"}).out, "33,Fran\xC3\xA7" "e,"));
+    REQUIRE(import("enc2", "prefix,area,price\n33,Euro \x80 zone,0.01\n", {"--encoding", "cp1252"}).rc == 0);
+    CHECK(contains(sb.run({"--db", db, "rates", "export", "enc2"}).out, "33,Euro \xE2\x82\xAC zone,"));
+    CHECK(import("enc3", "prefix,price\n33,0.01\n", {"--encoding", "ebcdic"}).rc == 2);
+
+    // A wrong delimiter gets a hint; a mapped column is named as in the file.
+    r = import("d", "Code;Rate\n44;0.01\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "no column for required field"));
+    CHECK(contains(r.err, "try --delimiter ';'"));
+    r = import("d", "Code,Rate\n44,abc\n", {"--map", "prefix=Code,price=Rate"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 2, field Rate:"));
+
+    // Only a header: an error, not "imported 0 rates".
+    r = import("h", "prefix,price\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "no rates"));
+
+    // "first/increment" billing column.
+    REQUIRE(import("b", "prefix,price,billing\n44,0.01,30/6\n49,0.02,60/60\n1,0.03,1/1\n").rc == 0);
+    r = sb.run({"--db", db, "rates", "export", "b"});
+    CHECK(contains(r.out, "44,,International,0.0100,30,0.0100,6,"));
+    CHECK(contains(r.out, "49,,International,0.0200,60,0.0200,60,"));
+    CHECK(contains(r.out, "1,,International,0.0300,1,0.0300,1,"));
+    r = import("b2", "prefix,price,billing\n44,0.01,30/0\n45,0.01,x/6\n");
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 2, field billing"));
+    CHECK(contains(r.err, "line 3, field billing"));
+}
+
+TEST_CASE("trunkctl: unknown rate groups are refused unless created", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    Run r = sb.run({"--db", db, "accounts", "add", "C1", "--kind", "customer", "--rate-group", "NO_SUCH"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown rate group 'NO_SUCH'"));
+    CHECK(sb.run({"--db", db, "accounts", "show", "C1"}).rc == 1);  // not added
+    REQUIRE(sb.run({"--db", db, "accounts", "add", "C1", "--kind", "customer"}).rc == 0);
+    r = sb.run({"--db", db, "accounts", "private", "C1", "NO_SUCH"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown rate group 'NO_SUCH'"));
+    r = sb.run({"--db", db, "accounts", "phone", "1555", "NO_SUCH"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown rate group 'NO_SUCH'"));
+    // Created explicitly (empty), or by an import.
+    REQUIRE(sb.run({"--db", db, "rates", "group", "add", "NEW"}).rc == 0);
+    CHECK(sb.run({"--db", db, "rates", "group", "add", "NEW"}).rc == 1);  // already exists
+    CHECK(sb.run({"--db", db, "accounts", "private", "C1", "NEW"}).rc == 0);
+    CHECK(sb.run({"--db", db, "accounts", "private", "C1", ""}).rc == 0);  // removes it
+    sb.write("d.csv", "prefix,price\n44,0.01\n");
+    REQUIRE(sb.run({"--db", db, "rates", "import", "retail", "d.csv"}).rc == 0);
+    CHECK(sb.run({"--db", db, "accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail"}).rc == 0);
+    CHECK(sb.run({"--db", db, "accounts", "phone", "1555", "retail"}).rc == 0);
+    // rates list: a table with a header, empty groups included.
+    r = sb.run({"--db", db, "rates", "list"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "group   rates     accounts\n"
+          "NEW     0         0\n"
+          "retail  1         1\n");
+}
+
+TEST_CASE("trunkctl: named import templates (VOS3000 feerate_template.conf)", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    Run r = sb.run({"--db", db, "rates", "template", "add", "vos", "--map",
+                    "prefix=areaCode,area=areaName,price=newPrice,effective_from=effectiveDate", "--delimiter", ";",
+                    "--decimal-comma", "--date-format", "dd/MM/yyyy", "--first-line", "2", "--increment", "6"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(sb.run({"--db", db, "rates", "template", "add", "vos", "--delimiter", ";"}).rc == 1);  // exists
+    r = sb.run({"--db", db, "rates", "template", "list"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "vos"));
+    CHECK(contains(r.out, "prefix=areaCode"));
+    CHECK(contains(r.out, "dd/MM/yyyy"));
+    sb.write("v.csv",
+             "Carrier Y price list\n"
+             "areaCode;areaName;newPrice;effectiveDate\n"
+             "44;UK;0,0100;01/12/2026\n"
+             "49;Germany;0,0200;15/12/2026\n");
+    r = sb.run({"--db", db, "rates", "import", "carrierY", "v.csv", "--template", "vos"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    r = sb.run({"--db", db, "rates", "export", "carrierY"});
+    CHECK(contains(r.out, "44,UK,International,0.0100,0,0.0100,6,0.0000,2026-12-01 00:00:00,,any\n"));
+    CHECK(contains(r.out, "49,Germany,International,0.0200,0,0.0200,6,0.0000,2026-12-15 00:00:00,,any\n"));
+    // A date in another format names the line and the column.
+    sb.write("v2.csv", "title\nareaCode;areaName;newPrice;effectiveDate\n44;UK;0,01;2026-12-01\n");
+    r = sb.run({"--db", db, "rates", "import", "carrierZ", "v2.csv", "--template", "vos"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 3, field effectiveDate"));
+    CHECK(contains(r.err, "dd/MM/yyyy"));
+    // Options on the command line override the template's.
+    sb.write("v3.csv", "areaCode;areaName;newPrice;effectiveDate\n33;France;0,0300;01/12/2026\n");
+    REQUIRE(sb.run({"--db", db, "rates", "import", "carrierF", "v3.csv", "--template", "vos", "--first-line", "1"})
+                .rc == 0);
+    REQUIRE(sb.run({"--db", db, "rates", "template", "remove", "vos"}).rc == 0);
+    r = sb.run({"--db", db, "rates", "import", "carrierY", "v.csv", "--template", "vos"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown template 'vos'"));
+    CHECK(sb.run({"--db", db, "rates", "template", "remove", "vos"}).rc == 1);
 }

@@ -66,17 +66,18 @@ def snapshot():
             query("SELECT * FROM lcr_table_version ORDER BY name"))
 
 
-# --- setup: accounts and rates with the existing commands ------------------------------------
-for acc, kind, group in (("1001", "customer", "retail"), ("9001", "vendor", "vA"),
-                         ("9002", "vendor", "vB"), ("9003", "vendor", "vC"),
-                         ("9004", "vendor", "vD")):
-    ok_run(f"setup: accounts add {acc}", "accounts", "add", acc, "--kind", kind,
-           "--rate-group", group)
+# --- setup: rates and accounts with the existing commands ------------------------------------
+# Rates first: an account can only name a rate group that exists.
 deck("retail", "prefix,price,area,type\n44,0.0300,UK,international\n")
 deck("vA", "prefix,price\n44,0.0100\n")
 deck("vB", "prefix,price\n44,0.0290\n")
 deck("vC", "prefix,price\n44,0.0200\n")
 deck("vD", "prefix,price\n33,0.0100\n")
+for acc, kind, group in (("1001", "customer", "retail"), ("9001", "vendor", "vA"),
+                         ("9002", "vendor", "vB"), ("9003", "vendor", "vC"),
+                         ("9004", "vendor", "vD")):
+    ok_run(f"setup: accounts add {acc}", "accounts", "add", acc, "--kind", kind,
+           "--rate-group", group)
 ok_run("setup: user add for digest customers", "user", "add", "acme-sip", "--password", "pw")
 
 # --- groups ------------------------------------------------------------------------------------

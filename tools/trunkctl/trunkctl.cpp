@@ -32,6 +32,7 @@
 // billing option (tools/trunkctl/meson.build sets TRUNKCTL_BILLING).
 #if TRUNKCTL_BILLING
 #include "gateway_cmd.hpp"
+#include "deck_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
@@ -64,7 +65,8 @@ that trunkline runs on (default var/trunkline.db; its directory is created if mi
 a running trunkline notices changes within a second.
 
 commands:
-  rates import|export|autocreate|list|alarms   rate groups and rate decks
+  rates import|export|autocreate|list|alarms|template|group
+                                               rate groups, rate decks and import templates
   accounts add|list|show|topup|private|phone   customer, vendor and agent accounts
   cdr import|export                            rate call records / export CDRs
   report revenue|clearing|gateway|settlement|profit|asr|breakeven
@@ -92,14 +94,23 @@ exit codes: 0 ok, 1 runtime or data error, 2 usage error
 
 #if TRUNKCTL_BILLING
 const char* const kRatesHelp = R"(usage:
-  trunkctl rates import GROUP FILE [--map SPEC] [--delimiter C] [--no-header] [--skip N]
-                                   [--decimal-comma] [--increment S] [--first-period S] [--replace]
+  trunkctl rates import GROUP FILE [--template NAME] [--map SPEC] [--delimiter C] [--no-header]
+                                   [--first-line N | --skip N] [--decimal-comma] [--encoding E]
+                                   [--date-format F] [--increment S] [--first-period S]
+                                   [--allow-zero-price] [--replace]
       Import a CSV rate deck into rate group GROUP, all or nothing. Every bad line is
-      reported with its line number and field; duplicates (same prefix, period and
-      effective date) are errors. --map maps fields to columns by header name or number:
+      reported with its line number and column; duplicates (same prefix, period and
+      effective date), lines with more or fewer fields than the header, text that is not
+      UTF-8 and a deck without rates are errors. --map maps fields to columns by header
+      name or number:
         prefix=Code,area=Destination,price=Rate,increment=#5,effective_from=Date
       fields: prefix price area type first_period first_price increment connection_fee
               effective_from effective_until period
+      An increment written "first/increment" ("60/60", "30/6") sets the first period too.
+      --template NAME: a stored layout (rates template); options given here override it.
+      --encoding utf-8|latin1|cp1252 (default utf-8); --date-format e.g. dd/MM/yyyy;
+      --first-line N: the header (or first data line) is line N; --allow-zero-price: a
+      price of 0 is meant (free calls), otherwise an error.
       --replace deletes the group's existing rates first (otherwise same keys are updated).
   trunkctl rates export GROUP [--out FILE]
       Write the group's rates as CSV (re-importable without --map).
@@ -109,7 +120,11 @@ const char* const kRatesHelp = R"(usage:
       rate; customer = vendor / (1 - margin) or vendor * (1 + markup), rounded UP to
       --precision decimals (default: the database currency precision). R is "0.15" or "15%".
   trunkctl rates list
-      List rate groups and their sizes.
+      Rate groups (empty ones too) with their number of rates and of accounts using them.
+  trunkctl rates group add GROUP
+      Create an empty rate group (an account can only name a group that exists).
+  trunkctl rates template add|list|remove ...
+      Named import layouts (VOS3000 feerate_template.conf); see rates template --help.
   trunkctl rates alarms GROUP --vendors VGROUP[,VGROUP...] [--at TIME] [--format F]
       Negative-margin alarm list: prefixes where GROUP's price is below a vendor's.
 )";
@@ -137,9 +152,11 @@ const char* const kCdrHelp = R"(usage:
       (empty = unanswered), end, sip_code, end_reason, hangup (caller|callee|server),
       call_id_in, call_id_out. All lines are checked and rated first; any error
       (reported with line and field) and nothing is stored.
-  trunkctl cdr export [--from T] [--until T] [--out FILE] [--hourly DIR]
-      CSV of the CDRs ending in [from, until); --hourly writes VOS3000-style
-      pipe-delimited files DIR/YYYYMMDDHH.txt instead.
+  trunkctl cdr export [--from T] [--until T] [--customer ID] [--vendor ID]
+                      [--format csv|json | --json] [--out FILE] [--hourly DIR]
+      The CDRs ending in [from, until), of one customer and/or vendor account (which must
+      exist), as CSV (default) or a JSON array (amounts as strings); --hourly writes
+      VOS3000-style pipe-delimited files DIR/YYYYMMDDHH.txt instead.
 )";
 
 const char* const kReportHelp = R"(usage:
@@ -266,9 +283,12 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
         std::cout << kRatesHelp;
         return kOk;
     }
-    OptionSpec spec{{"--map", "--delimiter", "--skip", "--increment", "--first-period", "--out", "--from",
-                     "--margin", "--markup", "--precision", "--at", "--vendors", "--format"},
-                    {"--help", "--no-header", "--decimal-comma", "--replace", "--dry-run"}};
+    if (sub == "template") return trunkctl::cmd_rates_template(db, argc, argv, first + 1);
+    if (sub == "group") return trunkctl::cmd_rates_group(db, argc, argv, first + 1);
+    OptionSpec spec{{"--out", "--from", "--margin", "--markup", "--precision", "--at", "--vendors", "--format"},
+                    {"--help", "--replace", "--dry-run"}};
+    spec.with_value.insert(trunkctl::kDeckOptions.begin(), trunkctl::kDeckOptions.end());
+    spec.flags.insert(trunkctl::kDeckFlags.begin(), trunkctl::kDeckFlags.end());
     Args a;
     if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kRatesHelp);
     if (a.flag("--help")) {
@@ -278,43 +298,7 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
     const auto& pos = a.positionals();
     if (sub == "import") {
         if (pos.size() != 2) return usage("rates import needs GROUP FILE", kRatesHelp);
-        DeckFormat fmt;
-        if (a.has("--map"))
-            if (auto r = parse_mapping(a.get("--map"), fmt); !r) return usage(r.error().describe(), kRatesHelp);
-        if (a.has("--delimiter")) {
-            std::string d = a.get("--delimiter");
-            if (d == "\\t" || d == "tab") d = "\t";
-            if (d.size() != 1) return usage("--delimiter must be one character", kRatesHelp);
-            fmt.delimiter = d[0];
-        }
-        fmt.header = !a.flag("--no-header");
-        fmt.decimal_comma = a.flag("--decimal-comma");
-        auto intopt = [&](const char* n, auto& dst) -> bool {
-            if (!a.has(n)) return true;
-            auto v = parse_int(a.get(n));
-            if (!v || *v < 0 || *v > 86400) return false;
-            dst = static_cast<std::remove_reference_t<decltype(dst)>>(*v);
-            return true;
-        };
-        if (!intopt("--skip", fmt.skip_lines) || !intopt("--increment", fmt.default_increment) ||
-            !intopt("--first-period", fmt.default_first_period) || fmt.default_increment < 1)
-            return usage("--skip, --increment and --first-period take whole numbers (increment >= 1)", kRatesHelp);
-        auto text = read_file(pos[1]);
-        if (!text) return runtime(text.error());
-        DeckResult d = parse_rate_deck(*text, fmt);
-        if (!d.ok()) {
-            for (const Error& e : d.errors) std::cerr << pos[1] << ": " << e.describe() << "\n";
-            if (d.error_count > d.errors.size())
-                std::cerr << pos[1] << ": ... " << d.error_count - d.errors.size() << " more errors\n";
-            std::cerr << "trunkctl: " << d.error_count << " error(s); nothing imported\n";
-            return kRuntime;
-        }
-        auto st = open_db(db);
-        if (!st) return runtime(st.error(), db);
-        auto n = st->import_rates(pos[0], d.rates, a.flag("--replace"));
-        if (!n) return runtime(n.error(), "import");
-        std::cout << "imported " << *n << " rates into " << pos[0] << "\n";
-        return kOk;
+        return trunkctl::rates_import(db, a, kRatesHelp);
     }
     if (sub == "export") {
         if (pos.size() != 1) return usage("rates export needs GROUP", kRatesHelp);
@@ -376,18 +360,7 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
         std::cout << "created " << *n << " rates in " << pos[0] << "\n";
         return kOk;
     }
-    if (sub == "list") {
-        auto st = open_db(db);
-        if (!st) return runtime(st.error(), db);
-        auto groups = st->rate_groups();
-        if (!groups) return runtime(groups.error());
-        for (const std::string& g : *groups) {
-            auto r = st->rates(g);
-            if (!r) return runtime(r.error());
-            std::cout << g << "\t" << r->size() << "\n";
-        }
-        return kOk;
-    }
+    if (sub == "list") return trunkctl::rates_list(db);
     if (sub == "alarms") {
         if (pos.size() != 1 || !a.has("--vendors")) return usage("rates alarms needs GROUP --vendors", kRatesHelp);
         const std::string format = a.get("--format", "table");
@@ -509,6 +482,7 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         if (!acc.agent.empty())
             if (auto ag = st->account(acc.agent); !ag) return runtime(ag.error(), "agent");
+        if (auto g = trunkctl::check_rate_group(*st, acc.rate_group); !g) return runtime(g.error());
         if (auto r = st->add_account(acc, now_ms()); !r) return runtime(r.error());
         std::cout << "added " << to_string(acc.kind) << " account " << acc.id << "\n";
         return kOk;
@@ -556,6 +530,7 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (pos.size() != 2) return usage("accounts " + sub + " needs two arguments", kAccountsHelp);
         auto st = open_db(db);
         if (!st) return runtime(st.error(), db);
+        if (auto g = trunkctl::check_rate_group(*st, pos[1]); !g) return runtime(g.error());
         auto r = sub == "private" ? st->set_account_private(pos[0], pos[1]) : st->set_phone_private(pos[0], pos[1]);
         if (!r) return runtime(r.error());
         std::cout << "ok\n";
@@ -592,6 +567,11 @@ std::vector<Error> read_calls(std::string_view text, std::vector<CallRecord>& ou
     while (lr.next(line)) {
         if (line.empty()) continue;
         const std::size_t ln = lr.line_no();
+        // Stored text must be UTF-8: reports print it as JSON.
+        if (const std::size_t bad = find_invalid_utf8(line); bad != std::string_view::npos) {
+            errs.push_back(byte_error(text, static_cast<std::size_t>(line.data() - text.data()) + bad, "invalid UTF-8"));
+            continue;
+        }
         if (auto r = split_csv(line, ',', f); !r) {
             errs.push_back(make_error(ErrorCode::parse_error, r.error().message, "", ln));
             continue;
@@ -644,6 +624,61 @@ std::vector<Error> read_calls(std::string_view text, std::vector<CallRecord>& ou
     return errs;
 }
 
+// cdr export: CSV, JSON or hourly pipe files of the CDRs a filter selects.
+int cdr_export(const std::string& db, const Args& a) {
+    auto from = time_opt(a, "--from", kTimeMin);
+    auto until = time_opt(a, "--until", kTimeMax);
+    if (!from) return usage(from.error().describe(), kCdrHelp);
+    if (!until) return usage(until.error().describe(), kCdrHelp);
+    const std::string format = a.flag("--json") ? "json" : a.get("--format", "csv");
+    if (format != "csv" && format != "json") return usage("--format must be csv or json", kCdrHelp);
+    const std::string customer = a.get("--customer"), vendor = a.get("--vendor");
+    auto st = open_db(db);
+    if (!st) return runtime(st.error(), db);
+    // A mistyped account would export nothing and look like a quiet month.
+    for (const auto& [opt, id] : {std::pair{"customer", customer}, std::pair{"vendor", vendor}})
+        if (!id.empty())
+            if (auto acc = st->account(id); !acc) return runtime(acc.error(), opt);
+    auto wanted = [&](const Cdr& c) {
+        return (customer.empty() || c.call.customer == customer) && (vendor.empty() || c.call.vendor == vendor);
+    };
+    if (a.has("--hourly")) {
+        const fs::path dir = a.get("--hourly");
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return runtime(make_error(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message()));
+        std::map<std::string, std::string> files;
+        auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+            if (wanted(c)) files[cdr_hour_file_name(c)] += cdr_pipe_line(c) + "\n";
+            return true;
+        });
+        if (!r) return runtime(r.error());
+        for (const auto& [name, text] : files)
+            if (auto w = write_file((dir / name).string(), text); !w) return runtime(w.error());
+        std::cout << "wrote " << files.size() << " hourly files to " << dir.string() << "\n";
+        return kOk;
+    }
+    const bool json = format == "json";
+    std::string out = json ? "[" : cdr_csv_header() + "\n";
+    std::size_t n = 0;
+    auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+        if (!wanted(c)) return true;
+        if (json) out += n == 0 ? "\n" : ",\n";
+        out += json ? cdr_json(c) : cdr_csv_line(c);
+        if (!json) out += '\n';
+        ++n;
+        return true;
+    });
+    if (!r) return runtime(r.error());
+    if (json) out += "\n]\n";
+    if (a.has("--out")) {
+        if (auto w = write_file(a.get("--out"), out); !w) return runtime(w.error());
+    } else {
+        std::cout << out;
+    }
+    return kOk;
+}
+
 int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
     if (first >= argc) return usage("cdr: missing subcommand", kCdrHelp);
     const std::string sub = argv[first];
@@ -651,7 +686,8 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         std::cout << kCdrHelp;
         return kOk;
     }
-    OptionSpec spec{{"--batch", "--from", "--until", "--out", "--hourly"}, {"--help"}};
+    OptionSpec spec{{"--batch", "--from", "--until", "--out", "--hourly", "--customer", "--vendor", "--format"},
+                    {"--help", "--json"}};
     Args a;
     if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kCdrHelp);
     if (a.flag("--help")) {
@@ -688,6 +724,9 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
             if (!r) {
                 Error e = r.error();
                 e.line = lines[i];
+                // Name the CSV column (end, answer), not the CallRecord member (end_ms).
+                if (e.field.size() > 3 && e.field.compare(e.field.size() - 3, 3, "_ms") == 0)
+                    e.field.resize(e.field.size() - 3);
                 errs.push_back(std::move(e));
                 continue;
             }
@@ -711,43 +750,7 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string() << "\n";
         return kOk;
     }
-    if (sub == "export") {
-        auto from = time_opt(a, "--from", kTimeMin);
-        auto until = time_opt(a, "--until", kTimeMax);
-        if (!from) return usage(from.error().describe(), kCdrHelp);
-        if (!until) return usage(until.error().describe(), kCdrHelp);
-        auto st = open_db(db);
-        if (!st) return runtime(st.error(), db);
-        if (a.has("--hourly")) {
-            const fs::path dir = a.get("--hourly");
-            std::error_code ec;
-            fs::create_directories(dir, ec);
-            if (ec) return runtime(make_error(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message()));
-            std::map<std::string, std::string> files;
-            auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
-                files[cdr_hour_file_name(c)] += cdr_pipe_line(c) + "\n";
-                return true;
-            });
-            if (!r) return runtime(r.error());
-            for (const auto& [name, text] : files)
-                if (auto w = write_file((dir / name).string(), text); !w) return runtime(w.error());
-            std::cout << "wrote " << files.size() << " hourly files to " << dir.string() << "\n";
-            return kOk;
-        }
-        std::string out = cdr_csv_header() + "\n";
-        auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
-            out += cdr_csv_line(c);
-            out += '\n';
-            return true;
-        });
-        if (!r) return runtime(r.error());
-        if (a.has("--out")) {
-            if (auto w = write_file(a.get("--out"), out); !w) return runtime(w.error());
-        } else {
-            std::cout << out;
-        }
-        return kOk;
-    }
+    if (sub == "export") return cdr_export(db, a);
     return usage("unknown cdr subcommand '" + sub + "'", kCdrHelp);
 }
 

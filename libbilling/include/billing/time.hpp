@@ -32,6 +32,13 @@ std::int64_t days_from_civil(int year, unsigned month, unsigned day);
 void civil_from_days(std::int64_t days, int& year, unsigned& month, unsigned& day);
 
 Result<Timestamp> parse_time(std::string_view text);
+// Parses with a pattern in the letters VOS3000's dateFormat and Java use: yyyy (4 digits),
+// MM, dd, HH, mm, ss (1 or 2 digits when a separator follows, exactly 2 when another field
+// does, as in "yyyyMMdd"); any other character must match itself. Missing time fields are 0.
+// "dd/MM/yyyy", "MM/dd/yyyy HH:mm", "yyyyMMdd", "dd.MM.yyyy". An empty pattern = parse_time().
+Result<Timestamp> parse_time_format(std::string_view text, std::string_view pattern);
+// Checks a pattern: it needs yyyy, MM and dd, and no letter outside y M d H m s.
+Result<void> check_time_format(std::string_view pattern);
 std::string format_time(Timestamp ms);            // "YYYY-MM-DD HH:MM:SS" (UTC)
 std::string format_date_hour(Timestamp ms);       // "YYYYMMDDHH" (hourly CDR file names)
 

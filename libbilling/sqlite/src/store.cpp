@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "billing/csv.hpp"
+#include "billing/deck.hpp"
 
 #include <algorithm>
 #include <map>
@@ -188,6 +189,31 @@ CREATE TRIGGER billing_change_settings_update AFTER UPDATE ON settings
     // 4: the vendor gateways a call tried, with each one's answer ("gw1:503,gw2:200")
     R"sql(
 ALTER TABLE cdrs ADD COLUMN gateways_tried TEXT NOT NULL DEFAULT '';
+)sql",
+    // 5: rate groups exist once created (an import, or explicitly while still empty), so an
+    // account naming an unknown group is refused instead of failing later with "no customer
+    // rate"; named deck import templates (VOS3000 feerate_template.conf). Neither is read
+    // by load_book(), so neither bumps billing_change.
+    R"sql(
+CREATE TABLE rate_groups(
+  name TEXT PRIMARY KEY,
+  memo TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO rate_groups(name) SELECT DISTINCT rate_group FROM rates;
+CREATE TABLE rate_templates(
+  name TEXT PRIMARY KEY,
+  mapping TEXT NOT NULL,
+  delimiter TEXT NOT NULL,
+  decimal_separator TEXT NOT NULL,
+  date_format TEXT NOT NULL,
+  first_line INTEGER NOT NULL,
+  header INTEGER NOT NULL,
+  encoding TEXT NOT NULL,
+  first_period INTEGER NOT NULL,
+  increment INTEGER NOT NULL,
+  allow_zero_price INTEGER NOT NULL,
+  memo TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
 )sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -516,6 +542,11 @@ Result<std::size_t> Store::import_rates(std::string_view group, std::span<const 
         }
     Txn tx(*impl_);
     BILLING_TRY(tx.begin());
+    {
+        BILLING_Q(q, "INSERT OR IGNORE INTO rate_groups(name) VALUES(?1)");
+        q.t(1, group);
+        BILLING_TRY(q.run("create rate group"));
+    }
     if (replace) {
         BILLING_Q(q, "DELETE FROM rates WHERE rate_group = ?1");
         q.t(1, group);
@@ -592,12 +623,126 @@ Result<std::vector<Rate>> Store::rates(std::string_view group) {
 }
 
 Result<std::vector<std::string>> Store::rate_groups() {
-    BILLING_Q(q, "SELECT DISTINCT rate_group FROM rates ORDER BY 1");
+    BILLING_Q(q, "SELECT name FROM rate_groups UNION SELECT rate_group FROM rates ORDER BY 1");
     std::vector<std::string> v;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) v.push_back(q.col_t(0));
     if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "list rate groups"));
     return v;
+}
+
+Result<void> Store::create_rate_group(std::string_view group) {
+    if (group.empty()) return fail(ErrorCode::invalid_argument, "rate group name is empty", "group");
+    auto exists = rate_group_exists(group);
+    if (!exists) return fail(exists.error());
+    if (*exists) return fail(ErrorCode::duplicate, "rate group '" + std::string(group) + "' already exists", "group");
+    BILLING_Q(q, "INSERT INTO rate_groups(name) VALUES(?1)");
+    q.t(1, group);
+    return q.run("create rate group");
+}
+
+Result<bool> Store::rate_group_exists(std::string_view group) {
+    // rates too: rows written by other tools through SQL make their group exist.
+    BILLING_Q(q, "SELECT 1 FROM rate_groups WHERE name = ?1 UNION ALL "
+                 "SELECT 1 FROM rates WHERE rate_group = ?1 LIMIT 1");
+    q.t(1, group);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return fail(sql_error(impl_->db, rc, "read rate group"));
+}
+
+Result<std::vector<Store::RateGroupInfo>> Store::rate_group_infos() {
+    BILLING_Q(q, "SELECT g, (SELECT count(*) FROM rates WHERE rate_group = g), "
+                 "(SELECT count(*) FROM accounts WHERE rate_group = g OR private_group = g) "
+                 "FROM (SELECT name AS g FROM rate_groups UNION SELECT rate_group FROM rates) ORDER BY g");
+    std::vector<RateGroupInfo> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) v.push_back({q.col_t(0), q.col_i(1), q.col_i(2)});
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "list rate groups"));
+    return v;
+}
+
+// --- deck templates -------------------------------------------------------------------
+
+static Result<DeckTemplate> read_template(const Q& q) {
+    DeckTemplate t;
+    t.name = q.col_t(0);
+    DeckFormat& f = t.format;
+    auto bad = [&](const std::string& what) {
+        return fail(ErrorCode::db_error, "template '" + t.name + "': bad stored " + what, "template");
+    };
+    if (auto m = parse_mapping(q.col_t(1), f); !m) return bad("mapping: " + m.error().message);
+    const std::string delim = q.col_t(2), dec = q.col_t(3);
+    if (delim.size() != 1) return bad("delimiter");
+    f.delimiter = delim[0];
+    f.decimal_comma = dec == ",";
+    f.date_format = q.col_t(4);
+    if (q.col_i(5) < 1) return bad("first line");
+    f.skip_lines = static_cast<std::size_t>(q.col_i(5) - 1);
+    f.header = q.col_i(6) != 0;
+    auto enc = parse_encoding(q.col_t(7));
+    if (!enc) return bad("encoding");
+    f.encoding = *enc;
+    f.default_first_period = static_cast<std::int32_t>(q.col_i(8));
+    f.default_increment = static_cast<std::int32_t>(q.col_i(9));
+    f.allow_zero_price = q.col_i(10) != 0;
+    t.memo = q.col_t(11);
+    return t;
+}
+
+#define BILLING_TEMPLATE_COLS \
+    "name, mapping, delimiter, decimal_separator, date_format, first_line, header, encoding, " \
+    "first_period, increment, allow_zero_price, memo"
+
+Result<void> Store::put_deck_template(const DeckTemplate& t, bool replace) {
+    if (t.name.empty()) return fail(ErrorCode::invalid_argument, "template name is empty", "template");
+    const DeckFormat& f = t.format;
+    if (!f.date_format.empty()) BILLING_TRY(check_time_format(f.date_format));
+    if (f.default_increment < 1) return fail(ErrorCode::invalid_argument, "increment must be >= 1 second", "increment");
+    if (!replace) {
+        auto old = deck_template(t.name);
+        if (old) return fail(ErrorCode::duplicate, "template '" + t.name + "' already exists", "template");
+    }
+    BILLING_Q(q, "INSERT OR REPLACE INTO rate_templates(" BILLING_TEMPLATE_COLS
+                 ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    q.t(1, t.name).t(2, format_mapping(f)).t(3, std::string(1, f.delimiter)).t(4, f.decimal_comma ? "," : ".")
+        .t(5, f.date_format).i(6, static_cast<std::int64_t>(f.skip_lines) + 1).i(7, f.header ? 1 : 0)
+        .t(8, to_string(f.encoding)).i(9, f.default_first_period).i(10, f.default_increment)
+        .i(11, f.allow_zero_price ? 1 : 0).t(12, t.memo);
+    return q.run("store template");
+}
+
+Result<DeckTemplate> Store::deck_template(std::string_view name) {
+    BILLING_Q(q, "SELECT " BILLING_TEMPLATE_COLS " FROM rate_templates WHERE name = ?1");
+    q.t(1, name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return read_template(q);
+    if (rc == SQLITE_DONE)
+        return fail(ErrorCode::invalid_argument, "unknown template '" + std::string(name) + "'", "template");
+    return fail(sql_error(impl_->db, rc, "read template"));
+}
+
+Result<std::vector<DeckTemplate>> Store::deck_templates() {
+    BILLING_Q(q, "SELECT " BILLING_TEMPLATE_COLS " FROM rate_templates ORDER BY name");
+    std::vector<DeckTemplate> v;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto t = read_template(q);
+        if (!t) return fail(t.error());
+        v.push_back(std::move(*t));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "list templates"));
+    return v;
+}
+
+Result<void> Store::remove_deck_template(std::string_view name) {
+    BILLING_Q(q, "DELETE FROM rate_templates WHERE name = ?1");
+    q.t(1, name);
+    BILLING_TRY(q.run("remove template"));
+    if (sqlite3_changes(impl_->db) == 0)
+        return fail(ErrorCode::invalid_argument, "unknown template '" + std::string(name) + "'", "template");
+    return {};
 }
 
 Result<Book> Store::load_book() {

@@ -66,6 +66,7 @@
 
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
+#include "billing/deck.hpp"
 #include "billing/money.hpp"
 #include "billing/rate.hpp"
 #include "billing/report.hpp"
@@ -105,7 +106,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
@@ -126,7 +127,27 @@ public:
     // updated). Returns the number of rates written.
     Result<std::size_t> import_rates(std::string_view group, std::span<const Rate> rates, bool replace);
     Result<std::vector<Rate>> rates(std::string_view group);
+    // Every group created (by import_rates() or create_rate_group()), empty ones included.
     Result<std::vector<std::string>> rate_groups();
+    // Rate groups exist once created; the account and private-rate setters above do not
+    // check (a book tolerates a missing group), so callers that take an operator's group
+    // name check it with rate_group_exists() first (trunkctl does).
+    Result<void> create_rate_group(std::string_view group);  // duplicate if it exists
+    Result<bool> rate_group_exists(std::string_view group);
+    struct RateGroupInfo {
+        std::string name;
+        std::int64_t rates = 0;
+        std::int64_t accounts = 0;  // accounts with it as rate group or private rates
+    };
+    Result<std::vector<RateGroupInfo>> rate_group_infos();
+
+    // --- deck import templates (VOS3000 feerate_template.conf) ---------------------------
+    // Stored: the mapping, delimiter, decimal separator, date format, first line (skip_lines
+    // + 1), header, encoding, default first period and increment, allow_zero_price, memo.
+    Result<void> put_deck_template(const DeckTemplate& t, bool replace);  // duplicate unless replace
+    Result<DeckTemplate> deck_template(std::string_view name);             // invalid_argument if none
+    Result<std::vector<DeckTemplate>> deck_templates();
+    Result<void> remove_deck_template(std::string_view name);
     // Accounts, rate groups with their rates, private bindings; rate groups compacted.
     Result<Book> load_book();
     // Changes in the same transaction as every operator change to what load_book() reads
