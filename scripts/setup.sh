@@ -7,6 +7,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++ ragel
   libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2 libtomlplusplus-dev
+  libmicrohttpd-dev
   # fuzzing (libFuzzer + sanitizer runtimes)
   clang-14 libclang-rt-14-dev llvm-14
   # tests against real peers

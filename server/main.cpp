@@ -7,6 +7,7 @@
 //   driver                         SIP transports in, the switch's outputs out, its deadline
 //   reg_store, cdr_writer          registration state and CDRs into the SQLite file
 //   calls_publisher                the call list for `trunkctl call list`
+//   api_server, http_server        the management API and /metrics (libmicrohttpd, same loop)
 //   shutdown                       SIGTERM/SIGINT: unregister, write what is pending, exit
 #include <fmt/format.h>
 
@@ -25,6 +26,7 @@
 #include "sip/uv/loop.hpp"
 #include "sip/uv/transports.hpp"
 #include "sw/switch.hpp"
+#include "wiring/api_server.hpp"
 #include "wiring/calls_publisher.hpp"
 #include "wiring/carriers.hpp"
 #include "wiring/cdr_writer.hpp"
@@ -129,6 +131,7 @@ int serve(const Base& b, const Core& c) {
     }
     wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages});
     wiring::CallsPublisher publisher(c.sw, c.cdrs, loop);
+    wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver}, cfg);
     refresh = [&] {
         if (shutdown.stopping()) return;
         carriers.refresh(c.reloader.fqdn_vendors(), loop.now());
@@ -149,11 +152,13 @@ int serve(const Base& b, const Core& c) {
                 poll_timer.cancel();
                 c.reg_store.stop();  // pending bindings and suspensions written
                 publisher.clear();   // no call of ours is running any more
+                api.close();
                 dns.close();
                 driver.close([&] { loop.stop(); });
             },
     });
     if (std::string e = driver.start(b.ls.transports); !e.empty()) return fail(e);
+    if (std::string e = api.start(); !e.empty()) return fail(e);
     log_started(cfg, b.ls, b.auth.user_count());
     c.reloader.mark_seen();
     refresh();

@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "sip/uv/transports.hpp"
+
 namespace wiring {
 namespace {
 
@@ -127,6 +129,16 @@ bool source_address(const std::string& s) {
         return ::inet_pton(AF_INET6, a.c_str(), buf) == 1;
     }
     return ::inet_pton(AF_INET, a.c_str(), buf) == 1 || ::inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+// [api] listen: "127.0.0.1:8080" or "[::1]:8080" (an address to bind, never a name)
+bool api_address(const std::string& s) {
+    std::string host;
+    std::uint16_t port = 0;
+    unsigned char buf[16];
+    return sip::uv::split_host_port(s, host, port) &&
+           (::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+            ::inet_pton(AF_INET6, host.c_str(), buf) == 1);
 }
 
 // [sip] source_limits = [{ source = "192.0.2.7", max_connections = 500,
@@ -279,6 +291,12 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"routing.blacklist.limit", integer(next.customers.blacklist.limit, 0, 1'000'000)},
         {"routing.blacklist.interval", nanos_seconds(next.customers.blacklist.interval, 1, 86'400)},
         {"routing.blacklist.expire", nanos_seconds(next.customers.blacklist.expire, 1, 604'800)},
+        {"api.enabled", boolean(next.api_enabled)},
+        {"api.listen", text(next.api_listen)},
+        {"api.metrics_token_on_loopback", boolean(next.api.metrics_token_on_loopback)},
+        {"api.max_failed_logins", integer(next.api.max_failures, 1, 1'000'000)},
+        {"api.failed_login_window", seconds(next.api.failure_window, 1, 86'400)},
+        {"api.failed_login_block", seconds(next.api.block, 1, 86'400)},
     };
     // expires: "auto" or 20..7200
     readers["trunk_registration.expires"] = [&](Ctx& c, const toml::node& n, std::string_view key) {
@@ -350,6 +368,14 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
                               fmt::format("unknown algorithm '{}'", a));
             next.algorithms.push_back(*alg);
         }
+    }
+    if (root.at_path("api.listen")) {
+        if (!api_address(next.api_listen))
+            return c.fail(node_of("api.listen"), "api.listen",
+                          fmt::format("'{}' is not ADDRESS:PORT with an IP address "
+                                      "(\"127.0.0.1:8080\", \"[::1]:8080\")",
+                                      next.api_listen));
+        next.api_listen_required = true;
     }
     for (sip::SourceLimit& l : next.source_limits) {
         if (l.max_connections == kUnset) l.max_connections = next.max_connections_per_source;

@@ -24,6 +24,7 @@
 #include "route/lcr/router.hpp"
 #include "sip/auth/hasher.hpp"
 #include "sip/stream_guard.hpp"
+#include "sw/api.hpp"
 #include "sw/calls.hpp"
 
 namespace wiring {
@@ -90,6 +91,14 @@ struct ServerConfig {
     route::lcr::RouterConfig router;
     route::lcr::CustomersConfig customers;
     std::chrono::seconds probe_period{30};  // SS_SIP_OPTIONS_CHECK_PERIOD
+    // [api] the management API and /metrics (DESIGN.md §8 "Management API")
+    bool api_enabled = true;
+    std::string api_listen = "127.0.0.1:8080";  // ADDRESS:PORT, "[::1]:8080"
+    // listen was given (file or --api): a failure to listen stops trunkline. The default
+    // address taken by another process is logged and the API stays off (several trunklines
+    // on one host, as the tests run them, must not fight over 8080).
+    bool api_listen_required = false;
+    sw::api::ApiConfig api;  // failed-login limit, metrics_token_on_loopback
 };
 
 // Reads `path` over `cfg` (keys absent from the file keep their value).

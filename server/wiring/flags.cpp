@@ -33,6 +33,8 @@ Settings come from the embedded defaults, then --config FILE (TOML, see README.m
                          SHA-256,MD5 for UAs that do RFC 7616)
   --max-message BYTES    largest message accepted (default 65535)
   --max-headers N        most header fields in one message (default 256)
+  --api ADDR:PORT        management API and /metrics (default 127.0.0.1:8080; "off"
+                         disables; TOML [api] listen)
   --check-config         load the configuration, print the effective registrar and trunk
                          settings, and exit
   --quiet                no per-message log lines
@@ -53,7 +55,7 @@ const std::map<std::string_view, std::string ServerConfig::*> kStringFlags = {
 bool takes_value(std::string_view flag) {
     return kStringFlags.contains(flag) || flag == "--config" || flag == "--db" ||
            flag == "--auth-algorithms" || flag == "--max-message" || flag == "--max-headers" ||
-           flag == "--dns-server";
+           flag == "--dns-server" || flag == "--api";
 }
 
 bool fail(std::string* error, std::string what) {
@@ -122,6 +124,13 @@ bool value_flag(std::string_view flag, const std::string& v, Flags& f, std::stri
             b = e + 1;
         }
         f.overrides.push_back([servers](ServerConfig& c) { c.dns_servers = servers; });
+    } else if (flag == "--api") {
+        f.overrides.push_back([v](ServerConfig& c) {
+            c.api_enabled = v != "off";
+            if (!c.api_enabled) return;
+            c.api_listen = v;
+            c.api_listen_required = true;
+        });
     } else if (flag == "--auth-algorithms") {
         std::vector<sip::auth::Algorithm> algorithms;
         if (!parse_algorithms(v, algorithms, error)) return false;

@@ -27,6 +27,7 @@
 #include "domain_cmd.hpp"
 #include "call_cmd.hpp"
 #include "reg_cmd.hpp"
+#include "token_cmd.hpp"
 // Registration, domains and calls need only the SIP and routing libraries; the billing
 // commands and the gateway/route commands (which rate through billing) are built with the
 // billing option (tools/trunkctl/meson.build sets TRUNKCTL_BILLING).
@@ -82,6 +83,7 @@ commands:
   group add|set|list|remove NAME               gateway groups (shared line limit)
   gateway status                               vendor gateways' live calls and health
   call list|hangup ID                          the running switch's calls
+  token add|list|remove NAME                   management API bearer tokens (hashed)
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
@@ -948,6 +950,7 @@ int main(int argc, char** argv) {
         if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);
 #endif
         if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
+        if (cmd == "token") return trunkctl::cmd_token(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

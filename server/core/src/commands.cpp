@@ -21,14 +21,17 @@ std::optional<std::uint64_t> parse_call_id(std::string_view id) {
     return n;
 }
 
+bool hangup_call(Switch& sw, std::uint64_t id, sip::Instant now) {
+    const bool ok = sw.calls().hangup(id, now);
+    sw.pump(now);  // the BYEs / 503 and the CDR go out with the caller's next drain
+    return ok;
+}
+
 namespace {
 
 bool hangup(Switch& sw, std::string_view arg, sip::Instant now) {
     const auto id = parse_call_id(arg);
-    if (!id) return false;
-    const bool ok = sw.calls().hangup(*id, now);
-    sw.pump(now);  // the BYEs / 503 and the CDR go out with the caller's next drain
-    return ok;
+    return id && hangup_call(sw, *id, now);
 }
 
 }  // namespace

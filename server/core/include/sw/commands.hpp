@@ -34,4 +34,8 @@ std::optional<std::string> run_command(Switch& sw, std::string_view kind, std::s
 // a number or beyond 64 bits.
 std::optional<std::uint64_t> parse_call_id(std::string_view id);
 
+// Ends call `id` as the server and pumps the switch (the "hangup" command and the management
+// API's DELETE /api/calls/{id}); false: no such call runs. The caller drains the switch.
+bool hangup_call(Switch& sw, std::uint64_t id, sip::Instant now);
+
 }  // namespace sw

@@ -1,0 +1,146 @@
+// sw::api::Api — the management API's decisions, pure (DESIGN.md §8 "Management API"): it
+// takes one HTTP request (method, path, query, Authorization, source, body) with the current
+// time and returns the status, headers and body. Routing, bearer-token checks, scopes, the
+// failed-login limit, JSON rendering and the Prometheus text of /metrics live here; the
+// wiring (wiring::HttpServer on libmicrohttpd) only moves bytes, on the switch's own loop.
+//
+//   sw::api::Api api(sw, hasher, {.max_failures = 10});
+//   api.set_tokens({{.name = "ops", .sha256_hex = sha256_hex(secret), .scope = Scope::admin}});
+//   sw::api::Request rq{.method = "DELETE", .path = "/api/calls/7",
+//                       .authorization = "Bearer " + secret, .source = "127.0.0.1",
+//                       .loopback = true};
+//   sw::api::Response r = api.handle(rq, loop.now(), wiring::wall_ms());
+//   if (r.switch_changed) driver.flush();          // the hang-up's BYEs and CDR go out
+//   while (auto l = api.poll_log()) log(*l);       // audit lines, failed-login episodes
+//
+// Access (RFC 6750 bearer tokens): every /api request needs `Authorization: Bearer TOKEN`; a
+// token is known by the SHA-256 of its secret (the secret is never stored). Missing → 401,
+// unknown → 401 (error="invalid_token"), a read token on anything but GET/HEAD → 403.
+// /metrics needs no token from a loopback source unless metrics_token_on_loopback. From one
+// source (an IPv4 address or an IPv6 /64: Request::source_key), max_failures wrong tokens
+// within failure_window get it 429 (Retry-After)
+// for `block`, whatever it sends; one log line per episode. Errors are JSON
+// {"error": "...", "field": "..."} (field: the bad parameter, when there is one); unknown
+// paths and ids are 404, a known path with another method 405 (Allow).
+//
+// Endpoints (described in server/core/api/openapi.json, served at /api/openapi.json; HEAD
+// is answered as GET):
+//   GET /api/openapi.json      GET /api/calls[?limit=N]   GET|DELETE /api/calls/{id}
+//   GET /api/gateways          GET /api/suspensions       DELETE /api/suspensions/{key}
+//   GET /metrics
+//
+// Lifetimes: the switch and the hasher outlive the Api; Request views are read during
+// handle() only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "route/reg/auth_guard.hpp"
+#include "sip/auth/hasher.hpp"
+#include "sip/time.hpp"
+#include "sw/metrics.hpp"
+
+namespace sw {
+class Switch;
+}
+
+namespace sw::api {
+
+using namespace std::chrono_literals;
+
+enum class Scope : std::uint8_t { read, admin };
+std::string_view to_string(Scope s) noexcept;
+std::optional<Scope> parse_scope(std::string_view s) noexcept;  // "read", "admin"
+
+struct Token {
+    std::string name;
+    std::string sha256_hex;  // lower-case hex SHA-256 of the secret
+    Scope scope = Scope::read;
+};
+
+struct Request {
+    std::string_view method;  // "GET", "DELETE", ...
+    std::string_view path;    // percent-decoded, without the query: "/api/calls/7"
+    std::vector<std::pair<std::string, std::string>> query;  // decoded name=value pairs
+    std::string_view authorization;  // the Authorization header; "" when absent
+    std::string source;              // the client's address: "127.0.0.1", "::1"
+    // What the failed-login limit counts by: the IPv4 address or the IPv6 /64 (one host
+    // usually has a whole /64, as sip::StreamGuard assumes); empty: `source`.
+    std::string source_key;
+    bool loopback = false;
+    std::string_view body;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    bool switch_changed = false;  // the switch was pumped: the caller drains it
+};
+
+struct ApiConfig {
+    std::uint32_t max_failures = 10;    // wrong tokens from one address within the window...
+    sip::Duration failure_window = 60s;
+    sip::Duration block = 60s;          // ...get every request of it refused (429) this long
+    std::size_t max_sources = 10'000;   // addresses tracked at once (the oldest goes first)
+    bool metrics_token_on_loopback = false;
+};
+
+class Api {
+  public:
+    Api(Switch& sw, const sip::auth::Hasher& hasher, ApiConfig cfg = {});
+
+    void set_tokens(std::vector<Token> tokens);
+    std::size_t token_count() const noexcept { return tokens_.size(); }
+    // What /metrics adds from outside the switch (resident memory, loop lag, CDR queue,
+    // transports); read only when /metrics is asked for.
+    void set_process_metrics(std::function<ProcessMetrics()> read) { process_ = std::move(read); }
+
+    // `wall_ms`: Unix milliseconds at `now` (the times the API shows are wall-clock).
+    Response handle(const Request& rq, sip::Instant now, std::int64_t wall_ms);
+    std::optional<std::string> poll_log();
+
+  private:
+    struct Source {  // failed logins of one address
+        sip::Instant window_start{};
+        std::uint32_t failures = 0;
+        std::optional<sip::Instant> blocked_until;
+    };
+    struct Ctx;
+    std::optional<Response> refuse(const Request& rq, bool need_token, sip::Instant now,
+                                   const Token** who);
+    void note_failure(const std::string& source, sip::Instant now);
+    Response route(Ctx& c);
+    Response calls(Ctx& c);
+    Response call(Ctx& c, std::string_view id);
+    Response suspensions(Ctx& c);
+    Response lift(Ctx& c, std::string_view key);
+    Response gateways(Ctx& c);
+    Response metrics(Ctx& c);
+
+    Switch& sw_;
+    const sip::auth::Hasher& hasher_;
+    ApiConfig cfg_;
+    std::map<std::string, Token, std::less<>> tokens_;  // by sha256_hex
+    std::map<std::string, Source, std::less<>> sources_;
+    std::function<ProcessMetrics()> process_;
+    std::deque<std::string> logs_;
+};
+
+// "user", "address", "user_at_address" (the API's and the metrics' name of a kind).
+std::string_view suspension_kind(const route::reg::Suspension& s) noexcept;
+
+// The OpenAPI 3.0 document (server/core/api/openapi.json, embedded at build time).
+extern const std::string_view kOpenApiJson;
+
+}  // namespace sw::api

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""The management API over real HTTP against a running trunkline (issue 11, foundation):
+tokens made with `trunkctl token`, every endpoint called with urllib, each JSON answer checked
+against the OpenAPI document trunkline serves (required properties and types, $refs
+resolved), and:
+  - 401 without a token and with a wrong one, 403 for a read token's DELETE, 404 for unknown
+    ids and paths, 400 naming the field for bad input;
+  - /metrics from loopback without a token: every line a comment or `name{labels} value`;
+    after one SIPp call (customer -> trunkline -> vendor) the call counters moved by one;
+  - a held SIPp call listed by GET /api/calls and hung up by DELETE /api/calls/{id}: the
+    customer gets the BYE, the list empties, the CDR says the server hung up;
+  - three wrong REGISTER passwords suspend a user: GET /api/suspensions lists it, a read
+    token may not lift it (403), DELETE /api/suspensions/{key} does, a second DELETE is 404;
+  - `trunkctl token remove` takes effect in the running server;
+  - failed logins: after [api] max_failed_logins wrong tokens the address gets 429 with
+    Retry-After (even with a good token) until failed_login_block has passed; logged once.
+Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
+Every process is started here and stopped by PID. Writes a JUnit report.
+
+usage: api_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
+  PORT_BASE: meson passes integration_port_base + 240; this test uses PORT_BASE .. + 9.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import Results, stop_pid, wait_until  # noqa: E402
+
+TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
+BASE = int(sys.argv[5])
+TL_PORT, UAC_PORT, VENDOR_PORT, API_PORT, REG_PORT = BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4
+API = f"http://127.0.0.1:{API_PORT}"
+CALLEE = "15551234567"
+results = Results()
+check = results.check
+T0 = time.time()
+WORK = tempfile.mkdtemp(prefix="trunkline-api-")
+DB = os.path.join(WORK, "trunkline.db")
+procs = []
+
+
+# --- helpers -----------------------------------------------------------------------------
+def ctl(*args, must=True):
+    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60, cwd=WORK)
+    out = p.stdout.decode(errors="replace")
+    if must and p.returncode != 0:
+        raise RuntimeError(f"trunkctl {' '.join(args)} -> {p.returncode}: {out}"
+                           f"{p.stderr.decode(errors='replace')}")
+    return p.returncode, out
+
+
+def http(method, path, token=None):
+    """(status, headers, body text) of one request; HTTP errors are answers too."""
+    req = urllib.request.Request(API + path, method=method)
+    if token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def log():
+    try:
+        return open(os.path.join(WORK, "trunkline.log"), "rb").read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def port_in_use(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def start_sipp(tag, scenario, port, extra=()):
+    cmd = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-i", "127.0.0.1", "-p", str(port),
+           "-nostdin", "-trace_msg", "-message_file", os.path.join(WORK, f"{tag}.msg"), *extra]
+    out = open(os.path.join(WORK, f"{tag}.out"), "wb")
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=WORK)
+    out.close()
+    procs.append(p)
+    return p
+
+
+def cdrs():
+    con = sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=10)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM cdrs ORDER BY id")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+# --- the OpenAPI checker: required properties and types of the documented answers ----------
+class Schema:
+    def __init__(self, doc):
+        self.doc = doc
+
+    def deref(self, node):
+        """A schema or response with its "$ref"s followed ("#/components/...")."""
+        while isinstance(node, dict) and "$ref" in node:
+            target = self.doc
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def response_schema(self, template, method, status):
+        """The JSON schema documented for (path template, method, status); None if none."""
+        op = self.doc["paths"].get(template, {}).get(method.lower())
+        if op is None:
+            return None
+        resp = op["responses"].get(str(status))
+        if resp is None:
+            return None
+        resp = self.deref(resp)
+        return self.deref(resp.get("content", {}).get("application/json", {}).get("schema"))
+
+    def errors(self, value, schema, where="$"):
+        """Every way `value` breaks `schema` (type, nullable, required, enum, items)."""
+        schema = self.deref(schema)
+        if schema is None:
+            return []
+        if value is None:
+            return [] if schema.get("nullable") else [f"{where}: null"]
+        types = {"object": dict, "array": list, "string": str, "boolean": bool}
+        t = schema.get("type")
+        if t == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                return [f"{where}: {value!r} is not an integer"]
+        elif t in types and not isinstance(value, types[t]):
+            return [f"{where}: {value!r} is not {t}"]
+        if "enum" in schema and value not in schema["enum"]:
+            return [f"{where}: {value!r} not in {schema['enum']}"]
+        out = []
+        if t == "object":
+            for name in schema.get("required", []):
+                if name not in value:
+                    out.append(f"{where}: missing {name}")
+            for name, sub in schema.get("properties", {}).items():
+                if name in value:
+                    out += self.errors(value[name], sub, f"{where}.{name}")
+        if t == "array":
+            for i, item in enumerate(value):
+                out += self.errors(item, schema.get("items"), f"{where}[{i}]")
+        return out
+
+
+SCHEMA = None
+
+
+def call_api(name, method, path, template, token, want):
+    """One request: its status must be `want` and its JSON body must match the document."""
+    status, headers, body = http(method, path, token)
+    try:
+        value = json.loads(body)
+    except ValueError:
+        value = None
+    problems = []
+    if status != want:
+        problems.append(f"status {status}, want {want}")
+    if value is None:
+        problems.append("body is not JSON")
+    elif SCHEMA is not None:
+        schema = SCHEMA.response_schema(template, method, status)
+        if schema is None:
+            problems.append(f"{method} {template} {status} is not in the OpenAPI document")
+        else:
+            problems += SCHEMA.errors(value, schema)
+    check(f"{name}: {method} {path} -> {want}, body as documented", not problems,
+          f"{problems} {body[:400]}")
+    return status, headers, value
+
+
+METRIC_LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? '
+                         r'-?[0-9.e+]+$')
+
+
+def metrics():
+    """{'name{labels}': value} of /metrics without a token, or None; and the bad lines."""
+    status, headers, body = http("GET", "/metrics")
+    if status != 200:
+        return None, [f"status {status}"]
+    values, bad = {}, []
+    for line in body.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if not METRIC_LINE.match(line):
+            bad.append(line)
+            continue
+        key, _, v = line.rpartition(" ")
+        values[key] = float(v)
+    return values, bad
+
+
+# --- the steps -----------------------------------------------------------------------------
+def setup_database():
+    with open(os.path.join(WORK, "retail.csv"), "w") as f:
+        f.write("prefix,price,increment\n1,0.10,1\n")
+    with open(os.path.join(WORK, "v9001.csv"), "w") as f:
+        f.write("prefix,price,increment\n1,0.03,1\n")
+    ctl("rates", "import", "retail", os.path.join(WORK, "retail.csv"))
+    ctl("rates", "import", "v9001", os.path.join(WORK, "v9001.csv"))
+    ctl("accounts", "add", "1001", "--kind", "customer", "--balance", "50",
+        "--rate-group", "retail")
+    ctl("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001")
+    ctl("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
+    ctl("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
+        "--host", "127.0.0.1", "--port", str(VENDOR_PORT))
+    admin = json.loads(ctl("token", "add", "ops", "--scope", "admin", "--json")[1])["token"]
+    read = json.loads(ctl("token", "add", "grafana", "--scope", "read", "--json")[1])["token"]
+    rc, listed = ctl("token", "list", "--json")
+    names = [t["name"] for t in json.loads(listed)["tokens"]]
+    check("trunkctl token list --json names both tokens and shows no secret",
+          names == ["grafana", "ops"] and admin not in listed and read not in listed, listed)
+    con = sqlite3.connect(DB)
+    stored = [r[0] for r in con.execute("SELECT sha256 FROM api_tokens")]
+    con.close()
+    check("only SHA-256 hashes are stored", len(stored) == 2 and admin not in stored
+          and all(re.fullmatch("[0-9a-f]{64}", h) for h in stored), stored)
+    return admin, read
+
+
+def start_trunkline():
+    config = os.path.join(WORK, "trunkline.toml")
+    with open(config, "w") as f:
+        f.write(f'[calls]\ninvite_timeout = 2\n\n[registrar]\nregister_retry = 3\n'
+                f'register_suspend = 600\n\n[api]\nlisten = "127.0.0.1:{API_PORT}"\n'
+                'failed_login_block = 3\n')
+    out = open(os.path.join(WORK, "trunkline.log"), "wb")
+    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB,
+                          "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off"],
+                         cwd=WORK, stdout=out, stderr=out)
+    out.close()
+    up = wait_until(lambda: "api: listening" in log() or p.poll() is not None, 20)
+    check("trunkline starts with the API on its own port",
+          up and p.poll() is None and f"http://127.0.0.1:{API_PORT}" in log(), log()[-1500:])
+    return p
+
+
+def access_checks(admin, read):
+    status, headers, body = http("GET", "/api/calls")
+    check("no token: 401 with WWW-Authenticate: Bearer and a JSON error",
+          status == 401 and headers.get("WWW-Authenticate", "").startswith("Bearer")
+          and "error" in json.loads(body), f"{status} {headers} {body}")
+    call_api("wrong token", "GET", "/api/calls", "/api/calls", "tl_" + "0" * 64, 401)
+    call_api("read token may read", "GET", "/api/calls", "/api/calls", read, 200)
+    call_api("read token may not hang up", "DELETE", "/api/calls/1", "/api/calls/{id}", read, 403)
+
+
+def resource_checks(admin):
+    _, _, gw = call_api("gateways", "GET", "/api/gateways", "/api/gateways", admin, 200)
+    check("GET /api/gateways: customer acme and vendor gw1",
+          gw and [c["name"] for c in gw["customers"]] == ["acme"]
+          and [v["name"] for v in gw["vendors"]] == ["gw1"], gw)
+    call_api("suspensions", "GET", "/api/suspensions", "/api/suspensions", admin, 200)
+    call_api("calls", "GET", "/api/calls?limit=5", "/api/calls", admin, 200)
+    _, _, v = call_api("unknown call", "GET", "/api/calls/987654", "/api/calls/{id}", admin, 404)
+    check("404 names the field id", v and v.get("field") == "id", v)
+    call_api("hang up an unknown call", "DELETE", "/api/calls/987654", "/api/calls/{id}", admin,
+             404)
+    call_api("lift an unknown suspension", "DELETE", "/api/suspensions/nobody",
+             "/api/suspensions/{key}", admin, 404)
+    _, _, v = call_api("bad call id", "GET", "/api/calls/abc", "/api/calls/{id}", admin, 400)
+    check("400 names the field id", v and v.get("field") == "id", v)
+    _, _, v = call_api("bad limit", "GET", "/api/calls?limit=0", "/api/calls", admin, 400)
+    check("400 names the field limit", v and v.get("field") == "limit", v)
+    status, _, body = http("GET", "/api/no-such-thing", admin)
+    check("unknown path: 404 JSON", status == 404 and "error" in json.loads(body), body)
+
+
+def call_checks(admin, read, before):
+    vendor = start_sipp("vendor", "softswitch_uas.xml", VENDOR_PORT,
+                        ["-aa", "-timeout", "90s"])
+    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
+        check("vendor SIPp starts", False, open(os.path.join(WORK, "vendor.out")).read())
+        return
+    uac = start_sipp("uac", "softswitch_uac_wait_bye.xml", UAC_PORT,
+                     ["-s", CALLEE, "-m", "1", "-l", "1", "-timeout", "60s", "-recv_timeout",
+                      "40000", f"127.0.0.1:{TL_PORT}"])
+
+    def connected():
+        status, _, body = http("GET", "/api/calls", read)
+        calls = json.loads(body).get("calls", []) if status == 200 else []
+        return calls if len(calls) == 1 and calls[0]["state"] == "connected" else None
+    calls = wait_until(connected, 30, 0.2)
+    check("GET /api/calls shows the SIPp call connected, acme -> gw1",
+          calls and (calls[0]["customer"], calls[0]["vendor_gateway"], calls[0]["callee"])
+          == ("acme", "gw1", CALLEE), calls)
+    if not calls:
+        return
+    cid = calls[0]["id"]
+    call_api("the call list", "GET", "/api/calls", "/api/calls", read, 200)
+    call_api("one call", "GET", f"/api/calls/{cid}", "/api/calls/{id}", read, 200)
+    m, _ = metrics()
+    check("/metrics while the call runs: calls_active 1, gateway gw1 active 1",
+          m and m.get("trunkline_calls_active") == 1
+          and m.get('trunkline_gateway_calls_active{gateway="gw1"}') == 1, m)
+    _, _, v = call_api("hang up", "DELETE", f"/api/calls/{cid}", "/api/calls/{id}", admin, 200)
+    check("DELETE answers the id and hung_up", v == {"id": cid, "hung_up": True}, v)
+    try:
+        rc = uac.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        uac.kill()
+        rc = uac.wait()
+    out = open(os.path.join(WORK, "uac.out"), "rb").read().decode(errors="replace")
+    ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out)
+    check("the customer SIPp gets the BYE and ends its call (1 successful, exit 0)",
+          rc == 0 and ok and ok[-1] == "1", out[-1200:])
+    empty = wait_until(lambda: http("GET", "/api/calls", read)[2].startswith('{"count":0,'), 10)
+    check("the call list is empty after the hang-up", empty, http("GET", "/api/calls", read))
+    rows = wait_until(lambda: cdrs() or None, 30, 0.2) or []
+    check("one CDR, hung up by the server (hangup 2)", len(rows) == 1 and rows[0]["hangup"] == 2,
+          rows)
+    check("the log records the API hang-up with the token's name",
+          f"api: token 'ops' hung up call {cid}" in log(), log()[-1000:])
+    after, bad = metrics()
+    moved = after and {k: after.get(k, 0) - before.get(k, 0) for k in (
+        "trunkline_calls_attempted_total", "trunkline_calls_answered_total",
+        "trunkline_calls_server_hangups_total", 'trunkline_gateway_calls_total{gateway="gw1"}',
+        'trunkline_customer_calls_total{customer="acme"}')}
+    check("/metrics after the call: attempted, answered, server hang-ups and the gateway's and "
+          "customer's calls each moved by exactly 1",
+          moved and all(v == 1 for v in moved.values()) and not bad, f"{moved} {bad}")
+    check("/metrics: SIP messages in and out counted",
+          after and after.get("trunkline_sip_messages_received_total", 0) > 0
+          and after.get("trunkline_sip_messages_sent_total", 0) > 0, after)
+    stop_pid(vendor, 10)
+
+
+def suspension_checks(admin, read):
+    """Three wrong passwords (register_retry 3) suspend mallory; the API lists and lifts it."""
+    ctl("user", "add", "mallory", "--password", "mallorypw")
+    csv = os.path.join(WORK, "bad.csv")
+    with open(csv, "w") as f:
+        f.write("SEQUENTIAL\nmallory;WRONG;trunkline;"
+                "[authentication username=mallory password=WRONG]\n")
+    p = start_sipp("bad", "register_wrong_password.xml", REG_PORT,
+                   ["-inf", csv, "-t", "u1", "-m", "3", "-r", "5", "-timeout", "30s",
+                    "-recv_timeout", "5000", f"127.0.0.1:{TL_PORT}"])
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+    def listed():
+        status, _, body = http("GET", "/api/suspensions", read)
+        sus = json.loads(body).get("suspensions", []) if status == 200 else []
+        return sus if any(x["key"] == "mallory" for x in sus) else None
+    sus = wait_until(listed, 15, 0.2)
+    check("GET /api/suspensions lists mallory after 3 wrong passwords", sus,
+          http("GET", "/api/suspensions", read))
+    call_api("suspensions listed", "GET", "/api/suspensions", "/api/suspensions", read, 200)
+    call_api("read token may not lift", "DELETE", "/api/suspensions/mallory",
+             "/api/suspensions/{key}", read, 403)
+    _, _, v = call_api("lift", "DELETE", "/api/suspensions/mallory", "/api/suspensions/{key}",
+                       admin, 200)
+    check("DELETE /api/suspensions/mallory lifted at least one", v and v.get("lifted", 0) >= 1, v)
+    _, _, left = http("GET", "/api/suspensions", read)
+    check("no suspension of mallory is left",
+          not any(x["key"] == "mallory" for x in json.loads(left)["suspensions"]), left)
+    call_api("lift again", "DELETE", "/api/suspensions/mallory", "/api/suspensions/{key}", admin,
+             404)
+    http("DELETE", "/api/suspensions/127.0.0.1", admin)  # the address, should it be suspended
+
+
+def token_removal(read):
+    ctl("token", "remove", "grafana")
+    gone = wait_until(lambda: http("GET", "/api/calls", read)[0] == 401, 15, 0.2)
+    check("`trunkctl token remove` takes effect in the running trunkline (401)", gone,
+          log()[-600:])
+
+
+def rate_limit(admin):
+    codes = []
+    for _ in range(30):
+        status, headers, _ = http("GET", "/api/calls", "tl_guess")
+        codes.append(status)
+        if status == 429:
+            break
+    check("wrong tokens from one address end in 429 with Retry-After",
+          codes[-1] == 429 and headers.get("Retry-After", "").isdigit(), codes)
+    call_api("a good token from the refused address", "GET", "/api/calls", "/api/calls", admin,
+             429)
+    back = wait_until(lambda: http("GET", "/api/calls", admin)[0] == 200, 20, 0.25)
+    check("after failed_login_block the address is served again", back)
+    check("the failed-login episode is logged once",
+          log().count("failed logins from 127.0.0.1") == 1, log()[-800:])
+
+
+def main():
+    global SCHEMA
+    tl = None
+    try:
+        admin, read = setup_database()
+        tl = start_trunkline()
+        if tl.poll() is not None:
+            return
+        status, _, body = http("GET", "/api/openapi.json", read)
+        doc = json.loads(body) if status == 200 else {}
+        check("GET /api/openapi.json: an OpenAPI 3.0 document",
+              str(doc.get("openapi", "")).startswith("3.0") and "/api/calls/{id}" in
+              doc.get("paths", {}), body[:300])
+        SCHEMA = Schema(doc)
+        m, bad = metrics()
+        check("/metrics from loopback needs no token; every line is `name{labels} value`",
+              m and not bad and "trunkline_resident_memory_bytes" in m
+              and m["trunkline_resident_memory_bytes"] > 0, bad[:5])
+        access_checks(admin, read)
+        resource_checks(admin)
+        call_checks(admin, read, m or {})
+        suspension_checks(admin, read)
+        token_removal(read)
+        rate_limit(admin)
+    finally:
+        for p in procs:
+            stop_pid(p, 10)
+        if tl is not None:
+            rc, _ = stop_pid(tl, 15)
+            check("trunkline exits 0 on SIGTERM", rc == 0, log()[-800:])
+        if os.environ.get("API_TEST_KEEP"):
+            print(f"work directory kept: {WORK}")
+        else:
+            shutil.rmtree(WORK, ignore_errors=True)
+        print(f"api test: {len(results.items)} checks, "
+              f"{sum(1 for _, ok, _ in results.items if not ok)} failed, "
+              f"{time.time() - T0:.1f} s")
+        results.write_junit(REPORT, "api")
+
+
+main()
+sys.exit(0 if results.passed() else 1)

@@ -1,0 +1,391 @@
+// sw::api::Api, the management API's decisions, on fake time with a real switch: bearer
+// tokens and scopes, the failed-login limit, every endpoint's answers and errors, a hang-up
+// through DELETE /api/calls/{id}, the Prometheus text of /metrics, and the [api] settings.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "sip/crypto/evp_hasher.hpp"
+#include "sw/api.hpp"
+#include "sw/switch.hpp"
+#include "wiring/config.hpp"
+#include "wiring/digest_auth.hpp"
+#include "wiring/flags.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const sip::Instant t0 = sip::Instant{} + 1000s;
+constexpr std::int64_t kWall = 1'700'000'000'000;
+const std::string kAdmin = "tl_admin-secret";
+const std::string kRead = "tl_read-secret";
+
+const char* kInvite =
+    "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-api1;rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
+    "To: <sip:442071234567@10.0.0.100>\r\n"
+    "Call-ID: api-call-1\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+billing::Book book() {
+    billing::Book b;
+    billing::Rate r;
+    r.prefix = "44";
+    r.area = "test";
+    r.price = *billing::Money::parse("0.100000");
+    r.increment_s = 1;
+    (void)b.group("retail").add(r);
+    r.price = *billing::Money::parse("0.050000");
+    (void)b.group("v1").add(r);
+    billing::Account c;
+    c.id = "1001";
+    c.kind = billing::AccountKind::customer;
+    c.balance = *billing::Money::parse("100");
+    c.rate_group = "retail";
+    (void)b.add_account(c);
+    billing::Account v;
+    v.id = "9001";
+    v.kind = billing::AccountKind::vendor;
+    v.rate_group = "v1";
+    (void)b.add_account(v);
+    return b;
+}
+
+// A switch with customer acme (10.0.0.1) and vendor gw1 (10.0.0.21), and its API.
+struct Fixture {
+    sip::SeededRandom rng{7};
+    sip::crypto::EvpHasher hasher;
+    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
+    std::unique_ptr<sw::Switch> sw;
+    std::unique_ptr<sw::api::Api> api;
+    std::vector<sip::txn::SendBytes> sent;
+
+    explicit Fixture(sw::api::ApiConfig cfg = {}) {
+        sw::SwitchConfig scfg;
+        scfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
+        sw = std::make_unique<sw::Switch>(scfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
+        sw->set_book(book());
+        route::lcr::CustomerSpec c;
+        c.name = "acme";
+        c.account = "1001";
+        c.ips = {"10.0.0.1"};
+        sw::VendorEntry v;
+        v.spec.name = "gw1";
+        v.spec.prefixes = {"44"};
+        v.sip.host = "10.0.0.21";
+        v.sip.vendor_account = "9001";
+        std::string err;
+        REQUIRE(sw->set_routing({c}, {v}, {}, &err));
+        api = std::make_unique<sw::api::Api>(*sw, hasher, cfg);
+        api->set_tokens({{"ops", sha(kAdmin), sw::api::Scope::admin},
+                         {"grafana", sha(kRead), sw::api::Scope::read}});
+    }
+    std::string sha(const std::string& s) const {
+        return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
+    }
+    sw::api::Response get(std::string_view method, std::string_view path,
+                          const std::string& token, sip::Instant now = t0,
+                          std::string source = "127.0.0.1") {
+        sw::api::Request rq;
+        rq.method = method;
+        rq.path = path;
+        auth_header = token.empty() ? "" : "Bearer " + token;
+        rq.authorization = auth_header;
+        rq.source = std::move(source);
+        rq.loopback = rq.source == "127.0.0.1";
+        return api->handle(rq, now, kWall);
+    }
+    void drain() {
+        while (auto s = sw->poll_send()) sent.push_back(std::move(*s));
+        while (sw->poll_cdr()) {
+        }
+        while (sw->poll_log()) {
+        }
+    }
+    std::string auth_header;
+};
+
+std::string header(const sw::api::Response& r, std::string_view name) {
+    for (const auto& [n, v] : r.headers)
+        if (n == name) return v;
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("api: no token and a wrong token are 401, a read token cannot change", "[server][api]") {
+    Fixture f;
+    auto r = f.get("GET", "/api/calls", "");
+    CHECK(r.status == 401);
+    CHECK(r.content_type == "application/json");
+    CHECK(r.body.find("\"error\"") != std::string::npos);
+    CHECK(header(r, "WWW-Authenticate") == "Bearer realm=\"trunkline\"");
+
+    r = f.get("GET", "/api/calls", "tl_wrong");
+    CHECK(r.status == 401);
+    CHECK(header(r, "WWW-Authenticate").find("invalid_token") != std::string::npos);
+
+    CHECK(f.get("GET", "/api/calls", kRead).status == 200);
+    CHECK(f.get("GET", "/api/calls", kAdmin).status == 200);
+    r = f.get("DELETE", "/api/calls/1", kRead);
+    CHECK(r.status == 403);
+    CHECK(r.body.find("grafana") != std::string::npos);
+
+    sw::api::Request rq;  // "bearer" in any case, as RFC 7235 §2.1 has it
+    rq.method = "GET";
+    rq.path = "/api/gateways";
+    const std::string h = "bEaReR   " + kRead;
+    rq.authorization = h;
+    CHECK(f.api->handle(rq, t0, kWall).status == 200);
+    const std::string basic = "Basic b3BzOnB3";
+    rq.authorization = basic;
+    CHECK(f.api->handle(rq, t0, kWall).status == 401);
+}
+
+TEST_CASE("api: a token removed by set_tokens stops working", "[server][api]") {
+    Fixture f;
+    CHECK(f.get("GET", "/api/calls", kRead).status == 200);
+    f.api->set_tokens({{"ops", f.sha(kAdmin), sw::api::Scope::admin}});
+    CHECK(f.get("GET", "/api/calls", kRead).status == 401);
+    CHECK(f.get("GET", "/api/calls", kAdmin).status == 200);
+}
+
+TEST_CASE("api: failed logins from one address are limited, once logged per episode",
+          "[server][api]") {
+    Fixture f({.max_failures = 3, .failure_window = 60s, .block = 30s});
+    CHECK(f.get("GET", "/api/calls", "x1", t0).status == 401);
+    CHECK(f.get("GET", "/api/calls", "x2", t0 + 1s).status == 401);
+    CHECK_FALSE(f.api->poll_log());
+    CHECK(f.get("GET", "/api/calls", "x3", t0 + 2s).status == 401);  // the third: blocked now
+    auto log = f.api->poll_log();
+    REQUIRE(log);
+    CHECK(log->find("3 failed logins from 127.0.0.1") != std::string::npos);
+    CHECK_FALSE(f.api->poll_log());
+
+    auto r = f.get("GET", "/api/calls", kAdmin, t0 + 3s);  // even a good token
+    CHECK(r.status == 429);
+    CHECK(header(r, "Retry-After") == "29");
+    CHECK(f.get("GET", "/api/calls", "x4", t0 + 4s).status == 429);
+    CHECK_FALSE(f.api->poll_log());  // one line per episode
+    // another address is not concerned
+    CHECK(f.get("GET", "/api/calls", kAdmin, t0 + 4s, "192.0.2.9").status == 200);
+    // the block ends exactly at its instant
+    CHECK(f.get("GET", "/api/calls", kAdmin, t0 + 31s).status == 429);
+    CHECK(f.get("GET", "/api/calls", kAdmin, t0 + 32s).status == 200);
+}
+
+TEST_CASE("api: failed logins count per source_key (an IPv6 /64)", "[server][api]") {
+    Fixture f({.max_failures = 2, .failure_window = 60s, .block = 30s});
+    auto from = [&](const char* addr, const char* key, const std::string& token) {
+        sw::api::Request rq;
+        rq.method = "GET";
+        rq.path = "/api/calls";
+        const std::string h = "Bearer " + token;
+        rq.authorization = h;
+        rq.source = addr;
+        rq.source_key = key;
+        return f.api->handle(rq, t0, kWall).status;
+    };
+    CHECK(from("2001:db8::1", "2001:db8::/64", "bad") == 401);
+    CHECK(from("2001:db8::2", "2001:db8::/64", "bad") == 401);  // same /64: blocked now
+    CHECK(from("2001:db8::3", "2001:db8::/64", kAdmin) == 429);
+    CHECK(from("2001:db8:0:1::1", "2001:db8:0:1::/64", kAdmin) == 200);
+    auto log = f.api->poll_log();
+    REQUIRE(log);
+    CHECK(log->find("from 2001:db8::/64") != std::string::npos);
+}
+
+TEST_CASE("api: failures spread over more than the window never block", "[server][api]") {
+    Fixture f({.max_failures = 3, .failure_window = 10s, .block = 30s});
+    for (int i = 0; i < 10; ++i)
+        CHECK(f.get("GET", "/api/calls", "bad", t0 + std::chrono::seconds(6 * i)).status == 401);
+    CHECK(f.get("GET", "/api/calls", kAdmin, t0 + 60s).status == 200);
+    CHECK_FALSE(f.api->poll_log());
+}
+
+TEST_CASE("api: unknown paths and ids are 404, bad input 400 naming the field, 405 with Allow",
+          "[server][api]") {
+    Fixture f;
+    auto r = f.get("GET", "/api/nothing", kAdmin);
+    CHECK(r.status == 404);
+    CHECK(r.body == "{\"error\":\"no such resource\"}\n");
+    CHECK(f.get("GET", "/", "").status == 404);
+    CHECK(f.get("GET", "/api/calls/", kAdmin).status == 404);
+    CHECK(f.get("GET", "/api/calls/1/x", kAdmin).status == 404);
+
+    r = f.get("GET", "/api/calls/123", kAdmin);
+    CHECK(r.status == 404);
+    CHECK(r.body == "{\"error\":\"no such call\",\"field\":\"id\"}\n");
+    r = f.get("DELETE", "/api/calls/abc", kAdmin);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("\"field\":\"id\"") != std::string::npos);
+    r = f.get("DELETE", "/api/suspensions/alice", kAdmin);
+    CHECK(r.status == 404);
+    CHECK(r.body.find("\"field\":\"key\"") != std::string::npos);
+
+    sw::api::Request rq;
+    rq.method = "GET";
+    rq.path = "/api/calls";
+    const std::string h = "Bearer " + kAdmin;
+    rq.authorization = h;
+    rq.query = {{"limit", "0"}};
+    r = f.api->handle(rq, t0, kWall);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("\"field\":\"limit\"") != std::string::npos);
+    rq.query = {{"limt", "5"}};
+    r = f.api->handle(rq, t0, kWall);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("\"field\":\"limt\"") != std::string::npos);
+
+    r = f.get("POST", "/api/calls", kAdmin);
+    CHECK(r.status == 405);
+    CHECK(header(r, "Allow") == "GET, HEAD");
+    r = f.get("PUT", "/api/calls/1", kAdmin);
+    CHECK(r.status == 405);
+    CHECK(header(r, "Allow") == "GET, HEAD, DELETE");
+}
+
+TEST_CASE("api: a call is listed, shown and hung up through DELETE", "[server][api]") {
+    Fixture f;
+    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.drain();
+    REQUIRE(f.sw->calls().active() == 1);
+    const std::uint64_t id = f.sw->calls().list()[0].id;
+
+    auto r = f.get("GET", "/api/calls", kRead, t0 + 2s);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.starts_with("{\"count\":1,\"calls\":[{\"id\":" + std::to_string(id) +
+                             ",\"customer\":\"acme\",\"vendor_gateway\":\"gw1\""));
+    CHECK(r.body.find("\"callee\":\"442071234567\"") != std::string::npos);
+    // wall-clock times: the INVITE came 2 s before the request
+    CHECK(r.body.find("\"setup_ms\":" + std::to_string(kWall - 2000)) != std::string::npos);
+    CHECK(r.body.find("\"answer_ms\":null") != std::string::npos);
+    CHECK(f.get("GET", "/api/calls/" + std::to_string(id), kRead).status == 200);
+
+    r = f.get("DELETE", "/api/calls/" + std::to_string(id), kAdmin, t0 + 3s);
+    CHECK(r.status == 200);
+    CHECK(r.body == "{\"id\":" + std::to_string(id) + ",\"hung_up\":true}\n");
+    CHECK(r.switch_changed);
+    auto log = f.api->poll_log();
+    REQUIRE(log);
+    CHECK(*log == "api: token 'ops' hung up call " + std::to_string(id));
+    f.drain();
+    CHECK(f.sw->calls().active() == 0);
+    bool answered = false;  // the customer got its final answer from the server
+    for (const auto& s : f.sent)
+        answered |= s.to.host == "10.0.0.1" && std::string_view(*s.bytes).starts_with("SIP/2.0 503");
+    CHECK(answered);
+    CHECK(f.get("DELETE", "/api/calls/" + std::to_string(id), kAdmin, t0 + 4s).status == 404);
+}
+
+TEST_CASE("api: gateways show both kinds with their live counters", "[server][api]") {
+    Fixture f;
+    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.drain();
+    auto r = f.get("GET", "/api/gateways", kRead);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"customers\":[{\"name\":\"acme\",\"account\":\"1001\",\"auth\":\"ip\","
+                      "\"ips\":[\"10.0.0.1\"]") != std::string::npos);
+    CHECK(r.body.find("\"current_calls\":1") != std::string::npos);
+    CHECK(r.body.find("\"vendors\":[{\"name\":\"gw1\",\"prefixes\":[\"44\"]") != std::string::npos);
+    CHECK(r.body.find("\"down_since_ms\":null") != std::string::npos);
+}
+
+TEST_CASE("api: suspensions list is JSON", "[server][api]") {
+    Fixture f;
+    auto r = f.get("GET", "/api/suspensions", kRead);
+    CHECK(r.status == 200);
+    CHECK(r.body == "{\"suspensions\":[]}\n");
+}
+
+TEST_CASE("api: the OpenAPI document is served and names every endpoint", "[server][api]") {
+    Fixture f;
+    auto r = f.get("GET", "/api/openapi.json", kRead);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"openapi\": \"3.0") != std::string::npos);
+    for (const char* path : {"\"/api/calls\"", "\"/api/calls/{id}\"", "\"/api/gateways\"",
+                             "\"/api/suspensions\"", "\"/api/suspensions/{key}\"",
+                             "\"/metrics\"", "\"/api/openapi.json\""})
+        CHECK(r.body.find(path) != std::string::npos);
+}
+
+TEST_CASE("api: /metrics is Prometheus text, open on loopback only", "[server][api]") {
+    Fixture f;
+    f.api->set_process_metrics([] {
+        sw::ProcessMetrics p;
+        p.resident_bytes = 12345678;
+        p.cdr_queued = 4;
+        p.loop_lag = 3ms;
+        return p;
+    });
+    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.drain();
+    auto r = f.get("GET", "/metrics", "");
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type.starts_with("text/plain; version=0.0.4"));
+    CHECK(r.body.find("\ntrunkline_calls_active 1\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_calls_attempted_total 1\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_customer_calls_active{customer=\"acme\"} 1\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_gateway_calls_total{gateway=\"gw1\"} 1\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_resident_memory_bytes 12345678\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_cdr_queue_depth 4\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_event_loop_lag_seconds 0.003000\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_api_tokens 2\n") != std::string::npos);
+    // every line: a comment, or `name{labels} value`
+    const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"\})? [0-9.]+$)");
+    std::istringstream in(r.body);
+    int samples = 0;
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+        INFO(line);
+        CHECK(std::regex_match(line, sample));
+        ++samples;
+    }
+    CHECK(samples > 30);
+
+    CHECK(f.get("GET", "/metrics", "", t0, "192.0.2.9").status == 401);
+    CHECK(f.get("GET", "/metrics", kRead, t0, "192.0.2.9").status == 200);
+    CHECK(f.get("DELETE", "/metrics", kAdmin).status == 405);
+    Fixture locked({.metrics_token_on_loopback = true});
+    CHECK(locked.get("GET", "/metrics", "").status == 401);
+}
+
+TEST_CASE("api: [api] settings and --api", "[server][api][config]") {
+    wiring::ServerConfig c;
+    std::string err;
+    CHECK(c.api_enabled);
+    CHECK(c.api_listen == "127.0.0.1:8080");
+    CHECK_FALSE(c.api_listen_required);
+    REQUIRE(wiring::load_config_text("[api]\nlisten = \"[::1]:9090\"\nenabled = true\n"
+                                     "max_failed_logins = 5\nfailed_login_block = 120\n",
+                                     "t.toml", c, &err));
+    CHECK(c.api_listen == "[::1]:9090");
+    CHECK(c.api_listen_required);
+    CHECK(c.api.max_failures == 5u);
+    CHECK(c.api.block == 120s);
+
+    wiring::ServerConfig d;
+    CHECK_FALSE(wiring::load_config_text("[api]\nlisten = \"localhost:80\"\n", "t.toml", d, &err));
+    CHECK(err.find("t.toml:2:10: api.listen: 'localhost:80' is not ADDRESS:PORT") == 0);
+    CHECK_FALSE(wiring::load_config_text("[api]\nmax_failed_logins = 0\n", "t.toml", d, &err));
+    CHECK(err.find("api.max_failed_logins") != std::string::npos);
+
+    wiring::Flags fl;
+    REQUIRE(wiring::parse_flags({"--api", "127.0.0.1:18080"}, fl, &err));
+    wiring::ServerConfig e;
+    REQUIRE(wiring::load_config(fl, e, &err));
+    CHECK(e.api_listen == "127.0.0.1:18080");
+    CHECK(e.api_listen_required);
+    wiring::Flags off;
+    REQUIRE(wiring::parse_flags({"--api", "off"}, off, &err));
+    REQUIRE(wiring::load_config(off, e, &err));
+    CHECK_FALSE(e.api_enabled);
+}
