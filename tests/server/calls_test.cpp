@@ -907,9 +907,9 @@ TEST_CASE("calls: the generation moves with what list() shows, not with timers",
     CHECK(h.sw->calls().generation() > g1);
 }
 
-TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then routed",
-          "[calls][digest]") {
-    Harness h;
+namespace {
+// The only customer is "dyn", a dynamic gateway proving itself as alice / wonderland.
+void use_digest_customer(Harness& h) {
     auto ha1 = sip::auth::ha1(h.hasher, sip::auth::Algorithm::MD5, "alice", "trunkline",
                               "wonderland");
     REQUIRE(ha1);
@@ -921,6 +921,13 @@ TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then rou
     dyn.sip_user = "alice";
     std::string err;
     REQUIRE(h.sw->set_routing({dyn}, {vendor("gw1", kVendor1, "9001", 1)}, {}, &err));
+}
+}  // namespace
+
+TEST_CASE("calls: a digest customer (dynamic gateway) is challenged and then routed",
+          "[calls][digest]") {
+    Harness h;
+    use_digest_customer(h);
 
     const char* phone = "10.0.0.77";  // any address: the credentials say who it is
     h.from(phone, invite("442071234567", "call-d1"));
@@ -953,17 +960,7 @@ TEST_CASE("calls: wrong passwords in a digest customer's INVITEs suspend like RE
     // Issue 16: the registrar's retry/suspend rules did not see INVITE credentials, so a
     // guesser refused at REGISTER could go on guessing with INVITEs, one 403 per guess.
     Harness h;
-    auto ha1 = sip::auth::ha1(h.hasher, sip::auth::Algorithm::MD5, "alice", "trunkline",
-                              "wonderland");
-    REQUIRE(ha1);
-    h.auth.set_users({{"alice", {{sip::auth::Algorithm::MD5, *ha1}}}});
-    route::lcr::CustomerSpec dyn;
-    dyn.name = "dyn";
-    dyn.account = "1001";
-    dyn.auth = route::lcr::AuthMode::digest;
-    dyn.sip_user = "alice";
-    std::string err;
-    REQUIRE(h.sw->set_routing({dyn}, {vendor("gw1", kVendor1, "9001", 1)}, {}, &err));
+    use_digest_customer(h);
     int n = 0;
     std::optional<Sent> chal;  // the challenges point into its message
     auto offer = [&](const char* from) {  // a fresh challenge, or nothing when refused
