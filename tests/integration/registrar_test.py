@@ -171,6 +171,18 @@ def start_trunkline(tag, config):
     return p, bool(started) and p.poll() is None
 
 
+def restart(running, tag, config, what):
+    """Stops `running` by PID and starts trunkline again on the same database; a failed start
+    ends the test (the checks after it would only repeat the failure)."""
+    stop(running)
+    p, up = start_trunkline(tag, config)
+    check(what, up, log_text(tag)[-800:])
+    if not up:
+        stop(p)
+        raise SystemExit
+    return p
+
+
 def stop(p, limit=15):
     """SIGTERM by PID (bounded, KILL as a last resort); returns the exit status."""
     return stop_pid(p, limit)[0]
@@ -343,12 +355,7 @@ try:
           f"{[f for d, f, _ in trace('after') if d == 'in']}")
 
     # lift: restart with a 60 s suspension, so the lift, not the clock, lets the user in
-    rc = stop(tl)
-    tl = None
-    tl, up = start_trunkline("tl3", config60)
-    check("e. trunkline restarts with register_suspend 60", up, log_text("tl3")[-800:])
-    if not up:
-        raise SystemExit
+    tl = restart(tl, "tl3", config60, "e. trunkline restarts with register_suspend 60")
     rc, ok, bad, out = sipp("bad6b", os.path.join(SIPP_DIR, "register_wrong_password.xml"),
                             bad_csv, 6, BAD_PORT, rate=5)
     codes = answers_to_credentials("bad6b")
@@ -413,12 +420,7 @@ try:
           "behind by the writer thread)",
           listed and keys.get(victim) == "user@127.0.0.2" and keys.get("127.0.0.2") == "ip", out)
     # a restart must not hand the guesser a fresh count
-    rc = stop(tl)
-    tl = None
-    tl, up = start_trunkline("tl4", config60)
-    check("h. trunkline restarts on the same database", up, log_text("tl4")[-800:])
-    if not up:
-        raise SystemExit
+    tl = restart(tl, "tl4", config60, "h. trunkline restarts on the same database")
     rc, ok, bad, out = sipp("guess8", REGISTER_AUTH, victim_good, 1, BAD_PORT, rate=1,
                             ip="127.0.0.2")
     check("h. after the restart 127.0.0.2 is still refused (suspensions restored)",
