@@ -8,7 +8,10 @@
 #include <cstring>
 #include <new>
 
+#include "fast_path.hpp"
+#include "header_lookup.hpp"
 #include "parse_util.hpp"
+#include "scan.hpp"
 #include "start_line.hpp"
 
 namespace sip {
@@ -28,6 +31,28 @@ constexpr std::array<bool, 256> kToken = make_token_table();
 // Header-table slots allocated with the message bytes; most messages need no more.
 constexpr std::size_t kInlineFields = 32;
 constexpr std::size_t kMaxFieldsCap = 1024;
+// Zeroed octets after the message's bytes in its block: the block-wise searches of scan.hpp
+// and the word-wise name lookup (header_id_padded) read past their end without bounds checks.
+constexpr std::size_t kTailPad = 32;
+static_assert(kTailPad >= detail::kNameReadPad && kTailPad >= detail::scan::kOverread);
+// A header name is looked for within this many octets of its line's start before the
+// exact byte-by-byte walk takes over (longer names are rare extension headers).
+constexpr std::size_t kNameWindow = 32;
+
+// LWS around a header value: a value starts after ": " and ends at its CR as a rule, so the
+// first octet decides.
+constexpr std::array<bool, 256> make_lws_table() {
+    std::array<bool, 256> t{};
+    for (char c : std::string_view(" \t\r\n")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kLws = make_lws_table();
+inline std::string_view trim_value(const char* b, const char* e) noexcept {
+    if (b < e && *b == ' ') ++b;  // the usual ": "
+    while (b < e && kLws[static_cast<unsigned char>(*b)]) ++b;
+    while (e > b && kLws[static_cast<unsigned char>(e[-1])]) --e;
+    return {b, static_cast<std::size_t>(e - b)};
+}
 
 }  // namespace
 
@@ -83,12 +108,13 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     constexpr std::size_t data_size =
         (sizeof(Message::Data) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
     const std::size_t slots = kInlineFields * sizeof(HeaderField);
-    m.block_.reset(new char[data_size + slots + n]);
+    m.block_.reset(new char[data_size + slots + n + kTailPad]);
     m.d_ = new (m.block_.get()) Message::Data{};
     Message::Data& d = *m.d_;
     HeaderField* const inline_slots = reinterpret_cast<HeaderField*>(m.block_.get() + data_size);
     char* data = m.block_.get() + data_size + slots;
     std::memcpy(data, in.data() + lead, n);
+    std::memset(data + n, 0, kTailPad);
     d.data = data;
 
     // --- start line
@@ -124,6 +150,7 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     std::size_t nfields = 0;
     bool have_from = false, have_to = false, have_call_id = false, have_cseq = false;
     std::size_t cseq_off = 0;
+    const std::size_t max_header = lim.max_header < 0xffff ? lim.max_header : 0xffff;
     std::size_t pos = eol + 1;
     for (;;) {
         if (pos >= n) return fail(Errc::incomplete, n);
@@ -140,33 +167,60 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
         // field end: CRLF not followed by SP/HTAB (a folded line continues the field)
         std::size_t e = pos;
         for (;;) {
-            const void* f = std::memchr(data + e, '\n', n - e);
-            if (!f) return fail(Errc::incomplete, n);
-            e = static_cast<std::size_t>(static_cast<const char*>(f) - data);
+            const char* f = detail::scan::Fast::find(data + e, data + n, '\n');
+            if (f == data + n) return fail(Errc::incomplete, n);
+            e = static_cast<std::size_t>(f - data);
             if (data[e - 1] != '\r') return fail(Errc::bad_line_end, e);
-            if (e + 1 < n && detail::is_wsp(data[e + 1])) {
+            if (detail::is_wsp(data[e + 1])) {  // data[n] is padding, never WSP
                 ++e;
                 continue;
             }
             break;
         }
         const std::size_t field_end = e - 1;  // at the CR
-        if (field_end - pos > lim.max_header || field_end - pos > 0xffff) {
+        if (field_end - pos > max_header) {
             return fail(Errc::header_too_long, pos);
         }
         if (nfields == max_fields) return fail(Errc::too_many_headers, pos);
 
-        std::size_t i = pos + 1;
-        while (kToken[static_cast<unsigned char>(data[i])]) ++i;  // stops at CR at the latest
+        // name: token, then *WSP ':' (RFC 3261 §7.3.1). Fast path: the first ':' of the line;
+        // a known name needs no further check (it matched octet for octet), an extension
+        // name is checked for token octets. Anything else takes the exact walk below, which
+        // also places the error.
         HeaderField h;
         h.name_off = static_cast<std::uint32_t>(pos);
-        h.name_len = static_cast<std::uint16_t>(i - pos);
-        while (i < field_end && detail::is_wsp(data[i])) ++i;
-        if (i >= field_end || data[i] != ':') return fail(Errc::bad_header_name, i);
-        std::string_view value = detail::trim_lws({data + i + 1, field_end - i - 1});
+        std::size_t colon = 0;
+        {
+            const std::size_t window = field_end - pos < kNameWindow ? field_end - pos : kNameWindow;
+            const char* c = detail::scan::Fast::find(data + pos + 1, data + pos + window, ':');
+            if (c != data + pos + window) {
+                std::size_t ne = static_cast<std::size_t>(c - data);
+                while (detail::is_wsp(data[ne - 1])) --ne;  // stops at the token octet c0
+                h.name_len = static_cast<std::uint16_t>(ne - pos);
+                h.id = detail::header_id_padded(data + pos, h.name_len);
+                colon = static_cast<std::size_t>(c - data);
+                if (h.id == HeaderId::Other) {
+                    for (std::size_t k = pos + 1; k < ne; ++k) {
+                        if (!kToken[static_cast<unsigned char>(data[k])]) {
+                            colon = 0;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if (colon == 0) {
+            std::size_t i = pos + 1;
+            while (kToken[static_cast<unsigned char>(data[i])]) ++i;  // stops at CR at the latest
+            h.name_len = static_cast<std::uint16_t>(i - pos);
+            while (i < field_end && detail::is_wsp(data[i])) ++i;
+            if (i >= field_end || data[i] != ':') return fail(Errc::bad_header_name, i);
+            h.id = detail::header_id_padded(data + pos, h.name_len);
+            colon = i;
+        }
+        const std::string_view value = trim_value(data + colon + 1, data + field_end);
         h.value_off = static_cast<std::uint32_t>(value.data() - data);
         h.value_len = static_cast<std::uint32_t>(value.size());
-        h.id = header_id({data + pos, h.name_len});
 
         auto bad = [&](const Error& err) {
             return fail(err.code, h.value_off + err.offset, h.id);
@@ -178,9 +232,13 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 if (d.via_count == 0) {
                     std::string_view list = value;
                     if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
-                    auto v = next_via(list);
-                    if (!v) return bad(v.error());
-                    d.top_via = *v;
+                    // the fast path writes in place (d.top_via is still default-built);
+                    // anything it leaves goes to the machine (fast_path.hpp)
+                    if (!detail::next_via_fast(list, d.top_via)) {
+                        auto v = next_via(list);
+                        if (!v) return bad(v.error());
+                        d.top_via = *v;
+                    }
                 }
                 if (d.via_count < 255) ++d.via_count;
                 break;
@@ -192,6 +250,8 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 if (list.empty()) return fail(Errc::bad_header_value, h.value_off, h.id);
                 while (!list.empty()) {
                     const auto at = static_cast<std::uint32_t>(list.data() - value.data());
+                    NameAddr plain;
+                    if (detail::next_name_addr_fast(list, plain)) continue;
                     auto c = next_name_addr(list);
                     if (!c) {
                         Error err = c.error();
@@ -212,9 +272,14 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
                 bool& seen = h.id == HeaderId::From ? have_from : have_to;
                 if (seen) return fail(Errc::duplicate_header, pos, h.id);
                 seen = true;
-                auto na = parse_name_addr(value);
-                if (!na) return bad(na.error());
-                (h.id == HeaderId::From ? d.from : d.to) = *na;
+                NameAddr& dst = h.id == HeaderId::From ? d.from : d.to;  // default-built
+                std::string_view rest = value;
+                if (!detail::next_name_addr_fast(rest, dst) || !rest.empty()) {
+                    // not plain, or a second element (parse_name_addr places that error)
+                    auto na = parse_name_addr(value);
+                    if (!na) return bad(na.error());
+                    dst = *na;
+                }
                 break;
             }
             case HeaderId::CallId: {

@@ -17,5 +17,8 @@ struct StartLine {
 
 // `line` excludes the CRLF. Error offsets are relative to the line.
 Result<StartLine> parse_start_line(std::string_view line) noexcept;
+// The same; `fast` false skips the fast path for plain lines and runs the Ragel machine
+// alone (tests compare the two).
+Result<StartLine> parse_start_line_impl(std::string_view line, bool fast) noexcept;
 
 }  // namespace sip::detail

@@ -241,3 +241,58 @@ TEST_CASE("limits: message-level errors with exact offsets", "[sipcore][limits]"
         CHECK(r->bytes() == extra.substr(0, extra.size() - 4));
     }
 }
+
+TEST_CASE("limits: header names found by the ':' search agree with the exact walk",
+          "[sipcore][limits][parser]") {
+    // message.cpp finds a name's ':' with a block search within 32 octets and falls back to
+    // walking the name octet by octet; names of every length around that window, with and
+    // without WSP before the ':', in both paths, must give the same fields and errors.
+    const std::size_t via = kStart.size();
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (std::string_view wsp : {"", " ", " \t "}) {
+            std::string name = "Z";  // not a compact form
+            while (name.size() < len) name += static_cast<char>('a' + name.size() % 26);
+            const std::string m = with(name + std::string(wsp) + ":  v:w \r\n");
+            INFO("name " << name << " wsp " << wsp.size());
+            auto r = parse(m);
+            REQUIRE(r.has_value());
+            const sip::HeaderField* h = r->find(name);
+            REQUIRE(h != nullptr);
+            CHECK(h->id == HeaderId::Other);
+            CHECK(r->name(*h) == name);
+            CHECK(r->value(*h) == "v:w");
+
+            // a non-token octet anywhere in the name: the error names that octet
+            for (std::size_t at = 1; at < len; ++at) {
+                for (char bad : {'@', '"', '\x01', '\x80', '\r'}) {
+                    std::string broken = name;
+                    broken[at] = bad;
+                    INFO("bad octet " << int(static_cast<unsigned char>(bad)) << " at " << at);
+                    REQUIRE_ERR(parse(kStart + broken + std::string(wsp) + ": v\r\n" + kMandatory +
+                                      "\r\n"),
+                                Errc::bad_header_name, via + at);
+                }
+            }
+        }
+    }
+    // known names in any case, with WSP before the ':', are still typed and validated
+    auto r = parse(kStart + "VIA  : SIP/2.0/UDP h;branch=z9hG4bK2\r\n" + kMandatory.substr(kMandatory.find("From")) +
+                   "cAlL-iD\t: c2\r\n\r\n");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(test::errc_name(r.error().code) == test::errc_name(Errc::duplicate_header));
+    auto ok = parse(kStart + "VIA  : SIP/2.0/UDP h;branch=z9hG4bK2\r\n" +
+                    kMandatory.substr(kMandatory.find("From")) + "x-a: b\r\n\r\n");
+    REQUIRE(ok.has_value());
+    CHECK(ok->top_via().branch == "z9hG4bK2");
+    CHECK(ok->via_count() == 1);
+    // '-' is compared exactly: "Call<CR>ID" is not Call-ID (0x0d and 0x2d differ in bit 0x20)
+    REQUIRE_ERR(parse(kStart + "Call\rID: x\r\n" + kMandatory + "\r\n"), Errc::bad_header_name,
+                via + 4);
+    // no ':' on the line at all, short and long
+    REQUIRE_ERR(parse(kStart + "Via\r\n" + kMandatory + "\r\n"), Errc::bad_header_name, via + 3);
+    REQUIRE_ERR(parse(kStart + std::string(50, 'y') + "\r\n" + kMandatory + "\r\n"),
+                Errc::bad_header_name, via + 50);
+    // a ':' on the folded continuation only
+    REQUIRE_ERR(parse(kStart + "Subject\r\n : x\r\n" + kMandatory + "\r\n"), Errc::bad_header_name,
+                via + 7);
+}

@@ -7,6 +7,7 @@
 // RFC 4475 §3.1.2.13 (regbadct) fail. The URI text is checked by parse_uri() afterwards.
 #include <initializer_list>
 
+#include "fast_path.hpp"
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -91,7 +92,7 @@ write data noerror;
 
 }  // namespace
 
-Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
+Result<NameAddr> detail::next_name_addr_dfa(std::string_view& list) noexcept {
     NameAddr na;
     const auto* base = reinterpret_cast<const unsigned char*>(list.data());
     const unsigned char* p = base;
@@ -168,6 +169,12 @@ Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
         na.q = static_cast<std::uint16_t>(thousandths);
     }
     return na;
+}
+
+Result<NameAddr> next_name_addr(std::string_view& list) noexcept {
+    NameAddr na;
+    if (detail::next_name_addr_fast(list, na)) return na;  // a plain value (fast_path.hpp)
+    return detail::next_name_addr_dfa(list);
 }
 
 Result<NameAddr> parse_name_addr(std::string_view value) noexcept {

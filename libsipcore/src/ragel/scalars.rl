@@ -9,6 +9,7 @@
 // surrounding LWS so they can be called on raw text too.
 #include <array>
 
+#include "fast_path.hpp"
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -67,7 +68,44 @@ std::uint32_t offset_of(std::string_view text, const unsigned char* at) noexcept
 
 }  // namespace
 
+namespace {
+// RFC 3261 §25.1 token
+constexpr std::array<bool, 256> make_token_table() {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kTokenC = make_token_table();
+}  // namespace
+
 Result<CSeq> parse_cseq(std::string_view value) noexcept {
+    return detail::parse_cseq_impl(value, true);
+}
+
+Result<CSeq> detail::parse_cseq_impl(std::string_view value, bool fast) noexcept {
+    if (fast) {
+        // The plain form, "1*DIGIT SP token", gives what the machine gives without it
+        // (fast_path.hpp); anything else is the machine's.
+        const char* p = value.data();
+        const char* const pe = p + value.size();
+        while (p < pe && *p >= '0' && *p <= '9') ++p;
+        const char* const n_e = p;
+        if (n_e != value.data() && p < pe && *p == ' ') {
+            const char* const m = ++p;
+            while (p < pe && kTokenC[static_cast<unsigned char>(*p)]) ++p;
+            CSeq c;
+            if (p == pe && p != m &&
+                detail::parse_decimal({value.data(), static_cast<std::size_t>(n_e - value.data())},
+                                      UINT32_MAX, c.number)) {
+                c.method_name = {m, static_cast<std::size_t>(pe - m)};
+                c.method = method_from(c.method_name);
+                return c;
+            }
+        }
+    }
     Marks k = run(value, scalars_en_cseq);
     if (!k.ok) return unexpected(Errc::bad_header_value, offset_of(value, k.stop));
     CSeq c;

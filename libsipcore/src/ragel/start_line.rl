@@ -3,7 +3,11 @@
 // §3.1.2.9/§3.1.2.10 allow rejecting extra SP, and a proxy must never forward them.
 #include "start_line.hpp"
 
+#include <array>
+#include <string_view>
+
 #include "parse_util.hpp"
+#include "scan.hpp"
 
 namespace sip::detail {
 namespace {
@@ -36,9 +40,64 @@ status := sip_version SP digit{3} >code_s SP @r_s reason_c*;
 write data noerror;
 }%%
 
+// common.rl token_c
+constexpr std::array<bool, 256> make_token_table() {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kTokenC = make_token_table();
+inline bool is_token_c(unsigned char c) noexcept { return kTokenC[c]; }
+
+// "SIP/2.0" in any case, exactly (other spellings of 2.0, "SIP/02.0", are the machine's).
+inline bool is_sip_2_0(const unsigned char* p) noexcept {
+    return (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/' &&
+           p[4] == '2' && p[5] == '.' && p[6] == '0';
+}
+
+// The machine's answer for a plain line, without the machine: a request line with version
+// "SIP/2.0", or a status line "SIP/2.0 ddd reason" with a code 100..699. Anything else
+// (another version spelling, an error to place) is left to the machine: false.
+bool plain_start_line(std::string_view line, StartLine& out) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(line.data());
+    const auto* const pe = p + line.size();
+    if (out.response) {
+        // status := sip_version SP digit{3} SP reason_c*
+        if (pe - p < 12 || !is_sip_2_0(p) || p[7] != ' ' || p[11] != ' ') return false;
+        for (int i = 8; i < 11; ++i)
+            if (p[i] < '0' || p[i] > '9') return false;
+        const unsigned status = (p[8] - '0') * 100u + (p[9] - '0') * 10u + (p[10] - '0');
+        if (status < 100 || status > 699) return false;
+        for (const unsigned char* r = p + 12; r < pe; ++r)
+            if ((*r < 0x20 && *r != '\t') || *r == 0x7f) return false;  // reason_c
+        out.status = static_cast<std::uint16_t>(status);
+        out.reason = line.substr(12);
+        return true;
+    }
+    // request := token SP ruri_c+ SP sip_version
+    const unsigned char* q = p;
+    while (q < pe && is_token_c(*q)) ++q;
+    if (q == p || q == pe || *q != ' ') return false;
+    const unsigned char* u = ++q;
+    // ruri_c: no control, SP or DEL
+    q = reinterpret_cast<const unsigned char*>(scan::Fast::find_ctl_or_sp(
+        reinterpret_cast<const char*>(q), reinterpret_cast<const char*>(pe)));
+    if (q == u || pe - q != 8 || *q != ' ' || !is_sip_2_0(q + 1)) return false;
+    out.method = span(p, p, u - 1);
+    out.uri = span(p, u, q);
+    return true;
+}
+
 }  // namespace
 
 Result<StartLine> parse_start_line(std::string_view line) noexcept {
+    return parse_start_line_impl(line, true);
+}
+
+Result<StartLine> parse_start_line_impl(std::string_view line, bool fast) noexcept {
     StartLine out;
     const auto* base = reinterpret_cast<const unsigned char*>(line.data());
     const unsigned char* p = base;
@@ -48,6 +107,7 @@ Result<StartLine> parse_start_line(std::string_view line) noexcept {
     const unsigned char *maj_s = nullptr, *maj_e = nullptr, *min_s = nullptr, *min_e = nullptr;
     const unsigned char *code_s = nullptr, *r_s = nullptr;
     out.response = line.size() >= 4 && iequals(line.substr(0, 4), "SIP/");
+    if (fast && plain_start_line(line, out)) return out;
     int cs = out.response ? start_line_en_status : start_line_en_request;
     %% write exec;
     auto off = [&](const unsigned char* at) { return static_cast<std::uint32_t>(at - base); };

@@ -3,6 +3,7 @@
 // spans are cut in C++ afterwards, which keeps the DFA free of ambiguous actions.
 #include <cstring>
 
+#include "fast_path.hpp"
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -58,6 +59,10 @@ bool scheme_char(char c, bool first) noexcept {
 }  // namespace
 
 Result<Uri> parse_uri(std::string_view text) noexcept {
+    return detail::parse_uri_impl(text, true);
+}
+
+Result<Uri> detail::parse_uri_impl(std::string_view text, bool fast) noexcept {
     Uri u;
     u.raw = text;
     const auto* base = reinterpret_cast<const unsigned char*>(text.data());
@@ -81,21 +86,30 @@ Result<Uri> parse_uri(std::string_view text) noexcept {
     const unsigned char* at = nullptr;
     const unsigned char* hp_end = nullptr;
     const unsigned char* qmark = nullptr;
-    int cs;
-    switch (u.scheme) {
-        case Uri::Scheme::Sip:
-        case Uri::Scheme::Sips:
-            // '@' cannot appear unescaped after the userinfo (no '@' in paramchar or
-            // hvalue), so its presence picks the entry point.
-            cs = std::memchr(p, '@', static_cast<std::size_t>(pe - p)) ? uri_en_sip_user
-                                                                        : uri_en_sip_nouser;
-            break;
-        case Uri::Scheme::Tel: cs = uri_en_tel; break;
-        default: cs = uri_en_other; break;
-    }
-    %% write exec;
-    if (cs < uri_first_final || p != pe || (u.scheme != Uri::Scheme::Other && !hp_end)) {
-        return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(p - base));
+    const char *fast_at = nullptr, *fast_hp_end = nullptr;
+    if (fast && u.is_sip() && detail::sip_uri_body(reinterpret_cast<const char*>(p),
+                                           reinterpret_cast<const char*>(pe), false, fast_at,
+                                           fast_hp_end)) {
+        // a plain SIP URI (fast_path.hpp): the same marks the machine would record
+        at = reinterpret_cast<const unsigned char*>(fast_at);
+        hp_end = reinterpret_cast<const unsigned char*>(fast_hp_end);
+    } else {
+        int cs;
+        switch (u.scheme) {
+            case Uri::Scheme::Sip:
+            case Uri::Scheme::Sips:
+                // '@' cannot appear unescaped after the userinfo (no '@' in paramchar or
+                // hvalue), so its presence picks the entry point.
+                cs = std::memchr(p, '@', static_cast<std::size_t>(pe - p)) ? uri_en_sip_user
+                                                                            : uri_en_sip_nouser;
+                break;
+            case Uri::Scheme::Tel: cs = uri_en_tel; break;
+            default: cs = uri_en_other; break;
+        }
+        %% write exec;
+        if (cs < uri_first_final || p != pe || (u.scheme != Uri::Scheme::Other && !hp_end)) {
+            return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(p - base));
+        }
     }
     if (u.scheme == Uri::Scheme::Other) return u;
     if (u.scheme == Uri::Scheme::Tel) {

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 
+#include "fast_path.hpp"
 #include "parse_util.hpp"
 #include "sip/headers.hpp"
 
@@ -68,7 +69,7 @@ write data noerror;
 
 }  // namespace
 
-Result<Via> next_via(std::string_view& list) noexcept {
+Result<Via> detail::next_via_dfa(std::string_view& list) noexcept {
     Via v;
     const auto* base = reinterpret_cast<const unsigned char*>(list.data());
     const unsigned char* p = base;
@@ -150,6 +151,12 @@ Result<Via> next_via(std::string_view& list) noexcept {
         v.ttl = static_cast<std::uint8_t>(ttl);
     }
     return v;
+}
+
+Result<Via> next_via(std::string_view& list) noexcept {
+    Via v;
+    if (detail::next_via_fast(list, v)) return v;  // a plain value (fast_path.hpp)
+    return detail::next_via_dfa(list);
 }
 
 }  // namespace sip

@@ -1,0 +1,465 @@
+// Fast paths for Via and name-addr values and SIP-URI bodies (see fast_path.hpp for the
+// contract). Every check below mirrors a rule of common.rl, via.rl, name_addr.rl or uri.rl;
+// where a rule has a case this code does not handle, it returns false and the machine
+// decides.
+#include "fast_path.hpp"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "parse_util.hpp"
+
+namespace sip::detail {
+namespace {
+
+enum : std::uint8_t {
+    kTok = 1,     // token_c: alphanum | [-.!%*_+`'~]
+    kLabel = 2,   // domain label octets: alphanum | '-'
+    kUser = 4,    // user: unreserved | user_unreserved [&=+$,;?/] ('%' escapes apart)
+    kPass = 8,    // password: unreserved | [&=+$,] ('%' escapes apart)
+    kParam = 16,  // paramchar: param_unreserved []/:&+$] | unreserved ('%' escapes apart)
+    kDigit = 32,
+    kAlpha = 64,
+    kXdigit = 128,
+};
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> t{};
+    auto add = [&t](std::string_view chars, std::uint8_t f) {
+        for (char c : chars) t[static_cast<unsigned char>(c)] |= f;
+    };
+    std::string_view alnum_ = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const std::string_view mark = "-_.!~*'()";  // RFC 3261 mark
+    add(alnum_, kTok | kLabel | kUser | kPass | kParam);
+    add("-.!%*_+`'~", kTok);
+    add("-", kLabel);
+    add(mark, kUser | kPass | kParam);
+    add("&=+$,;?/", kUser);
+    add("&=+$,", kPass);
+    add("[]/:&+$", kParam);
+    add("0123456789", kDigit | kXdigit);
+    add("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", kAlpha);
+    add("abcdefABCDEF", kXdigit);
+    return t;
+}
+constexpr std::array<std::uint8_t, 256> kCls = make_classes();
+
+inline bool is(char c, std::uint8_t f) noexcept {
+    return (kCls[static_cast<unsigned char>(c)] & f) != 0;
+}
+
+inline std::uint8_t cls(const char* p) noexcept { return kCls[static_cast<unsigned char>(*p)]; }
+
+// Advances over octets of class f (one class bit); false when there were none. Four octets
+// a step while four are left: one test for the four instead of four loop turns.
+inline bool run(const char*& p, const char* pe, std::uint8_t f) noexcept {
+    const char* s = p;
+    while (pe - p >= 4 && (cls(p) & cls(p + 1) & cls(p + 2) & cls(p + 3) & f)) p += 4;
+    while (p < pe && (cls(p) & f)) ++p;
+    return p != s;
+}
+
+// Advances over octets of class f and escapes ('%' HEXDIG HEXDIG); false when there were
+// none or an escape is broken (the machine rejects that, or reads it otherwise).
+inline bool run_escaped(const char*& p, const char* pe, std::uint8_t f) noexcept {
+    const char* s = p;
+    for (;;) {
+        run(p, pe, f);
+        if (p < pe && *p == '%') {
+            if (pe - p < 3 || !is(p[1], kXdigit) || !is(p[2], kXdigit)) return false;
+            p += 3;
+        } else {
+            return p != s;
+        }
+    }
+}
+
+// common.rl host without IPv6reference, hostname / IPv4address, from p: its end, or nullptr
+// when the octets there form neither. One pass over the labels:
+//   IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT
+//   hostname = *(domainlabel ".") toplabel ["."]
+//   domainlabel = alphanum *(alphanum / "-"); toplabel = ALPHA *(alphanum / "-")
+inline bool is_digit(char c) noexcept { return static_cast<unsigned char>(c - '0') < 10; }
+
+const char* scan_host_labels(const char* p, const char* pe) noexcept;
+
+const char* scan_host(const char* p, const char* pe) noexcept {
+    // Most hosts are IPv4 addresses: read one straight, and take it when the host octets
+    // end right after it; anything else goes through the labels. With 16 octets left (the
+    // longest address and the octet after it) no bound needs checking.
+    if (pe - p >= 16) {
+        const char* q = p;
+        for (int part = 0;; ++part) {
+            if (!is_digit(q[0])) break;
+            q += is_digit(q[1]) ? (is_digit(q[2]) ? 3 : 2) : 1;
+            if (part == 3) {
+                if (is(*q, kLabel) || *q == '.' || is_digit(*q)) break;
+                return q;
+            }
+            if (*q != '.') break;
+            ++q;
+        }
+        return scan_host_labels(p, pe);
+    }
+    const char* q = p;
+    for (int part = 0;; ++part) {
+        const char* d = q;
+        while (q < pe && q - d < 3 && is_digit(*q)) ++q;
+        if (q == d) break;
+        if (part == 3) {
+            if (q == pe || !(is(*q, kLabel) || *q == '.')) return q;
+            break;
+        }
+        if (q == pe || *q != '.') break;
+        ++q;
+    }
+    return scan_host_labels(p, pe);
+}
+
+const char* scan_host_labels(const char* p, const char* pe) noexcept {
+    const char* label = p;
+    const char* last = nullptr;  // the last label's first octet
+    unsigned labels = 0;
+    bool ipv4 = true;  // every label so far is 1*3DIGIT
+    for (;;) {
+        const char* q = label;
+        std::uint8_t all = kDigit;  // the classes every octet of the label has in common
+        for (; q < pe; ++q) {
+            const std::uint8_t c = kCls[static_cast<unsigned char>(*q)];
+            if (!(c & kLabel)) break;
+            all &= c;
+        }
+        const bool digits = all != 0;
+        if (q == label) {
+            // no label: after a final '.' the hostname has ended; elsewhere (nothing at all,
+            // "..") nothing matches
+            if (labels == 0 || (q < pe && *q == '.')) return nullptr;
+            return is(*last, kAlpha) ? q : nullptr;
+        }
+        if (*label == '-') return nullptr;
+        ipv4 = ipv4 && digits && q - label <= 3;
+        last = label;
+        ++labels;
+        if (q < pe && *q == '.') {
+            label = q + 1;
+            continue;
+        }
+        if (ipv4 && labels == 4) return q;
+        return is(*last, kAlpha) ? q : nullptr;
+    }
+}
+
+// common.rl IPv4address over exactly [s, e).
+inline bool is_ipv4(const char* s, const char* e) noexcept {
+    for (int part = 0; part < 4; ++part) {
+        const char* d = s;
+        while (s < e && is(*s, kDigit)) ++s;
+        if (s == d || s - d > 3) return false;
+        if (part < 3) {
+            if (s == e || *s != '.') return false;
+            ++s;
+        }
+    }
+    return s == e;
+}
+
+inline bool iequal_lit(const char* s, std::size_t n, std::string_view lower) noexcept {
+    if (n != lower.size()) return false;
+    for (std::size_t i = 0; i < n; ++i)
+        if ((s[i] | 0x20) != lower[i]) return false;
+    return true;
+}
+
+inline bool all_digits(const char* s, const char* e) noexcept {
+    if (s == e) return false;
+    for (; s < e; ++s)
+        if (!is(*s, kDigit)) return false;
+    return true;
+}
+
+// The list after an element ends at `p` (end of input or ','): what next_via/next_name_addr
+// leave in `list`. False when a ',' is followed by nothing (the machines' error).
+inline bool rest_after(const char* p, const char* pe, std::string_view& rest) noexcept {
+    if (p == pe) {
+        rest = {};
+        return true;
+    }
+    if (*p != ',') return false;
+    const char* next = p + 1;
+    while (next < pe && is_lws(*next)) ++next;
+    if (next == pe) return false;
+    rest = {next, static_cast<std::size_t>(pe - next)};
+    return true;
+}
+
+// common.rl quoted-string from the '"' at p, p left after the closing '"'. Handled: qdtext
+// without folding (WSP, 0x21, 0x23-0x5b, 0x5d-0x7e, octets >= 0x80); a quoted-pair or a CR
+// or LF is the machine's.
+inline bool quoted(const char*& p, const char* pe) noexcept {
+    const char* q = p + 1;
+    for (; q < pe && *q != '"'; ++q) {
+        const auto c = static_cast<unsigned char>(*q);
+        if (c == '\\' || c == 0x7f || (c < 0x20 && c != '\t')) return false;
+    }
+    if (q == pe) return false;
+    p = q + 1;
+    return true;
+}
+
+inline std::string_view sv(const char* b, const char* e) noexcept {
+    return {b, static_cast<std::size_t>(e - b)};
+}
+
+
+}  // namespace
+
+bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
+                  const char*& hp_end) noexcept {
+    at = nullptr;
+    // userinfo: present exactly when the URI has an '@' (no other part may hold one)
+    if (const void* a = std::memchr(p, '@', static_cast<std::size_t>(pe - p))) {
+        const char* const ue = static_cast<const char*>(a);
+        if (!run_escaped(p, ue, kUser)) return false;
+        if (p < ue && *p == ':') {
+            ++p;
+            if (p < ue && !run_escaped(p, ue, kPass)) return false;
+        }
+        if (p != ue) return false;
+        at = p++;
+    }
+    p = scan_host(p, pe);
+    if (!p) return false;
+    if (p < pe && *p == ':') {
+        const char* s = ++p;
+        if (!run(p, pe, kDigit)) return false;
+        if (port_16bit) {
+            // name_addr.rl port_16bit: *"0" (1..65535 / "0")
+            while (s < p - 1 && *s == '0') ++s;
+            std::uint32_t port;
+            if (!parse_decimal(sv(s, p), 65535, port)) return false;
+        }
+    }
+    hp_end = p;
+    while (p < pe && *p == ';') {
+        ++p;
+        if (!run_escaped(p, pe, kParam)) return false;
+        if (p < pe && *p == '=') {
+            ++p;
+            if (!run_escaped(p, pe, kParam)) return false;
+        }
+    }
+    return p == pe;  // URI headers ('?') and anything else: the machine's
+}
+
+// via.rl: token SLASH token SLASH token LWS sent-by *(SEMI via-param), then SWS and an
+// optional ','. Handled: no LWS but the one before sent-by (SP/HTAB only), a hostname or
+// IPv4 sent-by, parameters whose values are tokens.
+bool next_via_fast(std::string_view& list, Via& v) noexcept {
+    const char* p = list.data();
+    const char* const pe = p + list.size();
+    const char* s = p;
+    std::string_view protocol, version;
+    if (pe - p >= 8 && iequal_lit(p, 3, "sip") && std::memcmp(p + 3, "/2.0/", 5) == 0) {
+        protocol = sv(p, p + 3);  // what the two token runs below would give
+        version = sv(p + 4, p + 7);
+        p += 8;
+    } else {
+        if (!run(p, pe, kTok) || p == pe || *p != '/') return false;
+        protocol = sv(s, p);
+        s = ++p;
+        if (!run(p, pe, kTok) || p == pe || *p != '/') return false;
+        version = sv(s, p);
+        ++p;
+    }
+    s = p;
+    if (!run(p, pe, kTok) || p == pe || !is_wsp(*p)) return false;
+    const std::string_view transport = sv(s, p);
+    while (p < pe && is_wsp(*p)) ++p;
+    s = p;
+    p = scan_host(p, pe);
+    if (!p) return false;
+    const std::string_view host = sv(s, p);
+    std::uint32_t port = 0;
+    bool has_port = false;
+    if (p < pe && *p == ':') {
+        s = ++p;
+        if (!run(p, pe, kDigit) || !parse_decimal(sv(s, p), 65535, port)) return false;
+        has_port = true;
+    }
+    const char* const params_s = p;
+    std::string_view branch, received, maddr;
+    bool has_rport = false;
+    std::uint32_t rport = 0, ttl = 0;
+    bool has_rport_value = false, has_ttl = false;
+    unsigned seen = 0;  // named parameters met: a repeated one is left to the machine
+    while (p < pe && *p == ';') {
+        const char* n = ++p;
+        if (!run(p, pe, kTok)) return false;
+        const std::size_t nlen = static_cast<std::size_t>(p - n);
+        const char *vs = nullptr, *ve = nullptr;
+        if (p < pe && *p == '=') {
+            vs = ++p;
+            if (!run(p, pe, kTok)) return false;  // a quoted or IPv6 value: the machine's
+            ve = p;
+        }
+        unsigned bit = 0;
+        if (iequal_lit(n, nlen, "branch")) {
+            bit = 1;
+            if (vs) branch = sv(vs, ve);
+        } else if (iequal_lit(n, nlen, "received")) {
+            bit = 2;
+            if (vs) {
+                if (!is_ipv4(vs, ve)) return false;
+                received = sv(vs, ve);
+            }
+        } else if (iequal_lit(n, nlen, "maddr")) {
+            bit = 4;
+            if (vs) {
+                if (scan_host(vs, ve) != ve) return false;
+                maddr = sv(vs, ve);
+            }
+        } else if (iequal_lit(n, nlen, "ttl")) {
+            bit = 8;
+            if (vs) {
+                if (ve - vs > 3 || !all_digits(vs, ve) || !parse_decimal(sv(vs, ve), 255, ttl))
+                    return false;
+                has_ttl = true;
+            }
+        } else if (iequal_lit(n, nlen, "rport")) {
+            bit = 16;
+            has_rport = true;
+            if (vs) {
+                if (!all_digits(vs, ve) || !parse_decimal(sv(vs, ve), 65535, rport)) return false;
+                has_rport_value = true;
+            }
+        }
+        if (seen & bit) return false;
+        seen |= bit;
+    }
+    const char* const params_e = p;
+    std::string_view rest;
+    if (!rest_after(p, pe, rest)) return false;
+
+    list = rest;
+    v.protocol = protocol;
+    v.version = version;
+    v.transport = transport;
+    v.host = host;
+    v.ipv6 = false;
+    v.port = static_cast<std::uint16_t>(port);
+    v.has_port = has_port;
+    v.params = sv(params_s, params_e);
+    v.branch = branch;
+    v.received = received;
+    v.maddr = maddr;
+    v.has_rport = has_rport;
+    if (has_rport_value) v.rport = static_cast<std::uint16_t>(rport);
+    if (has_ttl) v.ttl = static_cast<std::uint8_t>(ttl);
+    return true;
+}
+
+// name_addr.rl: [quoted-string SWS] "<" SIP-URI / SIPS-URI ">" *(SEMI param), then SWS and
+// an optional ','. Handled: a display name without quoted-pair or folding, a sip/sips URI
+// with a hostname or IPv4 host and no headers, parameters whose values are tokens.
+bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
+    const char* p = list.data();
+    const char* const pe = p + list.size();
+    const char *dq_s = nullptr, *dq_e = nullptr;
+    if (p < pe && *p == '"') {
+        dq_s = p + 1;
+        if (!quoted(p, pe)) return false;
+        dq_e = p - 1;
+        while (p < pe && is_wsp(*p)) ++p;
+    }
+    if (p == pe || *p != '<') return false;
+    const char* const la = p++;
+    // "sip:" or "sips:", any case
+    if (pe - p < 4 || !iequal_lit(p, 3, "sip")) return false;
+    p += 3;
+    if (*p == 's' || *p == 'S') ++p;
+    if (p == pe || *p != ':') return false;
+    ++p;
+    const char* const ra = static_cast<const char*>(std::memchr(p, '>', static_cast<std::size_t>(pe - p)));
+    if (!ra) return false;
+    const char *at, *hp_end;
+    if (!sip_uri_body(p, ra, true, at, hp_end)) return false;
+    p = ra + 1;
+
+    const char* const params_s = p;
+    std::string_view tag;
+    std::uint32_t expires = 0;
+    unsigned q = 0;
+    bool has_expires = false, has_q = false;
+    unsigned seen = 0;
+    while (p < pe && *p == ';') {
+        const char* n = ++p;
+        if (!run(p, pe, kTok)) return false;
+        const std::size_t nlen = static_cast<std::size_t>(p - n);
+        const char *vs = nullptr, *ve = nullptr;
+        bool quoted_value = false;
+        if (p < pe && *p == '=') {
+            vs = ++p;
+            if (p < pe && *p == '"') {
+                // gen-value = token / host / quoted-string (RFC 3261 §25.1 generic-param)
+                if (!quoted(p, pe)) return false;
+                quoted_value = true;
+            } else if (!run(p, pe, kTok)) {
+                return false;
+            }
+            ve = p;
+        }
+        unsigned bit = 0;
+        if (quoted_value) {
+            // tag, expires and q take no quoted value: their error is the machine's
+            if (iequal_lit(n, nlen, "tag") || iequal_lit(n, nlen, "expires") ||
+                iequal_lit(n, nlen, "q"))
+                return false;
+        } else if (iequal_lit(n, nlen, "tag")) {
+            bit = 1;
+            if (vs) tag = sv(vs, ve);
+        } else if (iequal_lit(n, nlen, "expires")) {
+            bit = 2;
+            if (vs) {
+                if (!all_digits(vs, ve) || !parse_decimal(sv(vs, ve), UINT32_MAX, expires))
+                    return false;
+                has_expires = true;
+            }
+        } else if (iequal_lit(n, nlen, "q")) {
+            bit = 4;
+            if (vs) {
+                // qvalue = "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")], in thousandths
+                const std::size_t len = static_cast<std::size_t>(ve - vs);
+                if ((*vs != '0' && *vs != '1') || len > 5) return false;
+                if (len >= 2 && vs[1] != '.') return false;
+                q = *vs == '1' ? 1000 : 0;
+                unsigned scale = 100;
+                for (const char* d = vs + 2; d < ve; ++d, scale /= 10) {
+                    if (!is(*d, kDigit) || (*vs == '1' && *d != '0')) return false;
+                    q += static_cast<unsigned>(*d - '0') * scale;
+                }
+                has_q = true;
+            }
+        }
+        if (seen & bit) return false;
+        seen |= bit;
+    }
+    const char* const params_e = p;
+    std::string_view rest;
+    if (!rest_after(p, pe, rest)) return false;
+
+    list = rest;
+    na.bracketed = true;
+    na.uri = sv(la + 1, ra);
+    if (dq_s) {
+        na.quoted_display = true;
+        na.display_name = sv(dq_s, dq_e);
+    }
+    na.params = sv(params_s, params_e);
+    na.tag = tag;
+    if (has_expires) na.expires = expires;
+    if (has_q) na.q = static_cast<std::uint16_t>(q);
+    return true;
+}
+
+}  // namespace sip::detail
