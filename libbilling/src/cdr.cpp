@@ -34,7 +34,7 @@ std::string cdr_csv_header() {
            "customer_price,vendor_price,charge,cost,profit,call_id_in,call_id_out";
 }
 
-std::string cdr_csv_line(const Cdr& c) {
+std::string cdr_csv_line(const Cdr& c, int decimals) {
     const CallRecord& k = c.call;
     std::string s;
     s.reserve(256);
@@ -64,11 +64,11 @@ std::string cdr_csv_line(const Cdr& c) {
     f(c.vendor_prefix);
     f(std::to_string(c.customer_billed_s));
     f(std::to_string(c.vendor_billed_s));
-    f(c.customer_price.to_string());
-    f(c.vendor_price.to_string());
-    f(c.charge.to_string());
-    f(c.cost.to_string());
-    f(c.profit.to_string());
+    f(c.customer_price.to_string(decimals));
+    f(c.vendor_price.to_string(decimals));
+    f(c.charge.to_string(decimals));
+    f(c.cost.to_string(decimals));
+    f(c.profit.to_string(decimals));
     f(k.call_id_in);
     s += csv_escape(k.call_id_out);
     return s;
@@ -81,7 +81,7 @@ static std::string pipe_safe(std::string_view v) {
     return s;
 }
 
-std::string cdr_pipe_line(const Cdr& c) {
+std::string cdr_pipe_line(const Cdr& c, int decimals) {
     const CallRecord& k = c.call;
     const Timestamp start = k.answer_ms ? *k.answer_ms : k.setup_ms;
     std::string s;
@@ -102,8 +102,8 @@ std::string cdr_pipe_line(const Cdr& c) {
     f(k.callee_sent());
     f(k.customer);
     f(k.vendor);
-    f(c.charge.to_string());
-    f(c.cost.to_string());
+    f(c.charge.to_string(decimals));
+    f(c.cost.to_string(decimals));
     f(c.rate_prefix);
     f(c.area);
     f(std::to_string(k.sip_code));
@@ -113,7 +113,7 @@ std::string cdr_pipe_line(const Cdr& c) {
 
 std::string cdr_hour_file_name(const Cdr& c) { return format_date_hour(c.call.end_ms) + ".txt"; }
 
-std::string cdr_json(const Cdr& c) {
+std::string cdr_json(const Cdr& c, int decimals) {
     const CallRecord& k = c.call;
     std::string s = "{\"id\":" + std::to_string(c.id);
     auto str = [&](const char* key, std::string_view v) {
@@ -151,11 +151,11 @@ std::string cdr_json(const Cdr& c) {
     str("vendor_prefix", c.vendor_prefix);
     num("customer_billed_s", c.customer_billed_s);
     num("vendor_billed_s", c.vendor_billed_s);
-    str("customer_price", c.customer_price.to_string());
-    str("vendor_price", c.vendor_price.to_string());
-    str("charge", c.charge.to_string());
-    str("cost", c.cost.to_string());
-    str("profit", c.profit.to_string());
+    str("customer_price", c.customer_price.to_string(decimals));
+    str("vendor_price", c.vendor_price.to_string(decimals));
+    str("charge", c.charge.to_string(decimals));
+    str("cost", c.cost.to_string(decimals));
+    str("profit", c.profit.to_string(decimals));
     str("call_id_in", k.call_id_in);
     str("call_id_out", k.call_id_out);
     s += '}';

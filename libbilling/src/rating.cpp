@@ -2,6 +2,8 @@
 
 #include "arith.hpp"
 
+#include <algorithm>
+
 namespace billing {
 
 using detail::i128;
@@ -90,12 +92,16 @@ Result<AppliedRate> cheapest(const Candidate* c, int n, std::int64_t seconds, co
     return best;
 }
 
-Result<std::int64_t> seconds_between(Timestamp from, Timestamp to, const char* field) {
+// Whole seconds from `from` to `to`; the last fraction counts as a second when it reaches
+// `precision_ms` (1 = any started ms, the rule for hold_s and the checks).
+Result<std::int64_t> seconds_between(Timestamp from, Timestamp to, const char* field,
+                                     std::int32_t precision_ms = 1) {
     std::int64_t d;
     if (__builtin_sub_overflow(to, from, &d))
         return fail(ErrorCode::overflow, "time difference out of range", field);
     if (d < 0) return fail(ErrorCode::negative_duration, std::string(field) + " is before its start", field);
-    return d / 1000 + (d % 1000 != 0 ? 1 : 0);
+    const std::int64_t frac = d % 1000;
+    return d / 1000 + (frac != 0 && frac >= precision_ms ? 1 : 0);
 }
 
 }  // namespace
@@ -121,7 +127,7 @@ Result<CallRating> Rater::rate(const CallRecord& call) const {
         at = *call.answer_ms;
         auto a = seconds_between(call.setup_ms, *call.answer_ms, "answer_ms");
         if (!a) return fail(std::move(a.error()));
-        auto d = seconds_between(*call.answer_ms, call.end_ms, "end_ms");
+        auto d = seconds_between(*call.answer_ms, call.end_ms, "end_ms", cfg_.hold_time_precision_ms);
         if (!d) return fail(std::move(d.error()));
         out.duration_s = *d;
     }
@@ -129,6 +135,8 @@ Result<CallRating> Rater::rate(const CallRecord& call) const {
         return fail(ErrorCode::unknown_account, "answered call without a vendor account", "vendor");
     out.period = cfg_.calendar.period_at(at);
 
+    // Free time: the call is billed as lasting 0 s (the rates are still chosen).
+    const std::int64_t billed = out.duration_s > cfg_.free_time_s ? out.duration_s : 0;
     Candidate c[6];
     Money cust_price, vend_price;  // per-minute prices of the applied rates (0 when none)
     int n = 0;
@@ -140,7 +148,7 @@ Result<CallRating> Rater::rate(const CallRecord& call) const {
         return fail(ErrorCode::no_rate,
                     "no customer rate for " + call.callee + " in force at " + format_time(at),
                     "callee");
-    auto cr = cheapest(c, n, out.duration_s, cfg_.currency, &cust_price);
+    auto cr = cheapest(c, n, billed, cfg_.currency, &cust_price);
     if (!cr) return fail(std::move(cr.error()));
     out.customer = *cr;
 
@@ -153,7 +161,7 @@ Result<CallRating> Rater::rate(const CallRecord& call) const {
                         "no vendor rate for " + std::string(call.callee_sent()) + " in force at " +
                             format_time(at),
                         "callee_out");
-        auto vr = cheapest(c, n, out.duration_s, cfg_.currency, &vend_price);
+        auto vr = cheapest(c, n, billed, cfg_.currency, &vend_price);
         if (!vr) return fail(std::move(vr.error()));
         out.vendor = *vr;
     }
@@ -214,6 +222,8 @@ Result<std::int64_t> Rater::max_call_duration(std::string_view account, std::str
         }
         if (lo > best) best = lo;
     }
+    // Calls up to the free time cost nothing (rate() bills them 0 s).
+    if (best < cfg_.free_time_s) best = std::min(cfg_.free_time_s, cap);
     return best;
 }
 

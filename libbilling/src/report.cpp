@@ -151,9 +151,9 @@ Cols columns(const Report& r) {
         v.push_back(int_str(x.duration_s));
         v.push_back(int_str(x.billed_s));
         v.push_back(int_str(x.vendor_billed_s));
-        v.push_back(x.revenue.to_string());
-        v.push_back(x.cost.to_string());
-        v.push_back(x.profit.to_string());
+        v.push_back(x.revenue.to_string(r.decimals));
+        v.push_back(x.cost.to_string(r.decimals));
+        v.push_back(x.profit.to_string(r.decimals));
         v.push_back(format_ppm_percent(x.margin_ppm()));
         c.cells.push_back(std::move(v));
     };

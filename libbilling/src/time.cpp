@@ -1,5 +1,7 @@
 #include "billing/time.hpp"
 
+#include "billing/tz.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -50,11 +52,11 @@ Result<Timestamp> parse_time(std::string_view text) {
     auto bad = [&](const char* why) {
         return fail(ErrorCode::invalid_argument,
                     std::string(why) + ": '" + std::string(text) +
-                        "' (expected YYYY-MM-DD[ HH:MM[:SS]])");
+                        "' (expected YYYY-MM-DD[ HH:MM[:SS[.fff]]])");
     };
     std::string_view s = text;
     if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.remove_suffix(1);
-    int y, mo, d, h = 0, mi = 0, se = 0;
+    int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
     if (s.size() < 10 || !read_int(s, 0, 4, y) || s[4] != '-' || !read_int(s, 5, 2, mo) ||
         s[7] != '-' || !read_int(s, 8, 2, d))
         return bad("bad date");
@@ -63,14 +65,20 @@ Result<Timestamp> parse_time(std::string_view text) {
             s[13] != ':' || !read_int(s, 14, 2, mi))
             return bad("bad time");
         if (s.size() > 16) {
-            if (s.size() != 19 || s[16] != ':' || !read_int(s, 17, 2, se)) return bad("bad time");
+            if (s.size() < 19 || s[16] != ':' || !read_int(s, 17, 2, se)) return bad("bad time");
+            if (s.size() > 19) {  // milliseconds: ".f", ".ff" or ".fff"
+                const std::size_t nd = s.size() - 20;
+                if (s[19] != '.' || nd < 1 || nd > 3 || !read_int(s, 20, nd, ms))
+                    return bad("bad fraction of a second (1 to 3 digits after '.')");
+                for (std::size_t i = nd; i < 3; ++i) ms *= 10;
+            }
         }
     }
     if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)))
         return bad("no such date");
     if (h > 23 || mi > 59 || se > 59) return bad("no such time");
     const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    return ((days * 24 + h) * 60 + mi) * 60000 + static_cast<std::int64_t>(se) * 1000;
+    return ((days * 24 + h) * 60 + mi) * 60000 + static_cast<std::int64_t>(se) * 1000 + ms;
 }
 
 static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -135,7 +143,9 @@ Result<void> WorkCalendar::add_holiday(std::string_view date) {
 }
 
 PeriodKind WorkCalendar::period_at(Timestamp ms) const {
-    const std::int64_t local_s = floor_div(ms, 1000) + static_cast<std::int64_t>(utc_offset_minutes) * 60;
+    const std::int64_t offset_s =
+        zone ? zone->offset_s_at(ms) : static_cast<std::int64_t>(utc_offset_minutes) * 60;
+    const std::int64_t local_s = floor_div(ms, 1000) + offset_s;
     const std::int64_t day = floor_div(local_s, 86400);
     const int minute = static_cast<int>((local_s - day * 86400) / 60);
     const int weekday = static_cast<int>(((day % 7) + 7 + 3) % 7);  // 1970-01-01 was a Thursday

@@ -19,7 +19,13 @@ bool Reloader::load_book() {
         log_line(fmt::format("billing: cannot load accounts and rates: {}", e));
         return false;
     }
+    auto rating = wiring::load_rating(p_.database, &e);
+    if (!rating) {
+        log_line(fmt::format("billing: cannot load the billing settings: {}", e));
+        return false;
+    }
     p_.sw.set_book(std::move(*book));
+    p_.sw.set_rating(std::move(*rating));
     log_line("billing: accounts and rates loaded");
     return true;
 }

@@ -95,6 +95,20 @@ std::optional<billing::Book> load_book(const std::string& database, std::string*
     return std::move(*book);
 }
 
+std::optional<billing::RatingConfig> load_rating(const std::string& database, std::string* error) {
+    auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
+    if (!st) {
+        if (error) *error = st.error().describe();
+        return std::nullopt;
+    }
+    auto cfg = st->rating_config();
+    if (!cfg) {
+        if (error) *error = cfg.error().describe();
+        return std::nullopt;
+    }
+    return std::move(*cfg);
+}
+
 std::optional<std::int64_t> BillingVersion::read(std::string* error) {
     if (!store_) {
         auto st = billing::sqlite::Store::open(database_, {});

@@ -35,6 +35,8 @@ struct Routing {
 
 std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::string* error);
 std::optional<billing::Book> load_book(const std::string& database, std::string* error);
+// The rating settings stored with the book (currency, hold-time precision, free time).
+std::optional<billing::RatingConfig> load_rating(const std::string& database, std::string* error);
 // billing::sqlite::Store::change_version() on one connection kept open: it moves with every
 // operator change to accounts and rates, never with CDRs (so the switch reloads its book
 // only when it must).

@@ -204,6 +204,34 @@ TEST_CASE("store: rate import is all or nothing; load_book round-trips", "[billi
     CHECK(c2->rounding == Rounding::half_up);
 }
 
+TEST_CASE("store: rating settings are stored, validated and bump the change version",
+          "[billing][store]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    auto cfg = st.rating_config();
+    REQUIRE(cfg);
+    CHECK(cfg->hold_time_precision_ms == 1);  // nothing stored: the defaults
+    CHECK(cfg->free_time_s == 0);
+    CHECK(cfg->currency.precision == 4);
+    const auto v0 = st.change_version();
+    REQUIRE(v0);
+    REQUIRE(st.set_setting("billing.hold_time_precision_ms", "50"));
+    REQUIRE(st.set_setting("billing.free_time_s", "4"));
+    REQUIRE(st.set_currency(Currency{"EUR", 3, Rounding::down}));
+    CHECK(*st.change_version() > *v0);  // a running switch reloads them
+    cfg = st.rating_config();
+    REQUIRE(cfg);
+    CHECK(cfg->hold_time_precision_ms == 50);
+    CHECK(cfg->free_time_s == 4);
+    CHECK(cfg->currency.code == "EUR");
+    CHECK(cfg->currency.precision == 3);
+    CHECK(cfg->currency.rounding == Rounding::down);
+    auto bad = st.set_setting("billing.free_time_s", "x");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "billing.free_time_s must be an integer 0..86400 (seconds), not 'x'");
+    CHECK(st.rating_config()->free_time_s == 4);  // unchanged
+}
+
 TEST_CASE("store: a CDR batch moves money in the same transaction", "[billing][store]") {
     TempDir d;
     Store st = open_store(d.file("t.db"));
@@ -263,6 +291,8 @@ void check_reports(Store& st, const std::vector<Cdr>& cdrs, Timestamp from, Time
         for (const Cdr& c : window) REQUIRE(b.add(c));
         auto mem = b.finish();
         REQUIRE(mem);
+        CHECK(sql->decimals == st.currency()->precision);  // printed at the currency precision
+        mem->decimals = sql->decimals;
         CHECK(format_csv(*sql) == format_csv(*mem));
         // sum of the report = sum of its CDRs
         CHECK(sql->total.revenue == sum_charges(window));

@@ -196,13 +196,13 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
 
     r = sb.run({"--db", db, "report", "revenue", "--format", "csv"});
     REQUIRE(r.rc == 0);
-    CHECK(contains(r.out, "C1,3,2,66.6666%,72,144,150,150,0.0663,0.053,0.0133,20.0603%\n"));
+    CHECK(contains(r.out, "C1,3,2,66.6666%,72,144,150,150,0.0663,0.0530,0.0133,20.0603%\n"));
     r = sb.run({"--db", db, "report", "clearing", "--by", "gateway", "--format", "csv"});
     REQUIRE(r.rc == 0);
-    CHECK(contains(r.out, "V1,rgw1,2,2,100.00%,72,144,150,150,0.0663,0.053,0.0133,20.0603%\n"));
+    CHECK(contains(r.out, "V1,rgw1,2,2,100.00%,72,144,150,150,0.0663,0.0530,0.0133,20.0603%\n"));
     r = sb.run({"--db", db, "report", "settlement", "--from", "2026-11-26", "--until", "2026-11-27", "--format", "json"});
     REQUIRE(r.rc == 0);
-    CHECK(contains(r.out, "\"revenue\":\"0.0663\",\"cost\":\"0.053\",\"profit\":\"0.0133\""));
+    CHECK(contains(r.out, "\"revenue\":\"0.0663\",\"cost\":\"0.0530\",\"profit\":\"0.0133\""));
     r = sb.run({"--db", db, "report", "settlement", "--from", "2026-11-27"});
     REQUIRE(r.rc == 0);
     CHECK(contains(r.out, "TOTAL"));
@@ -412,4 +412,79 @@ TEST_CASE("trunkctl: named import templates (VOS3000 feerate_template.conf)", "[
     CHECK(r.rc == 1);
     CHECK(contains(r.err, "unknown template 'vos'"));
     CHECK(sb.run({"--db", db, "rates", "template", "remove", "vos"}).rc == 1);
+}
+
+TEST_CASE("trunkctl: billing settings decide the money of imported CDRs", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    sb.write("rates.csv", "prefix,price,increment\n44,0.0600,1\n");
+    REQUIRE(sb.run({"--db", db, "rates", "import", "retail", "rates.csv"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "rates", "import", "carrier", "rates.csv"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "accounts", "add", "C1", "--kind", "customer", "--balance", "1",
+                    "--rate-group", "retail"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+
+    Run r = sb.run({"--db", db, "billing", "show"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "billing.hold_time_precision_ms  1       SERVER_BILLING_HOLD_TIME_PRECISION\n"));
+    CHECK(contains(r.out, "currency.precision              4       SERVER_BILLING_FEE_PRECISTION\n"));
+    r = sb.run({"--db", db, "billing", "set", "billing.hold_time_precision_ms", "0"});
+    CHECK(r.rc == 2);
+    CHECK(r.err == "trunkctl billing: billing.hold_time_precision_ms must be an integer 1..1000 (ms), not '0'\n");
+    r = sb.run({"--db", db, "billing", "set", "billing.free", "3"});
+    CHECK(r.rc == 2);
+    CHECK(contains(r.err, "unknown setting 'billing.free' (known: "));
+    REQUIRE(sb.run({"--db", db, "billing", "set", "billing.hold_time_precision_ms", "50"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "billing", "set", "billing.free_time_s", "5"}).rc == 0);
+    r = sb.run({"--db", db, "billing", "show", "--format", "json"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "{\"key\":\"billing.free_time_s\",\"value\":\"5\",\"vos3000\":\"SERVER_BILLING_FREE_TIME\"}"));
+
+    // 60.049 s -> 60 s (0.0600); 60.050 s -> 61 s (0.0610); 4.9 s -> 5 s, free.
+    sb.write("calls.csv",
+             "caller,callee,customer,vendor,setup,answer,end\n"
+             "1,4420,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:01.000,2026-11-26 10:01:01.049\n"
+             "1,4420,C1,V1,2026-11-26 10:10:00,2026-11-26 10:10:01.000,2026-11-26 10:11:01.050\n"
+             "1,4420,C1,V1,2026-11-26 10:20:00,2026-11-26 10:20:01.100,2026-11-26 10:20:06.000\n");
+    r = sb.run({"--db", db, "cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 3 CDRs, revenue 0.1210\n");
+    r = sb.run({"--db", db, "cdr", "export", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "\"charge\":\"0.0600\""));
+    CHECK(contains(r.out, "\"charge\":\"0.0610\""));
+    CHECK(contains(r.out, "\"charge\":\"0.0000\""));
+    sb.write("bad.csv", "caller,callee,customer,vendor,setup,answer,end\n"
+                        "1,4420,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:01.0001,2026-11-26 10:01:01\n");
+    r = sb.run({"--db", db, "cdr", "import", "bad.csv"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "line 2, field answer: bad fraction of a second (1 to 3 digits after '.')"));
+
+    // max_call_duration: balance 1 - 0.121 = 0.879 at 0.06/min 1/1 -> 879 s.
+    r = sb.run({"--db", db, "accounts", "max-duration", "C1", "4420", "--at", "2026-11-26 12:00:00"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "max_call_duration 879 s (C1 to 4420 at 2026-11-26 12:00:00 UTC)\n");
+    r = sb.run({"--db", db, "accounts", "max-duration", "C1", "33"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "no rate for 33 in force at"));
+    r = sb.run({"--db", db, "accounts", "max-duration", "NOPE", "4420"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "unknown account 'NOPE'"));
+    CHECK(sb.run({"--db", db, "accounts", "max-duration", "C1"}).rc == 2);
+
+    // The work calendar: an IANA zone from the system tzdata.
+    REQUIRE(sb.run({"--db", db, "billing", "set", "calendar.timezone", "Europe/London"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "billing", "set", "calendar.holidays", "2026-12-25,2026-12-28"}).rc == 0);
+    r = sb.run({"--db", db, "billing", "set", "calendar.timezone", "Mars/Base"});
+    CHECK(r.rc == 2);
+    CHECK(r.err == "trunkctl billing: unknown time zone 'Mars/Base' (no /usr/share/zoneinfo/Mars/Base)\n");
+    r = sb.run({"--db", db, "billing", "set", "calendar.timezone", "../etc/passwd"});
+    CHECK(r.rc == 2);
+    CHECK(contains(r.err, "calendar.timezone must be UTC, UTC+HH:MM, UTC-HH:MM or an IANA name"));
+    r = sb.run({"--db", db, "billing", "show", "--format", "csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "calendar.timezone,Europe/London,Work Calendar\n"));
+    CHECK(contains(r.out, "calendar.holidays,\"2026-12-25,2026-12-28\",Work Calendar\n"));
 }

@@ -46,11 +46,13 @@ struct Cdr {
 Cdr make_cdr(CallRecord call, const CallRating& r);
 
 std::string cdr_csv_header();
-std::string cdr_csv_line(const Cdr& c);
+// Amounts are printed with at least `decimals` decimals (the currency precision; exact, so
+// an amount with more decimals keeps them).
+std::string cdr_csv_line(const Cdr& c, int decimals = 2);
 // One JSON object with the CSV header's names as keys: amounts as strings (exact decimals),
 // counts as numbers, times as "YYYY-MM-DD HH:MM:SS" UTC, answer_time null when unanswered.
-std::string cdr_json(const Cdr& c);
-std::string cdr_pipe_line(const Cdr& c);
+std::string cdr_json(const Cdr& c, int decimals = 2);
+std::string cdr_pipe_line(const Cdr& c, int decimals = 2);
 std::string cdr_hour_file_name(const Cdr& c);
 
 }  // namespace billing

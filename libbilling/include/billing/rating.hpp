@@ -10,9 +10,14 @@
 //   auto secs = rater.max_call_duration("1001", "442071234567", now);  // prepaid limit
 //
 // Rules (each is tested in tests/billing/rating_test.cpp):
-//  * Duration: the answered time (end - answer) in ms, rounded UP to whole seconds (a
-//    started second counts). An unanswered call (no answer_ms) lasts 0 s and is free.
-//    end < answer or answer < setup is ErrorCode::negative_duration.
+//  * Duration: the answered time (end - answer) in ms, in whole seconds: the last part of
+//    a second counts as a second when it is at least RatingConfig::hold_time_precision_ms
+//    (VOS3000 SERVER_BILLING_HOLD_TIME_PRECISION; default 1: any started ms counts). With
+//    50: 60.049 s -> 60 s, 60.050 s -> 61 s. An unanswered call (no answer_ms) lasts 0 s
+//    and is free. end < answer or answer < setup is ErrorCode::negative_duration.
+//  * Free time (VOS3000 SERVER_BILLING_FREE_TIME): an answered call whose duration is at
+//    most RatingConfig::free_time_s seconds is billed 0 s on both sides (charge, cost and
+//    profit 0; the rates are still selected, and no rate is still an error).
 //  * Rate selection time: the answer time (setup time if unanswered). The rate in force
 //    and the time-based period at that instant apply to the WHOLE call, even if the call
 //    crosses a period boundary (peak -> offpeak) or an effective date.
@@ -36,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "billing/account.hpp"
 #include "billing/money.hpp"
@@ -81,7 +87,7 @@ struct AppliedRate {
 };
 
 struct CallRating {
-    std::int64_t duration_s = 0;  // answered seconds (rounded up)
+    std::int64_t duration_s = 0;  // answered seconds (hold-time precision applied)
     std::int64_t hold_s = 0;      // setup -> end, seconds (rounded up)
     PeriodKind period = PeriodKind::any;
     AppliedRate customer;
@@ -97,6 +103,11 @@ struct CallRating {
 struct RatingConfig {
     Currency currency;
     WorkCalendar calendar;
+    // The part of a second (ms) from which it is billed as a whole second, 1..1000 (1000:
+    // fractions are never billed). See the Duration rule above.
+    std::int32_t hold_time_precision_ms = 1;
+    // Answered calls up to this many seconds are free (0 = none). See Free time above.
+    std::int64_t free_time_s = 0;
     // Upper bound returned by max_call_duration (VOS3000's SS_SIP_NO_TIMER_REINVITE_INTERVAL
     // default is 7200 s).
     std::int64_t max_call_duration_s = 7200;
@@ -118,6 +129,8 @@ public:
                                            Timestamp now, std::string_view caller = {}) const;
 
     const RatingConfig& config() const { return cfg_; }
+    // Replaces the settings (a reload of the billing settings); not while rate() runs.
+    void set_config(RatingConfig cfg) { cfg_ = std::move(cfg); }
 
 private:
     const Book& book_;

@@ -66,6 +66,8 @@ struct Report {
     ReportKind kind = ReportKind::revenue;
     std::vector<ReportRow> rows;  // sorted by (key, key2)
     ReportRow total;              // key "total"
+    int decimals = 2;             // amounts printed with at least this many decimals
+                                  // (Store::report: the currency precision)
 };
 
 class ReportBuilder {

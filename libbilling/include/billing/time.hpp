@@ -9,12 +9,15 @@
 //
 // billing never reads a clock: every function takes the time it needs. Timestamps are
 // milliseconds since the Unix epoch, UTC. Text times are "YYYY-MM-DD", "YYYY-MM-DD HH:MM",
-// "YYYY-MM-DD HH:MM:SS" (also with 'T' and an optional trailing 'Z'), read as UTC; a work
-// calendar maps them to local time with a fixed UTC offset (no tz database in billing).
+// "YYYY-MM-DD HH:MM:SS", "YYYY-MM-DD HH:MM:SS.fff" (1 to 3 digits of milliseconds; also
+// with 'T' and an optional trailing 'Z'), read as UTC; a work
+// calendar maps them to local time with a fixed UTC offset or an IANA zone (billing/tz.hpp,
+// from TZif bytes its caller reads: billing itself reads no files).
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,11 +50,16 @@ enum class PeriodKind : std::uint8_t { any, peak, offpeak, weekend };
 std::string_view to_string(PeriodKind p);
 Result<PeriodKind> parse_period(std::string_view s);  // "", "any", "peak", "offpeak", "weekend"
 
+class TimeZone;  // billing/tz.hpp
+
 // VOS3000 "Work Calendar" (manual §2.12.4): working days and hours, holidays.
 // period_at(t): weekend if the local day is not a working day or is a holiday; otherwise
-// peak inside [work_start_minute, work_end_minute) and offpeak outside.
+// peak inside [work_start_minute, work_end_minute) and offpeak outside. Local time is UTC +
+// the zone's offset at t (daylight saving included) when `zone` is set, else UTC +
+// utc_offset_minutes.
 struct WorkCalendar {
     int utc_offset_minutes = 0;
+    std::shared_ptr<const TimeZone> zone;  // an IANA zone (billing/tz.hpp); null: the offset
     std::uint8_t working_days = 0x1f;  // bit 0 = Monday ... bit 6 = Sunday (Mon-Fri)
     int work_start_minute = 8 * 60;
     int work_end_minute = 20 * 60;

@@ -6,7 +6,9 @@
 #include "billing/deck.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 #include <unordered_map>
@@ -1068,8 +1070,11 @@ Result<Report> Store::report(ReportKind kind, Timestamp from, Timestamp until) {
     OwnedStmt os;
     int rc = sqlite3_prepare_v2(impl_->db, sql.c_str(), -1, &os.s, nullptr);
     if (rc != SQLITE_OK) return fail(sql_error(impl_->db, rc, "prepare report"));
+    auto cur = currency();
+    if (!cur) return fail(std::move(cur.error()));
     Report rep;
     rep.kind = kind;
+    rep.decimals = cur->precision;
     rep.total.key = "total";
     Q q(impl_->db, os.s);
     if (!rollup) {
@@ -1162,6 +1167,53 @@ Result<void> Store::set_currency(const Currency& c) {
         BILLING_TRY(q.run("write settings"));
     }
     return tx.commit();
+}
+
+ZoneSource zone_source(std::string dir) {
+    return [dir = std::move(dir)](std::string_view name) -> Result<std::string> {
+        bool ok = !name.empty() && name.front() != '/' && name.back() != '/' &&
+                  name.find("..") == std::string_view::npos && name.find("//") == std::string_view::npos;
+        for (char c : name)
+            ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '_' || c == '-' || c == '+' || c == '/');
+        if (!ok)
+            return fail(ErrorCode::invalid_argument,
+                        "calendar.timezone must be UTC, UTC+HH:MM, UTC-HH:MM or an IANA name such "
+                        "as Europe/London, not '" + std::string(name) + "'",
+                        "calendar.timezone");
+        const std::string path = dir + "/" + std::string(name);
+        std::ifstream f(path, std::ios::binary);
+        if (!f)
+            return fail(ErrorCode::invalid_argument,
+                        "unknown time zone '" + std::string(name) + "' (no " + path + ")",
+                        "calendar.timezone");
+        std::ostringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    };
+}
+
+Result<RatingConfig> Store::rating_config() {
+    RatingConfig cfg;
+    BILLING_Q(q, "SELECT key, value FROM settings");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        const std::string k = q.col_t(0), v = q.col_t(1);
+        if (!is_setting(k)) continue;  // a key this version does not know
+        if (auto ok = apply_setting(cfg, k, v, zones_); !ok)
+            return fail(make_error(ErrorCode::invalid_argument,
+                                   "stored setting: " + ok.error().message, k));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read settings"));
+    return cfg;
+}
+
+Result<void> Store::set_setting(std::string_view key, std::string_view value) {
+    RatingConfig probe;
+    if (auto ok = apply_setting(probe, key, value, zones_); !ok) return ok;
+    BILLING_Q(q, "INSERT OR REPLACE INTO settings(key, value) VALUES(?1, ?2)");
+    q.t(1, key).t(2, value);
+    return q.run("write settings");
 }
 
 }  // namespace billing::sqlite

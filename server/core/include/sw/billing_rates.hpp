@@ -45,6 +45,8 @@ public:
     // One key per vendor account (stable for this object's life).
     std::uint32_t key_for_vendor(std::string_view account);
     void set_time(billing::Timestamp now_ms) noexcept { now_ms_ = now_ms; }
+    // The currency whose rounding prices the reference call (a settings reload).
+    void set_currency(billing::Currency cur) { cfg_.currency = std::move(cur); }
 
     std::optional<route::lcr::RateQuote> vendor_rate(std::uint32_t rate_key,
                                                      std::string_view number) const override;

@@ -71,6 +71,7 @@
 #include "billing/rate.hpp"
 #include "billing/report.hpp"
 #include "billing/result.hpp"
+#include "billing/settings.hpp"
 #include "billing/time.hpp"
 
 namespace billing::sqlite {
@@ -98,6 +99,11 @@ struct AuditIssue {
     Money balance;    // stored
     Money expected;   // from ledger and CDRs
 };
+
+// The TZif bytes of an IANA zone from the system zoneinfo (`dir`/NAME; Debian's tzdata).
+// A name must be letters, digits, '_', '-', '+' and '/' between parts (no "..", no leading
+// '/'); a missing file is invalid_argument "unknown time zone 'X' (no DIR/X)".
+ZoneSource zone_source(std::string dir = "/usr/share/zoneinfo");
 
 class Store {
 public:
@@ -167,13 +173,21 @@ public:
     // Accounts whose stored balance differs from ledger - charges + costs (empty = ok).
     Result<std::vector<AuditIssue>> audit();
 
-    // --- settings (currency) -------------------------------------------------------------
+    // --- settings (currency, hold-time precision, free time; billing/settings.hpp) --------
     Result<Currency> currency();
     Result<void> set_currency(const Currency& c);
+    // The rating settings stored in `settings` over RatingConfig's defaults. A stored value
+    // that is not valid is an error naming the key (apply_setting's message); keys this
+    // version does not know are ignored.
+    Result<RatingConfig> rating_config();
+    // Validates (apply_setting) and stores one setting; bumps change_version(). An IANA
+    // calendar.timezone is read through zone_source().
+    Result<void> set_setting(std::string_view key, std::string_view value);
 
     struct Impl;
 
 private:
+    ZoneSource zones_ = zone_source();
     explicit Store(std::unique_ptr<Impl> impl);
     Result<void> update_rollup(std::span<const Cdr> batch);
     std::unique_ptr<Impl> impl_;
