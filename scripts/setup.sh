@@ -8,11 +8,15 @@ packages=(
   meson ninja-build pkg-config g++ ragel
   libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2 libtomlplusplus-dev
   libmicrohttpd-dev
+  # IANA time zones (/usr/share/zoneinfo) for billing's work calendar (trunkctl, trunkline, tests)
+  tzdata
   # fuzzing (libFuzzer + sanitizer runtimes)
   clang-14 libclang-rt-14-dev llvm-14
   # tests against real peers
   sip-tester kamailio kamailio-sqlite-modules dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
   baresip
+  # the install test: systemd-analyze verify on the installed unit, man for its man pages
+  systemd man-db
   # build cache: the CI run compiles two trees and the fuzzers; ccache keeps repeats cheap
   ccache
   # peer parsers for the side-by-side benchmark

@@ -9,6 +9,8 @@
 //   calls_publisher                the call list for `trunkctl call list`
 //   api_server, http_server        the management API and /metrics (libmicrohttpd, same loop)
 //   shutdown                       SIGTERM/SIGINT: unregister, write what is pending, exit
+//   sd_notify                      readiness and stopping reported to systemd (Type=notify)
+//   settings_reload                SIGHUP: the live settings re-read, the others logged
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -39,6 +41,8 @@
 #include "wiring/log.hpp"
 #include "wiring/reg_store.hpp"
 #include "wiring/reloader.hpp"
+#include "wiring/sd_notify.hpp"
+#include "wiring/settings_reload.hpp"
 #include "wiring/shutdown.hpp"
 #include "wiring/switch_setup.hpp"
 #include "wiring/users.hpp"
@@ -93,6 +97,7 @@ std::unique_ptr<route::reg::sqlite::Store> open_store(const std::string& databas
 
 // What lives as long as the process: settings, the registration store, identity.
 struct Base {
+    const wiring::Flags& flags;  // read again on SIGHUP
     const wiring::ServerConfig& cfg;
     const wiring::Listening& ls;
     bool check_config;
@@ -117,7 +122,8 @@ struct Core {
 int serve(const Base& b, const Core& c) {
     const wiring::ServerConfig& cfg = b.cfg;
     sip::uv::Loop& loop = c.loop;
-    wiring::Shutdown shutdown(loop, cfg.unregister_wait);
+    wiring::Shutdown shutdown(loop, {cfg.unregister_wait, cfg.drain_calls});
+    wiring::ServerConfig live = cfg;  // SIGHUP changes its live settings
     std::function<void()> refresh;
     // the resolver's observer must not feed the cache from inside its callback: defer
     sip::uv::Timer refresh_timer(loop, [&] { refresh(); });
@@ -131,7 +137,9 @@ int serve(const Base& b, const Core& c) {
     }
     wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages});
     wiring::CallsPublisher publisher(c.sw, c.cdrs, loop);
-    wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver}, cfg);
+    wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver,
+                           [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }},
+                          cfg);
     refresh = [&] {
         if (shutdown.stopping()) return;
         carriers.refresh(c.reloader.fqdn_vendors(), loop.now());
@@ -144,7 +152,22 @@ int serve(const Base& b, const Core& c) {
         poll_timer.arm(loop.now() + cfg.reload_poll);
     });
     shutdown.set_steps({
-        .begin = [&] { c.sw.registrations().stop_all(loop.now()); },
+        .begin =
+            [&] {
+                wiring::sd_notify("STOPPING=1\nSTATUS=stopping: unregistering, draining calls");
+                c.sw.calls().drain(live.retry_after);
+                wiring::log_line(fmt::format(
+                    "shutdown: new calls refused (503, Retry-After {}); {} calls may run {} s",
+                    live.retry_after.count(), c.sw.calls().active(), live.drain_calls.count()));
+                c.sw.registrations().stop_all(loop.now());
+            },
+        .hang_up =
+            [&] {
+                const auto left = c.sw.calls().list();
+                wiring::log_line(fmt::format(
+                    "shutdown: {} calls still up after the drain bound: hanging up", left.size()));
+                for (const auto& call : left) c.sw.calls().hangup(call.id, loop.now());
+            },
         .drain = [&] { driver.flush(); },
         .teardown =
             [&] {
@@ -160,10 +183,15 @@ int serve(const Base& b, const Core& c) {
     if (std::string e = driver.start(b.ls.transports); !e.empty()) return fail(e);
     if (std::string e = api.start(); !e.empty()) return fail(e);
     log_started(cfg, b.ls, b.auth.user_count());
+    if (!wiring::sd_notify("READY=1\nSTATUS=listening"))
+        wiring::log_line("sd_notify: READY=1 could not be sent to $NOTIFY_SOCKET");
     c.reloader.mark_seen();
     refresh();
     poll_timer.arm(loop.now() + cfg.reload_poll);
-    shutdown.listen();
+    shutdown.listen([&] {
+        wiring::reload_settings(b.flags, live, {c.sw, shutdown});
+        driver.flush();
+    });
     loop.run();
     log_stopped(c.sw.element().stats());
     log_streams(driver.transport_counters());
@@ -194,7 +222,8 @@ int run_switch(const Base& b) {
 }
 
 // The database and who may register.
-int run(const wiring::ServerConfig& cfg, const wiring::Listening& ls, bool check_config) {
+int run(const wiring::Flags& flags, const wiring::ServerConfig& cfg, const wiring::Listening& ls) {
+    const bool check_config = flags.check_config;
     std::string err;
     auto store = open_store(cfg.database, &err);
     if (!store) return fail(err);
@@ -206,7 +235,7 @@ int run(const wiring::ServerConfig& cfg, const wiring::Listening& ls, bool check
     auto users = wiring::Users::open(*store, auth, cfg.users_file, &err);
     if (!users) return fail(err);
     users->load();
-    return run_switch({cfg, ls, check_config, *store, rng, hasher, auth, *users});
+    return run_switch({flags, cfg, ls, check_config, *store, rng, hasher, auth, *users});
 }
 
 }  // namespace
@@ -228,5 +257,5 @@ int main(int argc, char** argv) {
     if (!wiring::load_config(flags, cfg, &err)) return fail(err, 2);
     auto ls = wiring::listening(cfg, &err);
     if (!ls) return usage_error(err);
-    return run(cfg, *ls, flags.check_config);
+    return run(flags, cfg, *ls);
 }

@@ -30,6 +30,7 @@ ApiServer::ApiServer(Parts parts, const ServerConfig& cfg)
       cfg_(cfg),
       api_(parts.sw, parts.hasher, cfg.api),
       http_(parts.loop, [this](const sw::api::Request& rq) { return handle(rq); }),
+      data_(cfg.database),
       token_timer_(parts.loop,
                    [this] {
                        load_tokens();
@@ -49,6 +50,10 @@ std::string ApiServer::start() {
     store_ = sw::api::sqlite::Store::open(cfg_.database, &err);
     if (!store_) return "api: " + err;
     load_tokens();
+    if (std::string e = data_.open(); !e.empty())
+        log_line(e + "; /api/accounts answers 503");
+    else
+        api_.set_data(&data_);
     if (std::string e = http_.start(cfg_.api_listen); !e.empty()) {
         if (cfg_.api_listen_required) return e;
         // the default address: another process has it (README "Management API")
@@ -73,6 +78,7 @@ void ApiServer::close() {
 sw::api::Response ApiServer::handle(const sw::api::Request& rq) {
     sw::api::Response r = api_.handle(rq, p_.loop.now(), wall_ms());
     while (auto l = api_.poll_log()) log_line(*l);
+    if (r.tables_changed && p_.tables_changed) p_.tables_changed();
     if (r.switch_changed) p_.driver.flush();  // a hang-up's BYEs and CDR, a lift's store write
     return r;
 }

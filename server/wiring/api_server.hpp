@@ -3,7 +3,7 @@
 // /metrics needs from outside the switch (resident memory, event-loop lag, the CDR writer's
 // queue, the transports' counters).
 //
-//   wiring::ApiServer api({loop, sw, hasher, cdrs, driver}, cfg);
+//   wiring::ApiServer api({loop, sw, hasher, cdrs, driver, [&] { reloader.poll(...); }}, cfg);
 //   if (std::string e = api.start(); !e.empty()) return fail(e);  // only a required address
 //   ...
 //   api.close();   // at shutdown, before the transports close
@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "sw/api.hpp"
 #include "sw/api/sqlite/store.hpp"
 #include "sw/switch.hpp"
+#include "wiring/api_data.hpp"
 #include "wiring/cdr_writer.hpp"
 #include "wiring/config.hpp"
 #include "wiring/driver.hpp"
@@ -40,6 +42,10 @@ class ApiServer {
         const sip::auth::Hasher& hasher;
         const CdrWriter& cdrs;
         Driver& driver;
+        // The operators' tables changed through the API (an account written): reload what
+        // the switch keeps of them now (main.cpp: the Reloader's poll, which sees the file
+        // move), so the next call sees the change without waiting for the poll timer.
+        std::function<void()> tables_changed;
     };
     ApiServer(Parts parts, const ServerConfig& cfg);
     ~ApiServer();
@@ -58,6 +64,7 @@ class ApiServer {
     sw::api::Api api_;
     HttpServer http_;
     std::unique_ptr<sw::api::sqlite::Store> store_;
+    ApiData data_;
     std::optional<std::int64_t> token_version_;
     sip::uv::Timer token_timer_, lag_timer_;
     sip::Instant lag_due_{};

@@ -85,6 +85,9 @@ struct ServerConfig {
     route::reg::Privacy privacy = route::reg::Privacy::ignore;  // SS_SIP_USER_AGENT_PRIVACY
     std::string contact_host;              // empty: the host of the first listen address
     std::vector<std::string> dns_servers;  // for carrier FQDNs; empty: /etc/resolv.conf
+    // [shutdown] SIGTERM's drain (README "Running as a service")
+    std::chrono::seconds drain_calls = 30s;  // how long running calls may go on
+    std::chrono::seconds retry_after = 60s;  // Retry-After of the 503 new INVITEs get meanwhile
     // [calls], [calls.failover]: timers and failover of the B2BUA (VOS3000 names in README)
     sw::CallsConfig calls;
     // [routing], [routing.health], [routing.blacklist]

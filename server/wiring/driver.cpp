@@ -52,9 +52,9 @@ void Driver::flush() {
         transports_->send(s->to, s->bytes, s->txn);
     drain_cdrs();
     drain_store_and_logs();
-    if (shutdown_.stopping() && !shutdown_.finished() && sw_.registrations().stopped()) {
-        shutdown_.finish();
-        return;
+    if (shutdown_.stopping() && !shutdown_.finished()) {
+        shutdown_.maybe_finish(sw_.registrations().stopped(), sw_.calls().active());
+        if (shutdown_.finished()) return;
     }
     if (std::optional<sip::Instant> d = sw_.next_deadline())
         deadline_.arm(*d);

@@ -161,6 +161,8 @@ struct HttpServer::Impl {
         rq.path = url;
         const char* auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         rq.authorization = auth ? auth : "";
+        const char* if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+        rq.if_match = if_match ? if_match : "";
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &add_query, &rq.query);
         client_address(c, rq);
         rq.body = p->body;

@@ -12,17 +12,32 @@ using namespace std::chrono_literals;
 constexpr sip::Duration kMargin = 200ms;
 }  // namespace
 
-Shutdown::Shutdown(sip::uv::Loop& loop, sip::Duration unregister_wait)
-    : loop_(loop), bound_(unregister_wait + kMargin), bound_timer_(loop, [this] {
-          // the unregister bound passed (the clients gave up at their stop deadline)
-          if (!finished_) {
-              log_line("trunk-reg: unregister wait is over");
-              finish();
-          }
+Shutdown::Shutdown(sip::uv::Loop& loop, Bounds bounds)
+    : loop_(loop),
+      bounds_(bounds),
+      unregister_timer_(loop,
+                        [this] {
+                            // the unregister bound passed (the clients gave up at their stop
+                            // deadline)
+                            if (finished_) return;
+                            log_line("trunk-reg: unregister wait is over");
+                            unregister_over_ = true;
+                            steps_.drain();
+                        }),
+      drain_timer_(loop, [this] {
+          if (finished_) return;
+          calls_over_ = true;
+          steps_.hang_up();
+          steps_.drain();
       }) {}
 
-void Shutdown::listen() {
-    signals_.emplace(loop_, [this](int signum) { on_signal(signum); });
+void Shutdown::listen(std::function<void()> on_hangup) {
+    std::function<void()> hangup;  // empty: SIGHUP keeps its default action
+    if (on_hangup)
+        hangup = [this, h = std::move(on_hangup)] {
+            if (!finished_) h();
+        };
+    signals_.emplace(loop_, [this](int signum) { on_signal(signum); }, std::move(hangup));
 }
 
 void Shutdown::on_signal(int signum) {
@@ -30,14 +45,23 @@ void Shutdown::on_signal(int signum) {
     stopping_ = true;
     log_line(fmt::format("signal {}: stopping", signum));
     steps_.begin();
-    bound_timer_.arm(loop_.now() + bound_);
+    unregister_timer_.arm(loop_.now() + bounds_.unregister_wait + kMargin);
+    drain_timer_.arm(loop_.now() + bounds_.drain_calls);
     steps_.drain();
+}
+
+void Shutdown::maybe_finish(bool unregistered, std::size_t active_calls) {
+    if (!stopping_ || finished_) return;
+    if (!unregistered && !unregister_over_) return;
+    if (active_calls > 0 && !calls_over_) return;
+    finish();
 }
 
 void Shutdown::finish() {
     if (finished_) return;
     finished_ = true;
-    bound_timer_.cancel();
+    unregister_timer_.cancel();
+    drain_timer_.cancel();
     steps_.teardown();
 }
 

@@ -12,6 +12,15 @@ resolved), and:
   - three wrong REGISTER passwords suspend a user: GET /api/suspensions lists it, a read
     token may not lift it (403), DELETE /api/suspensions/{key} does, a second DELETE is 404;
   - `trunkctl token remove` takes effect in the running server;
+  - accounts: a cursor-paged list, create (201; 409 for an existing id; 422 naming the field
+    for a JSON-number amount, too many decimals, an unknown rate group or member; 400 for a
+    body that is not JSON), top-ups exact in micro-units (0.1 + 0.2 = 0.30 in the ledger),
+    If-Match (409 for a stale ETag), the book reloaded before the answer; emptying an account
+    through the API gets the next SIPp call a 402, a top-up gets the one after it answered;
+  - SIP users: POST /api/users stores HA1 (never the password, never shown or logged) and the
+    user registers with SIPp right away; GET /api/bindings shows the binding; DELETE removes
+    the user and the running registrar's binding; 409/422/403/404 cases;
+  - route explain from the running router: acme's rate and gw1 first; 400/404 cases;
   - failed logins: after [api] max_failed_logins wrong tokens the address gets 429 with
     Retry-After (even with a good token) until failed_login_block has passed; logged once.
 Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
@@ -20,6 +29,7 @@ Every process is started here and stopped by PID. Writes a JUnit report.
 usage: api_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
   PORT_BASE: meson passes integration_port_base + 240; this test uses PORT_BASE .. + 9.
 """
+import hashlib
 import json
 import os
 import re
@@ -60,9 +70,18 @@ def ctl(*args, must=True):
     return p.returncode, out
 
 
-def http(method, path, token=None):
-    """(status, headers, body text) of one request; HTTP errors are answers too."""
-    req = urllib.request.Request(API + path, method=method)
+def http(method, path, token=None, body=None, headers=None):
+    """(status, headers, body text) of one request; HTTP errors are answers too. `body`: a
+    dict sent as JSON, or bytes/str sent as they are."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    req = urllib.request.Request(API + path, method=method, data=body)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
     if token is not None:
         req.add_header("Authorization", f"Bearer {token}")
     try:
@@ -169,9 +188,9 @@ class Schema:
 SCHEMA = None
 
 
-def call_api(name, method, path, template, token, want):
+def call_api(name, method, path, template, token, want, body=None, headers=None):
     """One request: its status must be `want` and its JSON body must match the document."""
-    status, headers, body = http(method, path, token)
+    status, headers, body = http(method, path, token, body, headers)
     try:
         value = json.loads(body)
     except ValueError:
@@ -384,6 +403,213 @@ def suspension_checks(admin, read):
     http("DELETE", "/api/suspensions/127.0.0.1", admin)  # the address, should it be suspended
 
 
+def ledger_sum(account):
+    con = sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT (SELECT balance FROM accounts WHERE id = ?1), "
+                          "(SELECT sum(amount) FROM ledger WHERE account = ?1)",
+                          (account,)).fetchone()
+        return tuple(row)
+    finally:
+        con.close()
+
+
+def reloads():
+    return log().count("billing: accounts and rates loaded")
+
+
+def account_checks(admin, read):
+    _, _, v = call_api("accounts page 1", "GET", "/api/accounts?limit=1", "/api/accounts", read,
+                       200)
+    check("GET /api/accounts?limit=1: 1001, next 1001",
+          v and [a["id"] for a in v["accounts"]] == ["1001"] and v["next"] == "1001", v)
+    _, _, v = call_api("accounts page 2", "GET", "/api/accounts?limit=1&after=1001",
+                       "/api/accounts", read, 200)
+    check("...after=1001: 9001, then next is null",
+          v and [a["id"] for a in v["accounts"]] == ["9001"] and v["next"] is None, v)
+    _, _, v = call_api("bad limit", "GET", "/api/accounts?limit=5000", "/api/accounts", read, 400)
+    check("limit 5000: 400 naming limit", v and v.get("field") == "limit", v)
+    before = reloads()
+    new = {"id": "2001", "kind": "customer", "name": "Beta", "balance": "0.1",
+           "credit_limit": "2.5", "rate_group": "retail"}
+    status, headers, v = call_api("create", "POST", "/api/accounts", "/api/accounts", admin, 201,
+                                  new)
+    check("POST /api/accounts: 201, exact amounts, Location and ETag",
+          v and v["balance"] == "0.10" and v["credit_limit"] == "2.50"
+          and v["available"] == "2.60" and headers.get("Location") == "/api/accounts/2001"
+          and headers.get("ETag", "").startswith('"v'), f"{headers} {v}")
+    check("the create reloaded the switch's book before answering", reloads() == before + 1,
+          log()[-600:])
+    rc, listed = ctl("accounts", "list", "--format", "json")
+    check("trunkctl sees the account the API created",
+          any(a["id"] == "2001" and a["balance"] == "0.10" for a in json.loads(listed)), listed)
+    call_api("create again", "POST", "/api/accounts", "/api/accounts", admin, 409, new)
+    call_api("a read token may not create", "POST", "/api/accounts", "/api/accounts", read, 403,
+             dict(new, id="2002"))
+    for what, body, field in (
+            ("balance as a JSON number", {"id": "2003", "kind": "customer", "balance": 1.5},
+             "balance"),
+            ("more than 6 decimals", {"id": "2003", "kind": "customer",
+                                      "balance": "0.0000001"}, "balance"),
+            ("an unknown rate group", {"id": "2003", "kind": "customer", "rate_group": "nope"},
+             "rate_group"),
+            ("no kind", {"id": "2003"}, "kind"),
+            ("an unknown member", {"id": "2003", "kind": "customer", "credit": "1"}, "credit")):
+        _, _, v = call_api(what, "POST", "/api/accounts", "/api/accounts", admin, 422, body)
+        check(f"{what}: 422 naming {field}", v and v.get("field") == field, v)
+    call_api("not JSON", "POST", "/api/accounts", "/api/accounts", admin, 400, "id=2003")
+    call_api("unknown account", "GET", "/api/accounts/2003", "/api/accounts/{id}", read, 404)
+    status, headers, v = call_api("one account", "GET", "/api/accounts/2001",
+                                  "/api/accounts/{id}", read, 200)
+    etag = headers.get("ETag", "")
+    status, headers, v = call_api("top-up with If-Match", "POST", "/api/accounts/2001/topup",
+                                  "/api/accounts/{id}/topup", admin, 200,
+                                  {"amount": "0.2", "memo": "api test"}, {"If-Match": etag})
+    check("0.1 + 0.2 is exactly 0.30 in the answer and in the file (micro-units)",
+          v and v["balance"] == "0.30" and ledger_sum("2001") == (300000, 300000)
+          and headers.get("ETag") not in ("", etag), f"{v} {ledger_sum('2001')}")
+    _, _, v = call_api("top-up with a stale If-Match", "POST", "/api/accounts/2001/topup",
+                       "/api/accounts/{id}/topup", admin, 409, {"amount": "5"}, {"If-Match": etag})
+    check("409 names If-Match and nothing changed",
+          v and v.get("field") == "If-Match" and ledger_sum("2001") == (300000, 300000), v)
+    _, _, v = call_api("top-up of a float", "POST", "/api/accounts/2001/topup",
+                       "/api/accounts/{id}/topup", admin, 422, {"amount": 5})
+    check("a JSON number amount: 422 naming amount", v and v.get("field") == "amount", v)
+    call_api("top-up of an unknown account", "POST", "/api/accounts/2003/topup",
+             "/api/accounts/{id}/topup", admin, 404, {"amount": "1"})
+    check("the log names the token and the top-up, no secret",
+          "api: token 'ops' topped up account 2001 by 0.20: balance 0.30" in log()
+          and admin not in log(), log()[-800:])
+
+
+def uac_call(tag):
+    """One SIPp call from the customer; (exit code, the responses' status lines)."""
+    p = start_sipp(tag, "softswitch_uac.xml", UAC_PORT,
+                   ["-s", CALLEE, "-m", "1", "-l", "1", "-timeout", "60s", "-recv_timeout",
+                    "20000", f"127.0.0.1:{TL_PORT}"])
+    try:
+        rc = p.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    try:
+        msgs = open(os.path.join(WORK, f"{tag}.msg"), "rb").read().decode(errors="replace")
+    except FileNotFoundError:
+        msgs = ""
+    return rc, re.findall(r"SIP/2\.0 (\d{3})", msgs)
+
+
+def prepaid_checks(admin):
+    """A top-up through the API is honoured by the very next call, without waiting for a poll."""
+    _, _, v = call_api("1001 before", "GET", "/api/accounts/1001", "/api/accounts/{id}", admin,
+                       200)
+    if not v:
+        return
+    drain = "-" + v["available"].lstrip("-") if not v["available"].startswith("-") else "0"
+    call_api("take 1001's credit", "POST", "/api/accounts/1001/topup",
+             "/api/accounts/{id}/topup", admin, 200, {"amount": drain, "memo": "test"})
+    rc, codes = uac_call("broke")
+    check("the next call after the API emptied the account is refused 402", "402" in codes,
+          f"{rc} {codes}")
+    vendor = start_sipp("vendor2", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "90s"])
+    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
+        check("vendor SIPp starts again", False)
+        return
+    call_api("top 1001 up again", "POST", "/api/accounts/1001/topup", "/api/accounts/{id}/topup",
+             admin, 200, {"amount": "20"})
+    rc, codes = uac_call("paid")
+    check("the next call after the API top-up is answered (200, SIPp exit 0)",
+          rc == 0 and "200" in codes and "402" not in codes, f"{rc} {codes}")
+    stop_pid(vendor, 10)
+
+
+def register(tag, user, password):
+    """One SIPp REGISTER with digest auth from REG_PORT; its exit code (0: 200 OK)."""
+    csv = os.path.join(WORK, f"{tag}.csv")
+    with open(csv, "w") as f:
+        f.write(f"SEQUENTIAL\n{user};{password};127.0.0.1;"
+                f"[authentication username={user} password={password}]\n")
+    p = start_sipp(tag, "register_auth.xml", REG_PORT,
+                   ["-inf", csv, "-m", "1", "-timeout", "30s", "-recv_timeout", "5000",
+                    f"127.0.0.1:{TL_PORT}"])
+    try:
+        return p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+def user_checks(admin, read):
+    """A SIP user made through the API registers at once; removing it unbinds it."""
+    pw = "carol-Pa55"
+    ha1 = hashlib.md5(f"carol:trunkline:{pw}".encode()).hexdigest()
+    status, headers, v = call_api("add user", "POST", "/api/users", "/api/users", admin, 201,
+                                  {"name": "carol", "password": pw})
+    check("POST /api/users: 201 with Location, no password or HA1 in the answer",
+          v and v["name"] == "carol" and "MD5" in v["algorithms"]
+          and headers.get("Location") == "/api/users/carol" and pw not in json.dumps(v)
+          and ha1 not in json.dumps(v), f"{headers} {v}")
+    con = sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=10)
+    try:
+        stored = " ".join(str(c) for r in con.execute("SELECT * FROM sip_user") for c in r)
+    finally:
+        con.close()
+    check("the file holds carol's HA1 (as trunkctl computes it), never the password",
+          ha1 in stored and pw not in stored, stored[:300])
+    call_api("add user again", "POST", "/api/users", "/api/users", admin, 409,
+             {"name": "carol", "password": pw})
+    _, _, v = call_api("bad user name", "POST", "/api/users", "/api/users", admin, 422,
+                       {"name": "ca rol", "password": pw})
+    check("a bad name: 422 naming name", v and v.get("field") == "name", v)
+    _, _, v = call_api("no password", "POST", "/api/users", "/api/users", admin, 422,
+                       {"name": "dave"})
+    check("no password: 422 naming password", v and v.get("field") == "password", v)
+    call_api("a read token may not add users", "POST", "/api/users", "/api/users", read, 403,
+             {"name": "dave", "password": pw})
+    _, _, v = call_api("users", "GET", "/api/users", "/api/users", read, 200)
+    check("GET /api/users lists carol and mallory, no secret",
+          v and [u["name"] for u in v["users"]] == ["carol", "mallory"]
+          and ha1 not in json.dumps(v), v)
+    rc = register("carol", "carol", pw)
+    check("carol, added through the API, registers right away (SIPp exit 0)", rc == 0,
+          open(os.path.join(WORK, "carol.out"), "rb").read().decode(errors="replace")[-800:])
+    _, _, v = call_api("bindings", "GET", "/api/bindings", "/api/bindings", read, 200)
+    mine = [b for b in (v or {}).get("bindings", []) if b["aor"].startswith("sip:carol@")]
+    check("GET /api/bindings shows carol's binding from 127.0.0.1",
+          len(mine) == 1 and mine[0]["source"].endswith(f"127.0.0.1:{REG_PORT}"), v)
+    call_api("a read token may not remove users", "DELETE", "/api/users/carol",
+             "/api/users/{name}", read, 403)
+    _, _, v = call_api("remove user", "DELETE", "/api/users/carol", "/api/users/{name}", admin,
+                       200)
+    check("DELETE /api/users/carol removed it and its binding",
+          v and v.get("removed") is True and v.get("bindings") == 1, v)
+    _, _, v = call_api("bindings after", "GET", "/api/bindings", "/api/bindings", read, 200)
+    check("carol's binding is gone from the running registrar",
+          v is not None and not any(b["aor"].startswith("sip:carol@") for b in v["bindings"]), v)
+    call_api("remove again", "DELETE", "/api/users/carol", "/api/users/{name}", admin, 404)
+    check("the password is never logged", pw not in log() and ha1 not in log(), "")
+    rc = register("carol2", "carol", pw)
+    check("carol cannot register any more", rc != 0, rc)
+    http("DELETE", "/api/suspensions/127.0.0.1", admin)  # the failure above, should it count
+    http("DELETE", "/api/suspensions/carol", admin)
+
+
+def explain_checks(read):
+    _, _, v = call_api("route explain", "GET",
+                       f"/api/routes/explain?number={CALLEE}&customer=acme",
+                       "/api/routes/explain", read, 200)
+    check("route explain: acme's rate 0.10 and gw1 as the first candidate",
+          v and v["customer_rate"] and v["customer_rate"]["per_minute"] == "0.10"
+          and [(g["gateway"], g["order"], g["skip"]) for g in v["gateways"]] == [("gw1", 1, "")],
+          v)
+    _, _, v = call_api("route explain without a customer", "GET",
+                       f"/api/routes/explain?number={CALLEE}", "/api/routes/explain", read, 400)
+    check("400 names customer", v and v.get("field") == "customer", v)
+    call_api("route explain for an unknown customer", "GET",
+             f"/api/routes/explain?number={CALLEE}&customer=nobody", "/api/routes/explain", read,
+             404)
+
+
 def token_removal(read):
     ctl("token", "remove", "grafana")
     gone = wait_until(lambda: http("GET", "/api/calls", read)[0] == 401, 15, 0.2)
@@ -430,6 +656,10 @@ def main():
         resource_checks(admin)
         call_checks(admin, read, m or {})
         suspension_checks(admin, read)
+        account_checks(admin, read)
+        prepaid_checks(admin)
+        user_checks(admin, read)
+        explain_checks(read)
         token_removal(read)
         rate_limit(admin)
     finally:

@@ -799,3 +799,28 @@ TEST_CASE("registrar: a refusal for a suspended IP names the AOR; suspensions na
     CHECK(d.status == 403);
     CHECK(d.aor == "sip:mallory@example.com");
 }
+
+TEST_CASE("registrar: set_live_config changes retry and suspend for the next failures",
+          "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    RegistrarConfig c = reg.config();
+    c.register_retry = 2;
+    c.register_suspend = 30s;
+    c.max_tracked = 1;  // restart-only: kept
+    reg.set_live_config(c);
+    CHECK(reg.config().register_retry == 2);
+    CHECK(reg.config().max_tracked != 1);
+    const sip::Target attacker = ip("203.0.113.67");
+    for (int i = 1; i <= 2; ++i) {
+        Req bad;
+        bad.to = "<sip:w" + std::to_string(i) + "@example.com>";
+        bad.auth_user = "w" + std::to_string(i);
+        bad.auth_response = "wrong";
+        CHECK(reg.handle(parse(bad), attacker, t0 + i * 1ms).status == 401);
+    }
+    auto s = reg.list_suspensions(t0);
+    REQUIRE(s.size() == 1);  // two failures now suspend (the default needs six)
+    CHECK(s[0].until == t0 + 2ms + 30s);
+}

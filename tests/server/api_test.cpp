@@ -389,3 +389,30 @@ TEST_CASE("api: [api] settings and --api", "[server][api][config]") {
     REQUIRE(wiring::load_config(off, e, &err));
     CHECK_FALSE(e.api_enabled);
 }
+
+TEST_CASE("api: route explain uses the running router and book", "[server][api][routes]") {
+    Fixture f;
+    auto r = f.get("GET", "/api/routes/explain", kRead);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("\"field\":\"number\"") != std::string::npos);
+    sw::api::Request rq;
+    rq.method = "GET";
+    rq.path = "/api/routes/explain";
+    rq.query = {{"number", "442071234567"}, {"customer", "acme"}};
+    const std::string h = "Bearer " + kRead;
+    rq.authorization = h;
+    rq.source = "127.0.0.1";
+    r = f.api->handle(rq, t0, kWall);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find(R"("routed":"442071234567","customer":"acme","account":"1001")") != std::string::npos);
+    CHECK(r.body.find(R"("customer_rate":{"per_minute":"0.10","prefix":"44")") != std::string::npos);
+    CHECK(r.body.find(R"({"gateway":"gw1","prefix":"44","order":1,"skip":"","protect":false,)"
+                      R"("vendor_per_minute":"0.05")") != std::string::npos);
+    rq.query = {{"number", "442071234567"}, {"customer", "nobody"}};
+    r = f.api->handle(rq, t0, kWall);
+    CHECK(r.status == 404);
+    CHECK(r.body.find("\"field\":\"customer\"") != std::string::npos);
+    rq.query = {{"number", "1"}, {"customer", "acme"}, {"at", "x"}};
+    CHECK(f.api->handle(rq, t0, kWall).status == 400);
+    CHECK(f.get("GET", "/api/routes/other", kRead).status == 404);
+}

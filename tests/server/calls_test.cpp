@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "billing/settings.hpp"
 #include "sip/auth/client.hpp"
 #include "sip/auth/digest.hpp"
 #include "sip/builder.hpp"
@@ -1032,4 +1033,55 @@ TEST_CASE("calls: every answer to a bare ;rport names the source port and addres
     REQUIRE(denied);
     CHECK(denied->msg.top_via().rport == std::optional<std::uint16_t>(5060));
     CHECK(denied->msg.top_via().received == "10.9.9.9");
+}
+
+TEST_CASE("calls: the billing settings reloaded into the switch rate the next call",
+          "[calls][billing]") {
+    Harness h;
+    billing::RatingConfig rating;
+    REQUIRE(billing::apply_setting(rating, "billing.free_time_s", "30"));
+    h.sw->set_rating(rating);
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    h.advance(30s);
+    h.from(kCustomer, from_customer("BYE", ok->msg, 2));
+    REQUIRE(h.cdrs.size() == 1);
+    CHECK(h.cdrs[0].cdr.duration_s == 30);
+    CHECK(h.cdrs[0].cdr.charge.micros() == 0);  // 30 s: within the free time
+    CHECK(h.cdrs[0].cdr.cost.micros() == 0);
+}
+
+TEST_CASE("calls: draining refuses new INVITEs with 503 + Retry-After; a running call goes on",
+          "[calls][drain]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    REQUIRE(h.sw->calls().active() == 1);
+
+    h.sw->calls().drain(std::chrono::seconds(45));
+    CHECK(h.sw->calls().draining());
+    h.from(kCustomer, invite("442071234567", "call-a2"));
+    auto refused = h.response(kCustomer, 503);
+    REQUIRE(refused);
+    const sip::HeaderField* ra = refused->msg.find(sip::HeaderId::RetryAfter);
+    REQUIRE(ra);
+    CHECK(refused->msg.value(*ra) == "45");
+    CHECK_FALSE(h.request(kVendor1, "INVITE"));  // the new call reached no vendor
+    CHECK_FALSE(h.request(kVendor2, "INVITE"));
+    CHECK(h.sw->calls().active() == 1);       // the running call is still there
+
+    h.from(kCustomer, from_customer("BYE", ok->msg, 2));
+    REQUIRE(h.response(kCustomer, 200));
+    CHECK(h.sw->calls().active() == 0);
+    REQUIRE(h.cdrs.size() == 1);  // the answered call's only: the refused INVITE has none
 }

@@ -28,11 +28,13 @@
 #include "call_cmd.hpp"
 #include "reg_cmd.hpp"
 #include "token_cmd.hpp"
+#include "backup_cmd.hpp"
 // Registration, domains and calls need only the SIP and routing libraries; the billing
 // commands and the gateway/route commands (which rate through billing) are built with the
 // billing option (tools/trunkctl/meson.build sets TRUNKCTL_BILLING).
 #if TRUNKCTL_BILLING
 #include "gateway_cmd.hpp"
+#include "billing_settings_cmd.hpp"
 #include "deck_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
@@ -68,7 +70,10 @@ a running trunkline notices changes within a second.
 commands:
   rates import|export|autocreate|list|alarms|template|group
                                                rate groups, rate decks and import templates
-  accounts add|list|show|topup|private|phone   customer, vendor and agent accounts
+  accounts add|list|show|topup|private|phone|max-duration
+                                               customer, vendor and agent accounts
+  billing show|set                             rating settings: currency precision and
+                                               rounding, hold-time precision, free time
   cdr import|export                            rate call records / export CDRs
   report revenue|clearing|gateway|settlement|profit|asr|breakeven
   reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
@@ -84,6 +89,7 @@ commands:
   gateway status                               vendor gateways' live calls and health
   call list|hangup ID                          the running switch's calls
   token add|list|remove NAME                   management API bearer tokens (hashed)
+  backup FILE                                  online copy of the database (SQLite backup API)
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
@@ -144,6 +150,8 @@ const char* const kAccountsHelp = R"(usage:
       Bind rate group GROUP as the account's private rates ("" to remove).
   trunkctl accounts phone NUMBER GROUP
       Bind rate group GROUP as private rates of caller NUMBER ("" to remove).
+  trunkctl accounts max-duration ACCOUNT NUMBER [--caller N] [--at TIME]
+      The longest call the balance allows to NUMBER (what the switch uses); see its --help.
 )";
 
 const char* const kCdrHelp = R"(usage:
@@ -454,6 +462,7 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         std::cout << kAccountsHelp;
         return kOk;
     }
+    if (sub == "max-duration") return trunkctl::accounts_max_duration(db, argc, argv, first + 1);
     OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format"},
                     {"--help"}};
     Args a;
@@ -644,6 +653,9 @@ int cdr_export(const std::string& db, const Args& a) {
     auto wanted = [&](const Cdr& c) {
         return (customer.empty() || c.call.customer == customer) && (vendor.empty() || c.call.vendor == vendor);
     };
+    auto cur = st->currency();  // amounts printed at the currency precision
+    if (!cur) return runtime(cur.error());
+    const int dp = cur->precision;
     if (a.has("--hourly")) {
         const fs::path dir = a.get("--hourly");
         std::error_code ec;
@@ -651,7 +663,7 @@ int cdr_export(const std::string& db, const Args& a) {
         if (ec) return runtime(make_error(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message()));
         std::map<std::string, std::string> files;
         auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
-            if (wanted(c)) files[cdr_hour_file_name(c)] += cdr_pipe_line(c) + "\n";
+            if (wanted(c)) files[cdr_hour_file_name(c)] += cdr_pipe_line(c, dp) + "\n";
             return true;
         });
         if (!r) return runtime(r.error());
@@ -666,7 +678,7 @@ int cdr_export(const std::string& db, const Args& a) {
     auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
         if (!wanted(c)) return true;
         if (json) out += n == 0 ? "\n" : ",\n";
-        out += json ? cdr_json(c) : cdr_csv_line(c);
+        out += json ? cdr_json(c, dp) : cdr_csv_line(c, dp);
         if (!json) out += '\n';
         ++n;
         return true;
@@ -714,11 +726,9 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         auto book = st->load_book();
         if (!book) return runtime(book.error());
-        auto cur = st->currency();
-        if (!cur) return runtime(cur.error());
-        RatingConfig cfg;
-        cfg.currency = *cur;
-        Rater rater(*book, cfg);
+        auto cfg = st->rating_config();  // currency, hold-time precision, free time
+        if (!cfg) return runtime(cfg.error());
+        Rater rater(*book, *cfg);
         std::vector<Cdr> cdrs;
         cdrs.reserve(calls.size());
         for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -749,7 +759,8 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
             }
         }
         for (const Cdr& c : cdrs) revenue = revenue.add(c.charge).value_or(revenue);
-        std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string() << "\n";
+        std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string(cfg->currency.precision)
+                  << "\n";
         return kOk;
     }
     if (sub == "export") return cdr_export(db, a);
@@ -920,6 +931,7 @@ int main(int argc, char** argv) {
 #if TRUNKCTL_BILLING
         if (cmd == "rates") return cmd_rates(db, argc, argv, i + 1);
         if (cmd == "accounts") return cmd_accounts(db, argc, argv, i + 1);
+        if (cmd == "billing") return trunkctl::cmd_billing(db, argc, argv, i + 1);
         if (cmd == "cdr") return cmd_cdr(db, argc, argv, i + 1);
         if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
@@ -927,7 +939,7 @@ int main(int argc, char** argv) {
 #else
         const bool gateway_status =
             cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status";
-        for (std::string_view billing_cmd : {"rates", "accounts", "cdr", "report", "reconcile",
+        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "reconcile",
                                              "audit", "gateway", "group", "route"}) {
             if (cmd == billing_cmd && !gateway_status) {
                 std::cerr << "trunkctl: '" << cmd
@@ -951,6 +963,7 @@ int main(int argc, char** argv) {
 #endif
         if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
         if (cmd == "token") return trunkctl::cmd_token(db, argc, argv, i + 1);
+        if (cmd == "backup") return trunkctl::cmd_backup(db, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

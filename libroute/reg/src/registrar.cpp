@@ -126,6 +126,19 @@ AuthGuardConfig guard_config(const RegistrarConfig& c) {
 Registrar::Registrar(RegistrarConfig config, Location& location, Authenticator* auth)
     : config_(std::move(config)), location_(location), auth_(auth), guard_(guard_config(config_)) {}
 
+void Registrar::set_live_config(const RegistrarConfig& c) {
+    config_.min_expires = c.min_expires;
+    config_.max_expires = c.max_expires;
+    config_.default_expires = c.default_expires;
+    config_.register_replace = c.register_replace;
+    config_.suspend_drop = c.suspend_drop;
+    config_.register_retry = c.register_retry;
+    config_.register_suspend = c.register_suspend;
+    config_.failure_window = c.failure_window;
+    config_.trust_window = c.trust_window;
+    guard_.set_limits(guard_config(config_));
+}
+
 Decision Registrar::refuse(std::uint16_t status, std::string_view reason) {
     Decision d;
     d.status = status;

@@ -104,28 +104,42 @@ bool Timer::armed() const noexcept {
 struct Signals::Handle {
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_signal_t sighup;
     std::function<void(int)> cb;
-    int open = 2;
+    std::function<void()> hangup;
+    int open = 3;
 };
 
-Signals::Signals(Loop& loop, std::function<void(int)> on_signal) : h_(new Handle) {
+Signals::Signals(Loop& loop, std::function<void(int)> on_signal, std::function<void()> on_hangup)
+    : h_(new Handle) {
     h_->cb = std::move(on_signal);
+    h_->hangup = std::move(on_hangup);
     auto fire = [](uv_signal_t* s, int signum) {
         auto* h = static_cast<Handle*>(s->data);
         if (h->cb) h->cb(signum);
     };
-    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm}) {
+    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm, &h_->sighup}) {
         uv_signal_init(loop.native(), s);
         s->data = h_;
         uv_unref(reinterpret_cast<uv_handle_t*>(s));
     }
     uv_signal_start(&h_->sigint, fire, SIGINT);
     uv_signal_start(&h_->sigterm, fire, SIGTERM);
+    // without a hang-up callback SIGHUP keeps its default action (the process ends)
+    if (h_->hangup)
+        uv_signal_start(
+            &h_->sighup,
+            [](uv_signal_t* s, int) {
+                auto* h = static_cast<Handle*>(s->data);
+                if (h->hangup) h->hangup();
+            },
+            SIGHUP);
 }
 
 Signals::~Signals() {
     h_->cb = nullptr;
-    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm}) {
+    h_->hangup = nullptr;
+    for (uv_signal_t* s : {&h_->sigint, &h_->sigterm, &h_->sighup}) {
         uv_signal_stop(s);
         uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* hd) {
             auto* h = static_cast<Handle*>(hd->data);

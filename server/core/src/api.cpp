@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "json_writer.hpp"
+#include "api_common.hpp"
 #include "sw/commands.hpp"
 #include "sw/switch.hpp"
 
@@ -21,46 +21,9 @@ std::optional<Scope> parse_scope(std::string_view s) noexcept {
     return std::nullopt;
 }
 
-// What one request carries through the handlers.
-struct Api::Ctx {
-    const Request& rq;
-    sip::Instant now;
-    std::int64_t wall_ms;
-    const Token* who = nullptr;  // nullptr: /metrics from loopback, no token asked
-
-    std::int64_t wall(sip::Instant t) const {
-        return wall_ms + std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count();
-    }
-    std::string who_name() const { return who ? "token '" + who->name + "'" : "loopback"; }
-};
+using namespace detail;
 
 namespace {
-
-Response json(int status, std::string body) {
-    Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.body += '\n';
-    return r;
-}
-
-Response error(int status, std::string_view message, std::string_view field = {}) {
-    JsonWriter w;
-    w.begin_object().field("error", message);
-    if (!field.empty()) w.field("field", field);
-    w.end_object();
-    return json(status, w.take());
-}
-
-bool reads(std::string_view method) {
-    return method == "GET" || method == "HEAD";
-}
-
-Response not_allowed(std::string_view allow) {
-    Response r = error(405, "method not allowed here");
-    r.headers.emplace_back("Allow", std::string(allow));
-    return r;
-}
 
 // RFC 6750 §2.1: "Bearer" (case-insensitive, RFC 7235 §2.1) then the token.
 std::string_view bearer_token(std::string_view h) {
@@ -84,13 +47,6 @@ Response unauthorized(std::string_view message, bool invalid) {
     return r;
 }
 
-// Every query parameter must be one the endpoint knows (a typo must not be ignored).
-std::optional<Response> unknown_param(const Request& rq, std::initializer_list<std::string_view> known) {
-    for (const auto& [name, value] : rq.query)
-        if (std::find(known.begin(), known.end(), name) == known.end())
-            return error(400, "unknown query parameter", name);
-    return std::nullopt;
-}
 
 void call_json(JsonWriter& w, const CallInfo& c, const std::function<std::int64_t(sip::Instant)>& wall) {
     w.begin_object()
@@ -216,8 +172,17 @@ Response Api::route(Ctx& c) {
     const std::string_view head = rest.substr(0, slash);
     const std::optional<std::string_view> id =
         slash == std::string_view::npos ? std::nullopt : std::optional(rest.substr(slash + 1));
+    if (head == "accounts" && id) {  // /api/accounts/{id}[/topup]
+        const std::size_t action = id->find('/');
+        if (action != std::string_view::npos)
+            return accounts(c, id->substr(0, action), id->substr(action + 1));
+    }
+    if (head == "accounts") return accounts(c, id, {});
     if (id && (id->empty() || id->find('/') != std::string_view::npos))
         return error(404, "no such resource");
+    if (head == "users") return users(c, id);
+    if (head == "bindings" && !id) return reads(m) ? bindings(c) : not_allowed("GET, HEAD");
+    if (head == "routes" && id == "explain") return reads(m) ? explain_route(c) : not_allowed("GET, HEAD");
     if (head == "openapi.json" && !id) {
         if (!reads(m)) return not_allowed("GET, HEAD");
         Response r = json(200, std::string(kOpenApiJson));

@@ -188,6 +188,7 @@ struct Calls::Impl {
     CallsStats stats;
     std::uint64_t next_id = 1;
     std::uint64_t generation = 0;
+    std::optional<std::chrono::seconds> draining;  // set: new INVITEs get 503, this Retry-After
 
     Impl(CallsConfig c, Element& e, route::lcr::Router& r, route::lcr::Customers& cu,
          BillingRates& ra, billing::Book& b, route::reg::Authenticator* a, sip::Random& rn)
@@ -313,6 +314,7 @@ struct Calls::Impl {
     // --- new calls
 
     void on_invite(TxnId txn, sip::Message msg, const sip::Target& src, sip::Instant now) {
+        if (draining) return refuse_draining(txn, msg, now);
         ++stats.attempts;
         auto c = std::make_unique<Call>();
         c->id = next_id++;
@@ -430,6 +432,23 @@ struct Calls::Impl {
     }
 
     // A call refused before routing: the answer and its record.
+    // Shutting down: RFC 3261 §21.5.4, a 503 with Retry-After sends the caller's next attempt
+    // to another server (RFC 3263 §4.3) instead of waiting for our Timer B. No call, no CDR:
+    // nothing was admitted, and the attempt is not the customer's failure.
+    void refuse_draining(TxnId txn, const sip::Message& msg, sip::Instant now) {
+        ++stats.refused;
+        const std::string retry = std::to_string(draining->count());
+        const std::string tag = sip::make_token(rng, 10);
+        sip::ResponseSpec spec;
+        spec.status = 503;
+        spec.reason = "Shutting Down";
+        spec.to_tag = tag;
+        spec.extra.push_back({"Server", cfg.server_header});
+        spec.extra.push_back({"Retry-After", retry});
+        element.respond(txn, sip::make_bytes(sip::build_response(msg, spec)), now);
+        log("call: refused 503 Shutting Down (draining)");
+    }
+
     void refuse(std::unique_ptr<Call> c, std::uint16_t code, std::string_view reason,
                 bool admitted, sip::Instant now) {
         ++stats.refused;
@@ -1258,6 +1277,11 @@ void Calls::set_auth_rules(route::reg::Registrar* registrar) noexcept {
     impl_->auth_rules = registrar;
 }
 
+void Calls::set_rating(billing::RatingConfig rating) {
+    impl_->cfg.rating = rating;
+    impl_->rater.set_config(std::move(rating));
+}
+
 void Calls::set_digest_customers(bool any) noexcept {
     impl_->digest_customers = any;
 }
@@ -1345,6 +1369,12 @@ billing::Money Calls::reserved(std::string_view account) const {
 }
 std::uint64_t Calls::generation() const noexcept {
     return impl_->generation;
+}
+void Calls::drain(std::chrono::seconds retry_after) noexcept {
+    impl_->draining = retry_after;
+}
+bool Calls::draining() const noexcept {
+    return impl_->draining.has_value();
 }
 std::size_t Calls::active() const noexcept {
     return impl_->calls.size();

@@ -34,6 +34,13 @@ void Switch::set_book(billing::Book book) {
     *book_ = std::move(book);
 }
 
+void Switch::set_rating(billing::RatingConfig rating) {
+    rates_->set_currency(rating.currency);
+    cfg_.rating = rating;
+    cfg_.calls.rating = rating;
+    calls_->set_rating(std::move(rating));
+}
+
 void Switch::cdrs_committed(std::uint64_t seq) {
     while (!unbooked_.empty() && unbooked_.front().seq <= seq)
         unbooked_.pop_front();

@@ -27,7 +27,22 @@
 // is answered as GET):
 //   GET /api/openapi.json      GET /api/calls[?limit=N]   GET|DELETE /api/calls/{id}
 //   GET /api/gateways          GET /api/suspensions       DELETE /api/suspensions/{key}
-//   GET /metrics
+//   GET|POST /api/accounts[?limit=N&after=ID]   GET /api/accounts/{id}
+//   POST /api/accounts/{id}/topup               GET|POST /api/users
+//   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
+//   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
+//
+// Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
+// by billing::Money (never a float: a JSON number is refused, 422). GET of one account
+// carries ETag "v<version>" (api_data.hpp: moves with every top-up); a top-up with If-Match
+// that is not the current ETag is 409 and changes nothing. A body that is not one flat JSON
+// object is 400; a member that is missing, unknown, of the wrong type or refused is 422
+// naming it in "field"; an existing id is 409. A write sets Response::tables_changed.
+//
+// SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
+// and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
+// DELETE removes the user and its bindings, in the file and in the running registrar.
+// GET /api/bindings is the registrar's live location store.
 //
 // Lifetimes: the switch and the hasher outlive the Api; Request views are read during
 // handle() only.
@@ -47,6 +62,7 @@
 #include "route/reg/auth_guard.hpp"
 #include "sip/auth/hasher.hpp"
 #include "sip/time.hpp"
+#include "sw/api_data.hpp"
 #include "sw/metrics.hpp"
 
 namespace sw {
@@ -78,6 +94,7 @@ struct Request {
     std::string source_key;
     bool loopback = false;
     std::string_view body;
+    std::string_view if_match;  // the If-Match header (RFC 9110 §13.1.1); "" when absent
 };
 
 struct Response {
@@ -86,6 +103,9 @@ struct Response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     bool switch_changed = false;  // the switch was pumped: the caller drains it
+    // the operators' tables in the file changed (Data was written): the caller reloads what
+    // the switch keeps of them (its billing book) now, not at the next poll
+    bool tables_changed = false;
 };
 
 struct ApiConfig {
@@ -105,6 +125,8 @@ class Api {
     // What /metrics adds from outside the switch (resident memory, loop lag, CDR queue,
     // transports); read only when /metrics is asked for.
     void set_process_metrics(std::function<ProcessMetrics()> read) { process_ = std::move(read); }
+    // The database behind /api/accounts (api_data.hpp); nullptr: those endpoints answer 503.
+    void set_data(Data* data) noexcept { data_ = data; }
 
     // `wall_ms`: Unix milliseconds at `now` (the times the API shows are wall-clock).
     Response handle(const Request& rq, sip::Instant now, std::int64_t wall_ms);
@@ -127,6 +149,18 @@ class Api {
     Response lift(Ctx& c, std::string_view key);
     Response gateways(Ctx& c);
     Response metrics(Ctx& c);
+    Response accounts(Ctx& c, const std::optional<std::string_view>& id, std::string_view action);
+    Response list_accounts(Ctx& c);
+    Response show_account(Ctx& c, std::string_view id);
+    Response create_account(Ctx& c);
+    Response topup(Ctx& c, std::string_view id);
+    Response users(Ctx& c, const std::optional<std::string_view>& name);
+    Response list_users(Ctx& c);
+    std::optional<Response> new_user(Ctx& c, UserRecord& u);
+    Response add_user(Ctx& c);
+    Response remove_user(Ctx& c, std::string_view name);
+    Response bindings(Ctx& c);
+    Response explain_route(Ctx& c);
 
     Switch& sw_;
     const sip::auth::Hasher& hasher_;
@@ -134,6 +168,7 @@ class Api {
     std::map<std::string, Token, std::less<>> tokens_;  // by sha256_hex
     std::map<std::string, Source, std::less<>> sources_;
     std::function<ProcessMetrics()> process_;
+    Data* data_ = nullptr;
     std::deque<std::string> logs_;
 };
 

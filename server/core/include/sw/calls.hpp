@@ -170,6 +170,9 @@ public:
     // The registrar whose retry/suspend rules digest customers' INVITEs count against too
     // (issue 16: otherwise a guesser switches from REGISTER to INVITE); nullptr: none.
     void set_auth_rules(route::reg::Registrar* registrar) noexcept;
+    // Replaces the rating settings (currency, hold-time precision, free time) for the calls
+    // that end from now on and the prepaid quotas.
+    void set_rating(billing::RatingConfig rating);
     ~Calls();
     Calls(const Calls&) = delete;
     Calls& operator=(const Calls&) = delete;
@@ -191,6 +194,11 @@ public:
     std::vector<CallInfo> list() const;
     bool hangup(std::uint64_t id, sip::Instant now);  // operator: ends both legs
     std::size_t active() const noexcept;
+    // Shutdown's drain (SIGTERM): from now on every new INVITE is answered 503 "Shutting
+    // Down" with Retry-After: retry_after; the running calls go on. There is no way back
+    // (the process is stopping).
+    void drain(std::chrono::seconds retry_after) noexcept;
+    bool draining() const noexcept;
     // Moves whenever a call starts, changes state or vendor, or ends (list() would differ).
     std::uint64_t generation() const noexcept;
     // Credit the account's running calls hold (prepaid reservations).

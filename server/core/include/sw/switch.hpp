@@ -74,6 +74,9 @@ public:
     // committed (see cdrs_committed) is applied to the new book again, so a reload can never
     // hand a prepaid account credit it has already spent.
     void set_book(billing::Book book);
+    // Replaces the rating settings (billing::sqlite::Store::rating_config(), reloaded with
+    // the book): the Rater of finished calls and quotas, and the LCR's reference prices.
+    void set_rating(billing::RatingConfig rating);
     // The CDR writer committed every CDR up to this seq.
     void cdrs_committed(std::uint64_t seq);
     // false + *error: a customer's rewrite rule is bad (nothing changed). `now` starts the
@@ -108,6 +111,7 @@ public:
     route::lcr::Router& router() noexcept { return router_; }
     route::lcr::Customers& customers() noexcept { return customers_; }
     const billing::Book& book() const noexcept { return *book_; }
+    BillingRates& rates() noexcept { return *rates_; }  // the book's prices (route explain)
 
 private:
     RatedCall rate(CallEnded e);

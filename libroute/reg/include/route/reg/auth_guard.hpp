@@ -114,6 +114,15 @@ class AuthGuard {
     std::size_t suspension_count() const noexcept { return suspensions_.size(); }
     const AuthGuardStats& stats() const noexcept { return stats_; }
     const AuthGuardConfig& config() const noexcept { return cfg_; }
+    // A configuration reload: retry, suspend, failure_window and trust_window apply to the
+    // next failure or check; running suspensions keep the end they were given. The scope and
+    // the table sizes stay as constructed (they shape the tables' keys and memory).
+    void set_limits(const AuthGuardConfig& c) noexcept {
+        cfg_.retry = c.retry;
+        cfg_.suspend = c.suspend;
+        cfg_.failure_window = c.failure_window;
+        cfg_.trust_window = c.trust_window;
+    }
 
   private:
     // One heavy-hitter table of failure counters.

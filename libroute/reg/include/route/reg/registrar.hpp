@@ -159,6 +159,10 @@ class Registrar {
     std::size_t tracked_counters() const noexcept { return guard_.tracked_counters(); }
     const AuthGuard& guard() const noexcept { return guard_; }
     const RegistrarConfig& config() const noexcept { return config_; }
+    // A configuration reload (trunkline's SIGHUP): the expiry bounds, register_replace,
+    // suspend_action and the failure rules (retry, suspend, failure_window, trust_window)
+    // apply from the next REGISTER; suspend_scope and the table sizes keep their start value.
+    void set_live_config(const RegistrarConfig& c);
 
     // RFC 3261 §10.3 step 5: "sip:" or "sips:" + unescaped user + "@" + lowercase host, all
     // URI parameters removed. nullopt when `to_uri` is not a SIP/SIPS URI.

@@ -73,11 +73,14 @@ private:
     Handle* h_;
 };
 
-// SIGINT and SIGTERM. The signal handles do not keep the loop alive by themselves, so run()
-// still returns once everything else (listeners, connections, timers) has closed.
+// SIGINT and SIGTERM, and SIGHUP when on_hangup is given (a configuration reload; without
+// it SIGHUP keeps its default action). The signal handles do not keep the loop alive by
+// themselves, so run() still returns once everything else (listeners, connections, timers)
+// has closed.
 class Signals {
 public:
-    Signals(Loop& loop, std::function<void(int signum)> on_signal);
+    Signals(Loop& loop, std::function<void(int signum)> on_signal,
+            std::function<void()> on_hangup = {});
     ~Signals();
     Signals(const Signals&) = delete;
     Signals& operator=(const Signals&) = delete;

@@ -1,0 +1,75 @@
+// sw::api::Data — what the management API reads and writes in the operators' database,
+// behind an interface so sw::api::Api stays pure: the wiring implements it over the SQLite
+// stores (wiring::ApiData), the unit tests over memory.
+//
+//   wiring::ApiData data(cfg.database);        // opens billing_sqlite on the same file
+//   api.set_data(&data);                       // without it, these endpoints answer 503
+//   // POST /api/accounts/1001/topup {"amount":"10.50"} -> data.topup("1001", 10.5, ...)
+//   // Response::tables_changed: the caller reloads the switch's book at once
+//
+// Every call runs on the loop (the API's handlers do); each is one short SQLite transaction
+// or a bounded read. Errors are billing::Error values (code unknown_account for an unknown
+// id, duplicate for an existing one, invalid_argument for a value the store refuses).
+// Lifetimes: the Data outlives the Api that holds it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "billing/account.hpp"
+#include "billing/money.hpp"
+#include "billing/result.hpp"
+#include "sip/auth/hasher.hpp"
+
+namespace sw::api {
+
+// One account and its version: the id of its latest ledger row (every top-up or adjustment
+// adds one, so the version moves with every operator change of its money; calls' debits do
+// not move it). Shown as the ETag "v<version>".
+struct AccountRecord {
+    billing::Account account;
+    std::int64_t version = 0;
+};
+
+// A SIP user of the registrar as stored: HA1 per base algorithm, never the password. The API
+// shows the name, realm, enabled, times and the algorithms, never an HA1.
+struct UserRecord {
+    std::string name;
+    std::string realm;
+    std::map<sip::auth::Algorithm, std::string> ha1;
+    bool enabled = true;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+};
+
+class Data {
+  public:
+    virtual ~Data() = default;
+
+    // Accounts with id > `after` (byte order), at most `limit`, in id order.
+    virtual billing::Result<std::vector<billing::Account>> accounts(std::string_view after,
+                                                                    std::size_t limit) = 0;
+    virtual billing::Result<AccountRecord> account(std::string_view id) = 0;
+    virtual billing::Result<bool> rate_group_exists(std::string_view group) = 0;
+    // The account with its opening ledger row, one transaction.
+    virtual billing::Result<void> add_account(const billing::Account& a, std::int64_t wall_ms) = 0;
+    // A ledger row and the new balance, one transaction; the new balance.
+    virtual billing::Result<billing::Money> topup(std::string_view id, billing::Money amount,
+                                                  std::int64_t wall_ms, std::string_view memo) = 0;
+
+    // SIP users, by name. Errors: duplicate (add of an existing name), unknown_account (no
+    // such user), io_error/db_error (the store's message).
+    virtual billing::Result<std::vector<UserRecord>> users() = 0;
+    virtual billing::Result<std::optional<UserRecord>> user(std::string_view name) = 0;
+    virtual billing::Result<void> add_user(const UserRecord& u, std::int64_t wall_ms) = 0;
+    // The user and its bindings in the file (every AOR whose user part is `name`), as
+    // `trunkctl user remove` does; the number of bindings removed. The running registrar's
+    // bindings are the caller's (Registrations::unbind_user).
+    virtual billing::Result<std::size_t> remove_user(std::string_view name) = 0;
+};
+
+}  // namespace sw::api

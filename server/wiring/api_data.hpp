@@ -1,0 +1,47 @@
+// wiring::ApiData — sw::api::Data over the operators' SQLite file: billing accounts through
+// billing::sqlite::Store and SIP users through route::reg::sqlite::Store, each on its own
+// connection, used on the loop by the management API.
+//
+//   wiring::ApiData data(cfg.database);
+//   if (std::string e = data.open(); !e.empty()) log_line(e);   // the API answers 503 then
+//   api.set_data(&data);
+//
+// Each call is one short transaction (a write) or a bounded read; the file is in WAL mode, so
+// a read never waits for the CDR writer. Busy: the store's busy timeout, then db_locked (503).
+// Lifetimes: none beyond the object; not thread-safe (one connection, the loop's).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "billing/sqlite/store.hpp"
+#include "route/reg/sqlite/store.hpp"
+#include "sw/api_data.hpp"
+
+namespace wiring {
+
+class ApiData final : public sw::api::Data {
+  public:
+    explicit ApiData(std::string database) : database_(std::move(database)) {}
+    std::string open();  // "" or why not
+
+    billing::Result<std::vector<billing::Account>> accounts(std::string_view after,
+                                                            std::size_t limit) override;
+    billing::Result<sw::api::AccountRecord> account(std::string_view id) override;
+    billing::Result<bool> rate_group_exists(std::string_view group) override;
+    billing::Result<void> add_account(const billing::Account& a, std::int64_t wall_ms) override;
+    billing::Result<billing::Money> topup(std::string_view id, billing::Money amount,
+                                          std::int64_t wall_ms, std::string_view memo) override;
+    billing::Result<std::vector<sw::api::UserRecord>> users() override;
+    billing::Result<std::optional<sw::api::UserRecord>> user(std::string_view name) override;
+    billing::Result<void> add_user(const sw::api::UserRecord& u, std::int64_t wall_ms) override;
+    billing::Result<std::size_t> remove_user(std::string_view name) override;
+
+  private:
+    std::string database_;
+    std::optional<billing::sqlite::Store> billing_;
+    std::unique_ptr<route::reg::sqlite::Store> reg_;
+};
+
+}  // namespace wiring
