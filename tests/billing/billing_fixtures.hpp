@@ -2,6 +2,8 @@
 // rated CDRs drawn from it with a seeded generator.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -14,6 +16,17 @@
 namespace billing_test {
 
 inline billing::Money money(const char* s) { return *billing::Money::parse(s); }
+// The golden vectors' shorthands: an amount or a time that must parse (a typo fails the test).
+inline billing::Money M(const char* s) {
+    auto r = billing::Money::parse(s);
+    REQUIRE(r);
+    return *r;
+}
+inline billing::Timestamp T(const char* s) {
+    auto r = billing::parse_time(s);
+    REQUIRE(r);
+    return *r;
+}
 
 inline billing::Account make_account(std::string id, billing::AccountKind kind, std::string group,
                                      const char* balance = "0", const char* credit = "0") {

@@ -7,21 +7,14 @@
 
 #include "billing/account.hpp"
 #include "billing/rating.hpp"
+#include "billing_fixtures.hpp"
 
 using namespace billing;
 
 namespace {
 
-Money M(const char* s) {
-    auto r = Money::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Timestamp T(const char* s) {
-    auto r = parse_time(s);
-    REQUIRE(r);
-    return *r;
-}
+using billing_test::M;
+using billing_test::T;
 
 Rate rate(const char* prefix, const char* price, int inc, int first = 0, const char* first_price = "0",
           const char* fee = "0") {

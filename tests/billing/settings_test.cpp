@@ -10,6 +10,7 @@
 
 #include "billing/account.hpp"
 #include "billing/rating.hpp"
+#include "billing_fixtures.hpp"
 #include "billing/settings.hpp"
 #include "billing/tz.hpp"
 
@@ -17,16 +18,8 @@ using namespace billing;
 
 namespace {
 
-Money M(const char* s) {
-    auto r = Money::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Timestamp T(const char* s) {
-    auto r = parse_time(s);
-    REQUIRE(r);
-    return *r;
-}
+using billing_test::M;
+using billing_test::T;
 
 Rate rate(const char* prefix, const char* price, int inc) {
     Rate r;

@@ -10,6 +10,7 @@
 #include "sip/crypto/evp_hasher.hpp"
 #include "sw/api.hpp"
 #include "sw/switch.hpp"
+#include "acme_switch.hpp"
 #include "wiring/config.hpp"
 #include "wiring/digest_auth.hpp"
 #include "wiring/flags.hpp"
@@ -34,30 +35,6 @@ const char* kInvite =
     "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
     "Content-Length: 0\r\n\r\n";
 
-billing::Book book() {
-    billing::Book b;
-    billing::Rate r;
-    r.prefix = "44";
-    r.area = "test";
-    r.price = *billing::Money::parse("0.100000");
-    r.increment_s = 1;
-    (void)b.group("retail").add(r);
-    r.price = *billing::Money::parse("0.050000");
-    (void)b.group("v1").add(r);
-    billing::Account c;
-    c.id = "1001";
-    c.kind = billing::AccountKind::customer;
-    c.balance = *billing::Money::parse("100");
-    c.rate_group = "retail";
-    (void)b.add_account(c);
-    billing::Account v;
-    v.id = "9001";
-    v.kind = billing::AccountKind::vendor;
-    v.rate_group = "v1";
-    (void)b.add_account(v);
-    return b;
-}
-
 // A switch with customer acme (10.0.0.1) and vendor gw1 (10.0.0.21), and its API.
 struct Fixture {
     sip::SeededRandom rng{7};
@@ -71,18 +48,8 @@ struct Fixture {
         sw::SwitchConfig scfg;
         scfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
         sw = std::make_unique<sw::Switch>(scfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        sw->set_book(book());
-        route::lcr::CustomerSpec c;
-        c.name = "acme";
-        c.account = "1001";
-        c.ips = {"10.0.0.1"};
-        sw::VendorEntry v;
-        v.spec.name = "gw1";
-        v.spec.prefixes = {"44"};
-        v.sip.host = "10.0.0.21";
-        v.sip.vendor_account = "9001";
-        std::string err;
-        REQUIRE(sw->set_routing({c}, {v}, {}, &err));
+        sw->set_book(test::acme_book());
+        test::route_acme_via_gw1(*sw);
         api = std::make_unique<sw::api::Api>(*sw, hasher, cfg);
         api->set_tokens({{"ops", sha(kAdmin), sw::api::Scope::admin},
                          {"grafana", sha(kRead), sw::api::Scope::read}});

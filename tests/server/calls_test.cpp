@@ -1041,15 +1041,9 @@ TEST_CASE("calls: the billing settings reloaded into the switch rate the next ca
     billing::RatingConfig rating;
     REQUIRE(billing::apply_setting(rating, "billing.free_time_s", "30"));
     h.sw->set_rating(rating);
-    h.from(kCustomer, invite());
-    auto inv = h.request(kVendor1, "INVITE");
-    REQUIRE(inv);
-    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
-    auto ok = h.response(kCustomer, 200);
-    REQUIRE(ok);
-    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    auto [inv, ok] = connect(h);
     h.advance(30s);
-    h.from(kCustomer, from_customer("BYE", ok->msg, 2));
+    h.from(kCustomer, from_customer("BYE", ok.msg, 2));
     REQUIRE(h.cdrs.size() == 1);
     CHECK(h.cdrs[0].cdr.duration_s == 30);
     CHECK(h.cdrs[0].cdr.charge.micros() == 0);  // 30 s: within the free time

@@ -9,6 +9,7 @@
 #include "sip/message.hpp"
 #include "sw/commands.hpp"
 #include "sw/switch.hpp"
+#include "acme_switch.hpp"
 #include "wiring/digest_auth.hpp"
 
 using namespace std::chrono_literals;
@@ -16,33 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const sip::Instant t0 = sip::Instant{} + 1000s;
-
-billing::Rate rate(const char* prefix, const char* price) {
-    billing::Rate r;
-    r.prefix = prefix;
-    r.area = "test";
-    r.price = *billing::Money::parse(price);
-    r.increment_s = 1;
-    return r;
-}
-
-billing::Book book() {
-    billing::Book b;
-    (void)b.group("retail").add(rate("44", "0.100000"));
-    (void)b.group("v1").add(rate("44", "0.050000"));
-    billing::Account c;
-    c.id = "1001";
-    c.kind = billing::AccountKind::customer;
-    c.balance = *billing::Money::parse("100");
-    c.rate_group = "retail";
-    (void)b.add_account(c);
-    billing::Account v;
-    v.id = "9001";
-    v.kind = billing::AccountKind::vendor;
-    v.rate_group = "v1";
-    (void)b.add_account(v);
-    return b;
-}
 
 const char* kInvite =
     "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
@@ -68,18 +42,8 @@ struct Fixture {
         sw::SwitchConfig cfg;
         cfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
         sw = std::make_unique<sw::Switch>(cfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        sw->set_book(book());
-        route::lcr::CustomerSpec c;
-        c.name = "acme";
-        c.account = "1001";
-        c.ips = {"10.0.0.1"};
-        sw::VendorEntry v;
-        v.spec.name = "gw1";
-        v.spec.prefixes = {"44"};
-        v.sip.host = "10.0.0.21";
-        v.sip.vendor_account = "9001";
-        std::string err;
-        REQUIRE(sw->set_routing({c}, {v}, {}, &err));
+        sw->set_book(test::acme_book());
+        test::route_acme_via_gw1(*sw);
     }
     void drain() {
         while (auto s = sw->poll_send())

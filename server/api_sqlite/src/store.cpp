@@ -28,25 +28,11 @@ constexpr std::array<const char*, 1> kMigrations = {
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) {
-    const bool plain = !route::sqlite::special_path(path);
-    if (plain && !route::sqlite::create_private(path, error)) return nullptr;
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
-        if (error)
-            *error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return nullptr;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    std::unique_ptr<Store> s(new Store(db));
-    bool created = false;
-    if (!exec(db, "PRAGMA journal_mode=WAL;", error) ||
-        !route::sqlite::migrate(db, "api", kMigrations, &created, error))
-        return nullptr;
-    // token hashes are no secrets, but the file holds HA1s and balances too
-    if (created && plain && !route::sqlite::restrict_db_files(path, error)) return nullptr;
-    return s;
+    // private file mode, WAL, migrations: the same as every store of the shared file (the
+    // token hashes are no secrets, but the file holds HA1s and balances too)
+    sqlite3* db = route::sqlite::open_private_db(path, "api", kMigrations, error);
+    if (!db) return nullptr;
+    return std::unique_ptr<Store>(new Store(db));
 }
 
 Store::~Store() {
