@@ -38,8 +38,10 @@ TEST_CASE("scan: scalar and block search agree at every length, alignment and po
                 const char* end = b.p + len;
                 const char* want = std::find(static_cast<const char*>(b.p), end, '\n');
                 INFO("align " << align << " len " << len << " at " << at);
-                REQUIRE(scan::Scalar::find(b.p, end, '\n') == want);
-                REQUIRE(scan::Fast::find(b.p, end, '\n') == want);
+                // offsets, not pointers: Catch would print a const char* as a C string, and
+                // these buffers have no NUL (ASan: heap-buffer-overflow in the reporter)
+                REQUIRE(scan::Scalar::find(b.p, end, '\n') - b.p == want - b.p);
+                REQUIRE(scan::Fast::find(b.p, end, '\n') - b.p == want - b.p);
                 ++cases;
             }
         }
@@ -57,8 +59,8 @@ TEST_CASE("scan: the first of several needles, any octet value", "[sipcore][scan
         const char needle = round % 2 ? ':' : static_cast<char>(rng());
         const char* end = b.p + len;
         const char* want = std::find(static_cast<const char*>(b.p), end, needle);
-        REQUIRE(scan::Scalar::find(b.p, end, needle) == want);
-        REQUIRE(scan::Fast::find(b.p, end, needle) == want);
+        REQUIRE(scan::Scalar::find(b.p, end, needle) - b.p == want - b.p);
+        REQUIRE(scan::Fast::find(b.p, end, needle) - b.p == want - b.p);
         ++cases;
     }
     CHECK(cases == 20000);
@@ -85,8 +87,8 @@ TEST_CASE("scan: the end of a Request-URI, scalar and block search alike", "[sip
                 const char* end = b.p + len;
                 const char* want = std::find_if(static_cast<const char*>(b.p), end, scan::is_ctl_or_sp);
                 INFO("len " << len << " at " << at << " stop " << int(stop));
-                REQUIRE(scan::Scalar::find_ctl_or_sp(b.p, end) == want);
-                REQUIRE(scan::Fast::find_ctl_or_sp(b.p, end) == want);
+                REQUIRE(scan::Scalar::find_ctl_or_sp(b.p, end) - b.p == want - b.p);
+                REQUIRE(scan::Fast::find_ctl_or_sp(b.p, end) - b.p == want - b.p);
                 ++cases;
             }
         }
