@@ -31,8 +31,18 @@ std::string cdr_csv_header() {
     return "id,caller,callee,callee_out,customer,customer_gateway,vendor,vendor_gateway,"
            "setup_time,answer_time,end_time,duration_s,hold_s,sip_code,end_reason,hangup,"
            "rate_prefix,area,rate_type,vendor_prefix,customer_billed_s,vendor_billed_s,"
-           "customer_price,vendor_price,charge,cost,profit,call_id_in,call_id_out";
+           "customer_price,vendor_price,rate_deviation,charge,cost,profit,call_id_in,call_id_out";
 }
+
+Result<Money> cdr_rate_deviation(const Cdr& c) { return c.customer_price.sub(c.vendor_price); }
+
+// Only prices outside any deck's range can overflow; print nothing rather than a wrong figure.
+static std::string rate_deviation_text(const Cdr& c, int decimals) {
+    auto d = cdr_rate_deviation(c);
+    return d ? d->to_string(decimals) : std::string();
+}
+
+int cdr_billing_mode(const Cdr& c) { return c.call.customer.empty() ? -1 : 1; }
 
 std::string cdr_csv_line(const Cdr& c, int decimals) {
     const CallRecord& k = c.call;
@@ -66,6 +76,7 @@ std::string cdr_csv_line(const Cdr& c, int decimals) {
     f(std::to_string(c.vendor_billed_s));
     f(c.customer_price.to_string(decimals));
     f(c.vendor_price.to_string(decimals));
+    f(rate_deviation_text(c, decimals));
     f(c.charge.to_string(decimals));
     f(c.cost.to_string(decimals));
     f(c.profit.to_string(decimals));
@@ -90,21 +101,26 @@ std::string cdr_pipe_line(const Cdr& c, int decimals) {
         s += pipe_safe(v);
         if (!last) s += '|';
     };
-    f(k.caller);
-    f(k.callee);
-    f(format_time(start));
-    f(format_time(k.end_ms));
-    f(std::to_string(c.duration_s));
-    f(k.end_reason);
-    f(std::to_string(static_cast<int>(k.hangup)));
-    f(k.customer_gateway);
-    f(k.vendor_gateway);
+    // 1-9: VOS3000's fields (REFERENCE-vos3000.md 1.5).
+    f(k.caller);                                     // 1 callerE164
+    f(k.callee);                                     // 2 calleeE164
+    f(format_time(start));                           // 3 startTime
+    f(format_time(k.end_ms));                        // 4 stopTime
+    f(std::to_string(c.duration_s));                 // 5 holdTime: talk time
+    f(k.end_reason);                                 // 6 endReason
+    f(std::to_string(static_cast<int>(k.hangup)));   // 7 endDirection
+    f(k.customer_gateway);                           // 8 caller gateway
+    f(k.vendor_gateway);                             // 9 callee gateway
+    // 10-15: VOS3000's names are unknown; ours.
     f(k.callee_sent());
     f(k.customer);
     f(k.vendor);
     f(c.charge.to_string(decimals));
     f(c.cost.to_string(decimals));
     f(c.rate_prefix);
+    f(std::to_string(kCalleeBillingCallerPays));     // 16 calleeBilling
+    f(std::to_string(cdr_billing_mode(c)));          // 17 billingMode
+    // 18 and after: ours.
     f(c.area);
     f(std::to_string(k.sip_code));
     f(k.call_id_in, true);
@@ -153,6 +169,7 @@ std::string cdr_json(const Cdr& c, int decimals) {
     num("vendor_billed_s", c.vendor_billed_s);
     str("customer_price", c.customer_price.to_string(decimals));
     str("vendor_price", c.vendor_price.to_string(decimals));
+    str("rate_deviation", rate_deviation_text(c, decimals));
     str("charge", c.charge.to_string(decimals));
     str("cost", c.cost.to_string(decimals));
     str("profit", c.profit.to_string(decimals));

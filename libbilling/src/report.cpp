@@ -68,6 +68,13 @@ std::int64_t ReportRow::margin_ppm() const {
 
 static bool add64(std::int64_t& a, std::int64_t b) { return !__builtin_add_overflow(a, b, &a); }
 
+// The range of a sum of rows is the range of their ranges.
+static void widen(std::optional<Money>& lo, std::optional<Money>& hi, const std::optional<Money>& o_lo,
+                  const std::optional<Money>& o_hi) {
+    if (o_lo && (!lo || *o_lo < *lo)) lo = o_lo;
+    if (o_hi && (!hi || *hi < *o_hi)) hi = o_hi;
+}
+
 Result<void> ReportRow::add(const ReportRow& o) {
     auto r = revenue.add(o.revenue);
     auto c = cost.add(o.cost);
@@ -79,6 +86,7 @@ Result<void> ReportRow::add(const ReportRow& o) {
     revenue = *r;
     cost = *c;
     profit = *p;
+    widen(rate_deviation_min, rate_deviation_max, o.rate_deviation_min, o.rate_deviation_max);
     return {};
 }
 
@@ -116,6 +124,33 @@ Result<Report> ReportBuilder::finish() const {
     return r;
 }
 
+void RateDeviationRanges::add(const Cdr& c) {
+    if (c.duration_s <= 0) return;
+    auto d = cdr_rate_deviation(c);
+    if (!d) return;  // prices outside any deck's range: no figure rather than a wrong one
+    auto [k1, k2] = report_keys(kind_, c);
+    auto [it, fresh] = rows_.try_emplace({std::string(k1), std::string(k2)}, Range{*d, *d});
+    if (fresh) return;
+    if (*d < it->second.min) it->second.min = *d;
+    if (it->second.max < *d) it->second.max = *d;
+}
+
+void RateDeviationRanges::apply(Report& r) const {
+    r.rate_deviation = true;
+    r.total.rate_deviation_min.reset();
+    r.total.rate_deviation_max.reset();
+    for (ReportRow& row : r.rows) {
+        row.rate_deviation_min.reset();
+        row.rate_deviation_max.reset();
+        if (auto it = rows_.find({row.key, row.key2}); it != rows_.end()) {
+            row.rate_deviation_min = it->second.min;
+            row.rate_deviation_max = it->second.max;
+        }
+        widen(r.total.rate_deviation_min, r.total.rate_deviation_max, row.rate_deviation_min,
+              row.rate_deviation_max);
+    }
+}
+
 namespace {
 
 std::string int_str(std::int64_t v) { return std::to_string(v); }
@@ -140,6 +175,12 @@ Cols columns(const Report& r) {
         c.names.emplace_back(n);
         c.numeric.push_back(true);
     }
+    if (r.rate_deviation)
+        for (const char* n : {"rate_deviation_min", "rate_deviation_max"}) {
+            c.names.emplace_back(n);
+            c.numeric.push_back(true);
+        }
+    auto amount = [&](const std::optional<Money>& m) { return m ? m->to_string(r.decimals) : std::string(); };
     auto row = [&](const ReportRow& x, bool total) {
         std::vector<std::string> v;
         v.push_back(total ? "TOTAL" : x.key);
@@ -155,6 +196,10 @@ Cols columns(const Report& r) {
         v.push_back(x.cost.to_string(r.decimals));
         v.push_back(x.profit.to_string(r.decimals));
         v.push_back(format_ppm_percent(x.margin_ppm()));
+        if (r.rate_deviation) {
+            v.push_back(amount(x.rate_deviation_min));
+            v.push_back(amount(x.rate_deviation_max));
+        }
         c.cells.push_back(std::move(v));
     };
     for (const ReportRow& x : r.rows) row(x, false);
@@ -217,7 +262,8 @@ std::string json_row(const std::vector<std::string>& names, const std::vector<st
         if (i) s += ',';
         s += '"' + json_escape(names[i]) + "\":";
         const bool plain_int = numeric[i] && row[i].find_first_of(".%") == std::string::npos;
-        if (plain_int) s += row[i];
+        if (numeric[i] && row[i].empty()) s += "null";  // a figure the row does not have
+        else if (plain_int) s += row[i];
         else s += '"' + json_escape(row[i]) + '"';
     }
     return s + "}";

@@ -128,12 +128,156 @@ TEST_CASE("cdr: CSV and VOS3000-style pipe lines", "[billing][cdr]") {
     Cdr c = cdrs[0];
     c.call.end_reason = "a|b\nc";
     const std::string pipe = cdr_pipe_line(c);
-    CHECK(std::count(pipe.begin(), pipe.end(), '|') == 17);  // 18 fields
+    CHECK(std::count(pipe.begin(), pipe.end(), '|') == 19);  // 20 fields
     CHECK(pipe.find('\n') == std::string::npos);
     CHECK(cdr_hour_file_name(c).size() == std::string("2025112409.txt").size());
     const std::string csv = cdr_csv_line(c);
     CHECK(csv.find("\"a|b\nc\"") != std::string::npos);
     std::vector<std::string> f;
     REQUIRE(split_csv(cdr_csv_header(), ',', f));
-    CHECK(f.size() == 29);
+    CHECK(f.size() == 30);
+}
+
+namespace {
+
+// One answered call whose every field differs, so a field at the wrong position shows.
+Cdr pipe_sample() {
+    Cdr c;
+    c.call.caller = "15551234";
+    c.call.callee = "442071234567";
+    c.call.callee_out = "00442071234567";
+    c.call.customer = "C1";
+    c.call.customer_gateway = "gwA";
+    c.call.vendor = "V1";
+    c.call.vendor_gateway = "rgw1";
+    c.call.setup_ms = *parse_time("2026-11-26 10:00:00");
+    c.call.answer_ms = *parse_time("2026-11-26 10:00:05");
+    c.call.end_ms = *parse_time("2026-11-26 10:01:52");
+    c.call.sip_code = 200;
+    c.call.end_reason = "Normal";
+    c.call.hangup = HangupSide::callee;
+    c.call.call_id_in = "cid-in";
+    c.call.call_id_out = "cid-out";
+    c.duration_s = 107;  // talk time
+    c.hold_s = 112;      // setup -> end
+    c.rate_prefix = "44";
+    c.area = "UK";
+    c.vendor_prefix = "4420";
+    c.customer_billed_s = 108;
+    c.vendor_billed_s = 108;
+    c.customer_price = money("0.0125");
+    c.vendor_price = money("0.0100");
+    c.charge = money("0.0225");
+    c.cost = money("0.018");
+    c.profit = money("0.0045");
+    return c;
+}
+
+}  // namespace
+
+// VOS3000's known fields at VOS3000's positions (REFERENCE-vos3000.md 1.5), ours between.
+TEST_CASE("cdr: hourly pipe line puts VOS3000's fields at their positions", "[billing][cdr]") {
+    std::vector<std::string> f;
+    REQUIRE(split_csv(cdr_pipe_line(pipe_sample(), 4), '|', f));
+    REQUIRE(f.size() == 20);
+    CHECK(f[0] == "15551234");             // 1 callerE164
+    CHECK(f[1] == "442071234567");         // 2 calleeE164
+    CHECK(f[2] == "2026-11-26 10:00:05");  // 3 startTime (answer)
+    CHECK(f[3] == "2026-11-26 10:01:52");  // 4 stopTime
+    CHECK(f[4] == "107");                  // 5 holdTime = talk time, not setup -> end (112)
+    CHECK(f[5] == "Normal");               // 6 endReason
+    CHECK(f[6] == "1");                    // 7 endDirection: callee hung up
+    CHECK(f[7] == "gwA");                  // 8 caller gateway
+    CHECK(f[8] == "rgw1");                 // 9 callee gateway
+    CHECK(f[9] == "00442071234567");       // 10-15 ours
+    CHECK(f[10] == "C1");
+    CHECK(f[11] == "V1");
+    CHECK(f[12] == "0.0225");
+    CHECK(f[13] == "0.0180");
+    CHECK(f[14] == "44");
+    CHECK(f[15] == "0");                   // 16 calleeBilling: the caller pays
+    CHECK(f[16] == "1");                   // 17 billingMode: gateway ID
+    CHECK(f[17] == "UK");                  // 18 and after: ours
+    CHECK(f[18] == "200");
+    CHECK(f[19] == "cid-in");
+    Cdr none = pipe_sample();
+    none.call.customer.clear();
+    REQUIRE(split_csv(cdr_pipe_line(none, 4), '|', f));
+    CHECK(f[16] == "-1");                  // billingMode none: no customer account
+}
+
+// VOS3000 "Rate deviation": customer price - vendor price per minute, a named field.
+TEST_CASE("cdr: rate_deviation in the CSV and JSON exports", "[billing][cdr]") {
+    Cdr c = pipe_sample();
+    CHECK(*cdr_rate_deviation(c) == money("0.0025"));
+    std::vector<std::string> names, values;
+    REQUIRE(split_csv(cdr_csv_header(), ',', names));
+    REQUIRE(split_csv(cdr_csv_line(c, 4), ',', values));
+    REQUIRE(names.size() == values.size());
+    const auto at = [&](const char* n) { return values[std::find(names.begin(), names.end(), n) - names.begin()]; };
+    CHECK(at("rate_deviation") == "0.0025");
+    CHECK(at("duration_s") == "107");  // talk time (VOS3000 holdTime)
+    CHECK(at("hold_s") == "112");      // setup -> end
+    const std::string json = cdr_json(c, 4);
+    CHECK(json.find("\"vendor_price\":\"0.0100\",\"rate_deviation\":\"0.0025\",") != std::string::npos);
+    // A loss-making rate: negative; more decimals than the precision are kept (exact).
+    c.vendor_price = money("0.013001");
+    REQUIRE(split_csv(cdr_csv_line(c, 4), ',', values));
+    CHECK(at("rate_deviation") == "-0.000501");
+    // The JSON keys are the CSV header's names, in the same order.
+    std::string keys;
+    for (const std::string& n : names) keys += "\"" + n + "\":";
+    std::string json_keys;
+    const std::string j = cdr_json(c, 4);
+    for (const std::string& n : names) {
+        const std::size_t p = j.find("\"" + n + "\":");
+        REQUIRE(p != std::string::npos);
+        json_keys += j.substr(p, n.size() + 3);
+    }
+    CHECK(json_keys == keys);
+}
+
+TEST_CASE("report: rate deviation range per row of the profit reports", "[billing][report]") {
+    auto cdr = [](const char* area, const char* prefix, std::int64_t dur, const char* cp, const char* vp) {
+        Cdr c = pipe_sample();
+        c.area = area;
+        c.rate_prefix = prefix;
+        c.duration_s = dur;
+        c.customer_price = money(cp);
+        c.vendor_price = money(vp);
+        return c;
+    };
+    const std::vector<Cdr> v = {cdr("UK", "44", 60, "0.0125", "0.0100"), cdr("UK", "44", 30, "0.0125", "0.0080"),
+                                cdr("UK", "44", 0, "0.0125", "0.0500"),  // unanswered: not counted
+                                cdr("UK Mobile", "447", 42, "0.0625", "0.0700"),
+                                cdr("DE", "49", 0, "0.0150", "0.0120")};
+    ReportBuilder b(ReportKind::profit_area);
+    RateDeviationRanges dev(ReportKind::profit_area);
+    for (const Cdr& c : v) {
+        REQUIRE(b.add(c));
+        dev.add(c);
+    }
+    auto r = b.finish();
+    REQUIRE(r);
+    r->decimals = 4;
+    CHECK(format_csv(*r).find("rate_deviation") == std::string::npos);  // only when applied
+    dev.apply(*r);
+    REQUIRE(r->rows.size() == 3);  // DE, UK, UK Mobile
+    CHECK_FALSE(r->rows[0].rate_deviation_min);  // DE: no answered call
+    CHECK(*r->rows[1].rate_deviation_min == money("0.0025"));
+    CHECK(*r->rows[1].rate_deviation_max == money("0.0045"));
+    CHECK(*r->total.rate_deviation_min == money("-0.0075"));
+    CHECK(*r->total.rate_deviation_max == money("0.0045"));
+    const std::string csv = format_csv(*r);
+    CHECK(csv.find(",profit,margin,rate_deviation_min,rate_deviation_max\n") != std::string::npos);
+    const std::size_t de = csv.find("\nDE,49,1,0,");
+    REQUIRE(de != std::string::npos);
+    CHECK(csv.substr(0, csv.find('\n', de + 1)).ends_with(",,"));  // DE: empty cells
+    CHECK(csv.find(",0.0025,0.0045\n") != std::string::npos);
+    CHECK(csv.find("\nTOTAL,,5,3,") != std::string::npos);
+    CHECK(csv.find(",-0.0075,0.0045\n") != std::string::npos);
+    const std::string json = format_json(*r);
+    CHECK(json.find("\"rate_deviation_min\":null,\"rate_deviation_max\":null}") != std::string::npos);
+    CHECK(json.find("\"rate_deviation_min\":\"-0.0075\",\"rate_deviation_max\":\"0.0045\"}") != std::string::npos);
+    CHECK(format_table(*r).find("rate_deviation_min") != std::string::npos);
 }

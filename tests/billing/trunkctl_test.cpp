@@ -240,8 +240,33 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
     REQUIRE(r.rc == 0);
     CHECK(fs::exists(sb.dir / "cdr/2026112610.txt"));
     CHECK(fs::exists(sb.dir / "cdr/2026112611.txt"));
+    // VOS3000 positions: 5 holdTime = talk time (107 s, not setup -> end 112 s), 7
+    // endDirection, 16 calleeBilling 0 (the caller pays), 17 billingMode 1 (gateway ID).
+    CHECK(slurp(sb.dir / "cdr/2026112610.txt") ==
+          "1555|442071234567|2026-11-26 10:00:05|2026-11-26 10:01:52|107|Normal|0|gwA|rgw1|442071234567|C1|V1|"
+          "0.0225|0.0180|44|0|1|UK|200|a1\n"
+          "1555|447700900123|2026-11-26 10:05:03|2026-11-26 10:05:40|37|Normal|1|gwA|rgw1|447700900123|C1|V1|"
+          "0.0438|0.0350|447|0|1|UK Mobile|200|a2\n");
     r = sb.run({"--db", db, "cdr", "export"});
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 4);
+    // duration_s is talk time (VOS3000 holdTime), hold_s setup -> end; rate_deviation =
+    // customer_price - vendor_price per minute.
+    CHECK(contains(r.out, ",duration_s,hold_s,"));
+    CHECK(contains(r.out, ",customer_price,vendor_price,rate_deviation,charge,"));
+    CHECK(contains(r.out, ",107,112,200,Normal,caller,44,UK,International,44,108,108,0.0125,0.0100,0.0025,0.0225,"));
+    CHECK(contains(r.out, ",0.0625,0.0500,0.0125,0.0438,"));
+
+    // Profit reports: the lowest and highest rate deviation of each row's answered calls.
+    r = sb.run({"--db", db, "report", "profit", "--format", "csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, ",profit,margin,rate_deviation_min,rate_deviation_max\n"));
+    CHECK(contains(r.out, "UK,44,1,1,100.00%,107,107,108,108,0.0225,0.0180,0.0045,20.00%,0.0025,0.0025\n"));
+    CHECK(contains(r.out, "Germany,49,1,0,0.00%,0,0,0,0,0.0000,0.0000,0.0000,0.00%,,\n"));  // unanswered
+    CHECK(contains(r.out, "TOTAL,,3,2,66.6666%,72,144,150,150,0.0663,0.0530,0.0133,20.0603%,0.0025,0.0125\n"));
+    r = sb.run({"--db", db, "report", "profit", "--by", "customer", "--format", "json"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "\"margin\":\"20.0603%\",\"rate_deviation_min\":\"0.0025\",\"rate_deviation_max\":\"0.0125\"}"));
+    CHECK_FALSE(contains(sb.run({"--db", db, "report", "revenue", "--format", "csv"}).out, "rate_deviation"));
 
     // Filters by customer, vendor and time; JSON.
     r = sb.run({"--db", db, "cdr", "export", "--customer", "C1", "--vendor", "V1", "--from", "2026-11-26 10:02",
@@ -251,6 +276,7 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
     CHECK(std::count(r.out.begin(), r.out.end(), '{') == 1);  // only the call ending at 10:05:40
     CHECK(contains(r.out, "\"callee\":\"447700900123\""));
     CHECK(contains(r.out, "\"charge\":\"0.0438\""));
+    CHECK(contains(r.out, "\"vendor_price\":\"0.0500\",\"rate_deviation\":\"0.0125\",\"charge\":"));
     CHECK(contains(r.out, "\"answer_time\":\"2026-11-26 10:05:03\""));
     r = sb.run({"--db", db, "cdr", "export", "--format", "json", "--from", "2026-11-26 11:00"});
     CHECK(contains(r.out, "\"answer_time\":null"));
@@ -367,9 +393,16 @@ TEST_CASE("trunkctl: unknown rate groups are refused unless created", "[billing]
     r = sb.run({"--db", db, "rates", "list"});
     REQUIRE(r.rc == 0);
     CHECK(r.out ==
-          "group   rates     accounts\n"
-          "NEW     0         0\n"
-          "retail  1         1\n");
+          "group   rates  accounts\n"
+          "NEW         0         0\n"
+          "retail      1         1\n");
+    r = sb.run({"--db", db, "rates", "list", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "[{\"group\":\"NEW\",\"rates\":0,\"accounts\":0},{\"group\":\"retail\",\"rates\":1,\"accounts\":1}]\n");
+    CHECK(sb.run({"--db", db, "rates", "list", "--format", "json"}).out == r.out);
+    CHECK(sb.run({"--db", db, "rates", "list", "--format", "csv"}).out == "group,rates,accounts\nNEW,0,0\nretail,1,1\n");
+    CHECK(sb.run({"--db", db, "rates", "list", "--format", "xml"}).rc == 2);
+    CHECK(sb.run({"--db", db, "rates", "list", "extra"}).rc == 2);
 }
 
 TEST_CASE("trunkctl: named import templates (VOS3000 feerate_template.conf)", "[billing][trunkctl]") {
@@ -487,4 +520,57 @@ TEST_CASE("trunkctl: billing settings decide the money of imported CDRs", "[bill
     REQUIRE(r.rc == 0);
     CHECK(contains(r.out, "calendar.timezone,Europe/London,Work Calendar\n"));
     CHECK(contains(r.out, "calendar.holidays,\"2026-12-25,2026-12-28\",Work Calendar\n"));
+}
+
+// Issue 14: a credit limit crossed by imported CDRs is reported (the CDRs are real calls, so
+// they are stored and the exit code stays 0): the account and by how much.
+TEST_CASE("trunkctl: cdr import reports accounts it takes below their credit limit", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n447,0.0500,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n447,0.0625,6\n");
+    REQUIRE(sb.run({"--db", db, "rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(sb.run({"--db", db, "rates", "import", "retail", "retail.csv"}).rc == 0);
+    // C1: available 0.03 + 0.01 = 0.04; C2: plenty; V1 is credited (never crosses).
+    for (std::vector<std::string> acc : {std::vector<std::string>{"C1", "--balance", "0.03", "--credit", "0.01"},
+                                         std::vector<std::string>{"C2", "--balance", "10", "--credit", "0"}}) {
+        std::vector<std::string> args = {"--db", db, "accounts", "add", acc[0], "--kind", "customer",
+                                         "--rate-group", "retail", acc[1], acc[2], acc[3], acc[4]};
+        REQUIRE(sb.run(args).rc == 0);
+    }
+    REQUIRE(sb.run({"--db", db, "accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    // C1: 0.0225 + 0.0438 = 0.0663 -> available -0.0263; C2: 0.0225, stays above zero.
+    const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
+    sb.write("calls.csv", head +
+                              "1,442071234567,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:01:52\n"
+                              "1,447700900123,C1,V1,2026-11-26 10:05:00,2026-11-26 10:05:03,2026-11-26 10:05:40\n"
+                              "2,442071234567,C2,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:01:52\n");
+    Run r = sb.run({"--db", db, "cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "stored 3 CDRs, revenue 0.0888\n"
+          "credit limit crossed: C1 available -0.0263 (was 0.0400), 0.0263 below zero\n");
+    CHECK(contains(sb.run({"--db", db, "accounts", "show", "C1"}).out, "balance:      -0.0363"));  // stored
+    // Already below zero: a further import is no new crossing.
+    sb.write("more.csv", head + "1,442071234567,C1,V1,2026-11-26 11:00:00,2026-11-26 11:00:05,2026-11-26 11:01:52\n");
+    r = sb.run({"--db", db, "cdr", "import", "more.csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 1 CDRs, revenue 0.0225\n");
+    // --json: the same in one object.
+    REQUIRE(sb.run({"--db", db, "accounts", "topup", "C1", "0.0888"}).rc == 0);  // available 0.0400 again
+    sb.write("json.csv", head + "1,447700900123,C1,V1,2026-11-26 11:05:00,2026-11-26 11:05:03,2026-11-26 11:05:40\n");
+    r = sb.run({"--db", db, "cdr", "import", "json.csv", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "{\"stored\":1,\"revenue\":\"0.0438\",\"credit_limit_crossed\":[{\"account\":\"C1\","
+          "\"available\":\"-0.0038\",\"was\":\"0.0400\",\"below\":\"0.0038\"}]}\n");
+    // Exactly to zero is not below it.
+    REQUIRE(sb.run({"--db", db, "accounts", "add", "C3", "--kind", "customer", "--balance", "0.0225",
+                    "--rate-group", "retail"}).rc == 0);
+    sb.write("zero.csv", head + "3,442071234567,C3,V1,2026-11-26 12:00:00,2026-11-26 12:00:05,2026-11-26 12:01:52\n");
+    r = sb.run({"--db", db, "cdr", "import", "zero.csv", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "{\"stored\":1,\"revenue\":\"0.0225\",\"credit_limit_crossed\":[]}\n");
+    CHECK(sb.run({"--db", db, "audit"}).out == "ok\n");
 }

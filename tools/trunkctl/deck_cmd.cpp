@@ -271,17 +271,53 @@ int cmd_rates_group(const std::string& db, int argc, char** argv, int first) {
     return kOk;
 }
 
-int rates_list(const std::string& db) {
+namespace {
+
+using GroupInfos = std::vector<Store::RateGroupInfo>;
+
+std::string rates_list_json(const GroupInfos& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i)
+        s += (i ? ",{\"group\":\"" : "{\"group\":\"") + billing::json_escape(v[i].name) +
+             "\",\"rates\":" + std::to_string(v[i].rates) + ",\"accounts\":" + std::to_string(v[i].accounts) + "}";
+    return s + "]\n";
+}
+
+std::string rates_list_csv(const GroupInfos& v) {
+    std::string s = "group,rates,accounts\n";
+    for (const auto& g : v)
+        s += billing::csv_escape(g.name) + "," + std::to_string(g.rates) + "," + std::to_string(g.accounts) + "\n";
+    return s;
+}
+
+// Names left-aligned, counts right-aligned under their headers, so columns line up.
+std::string rates_list_table(const GroupInfos& v) {
+    std::size_t w[3] = {5, 5, 8};  // "group", "rates", "accounts"
+    for (const auto& g : v) {
+        w[0] = std::max(w[0], g.name.size());
+        w[1] = std::max(w[1], std::to_string(g.rates).size());
+        w[2] = std::max(w[2], std::to_string(g.accounts).size());
+    }
+    auto left = [](const std::string& x, std::size_t n) { return x + std::string(n - x.size(), ' '); };
+    auto right = [](const std::string& x, std::size_t n) { return std::string(n - x.size(), ' ') + x; };
+    auto line = [&](const std::string& a, const std::string& b, const std::string& c) {
+        return left(a, w[0]) + "  " + right(b, w[1]) + "  " + right(c, w[2]) + "\n";
+    };
+    std::string s = line("group", "rates", "accounts");
+    for (const auto& g : v) s += line(g.name, std::to_string(g.rates), std::to_string(g.accounts));
+    return s;
+}
+
+}  // namespace
+
+int rates_list(const std::string& db, const std::string& format) {
     auto st = open_store(db);
     if (!st) return runtime(st.error());
     auto groups = st->rate_group_infos();
     if (!groups) return runtime(groups.error());
-    std::size_t w = 5;
-    for (const auto& g : *groups) w = std::max(w, g.name.size());
-    auto pad = [](std::string s, std::size_t n) { return s + std::string(n > s.size() ? n - s.size() : 0, ' '); };
-    std::cout << pad("group", w) << "  " << pad("rates", 8) << "  accounts\n";
-    for (const auto& g : *groups)
-        std::cout << pad(g.name, w) << "  " << pad(std::to_string(g.rates), 8) << "  " << g.accounts << "\n";
+    std::cout << (format == "json" ? rates_list_json(*groups)
+                  : format == "csv" ? rates_list_csv(*groups)
+                                    : rates_list_table(*groups));
     return kOk;
 }
 

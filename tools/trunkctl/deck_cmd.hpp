@@ -31,8 +31,9 @@ int rates_import(const std::string& db, const Args& a, const char* help);
 int cmd_rates_template(const std::string& db, int argc, char** argv, int first);
 // rates group add GROUP; argv[first] is "add".
 int cmd_rates_group(const std::string& db, int argc, char** argv, int first);
-// rates list: a table of groups with their rate and account counts.
-int rates_list(const std::string& db);
+// rates list: the groups with their rate and account counts; format table (aligned, with
+// a header), csv or json (checked by the caller).
+int rates_list(const std::string& db, const std::string& format);
 
 // Refuses a rate group an operator named that does not exist (an account's --rate-group,
 // private rates): "unknown rate group 'X'", with how to create it. Ok for "".

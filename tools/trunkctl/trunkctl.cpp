@@ -127,8 +127,10 @@ const char* const kRatesHelp = R"(usage:
       Create customer rates from vendor rate groups: for each prefix the cheapest vendor
       rate; customer = vendor / (1 - margin) or vendor * (1 + markup), rounded UP to
       --precision decimals (default: the database currency precision). R is "0.15" or "15%".
-  trunkctl rates list
-      Rate groups (empty ones too) with their number of rates and of accounts using them.
+  trunkctl rates list [--format table|csv|json | --json]
+      Rate groups (empty ones too) with their number of rates and of accounts using them:
+      an aligned table with a header by default; JSON is an array of
+      {"group","rates","accounts"} objects.
   trunkctl rates group add GROUP
       Create an empty rate group (an account can only name a group that exists).
   trunkctl rates template add|list|remove ...
@@ -155,18 +157,25 @@ const char* const kAccountsHelp = R"(usage:
 )";
 
 const char* const kCdrHelp = R"(usage:
-  trunkctl cdr import FILE [--batch N]
+  trunkctl cdr import FILE [--batch N] [--json]
       Rate the call records in CSV FILE and store them with their money movements
       (N per transaction, default 1000). Columns (header names): caller, callee,
       callee_out, customer, customer_gateway, vendor, vendor_gateway, setup, answer
       (empty = unanswered), end, sip_code, end_reason, hangup (caller|callee|server),
       call_id_in, call_id_out. All lines are checked and rated first; any error
-      (reported with line and field) and nothing is stored.
+      (reported with line and field) and nothing is stored. After storing, each account
+      whose available balance (balance + credit limit) the import took below zero gets a
+      line "credit limit crossed: ID available X (was Y), Z below zero" (exit code 0).
+      --json: {"stored":N,"revenue":"X","credit_limit_crossed":[{"account":"ID",
+      "available":"X","was":"Y","below":"Z"}]}.
   trunkctl cdr export [--from T] [--until T] [--customer ID] [--vendor ID]
                       [--format csv|json | --json] [--out FILE] [--hourly DIR]
       The CDRs ending in [from, until), of one customer and/or vendor account (which must
-      exist), as CSV (default) or a JSON array (amounts as strings); --hourly writes
-      VOS3000-style pipe-delimited files DIR/YYYYMMDDHH.txt instead.
+      exist), as CSV (default) or a JSON array (amounts as strings), with rate_deviation
+      (customer_price - vendor_price per minute); duration_s is the talk time (VOS3000
+      holdTime), hold_s setup -> end. --hourly writes VOS3000-style pipe-delimited files
+      DIR/YYYYMMDDHH.txt instead (VOS3000's fields at their positions: 5 holdTime, 7
+      endDirection, 16 calleeBilling 0, 17 billingMode 1; docs/billing.md).
 )";
 
 const char* const kReportHelp = R"(usage:
@@ -176,7 +185,9 @@ const char* const kReportHelp = R"(usage:
     clearing     cost per vendor; --by gateway: per vendor gateway
     gateway      gateway bill: per customer (mapping) gateway
     settlement   summary of financial settlement: revenue, cost, profit, margin
-    profit       profit by area and prefix; --by customer: per customer
+    profit       profit by area and prefix; --by customer: per customer; with the
+                 lowest and highest rate deviation (customer - vendor price per minute,
+                 VOS3000 "Rate deviation") of each row's answered calls
     asr          ASR and ACD per vendor gateway and destination area
     breakeven    --fixed-costs X: minutes needed to cover X at the period's profit/minute
   Amounts in JSON are strings (exact decimals).
@@ -296,7 +307,7 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
     if (sub == "template") return trunkctl::cmd_rates_template(db, argc, argv, first + 1);
     if (sub == "group") return trunkctl::cmd_rates_group(db, argc, argv, first + 1);
     OptionSpec spec{{"--out", "--from", "--margin", "--markup", "--precision", "--at", "--vendors", "--format"},
-                    {"--help", "--replace", "--dry-run"}};
+                    {"--help", "--replace", "--dry-run", "--json"}};
     spec.with_value.insert(trunkctl::kDeckOptions.begin(), trunkctl::kDeckOptions.end());
     spec.flags.insert(trunkctl::kDeckFlags.begin(), trunkctl::kDeckFlags.end());
     Args a;
@@ -370,7 +381,12 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
         std::cout << "created " << *n << " rates in " << pos[0] << "\n";
         return kOk;
     }
-    if (sub == "list") return trunkctl::rates_list(db);
+    if (sub == "list") {
+        if (!pos.empty()) return usage("unexpected argument '" + pos[0] + "'", kRatesHelp);
+        const std::string format = a.flag("--json") ? "json" : a.get("--format", "table");
+        if (!valid_format(format)) return usage("--format must be table, csv or json", kRatesHelp);
+        return trunkctl::rates_list(db, format);
+    }
     if (sub == "alarms") {
         if (pos.size() != 1 || !a.has("--vendors")) return usage("rates alarms needs GROUP --vendors", kRatesHelp);
         const std::string format = a.get("--format", "table");
@@ -635,6 +651,65 @@ std::vector<Error> read_calls(std::string_view text, std::vector<CallRecord>& ou
     return errs;
 }
 
+// An account whose available balance (balance + credit limit) an import takes below zero.
+struct CreditCrossing {
+    std::string account;
+    Money before;  // available before the import
+    Money after;   // before + the import's balance change
+    Money below;   // -after: by how much
+};
+
+// The accounts an import of `cdrs` would take below zero. Computed from each account's
+// available balance read now plus this import's own movements (charges debit customers,
+// costs credit vendors, as insert_cdrs books them), so calls written meanwhile by the
+// switch are not blamed on the import. Already below zero: not a crossing.
+Result<std::vector<CreditCrossing>> credit_crossings(Store& st, const std::vector<Cdr>& cdrs) {
+    std::map<std::string, Money> change;
+    for (const Cdr& c : cdrs) {
+        auto debit = change[c.call.customer].sub(c.charge);
+        if (!debit) return fail(debit.error());
+        change[c.call.customer] = *debit;
+        if (c.call.vendor.empty()) continue;
+        auto credit = change[c.call.vendor].add(c.cost);
+        if (!credit) return fail(credit.error());
+        change[c.call.vendor] = *credit;
+    }
+    std::vector<CreditCrossing> out;
+    for (const auto& [id, delta] : change) {
+        if (!delta.is_negative()) continue;
+        auto acc = st.account(id);
+        if (!acc) return fail(acc.error());
+        auto before = acc->available();
+        if (!before) return fail(before.error());
+        auto after = before->add(delta);
+        if (!after) return fail(after.error());
+        auto below = after->negate();
+        if (!below) return fail(below.error());
+        if (!before->is_negative() && after->is_negative()) out.push_back({id, *before, *after, *below});
+    }
+    return out;
+}
+
+// The CDRs are real calls, so a crossed credit limit is reported, not refused (exit 0).
+void print_crossings(const std::vector<CreditCrossing>& v, int decimals) {
+    for (const CreditCrossing& x : v)
+        std::cout << "credit limit crossed: " << x.account << " available " << x.after.to_string(decimals)
+                  << " (was " << x.before.to_string(decimals) << "), " << x.below.to_string(decimals)
+                  << " below zero\n";
+}
+
+// cdr import --json: {"stored":N,"revenue":"X","credit_limit_crossed":[{"account",
+// "available","was","below"}]}, amounts as strings like every JSON amount here.
+std::string import_json(std::size_t stored, Money revenue, const std::vector<CreditCrossing>& v, int decimals) {
+    std::string s = "{\"stored\":" + std::to_string(stored) + ",\"revenue\":\"" + revenue.to_string(decimals) +
+                    "\",\"credit_limit_crossed\":[";
+    for (std::size_t i = 0; i < v.size(); ++i)
+        s += std::string(i ? "," : "") + "{\"account\":\"" + json_escape(v[i].account) + "\",\"available\":\"" +
+             v[i].after.to_string(decimals) + "\",\"was\":\"" + v[i].before.to_string(decimals) +
+             "\",\"below\":\"" + v[i].below.to_string(decimals) + "\"}";
+    return s + "]}\n";
+}
+
 // cdr export: CSV, JSON or hourly pipe files of the CDRs a filter selects.
 int cdr_export(const std::string& db, const Args& a) {
     auto from = time_opt(a, "--from", kTimeMin);
@@ -750,6 +825,8 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
             std::cerr << "trunkctl: " << errs.size() << " error(s); nothing stored\n";
             return kRuntime;
         }
+        auto crossings = credit_crossings(*st, cdrs);  // before the import changes the balances
+        if (!crossings) return runtime(crossings.error());
         Money revenue;
         for (std::size_t i = 0; i < cdrs.size(); i += static_cast<std::size_t>(batch)) {
             std::span<Cdr> part(cdrs.data() + i, std::min(cdrs.size() - i, static_cast<std::size_t>(batch)));
@@ -759,8 +836,13 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
             }
         }
         for (const Cdr& c : cdrs) revenue = revenue.add(c.charge).value_or(revenue);
-        std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string(cfg->currency.precision)
-                  << "\n";
+        const int dp = cfg->currency.precision;
+        if (a.flag("--json")) {
+            std::cout << import_json(cdrs.size(), revenue, *crossings, dp);
+            return kOk;
+        }
+        std::cout << "stored " << cdrs.size() << " CDRs, revenue " << revenue.to_string(dp) << "\n";
+        print_crossings(*crossings, dp);
         return kOk;
     }
     if (sub == "export") return cdr_export(db, a);
@@ -768,6 +850,19 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
 }
 
 // --- reports ----------------------------------------------------------------------------
+
+// Profit reports show VOS3000's rate deviation per row. The hourly rollup has no prices, so
+// this reads the period's CDRs (as profit by prefix does anyway).
+Result<void> add_rate_deviation(Store& st, Report& rep, Timestamp from, Timestamp until) {
+    RateDeviationRanges dev(rep.kind);
+    auto r = st.for_each_cdr(from, until, [&](const Cdr& c) {
+        dev.add(c);
+        return true;
+    });
+    if (!r) return fail(r.error());
+    dev.apply(rep);
+    return {};
+}
 
 int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (first >= argc) return usage("report: missing report kind", kReportHelp);
@@ -806,6 +901,8 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (!st) return runtime(st.error(), db);
     auto rep = st->report(rk, *from, *until);
     if (!rep) return runtime(rep.error());
+    if (kind == "profit")
+        if (auto ok = add_rate_deviation(*st, *rep, *from, *until); !ok) return runtime(ok.error());
     if (kind == "breakeven") {
         auto fixed = money_arg(a.get("--fixed-costs"), "fixed_costs");
         if (!fixed) return runtime(fixed.error());

@@ -7,13 +7,15 @@
 //   std::string pipe = billing::cdr_pipe_line(cdr);   // VOS3000-style hourly file line
 //   std::string file = billing::cdr_hour_file_name(cdr);  // "2026112609.txt" (end time, UTC)
 //
-// Hourly pipe files (VOS3000 SS_CDR_RECORD_TO_FILE, manual §4.4) have 18 '|'-separated
-// fields; fields 1-7 follow VOS3000 (callerE164, calleeE164, startTime, stopTime,
-// holdTime, endReason, endDirection 0/1/2), the rest are ours because the VOS3000 names
-// are not public: 8 customer gateway, 9 vendor gateway, 10 callee as sent, 11 customer
-// account, 12 vendor account, 13 charge, 14 cost, 15 rate prefix, 16 area, 17 SIP code,
-// 18 customer-leg Call-ID. Times are "YYYY-MM-DD HH:MM:SS" UTC; '|' and line ends inside
-// a field are replaced by spaces.
+// Hourly pipe files (VOS3000 SS_CDR_RECORD_TO_FILE, manual §4.4) put VOS3000's known fields
+// at VOS3000's positions so its readers find them: 1 callerE164, 2 calleeE164, 3 startTime
+// (answer, or setup when unanswered), 4 stopTime, 5 holdTime (talk time = duration_s),
+// 6 endReason, 7 endDirection (0 caller, 1 callee, 2 server), 8 customer (caller) gateway,
+// 9 vendor (callee) gateway, 16 calleeBilling (0: the caller pays), 17 billingMode (1:
+// gateway ID). VOS3000's names of 10-15 and 18 are not public, so those positions are ours:
+// 10 callee as sent, 11 customer account, 12 vendor account, 13 charge, 14 cost, 15 rate
+// prefix, 18 area; then 19 SIP code, 20 customer-leg Call-ID (20 fields). Times are
+// "YYYY-MM-DD HH:MM:SS" UTC; '|' and line ends inside a field are replaced by spaces.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include "billing/money.hpp"
 #include "billing/rate.hpp"
 #include "billing/rating.hpp"
+#include "billing/result.hpp"
 
 namespace billing {
 
@@ -44,6 +47,18 @@ struct Cdr {
 };
 
 Cdr make_cdr(CallRecord call, const CallRating& r);
+
+// VOS3000 "Rate deviation": customer price - vendor price, per minute, exact (the Rater's
+// rate_deviation_per_min; a side without a rate counts 0). Overflow only for prices no
+// deck holds; the exports then print an empty field.
+Result<Money> cdr_rate_deviation(const Cdr& c);
+
+// VOS3000 calleeBilling (pipe field 16): who pays. Our switch bills the caller's account
+// only; callees never pay.
+inline constexpr int kCalleeBillingCallerPays = 0;
+// VOS3000 billingMode (pipe field 17): -1 none, 0 phone number, 1 gateway ID, 3 phone card.
+// Our customers are found by their mapping gateway, so 1; -1 for a CDR without a customer.
+int cdr_billing_mode(const Cdr& c);
 
 std::string cdr_csv_header();
 // Amounts are printed with at least `decimals` decimals (the currency precision; exact, so

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,10 @@ struct ReportRow {
     Money revenue;                    // sum of charges
     Money cost;                       // sum of vendor costs
     Money profit;                     // sum of profits (= revenue - cost)
+    // Lowest and highest per-minute rate deviation of the row's answered calls (filled by
+    // RateDeviationRanges; empty when it has none).
+    std::optional<Money> rate_deviation_min;
+    std::optional<Money> rate_deviation_max;
 
     std::int64_t asr_ppm() const { return calls == 0 ? 0 : answered * 1000000 / calls; }
     std::int64_t acd_s() const { return answered == 0 ? 0 : duration_s / answered; }
@@ -68,6 +73,7 @@ struct Report {
     ReportRow total;              // key "total"
     int decimals = 2;             // amounts printed with at least this many decimals
                                   // (Store::report: the currency precision)
+    bool rate_deviation = false;  // print rate_deviation_min/max (RateDeviationRanges::apply)
 };
 
 class ReportBuilder {
@@ -83,6 +89,29 @@ private:
 
 // Which CDR fields key a row of this kind.
 std::pair<std::string_view, std::string_view> report_keys(ReportKind k, const Cdr& c);
+
+// VOS3000 "Rate deviation" (customer price - vendor price per minute) in a report, as the
+// lowest and highest figure of each row's answered calls. A range, not an average: any
+// average of per-minute prices would need a division and so a rounding, while min and max
+// are exact CDR figures. Fed with the CDRs of the report's period (Store::for_each_cdr),
+// then applied to the report (SQL or in-memory): rows are matched by their keys.
+//
+//   billing::RateDeviationRanges dev(kind);
+//   store.for_each_cdr(from, until, [&](const billing::Cdr& c) { dev.add(c); return true; });
+//   dev.apply(report);   // adds the columns rate_deviation_min, rate_deviation_max
+class RateDeviationRanges {
+public:
+    explicit RateDeviationRanges(ReportKind kind) : kind_(kind) {}
+    void add(const Cdr& c);  // unanswered calls are skipped: they moved no money
+    void apply(Report& r) const;
+
+private:
+    struct Range {
+        Money min, max;
+    };
+    ReportKind kind_;
+    std::map<std::pair<std::string, std::string>, Range> rows_;
+};
 
 std::string format_table(const Report& r);
 std::string format_csv(const Report& r);
