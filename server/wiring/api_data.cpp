@@ -129,4 +129,13 @@ billing::Result<std::size_t> ApiData::remove_user(std::string_view name) {
     return n;
 }
 
+billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter) {
+    if (!billing_) return closed();
+    auto cur = billing_->currency();
+    if (!cur) return cur.error();
+    auto rows = billing_->find_cdrs(filter);
+    if (!rows) return rows.error();
+    return sw::api::CdrPage{std::move(*rows), cur->precision};
+}
+
 }  // namespace wiring

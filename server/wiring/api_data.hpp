@@ -1,5 +1,5 @@
-// wiring::ApiData — sw::api::Data over the operators' SQLite file: billing accounts through
-// billing::sqlite::Store and SIP users through route::reg::sqlite::Store, each on its own
+// wiring::ApiData — sw::api::Data over the operators' SQLite file: billing accounts and CDRs
+// through billing::sqlite::Store and SIP users through route::reg::sqlite::Store, each on its own
 // connection, used on the loop by the management API.
 //
 //   wiring::ApiData data(cfg.database);
@@ -37,6 +37,7 @@ class ApiData final : public sw::api::Data {
     billing::Result<std::optional<sw::api::UserRecord>> user(std::string_view name) override;
     billing::Result<void> add_user(const sw::api::UserRecord& u, std::int64_t wall_ms) override;
     billing::Result<std::size_t> remove_user(std::string_view name) override;
+    billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter& filter) override;
 
   private:
     std::string database_;

@@ -16,6 +16,8 @@
 #include <optional>
 #include <span>
 
+#include <sqlite3.h>
+
 #include "billing/deck.hpp"
 #include "billing/report.hpp"
 #include "billing/sqlite/store.hpp"
@@ -689,4 +691,145 @@ TEST_CASE("store: rate groups exist once created; deck templates", "[billing][st
     REQUIRE(st.remove_deck_template("vos"));
     CHECK(st.deck_template("vos").error().message == "unknown template 'vos'");
     CHECK_FALSE(st.remove_deck_template("vos"));
+}
+
+namespace {
+
+// What find_cdrs must return, computed from the CDRs in memory: latest end time first, then
+// the larger id.
+std::vector<std::int64_t> expected_ids(std::vector<Cdr> all, const CdrFilter& f) {
+    auto prefix = [&](const std::string& s) { return s.compare(0, f.number.size(), f.number) == 0; };
+    auto key = [](const Cdr& c) { return std::pair(c.call.end_ms, c.id); };
+    std::sort(all.begin(), all.end(), [&](const Cdr& a, const Cdr& b) { return key(a) > key(b); });
+    std::vector<std::int64_t> ids;
+    for (auto it = all.begin(); it != all.end(); ++it) {
+        const CallRecord& k = it->call;
+        if (k.end_ms < f.from || k.end_ms >= f.until) continue;
+        if (f.before && key(*it) >= std::pair(f.before->end_ms, f.before->id)) continue;
+        if (!f.customer.empty() && k.customer != f.customer) continue;
+        if (!f.vendor.empty() && k.vendor != f.vendor) continue;
+        if (!f.gateway.empty() && k.customer_gateway != f.gateway && k.vendor_gateway != f.gateway) continue;
+        if (!f.number.empty() && !prefix(k.caller) && !prefix(k.callee) && !prefix(k.callee_out)) continue;
+        if (!f.call_id.empty() && k.call_id_in != f.call_id && k.call_id_out != f.call_id) continue;
+        if (ids.size() == f.limit) break;
+        ids.push_back(it->id);
+    }
+    return ids;
+}
+
+std::vector<std::int64_t> found_ids(Store& st, const CdrFilter& f) {
+    auto r = st.find_cdrs(f);
+    if (!r) FAIL(r.error().describe());
+    std::vector<std::int64_t> ids;
+    for (const Cdr& c : *r) ids.push_back(c.id);
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("store: find_cdrs filters by time, account, gateway, number and Call-ID, newest first",
+          "[billing][store][cdr]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    std::mt19937_64 rng(11);
+    auto cdrs = random_cdrs(book, rng, 400);
+    cdrs[10].call.callee_out = "0049301234";  // the number as sent to the vendor
+    REQUIRE(st.insert_cdrs(cdrs));
+    const Timestamp mid = cdrs[200].call.end_ms;
+    std::vector<CdrFilter> filters = {
+        {},
+        {.limit = 7},
+        {.from = mid, .limit = 1000},
+        {.until = mid, .limit = 1000},
+        {.customer = "C2", .limit = 1000},
+        {.vendor = "V1", .limit = 1000},
+        {.gateway = "gw-C1-0", .limit = 1000},
+        {.gateway = "rgw-V2-1", .limit = 1000},
+        {.number = "4420", .limit = 1000},
+        {.number = "1555", .limit = 3},
+        {.number = "004930", .limit = 1000},
+        {.call_id = "out-17@b"},
+        {.call_id = "in-300@a"},
+        {.from = mid, .customer = "C3", .gateway = "rgw-V1-0", .number = "49", .limit = 1000},
+        {.customer = "nobody"},
+    };
+    for (const CdrFilter& f : filters) {
+        INFO("customer=" << f.customer << " vendor=" << f.vendor << " gateway=" << f.gateway
+                         << " number=" << f.number << " call_id=" << f.call_id << " limit=" << f.limit);
+        CHECK(found_ids(st, f) == expected_ids(cdrs, f));
+    }
+    CHECK(found_ids(st, {.number = "004930"}) == std::vector<std::int64_t>{cdrs[10].id});
+    CHECK(found_ids(st, {.call_id = "in-300@a"}).size() == 1);
+    CHECK(found_ids(st, {.customer = "nobody"}).empty());
+}
+
+TEST_CASE("store: find_cdrs pages by cursor without gaps or repeats", "[billing][store][cdr]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    std::mt19937_64 rng(12);
+    auto cdrs = random_cdrs(book, rng, 250);
+    cdrs[40].call.end_ms = cdrs[41].call.end_ms;  // equal end times: the id decides
+    cdrs[42].call.end_ms = cdrs[41].call.end_ms;
+    REQUIRE(st.insert_cdrs(cdrs));
+    CdrFilter f{.customer = "C1", .limit = 16};
+    std::vector<std::int64_t> paged;
+    for (int page = 0; page < 100; ++page) {
+        auto r = st.find_cdrs(f);
+        REQUIRE(r);
+        for (const Cdr& c : *r) paged.push_back(c.id);
+        if (r->size() < f.limit) break;
+        f.before = cursor_of(r->back());
+    }
+    CdrFilter all{.customer = "C1", .limit = 1000};
+    CHECK(paged == expected_ids(cdrs, all));
+    CHECK(paged.size() > 16);  // more than one page was read
+    // A CDR written after the first page does not shift the later pages.
+    CdrFilter first{.customer = "C1", .limit = 16};
+    auto p1 = st.find_cdrs(first);
+    REQUIRE(p1);
+    auto later = random_cdrs(book, rng, 5, cdrs.back().call.end_ms + 1000);
+    REQUIRE(st.insert_cdrs(later));
+    first.before = cursor_of(p1->back());
+    const auto p2 = found_ids(st, first);
+    CHECK(std::vector<std::int64_t>(paged.begin() + 16, paged.begin() + 16 + static_cast<long>(p2.size())) == p2);
+}
+
+TEST_CASE("store: find_cdrs reads an index in order for the time range and the accounts", "[billing][store][cdr]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(d.file("t.db").c_str(), &db) == SQLITE_OK);
+    auto plan = [&](const std::string& where) {
+        std::string out;
+        const std::string sql = "EXPLAIN QUERY PLAN SELECT * FROM cdrs WHERE " + where +
+                                " ORDER BY end_ms DESC, id DESC LIMIT 10";
+        sqlite3_stmt* s = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+        while (sqlite3_step(s) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(s, 3)) + std::string("\n");
+        sqlite3_finalize(s);
+        return out;
+    };
+    // an index range read backwards, and no sort of the range (no TEMP B-TREE)
+    const std::string range = plan("end_ms >= 1 AND end_ms < 2 AND end_ms <= 2 AND (end_ms < 2 OR id < 5)");
+    INFO(range);
+    CHECK(range.find("INDEX cdrs_end") != std::string::npos);
+    CHECK(range.find("TEMP B-TREE") == std::string::npos);
+    const std::string customer = plan("end_ms >= 1 AND end_ms < 2 AND customer = 'C1'");
+    INFO(customer);
+    CHECK(customer.find("INDEX cdrs_customer") != std::string::npos);
+    CHECK(customer.find("TEMP B-TREE") == std::string::npos);
+    sqlite3_close(db);
+}
+
+TEST_CASE("cdr cursor: text form round-trips; anything else is refused", "[billing][cdr]") {
+    const CdrCursor c{1764000123456, 812};
+    CHECK(to_string(c) == "1764000123456.812");
+    CHECK(parse_cdr_cursor("1764000123456.812") == c);
+    CHECK(parse_cdr_cursor("-5.1") == CdrCursor{-5, 1});
+    for (const char* bad : {"", ".", "12", "12.", ".12", "12.0", "12.-3", "a.1", "1.2.3", "1 .2", "99999999999999999999.1"})
+        CHECK_FALSE(parse_cdr_cursor(bad));
 }

@@ -41,7 +41,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import Results, stop_pid, wait_until  # noqa: E402
@@ -367,6 +369,37 @@ def call_checks(admin, read, before):
     stop_pid(vendor, 10)
 
 
+def cdr_checks(read):
+    """The SIPp call's CDR found through GET /api/cdrs by Call-ID, number and customer, with
+    the charge the database holds; the CSV export; a bad parameter named."""
+    rows = cdrs()
+    if not rows:
+        check("a CDR to search for", False, rows)
+        return
+    row = rows[-1]
+    q = urllib.parse.urlencode({"call_id": row["call_id_in"]})
+    _, _, v = call_api("CDR by Call-ID", "GET", f"/api/cdrs?{q}", "/api/cdrs", read, 200)
+    found = (v or {}).get("cdrs", [])
+    check("GET /api/cdrs?call_id= finds the call's one CDR with the stored charge and cost",
+          len(found) == 1 and found[0]["id"] == row["id"]
+          and Decimal(found[0]["charge"]) == Decimal(row["charge"]) / 1000000
+          and Decimal(found[0]["cost"]) == Decimal(row["cost"]) / 1000000
+          and v["next"] is None, f"{found} {row}")
+    q = urllib.parse.urlencode({"number": CALLEE[:4], "customer": row["customer"], "limit": 1})
+    _, _, v = call_api("CDR by number and customer", "GET", f"/api/cdrs?{q}", "/api/cdrs", read, 200)
+    check(f"GET /api/cdrs?{q}: the latest CDR first",
+          v and v["cdrs"] and v["cdrs"][0]["id"] == max(r["id"] for r in rows), v)
+    status, headers, body = http("GET", f"/api/cdrs?{q}&format=csv", read)
+    lines = body.splitlines()
+    check("format=csv: the export's header and the CDR's line, as an attachment",
+          status == 200 and len(lines) == 2 and lines[0].startswith("id,caller,callee,")
+          and lines[1].startswith(f"{row['id']},")
+          and "attachment" in headers.get("Content-Disposition", ""), body[:300])
+    _, _, v = call_api("CDR search with a bad limit", "GET", "/api/cdrs?limit=0", "/api/cdrs",
+                       read, 400)
+    check("a bad limit is 400 naming it", v and v.get("field") == "limit", v)
+
+
 def suspension_checks(admin, read):
     """Three wrong passwords (register_retry 3) suspend mallory; the API lists and lifts it."""
     ctl("user", "add", "mallory", "--password", "mallorypw")
@@ -655,6 +688,7 @@ def main():
         access_checks(admin, read)
         resource_checks(admin)
         call_checks(admin, read, m or {})
+        cdr_checks(read)
         suspension_checks(admin, read)
         account_checks(admin, read)
         prepaid_checks(admin)

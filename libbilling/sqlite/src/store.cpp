@@ -962,13 +962,73 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     return {};
 }
 
+#define BILLING_CDR_COLUMNS                                                                          \
+    "id, caller, callee, callee_out, customer, customer_gateway, vendor, vendor_gateway, "          \
+    "setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, hangup, rate_prefix, "  \
+    "area, rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, customer_price, "          \
+    "vendor_price, charge, cost, profit, call_id_in, call_id_out, gateways_tried"
+
 static const char* const kCdrSelect =
-    "SELECT id, caller, callee, callee_out, customer, customer_gateway, vendor, vendor_gateway, "
-    "setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, hangup, rate_prefix, area, "
-    "rate_type, vendor_prefix, customer_billed_s, vendor_billed_s, customer_price, vendor_price, "
-    "charge, cost, profit, call_id_in, call_id_out, gateways_tried FROM cdrs "
-    "WHERE end_ms >= ?1 AND end_ms < ?2 "
-    "ORDER BY id";
+    "SELECT " BILLING_CDR_COLUMNS " FROM cdrs WHERE end_ms >= ?1 AND end_ms < ?2 ORDER BY id";
+
+namespace {
+
+// One row of BILLING_CDR_COLUMNS.
+void read_cdr(const Q& q, Cdr& c) {
+    CallRecord& k = c.call;
+    c.id = q.col_i(0);
+    k.caller = q.col_t(1);
+    k.callee = q.col_t(2);
+    k.callee_out = q.col_t(3);
+    k.customer = q.col_t(4);
+    k.customer_gateway = q.col_t(5);
+    k.vendor = q.col_t(6);
+    k.vendor_gateway = q.col_t(7);
+    k.setup_ms = q.col_i(8);
+    if (q.col_null(9)) k.answer_ms.reset();
+    else k.answer_ms = q.col_i(9);
+    k.end_ms = q.col_i(10);
+    c.duration_s = q.col_i(11);
+    c.hold_s = q.col_i(12);
+    k.sip_code = static_cast<int>(q.col_i(13));
+    k.end_reason = q.col_t(14);
+    k.hangup = static_cast<HangupSide>(q.col_i(15) & 3);
+    c.rate_prefix = q.col_t(16);
+    c.area = q.col_t(17);
+    auto rt = parse_rate_type(q.col_t(18));
+    c.rate_type = rt ? *rt : RateType::international;
+    c.vendor_prefix = q.col_t(19);
+    c.customer_billed_s = q.col_i(20);
+    c.vendor_billed_s = q.col_i(21);
+    c.customer_price = q.col_m(22);
+    c.vendor_price = q.col_m(23);
+    c.charge = q.col_m(24);
+    c.cost = q.col_m(25);
+    c.profit = q.col_m(26);
+    k.call_id_in = q.col_t(27);
+    k.call_id_out = q.col_t(28);
+    k.gateways_tried = q.col_t(29);
+}
+
+// The query of a search: fixed fragments only, every value bound (?1.. in this order: from,
+// until, cursor end, cursor id, customer, vendor, gateway, number, call_id, limit), so no
+// text from a request ever reaches the SQL. (end_ms, id) descending is the order of the
+// cdrs_end and cdrs_customer/cdrs_vendor indexes (the rowid ends every index key), so a page
+// walks one index backwards and stops at the limit instead of sorting the whole range.
+std::string cdr_search_sql(const CdrFilter& f) {
+    std::string sql = "SELECT " BILLING_CDR_COLUMNS " FROM cdrs WHERE end_ms >= ?1 AND end_ms < ?2";
+    if (f.before) sql += " AND end_ms <= ?3 AND (end_ms < ?3 OR id < ?4)";
+    if (!f.customer.empty()) sql += " AND customer = ?5";
+    if (!f.vendor.empty()) sql += " AND vendor = ?6";
+    if (!f.gateway.empty()) sql += " AND (customer_gateway = ?7 OR vendor_gateway = ?7)";
+    if (!f.number.empty())
+        sql += " AND (substr(caller, 1, length(?8)) = ?8 OR substr(callee, 1, length(?8)) = ?8"
+               " OR substr(callee_out, 1, length(?8)) = ?8)";
+    if (!f.call_id.empty()) sql += " AND (call_id_in = ?9 OR call_id_out = ?9)";
+    return sql + " ORDER BY end_ms DESC, id DESC LIMIT ?10";
+}
+
+}  // namespace
 
 Result<void> Store::for_each_cdr(Timestamp from, Timestamp until, const std::function<bool(const Cdr&)>& f) {
     BILLING_Q(q, kCdrSelect);
@@ -976,43 +1036,27 @@ Result<void> Store::for_each_cdr(Timestamp from, Timestamp until, const std::fun
     int rc;
     Cdr c;
     while ((rc = q.step()) == SQLITE_ROW) {
-        CallRecord& k = c.call;
-        c.id = q.col_i(0);
-        k.caller = q.col_t(1);
-        k.callee = q.col_t(2);
-        k.callee_out = q.col_t(3);
-        k.customer = q.col_t(4);
-        k.customer_gateway = q.col_t(5);
-        k.vendor = q.col_t(6);
-        k.vendor_gateway = q.col_t(7);
-        k.setup_ms = q.col_i(8);
-        if (q.col_null(9)) k.answer_ms.reset();
-        else k.answer_ms = q.col_i(9);
-        k.end_ms = q.col_i(10);
-        c.duration_s = q.col_i(11);
-        c.hold_s = q.col_i(12);
-        k.sip_code = static_cast<int>(q.col_i(13));
-        k.end_reason = q.col_t(14);
-        k.hangup = static_cast<HangupSide>(q.col_i(15) & 3);
-        c.rate_prefix = q.col_t(16);
-        c.area = q.col_t(17);
-        auto rt = parse_rate_type(q.col_t(18));
-        c.rate_type = rt ? *rt : RateType::international;
-        c.vendor_prefix = q.col_t(19);
-        c.customer_billed_s = q.col_i(20);
-        c.vendor_billed_s = q.col_i(21);
-        c.customer_price = q.col_m(22);
-        c.vendor_price = q.col_m(23);
-        c.charge = q.col_m(24);
-        c.cost = q.col_m(25);
-        c.profit = q.col_m(26);
-        k.call_id_in = q.col_t(27);
-        k.call_id_out = q.col_t(28);
-        k.gateways_tried = q.col_t(29);
+        read_cdr(q, c);
         if (!f(c)) return {};
     }
     if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read CDRs"));
     return {};
+}
+
+Result<std::vector<Cdr>> Store::find_cdrs(const CdrFilter& f) {
+    const std::string sql = cdr_search_sql(f);
+    OwnedStmt os;
+    int rc = sqlite3_prepare_v2(impl_->db, sql.c_str(), -1, &os.s, nullptr);
+    if (rc != SQLITE_OK) return fail(sql_error(impl_->db, rc, "prepare CDR search"));
+    Q q(impl_->db, os.s);
+    const CdrCursor before = f.before.value_or(CdrCursor{});
+    q.i(1, f.from).i(2, f.until).i(3, before.end_ms).i(4, before.id).t(5, f.customer);
+    q.t(6, f.vendor).t(7, f.gateway).t(8, f.number).t(9, f.call_id);
+    q.i(10, static_cast<std::int64_t>(std::min<std::size_t>(f.limit, INT64_MAX)));
+    std::vector<Cdr> out;
+    while ((rc = q.step()) == SQLITE_ROW) read_cdr(q, out.emplace_back());
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "search CDRs"));
+    return out;
 }
 
 Result<std::vector<Cdr>> Store::cdrs(Timestamp from, Timestamp until) {

@@ -188,6 +188,7 @@ Response Api::route(Ctx& c) {
         Response r = json(200, std::string(kOpenApiJson));
         return r;
     }
+    if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");
     if (head == "gateways" && !id) return reads(m) ? gateways(c) : not_allowed("GET, HEAD");

@@ -30,6 +30,7 @@
 //   GET|POST /api/accounts[?limit=N&after=ID]   GET /api/accounts/{id}
 //   POST /api/accounts/{id}/topup               GET|POST /api/users
 //   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
+//   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
@@ -38,6 +39,14 @@
 // that is not the current ETag is 409 and changes nothing. A body that is not one flat JSON
 // object is 400; a member that is missing, unknown, of the wrong type or refused is 422
 // naming it in "field"; an existing id is 409. A write sets Response::tables_changed.
+//
+// CDRs (api_cdrs.cpp): latest end time first, `limit` (1..10000, default 100) per page;
+// `next` in the answer (CSV: the X-Next-Before header) is sent back as `before`.
+// from/until bound the end time ("YYYY-MM-DD[THH:MM[:SS]]" UTC, until excluded; without
+// `from` the 24 hours before `until` or now); customer, vendor, gateway (customer's or
+// vendor's), number (a prefix of the caller or either callee) and call_id (either leg)
+// narrow it. format=csv answers the CSV of `trunkctl cdr export`; JSON carries the same
+// names, amounts as exact strings at the currency precision.
 //
 // SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
@@ -160,6 +169,7 @@ class Api {
     Response add_user(Ctx& c);
     Response remove_user(Ctx& c, std::string_view name);
     Response bindings(Ctx& c);
+    Response cdrs(Ctx& c);
     Response explain_route(Ctx& c);
 
     Switch& sw_;

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "billing/account.hpp"
+#include "billing/cdr.hpp"
+#include "billing/cdr_filter.hpp"
 #include "billing/money.hpp"
 #include "billing/result.hpp"
 #include "sip/auth/hasher.hpp"
@@ -44,6 +46,12 @@ struct UserRecord {
     bool enabled = true;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
+};
+
+// One page of a CDR search and the currency precision its amounts are printed at.
+struct CdrPage {
+    std::vector<billing::Cdr> cdrs;  // latest end time first
+    int decimals = 2;
 };
 
 class Data {
@@ -70,6 +78,10 @@ class Data {
     // `trunkctl user remove` does; the number of bindings removed. The running registrar's
     // bindings are the caller's (Registrations::unbind_user).
     virtual billing::Result<std::size_t> remove_user(std::string_view name) = 0;
+
+    // The CDRs a search selects, latest end time first, at most filter.limit (one indexed
+    // query; billing::CdrFilter).
+    virtual billing::Result<CdrPage> cdrs(const billing::CdrFilter& filter) = 0;
 };
 
 }  // namespace sw::api

@@ -66,6 +66,7 @@
 
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
+#include "billing/cdr_filter.hpp"
 #include "billing/deck.hpp"
 #include "billing/money.hpp"
 #include "billing/rate.hpp"
@@ -169,6 +170,9 @@ public:
                               const std::function<bool(const Cdr&)>& f);
     Result<std::vector<Cdr>> cdrs(Timestamp from, Timestamp until);
     Result<std::int64_t> cdr_count();
+    // The CDRs the filter selects, latest end time first, at most filter.limit. Walks the
+    // end-time, customer or vendor index; a number or Call-ID is matched within the range.
+    Result<std::vector<Cdr>> find_cdrs(const CdrFilter& filter);
     Result<Report> report(ReportKind kind, Timestamp from, Timestamp until);
     // Accounts whose stored balance differs from ledger - charges + costs (empty = ok).
     Result<std::vector<AuditIssue>> audit();
