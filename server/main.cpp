@@ -185,8 +185,7 @@ int serve(const Base& b, const Core& c) {
     log_started(cfg, b.ls, b.auth.user_count());
     if (!wiring::sd_notify("READY=1\nSTATUS=listening"))
         wiring::log_line("sd_notify: READY=1 could not be sent to $NOTIFY_SOCKET");
-    c.reloader.mark_seen();
-    refresh();
+    c.reloader.poll(loop.now(), c.cdrs, refresh);  // the first poll refreshes the carriers
     poll_timer.arm(loop.now() + cfg.reload_poll);
     shutdown.listen([&] {
         wiring::reload_settings(b.flags, live, {c.sw, shutdown});
@@ -210,6 +209,7 @@ int run_switch(const Base& b) {
     auto lcr_store = route::lcr::sqlite::Store::open(cfg.database, &err);
     if (!lcr_store) return fail(err);
     wiring::Reloader reloader({b.store, *lcr_store, cfg.database, b.users, sw});
+    reloader.load_users();
     reloader.load_book();
     reloader.load_routing(loop.now());
     wiring::CdrWriter cdrs({.database = cfg.database},
@@ -233,8 +233,7 @@ int run(const wiring::Flags& flags, const wiring::ServerConfig& cfg, const wirin
     sip::crypto::EvpHasher hasher;
     wiring::DigestAuth auth(cfg.realm, rng, cfg.algorithms);
     auto users = wiring::Users::open(*store, auth, cfg.users_file, &err);
-    if (!users) return fail(err);
-    users->load();
+    if (!users) return fail(err);  // loaded by the Reloader (run_switch)
     return run_switch({flags, cfg, ls, check_config, *store, rng, hasher, auth, *users});
 }
 

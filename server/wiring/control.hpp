@@ -2,10 +2,12 @@
 // reg_command table: lift a suspension, hang up a call), taken in one transaction and
 // applied to the switch by sw::run_command, whose answer is logged.
 //
-//   if (store.data_version(&err) != seen) wiring::run_commands(store, sw, loop.now());
+//   wiring::run_commands(store, sw, loop.now());  // wiring::Reloader: data_version moved
 //   // log: "call 7: operator hangup: done"
 //
-// The switch is pumped after a hangup; the caller drains it (sends, CDR, logs).
+// Every pending command is read and deleted in one transaction (up to the last id read), so
+// one queued after it moves data_version again and the next poll takes it: none is lost. The
+// switch is pumped after a hangup; the caller drains it (sends, CDR, logs).
 #pragma once
 
 #include "route/reg/sqlite/store.hpp"

@@ -5,7 +5,7 @@
 //   auto auth = std::make_unique<wiring::DigestAuth>("trunkline", rng);
 //   auth->set_users(wiring::DigestAuth::users_from_store(store, "trunkline", &warnings));
 //   route::reg::Registrar registrar(cfg, location, auth.get());
-//   // another process changed the users (PRAGMA data_version moved): set_users() again
+//   // another process changed the users (sip_user's change counter moved): set_users() again
 #pragma once
 
 #include <map>

@@ -52,34 +52,60 @@ bool Reloader::load_routing(sip::Instant now) {
     return true;
 }
 
+// Remembered before anything is read: a commit from now on moves it again.
 bool Reloader::changed() {
     std::string e;
     auto v = p_.reg.data_version(&e);
-    if (!v || v == data_version_) return false;
-    data_version_ = v;
+    if (v && v == data_version_) return false;
+    data_version_ = v;  // unreadable (nullopt): every poll looks closer, at the counters' cost
     return true;
 }
 
-void Reloader::reload(sip::Instant now, const CdrWriter& writer) {
+namespace {
+
+std::optional<std::int64_t> at(const std::map<std::string, std::int64_t>& m, const char* key) {
+    if (auto it = m.find(key); it != m.end()) return it->second;
+    return std::nullopt;
+}
+
+}  // namespace
+
+// The registrar tables' change counters; empty (logged) when unreadable: then the poll reloads
+// as if each had moved, which is what it did before the counters existed.
+std::map<std::string, std::int64_t> Reloader::reg_versions() {
     std::string e;
-    p_.users.load();
-    run_commands(p_.reg, p_.sw, now);
-    p_.sw.cdrs_committed(writer.stats().committed_seq);
-    if (billing_watch_.read(&e) != billing_version_) load_book();
-    if (p_.lcr.table_versions(&e) != routing_versions_) load_routing(now);
+    auto v = p_.reg.change_versions(&e);
+    if (!e.empty()) log_line(fmt::format("registrar: cannot read the change counters: {}", e));
+    return v;
+}
+
+void Reloader::load_users() {
+    load_users(at(reg_versions(), "sip_user"));
+}
+
+// `version` was read before: a change committed during the load leaves a newer one.
+void Reloader::load_users(std::optional<std::int64_t> version) {
+    users_version_ = version;
+    if (p_.users.load()) return;
+    users_version_.reset();  // unread: the next poll tries again
+    data_version_.reset();
 }
 
 void Reloader::poll(sip::Instant now, const CdrWriter& writer,
                     const std::function<void()>& refresh) {
     if (!changed()) return;
-    reload(now, writer);
-    refresh();
-    mark_seen();  // our own writes above don't count
-}
-
-void Reloader::mark_seen() {
+    const auto reg = reg_versions();  // once, before the loads
+    if (auto v = at(reg, "sip_user"); !v || v != users_version_) load_users(v);
+    run_commands(p_.reg, p_.sw, now);
+    p_.sw.cdrs_committed(writer.stats().committed_seq);
     std::string e;
-    data_version_ = p_.reg.data_version(&e);
+    if (billing_watch_.read(&e) != billing_version_) load_book();
+    bool carriers = p_.lcr.table_versions(&e) != routing_versions_ && load_routing(now);
+    if (auto v = at(reg, "trunk_reg"); !v || v != carriers_version_) {
+        carriers_version_ = v;
+        carriers = true;
+    }
+    if (carriers) refresh();  // the entries, and vendors given by name, as the tables say now
 }
 
 }  // namespace wiring

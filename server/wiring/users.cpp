@@ -20,10 +20,15 @@ std::optional<Users> Users::open(route::reg::sqlite::Store& store, DigestAuth& a
     return Users(store, auth, std::move(file_users));
 }
 
-void Users::load() {
+bool Users::load() {
     DigestAuth::Users users;
     std::string e;
-    for (const auto& u : store_.users(&e)) {
+    auto rows = store_.users(&e);
+    if (!e.empty()) {
+        log_line(fmt::format("registrar: cannot read users: {}", e));
+        return false;  // an unreadable table must not take the users away
+    }
+    for (const auto& u : rows) {
         if (!u.enabled) continue;
         if (u.realm != auth_.realm()) {
             if (realm_warned_.insert(u.username).second)
@@ -35,11 +40,11 @@ void Users::load() {
         }
         users[u.username] = u.ha1;
     }
-    if (!e.empty()) log_line(fmt::format("registrar: cannot read users: {}", e));
     if (file_users_)
         for (const auto& [name, h] : *file_users_)
             users.emplace(name, h);
     auth_.set_users(std::move(users));
+    return true;
 }
 
 }  // namespace wiring

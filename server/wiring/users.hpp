@@ -3,11 +3,14 @@
 //
 //   std::string err;
 //   auto users = wiring::Users::open(store, auth, cfg.users_file, &err);  // nullopt: bad file
-//   users->load();   // again whenever trunkctl changed the file (PRAGMA data_version moved)
+//   users->load();   // again when sip_user's change counter moved (wiring::Reloader)
 //
-// Disabled users are skipped. A user of another realm cannot authenticate here: logged once
-// per name ("trunkctl user passwd --realm"). A file user does not replace a database user of
-// the same name. Lifetimes: `store` and `auth` outlive the Users.
+// load() reads every user (a full reload), so the Reloader calls it only when the sip_user
+// counter moved, not on every commit of the file; false (logged): the table could not be read
+// and the DigestAuth keeps the users it had. Disabled users are skipped. A user of another realm
+// cannot authenticate here: logged once per name ("trunkctl user passwd --realm"). A file user
+// does not replace a database user of the same name. Lifetimes: `store` and `auth` outlive the
+// Users.
 #pragma once
 
 #include <optional>
@@ -24,7 +27,7 @@ class Users {
     // users_file empty: the database only. nullopt + *error ("FILE:LINE: what").
     static std::optional<Users> open(route::reg::sqlite::Store& store, DigestAuth& auth,
                                      const std::string& users_file, std::string* error);
-    void load();
+    bool load();
 
   private:
     Users(route::reg::sqlite::Store& store, DigestAuth& auth,

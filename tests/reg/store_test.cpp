@@ -1,7 +1,8 @@
 // route::reg::sqlite::Store on real SQLite files in a fresh temporary directory: schema
 // migration (own row in schema_versions, one transaction, idempotent), file mode 0600, round
 // trips of every table and field, binding purge boundaries, commands taken exactly once,
-// PRAGMA data_version across two Store instances, and errors as values.
+// PRAGMA data_version across two Store instances, the operators' tables' change counters
+// (moved by user and carrier entry writes, not by bindings), and errors as values.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -91,6 +92,13 @@ StoredBinding simple(std::string aor, std::string contact, std::int64_t expires_
     return sb;
 }
 
+// What migration step 4 added (the change counters), for tests of older files.
+constexpr const char* kUndoStep4 =
+    "DROP TRIGGER reg_version_sip_user_insert; DROP TRIGGER reg_version_sip_user_update; "
+    "DROP TRIGGER reg_version_sip_user_delete; DROP TRIGGER reg_version_trunk_reg_insert; "
+    "DROP TRIGGER reg_version_trunk_reg_update; DROP TRIGGER reg_version_trunk_reg_delete; "
+    "DROP TABLE reg_table_version;";
+
 }  // namespace
 
 TEST_CASE("reg store: creates the file 0600 with the reg schema row, WAL", "[reg][store]") {
@@ -110,7 +118,7 @@ TEST_CASE("reg store: creates the file 0600 with the reg schema row, WAL", "[reg
     CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
     CHECK(raw.scalar("PRAGMA user_version") == "0");
     for (const char* table : {"sip_user", "reg_binding", "trunk_reg", "trunk_reg_state",
-                              "reg_suspension", "reg_command"}) {
+                              "reg_suspension", "reg_command", "reg_table_version"}) {
         INFO(table);
         CHECK(raw.scalar(("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '" +
                           std::string(table) + "'")
@@ -688,6 +696,87 @@ TEST_CASE("reg store: data_version changes when another Store writes", "[reg][st
     CHECK(err.empty());
 }
 
+TEST_CASE("reg store: change_versions move with users and carrier entries, not bindings",
+          "[reg][store]") {
+    // Issue 11 item 2: trunkline reloads the users only when sip_user changed.
+    TempDir t;
+    const std::string path = t.path("v.db");
+    std::string err;
+    auto a = Store::open(path, &err);
+    auto b = Store::open(path, &err);
+    REQUIRE(a);
+    REQUIRE(b);
+    auto v = a->change_versions(&err);
+    REQUIRE(err.empty());
+    REQUIRE(v.size() == 2);
+    const auto moved = [&](const char* table) {
+        auto now = a->change_versions(&err);
+        REQUIRE(err.empty());
+        const bool m = now.at(table) != v.at(table);
+        v = now;
+        return m;
+    };
+    SipUser alice{"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0};
+    REQUIRE(b->put_user(alice, &err));  // trunkctl user add
+    CHECK(moved("sip_user"));
+    alice.ha1[Algorithm::MD5] = std::string(32, 'b');
+    REQUIRE(b->put_user(alice, &err));  // trunkctl user passwd
+    CHECK(moved("sip_user"));
+    CHECK_FALSE(moved("trunk_reg"));
+    // what trunkline writes itself, many times a second
+    REQUIRE(b->apply_bindings({upsert(full_binding())}, &err));
+    REQUIRE(b->put_suspension({"alice", 0, 1, ""}, &err));
+    TrunkRegState st;
+    st.name = "carrier";
+    st.state = "registered";
+    REQUIRE(b->save_trunk_state(st, &err));
+    REQUIRE(b->add_command("lift", "alice", &err));
+    CHECK(b->take_commands(&err).size() == 1);
+    CHECK_FALSE(moved("sip_user"));
+    CHECK_FALSE(moved("trunk_reg"));
+    REQUIRE(b->remove_user("alice", &err));  // trunkctl user remove
+    CHECK(moved("sip_user"));
+    TrunkReg r;
+    r.name = "carrier";
+    r.server = "192.0.2.10";
+    r.aor_user = "u";
+    r.password = "p";
+    REQUIRE(b->put_trunk_reg(r, &err));
+    CHECK(moved("trunk_reg"));
+    CHECK_FALSE(moved("sip_user"));
+    REQUIRE(b->remove_trunk_reg("carrier", &err));
+    CHECK(moved("trunk_reg"));
+    Raw raw(path);  // the sqlite3 shell counts too
+    raw.exec(
+        "INSERT INTO sip_user(username, realm, created_ms, updated_ms) VALUES ('x', 'r', 0, 0)");
+    CHECK(moved("sip_user"));
+}
+
+TEST_CASE("reg store: schema 3 files get the change counters", "[reg][store]") {
+    TempDir t;
+    const std::string path = t.path("v3.db");
+    std::string err;
+    {
+        auto s = Store::open(path, &err);
+        REQUIRE(s);
+        REQUIRE(s->put_user({"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0}, &err));
+    }
+    {
+        Raw raw(path);  // back to what schema 3 had
+        raw.exec(kUndoStep4);
+        raw.exec("UPDATE schema_versions SET version = 3 WHERE component = 'reg'");
+    }
+    auto s = Store::open(path, &err);
+    REQUIRE(s);
+    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    CHECK(s->users(&err).size() == 1);
+    auto v = s->change_versions(&err);
+    CHECK(err.empty());
+    CHECK(v == std::map<std::string, std::int64_t>{{"sip_user", 0}, {"trunk_reg", 0}});
+    REQUIRE(s->remove_user("alice", &err));
+    CHECK(s->change_versions(&err).at("sip_user") == 1);
+}
+
 TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer columns",
           "[reg][store]") {
     // Issue 12 items 5, 7, 8: migration step 2 on a file written by schema 1.
@@ -706,6 +795,7 @@ TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer colum
     }
     {
         Raw raw(path);  // back to what schema 1 had
+        raw.exec(kUndoStep4);
         raw.exec(
             "ALTER TABLE trunk_reg_state DROP COLUMN registrar; ALTER TABLE trunk_reg_state DROP "
             "COLUMN dns_name; ALTER TABLE trunk_reg_state DROP COLUMN dns_state; ALTER TABLE "

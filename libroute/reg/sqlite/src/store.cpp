@@ -131,6 +131,30 @@ INSERT INTO reg_suspension_v3(key, ip, until_ms, peer)
 DROP TABLE reg_suspension;
 ALTER TABLE reg_suspension_v3 RENAME TO reg_suspension;
 )sql",
+    // 4: change counters of the tables operators write (issue 11 item 2), bumped by triggers
+    // in the same transaction as the change, whoever writes (trunkctl, the API, the sqlite3
+    // shell): a running trunkline reloads the users or the carrier entries only when theirs
+    // moved. Not on the tables trunkline itself writes many times a second (bindings,
+    // suspensions, carrier state, commands): those would move the counters for nothing.
+    R"sql(
+CREATE TABLE reg_table_version (
+    name    TEXT PRIMARY KEY CHECK (name IN ('sip_user', 'trunk_reg')),
+    version INTEGER NOT NULL
+);
+INSERT INTO reg_table_version(name, version) VALUES ('sip_user', 0), ('trunk_reg', 0);
+CREATE TRIGGER reg_version_sip_user_insert AFTER INSERT ON sip_user
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'sip_user'; END;
+CREATE TRIGGER reg_version_sip_user_update AFTER UPDATE ON sip_user
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'sip_user'; END;
+CREATE TRIGGER reg_version_sip_user_delete AFTER DELETE ON sip_user
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'sip_user'; END;
+CREATE TRIGGER reg_version_trunk_reg_insert AFTER INSERT ON trunk_reg
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END;
+CREATE TRIGGER reg_version_trunk_reg_update AFTER UPDATE ON trunk_reg
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END;
+CREATE TRIGGER reg_version_trunk_reg_delete AFTER DELETE ON trunk_reg
+  BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END;
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
@@ -347,6 +371,18 @@ std::optional<std::int64_t> Store::data_version(std::string* error) {
     Stmt q(db_, "PRAGMA data_version");
     if (!q.ok() || q.step() != SQLITE_ROW) return fail(db_, error, "data_version"), std::nullopt;
     return q.col_i64(0);
+}
+
+std::map<std::string, std::int64_t> Store::change_versions(std::string* error) {
+    clear(error);
+    std::map<std::string, std::int64_t> out;
+    Stmt s(db_, "SELECT name, version FROM reg_table_version");
+    if (!s.ok()) return fail(db_, error, "reg_table_version"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out[s.col_text(0)] = s.col_i64(1);
+    if (rc != SQLITE_DONE) return fail(db_, error, "reg_table_version"), decltype(out){};
+    return out;
 }
 
 // --- SIP users ------------------------------------------------------------------------

@@ -8,11 +8,13 @@
 //   store->put_user({.username = "alice", .realm = "trunkline", .ha1 = {...}}, &err);
 //   for (const StoredBinding& b : store->bindings(&err)) ...      // restore the Location
 //   store->apply_bindings(changes, &err);                         // one transaction
-//   if (store->data_version(&err) != last) reload();              // another process wrote
+//   if (store->data_version(&err) != last)                        // another connection wrote
+//       if (store->change_versions(&err)["sip_user"] != seen) reload_users();
 //
 // Schema: component 'reg' in schema_versions(component, version), migrated in one
 // transaction (same scheme as route_domain_sqlite). Tables: sip_user, reg_binding,
-// trunk_reg, trunk_reg_state, reg_suspension, reg_command. Times are wall-clock Unix
+// trunk_reg, trunk_reg_state, reg_suspension, reg_command, reg_table_version (the
+// operators' tables' change counters, kept by triggers). Times are wall-clock Unix
 // milliseconds (UTC) because a restart must compare them with a new clock. Passwords of SIP
 // users are never stored: only HA1 per algorithm (RFC 7616 §3.4.2). Outbound registration
 // passwords must be stored in clear (the carrier's realm is only known from its challenge),
@@ -140,15 +142,20 @@ struct Command {
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    // PRAGMA data_version: changes when another connection committed (cheap; poll it).
+    // PRAGMA data_version: changes when another connection committed (cheap; poll it). It
+    // moves with every commit of the file (CDRs, bindings), so it only says "look closer".
     std::optional<std::int64_t> data_version(std::string* error);
+    // Table name -> change counter ("sip_user", "trunk_reg"), bumped by triggers in the same
+    // transaction as any write to that table: read it before loading the table, and a change
+    // committed during the load leaves a newer counter. Empty + *error on failure.
+    std::map<std::string, std::int64_t> change_versions(std::string* error);
 
     // --- SIP users (registrar credentials)
     bool put_user(const SipUser& u, std::string* error);  // insert or replace by username
