@@ -138,7 +138,7 @@ int serve(const Base& b, const Core& c) {
     wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages});
     wiring::CallsPublisher publisher(c.sw, c.cdrs, loop);
     wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver,
-                           [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }},
+                           [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }, &dns},
                           cfg);
     refresh = [&] {
         if (shutdown.stopping()) return;

@@ -124,6 +124,11 @@ sw::ProcessMetrics ApiServer::process() const {
     m.cdr_queued = c.queued;
     m.cdr_written = c.written;
     m.cdr_failures = c.failures;
+    m.cdr_commit = c.commit;
+    if (p_.dns) {
+        const Dns::Counters& d = p_.dns->counters();
+        m.dns_hits = d.hits, m.dns_stale = d.stale, m.dns_misses = d.misses, m.dns_failures = d.failures;
+    }
     const sip::uv::TransportCounters& t = p_.driver.transport_counters();
     m.messages_in = t.messages_in;
     m.messages_out = t.messages_out;

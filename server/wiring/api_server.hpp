@@ -29,6 +29,7 @@
 #include "wiring/api_data.hpp"
 #include "wiring/cdr_writer.hpp"
 #include "wiring/config.hpp"
+#include "wiring/dns.hpp"
 #include "wiring/driver.hpp"
 #include "wiring/http_server.hpp"
 
@@ -46,6 +47,7 @@ class ApiServer {
         // the switch keeps of them now (main.cpp: the Reloader's poll, which sees the file
         // move), so the next call sees the change without waiting for the poll timer.
         std::function<void()> tables_changed;
+        const Dns* dns = nullptr;  // its lookup counters for /metrics; nullptr: none
     };
     ApiServer(Parts parts, const ServerConfig& cfg);
     ~ApiServer();

@@ -98,13 +98,16 @@ void CdrWriter::run() {
                 log_(fmt::format("calls: cannot publish the call list: {}", err));
         }
         // retried until written: a CDR is never dropped
+        sip::Duration took{};
         for (; !batch.empty();) {
             if (!store) {
                 auto st = billing::sqlite::Store::open(cfg_.database, o);
                 if (st) store.emplace(std::move(*st));
             }
             if (store) {
+                const auto start = std::chrono::steady_clock::now();
                 auto ok = store->insert_cdrs(batch);
+                took = std::chrono::duration_cast<sip::Duration>(std::chrono::steady_clock::now() - start);
                 if (ok) break;
                 log_(fmt::format("cdr: writing {} CDRs failed (retrying): {}", batch.size(),
                                  ok.error().describe()));
@@ -122,6 +125,7 @@ void CdrWriter::run() {
         stats_.written += batch.size();
         stats_.committed_seq = last_seq;
         ++stats_.batches;
+        stats_.commit.add(took);
         batch.clear();
     }
 }

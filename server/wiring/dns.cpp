@@ -33,6 +33,16 @@ Dns::Dns(sip::uv::Loop& loop, sip::Random& rng, const std::vector<std::string>& 
 
 Dns::~Dns() = default;
 
+void Dns::count(route::domain::LookupState st) noexcept {
+    using S = route::domain::LookupState;
+    switch (st) {
+        case S::Ready: ++counters_.hits; break;
+        case S::Stale: ++counters_.stale; break;
+        case S::Pending: ++counters_.misses; break;
+        default: ++counters_.failures; break;
+    }
+}
+
 Dns::Answer Dns::resolve(const std::string& name, std::uint16_t port, sip::Transport transport) {
     route::domain::EntrySpec es;
     es.name = name;
@@ -43,6 +53,7 @@ Dns::Answer Dns::resolve(const std::string& name, std::uint16_t port, sip::Trans
     Answer a;
     a.pick = cache_.pick(es, loop_.now(), 1);  // its own entry (issue 12 item 4)
     a.pending = a.pick.state == route::domain::LookupState::Pending;
+    count(a.pick.state);
     if (const auto& t = a.pick.target)
         a.target = sip::Target{t->transport, t->address.to_string(), t->port, 0,
                                t->transport == sip::Transport::Tls ? name : std::string()};

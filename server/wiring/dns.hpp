@@ -57,10 +57,19 @@ class Dns {
     void kick();
     void close();
 
+    // resolve() calls by the cache's answer (/metrics: trunkline_dns_lookups_total)
+    struct Counters {
+        std::uint64_t hits = 0, stale = 0, misses = 0, failures = 0;
+    };
+    const Counters& counters() const noexcept { return counters_; }
+
   private:
+    void count(route::domain::LookupState st) noexcept;
+
     sip::uv::Loop& loop_;
     route::domain::DomainCache cache_;
     std::unique_ptr<route::domain::ares::Resolver> resolver_;
+    Counters counters_;
 };
 
 }  // namespace wiring

@@ -366,6 +366,25 @@ def call_checks(admin, read, before):
     check("/metrics: SIP messages in and out counted",
           after and after.get("trunkline_sip_messages_received_total", 0) > 0
           and after.get("trunkline_sip_messages_sent_total", 0) > 0, after)
+    moved = after and {k: after.get(k, 0) - before.get(k, 0) for k in (
+        'trunkline_customer_calls_answered_total{customer="acme"}',
+        'trunkline_customer_calls_ended_total{customer="acme"}',
+        'trunkline_gateway_pdd_seconds_count{gateway="gw1"}', "trunkline_call_pdd_seconds_count",
+        'trunkline_sip_requests_total{direction="in",method="INVITE"}',
+        'trunkline_sip_requests_total{direction="out",method="BYE"}')}
+    check("/metrics after the call: the customer's answered and ended calls, the PDD, the INVITE "
+          "in and the two BYEs out (customer and vendor) moved exactly",
+          moved and moved == {
+              'trunkline_customer_calls_answered_total{customer="acme"}': 1,
+              'trunkline_customer_calls_ended_total{customer="acme"}': 1,
+              'trunkline_gateway_pdd_seconds_count{gateway="gw1"}': 1,
+              "trunkline_call_pdd_seconds_count": 1,
+              'trunkline_sip_requests_total{direction="in",method="INVITE"}': 1,
+              'trunkline_sip_requests_total{direction="out",method="BYE"}': 2}, moved)
+    talk = after and after.get('trunkline_gateway_talk_seconds_total{gateway="gw1"}', 0) - \
+        before.get('trunkline_gateway_talk_seconds_total{gateway="gw1"}', 0)
+    check("/metrics: the call's talk time counted for gw1", talk and talk > 0, talk)
+    dashboard_checks(after or {})
     stop_pid(vendor, 10)
 
 
@@ -398,6 +417,20 @@ def cdr_checks(read):
     _, _, v = call_api("CDR search with a bad limit", "GET", "/api/cdrs?limit=0", "/api/cdrs",
                        read, 400)
     check("a bad limit is 400 naming it", v and v.get("field") == "limit", v)
+
+
+def dashboard_checks(values):
+    """Every trunkline metric the sample Grafana dashboard queries exists in /metrics."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                        "grafana-dashboard.json")
+    with open(path) as f:
+        dash = json.load(f)
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    names = set(re.findall(r"trunkline_[a-z_]+", " ".join(exprs)))
+    served = {re.sub(r"\{.*", "", k) for k in values}
+    missing = sorted(n for n in names if n not in served)
+    check(f"docs/grafana-dashboard.json: its {len(names)} metrics are all served", names and not missing,
+          missing)
 
 
 def suspension_checks(admin, read):

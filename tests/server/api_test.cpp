@@ -306,8 +306,21 @@ TEST_CASE("api: /metrics is Prometheus text, open on loopback only", "[server][a
     CHECK(r.body.find("\ntrunkline_cdr_queue_depth 4\n") != std::string::npos);
     CHECK(r.body.find("\ntrunkline_event_loop_lag_seconds 0.003000\n") != std::string::npos);
     CHECK(r.body.find("\ntrunkline_api_tokens 2\n") != std::string::npos);
+    // by method and class: the call's INVITE came in and ours went out; no answer yet
+    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"in\",method=\"INVITE\"} 1\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"out\",method=\"INVITE\"} 1\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"in\",method=\"OTHER\"} 0\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_sip_responses_total{direction=\"in\",class=\"2xx\"} 0\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_call_pdd_seconds_bucket{le=\"+Inf\"} 0\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_gateway_talk_seconds_total{gateway=\"gw1\"} 0.000\n") !=
+          std::string::npos);
+    CHECK(r.body.find("\ntrunkline_dns_lookups_total{result=\"hit\"} 0\n") != std::string::npos);
     // every line: a comment, or `name{labels} value`
-    const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"\})? [0-9.]+$)");
+    const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.]+$)");
     std::istringstream in(r.body);
     int samples = 0;
     for (std::string line; std::getline(in, line);) {

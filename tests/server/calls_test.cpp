@@ -1079,3 +1079,71 @@ TEST_CASE("calls: draining refuses new INVITEs with 503 + Retry-After; a running
     CHECK(h.sw->calls().active() == 0);
     REQUIRE(h.cdrs.size() == 1);  // the answered call's only: the refused INVITE has none
 }
+
+TEST_CASE("calls: metrics count PDD, talk time and SIP messages by method and class", "[calls][metrics]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.advance(2s);
+    h.answer(kVendor1, inv->msg, 180, "tb");  // post-dial delay: 2 s
+    h.advance(1s);
+    h.answer(kVendor1, inv->msg, 200, "tb", kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    h.advance(30s);
+    h.from(kCustomer, from_customer("BYE", ok->msg, 2));
+    REQUIRE(h.cdrs.size() == 1);
+
+    const sw::CallMetrics& m = h.sw->calls().metrics();
+    const sw::GatewayCallCounters* v = m.vendor("gw1");
+    REQUIRE(v);
+    CHECK(v->calls == 1);
+    CHECK(v->answered == 1);
+    CHECK(v->failed == 0);
+    CHECK(v->talk_ms == 30'000);
+    CHECK(v->pdd_count == 1);
+    CHECK(v->pdd_ms == 2'000);
+    const sw::GatewayCallCounters* c = m.customer("acme");
+    REQUIRE(c);
+    CHECK(c->answered == 1);
+    CHECK(c->talk_ms == 30'000);
+    CHECK(m.vendor("gw2") == nullptr);  // never used
+    CHECK(m.pdd().count() == 1);
+    CHECK(m.pdd().sum_us() == 2'000'000);
+    // cumulative buckets: 0.5 and 1 s hold nothing, 2 s and above hold the call
+    CHECK(m.pdd().cumulative()[0] == 0);
+    CHECK(m.pdd().cumulative()[1] == 0);
+    CHECK(m.pdd().cumulative()[2] == 1);
+    CHECK(m.pdd().cumulative().back() == 1);
+
+    const sw::ElementStats& e = h.sw->element().stats();
+    auto in = [&](sip::Method x) { return e.received.requests[static_cast<std::size_t>(x)]; };
+    auto out = [&](sip::Method x) { return e.sent.requests[static_cast<std::size_t>(x)]; };
+    CHECK(in(sip::Method::Invite) == 1);
+    CHECK(in(sip::Method::Ack) == 1);
+    CHECK(in(sip::Method::Bye) == 1);
+    CHECK(out(sip::Method::Invite) == 3);  // sent, and retransmitted at 0.5 s and 1.5 s (Timer A)
+    CHECK(out(sip::Method::Ack) == 1);
+    CHECK(out(sip::Method::Bye) == 1);
+    CHECK(e.received.responses[1] == 1);  // the vendor's 180
+    CHECK(e.received.responses[2] == 1);  // its 200
+    CHECK(e.sent.responses[2] == 2);      // our 200 to the INVITE and to the BYE
+    CHECK(e.sent.responses[1] >= 1);      // the 180 relayed (and 100 Trying)
+}
+
+TEST_CASE("calls: a call that fails counts as failed, with no talk time", "[calls][metrics]") {
+    Harness h;
+    h.from(kCustomer, invite());
+    auto inv1 = h.request(kVendor1, "INVITE");
+    REQUIRE(inv1);
+    h.answer(kVendor1, inv1->msg, 486, "t1");
+    REQUIRE(h.cdrs.size() == 1);
+    const sw::CallMetrics& m = h.sw->calls().metrics();
+    REQUIRE(m.customer("acme"));
+    CHECK(m.customer("acme")->failed == 1);
+    CHECK(m.customer("acme")->answered == 0);
+    CHECK(m.customer("acme")->talk_ms == 0);
+    CHECK(m.pdd().count() == 0);  // it never rang
+}

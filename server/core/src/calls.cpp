@@ -91,6 +91,7 @@ struct Call {
     sip::Bytes b_invite;     // the outbound INVITE until its final answer (for CANCEL)
     std::string callee_out, vendor_gateway, vendor_account;
     bool b_provisional = false, early_sdp = false, cancelled = false;
+    bool pdd_noted = false;  // the post-dial delay went to the metrics (first ringing or answer)
     // outcome
     std::uint16_t best_code = 0;
     std::string best_reason;
@@ -186,6 +187,7 @@ struct Calls::Impl {
     std::deque<std::string> logs;
     route::lcr::RouteBuffer route_buf;
     CallsStats stats;
+    CallMetrics metrics;
     std::uint64_t next_id = 1;
     std::uint64_t generation = 0;
     std::optional<std::chrono::seconds> draining;  // set: new INVITEs get 503, this Retry-After
@@ -686,6 +688,7 @@ struct Calls::Impl {
                     c.phase = Phase::early;
                     ++generation;
                 }
+                note_pdd(c, now);
                 if (sdp) c.early_sdp = true;
                 respond_a(c, code, r.reason(), &r, now);
             }
@@ -694,6 +697,14 @@ struct Calls::Impl {
         }
         if (code >= 300) return attempt_failed(c, code, r.reason(), false, now);
         on_b_answer(c, r, now);
+    }
+
+    // Post-dial delay: from the customer's INVITE to the first ringing (180/183) or the
+    // answer, on whichever vendor gateway gave it.
+    void note_pdd(Call& c, sip::Instant now) {
+        if (c.pdd_noted) return;
+        c.pdd_noted = true;
+        metrics.on_pdd(c.vendor_gateway, now - c.setup);
     }
 
     void on_b_answer(Call& c, sip::Message& r, sip::Instant now) {
@@ -711,6 +722,7 @@ struct Calls::Impl {
         }
         c.phase = Phase::connected;
         c.answer = now;
+        note_pdd(c, now);
         ++generation;
         c.progress_deadline.reset();
         c.proceeding_deadline.reset();
@@ -940,6 +952,7 @@ struct Calls::Impl {
         r.gateways_tried = c.tried;
         e.illegal = illegal;
         if (!illegal) book_call(e);
+        metrics.on_ended(r);
         cdrs.push_back(std::move(e));
     }
 
@@ -1378,6 +1391,9 @@ bool Calls::draining() const noexcept {
 }
 std::size_t Calls::active() const noexcept {
     return impl_->calls.size();
+}
+const CallMetrics& Calls::metrics() const noexcept {
+    return impl_->metrics;
 }
 const CallsStats& Calls::stats() const noexcept {
     return impl_->stats;

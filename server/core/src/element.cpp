@@ -92,11 +92,13 @@ struct Element::Impl {
         }
         if (parsed->is_request()) {
             ++stats.requests;
+            stats.received.request(parsed->method());
             // RFC 3581 §4 / RFC 3261 §18.2.1: every response built from it (here, in the
             // transaction layer, the registrar, the calls) stamps the top Via with the source
             parsed->note_source(source.host, source.port);
         } else {
             ++stats.responses;
+            stats.received.response(parsed->status_code());
         }
         layer.on_message(std::move(*parsed), source, now);
         drain(now);
@@ -445,10 +447,21 @@ void Element::handle_timeouts(sip::Instant now) {
     impl_->handle_timeouts(now);
 }
 
+void SipTally::outgoing(std::string_view bytes) noexcept {
+    constexpr std::string_view kVersion = "SIP/2.0 ";
+    if (bytes.substr(0, kVersion.size()) == kVersion) {
+        const char d = bytes.size() > kVersion.size() ? bytes[kVersion.size()] : '0';
+        ++responses[d >= '1' && d <= '6' ? static_cast<std::size_t>(d - '0') : 0];
+        return;
+    }
+    request(sip::method_from(bytes.substr(0, bytes.find(' '))));
+}
+
 std::optional<sip::txn::SendBytes> Element::poll_send() {
     if (impl_->out.empty()) return std::nullopt;
     sip::txn::SendBytes s = impl_->large.route(std::move(impl_->out.front()));
     impl_->out.pop_front();
+    if (s.bytes) impl_->stats.sent.outgoing(*s.bytes);
     return s;
 }
 std::optional<std::string> Element::poll_log() {

@@ -34,6 +34,38 @@ class Text {
                        escape(value), v);
         return *this;
     }
+    // name{a="x",b="y"} v
+    Text& sample(std::string_view l1, std::string_view v1, std::string_view l2,
+                 std::string_view v2, std::uint64_t v) {
+        fmt::format_to(std::back_inserter(out_), "{}{{{}=\"{}\",{}=\"{}\"}} {}\n", name_, l1,
+                       escape(v1), l2, escape(v2), v);
+        return *this;
+    }
+    // name<suffix>{label="value"} seconds, from milliseconds (exact: three decimals)
+    Text& millis(std::string_view suffix, std::string_view label, std::string_view value,
+                 std::uint64_t ms) {
+        fmt::format_to(std::back_inserter(out_), "{}{}", name_, suffix);
+        if (!label.empty()) fmt::format_to(std::back_inserter(out_), "{{{}=\"{}\"}}", label, escape(value));
+        fmt::format_to(std::back_inserter(out_), " {}.{:03}\n", ms / 1000, ms % 1000);
+        return *this;
+    }
+    // name<suffix>{label="value"} v
+    Text& suffixed(std::string_view suffix, std::string_view label, std::string_view value,
+                   std::uint64_t v) {
+        fmt::format_to(std::back_inserter(out_), "{}{}", name_, suffix);
+        if (!label.empty()) fmt::format_to(std::back_inserter(out_), "{{{}=\"{}\"}}", label, escape(value));
+        fmt::format_to(std::back_inserter(out_), " {}\n", v);
+        return *this;
+    }
+    // The samples of a histogram family: _bucket{le}, _sum (seconds, exact), _count.
+    Text& histogram(const Histogram& h) {
+        for (std::size_t i = 0; i < h.bounds().size(); ++i)
+            suffixed("_bucket", "le", fmt::format("{}", h.bounds()[i]), h.cumulative()[i]);
+        suffixed("_bucket", "le", "+Inf", h.count());
+        fmt::format_to(std::back_inserter(out_), "{}_sum {}.{:06}\n", name_, h.sum_us() / 1'000'000,
+                       h.sum_us() % 1'000'000);
+        return suffixed("_count", "", "", h.count());
+    }
     // One family with one sample: the usual case.
     Text& one(std::string_view name, std::string_view type, std::string_view help,
               std::uint64_t v) {
@@ -90,6 +122,20 @@ void customers(Text& t, Switch& sw) {
     t.family("trunkline_customer_calls_refused_total", "counter",
              "Calls refused per customer gateway (its rules and limits).");
     for (auto id : ids) t.sample("customer", cs.spec(id)->name, cs.state(id).refused);
+    const CallMetrics& m = sw.calls().metrics();
+    auto of = [&](route::lcr::CustomerId id) {
+        const GatewayCallCounters* g = m.customer(cs.spec(id)->name);
+        return g ? *g : GatewayCallCounters{};
+    };
+    t.family("trunkline_customer_calls_answered_total", "counter",
+             "Calls that ended after an answer, per customer gateway (ASR = answered / ended).");
+    for (auto id : ids) t.sample("customer", cs.spec(id)->name, of(id).answered);
+    t.family("trunkline_customer_calls_ended_total", "counter",
+             "Calls that ended (one CDR each), per customer gateway.");
+    for (auto id : ids) t.sample("customer", cs.spec(id)->name, of(id).calls);
+    t.family("trunkline_customer_talk_seconds_total", "counter",
+             "Answered time per customer gateway (ACD = talk seconds / answered).");
+    for (auto id : ids) t.millis("", "customer", cs.spec(id)->name, of(id).talk_ms);
 }
 
 void vendors(Text& t, Switch& sw) {
@@ -104,6 +150,23 @@ void vendors(Text& t, Switch& sw) {
     for (auto id : ids) t.sample("gateway", r.name(id), r.state(id).answered_calls);
     t.family("trunkline_gateway_up", "gauge", "1 when health checks keep the vendor gateway up.");
     for (auto id : ids) t.sample("gateway", r.name(id), r.state(id).down ? 0 : 1);
+    const CallMetrics& m = sw.calls().metrics();
+    auto of = [&](route::lcr::GatewayId id) {
+        const GatewayCallCounters* g = m.vendor(r.name(id));
+        return g ? *g : GatewayCallCounters{};
+    };
+    t.family("trunkline_gateway_talk_seconds_total", "counter",
+             "Answered time per vendor gateway (ACD = talk seconds / answered).");
+    for (auto id : ids) t.millis("", "gateway", r.name(id), of(id).talk_ms);
+    t.family("trunkline_gateway_pdd_seconds", "summary",
+             "Post-dial delay (INVITE to first ringing or answer) per vendor gateway.");
+    for (auto id : ids) {
+        t.millis("_sum", "gateway", r.name(id), of(id).pdd_ms);
+        t.suffixed("_count", "gateway", r.name(id), of(id).pdd_count);
+    }
+    t.family("trunkline_call_pdd_seconds", "histogram",
+             "Post-dial delay of every call: INVITE to first ringing or answer.");
+    t.histogram(m.pdd());
 }
 
 void sip_counters(Text& t, Switch& sw, const ProcessMetrics& p) {
@@ -115,6 +178,18 @@ void sip_counters(Text& t, Switch& sw, const ProcessMetrics& p) {
           p.messages_out);
     t.one("trunkline_sip_requests_received_total", "counter", "SIP requests received.",
           e.requests);
+    t.family("trunkline_sip_requests_total", "counter",
+             "SIP requests by direction and method (OTHER: methods the switch does not name).");
+    for (const auto& [dir, tally] : {std::pair{"in", &e.received}, std::pair{"out", &e.sent}})
+        for (std::size_t i = 0; i < SipTally::kMethods; ++i) {
+            const auto m = static_cast<sip::Method>(i);
+            t.sample("direction", dir, "method", m == sip::Method::Unknown ? "OTHER" : sip::method_name(m),
+                     tally->requests[i]);
+        }
+    t.family("trunkline_sip_responses_total", "counter", "SIP responses by direction and class.");
+    for (const auto& [dir, tally] : {std::pair{"in", &e.received}, std::pair{"out", &e.sent}})
+        for (std::size_t c = 1; c <= 6; ++c)
+            t.sample("direction", dir, "class", fmt::format("{}xx", c), tally->responses[c]);
     t.one("trunkline_sip_responses_received_total", "counter", "SIP responses received.",
           e.responses);
     t.family("trunkline_sip_parse_errors_total", "counter",
@@ -157,6 +232,15 @@ void process(Text& t, const ProcessMetrics& p) {
           p.cdr_written);
     t.one("trunkline_cdr_write_failures_total", "counter", "CDR batches that failed (retried).",
           p.cdr_failures);
+    if (p.cdr_commit) {
+        t.family("trunkline_cdr_write_seconds", "histogram",
+                 "Time to commit one batch of CDRs (with the balances it moves).");
+        t.histogram(*p.cdr_commit);
+    }
+    t.family("trunkline_dns_lookups_total", "counter",
+             "The switch's DNS lookups by the cache's answer (stale: served past its TTL).");
+    t.sample("result", "hit", p.dns_hits).sample("result", "stale", p.dns_stale);
+    t.sample("result", "miss", p.dns_misses).sample("result", "failure", p.dns_failures);
     t.family("trunkline_event_loop_lag_seconds", "gauge",
              "How late the last periodic timer of the event loop fired.")
         .seconds(p.loop_lag);

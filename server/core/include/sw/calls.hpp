@@ -74,6 +74,7 @@
 #include "sip/time.hpp"
 #include "sip/transport.hpp"
 #include "sw/billing_rates.hpp"
+#include "sw/call_metrics.hpp"
 #include "sw/element.hpp"
 
 namespace sw {
@@ -204,6 +205,7 @@ public:
     // Credit the account's running calls hold (prepaid reservations).
     billing::Money reserved(std::string_view account) const;
     const CallsStats& stats() const noexcept;
+    const CallMetrics& metrics() const noexcept;  // per gateway: answered, talk time, PDD
 
     struct Impl;
 

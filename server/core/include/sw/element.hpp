@@ -32,6 +32,7 @@
 // reliability to the TU (RFC 6026).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -66,7 +67,21 @@ struct ElementConfig {
     bool log_messages = true;  // one line per message (poll_log); off: none
 };
 
+// SIP messages by method (requests) and status class (responses), in one direction. The
+// index of a method is its sip::Method value (Unknown = 0 counts every other method), of a
+// class its first digit (1..6; 0 unused).
+struct SipTally {
+    static constexpr std::size_t kMethods = static_cast<std::size_t>(sip::Method::Update) + 1;
+    std::array<std::uint64_t, kMethods> requests{};
+    std::array<std::uint64_t, 7> responses{};
+    void request(sip::Method m) noexcept { ++requests[static_cast<std::size_t>(m) % kMethods]; }
+    void response(std::uint16_t code) noexcept { ++responses[code / 100 % 7]; }
+    // The first line of bytes about to be sent: "SIP/2.0 200 ..." or "INVITE sip:...".
+    void outgoing(std::string_view bytes) noexcept;
+};
+
 struct ElementStats {
+    SipTally received, sent;  // parsed messages in; everything the element hands out to send
     std::uint64_t requests = 0, responses = 0, malformed_answered = 0, malformed_dropped = 0;
     std::uint64_t calls_answered = 0, calls_ended = 0, acks = 0, ok_retransmits = 0;
     std::uint64_t registers = 0, registers_dropped = 0;
