@@ -15,6 +15,8 @@ packages=(
   # tests against real peers
   sip-tester kamailio kamailio-sqlite-modules dnsmasq-base sqlite3 python3 valgrind stunnel4 openssl
   baresip
+  # SIP capture: the HEP and pcap tests open what trunkline captured
+  tshark
   # the install test: systemd-analyze verify on the installed unit, man for its man pages
   systemd man-db
   # build cache: the CI run compiles two trees and the fuzzers; ccache keeps repeats cheap

@@ -135,7 +135,7 @@ int serve(const Base& b, const Core& c) {
         wiring::print_check_config(cfg, b.auth.user_count(), carriers);
         return 0;
     }
-    wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages});
+    wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages, cfg.hep});
     wiring::CallsPublisher publisher(c.sw, c.cdrs, loop);
     wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver,
                            [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }, &dns},

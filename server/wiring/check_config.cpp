@@ -23,6 +23,12 @@ void print_check_config(const ServerConfig& cfg, std::size_t users, Carriers& ca
                "idle {} s, message {} s\n",
                cfg.max_connections, cfg.max_connections_per_source, cfg.new_connections_per_second,
                cfg.source_limits.size(), cfg.idle_timeout.count(), cfg.message_timeout.count());
+    if (cfg.hep.collector.empty())
+        fmt::print("capture: off\n");
+    else
+        fmt::print("capture: HEPv3 over {} to {}, capture id {}{}\n",
+                   cfg.hep.transport == sip::Transport::Tcp ? "tcp" : "udp", cfg.hep.collector,
+                   cfg.hep.capture_id, cfg.hep.password.empty() ? "" : ", with auth key");
     if (specs) {
         for (const auto& s : *specs) {
             if (s.dns && s.config.registrar.host.empty())  // a host name, no address yet

@@ -181,6 +181,26 @@ Reader source_limits(std::vector<sip::SourceLimit>& out) {
     };
 }
 
+// [capture] hep = "HOST:PORT" (a name is resolved at start), hep_transport = "udp" | "tcp"
+bool capture(Ctx& c, const toml::table& root, const std::string& transport, HepConfig& hep) {
+    if (transport == "udp" || transport == "tcp") {
+        hep.transport = transport == "tcp" ? sip::Transport::Tcp : sip::Transport::Udp;
+    } else {
+        return c.fail(*root.at_path("capture.hep_transport").node(), "capture.hep_transport",
+                      fmt::format("'{}' is not \"udp\" or \"tcp\"", transport));
+    }
+    std::string host;
+    std::uint16_t port = 0;
+    if (root.at_path("capture.hep") && !hep.collector.empty() &&
+        (!sip::uv::split_host_port(hep.collector, host, port) || port == 0))
+        return c.fail(*root.at_path("capture.hep").node(), "capture.hep",
+                      fmt::format("'{}' is not HOST:PORT (\"10.0.0.5:9060\", "
+                                  "\"homer.example.net:9060\", \"[2001:db8::5]:9060\"; "
+                                  "\"\" = off)",
+                                  hep.collector));
+    return true;
+}
+
 bool walk(Ctx& c, const toml::table& t, const std::string& prefix,
           const std::map<std::string, Reader>& readers) {
     for (const auto& [k, node] : t) {
@@ -210,6 +230,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     std::string policy(route::lcr::to_string(next.router.policy));
     std::string payload =
         next.keepalive.payload == route::reg::KeepalivePayload::options ? "options" : "crlf";
+    std::string hep_transport = next.hep.transport == sip::Transport::Tcp ? "tcp" : "udp";
 
     std::map<std::string, Reader> readers{
         {"sip.udp", text(next.udp)},
@@ -299,6 +320,10 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"api.max_failed_logins", integer(next.api.max_failures, 1, 1'000'000)},
         {"api.failed_login_window", seconds(next.api.failure_window, 1, 86'400)},
         {"api.failed_login_block", seconds(next.api.block, 1, 86'400)},
+        {"capture.hep", text(next.hep.collector)},
+        {"capture.hep_transport", text(hep_transport)},
+        {"capture.hep_id", integer(next.hep.capture_id, 0, 0xffffffffLL)},
+        {"capture.hep_password", text(next.hep.password)},
     };
     // expires: "auto" or 20..7200
     readers["trunk_registration.expires"] = [&](Ctx& c, const toml::node& n, std::string_view key) {
@@ -379,6 +404,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
                                       next.api_listen));
         next.api_listen_required = true;
     }
+    if (!capture(c, root, hep_transport, next.hep)) return false;
     for (sip::SourceLimit& l : next.source_limits) {
         if (l.max_connections == kUnset) l.max_connections = next.max_connections_per_source;
         if (l.new_per_second == kUnset) l.new_per_second = next.new_connections_per_second;

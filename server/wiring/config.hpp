@@ -26,6 +26,7 @@
 #include "sip/stream_guard.hpp"
 #include "sw/api.hpp"
 #include "sw/calls.hpp"
+#include "wiring/hep.hpp"
 
 namespace wiring {
 
@@ -102,6 +103,8 @@ struct ServerConfig {
     // on one host, as the tests run them, must not fight over 8080).
     bool api_listen_required = false;
     sw::api::ApiConfig api;  // failed-login limit, metrics_token_on_loopback
+    // [capture] every SIP message to a HEPv3 collector (README "SIP capture (HEP)")
+    HepConfig hep;
 };
 
 // Reads `path` over `cfg` (keys absent from the file keep their value).

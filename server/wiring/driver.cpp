@@ -14,6 +14,10 @@ Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks si
 Driver::~Driver() = default;
 
 std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
+    if (!sinks_.hep.collector.empty()) {
+        hep_ = std::make_unique<HepSender>(loop_, sinks_.hep, cfg.listen);
+        if (std::string err = hep_->start(); !err.empty()) return err;
+    }
     transports_ = std::make_unique<sip::uv::Transports>(
         loop_, cfg,
         sip::uv::TransportHandlers{
@@ -31,6 +35,7 @@ std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
 
 void Driver::on_message(const sip::Target& source, std::string_view bytes) {
     if (shutdown_.finished()) return;
+    if (hep_) hep_->received(source, bytes);
     sw_.on_bytes(bytes, source, loop_.now());
     flush();
 }
@@ -48,8 +53,10 @@ void Driver::on_deadline() {
 
 void Driver::flush() {
     sw_.pump(loop_.now());
-    while (auto s = sw_.poll_send())
+    while (auto s = sw_.poll_send()) {
+        if (hep_) hep_->sent(s->to, *s->bytes);
         transports_->send(s->to, s->bytes, s->txn);
+    }
     drain_cdrs();
     drain_store_and_logs();
     if (shutdown_.stopping() && !shutdown_.finished()) {
@@ -87,8 +94,13 @@ const sip::uv::TransportCounters& Driver::transport_counters() const {
     return transports_->counters();
 }
 
+const HepCounters* Driver::hep_counters() const {
+    return hep_ ? &hep_->counters() : nullptr;
+}
+
 void Driver::close(std::function<void()> done) {
     deadline_.cancel();
+    if (hep_) hep_->close();  // logs its counters
     transports_->shutdown(std::move(done));
 }
 

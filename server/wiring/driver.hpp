@@ -5,12 +5,15 @@
 // with sw.next_deadline() (DESIGN.md §3: one uv_timer for everything timed).
 //
 //   wiring::Driver driver(loop, sw, shutdown, {.cdrs = cdr_writer, .store = reg_store,
-//                                              .log_cdrs = cfg.log_messages});
+//                                              .log_cdrs = cfg.log_messages, .hep = cfg.hep});
 //   if (auto err = driver.start(listening.transports); !err.empty()) die(err);
 //   sw.registrations().set_trunks(specs, loop.now());
 //   driver.flush();                    // after any direct call on the switch
 //   driver.close([&] { loop.stop(); }); // at shutdown: graceful, queued bytes flushed
 //
+// SIP capture: with `hep.collector` set, every message in (on_message) and out (each send of
+// flush) is also copied to the HEP collector (wiring::HepSender): this is the one place all
+// SIP bytes pass, so an on-demand trace (pcap) would hook here too.
 // Stopping: a flush that finds the shutdown begun and the carrier entries stopped finishes
 // it (Shutdown::finish) instead of re-arming; messages arriving after that are dropped.
 // Lifetimes: every reference outlives the Driver; start() once, before any flush().
@@ -26,6 +29,7 @@
 #include "sip/uv/transports.hpp"
 #include "sw/switch.hpp"
 #include "wiring/cdr_writer.hpp"
+#include "wiring/hep.hpp"
 #include "wiring/reg_store.hpp"
 #include "wiring/shutdown.hpp"
 
@@ -37,19 +41,23 @@ class Driver {
         CdrWriter& cdrs;
         RegStore& store;
         bool log_cdrs = true;  // one line per CDR (off: --quiet)
+        HepConfig hep{};       // [capture]; collector "" = off
     };
     Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks sinks);
     ~Driver();
     Driver(const Driver&) = delete;
     Driver& operator=(const Driver&) = delete;
 
-    // "" or the error naming the listener ("listen TCP [::1]:5060: address already in use").
+    // "" or the error naming the listener ("listen TCP [::1]:5060: address already in use")
+    // or the HEP collector ("capture.hep: cannot resolve 'homer': ...").
     std::string start(const sip::uv::TransportsConfig& cfg);
     void flush();
     void close(std::function<void()> done);
     // What the transports counted (connections accepted, refused by the per-source limits,
     // evicted, closed at the message deadline, ...); after start().
     const sip::uv::TransportCounters& transport_counters() const;
+    // The HEP capture's counters (sent, dropped); nullptr when capture is off.
+    const HepCounters* hep_counters() const;
 
   private:
     void on_message(const sip::Target& source, std::string_view bytes);
@@ -64,6 +72,7 @@ class Driver {
     Sinks sinks_;
     sip::uv::Timer deadline_;
     std::unique_ptr<sip::uv::Transports> transports_;
+    std::unique_ptr<HepSender> hep_;
 };
 
 }  // namespace wiring

@@ -83,6 +83,11 @@ std::vector<SettingChange> setting_changes(const ServerConfig& a, const ServerCo
     cmp("routing.probe_period", a.probe_period, b.probe_period, kRestart);
     cmp("api.enabled", a.api_enabled, b.api_enabled, kRestart);
     cmp("api.listen", a.api_listen, b.api_listen, kRestart);
+    // [capture]: the collector's socket is opened at start
+    cmp("capture.hep", a.hep.collector, b.hep.collector, kRestart);
+    cmp("capture.hep_transport", a.hep.transport, b.hep.transport, kRestart);
+    cmp("capture.hep_id", a.hep.capture_id, b.hep.capture_id, kRestart);
+    cmp("capture.hep_password", a.hep.password, b.hep.password, kRestart);
     return out;
 }
 

@@ -323,3 +323,42 @@ TEST_CASE("config: stream connection limits and deadlines (README \"Security\")"
     CHECK(load_error("[sip]\nsource_limits = \"192.0.2.1\"\n").find("expected an array of") !=
           std::string::npos);
 }
+
+TEST_CASE("config: [capture] HEP collector keys, defaults and errors (README \"SIP capture\")",
+          "[server][config][hep]") {
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.hep.collector.empty());  // off
+    CHECK(c.hep.transport == sip::Transport::Udp);
+    CHECK(c.hep.capture_id == 2001);
+    CHECK(c.hep.password.empty());
+    REQUIRE(wiring::load_config_text("[capture]\nhep = \"[2001:db8::5]:9060\"\n"
+                                     "hep_transport = \"tcp\"\nhep_id = 4294967295\n"
+                                     "hep_password = \"s3cret\"\n",
+                                     "t.toml", c, &err));
+    INFO(err);
+    CHECK(c.hep.collector == "[2001:db8::5]:9060");
+    CHECK(c.hep.transport == sip::Transport::Tcp);
+    CHECK(c.hep.capture_id == 4294967295u);
+    CHECK(c.hep.password == "s3cret");
+    REQUIRE(wiring::load_config_text("[capture]\nhep = \"homer.example.net:9060\"\n", "t.toml", c,
+                                     &err));
+    CHECK(c.hep.collector == "homer.example.net:9060");  // a name: resolved at start
+    CHECK(load_error("[capture]\nhep = \"10.0.0.5\"\n") ==
+          "t.toml:2:7: capture.hep: '10.0.0.5' is not HOST:PORT (\"10.0.0.5:9060\", "
+          "\"homer.example.net:9060\", \"[2001:db8::5]:9060\"; \"\" = off)");
+    CHECK(load_error("[capture]\nhep = \"10.0.0.5:0\"\n").find("is not HOST:PORT") !=
+          std::string::npos);
+    CHECK(load_error("[capture]\nhep = \"2001:db8::5:9060\"\n").find("is not HOST:PORT") !=
+          std::string::npos);  // an IPv6 address needs its brackets
+    CHECK(load_error("[capture]\nhep = \"10.0.0.5:9060\"\nhep_transport = \"tls\"\n") ==
+          "t.toml:3:17: capture.hep_transport: 'tls' is not \"udp\" or \"tcp\"");
+    CHECK(load_error("[capture]\nhep_id = -1\n") ==
+          "t.toml:2:10: capture.hep_id: -1 is outside 0..4294967295");
+    CHECK(load_error("[capture]\nhep_port = 9060\n") == "t.toml:2:1: capture.hep_port: unknown key");
+    // the example file documents the defaults
+    wiring::ServerConfig ex;
+    REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
+    CHECK(ex.hep == wiring::ServerConfig{}.hep);
+}
