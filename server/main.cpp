@@ -40,6 +40,7 @@
 #include "wiring/flags.hpp"
 #include "wiring/log.hpp"
 #include "wiring/reg_store.hpp"
+#include "wiring/alert_notifier.hpp"
 #include "wiring/reloader.hpp"
 #include "wiring/sd_notify.hpp"
 #include "wiring/settings_reload.hpp"
@@ -145,8 +146,11 @@ int serve(const Base& b, const Core& c) {
         carriers.refresh(c.reloader.fqdn_vendors(), loop.now());
         driver.flush();
     };
+    wiring::AlertNotifier alerts(cfg.alert_webhook);
     sip::uv::Timer poll_timer(loop, [&] {
         c.reloader.poll(loop.now(), c.cdrs, refresh);
+        c.sw.tick_alerts(loop.now(), wiring::wall_ms());
+        alerts.drain(c.sw.alerts());
         publisher.publish();
         driver.flush();
         poll_timer.arm(loop.now() + cfg.reload_poll);

@@ -133,6 +133,7 @@ sw::ProcessMetrics ApiServer::process() const {
     m.messages_in = t.messages_in;
     m.messages_out = t.messages_out;
     m.connections_open = t.connections_open;
+    if (const HepCounters* h = p_.driver.hep_counters()) m.hep_sent_dropped = std::pair(h->sent, h->dropped);
     return m;
 }
 

@@ -181,6 +181,23 @@ Reader source_limits(std::vector<sip::SourceLimit>& out) {
     };
 }
 
+// [alerts] balance_below: an exact decimal amount ("" = off); webhook: an http(s) URL.
+bool alerts(Ctx& c, const toml::table& root, const std::string& balance_below, ServerConfig& next) {
+    if (balance_below.empty()) {
+        next.alerts.balance_below.reset();
+    } else if (auto m = billing::Money::parse(balance_below)) {
+        next.alerts.balance_below = *m;
+    } else {
+        return c.fail(*root.at_path("alerts.balance_below").node(), "alerts.balance_below",
+                      fmt::format("'{}' is not an amount (\"5.00\"; \"\" = off)", balance_below));
+    }
+    const std::string& url = next.alert_webhook;
+    if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+        return c.fail(*root.at_path("alerts.webhook").node(), "alerts.webhook",
+                      fmt::format("'{}' is not an http:// or https:// URL (\"\" = none)", url));
+    return true;
+}
+
 // [capture] hep = "HOST:PORT" (a name is resolved at start), hep_transport = "udp" | "tcp"
 bool capture(Ctx& c, const toml::table& root, const std::string& transport, HepConfig& hep) {
     if (transport == "udp" || transport == "tcp") {
@@ -231,6 +248,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     std::string payload =
         next.keepalive.payload == route::reg::KeepalivePayload::options ? "options" : "crlf";
     std::string hep_transport = next.hep.transport == sip::Transport::Tcp ? "tcp" : "udp";
+    std::string balance_below = next.alerts.balance_below ? next.alerts.balance_below->to_string() : "";
 
     std::map<std::string, Reader> readers{
         {"sip.udp", text(next.udp)},
@@ -324,6 +342,15 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"capture.hep_transport", text(hep_transport)},
         {"capture.hep_id", integer(next.hep.capture_id, 0, 0xffffffffLL)},
         {"capture.hep_password", text(next.hep.password)},
+        {"alerts.rate_increase_percent", integer(next.alerts.rate_increase_percent, 0, 100'000)},
+        {"alerts.negative_margin", boolean(next.alerts.negative_margin)},
+        {"alerts.gateway_down", boolean(next.alerts.gateway_down)},
+        {"alerts.balance_below", text(balance_below)},
+        {"alerts.asr_below_percent", integer(next.alerts.asr_below_percent, 0, 100)},
+        {"alerts.asr_min_calls", integer(next.alerts.asr_min_calls, 1, 1'000'000)},
+        {"alerts.asr_window", seconds(next.alerts.asr_window, 60, 86'400)},
+        {"alerts.event_ttl", seconds(next.alerts.event_ttl, 60, 30 * 86'400)},
+        {"alerts.webhook", text(next.alert_webhook)},
     };
     // expires: "auto" or 20..7200
     readers["trunk_registration.expires"] = [&](Ctx& c, const toml::node& n, std::string_view key) {
@@ -405,6 +432,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         next.api_listen_required = true;
     }
     if (!capture(c, root, hep_transport, next.hep)) return false;
+    if (!alerts(c, root, balance_below, next)) return false;
     for (sip::SourceLimit& l : next.source_limits) {
         if (l.max_connections == kUnset) l.max_connections = next.max_connections_per_source;
         if (l.new_per_second == kUnset) l.new_per_second = next.new_connections_per_second;

@@ -26,6 +26,7 @@
 #include "sip/stream_guard.hpp"
 #include "sw/api.hpp"
 #include "sw/calls.hpp"
+#include "sw/alerts.hpp"
 #include "wiring/hep.hpp"
 
 namespace wiring {
@@ -105,6 +106,9 @@ struct ServerConfig {
     sw::api::ApiConfig api;  // failed-login limit, metrics_token_on_loopback
     // [capture] every SIP message to a HEPv3 collector (README "SIP capture (HEP)")
     HepConfig hep;
+    // [alerts] (sw::Alerts; README "Alerts"): thresholds, and where events are POSTed
+    sw::AlertsConfig alerts;
+    std::string alert_webhook;  // http(s) URL; "" = none
 };
 
 // Reads `path` over `cfg` (keys absent from the file keep their value).

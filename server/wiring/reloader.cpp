@@ -4,6 +4,7 @@
 
 #include "wiring/control.hpp"
 #include "wiring/log.hpp"
+#include "wiring/wall_clock.hpp"
 
 namespace wiring {
 
@@ -24,8 +25,10 @@ bool Reloader::load_book() {
         log_line(fmt::format("billing: cannot load the billing settings: {}", e));
         return false;
     }
-    p_.sw.set_book(std::move(*book));
+    const std::int64_t wall = wall_ms();
+    p_.sw.set_book(std::move(*book), wall);  // vendor rate rises become alerts
     p_.sw.set_rating(std::move(*rating));
+    p_.sw.review_margins(wall);
     log_line("billing: accounts and rates loaded");
     return true;
 }
@@ -46,6 +49,7 @@ bool Reloader::load_routing(sip::Instant now) {
         log_line(fmt::format("routing: {}", e));
         return false;
     }
+    p_.sw.review_margins(wall_ms());  // new gateways or prefixes reach other rates
     routing_versions_ = r->versions;
     fqdn_vendors_ = std::move(r->fqdn_vendors);  // resolved by the next Carriers::refresh
     log_line(fmt::format("routing: {} customers, {} vendor gateways", nc, nv));

@@ -88,6 +88,17 @@ std::vector<SettingChange> setting_changes(const ServerConfig& a, const ServerCo
     cmp("capture.hep_transport", a.hep.transport, b.hep.transport, kRestart);
     cmp("capture.hep_id", a.hep.capture_id, b.hep.capture_id, kRestart);
     cmp("capture.hep_password", a.hep.password, b.hep.password, kRestart);
+    // [alerts]: sw::Alerts::set_config takes the thresholds; the webhook is made at start
+    const sw::AlertsConfig &la = a.alerts, &lb = b.alerts;
+    cmp("alerts.rate_increase_percent", la.rate_increase_percent, lb.rate_increase_percent, kLive);
+    cmp("alerts.negative_margin", la.negative_margin, lb.negative_margin, kLive);
+    cmp("alerts.gateway_down", la.gateway_down, lb.gateway_down, kLive);
+    cmp("alerts.balance_below", la.balance_below, lb.balance_below, kLive);
+    cmp("alerts.asr_below_percent", la.asr_below_percent, lb.asr_below_percent, kLive);
+    cmp("alerts.asr_min_calls", la.asr_min_calls, lb.asr_min_calls, kLive);
+    cmp("alerts.asr_window", la.asr_window, lb.asr_window, kLive);
+    cmp("alerts.event_ttl", la.event_ttl, lb.event_ttl, kLive);
+    cmp("alerts.webhook", a.alert_webhook, b.alert_webhook, kRestart);
     return out;
 }
 
@@ -118,7 +129,9 @@ bool reload_settings(const Flags& flags, ServerConfig& live, ReloadTargets t) {
     live.unregister_wait = next.unregister_wait;
     live.drain_calls = next.drain_calls;
     live.retry_after = next.retry_after;
+    live.alerts = next.alerts;
     t.sw.registrations().registrar().set_live_config(live.registrar);
+    t.sw.alerts().set_config(live.alerts);
     t.shutdown.set_bounds({live.unregister_wait, live.drain_calls});
     log_line(fmt::format("reload: {} applied, {} need a restart", applied,
                          changes.size() - applied));

@@ -68,6 +68,7 @@ sw::SwitchConfig switch_config(const ServerConfig& cfg, const Listening& ls, Tim
     sw::SwitchConfig s;
     s.element = element_config(cfg, ls, t);
     s.calls = cfg.calls;
+    s.alerts = cfg.alerts;
     s.calls.server_header = cfg.server_header;
     s.calls.log_calls = cfg.log_messages;
     s.log.per_second = cfg.log_lines_per_second;

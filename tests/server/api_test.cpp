@@ -290,6 +290,7 @@ TEST_CASE("api: /metrics is Prometheus text, open on loopback only", "[server][a
         p.resident_bytes = 12345678;
         p.cdr_queued = 4;
         p.loop_lag = 3ms;
+        p.hep_sent_dropped = std::pair<std::uint64_t, std::uint64_t>(5, 2);
         return p;
     });
     f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
@@ -319,6 +320,8 @@ TEST_CASE("api: /metrics is Prometheus text, open on loopback only", "[server][a
     CHECK(r.body.find("\ntrunkline_gateway_talk_seconds_total{gateway=\"gw1\"} 0.000\n") !=
           std::string::npos);
     CHECK(r.body.find("\ntrunkline_dns_lookups_total{result=\"hit\"} 0\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_hep_packets_sent_total 5\n") != std::string::npos);
+    CHECK(r.body.find("\ntrunkline_hep_packets_dropped_total 2\n") != std::string::npos);
     // every line: a comment, or `name{labels} value`
     const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.]+$)");
     std::istringstream in(r.body);
@@ -395,4 +398,36 @@ TEST_CASE("api: route explain uses the running router and book", "[server][api][
     rq.query = {{"number", "1"}, {"customer", "acme"}, {"at", "x"}};
     CHECK(f.api->handle(rq, t0, kWall).status == 400);
     CHECK(f.get("GET", "/api/routes/other", kRead).status == 404);
+}
+
+TEST_CASE("api: alerts are listed, acknowledged by an admin, counted in /metrics", "[server][api][alerts]") {
+    Fixture f;
+    f.sw->alerts().tick({{"gw1", true, "3 probes unanswered", 0, 0}}, f.sw->book(), t0, kWall);
+    auto ev = f.sw->alerts().poll_event();
+    REQUIRE(ev);
+    CHECK(sw::to_json(*ev) ==
+          "{\"event\":\"raised\",\"id\":1,\"kind\":\"gateway_down\",\"subject\":\"gw1\",\"message\":"
+          "\"vendor gateway gw1 is down: 3 probes unanswered\",\"raised_ms\":" +
+              std::to_string(kWall) + ",\"cleared_ms\":null}");
+    auto r = f.get("GET", "/api/alerts", kRead);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.starts_with("{\"active\":[{\"id\":1,\"kind\":\"gateway_down\",\"subject\":\"gw1\""));
+    CHECK(r.body.find("\"cleared\":[]") != std::string::npos);
+    auto m = f.get("GET", "/metrics", "");
+    CHECK(m.body.find("\ntrunkline_alerts_active{kind=\"gateway_down\"} 1\n") != std::string::npos);
+    CHECK(m.body.find("\ntrunkline_alerts_raised_total 1\n") != std::string::npos);
+
+    CHECK(f.get("DELETE", "/api/alerts/1", kRead).status == 403);
+    CHECK(f.get("DELETE", "/api/alerts/x", kAdmin).status == 400);
+    CHECK(f.get("DELETE", "/api/alerts/9", kAdmin).status == 404);
+    CHECK(f.get("POST", "/api/alerts", kAdmin).status == 405);
+    r = f.get("DELETE", "/api/alerts/1", kAdmin);
+    CHECK(r.status == 200);
+    CHECK(r.body == "{\"id\":1,\"acknowledged\":true}\n");
+    auto log = f.api->poll_log();
+    REQUIRE(log);
+    CHECK(*log == "api: token 'ops' acknowledged alert 1");
+    r = f.get("GET", "/api/alerts", kRead);
+    CHECK(r.body.starts_with("{\"active\":[],\"cleared\":[{\"id\":1,"));
+    CHECK(r.body.find("\"cleared_ms\":" + std::to_string(kWall)) != std::string::npos);
 }

@@ -362,3 +362,41 @@ TEST_CASE("config: [capture] HEP collector keys, defaults and errors (README \"S
     REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
     CHECK(ex.hep == wiring::ServerConfig{}.hep);
 }
+
+TEST_CASE("config: [alerts] thresholds, webhook, defaults and errors (README \"Alerts\")",
+          "[server][config][alerts]") {
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.alerts == sw::AlertsConfig{});
+    CHECK(c.alerts.rate_increase_percent == 10);
+    CHECK_FALSE(c.alerts.balance_below);  // off
+    CHECK(c.alerts.asr_below_percent == 0);
+    CHECK(c.alert_webhook.empty());
+    REQUIRE(wiring::load_config_text("[alerts]\nrate_increase_percent = 25\nbalance_below = \"5.50\"\n"
+                                     "asr_below_percent = 30\nasr_min_calls = 50\nasr_window = 600\n"
+                                     "gateway_down = false\nnegative_margin = false\nevent_ttl = 3600\n"
+                                     "webhook = \"https://ops.example.net/hook\"\n",
+                                     "t.toml", c, &err));
+    INFO(err);
+    CHECK(c.alerts.rate_increase_percent == 25);
+    REQUIRE(c.alerts.balance_below);
+    CHECK(c.alerts.balance_below->micros() == 5'500'000);
+    CHECK(c.alerts.asr_below_percent == 30);
+    CHECK(c.alerts.asr_min_calls == 50);
+    CHECK(c.alerts.asr_window == std::chrono::seconds(600));
+    CHECK_FALSE(c.alerts.gateway_down);
+    CHECK_FALSE(c.alerts.negative_margin);
+    CHECK(c.alerts.event_ttl == std::chrono::seconds(3600));
+    CHECK(c.alert_webhook == "https://ops.example.net/hook");
+    CHECK(load_error("[alerts]\nbalance_below = \"five\"\n") ==
+          "t.toml:2:17: alerts.balance_below: 'five' is not an amount (\"5.00\"; \"\" = off)");
+    CHECK(load_error("[alerts]\nwebhook = \"ops.example.net\"\n") ==
+          "t.toml:2:11: alerts.webhook: 'ops.example.net' is not an http:// or https:// URL (\"\" = none)");
+    CHECK(load_error("[alerts]\nasr_below_percent = 101\n") ==
+          "t.toml:2:21: alerts.asr_below_percent: 101 is outside 0..100");
+    wiring::ServerConfig ex;  // the example file documents the defaults
+    REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
+    CHECK(ex.alerts == sw::AlertsConfig{});
+    CHECK(ex.alert_webhook.empty());
+}

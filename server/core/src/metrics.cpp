@@ -241,6 +241,12 @@ void process(Text& t, const ProcessMetrics& p) {
              "The switch's DNS lookups by the cache's answer (stale: served past its TTL).");
     t.sample("result", "hit", p.dns_hits).sample("result", "stale", p.dns_stale);
     t.sample("result", "miss", p.dns_misses).sample("result", "failure", p.dns_failures);
+    if (p.hep_sent_dropped) {
+        t.one("trunkline_hep_packets_sent_total", "counter", "SIP messages sent to the HEP collector.",
+              p.hep_sent_dropped->first);
+        t.one("trunkline_hep_packets_dropped_total", "counter",
+              "SIP messages not captured (socket or queue full, collector down).", p.hep_sent_dropped->second);
+    }
     t.family("trunkline_event_loop_lag_seconds", "gauge",
              "How late the last periodic timer of the event loop fired.")
         .seconds(p.loop_lag);
@@ -250,6 +256,13 @@ void process(Text& t, const ProcessMetrics& p) {
     t.one("trunkline_resident_memory_bytes", "gauge", "Resident set size of the process.",
           p.resident_bytes);
     t.one("trunkline_api_tokens", "gauge", "Management API tokens loaded.", p.api_tokens);
+}
+
+void alerts(Text& t, Switch& sw) {
+    const auto n = sw.alerts().active_by_kind();
+    t.family("trunkline_alerts_active", "gauge", "Alerts raised and not cleared, by kind.");
+    for (std::size_t k = 0; k < kAlertKinds; ++k) t.sample("kind", to_string(static_cast<AlertKind>(k)), n[k]);
+    t.one("trunkline_alerts_raised_total", "counter", "Alerts raised since start.", sw.alerts().raised_total());
 }
 
 }  // namespace
@@ -262,6 +275,7 @@ std::string render_metrics(Switch& sw, const ProcessMetrics& p, sip::Instant now
     sip_counters(t, sw, p);
     registrations(t, sw, now);
     process(t, p);
+    alerts(t, sw);
     return t.take();
 }
 

@@ -1,5 +1,7 @@
 #include "sw/switch.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 namespace sw {
@@ -10,7 +12,8 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
       book_(std::make_unique<billing::Book>()),
       router_(cfg_.router),
       customers_(cfg_.customers),
-      log_limiter_(cfg_.log) {
+      log_limiter_(cfg_.log),
+      alerts_(cfg_.alerts) {
     cfg_.element.calls = !cfg_.element.echo_uas;  // --echo-uas: a test UAS, not a switch
     element_ = std::make_unique<Element>(cfg_.element, rng);
     rates_ = std::make_unique<BillingRates>(*book_, BillingRatesConfig{cfg_.rating.currency, 90});
@@ -23,8 +26,9 @@ Switch::Switch(SwitchConfig cfg, RegistrationsConfig rcfg, route::reg::Authentic
 }
 Switch::~Switch() = default;
 
-void Switch::set_book(billing::Book book) {
+void Switch::set_book(billing::Book book, std::int64_t wall_ms) {
     book.compact();
+    if (wall_ms != 0) alerts_.rates_changed(*book_, book, wall_ms);
     for (const Unbooked& u : unbooked_) {
         if (u.charge.micros() != 0)
             if (auto neg = u.charge.negate()) (void)book.adjust_balance(u.customer, *neg);
@@ -62,6 +66,8 @@ bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
         specs.push_back(v.spec);
     }
     router_.set_gateways(std::move(specs), std::move(groups));
+    vendor_accounts_.clear();
+    for (const auto& v : vendors) vendor_accounts_[v.spec.name] = v.sip.vendor_account;
     std::unordered_map<route::lcr::GatewayId, VendorSip> sip;
     std::vector<ProbeTarget> probe_targets;
     for (auto& v : vendors) {
@@ -74,6 +80,37 @@ bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
     calls_->set_vendors(std::move(sip));
     probes_->set_targets(std::move(probe_targets), now);
     return true;
+}
+
+void Switch::review_margins(std::int64_t wall_ms) {
+    std::set<std::string> customer_groups;
+    for (route::lcr::CustomerId id : customers_.customers()) {
+        const route::lcr::CustomerSpec* c = customers_.spec(id);
+        const billing::Account* a = c && c->enabled ? book_->account(c->account) : nullptr;
+        if (a && !a->rate_group.empty()) customer_groups.insert(a->rate_group);
+    }
+    std::vector<MarginRoute> routes;
+    for (route::lcr::GatewayId id : router_.gateways()) {
+        const route::lcr::GatewaySpec* g = router_.spec(id);
+        auto acc = g && g->enabled ? vendor_accounts_.find(g->name) : vendor_accounts_.end();
+        const billing::Account* v = acc != vendor_accounts_.end() ? book_->account(acc->second) : nullptr;
+        if (!v || v->rate_group.empty()) continue;
+        for (const std::string& cg : customer_groups)
+            routes.push_back({cg, g->name, v->rate_group, g->prefixes});
+    }
+    alerts_.margins(*book_, routes, wall_ms);
+}
+
+void Switch::tick_alerts(sip::Instant now, std::int64_t wall_ms) {
+    std::vector<GatewayHealth> gateways;
+    const CallMetrics& m = calls_->metrics();
+    for (route::lcr::GatewayId id : router_.gateways()) {
+        const route::lcr::GatewayState st = router_.state(id);
+        GatewayHealth h{router_.name(id), st.down, st.down_reason, 0, 0};
+        if (const GatewayCallCounters* c = m.vendor(h.name)) h.calls = c->calls, h.answered = c->answered;
+        gateways.push_back(std::move(h));
+    }
+    alerts_.tick(gateways, *book_, now, wall_ms);
 }
 
 bool Switch::set_vendor_target(std::string_view name, const sip::Target& target,

@@ -31,6 +31,7 @@
 //   POST /api/accounts/{id}/topup               GET|POST /api/users
 //   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
+//   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
@@ -170,6 +171,7 @@ class Api {
     Response remove_user(Ctx& c, std::string_view name);
     Response bindings(Ctx& c);
     Response cdrs(Ctx& c);
+    Response alerts(Ctx& c, const std::optional<std::string_view>& id);
     Response explain_route(Ctx& c);
 
     Switch& sw_;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct ProcessMetrics {
     std::optional<Histogram> cdr_commit;  // time to commit one batch of CDRs
     // wiring::Dns: the switch's lookups by what the cache answered
     std::uint64_t dns_hits = 0, dns_stale = 0, dns_misses = 0, dns_failures = 0;
+    // wiring::HepSender ([capture] hep); nullopt: capture is off
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> hep_sent_dropped;
     std::uint64_t messages_in = 0, messages_out = 0;  // SIP messages through the transports
     std::uint64_t connections_open = 0;               // stream connections now
     std::uint64_t api_tokens = 0;

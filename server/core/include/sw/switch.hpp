@@ -15,6 +15,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "route/lcr/customers.hpp"
 #include "route/lcr/router.hpp"
 #include "sw/billing_rates.hpp"
+#include "sw/alerts.hpp"
 #include "sw/calls.hpp"
 #include "sw/element.hpp"
 #include "sw/log_safety.hpp"
@@ -43,6 +45,7 @@ struct SwitchConfig {
     billing::RatingConfig rating;
     ProbesConfig probes;
     LogLimits log;  // per-kind cap on log lines (a flood must not fill the disk)
+    AlertsConfig alerts;
 };
 
 // A vendor gateway with its SIP side (what route::lcr::sqlite::VendorGateway becomes once
@@ -73,7 +76,9 @@ public:
     // Replaces accounts and rates (a reload from the database). Money of CDRs not yet
     // committed (see cdrs_committed) is applied to the new book again, so a reload can never
     // hand a prepaid account credit it has already spent.
-    void set_book(billing::Book book);
+    // wall_ms (not 0): the time of the reload, and vendor rate rises against the previous
+    // book become alerts (sw::Alerts::rates_changed).
+    void set_book(billing::Book book, std::int64_t wall_ms = 0);
     // Replaces the rating settings (billing::sqlite::Store::rating_config(), reloaded with
     // the book): the Rater of finished calls and quotas, and the LCR's reference prices.
     void set_rating(billing::RatingConfig rating);
@@ -111,6 +116,12 @@ public:
     route::lcr::Router& router() noexcept { return router_; }
     route::lcr::Customers& customers() noexcept { return customers_; }
     const billing::Book& book() const noexcept { return *book_; }
+    Alerts& alerts() noexcept { return alerts_; }
+    // Negative margins of every customer rate group towards every enabled vendor gateway;
+    // after a reload of the book or the routing.
+    void review_margins(std::int64_t wall_ms);
+    // Gateways down, balances and ASR against the alert thresholds; every second or so.
+    void tick_alerts(sip::Instant now, std::int64_t wall_ms);
     BillingRates& rates() noexcept { return *rates_; }  // the book's prices (route explain)
 
 private:
@@ -133,6 +144,8 @@ private:
     std::unique_ptr<Calls> calls_;
     std::unique_ptr<GatewayProbes> probes_;
     LogLimiter log_limiter_;
+    Alerts alerts_;
+    std::map<std::string, std::string, std::less<>> vendor_accounts_;  // vendor gateway -> account
     sip::Instant last_now_{};  // the latest time the switch was given
 };
 
