@@ -25,6 +25,41 @@ std::string_view aor_user(std::string_view aor) {
     return aor.substr(colon + 1, at - colon - 1);
 }
 
+namespace lcr_sql = route::lcr::sqlite;
+
+lcr_sql::Precondition precondition(const sw::api::Precondition& p) {
+    using R = sw::api::Precondition::Row;
+    const auto row = p.row == R::absent    ? lcr_sql::Precondition::Row::absent
+                     : p.row == R::present ? lcr_sql::Precondition::Row::present
+                                           : lcr_sql::Precondition::Row::any;
+    return {row, p.versions};
+}
+
+billing::Result<sw::api::Written> written(lcr_sql::WriteOutcome o, const std::string& err) {
+    switch (o) {
+        case lcr_sql::WriteOutcome::done: return sw::api::Written::done;
+        case lcr_sql::WriteOutcome::exists: return sw::api::Written::exists;
+        case lcr_sql::WriteOutcome::missing: return sw::api::Written::missing;
+        case lcr_sql::WriteOutcome::stale: return sw::api::Written::stale;
+        case lcr_sql::WriteOutcome::failed: break;
+    }
+    return reg_error(err);
+}
+
+// Every row of a table with its version: the list, then each row's version (rows are
+// hundreds, and the API lists them rarely).
+template <class Record, class Spec, class Read>
+billing::Result<std::vector<Record>> with_versions(std::vector<Spec> specs, Read version_of) {
+    std::vector<Record> out;
+    for (Spec& s : specs) {
+        std::string err;
+        const std::int64_t v = version_of(s, &err);
+        if (!err.empty()) return reg_error(err);
+        out.push_back(Record{std::move(s), v});
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string ApiData::open() {
@@ -34,6 +69,8 @@ std::string ApiData::open() {
     std::string err;
     reg_ = route::reg::sqlite::Store::open(database_, &err);
     if (!reg_) return "api: " + err;
+    lcr_ = route::lcr::sqlite::Store::open(database_, &err);
+    if (!lcr_) return "api: " + err;
     return {};
 }
 
@@ -136,6 +173,135 @@ billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter
     auto rows = billing_->find_cdrs(filter);
     if (!rows) return rows.error();
     return sw::api::CdrPage{std::move(*rows), cur->precision};
+}
+
+// --- gateways and groups ------------------------------------------------------------------------
+
+billing::Result<std::vector<sw::api::CustomerRecord>> ApiData::customers() {
+    if (!lcr_) return closed();
+    std::string err;
+    auto rows = lcr_->customers(&err);
+    if (!err.empty()) return reg_error(err);
+    return with_versions<sw::api::CustomerRecord>(std::move(rows), [&](const auto& c, std::string* e) {
+        std::int64_t v = 0;
+        lcr_->customer(c.name, &v, e);
+        return v;
+    });
+}
+
+billing::Result<std::optional<sw::api::CustomerRecord>> ApiData::customer(std::string_view name) {
+    if (!lcr_) return closed();
+    std::string err;
+    std::int64_t v = 0;
+    auto c = lcr_->customer(std::string(name), &v, &err);
+    if (!err.empty()) return reg_error(err);
+    if (!c) return std::optional<sw::api::CustomerRecord>{};
+    return std::optional(sw::api::CustomerRecord{std::move(*c), v});
+}
+
+billing::Result<sw::api::Written> ApiData::put_customer(const route::lcr::CustomerSpec& c,
+                                                        const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->put_customer(c, precondition(p), &err);
+    return written(o, err);
+}
+
+billing::Result<sw::api::Written> ApiData::remove_customer(std::string_view name,
+                                                           const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->remove_customer(std::string(name), precondition(p), &err);
+    return written(o, err);
+}
+
+billing::Result<std::vector<sw::api::VendorRecord>> ApiData::vendors() {
+    if (!lcr_) return closed();
+    std::string err;
+    auto rows = lcr_->vendors(&err);
+    if (!err.empty()) return reg_error(err);
+    return with_versions<sw::api::VendorRecord>(std::move(rows), [&](const auto& g, std::string* e) {
+        std::int64_t v = 0;
+        lcr_->vendor(g.spec.name, &v, e);
+        return v;
+    });
+}
+
+billing::Result<std::optional<sw::api::VendorRecord>> ApiData::vendor(std::string_view name) {
+    if (!lcr_) return closed();
+    std::string err;
+    std::int64_t v = 0;
+    auto g = lcr_->vendor(std::string(name), &v, &err);
+    if (!err.empty()) return reg_error(err);
+    if (!g) return std::optional<sw::api::VendorRecord>{};
+    return std::optional(sw::api::VendorRecord{std::move(*g), v});
+}
+
+billing::Result<sw::api::Written> ApiData::put_vendor(const route::lcr::VendorGateway& g,
+                                                      const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->put_vendor(g, precondition(p), &err);
+    return written(o, err);
+}
+
+billing::Result<sw::api::Written> ApiData::remove_vendor(std::string_view name,
+                                                         const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->remove_vendor(std::string(name), precondition(p), &err);
+    return written(o, err);
+}
+
+// A group's members are the vendor gateways naming it (trunkctl group list shows the same).
+billing::Result<std::vector<sw::api::GroupRecord>> ApiData::groups() {
+    if (!lcr_) return closed();
+    std::string err;
+    auto rows = lcr_->groups(&err);
+    if (!err.empty()) return reg_error(err);
+    auto vendors = lcr_->vendors(&err);
+    if (!err.empty()) return reg_error(err);
+    std::vector<sw::api::GroupRecord> out;
+    for (auto& g : rows) {
+        sw::api::GroupRecord r{std::move(g), 0, {}};
+        lcr_->group(r.spec.name, &r.version, &err);
+        if (!err.empty()) return reg_error(err);
+        for (const auto& v : vendors)
+            if (v.spec.group == r.spec.name) r.gateways.push_back(v.spec.name);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+billing::Result<std::optional<sw::api::GroupRecord>> ApiData::group(std::string_view name) {
+    if (!lcr_) return closed();
+    std::string err;
+    sw::api::GroupRecord r;
+    auto g = lcr_->group(std::string(name), &r.version, &err);
+    if (!err.empty()) return reg_error(err);
+    if (!g) return std::optional<sw::api::GroupRecord>{};
+    r.spec = std::move(*g);
+    auto vendors = lcr_->vendors(&err);
+    if (!err.empty()) return reg_error(err);
+    for (const auto& v : vendors)
+        if (v.spec.group == r.spec.name) r.gateways.push_back(v.spec.name);
+    return std::optional(std::move(r));
+}
+
+billing::Result<sw::api::Written> ApiData::put_group(const route::lcr::GroupSpec& g,
+                                                     const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->put_group(g, precondition(p), &err);
+    return written(o, err);
+}
+
+billing::Result<sw::api::Written> ApiData::remove_group(std::string_view name,
+                                                        const sw::api::Precondition& p) {
+    if (!lcr_) return closed();
+    std::string err;
+    const auto o = lcr_->remove_group(std::string(name), precondition(p), &err);
+    return written(o, err);
 }
 
 }  // namespace wiring

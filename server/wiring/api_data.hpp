@@ -1,5 +1,6 @@
 // wiring::ApiData — sw::api::Data over the operators' SQLite file: billing accounts and CDRs
-// through billing::sqlite::Store and SIP users through route::reg::sqlite::Store, each on its own
+// through billing::sqlite::Store, SIP users through route::reg::sqlite::Store and customer and
+// vendor gateways and gateway groups through route::lcr::sqlite::Store, each on its own
 // connection, used on the loop by the management API.
 //
 //   wiring::ApiData data(cfg.database);
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "billing/sqlite/store.hpp"
+#include "route/lcr/sqlite/store.hpp"
 #include "route/reg/sqlite/store.hpp"
 #include "sw/api_data.hpp"
 
@@ -39,10 +41,30 @@ class ApiData final : public sw::api::Data {
     billing::Result<std::size_t> remove_user(std::string_view name) override;
     billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter& filter) override;
 
+    billing::Result<std::vector<sw::api::CustomerRecord>> customers() override;
+    billing::Result<std::optional<sw::api::CustomerRecord>> customer(std::string_view name) override;
+    billing::Result<sw::api::Written> put_customer(const route::lcr::CustomerSpec& c,
+                                                   const sw::api::Precondition& p) override;
+    billing::Result<sw::api::Written> remove_customer(std::string_view name,
+                                                      const sw::api::Precondition& p) override;
+    billing::Result<std::vector<sw::api::VendorRecord>> vendors() override;
+    billing::Result<std::optional<sw::api::VendorRecord>> vendor(std::string_view name) override;
+    billing::Result<sw::api::Written> put_vendor(const route::lcr::VendorGateway& v,
+                                                 const sw::api::Precondition& p) override;
+    billing::Result<sw::api::Written> remove_vendor(std::string_view name,
+                                                    const sw::api::Precondition& p) override;
+    billing::Result<std::vector<sw::api::GroupRecord>> groups() override;
+    billing::Result<std::optional<sw::api::GroupRecord>> group(std::string_view name) override;
+    billing::Result<sw::api::Written> put_group(const route::lcr::GroupSpec& g,
+                                                const sw::api::Precondition& p) override;
+    billing::Result<sw::api::Written> remove_group(std::string_view name,
+                                                   const sw::api::Precondition& p) override;
+
   private:
     std::string database_;
     std::optional<billing::sqlite::Store> billing_;
     std::unique_ptr<route::reg::sqlite::Store> reg_;
+    std::unique_ptr<route::lcr::sqlite::Store> lcr_;
 };
 
 }  // namespace wiring

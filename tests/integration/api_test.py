@@ -21,6 +21,10 @@ resolved), and:
     user registers with SIPp right away; GET /api/bindings shows the binding; DELETE removes
     the user and the running registrar's binding; 409/422/403/404 cases;
   - route explain from the running router: acme's rate and gw1 first; 400/404 cases;
+  - gateways and groups: PATCH /api/gateways/vendors/gw1 {"enabled": false} (If-Match) gets
+    the next SIPp call 503 No Route at once, PATCH back gets the one after it answered; 409 on
+    a stale ETag; create/read/replace/delete of a customer gateway and a group; 422 naming
+    the field (line_limit -1, ips "300.1.1.1", an unknown account), 400, 404, 403;
   - failed logins: after [api] max_failed_logins wrong tokens the address gets 429 with
     Retry-After (even with a good token) until failed_login_block has passed; logged once.
 Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
@@ -589,6 +593,76 @@ def prepaid_checks(admin):
     stop_pid(vendor, 10)
 
 
+def gateway_checks(admin, read):
+    """Gateways written through the API are routed by on the very next call."""
+    one = "/api/gateways/vendors/{name}"
+    _, headers, v = call_api("vendor gw1", "GET", "/api/gateways/vendors/gw1", one, read, 200)
+    tag = headers.get("ETag", "")
+    check("GET /api/gateways/vendors/gw1: trunkctl's gateway with an ETag",
+          v and v["prefixes"] == ["1"] and v["port"] == VENDOR_PORT and v["enabled"] is True
+          and re.fullmatch(r'"v[0-9]+"', tag), f"{headers} {v}")
+    _, headers, v = call_api("disable gw1", "PATCH", "/api/gateways/vendors/gw1", one, admin, 200,
+                             {"enabled": False}, {"If-Match": tag})
+    check("PATCH: gw1 disabled, a new ETag", v and v["enabled"] is False
+          and headers.get("ETag") not in ("", tag), f"{headers} {v}")
+    _, _, v = call_api("stale If-Match", "PATCH", "/api/gateways/vendors/gw1", one, admin, 409,
+                       {"enabled": True}, {"If-Match": tag})
+    check("a stale ETag: 409 naming If-Match", v and v.get("field") == "If-Match", v)
+    rc, codes = uac_call("gw_off")
+    check("the next call after the API disabled gw1 is refused 503 (No Route)", "503" in codes,
+          f"{rc} {codes}")
+    vendor = start_sipp("vendor3", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "90s"])
+    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
+        check("vendor SIPp starts again", False)
+        return
+    call_api("enable gw1", "PATCH", "/api/gateways/vendors/gw1", one, admin, 200, {"enabled": True})
+    rc, codes = uac_call("gw_on")
+    check("the next call after the API enabled gw1 is answered (200, SIPp exit 0)",
+          rc == 0 and "200" in codes and "503" not in codes, f"{rc} {codes}")
+    stop_pid(vendor, 10)
+    check("the log names the token and the change",
+          "api: token 'ops' changed vendor gateway gw1" in log(), log()[-800:])
+    gateway_crud(admin, read)
+
+
+def gateway_crud(admin, read):
+    """Create, read, replace, delete and the error answers of customers and groups."""
+    many, one = "/api/gateways/customers", "/api/gateways/customers/{name}"
+    beta = {"name": "beta", "account": "1001", "ips": ["192.0.2.50"], "line_limit": 5}
+    _, headers, v = call_api("create customer", "POST", many, many, admin, 201, beta)
+    check("POST: 201 with Location and the stored fields",
+          v and headers.get("Location") == "/api/gateways/customers/beta" and v["line_limit"] == 5
+          and v["auth"] == "ip", f"{headers} {v}")
+    call_api("create customer again", "POST", many, many, admin, 409, beta)
+    _, _, v = call_api("customers", "GET", many, many, read, 200)
+    check("GET /api/gateways/customers lists acme and beta",
+          v and [c["name"] for c in v["customers"]] == ["acme", "beta"], v)
+    for what, body, field in [("line_limit -1", {"line_limit": -1}, "line_limit"),
+                              ("ips 300.1.1.1", {"ips": ["300.1.1.1"]}, "ips"),
+                              ("an unknown account", {"account": "nope"}, "account"),
+                              ("an unknown member", {"colour": "red"}, "colour")]:
+        _, _, v = call_api(what, "PATCH", "/api/gateways/customers/beta", one, admin, 422, body)
+        check(f"{what}: 422 naming {field}", v and v.get("field") == field, v)
+    call_api("not JSON", "PATCH", "/api/gateways/customers/beta", one, admin, 400, "line_limit=1")
+    call_api("unknown customer", "GET", "/api/gateways/customers/nobody", one, read, 404)
+    call_api("a read token may not change", "PATCH", "/api/gateways/customers/beta", one, read,
+             403, {"line_limit": 1})
+    _, _, v = call_api("replace customer", "PUT", "/api/gateways/customers/beta", one, admin, 200,
+                       {"account": "1001", "ips": ["192.0.2.51"]})
+    check("PUT replaced beta: new address, line_limit back to 0",
+          v and v["ips"] == ["192.0.2.51"] and v["line_limit"] == 0, v)
+    call_api("remove customer", "DELETE", "/api/gateways/customers/beta", one, admin, 200)
+    call_api("remove customer again", "DELETE", "/api/gateways/customers/beta", one, admin, 404)
+    _, _, v = call_api("create group", "POST", "/api/groups", "/api/groups", admin, 201,
+                       {"name": "uk", "line_limit": 10})
+    call_api("groups", "GET", "/api/groups", "/api/groups", read, 200)
+    _, _, v = call_api("replace group", "PUT", "/api/groups/uk", "/api/groups/{name}", admin, 200,
+                       {"line_limit": 20})
+    check("PUT /api/groups/uk: 20 lines, no gateways", v and v["line_limit"] == 20
+          and v["gateways"] == [], v)
+    call_api("remove group", "DELETE", "/api/groups/uk", "/api/groups/{name}", admin, 200)
+
+
 def register(tag, user, password):
     """One SIPp REGISTER with digest auth from REG_PORT; its exit code (0: 200 OK)."""
     csv = os.path.join(WORK, f"{tag}.csv")
@@ -725,6 +799,7 @@ def main():
         suspension_checks(admin, read)
         account_checks(admin, read)
         prepaid_checks(admin)
+        gateway_checks(admin, read)
         user_checks(admin, read)
         explain_checks(read)
         token_removal(read)

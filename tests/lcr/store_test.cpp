@@ -146,7 +146,7 @@ TEST_CASE("lcr store: creates the file 0600 with the lcr schema row, WAL, versio
     REQUIRE(s->put_group({"g", 1}, &err));  // the WAL file now exists
     CHECK(mode_of(path + "-wal") == 0600);
     Raw raw(path);
-    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "2");
+    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "3");
     CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
     CHECK(raw.scalar("PRAGMA user_version") == "0");
     for (const char* table : {"lcr_customer", "lcr_vendor", "lcr_group", "lcr_table_version"}) {
@@ -190,7 +190,7 @@ TEST_CASE("lcr store: a shared file keeps other components; reopening migrates n
     CHECK(raw.scalar("PRAGMA user_version") == "7");
     CHECK(raw.scalar("SELECT count(*) FROM billing_thing") == "1");
     CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'reg'") == "1");
-    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "2");
+    CHECK(raw.scalar("SELECT version FROM schema_versions WHERE component = 'lcr'") == "3");
 }
 
 TEST_CASE("lcr store: a newer lcr schema is refused with a message", "[lcr][store]") {
@@ -512,4 +512,49 @@ TEST_CASE("lcr store: the published call list replaces the last one and bumps no
     CHECK(one->calls[0].id == 8);
     CHECK(one->gateways.empty());
     CHECK(s->table_versions(&err) == before);
+}
+
+TEST_CASE("lcr store: row versions and preconditions (create, If-Match) inside the write",
+          "[lcr][store]") {
+    TempDir t;
+    std::string err;
+    auto s = Store::open(t.path("pre.db"), &err);
+    REQUIRE(s);
+    using Row = Precondition::Row;
+    std::int64_t v1 = 0, v2 = 0;
+    CHECK(s->put_customer(full_customer(), {Row::absent, {}}, &err) == WriteOutcome::done);
+    REQUIRE(s->customer("acme", &v1, &err));
+    CHECK(v1 == s->table_versions(&err)["customer"]);
+    CHECK(s->put_customer(full_customer(), {Row::absent, {}}, &err) == WriteOutcome::exists);
+    CustomerSpec other = full_customer();
+    other.line_limit = 1;
+    CHECK(s->put_customer(other, {Row::present, {v1 + 100}}, &err) == WriteOutcome::stale);
+    CHECK(s->customer("acme", nullptr, &err)->line_limit == 120);  // nothing changed
+    CHECK(s->put_customer(other, {Row::present, {v1}}, &err) == WriteOutcome::done);
+    REQUIRE(s->customer("acme", &v2, &err));
+    CHECK(v2 > v1);
+    other.name = "ghost";
+    CHECK(s->put_customer(other, {Row::present, {}}, &err) == WriteOutcome::missing);
+    CHECK(!s->customer("ghost", nullptr, &err));
+    CHECK(err.empty());
+    CHECK(s->remove_customer("acme", Precondition{Row::present, {v1}}, &err) == WriteOutcome::stale);
+    CHECK(s->remove_customer("acme", Precondition{Row::present, {v2}}, &err) == WriteOutcome::done);
+    CHECK(s->remove_customer("acme", Precondition{Row::present, {}}, &err) == WriteOutcome::missing);
+    // added again: a version never shown before
+    CHECK(s->put_customer(full_customer(), &err));
+    std::int64_t v3 = 0;
+    REQUIRE(s->customer("acme", &v3, &err));
+    CHECK(v3 > v2);
+    CHECK(s->put_group({"uk", 5}, {Row::absent, {}}, &err) == WriteOutcome::done);
+    std::int64_t g = 0;
+    CHECK(s->group("uk", &g, &err)->line_limit == 5);
+    CHECK(g == 1);
+    VendorGateway v;
+    v.spec.name = "gw";
+    v.spec.prefixes = {"44"};
+    v.host = "192.0.2.1";
+    CHECK(s->put_vendor(v, {Row::absent, {}}, &err) == WriteOutcome::done);
+    std::int64_t vv = 0;
+    CHECK(s->vendor("gw", &vv, &err)->host == "192.0.2.1");
+    CHECK(vv == 1);
 }

@@ -87,7 +87,7 @@ check("group stored with its line limit", query("SELECT name, line_limit FROM lc
 check("the database file is mode 0600", (os.stat(DB).st_mode & 0o777) == 0o600,
       oct(os.stat(DB).st_mode))
 check("schema_versions row for component 'lcr'",
-      query("SELECT version FROM schema_versions WHERE component='lcr'") == [(2,)])
+      query("SELECT version FROM schema_versions WHERE component='lcr'") == [(3,)])
 ok_run("group set uk --line-limit 20", "group", "set", "uk", "--line-limit", "20")
 check("group set changes the line limit",
       query("SELECT line_limit FROM lcr_group WHERE name='uk'") == [(20,)])

@@ -12,9 +12,10 @@
 // `gateway show` prints the VOS3000 name next to each field. Usage errors (a bad value, an
 // option of the other side) exit 2 and name the option; data errors (an unknown billing
 // account or group, an existing or missing gateway) exit 1. Nothing is stored on an error.
+// Every value is checked by sw::gateway_form, the code the management API's gateways and
+// groups use too, so both accept the same values with the same messages.
 #include "gateway_cmd.hpp"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
@@ -41,6 +42,7 @@
 #include "route/lcr/sqlite/store.hpp"
 #include "route/reg/sqlite/store.hpp"
 #include "sw/billing_rates.hpp"
+#include "sw/gateway_form.hpp"
 
 namespace trunkctl {
 
@@ -139,18 +141,14 @@ using cli::bad;
 using cli::Cmd;
 using cli::ensure_dir;
 using cli::is_ip;
-using cli::is_ipv4;
 using cli::is_ipv6;
 using cli::kOk;
-using cli::kRuntime;
-using cli::kUsage;
 using cli::lower;
 using cli::opt_text;
 using cli::parse;
 using cli::runtime;
 using cli::show_value;
 using cli::usage;
-using cli::valid_host;
 
 const Cmd kGateway{"gateway", kGatewayHelp};
 const Cmd kGroup{"group", kGroupHelp};
@@ -204,194 +202,27 @@ std::string money_text(lcr::Micros m) {
     return billing::Money::from_micros(m).to_string(4);
 }
 
-// --- values -----------------------------------------------------------------------------------
+// --- the shared field checks (sw/gateway_form.hpp) ------------------------------------------
 
-std::optional<long long> parse_integer(const std::string& s) {
-    std::size_t i = 0;
-    bool neg = false;
-    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i == s.size() || s.size() - i > 12) return std::nullopt;
-    long long v = 0;
-    for (; i < s.size(); ++i) {
-        if (s[i] < '0' || s[i] > '9') return std::nullopt;
-        v = v * 10 + (s[i] - '0');
-    }
-    return neg ? -v : v;
-}
+// trunkctl's options as the shared checks read them.
+class ArgValues final : public sw::gateway_form::Values {
+  public:
+    explicit ArgValues(const Args& a) : a_(a) {}
+    bool has(const std::string& option) const override { return a_.has(option); }
+    std::string get(const std::string& option) const override { return a_.get(option); }
 
-// "[2001:db8::1]" -> "2001:db8::1"; anything else unchanged.
-std::string unbracket(const std::string& h) {
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
-        std::string in = h.substr(1, h.size() - 2);
-        if (is_ipv6(in)) return in;
-    }
-    return h;
-}
+  private:
+    const Args& a_;
+};
 
-std::optional<unsigned long> parse_port(const std::string& p) {
-    auto v = parse_integer(p);
-    if (!v || p[0] == '-' || p[0] == '+' || *v < 1 || *v > 65535) return std::nullopt;
-    return static_cast<unsigned long>(*v);
-}
-
-// ADDR:PORT with IPv6 in brackets; `need_ip`: ADDR must be an IP literal. Normalized text.
-std::optional<std::string> parse_host_port(const std::string& v, bool need_ip, bool port_required) {
-    std::string host = v;
-    std::string port;
-    if (!v.empty() && v[0] == '[') {
-        const auto close = v.find(']');
-        if (close == std::string::npos) return std::nullopt;
-        host = v.substr(1, close - 1);
-        if (!is_ipv6(host)) return std::nullopt;
-        if (close + 1 < v.size()) {
-            if (v[close + 1] != ':') return std::nullopt;
-            port = v.substr(close + 2);
-            if (port.empty()) return std::nullopt;
-        }
-    } else if (is_ipv6(v)) {
-        if (port_required) return std::nullopt;
-        return "[" + v + "]";
-    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
-        host = v.substr(0, colon);
-        port = v.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-    }
-    if (need_ip ? !is_ip(host) : !valid_host(host)) return std::nullopt;
-    if (port.empty() && port_required) return std::nullopt;
-    if (!port.empty() && !parse_port(port)) return std::nullopt;
-    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
-    return port.empty() ? h : h + ":" + port;
-}
-
-bool is_default(const std::string& v) {
-    return v.empty() || lower(v) == "default" || lower(v) == "none";
+// A shared check's verdict as trunkctl's usage error (exit 2), the message unchanged.
+int verdict(const Cmd& c, const std::optional<sw::gateway_form::Error>& e) {
+    return e ? bad(c, e->message) : kOk;
 }
 
 std::optional<std::string> check_name(const char* what, const std::string& v) {
-    if (v.empty()) return std::string(what) + " name is empty (1..64 characters)";
-    if (v.size() > 64) {
-        return std::string(what) + " name " + show_value(v) + ": " + std::to_string(v.size()) +
-               " characters, at most 64";
-    }
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        const char c = v[i];
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-            return std::string(what) + " name " + show_value(v) + ": character '" +
-                   std::string(1, c) + "' at position " + std::to_string(i + 1) +
-                   " is not allowed (letters, digits, '-', '_', '.')";
-        }
-    }
-    return std::nullopt;
+    return sw::gateway_form::check_name(what, v);
 }
-
-// The options of one `gateway add|set` after validation of each value on its own.
-class Options {
-  public:
-    Options(const Cmd& c, const Args& a) : c_(c), a_(a) {}
-
-    // Returns kOk, or the exit code after printing the message.
-    int integer(const char* opt, long long lo, long long hi, const char* what,
-                std::optional<long long>& out) const {
-        if (!a_.has(opt)) return kOk;
-        const std::string v = a_.get(opt);
-        auto n = parse_integer(v);
-        if (!n) {
-            return bad(c_, opt_text(opt, v) + ": not a whole number (" + what + ", " +
-                               std::to_string(lo) + ".." + std::to_string(hi) + ")");
-        }
-        if (*n < lo || *n > hi) {
-            return bad(c_, opt_text(opt, v) + ": outside " + std::to_string(lo) + ".." +
-                               std::to_string(hi) + " (" + what + ")");
-        }
-        out = *n;
-        return kOk;
-    }
-
-    int yes_no(const char* opt, std::optional<bool>& out) const {
-        if (!a_.has(opt)) return kOk;
-        const std::string v = lower(a_.get(opt));
-        if (v == "yes" || v == "on" || v == "true" || v == "1") {
-            out = true;
-        } else if (v == "no" || v == "off" || v == "false" || v == "0") {
-            out = false;
-        } else {
-            return bad(c_, opt_text(opt, a_.get(opt)) + ": use yes or no");
-        }
-        return kOk;
-    }
-
-    // A comma list of digit prefixes; '' clears; `star`: '*' stands for "" (every number).
-    int prefixes(const char* opt, bool star, std::optional<std::vector<std::string>>& out) const {
-        if (!a_.has(opt)) return kOk;
-        const std::string v = a_.get(opt);
-        std::vector<std::string> list;
-        if (!v.empty()) {
-            std::size_t start = 0, index = 1;
-            for (;; ++index) {
-                const auto comma = v.find(',', start);
-                std::string e = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                           : comma - start);
-                if (e.empty()) {
-                    return bad(c_, opt_text(opt, v) + ": entry " + std::to_string(index) +
-                                       " is empty");
-                }
-                if (star && e == "*") {
-                    e.clear();
-                } else {
-                    for (char ch : e) {
-                        if (ch < '0' || ch > '9') {
-                            return bad(c_, opt_text(opt, v) + ": '" + e +
-                                               "' is not a prefix of digits" +
-                                               (star ? " ('*' = every number)" : ""));
-                        }
-                    }
-                }
-                if (std::find(list.begin(), list.end(), e) == list.end()) list.push_back(e);
-                if (comma == std::string::npos) break;
-                start = comma + 1;
-            }
-        }
-        out = std::move(list);
-        return kOk;
-    }
-
-    int rewrite(const char* opt, std::optional<std::string>& out) const {
-        if (!a_.has(opt)) return kOk;
-        const std::string v = a_.get(opt);
-        if (!v.empty()) {
-            std::string err;
-            if (!lcr::RewriteRules::parse(v, &err)) return bad(c_, opt_text(opt, v) + ": " + err);
-        }
-        out = v;
-        return kOk;
-    }
-
-    // Money in currency units; `none` clears (nullopt inside).
-    int money(const char* opt, lcr::Micros lo, lcr::Micros hi, const char* what,
-              std::optional<std::optional<lcr::Micros>>& out) const {
-        if (!a_.has(opt)) return kOk;
-        const std::string v = a_.get(opt);
-        if (is_default(v)) {
-            out = std::optional<lcr::Micros>{};
-            return kOk;
-        }
-        auto m = billing::Money::parse(v);
-        if (!m) return bad(c_, opt_text(opt, v) + ": " + m.error().message + " (" + what + ")");
-        if (m->micros() < lo || m->micros() > hi) {
-            return bad(c_, opt_text(opt, v) + ": outside " + money_text(lo) + ".." +
-                               money_text(hi) + " (" + what + ")");
-        }
-        out = std::optional<lcr::Micros>(m->micros());
-        return kOk;
-    }
-
-  private:
-    const Cmd& c_;
-    const Args& a_;
-};
 
 const std::set<std::string> kCustomerOnly = {
     "--account",      "--auth",         "--ips",          "--sip-user",       "--dest-prefix-limit",
@@ -407,142 +238,12 @@ const std::set<std::string> kShared = {"--priority", "--line-limit", "--cps-limi
 
 // --- customer -------------------------------------------------------------------------------
 
-// Applies the given options to c; every value is checked on its own here, the combination
-// in check_customer().
 int apply_customer(const Args& a, CustomerSpec& c) {
-    const Options o(kGateway, a);
-    std::optional<long long> n;
-    if (a.has("--account")) {
-        const std::string v = a.get("--account");
-        if (v.empty()) return bad(kGateway, "--account: the account id is empty");
-        c.account = v;
-    }
-    if (a.has("--auth")) {
-        auto m = lcr::parse_auth_mode(lower(a.get("--auth")));
-        if (!m) return bad(kGateway, opt_text("--auth", a.get("--auth")) + ": use ip, ip_port or digest");
-        c.auth = *m;
-    }
-    if (a.has("--ips")) {
-        const std::string v = a.get("--ips");
-        std::vector<std::string> list;
-        std::size_t start = 0, index = 1;
-        while (!v.empty()) {
-            const auto comma = v.find(',', start);
-            std::string e = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                       : comma - start);
-            if (e.empty()) {
-                return bad(kGateway,
-                           opt_text("--ips", v) + ": entry " + std::to_string(index) + " is empty");
-            }
-            if (std::find(list.begin(), list.end(), e) == list.end()) list.push_back(e);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-            ++index;
-        }
-        c.ips = list;
-    }
-    if (a.has("--sip-user")) c.sip_user = a.get("--sip-user");
-    if (int rc = o.integer("--priority", -999999, 999999, "priority number", n); rc) return rc;
-    if (n) c.priority = static_cast<std::int32_t>(*n);
-    n.reset();
-    if (int rc = o.integer("--line-limit", 0, 1000000, "number of channels, 0 = unlimited", n); rc)
-        return rc;
-    if (n) c.line_limit = static_cast<std::uint32_t>(*n);
-    n.reset();
-    if (int rc = o.integer("--cps-limit", 0, 100000, "calls per second, 0 = unlimited", n); rc)
-        return rc;
-    if (n) c.cps_limit = static_cast<std::uint32_t>(*n);
-    n.reset();
-    if (int rc = o.integer("--dest-prefix-limit", 0, 1000000, "calls per rate prefix, 0 = unlimited", n);
-        rc)
-        return rc;
-    if (n) c.dest_prefix_limit = static_cast<std::uint32_t>(*n);
-    n.reset();
-    struct ListOpt {
-        const char* opt;
-        std::vector<std::string>* dst;
-    };
-    for (ListOpt l : {ListOpt{"--caller-allow", &c.caller_allow}, ListOpt{"--caller-deny", &c.caller_deny},
-                      ListOpt{"--callee-allow", &c.callee_allow}, ListOpt{"--callee-deny", &c.callee_deny}}) {
-        std::optional<std::vector<std::string>> v;
-        if (int rc = o.prefixes(l.opt, false, v); rc) return rc;
-        if (v) *l.dst = *v;
-    }
-    std::optional<std::string> rw;
-    if (int rc = o.rewrite("--caller-rewrite", rw); rc) return rc;
-    if (rw) c.caller_rewrite = *rw;
-    rw.reset();
-    if (int rc = o.rewrite("--callee-rewrite", rw); rc) return rc;
-    if (rw) c.callee_rewrite = *rw;
-    if (a.has("--restriction")) {
-        auto r = lcr::parse_restriction(lower(a.get("--restriction")));
-        if (!r) {
-            return bad(kGateway, opt_text("--restriction", a.get("--restriction")) +
-                                     ": use none, call_out_barring, call_in_barring or all");
-        }
-        c.restriction = *r;
-    }
-    if (a.has("--max-rate-type")) {
-        const std::string v = a.get("--max-rate-type");
-        auto t = billing::parse_rate_type(v);
-        if (v.empty() || !t) {
-            return bad(kGateway, opt_text("--max-rate-type", v) +
-                                     ": use net, local, national or international");
-        }
-        c.max_rate_type = static_cast<std::uint8_t>(*t);
-    }
-    if (int rc = o.integer("--proceeding-timeout", 0, 600, "seconds, 0 = the server default", n); rc)
-        return rc;
-    if (n) c.proceeding_timeout_s = static_cast<std::uint32_t>(*n);
-    std::optional<bool> yn;
-    if (int rc = o.yes_no("--enabled", yn); rc) return rc;
-    if (yn) c.enabled = *yn;
-    return kOk;
+    return verdict(kGateway, sw::gateway_form::apply_customer(ArgValues(a), c));
 }
 
-// The combination of fields (after add's defaults or set's stored values).
 int check_customer(CustomerSpec& c) {
-    if (c.account.empty()) return bad(kGateway, "gateway add customer needs --account ID");
-    const std::string mode(lcr::to_string(c.auth));
-    if (c.auth == lcr::AuthMode::ip || c.auth == lcr::AuthMode::ip_port) {
-        if (c.ips.empty()) {
-            return bad(kGateway, "--ips: a customer with --auth " + mode +
-                                     " needs at least one address");
-        }
-        for (std::string& ip : c.ips) {
-            if (c.auth == lcr::AuthMode::ip) {
-                const std::string plain = unbracket(ip);
-                if (!is_ip(plain)) {
-                    return bad(kGateway, "--ips " + show_value(join(c.ips)) + ": '" + ip +
-                                             "' is not an IP address (--auth ip; ADDR:PORT needs "
-                                             "--auth ip_port)");
-                }
-                ip = plain;
-            } else {
-                auto hp = parse_host_port(ip, true, true);
-                if (!hp) {
-                    return bad(kGateway, "--ips " + show_value(join(c.ips)) + ": '" + ip +
-                                             "' is not ADDR:PORT (--auth ip_port; IPv6 as "
-                                             "[ADDR]:PORT)");
-                }
-                ip = *hp;
-            }
-        }
-    }
-    if (c.auth == lcr::AuthMode::digest && c.sip_user.empty()) {
-        return bad(kGateway, "--sip-user: a customer with --auth digest needs --sip-user U");
-    }
-    if (!c.caller_allow.empty() && !c.caller_deny.empty()) {
-        return bad(kGateway,
-                   "--caller-allow and --caller-deny: use one of the two (VOS3000 allows only "
-                   "one; clear the other with '')");
-    }
-    if (!c.callee_allow.empty() && !c.callee_deny.empty()) {
-        return bad(kGateway,
-                   "--callee-allow and --callee-deny: use one of the two (VOS3000 allows only "
-                   "one; clear the other with '')");
-    }
-    return kOk;
+    return verdict(kGateway, sw::gateway_form::check_customer(c));
 }
 
 std::string rate_type_text(std::uint8_t t) {
@@ -612,130 +313,11 @@ void customer_show(const CustomerSpec& c) {
 // --- vendor ---------------------------------------------------------------------------------
 
 int apply_vendor(const Args& a, VendorGateway& v) {
-    const Options o(kGateway, a);
-    lcr::GatewaySpec& g = v.spec;
-    std::optional<long long> n;
-    std::optional<bool> yn;
-    std::optional<std::vector<std::string>> list;
-    if (int rc = o.prefixes("--prefixes", true, list); rc) return rc;
-    if (list) g.prefixes = *list;
-    if (int rc = o.integer("--priority", -999999, 999999, "priority number", n); rc) return rc;
-    if (n) g.priority = static_cast<std::int32_t>(*n);
-    n.reset();
-    if (int rc = o.integer("--line-limit", 0, 1000000, "lines, 0 = unlimited", n); rc) return rc;
-    if (n) g.line_limit = static_cast<std::uint32_t>(*n);
-    n.reset();
-    if (int rc = o.integer("--cps-limit", 0, 100000, "calls per second, 0 = unlimited", n); rc)
-        return rc;
-    if (n) g.cps_limit = static_cast<std::uint32_t>(*n);
-    n.reset();
-    if (a.has("--group")) {
-        const std::string v2 = a.get("--group");
-        if (!v2.empty()) {
-            if (auto e = check_name("group", v2)) return bad(kGateway, "--group: " + *e);
-        }
-        g.group = v2;
-    }
-    if (int rc = o.integer("--reserved-lines", 0, 1000000, "lines", n); rc) return rc;
-    if (n) g.reserved_lines = static_cast<std::uint32_t>(*n);
-    n.reset();
-    if (int rc = o.yes_no("--protect", yn); rc) return rc;
-    if (yn) g.protect = *yn;
-    yn.reset();
-    std::optional<std::optional<lcr::Micros>> m;
-    if (int rc = o.money("--lowest-profit", -1'000'000, 1'000'000,
-                         "profit per second in currency units", m);
-        rc)
-        return rc;
-    if (m) g.lowest_profit_per_s = *m;
-    m.reset();
-    if (int rc = o.money("--max-minute-rate", 0, 1'000'000'000, "per minute in currency units", m);
-        rc)
-        return rc;
-    if (m) g.max_minute_rate = *m;
-    if (int rc = o.yes_no("--check-rate", yn); rc) return rc;
-    if (yn) g.check_rate = *yn;
-    yn.reset();
-    if (a.has("--vendor-account")) {
-        const std::string v2 = a.get("--vendor-account");
-        if (v2.empty()) return bad(kGateway, "--vendor-account: the account id is empty");
-        v.vendor_account = v2;
-    }
-    if (a.has("--host")) {
-        const std::string raw = a.get("--host");
-        const std::string h = unbracket(raw);
-        if (!valid_host(h)) {
-            return bad(kGateway, opt_text("--host", raw) + ": not an IP address or FQDN" +
-                                     (raw.find(':') != std::string::npos && !is_ipv6(h)
-                                          ? " (give the port with --port)"
-                                          : ""));
-        }
-        v.host = h;
-    }
-    if (a.has("--port")) {
-        const std::string p = a.get("--port");
-        if (is_default(p)) {
-            v.port = 0;
-        } else if (auto pn = parse_port(p)) {
-            v.port = static_cast<std::uint16_t>(*pn);
-        } else {
-            return bad(kGateway, opt_text("--port", p) + ": not a port (1..65535 or default)");
-        }
-    }
-    if (a.has("--transport")) {
-        const std::string t = lower(a.get("--transport"));
-        if (t != "udp" && t != "tcp" && t != "tls") {
-            return bad(kGateway, opt_text("--transport", a.get("--transport")) + ": use udp, tcp or tls");
-        }
-        v.transport = t;
-    }
-    if (a.has("--outbound-proxy")) {
-        const std::string p = a.get("--outbound-proxy");
-        if (is_default(p)) {
-            v.outbound_proxy.clear();
-        } else if (auto hp = parse_host_port(p, false, false)) {
-            v.outbound_proxy = *hp;
-        } else {
-            return bad(kGateway, opt_text("--outbound-proxy", p) +
-                                     ": not HOST[:PORT] (IP address or FQDN, [IPv6], PORT 1..65535)");
-        }
-    }
-    if (a.has("--host-name")) {
-        const std::string h = a.get("--host-name");
-        if (h.empty()) {
-            v.host_name.clear();
-        } else if (valid_host(unbracket(h))) {
-            v.host_name = unbracket(h);
-        } else {
-            return bad(kGateway, opt_text("--host-name", h) + ": not a host name or IP address");
-        }
-    }
-    std::optional<std::string> rw;
-    if (int rc = o.rewrite("--caller-rewrite", rw); rc) return rc;
-    if (rw) v.caller_rewrite = *rw;
-    rw.reset();
-    if (int rc = o.rewrite("--callee-rewrite", rw); rc) return rc;
-    if (rw) v.callee_rewrite = *rw;
-    if (int rc = o.yes_no("--probe", yn); rc) return rc;
-    if (yn) v.probe = *yn;
-    yn.reset();
-    if (int rc = o.yes_no("--enabled", yn); rc) return rc;
-    if (yn) g.enabled = *yn;
-    return kOk;
+    return verdict(kGateway, sw::gateway_form::apply_vendor(ArgValues(a), v));
 }
 
 int check_vendor(const VendorGateway& v) {
-    if (v.vendor_account.empty()) return bad(kGateway, "gateway add vendor needs --vendor-account ID");
-    if (v.spec.prefixes.empty()) {
-        return bad(kGateway, "--prefixes: a vendor gateway needs at least one prefix ('*' = every "
-                             "number)");
-    }
-    if (v.host.empty()) return bad(kGateway, "gateway add vendor needs --host IP|FQDN");
-    if (v.spec.reserved_lines > 0 && v.spec.group.empty()) {
-        return bad(kGateway, "--reserved-lines " + std::to_string(v.spec.reserved_lines) +
-                                 ": needs --group (reserved lines are a group's free lines)");
-    }
-    return kOk;
+    return verdict(kGateway, sw::gateway_form::check_vendor(v));
 }
 
 std::string prefixes_text(const std::vector<std::string>& p) {
@@ -1108,11 +690,7 @@ int cmd_group(const std::string& db, int argc, char** argv, int first) {
     GroupSpec g{name, 0};
     if (sub == "add" || sub == "set") {
         if (!a.has("--line-limit")) return usage(kGroup, "group " + sub + " needs --line-limit N");
-        std::optional<long long> n;
-        if (int rc = Options(kGroup, a).integer("--line-limit", 0, 1000000, "lines, 0 = unlimited", n);
-            rc)
-            return rc;
-        g.line_limit = static_cast<std::uint32_t>(*n);
+        if (int rc = verdict(kGroup, sw::gateway_form::apply_group(ArgValues(a), g)); rc) return rc;
     }
     int rc = kOk;
     const bool json = sub == "list" && json_format(kGroup, a, rc);

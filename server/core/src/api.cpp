@@ -178,9 +178,11 @@ Response Api::route(Ctx& c) {
             return accounts(c, id->substr(0, action), id->substr(action + 1));
     }
     if (head == "accounts") return accounts(c, id, {});
+    if (head == "gateways" && id) return gateway_config(c, *id);  // customers|vendors[/{name}]
     if (id && (id->empty() || id->find('/') != std::string_view::npos))
         return error(404, "no such resource");
     if (head == "users") return users(c, id);
+    if (head == "groups") return groups(c, id);
     if (head == "bindings" && !id) return reads(m) ? bindings(c) : not_allowed("GET, HEAD");
     if (head == "routes" && id == "explain") return reads(m) ? explain_route(c) : not_allowed("GET, HEAD");
     if (head == "openapi.json" && !id) {

@@ -133,7 +133,8 @@ struct Reader {
         if (i >= s.size()) return fail("expected a value");
         const char c = s[i];
         if (c == '"') return v.kind = JsonValue::Kind::string, string(v.text);
-        if (c == '{' || c == '[') return fail("nested objects and arrays are not accepted");
+        if (c == '{') return fail("nested objects are not accepted");
+        if (c == '[') return v.kind = JsonValue::Kind::array, strings(v.items);
         if (c == 't' || c == 'f') {
             v.kind = JsonValue::Kind::boolean;
             v.text = c == 't' ? "true" : "false";
@@ -142,6 +143,20 @@ struct Reader {
         if (c == 'n') return v.kind = JsonValue::Kind::null, literal("null");
         v.kind = JsonValue::Kind::number;
         return number(v.text);
+    }
+    // An array of strings only: one level, as flat as the object around it.
+    bool strings(std::vector<std::string>& out) {
+        ++i;  // '['
+        if (eat(']')) return true;
+        do {
+            skip_ws();
+            if (i < s.size() && s[i] != '"') return fail("an array may hold only strings");
+            std::string item;
+            if (!string(item)) return false;
+            out.push_back(std::move(item));
+        } while (eat(','));
+        if (!eat(']')) return fail("expected ',' or ']'");
+        return true;
     }
     bool members(JsonMembers& out) {
         if (!eat('{')) return fail("expected a JSON object");
@@ -187,6 +202,7 @@ std::string_view to_string(JsonValue::Kind k) noexcept {
         case JsonValue::Kind::number: return "number";
         case JsonValue::Kind::boolean: return "boolean";
         case JsonValue::Kind::null: return "null";
+        case JsonValue::Kind::array: return "array";
     }
     return "null";
 }

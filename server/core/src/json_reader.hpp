@@ -1,6 +1,7 @@
 // sw::read_flat_object — the request bodies of the management API: one JSON object (RFC 8259)
-// whose members are strings, numbers, true, false or null; nothing nested (no endpoint takes
-// nested input, and refusing it keeps this reader small). Private to switch_core.
+// whose members are strings, numbers, true, false, null or an array of strings (a gateway's
+// prefixes, addresses); nothing deeper (no endpoint takes nested input, and refusing it keeps
+// this reader small). Private to switch_core.
 //
 //   std::string err;
 //   auto members = sw::read_flat_object(R"({"id":"1001","balance":"50"})", &err);
@@ -21,9 +22,10 @@
 namespace sw {
 
 struct JsonValue {
-    enum class Kind { string, number, boolean, null };
+    enum class Kind { string, number, boolean, null, array };
     Kind kind = Kind::null;
     std::string text;  // string: unescaped; number: as written; boolean: "true"/"false"
+    std::vector<std::string> items;  // array: its strings, unescaped, in order
 };
 
 using JsonMembers = std::vector<std::pair<std::string, JsonValue>>;

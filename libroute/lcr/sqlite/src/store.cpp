@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -27,7 +28,7 @@ using route::sqlite::Txn;
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Migration steps; step i brings the component from version i to i + 1.
 const char* const kMigrations[] = {
@@ -120,6 +121,16 @@ CREATE TABLE lcr_active_call_meta (
     one          INTEGER PRIMARY KEY CHECK (one = 1),
     published_ms INTEGER NOT NULL
 );
+)sql",
+    // 3: a version per row (the table's version when the row was last written): the
+    // management API's ETag
+    R"sql(
+ALTER TABLE lcr_customer ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lcr_vendor ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lcr_group ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+UPDATE lcr_customer SET version = (SELECT version FROM lcr_table_version WHERE name = 'customer');
+UPDATE lcr_vendor SET version = (SELECT version FROM lcr_table_version WHERE name = 'vendor');
+UPDATE lcr_group SET version = (SELECT version FROM lcr_table_version WHERE name = 'group');
 )sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
@@ -310,22 +321,79 @@ struct Store::Impl {
         return true;
     }
 
-    // DELETE FROM `table` WHERE name = ?1 and the version bump, in one transaction;
-    // "no <what> 'name'" when there is no such row (nothing changes then).
-    bool remove(const char* table, const char* version_row, const char* what,
-                const std::string& name, std::string* error) {
-        clear(error);
-        Txn txn(db, error);
-        if (!txn.began()) return false;
-        Stmt s(db, (std::string("DELETE FROM ") + table + " WHERE name = ?1").c_str());
+    // After a write of row `name`: the table's version bump and the row stamped with it,
+    // inside the caller's transaction.
+    bool stamp(const char* table, const char* version_row, const std::string& name,
+               std::string* error) {
+        if (!bump(version_row, error)) return false;
+        Stmt s(db, (std::string("UPDATE ") + table +
+                    " SET version = (SELECT version FROM lcr_table_version WHERE name = ?2) "
+                    "WHERE name = ?1")
+                       .c_str());
         if (!s.ok()) return fail(db, error, table);
         s.text(1, name);
-        if (!s.done()) return fail(db, error, table);
-        if (sqlite3_changes(db) == 0) {
-            return fail_msg(error, std::string("no ") + what + " '" + name + "'");
-        }
-        if (!bump(version_row, error)) return false;
-        return txn.commit(error);
+        s.text(2, version_row);
+        return s.done() || fail(db, error, table);
+    }
+
+    // The precondition against the row as it is now, inside the caller's transaction.
+    WriteOutcome check(const char* table, const std::string& name, const Precondition& p,
+                  std::string* error) {
+        Stmt s(db, (std::string("SELECT version FROM ") + table + " WHERE name = ?1").c_str());
+        if (!s.ok()) return fail(db, error, table), WriteOutcome::failed;
+        s.text(1, name);
+        const int rc = s.step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db, error, table), WriteOutcome::failed;
+        const bool present = rc == SQLITE_ROW;
+        if (present && p.row == Precondition::Row::absent) return WriteOutcome::exists;
+        if (!present && p.row == Precondition::Row::present) return WriteOutcome::missing;
+        if (p.versions.empty()) return WriteOutcome::done;
+        if (!present) return WriteOutcome::missing;
+        const std::int64_t v = s.col_i64(0);
+        const bool match = std::find(p.versions.begin(), p.versions.end(), v) != p.versions.end();
+        return match ? WriteOutcome::done : WriteOutcome::stale;
+    }
+
+    // DELETE FROM `table` WHERE name = ?1 and the version bump, in one transaction; missing
+    // when there is no such row (nothing changes then).
+    WriteOutcome remove(const char* table, const char* version_row, const std::string& name,
+                   const Precondition& p, std::string* error) {
+        clear(error);
+        Txn txn(db, error);
+        if (!txn.began()) return WriteOutcome::failed;
+        if (auto o = check(table, name, p, error); o != WriteOutcome::done) return o;
+        Stmt s(db, (std::string("DELETE FROM ") + table + " WHERE name = ?1").c_str());
+        if (!s.ok()) return fail(db, error, table), WriteOutcome::failed;
+        s.text(1, name);
+        if (!s.done()) return fail(db, error, table), WriteOutcome::failed;
+        if (sqlite3_changes(db) == 0) return WriteOutcome::missing;
+        if (!bump(version_row, error)) return WriteOutcome::failed;
+        return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
+    }
+
+    // The old bool form: "no <what> 'name'" when there is no such row.
+    bool remove(const char* table, const char* version_row, const char* what,
+                const std::string& name, std::string* error) {
+        const WriteOutcome o = remove(table, version_row, name, Precondition{}, error);
+        if (o == WriteOutcome::missing) return fail_msg(error, std::string("no ") + what + " '" + name + "'");
+        return o == WriteOutcome::done;
+    }
+
+    // One row by name with its version (appended after `columns`).
+    template <class T, class Read>
+    std::optional<T> read_one(const char* table, const char* columns, int n_columns, Read read,
+                              const std::string& name, std::int64_t* version, std::string* error) {
+        clear(error);
+        Stmt s(db, (std::string("SELECT ") + columns + ", version FROM " + table +
+                    " WHERE name = ?1")
+                       .c_str());
+        if (!s.ok()) return fail(db, error, table), std::nullopt;
+        s.text(1, name);
+        const int rc = s.step();
+        if (rc == SQLITE_DONE) return std::nullopt;
+        if (rc != SQLITE_ROW) return fail(db, error, table), std::nullopt;
+        if (version) *version = s.col_i64(n_columns);
+        return read(s);
     }
 
     template <class T, class Read>
@@ -430,26 +498,47 @@ std::optional<Snapshot> Store::load(std::string* error) {
     return snap;
 }
 
+std::optional<CustomerSpec> Store::customer(const std::string& name, std::int64_t* version,
+                                           std::string* error) {
+    return impl_->read_one<CustomerSpec>("lcr_customer", kCustomerColumns, 19, read_customer, name,
+                                         version, error);
+}
+
+std::optional<VendorGateway> Store::vendor(const std::string& name, std::int64_t* version,
+                                           std::string* error) {
+    return impl_->read_one<VendorGateway>("lcr_vendor", kVendorColumns, 21, read_vendor, name,
+                                          version, error);
+}
+
+std::optional<GroupSpec> Store::group(const std::string& name, std::int64_t* version,
+                                      std::string* error) {
+    return impl_->read_one<GroupSpec>(
+        "lcr_group", "name, line_limit", 2,
+        [](Stmt& s) { return GroupSpec{s.col_text(0), static_cast<std::uint32_t>(s.col_i64(1))}; },
+        name, version, error);
+}
+
 // --- writes -----------------------------------------------------------------------------------
 
-bool Store::put_customer(const CustomerSpec& c, std::string* error) {
+WriteOutcome Store::put_customer(const CustomerSpec& c, const Precondition& p, std::string* error) {
     clear(error);
     const std::string what = "put_customer '" + c.name + "'";
-    if (c.name.empty()) return fail_msg(error, "put_customer: empty name");
+    if (c.name.empty()) return fail_msg(error, "put_customer: empty name"), WriteOutcome::failed;
     if (c.max_rate_type > 3) {
         return fail_msg(error, what + ": max_rate_type " + std::to_string(c.max_rate_type) +
-                                   " is not 0..3");
+                                   " is not 0..3"), WriteOutcome::failed;
     }
     if (!check_list(what, "ips", c.ips, error) ||
         !check_list(what, "caller_allow", c.caller_allow, error) ||
         !check_list(what, "caller_deny", c.caller_deny, error) ||
         !check_list(what, "callee_allow", c.callee_allow, error) ||
         !check_list(what, "callee_deny", c.callee_deny, error)) {
-        return false;
+        return WriteOutcome::failed;
     }
     sqlite3* db = impl_->db;
     Txn txn(db, error);
-    if (!txn.began()) return false;
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = impl_->check("lcr_customer", c.name, p, error); o != WriteOutcome::done) return o;
     Stmt s(db,
            "INSERT INTO lcr_customer(name, account, auth, ips, sip_user, priority, line_limit, "
            "cps_limit, dest_prefix_limit, caller_allow, caller_deny, callee_allow, callee_deny, "
@@ -466,7 +555,7 @@ bool Store::put_customer(const CustomerSpec& c, std::string* error) {
            "restriction = excluded.restriction, max_rate_type = excluded.max_rate_type, "
            "proceeding_timeout_s = excluded.proceeding_timeout_s, enabled = excluded.enabled, "
            "updated_ms = excluded.updated_ms");
-    if (!s.ok()) return fail(db, error, "lcr_customer");
+    if (!s.ok()) return fail(db, error, "lcr_customer"), WriteOutcome::failed;
     s.text(1, c.name);
     s.text(2, c.account);
     s.text(3, auth_text(c.auth));
@@ -487,24 +576,29 @@ bool Store::put_customer(const CustomerSpec& c, std::string* error) {
     s.integer(18, c.proceeding_timeout_s);
     s.integer(19, c.enabled ? 1 : 0);
     s.integer(20, unix_now_ms());
-    if (!s.done()) return fail(db, error, "lcr_customer");
-    if (!impl_->bump("customer", error)) return false;
-    return txn.commit(error);
+    if (!s.done()) return fail(db, error, "lcr_customer"), WriteOutcome::failed;
+    if (!impl_->stamp("lcr_customer", "customer", c.name, error)) return WriteOutcome::failed;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
 }
 
-bool Store::put_vendor(const VendorGateway& v, std::string* error) {
+bool Store::put_customer(const CustomerSpec& c, std::string* error) {
+    return put_customer(c, Precondition{}, error) == WriteOutcome::done;
+}
+
+WriteOutcome Store::put_vendor(const VendorGateway& v, const Precondition& p, std::string* error) {
     clear(error);
     const GatewaySpec& g = v.spec;
     const std::string what = "put_vendor '" + g.name + "'";
-    if (g.name.empty()) return fail_msg(error, "put_vendor: empty name");
+    if (g.name.empty()) return fail_msg(error, "put_vendor: empty name"), WriteOutcome::failed;
     if (v.transport != "udp" && v.transport != "tcp" && v.transport != "tls") {
         return fail_msg(error,
-                        what + ": transport '" + v.transport + "' is not udp, tcp or tls");
+                        what + ": transport '" + v.transport + "' is not udp, tcp or tls"), WriteOutcome::failed;
     }
-    if (!check_list(what, "prefixes", g.prefixes, error)) return false;
+    if (!check_list(what, "prefixes", g.prefixes, error)) return WriteOutcome::failed;
     sqlite3* db = impl_->db;
     Txn txn(db, error);
-    if (!txn.began()) return false;
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = impl_->check("lcr_vendor", g.name, p, error); o != WriteOutcome::done) return o;
     Stmt s(db,
            "INSERT INTO lcr_vendor(name, prefixes, priority, line_limit, cps_limit, group_name, "
            "reserved_lines, protect, lowest_profit_per_s, max_minute_rate, check_rate, enabled, "
@@ -522,7 +616,7 @@ bool Store::put_vendor(const VendorGateway& v, std::string* error) {
            "outbound_proxy = excluded.outbound_proxy, host_name = excluded.host_name, "
            "caller_rewrite = excluded.caller_rewrite, callee_rewrite = excluded.callee_rewrite, "
            "probe = excluded.probe, updated_ms = excluded.updated_ms");
-    if (!s.ok()) return fail(db, error, "lcr_vendor");
+    if (!s.ok()) return fail(db, error, "lcr_vendor"), WriteOutcome::failed;
     s.text(1, g.name);
     bind_list(s, 2, g.prefixes);
     s.integer(3, g.priority);
@@ -545,28 +639,37 @@ bool Store::put_vendor(const VendorGateway& v, std::string* error) {
     s.text(20, v.callee_rewrite);
     s.integer(21, v.probe ? 1 : 0);
     s.integer(22, unix_now_ms());
-    if (!s.done()) return fail(db, error, "lcr_vendor");
-    if (!impl_->bump("vendor", error)) return false;
-    return txn.commit(error);
+    if (!s.done()) return fail(db, error, "lcr_vendor"), WriteOutcome::failed;
+    if (!impl_->stamp("lcr_vendor", "vendor", g.name, error)) return WriteOutcome::failed;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
 }
 
-bool Store::put_group(const GroupSpec& g, std::string* error) {
+bool Store::put_vendor(const VendorGateway& v, std::string* error) {
+    return put_vendor(v, Precondition{}, error) == WriteOutcome::done;
+}
+
+WriteOutcome Store::put_group(const GroupSpec& g, const Precondition& p, std::string* error) {
     clear(error);
-    if (g.name.empty()) return fail_msg(error, "put_group: empty name");
+    if (g.name.empty()) return fail_msg(error, "put_group: empty name"), WriteOutcome::failed;
     sqlite3* db = impl_->db;
     Txn txn(db, error);
-    if (!txn.began()) return false;
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = impl_->check("lcr_group", g.name, p, error); o != WriteOutcome::done) return o;
     Stmt s(db,
            "INSERT INTO lcr_group(name, line_limit, created_ms, updated_ms) "
            "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET "
            "line_limit = excluded.line_limit, updated_ms = excluded.updated_ms");
-    if (!s.ok()) return fail(db, error, "lcr_group");
+    if (!s.ok()) return fail(db, error, "lcr_group"), WriteOutcome::failed;
     s.text(1, g.name);
     s.integer(2, g.line_limit);
     s.integer(3, unix_now_ms());
-    if (!s.done()) return fail(db, error, "lcr_group");
-    if (!impl_->bump("group", error)) return false;
-    return txn.commit(error);
+    if (!s.done()) return fail(db, error, "lcr_group"), WriteOutcome::failed;
+    if (!impl_->stamp("lcr_group", "group", g.name, error)) return WriteOutcome::failed;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
+}
+
+bool Store::put_group(const GroupSpec& g, std::string* error) {
+    return put_group(g, Precondition{}, error) == WriteOutcome::done;
 }
 
 bool Store::publish_calls(const std::vector<ActiveCall>* calls,
@@ -677,6 +780,18 @@ bool Store::remove_vendor(const std::string& name, std::string* error) {
 
 bool Store::remove_group(const std::string& name, std::string* error) {
     return impl_->remove("lcr_group", "group", "group", name, error);
+}
+
+WriteOutcome Store::remove_customer(const std::string& name, const Precondition& p, std::string* error) {
+    return impl_->remove("lcr_customer", "customer", name, p, error);
+}
+
+WriteOutcome Store::remove_vendor(const std::string& name, const Precondition& p, std::string* error) {
+    return impl_->remove("lcr_vendor", "vendor", name, p, error);
+}
+
+WriteOutcome Store::remove_group(const std::string& name, const Precondition& p, std::string* error) {
+    return impl_->remove("lcr_group", "group", name, p, error);
 }
 
 }  // namespace route::lcr::sqlite

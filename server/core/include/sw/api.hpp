@@ -27,6 +27,9 @@
 // is answered as GET):
 //   GET /api/openapi.json      GET /api/calls[?limit=N]   GET|DELETE /api/calls/{id}
 //   GET /api/gateways          GET /api/suspensions       DELETE /api/suspensions/{key}
+//   GET|POST /api/gateways/customers    GET|PUT|PATCH|DELETE /api/gateways/customers/{name}
+//   GET|POST /api/gateways/vendors      GET|PUT|PATCH|DELETE /api/gateways/vendors/{name}
+//   GET|POST /api/groups                GET|PUT|PATCH|DELETE /api/groups/{name}
 //   GET|POST /api/accounts[?limit=N&after=ID]   GET /api/accounts/{id}
 //   POST /api/accounts/{id}/topup               GET|POST /api/users
 //   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
@@ -40,6 +43,21 @@
 // that is not the current ETag is 409 and changes nothing. A body that is not one flat JSON
 // object is 400; a member that is missing, unknown, of the wrong type or refused is 422
 // naming it in "field"; an existing id is 409. A write sets Response::tables_changed.
+//
+// Gateways and groups (api_gateways.cpp): the stored configuration of customer and vendor
+// gateways and gateway groups (GET /api/gateways stays the running switch's live view). The
+// fields are trunkctl's options in JSON (--line-limit: "line_limit"; lists as arrays of
+// strings, yes/no as true/false, numbers as numbers, money as decimal strings or null), and
+// every value is checked by the code trunkctl uses (sw/gateway_form.hpp): a refusal is 422
+// with trunkctl's message, the option replaced by the field, and "field" naming it; an
+// unknown account, SIP user or group is 422 naming the field. Creating is POST to the
+// collection with "name" (an existing name is 409), as for accounts; PUT replaces a whole
+// existing one (a field left out takes its default; unknown name 404), PATCH changes the
+// given fields, DELETE removes (a group named by a vendor gateway: 409). GET of one carries
+// ETag "v<version>", the row's version (api_data.hpp); If-Match on PUT/PATCH/DELETE that is
+// not current is 409 and nothing changes, checked inside the write's transaction (a PATCH
+// without If-Match is still written only over the version it read). A write sets
+// Response::tables_changed: the wiring polls the reloader, which reloads the routing now.
 //
 // CDRs (api_cdrs.cpp): latest end time first, `limit` (1..10000, default 100) per page;
 // `next` in the answer (CSV: the X-Next-Before header) is sent back as `before`.
@@ -158,6 +176,8 @@ class Api {
     Response suspensions(Ctx& c);
     Response lift(Ctx& c, std::string_view key);
     Response gateways(Ctx& c);
+    Response gateway_config(Ctx& c, std::string_view rest);
+    Response groups(Ctx& c, const std::optional<std::string_view>& name);
     Response metrics(Ctx& c);
     Response accounts(Ctx& c, const std::optional<std::string_view>& id, std::string_view action);
     Response list_accounts(Ctx& c);

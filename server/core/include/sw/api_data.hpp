@@ -5,7 +5,7 @@
 //   wiring::ApiData data(cfg.database);        // opens billing_sqlite on the same file
 //   api.set_data(&data);                       // without it, these endpoints answer 503
 //   // POST /api/accounts/1001/topup {"amount":"10.50"} -> data.topup("1001", 10.5, ...)
-//   // Response::tables_changed: the caller reloads the switch's book at once
+//   // Response::tables_changed: the caller reloads the switch's book (and routing) at once
 //
 // Every call runs on the loop (the API's handlers do); each is one short SQLite transaction
 // or a bounded read. Errors are billing::Error values (code unknown_account for an unknown
@@ -25,6 +25,9 @@
 #include "billing/cdr_filter.hpp"
 #include "billing/money.hpp"
 #include "billing/result.hpp"
+#include "route/lcr/customers.hpp"
+#include "route/lcr/router.hpp"
+#include "route/lcr/vendor_gateway.hpp"
 #include "sip/auth/hasher.hpp"
 
 namespace sw::api {
@@ -54,6 +57,33 @@ struct CdrPage {
     int decimals = 2;
 };
 
+// A customer or vendor gateway or a gateway group as stored, and its version: the lcr table's
+// version when the row was last written (it moves with every write of the row and never
+// repeats, even for a row removed and added again). Shown as the ETag "v<version>".
+struct CustomerRecord {
+    route::lcr::CustomerSpec spec;
+    std::int64_t version = 0;
+};
+struct VendorRecord {
+    route::lcr::VendorGateway gateway;
+    std::int64_t version = 0;
+};
+struct GroupRecord {
+    route::lcr::GroupSpec spec;
+    std::int64_t version = 0;
+    std::vector<std::string> gateways;  // the vendor gateways in the group, by name
+};
+
+// A gateway write's precondition, checked inside the write's transaction, so a change made in
+// between (trunkctl, another client) is never overwritten.
+struct Precondition {
+    enum class Row : std::uint8_t { any, absent, present };
+    Row row = Row::any;                  // absent: a create; present: a replace or change
+    std::vector<std::int64_t> versions;  // If-Match: the row's version is one of these
+};
+// What a conditional write did; nothing is written unless done.
+enum class Written : std::uint8_t { done, exists, missing, stale };
+
 class Data {
   public:
     virtual ~Data() = default;
@@ -82,6 +112,49 @@ class Data {
     // The CDRs a search selects, latest end time first, at most filter.limit (one indexed
     // query; billing::CdrFilter).
     virtual billing::Result<CdrPage> cdrs(const billing::CdrFilter& filter) = 0;
+
+    // Customer and vendor gateways and gateway groups (route::lcr::sqlite::Store), by name.
+    // A write moves its table's version, which the running switch's reloader watches. They
+    // are not pure virtual so a Data that keeps no gateways (a test's fake) need not say so.
+    using CustomerSpec = route::lcr::CustomerSpec;
+    using VendorGateway = route::lcr::VendorGateway;
+    using GroupSpec = route::lcr::GroupSpec;
+    virtual billing::Result<std::vector<CustomerRecord>> customers() { return no_gateways(); }
+    virtual billing::Result<std::optional<CustomerRecord>> customer(std::string_view) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> put_customer(const CustomerSpec&, const Precondition&) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> remove_customer(std::string_view, const Precondition&) {
+        return no_gateways();
+    }
+    virtual billing::Result<std::vector<VendorRecord>> vendors() { return no_gateways(); }
+    virtual billing::Result<std::optional<VendorRecord>> vendor(std::string_view) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> put_vendor(const VendorGateway&, const Precondition&) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> remove_vendor(std::string_view, const Precondition&) {
+        return no_gateways();
+    }
+    // A group's record lists its member vendor gateways (a group in use is not removed).
+    virtual billing::Result<std::vector<GroupRecord>> groups() { return no_gateways(); }
+    virtual billing::Result<std::optional<GroupRecord>> group(std::string_view) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> put_group(const GroupSpec&, const Precondition&) {
+        return no_gateways();
+    }
+    virtual billing::Result<Written> remove_group(std::string_view, const Precondition&) {
+        return no_gateways();
+    }
+
+  protected:
+    static billing::Failure no_gateways() {
+        return billing::fail(billing::ErrorCode::io_error, "gateways are not kept by this store");
+    }
 };
 
 }  // namespace sw::api

@@ -12,7 +12,8 @@
 //   auto vendors = st->vendors(&err);                   // all, by name
 //   auto versions = st->table_versions(&err);           // {"vendor": 7, "customer": 3, ...}
 //
-// Every put/remove bumps its table's version in the same transaction, so a running switch
+// Every put/remove bumps its table's version in the same transaction and stamps the row with
+// the new value (its `version`, the management API's ETag), so a running switch
 // that polls table_versions() reloads exactly the tables that changed and cannot miss a
 // commit (the version is read and the rows are read in one read transaction: load()).
 // Schema: a row in schema_versions(component 'lcr', version) (DESIGN.md §2).
@@ -27,20 +28,13 @@
 
 #include "route/lcr/customers.hpp"
 #include "route/lcr/router.hpp"
+#include "route/lcr/vendor_gateway.hpp"
 
 namespace route::lcr::sqlite {
 
-struct VendorGateway {
-    GatewaySpec spec;               // rate_key is not stored: the switch assigns it
-    std::string vendor_account;     // billing account whose rate group is the clearing rate
-    std::string host;               // VOS3000 SIP server: an IP literal or an FQDN
-    std::uint16_t port = 0;         // 0: 5060 (5061 for TLS); an FQDN without port uses SRV
-    std::string transport = "udp";  // udp | tcp | tls
-    std::string outbound_proxy;     // "host[:port]" or ""
-    std::string host_name;          // VOS3000 host name: the host of From/To; "" = host
-    std::string caller_rewrite, callee_rewrite;  // route::lcr::RewriteRules text
-    bool probe = true;              // OPTIONS health probes
-};
+// The struct lives in the pure route_lcr (route/lcr/vendor_gateway.hpp) so pure code (the
+// shared gateway validation) can fill it; the old name stays for the store's users.
+using VendorGateway = route::lcr::VendorGateway;
 
 // A call of the running switch, as published for `trunkctl call list`.
 struct ActiveCall {
@@ -73,6 +67,18 @@ struct Snapshot {
     std::map<std::string, std::int64_t> versions;  // "customer", "vendor", "group"
 };
 
+// A write's precondition on the named row, checked inside the write's transaction, so a
+// write that lands in between (trunkctl, another API client) is never overwritten: the
+// management API's create (the name must be free) and If-Match (the row's version).
+struct Precondition {
+    enum class Row : std::uint8_t { any, absent, present };
+    Row row = Row::any;
+    std::vector<std::int64_t> versions;  // non-empty: the row's version must be one of these
+};
+// done; exists (Row::absent failed), missing (Row::present failed or nothing to remove),
+// stale (versions did not match); failed: *error says why. Nothing is written unless done.
+enum class WriteOutcome : std::uint8_t { done, exists, missing, stale, failed };
+
 class Store {
 public:
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
@@ -83,6 +89,15 @@ public:
     std::vector<GroupSpec> groups(std::string* error);
     std::map<std::string, std::int64_t> table_versions(std::string* error);
     std::optional<Snapshot> load(std::string* error);
+    // One row and its version: the table's version (table_versions()) when the row was last
+    // written, so it moves with every write of the row and never repeats, even for a row
+    // removed and added again. nullopt with *error empty: no such row.
+    std::optional<CustomerSpec> customer(const std::string& name, std::int64_t* version,
+                                         std::string* error);
+    std::optional<VendorGateway> vendor(const std::string& name, std::int64_t* version,
+                                        std::string* error);
+    std::optional<GroupSpec> group(const std::string& name, std::int64_t* version,
+                                   std::string* error);
 
     // The switch replaces the published call list and gateway states (its writer thread,
     // once a second); calls == nullptr keeps the calls published last (nothing changed).
@@ -98,6 +113,13 @@ public:
     bool remove_customer(const std::string& name, std::string* error);
     bool remove_vendor(const std::string& name, std::string* error);
     bool remove_group(const std::string& name, std::string* error);
+    // The same writes under a precondition (see Precondition).
+    WriteOutcome put_customer(const CustomerSpec& c, const Precondition& p, std::string* error);
+    WriteOutcome put_vendor(const VendorGateway& v, const Precondition& p, std::string* error);
+    WriteOutcome put_group(const GroupSpec& g, const Precondition& p, std::string* error);
+    WriteOutcome remove_customer(const std::string& name, const Precondition& p, std::string* error);
+    WriteOutcome remove_vendor(const std::string& name, const Precondition& p, std::string* error);
+    WriteOutcome remove_group(const std::string& name, const Precondition& p, std::string* error);
 
     struct Impl;
 
