@@ -22,6 +22,31 @@ Result<AccountKind> parse_account_kind(std::string_view s) {
                 "kind");
 }
 
+std::string_view to_string(CommissionBasis b) {
+    return b == CommissionBasis::profit ? "profit" : "charge";
+}
+
+Result<CommissionBasis> parse_commission_basis(std::string_view s) {
+    if (s == "charge") return CommissionBasis::charge;
+    if (s == "profit") return CommissionBasis::profit;
+    return fail(ErrorCode::invalid_argument,
+                "commission basis must be charge or profit, not '" + std::string(s) + "'",
+                "commission_basis");
+}
+
+Result<void> check_commission(const Account& a) {
+    if (a.commission_ppm < 0 || a.commission_ppm > 1000000)
+        return fail(ErrorCode::invalid_argument,
+                    "commission must be 0% to 100%, not " + format_ppm_percent(a.commission_ppm),
+                    "commission");
+    if (a.commission_ppm != 0 && a.kind != AccountKind::agent)
+        return fail(ErrorCode::invalid_argument,
+                    "account " + a.id + " is a " + std::string(to_string(a.kind)) +
+                        ": only agent accounts earn a commission",
+                    "commission");
+    return {};
+}
+
 RateTable& Book::group(std::string_view name) {
     auto it = groups_.find(name);
     if (it == groups_.end())

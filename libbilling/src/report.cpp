@@ -3,6 +3,8 @@
 #include "arith.hpp"
 #include "billing/csv.hpp"
 
+#include <algorithm>
+
 namespace billing {
 
 using detail::i128;
@@ -289,6 +291,172 @@ std::string format_json(const Report& r) {
         s += json_row(c.names, c.cells[i], c.numeric);
     }
     s += "],\"total\":" + json_row(c.names, c.cells.back(), c.numeric) + "}\n";
+    return s;
+}
+
+// --- Agent Income -----------------------------------------------------------------------
+
+Result<void> AgentIncomeRow::add(const AgentIncomeRow& o) {
+    auto ch = charge.add(o.charge);
+    auto co = cost.add(o.cost);
+    auto p = profit.add(o.profit);
+    auto cm = commission.add(o.commission);
+    if (!ch || !co || !p || !cm || !add64(calls, o.calls) || !add64(answered, o.answered) ||
+        !add64(duration_s, o.duration_s) || !add64(billed_s, o.billed_s))
+        return fail(ErrorCode::overflow, "agent income sum out of range", account);
+    charge = *ch;
+    cost = *co;
+    profit = *p;
+    commission = *cm;
+    return {};
+}
+
+Result<Money> agent_commission(Money basis_amount, std::int64_t commission_ppm, const Currency& currency) {
+    if (commission_ppm < 0 || commission_ppm > 1000000)
+        return fail(ErrorCode::invalid_argument, "commission must be 0% to 100%", "commission");
+    if (basis_amount.micros() <= 0 || commission_ppm == 0) return Money{};
+    return mul_div(basis_amount, commission_ppm, 1000000, currency.precision, currency.rounding);
+}
+
+Result<AgentIncomeReport> agent_income(const Report& by_customer, std::span<const Account> accounts,
+                                       const Currency& currency, std::string_view only_agent) {
+    AgentIncomeReport out;
+    out.decimals = currency.precision;
+    std::map<std::string, const ReportRow*, std::less<>> traffic;
+    for (const ReportRow& r : by_customer.rows) traffic.emplace(r.key, &r);
+    std::map<std::string, const Account*, std::less<>> agents;
+    for (const Account& a : accounts)
+        if (a.kind == AccountKind::agent) agents.emplace(a.id, &a);
+    if (!only_agent.empty()) {
+        auto it = std::find_if(accounts.begin(), accounts.end(), [&](const Account& a) { return a.id == only_agent; });
+        if (it == accounts.end())
+            return fail(ErrorCode::unknown_account, "unknown account '" + std::string(only_agent) + "'", "agent");
+        if (it->kind != AccountKind::agent)
+            return fail(ErrorCode::invalid_argument,
+                        "account " + it->id + " is a " + std::string(to_string(it->kind)) + ", not an agent",
+                        "agent");
+    }
+    std::map<std::string, std::vector<const Account*>, std::less<>> subs;
+    for (const Account& a : accounts)
+        if (!a.agent.empty() && agents.count(a.agent) != 0) subs[a.agent].push_back(&a);
+    for (const auto& [id, ag] : agents) {
+        if (!only_agent.empty() && id != only_agent) continue;
+        AgentIncome inc;
+        inc.agent = id;
+        inc.name = ag->name;
+        inc.basis = ag->commission_basis;
+        inc.commission_ppm = ag->commission_ppm;
+        auto& list = subs[id];
+        std::sort(list.begin(), list.end(), [](const Account* a, const Account* b) { return a->id < b->id; });
+        for (const Account* sub : list) {
+            AgentIncomeRow row;
+            row.account = sub->id;
+            if (auto t = traffic.find(sub->id); t != traffic.end()) {
+                const ReportRow& x = *t->second;
+                row.calls = x.calls;
+                row.answered = x.answered;
+                row.duration_s = x.duration_s;
+                row.billed_s = x.billed_s;
+                row.charge = x.revenue;
+                row.cost = x.cost;
+                row.profit = x.profit;
+            }
+            auto c = agent_commission(inc.basis == CommissionBasis::profit ? row.profit : row.charge,
+                                      inc.commission_ppm, currency);
+            if (!c) return fail(c.error());
+            row.commission = *c;
+            if (auto ok = inc.total.add(row); !ok) return fail(ok.error());
+            inc.rows.push_back(std::move(row));
+        }
+        if (auto ok = out.total.add(inc.total); !ok) return fail(ok.error());
+        out.agents.push_back(std::move(inc));
+    }
+    return out;
+}
+
+namespace {
+
+// billed_s / 60 truncated to 2 decimals, as text (display only).
+std::string minutes_text(std::int64_t billed_s) {
+    const i128 hundredths = static_cast<i128>(billed_s) * 100 / 60;
+    const i128 micros = hundredths * 10000;
+    if (!detail::fits64(micros)) return "overflow";
+    return Money::from_micros(static_cast<std::int64_t>(micros)).to_string(2);
+}
+
+const std::vector<std::string>& agent_income_names() {
+    static const std::vector<std::string> n = {"agent", "account", "basis", "commission_rate", "calls",
+                                               "answered", "duration_s", "billed_s", "minutes", "charge",
+                                               "cost", "profit", "commission"};
+    return n;
+}
+const std::vector<bool>& agent_income_numeric() {
+    static const std::vector<bool> n = {false, false, false, true, true, true, true,
+                                        true,  true,  true,  true, true, true};
+    return n;
+}
+
+std::vector<std::string> agent_income_cells(const AgentIncomeReport& r, const AgentIncome* a,
+                                             const AgentIncomeRow& x, std::string_view account) {
+    return {a ? a->agent : std::string("TOTAL"),
+            std::string(account),
+            a ? std::string(to_string(a->basis)) : std::string(),
+            a ? format_ppm_percent(a->commission_ppm) : std::string(),
+            int_str(x.calls),
+            int_str(x.answered),
+            int_str(x.duration_s),
+            int_str(x.billed_s),
+            minutes_text(x.billed_s),
+            x.charge.to_string(r.decimals),
+            x.cost.to_string(r.decimals),
+            x.profit.to_string(r.decimals),
+            x.commission.to_string(r.decimals)};
+}
+
+std::vector<std::vector<std::string>> agent_income_lines(const AgentIncomeReport& r) {
+    std::vector<std::vector<std::string>> cells;
+    for (const AgentIncome& a : r.agents) {
+        for (const AgentIncomeRow& x : a.rows) cells.push_back(agent_income_cells(r, &a, x, x.account));
+        cells.push_back(agent_income_cells(r, &a, a.total, "TOTAL"));
+    }
+    cells.push_back(agent_income_cells(r, nullptr, r.total, ""));
+    return cells;
+}
+
+}  // namespace
+
+std::string format_table(const AgentIncomeReport& r) {
+    return render_table(agent_income_names(), agent_income_lines(r), agent_income_numeric(), true);
+}
+
+std::string format_csv(const AgentIncomeReport& r) {
+    return render_csv(agent_income_names(), agent_income_lines(r));
+}
+
+std::string format_json(const AgentIncomeReport& r) {
+    // The per-row objects drop the agent's own columns (they are on the agent object).
+    const auto& names = agent_income_names();
+    const auto& numeric = agent_income_numeric();
+    const std::vector<std::string> row_names(names.begin() + 4, names.end());
+    const std::vector<bool> row_numeric(numeric.begin() + 4, numeric.end());
+    auto obj = [&](const AgentIncomeRow& x, bool with_account) {
+        auto cells = agent_income_cells(r, nullptr, x, "");
+        std::vector<std::string> v(cells.begin() + 4, cells.end());
+        std::string s = json_row(row_names, v, row_numeric);
+        if (with_account) s = "{\"account\":\"" + json_escape(x.account) + "\"," + s.substr(1);
+        return s;
+    };
+    std::string s = "{\"report\":\"agent-income\",\"agents\":[";
+    for (std::size_t i = 0; i < r.agents.size(); ++i) {
+        const AgentIncome& a = r.agents[i];
+        if (i) s += ',';
+        s += "{\"agent\":\"" + json_escape(a.agent) + "\",\"name\":\"" + json_escape(a.name) + "\",\"basis\":\"" +
+             std::string(to_string(a.basis)) + "\",\"commission_rate\":\"" + format_ppm_percent(a.commission_ppm) +
+             "\",\"accounts\":[";
+        for (std::size_t j = 0; j < a.rows.size(); ++j) s += (j ? "," : "") + obj(a.rows[j], true);
+        s += "],\"total\":" + obj(a.total, false) + "}";
+    }
+    s += "],\"total\":" + obj(r.total, false) + "}\n";
     return s;
 }
 

@@ -281,3 +281,181 @@ TEST_CASE("report: rate deviation range per row of the profit reports", "[billin
     CHECK(json.find("\"rate_deviation_min\":\"-0.0075\",\"rate_deviation_max\":\"0.0045\"}") != std::string::npos);
     CHECK(format_table(*r).find("rate_deviation_min") != std::string::npos);
 }
+
+// --- Agent Income (VOS3000 agent accounts) ---------------------------------------------
+
+namespace {
+
+Account agent_acc(const char* id, std::int64_t ppm, CommissionBasis basis) {
+    Account a;
+    a.id = id;
+    a.name = std::string("Agent ") + id;
+    a.kind = AccountKind::agent;
+    a.commission_ppm = ppm;
+    a.commission_basis = basis;
+    return a;
+}
+
+Account sub_acc(const char* id, const char* agent, AccountKind kind = AccountKind::customer) {
+    Account a;
+    a.id = id;
+    a.kind = kind;
+    a.agent = agent;
+    return a;
+}
+
+Cdr agent_cdr(const char* customer, std::int64_t billed_s, const char* charge, const char* cost) {
+    Cdr c;
+    c.call.customer = customer;
+    c.call.vendor = "V";
+    c.duration_s = billed_s;
+    c.customer_billed_s = billed_s;
+    c.vendor_billed_s = billed_s;
+    c.charge = money(charge);
+    c.cost = money(cost);
+    c.profit = *c.charge.sub(c.cost);
+    return c;
+}
+
+Report by_customer(const std::vector<Cdr>& cdrs) {
+    ReportBuilder b(ReportKind::profit_customer);
+    for (const Cdr& c : cdrs) REQUIRE(b.add(c));
+    auto r = b.finish();
+    REQUIRE(r);
+    return *r;
+}
+
+}  // namespace
+
+TEST_CASE("agent commission: a percentage of the basis, rounded once with the currency rule", "[billing][report][agent]") {
+    const Currency up{"USD", 4, Rounding::up};
+    const Currency half{"USD", 4, Rounding::half_up};
+    const Currency down{"USD", 2, Rounding::down};
+    // 5% of 1.2345 = 0.061725 exactly.
+    CHECK(*agent_commission(money("1.2345"), 50000, up) == money("0.0618"));
+    CHECK(*agent_commission(money("1.2345"), 50000, half) == money("0.0617"));
+    CHECK(*agent_commission(money("1.2345"), 50000, down) == money("0.06"));
+    // 12.5% (125000 ppm) of 0.0004 = 0.00005: a tie goes away from zero with half-up.
+    CHECK(*agent_commission(money("0.0004"), 125000, half) == money("0.0001"));
+    CHECK(*agent_commission(money("0.0004"), 125000, Currency{"USD", 4, Rounding::down}) == money("0"));
+    // Nothing on a zero or negative basis, nothing at 0%; 100% is the whole basis.
+    CHECK(*agent_commission(money("-3"), 50000, up) == money("0"));
+    CHECK(*agent_commission(money("0"), 50000, up) == money("0"));
+    CHECK(*agent_commission(money("7.5"), 0, up) == money("0"));
+    CHECK(*agent_commission(money("7.5"), 1000000, up) == money("7.5"));
+    CHECK_FALSE(agent_commission(money("1"), 1000001, up));
+    CHECK_FALSE(agent_commission(money("1"), -1, up));
+}
+
+TEST_CASE("agent income: per agent and sub-account, rounded per row, totals are sums of rows", "[billing][report][agent]") {
+    const Currency cur{"USD", 4, Rounding::up};
+    std::vector<Account> accounts = {agent_acc("A1", 50000, CommissionBasis::charge),     // 5% of charge
+                                     agent_acc("A2", 100000, CommissionBasis::profit),    // 10% of profit
+                                     agent_acc("A3", 50000, CommissionBasis::charge),     // no sub-accounts
+                                     sub_acc("C1", "A1"), sub_acc("C2", "A1"), sub_acc("C3", "A2"),
+                                     sub_acc("C4", "A2"), sub_acc("C5", ""), sub_acc("C6", "C5"),
+                                     sub_acc("C7", "A1")};  // C7: no calls
+    std::vector<Cdr> cdrs;
+    // C1: three calls charged 0.0001 each. Per CDR, 5% rounded up would be 0.0001 each
+    // (0.0003); per row it is 5% of 0.0003 = 0.000015 -> 0.0001.
+    for (int i = 0; i < 3; ++i) cdrs.push_back(agent_cdr("C1", 6, "0.0001", "0.00005"));
+    // C2: 60 s at 1.2345, cost 1.0000 -> charge basis 1.2345 -> 0.061725 -> 0.0618.
+    cdrs.push_back(agent_cdr("C2", 60, "1.2345", "1.0000"));
+    // C3: profit 0.5 + 0.25 = 0.75 -> 10% = 0.075.
+    cdrs.push_back(agent_cdr("C3", 90, "1.5", "1.0"));
+    cdrs.push_back(agent_cdr("C3", 30, "0.75", "0.5"));
+    // C4 lost money: profit -0.2 -> commission 0, not negative.
+    cdrs.push_back(agent_cdr("C4", 60, "0.3", "0.5"));
+    // C5 has no agent; C6 names C5, which is not an agent: neither is in the report.
+    cdrs.push_back(agent_cdr("C5", 60, "9", "1"));
+    cdrs.push_back(agent_cdr("C6", 60, "9", "1"));
+    // An unanswered call counts as a call.
+    cdrs.push_back(agent_cdr("C2", 0, "0", "0"));
+
+    auto r = agent_income(by_customer(cdrs), accounts, cur);
+    REQUIRE(r);
+    CHECK(r->decimals == 4);
+    REQUIRE(r->agents.size() == 3);
+    const AgentIncome& a1 = r->agents[0];
+    CHECK(a1.agent == "A1");
+    REQUIRE(a1.rows.size() == 3);
+    CHECK(a1.rows[0].account == "C1");
+    CHECK(a1.rows[0].calls == 3);
+    CHECK(a1.rows[0].charge == money("0.0003"));
+    CHECK(a1.rows[0].commission == money("0.0001"));
+    CHECK(a1.rows[1].account == "C2");
+    CHECK(a1.rows[1].calls == 2);
+    CHECK(a1.rows[1].answered == 1);
+    CHECK(a1.rows[1].commission == money("0.0618"));
+    CHECK(a1.rows[2].account == "C7");
+    CHECK(a1.rows[2].calls == 0);
+    CHECK(a1.rows[2].commission == money("0"));
+    CHECK(a1.total.commission == money("0.0619"));  // 0.0001 + 0.0618
+    CHECK(a1.total.charge == money("1.2348"));
+    CHECK(a1.total.calls == 5);
+    const AgentIncome& a2 = r->agents[1];
+    CHECK(a2.basis == CommissionBasis::profit);
+    REQUIRE(a2.rows.size() == 2);
+    CHECK(a2.rows[0].profit == money("0.75"));
+    CHECK(a2.rows[0].commission == money("0.075"));
+    CHECK(a2.rows[0].billed_s == 120);
+    CHECK(a2.rows[1].profit == money("-0.2"));
+    CHECK(a2.rows[1].commission == money("0"));
+    CHECK(a2.total.profit == money("0.55"));
+    // The agent's total commission is the sum of its rows, not 10% of its net profit (0.055).
+    CHECK(a2.total.commission == money("0.075"));
+    CHECK(r->agents[2].agent == "A3");
+    CHECK(r->agents[2].rows.empty());
+    CHECK(r->agents[2].total.calls == 0);
+    CHECK(r->total.commission == money("0.1369"));
+    CHECK(r->total.calls == 8);
+    CHECK(r->total.charge == money("3.7848"));
+
+    // Output: table with a TOTAL line per agent and a grand TOTAL; CSV; JSON amounts as strings.
+    const std::string table = format_table(*r);
+    CHECK(table.find("A1     C1       charge") != std::string::npos);
+    CHECK(table.find("0.0619") != std::string::npos);
+    const std::string csv = format_csv(*r);
+    CHECK(csv.rfind("agent,account,basis,commission_rate,calls,answered,duration_s,billed_s,minutes,charge,cost,"
+                    "profit,commission\n", 0) == 0);
+    CHECK(csv.find("A1,C1,charge,5.00%,3,3,18,18,0.30,0.0003,0.00015,0.00015,0.0001\n") != std::string::npos);
+    CHECK(csv.find("A2,TOTAL,profit,10.00%,3,3,180,180,3.00,2.5500,2.0000,0.5500,0.0750\n") != std::string::npos);
+    CHECK(csv.find("\nTOTAL,,,,8,7,") != std::string::npos);
+    const std::string json = format_json(*r);
+    CHECK(json.find("{\"report\":\"agent-income\",\"agents\":[{\"agent\":\"A1\",\"name\":\"Agent A1\","
+                    "\"basis\":\"charge\",\"commission_rate\":\"5.00%\",\"accounts\":[{\"account\":\"C1\","
+                    "\"calls\":3,\"answered\":3,\"duration_s\":18,\"billed_s\":18,\"minutes\":\"0.30\","
+                    "\"charge\":\"0.0003\",\"cost\":\"0.00015\",\"profit\":\"0.00015\",\"commission\":\"0.0001\"}") == 0);
+    CHECK(json.find("\"total\":{\"calls\":8,") != std::string::npos);
+
+    // One agent only; unknown ids and non-agents are errors.
+    auto only = agent_income(by_customer(cdrs), accounts, cur, "A2");
+    REQUIRE(only);
+    REQUIRE(only->agents.size() == 1);
+    CHECK(only->total.commission == money("0.075"));
+    auto none = agent_income(by_customer(cdrs), accounts, cur, "NOPE");
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == ErrorCode::unknown_account);
+    auto not_agent = agent_income(by_customer(cdrs), accounts, cur, "C1");
+    REQUIRE_FALSE(not_agent);
+    CHECK(not_agent.error().message == "account C1 is a customer, not an agent");
+}
+
+TEST_CASE("agent commission: only agents, 0% to 100%", "[billing][report][agent]") {
+    Account a = agent_acc("A", 1000000, CommissionBasis::profit);
+    CHECK(check_commission(a));
+    a.commission_ppm = 1000001;
+    CHECK_FALSE(check_commission(a));
+    a.commission_ppm = -1;
+    CHECK_FALSE(check_commission(a));
+    Account c = sub_acc("C", "A");
+    CHECK(check_commission(c));  // 0 on a customer is fine
+    c.commission_ppm = 50000;
+    auto e = check_commission(c);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().message == "account C is a customer: only agent accounts earn a commission");
+    CHECK(*parse_commission_basis("profit") == CommissionBasis::profit);
+    CHECK(*parse_commission_basis("charge") == CommissionBasis::charge);
+    CHECK_FALSE(parse_commission_basis("revenue"));
+    CHECK(to_string(CommissionBasis::profit) == "profit");
+}

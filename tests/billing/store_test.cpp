@@ -91,14 +91,18 @@ std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, 
     return text;
 }
 
-// SQL that undoes migrations v4 (the gateways-tried column) and v3 (the change counter and
-// its triggers): a current file becomes exactly a version-2 file.
+// SQL that undoes migrations v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
+// (the gateways-tried column) and v3 (the change counter and its triggers): a current file
+// becomes exactly a version-2 file.
 std::string undo_v3_sql() {
     std::string sql = "ALTER TABLE cdrs DROP COLUMN gateways_tried;\n";
     for (const char* t : {"accounts", "ledger", "rates", "phone_private", "settings"})
         for (const char* op : {"insert", "delete", "update"})
             sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
-    return sql + "DROP TABLE billing_change;\nDROP TABLE rate_groups;\nDROP TABLE rate_templates;\n";
+    return sql + "DROP TABLE billing_change;\nDROP TABLE rate_groups;\nDROP TABLE rate_templates;\n"
+                 "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
+                 "ALTER TABLE accounts DROP COLUMN commission_ppm;\n"
+                 "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n";
 }
 
 std::int64_t version_of(Store& st) {
@@ -486,7 +490,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 5);
+    CHECK(Store::kSchemaVersion == 7);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);
@@ -832,4 +836,201 @@ TEST_CASE("cdr cursor: text form round-trips; anything else is refused", "[billi
     CHECK(parse_cdr_cursor("-5.1") == CdrCursor{-5, 1});
     for (const char* bad : {"", ".", "12", "12.", ".12", "12.0", "12.-3", "a.1", "1.2.3", "1 .2", "99999999999999999999.1"})
         CHECK_FALSE(parse_cdr_cursor(bad));
+}
+
+TEST_CASE("store: agent commission is stored with the agent; v5 files get 0% of charge", "[billing][store][agent]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    {
+        Store st = open_store(db);
+        Account ag;
+        ag.id = "A1";
+        ag.kind = AccountKind::agent;
+        ag.commission_ppm = 52500;  // 5.25%
+        ag.commission_basis = CommissionBasis::profit;
+        REQUIRE(st.add_account(ag));
+        Account c;
+        c.id = "C1";
+        c.agent = "A1";
+        c.balance = Money::from_micros(5000000);
+        REQUIRE(st.add_account(c));
+        auto back = st.account("A1");
+        REQUIRE(back);
+        CHECK(back->commission_ppm == 52500);
+        CHECK(back->commission_basis == CommissionBasis::profit);
+        // A commission on a customer is refused, on add and on update.
+        Account bad = c;
+        bad.id = "C2";
+        bad.commission_ppm = 10000;
+        auto e = st.add_account(bad);
+        REQUIRE_FALSE(e);
+        CHECK(e.error().field == "commission");
+        CHECK(st.account("C2").error().code == ErrorCode::unknown_account);
+        Account c1 = *st.account("C1");
+        c1.commission_ppm = 10000;
+        CHECK_FALSE(st.update_account(c1));
+        // update_account: every field but the balance; a change moves change_version.
+        const auto v0 = version_of(st);
+        Account a1 = *back;
+        a1.commission_ppm = 100000;
+        a1.commission_basis = CommissionBasis::charge;
+        a1.name = "Reseller";
+        a1.balance = Money::from_micros(999);  // ignored: balances move only through the ledger
+        REQUIRE(st.update_account(a1));
+        CHECK(version_of(st) > v0);
+        back = st.account("A1");
+        CHECK(back->commission_ppm == 100000);
+        CHECK(back->commission_basis == CommissionBasis::charge);
+        CHECK(back->name == "Reseller");
+        CHECK(back->balance.is_zero());
+        Account ghost = a1;
+        ghost.id = "NOPE";
+        CHECK(st.update_account(ghost).error().code == ErrorCode::unknown_account);
+        auto books = st.load_book();
+        REQUIRE(books);
+        CHECK(books->account("A1")->commission_ppm == 100000);
+        CHECK(st.audit()->empty());
+    }
+    if (!have_sqlite3_cli()) return;
+    // The columns refuse out-of-range values written by hand too.
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_ppm = 1000001 WHERE id = 'A1';"));
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_basis = 'revenue' WHERE id = 'A1';"));
+    // Back to a version-5 file: the volume tables, the commission columns and the v6 trigger removed.
+    REQUIRE(sqlite3_cli(d, db,
+                        "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n"
+                        "DROP TRIGGER billing_change_accounts_update;\n"
+                        "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
+                        "ALTER TABLE accounts DROP COLUMN commission_ppm;\n"
+                        "CREATE TRIGGER billing_change_accounts_update AFTER UPDATE OF id, name, kind, credit_limit, "
+                        "rate_group, private_group, agent, memo ON accounts "
+                        "BEGIN UPDATE billing_change SET version = version + 1; END;\n"
+                        "PRAGMA user_version=5;"));
+    Store st = open_store(db);
+    CHECK(st.schema_version() == Store::kSchemaVersion);
+    auto a = st.account("A1");
+    REQUIRE(a);
+    CHECK(a->commission_ppm == 0);
+    CHECK(a->commission_basis == CommissionBasis::charge);
+    CHECK(st.account("C1")->agent == "A1");
+    CHECK(st.account("C1")->balance == Money::from_micros(5000000));
+    // The recreated trigger counts the new columns.
+    const auto v0 = version_of(st);
+    REQUIRE(sqlite3_cli(d, db, "UPDATE accounts SET commission_ppm = 1 WHERE id = 'A1';"));
+    CHECK(version_of(st) > v0);
+}
+
+TEST_CASE("store: volume tiers are stored; insert_cdrs counts the volume in the CDRs' transaction", "[billing][store][tiers]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Store st = open_store(db);
+    Book book = sample_book();
+    seed(st, book);
+    REQUIRE(st.put_volume_tier({"C1", "44", 0, Money::from_micros(20000)}));
+    REQUIRE(st.put_volume_tier({"C1", "44", 2, Money::from_micros(10000)}));
+    REQUIRE(st.put_volume_tier({"C1", "44", 2, Money::from_micros(9000)}));  // replaces the price
+    CHECK_FALSE(st.put_volume_tier({"C1", "4x", 2, Money::from_micros(9000)}));
+    auto tiers = st.volume_tiers();
+    REQUIRE(tiers);
+    auto all = tiers->all();
+    REQUIRE(all.size() == 2);
+    CHECK(all[1].price == Money::from_micros(9000));
+    CHECK(st.remove_volume_tier("C1", "44", 7).error().field == "tier");
+
+    std::mt19937_64 rng(5);
+    auto cdrs = random_cdrs(book, rng, 4);
+    std::int64_t volume = 0;
+    for (Cdr& c : cdrs) {
+        c.call.customer = "C1";
+        c.tier_prefix = "44";
+        c.tier_month = "2026-11";
+        c.volume_before_s = volume;
+        volume += c.customer_billed_s;
+    }
+    REQUIRE(volume > 0);
+    const Money before = st.account("C1")->balance;
+    // A batch priced at a volume that is no longer the stored one is refused whole.
+    std::vector<Cdr> stale = cdrs;
+    stale[2].volume_before_s += 1;
+    auto e = st.insert_cdrs(stale);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().field == "volume");
+    CHECK(e.error().line == 3);
+    CHECK(e.error().message.find("rate it again") != std::string::npos);
+    CHECK(*st.cdr_count() == 0);
+    CHECK(*st.volume_used("C1", "44", "2026-11") == 0);
+    CHECK(st.account("C1")->balance == before);
+    // The right volumes: stored with the CDRs, per month.
+    REQUIRE(st.insert_cdrs(cdrs));
+    CHECK(*st.volume_used("C1", "44", "2026-11") == volume);
+    CHECK(*st.volume_used("C1", "44", "2026-12") == 0);
+    CHECK(*st.volume_used("C2", "44", "2026-11") == 0);
+    // Replaying the same batch (priced at volumes already counted) is refused.
+    std::vector<Cdr> again = cdrs;
+    CHECK_FALSE(st.insert_cdrs(again));
+    CHECK(*st.cdr_count() == 4);
+    // A new month starts at 0.
+    std::vector<Cdr> dec = {cdrs[0]};
+    dec[0].tier_month = "2026-12";
+    dec[0].volume_before_s = 0;
+    REQUIRE(st.insert_cdrs(dec));
+    CHECK(*st.volume_used("C1", "44", "2026-12") == cdrs[0].customer_billed_s);
+    CHECK(st.audit()->empty());
+    // Tiers are not part of the book: no reload for the switch.
+    const auto v0 = version_of(st);
+    REQUIRE(st.remove_volume_tier("C1", "44", 0));
+    CHECK(version_of(st) == v0);
+}
+
+TEST_CASE("store: SIGKILL during tiered batches never counts a volume without its CDRs", "[billing][store][crash][tiers]") {
+    TempDir d;
+    const std::string db = d.file("crash.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+    }
+    constexpr std::size_t kBatch = 100;
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 3; ++round) {
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            auto st = Store::open(db);
+            if (!st) _exit(3);
+            std::mt19937_64 crng(2000 + static_cast<unsigned>(round));
+            auto base = random_cdrs(book, crng, kBatch);
+            auto used = st->volume_used("C1", "44", "2026-11");
+            if (!used) _exit(5);
+            std::int64_t volume = *used;
+            for (;;) {
+                std::vector<Cdr> batch = base;
+                std::int64_t v = volume;
+                for (Cdr& c : batch) {
+                    c.call.customer = "C1";
+                    c.tier_prefix = "44";
+                    c.tier_month = "2026-11";
+                    c.volume_before_s = v;
+                    v += c.customer_billed_s;
+                }
+                if (!st->insert_cdrs(batch)) _exit(4);
+                volume = v;
+            }
+        }
+        usleep(static_cast<useconds_t>(50000 + rng() % 200000));
+        REQUIRE(kill(pid, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFSIGNALED(status));
+        Store st = open_store(db);
+        auto n = st.cdr_count();
+        REQUIRE(n);
+        INFO("round " << round << ", CDRs " << *n);
+        CHECK(*n % static_cast<std::int64_t>(kBatch) == 0);
+        std::int64_t billed = 0;
+        auto all = st.cdrs(kTimeMin, kTimeMax);
+        REQUIRE(all);
+        for (const Cdr& c : *all) billed += c.customer_billed_s;
+        CHECK(*st.volume_used("C1", "44", "2026-11") == billed);
+        CHECK(st.audit()->empty());
+    }
 }

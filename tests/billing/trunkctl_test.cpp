@@ -219,7 +219,7 @@ TEST_CASE("trunkctl: rates, accounts, CDRs, reports, audit and reconcile end to 
     REQUIRE(r.rc == 0);
     CHECK(contains(r.out, "balance:      12.4337"));  // 12.50 - 0.0663
     r = sb.run({"--db", db, "accounts", "list", "--format", "csv"});
-    CHECK(contains(r.out, "V1,,vendor,0.053,0.00,carrier,\n"));
+    CHECK(contains(r.out, "V1,,vendor,0.053,0.00,carrier,,,\n"));  // no agent, not an agent
     CHECK(sb.run({"--db", db, "audit"}).out == "ok\n");
 
     sb.write("vendor_cdrs.csv",
@@ -573,4 +573,190 @@ TEST_CASE("trunkctl: cdr import reports accounts it takes below their credit lim
     REQUIRE(r.rc == 0);
     CHECK(r.out == "{\"stored\":1,\"revenue\":\"0.0225\",\"credit_limit_crossed\":[]}\n");
     CHECK(sb.run({"--db", db, "audit"}).out == "ok\n");
+}
+
+TEST_CASE("trunkctl: agent commission and the Agent Income report (VOS3000 agent accounts)", "[billing][trunkctl]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n447,0.0500,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n447,0.0625,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "A1", "--kind", "agent", "--name", "North", "--commission", "5%"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "A2", "--kind", "agent", "--commission", "0.10", "--commission-basis", "profit"}).rc == 0);
+    for (const char* c : {"C1", "C2", "C3"})
+        REQUIRE(run({"accounts", "add", c, "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+
+    // What is refused, with the reason (nothing stored).
+    Run r = run({"accounts", "add", "C4", "--kind", "customer", "--commission", "5%"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl: field commission: account C4 is a customer: only agent accounts earn a commission "
+                   "[invalid_argument]\n");
+    r = run({"accounts", "add", "C4", "--kind", "customer", "--agent", "C1"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl: field agent: account C1 is a customer, not an agent [invalid_argument]\n");
+    r = run({"accounts", "add", "A3", "--kind", "agent", "--commission", "150%"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "commission must be 0% to 100%, not 150.00%"));
+    r = run({"accounts", "add", "A3", "--kind", "agent", "--commission", "5%", "--commission-basis", "revenue"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "commission basis must be charge or profit, not 'revenue'"));
+    CHECK(run({"accounts", "show", "A3"}).rc == 1);
+    CHECK(run({"accounts", "show", "C4"}).rc == 1);
+    r = run({"accounts", "set", "C3", "--agent", "C3"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "account C3 cannot be its own agent"));
+    CHECK(run({"accounts", "set", "C3", "--balance", "5"}).rc == 2);
+    CHECK(run({"accounts", "set", "C1", "--commission", "5%"}).rc == 1);
+
+    // accounts set: sub-accounts join an agent; the agent's commission changes.
+    CHECK(run({"accounts", "set", "C1", "--agent", "A1"}).out == "updated customer account C1\n");
+    REQUIRE(run({"accounts", "set", "C3", "--agent", "A1"}).rc == 0);
+    REQUIRE(run({"accounts", "set", "C2", "--agent", "A2"}).rc == 0);
+    REQUIRE(run({"accounts", "set", "A2", "--commission", "12.5%"}).rc == 0);
+    CHECK(contains(run({"accounts", "show", "A2"}).out, "commission:   12.50% of profit\n"));
+    CHECK(contains(run({"accounts", "show", "A1"}).out, "commission:   5.00% of charge\n"));
+    r = run({"accounts", "list", "--format", "csv"});
+    CHECK(contains(r.out, "id,name,kind,balance,credit_limit,rate_group,agent,commission_rate,commission_basis\n"));
+    CHECK(contains(r.out, "A2,,agent,0.00,0.00,,,12.50%,profit\n"));
+    CHECK(contains(r.out, "C1,,customer,10.00,0.00,retail,A1,,\n"));
+    r = run({"accounts", "list", "--format", "json"});
+    CHECK(contains(r.out, "{\"id\":\"A1\",\"name\":\"North\",\"kind\":\"agent\",\"balance\":\"0.00\",\"credit_limit\":"
+                          "\"0.00\",\"rate_group\":\"\",\"agent\":\"\",\"commission_rate\":\"5.00%\","
+                          "\"commission_basis\":\"charge\"}"));
+    CHECK(contains(r.out, "\"rate_group\":\"retail\",\"agent\":\"A1\"}"));
+
+    const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
+    sb.write("calls.csv", head +
+                              "1,442071234567,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:01:52\n"
+                              "1,447700900123,C1,V1,2026-11-26 10:05:00,2026-11-26 10:05:03,2026-11-26 10:05:40\n"
+                              "2,442071234567,C2,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:01:52\n"
+                              "3,447700900123,C3,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:21:52\n"
+                              "3,447700900123,C3,V1,2026-12-01 10:00:00,2026-12-01 10:00:05,2026-12-01 10:21:52\n");
+    REQUIRE(run({"cdr", "import", "calls.csv"}).rc == 0);
+    // November. C1: charge 0.0225 + 0.0438 = 0.0663 -> 5% = 0.003315 -> 0.0034 (rounded up
+    // once on the sub-account's total); C3: 1.3625 -> 0.068125 -> 0.0682; C2: profit 0.0045
+    // -> 12.5% = 0.0005625 -> 0.0006. Totals are sums of the rows.
+    r = run({"report", "agent-income", "--from", "2026-11-01", "--until", "2026-12-01"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "agent  account  basis   commission_rate  calls  answered  duration_s  billed_s  minutes  charge    cost  profit  commission\n"
+          "---------------------------------------------------------------------------------------------------------------------------\n"
+          "A1     C1       charge            5.00%      2         2         144       150     2.50  0.0663  0.0530  0.0133      0.0034\n"
+          "A1     C3       charge            5.00%      1         1        1307      1308    21.80  1.3625  1.0900  0.2725      0.0682\n"
+          "A1     TOTAL    charge            5.00%      3         3        1451      1458    24.30  1.4288  1.1430  0.2858      0.0716\n"
+          "A2     C2       profit           12.50%      1         1         107       108     1.80  0.0225  0.0180  0.0045      0.0006\n"
+          "A2     TOTAL    profit           12.50%      1         1         107       108     1.80  0.0225  0.0180  0.0045      0.0006\n"
+          "---------------------------------------------------------------------------------------------------------------------------\n"
+          "TOTAL                                        4         4        1558      1566    26.10  1.4513  1.1610  0.2903      0.0722\n");
+    // One agent, JSON.
+    r = run({"report", "agent-income", "--from", "2026-11-01", "--until", "2026-12-01", "--agent", "A2", "--json"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "{\"report\":\"agent-income\",\"agents\":[{\"agent\":\"A2\",\"name\":\"\",\"basis\":\"profit\","
+          "\"commission_rate\":\"12.50%\",\"accounts\":[{\"account\":\"C2\",\"calls\":1,\"answered\":1,"
+          "\"duration_s\":107,\"billed_s\":108,\"minutes\":\"1.80\",\"charge\":\"0.0225\",\"cost\":\"0.0180\","
+          "\"profit\":\"0.0045\",\"commission\":\"0.0006\"}],\"total\":{\"calls\":1,\"answered\":1,\"duration_s\":107,"
+          "\"billed_s\":108,\"minutes\":\"1.80\",\"charge\":\"0.0225\",\"cost\":\"0.0180\",\"profit\":\"0.0045\","
+          "\"commission\":\"0.0006\"}}],\"total\":{\"calls\":1,\"answered\":1,\"duration_s\":107,\"billed_s\":108,"
+          "\"minutes\":\"1.80\",\"charge\":\"0.0225\",\"cost\":\"0.0180\",\"profit\":\"0.0045\",\"commission\":\"0.0006\"}}\n");
+    // December: only C3's call; C1 is listed with zeros.
+    r = run({"report", "agent-income", "--from", "2026-12-01", "--until", "2027-01-01", "--agent", "A1", "--format", "csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "agent,account,basis,commission_rate,calls,answered,duration_s,billed_s,minutes,charge,cost,profit,commission\n"
+          "A1,C1,charge,5.00%,0,0,0,0,0.00,0.0000,0.0000,0.0000,0.0000\n"
+          "A1,C3,charge,5.00%,1,1,1307,1308,21.80,1.3625,1.0900,0.2725,0.0682\n"
+          "A1,TOTAL,charge,5.00%,1,1,1307,1308,21.80,1.3625,1.0900,0.2725,0.0682\n"
+          "TOTAL,,,,1,1,1307,1308,21.80,1.3625,1.0900,0.2725,0.0682\n");
+    // A sub-account leaves its agent: it is no longer in the report (assignment at report time).
+    REQUIRE(run({"accounts", "set", "C3", "--agent", ""}).rc == 0);
+    r = run({"report", "agent-income", "--from", "2026-12-01", "--until", "2027-01-01", "--format", "csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "\nTOTAL,,,,0,0,0,0,0.00,0.0000,0.0000,0.0000,0.0000\n"));
+    // Errors.
+    r = run({"report", "agent-income", "--agent", "C1"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl: field agent: account C1 is a customer, not an agent [invalid_argument]\n");
+    CHECK(run({"report", "agent-income", "--agent", "NOPE"}).rc == 1);
+    CHECK(run({"report", "revenue", "--agent", "A1"}).rc == 2);
+    CHECK(run({"report", "agent-income", "--json", "--format", "csv"}).rc == 2);
+    CHECK(run({"audit"}).out == "ok\n");  // commissions are a report: no balance moved
+}
+
+TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month, whole call per tier)", "[billing][trunkctl][tiers]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    REQUIRE(run({"billing", "set", "calendar.timezone", "Asia/Shanghai"}).rc == 0);  // UTC+8
+    // C1 to 44: the first 2 minutes of a month at 0.0200, then 0.0100.
+    CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}).out ==
+          "tier C1 44 from 0 min: 0.0200/min\n");
+    REQUIRE(run({"tiers", "add", "C1", "44", "--from-minutes", "2", "--price", "0.01"}).rc == 0);
+    Run r = run({"tiers", "add", "V1", "44", "--from-minutes", "2", "--price", "0.01"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl: field account: account V1 is a vendor: tiers price customer accounts [invalid_argument]\n");
+    CHECK(run({"tiers", "add", "C1", "4x", "--from-minutes", "2", "--price", "0.01"}).rc == 1);
+    CHECK(run({"tiers", "add", "NOPE", "44", "--from-minutes", "2", "--price", "0.01"}).rc == 1);
+    CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "-1", "--price", "0.01"}).rc == 2);
+    CHECK(run({"tiers", "add", "C1", "44", "--price", "0.01"}).rc == 2);
+    CHECK(run({"tiers", "list", "--format", "csv"}).out == "account,prefix,from_minutes,price\nC1,44,0,0.0200\nC1,44,2,0.0100\n");
+    CHECK(run({"tiers", "list", "--format", "json"}).out ==
+          "[{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\"},"
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":2,\"price\":\"0.0100\"}]\n");
+
+    const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
+    // 1: 90 s from 0 s -> tier 1 (0.02): 0.0300. 2: 60 s from 90 s, crossing 120 s -> still
+    // tier 1 for the whole call: 0.0200. 3: Nov 30 23:30 local (15:30 UTC), from 150 s ->
+    // tier 2: 0.0100. 4: Dec 1 00:30 local (16:30 UTC, still November in UTC): the month was
+    // reset -> tier 1: 0.0200. C2 has no tiers: its rate's 0.0125.
+    sb.write("calls.csv", head +
+                              "1,442071234567,C1,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:30\n"
+                              "1,442071234567,C1,V1,2026-11-10 11:00:00,2026-11-10 11:00:00,2026-11-10 11:01:00\n"
+                              "1,442071234567,C1,V1,2026-11-30 15:30:00,2026-11-30 15:30:00,2026-11-30 15:31:00\n"
+                              "1,442071234567,C1,V1,2026-11-30 16:30:00,2026-11-30 16:30:00,2026-11-30 16:31:00\n"
+                              "2,442071234567,C2,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:00\n");
+    r = run({"cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 5 CDRs, revenue 0.0925\n");
+    r = run({"cdr", "export", "--customer", "C1"});
+    REQUIRE(r.rc == 0);
+    // Each call's price and charge, found by its answer time.
+    for (const char* line : {",2026-11-10 10:00:00,2026-11-10 10:01:30,90,90,200,,caller,44,,International,44,90,90,0.0200,0.0100,0.0100,0.0300,",
+                             ",2026-11-10 11:00:00,2026-11-10 11:01:00,60,60,200,,caller,44,,International,44,60,60,0.0200,0.0100,0.0100,0.0200,",
+                             ",2026-11-30 15:30:00,2026-11-30 15:31:00,60,60,200,,caller,44,,International,44,60,60,0.0100,0.0100,0.0000,0.0100,",
+                             ",2026-11-30 16:30:00,2026-11-30 16:31:00,60,60,200,,caller,44,,International,44,60,60,0.0200,0.0100,0.0100,0.0200,"})
+        CHECK(contains(r.out, line));
+    CHECK(run({"tiers", "usage", "C1", "44", "--month", "2026-11"}).out == "C1 44 2026-11: 210 s billed\n");
+    CHECK(run({"tiers", "usage", "C1", "44", "--month", "2026-12"}).out == "C1 44 2026-12: 60 s billed\n");
+    // A later import continues from the stored volume: November is past 2 minutes (0.0100),
+    // December at 60 s is still in the first tier (0.0200).
+    sb.write("more.csv", head +
+                             "1,442071234567,C1,V1,2026-11-20 10:00:00,2026-11-20 10:00:00,2026-11-20 10:01:00\n"
+                             "1,442071234567,C1,V1,2026-12-02 10:00:00,2026-12-02 10:00:00,2026-12-02 10:01:00\n");
+    r = run({"cdr", "import", "more.csv"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 2 CDRs, revenue 0.0300\n");
+    CHECK(run({"tiers", "usage", "C1", "44", "--month", "2026-12"}).out == "C1 44 2026-12: 120 s billed\n");
+    CHECK(run({"audit"}).out == "ok\n");
+    CHECK(run({"tiers", "remove", "C1", "44", "--from-minutes", "2"}).out == "removed\n");
+    CHECK(run({"tiers", "remove", "C1", "44", "--from-minutes", "2"}).rc == 1);
+    CHECK(run({"tiers", "--help"}).rc == 0);
 }

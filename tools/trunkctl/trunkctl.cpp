@@ -70,12 +70,13 @@ a running trunkline notices changes within a second.
 commands:
   rates import|export|autocreate|list|alarms|template|group
                                                rate groups, rate decks and import templates
-  accounts add|list|show|topup|private|phone|max-duration
+  accounts add|set|list|show|topup|private|phone|max-duration
                                                customer, vendor and agent accounts
   billing show|set                             rating settings: currency precision and
                                                rounding, hold-time precision, free time
   cdr import|export                            rate call records / export CDRs
-  report revenue|clearing|gateway|settlement|profit|asr|breakeven
+  tiers add|remove|list|usage                  tiered pricing by monthly volume (cdr import)
+  report revenue|clearing|gateway|settlement|profit|asr|breakeven|agent-income
   reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
   audit                                        check balances against ledger and CDRs
   domain list|show|add|remove|resolve          carrier domain entries and their DNS status
@@ -90,6 +91,7 @@ commands:
   call list|hangup ID                          the running switch's calls
   token add|list|remove NAME                   management API bearer tokens (hashed)
   backup FILE                                  online copy of the database (SQLite backup API)
+                                               (the running server's API: --api, --token)
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
@@ -142,7 +144,14 @@ const char* const kRatesHelp = R"(usage:
 const char* const kAccountsHelp = R"(usage:
   trunkctl accounts add ID --kind customer|vendor|agent [--name N] [--balance X] [--credit X]
                            [--rate-group G] [--agent ID] [--memo M]
-      --credit is the maximum overdraft (VOS3000 "maximum credit").
+                           [--commission P] [--commission-basis charge|profit]
+      --credit is the maximum overdraft (VOS3000 "maximum credit"). --agent ID makes the
+      account a sub-account of agent account ID (VOS3000 agent accounts). --commission
+      (agents only) is the agent's share of its sub-accounts' charge (default) or profit,
+      "5%" or "0.05", 0% to 100%; see report agent-income.
+  trunkctl accounts set ID [--name N] [--credit X] [--rate-group G] [--agent ID|""] [--memo M]
+                           [--commission P] [--commission-basis charge|profit]
+      Change those fields of an existing account (the balance moves only by topup).
   trunkctl accounts list [--format table|csv|json]
   trunkctl accounts show ID
       Account details and its ledger.
@@ -167,7 +176,8 @@ const char* const kCdrHelp = R"(usage:
       whose available balance (balance + credit limit) the import took below zero gets a
       line "credit limit crossed: ID available X (was Y), Z below zero" (exit code 0).
       --json: {"stored":N,"revenue":"X","credit_limit_crossed":[{"account":"ID",
-      "available":"X","was":"Y","below":"Z"}]}.
+      "available":"X","was":"Y","below":"Z"}]}. Customers with volume tiers (trunkctl
+      tiers) are priced by their volume of the local month, counting calls in file order.
   trunkctl cdr export [--from T] [--until T] [--customer ID] [--vendor ID]
                       [--format csv|json | --json] [--out FILE] [--hourly DIR]
       The CDRs ending in [from, until), of one customer and/or vendor account (which must
@@ -178,8 +188,23 @@ const char* const kCdrHelp = R"(usage:
       endDirection, 16 calleeBilling 0, 17 billingMode 1; docs/billing.md).
 )";
 
+const char* const kTiersHelp = R"(usage:
+  trunkctl tiers add ACCOUNT PREFIX --from-minutes N --price X
+      Tiered pricing by monthly volume for customer ACCOUNT's calls to PREFIX: once the
+      account's billed minutes to PREFIX in the local calendar month (calendar.timezone)
+      reached N, calls cost X per minute (replacing the rate's price and first price; the
+      rate's first period, increment and connection fee stay). The whole call is priced
+      at the tier in which it starts. The same ACCOUNT PREFIX N again replaces the price.
+      Applied by cdr import (not yet by the running switch).
+  trunkctl tiers remove ACCOUNT PREFIX --from-minutes N
+  trunkctl tiers list [--format table|csv|json]
+  trunkctl tiers usage ACCOUNT PREFIX --month YYYY-MM
+      The billed seconds counted toward the tiers in that month.
+)";
+
 const char* const kReportHelp = R"(usage:
-  trunkctl report KIND [--from T] [--until T] [--format table|csv|json] [--by KEY]
+  trunkctl report KIND [--from T] [--until T] [--format table|csv|json | --json] [--by KEY]
+                       [--agent ID]
   KIND:
     revenue      revenue per customer
     clearing     cost per vendor; --by gateway: per vendor gateway
@@ -190,6 +215,10 @@ const char* const kReportHelp = R"(usage:
                  VOS3000 "Rate deviation") of each row's answered calls
     asr          ASR and ACD per vendor gateway and destination area
     breakeven    --fixed-costs X: minutes needed to cover X at the period's profit/minute
+    agent-income VOS3000 Agent Income: per agent and sub-account calls, minutes, charge,
+                 cost, profit and the agent's commission (rounded once per sub-account
+                 and period at the currency precision); --agent ID: one agent only;
+                 --json is --format json
   Amounts in JSON are strings (exact decimals).
 )";
 
@@ -446,17 +475,23 @@ void print_accounts(const std::vector<Account>& v, const std::string& format) {
             std::cout << (i ? "," : "") << "{\"id\":\"" << json_escape(x.id) << "\",\"name\":\"" << json_escape(x.name)
                       << "\",\"kind\":\"" << to_string(x.kind) << "\",\"balance\":\"" << x.balance.to_string()
                       << "\",\"credit_limit\":\"" << x.credit_limit.to_string() << "\",\"rate_group\":\""
-                      << json_escape(x.rate_group) << "\",\"agent\":\"" << json_escape(x.agent) << "\"}";
+                      << json_escape(x.rate_group) << "\",\"agent\":\"" << json_escape(x.agent) << '"';
+            if (x.kind == AccountKind::agent)
+                std::cout << ",\"commission_rate\":\"" << format_ppm_percent(x.commission_ppm)
+                          << "\",\"commission_basis\":\"" << to_string(x.commission_basis) << '"';
+            std::cout << "}";
         }
         std::cout << "]\n";
         return;
     }
     if (format == "csv") {
-        std::cout << "id,name,kind,balance,credit_limit,rate_group,agent\n";
+        std::cout << "id,name,kind,balance,credit_limit,rate_group,agent,commission_rate,commission_basis\n";
         for (const Account& x : v)
             std::cout << csv_escape(x.id) << ',' << csv_escape(x.name) << ',' << to_string(x.kind) << ','
                       << x.balance.to_string() << ',' << x.credit_limit.to_string() << ',' << csv_escape(x.rate_group)
-                      << ',' << csv_escape(x.agent) << "\n";
+                      << ',' << csv_escape(x.agent) << ','
+                      << (x.kind == AccountKind::agent ? format_ppm_percent(x.commission_ppm) : std::string()) << ','
+                      << (x.kind == AccountKind::agent ? to_string(x.commission_basis) : std::string_view()) << "\n";
         return;
     }
     std::size_t w = 2;
@@ -471,6 +506,39 @@ void print_accounts(const std::vector<Account>& v, const std::string& format) {
     }
 }
 
+// --commission P and --commission-basis B into acc (agents only; check_commission).
+Result<void> commission_args(const Args& a, Account& acc) {
+    if (a.has("--commission")) {
+        auto ppm = parse_ratio_ppm(a.get("--commission"));
+        if (!ppm) return fail(ErrorCode::invalid_argument, ppm.error().message, "commission");
+        acc.commission_ppm = *ppm;
+    }
+    if (a.has("--commission-basis")) {
+        auto b = parse_commission_basis(a.get("--commission-basis"));
+        if (!b) return fail(b.error());
+        acc.commission_basis = *b;
+    }
+    if ((a.has("--commission") || a.has("--commission-basis")) && acc.kind != AccountKind::agent)
+        return fail(ErrorCode::invalid_argument,
+                    "account " + acc.id + " is a " + std::string(to_string(acc.kind)) +
+                        ": only agent accounts earn a commission",
+                    "commission");
+    return check_commission(acc);
+}
+
+// --agent names an existing agent account, not the account itself.
+Result<void> check_agent(Store& st, const Account& acc) {
+    if (acc.agent.empty()) return {};
+    if (acc.agent == acc.id)
+        return fail(ErrorCode::invalid_argument, "account " + acc.id + " cannot be its own agent", "agent");
+    auto ag = st.account(acc.agent);
+    if (!ag) return fail(ag.error());
+    if (ag->kind != AccountKind::agent)
+        return fail(ErrorCode::invalid_argument,
+                    "account " + acc.agent + " is a " + std::string(to_string(ag->kind)) + ", not an agent", "agent");
+    return {};
+}
+
 int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
     if (first >= argc) return usage("accounts: missing subcommand", kAccountsHelp);
     const std::string sub = argv[first];
@@ -479,7 +547,8 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     if (sub == "max-duration") return trunkctl::accounts_max_duration(db, argc, argv, first + 1);
-    OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format"},
+    OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format",
+                     "--commission", "--commission-basis"},
                     {"--help"}};
     Args a;
     if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kAccountsHelp);
@@ -505,13 +574,40 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (!cr) return runtime(cr.error());
         acc.balance = *bal;
         acc.credit_limit = *cr;
+        if (auto c = commission_args(a, acc); !c) return runtime(c.error());
         auto st = open_db(db);
         if (!st) return runtime(st.error(), db);
-        if (!acc.agent.empty())
-            if (auto ag = st->account(acc.agent); !ag) return runtime(ag.error(), "agent");
+        if (auto ag = check_agent(*st, acc); !ag) return runtime(ag.error());
         if (auto g = trunkctl::check_rate_group(*st, acc.rate_group); !g) return runtime(g.error());
         if (auto r = st->add_account(acc, now_ms()); !r) return runtime(r.error());
         std::cout << "added " << to_string(acc.kind) << " account " << acc.id << "\n";
+        return kOk;
+    }
+    if (sub == "set") {
+        if (pos.size() != 1) return usage("accounts set needs ID", kAccountsHelp);
+        if (a.has("--kind") || a.has("--balance"))
+            return usage("accounts set cannot change --kind or --balance (use topup for the balance)", kAccountsHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto cur = st->account(pos[0]);
+        if (!cur) return runtime(cur.error());
+        Account acc = *cur;
+        if (a.has("--name")) acc.name = a.get("--name");
+        if (a.has("--memo")) acc.memo = a.get("--memo");
+        if (a.has("--agent")) acc.agent = a.get("--agent");
+        if (a.has("--rate-group")) acc.rate_group = a.get("--rate-group");
+        if (a.has("--credit")) {
+            auto cr = money_arg(a.get("--credit"), "credit");
+            if (!cr) return runtime(cr.error());
+            acc.credit_limit = *cr;
+        }
+        if (auto c = commission_args(a, acc); !c) return runtime(c.error());
+        if (a.has("--agent"))
+            if (auto ag = check_agent(*st, acc); !ag) return runtime(ag.error());
+        if (a.has("--rate-group"))
+            if (auto g = trunkctl::check_rate_group(*st, acc.rate_group); !g) return runtime(g.error());
+        if (auto r = st->update_account(acc); !r) return runtime(r.error());
+        std::cout << "updated " << to_string(acc.kind) << " account " << acc.id << "\n";
         return kOk;
     }
     if (sub == "list") {
@@ -534,7 +630,11 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
                   << to_string(x->kind) << "\nbalance:      " << x->balance.to_string() << "\ncredit limit: "
                   << x->credit_limit.to_string() << "\navailable:    " << x->available().value_or(Money{}).to_string()
                   << "\nrate group:   " << x->rate_group << "\nagent:        " << x->agent << "\nmemo:         "
-                  << x->memo << "\nledger:\n";
+                  << x->memo << "\n";
+        if (x->kind == AccountKind::agent)
+            std::cout << "commission:   " << format_ppm_percent(x->commission_ppm) << " of "
+                      << to_string(x->commission_basis) << "\n";
+        std::cout << "ledger:\n";
         auto l = st->ledger(pos[0]);
         if (!l) return runtime(l.error());
         for (const auto& e : *l)
@@ -564,6 +664,115 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     return usage("unknown accounts subcommand '" + sub + "'", kAccountsHelp);
+}
+
+// --- tiered pricing by monthly volume ---------------------------------------------------
+
+// Prices one rated CDR by the customer's volume tiers (billing/tiers.hpp), in file order:
+// the volume before it is the stored one plus this import's earlier calls.
+Result<void> price_by_volume(Store& st, const VolumeTiers& tiers,
+                             std::map<std::tuple<std::string, std::string, std::string>, std::int64_t>& volumes,
+                             Cdr& cdr, const CallRating& rating, const RatingConfig& cfg) {
+    auto m = tiers.find(cdr.call.customer, cdr.call.callee);
+    if (!m || rating.customer.rate == nullptr) return {};
+    const Timestamp at = cdr.call.answer_ms ? *cdr.call.answer_ms : cdr.call.setup_ms;
+    const std::string month = volume_month(at, cfg.calendar);
+    auto key = std::make_tuple(cdr.call.customer, m->prefix, month);
+    auto it = volumes.find(key);
+    if (it == volumes.end()) {
+        auto used = st.volume_used(cdr.call.customer, m->prefix, month);
+        if (!used) return fail(used.error());
+        it = volumes.emplace(std::move(key), *used).first;
+    }
+    auto ok = apply_volume_tier(cdr, rating, *m, month, it->second, cfg.currency);
+    if (!ok) return fail(ok.error());
+    if (__builtin_add_overflow(it->second, cdr.customer_billed_s, &it->second))
+        return fail(ErrorCode::overflow, "volume out of range", "volume");
+    return {};
+}
+
+int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
+    if (first >= argc) return usage("tiers: missing subcommand", kTiersHelp);
+    const std::string sub = argv[first];
+    if (sub == "--help" || sub == "-h") {
+        std::cout << kTiersHelp;
+        return kOk;
+    }
+    OptionSpec spec{{"--from-minutes", "--price", "--format", "--month"}, {"--help"}};
+    Args a;
+    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kTiersHelp);
+    if (a.flag("--help")) {
+        std::cout << kTiersHelp;
+        return kOk;
+    }
+    const auto& pos = a.positionals();
+    auto from_minutes = [&]() -> Result<std::int64_t> {
+        auto n = parse_int(a.get("--from-minutes"));
+        if (!n || *n < 0)
+            return fail(ErrorCode::invalid_argument, "--from-minutes must be a whole number >= 0", "from_minutes");
+        return static_cast<std::int64_t>(*n);
+    };
+    if (sub == "add" || sub == "remove") {
+        if (pos.size() != 2 || !a.has("--from-minutes") || (sub == "add" && !a.has("--price")))
+            return usage("tiers " + sub + " needs ACCOUNT PREFIX --from-minutes N" + (sub == "add" ? " --price X" : ""),
+                         kTiersHelp);
+        auto n = from_minutes();
+        if (!n) return usage(n.error().describe(), kTiersHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        if (sub == "remove") {
+            if (auto r = st->remove_volume_tier(pos[0], pos[1], *n); !r) return runtime(r.error());
+            std::cout << "removed\n";
+            return kOk;
+        }
+        auto price = money_arg(a.get("--price"), "price");
+        if (!price) return runtime(price.error());
+        auto acc = st->account(pos[0]);
+        if (!acc) return runtime(acc.error());
+        if (acc->kind != AccountKind::customer)
+            return runtime(make_error(ErrorCode::invalid_argument,
+                                      "account " + acc->id + " is a " + std::string(to_string(acc->kind)) +
+                                          ": tiers price customer accounts",
+                                      "account"));
+        if (auto r = st->put_volume_tier(VolumeTier{pos[0], pos[1], *n, *price}); !r) return runtime(r.error());
+        std::cout << "tier " << pos[0] << " " << pos[1] << " from " << *n << " min: " << price->to_string(4)
+                  << "/min\n";
+        return kOk;
+    }
+    if (sub == "list") {
+        const std::string format = a.get("--format", "table");
+        if (!valid_format(format)) return usage("--format must be table, csv or json", kTiersHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto tiers = st->volume_tiers();
+        if (!tiers) return runtime(tiers.error());
+        const auto all = tiers->all();
+        if (format == "json") {
+            std::cout << "[";
+            for (std::size_t i = 0; i < all.size(); ++i)
+                std::cout << (i ? "," : "") << "{\"account\":\"" << json_escape(all[i].account) << "\",\"prefix\":\""
+                          << all[i].prefix << "\",\"from_minutes\":" << all[i].from_minutes << ",\"price\":\""
+                          << all[i].price.to_string(4) << "\"}";
+            std::cout << "]\n";
+            return kOk;
+        }
+        const char sep = format == "csv" ? ',' : '\t';
+        std::cout << "account" << sep << "prefix" << sep << "from_minutes" << sep << "price\n";
+        for (const auto& t : all)
+            std::cout << csv_escape(t.account, sep) << sep << t.prefix << sep << t.from_minutes << sep
+                      << t.price.to_string(4) << "\n";
+        return kOk;
+    }
+    if (sub == "usage") {
+        if (pos.size() != 2 || !a.has("--month")) return usage("tiers usage needs ACCOUNT PREFIX --month YYYY-MM", kTiersHelp);
+        auto st = open_db(db);
+        if (!st) return runtime(st.error(), db);
+        auto used = st->volume_used(pos[0], pos[1], a.get("--month"));
+        if (!used) return runtime(used.error());
+        std::cout << pos[0] << " " << pos[1] << " " << a.get("--month") << ": " << *used << " s billed\n";
+        return kOk;
+    }
+    return usage("unknown tiers subcommand '" + sub + "'", kTiersHelp);
 }
 
 // --- CDRs -------------------------------------------------------------------------------
@@ -804,6 +1013,9 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         auto cfg = st->rating_config();  // currency, hold-time precision, free time
         if (!cfg) return runtime(cfg.error());
         Rater rater(*book, *cfg);
+        auto tiers = st->volume_tiers();
+        if (!tiers) return runtime(tiers.error());
+        std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> volumes;
         std::vector<Cdr> cdrs;
         cdrs.reserve(calls.size());
         for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -818,6 +1030,12 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
                 continue;
             }
             cdrs.push_back(make_cdr(std::move(calls[i]), *r));
+            if (!tiers->empty())
+                if (auto t = price_by_volume(*st, *tiers, volumes, cdrs.back(), *r, *cfg); !t) {
+                    Error e = t.error();
+                    e.line = lines[i];
+                    errs.push_back(std::move(e));
+                }
         }
         if (!errs.empty()) {
             std::sort(errs.begin(), errs.end(), [](const Error& x, const Error& y) { return x.line < y.line; });
@@ -864,6 +1082,29 @@ Result<void> add_rate_deviation(Store& st, Report& rep, Timestamp from, Timestam
     return {};
 }
 
+// VOS3000 Agent Income: the per-customer profit report of the period (hourly rollup +
+// edges), the accounts and the currency; the commission is computed by agent_income().
+int report_agent_income(const std::string& db, const Args& a, const std::string& format) {
+    if (a.has("--by") || a.has("--fixed-costs"))
+        return usage("--by and --fixed-costs do not apply to report agent-income", kReportHelp);
+    auto from = time_opt(a, "--from", kTimeMin);
+    auto until = time_opt(a, "--until", kTimeMax);
+    if (!from) return usage(from.error().describe(), kReportHelp);
+    if (!until) return usage(until.error().describe(), kReportHelp);
+    auto st = open_db(db);
+    if (!st) return runtime(st.error(), db);
+    auto by_customer = st->report(ReportKind::profit_customer, *from, *until);
+    if (!by_customer) return runtime(by_customer.error());
+    auto accounts = st->accounts();
+    if (!accounts) return runtime(accounts.error());
+    auto currency = st->currency();
+    if (!currency) return runtime(currency.error());
+    auto inc = agent_income(*by_customer, *accounts, *currency, a.get("--agent"));
+    if (!inc) return runtime(inc.error());
+    std::cout << (format == "csv" ? format_csv(*inc) : format == "json" ? format_json(*inc) : format_table(*inc));
+    return kOk;
+}
+
 int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (first >= argc) return usage("report: missing report kind", kReportHelp);
     const std::string kind = argv[first];
@@ -871,7 +1112,7 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
         std::cout << kReportHelp;
         return kOk;
     }
-    OptionSpec spec{{"--from", "--until", "--format", "--by", "--fixed-costs"}, {"--help"}};
+    OptionSpec spec{{"--from", "--until", "--format", "--by", "--fixed-costs", "--agent"}, {"--help", "--json"}};
     Args a;
     if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kReportHelp);
     if (a.flag("--help")) {
@@ -879,8 +1120,13 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     if (!a.positionals().empty()) return usage("unexpected argument '" + a.positionals()[0] + "'", kReportHelp);
-    const std::string format = a.get("--format", "table");
+    if (a.flag("--json") && a.has("--format") && a.get("--format") != "json")
+        return usage("--json contradicts --format " + a.get("--format"), kReportHelp);
+    const std::string format = a.flag("--json") ? "json" : a.get("--format", "table");
     if (!valid_format(format)) return usage("--format must be table, csv or json", kReportHelp);
+    if (a.has("--agent") && kind != "agent-income")
+        return usage("--agent applies to report agent-income only", kReportHelp);
+    if (kind == "agent-income") return report_agent_income(db, a, format);
     const std::string by = a.get("--by");
     ReportKind rk;
     if (kind == "revenue") rk = ReportKind::revenue;
@@ -1031,12 +1277,13 @@ int main(int argc, char** argv) {
         if (cmd == "billing") return trunkctl::cmd_billing(db, argc, argv, i + 1);
         if (cmd == "cdr") return cmd_cdr(db, argc, argv, i + 1);
         if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
+        if (cmd == "tiers") return cmd_tiers(db, argc, argv, i + 1);
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
         if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
 #else
         const bool gateway_status =
             cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status";
-        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "reconcile",
+        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "tiers", "reconcile",
                                              "audit", "gateway", "group", "route"}) {
             if (cmd == billing_cmd && !gateway_status) {
                 std::cerr << "trunkctl: '" << cmd

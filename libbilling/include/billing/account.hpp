@@ -13,7 +13,10 @@
 // Balance semantics: a customer's balance is what they have prepaid; calls debit it and it
 // may go down to -credit_limit (VOS3000 "maximum credit", the allowed overdraft). A
 // vendor's balance is what we owe the vendor: each call's cost credits it. An agent is a
-// reseller account whose sub-accounts name it in `agent` (VOS3000 agent account).
+// reseller account whose sub-accounts name it in `agent` (VOS3000 agent account). An agent
+// earns a commission on its sub-accounts' traffic: commission_ppm (parts per million, 5% =
+// 50000) of their charge or of their profit (commission_basis). It is computed by the Agent
+// Income report (billing/report.hpp, agent_income()), never booked to a balance.
 //
 // Lifetime: pointers returned by account()/find_group()/group() stay valid until the
 // Book is destroyed (node-based storage; nothing is ever removed).
@@ -36,6 +39,12 @@ enum class AccountKind : std::uint8_t { customer, vendor, agent };
 std::string_view to_string(AccountKind k);
 Result<AccountKind> parse_account_kind(std::string_view s);
 
+// What an agent's commission is a percentage of: the charge (revenue) of its sub-accounts'
+// calls, or their profit (charge - vendor cost).
+enum class CommissionBasis : std::uint8_t { charge, profit };
+std::string_view to_string(CommissionBasis b);
+Result<CommissionBasis> parse_commission_basis(std::string_view s);  // "charge" | "profit"
+
 struct Account {
     std::string id;            // VOS3000 "account number": unique, immutable
     std::string name;
@@ -45,10 +54,18 @@ struct Account {
     std::string rate_group;    // VOS3000 "billing rate"; "" = none
     std::string agent;         // parent agent account id, "" = none
     std::string memo;
+    // Agent commission (agents only; 0 for other kinds): parts per million of the basis,
+    // 0..1000000 (0%..100%); "5%" and "0.05" are 50000 (parse_ratio_ppm).
+    CommissionBasis commission_basis = CommissionBasis::charge;
+    std::int64_t commission_ppm = 0;
 
     // balance + credit_limit (what may still be spent); overflow-checked.
     Result<Money> available() const { return balance.add(credit_limit); }
 };
+
+// invalid_argument when commission_ppm is outside 0..1000000, or non-zero on an account
+// that is not an agent.
+Result<void> check_commission(const Account& a);
 
 struct StringHash {
     using is_transparent = void;

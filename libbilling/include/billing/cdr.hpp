@@ -44,6 +44,13 @@ struct Cdr {
     Money charge;
     Money cost;
     Money profit;
+    // Tiered pricing by monthly volume (billing/tiers.hpp; not stored in `cdrs`): when
+    // tier_prefix is set, Store::insert_cdrs checks that the account's volume to that prefix
+    // in tier_month is still volume_before_s and adds customer_billed_s to it, in the
+    // CDR's transaction.
+    std::string tier_prefix;
+    std::string tier_month;              // "YYYY-MM", local calendar month
+    std::int64_t volume_before_s = 0;
 };
 
 Cdr make_cdr(CallRecord call, const CallRating& r);

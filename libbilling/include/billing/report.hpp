@@ -26,11 +26,13 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/money.hpp"
 #include "billing/result.hpp"
@@ -116,6 +118,72 @@ private:
 std::string format_table(const Report& r);
 std::string format_csv(const Report& r);
 std::string format_json(const Report& r);
+
+// Agent Income report (VOS3000 "Agent Income"): per agent account, per sub-account (the
+// accounts whose `agent` names it): calls, minutes, charge, cost, profit and the agent's
+// commission on them, then the agent's total, then the grand total.
+//
+//   auto by_customer = store.report(billing::ReportKind::profit_customer, from, until);
+//   auto accounts = store.accounts();
+//   auto inc = billing::agent_income(*by_customer, *accounts, *store.currency());
+//   std::cout << billing::format_table(*inc);   // or format_csv / format_json
+//
+// Rules (tested in tests/billing/report_test.cpp):
+//  * The commission of one row (an agent's sub-account over the report's period) is
+//    commission_ppm of the row's exact sum of charges (basis charge) or of profits (basis
+//    profit), rounded ONCE to the currency precision with the currency rounding rule. It is
+//    not rounded per CDR: at 5% a call charged 0.0001 would otherwise earn 0.0001 (rounded
+//    up) instead of 0.000005. An agent's total and the grand total are exact sums of the
+//    rows' rounded commissions (as every report sum is a sum of rounded amounts).
+//  * A row whose basis is zero or negative (a sub-account that lost money on basis profit)
+//    earns 0: an agent is never charged a negative commission.
+//  * Sub-accounts are those naming the agent at the time of the report (accounts.agent).
+//    Only a direct agent earns (no commission of an agent's agent). Accounts naming an
+//    account that is not an agent are ignored. Every agent and every sub-account is listed,
+//    with zeros when it had no calls.
+//  * only_agent: just that agent (an unknown id or an account that is not an agent is an
+//    error).
+struct AgentIncomeRow {
+    std::string account;               // the sub-account; "" in totals
+    std::int64_t calls = 0;
+    std::int64_t answered = 0;
+    std::int64_t duration_s = 0;
+    std::int64_t billed_s = 0;         // customer billed seconds
+    Money charge;
+    Money cost;
+    Money profit;
+    Money commission;
+    Result<void> add(const AgentIncomeRow& o);  // checked sum
+};
+
+struct AgentIncome {
+    std::string agent;
+    std::string name;
+    CommissionBasis basis = CommissionBasis::charge;
+    std::int64_t commission_ppm = 0;
+    std::vector<AgentIncomeRow> rows;  // per sub-account, sorted by id
+    AgentIncomeRow total;
+};
+
+struct AgentIncomeReport {
+    std::vector<AgentIncome> agents;   // sorted by id
+    AgentIncomeRow total;
+    int decimals = 2;                  // the currency precision
+};
+
+// by_customer: a ReportKind::profit_customer (or revenue) report of the period, from
+// Store::report or ReportBuilder.
+Result<AgentIncomeReport> agent_income(const Report& by_customer, std::span<const Account> accounts,
+                                       const Currency& currency, std::string_view only_agent = {});
+// One agent's commission on one basis amount (the rule above).
+Result<Money> agent_commission(Money basis_amount, std::int64_t commission_ppm, const Currency& currency);
+// Table and CSV: one line per sub-account (agent, account), a line "agent TOTAL" per agent
+// and a last "TOTAL" line; JSON: {"report":"agent-income","agents":[{"agent","name",
+// "basis","commission_rate","accounts":[...],"total":{...}}],"total":{...}}, amounts as
+// strings. `minutes` is billed_s / 60 truncated to 2 decimals (shown only; billed_s is exact).
+std::string format_table(const AgentIncomeReport& r);
+std::string format_csv(const AgentIncomeReport& r);
+std::string format_json(const AgentIncomeReport& r);
 
 // Minutes of traffic (at the period's average profit per billed minute) needed to cover
 // fixed costs: ceil(fixed_costs * billed_minutes / profit). ErrorCode::invalid_argument

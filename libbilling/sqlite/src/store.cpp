@@ -217,6 +217,39 @@ CREATE TABLE rate_templates(
   memo TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 )sql",
+    // 6: agent commission (VOS3000 agent accounts): a percentage, in parts per million, of
+    // the charge or the profit of the agent's sub-accounts, computed by the Agent Income
+    // report. The accounts change trigger is recreated with the new columns.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN commission_basis TEXT NOT NULL DEFAULT 'charge'
+  CHECK (commission_basis IN ('charge', 'profit'));
+ALTER TABLE accounts ADD COLUMN commission_ppm INTEGER NOT NULL DEFAULT 0
+  CHECK (commission_ppm BETWEEN 0 AND 1000000);
+DROP TRIGGER billing_change_accounts_update;
+CREATE TRIGGER billing_change_accounts_update
+  AFTER UPDATE OF id, name, kind, credit_limit, rate_group, private_group, agent, memo,
+                  commission_basis, commission_ppm ON accounts
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+)sql",
+    // 7: tiered pricing by monthly volume (billing/tiers.hpp): the tiers per customer and
+    // prefix, and each one's billed seconds per local calendar month, which insert_cdrs()
+    // checks and advances in the CDRs' transaction. Not read by load_book().
+    R"sql(
+CREATE TABLE volume_tiers(
+  account TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  from_minutes INTEGER NOT NULL CHECK (from_minutes >= 0),
+  price INTEGER NOT NULL CHECK (price >= 0),
+  PRIMARY KEY(account, prefix, from_minutes)
+) WITHOUT ROWID;
+CREATE TABLE volume_usage(
+  account TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  month TEXT NOT NULL,
+  billed_s INTEGER NOT NULL,
+  PRIMARY KEY(account, prefix, month)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Store::kSchemaVersion);
@@ -390,7 +423,8 @@ Result<Store> Store::open(const std::string& path, StoreOptions opts) {
 // --- accounts -------------------------------------------------------------------------
 
 static const char* const kAccountCols =
-    "id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo";
+    "id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo, commission_basis, "
+    "commission_ppm";
 
 static Result<Account> read_account(const Q& q) {
     Account a;
@@ -404,6 +438,10 @@ static Result<Account> read_account(const Q& q) {
     a.rate_group = q.col_t(5);
     a.agent = q.col_t(7);
     a.memo = q.col_t(8);
+    auto b = parse_commission_basis(q.col_t(9));
+    if (!b) return fail(b.error());
+    a.commission_basis = *b;
+    a.commission_ppm = q.col_i(10);
     return a;
 }
 
@@ -411,6 +449,7 @@ Result<void> Store::add_account(const Account& a, Timestamp at_ms) {
     if (a.id.empty()) return fail(ErrorCode::invalid_argument, "account id is empty", "id");
     if (a.credit_limit.is_negative())
         return fail(ErrorCode::invalid_argument, "credit limit must be >= 0", "credit_limit");
+    BILLING_TRY(check_commission(a));
     Txn tx(*impl_);
     BILLING_TRY(tx.begin());
     {
@@ -420,10 +459,11 @@ Result<void> Store::add_account(const Account& a, Timestamp at_ms) {
             return fail(ErrorCode::duplicate, "account " + a.id + " already exists", "id");
     }
     {
-        BILLING_Q(q, "INSERT INTO accounts(id, name, kind, balance, credit_limit, rate_group, agent, memo) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        BILLING_Q(q, "INSERT INTO accounts(id, name, kind, balance, credit_limit, rate_group, agent, memo, "
+                     "commission_basis, commission_ppm) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
         q.t(1, a.id).t(2, a.name).t(3, to_string(a.kind)).i(4, a.balance.micros())
-            .i(5, a.credit_limit.micros()).t(6, a.rate_group).t(7, a.agent).t(8, a.memo);
+            .i(5, a.credit_limit.micros()).t(6, a.rate_group).t(7, a.agent).t(8, a.memo)
+            .t(9, to_string(a.commission_basis)).i(10, a.commission_ppm);
         BILLING_TRY(q.run("insert account"));
     }
     {
@@ -435,7 +475,8 @@ Result<void> Store::add_account(const Account& a, Timestamp at_ms) {
 }
 
 Result<Account> Store::account(std::string_view id) {
-    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo, "
+                 "commission_basis, commission_ppm "
                  "FROM accounts WHERE id = ?1");
     q.t(1, id);
     const int rc = q.step();
@@ -447,7 +488,8 @@ Result<Account> Store::account(std::string_view id) {
 
 Result<std::vector<Account>> Store::accounts() {
     (void)kAccountCols;
-    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+    BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo, "
+                 "commission_basis, commission_ppm "
                  "FROM accounts ORDER BY id");
     std::vector<Account> v;
     int rc;
@@ -502,6 +544,19 @@ Result<std::vector<LedgerEntry>> Store::ledger(std::string_view id) {
 
 static Failure unknown_account(std::string_view id) {
     return fail(ErrorCode::unknown_account, "unknown account '" + std::string(id) + "'", "account");
+}
+
+Result<void> Store::update_account(const Account& a) {
+    if (a.credit_limit.is_negative())
+        return fail(ErrorCode::invalid_argument, "credit limit must be >= 0", "credit_limit");
+    BILLING_TRY(check_commission(a));
+    BILLING_Q(q, "UPDATE accounts SET name = ?2, kind = ?3, credit_limit = ?4, rate_group = ?5, agent = ?6, "
+                 "memo = ?7, commission_basis = ?8, commission_ppm = ?9 WHERE id = ?1");
+    q.t(1, a.id).t(2, a.name).t(3, to_string(a.kind)).i(4, a.credit_limit.micros()).t(5, a.rate_group)
+        .t(6, a.agent).t(7, a.memo).t(8, to_string(a.commission_basis)).i(9, a.commission_ppm);
+    BILLING_TRY(q.run("update account"));
+    if (sqlite3_changes(impl_->db) == 0) return unknown_account(a.id);
+    return {};
 }
 
 Result<void> Store::set_rate_group(std::string_view account_id, std::string_view group) {
@@ -761,7 +816,8 @@ Result<Book> Store::load_book() {
         if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read rates"));
     }
     {
-        BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo "
+        BILLING_Q(q, "SELECT id, name, kind, balance, credit_limit, rate_group, private_group, agent, memo, "
+                 "commission_basis, commission_ppm "
                      "FROM accounts");
         int rc;
         while ((rc = q.step()) == SQLITE_ROW) {
@@ -869,6 +925,77 @@ Result<void> Store::update_rollup(std::span<const Cdr> batch) {
     return {};
 }
 
+// Tiered CDRs: the volume each was priced at must still be the stored one (else another
+// writer counted calls meanwhile and the price may be wrong: the batch is refused, to be
+// rated again); then the call's billed seconds are added. Inside insert_cdrs' transaction.
+Result<void> Store::update_volumes(std::span<const Cdr> batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Cdr& c = batch[i];
+        if (c.tier_prefix.empty()) continue;
+        std::int64_t used = 0;
+        {
+            BILLING_Q(q, "SELECT billed_s FROM volume_usage WHERE account = ?1 AND prefix = ?2 AND month = ?3");
+            q.t(1, c.call.customer).t(2, c.tier_prefix).t(3, c.tier_month);
+            const int rc = q.step();
+            if (rc == SQLITE_ROW) used = q.col_i(0);
+            else if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read volume"));
+        }
+        if (used != c.volume_before_s)
+            return fail(ErrorCode::invalid_argument,
+                        "volume of " + c.call.customer + " to " + c.tier_prefix + " in " + c.tier_month + " is " +
+                            std::to_string(used) + " s, the call was priced at " +
+                            std::to_string(c.volume_before_s) + " s: rate it again",
+                        "volume", i + 1);
+        std::int64_t next = 0;
+        if (__builtin_add_overflow(used, c.customer_billed_s, &next))
+            return fail(ErrorCode::overflow, "volume out of range", "volume", i + 1);
+        BILLING_Q(u, "INSERT INTO volume_usage(account, prefix, month, billed_s) VALUES(?1, ?2, ?3, ?4) "
+                     "ON CONFLICT(account, prefix, month) DO UPDATE SET billed_s = excluded.billed_s");
+        u.t(1, c.call.customer).t(2, c.tier_prefix).t(3, c.tier_month).i(4, next);
+        BILLING_TRY(u.run("count volume"));
+    }
+    return {};
+}
+
+Result<void> Store::put_volume_tier(const VolumeTier& t) {
+    BILLING_TRY(validate(t));
+    BILLING_Q(q, "INSERT INTO volume_tiers(account, prefix, from_minutes, price) VALUES(?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(account, prefix, from_minutes) DO UPDATE SET price = excluded.price");
+    q.t(1, t.account).t(2, t.prefix).i(3, t.from_minutes).i(4, t.price.micros());
+    return q.run("store tier");
+}
+
+Result<void> Store::remove_volume_tier(std::string_view account, std::string_view prefix, std::int64_t from_minutes) {
+    BILLING_Q(q, "DELETE FROM volume_tiers WHERE account = ?1 AND prefix = ?2 AND from_minutes = ?3");
+    q.t(1, account).t(2, prefix).i(3, from_minutes);
+    BILLING_TRY(q.run("remove tier"));
+    if (sqlite3_changes(impl_->db) == 0)
+        return fail(ErrorCode::invalid_argument,
+                    "no tier " + std::string(account) + " " + std::string(prefix) + " from " +
+                        std::to_string(from_minutes) + " minutes",
+                    "tier");
+    return {};
+}
+
+Result<VolumeTiers> Store::volume_tiers() {
+    VolumeTiers v;
+    BILLING_Q(q, "SELECT account, prefix, from_minutes, price FROM volume_tiers");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        BILLING_TRY(v.add(VolumeTier{q.col_t(0), q.col_t(1), q.col_i(2), q.col_m(3)}));
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read tiers"));
+    return v;
+}
+
+Result<std::int64_t> Store::volume_used(std::string_view account, std::string_view prefix, std::string_view month) {
+    BILLING_Q(q, "SELECT billed_s FROM volume_usage WHERE account = ?1 AND prefix = ?2 AND month = ?3");
+    q.t(1, account).t(2, prefix).t(3, month);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return q.col_i(0);
+    if (rc == SQLITE_DONE) return std::int64_t{0};
+    return fail(sql_error(impl_->db, rc, "read volume"));
+}
+
 Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     if (batch.empty()) return {};
     // Net balance movement per account for the whole batch (customer -charge, vendor +cost).
@@ -927,6 +1054,7 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
             if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "update balance"));
         }
     }
+    BILLING_TRY(update_volumes(batch));
     BILLING_TRY(update_rollup(batch));
     BILLING_Q(q, "INSERT INTO cdrs(caller, callee, callee_out, customer, customer_gateway, vendor, "
                  "vendor_gateway, setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, "

@@ -31,7 +31,7 @@
 // UPDATE made without a ledger row (by hand, through SQL) is not counted.
 //
 // Transaction rule: insert_cdrs() writes the CDRs, the customers' debits and the vendors'
-// credits of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
+// credits (and the monthly volumes of tier-priced CDRs) of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
 // in the file or none of it, even if the process is killed. So at every commit point
 //   balance(account) = sum(ledger.amount) - sum(charge of its CDRs as customer)
 //                                          + sum(cost of its CDRs as vendor)
@@ -73,6 +73,7 @@
 #include "billing/report.hpp"
 #include "billing/result.hpp"
 #include "billing/settings.hpp"
+#include "billing/tiers.hpp"
 #include "billing/time.hpp"
 
 namespace billing::sqlite {
@@ -113,13 +114,17 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 7;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
     Result<void> add_account(const Account& a, Timestamp at_ms = 0);
     Result<Account> account(std::string_view id);
     Result<std::vector<Account>> accounts();
+    // Writes every field of `a` but its balance (which moves only through the ledger and
+    // CDRs) and its private rates: name, kind, credit limit, rate group, agent, memo and the
+    // agent commission (check_commission). unknown_account if there is no such id.
+    Result<void> update_account(const Account& a);
     // Adds `amount` (may be negative: an adjustment) to the balance with a ledger row, in
     // one transaction; returns the new balance.
     Result<Money> topup(std::string_view id, Money amount, Timestamp at_ms, std::string_view memo = {});
@@ -162,8 +167,19 @@ public:
     // top. Cheap (one row read): poll it, and call load_book() only when it changed.
     Result<std::int64_t> change_version();
 
+    // --- tiered pricing by monthly volume (billing/tiers.hpp) ----------------------------
+    // Adds or replaces (same account, prefix, from_minutes) one tier.
+    Result<void> put_volume_tier(const VolumeTier& t);
+    Result<void> remove_volume_tier(std::string_view account, std::string_view prefix, std::int64_t from_minutes);
+    Result<VolumeTiers> volume_tiers();
+    // Billed seconds counted for the account to the tier prefix in the month ("YYYY-MM").
+    Result<std::int64_t> volume_used(std::string_view account, std::string_view prefix, std::string_view month);
+
     // --- CDRs ----------------------------------------------------------------------------
-    // One transaction per call; assigns Cdr::id.
+    // One transaction per batch; assigns Cdr::id. A CDR priced by volume (tier_prefix set)
+    // must find the volume it was priced at (volume_before_s) still stored, else the whole
+    // batch is refused (invalid_argument, field "volume": rate it again); its billed
+    // seconds are added to the volume in the same transaction.
     Result<void> insert_cdrs(std::span<Cdr> batch);
     // CDRs whose end time is in [from, until), in id order.
     Result<void> for_each_cdr(Timestamp from, Timestamp until,
@@ -194,6 +210,7 @@ private:
     ZoneSource zones_ = zone_source();
     explicit Store(std::unique_ptr<Impl> impl);
     Result<void> update_rollup(std::span<const Cdr> batch);
+    Result<void> update_volumes(std::span<const Cdr> batch);
     std::unique_ptr<Impl> impl_;
 };
 
