@@ -258,6 +258,7 @@ int main(int argc, char** argv) {
     }
     wiring::ServerConfig cfg;
     if (!wiring::load_config(flags, cfg, &err)) return fail(err, 2);
+    wiring::set_log_settings(cfg.log);
     auto ls = wiring::listening(cfg, &err);
     if (!ls) return usage_error(err);
     return run(flags, cfg, *ls);

@@ -181,6 +181,21 @@ Reader source_limits(std::vector<sip::SourceLimit>& out) {
     };
 }
 
+// [log] format = "text" | "logfmt" | "json", level = "debug" | "info" | "warn" | "error"
+bool log_section(Ctx& c, const toml::table& root, const std::string& format, const std::string& level,
+                 LogSettings& out) {
+    auto f = parse_log_format(format);
+    if (!f)
+        return c.fail(*root.at_path("log.format").node(), "log.format",
+                      fmt::format("'{}' is not \"text\", \"logfmt\" or \"json\"", format));
+    auto l = parse_log_level(level);
+    if (!l)
+        return c.fail(*root.at_path("log.level").node(), "log.level",
+                      fmt::format("'{}' is not \"debug\", \"info\", \"warn\" or \"error\"", level));
+    out = {*f, *l};
+    return true;
+}
+
 // [alerts] balance_below: an exact decimal amount ("" = off); webhook: an http(s) URL.
 bool alerts(Ctx& c, const toml::table& root, const std::string& balance_below, ServerConfig& next) {
     if (balance_below.empty()) {
@@ -249,6 +264,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         next.keepalive.payload == route::reg::KeepalivePayload::options ? "options" : "crlf";
     std::string hep_transport = next.hep.transport == sip::Transport::Tcp ? "tcp" : "udp";
     std::string balance_below = next.alerts.balance_below ? next.alerts.balance_below->to_string() : "";
+    std::string log_format(to_string(next.log.format)), log_level(to_string(next.log.level));
 
     std::map<std::string, Reader> readers{
         {"sip.udp", text(next.udp)},
@@ -273,6 +289,8 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"database.reload_poll_ms", duration(next.reload_poll, 50, 60'000, "ms")},
         {"log.messages", boolean(next.log_messages)},
         {"log.max_lines_per_second", integer(next.log_lines_per_second, 0, 1'000'000)},
+        {"log.format", text(log_format)},
+        {"log.level", text(log_level)},
         {"registrar.enabled", boolean(next.registrar_enabled)},
         {"registrar.realm", text(next.realm)},
         {"registrar.algorithms", strings(algorithms)},
@@ -433,6 +451,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
     }
     if (!capture(c, root, hep_transport, next.hep)) return false;
     if (!alerts(c, root, balance_below, next)) return false;
+    if (!log_section(c, root, log_format, log_level, next.log)) return false;
     for (sip::SourceLimit& l : next.source_limits) {
         if (l.max_connections == kUnset) l.max_connections = next.max_connections_per_source;
         if (l.new_per_second == kUnset) l.new_per_second = next.new_connections_per_second;

@@ -28,6 +28,7 @@
 #include "sw/calls.hpp"
 #include "sw/alerts.hpp"
 #include "wiring/hep.hpp"
+#include "wiring/log.hpp"
 
 namespace wiring {
 
@@ -60,7 +61,8 @@ struct ServerConfig {
     std::chrono::milliseconds binding_flush = 200ms;  // write-behind period of bindings
     std::chrono::milliseconds reload_poll = 1000ms;   // how often trunkctl changes are noticed
     // [log]
-    bool log_messages = true;
+    bool log_messages = true;  // produce per-message lines (written at level debug)
+    LogSettings log;           // [log] format, level
     std::uint32_t log_lines_per_second = 100;  // per kind (message, registration, call, probe)
     // [registrar]
     bool registrar_enabled = true;

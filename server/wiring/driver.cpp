@@ -75,10 +75,11 @@ void Driver::drain_cdrs() {
             log_line(
                 fmt::format("cdr: call {} unrated: {}", c->cdr.call.call_id_in, c->rating_error));
         if (sinks_.log_cdrs)
-            log_line(fmt::format("cdr: call-id={} {} -> {} code={} tried={} charge={}",
-                                 c->cdr.call.call_id_in, c->cdr.call.caller, c->cdr.call.callee,
-                                 c->cdr.call.sip_code, c->gateways_tried,
-                                 c->cdr.charge.to_string()));
+            log_event(LogLevel::info, "cdr",
+                      fmt::format("cdr: call-id={} {} -> {} code={} tried={} charge={}", c->cdr.call.call_id_in,
+                                  c->cdr.call.caller, c->cdr.call.callee, c->cdr.call.sip_code, c->gateways_tried,
+                                  c->cdr.charge.to_string()),
+                      {{"customer", c->cdr.call.customer_gateway}, {"gateway", c->cdr.call.vendor_gateway}});
         sinks_.cdrs.push(c->seq, std::move(c->cdr));
     }
 }
@@ -86,8 +87,9 @@ void Driver::drain_cdrs() {
 void Driver::drain_store_and_logs() {
     while (auto op = sw_.poll_store())
         sinks_.store.apply(*op);
-    while (auto l = sw_.poll_log())
-        log_line(*l);
+    while (auto l = sw_.poll_log_entry())  // per-message lines are debug: none at the default level
+        log_event(l->kind == sw::LogKind::message ? LogLevel::debug : LogLevel::info, event_of(l->text), l->text,
+                  l->fields);
 }
 
 const sip::uv::TransportCounters& Driver::transport_counters() const {

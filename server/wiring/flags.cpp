@@ -1,4 +1,5 @@
 #include "wiring/flags.hpp"
+#include "wiring/log.hpp"
 
 #include <fmt/format.h>
 
@@ -38,6 +39,8 @@ Settings come from the embedded defaults, then --config FILE (TOML, see README.m
   --check-config         load the configuration, print the effective registrar and trunk
                          settings, and exit
   --quiet                no per-message log lines
+  --log-level LEVEL      debug|info|warn|error (default info; per-message lines are debug;
+                         TOML [log] level)
   --help                 this text
   --version              print the version
 )";
@@ -55,7 +58,7 @@ const std::map<std::string_view, std::string ServerConfig::*> kStringFlags = {
 bool takes_value(std::string_view flag) {
     return kStringFlags.contains(flag) || flag == "--config" || flag == "--db" ||
            flag == "--auth-algorithms" || flag == "--max-message" || flag == "--max-headers" ||
-           flag == "--dns-server" || flag == "--api";
+           flag == "--dns-server" || flag == "--api" || flag == "--log-level";
 }
 
 bool fail(std::string* error, std::string what) {
@@ -131,6 +134,10 @@ bool value_flag(std::string_view flag, const std::string& v, Flags& f, std::stri
             c.api_listen = v;
             c.api_listen_required = true;
         });
+    } else if (flag == "--log-level") {
+        auto level = parse_log_level(v);
+        if (!level) return fail(error, fmt::format("--log-level: '{}' is not debug, info, warn or error", v));
+        f.overrides.push_back([l = *level](ServerConfig& c) { c.log.level = l; });
     } else if (flag == "--auth-algorithms") {
         std::vector<sip::auth::Algorithm> algorithms;
         if (!parse_algorithms(v, algorithms, error)) return false;

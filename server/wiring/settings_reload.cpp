@@ -99,6 +99,8 @@ std::vector<SettingChange> setting_changes(const ServerConfig& a, const ServerCo
     cmp("alerts.asr_window", la.asr_window, lb.asr_window, kLive);
     cmp("alerts.event_ttl", la.event_ttl, lb.event_ttl, kLive);
     cmp("alerts.webhook", a.alert_webhook, b.alert_webhook, kRestart);
+    cmp("log.format", a.log.format, b.log.format, kLive);
+    cmp("log.level", a.log.level, b.log.level, kLive);
     return out;
 }
 
@@ -130,6 +132,8 @@ bool reload_settings(const Flags& flags, ServerConfig& live, ReloadTargets t) {
     live.drain_calls = next.drain_calls;
     live.retry_after = next.retry_after;
     live.alerts = next.alerts;
+    live.log = next.log;
+    set_log_settings(live.log);
     t.sw.registrations().registrar().set_live_config(live.registrar);
     t.sw.alerts().set_config(live.alerts);
     t.shutdown.set_bounds({live.unregister_wait, live.drain_calls});

@@ -106,7 +106,7 @@ try:
     check("trunkctl adds the SIP users alice and mallory", ok, ctl("user", "list")[1])
     with open(os.path.join(work, "trunkline.toml"), "w") as f:
         # the digest offer is left at its default: that is what this test is about
-        f.write(f'[log]\nmessages = true\n\n[registrar]\nrealm = "{REALM}"\n')
+        f.write(f'[log]\nmessages = true\nlevel = "debug"\n\n[registrar]\nrealm = "{REALM}"\n')
     log = open(os.path.join(work, "trunkline.log"), "wb")
     tl = subprocess.Popen([TRUNKLINE, "--config", "trunkline.toml", "--db", DB,
                            "--udp", f"127.0.0.1:{PORT}", "--tcp", "off"],

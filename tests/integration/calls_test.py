@@ -80,7 +80,8 @@ try:
     log = open(os.path.join(work, "trunkline.log"), "wb")
     # its own database in the temporary directory (the default var/trunkline.db would be
     # created in meson's working directory, the build dir)
-    tl = subprocess.Popen([TRUNKLINE, "--echo-uas", "--db", os.path.join(work, "trunkline.db"),
+    tl = subprocess.Popen([TRUNKLINE, "--echo-uas", "--log-level", "debug",  # per-message lines read
+                           "--db", os.path.join(work, "trunkline.db"),
                            "--udp", f"127.0.0.1:{PORT}",
                            "--tcp", f"127.0.0.1:{PORT}", "--tls", f"127.0.0.1:{TLS_PORT}",
                            "--tls-cert", "cert.pem", "--tls-key", "key.pem",

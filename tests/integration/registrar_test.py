@@ -165,7 +165,8 @@ def log_text(tag):
 def start_trunkline(tag, config):
     log = open(os.path.join(work, f"{tag}.log"), "wb")
     p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB, "--udp", f"127.0.0.1:{PORT}",
-                          "--tcp", "off"], cwd=work, stdout=log, stderr=log)
+                          "--tcp", "off", "--log-level", "debug"],  # per-message lines are read
+                         cwd=work, stdout=log, stderr=log)
     log.close()
     started = wait_until(lambda: "listening" in log_text(tag) or p.poll() is not None, 10)
     return p, bool(started) and p.poll() is None

@@ -64,7 +64,8 @@ def main():
     # in meson's working directory, the build dir)
     dbdir = tempfile.TemporaryDirectory(prefix="trunkline-stateless-")
     proc = subprocess.Popen([TRUNKLINE, "--db", os.path.join(dbdir.name, "trunkline.db"),
-                             "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}"],
+                             "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}",
+                             "--log-level", "debug"],  # the per-message lines are checked
                             stdout=log, stderr=log)
     try:
         deadline = time.time() + 10

@@ -2,8 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "sw/log_safety.hpp"
+#include "wiring/log.hpp"
 
 using namespace std::chrono_literals;
 
@@ -58,4 +60,38 @@ TEST_CASE("log: each kind writes at most N lines a second, then says how many it
     sw::LogLimiter unlimited(sw::LogLimits{0});
     for (int i = 0; i < 1000; ++i) REQUIRE(unlimited.admit(sw::LogKind::message, t0));
     CHECK_FALSE(unlimited.summary(t0 + 5s));
+}
+
+TEST_CASE("log: one event as text, logfmt and JSON, with a call's fields, values escaped",
+          "[server][log]") {
+    using wiring::LogFormat;
+    using wiring::LogLevel;
+    const std::string t = "2026-12-05T19:52:06.123Z";
+    const std::vector<wiring::LogField> fields = {{"call", "7"}, {"customer", "acme corp"}, {"call_id", "a\"b\rc"}};
+    CHECK(wiring::format_log(LogFormat::text, t, LogLevel::info, "call", "call 7: answered by gw1", fields) ==
+          t + " call 7: answered by gw1 call=7 customer=\"acme corp\" call_id=\"a\\\"b\\rc\"");
+    CHECK(wiring::format_log(LogFormat::logfmt, t, LogLevel::debug, "call", "call 7: answered by gw1", fields) ==
+          "time=" + t + " level=debug event=call msg=\"call 7: answered by gw1\" call=7 customer=\"acme corp\" "
+          "call_id=\"a\\\"b\\rc\"");
+    CHECK(wiring::format_log(LogFormat::json, t, LogLevel::warn, "api", "api: x\ny", {{"k", "v\\"}}) ==
+          "{\"time\":\"" + t + "\",\"level\":\"warn\",\"event\":\"api\",\"msg\":\"api: x\\\\ny\",\"k\":\"v\\\\\\\\\"}");
+    CHECK(wiring::format_log(LogFormat::text, t, LogLevel::error, "", "disk full", {}) == t + " error: disk full");
+    // a line without an event word has no event member
+    CHECK(wiring::format_log(LogFormat::logfmt, t, LogLevel::info, "", "x=1", {}) ==
+          "time=" + t + " level=info msg=\"x=1\"");
+}
+
+TEST_CASE("log: the event of a plain line, levels and formats by name", "[server][log]") {
+    CHECK(wiring::event_of("routing: 3 customers") == "routing");
+    CHECK(wiring::event_of("alert raised: gateway_down") == "");  // two words: no event
+    CHECK(wiring::event_of("Routing: x") == "");
+    CHECK(wiring::event_of("cdr:x") == "");
+    CHECK(wiring::parse_log_level("warn") == wiring::LogLevel::warn);
+    CHECK_FALSE(wiring::parse_log_level("verbose"));
+    CHECK(wiring::parse_log_format("json") == wiring::LogFormat::json);
+    CHECK_FALSE(wiring::parse_log_format("xml"));
+    const auto before = wiring::log_settings();
+    wiring::set_log_settings({wiring::LogFormat::logfmt, wiring::LogLevel::error});
+    CHECK(wiring::log_settings() == wiring::LogSettings{wiring::LogFormat::logfmt, wiring::LogLevel::error});
+    wiring::set_log_settings(before);
 }

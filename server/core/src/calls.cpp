@@ -184,7 +184,7 @@ struct Calls::Impl {
     std::set<TxnId> ignored;  // BYE / CANCEL / ACK-side transactions whose outcome is moot
     std::set<std::pair<sip::Instant, std::uint64_t>> timers;
     std::deque<CallEnded> cdrs;
-    std::deque<std::string> logs;
+    std::deque<LogEntry> logs;
     route::lcr::RouteBuffer route_buf;
     CallsStats stats;
     CallMetrics metrics;
@@ -237,7 +237,18 @@ struct Calls::Impl {
     // Formats only when call logging is on (--quiet turns it off for load).
     template <class... Args>
     void log(fmt::format_string<Args...> format, Args&&... args) {
-        if (cfg.log_calls) logs.push_back(fmt::format(format, std::forward<Args>(args)...));
+        if (cfg.log_calls) logs.push_back({LogKind::call, fmt::format(format, std::forward<Args>(args)...), {}});
+    }
+    // A line about one call: "call 12: ..." with the call's id, customer gateway, vendor
+    // gateway (once chosen) and incoming Call-ID as fields (structured logs, issue 11 item 4).
+    template <class... Args>
+    void log_call(const Call& c, fmt::format_string<Args...> format, Args&&... args) {
+        if (!cfg.log_calls) return;
+        LogEntry e{LogKind::call, fmt::format("call {}: {}", c.id, fmt::format(format, std::forward<Args>(args)...)),
+                   {{"call", std::to_string(c.id)}, {"customer", c.customer_name}}};
+        if (!c.vendor_gateway.empty()) e.fields.emplace_back("gateway", c.vendor_gateway);
+        if (!c.a.call_id.empty()) e.fields.emplace_back("call_id", c.a.call_id);
+        logs.push_back(std::move(e));
     }
     Call* find(std::uint64_t id) {
         auto it = calls.find(id);
@@ -363,7 +374,7 @@ struct Calls::Impl {
         }
         if (!id) {
             ++stats.illegal;
-            log("call {}: {}:{} is no customer: {}", c->id, src.host, src.port,
+            log_call(*c, "{}:{} is no customer: {}", src.host, src.port,
                             cfg.reply_unauthorized ? "403" : "dropped");
             if (cfg.reply_unauthorized) respond_a(*c, 403, "Forbidden", nullptr, now);
             if (cfg.record_illegal_calls) emit(*c, 403, "Unknown source", billing::HangupSide::server,
@@ -406,16 +417,15 @@ struct Calls::Impl {
         dialogs[call.a.call_id + '\n' + call.a.local_tag] = {call.id, Side::a};
         calls.emplace(call.id, std::move(c));
         ++generation;
-        log("call {}: {} {} -> {} from customer {}, {} candidates", call.id,
-                        call.a.call_id, call.caller, call.callee, call.customer_name,
-                        call.candidates.size());
+        log_call(call, "{} {} -> {} from customer {}, {} candidates", call.a.call_id, call.caller,
+                 call.callee, call.customer_name, call.candidates.size());
         try_next(call, now);
     }
 
     // A suspended user or address (too many wrong passwords): 403, no challenge, no CDR.
     void refuse_suspended(Call& c, sip::Instant now) {
         ++stats.illegal;
-        log("call {}: {}:{} is suspended (failed authentications): 403", c.id, c.a.target.host,
+        log_call(c, "{}:{} is suspended (failed authentications): 403", c.a.target.host,
             c.a.target.port);
         respond_a(c, 403, "Forbidden", nullptr, now);
     }
@@ -454,7 +464,7 @@ struct Calls::Impl {
     void refuse(std::unique_ptr<Call> c, std::uint16_t code, std::string_view reason,
                 bool admitted, sip::Instant now) {
         ++stats.refused;
-        log("call {}: refused {} {}", c->id, code, reason);
+        log_call(*c, "refused {} {}", code, reason);
         respond_a(*c, code, reason, nullptr, now);
         if (admitted) customers.call_ended(c->customer, c->dest_key);
         emit(*c, code, reason, billing::HangupSide::server, now, false);
@@ -602,7 +612,7 @@ struct Calls::Impl {
         router.call_started(gw, nanos(now));
         invites[*id] = c.id;
         dialogs[c.b.call_id + '\n' + c.b.local_tag] = {c.id, Side::b};
-        log("call {}: attempt {} to {} ({}:{})", c.id, c.attempts, c.vendor_gateway,
+        log_call(c, "attempt {} to {} ({}:{})", c.attempts, c.vendor_gateway,
                         v.host, v.port);
         rearm(c);
         return true;
@@ -623,7 +633,7 @@ struct Calls::Impl {
             c.best_code = code;
             c.best_reason = std::string(reason.empty() ? sip::default_reason(code) : reason);
         }
-        log("call {}: {} answered {} {}", c.id, c.vendor_gateway, code, reason);
+        log_call(c, "{} answered {} {}", c.vendor_gateway, code, reason);
         const auto& f = cfg.failover;
         const bool stop =
             c.cancelled ||
@@ -767,7 +777,7 @@ struct Calls::Impl {
             c.ok_next = now + cfg.t1;
             c.ok_give_up = now + 64 * cfg.t1;
         }
-        log("call {}: answered by {}", c.id, c.vendor_gateway);
+        log_call(c, "answered by {}", c.vendor_gateway);
         rearm(c);
     }
 
@@ -837,8 +847,7 @@ struct Calls::Impl {
         st.due.reset();
         if (!st.we_refresh) {
             ++stats.session_expired;
-            log("call {}: session timer expired on the {} leg", c.id,
-                            side == Side::a ? "customer" : "vendor");
+            log_call(c, "session timer expired on the {} leg", side == Side::a ? "customer" : "vendor");
             return hang_up(c, Side::server, billing::HangupSide::server, now);
         }
         Leg& leg = side == Side::a ? c.a : c.b;
@@ -862,7 +871,7 @@ struct Calls::Impl {
             e.kind == ClientEvent::Kind::Response ? e.response->status_code() : 408;
         if (code < 300) return;
         if (code == 408 || code == 481) {
-            log("call {}: session refresh answered {}: ending the call", c->id, code);
+            log_call(*c, "session refresh answered {}: ending the call", code);
             return hang_up(*c, Side::server, billing::HangupSide::server, now);
         }
         // the peer cannot take UPDATE (405/501, ...): stop refreshing it; max_call still bounds
@@ -913,7 +922,7 @@ struct Calls::Impl {
         customers.call_ended(c.customer, c.dest_key);
         release(c);
         emit(c, code, reason, who, now, false);
-        log("call {}: ended {} {} ({} hung up)", c.id, code, reason,
+        log_call(c, "ended {} {} ({} hung up)", code, reason,
                         billing::to_string(who));
         if (c.armed) timers.erase({*c.armed, c.id});
         by_a_txn.erase(c.a_txn);
@@ -1217,7 +1226,7 @@ struct Calls::Impl {
             if (now >= c.ok_give_up) {
                 // §13.3.1.4: no ACK within 64*T1: end the call
                 c.ok_next.reset();
-                log("call {}: 2xx never acknowledged", c.id);
+                log_call(c, "2xx never acknowledged");
                 return hang_up(c, Side::server, billing::HangupSide::server, now);
             }
             element.send_raw(c.a_ok, c.a_ok_to);
@@ -1228,7 +1237,7 @@ struct Calls::Impl {
             c.credit_deadline.reset();
             if (!grant(c, now)) {
                 ++stats.credit_cutoffs;
-                log("call {}: credit exhausted after {} s", c.id, c.granted_s);
+                log_call(c, "credit exhausted after {} s", c.granted_s);
                 return hang_up(c, Side::server, billing::HangupSide::server, now);
             }
         }
@@ -1242,13 +1251,13 @@ struct Calls::Impl {
         }
         if (c.max_deadline && *c.max_deadline <= now) {
             ++stats.server_hangups;
-            log("call {}: maximum call length reached", c.id);
+            log_call(c, "maximum call length reached");
             return hang_up(c, Side::server, billing::HangupSide::server, now);
         }
         if (c.proceeding_deadline && *c.proceeding_deadline <= now) {
             // VOS3000 proceeding timeout: the customer waits no longer for a connection
             c.proceeding_deadline.reset();
-            log("call {}: proceeding timeout of customer {}", c.id, c.customer_name);
+            log_call(c, "proceeding timeout of customer {}", c.customer_name);
             if (c.b_txn) {
                 if (c.b_provisional) {
                     cancel_b(c, now);
@@ -1330,10 +1339,15 @@ std::optional<CallEnded> Calls::poll_cdr() {
     return c;
 }
 std::optional<std::string> Calls::poll_log() {
+    auto e = poll_log_entry();
+    if (!e) return std::nullopt;
+    return std::move(e->text);
+}
+std::optional<LogEntry> Calls::poll_log_entry() {
     if (impl_->logs.empty()) return std::nullopt;
-    std::string s = std::move(impl_->logs.front());
+    LogEntry e = std::move(impl_->logs.front());
     impl_->logs.pop_front();
-    return s;
+    return e;
 }
 std::vector<CallInfo> Calls::list() const {
     std::vector<CallInfo> out;

@@ -201,16 +201,25 @@ std::optional<RatedCall> Switch::poll_cdr() {
 }
 
 std::optional<std::string> Switch::poll_log() {
-    if (auto s = log_limiter_.summary(last_now_)) return s;
-    const auto admitted = [&](LogKind kind, auto& part) -> std::optional<std::string> {
+    auto e = poll_log_entry();
+    if (!e) return std::nullopt;
+    return std::move(e->text);
+}
+
+std::optional<LogEntry> Switch::poll_log_entry() {
+    // the limiter's summary is about logging itself: kind transport keeps it out of "call"
+    if (auto s = log_limiter_.summary(last_now_)) return LogEntry{LogKind::transport, std::move(*s), {}};
+    const auto admitted = [&](LogKind kind, auto& part) -> std::optional<LogEntry> {
         while (auto l = part.poll_log())
-            if (log_limiter_.admit(kind, last_now_)) return l;
+            if (log_limiter_.admit(kind, last_now_)) return LogEntry{kind, std::move(*l), {}};
         return std::nullopt;
     };
     if (auto l = admitted(LogKind::message, *element_)) return l;
     if (auto l = admitted(LogKind::registration, *regs_)) return l;
     if (auto l = admitted(LogKind::probe, *probes_)) return l;
-    return admitted(LogKind::call, *calls_);
+    while (auto l = calls_->poll_log_entry())
+        if (log_limiter_.admit(LogKind::call, last_now_)) return l;
+    return std::nullopt;
 }
 
 }  // namespace sw

@@ -76,6 +76,7 @@
 #include "sw/billing_rates.hpp"
 #include "sw/call_metrics.hpp"
 #include "sw/element.hpp"
+#include "sw/log_safety.hpp"
 
 namespace sw {
 
@@ -191,6 +192,7 @@ public:
 
     std::optional<CallEnded> poll_cdr();
     std::optional<std::string> poll_log();
+    std::optional<LogEntry> poll_log_entry();  // the same lines with their kind and fields
 
     std::vector<CallInfo> list() const;
     bool hangup(std::uint64_t id, sip::Instant now);  // operator: ends both legs

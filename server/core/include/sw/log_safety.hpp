@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sip/time.hpp"
 
@@ -29,6 +31,14 @@ std::string escape_for_log(std::string_view line);
 // connection otherwise).
 enum class LogKind : std::uint8_t { message, registration, call, probe, transport, kCount };
 std::string_view log_kind_name(LogKind k) noexcept;
+
+// One log line of the core with where it comes from and, for a call's lines, its fields
+// (call, customer, gateway, call_id), so the wiring can write logfmt or JSON.
+struct LogEntry {
+    LogKind kind = LogKind::message;
+    std::string text;
+    std::vector<std::pair<std::string, std::string>> fields;
+};
 
 struct LogLimits {
     std::uint32_t per_second = 100;  // lines per kind per second; 0: no limit

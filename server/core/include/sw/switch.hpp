@@ -106,6 +106,7 @@ public:
     // Log lines of every part, each kind capped at SwitchConfig::log per second (a summary
     // line says how many were suppressed). The sink must still escape them (escape_for_log).
     std::optional<std::string> poll_log();
+    std::optional<LogEntry> poll_log_entry();  // with the line's kind and a call's fields
     // A line from outside the switch (the transports) under the same per-kind budget; the
     // suppressed ones are counted in poll_log()'s summary.
     bool admit_log(LogKind kind, sip::Instant now) { return log_limiter_.admit(kind, now); }
