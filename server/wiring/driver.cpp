@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "wiring/log.hpp"
 
 namespace wiring {
@@ -14,6 +16,10 @@ Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks si
 Driver::~Driver() = default;
 
 std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
+    for (const sip::uv::Listener& l : cfg.listen) {
+        Local x{l.transport, {}, 0};
+        if (sip::uv::split_host_port(l.address, x.host, x.port)) local_.push_back(std::move(x));
+    }
     if (!sinks_.hep.collector.empty()) {
         hep_ = std::make_unique<HepSender>(loop_, sinks_.hep, cfg.listen);
         if (std::string err = hep_->start(); !err.empty()) return err;
@@ -37,6 +43,8 @@ void Driver::on_message(const sip::Target& source, std::string_view bytes) {
     if (shutdown_.finished()) return;
     if (hep_) hep_->received(source, bytes);
     sw_.on_bytes(bytes, source, loop_.now());
+    // after the switch read it, so a trace's matching finds the call it started
+    if (sw_.traces().any_active()) trace(source, bytes, true);
     flush();
 }
 
@@ -55,6 +63,7 @@ void Driver::flush() {
     sw_.pump(loop_.now());
     while (auto s = sw_.poll_send()) {
         if (hep_) hep_->sent(s->to, *s->bytes);
+        if (sw_.traces().any_active()) trace(s->to, *s->bytes, false);
         transports_->send(s->to, s->bytes, s->txn);
     }
     drain_cdrs();
@@ -90,6 +99,34 @@ void Driver::drain_store_and_logs() {
     while (auto l = sw_.poll_log_entry())  // per-message lines are debug: none at the default level
         log_event(l->kind == sw::LogKind::message ? LogLevel::debug : LogLevel::info, event_of(l->text), l->text,
                   l->fields);
+}
+
+// An on-demand trace (sw::trace): our side is the first listener of the transport and family
+// (as for HEP); the stamp is wall-clock time, as pcap readers expect.
+void Driver::trace(const sip::Target& peer, std::string_view bytes, bool inbound) {
+    const bool v6 = peer.host.find(':') != std::string::npos;
+    std::string_view host = v6 ? "::" : "0.0.0.0";
+    std::uint16_t port = 0;
+    for (const Local& l : local_)
+        if (l.transport == peer.transport && (l.host.find(':') != std::string::npos) == v6) {
+            host = l.host;
+            port = l.port;
+            break;
+        }
+    const std::int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    sw::trace::Packet p{.dir = inbound ? sw::trace::Direction::in : sw::trace::Direction::out,
+                        .transport = peer.transport,
+                        .src_ip = inbound ? std::string_view(peer.host) : host,
+                        .src_port = inbound ? peer.port : port,
+                        .dst_ip = inbound ? host : std::string_view(peer.host),
+                        .dst_port = inbound ? port : peer.port,
+                        .wall_us = us,
+                        .bytes = bytes};
+    sw_.traces().observe(p, loop_.now(), [this](std::string_view call_id) {
+        return sw_.trace_facts(call_id);
+    });
 }
 
 const sip::uv::TransportCounters& Driver::transport_counters() const {

@@ -13,7 +13,9 @@
 //
 // SIP capture: with `hep.collector` set, every message in (on_message) and out (each send of
 // flush) is also copied to the HEP collector (wiring::HepSender): this is the one place all
-// SIP bytes pass, so an on-demand trace (pcap) would hook here too.
+// SIP bytes pass. The on-demand traces (sw::trace, the switch's) are fed from the same two
+// places while one is active (one branch per message otherwise); a received message after
+// the switch read it, so the trace finds the call it started.
 // Stopping: a flush that finds the shutdown begun and the carrier entries stopped finishes
 // it (Shutdown::finish) instead of re-arming; messages arriving after that are dropped.
 // Lifetimes: every reference outlives the Driver; start() once, before any flush().
@@ -24,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sip/uv/loop.hpp"
 #include "sip/uv/transports.hpp"
@@ -65,6 +68,13 @@ class Driver {
     void on_deadline();
     void drain_cdrs();
     void drain_store_and_logs();
+    void trace(const sip::Target& peer, std::string_view bytes, bool inbound);
+    struct Local {  // a listener's address, our side of a traced message
+        sip::Transport transport;
+        std::string host;
+        std::uint16_t port;
+    };
+    std::vector<Local> local_;
 
     sip::uv::Loop& loop_;
     sw::Switch& sw_;

@@ -29,6 +29,7 @@
 #include "reg_cmd.hpp"
 #include "token_cmd.hpp"
 #include "backup_cmd.hpp"
+#include "trace_cmd.hpp"
 // Registration, domains and calls need only the SIP and routing libraries; the billing
 // commands and the gateway/route commands (which rate through billing) are built with the
 // billing option (tools/trunkctl/meson.build sets TRUNKCTL_BILLING).
@@ -91,6 +92,7 @@ commands:
   call list|hangup ID                          the running switch's calls
   token add|list|remove NAME                   management API bearer tokens (hashed)
   backup FILE                                  online copy of the database (SQLite backup API)
+  trace start|list|get|stop                    capture the calls matching a filter as pcap
                                                (the running server's API: --api, --token)
   route explain NUMBER --customer NAME         LCR order and every skip for one number
 
@@ -1308,6 +1310,7 @@ int main(int argc, char** argv) {
         if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
         if (cmd == "token") return trunkctl::cmd_token(db, argc, argv, i + 1);
         if (cmd == "backup") return trunkctl::cmd_backup(db, argc, argv, i + 1);
+        if (cmd == "trace") return trunkctl::cmd_trace(argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;

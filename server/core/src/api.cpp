@@ -192,6 +192,7 @@ Response Api::route(Ctx& c) {
     }
     if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
     if (head == "alerts") return alerts(c, id);
+    if (head == "traces") return traces(c, id);  // [/{id}[/pcap]]
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");
     if (head == "gateways" && !id) return reads(m) ? gateways(c) : not_allowed("GET, HEAD");

@@ -1349,26 +1349,35 @@ std::optional<LogEntry> Calls::poll_log_entry() {
     impl_->logs.pop_front();
     return e;
 }
+namespace {
+
+CallInfo info_of(std::uint64_t id, const Call& c) {
+    CallInfo i;
+    i.id = id;
+    i.customer = c.customer_name;
+    i.vendor_gateway = c.vendor_gateway;
+    i.caller = c.caller;
+    i.callee = c.callee;
+    i.state = c.phase == Phase::connected ? "connected" : c.phase == Phase::early ? "early" : "trying";
+    i.call_id_in = c.a.call_id;
+    i.call_id_out = c.b.call_id;
+    i.setup = c.setup;
+    i.answer = c.answer;
+    return i;
+}
+
+}  // namespace
+
 std::vector<CallInfo> Calls::list() const {
     std::vector<CallInfo> out;
-    for (const auto& [id, c] : impl_->calls) {
-        CallInfo i;
-        i.id = id;
-        i.customer = c->customer_name;
-        i.vendor_gateway = c->vendor_gateway;
-        i.caller = c->caller;
-        i.callee = c->callee;
-        i.state = c->phase == Phase::connected ? "connected"
-                  : c->phase == Phase::early   ? "early"
-                                               : "trying";
-        i.call_id_in = c->a.call_id;
-        i.call_id_out = c->b.call_id;
-        i.setup = c->setup;
-        i.answer = c->answer;
-        out.push_back(std::move(i));
-    }
+    for (const auto& [id, c] : impl_->calls) out.push_back(info_of(id, *c));
     std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
     return out;
+}
+std::optional<CallInfo> Calls::find_by_call_id(std::string_view call_id) const {
+    for (const auto& [id, c] : impl_->calls)
+        if (c->a.call_id == call_id || c->b.call_id == call_id) return info_of(id, *c);
+    return std::nullopt;
 }
 bool Calls::hangup(std::uint64_t id, sip::Instant now) {
     Call* c = impl_->find(id);

@@ -82,6 +82,13 @@ bool Switch::set_routing(std::vector<route::lcr::CustomerSpec> customers,
     return true;
 }
 
+std::optional<trace::CallFacts> Switch::trace_facts(std::string_view call_id) const {
+    auto c = calls_->find_by_call_id(call_id);
+    if (!c) return std::nullopt;
+    return trace::CallFacts{std::move(c->customer), std::move(c->vendor_gateway),
+                            c->call_id_in == call_id ? std::move(c->call_id_out) : std::move(c->call_id_in)};
+}
+
 void Switch::review_margins(std::int64_t wall_ms) {
     std::set<std::string> customer_groups;
     for (route::lcr::CustomerId id : customers_.customers()) {

@@ -36,6 +36,7 @@
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
+//   GET|POST /api/traces       GET|DELETE /api/traces/{id}     GET /api/traces/{id}/pcap
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
 // by billing::Money (never a float: a JSON number is refused, 422). GET of one account
@@ -71,6 +72,13 @@
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
 // DELETE removes the user and its bindings, in the file and in the running registrar.
 // GET /api/bindings is the registrar's live location store.
+//
+// Traces (api_traces.cpp; sw/trace.hpp, VOS3000's debug trace): POST {"caller"?, "callee"?,
+// "gateway"?, "duration_s"?, "max_messages"?, "max_bytes"?} (at least one of the first three;
+// numbers are prefixes; gateway a customer or vendor gateway's name) → 201 with the trace;
+// 409 when every trace slot holds an active one. GET one: its messages as a JSON summary
+// (time, direction, addresses, first line, Call-ID: a ladder); /pcap: the libpcap file
+// (application/vnd.tcpdump.pcap). DELETE stops and removes it.
 //
 // Lifetimes: the switch and the hasher outlive the Api; Request views are read during
 // handle() only.
@@ -193,6 +201,7 @@ class Api {
     Response cdrs(Ctx& c);
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
     Response explain_route(Ctx& c);
+    Response traces(Ctx& c, const std::optional<std::string_view>& rest);
 
     Switch& sw_;
     const sip::auth::Hasher& hasher_;

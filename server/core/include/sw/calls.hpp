@@ -62,6 +62,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -195,6 +196,9 @@ public:
     std::optional<LogEntry> poll_log_entry();  // the same lines with their kind and fields
 
     std::vector<CallInfo> list() const;
+    // The call one of whose legs has this Call-ID (a linear scan: for a trace's matching of
+    // initial INVITEs only, never on every message).
+    std::optional<CallInfo> find_by_call_id(std::string_view call_id) const;
     bool hangup(std::uint64_t id, sip::Instant now);  // operator: ends both legs
     std::size_t active() const noexcept;
     // Shutdown's drain (SIGTERM): from now on every new INVITE is answered 503 "Shutting

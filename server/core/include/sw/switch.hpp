@@ -34,6 +34,7 @@
 #include "sw/log_safety.hpp"
 #include "sw/probes.hpp"
 #include "sw/registrations.hpp"
+#include "sw/trace.hpp"
 
 namespace sw {
 
@@ -118,6 +119,11 @@ public:
     route::lcr::Customers& customers() noexcept { return customers_; }
     const billing::Book& book() const noexcept { return *book_; }
     Alerts& alerts() noexcept { return alerts_; }
+    // On-demand captures (VOS3000's debug trace): the driver feeds every message in and out
+    // while one is active; the API starts, lists, reads and removes them.
+    trace::Traces& traces() noexcept { return traces_; }
+    // What a trace's matching asks of a call by either leg's Call-ID (sw/trace.hpp).
+    std::optional<trace::CallFacts> trace_facts(std::string_view call_id) const;
     // Negative margins of every customer rate group towards every enabled vendor gateway;
     // after a reload of the book or the routing.
     void review_margins(std::int64_t wall_ms);
@@ -146,6 +152,7 @@ private:
     std::unique_ptr<GatewayProbes> probes_;
     LogLimiter log_limiter_;
     Alerts alerts_;
+    trace::Traces traces_;
     std::map<std::string, std::string, std::less<>> vendor_accounts_;  // vendor gateway -> account
     sip::Instant last_now_{};  // the latest time the switch was given
 };
