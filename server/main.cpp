@@ -28,6 +28,7 @@
 #include "sip/uv/loop.hpp"
 #include "sip/uv/transports.hpp"
 #include "sw/switch.hpp"
+#include "wiring/api_live.hpp"
 #include "wiring/api_server.hpp"
 #include "wiring/calls_publisher.hpp"
 #include "wiring/carriers.hpp"
@@ -138,8 +139,10 @@ int serve(const Base& b, const Core& c) {
     }
     wiring::Driver driver(loop, c.sw, shutdown, {c.cdrs, c.reg_store, cfg.log_messages, cfg.hep});
     wiring::CallsPublisher publisher(c.sw, c.cdrs, loop);
+    wiring::ApiLive api_live(dns, carriers);  // the API's view of the domain cache, carriers
+    api_live.load_domains(cfg.database);      // operators' domain entries, resolved at start
     wiring::ApiServer api({loop, c.sw, b.hasher, c.cdrs, driver,
-                           [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }, &dns},
+                           [&] { c.reloader.poll(loop.now(), c.cdrs, refresh); }, &dns, &api_live},
                           cfg);
     refresh = [&] {
         if (shutdown.stopping()) return;

@@ -71,6 +71,8 @@ std::string ApiData::open() {
     if (!reg_) return "api: " + err;
     lcr_ = route::lcr::sqlite::Store::open(database_, &err);
     if (!lcr_) return "api: " + err;
+    domain_ = route::domain::sqlite::Store::open(database_, &err);
+    if (!domain_) return "api: " + err;
     return {};
 }
 
@@ -302,6 +304,82 @@ billing::Result<sw::api::Written> ApiData::remove_group(std::string_view name,
     std::string err;
     const auto o = lcr_->remove_group(std::string(name), precondition(p), &err);
     return written(o, err);
+}
+
+// --- domain entries and carrier registrations -------------------------------------------
+// Existence is checked, then written: both on the loop, so only a trunkctl write landing in
+// between could slip through (its put is an upsert by name, as `trunkctl domain add` is).
+
+billing::Result<std::vector<route::domain::EntrySpec>> ApiData::domains() {
+    if (!domain_) return closed();
+    std::string err;
+    auto all = domain_->entries(&err);
+    if (!err.empty()) return reg_error(err);
+    return all;
+}
+
+billing::Result<std::optional<route::domain::EntrySpec>> ApiData::domain(std::string_view name) {
+    if (!domain_) return closed();
+    std::string err;
+    auto e = domain_->get(name, &err);
+    if (!err.empty()) return reg_error(err);
+    return e;
+}
+
+billing::Result<sw::api::Written> ApiData::put_domain(const route::domain::EntrySpec& e,
+                                                      const sw::api::Precondition& p) {
+    auto cur = domain(e.name);
+    if (!cur) return cur.error();
+    using R = sw::api::Precondition::Row;
+    if (p.row == R::absent && *cur) return sw::api::Written::exists;
+    if (p.row == R::present && !*cur) return sw::api::Written::missing;
+    std::string err;
+    if (!domain_->put(e, &err)) return reg_error(err);
+    return sw::api::Written::done;
+}
+
+billing::Result<sw::api::Written> ApiData::remove_domain(std::string_view name) {
+    if (!domain_) return closed();
+    std::string err;
+    if (domain_->remove(name, &err)) return sw::api::Written::done;
+    if (!err.empty()) return reg_error(err);
+    return sw::api::Written::missing;
+}
+
+billing::Result<std::vector<route::reg::TrunkReg>> ApiData::carriers() {
+    if (!reg_) return closed();
+    std::string err;
+    auto all = reg_->trunk_regs(&err);
+    if (!err.empty()) return reg_error(err);
+    return all;
+}
+
+billing::Result<std::optional<route::reg::TrunkReg>> ApiData::carrier(std::string_view name) {
+    if (!reg_) return closed();
+    std::string err;
+    auto r = reg_->trunk_reg(name, &err);
+    if (!err.empty()) return reg_error(err);
+    return r;
+}
+
+billing::Result<sw::api::Written> ApiData::put_carrier(const route::reg::TrunkReg& r,
+                                                       const sw::api::Precondition& p) {
+    auto cur = carrier(r.name);
+    if (!cur) return cur.error();
+    using R = sw::api::Precondition::Row;
+    if (p.row == R::absent && *cur) return sw::api::Written::exists;
+    if (p.row == R::present && !*cur) return sw::api::Written::missing;
+    std::string err;
+    if (!reg_->put_trunk_reg(r, &err)) return reg_error(err);
+    return sw::api::Written::done;
+}
+
+billing::Result<sw::api::Written> ApiData::remove_carrier(std::string_view name) {
+    if (!reg_) return closed();
+    std::string err;
+    if (reg_->remove_trunk_reg(name, &err)) return sw::api::Written::done;
+    if (!err.empty()) return reg_error(err);
+    return sw::api::Written::missing;
 }
 
 }  // namespace wiring

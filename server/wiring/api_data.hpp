@@ -1,5 +1,6 @@
 // wiring::ApiData — sw::api::Data over the operators' SQLite file: billing accounts and CDRs
-// through billing::sqlite::Store, SIP users through route::reg::sqlite::Store and customer and
+// through billing::sqlite::Store, SIP users and carrier registration entries through
+// route::reg::sqlite::Store, domain entries through route::domain::sqlite::Store and customer and
 // vendor gateways and gateway groups through route::lcr::sqlite::Store, each on its own
 // connection, used on the loop by the management API.
 //
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "billing/sqlite/store.hpp"
+#include "route/domain/sqlite/store.hpp"
 #include "route/lcr/sqlite/store.hpp"
 #include "route/reg/sqlite/store.hpp"
 #include "sw/api_data.hpp"
@@ -60,11 +62,23 @@ class ApiData final : public sw::api::Data {
     billing::Result<sw::api::Written> remove_group(std::string_view name,
                                                    const sw::api::Precondition& p) override;
 
+    billing::Result<std::vector<route::domain::EntrySpec>> domains() override;
+    billing::Result<std::optional<route::domain::EntrySpec>> domain(std::string_view name) override;
+    billing::Result<sw::api::Written> put_domain(const route::domain::EntrySpec& e,
+                                                 const sw::api::Precondition& p) override;
+    billing::Result<sw::api::Written> remove_domain(std::string_view name) override;
+    billing::Result<std::vector<route::reg::TrunkReg>> carriers() override;
+    billing::Result<std::optional<route::reg::TrunkReg>> carrier(std::string_view name) override;
+    billing::Result<sw::api::Written> put_carrier(const route::reg::TrunkReg& r,
+                                                  const sw::api::Precondition& p) override;
+    billing::Result<sw::api::Written> remove_carrier(std::string_view name) override;
+
   private:
     std::string database_;
     std::optional<billing::sqlite::Store> billing_;
     std::unique_ptr<route::reg::sqlite::Store> reg_;
     std::unique_ptr<route::lcr::sqlite::Store> lcr_;
+    std::unique_ptr<route::domain::sqlite::Store> domain_;
 };
 
 }  // namespace wiring

@@ -54,6 +54,7 @@ std::string ApiServer::start() {
         log_line(e + "; /api/accounts answers 503");
     else
         api_.set_data(&data_);
+    api_.set_live(p_.live);
     if (std::string e = http_.start(cfg_.api_listen); !e.empty()) {
         if (cfg_.api_listen_required) return e;
         // the default address: another process has it (README "Management API")

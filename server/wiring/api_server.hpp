@@ -48,6 +48,7 @@ class ApiServer {
         // move), so the next call sees the change without waiting for the poll timer.
         std::function<void()> tables_changed;
         const Dns* dns = nullptr;  // its lookup counters for /metrics; nullptr: none
+        sw::api::Live* live = nullptr;  // the domain cache's live status; nullptr: none
     };
     ApiServer(Parts parts, const ServerConfig& cfg);
     ~ApiServer();

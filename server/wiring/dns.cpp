@@ -52,6 +52,7 @@ Dns::Answer Dns::resolve(const std::string& name, std::uint16_t port, sip::Trans
     }
     Answer a;
     a.pick = cache_.pick(es, loop_.now(), 1);  // its own entry (issue 12 item 4)
+    used_.insert(a.pick.key);
     a.pending = a.pick.state == route::domain::LookupState::Pending;
     count(a.pick.state);
     if (const auto& t = a.pick.target)
@@ -64,6 +65,31 @@ Dns::Answer Dns::resolve(const std::string& name, std::uint16_t port, sip::Trans
 
 void Dns::kick() {
     if (resolver_) resolver_->kick();
+}
+
+bool Dns::put(const route::domain::EntrySpec& spec) {
+    if (!cache_.add(spec, loop_.now())) return false;
+    kick();
+    return true;
+}
+
+void Dns::forget(std::string_view key) {
+    if (used_.find(key) == used_.end()) {
+        cache_.remove(key);
+        return;
+    }
+    // a carrier or vendor resolves this key: keep the entry, without the operator's settings
+    if (auto spec = route::domain::parse_entry_key(key)) put(*spec);
+}
+
+std::optional<route::domain::EntryStatus> Dns::status(std::string_view key) const {
+    return cache_.status(key, loop_.now());
+}
+
+bool Dns::resolve_now(std::string_view key) {
+    if (!resolver_ || !cache_.resolve_now(key, loop_.now())) return false;
+    kick();
+    return true;
 }
 
 void Dns::close() {

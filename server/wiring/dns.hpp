@@ -57,6 +57,15 @@ class Dns {
     void kick();
     void close();
 
+    // Operators' domain entries (route_domain_sqlite, the management API): put() adds or
+    // changes one in the running cache (resolved at once when new or changed); forget()
+    // drops it, unless resolve() is using its key for a carrier or vendor (then it stays,
+    // with default settings). status() and resolve_now() take an entry key.
+    bool put(const route::domain::EntrySpec& spec);
+    void forget(std::string_view key);
+    std::optional<route::domain::EntryStatus> status(std::string_view key) const;
+    bool resolve_now(std::string_view key);
+
     // resolve() calls by the cache's answer (/metrics: trunkline_dns_lookups_total)
     struct Counters {
         std::uint64_t hits = 0, stale = 0, misses = 0, failures = 0;
@@ -70,6 +79,7 @@ class Dns {
     route::domain::DomainCache cache_;
     std::unique_ptr<route::domain::ares::Resolver> resolver_;
     Counters counters_;
+    std::set<std::string, std::less<>> used_;  // the keys resolve() has asked for
 };
 
 }  // namespace wiring

@@ -50,7 +50,7 @@ import urllib.request
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+from support import Results, Schema, stop_pid, wait_until  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])
@@ -136,61 +136,7 @@ def cdrs():
         con.close()
 
 
-# --- the OpenAPI checker: required properties and types of the documented answers ----------
-class Schema:
-    def __init__(self, doc):
-        self.doc = doc
-
-    def deref(self, node):
-        """A schema or response with its "$ref"s followed ("#/components/...")."""
-        while isinstance(node, dict) and "$ref" in node:
-            target = self.doc
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
-
-    def response_schema(self, template, method, status):
-        """The JSON schema documented for (path template, method, status); None if none."""
-        op = self.doc["paths"].get(template, {}).get(method.lower())
-        if op is None:
-            return None
-        resp = op["responses"].get(str(status))
-        if resp is None:
-            return None
-        resp = self.deref(resp)
-        return self.deref(resp.get("content", {}).get("application/json", {}).get("schema"))
-
-    def errors(self, value, schema, where="$"):
-        """Every way `value` breaks `schema` (type, nullable, required, enum, items)."""
-        schema = self.deref(schema)
-        if schema is None:
-            return []
-        if value is None:
-            return [] if schema.get("nullable") else [f"{where}: null"]
-        types = {"object": dict, "array": list, "string": str, "boolean": bool}
-        t = schema.get("type")
-        if t == "integer":
-            if not isinstance(value, int) or isinstance(value, bool):
-                return [f"{where}: {value!r} is not an integer"]
-        elif t in types and not isinstance(value, types[t]):
-            return [f"{where}: {value!r} is not {t}"]
-        if "enum" in schema and value not in schema["enum"]:
-            return [f"{where}: {value!r} not in {schema['enum']}"]
-        out = []
-        if t == "object":
-            for name in schema.get("required", []):
-                if name not in value:
-                    out.append(f"{where}: missing {name}")
-            for name, sub in schema.get("properties", {}).items():
-                if name in value:
-                    out += self.errors(value[name], sub, f"{where}.{name}")
-        if t == "array":
-            for i, item in enumerate(value):
-                out += self.errors(item, schema.get("items"), f"{where}[{i}]")
-        return out
-
-
+# --- the OpenAPI checker: support.Schema (required properties and types of the answers) --
 SCHEMA = None
 
 

@@ -25,6 +25,13 @@ the carrier on 127.0.0.1. trunkline registers the entry trunk1/trunk1pass there.
      log and `trunk-reg show` say so;
   k. (item 6) SIGTERM: b-port, which never registered, sends no unregister and shows
      state stopped, "never registered", clean stop yes; the others unregister.
+  l. the management API (issue 11 item 1), answers checked against the OpenAPI document: a
+     carrier registration created with POST /api/carriers registers at Kamailio and GET
+     /api/carriers/{name} shows it registered (never the password); POST .../register sends a
+     REGISTER now (the binding's expiry moves); DELETE unregisters it at Kamailio. A domain
+     entry created with POST /api/domains resolves against dnsmasq and GET shows its address
+     and TTL; dnsmasq's answer changes and POST .../resolve brings the new address at once,
+     long before the TTL ends.
 Every wait polls with a bound. Every process is started here with its own ports and stopped by
 PID. Writes a JUnit report.
 
@@ -37,11 +44,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import json
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until as poll  # noqa: E402
+from support import Results, Schema, stop_pid, wait_until as poll  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, PEERS_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])
@@ -50,6 +60,7 @@ TL_PORT = BASE + 1        # trunkline's first --udp port (its contact)
 TL_PORT2 = BASE + 2       # after the crash: a new contact
 DNS_PORT = BASE + 3       # dnsmasq, authoritative for trunkline.test
 DEAD_PORT = BASE + 4      # nothing listens here (entry b-port)
+API_PORT = BASE + 5       # the management API of the last trunkline (check l)
 CARRIER_FQDN = "carrier.trunkline.test"
 DNS_WAIT = 60             # bound of the polls that wait on DNS TTLs and Timer F (32 s)
 UNREGISTER_WAIT = 5
@@ -155,6 +166,126 @@ CARRIER_RECORDS = (f"--host-record={CARRIER_FQDN},127.0.0.1", "--host-record=sip
 def dns_lines(tag, name=None):
     return "\n".join(l for l in log_text(tag).splitlines()
                      if ("dns " in l or "DNS" in l) and (name is None or name in l))
+
+
+def http(method, path, token, body=None):
+    """(status, JSON answer or None) of one API request; HTTP errors are answers too."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{API_PORT}{path}", method=method, data=data)
+    req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, None
+
+
+SCHEMA = None
+
+
+def call_api(name, method, path, template, token, want, body=None):
+    """One request whose status must be `want` and whose answer must match the document."""
+    status, value = http(method, path, token, body)
+    problems = [] if status == want else [f"status {status}, want {want}"]
+    if value is None:
+        problems.append("body is not JSON")
+    elif SCHEMA is not None:
+        schema = SCHEMA.response_schema(template, method, status)
+        problems += (SCHEMA.errors(value, schema) if schema is not None
+                     else [f"{method} {template} {status} is not in the OpenAPI document"])
+    check(f"l. {name}: {method} {path} -> {want}, as documented", not problems,
+          f"{problems} {json.dumps(value)[:600]}")
+    return value or {}
+
+
+def api_checks(tag, admin, read):
+    """Check l: carrier registrations and domain entries through the management API."""
+    global SCHEMA
+    status, doc = http("GET", "/api/openapi.json", read)
+    check("l. GET /api/openapi.json documents /api/carriers and /api/domains",
+          status == 200 and "/api/carriers/{name}" in doc.get("paths", {})
+          and "/api/domains/{name}/resolve" in doc.get("paths", {}), status)
+    if status != 200:
+        return
+    SCHEMA = Schema(doc)
+
+    # a carrier registration created through the API registers at the real registrar
+    body = {"name": "api-carrier", "server": "127.0.0.1", "port": KAM_PORT, "user": "trunk1",
+            "password": "trunk1pass", "expires_s": 600}
+    call_api("a read token may not create", "POST", "/api/carriers", "/api/carriers", read, 403,
+             body)
+    call_api("a refused value names the field", "POST", "/api/carriers", "/api/carriers", admin,
+             422, dict(body, expires_s=5))
+    v = call_api("create", "POST", "/api/carriers", "/api/carriers", admin, 201, body)
+    check("l. the answer never carries the password", "trunk1pass" not in json.dumps(v)
+          and v.get("password_set") is True, v)
+    call_api("an existing name", "POST", "/api/carriers", "/api/carriers", admin, 409, body)
+    ok = wait_until(lambda: (bindings() or {}).get("trunk1") == [contact(TL_PORT)])
+    check("l. Kamailio's location table has trunk1 -> trunkline's contact", ok, bindings())
+    wait_until(lambda: http("GET", "/api/carriers/api-carrier", read)[1]["live"]["state"]
+               == "registered")
+    v = call_api("live state", "GET", "/api/carriers/api-carrier", "/api/carriers/{name}", read,
+                 200)
+    live = v.get("live", {})
+    check("l. GET /api/carriers/api-carrier: registered, 200, its expiry and registrar",
+          live.get("state") == "registered" and live.get("last_code") == 200
+          and live.get("expires_ms", 0) > time.time() * 1000
+          and live.get("registrar") == f"127.0.0.1:{KAM_PORT}/UDP", live)
+    call_api("list", "GET", "/api/carriers", "/api/carriers", read, 200)
+    expires0 = live.get("expires_ms", 0)
+    time.sleep(1.2)
+    v = call_api("register now", "POST", "/api/carriers/api-carrier/register",
+                 "/api/carriers/{name}/register", admin, 202)
+    ok = wait_until(lambda: (http("GET", "/api/carriers/api-carrier", read)[1]["live"]
+                             .get("expires_ms") or 0) >= expires0 + 1000)
+    check("l. re-registered now: a REGISTER went out and the binding's expiry moved on",
+          ok and "api: token 'ops' re-registered carrier registration api-carrier" in log_text(tag),
+          http("GET", "/api/carriers/api-carrier", read)[1].get("live"))
+    call_api("unknown name", "GET", "/api/carriers/nobody", "/api/carriers/{name}", read, 404)
+    v = call_api("delete", "DELETE", "/api/carriers/api-carrier", "/api/carriers/{name}", admin,
+                 200)
+    check("l. DELETE says the registered entry is unregistered", v.get("unregistering") is True, v)
+    ok = wait_until(lambda: (lambda b: b is not None and "trunk1" not in b)(bindings()))
+    check("l. the running trunkline unregisters it: the binding is gone at Kamailio",
+          ok and "trunk-reg api-carrier: unregistered" in log_text(tag), bindings())
+    check("l. no log line carries the carrier's password", "trunk1pass" not in log_text(tag),
+          "")
+
+    # a domain entry created through the API resolves against dnsmasq; resolve now
+    name = "api.trunkline.test"
+    v = call_api("create a domain entry", "POST", "/api/domains", "/api/domains", admin, 201,
+                 {"name": name, "ttl": 60})
+
+    def live_of():
+        return (http("GET", f"/api/domains/{name}", read)[1] or {}).get("live") or {}
+    ok = wait_until(lambda: live_of().get("state") == "fresh", DNS_WAIT)
+    v = call_api("the entry's live status", "GET", f"/api/domains/{name}", "/api/domains/{name}",
+                 read, 200)
+    live = v.get("live") or {}
+    check("l. GET shows the address dnsmasq gives and the TTL left (60 s override)",
+          ok and any(a.startswith("127.0.0.2:") for a in live.get("addresses", []))
+          and 0 < live.get("ttl_left_s", 0) <= 60, live)
+    call_api("list the domain entries", "GET", "/api/domains", "/api/domains", read, 200)
+    start_dns(*CARRIER_RECORDS, f"--host-record={name},127.0.0.3")  # the answer changes
+    call_api("resolve now", "POST", f"/api/domains/{name}/resolve", "/api/domains/{name}/resolve",
+             admin, 202)
+    ok = wait_until(lambda: any(a.startswith("127.0.0.3:") for a in live_of().get("addresses", [])))
+    check("l. resolve now: the new address within seconds, long before the 60 s TTL ends", ok,
+          live_of())
+    call_api("resolve an unknown name", "POST", "/api/domains/nothing.test/resolve",
+             "/api/domains/{name}/resolve", admin, 404)
+    call_api("remove the domain entry", "DELETE", f"/api/domains/{name}", "/api/domains/{name}",
+             admin, 200)
+    check("l. audit lines name the token for every write",
+          f"api: token 'ops' added domain entry {name}" in log_text(tag)
+          and "api: token 'ops' added carrier registration api-carrier" in log_text(tag)
+          and "api: token 'ops' removed carrier registration api-carrier" in log_text(tag), "")
 
 
 work = tempfile.mkdtemp(prefix="trunkline-trunkreg-")
@@ -382,6 +513,19 @@ try:
     check("k. the registered entries unregistered (200 OK), clean stop yes",
           st.get("state") == "unregistered" and st.get("clean stop", "").startswith("yes")
           and b is not None and "trunk2" not in b and "trunk3" not in b, f"{st} {b}")
+
+    # --- l. the management API: carrier registrations and domain entries -----------------
+    for entry in ("badpass", "trunk2", "a-srv", "b-port"):
+        ctl("trunk-reg", "remove", entry)
+    start_dns(*CARRIER_RECORDS, "--host-record=api.trunkline.test,127.0.0.2")
+    with open(CONFIG, "a") as f:
+        f.write(f'\n[api]\nlisten = "127.0.0.1:{API_PORT}"\n')
+    admin = json.loads(ctl("token", "add", "ops", "--scope", "admin", "--json")[1])["token"]
+    read = json.loads(ctl("token", "add", "grafana", "--scope", "read", "--json")[1])["token"]
+    tl, up = start_trunkline("tl5", TL_PORT)
+    check("l. trunkline starts with the management API", up, log_text("tl5")[-800:])
+    if up:
+        api_checks("tl5", admin, read)
 except SystemExit:
     pass
 finally:
@@ -403,7 +547,7 @@ finally:
             kam.kill()
             kam.wait()
     if results.failed():
-        for tag in ("tl1", "tl2", "tl3", "tl4", "kamailio"):
+        for tag in ("tl1", "tl2", "tl3", "tl4", "tl5", "kamailio"):
             try:
                 print(f"---- {tag}.log (tail)\n" + log_text(tag)[-2500:])
             except FileNotFoundError:

@@ -946,3 +946,43 @@ TEST_CASE("reg client: random responses and time keep the invariants", "[reg][cl
         }
     }
 }
+
+TEST_CASE("reg client: refresh_now sends a REGISTER at once, registered or retrying",
+          "[reg][client]") {
+    auto c = base_config();
+    c.retry_delay = 30s;
+    Harness h(c);
+    CHECK_FALSE(h.client.refresh_now(t0));  // not started
+    h.client.start(t0);
+    h.converse(t0);
+    REQUIRE(h.client.status().state == State::registered);
+    const auto before = h.sent.size();
+    const auto expires = *h.client.status().expires_at;
+    // long before the refresh is due: a REGISTER now (challenged and answered again)
+    CHECK(h.client.refresh_now(t0 + 5s));
+    h.converse(t0 + 5s);
+    CHECK(h.sent.size() > before);
+    CHECK(h.client.status().state == State::registered);
+    CHECK(*h.client.status().expires_at == expires + 5s);
+    // one outstanding: no second request, still true
+    CHECK(h.client.refresh_now(t0 + 6s));
+    h.drain();
+    const auto outstanding = h.sent.size();
+    CHECK(h.client.refresh_now(t0 + 6s));
+    h.drain();
+    CHECK(h.sent.size() == outstanding);
+    h.converse(t0 + 6s);
+    // failing and waiting for the retry delay: at once instead
+    h.registrar.force_status = 403;
+    CHECK(h.client.refresh_now(t0 + 7s));
+    h.converse(t0 + 7s);
+    REQUIRE(h.client.status().state == State::failed);
+    REQUIRE(h.client.status().next_attempt);
+    h.registrar.force_status = 0;
+    CHECK(h.client.refresh_now(t0 + 8s));
+    h.converse(t0 + 8s);
+    CHECK(h.client.status().state == State::registered);
+    CHECK(h.client.status().consecutive_failures == 0);
+    h.client.stop(t0 + 9s);
+    CHECK_FALSE(h.client.refresh_now(t0 + 9s));  // stopping
+}

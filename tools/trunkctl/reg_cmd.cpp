@@ -39,6 +39,7 @@
 #include "route/reg/sqlite/store.hpp"
 #include "sip/auth/digest.hpp"
 #include "sip/crypto/evp_hasher.hpp"
+#include "sw/trunk_form.hpp"
 
 namespace trunkctl {
 
@@ -192,112 +193,11 @@ std::string when_text(std::int64_t at_ms, std::int64_t now) {
     return s + " (" + std::to_string((now - at_ms) / 1000) + " s ago)";
 }
 
-std::optional<unsigned long> parse_uint(const std::string& s) {
-    if (s.empty() || s.size() > 9) return std::nullopt;
-    unsigned long v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + static_cast<unsigned long>(c - '0');
-    }
-    return v;
-}
 
 // --- names and hosts --------------------------------------------------------------------
 
-constexpr std::size_t kMaxName = 64;
-constexpr const char* kUserChars = "letters, digits and -_.!~*'()&=+$,;?/";
-
-bool user_char(char c) {
-    // RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ), without escapes.
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-           std::strchr("-_.!~*'()&=+$,;?/", c) != nullptr;
-}
-
-std::string char_text(char c) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned char>(c));
-        return buf;
-    }
-    return std::string("'") + c + "'";
-}
-
-// nullopt when `v` is a valid SIP user part; else the message, with `what` naming it.
-std::optional<std::string> check_user_part(const std::string& what, const std::string& v) {
-    if (v.empty()) return what + " is empty (1.." + std::to_string(kMaxName) + " characters)";
-    if (v.size() > kMaxName) {
-        return what + " " + show_value(v) + ": " + std::to_string(v.size()) +
-               " characters, at most " + std::to_string(kMaxName);
-    }
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!user_char(v[i])) {
-            return what + " " + show_value(v) + ": character " + char_text(v[i]) + " at position " +
-                   std::to_string(i + 1) + " is not allowed (RFC 3261 user: " + kUserChars + ")";
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string> check_trunk_name(const std::string& v) {
-    if (v.empty()) return "trunk-reg name is empty (1..64 characters)";
-    if (v.size() > kMaxName) {
-        return "trunk-reg name " + show_value(v) + ": " + std::to_string(v.size()) +
-               " characters, at most " + std::to_string(kMaxName);
-    }
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        const char c = v[i];
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-            return "trunk-reg name " + show_value(v) + ": character " + char_text(c) +
-                   " at position " + std::to_string(i + 1) +
-                   " is not allowed (letters, digits, '-', '_', '.')";
-        }
-    }
-    return std::nullopt;
-}
-
-// Printable, no quotes or backslashes (realm and digest user name go into quoted-strings).
-std::optional<std::string> check_quotable(const std::string& what, const std::string& v) {
-    if (v.empty()) return what + " is empty";
-    if (v.size() > 128) return what + ": " + std::to_string(v.size()) + " characters, at most 128";
-    for (char c : v) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-            return opt_text(what, v) + ": character " + char_text(c) +
-                   " is not allowed (no quotes, backslashes or control characters)";
-        }
-    }
-    return std::nullopt;
-}
-
-// HOST[:PORT] with IPv6 in brackets ("[2001:db8::1]:5060"; a bare IPv6 literal has no port).
-// Returns the normalized text, nullopt when malformed.
-std::optional<std::string> parse_host_port(const std::string& v) {
-    std::string host = v;
-    std::string port;
-    if (!v.empty() && v[0] == '[') {
-        const auto close = v.find(']');
-        if (close == std::string::npos) return std::nullopt;
-        host = v.substr(1, close - 1);
-        if (!is_ipv6(host)) return std::nullopt;
-        if (close + 1 < v.size()) {
-            if (v[close + 1] != ':') return std::nullopt;
-            port = v.substr(close + 2);
-            if (port.empty()) return std::nullopt;
-        }
-    } else if (is_ipv6(v)) {
-        return "[" + v + "]";
-    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
-        host = v.substr(0, colon);
-        port = v.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-    }
-    if (!valid_host(host)) return std::nullopt;
-    if (!port.empty()) {
-        auto p = parse_uint(port);
-        if (!p || *p < 1 || *p > 65535) return std::nullopt;
-    }
-    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
-    return port.empty() ? h : h + ":" + port;
-}
+using sw::trunk_form::check_quotable;
+using sw::trunk_form::check_user_part;
 
 // --- passwords --------------------------------------------------------------------------
 
@@ -493,175 +393,21 @@ std::string privacy_text(Privacy p) {
     }
 }
 
-bool is_default(const std::string& v) {
-    return v.empty() || lower(v) == "default";
-}
+// The options and the flags --disabled / --enabled as the shared form's values.
+class ArgValues final : public sw::gateway_form::Values {
+  public:
+    explicit ArgValues(const Args& a) : a_(a) {}
+    bool has(const std::string& o) const override { return a_.has(o) || a_.flag(o); }
+    std::string get(const std::string& o) const override { return a_.get(o); }
 
-// An optional port option: "default"/"" -> 0.
-int port_option(const Args& a, const char* opt, std::uint16_t& dst) {
-    if (!a.has(opt)) return kOk;
-    const std::string v = a.get(opt);
-    if (is_default(v)) {
-        dst = 0;
-        return kOk;
-    }
-    auto p = parse_uint(v);
-    if (!p) return bad(kTrunk, opt_text(opt, v) + ": not a port number (1..65535)");
-    if (*p < 1 || *p > 65535) return bad(kTrunk, opt_text(opt, v) + ": outside 1..65535");
-    dst = static_cast<std::uint16_t>(*p);
-    return kOk;
-}
+  private:
+    const Args& a_;
+};
 
-// Applies the options given to `r` (validated). `adding`: --server and --user are required.
+// Applies the options given to `r` (validated: sw/trunk_form.hpp, shared with the API).
+// `adding`: --server and --user are required.
 int apply_trunk_options(const Args& a, TrunkReg& r, bool adding) {
-    if (a.has("--server")) {
-        std::string v = a.get("--server");
-        std::string host = v;
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-            host = host.substr(1, host.size() - 2);
-            if (!is_ipv6(host)) host = v;
-        }
-        if (!valid_host(host)) {
-            if (v.find(':') != std::string::npos && !is_ipv6(host)) {
-                return bad(kTrunk, opt_text("--server", v) +
-                                       ": not a host name or IP address (give the port with "
-                                       "--port)");
-            }
-            return bad(kTrunk, opt_text("--server", v) + ": not a host name or IP address");
-        }
-        r.server = host;
-    } else if (adding) {
-        return bad(kTrunk, "trunk-reg add needs --server HOST");
-    }
-    if (int rc = port_option(a, "--port", r.port); rc != kOk) return rc;
-    if (a.has("--transport")) {
-        const std::string v = lower(a.get("--transport"));
-        if (v == "udp")
-            r.transport = sip::Transport::Udp;
-        else if (v == "tcp")
-            r.transport = sip::Transport::Tcp;
-        else if (v == "tls")
-            r.transport = sip::Transport::Tls;
-        else
-            return bad(kTrunk,
-                       opt_text("--transport", a.get("--transport")) + ": use udp, tcp or tls");
-    }
-    if (a.has("--outbound-proxy")) {
-        const std::string v = a.get("--outbound-proxy");
-        if (is_default(v)) {
-            r.outbound_proxy.clear();
-        } else if (auto hp = parse_host_port(v)) {
-            r.outbound_proxy = *hp;
-        } else {
-            return bad(kTrunk, opt_text("--outbound-proxy", v) +
-                                   ": not HOST[:PORT] (a host name or IP address, [IPv6], "
-                                   "PORT 1..65535)");
-        }
-    }
-    if (a.has("--user")) {
-        const std::string v = a.get("--user");
-        if (auto e = check_user_part("--user", v)) return bad(kTrunk, *e);
-        r.aor_user = v;
-    } else if (adding) {
-        return bad(kTrunk, "trunk-reg add needs --user AOR_USER");
-    }
-    if (a.has("--domain")) {
-        const std::string v = a.get("--domain");
-        if (is_default(v)) {
-            r.aor_domain.clear();
-        } else if (auto hp = parse_host_port(v)) {
-            r.aor_domain = *hp;
-        } else {
-            return bad(kTrunk, opt_text("--domain", v) + ": not a host name or IP address");
-        }
-    }
-    if (a.has("--auth-user")) {
-        const std::string v = a.get("--auth-user");
-        if (is_default(v)) {
-            r.auth_user.clear();
-        } else if (auto e = check_quotable("--auth-user", v)) {
-            return bad(kTrunk, *e);
-        } else {
-            r.auth_user = v;
-        }
-    }
-    if (a.has("--contact-host")) {
-        const std::string v = a.get("--contact-host");
-        std::string host = v;
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-            host = host.substr(1, host.size() - 2);
-        }
-        if (is_default(v)) {
-            r.contact_host.clear();
-        } else if (valid_host(host)) {
-            r.contact_host = host;
-        } else {
-            return bad(kTrunk, opt_text("--contact-host", v) +
-                                   ": not a host name or IP address (give the port with "
-                                   "--contact-port)");
-        }
-    }
-    if (int rc = port_option(a, "--contact-port", r.contact_port); rc != kOk) return rc;
-    if (a.has("--expires")) {
-        const std::string v = a.get("--expires");
-        if (lower(v) == "auto") {
-            r.expires_s = 0;
-        } else if (is_default(v)) {
-            r.expires_s.reset();
-        } else {
-            auto n = parse_uint(v);
-            if (!n)
-                return bad(kTrunk, opt_text("--expires", v) + ": not seconds (20..7200) or auto");
-            if (*n < 20 || *n > 7200) {
-                return bad(kTrunk, opt_text("--expires", v) + ": outside 20..7200 s (or auto)");
-            }
-            r.expires_s = static_cast<std::uint32_t>(*n);
-        }
-    }
-    if (a.has("--retry-delay")) {
-        const std::string v = a.get("--retry-delay");
-        if (is_default(v)) {
-            r.retry_delay_s.reset();
-        } else {
-            auto n = parse_uint(v);
-            if (!n) return bad(kTrunk, opt_text("--retry-delay", v) + ": not seconds (30..600)");
-            if (*n < 30 || *n > 600) {
-                return bad(kTrunk, opt_text("--retry-delay", v) + ": outside 30..600 s");
-            }
-            r.retry_delay_s = static_cast<std::uint32_t>(*n);
-        }
-    }
-    if (a.has("--privacy")) {
-        const std::string v = lower(a.get("--privacy"));
-        if (v == "ignore")
-            r.privacy = Privacy::ignore;
-        else if (v == "id")
-            r.privacy = Privacy::id;
-        else if (v == "none")
-            r.privacy = Privacy::none;
-        else if (is_default(v))
-            r.privacy.reset();
-        else
-            return bad(kTrunk,
-                       opt_text("--privacy", a.get("--privacy")) + ": use ignore, id or none");
-    }
-    if (a.has("--send-unregister")) {
-        const std::string v = lower(a.get("--send-unregister"));
-        if (v == "on")
-            r.send_unregister = true;
-        else if (v == "off")
-            r.send_unregister = false;
-        else if (is_default(v))
-            r.send_unregister.reset();
-        else
-            return bad(kTrunk, opt_text("--send-unregister", a.get("--send-unregister")) +
-                                   ": use on or off");
-    }
-    if (a.flag("--disabled") && a.flag("--enabled")) {
-        return bad(kTrunk, "give --disabled or --enabled, not both");
-    }
-    if (a.flag("--disabled")) r.enabled = false;
-    if (a.flag("--enabled")) r.enabled = true;
+    if (auto e = sw::trunk_form::apply(ArgValues(a), r, adding)) return bad(kTrunk, e->message);
     return kOk;
 }
 
@@ -1091,7 +837,7 @@ int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {
     }
     const std::string name = want ? pos[0] : std::string();
     if (want) {
-        if (auto e = check_trunk_name(name)) return bad(kTrunk, *e);
+        if (auto e = sw::trunk_form::check_name(name)) return bad(kTrunk, *e);
     }
     TrunkReg r;
     std::optional<std::string> password;

@@ -539,6 +539,18 @@ std::optional<sip::Instant> RegClient::next_deadline() const noexcept {
     return d;
 }
 
+bool RegClient::refresh_now(sip::Instant now) {
+    if (invalid_ || done_ || stopping_ || status_.state == State::idle) return false;
+    if (outstanding_ != Purpose::none) return true;  // a REGISTER is already on its way
+    timer_.reset();
+    status_.next_attempt.reset();
+    www_auth_.clear();
+    proxy_auth_.clear();
+    auth_rounds_ = 0;
+    send(Purpose::reg, now);
+    return true;
+}
+
 void RegClient::handle_timeouts(sip::Instant now) {
     if (done_) return;
     if (stop_deadline_ && now >= *stop_deadline_) {

@@ -179,6 +179,9 @@ Response Api::route(Ctx& c) {
     }
     if (head == "accounts") return accounts(c, id, {});
     if (head == "gateways" && id) return gateway_config(c, *id);  // customers|vendors[/{name}]
+    if (head == "domains") return domains(c, id);    // [/{name}[/resolve]]
+    if (head == "carriers") return carriers(c, id);  // [/{name}[/register]]
+    if (head == "traces") return traces(c, id);  // [/{id}[/pcap]]
     if (id && (id->empty() || id->find('/') != std::string_view::npos))
         return error(404, "no such resource");
     if (head == "users") return users(c, id);
@@ -192,7 +195,6 @@ Response Api::route(Ctx& c) {
     }
     if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
     if (head == "alerts") return alerts(c, id);
-    if (head == "traces") return traces(c, id);  // [/{id}[/pcap]]
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");
     if (head == "gateways" && !id) return reads(m) ? gateways(c) : not_allowed("GET, HEAD");

@@ -590,6 +590,18 @@ std::optional<std::string> Registrations::poll_log() {
     return s;
 }
 
+Registrations::RegisterNow Registrations::register_now(std::string_view name, sip::Instant now) {
+    if (stopping_) return RegisterNow::busy;
+    if (unresolved_.find(name) != unresolved_.end()) return RegisterNow::waiting;
+    if (waiting_.find(std::string(name)) != waiting_.end()) return RegisterNow::busy;
+    auto it = trunks_.find(name);
+    if (it == trunks_.end()) return RegisterNow::unknown;
+    if (!it->second.client->refresh_now(now)) return RegisterNow::busy;
+    logs_.push_back(fmt::format("trunk-reg {}: re-registering now (operator)", it->second.name));
+    drain_trunk(it->second, now);
+    return RegisterNow::sent;
+}
+
 const route::reg::Status* Registrations::status(std::string_view name) const {
     if (auto it = trunks_.find(name); it != trunks_.end()) return &it->second.client->status();
     if (auto u = unresolved_.find(name); u != unresolved_.end()) return &u->second.status;

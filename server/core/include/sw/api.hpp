@@ -36,6 +36,8 @@
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
+//   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
+//   GET|POST /api/carriers     GET|PATCH|DELETE /api/carriers/{name} POST .../{name}/register
 //   GET|POST /api/traces       GET|DELETE /api/traces/{id}     GET /api/traces/{id}/pcap
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
@@ -80,6 +82,27 @@
 // (time, direction, addresses, first line, Call-ID: a ladder); /pcap: the libpcap file
 // (application/vnd.tcpdump.pcap). DELETE stops and removes it.
 //
+// Domain entries (api_domains.cpp): `trunkctl domain`'s entries in JSON ({"name", "ttl",
+// "port", "transport"}; null: from DNS / any), each with "live": the running domain cache's
+// status of its key through Live (state fresh, stale, failing, resolving or unresolved;
+// addresses in use, ttl_left_s, since_ms, last_error), null without a Live or when the cache
+// does not hold it. POST creates (an existing name 409), PATCH changes the given members,
+// DELETE removes; the running cache follows at once (Live::domain_put / domain_removed). GET
+// of a name that is no entry but a key the running cache holds (a carrier's
+// "carrier.test:5080") shows it with "entry": false. POST .../resolve re-queries now: 202 with
+// the state as it is (the answer follows within the resolver's timeout).
+//
+// Carriers (api_carriers.cpp): `trunkctl trunk-reg`'s entries in JSON (--retry-delay:
+// "retry_delay_s", --user: "user"; null: trunkline's default), every value checked by
+// trunkctl's code (sw/trunk_form.hpp; 422 with its message, the option replaced by the
+// field). "password" is accepted (required on POST) and never returned ("password_set") or
+// logged. "live" is sw::Registrations' state of the entry (state, reason, retrying,
+// expires_ms, last_code, next_attempt_ms, consecutive_failures, registrar, dns). POST
+// creates (409 if it exists), PATCH changes, DELETE removes: a write sets
+// Response::tables_changed, the reloader sees trunk_reg move and the running switch follows
+// (a removed or changed entry is unregistered first). POST .../register re-registers now
+// (202; 409 when the entry is disabled or not running, saying why).
+//
 // Lifetimes: the switch and the hasher outlive the Api; Request views are read during
 // handle() only.
 #pragma once
@@ -99,10 +122,12 @@
 #include "sip/auth/hasher.hpp"
 #include "sip/time.hpp"
 #include "sw/api_data.hpp"
+#include "sw/api_live.hpp"
 #include "sw/metrics.hpp"
 
 namespace sw {
 class Switch;
+class JsonWriter;
 }
 
 namespace sw::api {
@@ -163,6 +188,9 @@ class Api {
     void set_process_metrics(std::function<ProcessMetrics()> read) { process_ = std::move(read); }
     // The database behind /api/accounts (api_data.hpp); nullptr: those endpoints answer 503.
     void set_data(Data* data) noexcept { data_ = data; }
+    // The running server's domain cache and carrier view (api_live.hpp); nullptr: the
+    // domains' live status is null and "resolve now" answers 503.
+    void set_live(Live* live) noexcept { live_ = live; }
 
     // `wall_ms`: Unix milliseconds at `now` (the times the API shows are wall-clock).
     Response handle(const Request& rq, sip::Instant now, std::int64_t wall_ms);
@@ -201,6 +229,11 @@ class Api {
     Response cdrs(Ctx& c);
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
     Response explain_route(Ctx& c);
+    Response domains(Ctx& c, const std::optional<std::string_view>& rest);
+    Response carriers(Ctx& c, const std::optional<std::string_view>& rest);
+    Response save_carrier(Ctx& c, const std::string* path_name);
+    void carrier_json(JsonWriter& w, Ctx& c, const route::reg::TrunkReg& r);
+    Response carrier_answer(Ctx& c, int status, const route::reg::TrunkReg& r);
     Response traces(Ctx& c, const std::optional<std::string_view>& rest);
 
     Switch& sw_;
@@ -210,6 +243,7 @@ class Api {
     std::map<std::string, Source, std::less<>> sources_;
     std::function<ProcessMetrics()> process_;
     Data* data_ = nullptr;
+    Live* live_ = nullptr;
     std::deque<std::string> logs_;
 };
 

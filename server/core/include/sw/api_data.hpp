@@ -25,9 +25,11 @@
 #include "billing/cdr_filter.hpp"
 #include "billing/money.hpp"
 #include "billing/result.hpp"
+#include "route/domain/cache.hpp"
 #include "route/lcr/customers.hpp"
 #include "route/lcr/router.hpp"
 #include "route/lcr/vendor_gateway.hpp"
+#include "route/reg/trunk_reg.hpp"
 #include "sip/auth/hasher.hpp"
 
 namespace sw::api {
@@ -151,7 +153,41 @@ class Data {
         return no_gateways();
     }
 
+    // Domain entries (route::domain::sqlite::Store, `trunkctl domain`), by normalized name,
+    // and carrier registration entries (route::reg::sqlite::Store trunk_reg, `trunkctl
+    // trunk-reg`), by name. Conditional on Precondition::row (absent: a create, present: a
+    // change); versions are not kept for these. A trunk_reg write moves its change counter,
+    // which the running switch's reloader watches.
+    using EntrySpec = route::domain::EntrySpec;
+    using TrunkReg = route::reg::TrunkReg;
+    virtual billing::Result<std::vector<EntrySpec>> domains() { return no_table("domain entries"); }
+    virtual billing::Result<std::optional<EntrySpec>> domain(std::string_view) {
+        return no_table("domain entries");
+    }
+    virtual billing::Result<Written> put_domain(const EntrySpec&, const Precondition&) {
+        return no_table("domain entries");
+    }
+    virtual billing::Result<Written> remove_domain(std::string_view) {
+        return no_table("domain entries");
+    }
+    virtual billing::Result<std::vector<TrunkReg>> carriers() {
+        return no_table("carrier registrations");
+    }
+    virtual billing::Result<std::optional<TrunkReg>> carrier(std::string_view) {
+        return no_table("carrier registrations");
+    }
+    virtual billing::Result<Written> put_carrier(const TrunkReg&, const Precondition&) {
+        return no_table("carrier registrations");
+    }
+    virtual billing::Result<Written> remove_carrier(std::string_view) {
+        return no_table("carrier registrations");
+    }
+
   protected:
+    static billing::Failure no_table(std::string_view what) {
+        return billing::fail(billing::ErrorCode::io_error,
+                             std::string(what) + " are not kept by this store");
+    }
     static billing::Failure no_gateways() {
         return billing::fail(billing::ErrorCode::io_error, "gateways are not kept by this store");
     }

@@ -143,6 +143,14 @@ class Registrations {
     std::optional<std::string> command(std::string_view kind, std::string_view arg,
                                        sip::Instant now);
 
+    // An operator's "register now" (POST /api/carriers/{name}/register): the running entry's
+    // REGISTER goes out at once (its refresh or retry timer dropped). sent; waiting: the entry
+    // has no registrar address yet (DNS); busy: it is stopping or being replaced (the new
+    // configuration registers when the old unregister ends); unknown: no such running entry
+    // (disabled, never configured, or its configuration cannot run).
+    enum class RegisterNow : std::uint8_t { sent, waiting, busy, unknown };
+    RegisterNow register_now(std::string_view name, sip::Instant now);
+
     void on_client_event(const ClientEvent& e, sip::Instant now);
     void pump(sip::Instant now);  // after every element input: drain events and actions
     std::optional<sip::Instant> next_deadline() const;

@@ -172,6 +172,11 @@ class RegClient {
     void start(sip::Instant now, std::optional<Persisted> previous = std::nullopt);
     // Unregisters (when send_unregister and a binding may exist), else finishes at once.
     void stop(sip::Instant now);
+    // Re-registers at once (an operator's "register now"): the refresh or retry timer is
+    // dropped and a REGISTER goes out now, with fresh credentials asked for by the
+    // registrar's challenge. true when a REGISTER is on its way (one already outstanding
+    // counts); false when not started, stopping, stopped or invalid.
+    bool refresh_now(sip::Instant now);
 
     // Outcome of the request last sent. Returns false when the response is not for it.
     bool on_response(const sip::Message& response, sip::Instant now);

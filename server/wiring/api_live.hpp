@@ -1,0 +1,39 @@
+// wiring::ApiLive — sw::api::Live over the running server: the domain cache (wiring::Dns)
+// and why a carrier entry waits (wiring::Carriers), for the management API on the loop.
+//
+//   wiring::ApiLive live(dns, carriers);
+//   live.load_domains(cfg.database);   // at start: the operators' domain entries resolved
+//   api_server_parts.live = &live;     // ApiServer hands it to sw::api::Api::set_live
+//
+// load_domains() puts every entry of route_domain_sqlite's domain_entry table into the
+// running cache (logged: how many, or why not); the API's writes follow through domain_put /
+// domain_removed. Lifetimes: `dns` and `carriers` outlive the ApiLive.
+#pragma once
+
+#include <string>
+
+#include "sw/api_live.hpp"
+#include "wiring/carriers.hpp"
+#include "wiring/dns.hpp"
+
+namespace wiring {
+
+class ApiLive final : public sw::api::Live {
+  public:
+    ApiLive(Dns& dns, const Carriers& carriers) : dns_(dns), carriers_(carriers) {}
+
+    void load_domains(const std::string& database);
+
+    std::optional<route::domain::EntryStatus> domain_status(std::string_view key,
+                                                            sip::Instant now) override;
+    bool resolve_now(std::string_view key, sip::Instant now) override;
+    void domain_put(const route::domain::EntrySpec& spec, sip::Instant now) override;
+    void domain_removed(std::string_view key, sip::Instant now) override;
+    std::optional<std::string> carrier_waiting(std::string_view name) override;
+
+  private:
+    Dns& dns_;
+    const Carriers& carriers_;
+};
+
+}  // namespace wiring
