@@ -9,8 +9,6 @@
 //   if (!cli::valid_host(h)) return cli::bad(kUser, cli::opt_text("--host", h) + ": ...");
 #pragma once
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -19,6 +17,7 @@
 #include <system_error>
 
 #include "args.hpp"
+#include "sw/form_text.hpp"
 
 namespace trunkctl::cli {
 
@@ -76,59 +75,13 @@ inline void ensure_dir(const std::string& db) {
     }
 }
 
-// A value as given, quoted when it is empty or has blanks ("--user 'a b'").
-inline std::string show_value(const std::string& v) {
-    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
-                           return std::isspace(static_cast<unsigned char>(c)) != 0;
-                       });
-    return blank ? "'" + v + "'" : v;
-}
-
-// "--expires 10" for messages.
-inline std::string opt_text(const std::string& opt, const std::string& v) {
-    return opt + " " + show_value(v);
-}
-
-inline std::string lower(std::string s) {
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-inline bool is_ipv4(const std::string& h) {
-    in_addr a{};
-    return inet_pton(AF_INET, h.c_str(), &a) == 1;
-}
-
-inline bool is_ipv6(const std::string& h) {
-    in6_addr a{};
-    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
-}
-
-inline bool is_ip(const std::string& h) {
-    return is_ipv4(h) || is_ipv6(h);
-}
-
-// A host name (labels of letters, digits, '-', '_'), an IPv4 or an IPv6 literal.
-inline bool valid_host(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    if (is_ip(h)) return true;
-    // Labels of 1..63 characters; '-' neither first nor last in a label.
-    std::size_t label = 0;
-    char prev = '.';
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0 || prev == '-') return false;
-            label = 0;
-        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                   (c == '-' && label > 0)) {
-            if (++label > 63) return false;
-        } else {
-            return false;
-        }
-        prev = c;
-    }
-    return label > 0 && prev != '-';
-}
+// The value checks and message pieces trunkctl shares with the API's forms (sw/form_text.hpp).
+using sw::form::is_ip;
+using sw::form::is_ipv4;
+using sw::form::is_ipv6;
+using sw::form::lower;
+using sw::form::opt_text;
+using sw::form::show_value;
+using sw::form::valid_host;
 
 }  // namespace trunkctl::cli

@@ -3,8 +3,6 @@
 // API shows them with the option replaced by the JSON field.
 #include "sw/gateway_form.hpp"
 
-#include <arpa/inet.h>  // inet_pton: a pure parse of an address literal, no I/O
-
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "billing/money.hpp"
 #include "billing/rate.hpp"
 #include "route/lcr/rewrite.hpp"
+#include "sw/form_text.hpp"
 
 namespace sw::gateway_form {
 
@@ -25,54 +24,17 @@ Error bad(const std::string& option, std::string message) {
     return Error{option, std::move(message)};
 }
 
-std::string show_value(const std::string& v) {
-    const bool blank = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
-                           return std::isspace(static_cast<unsigned char>(c)) != 0;
-                       });
-    return blank ? "'" + v + "'" : v;
-}
+using form::is_ip;
+using form::is_ipv6;
+using form::lower;
+using form::show_value;
+using form::valid_host;
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
-bool is_ipv4(const std::string& h) {
-    in_addr a{};
-    return inet_pton(AF_INET, h.c_str(), &a) == 1;
-}
 
-bool is_ipv6(const std::string& h) {
-    in6_addr a{};
-    return inet_pton(AF_INET6, h.c_str(), &a) == 1;
-}
 
-bool is_ip(const std::string& h) {
-    return is_ipv4(h) || is_ipv6(h);
-}
 
-// A host name (labels of 1..63 letters, digits, '-', '_'; '-' neither first nor last), an
-// IPv4 or an IPv6 literal.
-bool valid_host(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    if (is_ip(h)) return true;
-    std::size_t label = 0;
-    char prev = '.';
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0 || prev == '-') return false;
-            label = 0;
-        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                   (c == '-' && label > 0)) {
-            if (++label > 63) return false;
-        } else {
-            return false;
-        }
-        prev = c;
-    }
-    return label > 0 && prev != '-';
-}
+
 
 std::string join(const std::vector<std::string>& v) {
     std::string out;
