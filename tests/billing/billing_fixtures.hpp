@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -117,6 +119,16 @@ inline std::vector<billing::Cdr> random_cdrs(const billing::Book& book, std::mt1
         out.push_back(billing::make_cdr(std::move(c), *r));
     }
     return out;
+}
+
+// The bytes of an IANA zone file (tzdata, installed by scripts/setup.sh).
+inline std::string zone_file(const char* name) {
+    std::ifstream f(std::string("/usr/share/zoneinfo/") + name, std::ios::binary);
+    INFO("tzdata (scripts/setup.sh) provides /usr/share/zoneinfo/" << name);
+    REQUIRE(f);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
 }
 
 }  // namespace billing_test

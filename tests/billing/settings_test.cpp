@@ -205,14 +205,7 @@ TEST_CASE("time: parse_time accepts milliseconds", "[billing][time]") {
 
 namespace {
 
-std::string zone_file(const char* name) {
-    std::ifstream f(std::string("/usr/share/zoneinfo/") + name, std::ios::binary);
-    INFO("tzdata (scripts/setup.sh) provides /usr/share/zoneinfo/" << name);
-    REQUIRE(f);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
+using billing_test::zone_file;
 
 const ZoneSource kZones = [](std::string_view name) -> Result<std::string> {
     return zone_file(std::string(name).c_str());

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -588,6 +589,30 @@ TEST_CASE("store: a full database is a precise error and writes nothing", "[bill
     CHECK(st.audit()->empty());
 }
 
+namespace {
+
+// Forks a child that runs `write` (batches forever, on its own Store) and kills it with
+// SIGKILL after 50 ms + a random part of `spread_us`: mostly inside a transaction, since
+// inserting is most of its time. Returns once the child is gone.
+void kill_writer_midway(const std::string& db, std::mt19937_64& rng, std::uint32_t spread_us,
+                        const std::function<void(Store&)>& write) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        auto st = Store::open(db);
+        if (!st) _exit(3);
+        write(*st);
+        _exit(4);  // write returns only when a batch failed
+    }
+    usleep(static_cast<useconds_t>(50000 + rng() % spread_us));
+    REQUIRE(kill(pid, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+}
+
+}  // namespace
+
 TEST_CASE("store: SIGKILL between and during batches never half-writes", "[billing][store][crash]") {
     TempDir d;
     const std::string db = d.file("crash.db");
@@ -599,25 +624,12 @@ TEST_CASE("store: SIGKILL between and during batches never half-writes", "[billi
     constexpr std::size_t kBatch = 200;
     std::mt19937_64 rng(99);
     for (int round = 0; round < 6; ++round) {
-        const pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            // Child: write batches forever until killed.
-            auto st = Store::open(db);
-            if (!st) _exit(3);
-            std::mt19937_64 crng(1000 + static_cast<unsigned>(round));
-            auto base = random_cdrs(book, crng, kBatch);
-            for (;;) {
-                std::vector<Cdr> batch = base;
-                if (!st->insert_cdrs(batch)) _exit(4);
+        std::mt19937_64 crng(1000 + static_cast<unsigned>(round));
+        const auto base = random_cdrs(book, crng, kBatch);
+        kill_writer_midway(db, rng, 250000, [&](Store& st) {
+            for (std::vector<Cdr> batch = base; st.insert_cdrs(batch); batch = base) {
             }
-        }
-        // Kill at a random moment: mostly inside a transaction (inserting is most of the time).
-        usleep(static_cast<useconds_t>(50000 + rng() % 250000));
-        REQUIRE(kill(pid, SIGKILL) == 0);
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        REQUIRE(WIFSIGNALED(status));
+        });
         // Reopen: every CDR has its debit and credit; only whole batches exist.
         Store st = open_store(db);
         auto n = st.cdr_count();
@@ -992,17 +1004,12 @@ TEST_CASE("store: SIGKILL during tiered batches never counts a volume without it
     constexpr std::size_t kBatch = 100;
     std::mt19937_64 rng(7);
     for (int round = 0; round < 3; ++round) {
-        const pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            auto st = Store::open(db);
-            if (!st) _exit(3);
-            std::mt19937_64 crng(2000 + static_cast<unsigned>(round));
-            auto base = random_cdrs(book, crng, kBatch);
-            auto used = st->volume_used("C1", "44", "2026-11");
-            if (!used) _exit(5);
-            std::int64_t volume = *used;
-            for (;;) {
+        std::mt19937_64 crng(2000 + static_cast<unsigned>(round));
+        const auto base = random_cdrs(book, crng, kBatch);
+        kill_writer_midway(db, rng, 200000, [&](Store& st) {
+            auto used = st.volume_used("C1", "44", "2026-11");
+            if (!used) return;
+            for (std::int64_t volume = *used;;) {
                 std::vector<Cdr> batch = base;
                 std::int64_t v = volume;
                 for (Cdr& c : batch) {
@@ -1012,15 +1019,10 @@ TEST_CASE("store: SIGKILL during tiered batches never counts a volume without it
                     c.volume_before_s = v;
                     v += c.customer_billed_s;
                 }
-                if (!st->insert_cdrs(batch)) _exit(4);
+                if (!st.insert_cdrs(batch)) return;
                 volume = v;
             }
-        }
-        usleep(static_cast<useconds_t>(50000 + rng() % 200000));
-        REQUIRE(kill(pid, SIGKILL) == 0);
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        REQUIRE(WIFSIGNALED(status));
+        });
         Store st = open_store(db);
         auto n = st.cdr_count();
         REQUIRE(n);

@@ -15,18 +15,9 @@ using namespace billing_test;
 
 namespace {
 
-std::string zone_bytes(const char* name) {
-    std::ifstream f(std::string("/usr/share/zoneinfo/") + name, std::ios::binary);
-    INFO("tzdata (scripts/setup.sh) provides /usr/share/zoneinfo/" << name);
-    REQUIRE(f);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 WorkCalendar calendar_in(const char* zone) {
     WorkCalendar cal;
-    auto tz = TimeZone::from_tzif(zone, zone_bytes(zone));
+    auto tz = TimeZone::from_tzif(zone, zone_file(zone));
     REQUIRE(tz);
     cal.zone = std::make_shared<const TimeZone>(std::move(*tz));
     return cal;
