@@ -4,27 +4,17 @@
 // the parameter.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <regex>
 #include <string>
 
-#include "billing/sqlite/store.hpp"
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
-#include "sw/switch.hpp"
-#include "wiring/api_data.hpp"
-#include "wiring/digest_auth.hpp"
+#include "api_fixture.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
 
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'764'000'000'000;  // 2025-11-24 16:00:00 UTC: "now"
-const std::string kRead = "tl_read-secret";
-const std::string kAdmin = "tl_admin-secret";
+constexpr std::int64_t kNow = kWall2025;  // 2025-11-24 16:00:00 UTC: "now"
 
 billing::Cdr cdr(int i, std::int64_t end_ms, std::string customer, std::string callee) {
     billing::Cdr c;
@@ -47,67 +37,29 @@ billing::Cdr cdr(int i, std::int64_t end_ms, std::string customer, std::string c
     return c;
 }
 
-struct Fixture {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("tl-api-cdrs-" + std::to_string(::getpid()));
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
-    std::unique_ptr<wiring::ApiData> data;
-    std::string auth_header;
-
-    Fixture() {
-        std::filesystem::create_directories(dir);
-        const std::string db = (dir / "t.db").string();
+struct Fixture : ApiDataFixture {
+    Fixture() : ApiDataFixture("tl-api-cdrs") {
+        wall = kNow;
         {
             auto st = billing::sqlite::Store::open(db);
             REQUIRE(st);
             REQUIRE(st->set_currency({"EUR", 3, billing::Rounding::up}));
-            for (const char* id : {"C1", "C2", "V1"}) {  // a CDR moves their money
-                billing::Account a;
-                a.id = id;
-                a.kind = id[0] == 'V' ? billing::AccountKind::vendor : billing::AccountKind::customer;
-                REQUIRE(st->add_account(a));
-            }
+            add_accounts(*st, {"C1", "C2", "V1"});  // a CDR moves their money
             std::vector<billing::Cdr> rows;
             // 30 calls of C1 and C2, one a minute, the last ending at "now" - 1 s; one of
             // C1 two days ago (outside the default window)
             for (int i = 0; i < 30; ++i)
-                rows.push_back(cdr(i, kWall - 1000 - (29 - i) * 60'000LL, i % 3 ? "C1" : "C2",
+                rows.push_back(cdr(i, kNow - 1000 - (29 - i) * 60'000LL, i % 3 ? "C1" : "C2",
                                    i % 5 ? "4420" + std::to_string(7000 + i) : "4930" + std::to_string(i)));
-            rows.push_back(cdr(99, kWall - 48 * 3600'000LL, "C1", "4420999"));
+            rows.push_back(cdr(99, kNow - 48 * 3600'000LL, "C1", "4420999"));
             auto ok = st->insert_cdrs(rows);
             INFO((ok ? "" : ok.error().describe()));
             REQUIRE(ok);
         }
-        data = std::make_unique<wiring::ApiData>(db);
-        REQUIRE(data->open().empty());
-        sw = std::make_unique<sw::Switch>(sw::SwitchConfig{}, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        api = std::make_unique<sw::api::Api>(*sw, hasher);
-        auto sha = [&](const std::string& s) {
-            return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-        };
-        api->set_tokens({{"grafana", sha(kRead), sw::api::Scope::read},
-                         {"ops", sha(kAdmin), sw::api::Scope::admin}});
-        api->set_data(data.get());
-    }
-    ~Fixture() {
-        api.reset();
-        data.reset();
-        std::filesystem::remove_all(dir);
+        open_data();
     }
     sw::api::Response get(std::vector<std::pair<std::string, std::string>> query = {}) {
-        sw::api::Request rq;
-        rq.method = "GET";
-        rq.path = "/api/cdrs";
-        rq.query = std::move(query);
-        auth_header = "Bearer " + kRead;
-        rq.authorization = auth_header;
-        rq.source = "127.0.0.1";
-        rq.loopback = true;
-        return api->handle(rq, t0, kWall);
+        return handle({.path = "/api/cdrs", .query = std::move(query), .token = kRead});
     }
 };
 
@@ -125,12 +77,6 @@ std::string next_of(const std::string& body) {
     static const std::regex re("\"next\":(null|\"([0-9.]+)\")");
     REQUIRE(std::regex_search(body, m, re));
     return m[2];
-}
-
-std::string header(const sw::api::Response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers)
-        if (n == name) return v;
-    return {};
 }
 
 }  // namespace
@@ -225,11 +171,6 @@ TEST_CASE("api cdrs: bad parameters are 400 naming the parameter", "[server][api
         CHECK(r.status == 400);
         CHECK(r.body.find("\"field\":\"" + c.field + "\"") != std::string::npos);
     }
-    sw::api::Request rq;  // CDRs are not edited through the API, not even by an admin
-    rq.method = "DELETE";
-    rq.path = "/api/cdrs";
-    const std::string h = "Bearer " + kAdmin;
-    rq.authorization = h;
-    rq.source = "127.0.0.1";
-    CHECK(f.api->handle(rq, t0, kWall).status == 405);
+    // CDRs are not edited through the API, not even by an admin
+    CHECK(f.handle({.method = "DELETE", .path = "/api/cdrs", .token = kAdmin}).status == 405);
 }

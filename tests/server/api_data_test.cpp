@@ -6,26 +6,17 @@
 // on a real SQLite file; the JSON reader.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <map>
 #include <string>
 
+#include "api_fixture.hpp"
 #include "core/src/json_reader.hpp"
 #include "sip/auth/digest.hpp"
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
-#include "sw/switch.hpp"
-#include "wiring/api_data.hpp"
-#include "wiring/digest_auth.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
-
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'700'000'000'000;
-const std::string kAdmin = "tl_admin-secret";
-const std::string kRead = "tl_read-secret";
 
 // Accounts in a map; each top-up bumps a global ledger id, as the SQLite ledger does.
 struct MemoryData final : sw::api::Data {
@@ -93,39 +84,15 @@ struct MemoryData final : sw::api::Data {
     billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter&) override { return sw::api::CdrPage{}; }
 };
 
-struct Fixture {
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
+struct Fixture : ApiFixture {
     MemoryData data;
-    std::string auth_header;
 
-    Fixture() {
-        sw = std::make_unique<sw::Switch>(sw::SwitchConfig{}, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        api = std::make_unique<sw::api::Api>(*sw, hasher);
-        api->set_tokens({{"ops", sha(kAdmin), sw::api::Scope::admin},
-                         {"grafana", sha(kRead), sw::api::Scope::read}});
-        api->set_data(&data);
-    }
-    std::string sha(const std::string& s) const {
-        return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-    }
+    Fixture() { api->set_data(&data); }
     sw::api::Response call(std::string_view method, std::string_view path, std::string_view body = {},
                            std::vector<std::pair<std::string, std::string>> query = {},
                            std::string_view if_match = {}, const std::string& token = kAdmin) {
-        sw::api::Request rq;
-        rq.method = method;
-        rq.path = path;
-        rq.query = std::move(query);
-        auth_header = "Bearer " + token;
-        rq.authorization = auth_header;
-        rq.source = "127.0.0.1";
-        rq.loopback = true;
-        rq.body = body;
-        rq.if_match = if_match;
-        return api->handle(rq, t0, kWall);
+        return handle({.method = std::string(method), .path = std::string(path), .query = std::move(query),
+                       .body = std::string(body), .if_match = std::string(if_match), .token = token});
     }
     void add(const std::string& id, const std::string& balance = "0") {
         auto r = call("POST", "/api/accounts",
@@ -133,16 +100,6 @@ struct Fixture {
         REQUIRE(r.status == 201);
     }
 };
-
-std::string header(const sw::api::Response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers)
-        if (n == name) return v;
-    return {};
-}
-
-bool names_field(const sw::api::Response& r, std::string_view field) {
-    return r.body.find("\"field\":\"" + std::string(field) + "\"") != std::string::npos;
-}
 
 }  // namespace
 
@@ -282,12 +239,9 @@ TEST_CASE("api accounts: without a store the endpoints answer 503", "[server][ap
 
 TEST_CASE("api accounts: wiring::ApiData on SQLite pages and versions by the ledger",
           "[server][api][accounts]") {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("tl-api-accounts-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const std::string db = (dir / "t.db").string();
+    const TempDir tmp("tl-api-accounts");
     {
-        wiring::ApiData d(db);
+        wiring::ApiData d(tmp.db);
         REQUIRE(d.open().empty());
         for (const char* id : {"b", "a", "c"}) {
             billing::Account a;
@@ -313,7 +267,6 @@ TEST_CASE("api accounts: wiring::ApiData on SQLite pages and versions by the led
         CHECK(d.account("zz").error().code == billing::ErrorCode::unknown_account);
         CHECK(!*d.rate_group_exists("retail"));
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("api json reader: flat objects, escapes, numbers kept as text", "[server][api][json]") {

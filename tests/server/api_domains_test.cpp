@@ -7,30 +7,19 @@
 // never returned or logged, the audit lines, the trunk_reg change counter moving.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "api_fixture.hpp"
 #include "route/domain/sqlite/store.hpp"
 #include "route/reg/sqlite/store.hpp"
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
-#include "sw/switch.hpp"
-#include "wiring/api_data.hpp"
-#include "wiring/digest_auth.hpp"
 #include "wiring/trunk_specs.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
-
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'764'000'000'000;
-const std::string kRead = "tl_read-secret";
-const std::string kAdmin = "tl_admin-secret";
 
 // The running domain cache, as the API sees it.
 struct FakeLive final : sw::api::Live {
@@ -68,59 +57,25 @@ struct FakeLive final : sw::api::Live {
     }
 };
 
-struct Fixture {
-    std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("tl-api-domains-" + std::to_string(::getpid()));
-    std::string db = (dir / "t.db").string();
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
-    std::unique_ptr<wiring::ApiData> data;
-    FakeLive live;
-    std::string auth_header;
+// The switch names itself 198.51.100.7 in its carrier registrations' Contact.
+sw::SwitchConfig contact_config() {
+    sw::SwitchConfig cfg;
+    cfg.element.contact_host = "198.51.100.7";
+    return cfg;
+}
 
-    Fixture() {
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-        data = std::make_unique<wiring::ApiData>(db);
-        REQUIRE(data->open().empty());
-        sw::SwitchConfig cfg;
-        cfg.element.contact_host = "198.51.100.7";
-        sw = std::make_unique<sw::Switch>(cfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        api = std::make_unique<sw::api::Api>(*sw, hasher);
-        auto sha = [&](const std::string& s) {
-            return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-        };
-        api->set_tokens({{"grafana", sha(kRead), sw::api::Scope::read},
-                         {"ops", sha(kAdmin), sw::api::Scope::admin}});
-        api->set_data(data.get());
+struct Fixture : ApiDataFixture {
+    FakeLive live;
+
+    Fixture() : ApiDataFixture("tl-api-domains", contact_config()) {
+        wall = kWall2025;
+        open_data();
     }
-    ~Fixture() {
-        api.reset();
-        data.reset();
-        std::filesystem::remove_all(dir);
-    }
+    // At `now`, the wall clock moved as much.
     sw::api::Response call(std::string method, std::string path, std::string body = {},
-                           const std::string& token = kAdmin, sip::Instant now = t0) {
-        method_ = std::move(method);
-        path_ = std::move(path);
-        body_ = std::move(body);
-        auth_header = "Bearer " + token;
-        sw::api::Request rq;
-        rq.method = method_;
-        rq.path = path_;
-        rq.authorization = auth_header;
-        rq.source = "127.0.0.1";
-        rq.loopback = true;
-        rq.body = body_;
-        return api->handle(rq, now, kWall + (now - t0) / 1ms);
-    }
-    std::vector<std::string> logs() {
-        std::vector<std::string> out;
-        while (auto l = api->poll_log()) out.push_back(*l);
-        return out;
+                           std::string token = kAdmin, sip::Instant now = t0) {
+        return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
+                       .token = std::move(token), .now = now, .wall = wall + (now - t0) / 1ms});
     }
     std::int64_t trunk_reg_version() {
         std::string err;
@@ -147,20 +102,7 @@ struct Fixture {
         sw->registrations().set_trunks(std::move(specs), now);
         sw->pump(now);
     }
-    // The requests the switch sent since the last call.
-    std::vector<std::string> sent() {
-        std::vector<std::string> out;
-        while (auto s = sw->poll_send()) out.emplace_back(*s->bytes);
-        return out;
-    }
-
-  private:
-    std::string method_, path_, body_;
 };
-
-bool has(const std::string& body, const std::string& text) {
-    return body.find(text) != std::string::npos;
-}
 
 std::string header_line(const std::string& msg, const std::string& name) {
     const auto at = msg.find("\r\n" + name + ":");
@@ -342,7 +284,7 @@ TEST_CASE("api carriers: create, live state, register now, change, delete", "[ap
 
     // the switch follows the table (wiring::Carriers on the reloader's poll)
     f.reload_carriers(t0);
-    auto out = f.sent();
+    auto out = f.take_sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].starts_with("REGISTER sip:192.0.2.10 SIP/2.0"));
     r = f.call("GET", "/api/carriers/carrier-a", {}, kRead);
@@ -363,7 +305,7 @@ TEST_CASE("api carriers: create, live state, register now, change, delete", "[ap
     r = f.call("POST", "/api/carriers/carrier-a/register", {}, kAdmin, t0 + 2s);
     CHECK(r.status == 202);
     CHECK(r.switch_changed);
-    out = f.sent();
+    out = f.take_sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].starts_with("REGISTER "));
     CHECK(f.logs().back() == "api: token 'ops' re-registered carrier registration carrier-a");
@@ -393,7 +335,7 @@ TEST_CASE("api carriers: create, live state, register now, change, delete", "[ap
     CHECK(r.body == "{\"name\":\"carrier-a\",\"removed\":true,\"unregistering\":true}\n");
     CHECK(r.tables_changed);
     f.reload_carriers(t0 + 3s);
-    out = f.sent();
+    out = f.take_sent();
     REQUIRE(!out.empty());
     CHECK(has(out.back(), "Expires: 0"));
     CHECK(f.call("GET", "/api/carriers/carrier-a").status == 404);

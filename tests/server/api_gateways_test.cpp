@@ -7,90 +7,34 @@
 // switch's reloader watches move. And the JSON reader's arrays of strings.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <regex>
 #include <string>
 
-#include "billing/sqlite/store.hpp"
+#include "api_fixture.hpp"
 #include "core/src/json_reader.hpp"
 #include "route/lcr/sqlite/store.hpp"
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
 #include "sw/gateway_form.hpp"
-#include "sw/switch.hpp"
-#include "wiring/api_data.hpp"
-#include "wiring/digest_auth.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
 
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'764'000'000'000;
-const std::string kRead = "tl_read-secret";
-const std::string kAdmin = "tl_admin-secret";
-
-struct Fixture {
-    std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("tl-api-gateways-" + std::to_string(::getpid()));
-    std::string db = (dir / "t.db").string();
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
-    std::unique_ptr<wiring::ApiData> data;
-    std::string auth_header;
-
-    Fixture() {
-        std::filesystem::create_directories(dir);
+struct Fixture : ApiDataFixture {
+    Fixture() : ApiDataFixture("tl-api-gateways") {
+        wall = kWall2025;
         {
             auto st = billing::sqlite::Store::open(db);
             REQUIRE(st);
-            for (const char* id : {"C1", "V1"}) {
-                billing::Account a;
-                a.id = id;
-                a.kind =
-                    id[0] == 'V' ? billing::AccountKind::vendor : billing::AccountKind::customer;
-                REQUIRE(st->add_account(a));
-            }
+            add_accounts(*st, {"C1", "V1"});
         }
-        data = std::make_unique<wiring::ApiData>(db);
-        REQUIRE(data->open().empty());
-        REQUIRE(data->add_user({"trunk1", "trunkline", {}, true, 0, 0}, kWall));
-        sw = std::make_unique<sw::Switch>(sw::SwitchConfig{}, sw::RegistrationsConfig{}, &auth,
-                                          hasher, rng);
-        api = std::make_unique<sw::api::Api>(*sw, hasher);
-        auto sha = [&](const std::string& s) {
-            return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-        };
-        api->set_tokens({{"grafana", sha(kRead), sw::api::Scope::read},
-                         {"ops", sha(kAdmin), sw::api::Scope::admin}});
-        api->set_data(data.get());
-    }
-    ~Fixture() {
-        api.reset();
-        data.reset();
-        std::filesystem::remove_all(dir);
+        open_data();
+        REQUIRE(data->add_user({"trunk1", "trunkline", {}, true, 0, 0}, wall));
     }
     sw::api::Response call(std::string method, std::string path, std::string body = {},
-                           std::string if_match = {}, const std::string& token = kAdmin) {
-        method_ = std::move(method);
-        path_ = std::move(path);
-        body_ = std::move(body);
-        if_match_ = std::move(if_match);
-        auth_header = "Bearer " + token;
-        sw::api::Request rq;
-        rq.method = method_;
-        rq.path = path_;
-        rq.authorization = auth_header;
-        rq.source = "127.0.0.1";
-        rq.loopback = true;
-        rq.body = body_;
-        rq.if_match = if_match_;
-        return api->handle(rq, t0, kWall);
+                           std::string if_match = {}, std::string token = kAdmin) {
+        return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
+                       .if_match = std::move(if_match), .token = std::move(token)});
     }
     std::map<std::string, std::int64_t> versions() {
         std::string err;
@@ -98,26 +42,7 @@ struct Fixture {
         REQUIRE(st);
         return st->table_versions(&err);
     }
-    std::vector<std::string> logs() {
-        std::vector<std::string> out;
-        while (auto l = api->poll_log())
-            out.push_back(*l);
-        return out;
-    }
-
-  private:
-    std::string method_, path_, body_, if_match_;
 };
-
-std::string header(const sw::api::Response& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name) return v;
-    return {};
-}
-
-bool has(const std::string& body, const std::string& text) {
-    return body.find(text) != std::string::npos;
-}
 
 // 422 naming `field`, with `text` in the message.
 void refused(const sw::api::Response& r, const std::string& field, const std::string& text) {

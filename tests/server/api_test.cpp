@@ -7,83 +7,26 @@
 #include <sstream>
 #include <string>
 
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
-#include "sw/switch.hpp"
-#include "acme_switch.hpp"
+#include "api_fixture.hpp"
 #include "wiring/config.hpp"
-#include "wiring/digest_auth.hpp"
 #include "wiring/flags.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
 
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'700'000'000'000;
-const std::string kAdmin = "tl_admin-secret";
-const std::string kRead = "tl_read-secret";
-
-const char* kInvite =
-    "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-api1;rport\r\n"
-    "Max-Forwards: 70\r\n"
-    "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
-    "To: <sip:442071234567@10.0.0.100>\r\n"
-    "Call-ID: api-call-1\r\n"
-    "CSeq: 1 INVITE\r\n"
-    "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
-    "Content-Length: 0\r\n\r\n";
+const std::string kInvite = acme_invite("z9hG4bK-api1", "api-call-1");
 
 // A switch with customer acme (10.0.0.1) and vendor gw1 (10.0.0.21), and its API.
-struct Fixture {
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
-    std::vector<sip::txn::SendBytes> sent;
-
-    explicit Fixture(sw::api::ApiConfig cfg = {}) {
-        sw::SwitchConfig scfg;
-        scfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
-        sw = std::make_unique<sw::Switch>(scfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        sw->set_book(test::acme_book());
-        test::route_acme_via_gw1(*sw);
-        api = std::make_unique<sw::api::Api>(*sw, hasher, cfg);
-        api->set_tokens({{"ops", sha(kAdmin), sw::api::Scope::admin},
-                         {"grafana", sha(kRead), sw::api::Scope::read}});
-    }
-    std::string sha(const std::string& s) const {
-        return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-    }
-    sw::api::Response get(std::string_view method, std::string_view path,
-                          const std::string& token, sip::Instant now = t0,
+struct Fixture : ApiFixture {
+    explicit Fixture(sw::api::ApiConfig cfg = {}) : ApiFixture(acme_config(), cfg) { route_acme(); }
+    sw::api::Response get(std::string method, std::string path, std::string token, sip::Instant now = t0,
                           std::string source = "127.0.0.1") {
-        sw::api::Request rq;
-        rq.method = method;
-        rq.path = path;
-        auth_header = token.empty() ? "" : "Bearer " + token;
-        rq.authorization = auth_header;
-        rq.source = std::move(source);
-        rq.loopback = rq.source == "127.0.0.1";
-        return api->handle(rq, now, kWall);
+        return handle({.method = std::move(method), .path = std::move(path), .token = std::move(token),
+                       .source = std::move(source), .now = now});
     }
-    void drain() {
-        while (auto s = sw->poll_send()) sent.push_back(std::move(*s));
-        while (sw->poll_cdr()) {
-        }
-        while (sw->poll_log()) {
-        }
-    }
-    std::string auth_header;
 };
-
-std::string header(const sw::api::Response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers)
-        if (n == name) return v;
-    return {};
-}
 
 }  // namespace
 
@@ -105,15 +48,9 @@ TEST_CASE("api: no token and a wrong token are 401, a read token cannot change",
     CHECK(r.status == 403);
     CHECK(r.body.find("grafana") != std::string::npos);
 
-    sw::api::Request rq;  // "bearer" in any case, as RFC 7235 §2.1 has it
-    rq.method = "GET";
-    rq.path = "/api/gateways";
-    const std::string h = "bEaReR   " + kRead;
-    rq.authorization = h;
-    CHECK(f.api->handle(rq, t0, kWall).status == 200);
-    const std::string basic = "Basic b3BzOnB3";
-    rq.authorization = basic;
-    CHECK(f.api->handle(rq, t0, kWall).status == 401);
+    // "bearer" in any case, as RFC 7235 §2.1 has it
+    CHECK(f.handle({.path = "/api/gateways", .authorization = "bEaReR   " + kRead}).status == 200);
+    CHECK(f.handle({.path = "/api/gateways", .authorization = "Basic b3BzOnB3"}).status == 401);
 }
 
 TEST_CASE("api: a token removed by set_tokens stops working", "[server][api]") {
@@ -151,14 +88,7 @@ TEST_CASE("api: failed logins from one address are limited, once logged per epis
 TEST_CASE("api: failed logins count per source_key (an IPv6 /64)", "[server][api]") {
     Fixture f({.max_failures = 2, .failure_window = 60s, .block = 30s});
     auto from = [&](const char* addr, const char* key, const std::string& token) {
-        sw::api::Request rq;
-        rq.method = "GET";
-        rq.path = "/api/calls";
-        const std::string h = "Bearer " + token;
-        rq.authorization = h;
-        rq.source = addr;
-        rq.source_key = key;
-        return f.api->handle(rq, t0, kWall).status;
+        return f.handle({.path = "/api/calls", .token = token, .source = addr, .source_key = key}).status;
     };
     CHECK(from("2001:db8::1", "2001:db8::/64", "bad") == 401);
     CHECK(from("2001:db8::2", "2001:db8::/64", "bad") == 401);  // same /64: blocked now
@@ -197,17 +127,10 @@ TEST_CASE("api: unknown paths and ids are 404, bad input 400 naming the field, 4
     CHECK(r.status == 404);
     CHECK(r.body.find("\"field\":\"key\"") != std::string::npos);
 
-    sw::api::Request rq;
-    rq.method = "GET";
-    rq.path = "/api/calls";
-    const std::string h = "Bearer " + kAdmin;
-    rq.authorization = h;
-    rq.query = {{"limit", "0"}};
-    r = f.api->handle(rq, t0, kWall);
+    r = f.handle({.path = "/api/calls", .query = {{"limit", "0"}}});
     CHECK(r.status == 400);
     CHECK(r.body.find("\"field\":\"limit\"") != std::string::npos);
-    rq.query = {{"limt", "5"}};
-    r = f.api->handle(rq, t0, kWall);
+    r = f.handle({.path = "/api/calls", .query = {{"limt", "5"}}});
     CHECK(r.status == 400);
     CHECK(r.body.find("\"field\":\"limt\"") != std::string::npos);
 
@@ -221,7 +144,7 @@ TEST_CASE("api: unknown paths and ids are 404, bad input 400 naming the field, 4
 
 TEST_CASE("api: a call is listed, shown and hung up through DELETE", "[server][api]") {
     Fixture f;
-    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.from_acme(kInvite, t0);
     f.drain();
     REQUIRE(f.sw->calls().active() == 1);
     const std::uint64_t id = f.sw->calls().list()[0].id;
@@ -245,16 +168,13 @@ TEST_CASE("api: a call is listed, shown and hung up through DELETE", "[server][a
     CHECK(*log == "api: token 'ops' hung up call " + std::to_string(id));
     f.drain();
     CHECK(f.sw->calls().active() == 0);
-    bool answered = false;  // the customer got its final answer from the server
-    for (const auto& s : f.sent)
-        answered |= s.to.host == "10.0.0.1" && std::string_view(*s.bytes).starts_with("SIP/2.0 503");
-    CHECK(answered);
+    CHECK(f.count("10.0.0.1", "SIP/2.0 503") > 0);  // the customer got its final answer from the server
     CHECK(f.get("DELETE", "/api/calls/" + std::to_string(id), kAdmin, t0 + 4s).status == 404);
 }
 
 TEST_CASE("api: gateways show both kinds with their live counters", "[server][api]") {
     Fixture f;
-    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.from_acme(kInvite, t0);
     f.drain();
     auto r = f.get("GET", "/api/gateways", kRead);
     REQUIRE(r.status == 200);
@@ -293,35 +213,34 @@ TEST_CASE("api: /metrics is Prometheus text, open on loopback only", "[server][a
         p.hep_sent_dropped = std::pair<std::uint64_t, std::uint64_t>(5, 2);
         return p;
     });
-    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.from_acme(kInvite, t0);
     f.drain();
     auto r = f.get("GET", "/metrics", "");
     REQUIRE(r.status == 200);
     CHECK(r.content_type.starts_with("text/plain; version=0.0.4"));
-    CHECK(r.body.find("\ntrunkline_calls_active 1\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_calls_attempted_total 1\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_customer_calls_active{customer=\"acme\"} 1\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_gateway_calls_total{gateway=\"gw1\"} 1\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_resident_memory_bytes 12345678\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_cdr_queue_depth 4\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_event_loop_lag_seconds 0.003000\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_api_tokens 2\n") != std::string::npos);
-    // by method and class: the call's INVITE came in and ours went out; no answer yet
-    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"in\",method=\"INVITE\"} 1\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"out\",method=\"INVITE\"} 1\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_sip_requests_total{direction=\"in\",method=\"OTHER\"} 0\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_sip_responses_total{direction=\"in\",class=\"2xx\"} 0\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_call_pdd_seconds_bucket{le=\"+Inf\"} 0\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_gateway_talk_seconds_total{gateway=\"gw1\"} 0.000\n") !=
-          std::string::npos);
-    CHECK(r.body.find("\ntrunkline_dns_lookups_total{result=\"hit\"} 0\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_hep_packets_sent_total 5\n") != std::string::npos);
-    CHECK(r.body.find("\ntrunkline_hep_packets_dropped_total 2\n") != std::string::npos);
+    for (const char* line : {
+             "trunkline_calls_active 1",
+             "trunkline_calls_attempted_total 1",
+             "trunkline_customer_calls_active{customer=\"acme\"} 1",
+             "trunkline_gateway_calls_total{gateway=\"gw1\"} 1",
+             "trunkline_resident_memory_bytes 12345678",
+             "trunkline_cdr_queue_depth 4",
+             "trunkline_event_loop_lag_seconds 0.003000",
+             "trunkline_api_tokens 2",
+             // by method and class: the call's INVITE came in and ours went out; no answer yet
+             "trunkline_sip_requests_total{direction=\"in\",method=\"INVITE\"} 1",
+             "trunkline_sip_requests_total{direction=\"out\",method=\"INVITE\"} 1",
+             "trunkline_sip_requests_total{direction=\"in\",method=\"OTHER\"} 0",
+             "trunkline_sip_responses_total{direction=\"in\",class=\"2xx\"} 0",
+             "trunkline_call_pdd_seconds_bucket{le=\"+Inf\"} 0",
+             "trunkline_gateway_talk_seconds_total{gateway=\"gw1\"} 0.000",
+             "trunkline_dns_lookups_total{result=\"hit\"} 0",
+             "trunkline_hep_packets_sent_total 5",
+             "trunkline_hep_packets_dropped_total 2",
+         }) {
+        INFO(line);
+        CHECK(has(r.body, "\n" + std::string(line) + "\n"));
+    }
     // every line: a comment, or `name{labels} value`
     const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.]+$)");
     std::istringstream in(r.body);
@@ -378,25 +297,19 @@ TEST_CASE("api: route explain uses the running router and book", "[server][api][
     auto r = f.get("GET", "/api/routes/explain", kRead);
     CHECK(r.status == 400);
     CHECK(r.body.find("\"field\":\"number\"") != std::string::npos);
-    sw::api::Request rq;
-    rq.method = "GET";
-    rq.path = "/api/routes/explain";
-    rq.query = {{"number", "442071234567"}, {"customer", "acme"}};
-    const std::string h = "Bearer " + kRead;
-    rq.authorization = h;
-    rq.source = "127.0.0.1";
-    r = f.api->handle(rq, t0, kWall);
+    auto explain = [&](std::vector<std::pair<std::string, std::string>> query) {
+        return f.handle({.path = "/api/routes/explain", .query = std::move(query), .token = kRead});
+    };
+    r = explain({{"number", "442071234567"}, {"customer", "acme"}});
     REQUIRE(r.status == 200);
     CHECK(r.body.find(R"("routed":"442071234567","customer":"acme","account":"1001")") != std::string::npos);
     CHECK(r.body.find(R"("customer_rate":{"per_minute":"0.10","prefix":"44")") != std::string::npos);
     CHECK(r.body.find(R"({"gateway":"gw1","prefix":"44","order":1,"skip":"","protect":false,)"
                       R"("vendor_per_minute":"0.05")") != std::string::npos);
-    rq.query = {{"number", "442071234567"}, {"customer", "nobody"}};
-    r = f.api->handle(rq, t0, kWall);
+    r = explain({{"number", "442071234567"}, {"customer", "nobody"}});
     CHECK(r.status == 404);
     CHECK(r.body.find("\"field\":\"customer\"") != std::string::npos);
-    rq.query = {{"number", "1"}, {"customer", "acme"}, {"at", "x"}};
-    CHECK(f.api->handle(rq, t0, kWall).status == 400);
+    CHECK(explain({{"number", "1"}, {"customer", "acme"}, {"at", "x"}}).status == 400);
     CHECK(f.get("GET", "/api/routes/other", kRead).status == 404);
 }
 

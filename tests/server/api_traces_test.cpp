@@ -5,69 +5,25 @@
 
 #include <string>
 
-#include "acme_switch.hpp"
-#include "sip/crypto/evp_hasher.hpp"
-#include "sw/api.hpp"
-#include "sw/switch.hpp"
-#include "wiring/digest_auth.hpp"
+#include "api_fixture.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
 
-const sip::Instant t0 = sip::Instant{} + 1000s;
-constexpr std::int64_t kWall = 1'700'000'000'000;
-const std::string kAdmin = "tl_admin-secret";
-const std::string kRead = "tl_read-secret";
+const std::string kInvite = acme_invite("z9hG4bK-tr1", "trace-call-1");
 
-const char* kInvite =
-    "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-tr1;rport\r\n"
-    "Max-Forwards: 70\r\n"
-    "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
-    "To: <sip:442071234567@10.0.0.100>\r\n"
-    "Call-ID: trace-call-1\r\n"
-    "CSeq: 1 INVITE\r\n"
-    "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
-    "Content-Length: 0\r\n\r\n";
-
-struct Fixture {
-    sip::SeededRandom rng{7};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::unique_ptr<sw::api::Api> api;
-    std::string auth_header, body_;
-
-    Fixture() {
-        sw::SwitchConfig scfg;
-        scfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
-        sw = std::make_unique<sw::Switch>(scfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        sw->set_book(test::acme_book());
-        test::route_acme_via_gw1(*sw);
-        api = std::make_unique<sw::api::Api>(*sw, hasher);
-        api->set_tokens({{"ops", sha(kAdmin), sw::api::Scope::admin},
-                         {"grafana", sha(kRead), sw::api::Scope::read}});
-    }
-    std::string sha(const std::string& s) const {
-        return *hasher.digest_hex(sip::auth::Hash::SHA256, {std::string_view(s)});
-    }
-    sw::api::Response call(std::string_view method, std::string_view path, const std::string& token,
-                           std::string body = {}, sip::Instant now = t0) {
-        sw::api::Request rq;
-        rq.method = method;
-        rq.path = path;
-        auth_header = "Bearer " + token;
-        rq.authorization = auth_header;
-        rq.source = "127.0.0.1";
-        rq.loopback = true;
-        body_ = std::move(body);
-        rq.body = body_;
-        return api->handle(rq, now, kWall);
+struct Fixture : ApiFixture {
+    Fixture() : ApiFixture(acme_config()) { route_acme(); }
+    sw::api::Response call(std::string method, std::string path, std::string token, std::string body = {},
+                           sip::Instant now = t0) {
+        return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
+                       .token = std::move(token), .now = now});
     }
     // What the driver does: the message in after the switch read it, then every send.
     void inbound(std::string_view bytes, sip::Instant now) {
-        sw->on_bytes(bytes, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, now);
+        from_acme(bytes, now);
         observe(sw::trace::Direction::in, "10.0.0.1", "10.0.0.100", bytes, now);
         while (auto s = sw->poll_send())
             observe(sw::trace::Direction::out, "10.0.0.100", s->to.host, *s->bytes, now);
@@ -78,10 +34,6 @@ struct Fixture {
                              [this](std::string_view cid) { return sw->trace_facts(cid); });
     }
 };
-
-bool has(const std::string& body, const std::string& part) {
-    return body.find(part) != std::string::npos;
-}
 
 }  // namespace
 

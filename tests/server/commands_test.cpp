@@ -5,61 +5,20 @@
 
 #include <string>
 
-#include "sip/crypto/evp_hasher.hpp"
+#include "api_fixture.hpp"
 #include "sip/message.hpp"
 #include "sw/commands.hpp"
-#include "sw/switch.hpp"
-#include "acme_switch.hpp"
-#include "wiring/digest_auth.hpp"
 
 using namespace std::chrono_literals;
+using namespace test;
 
 namespace {
 
-const sip::Instant t0 = sip::Instant{} + 1000s;
-
-const char* kInvite =
-    "INVITE sip:442071234567@10.0.0.100 SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-cmd1;rport\r\n"
-    "Max-Forwards: 70\r\n"
-    "From: <sip:15551230000@10.0.0.1>;tag=ta\r\n"
-    "To: <sip:442071234567@10.0.0.100>\r\n"
-    "Call-ID: cmd-call-1\r\n"
-    "CSeq: 1 INVITE\r\n"
-    "Contact: <sip:15551230000@10.0.0.1:5060>\r\n"
-    "Content-Length: 0\r\n\r\n";
+const std::string kInvite = acme_invite("z9hG4bK-cmd1", "cmd-call-1");
 
 // A switch with one customer (10.0.0.1) and one vendor (10.0.0.21).
-struct Fixture {
-    sip::SeededRandom rng{11};
-    sip::crypto::EvpHasher hasher;
-    wiring::DigestAuth auth{"trunkline", rng, {sip::auth::Algorithm::MD5}};
-    std::unique_ptr<sw::Switch> sw;
-    std::vector<sip::txn::SendBytes> sent;
-    std::vector<sw::RatedCall> cdrs;
-
-    Fixture() {
-        sw::SwitchConfig cfg;
-        cfg.calls.local[sip::Transport::Udp] = {"10.0.0.100", 5060};
-        sw = std::make_unique<sw::Switch>(cfg, sw::RegistrationsConfig{}, &auth, hasher, rng);
-        sw->set_book(test::acme_book());
-        test::route_acme_via_gw1(*sw);
-    }
-    void drain() {
-        while (auto s = sw->poll_send())
-            sent.push_back(std::move(*s));
-        while (auto c = sw->poll_cdr())
-            cdrs.push_back(std::move(*c));
-        while (sw->poll_log()) {
-        }
-    }
-    // Requests / responses sent to `host` whose start line begins with `start`.
-    int count(const char* host, std::string_view start) const {
-        int n = 0;
-        for (const auto& s : sent)
-            if (s.to.host == host && std::string_view(*s.bytes).starts_with(start)) ++n;
-        return n;
-    }
+struct Fixture : SwitchFixture {
+    Fixture() : SwitchFixture(acme_config(), 11) { route_acme(); }
 };
 
 }  // namespace
@@ -77,7 +36,7 @@ TEST_CASE("commands: parse_call_id takes decimal digits only", "[server][command
 
 TEST_CASE("commands: hangup ends a call in progress as the server", "[server][commands]") {
     Fixture f;
-    f.sw->on_bytes(kInvite, {sip::Transport::Udp, "10.0.0.1", 5060, 0, {}}, t0);
+    f.from_acme(kInvite, t0);
     f.drain();
     REQUIRE(f.count("10.0.0.21", "INVITE ") == 1);
     auto list = f.sw->calls().list();
