@@ -6,6 +6,7 @@
 #include <string>
 
 #include "args.hpp"
+#include "cli_util.hpp"
 #include "route/lcr/sqlite/store.hpp"
 #include "route/reg/sqlite/store.hpp"
 
@@ -28,22 +29,7 @@ std::int64_t now_ms() {
         .count();
 }
 
-std::string json_text(const std::string& s) {
-    std::string o = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            o += '\\';
-            o += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", c);
-            o += b;
-        } else {
-            o += static_cast<char>(c);
-        }
-    }
-    return o + "\"";
-}
+using cli::json_text;
 
 int list(const std::string& db, bool json) {
     std::string err;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -73,6 +74,24 @@ inline void ensure_dir(const std::string& db) {
         std::error_code ec;
         std::filesystem::create_directories(p.parent_path(), ec);
     }
+}
+
+// A JSON string literal for --json output: quotes, backslashes and control characters escaped.
+inline std::string json_text(const std::string& s) {
+    std::string o = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            o += b;
+        } else {
+            o += static_cast<char>(c);
+        }
+    }
+    return o + "\"";
 }
 
 // The value checks and message pieces trunkctl shares with the API's forms (sw/form_text.hpp).

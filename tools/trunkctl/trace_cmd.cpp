@@ -45,6 +45,8 @@ trace), through its management API.
 
 namespace {
 
+using cli::json_text;
+
 const cli::Cmd kTrace{"trace", kTraceHelp};
 
 // ---- a small JSON reader for the API's answers -------------------------------------------
@@ -187,23 +189,6 @@ class Reader {
     std::size_t i_ = 0;
 };
 
-std::string json_text(const std::string& s) {
-    std::string o = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            o += '\\';
-            o += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", c);
-            o += b;
-        } else {
-            o += static_cast<char>(c);
-        }
-    }
-    return o + "\"";
-}
-
 // ---- HTTP -------------------------------------------------------------------------------
 struct Reply {
     long status = 0;
@@ -340,6 +325,20 @@ int cmd_trace(int argc, char** argv, int first) {
         auto r = http(api, token, method, path, body, &err);
         return r;
     };
+    // A request whose answer is JSON: --json prints it as it came, else `print` shows it parsed.
+    auto show = [&](const std::string& method, const std::string& path, const std::string& body, long want,
+                    auto print) -> int {
+        auto r = call(method, path, body);
+        if (!r) return cli::runtime(kTrace, err);
+        if (r->status != want) return api_error(*r);
+        if (json) {
+            std::cout << r->body;
+            return cli::kOk;
+        }
+        auto j = Reader(r->body).parse();
+        if (!j) return cli::runtime(kTrace, "unexpected answer from the API");
+        return print(*j);
+    };
     if (sub == "start") {
         if (!pos.empty()) return cli::usage(kTrace, "unexpected argument '" + pos[0] + "'");
         std::string body;
@@ -352,31 +351,15 @@ int cmd_trace(int argc, char** argv, int first) {
             if (!digits(a.get(opt))) return cli::bad(kTrace, cli::opt_text(opt, a.get(opt)) + ": a whole number");
             body += "," + json_text(field) + ":" + a.get(opt);
         }
-        auto r = call("POST", "/api/traces", "{" + body + "}");
-        if (!r) return cli::runtime(kTrace, err);
-        if (r->status != 201) return api_error(*r);
-        if (json) {
-            std::cout << r->body;
+        return show("POST", "/api/traces", "{" + body + "}", 201, [](const Json& j) {
+            std::cout << "trace " << j.str("id") << " started: " << filter_text(j) << ", until "
+                      << when(j.str("ends_ms")) << " UTC or " << j.str("max_messages") << " messages\n";
             return cli::kOk;
-        }
-        auto j = Reader(r->body).parse();
-        if (!j) return cli::runtime(kTrace, "unexpected answer from the API");
-        std::cout << "trace " << j->str("id") << " started: " << filter_text(*j) << ", until "
-                  << when(j->str("ends_ms")) << " UTC or " << j->str("max_messages") << " messages\n";
-        return cli::kOk;
+        });
     }
     if (sub == "list") {
         if (!pos.empty()) return cli::usage(kTrace, "unexpected argument '" + pos[0] + "'");
-        auto r = call("GET", "/api/traces", "");
-        if (!r) return cli::runtime(kTrace, err);
-        if (r->status != 200) return api_error(*r);
-        if (json) {
-            std::cout << r->body;
-            return cli::kOk;
-        }
-        auto j = Reader(r->body).parse();
-        if (!j) return cli::runtime(kTrace, "unexpected answer from the API");
-        return print_list(*j);
+        return show("GET", "/api/traces", "", 200, print_list);
     }
     if (sub == "get" || sub == "stop") {
         if (pos.size() != 1) return cli::usage(kTrace, "trace " + sub + " needs ID");
@@ -408,16 +391,7 @@ int cmd_trace(int argc, char** argv, int first) {
                 std::cout << "trace " << pos[0] << ": " << r->body.size() << " bytes of pcap written to " << out << "\n";
             return cli::kOk;
         }
-        auto r = call("GET", path, "");
-        if (!r) return cli::runtime(kTrace, err);
-        if (r->status != 200) return api_error(*r);
-        if (json) {
-            std::cout << r->body;
-            return cli::kOk;
-        }
-        auto j = Reader(r->body).parse();
-        if (!j) return cli::runtime(kTrace, "unexpected answer from the API");
-        return print_messages(*j);
+        return show("GET", path, "", 200, print_messages);
     }
     return cli::usage(kTrace, "unknown trace subcommand '" + sub + "'");
 }

@@ -324,17 +324,54 @@ Result<Money> money_arg(const std::string& text, const char* field) {
     return *m;
 }
 
+// The word at argv[first] (a subcommand or report kind); --help there prints `help`.
+// Returns -1 to go on, else the exit code.
+int subcommand(const char* missing, const char* help, int argc, char** argv, int first, std::string& sub) {
+    if (first >= argc) return usage(missing, help);
+    sub = argv[first];
+    if (sub == "--help" || sub == "-h") {
+        std::cout << help;
+        return kOk;
+    }
+    return -1;
+}
+
+// The options from argv[first] on; --help prints `help`. Returns -1 to go on, else the exit code.
+int options(const OptionSpec& spec, const char* help, int argc, char** argv, int first, Args& a) {
+    if (!a.parse(argc, argv, first, spec)) return usage(a.error(), help);
+    if (a.flag("--help")) {
+        std::cout << help;
+        return kOk;
+    }
+    return -1;
+}
+
+// --from and --until (default: all time); a malformed one is a usage error. -1 to go on.
+int period(const Args& a, const char* help, Timestamp& from, Timestamp& until) {
+    auto f = time_opt(a, "--from", kTimeMin);
+    auto u = time_opt(a, "--until", kTimeMax);
+    if (!f) return usage(f.error().describe(), help);
+    if (!u) return usage(u.error().describe(), help);
+    from = *f;
+    until = *u;
+    return -1;
+}
+
 bool valid_format(const std::string& f) { return f == "table" || f == "csv" || f == "json"; }
+
+// --format table|csv|json, table by default; --json (where a command has it) means json.
+// -1 to go on, else the exit code.
+int table_format(const Args& a, const char* help, std::string& format) {
+    format = a.flag("--json") ? "json" : a.get("--format", "table");
+    if (!valid_format(format)) return usage("--format must be table, csv or json", help);
+    return -1;
+}
 
 // --- rates ------------------------------------------------------------------------------
 
 int cmd_rates(const std::string& db, int argc, char** argv, int first) {
-    if (first >= argc) return usage("rates: missing subcommand", kRatesHelp);
-    const std::string sub = argv[first];
-    if (sub == "--help" || sub == "-h") {
-        std::cout << kRatesHelp;
-        return kOk;
-    }
+    std::string sub;
+    if (int rc = subcommand("rates: missing subcommand", kRatesHelp, argc, argv, first, sub); rc >= 0) return rc;
     if (sub == "template") return trunkctl::cmd_rates_template(db, argc, argv, first + 1);
     if (sub == "group") return trunkctl::cmd_rates_group(db, argc, argv, first + 1);
     OptionSpec spec{{"--out", "--from", "--margin", "--markup", "--precision", "--at", "--vendors", "--format"},
@@ -342,11 +379,7 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
     spec.with_value.insert(trunkctl::kDeckOptions.begin(), trunkctl::kDeckOptions.end());
     spec.flags.insert(trunkctl::kDeckFlags.begin(), trunkctl::kDeckFlags.end());
     Args a;
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kRatesHelp);
-    if (a.flag("--help")) {
-        std::cout << kRatesHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kRatesHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
     if (sub == "import") {
         if (pos.size() != 2) return usage("rates import needs GROUP FILE", kRatesHelp);
@@ -414,12 +447,13 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
     }
     if (sub == "list") {
         if (!pos.empty()) return usage("unexpected argument '" + pos[0] + "'", kRatesHelp);
-        const std::string format = a.flag("--json") ? "json" : a.get("--format", "table");
-        if (!valid_format(format)) return usage("--format must be table, csv or json", kRatesHelp);
+        std::string format;
+        if (int rc = table_format(a, kRatesHelp, format); rc >= 0) return rc;
         return trunkctl::rates_list(db, format);
     }
     if (sub == "alarms") {
         if (pos.size() != 1 || !a.has("--vendors")) return usage("rates alarms needs GROUP --vendors", kRatesHelp);
+        // --json is rates list's; alarms reads --format alone, as it always has.
         const std::string format = a.get("--format", "table");
         if (!valid_format(format)) return usage("--format must be table, csv or json", kRatesHelp);
         auto st = open_db(db);
@@ -542,22 +576,14 @@ Result<void> check_agent(Store& st, const Account& acc) {
 }
 
 int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
-    if (first >= argc) return usage("accounts: missing subcommand", kAccountsHelp);
-    const std::string sub = argv[first];
-    if (sub == "--help" || sub == "-h") {
-        std::cout << kAccountsHelp;
-        return kOk;
-    }
+    std::string sub;
+    if (int rc = subcommand("accounts: missing subcommand", kAccountsHelp, argc, argv, first, sub); rc >= 0) return rc;
     if (sub == "max-duration") return trunkctl::accounts_max_duration(db, argc, argv, first + 1);
     OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format",
                      "--commission", "--commission-basis"},
                     {"--help"}};
     Args a;
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kAccountsHelp);
-    if (a.flag("--help")) {
-        std::cout << kAccountsHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kAccountsHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
     if (sub == "add") {
         if (pos.size() != 1 || !a.has("--kind")) return usage("accounts add needs ID and --kind", kAccountsHelp);
@@ -613,8 +639,8 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     if (sub == "list") {
-        const std::string format = a.get("--format", "table");
-        if (!valid_format(format)) return usage("--format must be table, csv or json", kAccountsHelp);
+        std::string format;
+        if (int rc = table_format(a, kAccountsHelp, format); rc >= 0) return rc;
         auto st = open_db(db);
         if (!st) return runtime(st.error(), db);
         auto v = st->accounts();
@@ -694,19 +720,11 @@ Result<void> price_by_volume(Store& st, const VolumeTiers& tiers,
 }
 
 int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
-    if (first >= argc) return usage("tiers: missing subcommand", kTiersHelp);
-    const std::string sub = argv[first];
-    if (sub == "--help" || sub == "-h") {
-        std::cout << kTiersHelp;
-        return kOk;
-    }
+    std::string sub;
+    if (int rc = subcommand("tiers: missing subcommand", kTiersHelp, argc, argv, first, sub); rc >= 0) return rc;
     OptionSpec spec{{"--from-minutes", "--price", "--format", "--month"}, {"--help"}};
     Args a;
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kTiersHelp);
-    if (a.flag("--help")) {
-        std::cout << kTiersHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kTiersHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
     auto from_minutes = [&]() -> Result<std::int64_t> {
         auto n = parse_int(a.get("--from-minutes"));
@@ -742,8 +760,8 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
         return kOk;
     }
     if (sub == "list") {
-        const std::string format = a.get("--format", "table");
-        if (!valid_format(format)) return usage("--format must be table, csv or json", kTiersHelp);
+        std::string format;
+        if (int rc = table_format(a, kTiersHelp, format); rc >= 0) return rc;
         auto st = open_db(db);
         if (!st) return runtime(st.error(), db);
         auto tiers = st->volume_tiers();
@@ -923,10 +941,8 @@ std::string import_json(std::size_t stored, Money revenue, const std::vector<Cre
 
 // cdr export: CSV, JSON or hourly pipe files of the CDRs a filter selects.
 int cdr_export(const std::string& db, const Args& a) {
-    auto from = time_opt(a, "--from", kTimeMin);
-    auto until = time_opt(a, "--until", kTimeMax);
-    if (!from) return usage(from.error().describe(), kCdrHelp);
-    if (!until) return usage(until.error().describe(), kCdrHelp);
+    Timestamp from = kTimeMin, until = kTimeMax;
+    if (int rc = period(a, kCdrHelp, from, until); rc >= 0) return rc;
     const std::string format = a.flag("--json") ? "json" : a.get("--format", "csv");
     if (format != "csv" && format != "json") return usage("--format must be csv or json", kCdrHelp);
     const std::string customer = a.get("--customer"), vendor = a.get("--vendor");
@@ -948,7 +964,7 @@ int cdr_export(const std::string& db, const Args& a) {
         fs::create_directories(dir, ec);
         if (ec) return runtime(make_error(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message()));
         std::map<std::string, std::string> files;
-        auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+        auto r = st->for_each_cdr(from, until, [&](const Cdr& c) {
             if (wanted(c)) files[cdr_hour_file_name(c)] += cdr_pipe_line(c, dp) + "\n";
             return true;
         });
@@ -961,7 +977,7 @@ int cdr_export(const std::string& db, const Args& a) {
     const bool json = format == "json";
     std::string out = json ? "[" : cdr_csv_header() + "\n";
     std::size_t n = 0;
-    auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+    auto r = st->for_each_cdr(from, until, [&](const Cdr& c) {
         if (!wanted(c)) return true;
         if (json) out += n == 0 ? "\n" : ",\n";
         out += json ? cdr_json(c, dp) : cdr_csv_line(c, dp);
@@ -980,20 +996,12 @@ int cdr_export(const std::string& db, const Args& a) {
 }
 
 int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
-    if (first >= argc) return usage("cdr: missing subcommand", kCdrHelp);
-    const std::string sub = argv[first];
-    if (sub == "--help" || sub == "-h") {
-        std::cout << kCdrHelp;
-        return kOk;
-    }
+    std::string sub;
+    if (int rc = subcommand("cdr: missing subcommand", kCdrHelp, argc, argv, first, sub); rc >= 0) return rc;
     OptionSpec spec{{"--batch", "--from", "--until", "--out", "--hourly", "--customer", "--vendor", "--format"},
                     {"--help", "--json"}};
     Args a;
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kCdrHelp);
-    if (a.flag("--help")) {
-        std::cout << kCdrHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kCdrHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
     if (sub == "import") {
         if (pos.size() != 1) return usage("cdr import needs FILE", kCdrHelp);
@@ -1089,13 +1097,11 @@ Result<void> add_rate_deviation(Store& st, Report& rep, Timestamp from, Timestam
 int report_agent_income(const std::string& db, const Args& a, const std::string& format) {
     if (a.has("--by") || a.has("--fixed-costs"))
         return usage("--by and --fixed-costs do not apply to report agent-income", kReportHelp);
-    auto from = time_opt(a, "--from", kTimeMin);
-    auto until = time_opt(a, "--until", kTimeMax);
-    if (!from) return usage(from.error().describe(), kReportHelp);
-    if (!until) return usage(until.error().describe(), kReportHelp);
+    Timestamp from = kTimeMin, until = kTimeMax;
+    if (int rc = period(a, kReportHelp, from, until); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
-    auto by_customer = st->report(ReportKind::profit_customer, *from, *until);
+    auto by_customer = st->report(ReportKind::profit_customer, from, until);
     if (!by_customer) return runtime(by_customer.error());
     auto accounts = st->accounts();
     if (!accounts) return runtime(accounts.error());
@@ -1108,24 +1114,16 @@ int report_agent_income(const std::string& db, const Args& a, const std::string&
 }
 
 int cmd_report(const std::string& db, int argc, char** argv, int first) {
-    if (first >= argc) return usage("report: missing report kind", kReportHelp);
-    const std::string kind = argv[first];
-    if (kind == "--help" || kind == "-h") {
-        std::cout << kReportHelp;
-        return kOk;
-    }
+    std::string kind;
+    if (int rc = subcommand("report: missing report kind", kReportHelp, argc, argv, first, kind); rc >= 0) return rc;
     OptionSpec spec{{"--from", "--until", "--format", "--by", "--fixed-costs", "--agent"}, {"--help", "--json"}};
     Args a;
-    if (!a.parse(argc, argv, first + 1, spec)) return usage(a.error(), kReportHelp);
-    if (a.flag("--help")) {
-        std::cout << kReportHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kReportHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     if (!a.positionals().empty()) return usage("unexpected argument '" + a.positionals()[0] + "'", kReportHelp);
     if (a.flag("--json") && a.has("--format") && a.get("--format") != "json")
         return usage("--json contradicts --format " + a.get("--format"), kReportHelp);
-    const std::string format = a.flag("--json") ? "json" : a.get("--format", "table");
-    if (!valid_format(format)) return usage("--format must be table, csv or json", kReportHelp);
+    std::string format;
+    if (int rc = table_format(a, kReportHelp, format); rc >= 0) return rc;
     if (a.has("--agent") && kind != "agent-income")
         return usage("--agent applies to report agent-income only", kReportHelp);
     if (kind == "agent-income") return report_agent_income(db, a, format);
@@ -1141,16 +1139,14 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (!by.empty() && !((kind == "clearing" && by == "gateway") || (kind == "profit" && (by == "customer" || by == "area"))))
         return usage("--by " + by + " does not apply to report " + kind, kReportHelp);
     if (kind == "breakeven" && !a.has("--fixed-costs")) return usage("report breakeven needs --fixed-costs", kReportHelp);
-    auto from = time_opt(a, "--from", kTimeMin);
-    auto until = time_opt(a, "--until", kTimeMax);
-    if (!from) return usage(from.error().describe(), kReportHelp);
-    if (!until) return usage(until.error().describe(), kReportHelp);
+    Timestamp from = kTimeMin, until = kTimeMax;
+    if (int rc = period(a, kReportHelp, from, until); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
-    auto rep = st->report(rk, *from, *until);
+    auto rep = st->report(rk, from, until);
     if (!rep) return runtime(rep.error());
     if (kind == "profit")
-        if (auto ok = add_rate_deviation(*st, *rep, *from, *until); !ok) return runtime(ok.error());
+        if (auto ok = add_rate_deviation(*st, *rep, from, until); !ok) return runtime(ok.error());
     if (kind == "breakeven") {
         auto fixed = money_arg(a.get("--fixed-costs"), "fixed_costs");
         if (!fixed) return runtime(fixed.error());
@@ -1168,15 +1164,11 @@ int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
                      "--format"},
                     {"--help", "--decimal-comma", "--no-header"}};
     Args a;
-    if (!a.parse(argc, argv, first, spec)) return usage(a.error(), kReconcileHelp);
-    if (a.flag("--help")) {
-        std::cout << kReconcileHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kReconcileHelp, argc, argv, first, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
     if (pos.size() != 1 || !a.has("--vendor")) return usage("reconcile needs FILE and --vendor", kReconcileHelp);
-    const std::string format = a.get("--format", "table");
-    if (!valid_format(format)) return usage("--format must be table, csv or json", kReconcileHelp);
+    std::string format;
+    if (int rc = table_format(a, kReconcileHelp, format); rc >= 0) return rc;
     ReconFormat fmt;
     if (a.has("--map"))
         if (auto r = parse_recon_mapping(a.get("--map"), fmt); !r) return usage(r.error().describe(), kReconcileHelp);
@@ -1195,10 +1187,8 @@ int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
         if (!v || *v < 0 || *v > 86400) return usage(std::string(name) + " takes seconds (0..86400)", kReconcileHelp);
         *dst = *v * scale;
     }
-    auto from = time_opt(a, "--from", kTimeMin);
-    auto until = time_opt(a, "--until", kTimeMax);
-    if (!from) return usage(from.error().describe(), kReconcileHelp);
-    if (!until) return usage(until.error().describe(), kReconcileHelp);
+    Timestamp from = kTimeMin, until = kTimeMax;
+    if (int rc = period(a, kReconcileHelp, from, until); rc >= 0) return rc;
     auto text = read_file(pos[0]);
     if (!text) return runtime(text.error());
     ReconParse theirs = parse_vendor_cdrs(*text, fmt);
@@ -1212,7 +1202,7 @@ int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
     if (auto v = st->account(a.get("--vendor")); !v) return runtime(v.error(), "vendor");
     std::vector<Cdr> ours;
     const std::string vendor = a.get("--vendor");
-    auto r = st->for_each_cdr(*from, *until, [&](const Cdr& c) {
+    auto r = st->for_each_cdr(from, until, [&](const Cdr& c) {
         if (c.call.vendor == vendor) ours.push_back(c);
         return true;
     });
@@ -1227,11 +1217,7 @@ int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
 int cmd_audit(const std::string& db, int argc, char** argv, int first) {
     OptionSpec spec{{}, {"--help"}};
     Args a;
-    if (!a.parse(argc, argv, first, spec)) return usage(a.error(), kAuditHelp);
-    if (a.flag("--help")) {
-        std::cout << kAuditHelp;
-        return kOk;
-    }
+    if (int rc = options(spec, kAuditHelp, argc, argv, first, a); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
     auto issues = st->audit();

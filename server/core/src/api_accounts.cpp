@@ -67,13 +67,12 @@ bool if_match_ok(std::string_view header, const std::string& current) {
 // `known` (a typo must not be ignored).
 std::optional<Response> read_body(const Request& rq, std::initializer_list<std::string_view> known,
                                   JsonMembers& out) {
-    std::string err;
-    auto m = read_flat_object(rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
-    for (const auto& [name, v] : *m)
+    JsonMembers m;
+    if (auto r = read_object(rq, m)) return *r;
+    for (const auto& [name, v] : m)
         if (std::find(known.begin(), known.end(), name) == known.end())
             return error(422, "unknown member", name);
-    out = std::move(*m);
+    out = std::move(m);
     return std::nullopt;
 }
 

@@ -152,10 +152,9 @@ struct Body {
 // The body as the form's values; `name` (when given) must be the one in the path.
 std::optional<Response> read_body(const Request& rq, const std::string* name, Body& out,
                                   std::string* body_name) {
-    std::string err;
-    auto m = read_flat_object(rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
-    for (const auto& [member, v] : *m) {
+    JsonMembers m;
+    if (auto r = read_object(rq, m)) return *r;
+    for (const auto& [member, v] : m) {
         if (member == "name") {
             if (v.kind != JsonValue::Kind::string) return error(422, "name must be a string", "name");
             if (name && v.text != *name) return error(422, "name must be the name in the path", "name");

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "json_reader.hpp"
 #include "json_writer.hpp"
 #include "sw/api.hpp"
 
@@ -62,6 +63,24 @@ inline std::optional<Response> unknown_param(const Request& rq, std::initializer
     for (const auto& [name, value] : rq.query)
         if (std::find(known.begin(), known.end(), name) == known.end())
             return error(400, "unknown query parameter", name);
+    return std::nullopt;
+}
+
+// The request body as one flat JSON object; the 400 answer (with the parser's reason) when
+// it is not, so every endpoint words that failure alike.
+inline std::optional<Response> read_object(const Request& rq, JsonMembers& out) {
+    std::string err;
+    auto m = read_flat_object(rq.body, &err);
+    if (!m) return error(400, "the body must be one JSON object: " + err);
+    out = std::move(*m);
+    return std::nullopt;
+}
+
+// A POST's required string member "name" (422 when missing or not a string).
+inline std::optional<Response> required_name(const JsonMembers& m, const JsonValue*& out) {
+    out = find_member(m, "name");
+    if (!out) return error(422, "name is required", "name");
+    if (out->kind != JsonValue::Kind::string) return error(422, "name must be a string", "name");
     return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 #include "json_reader.hpp"
 #include "route/domain/dns_message.hpp"
 #include "sw/api_live.hpp"
+#include "sw/form_text.hpp"
 
 namespace sw::api {
 
@@ -110,16 +111,9 @@ std::optional<Response> apply_member(const std::string& name, const JsonValue& v
     }
     if (name == "transport") {
         if (v.kind == K::null) return e.transport.reset(), std::nullopt;
-        std::string t = v.kind == K::string ? v.text : std::string();
-        for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (t == "udp")
-            e.transport = sip::Transport::Udp;
-        else if (t == "tcp")
-            e.transport = sip::Transport::Tcp;
-        else if (t == "tls")
-            e.transport = sip::Transport::Tls;
-        else
-            return error(422, "transport is udp, tcp, tls or null", "transport");
+        auto t = form::parse_transport(v.kind == K::string ? v.text : std::string());
+        if (!t) return error(422, "transport is udp, tcp, tls or null", "transport");
+        e.transport = *t;
         return std::nullopt;
     }
     if (name == "live" || name == "key" || name == "entry") return std::nullopt;  // GET's own
@@ -217,9 +211,8 @@ Response show(Env& e, const std::string& name) {
 
 // POST (create: the name must be new) and PATCH (the given members on the stored entry).
 Response save(Env& e, const std::string& name, bool create) {
-    std::string err;
-    auto m = read_flat_object(e.rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
+    JsonMembers m;
+    if (auto r = read_object(e.rq, m)) return *r;
     dom::EntrySpec spec;
     spec.name = name;
     std::string old_key;  // PATCH: the running cache's key before the change
@@ -230,7 +223,7 @@ Response save(Env& e, const std::string& name, bool create) {
         spec = **cur;
         old_key = dom::entry_key(spec);
     }
-    for (const auto& [member, v] : *m) {
+    for (const auto& [member, v] : m) {
         if (member == "name") {
             if (v.kind != JsonValue::Kind::string || dom::normalize_name(v.text) != name)
                 return error(422, "name must be the name in the path", "name");
@@ -299,12 +292,10 @@ Response Api::domains(Ctx& c, const std::optional<std::string_view>& rest) {
     if (!rest) {
         if (reads(m)) return list(e);
         if (m != "POST") return not_allowed("GET, HEAD, POST");
-        std::string err;
-        auto body = read_flat_object(c.rq.body, &err);
-        if (!body) return error(400, "the body must be one JSON object: " + err);
-        const JsonValue* name = find_member(*body, "name");
-        if (!name) return error(422, "name is required", "name");
-        if (name->kind != JsonValue::Kind::string) return error(422, "name must be a string", "name");
+        JsonMembers body;
+        if (auto r = read_object(c.rq, body)) return *r;
+        const JsonValue* name = nullptr;
+        if (auto r = required_name(body, name)) return *r;
         const std::string n = dom::normalize_name(name->text);
         if (!valid_name(n))
             return error(422, fmt::format("'{}' is not a host name or IP address", name->text),

@@ -191,10 +191,9 @@ std::optional<Response> option_text(const Field& f, const JsonValue& v, std::str
 // The body as the form's values; `name` (optional) must be the one in the path.
 std::optional<Response> read_values(const Request& rq, const Fields& fields, std::string_view name,
                                     form::MapValues& out, JsonMembers& members) {
-    std::string err;
-    auto m = read_flat_object(rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
-    for (const auto& [member, v] : *m) {
+    JsonMembers m;
+    if (auto r = read_object(rq, m)) return *r;
+    for (const auto& [member, v] : m) {
         if (member == "name") {
             if (v.kind != JsonValue::Kind::string || v.text != name)
                 return error(422, "name must be the name in the path", "name");
@@ -208,7 +207,7 @@ std::optional<Response> read_values(const Request& rq, const Fields& fields, std
         if (auto bad = option_text(*f, v, text)) return bad;
         out.set(f->option, std::move(text));
     }
-    members = std::move(*m);
+    members = std::move(m);
     return std::nullopt;
 }
 
@@ -572,12 +571,10 @@ template <class K>
 Response collection(Env& e, std::string_view key) {
     if (reads(e.rq.method)) return list<K>(e, key);
     if (e.rq.method != "POST") return not_allowed("GET, HEAD, POST");
-    std::string err;
-    auto m = read_flat_object(e.rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
-    const JsonValue* name = find_member(*m, "name");
-    if (!name) return error(422, "name is required", "name");
-    if (name->kind != JsonValue::Kind::string) return error(422, "name must be a string", "name");
+    JsonMembers m;
+    if (auto r = read_object(e.rq, m)) return *r;
+    const JsonValue* name = nullptr;
+    if (auto r = required_name(m, name)) return *r;
     return save<K>(e, name->text, true);
 }
 

@@ -90,17 +90,16 @@ Response Api::list_users(Ctx& c) {
 // The checks of a new user, then HA1 for every base algorithm the hasher has (RFC 7616
 // §3.4.2: MD5, SHA-256, SHA-512/256, as trunkctl stores them).
 std::optional<Response> Api::new_user(Ctx& c, UserRecord& u) {
-    std::string err;
-    auto m = read_flat_object(c.rq.body, &err);
-    if (!m) return error(400, "the body must be one JSON object: " + err);
-    for (const auto& [member, v] : *m) {
+    JsonMembers m;
+    if (auto r = read_object(c.rq, m)) return *r;
+    for (const auto& [member, v] : m) {
         if (member != "name" && member != "password" && member != "realm")
             return error(422, "unknown member", member);
         if (v.kind != JsonValue::Kind::string) return error(422, member + " must be a string", member);
     }
-    const JsonValue* name = find_member(*m, "name");
-    const JsonValue* password = find_member(*m, "password");
-    const JsonValue* realm = find_member(*m, "realm");
+    const JsonValue* name = find_member(m, "name");
+    const JsonValue* password = find_member(m, "password");
+    const JsonValue* realm = find_member(m, "realm");
     if (!name) return error(422, "name is required", "name");
     if (!user_part(name->text))
         return error(422, fmt::format("name must be 1..{} characters of a SIP user part (letters, digits, "

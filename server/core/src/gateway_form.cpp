@@ -27,14 +27,11 @@ Error bad(const std::string& option, std::string message) {
 using form::is_ip;
 using form::is_ipv6;
 using form::lower;
+using form::parse_host_port;
+using form::parse_port;
 using form::show_value;
+using form::unbracket;
 using form::valid_host;
-
-
-
-
-
-
 
 std::string join(const std::vector<std::string>& v) {
     std::string out;
@@ -63,52 +60,26 @@ std::optional<long long> parse_integer(const std::string& s) {
     return neg ? -v : v;
 }
 
-// "[2001:db8::1]" -> "2001:db8::1"; anything else unchanged.
-std::string unbracket(const std::string& h) {
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
-        std::string in = h.substr(1, h.size() - 2);
-        if (is_ipv6(in)) return in;
-    }
-    return h;
-}
-
-std::optional<unsigned long> parse_port(const std::string& p) {
-    auto v = parse_integer(p);
-    if (!v || p[0] == '-' || p[0] == '+' || *v < 1 || *v > 65535) return std::nullopt;
-    return static_cast<unsigned long>(*v);
-}
-
-// ADDR:PORT with IPv6 in brackets; `need_ip`: ADDR must be an IP literal. Normalized text.
-std::optional<std::string> parse_host_port(const std::string& v, bool need_ip, bool port_required) {
-    std::string host = v;
-    std::string port;
-    if (!v.empty() && v[0] == '[') {
-        const auto close = v.find(']');
-        if (close == std::string::npos) return std::nullopt;
-        host = v.substr(1, close - 1);
-        if (!is_ipv6(host)) return std::nullopt;
-        if (close + 1 < v.size()) {
-            if (v[close + 1] != ':') return std::nullopt;
-            port = v.substr(close + 2);
-            if (port.empty()) return std::nullopt;
-        }
-    } else if (is_ipv6(v)) {
-        if (port_required) return std::nullopt;
-        return "[" + v + "]";
-    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
-        host = v.substr(0, colon);
-        port = v.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-    }
-    if (need_ip ? !is_ip(host) : !valid_host(host)) return std::nullopt;
-    if (port.empty() && port_required) return std::nullopt;
-    if (!port.empty() && !parse_port(port)) return std::nullopt;
-    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
-    return port.empty() ? h : h + ":" + port;
-}
-
 bool is_default(const std::string& v) {
     return v.empty() || lower(v) == "default" || lower(v) == "none";
+}
+
+// Hands each entry of the comma list `v` to `take` in order, stopping at the first error, so
+// an entry's own complaint comes before a later entry's emptiness ("" has no entries).
+template <class Take>
+Result each_entry(const std::string& opt, const std::string& v, Take take) {
+    std::size_t start = 0, index = 1;
+    for (; !v.empty(); ++index) {
+        const auto comma = v.find(',', start);
+        std::string e =
+            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (e.empty())
+            return bad(opt, opt_text(opt, v) + ": entry " + std::to_string(index) + " is empty");
+        if (auto err = take(e)) return err;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return std::nullopt;
 }
 
 // The given options, each value checked on its own; every reader leaves `out` unset when
@@ -162,14 +133,7 @@ class Fields {
         if (!v_.has(opt)) return std::nullopt;
         const std::string v = v_.get(opt);
         std::vector<std::string> list;
-        std::size_t start = 0, index = 1;
-        for (; !v.empty(); ++index) {
-            const auto comma = v.find(',', start);
-            std::string e =
-                v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            if (e.empty())
-                return bad(opt,
-                           opt_text(opt, v) + ": entry " + std::to_string(index) + " is empty");
+        auto err = each_entry(opt, v, [&](std::string& e) -> Result {
             if (star && e == "*") {
                 e.clear();
             } else if (!std::all_of(e.begin(), e.end(),
@@ -178,11 +142,10 @@ class Fields {
                                     (star ? " ('*' = every number)" : ""));
             }
             if (std::find(list.begin(), list.end(), e) == list.end()) list.push_back(e);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        dst = std::move(list);
-        return std::nullopt;
+            return std::nullopt;
+        });
+        if (!err) dst = std::move(list);
+        return err;
     }
 
     Result rewrite(const std::string& opt, std::string& dst) const {
@@ -220,20 +183,12 @@ class Fields {
         if (!v_.has(opt)) return std::nullopt;
         const std::string v = v_.get(opt);
         std::vector<std::string> out;
-        std::size_t start = 0, index = 1;
-        for (; !v.empty(); ++index) {
-            const auto comma = v.find(',', start);
-            std::string e =
-                v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            if (e.empty())
-                return bad(opt,
-                           opt_text(opt, v) + ": entry " + std::to_string(index) + " is empty");
+        auto err = each_entry(opt, v, [&](std::string& e) -> Result {
             if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        dst = std::move(out);
-        return std::nullopt;
+            return std::nullopt;
+        });
+        if (!err) dst = std::move(out);
+        return err;
     }
 
     // An account id: any non-empty text.

@@ -26,14 +26,9 @@ using form::is_ipv4;
 using form::is_ipv6;
 using form::lower;
 using form::opt_text;
+using form::parse_host_port;
 using form::show_value;
 using form::valid_host;
-
-
-
-
-
-
 
 std::optional<unsigned long> parse_uint(const std::string& s) {
     if (s.empty() || s.size() > 9) return std::nullopt;
@@ -111,37 +106,6 @@ std::optional<std::string> check_quotable(const std::string& what, const std::st
     return std::nullopt;
 }
 
-// HOST[:PORT] with IPv6 in brackets ("[2001:db8::1]:5060"; a bare IPv6 literal has no port).
-// Returns the normalized text, nullopt when malformed.
-std::optional<std::string> parse_host_port(const std::string& v) {
-    std::string host = v;
-    std::string port;
-    if (!v.empty() && v[0] == '[') {
-        const auto close = v.find(']');
-        if (close == std::string::npos) return std::nullopt;
-        host = v.substr(1, close - 1);
-        if (!is_ipv6(host)) return std::nullopt;
-        if (close + 1 < v.size()) {
-            if (v[close + 1] != ':') return std::nullopt;
-            port = v.substr(close + 2);
-            if (port.empty()) return std::nullopt;
-        }
-    } else if (is_ipv6(v)) {
-        return "[" + v + "]";
-    } else if (const auto colon = v.find(':'); colon != std::string::npos) {
-        host = v.substr(0, colon);
-        port = v.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-    }
-    if (!valid_host(host)) return std::nullopt;
-    if (!port.empty()) {
-        auto p = parse_uint(port);
-        if (!p || *p < 1 || *p > 65535) return std::nullopt;
-    }
-    const std::string h = is_ipv6(host) ? "[" + host + "]" : host;
-    return port.empty() ? h : h + ":" + port;
-}
-
 namespace {
 
 bool is_default(const std::string& v) {
@@ -163,17 +127,28 @@ Result port_option(const Values& a, const char* opt, std::uint16_t& dst) {
     return std::nullopt;
 }
 
-// Applies the options given to `r` (validated). `adding`: --server and --user are required.
+// An optional HOST[:PORT] option: "default"/"" clears; `complaint` follows the value.
+Result host_port_option(const Values& a, const char* opt, std::string& dst, const char* complaint) {
+    if (!a.has(opt)) return std::nullopt;
+    const std::string v = a.get(opt);
+    if (is_default(v)) {
+        dst.clear();
+    } else if (auto hp = parse_host_port(v)) {
+        dst = *hp;
+    } else {
+        return bad(opt, opt_text(opt, v) + complaint);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+// Applies the options given to `r` (validated). `adding`: --server and --user are required.
 
 Result apply(const Values& a, TrunkReg& r, bool adding) {
     if (a.has("--server")) {
         std::string v = a.get("--server");
-        std::string host = v;
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-            host = host.substr(1, host.size() - 2);
-            if (!is_ipv6(host)) host = v;
-        }
+        const std::string host = form::unbracket(v);
         if (!valid_host(host)) {
             if (v.find(':') != std::string::npos && !is_ipv6(host)) {
                 return bad("--server", opt_text("--server", v) +
@@ -188,28 +163,15 @@ Result apply(const Values& a, TrunkReg& r, bool adding) {
     }
     if (auto e = port_option(a, "--port", r.port)) return e;
     if (a.has("--transport")) {
-        const std::string v = lower(a.get("--transport"));
-        if (v == "udp")
-            r.transport = sip::Transport::Udp;
-        else if (v == "tcp")
-            r.transport = sip::Transport::Tcp;
-        else if (v == "tls")
-            r.transport = sip::Transport::Tls;
-        else
+        auto t = form::parse_transport(a.get("--transport"));
+        if (!t)
             return bad("--transport", opt_text("--transport", a.get("--transport")) + ": use udp, tcp or tls");
+        r.transport = *t;
     }
-    if (a.has("--outbound-proxy")) {
-        const std::string v = a.get("--outbound-proxy");
-        if (is_default(v)) {
-            r.outbound_proxy.clear();
-        } else if (auto hp = parse_host_port(v)) {
-            r.outbound_proxy = *hp;
-        } else {
-            return bad("--outbound-proxy", opt_text("--outbound-proxy", v) +
-                                   ": not HOST[:PORT] (a host name or IP address, [IPv6], "
-                                   "PORT 1..65535)");
-        }
-    }
+    if (auto e = host_port_option(a, "--outbound-proxy", r.outbound_proxy,
+                                  ": not HOST[:PORT] (a host name or IP address, [IPv6], "
+                                  "PORT 1..65535)"))
+        return e;
     if (a.has("--user")) {
         const std::string v = a.get("--user");
         if (auto e = check_user_part("--user", v)) return bad("--user", *e);
@@ -217,16 +179,8 @@ Result apply(const Values& a, TrunkReg& r, bool adding) {
     } else if (adding) {
         return bad("--user", "trunk-reg add needs --user AOR_USER");
     }
-    if (a.has("--domain")) {
-        const std::string v = a.get("--domain");
-        if (is_default(v)) {
-            r.aor_domain.clear();
-        } else if (auto hp = parse_host_port(v)) {
-            r.aor_domain = *hp;
-        } else {
-            return bad("--domain", opt_text("--domain", v) + ": not a host name or IP address");
-        }
-    }
+    if (auto e = host_port_option(a, "--domain", r.aor_domain, ": not a host name or IP address"))
+        return e;
     if (a.has("--auth-user")) {
         const std::string v = a.get("--auth-user");
         if (is_default(v)) {

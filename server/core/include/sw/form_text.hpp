@@ -7,7 +7,10 @@
 //   // "--host 'a b': not a host"   (a value quoted when empty or with blanks)
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "sip/transport.hpp"
 
 namespace sw::form {
 
@@ -22,5 +25,15 @@ bool is_ip(const std::string& h);
 // A host name (labels of 1..63 letters, digits, '-', '_'; '-' neither first nor last), an
 // IPv4 or an IPv6 literal.
 bool valid_host(const std::string& h);
+// "[2001:db8::1]" -> "2001:db8::1"; anything else unchanged.
+std::string unbracket(const std::string& h);
+// Decimal digits only, 1..65535.
+std::optional<unsigned long> parse_port(const std::string& p);
+// HOST[:PORT] with IPv6 in brackets ("[2001:db8::1]:5060"; a bare IPv6 literal has no port).
+// `need_ip`: HOST must be an IP literal. The normalized text, nullopt when malformed.
+std::optional<std::string> parse_host_port(const std::string& v, bool need_ip = false,
+                                           bool port_required = false);
+// udp, tcp or tls in any case; nullopt otherwise (each caller words its own message).
+std::optional<sip::Transport> parse_transport(std::string t);
 
 }  // namespace sw::form

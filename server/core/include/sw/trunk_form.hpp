@@ -35,7 +35,5 @@ std::optional<std::string> check_name(const std::string& v);
 std::optional<std::string> check_user_part(const std::string& what, const std::string& v);
 // Printable, no quotes or backslashes, 1..128 characters (realm, digest user name).
 std::optional<std::string> check_quotable(const std::string& what, const std::string& v);
-// HOST[:PORT] with IPv6 in brackets; the normalized text, nullopt when malformed.
-std::optional<std::string> parse_host_port(const std::string& v);
 
 }  // namespace sw::trunk_form
