@@ -18,18 +18,14 @@ import http.server
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import (Results, api_client, read_text, remove_work, stop_all, wait_logged,  # noqa: E402
+                     wait_until)
 
 TRUNKLINE, TRUNKCTL, REPORT, PORT_BASE = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 TL_PORT = PORT_BASE           # SIP
@@ -57,11 +53,7 @@ class Hook(http.server.BaseHTTPRequestHandler):
 
 
 def ctl(*args):
-    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60, cwd=WORK)
-    if p.returncode != 0:
-        raise RuntimeError(f"trunkctl {' '.join(args)}: {p.stdout!r} {p.stderr!r}")
-    return p.stdout.decode()
+    return support.ctl(TRUNKCTL, DB, *args, cwd=WORK, must=True)[1]
 
 
 def deck(name, price):
@@ -71,23 +63,15 @@ def deck(name, price):
     return path
 
 
-def api(method, path, token, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{API_PORT}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode())
-    req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+api = api_client(f"http://127.0.0.1:{API_PORT}")
 
 
 def log():
-    return open(os.path.join(WORK, "trunkline.log"), "rb").read().decode(errors="replace")
+    return read_text(os.path.join(WORK, "trunkline.log"))
 
 
 def active(token):
-    status, body = api("GET", "/api/alerts", token)
+    status, _, body = api("GET", "/api/alerts", token)
     return json.loads(body)["active"] if status == 200 else []
 
 
@@ -101,38 +85,28 @@ def hooked(event, kind):
 
 
 def metric(name):
-    with urllib.request.urlopen(f"http://127.0.0.1:{API_PORT}/metrics", timeout=30) as r:
-        text = r.read().decode()
+    status, _, text = api("GET", "/metrics")
+    if status != 200:
+        raise RuntimeError(f"GET /metrics: {status} {text[:300]}")
     m = re.search("^" + re.escape(name) + r" (\S+)$", text, re.M)
     return float(m.group(1)) if m else None
 
 
 def setup():
-    ctl("rates", "import", "retail", deck("retail", "0.10"))
-    ctl("rates", "import", "v9001", deck("v9001", "0.03"))
-    ctl("accounts", "add", "1001", "--kind", "customer", "--balance", "50", "--rate-group", "retail")
-    ctl("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001")
-    ctl("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
-    ctl("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
-        "--host", "127.0.0.1", "--port", str(DEAD_PORT))
-    return json.loads(subprocess.run([TRUNKCTL, "--db", DB, "token", "add", "ops", "--scope", "admin",
-                                      "--json"], stdout=subprocess.PIPE, check=True,
-                                     timeout=60).stdout)["token"]
+    support.setup_routing(ctl, WORK, DEAD_PORT)
+    return json.loads(ctl("token", "add", "ops", "--scope", "admin", "--json"))["token"]
 
 
 def start():
-    config = os.path.join(WORK, "trunkline.toml")
-    with open(config, "w") as f:
-        f.write(f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n\n'
-                '[routing]\nprobe_period = 5\n\n[routing.health]\nprobe_failures = 1\n\n'
-                '[alerts]\nbalance_below = "100"\nrate_increase_percent = 50\n'
-                f'webhook = "http://127.0.0.1:{HOOK_PORT}/trunkline"\n')
-    out = open(os.path.join(WORK, "trunkline.log"), "wb")
-    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}",
-                          "--tcp", "off"], cwd=WORK, stdout=out, stderr=out)
-    out.close()
-    up = wait_until(lambda: "api: listening" in log() or p.poll() is not None, 20)
-    check("trunkline starts with [alerts] and a webhook", up and p.poll() is None, log()[-1500:])
+    p = support.start_trunkline(
+        TRUNKLINE, WORK, "trunkline",
+        f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n\n'
+        '[routing]\nprobe_period = 5\n\n[routing.health]\nprobe_failures = 1\n\n'
+        '[alerts]\nbalance_below = "100"\nrate_increase_percent = 50\n'
+        f'webhook = "http://127.0.0.1:{HOOK_PORT}/trunkline"\n',
+        "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off")
+    up = wait_logged(p, os.path.join(WORK, "trunkline.log"), "api: listening", 20)
+    check("trunkline starts with [alerts] and a webhook", up, log()[-1500:])
     return p
 
 
@@ -147,7 +121,7 @@ def balance_checks(token):
           and received[0][0] == "application/json", received)
     check("...and trunkline_alerts_active{kind=\"balance_low\"} is 1",
           metric('trunkline_alerts_active{kind="balance_low"}') == 1, metric('trunkline_alerts_active{kind="balance_low"}'))
-    status, body = api("POST", "/api/accounts/1001/topup", token, {"amount": "60"})
+    status, _, body = api("POST", "/api/accounts/1001/topup", token, {"amount": "60"})
     check("a top-up through the API", status == 200, body)
     cleared = wait_until(lambda: hooked("cleared", "balance_low"), 15)
     check("the top-up clears balance_low: webhook, log and API",
@@ -170,7 +144,7 @@ def rate_checks(token):
     check("both were POSTed to the webhook",
           wait_until(lambda: hooked("raised", "rate_increase") and hooked("raised", "negative_margin"), 15),
           received)
-    status, body = api("DELETE", f"/api/alerts/{rise[0]['id'] if rise else 0}", token)
+    status, _, body = api("DELETE", f"/api/alerts/{rise[0]['id'] if rise else 0}", token)
     check("DELETE /api/alerts/{id} acknowledges the rate increase",
           status == 200 and not find(active(token), "rate_increase"), body)
     ctl("rates", "import", "v9001", deck("v9001", "0.03"), "--replace")
@@ -197,14 +171,9 @@ def main():
             rate_checks(token)
             gateway_checks(token)
     finally:
-        if tl is not None:
-            rc, _ = stop_pid(tl, 15)
-            check("trunkline exits 0 on SIGTERM", rc == 0, log()[-800:])
+        stop_all(R, [], tl, log)
         server.shutdown()
-        if os.environ.get("ALERTS_TEST_KEEP"):
-            print(f"work directory kept: {WORK}")
-        else:
-            shutil.rmtree(WORK, ignore_errors=True)
+        remove_work(WORK, os.environ.get("ALERTS_TEST_KEEP"))
         R.write_junit(REPORT, "integration_alerts")
     sys.exit(1 if R.failed() else 0)
 

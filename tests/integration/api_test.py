@@ -33,24 +33,22 @@ Every process is started here and stopped by PID. Writes a JUnit report.
 usage: api_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
   PORT_BASE: meson passes integration_port_base + 240; this test uses PORT_BASE .. + 9.
 """
+import functools
 import hashlib
 import json
 import os
 import re
-import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, Schema, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import (Results, Schema, api_client, finish, port_in_use, read_text,  # noqa: E402
+                     status_codes, stop_all, stop_pid, wait_logged, wait_until)
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])
@@ -66,63 +64,27 @@ procs = []
 
 
 # --- helpers -----------------------------------------------------------------------------
-def ctl(*args, must=True):
-    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=60, cwd=WORK)
-    out = p.stdout.decode(errors="replace")
-    if must and p.returncode != 0:
-        raise RuntimeError(f"trunkctl {' '.join(args)} -> {p.returncode}: {out}"
-                           f"{p.stderr.decode(errors='replace')}")
-    return p.returncode, out
+def ctl(*args):
+    """trunkctl on the test's database; its output. A failure raises."""
+    return support.ctl(TRUNKCTL, DB, *args, cwd=WORK, must=True)[1]
 
 
-def http(method, path, token=None, body=None, headers=None):
-    """(status, headers, body text) of one request; HTTP errors are answers too. `body`: a
-    dict sent as JSON, or bytes/str sent as they are."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode()
-    req = urllib.request.Request(API + path, method=method, data=body)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    if token is not None:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
+http = api_client(API)
+start_sipp = functools.partial(support.start_sipp, SIPP_DIR, WORK, procs)
 
 
 def log():
-    try:
-        return open(os.path.join(WORK, "trunkline.log"), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
+    return read_text(os.path.join(WORK, "trunkline.log"))
 
 
-def port_in_use(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
-def start_sipp(tag, scenario, port, extra=()):
-    cmd = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-i", "127.0.0.1", "-p", str(port),
-           "-nostdin", "-trace_msg", "-message_file", os.path.join(WORK, f"{tag}.msg"), *extra]
-    out = open(os.path.join(WORK, f"{tag}.out"), "wb")
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=WORK)
-    out.close()
-    procs.append(p)
-    return p
+def start_vendor(tag, name):
+    """The vendor SIPp (answers every call) on VENDOR_PORT; None, with `name` failed, when it
+    does not start."""
+    vendor = start_sipp(tag, "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "90s"])
+    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
+        check(name, False, read_text(os.path.join(WORK, f"{tag}.out")))
+        return None
+    return vendor
 
 
 def cdrs():
@@ -186,21 +148,10 @@ def metrics():
 
 # --- the steps -----------------------------------------------------------------------------
 def setup_database():
-    with open(os.path.join(WORK, "retail.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.10,1\n")
-    with open(os.path.join(WORK, "v9001.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.03,1\n")
-    ctl("rates", "import", "retail", os.path.join(WORK, "retail.csv"))
-    ctl("rates", "import", "v9001", os.path.join(WORK, "v9001.csv"))
-    ctl("accounts", "add", "1001", "--kind", "customer", "--balance", "50",
-        "--rate-group", "retail")
-    ctl("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001")
-    ctl("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
-    ctl("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
-        "--host", "127.0.0.1", "--port", str(VENDOR_PORT))
-    admin = json.loads(ctl("token", "add", "ops", "--scope", "admin", "--json")[1])["token"]
-    read = json.loads(ctl("token", "add", "grafana", "--scope", "read", "--json")[1])["token"]
-    rc, listed = ctl("token", "list", "--json")
+    support.setup_routing(ctl, WORK, VENDOR_PORT)
+    admin = json.loads(ctl("token", "add", "ops", "--scope", "admin", "--json"))["token"]
+    read = json.loads(ctl("token", "add", "grafana", "--scope", "read", "--json"))["token"]
+    listed = ctl("token", "list", "--json")
     names = [t["name"] for t in json.loads(listed)["tokens"]]
     check("trunkctl token list --json names both tokens and shows no secret",
           names == ["grafana", "ops"] and admin not in listed and read not in listed, listed)
@@ -213,19 +164,15 @@ def setup_database():
 
 
 def start_trunkline():
-    config = os.path.join(WORK, "trunkline.toml")
-    with open(config, "w") as f:
-        f.write(f'[calls]\ninvite_timeout = 2\n\n[registrar]\nregister_retry = 3\n'
-                f'register_suspend = 600\n\n[api]\nlisten = "127.0.0.1:{API_PORT}"\n'
-                'failed_login_block = 3\n')
-    out = open(os.path.join(WORK, "trunkline.log"), "wb")
-    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB,
-                          "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off"],
-                         cwd=WORK, stdout=out, stderr=out)
-    out.close()
-    up = wait_until(lambda: "api: listening" in log() or p.poll() is not None, 20)
+    p = support.start_trunkline(
+        TRUNKLINE, WORK, "trunkline",
+        f'[calls]\ninvite_timeout = 2\n\n[registrar]\nregister_retry = 3\n'
+        f'register_suspend = 600\n\n[api]\nlisten = "127.0.0.1:{API_PORT}"\n'
+        'failed_login_block = 3\n',
+        "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off")
+    up = wait_logged(p, os.path.join(WORK, "trunkline.log"), "api: listening", 20)
     check("trunkline starts with the API on its own port",
-          up and p.poll() is None and f"http://127.0.0.1:{API_PORT}" in log(), log()[-1500:])
+          up and f"http://127.0.0.1:{API_PORT}" in log(), log()[-1500:])
     return p
 
 
@@ -261,10 +208,8 @@ def resource_checks(admin):
 
 
 def call_checks(admin, read, before):
-    vendor = start_sipp("vendor", "softswitch_uas.xml", VENDOR_PORT,
-                        ["-aa", "-timeout", "90s"])
-    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
-        check("vendor SIPp starts", False, open(os.path.join(WORK, "vendor.out")).read())
+    vendor = start_vendor("vendor", "vendor SIPp starts")
+    if vendor is None:
         return
     uac = start_sipp("uac", "softswitch_uac_wait_bye.xml", UAC_PORT,
                      ["-s", CALLEE, "-m", "1", "-l", "1", "-timeout", "60s", "-recv_timeout",
@@ -289,12 +234,8 @@ def call_checks(admin, read, before):
           and m.get('trunkline_gateway_calls_active{gateway="gw1"}') == 1, m)
     _, _, v = call_api("hang up", "DELETE", f"/api/calls/{cid}", "/api/calls/{id}", admin, 200)
     check("DELETE answers the id and hung_up", v == {"id": cid, "hung_up": True}, v)
-    try:
-        rc = uac.wait(timeout=90)
-    except subprocess.TimeoutExpired:
-        uac.kill()
-        rc = uac.wait()
-    out = open(os.path.join(WORK, "uac.out"), "rb").read().decode(errors="replace")
+    rc = finish(uac, 90)
+    out = read_text(os.path.join(WORK, "uac.out"))
     ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out)
     check("the customer SIPp gets the BYE and ends its call (1 successful, exit 0)",
           rc == 0 and ok and ok[-1] == "1", out[-1200:])
@@ -393,10 +334,7 @@ def suspension_checks(admin, read):
     p = start_sipp("bad", "register_wrong_password.xml", REG_PORT,
                    ["-inf", csv, "-t", "u1", "-m", "3", "-r", "5", "-timeout", "30s",
                     "-recv_timeout", "5000", f"127.0.0.1:{TL_PORT}"])
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
+    finish(p, 60)
 
     def listed():
         status, _, body = http("GET", "/api/suspensions", read)
@@ -456,7 +394,7 @@ def account_checks(admin, read):
           and headers.get("ETag", "").startswith('"v'), f"{headers} {v}")
     check("the create reloaded the switch's book before answering", reloads() == before + 1,
           log()[-600:])
-    rc, listed = ctl("accounts", "list", "--format", "json")
+    listed = ctl("accounts", "list", "--format", "json")
     check("trunkctl sees the account the API created",
           any(a["id"] == "2001" and a["balance"] == "0.10" for a in json.loads(listed)), listed)
     call_api("create again", "POST", "/api/accounts", "/api/accounts", admin, 409, new)
@@ -503,16 +441,26 @@ def uac_call(tag):
     p = start_sipp(tag, "softswitch_uac.xml", UAC_PORT,
                    ["-s", CALLEE, "-m", "1", "-l", "1", "-timeout", "60s", "-recv_timeout",
                     "20000", f"127.0.0.1:{TL_PORT}"])
-    try:
-        rc = p.wait(timeout=90)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = p.wait()
-    try:
-        msgs = open(os.path.join(WORK, f"{tag}.msg"), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        msgs = ""
-    return rc, re.findall(r"SIP/2\.0 (\d{3})", msgs)
+    return finish(p, 90), status_codes(os.path.join(WORK, f"{tag}.msg"))
+
+
+def refused_then_answered(refused, vendor_tag, change, answered):
+    """An API change that takes effect on the very next call: with the vendor SIPp down, the
+    call `refused` = (tag, code, check name) must get `code`; with the vendor started again
+    (as `vendor_tag`) and change() made, the call `answered` = (tag, check name) must be
+    answered without it. False when the vendor did not start (checked as a failure)."""
+    tag, code, name = refused
+    rc, codes = uac_call(tag)
+    check(name, code in codes, f"{rc} {codes}")
+    vendor = start_vendor(vendor_tag, "vendor SIPp starts again")
+    if vendor is None:
+        return False
+    change()
+    tag, name = answered
+    rc, codes = uac_call(tag)
+    check(name, rc == 0 and "200" in codes and code not in codes, f"{rc} {codes}")
+    stop_pid(vendor, 10)
+    return True
 
 
 def prepaid_checks(admin):
@@ -524,19 +472,12 @@ def prepaid_checks(admin):
     drain = "-" + v["available"].lstrip("-") if not v["available"].startswith("-") else "0"
     call_api("take 1001's credit", "POST", "/api/accounts/1001/topup",
              "/api/accounts/{id}/topup", admin, 200, {"amount": drain, "memo": "test"})
-    rc, codes = uac_call("broke")
-    check("the next call after the API emptied the account is refused 402", "402" in codes,
-          f"{rc} {codes}")
-    vendor = start_sipp("vendor2", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "90s"])
-    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
-        check("vendor SIPp starts again", False)
-        return
-    call_api("top 1001 up again", "POST", "/api/accounts/1001/topup", "/api/accounts/{id}/topup",
-             admin, 200, {"amount": "20"})
-    rc, codes = uac_call("paid")
-    check("the next call after the API top-up is answered (200, SIPp exit 0)",
-          rc == 0 and "200" in codes and "402" not in codes, f"{rc} {codes}")
-    stop_pid(vendor, 10)
+    refused_then_answered(
+        ("broke", "402", "the next call after the API emptied the account is refused 402"),
+        "vendor2",
+        lambda: call_api("top 1001 up again", "POST", "/api/accounts/1001/topup",
+                         "/api/accounts/{id}/topup", admin, 200, {"amount": "20"}),
+        ("paid", "the next call after the API top-up is answered (200, SIPp exit 0)"))
 
 
 def gateway_checks(admin, read):
@@ -554,18 +495,13 @@ def gateway_checks(admin, read):
     _, _, v = call_api("stale If-Match", "PATCH", "/api/gateways/vendors/gw1", one, admin, 409,
                        {"enabled": True}, {"If-Match": tag})
     check("a stale ETag: 409 naming If-Match", v and v.get("field") == "If-Match", v)
-    rc, codes = uac_call("gw_off")
-    check("the next call after the API disabled gw1 is refused 503 (No Route)", "503" in codes,
-          f"{rc} {codes}")
-    vendor = start_sipp("vendor3", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "90s"])
-    if not wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10):
-        check("vendor SIPp starts again", False)
+    if not refused_then_answered(
+            ("gw_off", "503", "the next call after the API disabled gw1 is refused 503 (No Route)"),
+            "vendor3",
+            lambda: call_api("enable gw1", "PATCH", "/api/gateways/vendors/gw1", one, admin, 200,
+                             {"enabled": True}),
+            ("gw_on", "the next call after the API enabled gw1 is answered (200, SIPp exit 0)")):
         return
-    call_api("enable gw1", "PATCH", "/api/gateways/vendors/gw1", one, admin, 200, {"enabled": True})
-    rc, codes = uac_call("gw_on")
-    check("the next call after the API enabled gw1 is answered (200, SIPp exit 0)",
-          rc == 0 and "200" in codes and "503" not in codes, f"{rc} {codes}")
-    stop_pid(vendor, 10)
     check("the log names the token and the change",
           "api: token 'ops' changed vendor gateway gw1" in log(), log()[-800:])
     gateway_crud(admin, read)
@@ -618,11 +554,7 @@ def register(tag, user, password):
     p = start_sipp(tag, "register_auth.xml", REG_PORT,
                    ["-inf", csv, "-m", "1", "-timeout", "30s", "-recv_timeout", "5000",
                     f"127.0.0.1:{TL_PORT}"])
-    try:
-        return p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
+    return finish(p, 60)
 
 
 def user_checks(admin, read):
@@ -658,7 +590,7 @@ def user_checks(admin, read):
           and ha1 not in json.dumps(v), v)
     rc = register("carol", "carol", pw)
     check("carol, added through the API, registers right away (SIPp exit 0)", rc == 0,
-          open(os.path.join(WORK, "carol.out"), "rb").read().decode(errors="replace")[-800:])
+          read_text(os.path.join(WORK, "carol.out"))[-800:])
     _, _, v = call_api("bindings", "GET", "/api/bindings", "/api/bindings", read, 200)
     mine = [b for b in (v or {}).get("bindings", []) if b["aor"].startswith("sip:carol@")]
     check("GET /api/bindings shows carol's binding from 127.0.0.1",
@@ -751,19 +683,8 @@ def main():
         token_removal(read)
         rate_limit(admin)
     finally:
-        for p in procs:
-            stop_pid(p, 10)
-        if tl is not None:
-            rc, _ = stop_pid(tl, 15)
-            check("trunkline exits 0 on SIGTERM", rc == 0, log()[-800:])
-        if os.environ.get("API_TEST_KEEP"):
-            print(f"work directory kept: {WORK}")
-        else:
-            shutil.rmtree(WORK, ignore_errors=True)
-        print(f"api test: {len(results.items)} checks, "
-              f"{sum(1 for _, ok, _ in results.items if not ok)} failed, "
-              f"{time.time() - T0:.1f} s")
-        results.write_junit(REPORT, "api")
+        stop_all(results, procs, tl, log)
+        results.wrap_up(REPORT, "api", T0, WORK, os.environ.get("API_TEST_KEEP"))
 
 
 main()

@@ -25,7 +25,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import Results, read_text, stop_pid, wait_logged, wait_until  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, REPORT = (os.path.abspath(a) for a in sys.argv[1:4])
 BASE = int(sys.argv[4])
@@ -41,16 +42,13 @@ procs = []
 
 
 def text(name):
-    try:
-        return open(os.path.join(work, name), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
+    return read_text(os.path.join(work, name))
 
 
 def ctl(*args):
-    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60, cwd=work)
-    return p.returncode, p.stdout.decode(errors="replace")
+    """trunkctl on the test's database: (exit code, its stdout and stderr)."""
+    rc, out, err = support.ctl(TRUNKCTL, DB, *args, cwd=work)
+    return rc, out + err
 
 
 def bindings():
@@ -104,18 +102,14 @@ try:
     ok = all(ctl("user", "add", u, "--realm", REALM, "--password", pw)[0] == 0
              for u, pw in (("alice", "alice-secret"), ("mallory", "mallory-secret")))
     check("trunkctl adds the SIP users alice and mallory", ok, ctl("user", "list")[1])
-    with open(os.path.join(work, "trunkline.toml"), "w") as f:
-        # the digest offer is left at its default: that is what this test is about
-        f.write(f'[log]\nmessages = true\nlevel = "debug"\n\n[registrar]\nrealm = "{REALM}"\n')
-    log = open(os.path.join(work, "trunkline.log"), "wb")
-    tl = subprocess.Popen([TRUNKLINE, "--config", "trunkline.toml", "--db", DB,
-                           "--udp", f"127.0.0.1:{PORT}", "--tcp", "off"],
-                          cwd=work, stdout=log, stderr=log)
-    log.close()
-    up = wait_until(lambda: "listening" in text("trunkline.log") or tl.poll() is not None, 10)
-    check("trunkline starts with its default digest offer", up and tl.poll() is None,
-          text("trunkline.log")[-800:])
-    if not up or tl.poll() is not None:
+    # the digest offer is left at its default: that is what this test is about
+    tl = support.start_trunkline(
+        TRUNKLINE, work, "trunkline",
+        f'[log]\nmessages = true\nlevel = "debug"\n\n[registrar]\nrealm = "{REALM}"\n',
+        "--db", DB, "--udp", f"127.0.0.1:{PORT}", "--tcp", "off")
+    up = wait_logged(tl, os.path.join(work, "trunkline.log"), "listening", 10)
+    check("trunkline starts with its default digest offer", up, text("trunkline.log")[-800:])
+    if not up:
         raise SystemExit
 
     # --- 1. baresip registers ----------------------------------------------------------------

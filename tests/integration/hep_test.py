@@ -32,12 +32,18 @@ HEP_UDP = PORT_BASE + 3     # the UDP collector
 HEP_TCP = PORT_BASE + 4     # the TCP collector
 HEP_DOWN = PORT_BASE + 5    # nobody listens here
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import Results, read_text, stop_pid, wait_logged  # noqa: E402
 
 R = Results()
 check = R.check
 CAPTURE_ID = 4242
 PASSWORD = "s3cret"
+# [capture] of the three runs: a UDP collector, a TCP one and a TCP one nobody listens for
+UDP_CAPTURE = f'hep = "127.0.0.1:{HEP_UDP}"\nhep_id = {CAPTURE_ID}\nhep_password = "{PASSWORD}"\n'
+TCP_CAPTURE = (f'hep = "127.0.0.1:{HEP_TCP}"\nhep_transport = "tcp"\n'
+               f'hep_id = {CAPTURE_ID}\nhep_password = "{PASSWORD}"\n')
+DOWN_CAPTURE = f'hep = "127.0.0.1:{HEP_DOWN}"\nhep_transport = "tcp"\n'
 
 
 # --- HEPv3 decoding (sipcapture HEP v3: "HEP3", u16 total length, chunks of
@@ -108,15 +114,24 @@ def split_stream(buf):
 # --- trunkline and peers
 
 def start_trunkline(work, name, capture):
-    cfg = os.path.join(work, name + ".toml")
-    with open(cfg, "w") as f:
-        f.write("[api]\nenabled = false\n\n[capture]\n" + capture)
-    log = open(os.path.join(work, name + ".log"), "wb")
-    p = subprocess.Popen([TRUNKLINE, "--echo-uas", "--db", os.path.join(work, "trunkline.db"),
-                          "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}",
-                          "--config", cfg], cwd=work, stdout=log, stderr=log)
-    ok = wait_until(lambda: b"listening" in open(log.name, "rb").read() or p.poll() is not None)
-    return p, log.name, ok and p.poll() is None
+    p = support.start_trunkline(TRUNKLINE, work, name, "[api]\nenabled = false\n\n[capture]\n" + capture,
+                                "--echo-uas", "--db", os.path.join(work, "trunkline.db"),
+                                "--udp", f"127.0.0.1:{PORT}", "--tcp", f"127.0.0.1:{PORT}")
+    log = os.path.join(work, name + ".log")
+    return p, log, wait_logged(p, log, "listening", 10)
+
+
+def started(work, name, capture, label, collector=None):
+    """start_trunkline, its start checked as `label`: (process, log path); (None, log path)
+    when it did not start (then stopped, and the test's `collector` socket closed)."""
+    tl, log, ok = start_trunkline(work, name, capture)
+    check(label, ok, log_text(log)[-500:])
+    if not ok:
+        stop_pid(tl)
+        if collector is not None:
+            collector.close()
+        return None, log
+    return tl, log
 
 
 def options(branch, cid):
@@ -180,8 +195,7 @@ def tshark_sip(path):
     return count(["-Y", "sip.Call-ID"]), count(["-Y", "_ws.malformed || _ws.expert.severity >= warning"])
 
 
-def log_text(path):
-    return open(path, "rb").read().decode(errors="replace")
+log_text = read_text
 
 
 # --- checks
@@ -239,12 +253,8 @@ def check_call(pkts):
 def udp_collector_phase(work):
     col = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     col.bind(("127.0.0.1", HEP_UDP))
-    tl, log, ok = start_trunkline(
-        work, "udp", f'hep = "127.0.0.1:{HEP_UDP}"\nhep_id = {CAPTURE_ID}\n'
-                     f'hep_password = "{PASSWORD}"\n')
-    check("UDP collector: trunkline starts with [capture] hep", ok, log_text(log)[-500:])
-    if not ok:
-        stop_pid(tl)
+    tl, log = started(work, "udp", UDP_CAPTURE, "UDP collector: trunkline starts with [capture] hep", col)
+    if tl is None:
         return
     try:
         received = []
@@ -301,12 +311,9 @@ def tcp_collector_phase(work):
     srv.bind(("127.0.0.1", HEP_TCP))
     srv.listen(4)
     srv.settimeout(5)
-    tl, log, ok = start_trunkline(
-        work, "tcp", f'hep = "127.0.0.1:{HEP_TCP}"\nhep_transport = "tcp"\n'
-                     f'hep_id = {CAPTURE_ID}\nhep_password = "{PASSWORD}"\n')
-    check("TCP collector: trunkline starts with hep_transport = \"tcp\"", ok, log_text(log)[-500:])
-    if not ok:
-        stop_pid(tl)
+    tl, log = started(work, "tcp", TCP_CAPTURE, "TCP collector: trunkline starts with hep_transport = \"tcp\"",
+                      srv)
+    if tl is None:
         return
     conn = None
     try:
@@ -345,11 +352,8 @@ def tcp_collector_phase(work):
 
 
 def collector_down_phase(work):
-    tl, log, ok = start_trunkline(work, "down",
-                                  f'hep = "127.0.0.1:{HEP_DOWN}"\nhep_transport = "tcp"\n')
-    check("TCP collector down: trunkline starts anyway", ok, log_text(log)[-500:])
-    if not ok:
-        stop_pid(tl)
+    tl, log = started(work, "down", DOWN_CAPTURE, "TCP collector down: trunkline starts anyway")
+    if tl is None:
         return
     try:
         answered = 0

@@ -18,13 +18,13 @@ Every process is started here with its own ports and stopped by PID. Writes a JU
 
 usage: lifecycle_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
 """
+import functools
 import os
 import re
 import shutil
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +33,8 @@ TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT, BASE = sys.argv[1:5] + [int(sys.argv[5])]
 TL_PORT, UAC_PORT, VENDOR_PORT, RAW_PORT = BASE, BASE + 1, BASE + 2, BASE + 3
 CALLEE = "15551234567"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import Results, read_text, stop_pid, wait_until  # noqa: E402
 
 R = Results()
 check = R.check
@@ -43,16 +44,13 @@ procs = []
 
 
 def ctl(*args):
-    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120, cwd=WORK)
-    return p.returncode, p.stdout.decode(errors="replace")
+    """trunkctl on the test's database: (exit code, its stdout and stderr)."""
+    rc, out, err = support.ctl(TRUNKCTL, DB, *args, cwd=WORK, timeout=120)
+    return rc, out + err
 
 
 def text(name):
-    try:
-        return open(os.path.join(WORK, name), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
+    return read_text(os.path.join(WORK, name))
 
 
 def cdrs(db=DB):
@@ -67,22 +65,9 @@ def cdrs(db=DB):
 
 
 def setup_database():
-    with open(os.path.join(WORK, "retail.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.10,1\n")
-    with open(os.path.join(WORK, "v9001.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.03,1\n")
-    steps = [("rates", "import", "retail", os.path.join(WORK, "retail.csv")),
-             ("rates", "import", "v9001", os.path.join(WORK, "v9001.csv")),
-             ("accounts", "add", "1001", "--kind", "customer", "--balance", "500",
-              "--rate-group", "retail"),
-             ("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001"),
-             ("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1"),
-             ("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
-              "--host", "127.0.0.1", "--port", str(VENDOR_PORT))]
-    for s in steps:
-        rc, out = ctl(*s)
-        if rc != 0:
-            raise RuntimeError(f"trunkctl {' '.join(s)}: {out}")
+    def must(*args):
+        return support.ctl(TRUNKCTL, DB, *args, cwd=WORK, timeout=120, must=True)[1]
+    support.setup_routing(must, WORK, VENDOR_PORT, balance="500")
 
 
 class Notify:
@@ -115,29 +100,18 @@ def write_config(tag, shutdown_conf, extra=""):
 
 
 def start_trunkline(tag, shutdown_conf, notify=None, extra=""):
-    config = os.path.join(WORK, f"{tag}.toml")
     write_config(tag, shutdown_conf, extra)
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
     if notify:
         env["NOTIFY_SOCKET"] = notify
-    out = open(os.path.join(WORK, f"{tag}.log"), "wb")
-    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB,
-                          "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off"],
-                         cwd=WORK, stdout=out, stderr=out, env=env)
-    out.close()
+    p = support.start_trunkline(TRUNKLINE, WORK, tag, None, "--db", DB,
+                                "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off", env=env)
     procs.append(p)
     return p
 
 
-def sipp(tag, scenario, port, args):
-    cmd = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-i", "127.0.0.1", "-p", str(port),
-           "-nostdin", "-trace_msg", "-message_file", os.path.join(WORK, f"{tag}.msg"), *args]
-    out = open(os.path.join(WORK, f"{tag}.out"), "wb")
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=WORK)
-    out.close()
-    procs.append(p)
-    return p
+sipp = functools.partial(support.start_sipp, SIPP_DIR, WORK, procs)
 
 
 def vendor(tag):
@@ -152,11 +126,7 @@ def uac(tag, calls, pause_ms, rate=10):
 
 
 def finish(p, limit=150):
-    try:
-        return p.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
+    return support.finish(p, limit)
 
 
 def successful(tag):

@@ -49,9 +49,7 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -59,7 +57,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+from support import Results, port_in_use, stop_pid, wait_until  # noqa: E402
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])   # meson passes integration_port_base + 120; ports BASE .. BASE + 39
@@ -90,17 +88,6 @@ def billed(per_minute_micros, seconds, increment=1, precision=4):
     unit = 10 ** (6 - precision)
     exact_num = per_minute_micros * billed_s       # / 60 micros
     return -(-exact_num // (60 * unit)) * unit
-
-
-def port_in_use(port, ip="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((ip, port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
 
 
 class Case:
@@ -1123,12 +1110,6 @@ try:
             continue
         run_case(name, fn, **kw)
 finally:
-    if keep:
-        print(f"work directory kept: {WORK}")
-    else:
-        shutil.rmtree(WORK, ignore_errors=True)
-    print(f"softswitch test: {len(results.items)} checks, "
-          f"{sum(1 for _, ok, _ in results.items if not ok)} failed, {time.time() - T0:.1f} s")
-    results.write_junit(REPORT, "softswitch")
+    results.wrap_up(REPORT, "softswitch", T0, WORK, keep)
 
 sys.exit(0 if results.passed() else 1)

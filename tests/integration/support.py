@@ -1,8 +1,16 @@
 """Shared by the integration tests: results with a JUnit report, bounded polling, stopping a
-process by its PID, and checking an API answer against the OpenAPI document (Schema)."""
+process by its PID, running trunkctl, starting trunkline and SIPp, HTTP requests to the
+management API, and checking an API answer against the OpenAPI document (Schema)."""
+import json
+import os
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 import xml.sax.saxutils as su
 
 
@@ -35,6 +43,18 @@ class Results:
                 f.write("</testcase>\n")
             f.write("</testsuite>\n")
 
+    def wrap_up(self, report, suite, t0, work, keep):
+        """The end of a test: its work directory removed (kept when `keep`), the summary line
+        and the JUnit report."""
+        remove_work(work, keep)
+        self.summary(suite, t0)
+        self.write_junit(report, suite)
+
+    def summary(self, label, t0):
+        """Prints "LABEL test: N checks, M failed, S s" (t0: when the test started)."""
+        fails = sum(1 for _, ok, _ in self.items if not ok)
+        print(f"{label} test: {len(self.items)} checks, {fails} failed, {time.time() - t0:.1f} s")
+
 
 def wait_until(pred, limit=10.0, step=0.1):
     """Polls pred() until it is true or `limit` seconds passed; returns its last value."""
@@ -62,6 +82,148 @@ def stop_pid(p, limit=15):
         p.wait()
         return None, time.time() - t0
     return p.returncode, time.time() - t0
+
+
+def read_text(path):
+    """A file's text (undecodable bytes replaced); "" while it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def remove_work(work, keep):
+    """Removes the work directory, or says where it is kept when `keep` (an env setting) is set."""
+    if keep:
+        print(f"work directory kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def ctl(trunkctl, db, *args, cwd=None, env=None, timeout=60, must=False):
+    """Runs `trunkctl --db DB ARGS...`; (exit code, stdout, stderr) as text. With must=True a
+    non-zero exit raises RuntimeError naming the command and its output."""
+    p = subprocess.run([trunkctl, "--db", db, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout, cwd=cwd, env=env)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    if must and p.returncode != 0:
+        raise RuntimeError(f"trunkctl {' '.join(args)} -> {p.returncode}: {out}{err}")
+    return p.returncode, out, err
+
+
+def setup_routing(must, work, vendor_port, balance="50"):
+    """The usual call path, made with trunkctl (`must(*args)` runs it, raising on a failure):
+    the customer gateway acme (127.0.0.1, account 1001 with `balance`, rate group retail:
+    prefix 1 at 0.10) and the vendor gateway gw1 (127.0.0.1:`vendor_port`, prefix 1, vendor
+    account 9001, rate group v9001: prefix 1 at 0.03). The decks: WORK/retail.csv, v9001.csv."""
+    for group, price in (("retail", "0.10"), ("v9001", "0.03")):
+        deck = os.path.join(work, f"{group}.csv")
+        with open(deck, "w") as f:
+            f.write(f"prefix,price,increment\n1,{price},1\n")
+        must("rates", "import", group, deck)
+    must("accounts", "add", "1001", "--kind", "customer", "--balance", balance,
+         "--rate-group", "retail")
+    must("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001")
+    must("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
+    must("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
+         "--host", "127.0.0.1", "--port", str(vendor_port))
+
+
+def start_trunkline(trunkline, work, name, config, *args, env=None):
+    """Writes `config` (unless None) to WORK/NAME.toml and starts `trunkline --config
+    WORK/NAME.toml ARGS...` in WORK, its output to WORK/NAME.log; the process."""
+    path = os.path.join(work, f"{name}.toml")
+    if config is not None:
+        with open(path, "w") as f:
+            f.write(config)
+    with open(os.path.join(work, f"{name}.log"), "wb") as out:
+        return subprocess.Popen([trunkline, "--config", path, *args], cwd=work, stdout=out,
+                                stderr=out, env=env)
+
+
+def wait_logged(p, log_path, needle, limit=20):
+    """Waits until the log holds `needle` or the process ended; True if it is running then
+    and the needle was logged."""
+    wait_until(lambda: needle in read_text(log_path) or p.poll() is not None, limit)
+    return p.poll() is None and needle in read_text(log_path)
+
+
+def http(method, url, token=None, body=None, headers=None, raw=False):
+    """(status, headers as a dict, body text) of one request; HTTP errors are answers too.
+    `body`: a dict or list sent as JSON, or bytes/str sent as they are. raw=True: the body
+    as bytes."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    req = urllib.request.Request(url, method=method, data=body)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    if token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, hdrs, data = r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, data = e.code, dict(e.headers), e.read()
+    return status, hdrs, data if raw else data.decode()
+
+
+def api_client(base):
+    """http() with paths below `base` ("http://127.0.0.1:PORT")."""
+    def request(method, path, token=None, body=None, headers=None, raw=False):
+        return http(method, base + path, token, body, headers, raw)
+    return request
+
+
+def port_in_use(port, ip="127.0.0.1"):
+    """Whether a UDP port of `ip` is bound (a SIPp started on it is listening)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((ip, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def start_sipp(sipp_dir, work, procs, tag, scenario, port, extra=()):
+    """SIPp with SIPP_DIR/SCENARIO on 127.0.0.1:PORT, its messages to WORK/TAG.msg and its
+    output to WORK/TAG.out; the process, also appended to `procs`."""
+    cmd = ["sipp", "-sf", os.path.join(sipp_dir, scenario), "-i", "127.0.0.1", "-p", str(port),
+           "-nostdin", "-trace_msg", "-message_file", os.path.join(work, f"{tag}.msg"), *extra]
+    with open(os.path.join(work, f"{tag}.out"), "wb") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=work)
+    procs.append(p)
+    return p
+
+
+def stop_all(results, procs, tl, log):
+    """Stops the peers in `procs`, then trunkline `tl` (if it was started), which must exit 0
+    on SIGTERM (the check "trunkline exits 0 on SIGTERM", `log()` the detail)."""
+    for p in procs:
+        stop_pid(p, 10)
+    if tl is not None:
+        rc, _ = stop_pid(tl, 15)
+        results.check("trunkline exits 0 on SIGTERM", rc == 0, log()[-800:])
+
+
+def finish(p, limit):
+    """The process's exit status, waiting up to `limit` seconds; killed past that."""
+    try:
+        return p.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+def status_codes(msg_path):
+    """The status codes of the SIP responses in a SIPp message file, in order."""
+    return re.findall(r"SIP/2\.0 (\d{3})", read_text(msg_path))
 
 
 # The OpenAPI checker (server/core/api/openapi.json): required properties and types of the

@@ -14,21 +14,20 @@ and `trunkctl trace stop`.
 usage: trace_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
   PORT_BASE: meson passes integration_port_base + 320; this test uses PORT_BASE .. + 9.
 """
+import functools
 import json
 import os
-import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, stop_pid, wait_until  # noqa: E402
+import support  # noqa: E402
+from support import (Results, api_client, finish, port_in_use, read_text, status_codes,  # noqa: E402
+                     stop_all, stop_pid, wait_logged, wait_until)
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT, PORT_BASE = (sys.argv[1], sys.argv[2], sys.argv[3],
                                                     sys.argv[4], int(sys.argv[5]))
@@ -47,56 +46,19 @@ procs = []
 
 
 def ctl(*args, env=None):
-    p = subprocess.run([TRUNKCTL, "--db", DB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60, cwd=WORK, env=env)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return support.ctl(TRUNKCTL, DB, *args, cwd=WORK, env=env)
 
 
 def must(*args):
-    rc, out, err = ctl(*args)
-    if rc != 0:
-        raise RuntimeError(f"trunkctl {' '.join(args)}: {out!r} {err!r}")
-    return out
+    return support.ctl(TRUNKCTL, DB, *args, cwd=WORK, must=True)[1]
 
 
-def api(method, path, token=None, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{API_PORT}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode())
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+api = api_client(f"http://127.0.0.1:{API_PORT}")
+start_sipp = functools.partial(support.start_sipp, SIPP_DIR, WORK, procs)
 
 
 def log():
-    try:
-        return open(os.path.join(WORK, "trunkline.log"), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
-def port_in_use(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
-def start_sipp(tag, scenario, port, extra=()):
-    cmd = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-i", "127.0.0.1", "-p", str(port),
-           "-nostdin", "-trace_msg", "-message_file", os.path.join(WORK, f"{tag}.msg"), *extra]
-    out = open(os.path.join(WORK, f"{tag}.out"), "wb")
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=WORK)
-    out.close()
-    procs.append(p)
-    return p
+    return read_text(os.path.join(WORK, "trunkline.log"))
 
 
 def uac_call(tag, callee, extra=()):
@@ -104,16 +66,7 @@ def uac_call(tag, callee, extra=()):
     p = start_sipp(tag, "softswitch_uac.xml", UAC_PORT,
                    [*extra, "-s", callee, "-m", "1", "-l", "1", "-d", "200", "-timeout", "60s",
                     "-recv_timeout", "20000", f"127.0.0.1:{TL_PORT}"])
-    try:
-        rc = p.wait(timeout=90)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = p.wait()
-    try:
-        msgs = open(os.path.join(WORK, f"{tag}.msg"), "rb").read().decode(errors="replace")
-    except FileNotFoundError:
-        msgs = ""
-    return rc, re.findall(r"SIP/2\.0 (\d{3})", msgs)
+    return finish(p, 90), status_codes(os.path.join(WORK, f"{tag}.msg"))
 
 
 def cdr_call_ids():
@@ -130,32 +83,17 @@ def cdr_call_ids():
 
 
 def setup_database():
-    with open(os.path.join(WORK, "retail.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.10,1\n")
-    with open(os.path.join(WORK, "v9001.csv"), "w") as f:
-        f.write("prefix,price,increment\n1,0.03,1\n")
-    must("rates", "import", "retail", os.path.join(WORK, "retail.csv"))
-    must("rates", "import", "v9001", os.path.join(WORK, "v9001.csv"))
-    must("accounts", "add", "1001", "--kind", "customer", "--balance", "50", "--rate-group", "retail")
-    must("accounts", "add", "9001", "--kind", "vendor", "--rate-group", "v9001")
-    must("gateway", "add", "customer", "acme", "--account", "1001", "--ips", "127.0.0.1")
-    must("gateway", "add", "vendor", "gw1", "--vendor-account", "9001", "--prefixes", "1",
-         "--host", "127.0.0.1", "--port", str(VENDOR_PORT))
+    support.setup_routing(must, WORK, VENDOR_PORT)
     admin = json.loads(must("token", "add", "ops", "--scope", "admin", "--json"))["token"]
     read = json.loads(must("token", "add", "viewer", "--scope", "read", "--json"))["token"]
     return admin, read
 
 
 def start_trunkline():
-    config = os.path.join(WORK, "trunkline.toml")
-    with open(config, "w") as f:
-        f.write(f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n')
-    out = open(os.path.join(WORK, "trunkline.log"), "wb")
-    p = subprocess.Popen([TRUNKLINE, "--config", config, "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}",
-                          "--tcp", f"127.0.0.1:{TL_PORT}"], cwd=WORK, stdout=out, stderr=out)
-    out.close()
-    up = wait_until(lambda: "api: listening" in log() or p.poll() is not None, 20)
-    check("trunkline starts with the API", up and p.poll() is None, log()[-1500:])
+    p = support.start_trunkline(TRUNKLINE, WORK, "trunkline", f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n',
+                                "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", f"127.0.0.1:{TL_PORT}")
+    up = wait_logged(p, os.path.join(WORK, "trunkline.log"), "api: listening", 20)
+    check("trunkline starts with the API", up, log()[-1500:])
     return p
 
 
@@ -274,7 +212,7 @@ def trace_checks(admin, read):
     rc, out, err = ctl("trace", "get", tid, "--out", pcap, "--api", f"127.0.0.1:{API_PORT}", "--token", read)
     check("trunkctl trace get ID --out FILE writes the pcap",
           rc == 0 and os.path.isfile(pcap) and os.path.getsize(pcap) > 24, out + err)
-    status, headers, body = api("GET", f"/api/traces/{tid}/pcap", read)
+    status, headers, body = api("GET", f"/api/traces/{tid}/pcap", read, raw=True)
     check("GET /api/traces/{id}/pcap is application/vnd.tcpdump.pcap, the same bytes",
           status == 200 and headers.get("Content-Type", "").startswith("application/vnd.tcpdump.pcap")
           and os.path.isfile(pcap) and body == open(pcap, "rb").read(), headers)
@@ -326,7 +264,7 @@ def tcp_checks(admin, read):
     tcp = [m for m in msgs if m["transport"] == "tcp"]
     check("its customer leg is captured as TCP, the vendor leg as UDP",
           tcp and len(tcp) < len(msgs) and tcp[0]["first_line"].startswith("INVITE "), msgs)
-    status, _, body = api("GET", f"/api/traces/{tid}/pcap", read)
+    status, _, body = api("GET", f"/api/traces/{tid}/pcap", read, raw=True)
     path = os.path.join(WORK, "tcp.pcap")
     with open(path, "wb") as f:
         f.write(body)
@@ -350,18 +288,8 @@ def main():
             refusal_checks(admin, read)
             trace_checks(admin, read)
     finally:
-        for p in procs:
-            stop_pid(p, 10)
-        if tl is not None:
-            rc, _ = stop_pid(tl, 15)
-            check("trunkline exits 0 on SIGTERM", rc == 0, log()[-800:])
-        if os.environ.get("TRACE_TEST_KEEP"):
-            print(f"work directory kept: {WORK}")
-        else:
-            shutil.rmtree(WORK, ignore_errors=True)
-        print(f"trace test: {len(R.items)} checks, {sum(1 for _, ok, _ in R.items if not ok)} failed, "
-              f"{time.time() - T0:.1f} s")
-        R.write_junit(REPORT, "trace")
+        stop_all(R, procs, tl, log)
+        R.wrap_up(REPORT, "trace", T0, WORK, os.environ.get("TRACE_TEST_KEEP"))
 
 
 main()
