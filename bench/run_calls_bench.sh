@@ -33,6 +33,11 @@
 #   sustain  both servers restarted (same database), then SUSTAIN_S (60) s at each server's
 #            highest passing rate (SUSTAIN_RATE overrides); memory sampled every 5 s: the resident memory after 60 s and its growth over the
 #            last half (bounded or not).
+#   apipoll  trunkline only (not in the default PHASES): the management API must not slow calls
+#            (issue 11). For each rate of RATES, the same step twice, in alternating order: once
+#            plain and once while a client polls GET /metrics and GET /api/calls every 100 ms
+#            (curl, a read token); the highest passing rate and CPU us/call of each, and the
+#            ratio polled/plain (goal: the polled rate within 5 % of the plain one).
 #   callgrind trunkline only, under valgrind --tool=callgrind, fresh database: CG_CALLS (2,000)
 #            calls at CG_RATE (50)/s; counters zeroed after start-up and dumped after the
 #            calls: instructions per call and the top 10 functions by inclusive cost. At
@@ -52,7 +57,7 @@
 #        TL_TOML="" (extra TOML lines for trunkline, e.g. $'[calls]\nprepaid = false')
 #        SIPP_BEHAVIORS="all,-abortunexp"  (late/reordered messages are ignored, and counted
 #        in the `reordered` column, instead of failing the call)
-#        TL_PORT=29170 KAM_PORT=29171 UAC_PORT=29172 UAS_PORT=29173  BENCH_OUT=/tmp/...
+#        TL_PORT=29170 KAM_PORT=29171 UAC_PORT=29172 UAS_PORT=29173 API_PORT=29174  BENCH_OUT=/tmp/...
 # Everything binds to 127.0.0.1; every process is started here and stopped by its PID; every
 # SIPp run is bounded by -m, -timeout, -recv_timeout and an outer `timeout`. ~11 min with the
 # defaults on 2 cores.
@@ -88,6 +93,8 @@ TL_PORT=${TL_PORT:-29170}
 KAM_PORT=${KAM_PORT:-29171}
 UAC_PORT=${UAC_PORT:-29172}
 UAS_PORT=${UAS_PORT:-29173}
+API_PORT=${API_PORT:-29174}
+TL_TOKEN=""
 CALLEE=15551234567
 # tm keeps every transaction ~5 s after its final reply, ~14 KB each: ~140 KB of shm per call/s
 export KAM_SHM_MB=${KAM_SHM_MB:-3072}
@@ -103,7 +110,8 @@ if has_phase callgrind && has_server trunkline; then
 		command -v callgrind_annotate >/dev/null || die "missing valgrind (apt-get install valgrind)"
 fi
 [ -x "$TRUNKLINE" ] && [ -x "$TRUNKCTL" ] || die "no $TRUNKLINE / $TRUNKCTL: build first"
-require_free_ports "$TL_PORT" "$KAM_PORT" "$UAC_PORT" "$UAS_PORT"
+require_free_ports "$TL_PORT" "$KAM_PORT" "$UAC_PORT" "$UAS_PORT" "$API_PORT"
+if has_phase apipoll; then command -v curl >/dev/null || die "missing curl (scripts/setup.sh)"; fi
 OUT="${BENCH_OUT:-${TMPDIR:-/tmp}/trunkline-calls-bench}/run-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 log "artifacts: $OUT"
@@ -122,13 +130,14 @@ make_tl_db() { # DB: the customer, the vendor and their gateways, with trunkctl
 	ctl accounts add 2001 --kind vendor --rate-group vend
 	ctl gateway add customer cust --account 1001 --ips 127.0.0.1
 	ctl gateway add vendor vend1 --vendor-account 2001 --prefixes 1 --host 127.0.0.1 --port "$UAS_PORT"
+	TL_TOKEN=$("$TRUNKCTL" --db "$db" token add bench --scope read) || die "trunkctl token add failed"
 }
 
 TL_PID="" KAM_PID=""
 start_trunkline() { # DB LOG [wrapper...] -> TL_PID
 	local db=$1 lg=$2 n args
 	shift 2
-	args=(--db "$db" --udp "127.0.0.1:$TL_PORT" --tcp off)
+	args=(--db "$db" --udp "127.0.0.1:$TL_PORT" --tcp off --api "127.0.0.1:$API_PORT")
 	[ "$TL_QUIET" = 1 ] && args+=(--quiet)
 	[ -n "$TL_TOML" ] && { printf '%s\n' "$TL_TOML" >"$OUT/trunkline.toml"; args+=(--config "$OUT/trunkline.toml"); }
 	[ -n "${TL_PRELOAD:-}" ] && [ $# -eq 0 ] && set -- env LD_PRELOAD="$TL_PRELOAD"
@@ -314,6 +323,38 @@ if has_phase steps; then
 	done
 fi
 
+# ---- phase: apipoll (calls with and without a client polling the API) ----------------------
+# api_poller SECONDS: GET /metrics and GET /api/calls every 100 ms, bounded in count; -> POLL_PID
+api_poller() {
+	local n=$(($1 * 10)) k
+	(for ((k = 0; k < n; k++)); do
+		curl -s -m 2 -o /dev/null "http://127.0.0.1:$API_PORT/metrics"
+		curl -s -m 2 -o /dev/null -H "Authorization: Bearer $TL_TOKEN" "http://127.0.0.1:$API_PORT/api/calls"
+		sleep 0.1
+	done) &
+	POLL_PID=$!
+	track_pid "$POLL_PID"
+}
+declare -A POLL_BEST=([plain]=0 [polled]=0) POLL_US=([plain]=- [polled]=-) POLL_ON=([plain]=1 [polled]=1)
+if has_phase apipoll && has_server trunkline; then
+	i=0
+	for r in $RATES; do
+		order="plain polled"
+		[ $((i % 2)) = 1 ] && order="polled plain"
+		i=$((i + 1))
+		for mode in $order; do
+			[ "${POLL_ON[$mode]}" = 1 ] || continue
+			[ "$mode" = polled ] && api_poller $((DURATION + 20))
+			call_run trunkline "api-$mode-r$r" "$r" $((r * DURATION)) 0 0
+			[ "$mode" = polled ] && stop_pid "$POLL_PID" 5
+			tl_ok trunkline
+			printf '%s\t%s\t%s\t%s\t%s\n' "trunkline-$mode" "$r" 1 "$VERDICT" "$ROW" | tee -a "$STEPS"
+			if [ "$VERDICT" = PASS ]; then POLL_BEST[$mode]=$r POLL_US[$mode]=$US; else POLL_ON[$mode]=0; fi
+			sleep "$COOLDOWN"
+		done
+	done
+fi
+
 # ---- phase: sustain (resident memory after SUSTAIN_S at the highest passing rate) ----------
 if has_phase sustain; then
 	# fresh processes: freed memory stays resident, so the memory after SUSTAIN_S must not carry
@@ -437,4 +478,10 @@ fi
 for s in $SERVERS; do
 	echo "RESULT calls server=$s max_passing_rate=${BEST[$s]} us_per_call=${BEST_US[$s]} bytes_per_active_call=${MEM_A[$s]:--}/${MEM_B[$s]:--} mem_after_sustain_mb=${SUS_MEM[$s]:--}"
 done
+if has_phase apipoll && has_server trunkline; then
+	echo "api polling (GET /metrics + GET /api/calls every 100 ms): highest passing rate plain ${POLL_BEST[plain]}/s" \
+		"(${POLL_US[plain]} us/call), polled ${POLL_BEST[polled]}/s (${POLL_US[polled]} us/call)," \
+		"ratio polled/plain $(ratio "${POLL_BEST[polled]}" "${POLL_BEST[plain]}")"
+	echo "RESULT apipoll plain_rate=${POLL_BEST[plain]} polled_rate=${POLL_BEST[polled]} plain_us=${POLL_US[plain]} polled_us=${POLL_US[polled]}"
+fi
 echo "steps: $STEPS"

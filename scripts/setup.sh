@@ -21,6 +21,8 @@ packages=(
   tshark
   # the install test: systemd-analyze verify on the installed unit, man for its man pages
   systemd man-db
+  # the call benchmark's API poller (bench/run_calls_bench.sh PHASES=apipoll)
+  curl
   # build cache: the CI run compiles two trees and the fuzzers; ccache keeps repeats cheap
   ccache
   # peer parsers for the side-by-side benchmark

@@ -152,6 +152,7 @@ int serve(const Base& b, const Core& c) {
     wiring::AlertNotifier alerts(cfg.alert_webhook);
     sip::uv::Timer poll_timer(loop, [&] {
         c.reloader.poll(loop.now(), c.cdrs, refresh);
+        api_live.sync_domains();  // `trunkctl domain add|remove` reach the running cache
         c.sw.tick_alerts(loop.now(), wiring::wall_ms());
         alerts.drain(c.sw.alerts());
         publisher.publish();

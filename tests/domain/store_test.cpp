@@ -59,7 +59,7 @@ TEST_CASE("store: migrates its own schema version and leaves user_version alone"
     {
         auto s = Store::open(path, &err);  // second open: nothing to migrate
         REQUIRE(s);
-        CHECK(s->schema_version(&err) == 1);
+        CHECK(s->schema_version(&err) == 2);
     }
     exec(path, "UPDATE schema_versions SET version = 99 WHERE component = 'domain'");
     CHECK_FALSE(Store::open(path, &err));
@@ -108,5 +108,33 @@ TEST_CASE("store: entries round trip; status records", "[domain][store]") {
     CHECK_FALSE(s->status("sip.carrier.test", &err));
     CHECK(s->entries(&err).size() == 1);
     s.reset();
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("store: the entries' version moves with every entry change, whoever writes, not with status",
+          "[domain][store]") {
+    const std::string path = temp_db("version");
+    std::string err;
+    auto s = Store::open(path, &err);
+    REQUIRE(s);
+    const auto v0 = s->entries_version(&err);
+    REQUIRE(v0);
+    route::domain::EntrySpec e;
+    e.name = "carrier.example";
+    REQUIRE(s->put(e, &err));
+    const auto v1 = s->entries_version(&err);
+    CHECK(*v1 > *v0);
+    e.port = 5080;
+    REQUIRE(s->put(e, &err));  // an update
+    const auto v2 = s->entries_version(&err);
+    CHECK(*v2 > *v1);
+    StatusRecord st;
+    st.name = "carrier.example";
+    st.recorded_at = 1;
+    st.state = "ok";
+    REQUIRE(s->save_status(st, &err));  // the server's own writes do not count
+    CHECK(*s->entries_version(&err) == *v2);
+    exec(path, "DELETE FROM domain_entry");  // another process (the sqlite3 shell)
+    CHECK(*s->entries_version(&err) > *v2);
     std::filesystem::remove(path);
 }

@@ -282,6 +282,16 @@ def api_checks(tag, admin, read):
              "/api/domains/{name}/resolve", admin, 404)
     call_api("remove the domain entry", "DELETE", f"/api/domains/{name}", "/api/domains/{name}",
              admin, 200)
+    # trunkctl writes the file: the running trunkline follows within a poll (no restart)
+    ctl("domain", "add", name, "--ttl", "30")
+    ok = wait_until(lambda: any(a.startswith("127.0.0.3:") for a in live_of().get("addresses", [])),
+                    DNS_WAIT)
+    check("l. `trunkctl domain add` while trunkline runs: resolved by the running cache", ok,
+          live_of())
+    ctl("domain", "remove", name)
+    ok = wait_until(lambda: http("GET", f"/api/domains/{name}", read)[0] == 404)
+    check("l. `trunkctl domain remove` while trunkline runs: the running cache forgets it", ok,
+          http("GET", f"/api/domains/{name}", read))
     check("l. audit lines name the token for every write",
           f"api: token 'ops' added domain entry {name}" in log_text(tag)
           and "api: token 'ops' added carrier registration api-carrier" in log_text(tag)

@@ -38,6 +38,22 @@ CREATE TABLE domain_status (
     report        TEXT NOT NULL
 );
 )sql",
+    // 2: a counter that every change of domain_entry moves in its own transaction (kept by
+    // triggers, so trunkctl, the API and the sqlite3 shell all move it), which a running
+    // trunkline polls to put new entries into its cache and forget removed ones.
+    R"sql(
+CREATE TABLE domain_entry_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO domain_entry_version(id, version) VALUES (1, 0);
+CREATE TRIGGER domain_entry_version_insert AFTER INSERT ON domain_entry
+    BEGIN UPDATE domain_entry_version SET version = version + 1; END;
+CREATE TRIGGER domain_entry_version_update AFTER UPDATE ON domain_entry
+    BEGIN UPDATE domain_entry_version SET version = version + 1; END;
+CREATE TRIGGER domain_entry_version_delete AFTER DELETE ON domain_entry
+    BEGIN UPDATE domain_entry_version SET version = version + 1; END;
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
@@ -159,6 +175,13 @@ std::vector<EntrySpec> Store::entries(std::string* error) {
     while (s.step() == SQLITE_ROW)
         out.push_back(read_entry(s));
     return out;
+}
+
+std::optional<std::int64_t> Store::entries_version(std::string* error) {
+    Stmt s(db_, "SELECT version FROM domain_entry_version WHERE id = 1");
+    if (!s.ok()) return fail(db_, error, "domain_entry_version"), std::nullopt;
+    if (s.step() != SQLITE_ROW) return fail(db_, error, "domain_entry_version"), std::nullopt;
+    return s.col_int(0).value_or(0);
 }
 
 bool Store::save_status(const StatusRecord& r, std::string* error) {

@@ -41,7 +41,7 @@ struct StatusRecord {
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
@@ -53,6 +53,9 @@ class Store {
     bool remove(std::string_view name, std::string* error);
     std::optional<EntrySpec> get(std::string_view name, std::string* error);
     std::vector<EntrySpec> entries(std::string* error);  // by name
+    // Moves with every insert, update or delete of an entry, whoever writes (one row read:
+    // poll it, and read entries() only when it moved). nullopt + *error on failure.
+    std::optional<std::int64_t> entries_version(std::string* error);
 
     bool save_status(const StatusRecord& s, std::string* error);
     std::optional<StatusRecord> status(std::string_view name, std::string* error);
