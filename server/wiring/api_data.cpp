@@ -168,6 +168,18 @@ billing::Result<std::size_t> ApiData::remove_user(std::string_view name) {
     return n;
 }
 
+billing::Result<billing::Report> ApiData::report(billing::ReportKind kind, billing::Timestamp from,
+                                                 billing::Timestamp until, bool deviation) {
+    if (!billing_) return closed();
+    return deviation ? billing_->report_with_deviation(kind, from, until) : billing_->report(kind, from, until);
+}
+
+billing::Result<billing::AgentIncomeReport> ApiData::agent_income(billing::Timestamp from, billing::Timestamp until,
+                                                                 std::string_view agent) {
+    if (!billing_) return closed();
+    return billing_->agent_income_report(from, until, agent);
+}
+
 billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter) {
     if (!billing_) return closed();
     auto cur = billing_->currency();

@@ -42,6 +42,10 @@ class ApiData final : public sw::api::Data {
     billing::Result<void> add_user(const sw::api::UserRecord& u, std::int64_t wall_ms) override;
     billing::Result<std::size_t> remove_user(std::string_view name) override;
     billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter& filter) override;
+    billing::Result<billing::Report> report(billing::ReportKind kind, billing::Timestamp from,
+                                            billing::Timestamp until, bool deviation) override;
+    billing::Result<billing::AgentIncomeReport> agent_income(billing::Timestamp from, billing::Timestamp until,
+                                                            std::string_view agent) override;
 
     billing::Result<std::vector<sw::api::CustomerRecord>> customers() override;
     billing::Result<std::optional<sw::api::CustomerRecord>> customer(std::string_view name) override;

@@ -1079,18 +1079,6 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
 
 // --- reports ----------------------------------------------------------------------------
 
-// Profit reports show VOS3000's rate deviation per row. The hourly rollup has no prices, so
-// this reads the period's CDRs (as profit by prefix does anyway).
-Result<void> add_rate_deviation(Store& st, Report& rep, Timestamp from, Timestamp until) {
-    RateDeviationRanges dev(rep.kind);
-    auto r = st.for_each_cdr(from, until, [&](const Cdr& c) {
-        dev.add(c);
-        return true;
-    });
-    if (!r) return fail(r.error());
-    dev.apply(rep);
-    return {};
-}
 
 // VOS3000 Agent Income: the per-customer profit report of the period (hourly rollup +
 // edges), the accounts and the currency; the commission is computed by agent_income().
@@ -1101,13 +1089,7 @@ int report_agent_income(const std::string& db, const Args& a, const std::string&
     if (int rc = period(a, kReportHelp, from, until); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
-    auto by_customer = st->report(ReportKind::profit_customer, from, until);
-    if (!by_customer) return runtime(by_customer.error());
-    auto accounts = st->accounts();
-    if (!accounts) return runtime(accounts.error());
-    auto currency = st->currency();
-    if (!currency) return runtime(currency.error());
-    auto inc = agent_income(*by_customer, *accounts, *currency, a.get("--agent"));
+    auto inc = st->agent_income_report(from, until, a.get("--agent"));
     if (!inc) return runtime(inc.error());
     std::cout << (format == "csv" ? format_csv(*inc) : format == "json" ? format_json(*inc) : format_table(*inc));
     return kOk;
@@ -1143,10 +1125,8 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (int rc = period(a, kReportHelp, from, until); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
-    auto rep = st->report(rk, from, until);
+    auto rep = st->report_with_deviation(rk, from, until);
     if (!rep) return runtime(rep.error());
-    if (kind == "profit")
-        if (auto ok = add_rate_deviation(*st, *rep, from, until); !ok) return runtime(ok.error());
     if (kind == "breakeven") {
         auto fixed = money_arg(a.get("--fixed-costs"), "fixed_costs");
         if (!fixed) return runtime(fixed.error());

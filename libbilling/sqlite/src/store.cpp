@@ -1273,6 +1273,29 @@ Result<Report> Store::report(ReportKind kind, Timestamp from, Timestamp until) {
     return rep;
 }
 
+Result<Report> Store::report_with_deviation(ReportKind kind, Timestamp from, Timestamp until) {
+    auto rep = report(kind, from, until);
+    if (!rep || (kind != ReportKind::profit_area && kind != ReportKind::profit_customer)) return rep;
+    // the hourly rollup has no prices: the ranges come from the period's CDRs
+    RateDeviationRanges dev(rep->kind);
+    BILLING_TRY(for_each_cdr(from, until, [&](const Cdr& c) {
+        dev.add(c);
+        return true;
+    }));
+    dev.apply(*rep);
+    return rep;
+}
+
+Result<AgentIncomeReport> Store::agent_income_report(Timestamp from, Timestamp until, std::string_view only_agent) {
+    auto by_customer = report(ReportKind::profit_customer, from, until);
+    if (!by_customer) return fail(by_customer.error());
+    auto all = accounts();
+    if (!all) return fail(all.error());
+    auto cur = currency();
+    if (!cur) return fail(cur.error());
+    return agent_income(*by_customer, *all, *cur, only_agent);
+}
+
 Result<std::vector<AuditIssue>> Store::audit() {
     std::map<std::string, std::pair<Money, Money>> acc;  // id -> {stored, expected}
     auto accumulate = [&](const char* sql, int sign) -> Result<void> {

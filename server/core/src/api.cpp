@@ -194,6 +194,7 @@ Response Api::route(Ctx& c) {
         return r;
     }
     if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
+    if (head == "reports") return reports(c, id);
     if (head == "alerts") return alerts(c, id);
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");

@@ -35,6 +35,7 @@
 //   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
+//   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income}?from[&until&by&agent&format]
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
 //   GET|POST /api/carriers     GET|PATCH|DELETE /api/carriers/{name} POST .../{name}/register
@@ -69,6 +70,12 @@
 // vendor's), number (a prefix of the caller or either callee) and call_id (either leg)
 // narrow it. format=csv answers the CSV of `trunkctl cdr export`; JSON carries the same
 // names, amounts as exact strings at the currency precision.
+//
+// Reports (api_reports.cpp): `trunkctl report KIND` over [from, until) (from required; until
+// default now; by: clearing by gateway, profit by area (default) or customer; agent:
+// agent-income of one agent), JSON or CSV as trunkctl prints them. A report that reads every
+// CDR of its period (profit by area, rate_deviation=true) covers at most 7 days here (400
+// naming "from"): it runs on the switch's loop; the others read the hourly rollup.
 //
 // SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
@@ -227,6 +234,7 @@ class Api {
     Response remove_user(Ctx& c, std::string_view name);
     Response bindings(Ctx& c);
     Response cdrs(Ctx& c);
+    Response reports(Ctx& c, const std::optional<std::string_view>& kind);
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
     Response explain_route(Ctx& c);
     Response domains(Ctx& c, const std::optional<std::string_view>& rest);

@@ -24,6 +24,7 @@
 #include "billing/cdr.hpp"
 #include "billing/cdr_filter.hpp"
 #include "billing/money.hpp"
+#include "billing/report.hpp"
 #include "billing/result.hpp"
 #include "route/domain/cache.hpp"
 #include "route/lcr/customers.hpp"
@@ -181,6 +182,17 @@ class Data {
     }
     virtual billing::Result<Written> remove_carrier(std::string_view) {
         return no_table("carrier registrations");
+    }
+
+    // Reports (billing::sqlite::Store::report, with `deviation` report_with_deviation;
+    // agent_income_report).
+    virtual billing::Result<billing::Report> report(billing::ReportKind, billing::Timestamp, billing::Timestamp,
+                                                    bool /*deviation*/) {
+        return no_table("reports");
+    }
+    virtual billing::Result<billing::AgentIncomeReport> agent_income(billing::Timestamp, billing::Timestamp,
+                                                                    std::string_view) {
+        return no_table("reports");
     }
 
   protected:

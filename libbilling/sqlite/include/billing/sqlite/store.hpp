@@ -190,6 +190,14 @@ public:
     // end-time, customer or vendor index; a number or Call-ID is matched within the range.
     Result<std::vector<Cdr>> find_cdrs(const CdrFilter& filter);
     Result<Report> report(ReportKind kind, Timestamp from, Timestamp until);
+    // report() and, for the profit kinds, each row's rate deviation range (VOS3000): this
+    // reads every CDR of the period, as profit by prefix does anyway.
+    Result<Report> report_with_deviation(ReportKind kind, Timestamp from, Timestamp until);
+    // VOS3000 Agent Income over the period: per agent and sub-account, from the per-customer
+    // profit report, the accounts and the currency (billing::agent_income); `only_agent`
+    // empty: every agent.
+    Result<AgentIncomeReport> agent_income_report(Timestamp from, Timestamp until,
+                                                  std::string_view only_agent = {});
     // Accounts whose stored balance differs from ledger - charges + costs (empty = ok).
     Result<std::vector<AuditIssue>> audit();
 
