@@ -189,6 +189,38 @@ billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter
     return sw::api::CdrPage{std::move(*rows), cur->precision};
 }
 
+// --- rates --------------------------------------------------------------------------------------
+
+billing::Result<std::vector<sw::api::RateGroupRecord>> ApiData::rate_groups() {
+    if (!billing_) return closed();
+    auto infos = billing_->rate_group_infos();
+    if (!infos) return infos.error();
+    std::vector<sw::api::RateGroupRecord> out;
+    out.reserve(infos->size());
+    for (auto& i : *infos) out.push_back({std::move(i.name), i.rates, i.accounts});
+    return out;
+}
+
+billing::Result<sw::api::RateList> ApiData::rates(std::string_view group) {
+    if (!billing_) return closed();
+    auto cur = billing_->currency();
+    if (!cur) return cur.error();
+    auto rows = billing_->rates(group);
+    if (!rows) return rows.error();
+    return sw::api::RateList{std::move(*rows), cur->precision};
+}
+
+billing::Result<billing::DeckTemplate> ApiData::deck_template(std::string_view name) {
+    if (!billing_) return closed();
+    return billing_->deck_template(name);
+}
+
+billing::Result<std::size_t> ApiData::import_rates(std::string_view group, const std::vector<billing::Rate>& rates,
+                                                   bool replace) {
+    if (!billing_) return closed();
+    return billing_->import_rates(group, rates, replace);
+}
+
 // --- gateways and groups ------------------------------------------------------------------------
 
 billing::Result<std::vector<sw::api::CustomerRecord>> ApiData::customers() {

@@ -77,6 +77,12 @@ class ApiData final : public sw::api::Data {
                                                   const sw::api::Precondition& p) override;
     billing::Result<sw::api::Written> remove_carrier(std::string_view name) override;
 
+    billing::Result<std::vector<sw::api::RateGroupRecord>> rate_groups() override;
+    billing::Result<sw::api::RateList> rates(std::string_view group) override;
+    billing::Result<billing::DeckTemplate> deck_template(std::string_view name) override;
+    billing::Result<std::size_t> import_rates(std::string_view group, const std::vector<billing::Rate>& rates,
+                                              bool replace) override;
+
   private:
     std::string database_;
     std::optional<billing::sqlite::Store> billing_;

@@ -18,6 +18,13 @@ namespace wiring {
 namespace {
 
 constexpr std::size_t kMaxBody = 1 << 20;
+// A rate deck (POST /api/rate-groups/{group}/deck) may be large: 100,000 lines are ~4 MB.
+constexpr std::size_t kMaxDeckBody = 64u << 20;
+
+bool deck_upload(const char* url) {
+    const std::string_view u(url ? url : "");
+    return u.starts_with("/api/rate-groups/") && u.ends_with("/deck");
+}
 
 // What MHD keeps for one request between its calls of the access handler.
 struct Pending {
@@ -143,7 +150,7 @@ struct HttpServer::Impl {
             return MHD_YES;
         }
         if (*upload_size != 0) {
-            if (p->body.size() + *upload_size > kMaxBody)
+            if (p->body.size() + *upload_size > (deck_upload(url) ? kMaxDeckBody : kMaxBody))
                 p->too_large = true;
             else
                 p->body.append(upload, *upload_size);
@@ -153,7 +160,8 @@ struct HttpServer::Impl {
         if (p->too_large) {
             sw::api::Response r;
             r.status = 413;
-            r.body = "{\"error\":\"the body is larger than 1 MiB\"}\n";
+            r.body = deck_upload(url) ? "{\"error\":\"a deck is at most 64 MiB\"}\n"
+                                      : "{\"error\":\"the body is larger than 1 MiB\"}\n";
             return respond(c, r);
         }
         sw::api::Request rq;

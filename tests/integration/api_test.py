@@ -25,6 +25,9 @@ resolved), and:
     the next SIPp call 503 No Route at once, PATCH back gets the one after it answered; 409 on
     a stale ETag; create/read/replace/delete of a customer gateway and a group; 422 naming
     the field (line_limit -1, ips "300.1.1.1", an unknown account), 400, 404, 403;
+  - rates: GET /api/rate-groups and /api/rates; a vendor deck uploaded with POST
+    /api/rate-groups/v9001/deck costs the next SIPp call at its price; a dry run and a deck
+    with two bad lines (422 listing both) change nothing;
   - failed logins: after [api] max_failed_logins wrong tokens the address gets 429 with
     Retry-After (even with a good token) until failed_login_block has passed; logged once.
 Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
@@ -507,6 +510,66 @@ def gateway_checks(admin, read):
     gateway_crud(admin, read)
 
 
+def rate_checks(admin, read):
+    """A vendor deck uploaded through the API (POST /api/rate-groups/v9001/deck) prices the very
+    next call's cost; a dry run and a bad deck (422 listing both bad lines) store nothing."""
+    deck_path = "/api/rate-groups/{group}/deck"
+    csv = {"Content-Type": "text/csv"}
+    _, _, v = call_api("rate groups", "GET", "/api/rate-groups", "/api/rate-groups", read, 200)
+    groups = {g["name"]: g for g in (v or {}).get("rate_groups", [])}
+    check("GET /api/rate-groups: v9001 with one rate and one account, retail in use",
+          groups.get("v9001", {}).get("rates") == 1 and groups["v9001"]["accounts"] == 1
+          and groups.get("retail", {}).get("accounts", 0) >= 1,
+          v)
+    _, _, v = call_api("bad deck", "POST", "/api/rate-groups/v9001/deck?replace=true", deck_path,
+                       admin, 422, "prefix,price,billing\n1,0.05,60/60\n1x,0.05,60/60\n2,abc,60/60\n",
+                       csv)
+    lines = sorted(e["line"] for e in (v or {}).get("errors", []))
+    check("a deck with two bad lines: 422 naming lines 3 and 4", lines == [3, 4], v)
+    _, _, v = call_api("dry run", "POST", "/api/rate-groups/v9001/deck?replace=true&dry_run=true",
+                       deck_path, admin, 200, "prefix,price,billing\n1,0.05,60/60\n", csv)
+    _, _, r = call_api("rates of v9001", "GET", "/api/rates?group=v9001&prefix=1", "/api/rates",
+                       read, 200)
+    check("neither the bad deck nor the dry run changed v9001 (prefix 1 at 0.03)",
+          v and v["dry_run"] is True and r and [x["price"] for x in r["rates"]] == ["0.0300"], f"{v} {r}")
+    before = reloads()
+    _, _, v = call_api("vendor deck", "POST", "/api/rate-groups/v9001/deck?replace=true", deck_path,
+                       admin, 200, "prefix,price,billing\n1,0.05,60/60\n", csv)
+    check("the deck is imported (1 rate, 1 updated) and the book reloaded before the answer",
+          v and v["rates"] == 1 and v["updated"] == 1 and reloads() > before, f"{v} {reloads()} {before}")
+    vendor = start_vendor("vendor_deck", "vendor SIPp starts for the deck check")
+    if vendor is None:
+        return
+    n = len(cdrs())
+    rc, codes = uac_call("deck_call")
+    stop_pid(vendor, 10)
+    wait_until(lambda: len(cdrs()) > n, 20)  # the CDR writer's queue
+    rows = cdrs()
+    check("the call after the upload is answered and its CDR written",
+          rc == 0 and "200" in codes and len(rows) > n, f"{rc} {codes} {len(rows)} {n}")
+    if len(rows) > n:
+        row = rows[-1]
+        check("its CDR is costed at the uploaded price: 0.05 per minute, 60/60 (50000 micro-units "
+              "a started minute)",
+              row["vendor_price"] == 50000 and row["vendor_billed_s"] % 60 == 0
+              and row["cost"] == 50000 * row["vendor_billed_s"] // 60 and row["vendor_billed_s"] > 0,
+              {k: row[k] for k in ("vendor_price", "vendor_billed_s", "cost", "duration_s")})
+    check("the log names the token and the import",
+          "api: token 'ops' imported 1 rates into rate group 'v9001'" in log(), log()[-800:])
+    # a large deck (100,000 lines, ~2.5 MB: above the 1 MiB other bodies may have)
+    big = "prefix,area,price,billing\n" + "".join(
+        f"{9_000_000 + i},Area {i},0.{i % 9000 + 1000:04d},60/60\n" for i in range(100_000))
+    _, _, v = call_api("100,000-line deck", "POST", "/api/rate-groups/bulk/deck", deck_path, admin,
+                       200, big, csv)
+    _, _, r = call_api("bulk rates", "GET", "/api/rates?group=bulk&prefix=9099999", "/api/rates",
+                       read, 200)
+    check("a deck of 100,000 lines is imported whole (~2.5 MB body)",
+          v and v["rates"] == 100_000 and r and [x["price"] for x in r["rates"]] == ["0.1999"],
+          f"{v} {r}")
+    _, _, v = call_api("a deck above 64 MiB", "POST", "/api/rate-groups/bulk/deck", deck_path, admin,
+                       413, b"1,0.01\n" * ((64 << 20) // 7 + 1), csv)
+
+
 def gateway_crud(admin, read):
     """Create, read, replace, delete and the error answers of customers and groups."""
     many, one = "/api/gateways/customers", "/api/gateways/customers/{name}"
@@ -678,6 +741,7 @@ def main():
         account_checks(admin, read)
         prepaid_checks(admin)
         gateway_checks(admin, read)
+        rate_checks(admin, read)
         user_checks(admin, read)
         explain_checks(read)
         token_removal(read)

@@ -182,6 +182,8 @@ Response Api::route(Ctx& c) {
     if (head == "domains") return domains(c, id);    // [/{name}[/resolve]]
     if (head == "carriers") return carriers(c, id);  // [/{name}[/register]]
     if (head == "traces") return traces(c, id);  // [/{id}[/pcap]]
+    if (head == "rate-groups") return rate_groups(c, id);  // [/{group}/deck]
+    if (head == "rates" && !id) return rates(c);
     if (id && (id->empty() || id->find('/') != std::string_view::npos))
         return error(404, "no such resource");
     if (head == "users") return users(c, id);

@@ -40,6 +40,8 @@
 //   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
 //   GET|POST /api/carriers     GET|PATCH|DELETE /api/carriers/{name} POST .../{name}/register
 //   GET|POST /api/traces       GET|DELETE /api/traces/{id}     GET /api/traces/{id}/pcap
+//   GET /api/rate-groups       GET /api/rates?group=G[&prefix&limit&after]
+//   POST /api/rate-groups/{group}/deck[?template&map&delimiter&...&replace&dry_run]
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
 // by billing::Money (never a float: a JSON number is refused, 422). GET of one account
@@ -109,6 +111,19 @@
 // Response::tables_changed, the reloader sees trunk_reg move and the running switch follows
 // (a removed or changed entry is unregistered first). POST .../register re-registers now
 // (202; 409 when the entry is disabled or not running, saying why).
+//
+// Rates (api_rates.cpp): GET /api/rate-groups lists every group with its number of rates and
+// of accounts using it; GET /api/rates the rates of one group (404 if unknown) sorted by
+// prefix, period and effective_from, `prefix` selecting that prefix and longer ones, `limit`
+// (1..10000, default 100) per page, `next` sent back as `after`; money as exact decimal strings.
+// POST /api/rate-groups/{group}/deck: the body is the CSV deck (text/csv), the query parameters
+// are `trunkctl rates import`'s options ('-' as '_': template, map, delimiter, no_header, skip,
+// first_line, decimal_comma, encoding, date_format, increment, first_period, allow_zero_price,
+// replace) and dry_run. All or nothing, as the CLI: a bad deck is 422 with "errors" [{line,
+// column, message}] (every bad line, up to 100; "error_count" counts all) and "hints", and
+// nothing is stored; otherwise 200 {group, rates, added, updated, removed, warnings[]} and
+// Response::tables_changed (the switch reloads its book). dry_run=true checks only. The
+// wiring accepts a deck body up to 64 MiB (other bodies 1 MiB); more is 413.
 //
 // Lifetimes: the switch and the hasher outlive the Api; Request views are read during
 // handle() only.
@@ -243,6 +258,8 @@ class Api {
     void carrier_json(JsonWriter& w, Ctx& c, const route::reg::TrunkReg& r);
     Response carrier_answer(Ctx& c, int status, const route::reg::TrunkReg& r);
     Response traces(Ctx& c, const std::optional<std::string_view>& rest);
+    Response rate_groups(Ctx& c, const std::optional<std::string_view>& rest);
+    Response rates(Ctx& c);
 
     Switch& sw_;
     const sip::auth::Hasher& hasher_;

@@ -23,6 +23,7 @@
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/cdr_filter.hpp"
+#include "billing/deck.hpp"
 #include "billing/money.hpp"
 #include "billing/report.hpp"
 #include "billing/result.hpp"
@@ -58,6 +59,18 @@ struct UserRecord {
 struct CdrPage {
     std::vector<billing::Cdr> cdrs;  // latest end time first
     int decimals = 2;
+};
+
+// A rate group with its number of rates and of the accounts using it (as rate group or for
+// private rates), and a group's rates with the currency precision amounts are shown at.
+struct RateGroupRecord {
+    std::string name;
+    std::int64_t rates = 0;
+    std::int64_t accounts = 0;
+};
+struct RateList {
+    std::vector<billing::Rate> rates;  // the store's order; the API sorts and pages them
+    int decimals = 4;
 };
 
 // A customer or vendor gateway or a gateway group as stored, and its version: the lcr table's
@@ -193,6 +206,19 @@ class Data {
     virtual billing::Result<billing::AgentIncomeReport> agent_income(billing::Timestamp, billing::Timestamp,
                                                                     std::string_view) {
         return no_table("reports");
+    }
+
+    // Rate groups and their rates (billing::sqlite::Store, `trunkctl rates`). import_rates
+    // writes every rate in one transaction (replace: the group's rates are deleted first) and
+    // creates the group; the number written. deck_template: invalid_argument if none.
+    virtual billing::Result<std::vector<RateGroupRecord>> rate_groups() { return no_table("rates"); }
+    virtual billing::Result<RateList> rates(std::string_view) { return no_table("rates"); }
+    virtual billing::Result<billing::DeckTemplate> deck_template(std::string_view) {
+        return no_table("deck templates");
+    }
+    virtual billing::Result<std::size_t> import_rates(std::string_view, const std::vector<billing::Rate>&,
+                                                      bool) {
+        return no_table("rates");
     }
 
   protected:

@@ -1,0 +1,310 @@
+// Rate groups, their rates and deck upload: GET /api/rate-groups, GET /api/rates?group=G,
+// POST /api/rate-groups/{group}/deck (sw::api::Data over billing::sqlite::Store; the deck is
+// read by billing::parse_rate_deck, as `trunkctl rates import`). See api.hpp "Rates".
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+#include <tuple>
+
+#include "api_common.hpp"
+#include "billing/csv.hpp"
+#include "billing/deck.hpp"
+#include "billing/time.hpp"
+
+namespace sw::api {
+
+using namespace detail;
+
+namespace {
+
+constexpr std::size_t kDefaultRatePage = 100;
+constexpr std::size_t kMaxRatePage = 10'000;
+
+Response store_error(const billing::Error& e, std::string_view field) {
+    using billing::ErrorCode;
+    switch (e.code) {
+        case ErrorCode::invalid_argument:
+        case ErrorCode::overflow:
+        case ErrorCode::unknown_rate_group: return error(422, e.message, e.field.empty() ? field : e.field);
+        case ErrorCode::db_locked: return error(503, "the database is busy: " + e.message);
+        default: return error(500, e.message);
+    }
+}
+
+// The key rates are sorted and paged by; the cursor is its text "prefix~period~from".
+using RateKey = std::tuple<std::string, int, std::int64_t>;
+RateKey key_of(const billing::Rate& r) {
+    return {r.prefix, static_cast<int>(r.period), static_cast<std::int64_t>(r.effective_from)};
+}
+std::string cursor_of(const RateKey& k) {
+    return fmt::format("{}~{}~{}", std::get<0>(k), std::get<1>(k), std::get<2>(k));
+}
+std::optional<RateKey> parse_cursor(std::string_view s) {
+    const std::size_t a = s.find('~');
+    if (a == std::string_view::npos) return std::nullopt;
+    const std::size_t b = s.find('~', a + 1);
+    if (b == std::string_view::npos) return std::nullopt;
+    int period = 0;
+    std::int64_t from = 0;
+    const std::string_view p = s.substr(a + 1, b - a - 1), f = s.substr(b + 1);
+    auto r1 = std::from_chars(p.data(), p.data() + p.size(), period);
+    auto r2 = std::from_chars(f.data(), f.data() + f.size(), from);
+    if (r1.ec != std::errc{} || r1.ptr != p.data() + p.size() || r2.ec != std::errc{} ||
+        r2.ptr != f.data() + f.size())
+        return std::nullopt;
+    return RateKey{std::string(s.substr(0, a)), period, from};
+}
+
+std::string time_text(billing::Timestamp t) {
+    return billing::format_time(t);
+}
+
+void rate_json(JsonWriter& w, const billing::Rate& r, int decimals) {
+    w.begin_object()
+        .field("prefix", r.prefix)
+        .field("area", r.area)
+        .field("type", billing::to_string(r.type))
+        .field("price", r.price.to_string(decimals))
+        .field("first_period", static_cast<std::int64_t>(r.first_period_s))
+        .field("first_price", r.first_price.to_string(decimals))
+        .field("increment", static_cast<std::int64_t>(r.increment_s))
+        .field("connection_fee", r.connection_fee.to_string(decimals))
+        .field("period", billing::to_string(r.period));
+    w.key("effective_from");
+    if (r.effective_from == billing::kTimeMin) w.null(); else w.value(time_text(r.effective_from));
+    w.key("effective_until");
+    if (r.effective_until == billing::kTimeMax) w.null(); else w.value(time_text(r.effective_until));
+    w.end_object();
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+    if (v == "true" || v == "1" || v == "yes" || v.empty()) return true;
+    if (v == "false" || v == "0" || v == "no") return false;
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> whole(std::string_view v, std::int64_t min, std::int64_t max) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || end != v.data() + v.size() || n < min || n > max) return std::nullopt;
+    return n;
+}
+
+struct DeckOptions {
+    billing::DeckFormat fmt;
+    bool replace = false;
+    bool dry_run = false;
+};
+
+// The query parameters of a deck upload: `trunkctl rates import`'s options, '-' as '_'
+// (--first-line: first_line). A template is applied first, the other options over it.
+std::optional<Response> deck_options(const Request& rq, Data& data, DeckOptions& o) {
+    if (auto bad = unknown_param(rq, {"template", "map", "delimiter", "no_header", "skip", "first_line",
+                                      "decimal_comma", "encoding", "date_format", "increment",
+                                      "first_period", "allow_zero_price", "replace", "dry_run"}))
+        return std::move(*bad);
+    std::set<std::string_view> seen;
+    for (const auto& [name, value] : rq.query)
+        if (!seen.insert(name).second) return error(400, "given twice", name);
+    for (const auto& [name, value] : rq.query) {
+        if (name != "template") continue;
+        auto t = data.deck_template(value);
+        if (!t) return error(422, t.error().message, "template");
+        o.fmt = t->format;
+    }
+    billing::DeckFormat& fmt = o.fmt;
+    for (const auto& [name, value] : rq.query) {
+        if (name == "template") continue;
+        if (name == "map") {
+            if (auto r = billing::parse_mapping(value, fmt); !r) return error(422, r.error().describe(), name);
+        } else if (name == "delimiter") {
+            if (value == "\\t" || value == "tab")
+                fmt.delimiter = '\t';
+            else if (value.size() == 1 && value[0] != '"')
+                fmt.delimiter = value[0];
+            else
+                return error(422, "delimiter must be one character (not '\"')", name);
+        } else if (name == "encoding") {
+            auto e = billing::parse_encoding(value);
+            if (!e) return error(422, e.error().message, name);
+            fmt.encoding = *e;
+        } else if (name == "date_format") {
+            if (auto ok = billing::check_time_format(value); !ok) return error(422, ok.error().message, name);
+            fmt.date_format = value;
+        } else if (name == "skip" || name == "first_line") {
+            if (seen.count("skip") && seen.count("first_line"))
+                return error(422, "first_line and skip say the same thing: give one", name);
+            auto n = whole(value, name == "skip" ? 0 : 1, 1'000'000);
+            if (!n) return error(422, name == "skip" ? "skip is 0..1000000" : "first_line is 1..1000000", name);
+            fmt.skip_lines = static_cast<std::size_t>(name == "skip" ? *n : *n - 1);
+        } else if (name == "increment" || name == "first_period") {
+            auto n = whole(value, name == "increment" ? 1 : 0, 86400);
+            if (!n) return error(422, fmt::format("{} is a whole number of seconds, {}..86400", name,
+                                                  name == "increment" ? 1 : 0), name);
+            (name == "increment" ? fmt.default_increment : fmt.default_first_period) = static_cast<std::int32_t>(*n);
+        } else {  // flags
+            auto b = parse_bool(value);
+            if (!b) return error(400, "true or false", name);
+            if (name == "no_header") fmt.header = !*b;
+            else if (name == "decimal_comma") fmt.decimal_comma = *b;
+            else if (name == "allow_zero_price") fmt.allow_zero_price = *b;
+            else if (name == "replace") o.replace = *b;
+            else o.dry_run = *b;
+        }
+    }
+    return std::nullopt;
+}
+
+bool valid_group_name(std::string_view g) {
+    if (g.empty() || g.size() > 128) return false;
+    for (unsigned char ch : g)
+        if (ch < 0x21 || ch == 0x7f || ch == '/') return false;
+    return true;
+}
+
+}  // namespace
+
+Response Api::rate_groups(Ctx& c, const std::optional<std::string_view>& rest) {
+    if (!data_) return error(503, "the rate store is not available");
+    if (!rest) {
+        if (!reads(c.rq.method)) return not_allowed("GET, HEAD");
+        if (auto bad = unknown_param(c.rq, {})) return std::move(*bad);
+        auto list = data_->rate_groups();
+        if (!list) return store_error(list.error(), "group");
+        JsonWriter w;
+        w.begin_object().key("rate_groups").begin_array();
+        for (const RateGroupRecord& g : *list)
+            w.begin_object().field("name", g.name).field("rates", g.rates).field("accounts", g.accounts).end_object();
+        w.end_array().end_object();
+        return json(200, w.take());
+    }
+    const std::size_t slash = rest->find('/');
+    if (slash == std::string_view::npos || rest->substr(slash + 1) != "deck") return error(404, "no such resource");
+    const std::string group(rest->substr(0, slash));
+    if (c.rq.method != "POST") return not_allowed("POST");
+    if (!valid_group_name(group)) return error(422, "a rate group name is 1..128 printable characters, no '/'", "group");
+    DeckOptions o;
+    if (auto bad = deck_options(c.rq, *data_, o)) return std::move(*bad);
+    billing::DeckResult d = billing::parse_rate_deck(c.rq.body, o.fmt);
+    if (!d.ok()) {
+        JsonWriter w;
+        w.begin_object()
+            .field("error", fmt::format("{} error(s) in the deck; nothing imported", d.error_count))
+            .field("error_count", static_cast<std::uint64_t>(d.error_count))
+            .key("errors")
+            .begin_array();
+        for (const billing::Error& e : d.errors) {
+            w.begin_object();
+            w.key("line");
+            if (e.line) w.value(static_cast<std::uint64_t>(e.line)); else w.null();
+            w.key("column");
+            if (!e.field.empty()) w.value(e.field); else w.null();
+            w.field("message", e.message).end_object();
+        }
+        w.end_array().key("hints").begin_array();
+        if (d.hints.delimiter != 0) {
+            const std::string dl = d.hints.delimiter == '\t' ? "tab" : std::string(1, d.hints.delimiter);
+            w.value(fmt::format("the header looks delimited by '{}': try delimiter={}", dl, dl));
+        }
+        if (d.hints.encoding) w.value("the deck is not UTF-8: declare its encoding, e.g. encoding=latin1 (or cp1252)");
+        if (d.hints.zero_price) w.value("if the deck really has free destinations, add allow_zero_price=true");
+        w.end_array().end_object();
+        return json(422, w.take());
+    }
+    // What the import changes: same key (prefix, period, effective_from) is updated, the rest
+    // added; with replace the group's other rates go.
+    std::size_t existing = 0, updated = 0;
+    {
+        auto groups = data_->rate_groups();
+        if (!groups) return store_error(groups.error(), "group");
+        bool known = false;
+        for (const auto& g : *groups) known = known || g.name == group;
+        if (known) {
+            auto old = data_->rates(group);
+            if (!old) return store_error(old.error(), "group");
+            std::set<RateKey> keys;
+            for (const auto& r : old->rates) keys.insert(key_of(r));
+            existing = keys.size();
+            for (const auto& r : d.rates) updated += keys.count(key_of(r));
+        }
+    }
+    std::vector<std::string> warnings;
+    if (o.replace && existing > updated)
+        warnings.push_back(fmt::format("replace: {} rate(s) of the group not in the deck are deleted", existing - updated));
+    if (!o.replace && existing > updated)
+        warnings.push_back(fmt::format("{} rate(s) of the group not in the deck are kept (replace=true deletes them)",
+                                       existing - updated));
+    std::size_t written = d.rates.size();
+    if (!o.dry_run) {
+        auto n = data_->import_rates(group, d.rates, o.replace);
+        if (!n) return store_error(n.error(), "group");
+        written = *n;
+        logs_.push_back(fmt::format("api: {} imported {} rates into rate group '{}'{}", c.who_name(), written,
+                                    group, o.replace ? " (replace)" : ""));
+    }
+    JsonWriter w;
+    w.begin_object()
+        .field("group", group)
+        .field("dry_run", o.dry_run)
+        .field("replace", o.replace)
+        .field("rates", static_cast<std::uint64_t>(written))
+        .field("added", static_cast<std::uint64_t>(d.rates.size() - updated))
+        .field("updated", static_cast<std::uint64_t>(updated))
+        .field("removed", static_cast<std::uint64_t>(o.replace ? existing - updated : 0))
+        .key("warnings")
+        .begin_array();
+    for (const auto& s : warnings) w.value(s);
+    w.end_array().end_object();
+    Response r = json(200, w.take());
+    r.tables_changed = !o.dry_run;
+    return r;
+}
+
+Response Api::rates(Ctx& c) {
+    if (!reads(c.rq.method)) return not_allowed("GET, HEAD");
+    if (auto bad = unknown_param(c.rq, {"group", "prefix", "limit", "after"})) return std::move(*bad);
+    if (!data_) return error(503, "the rate store is not available");
+    std::string group, prefix;
+    bool has_group = false;
+    std::size_t limit = kDefaultRatePage;
+    std::optional<RateKey> after;
+    for (const auto& [name, value] : c.rq.query) {
+        if (name == "group") {
+            group = value;
+            has_group = true;
+        } else if (name == "prefix") {
+            for (char ch : value)
+                if (ch < '0' || ch > '9') return error(400, "prefix is digits", name);
+            prefix = value;
+        } else if (name == "limit") {
+            auto n = whole(value, 1, static_cast<std::int64_t>(kMaxRatePage));
+            if (!n) return error(400, fmt::format("limit must be 1..{}", kMaxRatePage), name);
+            limit = static_cast<std::size_t>(*n);
+        } else {
+            after = parse_cursor(value);
+            if (!after) return error(400, "after is the `next` of the previous page", name);
+        }
+    }
+    if (!has_group || group.empty()) return error(400, "group is required", "group");
+    auto groups = data_->rate_groups();
+    if (!groups) return store_error(groups.error(), "group");
+    bool known = false;
+    for (const auto& g : *groups) known = known || g.name == group;
+    if (!known) return error(404, "no such rate group", "group");
+    auto list = data_->rates(group);
+    if (!list) return store_error(list.error(), "group");
+    std::vector<const billing::Rate*> sel;
+    for (const billing::Rate& r : list->rates)
+        if (r.prefix.starts_with(prefix) && (!after || key_of(r) > *after)) sel.push_back(&r);
+    std::sort(sel.begin(), sel.end(), [](const billing::Rate* a, const billing::Rate* b) { return key_of(*a) < key_of(*b); });
+    JsonWriter w;
+    w.begin_object().field("group", group).key("rates").begin_array();
+    for (std::size_t i = 0; i < sel.size() && i < limit; ++i) rate_json(w, *sel[i], list->decimals);
+    w.end_array().key("next");
+    if (sel.size() > limit) w.value(cursor_of(key_of(*sel[limit - 1]))); else w.null();
+    w.end_object();
+    return json(200, w.take());
+}
+
+}  // namespace sw::api
