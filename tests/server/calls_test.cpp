@@ -295,6 +295,20 @@ TEST_CASE("calls: a call is routed by priority, topology hidden, SDP passed, bil
     CHECK(h.sw->calls().active() == 0);
 }
 
+TEST_CASE("calls: a caller with no user part goes out as a URI without one", "[calls]") {
+    // sip:@host is not a SIP URI (RFC 3261 §25.1: userinfo needs a user); found by the switch
+    // fuzzer when the customer's From had no user.
+    Harness h;
+    std::string in = invite();
+    in.replace(in.find("<sip:15551230000@10.0.0.1>;tag=ta"), 33, "<sip:10.0.0.1>;tag=ta");
+    h.from(kCustomer, in);
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    CHECK(inv->msg.from().uri == "sip:10.0.0.21");
+    CHECK(inv->bytes.find("sip:@") == std::string::npos);
+    CHECK(inv->msg.request_uri() == "sip:442071234567@10.0.0.21:5060");
+}
+
 TEST_CASE("calls: the cost policy picks the cheapest vendor", "[calls]") {
     Harness h([](sw::SwitchConfig& c) { c.router.policy = route::lcr::Policy::cost; });
     h.from(kCustomer, invite());

@@ -576,10 +576,14 @@ struct Calls::Impl {
         b.target = v.proxy ? *v.proxy : sip::Target{v.transport, v.host, v.port, 0, {}};
         b.call_id = sip::make_token(rng, 20);
         b.local_tag = sip::make_token(rng, 10);
-        b.local_uri = concat("<sip:", caller, "@", host_name, ">");
-        b.remote_uri = concat("<sip:", callee, "@", host_name, ">");
+        // An empty number (a From without a user, or a rewrite that removed every digit)
+        // leaves the user part out: "sip:@host" is not a SIP URI (RFC 3261 §25.1).
+        const std::string_view caller_at = caller.empty() ? "" : "@";
+        const std::string_view callee_at = callee.empty() ? "" : "@";
+        b.local_uri = concat("<sip:", caller, caller_at, host_name, ">");
+        b.remote_uri = concat("<sip:", callee, callee_at, host_name, ">");
         const bool v6 = v.host.find(':') != std::string::npos;
-        b.remote_target = concat("sip:", callee, "@", v6 ? "[" : "", v.host, v6 ? "]" : "", ":",
+        b.remote_target = concat("sip:", callee, callee_at, v6 ? "[" : "", v.host, v6 ? "]" : "", ":",
                                  v.port,
                                  v.transport == sip::Transport::Udp   ? ""
                                  : v.transport == sip::Transport::Tls ? ";transport=tls"
