@@ -55,15 +55,23 @@ std::string ApiServer::start() {
     else
         api_.set_data(&data_);
     api_.set_live(p_.live);
-    if (std::string e = http_.start(cfg_.api_listen); !e.empty()) {
-        if (cfg_.api_listen_required) return e;
+    std::optional<ApiTlsPem> tls;
+    if (!cfg_.api_tls_cert.empty()) {
+        // read again: the configuration only checked them (no key material kept in it)
+        ApiTlsError e;
+        tls = read_api_tls({cfg_.api_tls_cert, cfg_.api_tls_key, cfg_.api_tls_key_password}, &e);
+        if (!tls) return "api: " + e.what;
+    }
+    if (std::string e = http_.start(cfg_.api_listen, tls ? &*tls : nullptr); !e.empty()) {
+        // TLS asked for is never dropped quietly, whatever the address
+        if (cfg_.api_listen_required || tls) return e;
         // the default address: another process has it (README "Management API")
         log_line(e + "; the management API is off (set [api] listen or --api)");
         store_.reset();
         return {};
     }
-    log_line(fmt::format("api: listening on http://{} ({} tokens)", cfg_.api_listen,
-                         api_.token_count()));
+    log_line(fmt::format("api: listening on {}://{} ({} tokens)", http_.tls() ? "https" : "http",
+                         cfg_.api_listen, api_.token_count()));
     token_timer_.arm(p_.loop.now() + cfg_.reload_poll);
     lag_due_ = p_.loop.now() + kLagPeriod;
     lag_timer_.arm(lag_due_);

@@ -4,7 +4,21 @@
 
 #include <string>
 
+#include "wiring/http_server.hpp"
+
 namespace wiring {
+
+namespace {
+
+// "; NOT AVAILABLE, ..." when this libmicrohttpd cannot do what [api] asks ("" when it can).
+std::string api_tls_unavailable(const ServerConfig& cfg) {
+    ApiTlsPem wanted;
+    wanted.key_password = cfg.api_tls_key_password;  // only whether one is set matters here
+    std::string why = HttpServer::tls_unavailable(wanted);
+    return why.empty() ? "" : "; NOT AVAILABLE, trunkline will not start: " + why;
+}
+
+}  // namespace
 
 void print_check_config(const ServerConfig& cfg, std::size_t users, Carriers& carriers) {
     auto specs = carriers.specs();
@@ -23,6 +37,15 @@ void print_check_config(const ServerConfig& cfg, std::size_t users, Carriers& ca
                "idle {} s, message {} s\n",
                cfg.max_connections, cfg.max_connections_per_source, cfg.new_connections_per_second,
                cfg.source_limits.size(), cfg.idle_timeout.count(), cfg.message_timeout.count());
+    if (!cfg.api_enabled)
+        fmt::print("api: off\n");
+    else if (cfg.api_tls_cert.empty())
+        fmt::print("api: http://{} (no TLS)\n", cfg.api_listen);
+    else  // the files were read and checked when the configuration was loaded
+        fmt::print("api: https://{} (certificate {}, key {}{}){}\n", cfg.api_listen,
+                   cfg.api_tls_cert, cfg.api_tls_key,
+                   cfg.api_tls_key_password.empty() ? "" : ", encrypted",
+                   api_tls_unavailable(cfg));
     if (cfg.hep.collector.empty())
         fmt::print("capture: off\n");
     else

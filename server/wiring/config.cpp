@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sip/uv/transports.hpp"
+#include "wiring/api_tls.hpp"
 
 namespace wiring {
 namespace {
@@ -233,6 +234,35 @@ bool capture(Ctx& c, const toml::table& root, const std::string& transport, HepC
     return true;
 }
 
+// [api] tls_cert, tls_key: both or neither; both must be readable PEM, the key the
+// certificate's (opened with tls_key_password). A file named here must not wait for the first
+// HTTPS client to turn out wrong: trunkline and --check-config stop on it.
+bool api_tls(Ctx& c, const toml::table& root, const ServerConfig& next) {
+    const bool cert = !next.api_tls_cert.empty(), key = !next.api_tls_key.empty();
+    // a value kept from an earlier load (load_config_text over a loaded config) has no node
+    auto node_of = [&](std::string_view path) -> const toml::source_region& {
+        const toml::node* n = root.at_path(path).node();
+        return n ? n->source() : root.source();
+    };
+    if (cert != key) {
+        const char* set = cert ? "api.tls_cert" : "api.tls_key";
+        return c.fail(node_of(set), set,
+                      cert ? "set without api.tls_key (give both, or neither for plain HTTP)"
+                           : "set without api.tls_cert (give both, or neither for plain HTTP)");
+    }
+    if (!cert) {
+        if (!next.api_tls_key_password.empty())
+            return c.fail(node_of("api.tls_key_password"), "api.tls_key_password",
+                          "set without api.tls_cert and api.tls_key");
+        return true;
+    }
+    ApiTlsError e;
+    if (read_api_tls({next.api_tls_cert, next.api_tls_key, next.api_tls_key_password}, &e))
+        return true;
+    const char* which = e.file == ApiTlsFile::cert ? "api.tls_cert" : "api.tls_key";
+    return c.fail(node_of(which), which, e.what);
+}
+
 bool walk(Ctx& c, const toml::table& t, const std::string& prefix,
           const std::map<std::string, Reader>& readers) {
     for (const auto& [k, node] : t) {
@@ -356,6 +386,9 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
         {"api.max_failed_logins", integer(next.api.max_failures, 1, 1'000'000)},
         {"api.failed_login_window", seconds(next.api.failure_window, 1, 86'400)},
         {"api.failed_login_block", seconds(next.api.block, 1, 86'400)},
+        {"api.tls_cert", text(next.api_tls_cert)},
+        {"api.tls_key", text(next.api_tls_key)},
+        {"api.tls_key_password", text(next.api_tls_key_password)},
         {"capture.hep", text(next.hep.collector)},
         {"capture.hep_transport", text(hep_transport)},
         {"capture.hep_id", integer(next.hep.capture_id, 0, 0xffffffffLL)},
@@ -449,6 +482,7 @@ bool apply(const toml::table& root, const std::string& name, ServerConfig& cfg,
                                       next.api_listen));
         next.api_listen_required = true;
     }
+    if (!api_tls(c, root, next)) return false;
     if (!capture(c, root, hep_transport, next.hep)) return false;
     if (!alerts(c, root, balance_below, next)) return false;
     if (!log_section(c, root, log_format, log_level, next.log)) return false;

@@ -105,6 +105,10 @@ struct ServerConfig {
     // address taken by another process is logged and the API stays off (several trunklines
     // on one host, as the tests run them, must not fight over 8080).
     bool api_listen_required = false;
+    // HTTPS for the API and /metrics: both PEM files or neither (plain HTTP). Checked when the
+    // file is read (readable, PEM, the key opens and is the certificate's: wiring::read_api_tls)
+    // and read again when the API starts.
+    std::string api_tls_cert, api_tls_key, api_tls_key_password;
     sw::api::ApiConfig api;  // failed-login limit, metrics_token_on_loopback
     // [capture] every SIP message to a HEPv3 collector (README "SIP capture (HEP)")
     HepConfig hep;

@@ -35,7 +35,7 @@ Settings come from the embedded defaults, then --config FILE (TOML, see README.m
   --max-message BYTES    largest message accepted (default 65535)
   --max-headers N        most header fields in one message (default 256)
   --api ADDR:PORT        management API and /metrics (default 127.0.0.1:8080; "off"
-                         disables; TOML [api] listen)
+                         disables; TOML [api] listen; HTTPS with [api] tls_cert, tls_key)
   --check-config         load the configuration, print the effective registrar and trunk
                          settings, and exit
   --quiet                no per-message log lines

@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "sip/uv/poll.hpp"
@@ -91,6 +93,20 @@ MHD_Result add_query(void* cls, MHD_ValueKind, const char* key, const char* valu
     return MHD_YES;
 }
 
+// MHD_OPTION_ARRAY's items for HTTPS (pointer options: value 0, the pointer in ptr_value).
+// The password comes before the key: MHD decrypts the key with what it has seen so far.
+std::array<MHD_OptionItem, 4> https_options(const ApiTlsPem& tls) {
+    std::array<MHD_OptionItem, 4> o{};
+    std::size_t i = 0;
+    auto ptr = [](const std::string& s) { return const_cast<char*>(s.c_str()); };
+    if (!tls.key_password.empty())
+        o[i++] = {MHD_OPTION_HTTPS_KEY_PASSWORD, 0, ptr(tls.key_password)};
+    o[i++] = {MHD_OPTION_HTTPS_MEM_KEY, 0, ptr(tls.key)};
+    o[i++] = {MHD_OPTION_HTTPS_MEM_CERT, 0, ptr(tls.cert)};
+    o[i] = {MHD_OPTION_END, 0, nullptr};
+    return o;
+}
+
 MHD_Result respond(MHD_Connection* c, const sw::api::Response& r) {
     MHD_Response* resp = MHD_create_response_from_buffer(
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -113,6 +129,9 @@ struct HttpServer::Impl {
     std::unique_ptr<sip::uv::Poll> poll;
     sip::uv::Timer timer;
     std::string last_error;  // MHD's own message, for start()'s error
+    // MHD keeps the pointers given with MHD_OPTION_HTTPS_MEM_*, it does not copy the text:
+    // these live until the daemon is stopped.
+    std::optional<ApiTlsPem> tls;
 
     Impl(sip::uv::Loop& l, Handler h)
         : loop(l), handler(std::move(h)), timer(l, [this] { run(); }) {}
@@ -178,6 +197,19 @@ struct HttpServer::Impl {
     }
 };
 
+// Debian's libmicrohttpd is built with GnuTLS, but a build without it would otherwise fail
+// with "HTTPS not supported" or, worse, ignore the key: say what is missing instead.
+std::string HttpServer::tls_unavailable(const ApiTlsPem& tls) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return "api: [api] tls_cert and tls_key are set, but this libmicrohttpd was built "
+               "without TLS (GnuTLS); remove them or install a libmicrohttpd with HTTPS";
+    if (!tls.key_password.empty() &&
+        MHD_is_feature_supported(MHD_FEATURE_HTTPS_KEY_PASSWORD) != MHD_YES)
+        return "api: [api] tls_key_password is set, but this libmicrohttpd cannot decrypt "
+               "keys; give an unencrypted key";
+    return {};
+}
+
 HttpServer::HttpServer(sip::uv::Loop& loop, Handler handler)
     : impl_(std::make_unique<Impl>(loop, std::move(handler))) {}
 
@@ -185,21 +217,31 @@ HttpServer::~HttpServer() {
     stop();
 }
 
-std::string HttpServer::start(const std::string& listen) {
+std::string HttpServer::start(const std::string& listen, const ApiTlsPem* tls) {
     auto l = parse_listen(listen);
     if (!l) return "api: '" + listen + "' is not ADDRESS:PORT with an IP address";
     Impl& m = *impl_;
+    if (tls) {
+        if (std::string e = tls_unavailable(*tls); !e.empty()) return e;
+        m.tls = *tls;
+    }
+    std::array<MHD_OptionItem, 4> tls_options{};  // all MHD_OPTION_END (0) without TLS
+    if (m.tls) tls_options = https_options(*m.tls);
     // MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no thread; we drive MHD_run().
     // No MHD_OPTION_LISTENING_ADDRESS_REUSE: that is SO_REUSEPORT, which would let a second
     // trunkline share the port silently; MHD's default SO_REUSEADDR allows a quick restart.
-    const unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (l->v6 ? MHD_USE_IPv6 : 0);
+    const unsigned flags =
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (l->v6 ? MHD_USE_IPv6 : 0) | (m.tls ? MHD_USE_TLS : 0);
     m.daemon = MHD_start_daemon(
         flags, l->port, nullptr, nullptr, &Impl::access, &m, MHD_OPTION_SOCK_ADDR, &l->addr,
         MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, nullptr, MHD_OPTION_CONNECTION_LIMIT,
         64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER, &Impl::log, &m,
-        MHD_OPTION_END);
-    if (!m.daemon)
-        return "api: cannot listen on " + listen + (m.last_error.empty() ? "" : ": " + m.last_error);
+        MHD_OPTION_ARRAY, tls_options.data(), MHD_OPTION_END);
+    if (!m.daemon) {
+        m.tls.reset();
+        return "api: cannot listen on " + listen + (tls ? " with TLS" : "") +
+               (m.last_error.empty() ? "" : ": " + m.last_error);
+    }
     const MHD_DaemonInfo* info = MHD_get_daemon_info(m.daemon, MHD_DAEMON_INFO_EPOLL_FD);
     m.poll = std::make_unique<sip::uv::Poll>(m.loop, info ? info->epoll_fd : -1, [&m] { m.run(); });
     if (!m.poll->ok()) {
@@ -216,10 +258,15 @@ void HttpServer::stop() {
     m.poll.reset();  // out of libuv's epoll set before MHD closes the descriptor
     if (m.daemon) MHD_stop_daemon(m.daemon);
     m.daemon = nullptr;
+    m.tls.reset();  // only now: MHD may read the PEM text until it has stopped
 }
 
 bool HttpServer::running() const noexcept {
     return impl_->daemon != nullptr;
+}
+
+bool HttpServer::tls() const noexcept {
+    return impl_->daemon != nullptr && impl_->tls.has_value();
 }
 
 }  // namespace wiring

@@ -83,6 +83,10 @@ std::vector<SettingChange> setting_changes(const ServerConfig& a, const ServerCo
     cmp("routing.probe_period", a.probe_period, b.probe_period, kRestart);
     cmp("api.enabled", a.api_enabled, b.api_enabled, kRestart);
     cmp("api.listen", a.api_listen, b.api_listen, kRestart);
+    // the daemon keeps the key it started with: a renewed file at the same path needs a restart
+    cmp("api.tls_cert", a.api_tls_cert, b.api_tls_cert, kRestart);
+    cmp("api.tls_key", a.api_tls_key, b.api_tls_key, kRestart);
+    cmp("api.tls_key_password", a.api_tls_key_password, b.api_tls_key_password, kRestart);
     // [capture]: the collector's socket is opened at start
     cmp("capture.hep", a.hep.collector, b.hep.collector, kRestart);
     cmp("capture.hep_transport", a.hep.transport, b.hep.transport, kRestart);

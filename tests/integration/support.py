@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -149,10 +150,10 @@ def wait_logged(p, log_path, needle, limit=20):
     return p.poll() is None and needle in read_text(log_path)
 
 
-def http(method, url, token=None, body=None, headers=None, raw=False):
+def http(method, url, token=None, body=None, headers=None, raw=False, ca=None):
     """(status, headers as a dict, body text) of one request; HTTP errors are answers too.
     `body`: a dict or list sent as JSON, or bytes/str sent as they are. raw=True: the body
-    as bytes."""
+    as bytes. `ca`: for https://, the PEM file the server's certificate is verified with."""
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
     if isinstance(body, str):
@@ -164,18 +165,20 @@ def http(method, url, token=None, body=None, headers=None, raw=False):
         req.add_header(name, value)
     if token is not None:
         req.add_header("Authorization", f"Bearer {token}")
+    context = ssl.create_default_context(cafile=ca) if ca else None
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=context) as r:
             status, hdrs, data = r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         status, hdrs, data = e.code, dict(e.headers), e.read()
     return status, hdrs, data if raw else data.decode()
 
 
-def api_client(base):
-    """http() with paths below `base` ("http://127.0.0.1:PORT")."""
+def api_client(base, ca=None):
+    """http() with paths below `base` ("http://127.0.0.1:PORT", or "https://..." verified
+    with the PEM file `ca`)."""
     def request(method, path, token=None, body=None, headers=None, raw=False):
-        return http(method, base + path, token, body, headers, raw)
+        return http(method, base + path, token, body, headers, raw, ca)
     return request
 
 

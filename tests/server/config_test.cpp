@@ -1,7 +1,10 @@
 // wiring::ServerConfig from TOML: every registration key, its range checks and the message
 // that names file, line, column and key.
 #include <catch2/catch.hpp>
+#include <unistd.h>  // getpid: one directory per test process
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "wiring/config.hpp"
@@ -399,4 +402,127 @@ TEST_CASE("config: [alerts] thresholds, webhook, defaults and errors (README \"A
     REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
     CHECK(ex.alerts == sw::AlertsConfig{});
     CHECK(ex.alert_webhook.empty());
+}
+
+namespace {
+
+// A self-signed P-256 certificate for 127.0.0.1 (valid to 2126), its key, the same key
+// encrypted with "s3cret", and a key of another certificate.
+constexpr const char* kCert = R"(-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUFDOGY3ErEqwFlkVFCDLzl99Br+UwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTIwNTIyNTkwM1oYDzIxMjYxMTEx
+MjI1OTAzWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAR0oPr6kayW1rhfQiKzZvDt17fzumRaNkdcpxGvJSlZzNV//XEaGe/K
+S82Sy4hRrFEr8x3d8wQvy3NDcdJtIgIGo2QwYjAdBgNVHQ4EFgQUy5cG5h4tFqpO
+4W22RYtJOVM/KjowHwYDVR0jBBgwFoAUy5cG5h4tFqpO4W22RYtJOVM/KjowDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IQDIBgIntSRlXyZYAi5/Bq+Hr9rb4jfKz9c8Y1nHmmCIKAIgenw0VbzsV+My42vk
+NBcKyUBANsF0kt426Pl3R0y5OPk=
+-----END CERTIFICATE-----
+)";
+constexpr const char* kKey = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg+IxSOGJXEsvypBcp
+TTZ9jcDuMYEX2FbEHjPNxSocTsahRANCAAR0oPr6kayW1rhfQiKzZvDt17fzumRa
+NkdcpxGvJSlZzNV//XEaGe/KS82Sy4hRrFEr8x3d8wQvy3NDcdJtIgIG
+-----END PRIVATE KEY-----
+)";
+constexpr const char* kEncryptedKey = R"(-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgXarvDMGfh1gICCAAw
+DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEDlIC2qUEbHZ03ZEdRjBlLYEgZDG
+gkyl6vz1gaeSui+qlAh1lYxDNmV4Ni7ww//O6Yxq/sQTbhsqgq0M9XEBisgNKpja
+WBeLp646BpoX9s+mn+N8qXwwpeW0H12CZ+ZX2nIghzvs1IAUJC87Y3aK+mVsiEQ3
+g28zCqqv0IyapLM1XTgcthToQWSX9J8X76gQ2aM4zOrxU9zMHdXYibGwrNvJSLI=
+-----END ENCRYPTED PRIVATE KEY-----
+)";
+constexpr const char* kOtherKey = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg+31T3+gk2kEBAFDb
+lFwyHbFzxsk3kuPx201wc/0ZnuihRANCAAQQ5B6izJ8wSfZnH4ZfnLL1DSh4cvY+
+EncmFTwkKbfEAc2IdimiqDv9ABuA0GLlJ8UjJMhcXD9+BbYREifhVWZc
+-----END PRIVATE KEY-----
+)";
+
+// A directory of PEM files for one test, removed after it.
+struct PemDir {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("trunkline-config-test-" + std::to_string(::getpid()));
+    PemDir() {
+        std::filesystem::create_directories(dir);
+        write("cert.pem", kCert);
+        write("key.pem", kKey);
+        write("enc.pem", kEncryptedKey);
+        write("other.pem", kOtherKey);
+        write("junk.pem",
+              "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+    }
+    ~PemDir() { std::filesystem::remove_all(dir); }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(dir / name) << text;
+    }
+    std::string operator()(const std::string& name) const { return (dir / name).string(); }
+    // [api] with these two files (and a password line when given)
+    std::string api(const std::string& cert, const std::string& key,
+                    const std::string& password = "") const {
+        return "[api]\ntls_cert = \"" + (*this)(cert) + "\"\ntls_key = \"" + (*this)(key) +
+               "\"\n" + (password.empty() ? "" : "tls_key_password = \"" + password + "\"\n");
+    }
+};
+
+}  // namespace
+
+TEST_CASE("config: [api] TLS: both files or neither, each readable PEM, the key the "
+          "certificate's (DESIGN.md §8)",
+          "[server][config][api][tls]") {
+    const PemDir pem;
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.api_tls_cert.empty());  // neither: plain HTTP, as before
+    CHECK(c.api_tls_key.empty());
+    REQUIRE(wiring::load_config_text(pem.api("cert.pem", "key.pem"), "t.toml", c, &err));
+    INFO(err);
+    CHECK(c.api_tls_cert == pem("cert.pem"));
+    CHECK(c.api_tls_key == pem("key.pem"));
+    CHECK(c.api_tls_key_password.empty());
+    wiring::ServerConfig enc;
+    REQUIRE(wiring::load_config_text(pem.api("cert.pem", "enc.pem", "s3cret"), "t.toml", enc, &err));
+    CHECK(enc.api_tls_key_password == "s3cret");
+
+    // one without the other, at the line of the one given
+    CHECK(load_error("[api]\ntls_cert = \"" + pem("cert.pem") + "\"\n") ==
+          "t.toml:2:12: api.tls_cert: set without api.tls_key (give both, or neither for plain "
+          "HTTP)");
+    CHECK(load_error("[api]\ntls_key = \"" + pem("key.pem") + "\"\n") ==
+          "t.toml:2:11: api.tls_key: set without api.tls_cert (give both, or neither for plain "
+          "HTTP)");
+    CHECK(load_error("[api]\ntls_key_password = \"s3cret\"\n") ==
+          "t.toml:2:20: api.tls_key_password: set without api.tls_cert and api.tls_key");
+    // a missing file names the key, the file and why
+    CHECK(load_error(pem.api("missing.pem", "key.pem")) ==
+          "t.toml:2:12: api.tls_cert: " + pem("missing.pem") +
+              ": cannot read: No such file or directory");
+    CHECK(load_error(pem.api("cert.pem", "missing.pem")) ==
+          "t.toml:3:11: api.tls_key: " + pem("missing.pem") +
+              ": cannot read: No such file or directory");
+    // not PEM, or the wrong PEM
+    CHECK(load_error(pem.api("junk.pem", "key.pem")) ==
+          "t.toml:2:12: api.tls_cert: " + pem("junk.pem") +
+              ": not a PEM certificate (BEGIN CERTIFICATE)");
+    CHECK(load_error(pem.api("key.pem", "key.pem")).find("api.tls_cert: " + pem("key.pem") +
+                                                         ": not a PEM certificate") !=
+          std::string::npos);
+    CHECK(load_error(pem.api("cert.pem", "cert.pem")) ==
+          "t.toml:3:11: api.tls_key: " + pem("cert.pem") + ": not a PEM private key");
+    CHECK(load_error(pem.api("cert.pem", "other.pem")) ==
+          "t.toml:3:11: api.tls_key: " + pem("other.pem") + ": not the key of the certificate in " +
+              pem("cert.pem"));
+    // an encrypted key: never a prompt on the terminal, a message
+    CHECK(load_error(pem.api("cert.pem", "enc.pem")) ==
+          "t.toml:3:11: api.tls_key: " + pem("enc.pem") +
+              ": the key is encrypted: set api.tls_key_password");
+    CHECK(load_error(pem.api("cert.pem", "enc.pem", "wrong")) ==
+          "t.toml:3:11: api.tls_key: " + pem("enc.pem") + ": api.tls_key_password does not decrypt it");
+    // the example file keeps the API on plain HTTP (the keys are there, commented)
+    wiring::ServerConfig ex;
+    REQUIRE(wiring::load_config_file(TRUNKLINE_SOURCE_ROOT "/docs/trunkline.example.toml", ex, &err));
+    CHECK(ex.api_tls_cert.empty());
 }
