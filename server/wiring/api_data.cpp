@@ -12,9 +12,9 @@ billing::Failure reg_error(const std::string& e) {
     return billing::fail(billing::ErrorCode::db_error, e);
 }
 
-sw::api::UserRecord record(route::reg::sqlite::SipUser u) {
+sw::api::UserRecord record(route::reg::sqlite::SipUser u, std::int64_t version) {
     return {std::move(u.username), std::move(u.realm), std::move(u.ha1), u.enabled, u.created_ms,
-            u.updated_ms};
+            u.updated_ms, version};
 }
 
 // The user part of a canonical AOR ("sip:alice@trunkline" -> "alice"; none: ""), as trunkctl.
@@ -27,21 +27,26 @@ std::string_view aor_user(std::string_view aor) {
 
 namespace lcr_sql = route::lcr::sqlite;
 
-lcr_sql::Precondition precondition(const sw::api::Precondition& p) {
+// The API's precondition as a store's (the lcr, domain and reg stores each have their own,
+// of one shape: `P` is the store's Precondition).
+template <class P = lcr_sql::Precondition>
+P precondition(const sw::api::Precondition& p) {
     using R = sw::api::Precondition::Row;
-    const auto row = p.row == R::absent    ? lcr_sql::Precondition::Row::absent
-                     : p.row == R::present ? lcr_sql::Precondition::Row::present
-                                           : lcr_sql::Precondition::Row::any;
+    const auto row = p.row == R::absent    ? P::Row::absent
+                     : p.row == R::present ? P::Row::present
+                                           : P::Row::any;
     return {row, p.versions};
 }
 
-billing::Result<sw::api::Written> written(lcr_sql::WriteOutcome o, const std::string& err) {
+// A store's WriteOutcome (`O`: lcr, domain or reg, of one shape) as the API's.
+template <class O>
+billing::Result<sw::api::Written> written(O o, const std::string& err) {
     switch (o) {
-        case lcr_sql::WriteOutcome::done: return sw::api::Written::done;
-        case lcr_sql::WriteOutcome::exists: return sw::api::Written::exists;
-        case lcr_sql::WriteOutcome::missing: return sw::api::Written::missing;
-        case lcr_sql::WriteOutcome::stale: return sw::api::Written::stale;
-        case lcr_sql::WriteOutcome::failed: break;
+        case O::done: return sw::api::Written::done;
+        case O::exists: return sw::api::Written::exists;
+        case O::missing: return sw::api::Written::missing;
+        case O::stale: return sw::api::Written::stale;
+        case O::failed: break;
     }
     return reg_error(err);
 }
@@ -119,6 +124,7 @@ billing::Result<billing::Money> ApiData::topup(std::string_view id, billing::Mon
     return billing_->topup(id, amount, wall_ms, memo);
 }
 
+// Each user's version is one more read (users are hundreds, and the API lists them rarely).
 billing::Result<std::vector<sw::api::UserRecord>> ApiData::users() {
     if (!reg_) return closed();
     std::string err;
@@ -126,7 +132,11 @@ billing::Result<std::vector<sw::api::UserRecord>> ApiData::users() {
     if (!err.empty()) return reg_error(err);
     std::vector<sw::api::UserRecord> out;
     out.reserve(rows.size());
-    for (auto& u : rows) out.push_back(record(std::move(u)));
+    for (auto& u : rows) {
+        const auto v = reg_->user_version(u.username, &err);
+        if (!err.empty()) return reg_error(err);
+        out.push_back(record(std::move(u), v.value_or(0)));
+    }
     return out;
 }
 
@@ -136,7 +146,9 @@ billing::Result<std::optional<sw::api::UserRecord>> ApiData::user(std::string_vi
     auto u = reg_->user(name, &err);
     if (!err.empty()) return reg_error(err);
     if (!u) return std::optional<sw::api::UserRecord>{};
-    return std::optional(record(std::move(*u)));
+    const auto v = reg_->user_version(name, &err);
+    if (!err.empty()) return reg_error(err);
+    return std::optional(record(std::move(*u), v.value_or(0)));
 }
 
 billing::Result<void> ApiData::add_user(const sw::api::UserRecord& u, std::int64_t wall_ms) {
@@ -150,13 +162,15 @@ billing::Result<void> ApiData::add_user(const sw::api::UserRecord& u, std::int64
     return {};
 }
 
-billing::Result<std::size_t> ApiData::remove_user(std::string_view name) {
+billing::Result<sw::api::UserRemoved> ApiData::remove_user(std::string_view name,
+                                                           const sw::api::Precondition& p) {
     if (!reg_) return closed();
     std::string err;
-    if (!reg_->remove_user(name, &err)) {
-        if (err.empty())
-            return billing::fail(billing::ErrorCode::unknown_account, "no such user", "name");
-        return reg_error(err);
+    const auto o = reg_->remove_user(name, precondition<route::reg::sqlite::Precondition>(p), &err);
+    if (o != route::reg::sqlite::WriteOutcome::done) {
+        auto w = written(o, err);
+        if (!w) return w.error();
+        return sw::api::UserRemoved{*w, 0};
     }
     std::vector<std::string> aors;  // rows come ordered by aor
     for (const auto& b : reg_->bindings(&err))
@@ -165,7 +179,7 @@ billing::Result<std::size_t> ApiData::remove_user(std::string_view name) {
     for (const std::string& aor : aors)
         if (auto k = reg_->remove_bindings(aor, "", &err)) n += *k;
     if (!err.empty()) return reg_error(err);
-    return n;
+    return sw::api::UserRemoved{sw::api::Written::done, n};
 }
 
 billing::Result<billing::Report> ApiData::report(billing::ReportKind kind, billing::Timestamp from,
@@ -351,79 +365,83 @@ billing::Result<sw::api::Written> ApiData::remove_group(std::string_view name,
 }
 
 // --- domain entries and carrier registrations -------------------------------------------
-// Existence is checked, then written: both on the loop, so only a trunkctl write landing in
-// between could slip through (its put is an upsert by name, as `trunkctl domain add` is).
+// The precondition is checked inside the store's write transaction and the row's version is
+// stamped there too (by the stores' triggers), so a trunkctl write landing in between is
+// never overwritten.
 
-billing::Result<std::vector<route::domain::EntrySpec>> ApiData::domains() {
+namespace dom_sql = route::domain::sqlite;
+namespace reg_sql = route::reg::sqlite;
+
+billing::Result<std::vector<sw::api::DomainRecord>> ApiData::domains() {
     if (!domain_) return closed();
     std::string err;
-    auto all = domain_->entries(&err);
+    auto all = domain_->versioned_entries(&err);
     if (!err.empty()) return reg_error(err);
-    return all;
+    std::vector<sw::api::DomainRecord> out;
+    out.reserve(all.size());
+    for (auto& e : all) out.push_back({std::move(e.spec), e.version});
+    return out;
 }
 
-billing::Result<std::optional<route::domain::EntrySpec>> ApiData::domain(std::string_view name) {
+billing::Result<std::optional<sw::api::DomainRecord>> ApiData::domain(std::string_view name) {
     if (!domain_) return closed();
     std::string err;
-    auto e = domain_->get(name, &err);
+    auto e = domain_->get_versioned(name, &err);
     if (!err.empty()) return reg_error(err);
-    return e;
+    if (!e) return std::optional<sw::api::DomainRecord>{};
+    return std::optional(sw::api::DomainRecord{std::move(e->spec), e->version});
 }
 
 billing::Result<sw::api::Written> ApiData::put_domain(const route::domain::EntrySpec& e,
                                                       const sw::api::Precondition& p) {
-    auto cur = domain(e.name);
-    if (!cur) return cur.error();
-    using R = sw::api::Precondition::Row;
-    if (p.row == R::absent && *cur) return sw::api::Written::exists;
-    if (p.row == R::present && !*cur) return sw::api::Written::missing;
-    std::string err;
-    if (!domain_->put(e, &err)) return reg_error(err);
-    return sw::api::Written::done;
-}
-
-billing::Result<sw::api::Written> ApiData::remove_domain(std::string_view name) {
     if (!domain_) return closed();
     std::string err;
-    if (domain_->remove(name, &err)) return sw::api::Written::done;
-    if (!err.empty()) return reg_error(err);
-    return sw::api::Written::missing;
+    const auto o = domain_->put(e, precondition<dom_sql::Precondition>(p), &err);
+    return written(o, err);
 }
 
-billing::Result<std::vector<route::reg::TrunkReg>> ApiData::carriers() {
-    if (!reg_) return closed();
+billing::Result<sw::api::Written> ApiData::remove_domain(std::string_view name,
+                                                         const sw::api::Precondition& p) {
+    if (!domain_) return closed();
     std::string err;
-    auto all = reg_->trunk_regs(&err);
-    if (!err.empty()) return reg_error(err);
-    return all;
+    const auto o = domain_->remove(name, precondition<dom_sql::Precondition>(p), &err);
+    return written(o, err);
 }
 
-billing::Result<std::optional<route::reg::TrunkReg>> ApiData::carrier(std::string_view name) {
+billing::Result<std::vector<sw::api::CarrierRecord>> ApiData::carriers() {
     if (!reg_) return closed();
     std::string err;
-    auto r = reg_->trunk_reg(name, &err);
+    auto all = reg_->versioned_trunk_regs(&err);
     if (!err.empty()) return reg_error(err);
-    return r;
+    std::vector<sw::api::CarrierRecord> out;
+    out.reserve(all.size());
+    for (auto& r : all) out.push_back({std::move(r.reg), r.version});
+    return out;
+}
+
+billing::Result<std::optional<sw::api::CarrierRecord>> ApiData::carrier(std::string_view name) {
+    if (!reg_) return closed();
+    std::string err;
+    auto r = reg_->versioned_trunk_reg(name, &err);
+    if (!err.empty()) return reg_error(err);
+    if (!r) return std::optional<sw::api::CarrierRecord>{};
+    return std::optional(sw::api::CarrierRecord{std::move(r->reg), r->version});
 }
 
 billing::Result<sw::api::Written> ApiData::put_carrier(const route::reg::TrunkReg& r,
                                                        const sw::api::Precondition& p) {
-    auto cur = carrier(r.name);
-    if (!cur) return cur.error();
-    using R = sw::api::Precondition::Row;
-    if (p.row == R::absent && *cur) return sw::api::Written::exists;
-    if (p.row == R::present && !*cur) return sw::api::Written::missing;
-    std::string err;
-    if (!reg_->put_trunk_reg(r, &err)) return reg_error(err);
-    return sw::api::Written::done;
-}
-
-billing::Result<sw::api::Written> ApiData::remove_carrier(std::string_view name) {
     if (!reg_) return closed();
     std::string err;
-    if (reg_->remove_trunk_reg(name, &err)) return sw::api::Written::done;
-    if (!err.empty()) return reg_error(err);
-    return sw::api::Written::missing;
+    const auto o = reg_->put_trunk_reg(r, precondition<reg_sql::Precondition>(p), &err);
+    return written(o, err);
+}
+
+billing::Result<sw::api::Written> ApiData::remove_carrier(std::string_view name,
+                                                          const sw::api::Precondition& p) {
+    if (!reg_) return closed();
+    std::string err;
+    const auto o = reg_->remove_trunk_reg(name, precondition<reg_sql::Precondition>(p), &err);
+    return written(o, err);
 }
 
 }  // namespace wiring

@@ -40,7 +40,8 @@ class ApiData final : public sw::api::Data {
     billing::Result<std::vector<sw::api::UserRecord>> users() override;
     billing::Result<std::optional<sw::api::UserRecord>> user(std::string_view name) override;
     billing::Result<void> add_user(const sw::api::UserRecord& u, std::int64_t wall_ms) override;
-    billing::Result<std::size_t> remove_user(std::string_view name) override;
+    billing::Result<sw::api::UserRemoved> remove_user(std::string_view name,
+                                                      const sw::api::Precondition& p) override;
     billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter& filter) override;
     billing::Result<billing::Report> report(billing::ReportKind kind, billing::Timestamp from,
                                             billing::Timestamp until, bool deviation) override;
@@ -66,16 +67,18 @@ class ApiData final : public sw::api::Data {
     billing::Result<sw::api::Written> remove_group(std::string_view name,
                                                    const sw::api::Precondition& p) override;
 
-    billing::Result<std::vector<route::domain::EntrySpec>> domains() override;
-    billing::Result<std::optional<route::domain::EntrySpec>> domain(std::string_view name) override;
+    billing::Result<std::vector<sw::api::DomainRecord>> domains() override;
+    billing::Result<std::optional<sw::api::DomainRecord>> domain(std::string_view name) override;
     billing::Result<sw::api::Written> put_domain(const route::domain::EntrySpec& e,
                                                  const sw::api::Precondition& p) override;
-    billing::Result<sw::api::Written> remove_domain(std::string_view name) override;
-    billing::Result<std::vector<route::reg::TrunkReg>> carriers() override;
-    billing::Result<std::optional<route::reg::TrunkReg>> carrier(std::string_view name) override;
+    billing::Result<sw::api::Written> remove_domain(std::string_view name,
+                                                    const sw::api::Precondition& p) override;
+    billing::Result<std::vector<sw::api::CarrierRecord>> carriers() override;
+    billing::Result<std::optional<sw::api::CarrierRecord>> carrier(std::string_view name) override;
     billing::Result<sw::api::Written> put_carrier(const route::reg::TrunkReg& r,
                                                   const sw::api::Precondition& p) override;
-    billing::Result<sw::api::Written> remove_carrier(std::string_view name) override;
+    billing::Result<sw::api::Written> remove_carrier(std::string_view name,
+                                                     const sw::api::Precondition& p) override;
 
     billing::Result<std::vector<sw::api::RateGroupRecord>> rate_groups() override;
     billing::Result<sw::api::RateList> rates(std::string_view group) override;

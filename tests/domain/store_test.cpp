@@ -59,7 +59,7 @@ TEST_CASE("store: migrates its own schema version and leaves user_version alone"
     {
         auto s = Store::open(path, &err);  // second open: nothing to migrate
         REQUIRE(s);
-        CHECK(s->schema_version(&err) == 2);
+        CHECK(s->schema_version(&err) == Store::kSchemaVersion);
     }
     exec(path, "UPDATE schema_versions SET version = 99 WHERE component = 'domain'");
     CHECK_FALSE(Store::open(path, &err));
@@ -136,5 +136,91 @@ TEST_CASE("store: the entries' version moves with every entry change, whoever wr
     CHECK(*s->entries_version(&err) == *v2);
     exec(path, "DELETE FROM domain_entry");  // another process (the sqlite3 shell)
     CHECK(*s->entries_version(&err) > *v2);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("store: each entry carries a version, checked inside the write", "[domain][store]") {
+    // Issue 11: the management API's ETag and If-Match on /api/domains.
+    using route::domain::sqlite::Precondition;
+    using route::domain::sqlite::WriteOutcome;
+    using Row = Precondition::Row;
+    const std::string path = temp_db("rowversion");
+    std::string err;
+    auto a = Store::open(path, &err);
+    auto b = Store::open(path, &err);  // trunkctl, another connection
+    REQUIRE(a);
+    REQUIRE(b);
+    route::domain::EntrySpec e;
+    e.name = "Carrier.Example";
+    REQUIRE(a->put(e, Precondition{Row::absent, {}}, &err) == WriteOutcome::done);
+    CHECK(a->put(e, Precondition{Row::absent, {}}, &err) == WriteOutcome::exists);
+    auto v1 = a->get_versioned("carrier.example", &err);
+    REQUIRE(v1);
+    CHECK(v1->spec.name == "carrier.example");
+    CHECK(v1->version == *a->entries_version(&err));  // one bump, one stamp
+    e.port = 5080;
+    REQUIRE(b->put(e, &err));  // trunkctl domain add (an upsert)
+    const std::int64_t v2 = a->get_versioned("carrier.example", &err)->version;
+    CHECK(v2 > v1->version);
+    CHECK(v2 == *a->entries_version(&err));
+    // a write on the version read before trunkctl's: refused, trunkctl's port stays
+    e.port = 5090;
+    CHECK(a->put(e, Precondition{Row::present, {v1->version}}, &err) == WriteOutcome::stale);
+    CHECK(a->get("carrier.example", &err)->port == 5080);
+    CHECK(a->remove("carrier.example", Precondition{Row::present, {v1->version}}, &err) ==
+          WriteOutcome::stale);
+    REQUIRE(a->put(e, Precondition{Row::present, {v2}}, &err) == WriteOutcome::done);
+    const std::int64_t v3 = a->versioned_entries(&err).at(0).version;
+    CHECK(v3 > v2);
+    exec(path, "UPDATE domain_entry SET port = 5099");  // the sqlite3 shell
+    const std::int64_t v4 = a->get_versioned("carrier.example", &err)->version;
+    CHECK(v4 > v3);
+    CHECK(a->remove("carrier.example", Precondition{Row::present, {v4}}, &err) ==
+          WriteOutcome::done);
+    CHECK(a->remove("carrier.example", Precondition{Row::present, {}}, &err) ==
+          WriteOutcome::missing);
+    CHECK(a->put(e, Precondition{Row::present, {}}, &err) == WriteOutcome::missing);
+    CHECK_FALSE(a->get_versioned("carrier.example", &err));
+    CHECK(err.empty());
+    REQUIRE(a->put(e, &err));  // added again: a version never seen before
+    CHECK(a->get_versioned("carrier.example", &err)->version > v4);
+    a.reset();
+    b.reset();
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("store: schema 2 files get the entries' versions", "[domain][store]") {
+    const std::string path = temp_db("schema2");
+    std::string err;
+    std::int64_t counter = 0;
+    {
+        auto s = Store::open(path, &err);
+        REQUIRE(s);
+        REQUIRE(s->put({"a.example", {}, {}, {}}, &err));
+        REQUIRE(s->put({"b.example", {}, {}, 5070}, &err));
+        counter = *s->entries_version(&err);
+    }
+    // back to what schema 2 had
+    exec(path,
+         "DROP TRIGGER domain_entry_version_insert; DROP TRIGGER domain_entry_version_update; "
+         "ALTER TABLE domain_entry DROP COLUMN version; "
+         "CREATE TRIGGER domain_entry_version_insert AFTER INSERT ON domain_entry "
+         "BEGIN UPDATE domain_entry_version SET version = version + 1; END; "
+         "CREATE TRIGGER domain_entry_version_update AFTER UPDATE ON domain_entry "
+         "BEGIN UPDATE domain_entry_version SET version = version + 1; END; "
+         "UPDATE schema_versions SET version = 2 WHERE component = 'domain'");
+    auto s = Store::open(path, &err);
+    REQUIRE(s);
+    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    CHECK(*s->entries_version(&err) == counter);  // the migration changes no entry
+    auto all = s->versioned_entries(&err);
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].version == counter);
+    CHECK(all[1].spec.port == 5070);
+    using route::domain::sqlite::Precondition;
+    REQUIRE(s->put(all[1].spec, Precondition{Precondition::Row::present, {counter}}, &err) ==
+            route::domain::sqlite::WriteOutcome::done);
+    CHECK(s->get_versioned("b.example", &err)->version == counter + 1);
+    s.reset();
     std::filesystem::remove(path);
 }

@@ -92,12 +92,28 @@ StoredBinding simple(std::string aor, std::string contact, std::int64_t expires_
     return sb;
 }
 
-// What migration step 4 added (the change counters), for tests of older files.
+// What migration step 5 added (the rows' versions), for tests of older files.
+constexpr const char* kUndoStep5 =
+    "DROP TRIGGER reg_version_sip_user_insert; DROP TRIGGER reg_version_sip_user_update; "
+    "DROP TRIGGER reg_version_trunk_reg_insert; DROP TRIGGER reg_version_trunk_reg_update; "
+    "ALTER TABLE sip_user DROP COLUMN version; ALTER TABLE trunk_reg DROP COLUMN version; "
+    "CREATE TRIGGER reg_version_sip_user_insert AFTER INSERT ON sip_user BEGIN UPDATE "
+    "reg_table_version SET version = version + 1 WHERE name = 'sip_user'; END; "
+    "CREATE TRIGGER reg_version_sip_user_update AFTER UPDATE ON sip_user BEGIN UPDATE "
+    "reg_table_version SET version = version + 1 WHERE name = 'sip_user'; END; "
+    "CREATE TRIGGER reg_version_trunk_reg_insert AFTER INSERT ON trunk_reg BEGIN UPDATE "
+    "reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END; "
+    "CREATE TRIGGER reg_version_trunk_reg_update AFTER UPDATE ON trunk_reg BEGIN UPDATE "
+    "reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END;";
+
+// What migration steps 4 and 5 added (the change counters, the rows' versions), for tests of
+// older files.
 constexpr const char* kUndoStep4 =
     "DROP TRIGGER reg_version_sip_user_insert; DROP TRIGGER reg_version_sip_user_update; "
     "DROP TRIGGER reg_version_sip_user_delete; DROP TRIGGER reg_version_trunk_reg_insert; "
     "DROP TRIGGER reg_version_trunk_reg_update; DROP TRIGGER reg_version_trunk_reg_delete; "
-    "DROP TABLE reg_table_version;";
+    "DROP TABLE reg_table_version; ALTER TABLE sip_user DROP COLUMN version; "
+    "ALTER TABLE trunk_reg DROP COLUMN version;";
 
 }  // namespace
 
@@ -775,6 +791,111 @@ TEST_CASE("reg store: schema 3 files get the change counters", "[reg][store]") {
     CHECK(v == std::map<std::string, std::int64_t>{{"sip_user", 0}, {"trunk_reg", 0}});
     REQUIRE(s->remove_user("alice", &err));
     CHECK(s->change_versions(&err).at("sip_user") == 1);
+}
+
+TEST_CASE("reg store: carrier entries and users carry a version, checked inside the write",
+          "[reg][store]") {
+    // Issue 11: the management API's ETag and If-Match on /api/carriers and /api/users.
+    TempDir t;
+    const std::string path = t.path("rv.db");
+    std::string err;
+    auto a = Store::open(path, &err);
+    auto b = Store::open(path, &err);  // trunkctl, another connection
+    REQUIRE(a);
+    REQUIRE(b);
+    TrunkReg r;
+    r.name = "carrier";
+    r.server = "192.0.2.10";
+    r.aor_user = "u";
+    r.password = "p";
+    using Row = Precondition::Row;
+    REQUIRE(a->put_trunk_reg(r, Precondition{Row::absent, {}}, &err) == WriteOutcome::done);
+    auto v1 = a->versioned_trunk_reg("carrier", &err);
+    REQUIRE(v1);
+    CHECK(v1->reg == r);
+    CHECK(v1->version == a->change_versions(&err).at("trunk_reg"));  // one bump, one stamp
+    CHECK(a->put_trunk_reg(r, Precondition{Row::absent, {}}, &err) == WriteOutcome::exists);
+
+    r.server = "192.0.2.11";
+    REQUIRE(b->put_trunk_reg(r, &err));  // trunkctl trunk-reg add (an upsert)
+    const std::int64_t v2 = a->versioned_trunk_reg("carrier", &err)->version;
+    CHECK(v2 > v1->version);
+    CHECK(v2 == a->change_versions(&err).at("trunk_reg"));
+    // a write on the version read before trunkctl's: refused, trunkctl's server stays
+    r.server = "192.0.2.99";
+    CHECK(a->put_trunk_reg(r, Precondition{Row::present, {v1->version}}, &err) ==
+          WriteOutcome::stale);
+    CHECK(a->trunk_reg("carrier", &err)->server == "192.0.2.11");
+    CHECK(a->remove_trunk_reg("carrier", Precondition{Row::present, {v1->version}}, &err) ==
+          WriteOutcome::stale);
+    REQUIRE(a->put_trunk_reg(r, Precondition{Row::present, {v1->version, v2}}, &err) ==
+            WriteOutcome::done);
+    const std::int64_t v3 = a->versioned_trunk_reg("carrier", &err)->version;
+    CHECK(v3 > v2);
+    Raw(path).exec("UPDATE trunk_reg SET enabled = 0 WHERE name = 'carrier'");  // the shell
+    const std::int64_t v4 = a->versioned_trunk_regs(&err).at(0).version;
+    CHECK(v4 > v3);
+    CHECK(a->remove_trunk_reg("carrier", Precondition{Row::present, {v4}}, &err) ==
+          WriteOutcome::done);
+    CHECK(a->remove_trunk_reg("carrier", Precondition{Row::present, {}}, &err) ==
+          WriteOutcome::missing);
+    CHECK(a->put_trunk_reg(r, Precondition{Row::present, {}}, &err) == WriteOutcome::missing);
+    CHECK_FALSE(a->trunk_reg("carrier", &err));
+    REQUIRE(a->put_trunk_reg(r, &err));  // added again: a version never seen before
+    CHECK(a->versioned_trunk_reg("carrier", &err)->version > v4);
+
+    SipUser alice{"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0};
+    REQUIRE(b->put_user(alice, &err));
+    const auto u1 = a->user_version("alice", &err);
+    REQUIRE(u1);
+    CHECK(*u1 == a->change_versions(&err).at("sip_user"));
+    REQUIRE(b->put_user(alice, &err));  // trunkctl user passwd
+    const auto u2 = a->user_version("alice", &err);
+    CHECK(*u2 > *u1);
+    CHECK(a->remove_user("alice", Precondition{Row::present, {*u1}}, &err) == WriteOutcome::stale);
+    CHECK(a->user("alice", &err));
+    CHECK(a->remove_user("alice", Precondition{Row::present, {*u2}}, &err) == WriteOutcome::done);
+    CHECK_FALSE(a->user_version("alice", &err));
+    CHECK(err.empty());
+    CHECK(a->remove_user("alice", Precondition{}, &err) == WriteOutcome::missing);
+}
+
+TEST_CASE("reg store: schema 4 files get the rows' versions", "[reg][store]") {
+    TempDir t;
+    const std::string path = t.path("v4.db");
+    std::string err;
+    std::map<std::string, std::int64_t> counters;
+    {
+        auto s = Store::open(path, &err);
+        REQUIRE(s);
+        REQUIRE(s->put_user({"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0}, &err));
+        TrunkReg r;
+        r.name = "carrier";
+        r.server = "192.0.2.10";
+        r.aor_user = "u";
+        r.password = "p";
+        REQUIRE(s->put_trunk_reg(r, &err));
+        REQUIRE(s->put_trunk_reg(r, &err));
+        counters = s->change_versions(&err);
+    }
+    {
+        Raw raw(path);  // back to what schema 4 had
+        raw.exec(kUndoStep5);
+        raw.exec("UPDATE schema_versions SET version = 4 WHERE component = 'reg'");
+    }
+    auto s = Store::open(path, &err);
+    REQUIRE(s);
+    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    CHECK(s->change_versions(&err) == counters);  // the migration changes no entry
+    CHECK(s->user_version("alice", &err) == counters.at("sip_user"));
+    auto c = s->versioned_trunk_reg("carrier", &err);
+    REQUIRE(c);
+    CHECK(c->reg.server == "192.0.2.10");
+    CHECK(c->version == counters.at("trunk_reg"));
+    c->reg.server = "192.0.2.11";
+    REQUIRE(s->put_trunk_reg(c->reg, Precondition{Precondition::Row::present, {c->version}},
+                             &err) == WriteOutcome::done);
+    CHECK(s->versioned_trunk_reg("carrier", &err)->version == counters.at("trunk_reg") + 1);
 }
 
 TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer columns",

@@ -25,6 +25,7 @@ struct MemoryData final : sw::api::Data {
     std::int64_t ledger_id = 0;
     int writes = 0;
     std::map<std::string, sw::api::UserRecord, std::less<>> sip_users;
+    std::int64_t user_version = 0;  // sip_user's change counter
 
     billing::Result<std::vector<billing::Account>> accounts(std::string_view after,
                                                             std::size_t limit) override {
@@ -72,13 +73,19 @@ struct MemoryData final : sw::api::Data {
         if (sip_users.count(u.name)) return billing::fail(billing::ErrorCode::duplicate, "exists", "name");
         sip_users[u.name] = u;
         sip_users[u.name].created_ms = sip_users[u.name].updated_ms = wall_ms;
+        sip_users[u.name].version = ++user_version;
         return {};
     }
-    billing::Result<std::size_t> remove_user(std::string_view name) override {
+    // The precondition as the SQLite store checks it (route::sqlite::check_row).
+    billing::Result<sw::api::UserRemoved> remove_user(std::string_view name,
+                                                      const sw::api::Precondition& p) override {
         auto it = sip_users.find(name);
-        if (it == sip_users.end()) return billing::fail(billing::ErrorCode::unknown_account, "none");
+        if (it == sip_users.end()) return sw::api::UserRemoved{sw::api::Written::missing, 0};
+        if (!p.versions.empty() &&
+            std::find(p.versions.begin(), p.versions.end(), it->second.version) == p.versions.end())
+            return sw::api::UserRemoved{sw::api::Written::stale, 0};
         sip_users.erase(it);
-        return std::size_t{0};
+        return sw::api::UserRemoved{sw::api::Written::done, 0};
     }
     // The CDR search is tested on SQLite (api_cdrs_test.cpp): none here.
     billing::Result<sw::api::CdrPage> cdrs(const billing::CdrFilter&) override { return sw::api::CdrPage{}; }
@@ -296,6 +303,7 @@ TEST_CASE("api users: HA1 stored, password never shown or logged, 422 naming the
     REQUIRE(r.status == 201);
     CHECK(r.tables_changed);
     CHECK(header(r, "Location") == "/api/users/alice");
+    CHECK(header(r, "ETag") == "\"v1\"");
     const sw::api::UserRecord& u = f.data.sip_users.at("alice");
     CHECK(u.realm == "trunkline");
     CHECK(u.ha1.size() == 3);
@@ -335,7 +343,7 @@ TEST_CASE("api users: HA1 stored, password never shown or logged, 422 naming the
 TEST_CASE("api users: DELETE removes the user and its live bindings; GET /api/bindings",
           "[server][api][users]") {
     Fixture f;
-    f.data.sip_users["alice"] = {"alice", "trunkline", {}, true, 1, 1};
+    f.data.sip_users["alice"] = {"alice", "trunkline", {}, true, 1, 1, 7};
     route::reg::Binding b;
     b.contact = "sip:alice@192.0.2.7:5060";
     b.q = 500;
@@ -358,7 +366,17 @@ TEST_CASE("api users: DELETE removes the user and its live bindings; GET /api/bi
     CHECK(one.body.find("bob") != std::string::npos);
 
     CHECK(f.call("DELETE", "/api/users/alice", {}, {}, {}, kRead).status == 403);
-    auto d = f.call("DELETE", "/api/users/alice");
+    auto g = f.call("GET", "/api/users/alice", {}, {}, {}, kRead);
+    CHECK(g.status == 200);
+    CHECK(header(g, "ETag") == "\"v7\"");
+    CHECK(g.body.find(R"("version":7)") != std::string::npos);
+    // a stale ETag: 409 naming If-Match, the user and its bindings stay
+    auto stale = f.call("DELETE", "/api/users/alice", {}, {}, "\"v6\"");
+    CHECK(stale.status == 409);
+    CHECK(names_field(stale, "If-Match"));
+    CHECK(f.data.sip_users.count("alice") == 1);
+    CHECK(f.sw->registrations().location().lookup("sip:alice@trunkline", t0).size() == 1);
+    auto d = f.call("DELETE", "/api/users/alice", {}, {}, "\"v6\", \"v7\"");
     CHECK(d.status == 200);
     CHECK(d.body == "{\"name\":\"alice\",\"removed\":true,\"bindings\":1}\n");
     CHECK(d.switch_changed);
@@ -369,8 +387,48 @@ TEST_CASE("api users: DELETE removes the user and its live bindings; GET /api/bi
     auto again = f.call("DELETE", "/api/users/alice");
     CHECK(again.status == 404);
     CHECK(names_field(again, "name"));
-    CHECK(f.call("GET", "/api/users/alice").status == 405);
+    CHECK(f.call("GET", "/api/users/alice").status == 404);
+    CHECK(f.call("PUT", "/api/users/alice").status == 405);
     CHECK(f.call("POST", "/api/bindings").status == 405);
     CHECK(f.call("DELETE", "/api/users/bob/x").status == 404);
     CHECK(f.call("DELETE", "/api/users/").status == 404);
+}
+
+TEST_CASE("api bindings: DELETE removes an AOR's, one contact's or a user's live bindings",
+          "[server][api][users]") {
+    Fixture f;
+    route::reg::Binding b;
+    b.expires_at = t0 + 3600s;
+    b.source.host = "192.0.2.7";
+    b.source.port = 5060;
+    for (const char* c : {"sip:alice@192.0.2.7:5060", "sip:alice@192.0.2.9:5060"}) {
+        b.contact = c;
+        REQUIRE(f.sw->registrations().location().upsert("sip:alice@trunkline", b));
+    }
+    b.contact = "sip:bob@192.0.2.8:5060";
+    REQUIRE(f.sw->registrations().location().upsert("sip:bob@trunkline", b));
+    auto& loc = f.sw->registrations().location();
+
+    CHECK(f.call("DELETE", "/api/bindings", {}, {{"user", "bob"}}, {}, kRead).status == 403);
+    auto none = f.call("DELETE", "/api/bindings");
+    CHECK(none.status == 400);
+    CHECK(f.call("DELETE", "/api/bindings", {}, {{"user", "bob"}, {"aor", "sip:bob@trunkline"}}).status == 400);
+    CHECK(names_field(f.call("DELETE", "/api/bindings", {}, {{"aor", "alice"}}), "aor"));
+    CHECK(names_field(f.call("DELETE", "/api/bindings", {}, {{"user", "bob"}, {"contact", "x"}}), "contact"));
+
+    auto one = f.call("DELETE", "/api/bindings", {},
+                      {{"aor", "sip:alice@trunkline"}, {"contact", "sip:alice@192.0.2.9:5060"}});
+    CHECK(one.status == 200);
+    CHECK(one.body == "{\"removed\":1}\n");
+    CHECK(one.switch_changed);
+    CHECK(loc.lookup("sip:alice@trunkline", t0).size() == 1);
+    CHECK(f.call("DELETE", "/api/bindings", {}, {{"aor", "sip:alice@trunkline"}}).body ==
+          "{\"removed\":1}\n");
+    CHECK(loc.lookup("sip:alice@trunkline", t0).empty());
+    auto gone = f.call("DELETE", "/api/bindings", {}, {{"aor", "sip:alice@trunkline"}});
+    CHECK(gone.status == 404);
+    CHECK(names_field(gone, "aor"));
+    CHECK(f.call("DELETE", "/api/bindings", {}, {{"user", "bob"}}).status == 200);
+    CHECK(loc.lookup("sip:bob@trunkline", t0).empty());
+    CHECK(f.call("DELETE", "/api/bindings", {}, {{"user", "bob"}}).status == 404);
 }

@@ -4,10 +4,13 @@
 // registration is answered by hand: create, read, change, delete, the error cases (400 body
 // not JSON, 422 naming the field with trunkctl's message, 404, 409 duplicate, 403 read token),
 // "resolve now", "register now", the live state (registering -> registered), the password
-// never returned or logged, the audit lines, the trunk_reg change counter moving.
+// never returned or logged, the audit lines, the trunk_reg change counter moving; ETag and
+// If-Match (409 on a stale tag, nothing changes; a trunkctl write in between is never
+// overwritten).
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -77,6 +80,12 @@ struct Fixture : ApiDataFixture {
         return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
                        .token = std::move(token), .now = now, .wall = wall + (now - t0) / 1ms});
     }
+    // A write with an If-Match header.
+    sw::api::Response call_if(std::string method, std::string path, std::string body,
+                              std::string if_match) {
+        return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
+                       .if_match = std::move(if_match), .token = kAdmin, .now = t0, .wall = wall});
+    }
     std::int64_t trunk_reg_version() {
         std::string err;
         auto st = route::reg::sqlite::Store::open(db, &err);
@@ -92,7 +101,7 @@ struct Fixture : ApiDataFixture {
         wiring::TrunkDefaults d;
         d.contact_host = "198.51.100.7";
         d.ports[sip::Transport::Udp] = 5060;
-        for (const auto& r : *rows) {
+        for (const auto& [r, version] : *rows) {
             if (!r.enabled) continue;
             std::string why;
             auto s = wiring::trunk_spec(r, *wiring::literal_registrar(r), d, &why);
@@ -271,8 +280,8 @@ TEST_CASE("api carriers: create, live state, register now, change, delete", "[ap
         auto stored = f.data->carrier("carrier-a");
         REQUIRE(stored);
         REQUIRE(*stored);
-        CHECK((*stored)->password == "s3cret-pw");
-        CHECK((*stored)->expires_s == std::optional<std::uint32_t>(300));
+        CHECK((*stored)->reg.password == "s3cret-pw");
+        CHECK((*stored)->reg.expires_s == std::optional<std::uint32_t>(300));
     }
     CHECK(f.call("POST", "/api/carriers",
                  R"({"name":"carrier-a","server":"192.0.2.11","user":"x","password":"p"})")
@@ -321,7 +330,7 @@ TEST_CASE("api carriers: create, live state, register now, change, delete", "[ap
     lines = f.logs();
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] == "api: token 'ops' changed carrier registration carrier-a (new password)");
-    CHECK((*f.data->carrier("carrier-a"))->password == "n3w-pw");
+    CHECK((*f.data->carrier("carrier-a"))->reg.password == "n3w-pw");
     r = f.call("PATCH", "/api/carriers/carrier-a", R"({"enabled":false,"expires_s":"auto"})");
     CHECK(has(r.body, R"("expires_s":"auto")"));
     CHECK(has(r.body, R"("enabled":false)"));
@@ -374,4 +383,173 @@ TEST_CASE("api carriers: trunkctl's checks, 400/403/404/422", "[api][carriers]")
     CHECK(f.call("PATCH", "/api/carriers/c", R"({"port":5070})").status == 404);
     CHECK(f.call("PUT", "/api/carriers/c", "{}").status == 405);
     CHECK(f.call("GET", "/api/carriers").body == "{\"carriers\":[]}\n");
+}
+
+TEST_CASE("api domains: ETag and If-Match; a trunkctl write in between is not overwritten",
+          "[api][domains]") {
+    Fixture f;
+    auto r = f.call("POST", "/api/domains", R"({"name":"carrier.test","port":5080})");
+    REQUIRE(r.status == 201);
+    const std::string tag1 = header(r, "ETag");
+    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
+    CHECK(has(r.body, "\"version\":" + tag1.substr(2, tag1.size() - 3) + "}"));
+    CHECK(header(f.call("GET", "/api/domains/carrier.test", {}, kRead), "ETag") == tag1);
+    CHECK(has(f.call("GET", "/api/domains").body, "\"version\":"));
+
+    // the current ETag: written, and the ETag moves
+    r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5070})", tag1);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    const std::string tag2 = header(r, "ETag");
+    CHECK(tag2 != tag1);
+    CHECK(header(f.call("GET", "/api/domains/carrier.test"), "ETag") == tag2);
+    r = f.call_if("PATCH", "/api/domains/carrier.test", "{}", tag2);  // nothing to change
+    CHECK(r.status == 200);
+    CHECK(header(r, "ETag") == tag2);
+
+    // a stale ETag: 409 naming If-Match, nothing changes
+    f.logs();
+    r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5090})", tag1);
+    CHECK(r.status == 409);
+    CHECK(names_field(r, "If-Match"));
+    CHECK(has(r.body, "its ETag is now"));
+    CHECK(f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5090})", "W/" + tag2).status ==
+          409);  // a weak tag never matches
+    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, tag1).status == 409);
+    CHECK(has(f.call("GET", "/api/domains/carrier.test").body, R"("port":5070)"));
+    CHECK(f.logs().empty());
+
+    // trunkctl domain add writes the same entry: the ETag read before it is stale
+    {
+        std::string err;
+        auto st = route::domain::sqlite::Store::open(f.db, &err);
+        REQUIRE(st);
+        REQUIRE(st->put({"carrier.test", {}, {}, 5099}, &err));
+    }
+    r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"ttl":30})", tag2);
+    CHECK(r.status == 409);
+    r = f.call("GET", "/api/domains/carrier.test");
+    CHECK(has(r.body, R"("ttl":null,"port":5099)"));
+    const std::string tag3 = header(r, "ETag");
+    CHECK(tag3 != tag2);
+
+    // "*", a list naming the current one, no If-Match at all: written
+    r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"ttl":30})", "*");
+    REQUIRE(r.status == 200);
+    const std::string tag4 = header(r, "ETag");
+    r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"ttl":40})", tag1 + ", " + tag4);
+    REQUIRE(r.status == 200);
+    r = f.call("PATCH", "/api/domains/carrier.test", R"({"ttl":50})");
+    REQUIRE(r.status == 200);
+    CHECK(has(r.body, R"("ttl":50,"port":5099)"));
+    const std::string tag5 = header(r, "ETag");
+    CHECK(tag5 != tag4);
+
+    // DELETE: a stale ETag 409 and the entry stays; the current one removes it
+    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, tag4).status == 409);
+    CHECK(f.call("GET", "/api/domains/carrier.test").status == 200);
+    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, tag5).status == 200);
+    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, "*").status == 404);
+    CHECK(f.call_if("PATCH", "/api/domains/carrier.test", "{}", "*").status == 404);
+}
+
+TEST_CASE("api carriers: ETag and If-Match; a trunkctl write in between is not overwritten",
+          "[api][carriers]") {
+    Fixture f;
+    auto r = f.call("POST", "/api/carriers",
+                    R"({"name":"carrier-a","server":"192.0.2.10","user":"u","password":"p"})");
+    REQUIRE(r.status == 201);
+    const std::string tag1 = header(r, "ETag");
+    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
+    CHECK(has(r.body, "\"version\":" + tag1.substr(2, tag1.size() - 3) + "}"));
+    CHECK(header(f.call("GET", "/api/carriers/carrier-a", {}, kRead), "ETag") == tag1);
+    CHECK(has(f.call("GET", "/api/carriers").body, "\"version\":"));
+
+    // the current ETag: written, and the ETag moves
+    r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":30})", tag1);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(r.tables_changed);
+    const std::string tag2 = header(r, "ETag");
+    CHECK(tag2 != tag1);
+    r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":45,"version":1})", tag2);
+    CHECK(r.status == 200);  // "version" is GET's own: ignored
+    const std::string tag3 = header(r, "ETag");
+    CHECK(tag3 != tag2);
+    r = f.call_if("PATCH", "/api/carriers/carrier-a", "{}", tag3);  // nothing to change
+    CHECK(r.status == 200);
+    CHECK(!r.tables_changed);
+    CHECK(header(r, "ETag") == tag3);
+
+    // a stale ETag: 409 naming If-Match, nothing changes
+    const std::int64_t counter = f.trunk_reg_version();
+    r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":60})", tag1);
+    CHECK(r.status == 409);
+    CHECK(names_field(r, "If-Match"));
+    CHECK(!r.tables_changed);
+    CHECK(f.call_if("PATCH", "/api/carriers/carrier-a", R"({"password":"x"})", "\"nope\"").status ==
+          409);
+    CHECK(f.call_if("DELETE", "/api/carriers/carrier-a", {}, tag2).status == 409);
+    CHECK(f.trunk_reg_version() == counter);
+    CHECK(has(f.call("GET", "/api/carriers/carrier-a").body, R"("retry_delay_s":45)"));
+
+    // trunkctl trunk-reg add writes the same entry: the ETag read before it is stale
+    {
+        std::string err;
+        auto st = route::reg::sqlite::Store::open(f.db, &err);
+        REQUIRE(st);
+        auto cur = st->trunk_reg("carrier-a", &err);
+        REQUIRE(cur);
+        cur->server = "192.0.2.99";
+        REQUIRE(st->put_trunk_reg(*cur, &err));
+    }
+    CHECK(f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":60})", tag3).status ==
+          409);
+    r = f.call("GET", "/api/carriers/carrier-a");
+    CHECK(has(r.body, R"("server":"192.0.2.99")"));
+    const std::string tag4 = header(r, "ETag");
+    CHECK(tag4 != tag3);
+
+    // "*" and no If-Match at all: written
+    r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":60})", "*");
+    REQUIRE(r.status == 200);
+    r = f.call("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":90})");
+    REQUIRE(r.status == 200);
+    CHECK(has(r.body, R"("retry_delay_s":90)"));
+    CHECK(has(r.body, R"("server":"192.0.2.99")"));
+    const std::string tag5 = header(r, "ETag");
+
+    // DELETE: a stale ETag 409 and the entry stays; the current one removes it
+    CHECK(f.call_if("DELETE", "/api/carriers/carrier-a", {}, tag4).status == 409);
+    CHECK(f.call("GET", "/api/carriers/carrier-a").status == 200);
+    r = f.call_if("DELETE", "/api/carriers/carrier-a", {}, tag5);
+    CHECK(r.status == 200);
+    CHECK(r.tables_changed);
+    CHECK(f.call_if("DELETE", "/api/carriers/carrier-a", {}, "*").status == 404);
+}
+
+TEST_CASE("api users: ETag on SQLite; DELETE with a stale ETag is 409", "[api][users]") {
+    Fixture f;
+    auto r = f.call("POST", "/api/users", R"({"name":"alice","password":"pw"})");
+    REQUIRE(r.status == 201);
+    const std::string tag1 = header(r, "ETag");
+    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
+    CHECK(header(f.call("GET", "/api/users/alice", {}, kRead), "ETag") == tag1);
+    {  // trunkctl user passwd
+        std::string err;
+        auto st = route::reg::sqlite::Store::open(f.db, &err);
+        REQUIRE(st);
+        auto u = st->user("alice", &err);
+        REQUIRE(u);
+        REQUIRE(st->put_user(*u, &err));
+    }
+    const std::string tag2 = header(f.call("GET", "/api/users/alice"), "ETag");
+    CHECK(tag2 != tag1);
+    r = f.call_if("DELETE", "/api/users/alice", {}, tag1);
+    CHECK(r.status == 409);
+    CHECK(names_field(r, "If-Match"));
+    CHECK(f.call("GET", "/api/users/alice").status == 200);
+    CHECK(f.call_if("DELETE", "/api/users/alice", {}, tag2).status == 200);
+    CHECK(f.call("GET", "/api/users/alice").status == 404);
+    CHECK(f.call_if("DELETE", "/api/users/alice", {}, "*").status == 404);
 }

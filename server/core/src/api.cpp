@@ -188,7 +188,8 @@ Response Api::route(Ctx& c) {
         return error(404, "no such resource");
     if (head == "users") return users(c, id);
     if (head == "groups") return groups(c, id);
-    if (head == "bindings" && !id) return reads(m) ? bindings(c) : not_allowed("GET, HEAD");
+    if (head == "bindings" && !id)
+        return reads(m) ? bindings(c) : m == "DELETE" ? unbind(c) : not_allowed("GET, HEAD, DELETE");
     if (head == "routes" && id == "explain") return reads(m) ? explain_route(c) : not_allowed("GET, HEAD");
     if (head == "openapi.json" && !id) {
         if (!reads(m)) return not_allowed("GET, HEAD");

@@ -15,10 +15,6 @@ namespace {
 
 constexpr std::size_t kMaxAccountsPage = 1000;
 
-std::string etag(std::int64_t version) {
-    return fmt::format("\"v{}\"", version);
-}
-
 void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::int64_t> version) {
     w.begin_object()
         .field("id", a.id)

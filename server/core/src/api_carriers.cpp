@@ -48,7 +48,7 @@ const Field kFields[] = {
 };
 
 // GET's own members: ignored in a body, so a GET's body can be sent back.
-constexpr std::string_view kShown[] = {"live", "password_set"};
+constexpr std::string_view kShown[] = {"live", "password_set", "version"};
 
 const Field* field_of_option(std::string_view option) {
     if (option == "--disabled") option = "--enabled";
@@ -200,8 +200,9 @@ std::optional<std::string> text_or_null(const std::string& v) {
 
 }  // namespace
 
-// The configuration without the password, and the running switch's live state.
-void Api::carrier_json(JsonWriter& w, Ctx& c, const TrunkReg& r) {
+// The configuration without the password, the running switch's live state and the version.
+void Api::carrier_json(JsonWriter& w, Ctx& c, const CarrierRecord& rec) {
+    const TrunkReg& r = rec.reg;
     auto port = [&](std::string_view k, std::uint16_t p) {
         w.key(k);
         if (p)
@@ -230,6 +231,12 @@ void Api::carrier_json(JsonWriter& w, Ctx& c, const TrunkReg& r) {
         .field("privacy", privacy_json(r.privacy))
         .field("send_unregister", r.send_unregister)
         .field("enabled", r.enabled);
+    carrier_live(w, c, r);
+    w.field("version", rec.version).end_object();
+}
+
+// sw::Registrations' state of the entry ("live"), or why it has none.
+void Api::carrier_live(JsonWriter& w, Ctx& c, const TrunkReg& r) {
     auto when = [&](std::string_view k, const std::optional<sip::Instant>& t) {
         w.key(k);
         if (t)
@@ -254,7 +261,6 @@ void Api::carrier_json(JsonWriter& w, Ctx& c, const TrunkReg& r) {
             .field("consecutive_failures", std::uint32_t{0})
             .key("registrar").null()
             .key("dns").null()
-            .end_object()
             .end_object();
         return;
     }
@@ -285,16 +291,20 @@ void Api::carrier_json(JsonWriter& w, Ctx& c, const TrunkReg& r) {
         when("until_ms", d->until);
         w.end_object();
     }
-    w.end_object().end_object();
+    w.end_object();
 }
 
-Response Api::carrier_answer(Ctx& c, int status, const TrunkReg& r) {
+Response Api::carrier_answer(Ctx& c, int status, const CarrierRecord& r) {
     JsonWriter w;
     carrier_json(w, c, r);
-    return json(status, w.take());
+    Response out = json(status, w.take());
+    out.headers.emplace_back("ETag", etag(r.version));
+    return out;
 }
 
-// POST /api/carriers (create) and PATCH /api/carriers/{name} (the given members).
+// POST /api/carriers (create) and PATCH /api/carriers/{name} (the given members, written
+// only over the version read: If-Match, when given, must name it, and a write in between,
+// trunkctl's too, makes it 409, checked inside the store's write transaction).
 Response Api::save_carrier(Ctx& c, const std::string* path_name) {
     Body b;
     std::string name;
@@ -307,29 +317,33 @@ Response Api::save_carrier(Ctx& c, const std::string* path_name) {
                       : error(404, fmt::format("no carrier registration {}", name), "name");
     TrunkReg r;
     r.name = name;
+    Precondition p{Precondition::Row::absent, {}};
     if (create) {
         if (!b.password) return error(422, "password is required", "password");
     } else {
         auto cur = data_->carrier(name);
         if (!cur) return store_error(cur.error());
         if (!*cur) return error(404, fmt::format("no carrier registration {}", name), "name");
-        r = **cur;
-        if (b.values.empty() && !b.password) return carrier_answer(c, 200, r);  // no change
+        const Precondition asked = if_match(c.rq.if_match, Precondition::Row::present);
+        if (auto bad = stale(asked, (*cur)->version, "carrier registration"))
+            return std::move(*bad);
+        if (b.values.empty() && !b.password) return carrier_answer(c, 200, **cur);  // no change
+        r = (*cur)->reg;
+        p = Precondition{Precondition::Row::present, {(*cur)->version}};
     }
     if (auto bad = sw::trunk_form::apply(b.values, r, create)) return refused(*bad);
     if (b.password) r.password = *b.password;
-    const Precondition p{create ? Precondition::Row::absent : Precondition::Row::present, {}};
     auto w = data_->put_carrier(r, p);
     if (!w) return store_error(w.error());
-    if (*w == Written::exists)
-        return error(409, fmt::format("carrier registration {} already exists", name), "name");
-    if (*w != Written::done)
-        return error(404, fmt::format("no carrier registration {}", name), "name");
+    if (*w != Written::done) return not_written(*w, "carrier registration", name);
     // the password never: only that one was given
     logs_.push_back(fmt::format("api: {} {} carrier registration {}{}", c.who_name(),
                                 create ? "added" : "changed", name,
                                 b.password && !create ? " (new password)" : ""));
-    Response out = carrier_answer(c, create ? 201 : 200, r);
+    auto stored = data_->carrier(name);  // its new version
+    if (!stored) return store_error(stored.error());
+    if (!*stored) return error(404, fmt::format("no carrier registration {}", name), "name");
+    Response out = carrier_answer(c, create ? 201 : 200, **stored);
     out.tables_changed = true;  // the reloader sees trunk_reg move: the switch follows now
     if (create) out.headers.emplace_back("Location", "/api/carriers/" + name);
     return out;
@@ -346,7 +360,7 @@ Response Api::carriers(Ctx& c, const std::optional<std::string_view>& rest) {
             if (!rows) return store_error(rows.error());
             JsonWriter w;
             w.begin_object().key("carriers").begin_array();
-            for (const TrunkReg& r : *rows) carrier_json(w, c, r);
+            for (const CarrierRecord& r : *rows) carrier_json(w, c, r);
             w.end_array().end_object();
             return json(200, w.take());
         }
@@ -362,7 +376,7 @@ Response Api::carriers(Ctx& c, const std::optional<std::string_view>& rest) {
         auto cur = data_->carrier(name);
         if (!cur) return store_error(cur.error());
         if (!*cur) return error(404, fmt::format("no carrier registration {}", name), "name");
-        if (!(*cur)->enabled)
+        if (!(*cur)->reg.enabled)
             return error(409, fmt::format("carrier registration {} is disabled", name), "enabled");
         using R = Registrations::RegisterNow;
         switch (sw_.registrations().register_now(name, c.now)) {
@@ -396,10 +410,10 @@ Response Api::carriers(Ctx& c, const std::optional<std::string_view>& rest) {
     if (m == "DELETE") {
         const route::reg::Status* st = sw_.registrations().status(name);
         const bool bound = st && st->state == route::reg::State::registered;
-        auto w = data_->remove_carrier(name);
+        // If-Match, when given, is checked inside the store's delete transaction
+        auto w = data_->remove_carrier(name, if_match(c.rq.if_match, Precondition::Row::present));
         if (!w) return store_error(w.error());
-        if (*w != Written::done)
-            return error(404, fmt::format("no carrier registration {}", name), "name");
+        if (*w != Written::done) return not_written(*w, "carrier registration", name);
         logs_.push_back(fmt::format("api: {} removed carrier registration {}", c.who_name(), name));
         JsonWriter out;
         out.begin_object().field("name", name).field("removed", true).field("unregistering", bound)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -14,6 +15,7 @@
 #include "json_reader.hpp"
 #include "json_writer.hpp"
 #include "sw/api.hpp"
+#include "sw/api_data.hpp"
 
 namespace sw::api {
 
@@ -82,6 +84,66 @@ inline std::optional<Response> required_name(const JsonMembers& m, const JsonVal
     if (!out) return error(422, "name is required", "name");
     if (out->kind != JsonValue::Kind::string) return error(422, "name must be a string", "name");
     return std::nullopt;
+}
+
+// The entity tag of a row's version (accounts, gateways, groups, domain entries, carriers,
+// SIP users): strong, so If-Match compares it exactly.
+inline std::string etag(std::int64_t version) {
+    return "\"v" + std::to_string(version) + "\"";
+}
+
+// RFC 9110 §13.1.1 If-Match: "*" (any current row) or entity tags "v<version>"; a tag of
+// another form matches nothing (version -1 is never stored). Without the header: `row` and
+// no versions (the write is not conditional on a version).
+inline Precondition if_match(std::string_view header, Precondition::Row row) {
+    Precondition p{row, {}};
+    while (!header.empty()) {
+        const std::size_t comma = header.find(',');
+        std::string_view tag = header.substr(0, comma);
+        while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+            tag.remove_prefix(1);
+        while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+            tag.remove_suffix(1);
+        if (tag == "*") return Precondition{Precondition::Row::present, {}};
+        std::int64_t v = -1;
+        if (tag.size() > 3 && tag.starts_with("\"v") && tag.ends_with('"')) {
+            const auto [end, ec] = std::from_chars(tag.data() + 2, tag.data() + tag.size() - 1, v);
+            if (ec != std::errc{} || end != tag.data() + tag.size() - 1) v = -1;
+        }
+        p.versions.push_back(v);
+        if (comma == std::string_view::npos) break;
+        header.remove_prefix(comma + 1);
+    }
+    if (!p.versions.empty() && p.row == Precondition::Row::any) p.row = Precondition::Row::present;
+    return p;
+}
+
+// An If-Match that names versions none of which is `current`: the 409 a conditional write
+// answers before it writes (`what`: "domain entry", ...).
+inline std::optional<Response> stale(const Precondition& asked, std::int64_t current,
+                                     std::string_view what) {
+    if (asked.versions.empty() ||
+        std::find(asked.versions.begin(), asked.versions.end(), current) != asked.versions.end())
+        return std::nullopt;
+    return error(409, "the " + std::string(what) + " changed: its ETag is now " + etag(current),
+                 "If-Match");
+}
+
+// What a conditional write found when it did not write, as the answer: exists 409 naming
+// "name", missing 404, stale 409 naming "If-Match" (the wording of the gateways').
+inline Response not_written(Written w, std::string_view what, std::string_view name) {
+    switch (w) {
+        case Written::exists:
+            return error(409, std::string(what) + " " + std::string(name) + " already exists",
+                         "name");
+        case Written::stale:
+            return error(409, "the " + std::string(what) + " changed: GET it for its ETag",
+                         "If-Match");
+        case Written::missing:
+        case Written::done:
+            break;
+    }
+    return error(404, "no " + std::string(what) + " " + std::string(name), "name");
 }
 
 }  // namespace detail

@@ -116,7 +116,8 @@ std::optional<Response> apply_member(const std::string& name, const JsonValue& v
         e.transport = *t;
         return std::nullopt;
     }
-    if (name == "live" || name == "key" || name == "entry") return std::nullopt;  // GET's own
+    if (name == "live" || name == "key" || name == "entry" || name == "version")
+        return std::nullopt;  // GET's own
     return error(422, "unknown member", name);
 }
 
@@ -159,8 +160,10 @@ struct Env {
     }
 };
 
+// `version`: the stored entry's (none for a key the running cache holds without an entry).
 void entry_json(JsonWriter& w, const Env& e, const std::string& name,
-                const std::optional<dom::EntrySpec>& spec, const std::optional<dom::EntryStatus>& st) {
+                const std::optional<dom::EntrySpec>& spec, const std::optional<dom::EntryStatus>& st,
+                std::optional<std::int64_t> version) {
     w.begin_object().field("name", name).field("entry", spec.has_value());
     w.key("ttl");
     if (spec && spec->ttl_override)
@@ -175,13 +178,17 @@ void entry_json(JsonWriter& w, const Env& e, const std::string& name,
         w.null();
     w.field("transport", spec ? transport_json(spec->transport) : std::nullopt);
     live_json(w, st, [&](sip::Instant t) { return e.wall(t); });
+    if (version) w.field("version", *version);
     w.end_object();
 }
 
-Response answer(int status, const Env& e, const dom::EntrySpec& spec) {
+// A stored entry with its ETag.
+Response answer(int status, const Env& e, const DomainRecord& r) {
     JsonWriter w;
-    entry_json(w, e, spec.name, spec, e.status(dom::entry_key(spec)));
-    return json(status, w.take());
+    entry_json(w, e, r.spec.name, r.spec, e.status(dom::entry_key(r.spec)), r.version);
+    Response out = json(status, w.take());
+    out.headers.emplace_back("ETag", etag(r.version));
+    return out;
 }
 
 Response list(Env& e) {
@@ -189,8 +196,8 @@ Response list(Env& e) {
     if (!rows) return store_error(rows.error());
     JsonWriter w;
     w.begin_object().field("live", e.live != nullptr).key("domains").begin_array();
-    for (const dom::EntrySpec& spec : *rows)
-        entry_json(w, e, spec.name, spec, e.status(dom::entry_key(spec)));
+    for (const DomainRecord& r : *rows)
+        entry_json(w, e, r.spec.name, r.spec, e.status(dom::entry_key(r.spec)), r.version);
     w.end_array().end_object();
     return json(200, w.take());
 }
@@ -203,26 +210,16 @@ Response show(Env& e, const std::string& name) {
     if (*r) return answer(200, e, **r);
     if (auto st = e.status(name)) {
         JsonWriter w;
-        entry_json(w, e, name, std::nullopt, st);
+        entry_json(w, e, name, std::nullopt, st, std::nullopt);
         return json(200, w.take());
     }
     return error(404, fmt::format("no domain entry {}", name), "name");
 }
 
-// POST (create: the name must be new) and PATCH (the given members on the stored entry).
-Response save(Env& e, const std::string& name, bool create) {
-    JsonMembers m;
-    if (auto r = read_object(e.rq, m)) return *r;
-    dom::EntrySpec spec;
-    spec.name = name;
-    std::string old_key;  // PATCH: the running cache's key before the change
-    if (!create) {
-        auto cur = e.data.domain(name);
-        if (!cur) return store_error(cur.error());
-        if (!*cur) return error(404, fmt::format("no domain entry {}", name), "name");
-        spec = **cur;
-        old_key = dom::entry_key(spec);
-    }
+// The body's members on `spec`; whether one of them is a field of the entry (not a read-only
+// member of GET's answer).
+std::optional<Response> apply_body(const JsonMembers& m, const std::string& name,
+                                   dom::EntrySpec& spec, bool& changes) {
     for (const auto& [member, v] : m) {
         if (member == "name") {
             if (v.kind != JsonValue::Kind::string || dom::normalize_name(v.text) != name)
@@ -230,13 +227,37 @@ Response save(Env& e, const std::string& name, bool create) {
             continue;
         }
         if (auto bad = apply_member(member, v, spec)) return std::move(*bad);
+        changes = changes || member == "ttl" || member == "port" || member == "transport";
     }
-    const Precondition p{create ? Precondition::Row::absent : Precondition::Row::present, {}};
+    return std::nullopt;
+}
+
+// POST (create: the name must be new) and PATCH (the given members on the stored entry,
+// written only over the version read: If-Match, when given, must name it, and a write in
+// between, trunkctl's too, makes it 409, checked inside the store's write transaction).
+Response save(Env& e, const std::string& name, bool create) {
+    JsonMembers m;
+    if (auto r = read_object(e.rq, m)) return *r;
+    dom::EntrySpec spec;
+    spec.name = name;
+    std::string old_key;  // PATCH: the running cache's key before the change
+    Precondition p{Precondition::Row::absent, {}};
+    if (!create) {
+        auto cur = e.data.domain(name);
+        if (!cur) return store_error(cur.error());
+        if (!*cur) return error(404, fmt::format("no domain entry {}", name), "name");
+        const Precondition asked = if_match(e.rq.if_match, Precondition::Row::present);
+        if (auto bad = stale(asked, (*cur)->version, "domain entry")) return std::move(*bad);
+        spec = (*cur)->spec;
+        old_key = dom::entry_key(spec);
+        p = Precondition{Precondition::Row::present, {(*cur)->version}};
+    }
+    bool changes = false;
+    if (auto bad = apply_body(m, name, spec, changes)) return std::move(*bad);
+    if (!create && !changes) return show(e, name);  // nothing to change: no write
     auto w = e.data.put_domain(spec, p);
     if (!w) return store_error(w.error());
-    if (*w == Written::exists)
-        return error(409, fmt::format("domain entry {} already exists", name), "name");
-    if (*w != Written::done) return error(404, fmt::format("no domain entry {}", name), "name");
+    if (*w != Written::done) return not_written(*w, "domain entry", name);
     e.logs.push_back(fmt::format("api: {} {} domain entry {}", e.who, create ? "added" : "changed",
                                  name));
     if (e.live) {
@@ -244,20 +265,24 @@ Response save(Env& e, const std::string& name, bool create) {
         if (!old_key.empty() && old_key != dom::entry_key(spec)) e.live->domain_removed(old_key, e.now);
         e.live->domain_put(spec, e.now);
     }
-    Response out = answer(create ? 201 : 200, e, spec);
+    auto stored = e.data.domain(name);  // its new version
+    if (!stored) return store_error(stored.error());
+    if (!*stored) return error(404, fmt::format("no domain entry {}", name), "name");  // removed since
+    Response out = answer(create ? 201 : 200, e, **stored);
     if (create) out.headers.emplace_back("Location", "/api/domains/" + name);
     return out;
 }
 
+// If-Match, when given, is checked inside the store's delete transaction.
 Response erase(Env& e, const std::string& name) {
     auto cur = e.data.domain(name);
     if (!cur) return store_error(cur.error());
     if (!*cur) return error(404, fmt::format("no domain entry {}", name), "name");
-    auto w = e.data.remove_domain(name);
+    auto w = e.data.remove_domain(name, if_match(e.rq.if_match, Precondition::Row::present));
     if (!w) return store_error(w.error());
-    if (*w != Written::done) return error(404, fmt::format("no domain entry {}", name), "name");
+    if (*w != Written::done) return not_written(*w, "domain entry", name);
     e.logs.push_back(fmt::format("api: {} removed domain entry {}", e.who, name));
-    if (e.live) e.live->domain_removed(dom::entry_key(**cur), e.now);
+    if (e.live) e.live->domain_removed(dom::entry_key((*cur)->spec), e.now);
     JsonWriter out;
     out.begin_object().field("name", name).field("removed", true).end_object();
     return json(200, out.take());
@@ -269,15 +294,18 @@ Response resolve(Env& e, const std::string& name) {
     if (!e.live) return error(503, "the running domain cache is not available");
     auto cur = e.data.domain(name);
     if (!cur) return store_error(cur.error());
-    const std::string key = *cur ? dom::entry_key(**cur) : name;
+    const std::string key = *cur ? dom::entry_key((*cur)->spec) : name;
     if (!*cur && !e.live->domain_status(key, e.now))
         return error(404, fmt::format("no domain entry {}", name), "name");
-    if (*cur && !e.live->domain_status(key, e.now)) e.live->domain_put(**cur, e.now);
+    if (*cur && !e.live->domain_status(key, e.now)) e.live->domain_put((*cur)->spec, e.now);
     if (!e.live->resolve_now(key, e.now))
         return error(503, fmt::format("{} cannot be resolved now: no DNS resolver", name));
     e.logs.push_back(fmt::format("api: {} asked to resolve domain {} now", e.who, name));
     JsonWriter w;
-    entry_json(w, e, name, *cur, e.status(key));
+    if (*cur)
+        entry_json(w, e, name, (*cur)->spec, e.status(key), (*cur)->version);
+    else
+        entry_json(w, e, name, std::nullopt, e.status(key), std::nullopt);
     return json(202, w.take());
 }
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <type_traits>
 
 #include "api_common.hpp"
@@ -93,10 +92,6 @@ struct Env {
     std::string who;
     std::deque<std::string>& logs;
 };
-
-std::string etag(std::int64_t version) {
-    return fmt::format("\"v{}\"", version);
-}
 
 Response store_error(const billing::Error& e) {
     if (e.code == billing::ErrorCode::db_locked)
@@ -209,31 +204,6 @@ std::optional<Response> read_values(const Request& rq, const Fields& fields, std
     }
     members = std::move(m);
     return std::nullopt;
-}
-
-// RFC 9110 §13.1.1 If-Match: "*" (any current row) or entity tags "v<version>"; a tag of
-// another form matches nothing (version -1 is never stored).
-Precondition if_match(std::string_view header, Precondition::Row row) {
-    Precondition p{row, {}};
-    while (!header.empty()) {
-        const std::size_t comma = header.find(',');
-        std::string_view tag = header.substr(0, comma);
-        while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
-            tag.remove_prefix(1);
-        while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
-            tag.remove_suffix(1);
-        if (tag == "*") return Precondition{Precondition::Row::present, {}};
-        std::int64_t v = -1;
-        if (tag.size() > 3 && tag.starts_with("\"v") && tag.ends_with('"')) {
-            const auto [end, ec] = std::from_chars(tag.data() + 2, tag.data() + tag.size() - 1, v);
-            if (ec != std::errc{} || end != tag.data() + tag.size() - 1) v = -1;
-        }
-        p.versions.push_back(v);
-        if (comma == std::string_view::npos) break;
-        header.remove_prefix(comma + 1);
-    }
-    if (!p.versions.empty() && p.row == Precondition::Row::any) p.row = Precondition::Row::present;
-    return p;
 }
 
 // --- the three kinds ---------------------------------------------------------------------------
@@ -511,11 +481,7 @@ Response change(Env& e, std::string_view name) {
     if (!cur) return store_error(cur.error());
     if (!*cur) return error(404, fmt::format("no {} {}", K::what, name), "name");
     const Precondition asked = if_match(e.rq.if_match, Precondition::Row::present);
-    if (!asked.versions.empty() && std::find(asked.versions.begin(), asked.versions.end(),
-                                             (*cur)->version) == asked.versions.end())
-        return error(
-            409, fmt::format("the {} changed: its ETag is now {}", K::what, etag((*cur)->version)),
-            "If-Match");
+    if (auto bad = stale(asked, (*cur)->version, K::what)) return std::move(*bad);
     if (values.empty()) return answer<K>(200, **cur);  // nothing to change: no write, no reload
     typename K::Spec s = K::spec(**cur);
     if (auto bad = K::apply(values, s)) return refused(K::fields(), *bad);

@@ -55,7 +55,15 @@ void user_json(JsonWriter& w, const UserRecord& u) {
         .key("algorithms")
         .begin_array();
     for (const auto& [alg, hex] : u.ha1) w.value(sip::auth::algorithm_name(alg));
-    w.end_array().end_object();
+    w.end_array().field("version", u.version).end_object();
+}
+
+Response user_answer(int status, const UserRecord& u) {
+    JsonWriter w;
+    user_json(w, u);
+    Response r = json(status, w.take());
+    r.headers.emplace_back("ETag", etag(u.version));
+    return r;
 }
 
 std::string lower(std::string_view s) {
@@ -72,7 +80,17 @@ Response Api::users(Ctx& c, const std::optional<std::string_view>& name) {
         if (reads(m)) return list_users(c);
         return m == "POST" ? add_user(c) : not_allowed("GET, HEAD, POST");
     }
-    return m == "DELETE" ? remove_user(c, *name) : not_allowed("DELETE");
+    if (reads(m)) return show_user(c, *name);
+    return m == "DELETE" ? remove_user(c, *name) : not_allowed("GET, HEAD, DELETE");
+}
+
+Response Api::show_user(Ctx& c, std::string_view name) {
+    if (auto bad = unknown_param(c.rq, {})) return std::move(*bad);
+    if (!data_) return error(503, "the user store is not available");
+    auto u = data_->user(name);
+    if (!u) return store_error(u.error());
+    if (!*u) return error(404, "no such user", "name");
+    return user_answer(200, **u);
 }
 
 Response Api::list_users(Ctx& c) {
@@ -127,29 +145,31 @@ Response Api::add_user(Ctx& c) {
     auto stored = data_->user(u.name);
     if (!stored || !*stored) return error(500, "the user was not stored");
     logs_.push_back(fmt::format("api: {} added SIP user {} (realm {})", c.who_name(), u.name, u.realm));
-    JsonWriter w;
-    user_json(w, **stored);
-    Response r = json(201, w.take());
+    Response r = user_answer(201, **stored);
     r.headers.emplace_back("Location", "/api/users/" + u.name);
     r.tables_changed = true;  // the registrar's users are reloaded from the file at once
     return r;
 }
 
 // The user and its bindings go, in the file and in the running registrar (as trunkctl user
-// remove, which queues "unbind-user" for the running server).
+// remove, which queues "unbind-user" for the running server). If-Match, when given, is
+// checked inside the store's delete transaction.
 Response Api::remove_user(Ctx& c, std::string_view name) {
     if (auto bad = unknown_param(c.rq, {})) return std::move(*bad);
     if (!data_) return error(503, "the user store is not available");
-    auto stored = data_->remove_user(name);
-    if (!stored) return store_error(stored.error());
+    auto removed = data_->remove_user(name, if_match(c.rq.if_match, Precondition::Row::present));
+    if (!removed) return store_error(removed.error());
+    if (removed->written == Written::missing) return error(404, "no such user", "name");
+    if (removed->written != Written::done) return not_written(removed->written, "SIP user", name);
+    const std::size_t stored = removed->bindings;
     const std::size_t live = sw_.registrations().unbind_user(name, c.now);
     logs_.push_back(fmt::format("api: {} removed SIP user {} and {} binding(s)", c.who_name(), name,
-                                std::max(live, *stored)));
+                                std::max(live, stored)));
     JsonWriter w;
     w.begin_object()
         .field("name", name)
         .field("removed", true)
-        .field("bindings", static_cast<std::uint64_t>(std::max(live, *stored)))
+        .field("bindings", static_cast<std::uint64_t>(std::max(live, stored)))
         .end_object();
     Response r = json(200, w.take());
     r.tables_changed = true;
@@ -183,6 +203,36 @@ Response Api::bindings(Ctx& c) {
     }
     w.end_array().end_object();
     return json(200, w.take());
+}
+
+// Removes bindings from the running registrar (trunkctl binding remove): ?aor=AOR with an
+// optional &contact=CONTACT, or ?user=USER for every AOR of that user part. The write-behind
+// takes them out of the file; a device that registers again is bound again.
+Response Api::unbind(Ctx& c) {
+    if (auto bad = unknown_param(c.rq, {"aor", "contact", "user"})) return std::move(*bad);
+    std::optional<std::string_view> aor, contact, user;
+    for (const auto& [n, v] : c.rq.query) (n == "aor" ? aor : n == "contact" ? contact : user) = v;
+    if (aor.has_value() == user.has_value()) return error(400, "give aor or user (one of them)", aor ? "user" : "aor");
+    if (user && contact) return error(400, "contact needs aor, not user", "contact");
+    std::size_t n = 0;
+    std::string what;
+    if (user) {
+        if (!user_part(*user)) return error(400, "not a SIP user name", "user");
+        n = sw_.registrations().unbind_user(*user, c.now);
+        what = fmt::format("user {}", *user);
+    } else {
+        const auto canonical = route::reg::Registrar::canonical_aor(*aor);
+        if (!canonical) return error(400, "not a SIP AOR (sip:user@domain)", "aor");
+        n = sw_.registrations().unbind(*canonical, contact.value_or(""), c.now);
+        what = contact ? fmt::format("{} {}", *canonical, *contact) : *canonical;
+    }
+    if (n == 0) return error(404, fmt::format("no such binding: {}", what), user ? "user" : "aor");
+    logs_.push_back(fmt::format("api: {} removed {} binding(s) of {}", c.who_name(), n, what));
+    JsonWriter w;
+    w.begin_object().field("removed", static_cast<std::uint64_t>(n)).end_object();
+    Response r = json(200, w.take());
+    r.switch_changed = true;  // the removed bindings go to the store with the next drain
+    return r;
 }
 
 }  // namespace sw::api

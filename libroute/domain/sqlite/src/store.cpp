@@ -13,7 +13,9 @@ namespace {
 using route::sqlite::exec;
 using route::sqlite::fail;
 using route::sqlite::parse_transport;
+using route::sqlite::RowCheck;
 using route::sqlite::Stmt;
+using route::sqlite::Txn;
 
 // Migration steps; step i brings the component from version i to i + 1.
 const char* const kMigrations[] = {
@@ -54,6 +56,31 @@ CREATE TRIGGER domain_entry_version_update AFTER UPDATE ON domain_entry
 CREATE TRIGGER domain_entry_version_delete AFTER DELETE ON domain_entry
     BEGIN UPDATE domain_entry_version SET version = version + 1; END;
 )sql",
+    // 3: a version per entry (the management API's ETag, issue 11): the counter's value when
+    // the row was last written, stamped by the counter's own triggers so every writer stamps
+    // it. The stamp is an UPDATE of the row, which must not count as a change itself: the
+    // update trigger fires only when a write left `version` alone (the stamp changes it, and
+    // SQLite does not fire a trigger from itself unless recursive_triggers is on, which no
+    // connection here turns on). Existing entries get the counter's value as it is.
+    R"sql(
+DROP TRIGGER domain_entry_version_insert;
+DROP TRIGGER domain_entry_version_update;
+ALTER TABLE domain_entry ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+UPDATE domain_entry SET version = (SELECT version FROM domain_entry_version WHERE id = 1);
+CREATE TRIGGER domain_entry_version_insert AFTER INSERT ON domain_entry
+    BEGIN
+        UPDATE domain_entry_version SET version = version + 1;
+        UPDATE domain_entry SET version = (SELECT version FROM domain_entry_version WHERE id = 1)
+            WHERE name = NEW.name;
+    END;
+CREATE TRIGGER domain_entry_version_update AFTER UPDATE ON domain_entry
+    WHEN NEW.version IS OLD.version
+    BEGIN
+        UPDATE domain_entry_version SET version = version + 1;
+        UPDATE domain_entry SET version = (SELECT version FROM domain_entry_version WHERE id = 1)
+            WHERE name = NEW.name;
+    END;
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
@@ -64,6 +91,20 @@ std::int64_t unix_now() {
         .count();
 }
 
+constexpr const char* kSelectVersion = "SELECT version FROM domain_entry WHERE name = ?1";
+
+WriteOutcome outcome(RowCheck c) {
+    switch (c) {
+        case RowCheck::ok: return WriteOutcome::done;
+        case RowCheck::exists: return WriteOutcome::exists;
+        case RowCheck::missing: return WriteOutcome::missing;
+        case RowCheck::stale: return WriteOutcome::stale;
+        case RowCheck::failed: break;
+    }
+    return WriteOutcome::failed;
+}
+
+// Columns 0..3 of a SELECT name, ttl_override_ms, transport, port[, version].
 EntrySpec read_entry(Stmt& s) {
     EntrySpec e;
     e.name = s.col_text(0);
@@ -108,13 +149,25 @@ int Store::schema_version(std::string* error) {
 }
 
 bool Store::put(const EntrySpec& e, std::string* error) {
+    return put(e, Precondition{}, error) == WriteOutcome::done;
+}
+
+// The row's version is stamped by the triggers (migration step 3), inside this transaction.
+WriteOutcome Store::put(const EntrySpec& e, const Precondition& p, std::string* error) {
+    if (error) error->clear();
+    const std::string key = normalize_name(e.name);
+    Txn txn(db_, error);
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = outcome(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
+        o != WriteOutcome::done)
+        return o;
     Stmt s(db_,
            "INSERT INTO domain_entry(name, ttl_override_ms, transport, port, created_at, "
            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
            "ttl_override_ms = excluded.ttl_override_ms, transport = excluded.transport, "
            "port = excluded.port, updated_at = excluded.updated_at");
-    if (!s.ok()) return fail(db_, error, "domain_entry");
-    s.text(1, normalize_name(e.name));
+    if (!s.ok()) return fail(db_, error, "domain_entry"), WriteOutcome::failed;
+    s.text(1, key);
     if (e.ttl_override) {
         s.integer(2,
                   std::chrono::duration_cast<std::chrono::milliseconds>(*e.ttl_override).count());
@@ -130,34 +183,35 @@ bool Store::put(const EntrySpec& e, std::string* error) {
     else
         s.null(4);
     s.integer(5, unix_now());
-    if (s.step() != SQLITE_DONE) return fail(db_, error, "domain_entry");
-    return true;
+    if (s.step() != SQLITE_DONE) return fail(db_, error, "domain_entry"), WriteOutcome::failed;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
 }
 
 bool Store::remove(std::string_view name, std::string* error) {
+    return remove(name, Precondition{}, error) == WriteOutcome::done;
+}
+
+// The entry's status goes with it; without a precondition a status left by a name without an
+// entry goes too (as before versions), and the answer is still missing.
+WriteOutcome Store::remove(std::string_view name, const Precondition& p, std::string* error) {
     if (error) error->clear();
     const std::string key = normalize_name(name);
-    if (!exec(db_, "BEGIN IMMEDIATE", error)) return false;
-    int removed = 0;
-    {
-        Stmt s(db_, "DELETE FROM domain_entry WHERE name = ?1");
-        s.text(1, key);
-        if (!s.ok() || s.step() != SQLITE_DONE) {
-            fail(db_, error, "domain_entry");
-            exec(db_, "ROLLBACK", nullptr);
-            return false;
-        }
-        removed = sqlite3_changes(db_);
-        Stmt t(db_, "DELETE FROM domain_status WHERE name = ?1");
-        t.text(1, key);
-        if (!t.ok() || t.step() != SQLITE_DONE) {
-            fail(db_, error, "domain_status");
-            exec(db_, "ROLLBACK", nullptr);
-            return false;
-        }
-    }
-    if (!exec(db_, "COMMIT", error)) return false;
-    return removed > 0;
+    Txn txn(db_, error);
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = outcome(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
+        o != WriteOutcome::done)
+        return o;
+    Stmt s(db_, "DELETE FROM domain_entry WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "domain_entry"), WriteOutcome::failed;
+    s.text(1, key);
+    if (s.step() != SQLITE_DONE) return fail(db_, error, "domain_entry"), WriteOutcome::failed;
+    const bool removed = sqlite3_changes(db_) > 0;
+    Stmt t(db_, "DELETE FROM domain_status WHERE name = ?1");
+    if (!t.ok()) return fail(db_, error, "domain_status"), WriteOutcome::failed;
+    t.text(1, key);
+    if (t.step() != SQLITE_DONE) return fail(db_, error, "domain_status"), WriteOutcome::failed;
+    if (!txn.commit(error)) return WriteOutcome::failed;
+    return removed ? WriteOutcome::done : WriteOutcome::missing;
 }
 
 std::optional<EntrySpec> Store::get(std::string_view name, std::string* error) {
@@ -174,6 +228,32 @@ std::vector<EntrySpec> Store::entries(std::string* error) {
     if (!s.ok()) return fail(db_, error, "domain_entry"), out;
     while (s.step() == SQLITE_ROW)
         out.push_back(read_entry(s));
+    return out;
+}
+
+std::optional<VersionedEntry> Store::get_versioned(std::string_view name, std::string* error) {
+    if (error) error->clear();
+    Stmt s(db_,
+           "SELECT name, ttl_override_ms, transport, port, version FROM domain_entry "
+           "WHERE name = ?1");
+    if (!s.ok()) return fail(db_, error, "domain_entry"), std::nullopt;
+    s.text(1, normalize_name(name));
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return VersionedEntry{read_entry(s), s.col_i64(4)};
+    if (rc != SQLITE_DONE) fail(db_, error, "domain_entry");
+    return std::nullopt;
+}
+
+std::vector<VersionedEntry> Store::versioned_entries(std::string* error) {
+    if (error) error->clear();
+    std::vector<VersionedEntry> out;
+    Stmt s(db_,
+           "SELECT name, ttl_override_ms, transport, port, version FROM domain_entry "
+           "ORDER BY name");
+    if (!s.ok()) return fail(db_, error, "domain_entry"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({read_entry(s), s.col_i64(4)});
+    if (rc != SQLITE_DONE) return fail(db_, error, "domain_entry"), std::vector<VersionedEntry>{};
     return out;
 }
 

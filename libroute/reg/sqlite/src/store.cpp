@@ -17,6 +17,7 @@ using route::sqlite::exec;
 using route::sqlite::fail;
 using route::sqlite::fail_msg;
 using route::sqlite::parse_transport;
+using route::sqlite::RowCheck;
 using route::sqlite::Stmt;
 using route::sqlite::Txn;
 
@@ -155,9 +156,63 @@ CREATE TRIGGER reg_version_trunk_reg_update AFTER UPDATE ON trunk_reg
 CREATE TRIGGER reg_version_trunk_reg_delete AFTER DELETE ON trunk_reg
   BEGIN UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg'; END;
 )sql",
+    // 5: a version per user and per carrier entry (the management API's ETag, issue 11): the
+    // table's counter when the row was last written, stamped by the counters' own triggers so
+    // every writer stamps it. The stamp is an UPDATE of the row, which must not count as a
+    // change itself: the update triggers fire only when a write left `version` alone (the
+    // stamp changes it, and SQLite does not fire a trigger from itself unless
+    // recursive_triggers is on, which no connection here turns on). Existing rows get their
+    // counter's value as it is.
+    R"sql(
+DROP TRIGGER reg_version_sip_user_insert;
+DROP TRIGGER reg_version_sip_user_update;
+DROP TRIGGER reg_version_trunk_reg_insert;
+DROP TRIGGER reg_version_trunk_reg_update;
+ALTER TABLE sip_user ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trunk_reg ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+UPDATE sip_user SET version = (SELECT version FROM reg_table_version WHERE name = 'sip_user');
+UPDATE trunk_reg SET version = (SELECT version FROM reg_table_version WHERE name = 'trunk_reg');
+CREATE TRIGGER reg_version_sip_user_insert AFTER INSERT ON sip_user
+  BEGIN
+    UPDATE reg_table_version SET version = version + 1 WHERE name = 'sip_user';
+    UPDATE sip_user SET version = (SELECT version FROM reg_table_version WHERE name = 'sip_user')
+      WHERE username = NEW.username;
+  END;
+CREATE TRIGGER reg_version_sip_user_update AFTER UPDATE ON sip_user
+  WHEN NEW.version IS OLD.version
+  BEGIN
+    UPDATE reg_table_version SET version = version + 1 WHERE name = 'sip_user';
+    UPDATE sip_user SET version = (SELECT version FROM reg_table_version WHERE name = 'sip_user')
+      WHERE username = NEW.username;
+  END;
+CREATE TRIGGER reg_version_trunk_reg_insert AFTER INSERT ON trunk_reg
+  BEGIN
+    UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg';
+    UPDATE trunk_reg SET version = (SELECT version FROM reg_table_version WHERE name = 'trunk_reg')
+      WHERE name = NEW.name;
+  END;
+CREATE TRIGGER reg_version_trunk_reg_update AFTER UPDATE ON trunk_reg
+  WHEN NEW.version IS OLD.version
+  BEGIN
+    UPDATE reg_table_version SET version = version + 1 WHERE name = 'trunk_reg';
+    UPDATE trunk_reg SET version = (SELECT version FROM reg_table_version WHERE name = 'trunk_reg')
+      WHERE name = NEW.name;
+  END;
+)sql",
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
+
+WriteOutcome outcome(RowCheck c) {
+    switch (c) {
+        case RowCheck::ok: return WriteOutcome::done;
+        case RowCheck::exists: return WriteOutcome::exists;
+        case RowCheck::missing: return WriteOutcome::missing;
+        case RowCheck::stale: return WriteOutcome::stale;
+        case RowCheck::failed: break;
+    }
+    return WriteOutcome::failed;
+}
 
 std::int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -293,6 +348,8 @@ constexpr const char* kTrunkColumns =
     "name, server, port, transport, outbound_proxy, aor_user, aor_domain, auth_user, "
     "password, contact_host, contact_port, expires_s, retry_delay_s, privacy, "
     "send_unregister, enabled";
+
+constexpr const char* kTrunkVersion = "SELECT version FROM trunk_reg WHERE name = ?1";
 
 TrunkReg read_trunk(Stmt& s) {
     TrunkReg r;
@@ -435,12 +492,35 @@ bool Store::put_user(const SipUser& u, std::string* error) {
 }
 
 bool Store::remove_user(std::string_view username, std::string* error) {
+    return remove_user(username, Precondition{}, error) == WriteOutcome::done;
+}
+
+WriteOutcome Store::remove_user(std::string_view username, const Precondition& p,
+                                std::string* error) {
     clear(error);
+    Txn txn(db_, error);
+    if (!txn.began()) return WriteOutcome::failed;
+    const char* check = "SELECT version FROM sip_user WHERE username = ?1";
+    if (auto o = outcome(route::sqlite::check_row(db_, check, username, p, error));
+        o != WriteOutcome::done)
+        return o;
     Stmt s(db_, "DELETE FROM sip_user WHERE username = ?1");
-    if (!s.ok()) return fail(db_, error, "sip_user");
+    if (!s.ok()) return fail(db_, error, "sip_user"), WriteOutcome::failed;
     s.text(1, username);
-    if (!s.done()) return fail(db_, error, "sip_user");
-    return sqlite3_changes(db_) > 0;
+    if (!s.done()) return fail(db_, error, "sip_user"), WriteOutcome::failed;
+    if (sqlite3_changes(db_) == 0) return WriteOutcome::missing;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
+}
+
+std::optional<std::int64_t> Store::user_version(std::string_view username, std::string* error) {
+    clear(error);
+    Stmt s(db_, "SELECT version FROM sip_user WHERE username = ?1");
+    if (!s.ok()) return fail(db_, error, "sip_user"), std::nullopt;
+    s.text(1, username);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return s.col_i64(0);
+    if (rc != SQLITE_DONE) fail(db_, error, "sip_user");
+    return std::nullopt;
 }
 
 std::optional<SipUser> Store::user(std::string_view username, std::string* error) {
@@ -569,11 +649,21 @@ std::optional<std::size_t> Store::purge_bindings(std::int64_t now_ms, std::strin
 // --- outbound registration entries and state --------------------------------------------
 
 bool Store::put_trunk_reg(const TrunkReg& r, std::string* error) {
+    return put_trunk_reg(r, Precondition{}, error) == WriteOutcome::done;
+}
+
+// The row's version is stamped by the triggers (migration step 5), inside this transaction.
+WriteOutcome Store::put_trunk_reg(const TrunkReg& r, const Precondition& p, std::string* error) {
     clear(error);
     if (!valid_trunk_name(r.name)) {
-        return fail_msg(
-            error, "trunk-reg name '" + r.name + "': use letters, digits, '-', '_' and '.' only");
+        fail_msg(error, "trunk-reg name '" + r.name + "': use letters, digits, '-', '_' and '.' only");
+        return WriteOutcome::failed;
     }
+    Txn txn(db_, error);
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = outcome(route::sqlite::check_row(db_, kTrunkVersion, r.name, p, error));
+        o != WriteOutcome::done)
+        return o;
     Stmt s(db_,
            "INSERT INTO trunk_reg(name, server, port, transport, outbound_proxy, aor_user, "
            "aor_domain, auth_user, password, contact_host, contact_port, expires_s, "
@@ -587,7 +677,7 @@ bool Store::put_trunk_reg(const TrunkReg& r, std::string* error) {
            "expires_s = excluded.expires_s, retry_delay_s = excluded.retry_delay_s, "
            "privacy = excluded.privacy, send_unregister = excluded.send_unregister, "
            "enabled = excluded.enabled, updated_ms = excluded.updated_ms");
-    if (!s.ok()) return fail(db_, error, "trunk_reg");
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), WriteOutcome::failed;
     s.text(1, r.name);
     s.text(2, r.server);
     s.integer(3, r.port);
@@ -611,17 +701,28 @@ bool Store::put_trunk_reg(const TrunkReg& r, std::string* error) {
         s.null(15);
     s.integer(16, r.enabled ? 1 : 0);
     s.integer(17, unix_now_ms());
-    if (!s.done()) return fail(db_, error, "trunk_reg");
-    return true;
+    if (!s.done()) return fail(db_, error, "trunk_reg"), WriteOutcome::failed;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
 }
 
 bool Store::remove_trunk_reg(std::string_view name, std::string* error) {
+    return remove_trunk_reg(name, Precondition{}, error) == WriteOutcome::done;
+}
+
+WriteOutcome Store::remove_trunk_reg(std::string_view name, const Precondition& p,
+                                     std::string* error) {
     clear(error);
+    Txn txn(db_, error);
+    if (!txn.began()) return WriteOutcome::failed;
+    if (auto o = outcome(route::sqlite::check_row(db_, kTrunkVersion, name, p, error));
+        o != WriteOutcome::done)
+        return o;
     Stmt s(db_, "DELETE FROM trunk_reg WHERE name = ?1");
-    if (!s.ok()) return fail(db_, error, "trunk_reg");
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), WriteOutcome::failed;
     s.text(1, name);
-    if (!s.done()) return fail(db_, error, "trunk_reg");
-    return sqlite3_changes(db_) > 0;
+    if (!s.done()) return fail(db_, error, "trunk_reg"), WriteOutcome::failed;
+    if (sqlite3_changes(db_) == 0) return WriteOutcome::missing;
+    return txn.commit(error) ? WriteOutcome::done : WriteOutcome::failed;
 }
 
 std::optional<TrunkReg> Store::trunk_reg(std::string_view name, std::string* error) {
@@ -645,6 +746,32 @@ std::vector<TrunkReg> Store::trunk_regs(std::string* error) {
     while ((rc = s.step()) == SQLITE_ROW)
         out.push_back(read_trunk(s));
     if (rc != SQLITE_DONE) return fail(db_, error, "trunk_reg"), std::vector<TrunkReg>{};
+    return out;
+}
+
+// kTrunkColumns and the version after them (column 16).
+std::optional<VersionedTrunkReg> Store::versioned_trunk_reg(std::string_view name,
+                                                            std::string* error) {
+    clear(error);
+    Stmt s(db_, (std::string("SELECT ") + kTrunkColumns + ", version FROM trunk_reg WHERE name = ?1")
+                    .c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), std::nullopt;
+    s.text(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return VersionedTrunkReg{read_trunk(s), s.col_i64(16)};
+    if (rc != SQLITE_DONE) fail(db_, error, "trunk_reg");
+    return std::nullopt;
+}
+
+std::vector<VersionedTrunkReg> Store::versioned_trunk_regs(std::string* error) {
+    clear(error);
+    std::vector<VersionedTrunkReg> out;
+    Stmt s(db_, (std::string("SELECT ") + kTrunkColumns + ", version FROM trunk_reg ORDER BY name")
+                    .c_str());
+    if (!s.ok()) return fail(db_, error, "trunk_reg"), out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({read_trunk(s), s.col_i64(16)});
+    if (rc != SQLITE_DONE) return fail(db_, error, "trunk_reg"), std::vector<VersionedTrunkReg>{};
     return out;
 }
 

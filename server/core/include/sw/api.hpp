@@ -33,6 +33,7 @@
 //   GET|POST /api/accounts[?limit=N&after=ID]   GET /api/accounts/{id}
 //   POST /api/accounts/{id}/topup               GET|POST /api/users
 //   DELETE /api/users/{name}   GET /api/bindings[?aor=AOR]
+//   DELETE /api/bindings?aor=AOR[&contact=CONTACT] | ?user=USER
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
 //   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income}?from[&until&by&agent&format]
@@ -81,8 +82,11 @@
 //
 // SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
-// DELETE removes the user and its bindings, in the file and in the running registrar.
-// GET /api/bindings is the registrar's live location store.
+// DELETE removes the user and its bindings, in the file and in the running registrar. GET of
+// one user carries ETag "v<version>" (sip_user's change counter when the row was last
+// written); DELETE with an If-Match that is not current is 409 and nothing changes, checked
+// inside the store's transaction. GET /api/bindings is the registrar's live location store; DELETE removes bindings from it
+// (trunkctl binding remove), which the write-behind then takes out of the file.
 //
 // Traces (api_traces.cpp; sw/trace.hpp, VOS3000's debug trace): POST {"caller"?, "callee"?,
 // "gateway"?, "duration_s"?, "max_messages"?, "max_bytes"?} (at least one of the first three;
@@ -99,7 +103,10 @@
 // DELETE removes; the running cache follows at once (Live::domain_put / domain_removed). GET
 // of a name that is no entry but a key the running cache holds (a carrier's
 // "carrier.test:5080") shows it with "entry": false. POST .../resolve re-queries now: 202 with
-// the state as it is (the answer follows within the resolver's timeout).
+// the state as it is (the answer follows within the resolver's timeout). An entry carries
+// ETag "v<version>" and If-Match works as for gateways (409 on a stale tag, nothing changes;
+// checked inside the store's write transaction, so a `trunkctl domain add` in between is
+// never overwritten; a PATCH without If-Match is still written only over the version read).
 //
 // Carriers (api_carriers.cpp): `trunkctl trunk-reg`'s entries in JSON (--retry-delay:
 // "retry_delay_s", --user: "user"; null: trunkline's default), every value checked by
@@ -110,7 +117,8 @@
 // creates (409 if it exists), PATCH changes, DELETE removes: a write sets
 // Response::tables_changed, the reloader sees trunk_reg move and the running switch follows
 // (a removed or changed entry is unregistered first). POST .../register re-registers now
-// (202; 409 when the entry is disabled or not running, saying why).
+// (202; 409 when the entry is disabled or not running, saying why). ETag and If-Match as for
+// domain entries.
 //
 // Rates (api_rates.cpp): GET /api/rate-groups lists every group with its number of rates and
 // of accounts using it; GET /api/rates the rates of one group (404 if unknown) sorted by
@@ -244,10 +252,12 @@ class Api {
     Response topup(Ctx& c, std::string_view id);
     Response users(Ctx& c, const std::optional<std::string_view>& name);
     Response list_users(Ctx& c);
+    Response show_user(Ctx& c, std::string_view name);
     std::optional<Response> new_user(Ctx& c, UserRecord& u);
     Response add_user(Ctx& c);
     Response remove_user(Ctx& c, std::string_view name);
     Response bindings(Ctx& c);
+    Response unbind(Ctx& c);  // DELETE /api/bindings?aor=AOR[&contact=C] | ?user=USER
     Response cdrs(Ctx& c);
     Response reports(Ctx& c, const std::optional<std::string_view>& kind);
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
@@ -255,8 +265,9 @@ class Api {
     Response domains(Ctx& c, const std::optional<std::string_view>& rest);
     Response carriers(Ctx& c, const std::optional<std::string_view>& rest);
     Response save_carrier(Ctx& c, const std::string* path_name);
-    void carrier_json(JsonWriter& w, Ctx& c, const route::reg::TrunkReg& r);
-    Response carrier_answer(Ctx& c, int status, const route::reg::TrunkReg& r);
+    void carrier_json(JsonWriter& w, Ctx& c, const CarrierRecord& r);
+    void carrier_live(JsonWriter& w, Ctx& c, const route::reg::TrunkReg& r);
+    Response carrier_answer(Ctx& c, int status, const CarrierRecord& r);
     Response traces(Ctx& c, const std::optional<std::string_view>& rest);
     Response rate_groups(Ctx& c, const std::optional<std::string_view>& rest);
     Response rates(Ctx& c);

@@ -53,6 +53,9 @@ struct UserRecord {
     bool enabled = true;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
+    // sip_user's change counter when the row was last written (moves with every write of the
+    // user, never repeats): the ETag "v<version>".
+    std::int64_t version = 0;
 };
 
 // One page of a CDR search and the currency precision its amounts are printed at.
@@ -100,6 +103,25 @@ struct Precondition {
 // What a conditional write did; nothing is written unless done.
 enum class Written : std::uint8_t { done, exists, missing, stale };
 
+// A domain entry and a carrier registration entry as stored, and their version: their
+// table's change counter when the row was last written, stamped by the store's triggers in
+// the write's transaction whoever writes (trunkctl, the API, the sqlite3 shell), so it moves
+// with every write of the row and never repeats. Shown as the ETag "v<version>".
+struct DomainRecord {
+    route::domain::EntrySpec spec;
+    std::int64_t version = 0;
+};
+struct CarrierRecord {
+    route::reg::TrunkReg reg;
+    std::int64_t version = 0;
+};
+
+// What removing a SIP user did, and how many of its bindings went from the file.
+struct UserRemoved {
+    Written written = Written::done;
+    std::size_t bindings = 0;
+};
+
 class Data {
   public:
     virtual ~Data() = default;
@@ -120,10 +142,11 @@ class Data {
     virtual billing::Result<std::vector<UserRecord>> users() = 0;
     virtual billing::Result<std::optional<UserRecord>> user(std::string_view name) = 0;
     virtual billing::Result<void> add_user(const UserRecord& u, std::int64_t wall_ms) = 0;
-    // The user and its bindings in the file (every AOR whose user part is `name`), as
-    // `trunkctl user remove` does; the number of bindings removed. The running registrar's
-    // bindings are the caller's (Registrations::unbind_user).
-    virtual billing::Result<std::size_t> remove_user(std::string_view name) = 0;
+    // The user (if `p` holds: missing, stale) and its bindings in the file (every AOR whose
+    // user part is `name`), as `trunkctl user remove` does. The running registrar's bindings
+    // are the caller's (Registrations::unbind_user).
+    virtual billing::Result<UserRemoved> remove_user(std::string_view name,
+                                                     const Precondition& p) = 0;
 
     // The CDRs a search selects, latest end time first, at most filter.limit (one indexed
     // query; billing::CdrFilter).
@@ -169,31 +192,33 @@ class Data {
 
     // Domain entries (route::domain::sqlite::Store, `trunkctl domain`), by normalized name,
     // and carrier registration entries (route::reg::sqlite::Store trunk_reg, `trunkctl
-    // trunk-reg`), by name. Conditional on Precondition::row (absent: a create, present: a
-    // change); versions are not kept for these. A trunk_reg write moves its change counter,
-    // which the running switch's reloader watches.
+    // trunk-reg`), by name, with their versions. Writes are conditional on the Precondition,
+    // checked inside the write's transaction (as for gateways). A trunk_reg write moves its
+    // change counter, which the running switch's reloader watches.
     using EntrySpec = route::domain::EntrySpec;
     using TrunkReg = route::reg::TrunkReg;
-    virtual billing::Result<std::vector<EntrySpec>> domains() { return no_table("domain entries"); }
-    virtual billing::Result<std::optional<EntrySpec>> domain(std::string_view) {
+    virtual billing::Result<std::vector<DomainRecord>> domains() {
+        return no_table("domain entries");
+    }
+    virtual billing::Result<std::optional<DomainRecord>> domain(std::string_view) {
         return no_table("domain entries");
     }
     virtual billing::Result<Written> put_domain(const EntrySpec&, const Precondition&) {
         return no_table("domain entries");
     }
-    virtual billing::Result<Written> remove_domain(std::string_view) {
+    virtual billing::Result<Written> remove_domain(std::string_view, const Precondition&) {
         return no_table("domain entries");
     }
-    virtual billing::Result<std::vector<TrunkReg>> carriers() {
+    virtual billing::Result<std::vector<CarrierRecord>> carriers() {
         return no_table("carrier registrations");
     }
-    virtual billing::Result<std::optional<TrunkReg>> carrier(std::string_view) {
+    virtual billing::Result<std::optional<CarrierRecord>> carrier(std::string_view) {
         return no_table("carrier registrations");
     }
     virtual billing::Result<Written> put_carrier(const TrunkReg&, const Precondition&) {
         return no_table("carrier registrations");
     }
-    virtual billing::Result<Written> remove_carrier(std::string_view) {
+    virtual billing::Result<Written> remove_carrier(std::string_view, const Precondition&) {
         return no_table("carrier registrations");
     }
 

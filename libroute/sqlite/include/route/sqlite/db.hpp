@@ -241,6 +241,32 @@ inline sqlite3* open_private_db(const std::string& path, std::string_view compon
     return db;
 }
 
+// A conditional write's precondition against its row as it is now (inside the caller's
+// write transaction, so nothing lands between the check and the write). `P` is a store's
+// Precondition: `row` (Row::any / absent / present) and `versions` (non-empty: the row's
+// version must be one of them). `select_version` selects the row's version by ?1 = `key`.
+enum class RowCheck : std::uint8_t { ok, exists, missing, stale, failed };
+
+template <class P>
+RowCheck check_row(sqlite3* db, const char* select_version, std::string_view key, const P& p,
+                   std::string* error) {
+    Stmt s(db, select_version);
+    if (!s.ok()) return fail(db, error, "precondition"), RowCheck::failed;
+    s.text(1, key);
+    const int rc = s.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(db, error, "precondition"), RowCheck::failed;
+    const bool present = rc == SQLITE_ROW;
+    if (present && p.row == P::Row::absent) return RowCheck::exists;
+    if (!present && p.row == P::Row::present) return RowCheck::missing;
+    if (p.versions.empty()) return RowCheck::ok;
+    if (!present) return RowCheck::missing;
+    const std::int64_t v = s.col_i64(0);
+    for (std::int64_t want : p.versions)
+        if (want == v) return RowCheck::ok;
+    return RowCheck::stale;
+}
+
 // The transport columns hold sip::transport_name() ("UDP", "TCP", "TLS").
 inline std::optional<sip::Transport> parse_transport(std::string_view t) {
     if (t == "UDP") return sip::Transport::Udp;

@@ -9,7 +9,11 @@
 // Schema versions: SQLite has one PRAGMA user_version per file and billing owns it, so this
 // component keeps its own row in `schema_versions(component TEXT PRIMARY KEY, version
 // INTEGER)` (component 'domain') and migrates inside one transaction. Tables: domain_entry,
-// domain_status. Errors are values: false / nullopt with `*error` set (never an exception).
+// domain_status, domain_entry_version. Each entry carries a `version`: the entries' counter
+// (entries_version()) when the row was last written, stamped by the same triggers that move
+// the counter, so it moves with every write whoever writes (trunkctl, the API, the sqlite3
+// shell) and never repeats, even for an entry removed and added again (the management API's
+// ETag). Errors are values: false / nullopt with `*error` set (never an exception).
 // The only code that includes <sqlite3.h> for route_domain.
 #pragma once
 
@@ -26,6 +30,24 @@ struct sqlite3;
 
 namespace route::domain::sqlite {
 
+// A write's precondition on the named entry, checked inside the write's transaction, so a
+// write that lands in between (trunkctl, another API client) is never overwritten: the
+// management API's create (the name must be free) and If-Match (the entry's version).
+struct Precondition {
+    enum class Row : std::uint8_t { any, absent, present };
+    Row row = Row::any;
+    std::vector<std::int64_t> versions;  // non-empty: the entry's version must be one of these
+};
+// done; exists (Row::absent failed), missing (Row::present failed or nothing to remove),
+// stale (versions did not match); failed: *error says why. Nothing is written unless done.
+enum class WriteOutcome : std::uint8_t { done, exists, missing, stale, failed };
+
+// An entry and its version.
+struct VersionedEntry {
+    EntrySpec spec;
+    std::int64_t version = 0;
+};
+
 // The last status report of an entry, with wall-clock times (Unix seconds, UTC).
 struct StatusRecord {
     std::string name;
@@ -41,7 +63,7 @@ struct StatusRecord {
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
@@ -53,6 +75,12 @@ class Store {
     bool remove(std::string_view name, std::string* error);
     std::optional<EntrySpec> get(std::string_view name, std::string* error);
     std::vector<EntrySpec> entries(std::string* error);  // by name
+    // The same writes under a precondition (see Precondition), and the reads with versions
+    // (get: nullopt with *error empty when there is no such entry).
+    WriteOutcome put(const EntrySpec& e, const Precondition& p, std::string* error);
+    WriteOutcome remove(std::string_view name, const Precondition& p, std::string* error);
+    std::optional<VersionedEntry> get_versioned(std::string_view name, std::string* error);
+    std::vector<VersionedEntry> versioned_entries(std::string* error);  // by name
     // Moves with every insert, update or delete of an entry, whoever writes (one row read:
     // poll it, and read entries() only when it moved). nullopt + *error on failure.
     std::optional<std::int64_t> entries_version(std::string* error);

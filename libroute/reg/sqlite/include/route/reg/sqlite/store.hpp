@@ -14,7 +14,10 @@
 // Schema: component 'reg' in schema_versions(component, version), migrated in one
 // transaction (same scheme as route_domain_sqlite). Tables: sip_user, reg_binding,
 // trunk_reg, trunk_reg_state, reg_suspension, reg_command, reg_table_version (the
-// operators' tables' change counters, kept by triggers). Times are wall-clock Unix
+// operators' tables' change counters, kept by triggers). The rows of sip_user and trunk_reg
+// carry a `version`: their table's counter when the row was last written, stamped by the same
+// triggers, so it moves with every write whoever writes and never repeats, even for a row
+// removed and added again (the management API's ETag). Times are wall-clock Unix
 // milliseconds (UTC) because a restart must compare them with a new clock. Passwords of SIP
 // users are never stored: only HA1 per algorithm (RFC 7616 §3.4.2). Outbound registration
 // passwords must be stored in clear (the carrier's realm is only known from its challenge),
@@ -112,6 +115,24 @@ struct SuspensionChange {
     bool remove = false;  // remove (record.key, record.kind, its pair IP)
 };
 
+// A write's precondition on the named row, checked inside the write's transaction, so a
+// write that lands in between (trunkctl, another API client) is never overwritten: the
+// management API's create (the name must be free) and If-Match (the row's version).
+struct Precondition {
+    enum class Row : std::uint8_t { any, absent, present };
+    Row row = Row::any;
+    std::vector<std::int64_t> versions;  // non-empty: the row's version must be one of these
+};
+// done; exists (Row::absent failed), missing (Row::present failed or nothing to remove),
+// stale (versions did not match); failed: *error says why. Nothing is written unless done.
+enum class WriteOutcome : std::uint8_t { done, exists, missing, stale, failed };
+
+// A carrier entry and its version.
+struct VersionedTrunkReg {
+    TrunkReg reg;
+    std::int64_t version = 0;
+};
+
 // A request from trunkctl to the running trunkline (consumed with take_commands()).
 struct Command {
     std::int64_t id = 0;
@@ -124,7 +145,7 @@ struct Command {
 
 class Store {
   public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     static std::unique_ptr<Store> open(const std::string& path, std::string* error);
     ~Store();
@@ -144,6 +165,11 @@ class Store {
     bool remove_user(std::string_view username, std::string* error);  // false+empty: none
     std::optional<SipUser> user(std::string_view username, std::string* error);
     std::vector<SipUser> users(std::string* error);  // by username
+    // The row's version (nullopt with *error empty: no such user), and a removal under a
+    // precondition (see Precondition).
+    std::optional<std::int64_t> user_version(std::string_view username, std::string* error);
+    WriteOutcome remove_user(std::string_view username, const Precondition& p,
+                             std::string* error);
 
     // --- registrar bindings (write-behind from trunkline; restored at start)
     bool apply_bindings(const std::vector<BindingChange>& changes, std::string* error);
@@ -161,6 +187,12 @@ class Store {
     bool remove_trunk_reg(std::string_view name, std::string* error);  // keeps its state row
     std::optional<TrunkReg> trunk_reg(std::string_view name, std::string* error);
     std::vector<TrunkReg> trunk_regs(std::string* error);  // by name
+    // The same with versions, and the writes under a precondition (see Precondition).
+    std::optional<VersionedTrunkReg> versioned_trunk_reg(std::string_view name, std::string* error);
+    std::vector<VersionedTrunkReg> versioned_trunk_regs(std::string* error);  // by name
+    WriteOutcome put_trunk_reg(const TrunkReg& r, const Precondition& p, std::string* error);
+    WriteOutcome remove_trunk_reg(std::string_view name, const Precondition& p,
+                                  std::string* error);
     bool save_trunk_state(const TrunkRegState& s, std::string* error);
     std::optional<TrunkRegState> trunk_state(std::string_view name, std::string* error);
     std::vector<TrunkRegState> trunk_states(std::string* error);  // by name
