@@ -92,7 +92,7 @@ std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, 
     return text;
 }
 
-// SQL that undoes migrations v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
+// SQL that undoes migrations v8 (packages), v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
 // (the gateways-tried column) and v3 (the change counter and its triggers): a current file
 // becomes exactly a version-2 file.
 std::string undo_v3_sql() {
@@ -103,7 +103,8 @@ std::string undo_v3_sql() {
     return sql + "DROP TABLE billing_change;\nDROP TABLE rate_groups;\nDROP TABLE rate_templates;\n"
                  "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
                  "ALTER TABLE accounts DROP COLUMN commission_ppm;\n"
-                 "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n";
+                 "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n"
+                 "DROP TABLE packages;\nDROP TABLE package_usage;\n";
 }
 
 std::int64_t version_of(Store& st) {
@@ -491,7 +492,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 7);
+    CHECK(Store::kSchemaVersion == 8);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);
@@ -907,8 +908,9 @@ TEST_CASE("store: agent commission is stored with the agent; v5 files get 0% of 
     // The columns refuse out-of-range values written by hand too.
     CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_ppm = 1000001 WHERE id = 'A1';"));
     CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_basis = 'revenue' WHERE id = 'A1';"));
-    // Back to a version-5 file: the volume tables, the commission columns and the v6 trigger removed.
+    // Back to a version-5 file: the package and volume tables, the commission columns and the v6 trigger removed.
     REQUIRE(sqlite3_cli(d, db,
+                        "DROP TABLE packages;\nDROP TABLE package_usage;\n"
                         "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n"
                         "DROP TRIGGER billing_change_accounts_update;\n"
                         "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
@@ -1033,6 +1035,163 @@ TEST_CASE("store: SIGKILL during tiered batches never counts a volume without it
         REQUIRE(all);
         for (const Cdr& c : *all) billed += c.customer_billed_s;
         CHECK(*st.volume_used("C1", "44", "2026-11") == billed);
+        CHECK(st.audit()->empty());
+    }
+}
+
+TEST_CASE("store: packages are sold with their fee in the ledger; insert_cdrs counts their use", "[billing][store][packages]") {
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Store st = open_store(db);
+    Book book = sample_book();
+    seed(st, book);
+    Package p{"C1", "uk", {"44", "33"}, 600, money("2.50"), T("2026-11-01"), T("2026-12-01")};
+    // Selling: the fee leaves the balance through a "package" ledger row, in one transaction.
+    auto nb = st.sell_package(p, T("2026-11-01 09:00:00"));
+    REQUIRE(nb);
+    CHECK(*nb == money("97.50"));
+    CHECK(st.account("C1")->balance == money("97.50"));
+    auto led = st.ledger("C1");
+    REQUIRE(led);
+    REQUIRE(led->size() == 2);
+    CHECK(led->back().kind == "package");
+    CHECK(led->back().amount == money("-2.50"));
+    CHECK(led->back().memo == "package uk");
+    CHECK(st.audit()->empty());
+    // Selling the same name again would charge twice: refused, nothing moved.
+    auto dup = st.sell_package(p, 0);
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().code == ErrorCode::duplicate);
+    CHECK(st.account("C1")->balance == money("97.50"));
+    // Unknown account, a vendor, a fee above balance + credit limit, a bad package.
+    Package q = p;
+    q.account = "NOPE";
+    CHECK(st.sell_package(q, 0).error().field == "account");
+    q.account = "V1";
+    CHECK(st.sell_package(q, 0).error().field == "account");
+    q = p;
+    q.name = "big";
+    q.fee = money("60.01");  // C2: balance 50, no credit
+    q.account = "C2";
+    auto poor = st.sell_package(q, 0);
+    REQUIRE_FALSE(poor);
+    CHECK(poor.error().code == ErrorCode::insufficient_funds);
+    CHECK(poor.error().field == "fee");
+    q.prefixes = {"4x"};
+    CHECK(st.sell_package(q, 0).error().field == "prefixes");
+    CHECK(st.ledger("C2")->size() == 1);
+    auto all = st.packages();
+    REQUIRE(all);
+    REQUIRE(all->all().size() == 1);
+    CHECK(all->all()[0].prefixes == std::vector<std::string>{"44", "33"});
+    CHECK(all->all()[0].valid_until == T("2026-12-01"));
+    CHECK(*st.package_used("C1", "uk") == 0);
+
+    // CDRs that used the package: counted in the CDRs' transaction.
+    std::mt19937_64 rng(11);
+    auto cdrs = random_cdrs(book, rng, 4);
+    std::int64_t used = 0;
+    for (Cdr& c : cdrs) {
+        c.call.customer = "C1";
+        c.package_name = "uk";
+        c.package_s = 100;
+        c.package_before_s = used;
+        used += 100;
+    }
+    // Priced at a usage that is no longer the stored one: the whole batch is refused.
+    std::vector<Cdr> stale = cdrs;
+    stale[1].package_before_s = 0;
+    auto e = st.insert_cdrs(stale);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().field == "package");
+    CHECK(e.error().line == 2);
+    CHECK(e.error().message.find("rate it again") != std::string::npos);
+    CHECK(*st.cdr_count() == 0);
+    CHECK(*st.package_used("C1", "uk") == 0);
+    // More seconds than the package holds: refused.
+    std::vector<Cdr> over = cdrs;
+    over[3].package_s = 301;
+    CHECK(st.insert_cdrs(over).error().field == "package");
+    REQUIRE(st.insert_cdrs(cdrs));
+    CHECK(*st.package_used("C1", "uk") == 400);
+    // A replay (priced at usages already counted) is refused.
+    CHECK_FALSE(st.insert_cdrs(cdrs));
+    CHECK(*st.cdr_count() == 4);
+    CHECK(st.audit()->empty());
+    // Removed: no refund, its usage gone; a CDR still naming it is refused.
+    REQUIRE(st.remove_package("C1", "uk"));
+    CHECK(st.remove_package("C1", "uk").error().field == "package");
+    CHECK(*st.package_used("C1", "uk") == 0);
+    CHECK(st.account("C1")->balance == *money("97.50").sub(sum_charges(cdrs)));
+    std::vector<Cdr> late = {cdrs[0]};
+    late[0].package_before_s = 0;
+    CHECK(st.insert_cdrs(late).error().field == "package");
+    CHECK(st.audit()->empty());
+}
+
+TEST_CASE("store: migration v7 -> v8 adds the package tables and keeps the data", "[billing][store][packages]") {
+    if (!have_sqlite3_cli()) return;
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+        REQUIRE(st.put_volume_tier({"C1", "44", 0, money("0.02")}));
+        std::mt19937_64 rng(3);
+        auto cdrs = random_cdrs(book, rng, 5);
+        REQUIRE(st.insert_cdrs(cdrs));
+    }
+    // Exactly a version-7 file.
+    REQUIRE(sqlite3_cli(d, db, "DROP TABLE packages;\nDROP TABLE package_usage;\nPRAGMA user_version=7;"));
+    REQUIRE(*sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'package%';") == "0");
+    Store st = open_store(db);
+    CHECK(st.schema_version() == 8);
+    CHECK(*st.cdr_count() == 5);
+    CHECK(st.volume_tiers()->all().size() == 1);
+    CHECK(st.packages()->empty());
+    CHECK(st.audit()->empty());
+    REQUIRE(st.sell_package({"C3", "cn", {"86"}, 60, money("0"), T("2026-11-01"), T("2026-12-01")}, 0));
+    CHECK(st.packages()->all().size() == 1);
+    // The columns refuse what validate() refuses, also when written by hand.
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE packages SET seconds = 0;"));
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE packages SET valid_until = valid_from;"));
+}
+
+TEST_CASE("store: SIGKILL during package batches never counts a use without its CDR", "[billing][store][crash][packages]") {
+    TempDir d;
+    const std::string db = d.file("crash.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+        REQUIRE(st.sell_package({"C1", "all", {"1", "4", "8"}, 1000000000, money("1"), kTimeMin, kTimeMax}, 0));
+    }
+    constexpr std::size_t kBatch = 100;
+    std::mt19937_64 rng(9);
+    for (int round = 0; round < 3; ++round) {
+        std::mt19937_64 crng(3000 + static_cast<unsigned>(round));
+        const auto base = random_cdrs(book, crng, kBatch);
+        kill_writer_midway(db, rng, 200000, [&](Store& st) {
+            auto used = st.package_used("C1", "all");
+            if (!used) return;
+            for (std::int64_t u = *used;;) {
+                std::vector<Cdr> batch = base;
+                for (Cdr& c : batch) {  // one second of the package per CDR: usage == CDR count
+                    c.call.customer = "C1";
+                    c.package_name = "all";
+                    c.package_s = 1;
+                    c.package_before_s = u++;
+                }
+                if (!st.insert_cdrs(batch)) return;
+            }
+        });
+        Store st = open_store(db);
+        auto n = st.cdr_count();
+        REQUIRE(n);
+        INFO("round " << round << ", CDRs " << *n);
+        CHECK(*n % static_cast<std::int64_t>(kBatch) == 0);
+        CHECK(*st.package_used("C1", "all") == *n);
         CHECK(st.audit()->empty());
     }
 }

@@ -760,3 +760,106 @@ TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month
     CHECK(run({"tiers", "remove", "C1", "44", "--from-minutes", "2"}).rc == 1);
     CHECK(run({"tiers", "--help"}).rc == 0);
 }
+
+TEST_CASE("trunkctl: packages are sold, listed with the minutes left and used by cdr import", "[billing][trunkctl][packages]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    const std::vector<std::string> nov = {"--from", "2026-11-01", "--until", "2026-12-01"};
+    auto add = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"packages", "add"});
+        args.insert(args.end(), nov.begin(), nov.end());
+        return run(args);
+    };
+    // Sold: the fee leaves the balance now.
+    Run r = add({"C1", "uk", "--prefixes", "44,33", "--minutes", "2", "--fee", "1.50"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "package C1 uk: 2 min to 44,33, 2026-11-01 00:00:00 to 2026-12-01 00:00:00 UTC, fee 1.5000; "
+                   "C1 balance 8.5000\n");
+    REQUIRE(add({"C2", "one", "--prefixes", "44", "--minutes", "1", "--fee", "0"}).rc == 0);
+    // Bad input: data errors exit 1 naming the field, usage errors exit 2.
+    r = add({"NOPE", "uk", "--prefixes", "44", "--minutes", "2", "--fee", "1"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl packages: field account: unknown account 'NOPE' [unknown_account]\n");
+    r = add({"V1", "uk", "--prefixes", "44", "--minutes", "2", "--fee", "1"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field account: account V1 is a vendor: packages are sold to customer accounts"));
+    r = add({"C1", "x", "--prefixes", "44,4x", "--minutes", "2", "--fee", "1"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field prefixes: package prefix must be 1 to 64 digits, not '4x'"));
+    r = add({"C1", "x", "--prefixes", "44", "--minutes", "2", "--fee", "abc"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field fee"));
+    r = add({"C1", "x", "--prefixes", "44", "--minutes", "2", "--fee", "100"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field fee"));
+    CHECK(contains(r.err, "[insufficient_funds]"));
+    r = add({"C1", "uk", "--prefixes", "44", "--minutes", "2", "--fee", "1"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "[duplicate]"));
+    CHECK(add({"C1", "x", "--prefixes", "44", "--minutes", "0", "--fee", "1"}).rc == 2);
+    CHECK(add({"C1", "x", "--prefixes", "44", "--minutes", "1.5", "--fee", "1"}).rc == 2);
+    CHECK(run({"packages", "add", "C1", "x", "--prefixes", "44", "--minutes", "1", "--fee", "1"}).rc == 2);  // no --until
+    CHECK(run({"packages", "add", "C1", "x", "--prefixes", "44", "--minutes", "1", "--fee", "1", "--until", "soon"}).rc == 2);
+    CHECK(run({"packages", "frob"}).rc == 2);
+    CHECK(run({"packages"}).rc == 2);
+    CHECK(run({"packages", "--help"}).rc == 0);
+    CHECK(run({"packages", "list", "NOPE"}).rc == 1);
+    CHECK(run({"accounts", "show", "C1"}).rc == 0);
+    r = run({"packages", "list", "C1", "--format", "csv"});
+    CHECK(r.out == "account,name,prefixes,minutes,fee,valid_from,valid_until,used_s,remaining_s,remaining_min\n"
+                   "C1,uk,\"44,33\",2.00,1.5000,2026-11-01 00:00:00,2026-12-01 00:00:00,0,120,2.00\n");
+
+    // C2 also has a tier (0.0100 from minute 0): tiers first, the package covers the start
+    // and the rest is paid at the tier price.
+    REQUIRE(run({"tiers", "add", "C2", "44", "--from-minutes", "0", "--price", "0.01"}).rc == 0);
+    const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
+    // C1: 1: 90 s, covered: 0. 2: 60 s, 30 s left: 30 s at 0.0125 = 0.00625 -> up 0.0063.
+    // 3: used up: 60 s at 0.0125 = 0.0125. 4: answered when the package has expired: 0.0125.
+    // C2: 90 s, 60 s covered, 30 s at the tier's 0.0100 = 0.0050. Revenue 0.0363.
+    sb.write("calls.csv", head +
+                              "1,442071234567,C1,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:30\n"
+                              "1,442071234567,C1,V1,2026-11-10 11:00:00,2026-11-10 11:00:00,2026-11-10 11:01:00\n"
+                              "1,442071234567,C1,V1,2026-11-10 12:00:00,2026-11-10 12:00:00,2026-11-10 12:01:00\n"
+                              "1,442071234567,C1,V1,2026-12-01 00:00:00,2026-12-01 00:00:00,2026-12-01 00:01:00\n"
+                              "2,442071234567,C2,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:30\n");
+    r = run({"cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 5 CDRs, revenue 0.0363\n");
+    r = run({"cdr", "export", "--customer", "C1"});
+    for (const char* line : {",2026-11-10 10:00:00,2026-11-10 10:01:30,90,90,200,,caller,44,,International,44,90,90,0.0125,0.0100,0.0025,0.0000,0.0150,-0.0150,",
+                             ",2026-11-10 11:00:00,2026-11-10 11:01:00,60,60,200,,caller,44,,International,44,60,60,0.0125,0.0100,0.0025,0.0063,0.0100,-0.0037,",
+                             ",2026-11-10 12:00:00,2026-11-10 12:01:00,60,60,200,,caller,44,,International,44,60,60,0.0125,0.0100,0.0025,0.0125,0.0100,0.0025,"})
+        CHECK(contains(r.out, line));
+    CHECK(run({"packages", "usage", "C1", "uk"}).out ==
+          "C1 uk: used 120 s of 120 s, 0 s left (0.00 min), valid 2026-11-01 00:00:00 to 2026-12-01 00:00:00 UTC\n");
+    CHECK(run({"packages", "usage", "C2", "one"}).out ==
+          "C2 one: used 60 s of 60 s, 0 s left (0.00 min), valid 2026-11-01 00:00:00 to 2026-12-01 00:00:00 UTC\n");
+    CHECK(run({"tiers", "usage", "C2", "44", "--month", "2026-11"}).out == "C2 44 2026-11: 90 s billed\n");
+    r = run({"packages", "usage", "C1", "nope"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field package: no package C1 nope"));
+    CHECK(run({"packages", "list", "--format", "json"}).out ==
+          "[{\"account\":\"C1\",\"name\":\"uk\",\"prefixes\":[\"44\",\"33\"],\"seconds\":120,\"fee\":\"1.5000\","
+          "\"valid_from\":\"2026-11-01 00:00:00\",\"valid_until\":\"2026-12-01 00:00:00\",\"used_s\":120,"
+          "\"remaining_s\":0,\"remaining_min\":\"0.00\"},"
+          "{\"account\":\"C2\",\"name\":\"one\",\"prefixes\":[\"44\"],\"seconds\":60,\"fee\":\"0.0000\","
+          "\"valid_from\":\"2026-11-01 00:00:00\",\"valid_until\":\"2026-12-01 00:00:00\",\"used_s\":60,"
+          "\"remaining_s\":0,\"remaining_min\":\"0.00\"}]\n");
+    CHECK(run({"audit"}).out == "ok\n");
+    CHECK(contains(run({"accounts", "show", "C1"}).out, "8.4687"));  // 10 - 1.50 - 0.0313
+    CHECK(run({"packages", "remove", "C1", "uk"}).out == "removed (no refund)\n");
+    CHECK(run({"packages", "remove", "C1", "uk"}).rc == 1);
+}

@@ -37,6 +37,7 @@
 #include "gateway_cmd.hpp"
 #include "billing_settings_cmd.hpp"
 #include "deck_cmd.hpp"
+#include "package_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
@@ -77,6 +78,7 @@ commands:
                                                rounding, hold-time precision, free time
   cdr import|export                            rate call records / export CDRs
   tiers add|remove|list|usage                  tiered pricing by monthly volume (cdr import)
+  packages add|remove|list|usage               minutes to prefixes sold for a fee (VOS3000 packages)
   report revenue|clearing|gateway|settlement|profit|asr|breakeven|agent-income
   reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
   audit                                        check balances against ledger and CDRs
@@ -1026,6 +1028,8 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         auto tiers = st->volume_tiers();
         if (!tiers) return runtime(tiers.error());
         std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> volumes;
+        trunkctl::PackagePricer packages;  // after the tiers (package_cmd.hpp)
+        if (auto ok = packages.load(*st); !ok) return runtime(ok.error());
         std::vector<Cdr> cdrs;
         cdrs.reserve(calls.size());
         for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -1046,6 +1050,11 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
                     e.line = lines[i];
                     errs.push_back(std::move(e));
                 }
+            if (auto p = packages.price(cdrs.back(), *r, *tiers, *cfg); !p) {
+                Error e = p.error();
+                e.line = lines[i];
+                errs.push_back(std::move(e));
+            }
         }
         if (!errs.empty()) {
             std::sort(errs.begin(), errs.end(), [](const Error& x, const Error& y) { return x.line < y.line; });
@@ -1246,6 +1255,7 @@ int main(int argc, char** argv) {
         if (cmd == "cdr") return cmd_cdr(db, argc, argv, i + 1);
         if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
         if (cmd == "tiers") return cmd_tiers(db, argc, argv, i + 1);
+        if (cmd == "packages") return trunkctl::cmd_packages(db, argc, argv, i + 1);
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
         if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
 #else

@@ -51,6 +51,13 @@ struct Cdr {
     std::string tier_prefix;
     std::string tier_month;              // "YYYY-MM", local calendar month
     std::int64_t volume_before_s = 0;
+    // Packages (billing/packages.hpp; not stored in `cdrs`): when package_name is set, the
+    // customer's package of that name covered package_s of the billed seconds, and
+    // Store::insert_cdrs checks that its usage is still package_before_s and adds package_s,
+    // in the CDR's transaction.
+    std::string package_name;
+    std::int64_t package_s = 0;
+    std::int64_t package_before_s = 0;
 };
 
 Cdr make_cdr(CallRecord call, const CallRating& r);

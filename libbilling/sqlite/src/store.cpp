@@ -250,6 +250,31 @@ CREATE TABLE volume_usage(
   PRIMARY KEY(account, prefix, month)
 ) WITHOUT ROWID;
 )sql",
+    // 8: packages (billing/packages.hpp, VOS3000 packages): minutes to a set of prefixes sold
+    // to a customer for a fee (a "package" ledger row written with the package), and the
+    // seconds each one has covered, which insert_cdrs() checks and advances in the CDRs'
+    // transaction. Prefixes are kept as "44,33" (digits and commas only, validated). Not read
+    // by load_book().
+    R"sql(
+CREATE TABLE packages(
+  account TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefixes TEXT NOT NULL,
+  seconds INTEGER NOT NULL CHECK (seconds > 0),
+  fee INTEGER NOT NULL CHECK (fee >= 0),
+  valid_from INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  sold_ms INTEGER NOT NULL,
+  CHECK (valid_from < valid_until),
+  PRIMARY KEY(account, name)
+) WITHOUT ROWID;
+CREATE TABLE package_usage(
+  account TEXT NOT NULL,
+  name TEXT NOT NULL,
+  used_s INTEGER NOT NULL CHECK (used_s >= 0),
+  PRIMARY KEY(account, name)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Store::kSchemaVersion);
@@ -505,6 +530,15 @@ Result<std::vector<Account>> Store::accounts() {
 Result<Money> Store::topup(std::string_view id, Money amount, Timestamp at_ms, std::string_view memo) {
     Txn tx(*impl_);
     BILLING_TRY(tx.begin());
+    auto nb = move_balance(id, amount, at_ms, amount.is_negative() ? "adjust" : "topup", memo);
+    if (!nb) return nb;
+    BILLING_TRY(tx.commit());
+    return *nb;
+}
+
+// Inside the caller's transaction: adds `amount` to the balance with a ledger row of `kind`.
+Result<Money> Store::move_balance(std::string_view id, Money amount, Timestamp at_ms, std::string_view kind,
+                                  std::string_view memo) {
     Money balance;
     {
         BILLING_Q(q, "SELECT balance FROM accounts WHERE id = ?1");
@@ -524,10 +558,9 @@ Result<Money> Store::topup(std::string_view id, Money amount, Timestamp at_ms, s
     }
     {
         BILLING_Q(q, "INSERT INTO ledger(account, at_ms, kind, amount, memo) VALUES(?1, ?2, ?3, ?4, ?5)");
-        q.t(1, id).i(2, at_ms).t(3, amount.is_negative() ? "adjust" : "topup").i(4, amount.micros()).t(5, memo);
+        q.t(1, id).i(2, at_ms).t(3, kind).i(4, amount.micros()).t(5, memo);
         BILLING_TRY(q.run("insert ledger"));
     }
-    BILLING_TRY(tx.commit());
     return *nb;
 }
 
@@ -996,6 +1029,124 @@ Result<std::int64_t> Store::volume_used(std::string_view account, std::string_vi
     return fail(sql_error(impl_->db, rc, "read volume"));
 }
 
+// --- packages -------------------------------------------------------------------------
+
+// CDRs that used a package: the package must still exist and its usage still be the one the
+// call was priced at (else another writer used it meanwhile, or it was removed: the batch is
+// refused, to be rated again); then the covered seconds are added. Inside insert_cdrs'
+// transaction.
+Result<void> Store::update_packages(std::span<const Cdr> batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Cdr& c = batch[i];
+        if (c.package_name.empty()) continue;
+        const std::string who = c.call.customer + " " + c.package_name;
+        std::int64_t seconds = 0;
+        {
+            BILLING_Q(q, "SELECT seconds FROM packages WHERE account = ?1 AND name = ?2");
+            q.t(1, c.call.customer).t(2, c.package_name);
+            const int rc = q.step();
+            if (rc == SQLITE_DONE)
+                return fail(ErrorCode::invalid_argument, "package " + who + " does not exist (removed?): rate it again",
+                            "package", i + 1);
+            if (rc != SQLITE_ROW) return fail(sql_error(impl_->db, rc, "read package"));
+            seconds = q.col_i(0);
+        }
+        auto used = package_used(c.call.customer, c.package_name);
+        if (!used) return fail(used.error());
+        if (*used != c.package_before_s)
+            return fail(ErrorCode::invalid_argument,
+                        "package " + who + " has used " + std::to_string(*used) + " s, the call was priced at " +
+                            std::to_string(c.package_before_s) + " s: rate it again",
+                        "package", i + 1);
+        std::int64_t next = 0;
+        if (c.package_s < 0 || __builtin_add_overflow(*used, c.package_s, &next) || next > seconds)
+            return fail(ErrorCode::invalid_argument,
+                        "package " + who + " has " + std::to_string(seconds - *used) + " s left, the call used " +
+                            std::to_string(c.package_s) + " s",
+                        "package", i + 1);
+        BILLING_Q(u, "INSERT INTO package_usage(account, name, used_s) VALUES(?1, ?2, ?3) "
+                     "ON CONFLICT(account, name) DO UPDATE SET used_s = excluded.used_s");
+        u.t(1, c.call.customer).t(2, c.package_name).i(3, next);
+        BILLING_TRY(u.run("count package"));
+    }
+    return {};
+}
+
+Result<Money> Store::sell_package(const Package& p, Timestamp at_ms) {
+    BILLING_TRY(validate(p));
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    auto acc = account(p.account);
+    if (!acc) return fail(acc.error());
+    if (acc->kind != AccountKind::customer)
+        return fail(ErrorCode::invalid_argument,
+                    "account " + acc->id + " is a " + std::string(to_string(acc->kind)) +
+                        ": packages are sold to customer accounts",
+                    "account");
+    // Sold like any prepaid purchase: the fee must fit in balance + credit limit.
+    auto avail = acc->available();
+    if (!avail || *avail < p.fee)
+        return fail(ErrorCode::insufficient_funds,
+                    "account " + acc->id + " has " + (avail ? avail->to_string(2) : std::string("?")) +
+                        " available (balance + credit limit), the package fee is " + p.fee.to_string(2),
+                    "fee");
+    {
+        BILLING_Q(q, "INSERT INTO packages(account, name, prefixes, seconds, fee, valid_from, valid_until, sold_ms) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(account, name) DO NOTHING");
+        q.t(1, p.account).t(2, p.name).t(3, join_prefixes(p.prefixes)).i(4, p.seconds).i(5, p.fee.micros())
+            .i(6, p.valid_from).i(7, p.valid_until).i(8, at_ms);
+        BILLING_TRY(q.run("store package"));
+        if (sqlite3_changes(impl_->db) == 0)
+            return fail(ErrorCode::duplicate, "package " + p.account + " " + p.name + " exists", "name");
+    }
+    auto fee = Money{}.sub(p.fee);
+    if (!fee) return fail(fee.error());
+    auto nb = move_balance(p.account, *fee, at_ms, "package", "package " + p.name);
+    if (!nb) return nb;
+    BILLING_TRY(tx.commit());
+    return *nb;
+}
+
+Result<void> Store::remove_package(std::string_view account, std::string_view name) {
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    {
+        BILLING_Q(q, "DELETE FROM packages WHERE account = ?1 AND name = ?2");
+        q.t(1, account).t(2, name);
+        BILLING_TRY(q.run("remove package"));
+        if (sqlite3_changes(impl_->db) == 0)
+            return fail(ErrorCode::invalid_argument,
+                        "no package " + std::string(account) + " " + std::string(name), "package");
+    }
+    {
+        BILLING_Q(q, "DELETE FROM package_usage WHERE account = ?1 AND name = ?2");
+        q.t(1, account).t(2, name);
+        BILLING_TRY(q.run("remove package usage"));
+    }
+    return tx.commit();
+}
+
+Result<Packages> Store::packages() {
+    Packages v;
+    BILLING_Q(q, "SELECT account, name, prefixes, seconds, fee, valid_from, valid_until FROM packages");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        Package p{q.col_t(0), q.col_t(1), split_prefixes(q.col_t(2)), q.col_i(3), q.col_m(4), q.col_i(5), q.col_i(6)};
+        BILLING_TRY(v.add(std::move(p)));
+    }
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read packages"));
+    return v;
+}
+
+Result<std::int64_t> Store::package_used(std::string_view account, std::string_view name) {
+    BILLING_Q(q, "SELECT used_s FROM package_usage WHERE account = ?1 AND name = ?2");
+    q.t(1, account).t(2, name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return q.col_i(0);
+    if (rc == SQLITE_DONE) return std::int64_t{0};
+    return fail(sql_error(impl_->db, rc, "read package usage"));
+}
+
 Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     if (batch.empty()) return {};
     // Net balance movement per account for the whole batch (customer -charge, vendor +cost).
@@ -1055,6 +1206,7 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
         }
     }
     BILLING_TRY(update_volumes(batch));
+    BILLING_TRY(update_packages(batch));
     BILLING_TRY(update_rollup(batch));
     BILLING_Q(q, "INSERT INTO cdrs(caller, callee, callee_out, customer, customer_gateway, vendor, "
                  "vendor_gateway, setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, "

@@ -31,7 +31,7 @@
 // UPDATE made without a ledger row (by hand, through SQL) is not counted.
 //
 // Transaction rule: insert_cdrs() writes the CDRs, the customers' debits and the vendors'
-// credits (and the monthly volumes of tier-priced CDRs) of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
+// credits (and the monthly volumes of tier-priced CDRs, the seconds of packages used) of one batch in ONE transaction (BEGIN IMMEDIATE ... COMMIT): either all of it is
 // in the file or none of it, even if the process is killed. So at every commit point
 //   balance(account) = sum(ledger.amount) - sum(charge of its CDRs as customer)
 //                                          + sum(cost of its CDRs as vendor)
@@ -69,6 +69,7 @@
 #include "billing/cdr_filter.hpp"
 #include "billing/deck.hpp"
 #include "billing/money.hpp"
+#include "billing/packages.hpp"
 #include "billing/rate.hpp"
 #include "billing/report.hpp"
 #include "billing/result.hpp"
@@ -91,7 +92,7 @@ struct LedgerEntry {
     std::int64_t id = 0;
     std::string account;
     Timestamp at_ms = 0;
-    std::string kind;   // "opening", "topup", "adjust"
+    std::string kind;   // "opening", "topup", "adjust", "package" (a package sold)
     Money amount;
     std::string memo;
 };
@@ -114,7 +115,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
@@ -175,11 +176,27 @@ public:
     // Billed seconds counted for the account to the tier prefix in the month ("YYYY-MM").
     Result<std::int64_t> volume_used(std::string_view account, std::string_view prefix, std::string_view month);
 
+    // --- packages (billing/packages.hpp, VOS3000 packages) --------------------------------
+    // Sells a package: stores it and debits its fee from the account's balance with a
+    // "package" ledger row (memo "package NAME"), in ONE transaction, so the audit rule
+    // holds. The account must be a customer whose balance + credit limit covers the fee
+    // (insufficient_funds, field fee); the same (account, name) again is a duplicate (selling
+    // twice would charge twice). Returns the new balance. The ledger row bumps change_version()
+    // like a top-up; packages themselves are not part of the book.
+    Result<Money> sell_package(const Package& p, Timestamp at_ms);
+    // Removes the package and its usage, without a refund (a refund is a top-up).
+    Result<void> remove_package(std::string_view account, std::string_view name);
+    Result<Packages> packages();
+    // Seconds of the package covered so far (0 for an unused or unknown package).
+    Result<std::int64_t> package_used(std::string_view account, std::string_view name);
+
     // --- CDRs ----------------------------------------------------------------------------
     // One transaction per batch; assigns Cdr::id. A CDR priced by volume (tier_prefix set)
     // must find the volume it was priced at (volume_before_s) still stored, else the whole
     // batch is refused (invalid_argument, field "volume": rate it again); its billed
-    // seconds are added to the volume in the same transaction.
+    // seconds are added to the volume in the same transaction. Likewise a CDR that used a
+    // package (package_name set) must find the package and its usage at package_before_s
+    // (field "package"), and its package_s are added.
     Result<void> insert_cdrs(std::span<Cdr> batch);
     // CDRs whose end time is in [from, until), in id order.
     Result<void> for_each_cdr(Timestamp from, Timestamp until,
@@ -219,6 +236,9 @@ private:
     explicit Store(std::unique_ptr<Impl> impl);
     Result<void> update_rollup(std::span<const Cdr> batch);
     Result<void> update_volumes(std::span<const Cdr> batch);
+    Result<void> update_packages(std::span<const Cdr> batch);
+    Result<Money> move_balance(std::string_view id, Money amount, Timestamp at_ms, std::string_view kind,
+                               std::string_view memo);
     std::unique_ptr<Impl> impl_;
 };
 
