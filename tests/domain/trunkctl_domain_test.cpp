@@ -27,7 +27,8 @@ Run run(const std::string& db, std::vector<std::string> args) {
     std::ostringstream out, err;
     auto* o = std::cout.rdbuf(out.rdbuf());
     auto* e = std::cerr.rdbuf(err.rdbuf());
-    const int code = trunkctl::cmd_domain(db, static_cast<int>(args.size()), argv.data(), 2);
+    const trunkctl::api::Remote offline;  // no API: the database path
+    const int code = trunkctl::cmd_domain(db, offline, static_cast<int>(args.size()), argv.data(), 2);
     std::cout.rdbuf(o);
     std::cerr.rdbuf(e);
     return {code, out.str(), err.str()};

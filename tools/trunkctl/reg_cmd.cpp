@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "api_client.hpp"
 #include "args.hpp"
 #include "cli_util.hpp"
 #include "route/reg/registrar.hpp"
@@ -62,39 +63,43 @@ exit codes: 0 ok, 1 data or runtime error (user exists / unknown user), 2 usage 
 )";
 
 const char* const kSuspendHelp = R"(usage:
-  trunkctl suspend list
+  trunkctl suspend list [--json]
       The registrar's active suspensions (too many failed authentications): key (user
       name or IP address), kind, until (UTC) and the seconds remaining. Kinds: "ip" (the
       address, for every user that has not authenticated from it lately), "user@IP" (the
       user from that address only; the default counting), "user" (the user from every
       address it has not authenticated from lately; registrar.suspend_scope = "user").
-  trunkctl suspend lift KEY [--both]
+  trunkctl suspend lift KEY [--both] [--json]
       Remove the suspensions of KEY (user name or IP address; an address also lifts the
-      user@IP suspensions at it) and ask the running trunkline to lift it too (its view
-      may be newer than the database's): prints "lifted KEY" or "KEY is not suspended";
-      the request is queued in both cases. The failed attempts that suspend a user at an
+      user@IP suspensions at it): through the API in the running registrar at once;
+      offline from the database, and the running trunkline is asked to lift it too (a
+      queued command: its view may be newer than the database's). Prints "lifted KEY" or
+      "KEY is not suspended" (not an error). The failed attempts that suspend a user at an
       address usually suspend the address too, and a suspended address gets 403 for
       every user: lifting one of the two leaves the other, and a note says so. --both
       lifts that other suspension as well.
 
 exit codes: 0 ok, 1 runtime error, 2 usage error
-)";
+)" TRUNKCTL_PATH_HELP;
 
 const char* const kBindingHelp = R"(usage:
-  trunkctl binding list [USER|AOR]
-      The registrar's bindings as trunkline last saved them (it writes them behind, within
-      [database] binding_flush_ms): AOR, contact, expiry (UTC) and seconds left, the
-      address the REGISTER came from, and "down" when keep-alive OPTIONS go unanswered.
-  trunkctl binding show USER|AOR
-      Every field of each binding of the AOR, or of every AOR of USER.
-  trunkctl binding remove USER|AOR [CONTACT]
-      Remove the bindings (or the one whose contact is CONTACT) from the database and ask
-      the running trunkline to remove them too (a queued command). A device that
+  trunkctl binding list [USER|AOR] [--json]
+      The registrar's bindings: through the API the running registrar's own; offline as
+      trunkline last saved them (it writes them behind, within [database]
+      binding_flush_ms). AOR, contact, expiry (UTC) and seconds left, the address the
+      REGISTER came from, and "down" when keep-alive OPTIONS go unanswered.
+  trunkctl binding show USER|AOR [--json]
+      Every field of each binding of the AOR, or of every AOR of USER (the API does not
+      tell Call-ID, CSeq, Path and reg-id).
+  trunkctl binding remove USER|AOR [CONTACT] [--json]
+      Remove the bindings (or the one whose contact is CONTACT): through the API from the
+      running registrar at once (none: an error); offline from the database, and the
+      running trunkline is asked to remove them too (a queued command). A device that
       registers again is bound again: remove or change its user to keep it out.
 
 USER: a user name (every AOR with that user part); AOR: sip:user@domain
 exit codes: 0 ok, 1 runtime error, 2 usage error
-)";
+)" TRUNKCTL_PATH_HELP;
 
 const char* const kTrunkRegHelp = R"(usage:
   trunkctl trunk-reg add NAME --server HOST --user AOR_USER [OPTIONS]
@@ -105,14 +110,18 @@ const char* const kTrunkRegHelp = R"(usage:
   trunkctl trunk-reg set NAME OPTIONS
       Change only the given fields of an entry.
   trunkctl trunk-reg remove NAME
-  trunkctl trunk-reg list
+  trunkctl trunk-reg list [--json]
       One line per entry: name, server:port/transport, user, state, binding expiry.
-  trunkctl trunk-reg show NAME
-      Every configured field (password as ********) and the live state trunkline recorded:
+  trunkctl trunk-reg show NAME [--json]
+      Every configured field (password as ********) and the live state (through the API the
+      running switch's own; offline what trunkline recorded):
       state, reason, registered until, last response, next attempt, failures, Call-ID, CSeq,
       contact, the registrar address in use, what DNS says about a host name (ok, stale:
       the last answer used past its TTL, failed, resolving; since when), last update, and
       whether the last stop left nothing behind at the carrier.
+  trunkctl trunk-reg register NAME
+      Send a REGISTER now (the running trunkline, through the API only).
+  add, set and remove write the database, which the running trunkline follows.
 
 OPTIONS ("default" or an empty value restores trunkline's configured default):
   --server HOST                  registrar host name or IP address (no port: see --port)
@@ -133,7 +142,7 @@ OPTIONS ("default" or an empty value restores trunkline's configured default):
 
 NAME: 1..64 letters, digits, '-', '_', '.'
 exit codes: 0 ok, 1 data or runtime error (entry exists / unknown entry), 2 usage error
-)";
+)" TRUNKCTL_PATH_HELP;
 
 namespace {
 
@@ -424,23 +433,151 @@ std::string server_text(const TrunkReg& r) {
     return host + ":" + port + "/" + transport_lower(r.transport);
 }
 
-int trunk_list(Store& store) {
+// The entries and their live state: the running switch's (API) or what it recorded in the
+// database. Through the API the REGISTER's Call-ID, CSeq, Contact, the last update and the
+// clean stop are not told: `partial`.
+struct Trunks {
+    std::vector<TrunkReg> regs;
+    std::vector<TrunkRegState> states;
+    bool partial = false;
+    std::string raw;  // the API's answer, for --json
+};
+
+std::optional<std::int64_t> opt_ms(const api::Json& j, std::string_view k) { return j.opt_num(k); }
+
+// One /api/carriers object as the database's two records.
+void from_carrier_json(const api::Json& v, Trunks& out) {
+    TrunkReg r;
+    r.name = v.str("name");
+    r.server = v.str("server");
+    r.port = static_cast<std::uint16_t>(v.num("port"));
+    r.transport = sw::form::parse_transport(v.str("transport")).value_or(sip::Transport::Udp);
+    r.outbound_proxy = v.str("outbound_proxy");
+    r.aor_user = v.str("user");
+    r.aor_domain = v.str("domain");
+    r.auth_user = v.str("auth_user");
+    r.contact_host = v.str("contact_host");
+    r.contact_port = static_cast<std::uint16_t>(v.num("contact_port"));
+    if (v.str("expires_s") == "auto")
+        r.expires_s = 0;
+    else if (auto e = v.opt_num("expires_s"))
+        r.expires_s = static_cast<std::uint32_t>(*e);
+    if (auto d = v.opt_num("retry_delay_s")) r.retry_delay_s = static_cast<std::uint32_t>(*d);
+    const std::string privacy = v.str("privacy");
+    if (!privacy.empty())
+        r.privacy = privacy == "id" ? Privacy::id : privacy == "none" ? Privacy::none : Privacy::ignore;
+    if (!v.is_null("send_unregister")) r.send_unregister = v.flag("send_unregister");
+    r.enabled = v.flag("enabled");
+    if (const api::Json* l = v.get("live"); l && l->kind == api::Json::Kind::object) {
+        TrunkRegState st;
+        st.name = r.name;
+        st.state = l->str("state") == "disabled" ? std::string() : l->str("state");
+        st.reason = l->str("reason");
+        st.expires_ms = opt_ms(*l, "expires_ms");
+        st.next_attempt_ms = opt_ms(*l, "next_attempt_ms");
+        st.last_code = static_cast<std::uint16_t>(l->num("last_code"));
+        st.last_reason_phrase = l->str("last_reason");
+        st.consecutive_failures = static_cast<std::uint32_t>(l->num("consecutive_failures"));
+        st.registrar = l->str("registrar");
+        if (const api::Json* d = l->get("dns"); d && d->kind == api::Json::Kind::object) {
+            st.dns_name = d->str("name");
+            st.dns_state = d->str("state");
+            st.dns_error = d->str("error");
+            st.dns_since_ms = opt_ms(*d, "since_ms");
+            st.dns_until_ms = opt_ms(*d, "until_ms");
+        }
+        out.states.push_back(std::move(st));
+    }
+    out.regs.push_back(std::move(r));
+}
+
+// `name` empty: every entry.
+std::optional<Trunks> load_trunks(const std::string& db, const api::Remote& remote, const std::string& name,
+                                  int& rc) {
+    Trunks out;
     std::string err;
-    auto regs = store.trunk_regs(&err);
-    if (!err.empty()) return runtime(kTrunk, err);
-    auto states = store.trunk_states(&err);
-    if (!err.empty()) return runtime(kTrunk, err);
-    if (regs.empty()) {
+    if (remote.live()) {
+        out.partial = true;
+        auto j = api::Client(*remote.endpoint)
+                     .get(kTrunk, name.empty() ? "/api/carriers" : "/api/carriers/" + api::escape(name), rc, &out.raw);
+        if (!j) return std::nullopt;
+        if (name.empty())
+            for (const api::Json& v : j->list("carriers")) from_carrier_json(v, out);
+        else
+            from_carrier_json(*j, out);
+        return out;
+    }
+    auto store = open_store(db, &err);
+    if (!store) return rc = runtime(kTrunk, err), std::nullopt;
+    if (name.empty()) {
+        out.regs = store->trunk_regs(&err);
+        if (err.empty()) out.states = store->trunk_states(&err);
+    } else {
+        auto r = store->trunk_reg(name, &err);
+        if (err.empty() && !r) return rc = runtime(kTrunk, "no trunk-reg " + name), std::nullopt;
+        if (r) out.regs.push_back(*r);
+        auto st = err.empty() ? store->trunk_state(name, &err) : std::nullopt;
+        if (st) out.states.push_back(*st);
+    }
+    if (!err.empty()) return rc = runtime(kTrunk, err), std::nullopt;
+    rc = kOk;
+    return out;
+}
+
+const TrunkRegState* state_of(const Trunks& t, const std::string& name) {
+    for (const auto& s : t.states)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+// --json offline: the API's carrier object (api_carriers.cpp), from the database's records.
+std::string trunk_json(const TrunkReg& r, const TrunkRegState* st) {
+    using cli::json_text;
+    auto text = [](const std::string& v) { return v.empty() ? std::string("null") : json_text(v); };
+    auto num = [](auto v, bool has) { return has ? std::to_string(v) : std::string("null"); };
+    auto ms = [&](const std::optional<std::int64_t>& v) { return num(v.value_or(0), v.has_value()); };
+    std::string o = "{\"name\": " + json_text(r.name) + ", \"server\": " + json_text(r.server) +
+                    ", \"port\": " + num(r.port, r.port != 0) + ", \"transport\": " +
+                    json_text(transport_lower(r.transport)) + ", \"outbound_proxy\": " + text(r.outbound_proxy) +
+                    ", \"user\": " + json_text(r.aor_user) + ", \"domain\": " + text(r.aor_domain) +
+                    ", \"auth_user\": " + text(r.auth_user) +
+                    ", \"password_set\": " + (r.password.empty() ? "false" : "true") +
+                    ", \"contact_host\": " + text(r.contact_host) +
+                    ", \"contact_port\": " + num(r.contact_port, r.contact_port != 0) + ", \"expires_s\": " +
+                    (!r.expires_s ? "null" : *r.expires_s == 0 ? "\"auto\"" : std::to_string(*r.expires_s)) +
+                    ", \"retry_delay_s\": " + num(r.retry_delay_s.value_or(0), r.retry_delay_s.has_value()) +
+                    ", \"privacy\": " + (r.privacy ? json_text(privacy_text(*r.privacy)) : "null") +
+                    ", \"send_unregister\": " +
+                    (!r.send_unregister ? "null" : *r.send_unregister ? "true" : "false") +
+                    ", \"enabled\": " + (r.enabled ? "true" : "false") + ", \"live\": ";
+    if (!st) return o + "null}";
+    o += "{\"state\": " + json_text(st->state) + ", \"reason\": " + json_text(st->reason) +
+         ", \"expires_ms\": " + ms(st->expires_ms) + ", \"last_code\": " + num(st->last_code, st->last_code != 0) +
+         ", \"last_reason\": " + json_text(st->last_reason_phrase) + ", \"next_attempt_ms\": " +
+         ms(st->next_attempt_ms) + ", \"consecutive_failures\": " + std::to_string(st->consecutive_failures) +
+         ", \"registrar\": " + text(st->registrar) + ", \"dns\": ";
+    if (st->dns_name.empty()) return o + "null}}";
+    return o + "{\"name\": " + json_text(st->dns_name) + ", \"state\": " + json_text(st->dns_state) +
+           ", \"error\": " + text(st->dns_error) + ", \"since_ms\": " + ms(st->dns_since_ms) +
+           ", \"until_ms\": " + ms(st->dns_until_ms) + "}}}";
+}
+
+int trunk_list(const Trunks& t, bool json) {
+    if (json) {
+        if (!t.raw.empty()) return std::cout << t.raw << (t.raw.back() == '\n' ? "" : "\n"), kOk;
+        std::cout << "{\"carriers\": [";
+        for (std::size_t i = 0; i < t.regs.size(); ++i)
+            std::cout << (i ? ", " : "") << trunk_json(t.regs[i], state_of(t, t.regs[i].name));
+        std::cout << "]}\n";
+        return kOk;
+    }
+    if (t.regs.empty()) {
         std::cout << "no trunk registrations\n";
         return kOk;
     }
-    std::map<std::string, const TrunkRegState*> by_name;
-    for (const auto& s : states)
-        by_name[s.name] = &s;
     std::vector<std::vector<std::string>> rows{{"NAME", "SERVER", "USER", "STATE", "EXPIRES"}};
-    for (const auto& r : regs) {
-        auto it = by_name.find(r.name);
-        const TrunkRegState* st = it == by_name.end() ? nullptr : it->second;
+    for (const auto& r : t.regs) {
+        const TrunkRegState* st = state_of(t, r.name);
         std::string state = st && !st->state.empty() ? st->state : "-";
         if (!r.enabled) state += " (disabled)";
         const std::string expires =
@@ -451,13 +588,15 @@ int trunk_list(Store& store) {
     return kOk;
 }
 
-int trunk_show(Store& store, const std::string& name) {
-    std::string err;
-    auto r = store.trunk_reg(name, &err);
-    if (!err.empty()) return runtime(kTrunk, err);
-    if (!r) return runtime(kTrunk, "no trunk-reg " + name);
-    auto st = store.trunk_state(name, &err);
-    if (!err.empty()) return runtime(kTrunk, err);
+int trunk_show(const Trunks& t, bool json) {
+    if (t.regs.empty()) return runtime(kTrunk, "no trunk-reg");
+    const TrunkReg* r = &t.regs.front();
+    const TrunkRegState* st = state_of(t, r->name);
+    if (json) {
+        if (!t.raw.empty()) return std::cout << t.raw << (t.raw.back() == '\n' ? "" : "\n"), kOk;
+        std::cout << trunk_json(*r, st) << "\n";
+        return kOk;
+    }
     const std::int64_t now = now_ms();
     auto or_default = [](const std::string& v, const char* dflt) {
         return v.empty() ? std::string("- (") + dflt + ")" : v;
@@ -507,10 +646,12 @@ int trunk_show(Store& store, const std::string& name) {
     rows.push_back(
         {"  next attempt", st->next_attempt_ms ? when_text(*st->next_attempt_ms, now) : "-"});
     rows.push_back({"  consecutive failures", std::to_string(st->consecutive_failures)});
-    rows.push_back({"  Call-ID", st->persisted.call_id.empty() ? "-" : st->persisted.call_id});
-    rows.push_back({"  CSeq", std::to_string(st->persisted.cseq)});
-    rows.push_back(
-        {"  contact", st->persisted.contact_uri.empty() ? "-" : st->persisted.contact_uri});
+    if (!t.partial) {  // the API does not tell the REGISTER's own fields
+        rows.push_back({"  Call-ID", st->persisted.call_id.empty() ? "-" : st->persisted.call_id});
+        rows.push_back({"  CSeq", std::to_string(st->persisted.cseq)});
+        rows.push_back(
+            {"  contact", st->persisted.contact_uri.empty() ? "-" : st->persisted.contact_uri});
+    }
     // Where the REGISTERs go, and for a host name what DNS says (issue 12 items 5 and 7).
     rows.push_back({"  registrar address", !st->registrar.empty() ? st->registrar
                                            : st->dns_name.empty()
@@ -535,10 +676,11 @@ int trunk_show(Store& store, const std::string& name) {
         }
         rows.push_back({"  dns", d});
     }
-    rows.push_back({"  last update", when_text(st->updated_ms, now)});
-    if (st->state == "unregistered" && st->clean_stop) {
+    // Through the API the state is the running switch's own: no recorded update or stop.
+    if (!t.partial) rows.push_back({"  last update", when_text(st->updated_ms, now)});
+    if (!t.partial && st->state == "unregistered" && st->clean_stop) {
         rows.push_back({"  clean stop", "yes (unregistered at shutdown)"});
-    } else if (st->state == "stopped" || st->state == "unregistered") {
+    } else if (!t.partial && (st->state == "stopped" || st->state == "unregistered")) {
         rows.push_back({"  clean stop", st->clean_stop
                                             ? "yes (nothing to remove at the carrier: see reason)"
                                             : "no (the carrier may keep the binding until it "
@@ -546,6 +688,21 @@ int trunk_show(Store& store, const std::string& name) {
     }
     std::cout << "live state:\n";
     print_table(rows);
+    return kOk;
+}
+
+// "Register now" exists only in the running switch: the database cannot ask for it.
+int trunk_register(const api::Remote& remote, const std::string& name) {
+    if (!remote.live())
+        return bad(kTrunk, "trunk-reg register needs the running trunkline: give --api ADDR:PORT (or "
+                           "TRUNKLINE_API) and a token");
+    int rc = kOk;
+    auto j = api::Client(*remote.endpoint)
+                 .call(kTrunk, "POST", "/api/carriers/" + api::escape(name) + "/register", rc, 202);
+    if (!j) return rc;
+    const api::Json* live = j->get("live");
+    std::cout << "trunk-reg " << name << ": REGISTER sent now (state " << (live ? live->str("state") : "-")
+              << "; trunkctl trunk-reg show " << name << " for the answer)\n";
     return kOk;
 }
 
@@ -603,11 +760,159 @@ int cmd_user(const std::string& db, int argc, char** argv, int first) {
     return user_set_password(*store, sub, name, realm, *password);
 }
 
-int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
-    const Cmd c{"suspend", kSuspendHelp};
+namespace {
+
+const Cmd kSuspend{"suspend", kSuspendHelp};
+
+// The API's kind names (route::reg::Suspension::Kind) for --json on both paths.
+const char* const kSuspensionKinds[] = {"user", "address", "user_at_address"};
+
+// Where `suspend` reads and lifts: the running registrar (API) or the database, which the
+// running trunkline is asked to follow through a queued command.
+class SuspendPath {
+  public:
+    SuspendPath(const std::string& db, const api::Remote& remote) : db_(db), remote_(remote) {}
+
+    // Every suspension (expired ones too: the caller compares with now).
+    std::optional<std::vector<SuspensionRecord>> all(int& rc) {
+        if (remote_.live()) {
+            auto j = api::Client(*remote_.endpoint).get(kSuspend, "/api/suspensions", rc);
+            if (!j) return std::nullopt;
+            std::vector<SuspensionRecord> out;
+            for (const api::Json& v : j->list("suspensions")) {
+                SuspensionRecord r;
+                r.key = v.str("key");
+                const std::string kind = v.str("kind");
+                r.kind = kind == "address" ? 1 : kind == "user_at_address" ? 2 : 0;
+                r.until_ms = v.num("until_ms");
+                r.peer = v.str("peer");
+                out.push_back(std::move(r));
+            }
+            return out;
+        }
+        std::string err;
+        store_ = open_store(db_, &err);
+        if (!store_) return rc = runtime(kSuspend, err), std::nullopt;
+        auto list = store_->suspensions(&err);
+        if (!err.empty()) return rc = runtime(kSuspend, err), std::nullopt;
+        rc = kOk;
+        return list;
+    }
+
+    // Lifts `key`'s suspensions (r: only that one, the other side of a pair); kOk or an exit
+    // code after the message. Through the API an unknown key is not an error: the database
+    // path cannot tell either, and both say "not suspended" from the list read before.
+    int lift(const std::string& key, const SuspensionRecord* r) {
+        std::string err;
+        if (remote_.live()) {
+            const api::Client cl(*remote_.endpoint);
+            auto rep = cl.request("DELETE", "/api/suspensions/" + api::escape(key), "", &err);
+            if (!rep) return runtime(kSuspend, err);
+            if (rep->status != 200 && rep->status != 404) return runtime(kSuspend, cl.error_text(*rep));
+            return kOk;
+        }
+        if (r)
+            store_->remove_suspension(r->key, r->kind, r->peer, &err);
+        else
+            store_->remove_suspensions(key, &err);
+        if (!err.empty()) return runtime(kSuspend, err);
+        if (!store_->add_command("lift", key, &err)) return runtime(kSuspend, err);
+        return kOk;
+    }
+
+  private:
+    const std::string& db_;
+    const api::Remote& remote_;
+    std::unique_ptr<Store> store_;
+};
+
+int suspend_list(const std::vector<SuspensionRecord>& all, bool json) {
+    const std::int64_t now = now_ms();
+    std::vector<std::vector<std::string>> rows{{"KEY", "KIND", "UNTIL", "REMAINING"}};
+    std::string js;
+    for (const SuspensionRecord& s : all) {
+        if (s.until_ms <= now) continue;
+        rows.push_back({s.key, s.ip() ? "ip" : s.pair() ? "user@" + s.peer : "user", wall_text(s.until_ms),
+                        std::to_string(seconds_until(s.until_ms, now)) + " s"});
+        js += std::string(js.empty() ? "" : ", ") + "{\"key\": " + cli::json_text(s.key) +
+              ", \"kind\": " + cli::json_text(kSuspensionKinds[std::clamp(s.kind, 0, 2)]) +
+              ", \"until_ms\": " + std::to_string(s.until_ms) + ", \"peer\": " + cli::json_text(s.peer) + "}";
+    }
+    if (json) {
+        std::cout << "{\"suspensions\": [" << js << "]}\n";
+        return kOk;
+    }
+    if (rows.size() == 1) {
+        std::cout << "no active suspensions\n";
+        return kOk;
+    }
+    print_table(rows);
+    return kOk;
+}
+
+// The other side of the same failed attempts (issue 12 item 8): KEY's own suspensions name
+// it as their peer, or it names KEY.
+std::vector<SuspensionRecord> related_to(const std::vector<SuspensionRecord>& all, const std::string& key,
+                                         std::int64_t now) {
+    auto names_key = [&](const SuspensionRecord& s) { return s.key == key || (s.pair() && s.peer == key); };
+    std::vector<SuspensionRecord> related;
+    for (const SuspensionRecord& s : all) {
+        if (s.until_ms <= now || names_key(s)) continue;
+        const bool linked = s.peer == key || std::any_of(all.begin(), all.end(), [&](const auto& k) {
+                                return k.key == key && k.ip() != s.ip() && k.until_ms > now && k.peer == s.key;
+                            });
+        if (linked) related.push_back(s);
+    }
+    return related;
+}
+
+int suspend_lift(SuspendPath& path, const std::vector<SuspensionRecord>& all, const std::string& key,
+                 bool both, bool json) {
+    const std::int64_t now = now_ms();
+    const bool active = std::any_of(all.begin(), all.end(), [&](const SuspensionRecord& s) {
+        return (s.key == key || (s.pair() && s.peer == key)) && s.until_ms > now;
+    });
+    const std::vector<SuspensionRecord> related = related_to(all, key, now);
+    if (int rc = path.lift(key, nullptr); rc != kOk) return rc;
+    std::string also, still;
+    if (!json) std::cout << (active ? "lifted " + key : key + " is not suspended") << "\n";
+    for (const SuspensionRecord& r : related) {
+        const std::string what =
+            std::string(r.ip() ? "IP " : "user ") + r.key + (r.pair() ? " at " + r.peer : std::string());
+        std::string& list = both ? also : still;
+        list += (list.empty() ? "" : ", ") + cli::json_text(r.key);
+        if (json) {
+            if (both)
+                if (int rc = path.lift(r.key, &r); rc != kOk) return rc;
+            continue;
+        }
+        if (both) {
+            if (int rc = path.lift(r.key, &r); rc != kOk) return rc;
+            std::cout << "lifted " << what << " too (suspended by the same failed attempts)\n";
+        } else {
+            std::cout << "note: " << what << " is still suspended until " << wall_text(r.until_ms) << " (in "
+                      << seconds_until(r.until_ms, now) << " s): the same failed attempts suspended it, and "
+                      << (r.ip()     ? "every REGISTER from that address gets 403, " + key + "'s too"
+                          : r.pair() ? "its REGISTERs from that address get 403"
+                                     : "its REGISTERs get 403 from any address")
+                      << ".\n      Lift it with `trunkctl suspend lift " << r.key
+                      << "`, or both with `trunkctl suspend lift " << key << " --both`.\n";
+        }
+    }
+    if (json)
+        std::cout << "{\"key\": " << cli::json_text(key) << ", \"lifted\": " << (active ? "true" : "false")
+                  << ", \"also_lifted\": [" << also << "], \"still_suspended\": [" << still << "]}\n";
+    return kOk;
+}
+
+}  // namespace
+
+int cmd_suspend(const std::string& db, const api::Remote& remote, int argc, char** argv, int first) {
+    const Cmd& c = kSuspend;
     OptionSpec spec;
+    spec.flags = {"--json"};
     const std::string peek = first < argc ? argv[first] : "";
-    if (peek == "lift") spec.flags = {"--both"};
+    if (peek == "lift") spec.flags.insert("--both");
     Args a;
     std::string sub;
     if (int rc = parse(c, argc, argv, first, spec, a, sub); rc >= 0) return rc;
@@ -618,69 +923,12 @@ int cmd_suspend(const std::string& db, int argc, char** argv, int first) {
         return usage(c, "suspend " + sub + (want ? " needs KEY" : " takes no arguments"));
     }
     if (want && pos[0].empty()) return bad(c, "KEY is empty (a user name or an IP address)");
-    std::string err;
-    auto store = open_store(db, &err);
-    if (!store) return runtime(c, err);
-    auto all = store->suspensions(&err);
-    if (!err.empty()) return runtime(c, err);
-    const std::int64_t now = now_ms();
-    if (sub == "list") {
-        std::vector<std::vector<std::string>> rows{{"KEY", "KIND", "UNTIL", "REMAINING"}};
-        for (const SuspensionRecord& s : all) {
-            if (s.until_ms <= now) continue;
-            rows.push_back({s.key, s.ip() ? "ip" : s.pair() ? "user@" + s.peer : "user",
-                            wall_text(s.until_ms),
-                            std::to_string(seconds_until(s.until_ms, now)) + " s"});
-        }
-        if (rows.size() == 1) {
-            std::cout << "no active suspensions\n";
-            return kOk;
-        }
-        print_table(rows);
-        return kOk;
-    }
-    const std::string& key = pos[0];
-    auto names_key = [&](const SuspensionRecord& s) {
-        return s.key == key || (s.pair() && s.peer == key);
-    };
-    const bool active = std::any_of(all.begin(), all.end(), [&](const SuspensionRecord& s) {
-        return names_key(s) && s.until_ms > now;
-    });
-    // The other side of the same failed attempts (issue 12 item 8): KEY's own suspensions
-    // name it as their peer, or it names KEY.
-    std::vector<SuspensionRecord> related;
-    for (const SuspensionRecord& s : all) {
-        if (s.until_ms <= now || names_key(s)) continue;
-        const bool linked =
-            s.peer == key || std::any_of(all.begin(), all.end(), [&](const auto& k) {
-                return k.key == key && k.ip() != s.ip() && k.until_ms > now && k.peer == s.key;
-            });
-        if (linked) related.push_back(s);
-    }
-    store->remove_suspensions(key, &err);
-    if (!err.empty()) return runtime(c, err);
-    if (!store->add_command("lift", key, &err)) return runtime(c, err);
-    std::cout << (active ? "lifted " + key : key + " is not suspended") << "\n";
-    for (const SuspensionRecord& r : related) {
-        const std::string what = std::string(r.ip() ? "IP " : "user ") + r.key +
-                                 (r.pair() ? " at " + r.peer : std::string());
-        if (a.flag("--both")) {
-            store->remove_suspension(r.key, r.kind, r.peer, &err);
-            if (!err.empty()) return runtime(c, err);
-            if (!store->add_command("lift", r.key, &err)) return runtime(c, err);
-            std::cout << "lifted " << what << " too (suspended by the same failed attempts)\n";
-        } else {
-            std::cout << "note: " << what << " is still suspended until " << wall_text(r.until_ms)
-                      << " (in " << seconds_until(r.until_ms, now)
-                      << " s): the same failed attempts suspended it, and "
-                      << (r.ip()     ? "every REGISTER from that address gets 403, " + key + "'s too"
-                          : r.pair() ? "its REGISTERs from that address get 403"
-                                     : "its REGISTERs get 403 from any address")
-                      << ".\n      Lift it with `trunkctl suspend lift " << r.key
-                      << "`, or both with `trunkctl suspend lift " << key << " --both`.\n";
-        }
-    }
-    return kOk;
+    SuspendPath path(db, remote);
+    int rc = kOk;
+    auto all = path.all(rc);
+    if (!all) return rc;
+    if (sub == "list") return suspend_list(*all, a.flag("--json"));
+    return suspend_lift(path, *all, pos[0], a.flag("--both"), a.flag("--json"));
 }
 
 namespace {
@@ -693,23 +941,82 @@ std::string source_text(const sip::Target& t) {
            std::to_string(t.port);
 }
 
+// Every binding: the running registrar's (API: its location store) or the database's (what
+// trunkline last wrote behind). Through the API Call-ID, CSeq, Path and reg-id are not told:
+// `partial` says so to `show`.
+std::optional<std::vector<StoredBinding>> load_bindings(const std::string& db, const api::Remote& remote,
+                                                        bool& partial, int& rc) {
+    partial = remote.live();
+    if (remote.live()) {
+        auto j = api::Client(*remote.endpoint).get(kBinding, "/api/bindings", rc);
+        if (!j) return std::nullopt;
+        std::vector<StoredBinding> out;
+        for (const api::Json& v : j->list("bindings")) {
+            StoredBinding b;
+            b.aor = v.str("aor");
+            b.expires_ms = v.num("expires_ms");
+            b.binding.contact = v.str("contact");
+            if (auto q = v.opt_num("q")) b.binding.q = static_cast<std::uint16_t>(*q);
+            b.binding.instance = v.str("instance");
+            b.binding.down = v.flag("down");
+            // "udp:192.0.2.1:5060", "tcp:2001:db8::1:5060": transport first, port last
+            const std::string src = v.str("source");
+            const auto first = src.find(':'), last = src.rfind(':');
+            if (first != std::string::npos && last > first) {
+                b.binding.source.transport = sw::form::parse_transport(src.substr(0, first)).value_or(sip::Transport::Udp);
+                b.binding.source.host = src.substr(first + 1, last - first - 1);
+                b.binding.source.port = static_cast<std::uint16_t>(std::strtoul(src.c_str() + last + 1, nullptr, 10));
+            }
+            out.push_back(std::move(b));
+        }
+        return out;
+    }
+    std::string err;
+    auto store = open_store(db, &err);
+    if (!store) return rc = runtime(kBinding, err), std::nullopt;
+    auto list = store->bindings(&err);
+    if (!err.empty()) return rc = runtime(kBinding, err), std::nullopt;
+    rc = kOk;
+    return list;
+}
+
 // The bindings `who` names (a user: every AOR with that user part; else an AOR), not expired.
-std::vector<StoredBinding> select_bindings(Store& store, const std::string& who, std::string* err) {
+std::vector<StoredBinding> select_bindings(std::vector<StoredBinding> all, const std::string& who) {
     std::vector<StoredBinding> out;
     const auto aor = route::reg::Registrar::canonical_aor(who);
     const std::int64_t now = now_ms();
-    for (StoredBinding& b : store.bindings(err)) {
+    for (StoredBinding& b : all) {
         if (b.expires_ms <= now) continue;  // trunkline purges these at its next start
         if (!who.empty() && (aor ? b.aor != *aor : aor_user(b.aor) != who)) continue;
         out.push_back(std::move(b));
     }
+    std::sort(out.begin(), out.end(), [](const StoredBinding& x, const StoredBinding& y) {
+        return x.aor != y.aor ? x.aor < y.aor : x.binding.contact < y.binding.contact;
+    });
     return out;
 }
 
-int binding_list(Store& store, const std::string& who) {
-    std::string err;
-    auto list = select_bindings(store, who, &err);
-    if (!err.empty()) return runtime(kBinding, err);
+// --json of list and show, the same on both paths (the API's names and source format).
+int bindings_json(const std::vector<StoredBinding>& list) {
+    std::cout << "{\"bindings\": [";
+    bool first = true;
+    for (const StoredBinding& sb : list) {
+        const route::reg::Binding& b = sb.binding;
+        std::cout << (first ? "" : ", ") << "{\"aor\": " << cli::json_text(sb.aor)
+                  << ", \"contact\": " << cli::json_text(b.contact)
+                  << ", \"q\": " << (b.q ? std::to_string(*b.q) : std::string("null"))
+                  << ", \"expires_ms\": " << sb.expires_ms << ", \"source\": "
+                  << cli::json_text(lower(std::string(sip::transport_name(b.source.transport))) + ":" +
+                                    b.source.host + ":" + std::to_string(b.source.port))
+                  << ", \"instance\": " << cli::json_text(b.instance)
+                  << ", \"down\": " << (b.down ? "true" : "false") << "}";
+        first = false;
+    }
+    std::cout << "]}\n";
+    return kOk;
+}
+
+int binding_list(const std::vector<StoredBinding>& list, const std::string& who) {
     if (list.empty()) {
         std::cout << (who.empty() ? "no bindings" : "no bindings of " + who) << "\n";
         return kOk;
@@ -725,11 +1032,9 @@ int binding_list(Store& store, const std::string& who) {
     return kOk;
 }
 
-int binding_show(Store& store, const std::string& who) {
-    std::string err;
-    auto list = select_bindings(store, who, &err);
-    if (!err.empty()) return runtime(kBinding, err);
+int binding_show(const std::vector<StoredBinding>& list, const std::string& who, bool partial) {
     if (list.empty()) return runtime(kBinding, "no bindings of " + who);
+    const std::string untold = "- (not told by the API)";
     const std::int64_t now = now_ms();
     for (const auto& sb : list) {
         const route::reg::Binding& b = sb.binding;
@@ -746,36 +1051,54 @@ int binding_show(Store& store, const std::string& who) {
         print_table({{"  contact", b.contact},
                      {"  q", q},
                      {"  expires", when_text(sb.expires_ms, now)},
-                     {"  Call-ID", b.call_id},
-                     {"  CSeq", std::to_string(b.cseq)},
+                     {"  Call-ID", partial ? untold : b.call_id},
+                     {"  CSeq", partial ? untold : std::to_string(b.cseq)},
                      {"  source", source_text(b.source)},
-                     {"  path", path.empty() ? "-" : path},
+                     {"  path", partial ? untold : path.empty() ? "-" : path},
                      {"  instance", b.instance.empty() ? "-" : b.instance},
-                     {"  reg-id", b.reg_id ? std::to_string(*b.reg_id) : "-"},
+                     {"  reg-id", partial ? untold : b.reg_id ? std::to_string(*b.reg_id) : "-"},
                      {"  reachable", b.down ? "no (keep-alive OPTIONS unanswered)" : "yes"}});
     }
     return kOk;
 }
 
-int binding_remove(Store& store, const std::string& who, const std::string& contact) {
+// Through the API the running registrar removes them at once (its write-behind then takes
+// them out of the database); offline the database rows go and the running trunkline is asked
+// to follow with a queued command.
+int binding_remove(const std::string& db, const api::Remote& remote, const std::string& who,
+                   const std::string& contact, bool json) {
     std::string err;
     const auto aor = route::reg::Registrar::canonical_aor(who);
     if (!aor && !contact.empty())
         return bad(kBinding, "CONTACT needs an AOR (sip:user@domain), not the user name " + who);
-    std::size_t n = 0;
-    if (aor) {
-        if (auto k = store.remove_bindings(*aor, contact, &err)) n = *k;
-        if (!err.empty()) return runtime(kBinding, err);
-        if (!store.add_command("unbind", contact.empty() ? *aor : *aor + " " + contact, &err))
-            return runtime(kBinding, err);
-    } else {
-        for (const std::string& a : aors_of(store, who, &err))
-            if (auto k = store.remove_bindings(a, "", &err)) n += *k;
-        if (!err.empty()) return runtime(kBinding, err);
-        if (!store.add_command("unbind-user", who, &err)) return runtime(kBinding, err);
-    }
     const std::string what = aor ? *aor : "user " + who;
-    if (n == 0)
+    std::size_t n = 0;
+    if (remote.live()) {
+        std::string q = aor ? "aor=" + api::escape(*aor) : "user=" + api::escape(who);
+        if (!contact.empty()) q += "&contact=" + api::escape(contact);
+        int rc = kOk;
+        auto j = api::Client(*remote.endpoint).call(kBinding, "DELETE", "/api/bindings?" + q, rc, 200);
+        if (!j) return rc;
+        n = static_cast<std::size_t>(j->num("removed"));
+    } else {
+        auto store = open_store(db, &err);
+        if (!store) return runtime(kBinding, err);
+        if (aor) {
+            if (auto k = store->remove_bindings(*aor, contact, &err)) n = *k;
+            if (!err.empty()) return runtime(kBinding, err);
+            if (!store->add_command("unbind", contact.empty() ? *aor : *aor + " " + contact, &err))
+                return runtime(kBinding, err);
+        } else {
+            for (const std::string& a : aors_of(*store, who, &err))
+                if (auto k = store->remove_bindings(a, "", &err)) n += *k;
+            if (!err.empty()) return runtime(kBinding, err);
+            if (!store->add_command("unbind-user", who, &err)) return runtime(kBinding, err);
+        }
+    }
+    if (json)
+        std::cout << "{\"" << (aor ? "aor" : "user") << "\": " << cli::json_text(aor ? *aor : who)
+                  << ", \"removed\": " << n << ", \"queued\": " << (remote.live() ? "false" : "true") << "}\n";
+    else if (n == 0)
         std::cout << "no binding of " << what << (contact.empty() ? "" : " " + contact)
                   << " in the database; the running trunkline is asked to remove any it holds\n";
     else
@@ -785,10 +1108,10 @@ int binding_remove(Store& store, const std::string& who, const std::string& cont
 
 }  // namespace
 
-int cmd_binding(const std::string& db, int argc, char** argv, int first) {
+int cmd_binding(const std::string& db, const api::Remote& remote, int argc, char** argv, int first) {
     Args a;
     std::string sub;
-    if (int rc = parse(kBinding, argc, argv, first, {}, a, sub); rc >= 0) return rc;
+    if (int rc = parse(kBinding, argc, argv, first, {{}, {"--json"}}, a, sub); rc >= 0) return rc;
     if (sub != "list" && sub != "show" && sub != "remove")
         return usage(kBinding, "unknown subcommand '" + sub + "'");
     const auto& pos = a.positionals();
@@ -805,17 +1128,25 @@ int cmd_binding(const std::string& db, int argc, char** argv, int first) {
     } else if (!who.empty() && !route::reg::Registrar::canonical_aor(who)) {
         return bad(kBinding, show_value(who) + " is not a SIP AOR (sip:user@domain)");
     }
-    std::string err;
-    auto store = open_store(db, &err);
-    if (!store) return runtime(kBinding, err);
-    if (sub == "list") return binding_list(*store, who);
-    if (sub == "show") return binding_show(*store, who);
-    return binding_remove(*store, who, pos.size() > 1 ? pos[1] : std::string());
+    const bool json = a.flag("--json");
+    if (sub == "remove") return binding_remove(db, remote, who, pos.size() > 1 ? pos[1] : std::string(), json);
+    bool partial = false;
+    int rc = kOk;
+    auto all = load_bindings(db, remote, partial, rc);
+    if (!all) return rc;
+    const auto list = select_bindings(std::move(*all), who);
+    if (json) {
+        if (sub == "show" && list.empty()) return runtime(kBinding, "no bindings of " + who);
+        return bindings_json(list);
+    }
+    if (sub == "list") return binding_list(list, who);
+    return binding_show(list, who, partial);
 }
 
-int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {
+int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, char** argv, int first) {
     OptionSpec spec;
     const std::string peek = first < argc ? argv[first] : "";
+    if (peek == "list" || peek == "show") spec.flags = {"--json"};
     if (peek == "add" || peek == "set") {
         spec.with_value = {"--server",         "--port",         "--transport",
                            "--outbound-proxy", "--user",         "--domain",
@@ -827,7 +1158,8 @@ int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {
     Args a;
     std::string sub;
     if (int rc = parse(kTrunk, argc, argv, first, spec, a, sub); rc >= 0) return rc;
-    if (sub != "add" && sub != "set" && sub != "remove" && sub != "list" && sub != "show") {
+    if (sub != "add" && sub != "set" && sub != "remove" && sub != "list" && sub != "show" &&
+        sub != "register") {
         return usage(kTrunk, "unknown subcommand '" + sub + "'");
     }
     const auto& pos = a.positionals();
@@ -853,11 +1185,16 @@ int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first) {
         if (int rc = apply_trunk_options(a, r, sub == "add"); rc != kOk) return rc;
         if (int rc = get_password(kTrunk, a, sub == "add", password); rc != kOk) return rc;
     }
+    if (sub == "list" || sub == "show") {
+        int rc = kOk;
+        auto t = load_trunks(db, remote, name, rc);
+        if (!t) return rc;
+        return sub == "list" ? trunk_list(*t, a.flag("--json")) : trunk_show(*t, a.flag("--json"));
+    }
+    if (sub == "register") return trunk_register(remote, name);
     std::string err;
     auto store = open_store(db, &err);
     if (!store) return runtime(kTrunk, err);
-    if (sub == "list") return trunk_list(*store);
-    if (sub == "show") return trunk_show(*store, name);
     if (sub == "remove") {
         if (!store->remove_trunk_reg(name, &err)) {
             return runtime(kTrunk, err.empty() ? "no trunk-reg " + name : err);

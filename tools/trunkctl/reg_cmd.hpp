@@ -1,9 +1,14 @@
-// `trunkctl user|binding|suspend|trunk-reg ...`: registration state
-// in the SQLite database (route_reg_sqlite). Called by trunkctl's dispatcher:
+// `trunkctl user|binding|suspend|trunk-reg ...`: registration state in the SQLite database
+// (route_reg_sqlite); binding, suspend and trunk-reg list|show ask the running trunkline
+// through its management API instead when one is given (api_client.hpp). Called by
+// trunkctl's dispatcher:
 // `if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);`
+// `if (cmd == "binding") return trunkctl::cmd_binding(db, remote, argc, argv, i + 1);`
 #pragma once
 
 #include <string>
+
+#include "api_client.hpp"
 
 namespace trunkctl {
 
@@ -12,11 +17,11 @@ namespace trunkctl {
 // user add|passwd|remove|list
 int cmd_user(const std::string& db, int argc, char** argv, int first);
 // suspend list|lift
-int cmd_suspend(const std::string& db, int argc, char** argv, int first);
+int cmd_suspend(const std::string& db, const api::Remote& remote, int argc, char** argv, int first);
 // binding list|show|remove
-int cmd_binding(const std::string& db, int argc, char** argv, int first);
-// trunk-reg add|set|remove|list|show
-int cmd_trunk_reg(const std::string& db, int argc, char** argv, int first);
+int cmd_binding(const std::string& db, const api::Remote& remote, int argc, char** argv, int first);
+// trunk-reg add|set|remove|list|show|register
+int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, char** argv, int first);
 
 extern const char* const kUserHelp;
 extern const char* const kSuspendHelp;

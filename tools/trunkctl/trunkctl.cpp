@@ -61,7 +61,8 @@ constexpr int kOk = 0;
 constexpr int kRuntime = 1;
 constexpr int kUsage = 2;
 
-const char* const kMainHelp = R"(usage: trunkctl [--db PATH] COMMAND [ARGS] [--help]
+const char* const kMainHelp = R"(usage: trunkctl [--db PATH] [--api ADDR:PORT|URL [--token T] [--cacert F] | --offline]
+                COMMAND [ARGS] [--help]
 
 The operators' tool of the Trunkline softswitch: registration (the registrar's users,
 bindings and suspensions, registrations at carriers), gateways and routing, carrier
@@ -86,7 +87,7 @@ commands:
   user add|passwd|remove|list                  SIP users of the registrar (HA1 only)
   binding list|show|remove                     the registrar's bindings (registered contacts)
   suspend list|lift                            registrar suspensions (failed authentication)
-  trunk-reg add|set|remove|list|show           registrations at carriers and their live state
+  trunk-reg add|set|remove|list|show|register  registrations at carriers and their live state
   gateway add|set|list|show|remove customer|vendor NAME
                                                customer (mapping) and vendor (routing) gateways
   group add|set|list|remove NAME               gateway groups (shared line limit)
@@ -95,8 +96,18 @@ commands:
   token add|list|remove NAME                   management API bearer tokens (hashed)
   backup FILE                                  online copy of the database (SQLite backup API)
   trace start|list|get|stop                    capture the calls matching a filter as pcap
-                                               (the running server's API: --api, --token)
+                                               (the running server's API only)
   route explain NUMBER --customer NAME         LCR order and every skip for one number
+
+One control path per invocation: with --api ADDR:PORT or a URL http(s)://HOST:PORT (or
+$TRUNKLINE_API), a bearer token (--token or $TRUNKLINE_TOKEN) and for https --cacert FILE
+(or $TRUNKLINE_CACERT), the live commands ask the running trunkline through its management
+API: call list|hangup, gateway status, suspend list|lift, binding list|show|remove, domain
+list|show|resolve, trunk-reg list|show|register, trace. An API given but unreachable is an
+error (exit 1), never a silent fall back. Without an API, or with --offline, they work on
+the database as the server publishes it (offline work). Data edits (accounts, gateways,
+rates, users, domain and trunk-reg entries, ...) always write the database, checked and in
+one transaction; a running trunkline reloads them within a second.
 
 Every command accepts --help. Amounts are decimal text ("0.0125"); times are
 "YYYY-MM-DD[ HH:MM[:SS]]" in UTC. rates, accounts, cdr, report, reconcile, audit, gateway
@@ -1223,7 +1234,13 @@ int cmd_audit(const std::string& db, int argc, char** argv, int first) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc_in, char** argv_in) {
+    // The control path options may stand anywhere; the commands see the other arguments.
+    trunkctl::api::Remote remote;
+    std::vector<char*> args;
+    if (int rc = trunkctl::api::take_options(argc_in, argv_in, remote, args); rc >= 0) return rc;
+    const int argc = static_cast<int>(args.size());
+    char** argv = args.data();
     std::string db = "var/trunkline.db";
     int i = 1;
     // Global options before the command.
@@ -1261,7 +1278,7 @@ int main(int argc, char** argv) {
 #else
         const bool gateway_status =
             cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status";
-        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "tiers", "reconcile",
+        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "tiers", "packages", "reconcile",
                                              "audit", "gateway", "group", "route"}) {
             if (cmd == billing_cmd && !gateway_status) {
                 std::cerr << "trunkctl: '" << cmd
@@ -1271,22 +1288,22 @@ int main(int argc, char** argv) {
             }
         }
 #endif
-        if (cmd == "domain") return trunkctl::cmd_domain(db, argc, argv, i + 1);
+        if (cmd == "domain") return trunkctl::cmd_domain(db, remote, argc, argv, i + 1);
         if (cmd == "user") return trunkctl::cmd_user(db, argc, argv, i + 1);
-        if (cmd == "suspend") return trunkctl::cmd_suspend(db, argc, argv, i + 1);
-        if (cmd == "binding") return trunkctl::cmd_binding(db, argc, argv, i + 1);
-        if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, argc, argv, i + 1);
+        if (cmd == "suspend") return trunkctl::cmd_suspend(db, remote, argc, argv, i + 1);
+        if (cmd == "binding") return trunkctl::cmd_binding(db, remote, argc, argv, i + 1);
+        if (cmd == "trunk-reg") return trunkctl::cmd_trunk_reg(db, remote, argc, argv, i + 1);
         if (cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status")
-            return trunkctl::cmd_gateway_status(db, argc, argv, i + 1);
+            return trunkctl::cmd_gateway_status(db, remote, argc, argv, i + 1);
 #if TRUNKCTL_BILLING
         if (cmd == "gateway") return trunkctl::cmd_gateway(db, argc, argv, i + 1);
         if (cmd == "group") return trunkctl::cmd_group(db, argc, argv, i + 1);
         if (cmd == "route") return trunkctl::cmd_route(db, argc, argv, i + 1);
 #endif
-        if (cmd == "call") return trunkctl::cmd_call(db, argc, argv, i + 1);
+        if (cmd == "call") return trunkctl::cmd_call(db, remote, argc, argv, i + 1);
         if (cmd == "token") return trunkctl::cmd_token(db, argc, argv, i + 1);
         if (cmd == "backup") return trunkctl::cmd_backup(db, argc, argv, i + 1);
-        if (cmd == "trace") return trunkctl::cmd_trace(argc, argv, i + 1);
+        if (cmd == "trace") return trunkctl::cmd_trace(remote, argc, argv, i + 1);
         if (cmd == "help") {
             std::cout << kMainHelp;
             return kOk;
