@@ -192,7 +192,9 @@ const char* const kCdrHelp = R"(usage:
       line "credit limit crossed: ID available X (was Y), Z below zero" (exit code 0).
       --json: {"stored":N,"revenue":"X","credit_limit_crossed":[{"account":"ID",
       "available":"X","was":"Y","below":"Z"}]}. Customers with volume tiers (trunkctl
-      tiers) are priced by their volume of the local month, counting calls in file order.
+      tiers) are priced by their volume of the local month, counting calls in file order;
+      then a package of the customer (trunkctl packages) covers the first billed seconds
+      of a call to its prefixes while it has seconds left, and the rest is charged.
   trunkctl cdr export [--from T] [--until T] [--customer ID] [--vendor ID]
                       [--format csv|json | --json] [--out FILE] [--hourly DIR]
       The CDRs ending in [from, until), of one customer and/or vendor account (which must
