@@ -13,7 +13,6 @@ namespace {
 using route::sqlite::exec;
 using route::sqlite::fail;
 using route::sqlite::parse_transport;
-using route::sqlite::RowCheck;
 using route::sqlite::Stmt;
 using route::sqlite::Txn;
 
@@ -93,17 +92,6 @@ std::int64_t unix_now() {
 
 constexpr const char* kSelectVersion = "SELECT version FROM domain_entry WHERE name = ?1";
 
-WriteOutcome outcome(RowCheck c) {
-    switch (c) {
-        case RowCheck::ok: return WriteOutcome::done;
-        case RowCheck::exists: return WriteOutcome::exists;
-        case RowCheck::missing: return WriteOutcome::missing;
-        case RowCheck::stale: return WriteOutcome::stale;
-        case RowCheck::failed: break;
-    }
-    return WriteOutcome::failed;
-}
-
 // Columns 0..3 of a SELECT name, ttl_override_ms, transport, port[, version].
 EntrySpec read_entry(Stmt& s) {
     EntrySpec e;
@@ -158,7 +146,7 @@ WriteOutcome Store::put(const EntrySpec& e, const Precondition& p, std::string* 
     const std::string key = normalize_name(e.name);
     Txn txn(db_, error);
     if (!txn.began()) return WriteOutcome::failed;
-    if (auto o = outcome(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
+    if (auto o = route::sqlite::as_outcome<WriteOutcome>(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
         o != WriteOutcome::done)
         return o;
     Stmt s(db_,
@@ -198,7 +186,7 @@ WriteOutcome Store::remove(std::string_view name, const Precondition& p, std::st
     const std::string key = normalize_name(name);
     Txn txn(db_, error);
     if (!txn.began()) return WriteOutcome::failed;
-    if (auto o = outcome(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
+    if (auto o = route::sqlite::as_outcome<WriteOutcome>(route::sqlite::check_row(db_, kSelectVersion, key, p, error));
         o != WriteOutcome::done)
         return o;
     Stmt s(db_, "DELETE FROM domain_entry WHERE name = ?1");

@@ -17,7 +17,6 @@ using route::sqlite::exec;
 using route::sqlite::fail;
 using route::sqlite::fail_msg;
 using route::sqlite::parse_transport;
-using route::sqlite::RowCheck;
 using route::sqlite::Stmt;
 using route::sqlite::Txn;
 
@@ -202,17 +201,6 @@ CREATE TRIGGER reg_version_trunk_reg_update AFTER UPDATE ON trunk_reg
 };
 constexpr int kSteps = sizeof kMigrations / sizeof kMigrations[0];
 static_assert(kSteps == Store::kSchemaVersion);
-
-WriteOutcome outcome(RowCheck c) {
-    switch (c) {
-        case RowCheck::ok: return WriteOutcome::done;
-        case RowCheck::exists: return WriteOutcome::exists;
-        case RowCheck::missing: return WriteOutcome::missing;
-        case RowCheck::stale: return WriteOutcome::stale;
-        case RowCheck::failed: break;
-    }
-    return WriteOutcome::failed;
-}
 
 std::int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -501,7 +489,7 @@ WriteOutcome Store::remove_user(std::string_view username, const Precondition& p
     Txn txn(db_, error);
     if (!txn.began()) return WriteOutcome::failed;
     const char* check = "SELECT version FROM sip_user WHERE username = ?1";
-    if (auto o = outcome(route::sqlite::check_row(db_, check, username, p, error));
+    if (auto o = route::sqlite::as_outcome<WriteOutcome>(route::sqlite::check_row(db_, check, username, p, error));
         o != WriteOutcome::done)
         return o;
     Stmt s(db_, "DELETE FROM sip_user WHERE username = ?1");
@@ -661,7 +649,7 @@ WriteOutcome Store::put_trunk_reg(const TrunkReg& r, const Precondition& p, std:
     }
     Txn txn(db_, error);
     if (!txn.began()) return WriteOutcome::failed;
-    if (auto o = outcome(route::sqlite::check_row(db_, kTrunkVersion, r.name, p, error));
+    if (auto o = route::sqlite::as_outcome<WriteOutcome>(route::sqlite::check_row(db_, kTrunkVersion, r.name, p, error));
         o != WriteOutcome::done)
         return o;
     Stmt s(db_,
@@ -714,7 +702,7 @@ WriteOutcome Store::remove_trunk_reg(std::string_view name, const Precondition& 
     clear(error);
     Txn txn(db_, error);
     if (!txn.began()) return WriteOutcome::failed;
-    if (auto o = outcome(route::sqlite::check_row(db_, kTrunkVersion, name, p, error));
+    if (auto o = route::sqlite::as_outcome<WriteOutcome>(route::sqlite::check_row(db_, kTrunkVersion, name, p, error));
         o != WriteOutcome::done)
         return o;
     Stmt s(db_, "DELETE FROM trunk_reg WHERE name = ?1");

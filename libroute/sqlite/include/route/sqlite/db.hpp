@@ -267,6 +267,20 @@ RowCheck check_row(sqlite3* db, const char* select_version, std::string_view key
     return RowCheck::stale;
 }
 
+// A store's WriteOutcome (done, exists, missing, stale, failed: the same names in every
+// store's public header, which cannot include this one) for a check_row() result.
+template <class Outcome>
+Outcome as_outcome(RowCheck c) {
+    switch (c) {
+        case RowCheck::ok: return Outcome::done;
+        case RowCheck::exists: return Outcome::exists;
+        case RowCheck::missing: return Outcome::missing;
+        case RowCheck::stale: return Outcome::stale;
+        case RowCheck::failed: break;
+    }
+    return Outcome::failed;
+}
+
 // The transport columns hold sip::transport_name() ("UDP", "TCP", "TLS").
 inline std::optional<sip::Transport> parse_transport(std::string_view t) {
     if (t == "UDP") return sip::Transport::Udp;
