@@ -21,6 +21,9 @@ packages=(
   tshark
   # the install test: systemd-analyze verify on the installed unit, man for its man pages
   systemd man-db
+  # the web console's browser test (tests/integration/console_test.py): headless Chromium
+  # driven over the DevTools protocol (a WebSocket)
+  chromium python3-websocket
   # the call benchmark's API poller (bench/run_calls_bench.sh PHASES=apipoll)
   curl
   # build cache: the CI run compiles two trees and the fuzzers; ccache keeps repeats cheap

@@ -112,9 +112,13 @@ MHD_Result respond(MHD_Connection* c, const sw::api::Response& r) {
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (const auto& [name, value] : r.headers)
+    // API answers are never cached (calls, balances); the console's files say their own
+    bool cache_control = false;
+    for (const auto& [name, value] : r.headers) {
         MHD_add_response_header(resp, name.c_str(), value.c_str());
+        cache_control = cache_control || name == MHD_HTTP_HEADER_CACHE_CONTROL;
+    }
+    if (!cache_control) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     const MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
     MHD_destroy_response(resp);
     return ok;
@@ -190,6 +194,8 @@ struct HttpServer::Impl {
         rq.authorization = auth ? auth : "";
         const char* if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
         rq.if_match = if_match ? if_match : "";
+        const char* none = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        rq.if_none_match = none ? none : "";
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &add_query, &rq.query);
         client_address(c, rq);
         rq.body = p->body;

@@ -7,6 +7,7 @@
 
 #include "api_common.hpp"
 #include "sw/commands.hpp"
+#include "sw/console.hpp"
 #include "sw/switch.hpp"
 
 namespace sw::api {
@@ -99,7 +100,11 @@ std::optional<std::string> Api::poll_log() {
 Response Api::handle(const Request& rq, sip::Instant now, std::int64_t wall_ms) {
     const bool is_api = rq.path == "/api" || rq.path.starts_with("/api/");
     const bool is_metrics = rq.path == "/metrics";
-    if (!is_api && !is_metrics) return error(404, "no such resource");
+    if (!is_api && !is_metrics) {
+        // the console's files carry no data: no token, and no failed-login count either
+        if (auto r = console::serve(rq)) return std::move(*r);
+        return error(404, "no such resource");
+    }
     const bool need_token = is_api || !rq.loopback || cfg_.metrics_token_on_loopback;
     Ctx c{rq, now, wall_ms};
     if (auto r = refuse(rq, need_token, now, &c.who)) return std::move(*r);

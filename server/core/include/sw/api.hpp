@@ -23,6 +23,8 @@
 // {"error": "...", "field": "..."} (field: the bad parameter, when there is one); unknown
 // paths and ids are 404, a known path with another method 405 (Allow).
 //
+// The web console's static files ("/" and "/console/...", sw/console.hpp) need no token.
+//
 // Endpoints (described in server/core/api/openapi.json, served at /api/openapi.json; HEAD
 // is answered as GET):
 //   GET /api/openapi.json      GET /api/calls[?limit=N]   GET|DELETE /api/calls/{id}
@@ -186,6 +188,7 @@ struct Request {
     bool loopback = false;
     std::string_view body;
     std::string_view if_match;  // the If-Match header (RFC 9110 §13.1.1); "" when absent
+    std::string_view if_none_match;  // If-None-Match (§13.1.2): the console's files; "" when absent
 };
 
 struct Response {
