@@ -9,6 +9,7 @@
 #include "billing/tiers.hpp"
 #include "billing/tz.hpp"
 #include "billing_fixtures.hpp"
+#include "rating_fixture.hpp"
 
 using namespace billing;
 using namespace billing_test;
@@ -23,63 +24,20 @@ WorkCalendar calendar_in(const char* zone) {
     return cal;
 }
 
-Timestamp at(const char* t) { return *parse_time(t); }
-
-struct TierFixture {
-    Book book;
+struct TierFixture : RatingFixture {
     VolumeTiers tiers;
-    RatingConfig cfg;
     TierFixture() {
-        Rate r;
-        r.prefix = "44";
-        r.price = money("0.0125");
-        r.increment_s = 6;
-        REQUIRE(book.group("retail").add(r));
-        Rate p = r;
-        p.prefix = "447";           // a first minute at its own price: the tier replaces both
-        p.first_period_s = 60;
-        p.first_price = money("0.0900");
-        p.price = money("0.0600");
-        p.connection_fee = money("0.0010");
-        REQUIRE(book.group("retail").add(p));
-        Rate v = r;
-        v.price = money("0.0050");
-        REQUIRE(book.group("carrier").add(v));
-        Account c;
-        c.id = "C1";
-        c.rate_group = "retail";
-        REQUIRE(book.add_account(c));
-        Account vend;
-        vend.id = "V1";
-        vend.kind = AccountKind::vendor;
-        vend.rate_group = "carrier";
-        REQUIRE(book.add_account(vend));
-        book.compact();
         REQUIRE(tiers.add({"C1", "44", 0, money("0.0200")}));
         REQUIRE(tiers.add({"C1", "44", 2, money("0.0100")}));
         REQUIRE(tiers.add({"C1", "44", 100000, money("0.0050")}));
     }
-    CallRecord call(const char* callee, const char* answer, std::int64_t seconds) const {
-        CallRecord c;
-        c.caller = "1";
-        c.callee = callee;
-        c.customer = "C1";
-        c.vendor = "V1";
-        c.setup_ms = at(answer);
-        c.answer_ms = at(answer);
-        c.end_ms = at(answer) + seconds * 1000;
-        return c;
-    }
     // Rates the call and prices it at the volume before it; returns the CDR.
     Cdr priced(const CallRecord& call, std::int64_t volume_before_s) const {
-        Rater rater(book, cfg);
-        auto r = rater.rate(call);
-        REQUIRE(r);
-        Cdr cdr = make_cdr(call, *r);
+        auto [rating, cdr] = rated(call);
         auto m = tiers.find(call.customer, call.callee);
         REQUIRE(m);
-        auto ok = apply_volume_tier(cdr, *r, *m, volume_month(*call.answer_ms, cfg.calendar), volume_before_s,
-                                    cfg.currency);
+        auto ok = apply_volume_tier(cdr, rating, *m, volume_month(*call.answer_ms, cfg.calendar),
+                                    volume_before_s, cfg.currency);
         REQUIRE(ok);
         CHECK(*ok);
         return cdr;
@@ -149,11 +107,8 @@ TEST_CASE("tiers: a call crossing a threshold is priced whole at the tier it sta
     // Unanswered: counted 0 s, charged 0.
     CallRecord un = f.call("442071234567", "2026-11-10 14:00:00", 0);
     un.answer_ms.reset();
-    Rater rater(f.book, f.cfg);
-    auto r = rater.rate(un);
-    REQUIRE(r);
-    Cdr u = make_cdr(un, *r);
-    auto ok = apply_volume_tier(u, *r, *f.tiers.find("C1", un.callee), "2026-11", 500, f.cfg.currency);
+    auto [r, u] = f.rated(un);
+    auto ok = apply_volume_tier(u, r, *f.tiers.find("C1", un.callee), "2026-11", 500, f.cfg.currency);
     REQUIRE(ok);
     CHECK(u.charge == money("0"));
     CHECK(u.customer_billed_s == 0);

@@ -43,8 +43,6 @@ import os
 import re
 import sqlite3
 import sys
-import tempfile
-import time
 import urllib.parse
 from decimal import Decimal
 
@@ -53,16 +51,13 @@ import support  # noqa: E402
 from support import (Results, Schema, api_client, finish, port_in_use, read_text,  # noqa: E402
                      status_codes, stop_all, stop_pid, wait_logged, wait_until)
 
-TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
-BASE = int(sys.argv[5])
+TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT, BASE, WORK, DB = support.switch_test_args(
+    sys.argv, "trunkline-api-")
 TL_PORT, UAC_PORT, VENDOR_PORT, API_PORT, REG_PORT = BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4
 API = f"http://127.0.0.1:{API_PORT}"
 CALLEE = "15551234567"
 results = Results()
 check = results.check
-T0 = time.time()
-WORK = tempfile.mkdtemp(prefix="trunkline-api-")
-DB = os.path.join(WORK, "trunkline.db")
 procs = []
 
 
@@ -330,14 +325,7 @@ def dashboard_checks(values):
 def suspension_checks(admin, read):
     """Three wrong passwords (register_retry 3) suspend mallory; the API lists and lifts it."""
     ctl("user", "add", "mallory", "--password", "mallorypw")
-    csv = os.path.join(WORK, "bad.csv")
-    with open(csv, "w") as f:
-        f.write("SEQUENTIAL\nmallory;WRONG;trunkline;"
-                "[authentication username=mallory password=WRONG]\n")
-    p = start_sipp("bad", "register_wrong_password.xml", REG_PORT,
-                   ["-inf", csv, "-t", "u1", "-m", "3", "-r", "5", "-timeout", "30s",
-                    "-recv_timeout", "5000", f"127.0.0.1:{TL_PORT}"])
-    finish(p, 60)
+    support.register_wrong_password(start_sipp, WORK, REG_PORT, TL_PORT)
 
     def listed():
         status, _, body = http("GET", "/api/suspensions", read)
@@ -609,15 +597,8 @@ def gateway_crud(admin, read):
 
 
 def register(tag, user, password):
-    """One SIPp REGISTER with digest auth from REG_PORT; its exit code (0: 200 OK)."""
-    csv = os.path.join(WORK, f"{tag}.csv")
-    with open(csv, "w") as f:
-        f.write(f"SEQUENTIAL\n{user};{password};127.0.0.1;"
-                f"[authentication username={user} password={password}]\n")
-    p = start_sipp(tag, "register_auth.xml", REG_PORT,
-                   ["-inf", csv, "-m", "1", "-timeout", "30s", "-recv_timeout", "5000",
-                    f"127.0.0.1:{TL_PORT}"])
-    return finish(p, 60)
+    """One SIPp REGISTER with digest auth from REG_PORT; its exit status (0: 200 OK)."""
+    return support.register_user(start_sipp, WORK, REG_PORT, TL_PORT, tag, user, password)
 
 
 def user_checks(admin, read):
@@ -748,7 +729,7 @@ def main():
         rate_limit(admin)
     finally:
         stop_all(results, procs, tl, log)
-        results.wrap_up(REPORT, "api", T0, WORK, os.environ.get("API_TEST_KEEP"))
+        results.wrap_up(REPORT, "api", results.t0, WORK, os.environ.get("API_TEST_KEEP"))
 
 
 main()

@@ -9,6 +9,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ class Results:
 
     def __init__(self):
         self.items = []
+        self.t0 = time.time()  # when the test started (for summary() and wrap_up())
 
     def check(self, name, ok, detail=""):
         self.items.append((name, bool(ok), str(detail)))
@@ -55,6 +57,16 @@ class Results:
         """Prints "LABEL test: N checks, M failed, S s" (t0: when the test started)."""
         fails = sum(1 for _, ok, _ in self.items if not ok)
         print(f"{label} test: {len(self.items)} checks, {fails} failed, {time.time() - t0:.1f} s")
+
+
+def switch_test_args(argv, prefix):
+    """The start of a test of one trunkline with SIPp peers, run as `TEST TRUNKLINE TRUNKCTL
+    SIPP_DIR REPORT PORT_BASE`: (TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT) made absolute, PORT_BASE
+    as a number, a fresh work directory (/tmp/PREFIX...) and the test database's path in it."""
+    trunkline, trunkctl, sipp_dir, report = (os.path.abspath(a) for a in argv[1:5])
+    work = tempfile.mkdtemp(prefix=prefix)
+    db = os.path.join(work, "trunkline.db")
+    return trunkline, trunkctl, sipp_dir, report, int(argv[5]), work, db
 
 
 def wait_until(pred, limit=10.0, step=0.1):
@@ -227,6 +239,37 @@ def finish(p, limit):
 def status_codes(msg_path):
     """The status codes of the SIP responses in a SIPp message file, in order."""
     return re.findall(r"SIP/2\.0 (\d{3})", read_text(msg_path))
+
+
+def sipp_register(start_sipp, work, reg_port, tl_port, tag, scenario, csv_line, *options):
+    """SIPp REGISTERs (SCENARIO) from 127.0.0.1:`reg_port` to trunkline at 127.0.0.1:`tl_port`
+    with the injection file WORK/TAG.csv ("SEQUENTIAL", then `csv_line`) and the SIPp `options`;
+    SIPp's exit status, waiting up to 60 s. `start_sipp(tag, scenario, port, extra)`: start_sipp
+    with the test's SIPp directory, work directory and process list bound."""
+    csv = os.path.join(work, f"{tag}.csv")
+    with open(csv, "w") as f:
+        f.write(f"SEQUENTIAL\n{csv_line}\n")
+    p = start_sipp(tag, scenario, reg_port,
+                   ["-inf", csv, *options, "-timeout", "30s", "-recv_timeout", "5000",
+                    f"127.0.0.1:{tl_port}"])
+    return finish(p, 60)
+
+
+def register_user(start_sipp, work, reg_port, tl_port, tag, user, password):
+    """One REGISTER of `user` with digest auth (register_auth.xml, see sipp_register); SIPp's
+    exit status (0: 200 OK)."""
+    return sipp_register(start_sipp, work, reg_port, tl_port, tag, "register_auth.xml",
+                         f"{user};{password};127.0.0.1;"
+                         f"[authentication username={user} password={password}]", "-m", "1")
+
+
+def register_wrong_password(start_sipp, work, reg_port, tl_port):
+    """Three REGISTERs of mallory with the password WRONG (register_wrong_password.xml, the
+    SIPp tag "bad", see sipp_register): enough to suspend it with register_retry 3. SIPp's exit
+    status."""
+    return sipp_register(start_sipp, work, reg_port, tl_port, "bad", "register_wrong_password.xml",
+                         "mallory;WRONG;trunkline;[authentication username=mallory password=WRONG]",
+                         "-t", "u1", "-m", "3", "-r", "5")
 
 
 # The OpenAPI checker (server/core/api/openapi.json): required properties and types of the

@@ -33,16 +33,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import support  # noqa: E402
 from support import (Results, finish, port_in_use, read_text, stop_all, stop_pid,  # noqa: E402
                      wait_logged, wait_until)
 
-TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
-BASE = int(sys.argv[5])
+TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT, BASE, WORK, DB = support.switch_test_args(
+    sys.argv, "trunkline-ctlapi-")
 TL_PORT, UAC_PORT, VENDOR_PORT, API_PORT, REG_PORT = BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4
 TLS_SIP_PORT, TLS_API_PORT = BASE + 5, BASE + 6  # the second trunkline, API over HTTPS
 DEAD_PORT = BASE + 9  # nothing listens here
@@ -50,9 +48,6 @@ API = f"http://127.0.0.1:{API_PORT}"
 CALLEE = "15551234567"
 results = Results()
 check = results.check
-T0 = time.time()
-WORK = tempfile.mkdtemp(prefix="trunkline-ctlapi-")
-DB = os.path.join(WORK, "trunkline.db")
 procs = []
 TOKEN = None  # the admin token, once made
 start_sipp = functools.partial(support.start_sipp, SIPP_DIR, WORK, procs)
@@ -206,14 +201,7 @@ def call_checks():
 
 
 def suspension_checks():
-    csv = os.path.join(WORK, "bad.csv")
-    with open(csv, "w") as f:
-        f.write("SEQUENTIAL\nmallory;WRONG;trunkline;"
-                "[authentication username=mallory password=WRONG]\n")
-    p = start_sipp("bad", "register_wrong_password.xml", REG_PORT,
-                   ["-inf", csv, "-t", "u1", "-m", "3", "-r", "5", "-timeout", "30s",
-                    "-recv_timeout", "5000", f"127.0.0.1:{TL_PORT}"])
-    finish(p, 60)
+    support.register_wrong_password(start_sipp, WORK, REG_PORT, TL_PORT)
     table = lambda out: sorted(cols(rows(out, 1), 0, 1)) or None  # noqa: E731 key, kind
     stored = wait_until(lambda: "mallory" in offline("suspend", "list")[1], 20, 0.2)
     check("mallory's suspension reaches the database (write-behind)", stored,
@@ -239,14 +227,8 @@ def suspension_checks():
 
 
 def register(tag, user, password):
-    csv = os.path.join(WORK, f"{tag}.csv")
-    with open(csv, "w") as f:
-        f.write(f"SEQUENTIAL\n{user};{password};127.0.0.1;"
-                f"[authentication username={user} password={password}]\n")
-    p = start_sipp(tag, "register_auth.xml", REG_PORT,
-                   ["-inf", csv, "-m", "1", "-timeout", "30s", "-recv_timeout", "5000",
-                    f"127.0.0.1:{TL_PORT}"])
-    return finish(p, 60)
+    """One SIPp REGISTER with digest auth from REG_PORT; its exit status (0: 200 OK)."""
+    return support.register_user(start_sipp, WORK, REG_PORT, TL_PORT, tag, user, password)
 
 
 def binding_checks():
@@ -373,7 +355,8 @@ def main():
         check("the test ran to its end", False, repr(e))
     finally:
         stop_all(results, procs, tl, log)
-        results.wrap_up(REPORT, "trunkctl_api", T0, WORK, os.environ.get("TRUNKCTL_API_TEST_KEEP"))
+        results.wrap_up(REPORT, "trunkctl_api", results.t0, WORK,
+                        os.environ.get("TRUNKCTL_API_TEST_KEEP"))
 
 
 main()

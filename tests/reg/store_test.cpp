@@ -115,6 +115,53 @@ constexpr const char* kUndoStep4 =
     "DROP TABLE reg_table_version; ALTER TABLE sip_user DROP COLUMN version; "
     "ALTER TABLE trunk_reg DROP COLUMN version;";
 
+// Takes the file back to schema `version` (`undo`: the SQL undoing the later migration steps)
+// and opens it again: the store migrates it to the current schema.
+std::unique_ptr<Store> reopened_from_schema(const std::string& path, int version,
+                                            std::initializer_list<const char*> undo,
+                                            std::string* err) {
+    {
+        Raw raw(path);
+        for (const char* sql : undo)
+            raw.exec(sql);
+        const std::string mark = "UPDATE schema_versions SET version = " + std::to_string(version) +
+                                 " WHERE component = 'reg'";
+        raw.exec(mark.c_str());
+    }
+    auto s = Store::open(path, err);
+    REQUIRE(s);
+    CHECK(s->schema_version(err) == Store::kSchemaVersion);
+    return s;
+}
+
+// alice in the default realm with an MD5 HA1 only, enabled.
+SipUser alice_md5() {
+    return {"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0};
+}
+
+// The least a carrier entry needs: its name, the server, the AOR user and the password.
+TrunkReg carrier_entry(std::string name = "carrier") {
+    TrunkReg r;
+    r.name = std::move(name);
+    r.server = "192.0.2.10";
+    r.aor_user = "u";
+    r.password = "p";
+    return r;
+}
+
+// Two connections to one fresh file: `a`, and `b` as another process's (trunkctl's).
+struct TwoStores {
+    TempDir t;
+    const std::string path = t.path("two.db");
+    std::string err;
+    std::unique_ptr<Store> a = Store::open(path, &err);
+    std::unique_ptr<Store> b = Store::open(path, &err);
+    TwoStores() {
+        REQUIRE(a);
+        REQUIRE(b);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("reg store: creates the file 0600 with the reg schema row, WAL", "[reg][store]") {
@@ -197,7 +244,7 @@ TEST_CASE("reg store: migration is idempotent on reopen and refuses a newer sche
     {
         auto s = Store::open(path, &err);
         REQUIRE(s);
-        REQUIRE(s->put_user({"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0}, &err));
+        REQUIRE(s->put_user(alice_md5(), &err));
     }
     REQUIRE(::chmod(path.c_str(), 0640) == 0);  // operator's choice on a migrated file
     for (int i = 0; i < 2; ++i) {
@@ -439,11 +486,7 @@ TEST_CASE("reg store: trunk registrations round trip every field", "[reg][store]
     full.privacy = Privacy::id;
     full.send_unregister = false;
     full.enabled = false;
-    TrunkReg minimal;
-    minimal.name = "b";
-    minimal.server = "192.0.2.10";
-    minimal.aor_user = "u";
-    minimal.password = "p";
+    TrunkReg minimal = carrier_entry("b");
     {
         auto s = Store::open(path, &err);
         REQUIRE(s);
@@ -492,11 +535,7 @@ TEST_CASE("reg store: trunk state round trips; removing the entry keeps it", "[r
     std::string err;
     auto s = Store::open(t.path("s.db"), &err);
     REQUIRE(s);
-    TrunkReg r;
-    r.name = "carrier";
-    r.server = "192.0.2.10";
-    r.aor_user = "u";
-    r.password = "p";
+    TrunkReg r = carrier_entry();
     REQUIRE(s->put_trunk_reg(r, &err));
     TrunkRegState full;
     full.name = "carrier";
@@ -637,14 +676,8 @@ TEST_CASE("reg store: one user suspended at several addresses; batches in one tr
     CHECK(s->suspensions(&err).empty());
 }
 
-TEST_CASE("reg store: take_commands returns each command once, in order", "[reg][store]") {
-    TempDir t;
-    const std::string path = t.path("c.db");
-    std::string err;
-    auto a = Store::open(path, &err);
-    auto b = Store::open(path, &err);
-    REQUIRE(a);
-    REQUIRE(b);
+TEST_CASE_METHOD(TwoStores, "reg store: take_commands returns each command once, in order",
+                 "[reg][store]") {
     const std::int64_t before = wall_ms();
     REQUIRE(b->add_command("lift", "alice", &err));
     REQUIRE(b->add_command("re-register", "carrier", &err));
@@ -688,14 +721,8 @@ TEST_CASE("reg store: take_commands returns each command once, in order", "[reg]
     CHECK(raw.scalar("SELECT count(*) FROM reg_command") == "0");
 }
 
-TEST_CASE("reg store: data_version changes when another Store writes", "[reg][store]") {
-    TempDir t;
-    const std::string path = t.path("d.db");
-    std::string err;
-    auto a = Store::open(path, &err);
-    auto b = Store::open(path, &err);
-    REQUIRE(a);
-    REQUIRE(b);
+TEST_CASE_METHOD(TwoStores, "reg store: data_version changes when another Store writes",
+                 "[reg][store]") {
     auto v0 = a->data_version(&err);
     REQUIRE(v0);
     CHECK(a->data_version(&err) == v0);  // nothing happened
@@ -712,16 +739,10 @@ TEST_CASE("reg store: data_version changes when another Store writes", "[reg][st
     CHECK(err.empty());
 }
 
-TEST_CASE("reg store: change_versions move with users and carrier entries, not bindings",
-          "[reg][store]") {
+TEST_CASE_METHOD(TwoStores,
+                 "reg store: change_versions move with users and carrier entries, not bindings",
+                 "[reg][store]") {
     // Issue 11 item 2: trunkline reloads the users only when sip_user changed.
-    TempDir t;
-    const std::string path = t.path("v.db");
-    std::string err;
-    auto a = Store::open(path, &err);
-    auto b = Store::open(path, &err);
-    REQUIRE(a);
-    REQUIRE(b);
     auto v = a->change_versions(&err);
     REQUIRE(err.empty());
     REQUIRE(v.size() == 2);
@@ -732,7 +753,7 @@ TEST_CASE("reg store: change_versions move with users and carrier entries, not b
         v = now;
         return m;
     };
-    SipUser alice{"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0};
+    SipUser alice = alice_md5();
     REQUIRE(b->put_user(alice, &err));  // trunkctl user add
     CHECK(moved("sip_user"));
     alice.ha1[Algorithm::MD5] = std::string(32, 'b');
@@ -752,11 +773,7 @@ TEST_CASE("reg store: change_versions move with users and carrier entries, not b
     CHECK_FALSE(moved("trunk_reg"));
     REQUIRE(b->remove_user("alice", &err));  // trunkctl user remove
     CHECK(moved("sip_user"));
-    TrunkReg r;
-    r.name = "carrier";
-    r.server = "192.0.2.10";
-    r.aor_user = "u";
-    r.password = "p";
+    TrunkReg r = carrier_entry();
     REQUIRE(b->put_trunk_reg(r, &err));
     CHECK(moved("trunk_reg"));
     CHECK_FALSE(moved("sip_user"));
@@ -775,16 +792,9 @@ TEST_CASE("reg store: schema 3 files get the change counters", "[reg][store]") {
     {
         auto s = Store::open(path, &err);
         REQUIRE(s);
-        REQUIRE(s->put_user({"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0}, &err));
+        REQUIRE(s->put_user(alice_md5(), &err));
     }
-    {
-        Raw raw(path);  // back to what schema 3 had
-        raw.exec(kUndoStep4);
-        raw.exec("UPDATE schema_versions SET version = 3 WHERE component = 'reg'");
-    }
-    auto s = Store::open(path, &err);
-    REQUIRE(s);
-    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    auto s = reopened_from_schema(path, 3, {kUndoStep4}, &err);
     CHECK(s->users(&err).size() == 1);
     auto v = s->change_versions(&err);
     CHECK(err.empty());
@@ -793,21 +803,12 @@ TEST_CASE("reg store: schema 3 files get the change counters", "[reg][store]") {
     CHECK(s->change_versions(&err).at("sip_user") == 1);
 }
 
-TEST_CASE("reg store: carrier entries and users carry a version, checked inside the write",
-          "[reg][store]") {
-    // Issue 11: the management API's ETag and If-Match on /api/carriers and /api/users.
-    TempDir t;
-    const std::string path = t.path("rv.db");
-    std::string err;
-    auto a = Store::open(path, &err);
-    auto b = Store::open(path, &err);  // trunkctl, another connection
-    REQUIRE(a);
-    REQUIRE(b);
-    TrunkReg r;
-    r.name = "carrier";
-    r.server = "192.0.2.10";
-    r.aor_user = "u";
-    r.password = "p";
+TEST_CASE_METHOD(TwoStores,
+                 "reg store: carrier entries and users carry a version, checked inside the write",
+                 "[reg][store]") {
+    // Issue 11: the management API's ETag and If-Match on /api/carriers and /api/users. `b`
+    // is trunkctl's connection.
+    TrunkReg r = carrier_entry();
     using Row = Precondition::Row;
     REQUIRE(a->put_trunk_reg(r, Precondition{Row::absent, {}}, &err) == WriteOutcome::done);
     auto v1 = a->versioned_trunk_reg("carrier", &err);
@@ -844,7 +845,7 @@ TEST_CASE("reg store: carrier entries and users carry a version, checked inside 
     REQUIRE(a->put_trunk_reg(r, &err));  // added again: a version never seen before
     CHECK(a->versioned_trunk_reg("carrier", &err)->version > v4);
 
-    SipUser alice{"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0};
+    SipUser alice = alice_md5();
     REQUIRE(b->put_user(alice, &err));
     const auto u1 = a->user_version("alice", &err);
     REQUIRE(u1);
@@ -868,24 +869,12 @@ TEST_CASE("reg store: schema 4 files get the rows' versions", "[reg][store]") {
     {
         auto s = Store::open(path, &err);
         REQUIRE(s);
-        REQUIRE(s->put_user({"alice", "trunkline", {{Algorithm::MD5, kMd5}}, true, 0, 0}, &err));
-        TrunkReg r;
-        r.name = "carrier";
-        r.server = "192.0.2.10";
-        r.aor_user = "u";
-        r.password = "p";
-        REQUIRE(s->put_trunk_reg(r, &err));
-        REQUIRE(s->put_trunk_reg(r, &err));
+        REQUIRE(s->put_user(alice_md5(), &err));
+        REQUIRE(s->put_trunk_reg(carrier_entry(), &err));
+        REQUIRE(s->put_trunk_reg(carrier_entry(), &err));
         counters = s->change_versions(&err);
     }
-    {
-        Raw raw(path);  // back to what schema 4 had
-        raw.exec(kUndoStep5);
-        raw.exec("UPDATE schema_versions SET version = 4 WHERE component = 'reg'");
-    }
-    auto s = Store::open(path, &err);
-    REQUIRE(s);
-    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    auto s = reopened_from_schema(path, 4, {kUndoStep5}, &err);
     CHECK(s->change_versions(&err) == counters);  // the migration changes no entry
     CHECK(s->user_version("alice", &err) == counters.at("sip_user"));
     auto c = s->versioned_trunk_reg("carrier", &err);
@@ -914,20 +903,15 @@ TEST_CASE("reg store: schema 1 files get the DNS state and suspension peer colum
         REQUIRE(s->save_trunk_state(st, &err));
         REQUIRE(s->put_suspension({"alice", 0, 5000, "192.0.2.7"}, &err));
     }
-    {
-        Raw raw(path);  // back to what schema 1 had
-        raw.exec(kUndoStep4);
-        raw.exec(
-            "ALTER TABLE trunk_reg_state DROP COLUMN registrar; ALTER TABLE trunk_reg_state DROP "
-            "COLUMN dns_name; ALTER TABLE trunk_reg_state DROP COLUMN dns_state; ALTER TABLE "
-            "trunk_reg_state DROP COLUMN dns_error; ALTER TABLE trunk_reg_state DROP COLUMN "
-            "dns_since_ms; ALTER TABLE trunk_reg_state DROP COLUMN dns_until_ms; ALTER TABLE "
-            "reg_suspension DROP COLUMN peer; UPDATE schema_versions SET version = 1 WHERE "
-            "component = 'reg'");
-    }
-    auto s = Store::open(path, &err);
-    REQUIRE(s);
-    CHECK(s->schema_version(&err) == Store::kSchemaVersion);
+    auto s = reopened_from_schema(
+        path, 1,
+        {kUndoStep4,
+         "ALTER TABLE trunk_reg_state DROP COLUMN registrar; ALTER TABLE trunk_reg_state DROP "
+         "COLUMN dns_name; ALTER TABLE trunk_reg_state DROP COLUMN dns_state; ALTER TABLE "
+         "trunk_reg_state DROP COLUMN dns_error; ALTER TABLE trunk_reg_state DROP COLUMN "
+         "dns_since_ms; ALTER TABLE trunk_reg_state DROP COLUMN dns_until_ms; ALTER TABLE "
+         "reg_suspension DROP COLUMN peer;"},
+        &err);
     auto st = s->trunk_state("carrier", &err);
     REQUIRE(st);
     CHECK(st->persisted.cseq == 9);

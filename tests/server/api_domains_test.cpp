@@ -86,6 +86,33 @@ struct Fixture : ApiDataFixture {
         return handle({.method = std::move(method), .path = std::move(path), .body = std::move(body),
                        .if_match = std::move(if_match), .token = kAdmin, .now = t0, .wall = wall});
     }
+    // POST `body` to `list`: 201 with an ETag "v<N>", which a GET of `item` with the read token
+    // repeats. The answer and its ETag.
+    std::pair<sw::api::Response, std::string> created_tagged(std::string list, std::string item,
+                                                             std::string body) {
+        auto r = call("POST", std::move(list), std::move(body));
+        REQUIRE(r.status == 201);
+        std::string tag = header(r, "ETag");
+        CHECK(std::regex_match(tag, std::regex("\"v[0-9]+\"")));
+        CHECK(header(call("GET", std::move(item), {}, kRead), "ETag") == tag);
+        return {std::move(r), std::move(tag)};
+    }
+    // The ETag "v<N>" of the answer `r` is its "version" N, and the list shows the versions.
+    void check_version_shown(const sw::api::Response& r, const std::string& tag, std::string list) {
+        CHECK(has(r.body, "\"version\":" + tag.substr(2, tag.size() - 3) + "}"));
+        CHECK(has(call("GET", std::move(list)).body, "\"version\":"));
+    }
+    // DELETE of `item` with the ETag `stale`: 409 and the entry stays; with `current`: removed
+    // (the answer returned), after which "*" matches nothing.
+    sw::api::Response delete_tagged(const std::string& item, const std::string& stale,
+                                    const std::string& current) {
+        CHECK(call_if("DELETE", item, {}, stale).status == 409);
+        CHECK(call("GET", item).status == 200);
+        auto r = call_if("DELETE", item, {}, current);
+        CHECK(r.status == 200);
+        CHECK(call_if("DELETE", item, {}, "*").status == 404);
+        return r;
+    }
     std::int64_t trunk_reg_version() {
         std::string err;
         auto st = route::reg::sqlite::Store::open(db, &err);
@@ -112,6 +139,12 @@ struct Fixture : ApiDataFixture {
         sw->pump(now);
     }
 };
+
+// A write refused for its stale If-Match: 409 naming the header.
+void check_stale(const sw::api::Response& r) {
+    CHECK(r.status == 409);
+    CHECK(names_field(r, "If-Match"));
+}
 
 std::string header_line(const std::string& msg, const std::string& name) {
     const auto at = msg.find("\r\n" + name + ":");
@@ -388,13 +421,9 @@ TEST_CASE("api carriers: trunkctl's checks, 400/403/404/422", "[api][carriers]")
 TEST_CASE("api domains: ETag and If-Match; a trunkctl write in between is not overwritten",
           "[api][domains]") {
     Fixture f;
-    auto r = f.call("POST", "/api/domains", R"({"name":"carrier.test","port":5080})");
-    REQUIRE(r.status == 201);
-    const std::string tag1 = header(r, "ETag");
-    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
-    CHECK(has(r.body, "\"version\":" + tag1.substr(2, tag1.size() - 3) + "}"));
-    CHECK(header(f.call("GET", "/api/domains/carrier.test", {}, kRead), "ETag") == tag1);
-    CHECK(has(f.call("GET", "/api/domains").body, "\"version\":"));
+    auto [r, tag1] = f.created_tagged("/api/domains", "/api/domains/carrier.test",
+                                      R"({"name":"carrier.test","port":5080})");
+    f.check_version_shown(r, tag1, "/api/domains");
 
     // the current ETag: written, and the ETag moves
     r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5070})", tag1);
@@ -410,8 +439,7 @@ TEST_CASE("api domains: ETag and If-Match; a trunkctl write in between is not ov
     // a stale ETag: 409 naming If-Match, nothing changes
     f.logs();
     r = f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5090})", tag1);
-    CHECK(r.status == 409);
-    CHECK(names_field(r, "If-Match"));
+    check_stale(r);
     CHECK(has(r.body, "its ETag is now"));
     CHECK(f.call_if("PATCH", "/api/domains/carrier.test", R"({"port":5090})", "W/" + tag2).status ==
           409);  // a weak tag never matches
@@ -446,24 +474,17 @@ TEST_CASE("api domains: ETag and If-Match; a trunkctl write in between is not ov
     CHECK(tag5 != tag4);
 
     // DELETE: a stale ETag 409 and the entry stays; the current one removes it
-    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, tag4).status == 409);
-    CHECK(f.call("GET", "/api/domains/carrier.test").status == 200);
-    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, tag5).status == 200);
-    CHECK(f.call_if("DELETE", "/api/domains/carrier.test", {}, "*").status == 404);
+    f.delete_tagged("/api/domains/carrier.test", tag4, tag5);
     CHECK(f.call_if("PATCH", "/api/domains/carrier.test", "{}", "*").status == 404);
 }
 
 TEST_CASE("api carriers: ETag and If-Match; a trunkctl write in between is not overwritten",
           "[api][carriers]") {
     Fixture f;
-    auto r = f.call("POST", "/api/carriers",
-                    R"({"name":"carrier-a","server":"192.0.2.10","user":"u","password":"p"})");
-    REQUIRE(r.status == 201);
-    const std::string tag1 = header(r, "ETag");
-    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
-    CHECK(has(r.body, "\"version\":" + tag1.substr(2, tag1.size() - 3) + "}"));
-    CHECK(header(f.call("GET", "/api/carriers/carrier-a", {}, kRead), "ETag") == tag1);
-    CHECK(has(f.call("GET", "/api/carriers").body, "\"version\":"));
+    auto [r, tag1] = f.created_tagged(
+        "/api/carriers", "/api/carriers/carrier-a",
+        R"({"name":"carrier-a","server":"192.0.2.10","user":"u","password":"p"})");
+    f.check_version_shown(r, tag1, "/api/carriers");
 
     // the current ETag: written, and the ETag moves
     r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":30})", tag1);
@@ -484,8 +505,7 @@ TEST_CASE("api carriers: ETag and If-Match; a trunkctl write in between is not o
     // a stale ETag: 409 naming If-Match, nothing changes
     const std::int64_t counter = f.trunk_reg_version();
     r = f.call_if("PATCH", "/api/carriers/carrier-a", R"({"retry_delay_s":60})", tag1);
-    CHECK(r.status == 409);
-    CHECK(names_field(r, "If-Match"));
+    check_stale(r);
     CHECK(!r.tables_changed);
     CHECK(f.call_if("PATCH", "/api/carriers/carrier-a", R"({"password":"x"})", "\"nope\"").status ==
           409);
@@ -520,21 +540,14 @@ TEST_CASE("api carriers: ETag and If-Match; a trunkctl write in between is not o
     const std::string tag5 = header(r, "ETag");
 
     // DELETE: a stale ETag 409 and the entry stays; the current one removes it
-    CHECK(f.call_if("DELETE", "/api/carriers/carrier-a", {}, tag4).status == 409);
-    CHECK(f.call("GET", "/api/carriers/carrier-a").status == 200);
-    r = f.call_if("DELETE", "/api/carriers/carrier-a", {}, tag5);
-    CHECK(r.status == 200);
-    CHECK(r.tables_changed);
-    CHECK(f.call_if("DELETE", "/api/carriers/carrier-a", {}, "*").status == 404);
+    CHECK(f.delete_tagged("/api/carriers/carrier-a", tag4, tag5).tables_changed);
 }
 
 TEST_CASE("api users: ETag on SQLite; DELETE with a stale ETag is 409", "[api][users]") {
     Fixture f;
-    auto r = f.call("POST", "/api/users", R"({"name":"alice","password":"pw"})");
-    REQUIRE(r.status == 201);
-    const std::string tag1 = header(r, "ETag");
-    CHECK(std::regex_match(tag1, std::regex("\"v[0-9]+\"")));
-    CHECK(header(f.call("GET", "/api/users/alice", {}, kRead), "ETag") == tag1);
+    const std::string tag1 =
+        f.created_tagged("/api/users", "/api/users/alice", R"({"name":"alice","password":"pw"})")
+            .second;
     {  // trunkctl user passwd
         std::string err;
         auto st = route::reg::sqlite::Store::open(f.db, &err);
@@ -545,9 +558,7 @@ TEST_CASE("api users: ETag on SQLite; DELETE with a stale ETag is 409", "[api][u
     }
     const std::string tag2 = header(f.call("GET", "/api/users/alice"), "ETag");
     CHECK(tag2 != tag1);
-    r = f.call_if("DELETE", "/api/users/alice", {}, tag1);
-    CHECK(r.status == 409);
-    CHECK(names_field(r, "If-Match"));
+    check_stale(f.call_if("DELETE", "/api/users/alice", {}, tag1));
     CHECK(f.call("GET", "/api/users/alice").status == 200);
     CHECK(f.call_if("DELETE", "/api/users/alice", {}, tag2).status == 200);
     CHECK(f.call("GET", "/api/users/alice").status == 404);
