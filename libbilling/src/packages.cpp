@@ -113,6 +113,16 @@ const Package* Packages::find(std::string_view account, std::string_view name) c
     return nullptr;
 }
 
+Result<std::int64_t> Packages::seconds_left(std::string_view account, std::string_view number, Timestamp at,
+                                            const std::function<Result<std::int64_t>(const Package&)>& used) const {
+    for (const Package* p : candidates(account, number, at)) {
+        auto u = used(*p);
+        if (!u) return fail(u.error());
+        if (*u < p->seconds) return p->seconds - *u;  // used up: the next candidate, as cdr import
+    }
+    return std::int64_t{0};
+}
+
 std::vector<Package> Packages::all() const {
     std::vector<Package> v;
     for (const auto& [_, list] : by_account_) v.insert(v.end(), list.begin(), list.end());

@@ -1,6 +1,7 @@
 #include "billing/rating.hpp"
 
 #include "arith.hpp"
+#include "billing/packages.hpp"
 
 #include <algorithm>
 
@@ -104,6 +105,34 @@ Result<std::int64_t> seconds_between(Timestamp from, Timestamp to, const char* f
     return d / 1000 + (frac != 0 && frac >= precision_ms ? 1 : 0);
 }
 
+// The longest call up to cap whose charge fits in budget (>= 0) when a package covers its
+// first `left` billed seconds: priced at the candidate rate() would choose for that length
+// (the cheapest in full), its uncovered rest by package_rest_charge. When two candidates swap
+// with the length the charge need not grow with it, so the search may stop short of the
+// longest call, never past one it cannot pay: every length it keeps was priced exactly.
+Result<std::int64_t> longest_with_package(const Candidate* c, int n, Money budget, std::int64_t left,
+                                          std::int64_t cap, const Currency& cur) {
+    auto fits = [&](std::int64_t seconds) -> Result<bool> {
+        Money per_minute;
+        auto best = cheapest(c, n, seconds, cur, &per_minute);
+        if (!best) return fail(std::move(best.error()));
+        auto charge = package_rest_charge(*best->rate, best->billed_s, std::min(best->billed_s, left), cur);
+        if (!charge) return fail(std::move(charge.error()));
+        return *charge <= budget;
+    };
+    auto at_cap = fits(cap);
+    if (!at_cap) return fail(std::move(at_cap.error()));
+    if (*at_cap) return cap;
+    std::int64_t lo = 0, hi = cap;  // 0 s cost nothing; hi does not fit
+    while (hi - lo > 1) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        auto ok = fits(mid);
+        if (!ok) return fail(std::move(ok.error()));
+        (*ok ? lo : hi) = mid;
+    }
+    return lo;
+}
+
 }  // namespace
 
 Result<CallRating> Rater::rate(const CallRecord& call) const {
@@ -187,7 +216,8 @@ Result<CallRating> Rater::rate(const CallRecord& call) const {
 }
 
 Result<std::int64_t> Rater::max_call_duration(std::string_view account, std::string_view destination,
-                                              Timestamp now, std::string_view caller) const {
+                                              Timestamp now, std::string_view caller,
+                                              std::int64_t package_left_s) const {
     const Book::Entry* e = book_.entry(account);
     if (e == nullptr)
         return fail(ErrorCode::unknown_account, "unknown account '" + std::string(account) + "'",
@@ -204,8 +234,16 @@ Result<std::int64_t> Rater::max_call_duration(std::string_view account, std::str
         return fail(ErrorCode::no_rate,
                     "no rate for " + std::string(destination) + " in force at " + format_time(now),
                     "destination");
-    if (avail->micros() <= 0) return std::int64_t{0};
     const std::int64_t cap = cfg_.max_call_duration_s;
+    if (package_left_s > 0) {
+        // Package seconds are paid for: the covered start fits in any balance (budget >= 0).
+        auto best = longest_with_package(c, n, avail->is_negative() ? Money{} : *avail, package_left_s, cap,
+                                         cfg_.currency);
+        if (!best) return fail(std::move(best.error()));
+        if (*best < cfg_.free_time_s && avail->micros() > 0) return std::min(cfg_.free_time_s, cap);
+        return *best;
+    }
+    if (avail->micros() <= 0) return std::int64_t{0};
     // The call is charged at the cheapest candidate for its final length, so the longest
     // affordable call is the longest one any single candidate can afford.
     std::int64_t best = 0;

@@ -460,6 +460,63 @@ std::string format_json(const AgentIncomeReport& r) {
     return s;
 }
 
+// --- Packages -----------------------------------------------------------------------------
+
+namespace {
+
+const std::vector<std::string>& package_names() {
+    static const std::vector<std::string> n = {"account",  "name",     "prefixes", "valid_from", "valid_until",
+                                               "minutes",  "used_min", "left_min", "fee"};
+    return n;
+}
+const std::vector<bool>& package_numeric() {
+    static const std::vector<bool> n = {false, false, false, false, false, true, true, true, true};
+    return n;
+}
+
+std::vector<std::vector<std::string>> package_lines(const PackageReport& r) {
+    std::vector<std::vector<std::string>> cells;
+    for (const PackageBalance& b : r.rows) {
+        const Package& p = b.package;
+        cells.push_back({p.account, p.name, join_prefixes(p.prefixes), format_time(p.valid_from),
+                         format_time(p.valid_until), minutes_text(p.seconds), minutes_text(b.used_s),
+                         minutes_text(b.left_s()), p.fee.to_string(r.decimals)});
+    }
+    return cells;
+}
+
+}  // namespace
+
+std::string format_table(const PackageReport& r) {
+    return render_table(package_names(), package_lines(r), package_numeric(), false);
+}
+
+std::string format_csv(const PackageReport& r) { return render_csv(package_names(), package_lines(r)); }
+
+std::string format_json(const PackageReport& r) {
+    // The table's columns but "prefixes", then the prefixes as an array (the table's "44,33"
+    // is for people) and the exact seconds.
+    auto without_prefixes = [](auto v) {
+        v.erase(v.begin() + 2);
+        return v;
+    };
+    const auto names = without_prefixes(package_names());
+    const auto numeric = without_prefixes(package_numeric());
+    const auto lines = package_lines(r);
+    std::string s = "{\"report\":\"packages\",\"packages\":[";
+    for (std::size_t i = 0; i < r.rows.size(); ++i) {
+        const PackageBalance& b = r.rows[i];
+        std::string row = json_row(names, without_prefixes(lines[i]), numeric);
+        row.pop_back();  // the closing brace
+        row += ",\"prefixes\":[";
+        for (std::size_t k = 0; k < b.package.prefixes.size(); ++k)
+            row += (k ? ",\"" : "\"") + json_escape(b.package.prefixes[k]) + '"';
+        s += (i ? "," : "") + row + "],\"seconds\":" + int_str(b.package.seconds) + ",\"used_s\":" +
+             int_str(b.used_s) + ",\"left_s\":" + int_str(b.left_s()) + "}";
+    }
+    return s + "]}\n";
+}
+
 Result<BreakEven> break_even(Money fixed_costs, const ReportRow& t) {
     BreakEven b;
     b.fixed_costs = fixed_costs;

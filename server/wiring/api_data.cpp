@@ -194,6 +194,23 @@ billing::Result<billing::AgentIncomeReport> ApiData::agent_income(billing::Times
     return billing_->agent_income_report(from, until, agent);
 }
 
+billing::Result<billing::PackageReport> ApiData::package_report(billing::Timestamp from, billing::Timestamp until) {
+    if (!billing_) return closed();
+    return billing_->package_report(from, until);
+}
+
+billing::Result<std::vector<billing::PackageBalance>> ApiData::packages(std::string_view account) {
+    if (!billing_) return closed();
+    // Every package of every account, then this one's: packages are few (sold by hand), and
+    // this keeps one read path with the report.
+    auto all = billing_->package_report(billing::kTimeMin, billing::kTimeMax);
+    if (!all) return billing::fail(all.error());
+    std::vector<billing::PackageBalance> out;
+    for (billing::PackageBalance& b : all->rows)
+        if (b.package.account == account) out.push_back(std::move(b));
+    return out;
+}
+
 billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter) {
     if (!billing_) return closed();
     auto cur = billing_->currency();

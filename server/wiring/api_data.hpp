@@ -47,6 +47,8 @@ class ApiData final : public sw::api::Data {
                                             billing::Timestamp until, bool deviation) override;
     billing::Result<billing::AgentIncomeReport> agent_income(billing::Timestamp from, billing::Timestamp until,
                                                             std::string_view agent) override;
+    billing::Result<billing::PackageReport> package_report(billing::Timestamp from, billing::Timestamp until) override;
+    billing::Result<std::vector<billing::PackageBalance>> packages(std::string_view account) override;
 
     billing::Result<std::vector<sw::api::CustomerRecord>> customers() override;
     billing::Result<std::optional<sw::api::CustomerRecord>> customer(std::string_view name) override;

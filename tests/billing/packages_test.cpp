@@ -3,69 +3,28 @@
 // positionally, with the connection fee, rounded once per call.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+
 #include "billing/packages.hpp"
 #include "billing_fixtures.hpp"
+#include "rating_fixture.hpp"
 
 using namespace billing;
 using namespace billing_test;
 
 namespace {
 
-Timestamp at(const char* t) { return *parse_time(t); }
-
 Package uk_package() {
     return Package{"C1", "uk", {"44", "33"}, 300, money("1.00"), at("2026-11-01 00:00:00"), at("2026-12-01 00:00:00")};
 }
 
-struct PackageFixture {
-    Book book;
-    RatingConfig cfg;
-    PackageFixture() {
-        Rate r;
-        r.prefix = "44";
-        r.price = money("0.0125");
-        r.increment_s = 6;
-        REQUIRE(book.group("retail").add(r));
-        Rate p = r;
-        p.prefix = "447";  // a first minute at its own price and a connection fee
-        p.first_period_s = 60;
-        p.first_price = money("0.0900");
-        p.price = money("0.0600");
-        p.connection_fee = money("0.0010");
-        REQUIRE(book.group("retail").add(p));
-        Rate v = r;
-        v.price = money("0.0050");
-        REQUIRE(book.group("carrier").add(v));
-        Account c;
-        c.id = "C1";
-        c.rate_group = "retail";
-        REQUIRE(book.add_account(c));
-        Account vend;
-        vend.id = "V1";
-        vend.kind = AccountKind::vendor;
-        vend.rate_group = "carrier";
-        REQUIRE(book.add_account(vend));
-        book.compact();
-    }
-    CallRecord call(const char* callee, const char* answer, std::int64_t seconds) const {
-        CallRecord c;
-        c.caller = "1";
-        c.callee = callee;
-        c.customer = "C1";
-        c.vendor = "V1";
-        c.setup_ms = at(answer);
-        c.answer_ms = at(answer);
-        c.end_ms = at(answer) + seconds * 1000;
-        return c;
-    }
+struct PackageFixture : RatingFixture {
     // Rates the call and applies the package at `used` seconds used before it.
     std::pair<Cdr, bool> priced(const CallRecord& call, const Package& p, std::int64_t used,
                                 std::optional<Money> tier_price = std::nullopt) const {
-        Rater rater(book, cfg);
-        auto r = rater.rate(call);
-        REQUIRE(r);
-        Cdr cdr = make_cdr(call, *r);
-        auto ok = apply_package(cdr, *r, p, used, cfg.currency, tier_price);
+        auto [rating, cdr] = rated(call);
+        auto ok = apply_package(cdr, rating, p, used, cfg.currency, tier_price);
         REQUIRE(ok);
         return {cdr, *ok};
     }
@@ -176,11 +135,8 @@ TEST_CASE("packages: used up, expired, unanswered, other numbers: the rate appli
     CHECK_FALSE(*ok);
     CHECK(nr.package_name.empty());
     // Usage below zero is a caller error.
-    Rater rater(f.book, f.cfg);
-    auto r = rater.rate(call);
-    REQUIRE(r);
-    Cdr bad = make_cdr(call, *r);
-    CHECK_FALSE(apply_package(bad, *r, uk_package(), -1, f.cfg.currency));
+    auto [r, bad] = f.rated(call);
+    CHECK_FALSE(apply_package(bad, r, uk_package(), -1, f.cfg.currency));
 }
 
 TEST_CASE("packages: the longest prefix wins, then the one expiring first", "[billing][packages]") {
@@ -263,4 +219,49 @@ TEST_CASE("packages: validation names the field", "[billing][packages]") {
     CHECK(split_prefixes("").empty());
     CHECK(split_prefixes("44,,33") == std::vector<std::string>{"44", "", "33"});  // refused by validate
     CHECK(join_prefixes({"44", "33"}) == "44,33");
+}
+
+TEST_CASE("packages: max_call_duration counts the package's seconds left as free", "[billing][packages]") {
+    PackageFixture f;
+    const Rater rater(f.book, f.cfg);
+    const Timestamp now = at("2026-11-10 10:00:00");
+    const std::string uk = "442071234567";  // 0.0125 per minute in 6 s increments, no fee
+    REQUIRE(f.book.adjust_balance("C1", money("0.0125")));
+    CHECK(*rater.max_call_duration("C1", uk, now) == 60);  // 60 s cost 0.0125
+    // 120 s left: the first 120 billed seconds are free, then 60 s paid: 180 s.
+    CHECK(*rater.max_call_duration("C1", uk, now, {}, 120) == 180);
+    // 50 s left: not "60 + 50": 110 s bill 114 s, 64 s paid = 0.01334 -> 0.0134 > 0.0125.
+    // 108 s bill 108, 58 s paid = 0.01209 -> 0.0121 fits.
+    CHECK(*rater.max_call_duration("C1", uk, now, {}, 50) == 108);
+    CHECK(*rater.max_call_duration("C1", uk, now, {}, 1'000'000) == 7200);  // the cap
+    // Nothing available: only the calls the package covers entirely (30 s; 31 s bill 36).
+    REQUIRE(f.book.adjust_balance("C1", money("-0.0125")));
+    CHECK(*rater.max_call_duration("C1", uk, now) == 0);
+    CHECK(*rater.max_call_duration("C1", uk, now, {}, 30) == 30);
+    REQUIRE(f.book.adjust_balance("C1", money("-1")));  // over the credit limit: the same
+    CHECK(*rater.max_call_duration("C1", uk, now, {}, 30) == 30);
+    // Under a first period (447: 60 s at 0.09, then 0.06, fee 0.001), 30 s left and 0.0520
+    // available: the 66 s call of the worked example costs exactly 0.0520; 72 s cost 0.0580.
+    REQUIRE(f.book.adjust_balance("C1", money("1.0520")));
+    CHECK(*rater.max_call_duration("C1", "447700900123", now, {}, 30) == 66);
+}
+
+TEST_CASE("packages: seconds_left finds the package cdr import would use", "[billing][packages]") {
+    Packages ps;
+    REQUIRE(ps.add(uk_package()));  // 44,33, 300 s, November
+    Package wide{"C1", "all", {"4"}, 600, money("0"), at("2026-11-01 00:00:00"), at("2027-01-01 00:00:00")};
+    REQUIRE(ps.add(wide));
+    std::map<std::string, std::int64_t> used;
+    auto usage = [&](const Package& p) -> Result<std::int64_t> { return used[p.name]; };
+    const Timestamp nov = at("2026-11-10 10:00:00");
+    CHECK(*ps.seconds_left("C1", "442071234567", nov, usage) == 300);  // the longest prefix first
+    used["uk"] = 280;
+    CHECK(*ps.seconds_left("C1", "442071234567", nov, usage) == 20);
+    used["uk"] = 300;  // used up: the next candidate
+    CHECK(*ps.seconds_left("C1", "442071234567", nov, usage) == 600);
+    CHECK(*ps.seconds_left("C1", "442071234567", at("2026-12-05 00:00:00"), usage) == 600);  // uk expired
+    CHECK(*ps.seconds_left("C1", "1555", nov, usage) == 0);   // no prefix
+    CHECK(*ps.seconds_left("C2", "4420", nov, usage) == 0);   // another account
+    auto failing = [](const Package&) -> Result<std::int64_t> { return fail(ErrorCode::io_error, "disk"); };
+    CHECK(ps.seconds_left("C1", "4420", nov, failing).error().code == ErrorCode::io_error);
 }

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <tuple>
 
 #include <sqlite3.h>
 
@@ -1114,6 +1115,18 @@ TEST_CASE("store: packages are sold with their fee in the ledger; insert_cdrs co
     CHECK(st.insert_cdrs(over).error().field == "package");
     REQUIRE(st.insert_cdrs(cdrs));
     CHECK(*st.package_used("C1", "uk") == 400);
+    // The report: packages valid at some moment of [from, until), with their whole usage.
+    for (auto [from, until, rows] : {std::tuple{kTimeMin, kTimeMax, 1}, {T("2026-11-30"), T("2026-11-30 00:00:01"), 1},
+                                     {T("2026-12-01"), kTimeMax, 0}, {kTimeMin, T("2026-11-01"), 0}}) {
+        auto rep = st.package_report(from, until);
+        REQUIRE(rep);
+        REQUIRE(rep->rows.size() == static_cast<std::size_t>(rows));
+        CHECK(rep->decimals == st.currency()->precision);
+        if (!rows) continue;
+        CHECK(rep->rows[0].package.name == "uk");
+        CHECK(rep->rows[0].used_s == 400);
+        CHECK(rep->rows[0].left_s() == 200);
+    }
     // A replay (priced at usages already counted) is refused.
     CHECK_FALSE(st.insert_cdrs(cdrs));
     CHECK(*st.cdr_count() == 4);

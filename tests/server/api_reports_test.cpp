@@ -160,3 +160,71 @@ TEST_CASE("api reports: bad parameters are 400 naming them; unknown kinds 404", 
     CHECK(f.get("/api/reports/profit?by=customer&from=2025-11-01").status == 200);  // the rollup: any period
     CHECK(f.get("/api/reports/revenue?" + kFrom, "POST").status == 405);
 }
+
+TEST_CASE("api reports: packages with the minutes left, as trunkctl report packages", "[server][api][reports]") {
+    Fixture f;
+    {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        const billing::Money zero;  // free packages; C1 and C2 paid for their calls: a top-up to buy one
+        for (const char* id : {"C1", "C2"}) REQUIRE(st->topup(id, *billing::Money::parse("1"), kNow));
+        REQUIRE(st->sell_package({"C1", "uk", {"44", "33"}, 120, zero, *billing::parse_time("2025-11-01"),
+                                  *billing::parse_time("2025-12-01")},
+                                 kNow));
+        REQUIRE(st->sell_package({"C2", "dec", {"44"}, 600, zero, *billing::parse_time("2025-12-01"),
+                                  *billing::parse_time("2026-01-01")},
+                                 kNow));
+        billing::Cdr c = cdr(99, kNow - kHour, "C1", "0", "0.0400");  // covered by "uk": 60 s used
+        c.package_name = "uk";
+        c.package_s = 60;
+        std::vector<billing::Cdr> rows = {c};
+        REQUIRE(st->insert_cdrs(rows));
+    }
+    auto expected = [&](std::int64_t from, std::int64_t until, bool csv) {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        auto rep = st->package_report(from, until);
+        REQUIRE(rep);
+        return csv ? billing::format_csv(*rep) : billing::format_json(*rep);
+    };
+    // No period: every package (a state, not traffic: from is not required here).
+    auto r = f.get("/api/reports/packages");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type == "application/json");
+    CHECK(r.body == expected(billing::kTimeMin, billing::kTimeMax, false));
+    CHECK(r.body.find("\"name\":\"uk\"") != std::string::npos);
+    CHECK(r.body.find("\"used_s\":60,\"left_s\":60") != std::string::npos);
+    CHECK(r.body.find("\"name\":\"dec\"") != std::string::npos);
+    // A period selects the packages valid at some moment of it; until defaults to no end.
+    r = f.get("/api/reports/packages?from=2025-12-01");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"name\":\"uk\"") == std::string::npos);
+    CHECK(r.body.find("\"name\":\"dec\"") != std::string::npos);
+    r = f.get("/api/reports/packages?until=2025-12-01&format=csv");
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type == "text/csv; charset=utf-8");
+    CHECK(r.body == expected(billing::kTimeMin, *billing::parse_time("2025-12-01"), true));
+    CHECK(r.body == "account,name,prefixes,valid_from,valid_until,minutes,used_min,left_min,fee\n"
+                    "C1,uk,\"44,33\",2025-11-01 00:00:00,2025-12-01 00:00:00,2.00,1.00,1.00,0.0000\n");
+    // One account's GET lists its packages (not the other accounts').
+    r = f.get("/api/accounts/C1");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find(",\"packages\":[{\"name\":\"uk\",\"prefixes\":[\"44\",\"33\"],\"valid_from\":"
+                      "\"2025-11-01 00:00:00\",\"valid_until\":\"2025-12-01 00:00:00\",\"seconds\":120,"
+                      "\"used_s\":60,\"left_s\":60,\"fee\":\"0.00\"}]}") != std::string::npos);
+    r = f.get("/api/accounts/V1");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"packages\":[]") != std::string::npos);
+    for (const auto& [url, field] : std::vector<std::pair<std::string, std::string>>{
+             {"/api/reports/packages?by=customer", "by"},
+             {"/api/reports/packages?agent=A1", "agent"},
+             {"/api/reports/packages?rate_deviation=true", "rate_deviation"},
+             {"/api/reports/packages?from=soon", "from"},
+             {"/api/reports/packages?from=2025-12-01&until=2025-11-01", "from"}}) {
+        auto bad = f.get(url);
+        INFO(url << " " << bad.body);
+        CHECK(bad.status == 400);
+        CHECK(names_field(bad, field));
+    }
+}

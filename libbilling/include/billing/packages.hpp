@@ -42,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,12 @@ public:
     std::vector<const Package*> candidates(std::string_view account, std::string_view number,
                                            Timestamp at) const;
     const Package* find(std::string_view account, std::string_view name) const;
+    // Seconds left of the package a call of `account` to `number` answered at `at` would use
+    // (the first of candidates() with seconds left, as cdr import picks it); 0 if none.
+    // used(p): the package's seconds used (Store::package_used). For
+    // Rater::max_call_duration's package_left_s.
+    Result<std::int64_t> seconds_left(std::string_view account, std::string_view number, Timestamp at,
+                                      const std::function<Result<std::int64_t>(const Package&)>& used) const;
     // Every package, sorted by account, name.
     std::vector<Package> all() const;
 

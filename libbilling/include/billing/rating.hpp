@@ -125,8 +125,14 @@ public:
     // `destination` starting at `now`, given balance + credit limit, the rate's first
     // period, increments and connection fee, under the same candidate rules as rate()
     // (caller selects phone-private rates). 0 when nothing is available.
+    // package_left_s > 0: a package (billing/packages.hpp; Packages::seconds_left) covers the
+    // call's first package_left_s billed seconds, which cost nothing, so the call is longer:
+    // the charge is package_rest_charge at the rate rate() would choose for that length. A
+    // call the package covers entirely costs 0 and is allowed even with nothing available
+    // (the package was paid for).
     Result<std::int64_t> max_call_duration(std::string_view account, std::string_view destination,
-                                           Timestamp now, std::string_view caller = {}) const;
+                                           Timestamp now, std::string_view caller = {},
+                                           std::int64_t package_left_s = 0) const;
 
     const RatingConfig& config() const { return cfg_; }
     // Replaces the settings (a reload of the billing settings); not while rate() runs.

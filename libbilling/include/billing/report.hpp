@@ -35,6 +35,7 @@
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/money.hpp"
+#include "billing/packages.hpp"
 #include "billing/result.hpp"
 
 namespace billing {
@@ -184,6 +185,38 @@ Result<Money> agent_commission(Money basis_amount, std::int64_t commission_ppm, 
 std::string format_table(const AgentIncomeReport& r);
 std::string format_csv(const AgentIncomeReport& r);
 std::string format_json(const AgentIncomeReport& r);
+
+// Packages report (issue 14: "balances of remaining minutes visible in reports"): per
+// package (billing/packages.hpp) sold, its account, prefixes, validity, the minutes
+// included, used and left, and its fee.
+//
+//   auto rep = store.package_report(from, until);          // Store::packages + package_used
+//   std::cout << billing::format_table(*rep);              // or format_csv / format_json
+//
+//  * Which packages: those valid at some moment of [from, until) (valid_from < until and
+//    from < valid_until), sorted by account, name; kTimeMin..kTimeMax lists every one.
+//  * Used is the package's whole usage (Store::package_used): usage is counted per package,
+//    not per call or time, so it is not cut to the period, and the calls a package covered
+//    are not listed (CDRs do not record the package).
+//  * Minutes are seconds / 60 truncated to 2 decimals (shown only; JSON adds the exact
+//    seconds, used_s, left_s). No total line: minutes to different prefixes do not add up.
+struct PackageBalance {
+    Package package;
+    std::int64_t used_s = 0;
+    std::int64_t left_s() const { return package.seconds > used_s ? package.seconds - used_s : 0; }
+};
+
+struct PackageReport {
+    std::vector<PackageBalance> rows;  // sorted by account, name
+    int decimals = 2;                  // the currency precision (fees)
+};
+
+// Table and CSV: account, name, prefixes, valid_from, valid_until, minutes, used_min,
+// left_min, fee (times "YYYY-MM-DD HH:MM:SS" UTC); JSON: {"report":"packages","packages":
+// [{..., "prefixes":["44",...], "seconds", "used_s", "left_s"}]}, amounts and minutes as strings.
+std::string format_table(const PackageReport& r);
+std::string format_csv(const PackageReport& r);
+std::string format_json(const PackageReport& r);
 
 // Minutes of traffic (at the period's average profit per billed minute) needed to cover
 // fixed costs: ceil(fixed_costs * billed_minutes / profit). ErrorCode::invalid_argument

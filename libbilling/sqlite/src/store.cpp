@@ -1147,6 +1147,29 @@ Result<std::int64_t> Store::package_used(std::string_view account, std::string_v
     return fail(sql_error(impl_->db, rc, "read package usage"));
 }
 
+Result<PackageReport> Store::package_report(Timestamp from, Timestamp until) {
+    PackageReport out;
+    auto read = [&]() -> Result<void> {
+        auto cur = currency();
+        if (!cur) return fail(cur.error());
+        out.decimals = cur->precision;
+        auto all = packages();
+        if (!all) return fail(all.error());
+        for (Package& p : all->all()) {  // sorted by account, name
+            if (p.valid_until <= from || until <= p.valid_from) continue;
+            auto used = package_used(p.account, p.name);
+            if (!used) return fail(used.error());
+            out.rows.push_back({std::move(p), *used});
+        }
+        return {};
+    };
+    BILLING_TRY(impl_->exec("BEGIN", "begin read"));
+    auto ok = read();
+    sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+    if (!ok) return fail(ok.error());
+    return out;
+}
+
 Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
     if (batch.empty()) return {};
     // Net balance movement per account for the whole batch (customer -charge, vendor +cost).

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api_common.hpp"
+#include "billing/time.hpp"
 #include "json_reader.hpp"
 
 namespace sw::api {
@@ -15,7 +16,9 @@ namespace {
 
 constexpr std::size_t kMaxAccountsPage = 1000;
 
-void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::int64_t> version) {
+// packages: the account's packages and their minutes left (GET of one account only).
+void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::int64_t> version,
+                  const std::vector<billing::PackageBalance>* packages = nullptr) {
     w.begin_object()
         .field("id", a.id)
         .field("name", a.name)
@@ -27,6 +30,21 @@ void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::i
         .field("agent", a.agent)
         .field("memo", a.memo);
     if (version) w.field("version", *version);
+    if (packages) {
+        w.key("packages").begin_array();
+        for (const billing::PackageBalance& b : *packages) {
+            const billing::Package& p = b.package;
+            w.begin_object().field("name", p.name).key("prefixes").strings(p.prefixes);
+            w.field("valid_from", billing::format_time(p.valid_from))
+                .field("valid_until", billing::format_time(p.valid_until))
+                .field("seconds", p.seconds)
+                .field("used_s", b.used_s)
+                .field("left_s", b.left_s())
+                .field("fee", p.fee.to_string())
+                .end_object();
+        }
+        w.end_array();
+    }
     w.end_object();
 }
 
@@ -167,8 +185,10 @@ Response Api::show_account(Ctx& c, std::string_view id) {
     if (!data_) return error(503, "the account store is not available");
     auto rec = data_->account(id);
     if (!rec) return data_error(rec.error(), "id");
+    auto packages = data_->packages(id);
+    if (!packages) return data_error(packages.error(), "id");
     JsonWriter w;
-    account_json(w, rec->account, rec->version);
+    account_json(w, rec->account, rec->version, &*packages);
     Response r = json(200, w.take());
     r.headers.emplace_back("ETag", etag(rec->version));
     return r;

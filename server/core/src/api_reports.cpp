@@ -1,5 +1,7 @@
 // GET /api/reports/{kind}: the billing reports of `trunkctl report` (revenue, clearing,
-// gateway, settlement, profit, asr, agent-income) as JSON or CSV. See api.hpp "Reports".
+// gateway, settlement, profit, asr, agent-income, packages) as JSON or CSV. See api.hpp
+// "Reports"; packages lists the packages valid at some moment of [from, until) with their
+// minutes left (billing/report.hpp PackageReport), from and until optional: all of them.
 #include <fmt/format.h>
 
 #include <set>
@@ -44,14 +46,14 @@ std::optional<billing::ReportKind> kind_of(const ReportQuery& q) {
 std::optional<Response> read_query(const Request& rq, std::int64_t wall_ms, ReportQuery& q) {
     if (auto bad = unknown_param(rq, {"from", "until", "by", "agent", "format", "rate_deviation"}))
         return std::move(*bad);
-    bool has_from = false;
-    q.until = wall_ms + 1;
+    bool has_from = false, has_until = false;
     for (const auto& [name, value] : rq.query) {
         if (name == "from" || name == "until") {
             auto t = billing::parse_time(value);
             if (!t) return error(400, t.error().message, name);
             (name == "from" ? q.from : q.until) = *t;
             has_from = has_from || name == "from";
+            has_until = has_until || name == "until";
         } else if (name == "format") {
             if (value != "json" && value != "csv") return error(400, "format is json or csv", name);
             q.csv = value == "csv";
@@ -62,8 +64,20 @@ std::optional<Response> read_query(const Request& rq, std::int64_t wall_ms, Repo
             (name == "by" ? q.by : q.agent) = value;
         }
     }
-    if (!has_from) return error(400, "from is required (the period's start)", "from");
+    // Packages are a state, not traffic: without a period every package (also those valid
+    // from next month); the traffic reports need a start and end now by default.
+    const bool packages = q.kind == "packages";
+    if (!has_until) q.until = packages ? billing::kTimeMax : wall_ms + 1;
+    if (!has_from && !packages) return error(400, "from is required (the period's start)", "from");
+    if (!has_from) q.from = billing::kTimeMin;
     if (q.from >= q.until) return error(400, "from must be before until", "from");
+    return std::nullopt;
+}
+
+// by and rate_deviation belong to the traffic reports (agent: refused before).
+std::optional<Response> package_params(const ReportQuery& q) {
+    if (!q.by.empty()) return error(400, "by does not apply to packages", "by");
+    if (q.deviation) return error(400, "rate_deviation applies to profit reports only", "rate_deviation");
     return std::nullopt;
 }
 
@@ -94,12 +108,18 @@ Response Api::reports(Ctx& c, const std::optional<std::string_view>& kind) {
         return text(q.csv ? billing::format_csv(*inc) : billing::format_json(*inc), q.csv);
     }
     if (!q.agent.empty()) return error(400, "agent applies to agent-income only", "agent");
+    if (q.kind == "packages") {
+        if (auto bad = package_params(q)) return std::move(*bad);
+        auto rep = data_->package_report(q.from, q.until);
+        if (!rep) return failed(rep.error());
+        return text(q.csv ? billing::format_csv(*rep) : billing::format_json(*rep), q.csv);
+    }
     const auto rk = kind_of(q);
     if (!rk) {
         static const std::set<std::string_view> kKinds = {"revenue", "clearing", "gateway", "settlement",
                                                          "profit", "asr"};
         if (!kKinds.count(q.kind)) return error(404, "no such report (revenue, clearing, gateway, settlement, "
-                                                     "profit, asr, agent-income)");
+                                                     "profit, asr, agent-income, packages)");
         return error(400, fmt::format("by {} does not apply to report {}", q.by, q.kind), "by");
     }
     const bool profit = *rk == billing::ReportKind::profit_area || *rk == billing::ReportKind::profit_customer;

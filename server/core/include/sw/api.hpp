@@ -38,7 +38,7 @@
 //   DELETE /api/bindings?aor=AOR[&contact=CONTACT] | ?user=USER
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
-//   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income}?from[&until&by&agent&format]
+//   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income|packages}?from[&until&by&agent&format]
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
 //   GET|POST /api/carriers     GET|PATCH|DELETE /api/carriers/{name} POST .../{name}/register
@@ -51,7 +51,8 @@
 // carries ETag "v<version>" (api_data.hpp: moves with every top-up); a top-up with If-Match
 // that is not the current ETag is 409 and changes nothing. A body that is not one flat JSON
 // object is 400; a member that is missing, unknown, of the wrong type or refused is 422
-// naming it in "field"; an existing id is 409. A write sets Response::tables_changed.
+// naming it in "field"; an existing id is 409. A write sets Response::tables_changed. GET of
+// one account also lists its packages with the seconds used and left ("packages").
 //
 // Gateways and groups (api_gateways.cpp): the stored configuration of customer and vendor
 // gateways and gateway groups (GET /api/gateways stays the running switch's live view). The
@@ -80,7 +81,8 @@
 // default now; by: clearing by gateway, profit by area (default) or customer; agent:
 // agent-income of one agent), JSON or CSV as trunkctl prints them. A report that reads every
 // CDR of its period (profit by area, rate_deviation=true) covers at most 7 days here (400
-// naming "from"): it runs on the switch's loop; the others read the hourly rollup.
+// naming "from"): it runs on the switch's loop; the others read the hourly rollup. packages
+// (the minutes left per package valid in the period) takes from and until optionally.
 //
 // SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.

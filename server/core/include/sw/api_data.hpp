@@ -223,7 +223,7 @@ class Data {
     }
 
     // Reports (billing::sqlite::Store::report, with `deviation` report_with_deviation;
-    // agent_income_report).
+    // agent_income_report; package_report: the packages valid in the period).
     virtual billing::Result<billing::Report> report(billing::ReportKind, billing::Timestamp, billing::Timestamp,
                                                     bool /*deviation*/) {
         return no_table("reports");
@@ -231,6 +231,14 @@ class Data {
     virtual billing::Result<billing::AgentIncomeReport> agent_income(billing::Timestamp, billing::Timestamp,
                                                                     std::string_view) {
         return no_table("reports");
+    }
+    virtual billing::Result<billing::PackageReport> package_report(billing::Timestamp, billing::Timestamp) {
+        return no_table("reports");
+    }
+    // One account's packages with their usage, by name (GET /api/accounts/{id}). A Data that
+    // keeps no packages (a test's fake) has none, so this is not pure virtual.
+    virtual billing::Result<std::vector<billing::PackageBalance>> packages(std::string_view /*account*/) {
+        return std::vector<billing::PackageBalance>{};
     }
 
     // Rate groups and their rates (billing::sqlite::Store, `trunkctl rates`). import_rates

@@ -189,6 +189,10 @@ public:
     Result<Packages> packages();
     // Seconds of the package covered so far (0 for an unused or unknown package).
     Result<std::int64_t> package_used(std::string_view account, std::string_view name);
+    // The packages valid at some moment of [from, until) with their usage and the currency
+    // precision, from packages() and package_used() in one read transaction (a consistent
+    // snapshot while cdr import counts usage); the report `packages` (billing/report.hpp).
+    Result<PackageReport> package_report(Timestamp from, Timestamp until);
 
     // --- CDRs ----------------------------------------------------------------------------
     // One transaction per batch; assigns Cdr::id. A CDR priced by volume (tier_prefix set)
