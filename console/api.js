@@ -64,5 +64,31 @@ export async function request(method, path, { body, ifMatch } = {}) {
 
 export const get = async (path) => (await request('GET', path)).data;
 
+// A file the API answers (CSV): { blob, headers }, fetched with the token in its header, so
+// the page hands the browser an object URL and the token never appears in a URL.
+export async function download(path) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { Authorization: `Bearer ${token()}` }, cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, { error: `the server cannot be reached (${e.message})` });
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { error: text.trim() };
+    }
+    if (res.status === 401) {
+      setToken('');
+      unauthorized(data.error || 'the token was refused');
+    }
+    throw new ApiError(res.status, data);
+  }
+  return { blob: await res.blob(), headers: res.headers };
+}
+
 // A path segment or query value, escaped.
 export const q = encodeURIComponent;

@@ -1,16 +1,26 @@
 // The console's shell: sign-in with an API token, the navigation, and hash routing
-// (#/live, #/gateways, #/explain). A page module exports show(main) and returns the function
+// (#/live, #/gateways, #/explain, #/accounts, ...). A page module exports show(main) and returns the function
 // that stops it (its refresh timer) when another page is shown.
 import * as api from './api.js';
 import { h, replace } from './dom.js';
 import * as live from './live.js';
 import * as gateways from './gateways.js';
 import * as explain from './explain.js';
+import * as accounts from './accounts.js';
+import * as cdrs from './cdrs.js';
+import * as reports from './reports.js';
+import * as registrations from './registrations.js';
+import * as domains from './domains.js';
 
 const pages = {
   live: { title: 'Live', module: live },
   gateways: { title: 'Gateways', module: gateways },
   explain: { title: 'Route explain', module: explain },
+  accounts: { title: 'Accounts', module: accounts },
+  cdrs: { title: 'CDRs', module: cdrs },
+  reports: { title: 'Reports', module: reports },
+  registrations: { title: 'Registrations', module: registrations },
+  domains: { title: 'Domains', module: domains },
 };
 
 const main = document.getElementById('main');

@@ -7,13 +7,15 @@
 //   f.showError(err);   // an ApiError: next to its field, or above the form
 import { h } from './dom.js';
 
-// type: text | int | list (comma separated -> array of strings) | bool | select (options)
+// type: text | int | list (comma separated -> array of strings) | bool | select (options:
+// strings, or { value, label })
 function input(form, f) {
   const id = `${form}-${f.name}`;
   const common = { id, name: f.name, 'aria-describedby': `${id}-error${f.hint ? ` ${id}-hint` : ''}` };
   if (f.type === 'bool') return h('input', { ...common, type: 'checkbox' });
   if (f.type === 'select')
-    return h('select', common, f.options.map((o) => h('option', { value: o }, o)));
+    return h('select', common, f.options.map((o) => (typeof o === 'string'
+      ? h('option', { value: o }, o) : h('option', { value: o.value }, o.label))));
   // int as text: the server, not the browser, decides what a good number is (and says so)
   return h('input', { ...common, type: 'text', autocomplete: 'off',
     inputmode: f.type === 'int' ? 'numeric' : undefined, required: f.required });
@@ -46,7 +48,7 @@ export function apiForm({ id, fields, submit, onsubmit, extra = [] }) {
         const c = control(f.name);
         const v = obj[f.name];
         if (f.type === 'bool') c.checked = Boolean(v);
-        else if (f.type === 'select') c.value = v || f.options[0];  // the server's default first
+        else if (f.type === 'select') c.value = v || (f.options[0].value ?? f.options[0]);  // the server's default first
         else c.value = Array.isArray(v) ? v.join(', ') : v ?? '';
         c.disabled = Boolean(obj.name) && f.createOnly === true;
       }

@@ -119,8 +119,8 @@ export function show(main) {
           ? await api.request('PATCH', path, { body: f.values({ all: true }), ifMatch: etag })
           : await api.request('POST', path, { body: f.values() });
         close();
+        await load();  // the table has the new version (its Disable sends it) before we say so
         status.ok(`${capital(k.what)} ${data.name} ${name ? 'saved' : 'added'}.`);
-        load();
       },
     });
     if (name) {

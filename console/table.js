@@ -16,8 +16,9 @@ function compare(a, b) {
 
 // columns: { label, value(row) (sorted on; shown unless render), render(row) -> node,
 //            sortable (default true) }
-export function dataTable({ id, caption, columns, rowKey, pageSize = 25, empty = 'None.' }) {
-  const state = { rows: [], sort: 0, dir: 1, page: 0 };
+// sort, dir: the column sorted on first and its direction (1 ascending, -1 descending).
+export function dataTable({ id, caption, columns, rowKey, pageSize = 25, empty = 'None.', sort = 0, dir = 1 }) {
+  const state = { rows: [], sort, dir, page: 0 };
   const el = h('div', { class: 'table-wrap', id });
   const sorted = () => {
     const col = columns[state.sort];

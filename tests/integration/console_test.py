@@ -11,6 +11,21 @@ trunkline with SIPp traffic. One browser session for every check:
   - a SIPp call held open (customer SIPp -> trunkline -> vendor SIPp) shows on the Live page
     (customer, vendor gateway, numbers, connected); its hang-up button (pressed twice: press,
     confirm) ends it: the customer SIPp gets the BYE and the table empties;
+  - Accounts (after that call; a package without a fee added to 1001): its CDR's charge is
+    0.10 a minute of its billed seconds
+    (retail, by the second, rounded up at 4 decimals) and not zero; account 1001 is listed
+    with 50 - charge; the balance column sorts; Open shows its CDR with the charge; a top-up
+    of "12.3.4" shows the API's error next to the amount and changes nothing (balance and
+    version); a top-up of 5 adds 5 (API, table and detail);
+  - CDRs: two more SIPp calls; a bad From shows the API's error next to it; number prefix +
+    customer + gateway with 1 per page turns 3 pages by the API's cursor (latest first, the
+    held call last with the API's charge), Previous goes back; Download CSV saves the page
+    (fetched with the token in its header, from an object URL);
+  - Reports: revenue with its total; profit by customer lists 1001 with a bar chart (SVG);
+  - Registrations: a carrier registration (made through the API) with its live state, alice's
+    binding (SIPp REGISTER) and mallory's suspension after 3 wrong passwords; Register now
+    says the API's answer; Lift lifts mallory's (and the address') suspension;
+  - Domains: an entry made through the API listed with the cache's state; Resolve now;
   - Gateways: the add-vendor form with port 70000 shows the API's error next to the port
     field and nothing is stored; with a good port the gateway is created (the API has it, the
     table lists it); Edit loads it and Save changes it; its Disable button disables it (the
@@ -26,9 +41,11 @@ Chromium missing is a failure, not a skip. Checks wait on conditions with genero
 never on wall-clock upper bounds. Every process is started here and stopped by its PID.
 
 usage: console_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
-  PORT_BASE: meson passes integration_port_base + 380; this test uses PORT_BASE .. + 9.
+  PORT_BASE: meson passes integration_port_base + 380; this test uses PORT_BASE .. + 9
+  (+ 6: the REGISTERing SIPp, + 7: the carrier registrar nobody answers on).
 """
 import base64
+from decimal import ROUND_CEILING, Decimal
 import functools
 import json
 import os
@@ -39,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import support  # noqa: E402
@@ -58,8 +76,8 @@ from support import (Results, api_client, finish, port_in_use, read_text, stop_a
 
 TRUNKLINE, TRUNKCTL, SIPP_DIR, REPORT = (os.path.abspath(a) for a in sys.argv[1:5])
 BASE = int(sys.argv[5])
-TL_PORT, UAC_PORT, VENDOR_PORT, API_PORT, DEVTOOLS_PORT, NEW_VENDOR_PORT = (
-    BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4, BASE + 5)
+TL_PORT, UAC_PORT, VENDOR_PORT, API_PORT, DEVTOOLS_PORT, NEW_VENDOR_PORT, REG_PORT = (
+    BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4, BASE + 5, BASE + 6)
 API = f"http://127.0.0.1:{API_PORT}"
 CALLEE = "15551234567"
 SHOTS = os.path.join(os.path.dirname(REPORT), "console")
@@ -219,7 +237,8 @@ def setup():
     spare = json.loads(ctl("token", "add", "night-shift", "--scope", "admin", "--json"))["token"]
     p = support.start_trunkline(
         TRUNKLINE, WORK, "trunkline",
-        f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n\n[database]\nreload_poll_ms = 200\n',
+        f'[api]\nlisten = "127.0.0.1:{API_PORT}"\n\n[database]\nreload_poll_ms = 200\n\n'
+        '[registrar]\nregister_retry = 3\nregister_suspend = 600\n',
         "--db", DB, "--udp", f"127.0.0.1:{TL_PORT}", "--tcp", "off")
     up = wait_logged(p, os.path.join(WORK, "trunkline.log"), "api: listening", 20)
     check("trunkline starts with the API", up, log()[-1500:])
@@ -296,6 +315,10 @@ def call_checks(cdp):
     if not rows:
         return
     cid = rows[0][0]
+    # at least 2 s of talk time, so the CDR's charge (0.10 a minute, by the second) is not zero
+    cdp.wait(f"(() => {{ const r = document.querySelector('#calls tr[data-row=\"{cid}\"]');"
+             " const d = r ? r.cells[6].textContent.trim() : '0:00';"
+             " return d !== '0:00' && d !== '0:01'; })()")
     click(cdp, f"[data-key='hangup-{cid}']")
     check("the first press asks for confirmation (nothing hung up yet)",
           cdp.wait(f"{text_of(f'[data-key=hangup-{cid}]')} === 'Confirm hang-up'")
@@ -311,6 +334,284 @@ def call_checks(cdp):
                    f"{text_of('#live-notice')} === 'Call {cid} hung up.'"),
           cdp.eval(text_of("main")))
     stop_pid(vendor, 10)
+
+
+def api_json(path):
+    status, _, body = http("GET", path, ADMIN)
+    return json.loads(body) if status == 200 else None
+
+
+def call_cdr():
+    """The held call's CDR from GET /api/cdrs (acme's account 1001), once it is written."""
+    def one():
+        v = api_json("/api/cdrs?customer=1001")
+        return v["cdrs"][0] if v and len(v["cdrs"]) == 1 else None
+    return wait_until(one, WAIT, 0.2)
+
+
+def account_checks(cdp):
+    cdr = call_cdr()
+    if not check("the held call has its CDR in GET /api/cdrs?customer=1001", cdr, cdr):
+        return None
+    # retail: prefix 1 at 0.10 a minute by the second, 4 decimals rounded up (the default)
+    want = (Decimal(cdr["customer_billed_s"]) * Decimal("0.10") / 60).quantize(
+        Decimal("0.0001"), rounding=ROUND_CEILING)
+    check("its charge is 0.10 a minute of its billed seconds, and not zero",
+          cdr["customer_billed_s"] >= 1 and Decimal(cdr["charge"]) == want and want > 0,
+          f"{want} {cdr}")
+    # a package to numbers the test never calls, without a fee: listed, changes no charge
+    ctl("packages", "add", "1001", "uk-test", "--prefixes", "44", "--minutes", "100", "--fee", "0",
+        "--until", "2099-01-01")
+    account = api_json("/api/accounts/1001")
+    check("account 1001's balance went down by the charge (50 - charge)",
+          account and Decimal(account["balance"]) == 50 - Decimal(cdr["charge"]), account)
+    go(cdp, "accounts")
+    row = "#accounts tr[data-row='1001']"
+    shown = cdp.wait(f"document.querySelector({js(row)})?.cells[3].textContent === "
+                     f"{js(account['balance'])}")
+    rows = {r[0]: r for r in table_rows(cdp, "#accounts") or []}
+    check("the Accounts page lists 1001 (customer, rate group retail) and 9001 with the "
+          "balance after the call",
+          shown and rows.get("1001", [])[2:4] == ["customer", account["balance"]]
+          and rows["1001"][6] == "retail" and rows.get("9001", [None, None, ""])[2] == "vendor",
+          rows)
+    click(cdp, "#accounts th:nth-child(4) button")  # sort by balance
+    sorted_ok = cdp.wait("document.querySelector('#accounts th:nth-child(4)')"
+                         ".getAttribute('aria-sort') === 'ascending'")
+    check("the balance column sorts (aria-sort ascending)", sorted_ok)
+    click(cdp, "[data-key='open-1001']")
+    listed = cdp.wait(f"!!document.querySelector('#topup-form') && "
+                      f"!!document.querySelector('#account-cdrs tr[data-row=\"{cdr['id']}\"]') && "
+                      f"{text_of('#account-balance')} === {js(account['balance'])}")
+    cells = table_rows(cdp, "#account-cdrs") or [[]]
+    check("Open shows 1001's balance, the top-up form and its CDR with the charge",
+          listed and cells[0][0] == str(cdr["id"]) and cells[0][3] == CALLEE
+          and cells[0][8] == cdr["charge"], cells)
+    set_value(cdp, "#topup-form-amount", "12.3.4")
+    set_value(cdp, "#topup-form-memo", "console test")
+    click(cdp, "#topup-form-submit")
+    err = cdp.wait(f"{text_of('#topup-form-amount-error')}")
+    check("a bad amount: the API's error next to the amount field",
+          err and "amount" in err and cdp.eval(
+              "document.getElementById('topup-form-amount').getAttribute('aria-invalid')")
+          == "true",
+          err)
+    after = api_json("/api/accounts/1001")
+    check("the refused top-up changed nothing (same balance, same version)",
+          after and (after["balance"], after["version"])
+          == (account["balance"], account["version"]),
+          f"{account} {after}")
+    screenshot(cdp, "accounts-topup-error")
+    # with the keyboard: the refused field has the focus; type the amount, Enter
+    set_value(cdp, "#topup-form-amount", "")
+    focused = cdp.eval("document.activeElement?.id") == "topup-form-amount"
+    cdp.type_text("5")
+    cdp.press_enter()
+    want_balance = Decimal(account["balance"]) + 5
+    done = cdp.wait(f"{text_of('#accounts-status')}.startsWith('Account 1001 topped up by 5')")
+    after = api_json("/api/accounts/1001") or {}
+    shown = cdp.wait(f"{text_of('#account-balance')} === {js(after.get('balance'))} && "
+                     f"document.querySelector({js(row)})?.cells[3].textContent === "
+                     f"{js(after.get('balance'))}")
+    check("a top-up of 5 (typed, Enter): the API's balance is 5 more, shown in the table and "
+          "the detail",
+          focused and done and shown and Decimal(after.get("balance", "0")) == want_balance,
+          f"{after} {cdp.eval(text_of('main'))[:600]}")
+    pk = cdp.wait("document.querySelector('#account-packages tr[data-row=uk-test]')?.textContent")
+    check("Open lists 1001's package with its minutes, used and left (100, 0, 100)",
+          pk and "44" in pk and "100" in pk, pk or cdp.eval(text_of("#account-detail"))[:500])
+    screenshot(cdp, "accounts")
+    # a top-up made elsewhere meanwhile: the form's If-Match is stale, refused, nothing booked
+    cdp.wait(f"document.activeElement?.id === 'topup-form-amount' && "
+             f"{text_of('#account-balance')} === {js(after.get('balance'))}")
+    http("POST", "/api/accounts/1001/topup", ADMIN, {"amount": "1", "memo": "elsewhere"})
+    set_value(cdp, "#topup-form-amount", "2")
+    click(cdp, "#topup-form-submit")
+    msg = cdp.wait(f"{text_of('#topup-form-message')}")
+    now = api_json("/api/accounts/1001") or {}
+    check("a top-up on a stale view (another top-up came in): refused with the API's reason, "
+          "nothing booked", msg and "changed" in msg
+          and Decimal(now.get("balance", "0")) == want_balance + 1, f"{msg} {now}")
+    return cdr
+
+
+def more_calls():
+    """Two more answered calls (1 s each) so the CDR search has pages to turn; True when the
+    API lists the 3 CDRs."""
+    vendor = start_sipp("vendor2", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "60s"])
+    wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10)
+    uac = start_sipp("uac2", "softswitch_uac.xml", UAC_PORT,
+                     ["-s", CALLEE, "-m", "2", "-l", "1", "-d", "1000", "-timeout", "60s",
+                      "-recv_timeout", "20000", f"127.0.0.1:{TL_PORT}"])
+    rc = finish(uac, 90)
+    stop_pid(vendor, 10)
+    def listed():
+        cdrs = (api_json("/api/cdrs?customer=1001") or {"cdrs": []})["cdrs"]
+        return cdrs if len(cdrs) == 3 else None
+    three = wait_until(listed, WAIT, 0.2)
+    return check("two more SIPp calls: 3 CDRs of account 1001 in the API", rc == 0 and three,
+                 f"{rc} {three} {read_text(os.path.join(WORK, 'uac2.out'))[-800:]}")
+
+
+def cdr_checks(cdp, cdr):
+    if cdr is None or not more_calls():
+        return
+    go(cdp, "cdrs")
+    check("the CDRs page lists the last 24 hours' CDRs at once",
+          cdp.wait(f"!!document.querySelector('#cdrs tr[data-row=\"{cdr['id']}\"]')"),
+          cdp.eval(text_of("main"))[:600])
+    set_value(cdp, "#cdr-search-from", "yesterday")
+    click(cdp, "#cdr-search-submit")
+    err = cdp.wait(f"{text_of('#cdr-search-from-error')}")
+    check("a bad From: the API's error next to the From field",
+          err and "yesterday" in err and cdp.eval(
+              "document.getElementById('cdr-search-from').getAttribute('aria-invalid')") == "true",
+          err)
+    set_value(cdp, "#cdr-search-from", "")
+    for name, value in (("number", CALLEE[:4]), ("customer", "1001"), ("gateway", "acme"),
+                        ("limit", "1")):
+        set_value(cdp, f"#cdr-search-{name}", value)
+    click(cdp, "#cdr-search-submit")
+    pages = []
+    for turn in range(3):
+        cdp.wait(f"{text_of('#cdrs-page')}.includes('Page {turn + 1}') && "
+                 "document.querySelectorAll('#cdrs tbody tr[data-row]').length === 1")
+        pages.append((table_rows(cdp, "#cdrs") or [[]])[0][:1]
+                     + [cdp.eval("document.getElementById('cdrs-next').disabled")])
+        if turn < 2:
+            click(cdp, "#cdrs-next")
+    ids = [p[0] for p in pages]
+    check("number prefix + customer + gateway, 1 per page: Next turns 3 pages by the API's "
+          "cursor, latest first, the held call's CDR last; Next disabled on the last",
+          len(set(ids)) == 3 and ids[2] == str(cdr["id"])
+          and [p[1] for p in pages] == [False, False, True], pages)
+    rows = table_rows(cdp, "#cdrs") or [[]]
+    check("the held call's CDR in the search: the callee, acme/gw1 and the API's charge",
+          rows[0][0] == str(cdr["id"]) and rows[0][3] == CALLEE
+          and rows[0][4] == "1001 / acme" and rows[0][5] == "9001 / gw1"
+          and rows[0][8] == cdr["charge"] and Decimal(rows[0][8]) > 0, rows)
+    screenshot(cdp, "cdrs")
+    click(cdp, "#cdrs-prev")
+    back = cdp.wait(f"{text_of('#cdrs-page')}.includes('Page 2') && "
+                    f"{text_of('#cdrs tbody')}.startsWith({js(ids[1])})")
+    check("Previous goes back to page 2", back, cdp.eval(text_of("#cdrs")))
+    saved = os.path.join(WORK, "downloads")
+    cdp.call("Page.setDownloadBehavior", behavior="allow", downloadPath=saved)
+    click(cdp, "#cdrs-csv")
+    href = cdp.wait("(document.getElementById('cdrs-csv-link').href || '').startsWith('blob:') && "
+                    "document.getElementById('cdrs-csv-link').href")
+    name = cdp.eval("document.getElementById('cdrs-csv-link').download")
+    path = os.path.join(saved, name or "none")
+    wait_until(lambda: os.path.exists(path) and read_text(path).count("\n") >= 2, WAIT)
+    lines = read_text(path).splitlines() if os.path.exists(path) else []
+    check("Download CSV: fetched with the token in its header, saved by the browser from an "
+          "object URL (no token in any URL): the page's CDR",
+          href and ADMIN not in href and len(lines) == 2
+          and lines[0].startswith("id,caller,callee,")
+          and lines[1].startswith(f"{ids[1]},"), f"{href} {name} {lines[:3]}")
+
+def report_checks(cdp):
+    go(cdp, "reports")
+    cdp.wait("!!document.querySelector('#report-form')")
+    click(cdp, "#report-form-submit")
+    shown = cdp.wait("!!document.querySelector('#report-table table') && "
+                     "!!document.querySelector('#report-total')")
+    total = cdp.eval(text_of("#report-total"))
+    check("Reports: revenue of the last 24 hours, a table and its total",
+          shown and "revenue" in total and "object" not in total, cdp.eval(text_of("main"))[:800])
+    set_value(cdp, "#report-form-kind", "profit")
+    set_value(cdp, "#report-form-by", "customer")
+    click(cdp, "#report-form-submit")
+    shown = cdp.wait("document.querySelector('#report-table caption')?.textContent"
+                     ".startsWith('profit') && "
+                     "!!document.querySelector('#report-table tbody tr[data-row]')")
+    rows = table_rows(cdp, "#report-table") or []
+    check("profit by customer: a row for account 1001 and a bar chart (inline SVG)",
+          shown and any(r and r[0] == "1001" for r in rows)
+          and cdp.eval("document.querySelectorAll('#report-chart rect').length") >= 1,
+          f"{rows} {cdp.eval(text_of('#report-result'))[:500]}")
+    cdp.eval("document.getElementById('report-result').scrollIntoView()")
+    screenshot(cdp, "reports")
+
+
+def sipp_register(tag, scenario, user, password, calls):
+    """`calls` REGISTERs of `user` from REG_PORT with `password` (scenario's injection line)."""
+    csv = os.path.join(WORK, f"{tag}.csv")
+    with open(csv, "w") as f:
+        f.write(f"SEQUENTIAL\n{user};{password};trunkline;"
+                f"[authentication username={user} password={password}]\n")
+    p = start_sipp(tag, scenario, REG_PORT,
+                   ["-inf", csv, "-t", "u1", "-m", str(calls), "-r", "5", "-timeout", "30s",
+                    "-recv_timeout", "5000", f"127.0.0.1:{TL_PORT}"])
+    return finish(p, 60)
+
+
+def registration_checks(cdp):
+    """A carrier registration (to a port nobody answers), a registered user's binding and a
+    user suspended after 3 wrong passwords ([registrar] register_retry 3): the Registrations
+    page lists them; Register now and Lift act through the API."""
+    ctl("user", "add", "alice", "--password", "alicepw")
+    ctl("user", "add", "mallory", "--password", "mallorypw")
+    status, _, body = http("POST", "/api/carriers", ADMIN,
+                           {"name": "upstream", "server": "127.0.0.1", "port": REG_PORT + 1,
+                            "user": "trunk1", "password": "secret1"})
+    check("a carrier registration made through the API", status == 201, f"{status} {body}")
+    rc = sipp_register("alice", "register_auth.xml", "alice", "alicepw", 1)
+    check("alice registers (SIPp, digest)", rc == 0,
+          read_text(os.path.join(WORK, "alice.out"))[-600:])
+    sipp_register("mallory", "register_wrong_password.xml", "mallory", "WRONG", 3)
+    def suspended_now():
+        listed = (api_json("/api/suspensions") or {"suspensions": []})["suspensions"]
+        return any(x["key"] == "mallory" for x in listed)
+    suspended = wait_until(suspended_now, WAIT, 0.2)
+    check("3 wrong passwords suspend mallory (GET /api/suspensions)", suspended,
+          api_json("/api/suspensions"))
+    go(cdp, "registrations")
+    mallory = js("#suspensions tr[data-row='user_at_address mallory']")
+    shown = cdp.wait("!!document.querySelector('#carriers tr[data-row=upstream]') && "
+                     f"!!document.querySelector({mallory}) && "
+                     "[...document.querySelectorAll('#bindings tbody tr')].some(r => "
+                     "r.textContent.includes('sip:alice@'))")
+    carrier = {r[0]: r for r in table_rows(cdp, "#carriers") or []}.get("upstream", [])
+    live = (api_json("/api/carriers/upstream") or {}).get("live", {})
+    check("Registrations lists the carrier with its live state, alice's binding and mallory's "
+          "suspension", shown and len(carrier) > 3 and carrier[3].split(":")[0] in (
+              "idle", "registering", "registered", "failed", "not_running"), f"{carrier} {live} "
+          f"{cdp.eval(text_of('main'))[:800]}")
+    screenshot(cdp, "registrations")
+    click(cdp, "[data-key='register-upstream']")
+    said = cdp.wait(f"{text_of('#registrations-notice')}.startsWith('Carrier upstream')"
+                    f" && {text_of('#registrations-notice')}")
+    check("Register now: the API's answer (REGISTER sent, or why not) is said", said, said)
+    click(cdp, "[data-key='lift-user_at_address-mallory']")
+    lifted = cdp.wait(f"{text_of('#registrations-notice')}.startsWith('Lifted') && "
+                      f"!document.querySelector({mallory})")
+    left = (api_json("/api/suspensions") or {"suspensions": [{"key": "?"}]})["suspensions"]
+    check("Lift lifts mallory's suspension (the API lists none keyed mallory)",
+          lifted and not any(x["key"] == "mallory" for x in left),
+          f"{left} {cdp.eval(text_of('#registrations-notice'))}")
+    if any(x["key"] == "127.0.0.1" for x in left):  # the address was suspended too: lift it here
+        click(cdp, "[data-key='lift-address-127.0.0.1']")
+        emptied = cdp.wait(f"{text_of('#suspensions tbody')} === 'No suspensions.'")
+        check("Lift of the address empties the suspensions (the API lists none)",
+              emptied and not (api_json("/api/suspensions") or {"suspensions": [1]})["suspensions"],
+              cdp.eval(text_of("#suspensions")))
+    http("DELETE", "/api/suspensions/127.0.0.1", ADMIN)  # the address, should it be suspended
+
+
+def domain_checks(cdp):
+    status, _, body = http("POST", "/api/domains", ADMIN, {"name": "localhost"})
+    check("a domain entry made through the API", status == 201, f"{status} {body}")
+    go(cdp, "domains")
+    shown = cdp.wait("!!document.querySelector('#domains tr[data-row=localhost]')")
+    row = {r[0]: r for r in table_rows(cdp, "#domains") or []}.get("localhost", [])
+    check("Domains lists the entry with the cache's state, addresses, TTL left, last error",
+          shown and len(row) == 8 and row[1] == "yes", row)
+    click(cdp, "[data-key='resolve-localhost']")
+    said = cdp.wait(f"{text_of('#domains-notice')}.startsWith('localhost')"
+                    f" && {text_of('#domains-notice')}")
+    check("Resolve now: asked through the API", said and "asked to resolve" in said, said)
+    screenshot(cdp, "domains")
 
 
 def gateway_checks(cdp):
@@ -439,6 +740,11 @@ def main():
             cdp.call(f"{domain}.enable")
         sign_in_checks(cdp, ADMIN)
         call_checks(cdp)
+        cdr = account_checks(cdp)
+        cdr_checks(cdp, cdr)
+        report_checks(cdp)
+        registration_checks(cdp)
+        domain_checks(cdp)
         gateway_checks(cdp)
         explain_checks(cdp)
         revoked_token_checks(cdp, spare)

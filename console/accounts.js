@@ -1,0 +1,162 @@
+// Accounts: the billing accounts (GET /api/accounts, every page of its cursor read, then
+// sorted and paged in the browser), and for the one chosen its top-up form (POST
+// /api/accounts/{id}/topup with If-Match: the API's refusal next to the amount, nothing
+// stored; a top-up made elsewhere since the account was opened is refused), a customer's
+// packages with the minutes used and left (GET /api/reports/packages) and its recent CDRs
+// (GET /api/cdrs?customer= or ?vendor=).
+import * as api from './api.js';
+import { h, replace, duration, statusLine } from './dom.js';
+import { apiForm } from './form.js';
+import { dataTable } from './table.js';
+
+const PAGE = 1000;       // accounts per request
+const MAX_PAGES = 20;    // 20,000 accounts at most in the table
+const RECENT = 50;       // the chosen account's latest CDRs
+
+// Money is an exact decimal string: sorted as a number, shown as the API wrote it.
+const amount = (s) => Number(s);
+const num = (x) => Number(x);
+
+export function cdrColumns() {
+  return [
+    { label: 'Id', value: (c) => c.id },
+    { label: 'End (UTC)', value: (c) => c.end_time },
+    { label: 'Caller', value: (c) => c.caller },
+    { label: 'Callee', value: (c) => c.callee },
+    { label: 'Customer', value: (c) => `${c.customer} / ${c.customer_gateway}` },
+    { label: 'Vendor', value: (c) => (c.vendor ? `${c.vendor} / ${c.vendor_gateway}` : '—') },
+    { label: 'Talk', value: (c) => c.duration_s, render: (c) => duration(c.duration_s) },
+    { label: 'SIP', value: (c) => c.sip_code },
+    { label: 'Charge', value: (c) => amount(c.charge), render: (c) => c.charge },
+    { label: 'Cost', value: (c) => amount(c.cost), render: (c) => c.cost },
+  ];
+}
+
+export function show(main) {
+  let alive = true;
+  const status = statusLine('accounts-status');
+  const detail = h('section', { id: 'account-detail', class: 'editor', hidden: true });
+  let chosen = null;  // the id shown in detail
+
+  const table = dataTable({
+    id: 'accounts', caption: 'Accounts', rowKey: (a) => a.id, empty: 'No accounts.',
+    columns: [
+      { label: 'Id', value: (a) => a.id },
+      { label: 'Name', value: (a) => a.name },
+      { label: 'Kind', value: (a) => a.kind },
+      { label: 'Balance', value: (a) => amount(a.balance), render: (a) => a.balance },
+      { label: 'Credit', value: (a) => amount(a.credit_limit), render: (a) => a.credit_limit },
+      { label: 'Available', value: (a) => amount(a.available), render: (a) => a.available },
+      { label: 'Rate group', value: (a) => a.rate_group },
+      { label: 'Actions', value: () => '', sortable: false,
+        render: (a) => h('button', { type: 'button', 'data-key': `open-${a.id}`,
+          'aria-label': `Top up and CDRs of account ${a.id}`, onclick: () => open(a.id) }, 'Open') },
+    ],
+  });
+
+  async function load() {
+    try {
+      const all = [];
+      let after = null;
+      for (let i = 0; i < MAX_PAGES; i += 1) {
+        const from = after ? `&after=${api.q(after)}` : '';
+        const page = await api.get(`/api/accounts?limit=${PAGE}${from}`);
+        all.push(...page.accounts);
+        after = page.next;
+        if (!after) break;
+      }
+      if (!alive) return;
+      table.update(all);
+      if (after) status.ok(`The first ${all.length} accounts are shown.`);
+    } catch (err) {
+      if (err.status !== 401) status.error(`Cannot load the accounts: ${err.message}`);
+    }
+  }
+
+  // One account: its figures, the top-up form and its latest CDRs.
+  async function open(id) {
+    chosen = id;
+    let account;
+    let etag = '';  // the top-up is refused (409) if another top-up came in since
+    try {
+      ({ data: account, etag } = await api.request('GET', `/api/accounts/${api.q(id)}`));
+    } catch (err) {
+      if (err.status !== 401) status.error(`Account ${id}: ${err.message}`);
+      return;
+    }
+    if (!alive || chosen !== id) return;
+    const summary = h('dl', { class: 'summary', id: 'account-summary' },
+      h('dt', {}, 'Balance'), h('dd', { id: 'account-balance' }, account.balance),
+      h('dt', {}, 'Credit limit'), h('dd', {}, account.credit_limit),
+      h('dt', {}, 'Available'), h('dd', {}, account.available),
+      h('dt', {}, 'Rate group'), h('dd', {}, account.rate_group || '—'),
+      account.agent ? [h('dt', {}, 'Agent'), h('dd', {}, account.agent)] : null);
+    const form = apiForm({
+      id: 'topup-form', submit: 'Top up',
+      fields: [
+        { name: 'amount', label: 'Amount', type: 'text', required: true,
+          hint: 'a decimal such as 25.00; negative to adjust down' },
+        { name: 'memo', label: 'Memo', type: 'text' },
+      ],
+      extra: [' ', h('button', { type: 'button', onclick: close }, 'Close')],
+      onsubmit: async (f) => {
+        const body = f.values();
+        const { data } = await api.request('POST', `/api/accounts/${api.q(id)}/topup`,
+          { body, ifMatch: etag });
+        status.ok(`Account ${id} topped up by ${body.amount}: balance ${data.balance}.`);
+        load();
+        open(id);
+      },
+    });
+    const packages = dataTable({ id: 'account-packages', caption: `Packages of account ${id}`,
+      rowKey: (p) => p.name, empty: 'No packages.', pageSize: 10,
+      columns: [
+        { label: 'Name', value: (p) => p.name },
+        { label: 'Prefixes', value: (p) => (p.prefixes || []).join(', ') },
+        { label: 'Valid from (UTC)', value: (p) => p.valid_from },
+        { label: 'Until', value: (p) => p.valid_until },
+        { label: 'Minutes', value: (p) => num(p.minutes) },
+        { label: 'Used', value: (p) => num(p.used_min) },
+        { label: 'Left', value: (p) => num(p.left_min) },
+        { label: 'Fee', value: (p) => num(p.fee), render: (p) => String(p.fee) },
+      ] });
+    packages.update([]);
+    const cdrs = dataTable({ id: 'account-cdrs', caption: `Latest CDRs of account ${id}`,
+      rowKey: (c) => c.id, empty: 'No CDRs in the last 24 hours.', columns: cdrColumns(),
+      pageSize: 10, dir: -1 });
+    cdrs.update([]);
+    replace(detail,
+      h('h2', { id: 'account-title' },
+        `Account ${account.id}${account.name ? ` · ${account.name}` : ''} (${account.kind})`),
+      summary, h('h3', {}, 'Top-up'), form.el,
+      account.kind === 'customer' ? packages.el : null, cdrs.el);
+    detail.setAttribute('aria-labelledby', 'account-title');
+    detail.hidden = false;
+    form.el.querySelector('input')?.focus();
+    if (account.kind === 'customer') {
+      // the packages (minutes sold for a fee) with their use: GET /api/reports/packages
+      api.get('/api/reports/packages').then((r) => {
+        if (alive && chosen === id) packages.update((r.packages || []).filter((p) => p.account === id));
+      }).catch((err) => {
+        if (err.status !== 401) status.error(`Packages of account ${id}: ${err.message}`);
+      });
+    }
+    const by = account.kind === 'vendor' ? 'vendor' : 'customer';
+    try {
+      const page = await api.get(`/api/cdrs?${by}=${api.q(id)}&limit=${RECENT}`);
+      if (alive && chosen === id) cdrs.update(page.cdrs);
+    } catch (err) {
+      if (err.status !== 401) status.error(`CDRs of account ${id}: ${err.message}`);
+    }
+  }
+
+  function close() {
+    chosen = null;
+    detail.hidden = true;
+    detail.replaceChildren();
+  }
+
+  main.append(h('h1', {}, 'Accounts'), status.el, detail, table.el);
+  load();
+  return () => { alive = false; };
+}
