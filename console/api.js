@@ -31,16 +31,18 @@ export function onUnauthorized(handler) {
 // operator's machine is off by minutes.
 export const serverNow = () => Date.now() + clockOffset;
 
-// { data, etag } of one request; an ApiError for anything but 2xx.
-export async function request(method, path, { body, ifMatch } = {}) {
+// { data, etag } of one request; an ApiError for anything but 2xx. `raw`: a body sent as is
+// (a CSV rate deck) with its `contentType`, instead of a JSON `body`.
+export async function request(method, path, { body, ifMatch, raw, contentType = 'text/csv' } = {}) {
   const headers = { Authorization: `Bearer ${token()}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (raw !== undefined) headers['Content-Type'] = contentType;
+  else if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (ifMatch) headers['If-Match'] = ifMatch;
   let res;
   try {
     res = await fetch(path, {
       method, headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, { error: `the server cannot be reached (${e.message})` });
@@ -64,7 +66,7 @@ export async function request(method, path, { body, ifMatch } = {}) {
 
 export const get = async (path) => (await request('GET', path)).data;
 
-// A file the API answers (CSV): { blob, headers }, fetched with the token in its header, so
+// A file the API answers (CSV, pcap): { blob, headers }, fetched with the token in its header, so
 // the page hands the browser an object URL and the token never appears in a URL.
 export async function download(path) {
   let res;

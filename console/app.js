@@ -1,5 +1,5 @@
 // The console's shell: sign-in with an API token, the navigation, and hash routing
-// (#/live, #/gateways, #/explain, #/accounts, ...). A page module exports show(main) and returns the function
+// (#/live, #/gateways, #/explain, #/accounts, #/rates, #/trace, ...). A page module exports show(main) and returns the function
 // that stops it (its refresh timer) when another page is shown.
 import * as api from './api.js';
 import { h, replace } from './dom.js';
@@ -11,6 +11,8 @@ import * as cdrs from './cdrs.js';
 import * as reports from './reports.js';
 import * as registrations from './registrations.js';
 import * as domains from './domains.js';
+import * as rates from './rates.js';
+import * as trace from './trace.js';
 
 const pages = {
   live: { title: 'Live', module: live },
@@ -21,6 +23,8 @@ const pages = {
   reports: { title: 'Reports', module: reports },
   registrations: { title: 'Registrations', module: registrations },
   domains: { title: 'Domains', module: domains },
+  rates: { title: 'Rates', module: rates },
+  trace: { title: 'Trace', module: trace },
 };
 
 const main = document.getElementById('main');

@@ -32,6 +32,13 @@ trunkline with SIPp traffic. One browser session for every check:
     API says enabled false);
   - Route explain for the callee from acme: gw1 the candidate, the new gateway skipped as
     disabled;
+  - Rates: the rate groups; a deck with a bad price and an extra field shows the API's error
+    of each line, offers no Store and stores nothing (the API's rates are the same); a good
+    deck file's dry run is clean, Store imports it and the prefix search lists its rates,
+    1 per page by the API's cursor; a bad prefix shows the API's error next to it;
+  - Trace: a trace started on the page for the callee, then a SIPp call: the traces table
+    counts its messages, the ladder (inline SVG) has the INVITE and 200 arrows, the pcap is
+    fetched with the token in its header and saved from an object URL; Remove removes it;
   - a token removed with `trunkctl token remove` while signed in: the next refresh's 401
     returns to the sign-in form with a message;
   - no script error and no Content-Security-Policy violation was reported by the page;
@@ -680,6 +687,151 @@ def explain_checks(cdp):
     screenshot(cdp, "explain")
 
 
+def rate_checks(cdp):
+    """Rates: the groups, a bad deck's line errors (nothing stored), a clean dry run, Store, and
+    the stored rates in the prefix search."""
+    go(cdp, "rates")
+    shown = cdp.wait("!!document.querySelector('#rate-groups tr[data-row=retail]') && "
+                     "!!document.querySelector('#negative-margins h2')")
+    groups = {r[0]: r for r in table_rows(cdp, "#rate-groups") or []}
+    check("Rates lists the rate groups (retail: 1 rate, 1 account; v9001) and the "
+          "negative-margin routes", shown and groups.get("retail", [])[1:3] == ["1", "1"]
+          and "v9001" in groups, groups)
+    before = api_json("/api/rates?group=retail")
+    set_value(cdp, "#deck-form-group", "retail")
+    set_value(cdp, "#deck-form-text", "prefix,price,increment\n4420,0.0x5,1\n4421,0.05,1,9\n")
+    click(cdp, "#deck-form-submit")
+    shown = cdp.wait("document.querySelectorAll('#deck-errors tbody tr').length >= 2")
+    rows = table_rows(cdp, "#deck-errors") or []
+    lines = {r[0] for r in rows}
+    check("a bad deck (a bad price on line 2, an extra field on line 3): the dry run lists the "
+          "API's error of each line and offers no Store",
+          shown and {"2", "3"} <= lines and cdp.eval("document.getElementById('deck-store').hidden"),
+          f"{rows} {cdp.eval(text_of('#deck-result'))[:500]}")
+    check("the refused deck changed nothing: retail's rates are the same (GET /api/rates)",
+          before and api_json("/api/rates?group=retail") == before and len(before["rates"]) == 1,
+          api_json("/api/rates?group=retail"))
+    cdp.eval("document.getElementById('deck-form').scrollIntoView()")
+    screenshot(cdp, "rates-deck-errors")
+    # the good deck as a file (the file input; the pasted text is left empty)
+    set_value(cdp, "#deck-form-text", "")
+    deck = os.path.join(WORK, "console-deck.csv")
+    with open(deck, "w") as f:
+        f.write("prefix,price,increment\n4420,0.05,1\n4421,0.06,60\n")
+    root = cdp.call("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.call("DOM.querySelector", nodeId=root, selector="#deck-form-file")["nodeId"]
+    cdp.call("DOM.setFileInputFiles", files=[deck], nodeId=node)
+    click(cdp, "#deck-form-submit")
+    clean = cdp.wait("!!document.querySelector('#deck-clean') && "
+                     "!document.getElementById('deck-store').hidden")
+    check("a good deck (a file): the dry run is clean (2 rates, 2 new), Store is offered, nothing stored yet",
+          clean and "2 rates" in cdp.eval(text_of("#deck-clean"))
+          and api_json("/api/rates?group=retail") == before, cdp.eval(text_of("#deck-result")))
+    click(cdp, "#deck-store")
+    stored = cdp.wait(f"{text_of('#rates-status')}.startsWith('Stored 2 rates in retail') && "
+                      "document.querySelectorAll('#rates tbody tr[data-row]').length === 3")
+    api_rates = {r["prefix"]: r for r in (api_json("/api/rates?group=retail&prefix=442") or
+                                          {"rates": []})["rates"]}
+    check("Store imports it: the API has 4420 at 0.05 and 4421 at 0.06, the group's rates listed",
+          stored and sorted(api_rates) == ["4420", "4421"]
+          and Decimal(api_rates["4420"]["price"]) == Decimal("0.05")
+          and Decimal(api_rates["4421"]["price"]) == Decimal("0.06"),
+          f"{api_rates} {cdp.eval(text_of('#rates-status'))}")
+    set_value(cdp, "#rate-search-prefix", "442")
+    click(cdp, "#rate-search-submit")
+    found = cdp.wait("document.querySelectorAll('#rates tbody tr[data-row]').length === 2")
+    rows = table_rows(cdp, "#rates") or []
+    check("the prefix search (retail, 442) shows the stored rates with their prices",
+          found and [(r[0], Decimal(r[3])) for r in rows]
+          == [("4420", Decimal("0.05")), ("4421", Decimal("0.06"))], rows)
+    cdp.eval("window.scrollTo(0, 0)")
+    screenshot(cdp, "rates")
+    set_value(cdp, "#rate-search-prefix", "44x")
+    click(cdp, "#rate-search-submit")
+    err = cdp.wait(f"{text_of('#rate-search-prefix-error')}")
+    check("a bad prefix: the API's error next to the prefix field", err and "prefix" in err, err)
+    set_value(cdp, "#rate-search-prefix", "442")
+    set_value(cdp, "#rate-search-limit", "1")
+    click(cdp, "#rate-search-submit")
+    pages = []
+    for turn in range(2):
+        cdp.wait(f"{text_of('#rates-page')}.includes('page {turn + 1}') && "
+                 "document.querySelectorAll('#rates tbody tr[data-row]').length === 1")
+        pages.append((table_rows(cdp, "#rates") or [[""]])[0][0])
+        pages.append(cdp.eval("document.getElementById('rates-next').disabled"))
+        if turn == 0:
+            click(cdp, "#rates-next")
+    click(cdp, "#rates-prev")
+    back = cdp.wait(f"{text_of('#rates-page')}.includes('page 1') && "
+                    f"{text_of('#rates tbody')}.startsWith('4420')")
+    check("1 per page: Next follows the API's cursor (4420, then 4421, the last), Previous goes back",
+          pages == ["4420", False, "4421", True] and back, f"{pages} {back}")
+
+
+def trace_checks(cdp):
+    """Trace: a trace started on the page for the callee, then a SIPp call: its messages counted,
+    the ladder (INVITE and 200 arrows) and the pcap downloaded from an object URL."""
+    go(cdp, "trace")
+    cdp.wait("!!document.querySelector('#trace-form') && !!document.querySelector('#traces table')")
+    set_value(cdp, "#trace-form-callee", CALLEE)
+    click(cdp, "#trace-form-submit")
+    said = cdp.wait(f"{text_of('#trace-notice')}.startsWith('Trace ') && {text_of('#trace-notice')}")
+    traces = (api_json("/api/traces") or {"traces": []})["traces"]
+    mine = [t for t in traces if t["callee"] == CALLEE and t["state"] == "active"]
+    if not check("Start trace (callee): the API has an active trace for the callee, the page says so",
+                 said and "started" in said and len(mine) == 1, f"{said} {traces}"):
+        return
+    tid = mine[0]["id"]
+    listed = cdp.wait(f"!!document.querySelector('#traces tr[data-row=\"{tid}\"]')")
+    check("the traces table lists it, active", listed and "active" in cdp.eval(
+        text_of(f"#traces tr[data-row='{tid}']")), cdp.eval(text_of("#traces")))
+    vendor = start_sipp("vendor3", "softswitch_uas.xml", VENDOR_PORT, ["-aa", "-timeout", "60s"])
+    wait_until(lambda: port_in_use(VENDOR_PORT) or vendor.poll() is not None, 10)
+    uac = start_sipp("uac3", "softswitch_uac.xml", UAC_PORT,
+                     ["-s", CALLEE, "-m", "1", "-l", "1", "-d", "500", "-timeout", "60s",
+                      "-recv_timeout", "20000", f"127.0.0.1:{TL_PORT}"])
+    rc = finish(uac, 90)
+    stop_pid(vendor, 10)
+    check("a SIPp call to the traced callee", rc == 0, read_text(os.path.join(WORK, "uac3.out"))[-800:])
+    counted = cdp.wait(f"(() => {{ const r = document.querySelector('#traces tr[data-row=\"{tid}\"]');"
+                       " return r && Number(r.cells[3].textContent) > 0 && Number(r.cells[3].textContent); })()")
+    t = api_json(f"/api/traces/{tid}") or {}
+    check("the trace shows more than 0 messages (the API's count)",
+          counted and t.get("message_count", 0) >= counted,
+          f"{counted} {t.get('message_count')}")
+    click(cdp, f"[data-key='show-trace-{tid}']")
+    lines = cdp.wait("(() => { const l = [...document.querySelectorAll('#trace-ladder g.arrow')]"
+                     ".map(g => g.dataset.firstLine);"
+                     " return l.some(x => x.startsWith('INVITE ')) && l.some(x => x.startsWith('SIP/2.0 200'))"
+                     " && l; })()")
+    hosts = cdp.eval("document.querySelectorAll('#trace-ladder .host').length")
+    check("Ladder: an inline SVG with a column a host and arrows for the INVITE and the 200",
+          lines and hosts >= 2 and cdp.eval("document.querySelectorAll('#trace-ladder g.arrow line').length")
+          == len(lines), f"{hosts} {lines}")
+    saved = os.path.join(WORK, "downloads")
+    cdp.call("Page.setDownloadBehavior", behavior="allow", downloadPath=saved)
+    click(cdp, f"[data-key='pcap-{tid}']")
+    href = cdp.wait("(document.getElementById('trace-pcap-link').href || '').startsWith('blob:') && "
+                    "document.getElementById('trace-pcap-link').href")
+    path = os.path.join(saved, f"trace-{tid}.pcap")
+    wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 24, WAIT)
+    data = open(path, "rb").read() if os.path.exists(path) else b""
+    check("pcap: fetched with the token in its header, saved from an object URL (no token in any "
+          "URL): a libpcap file with the messages",
+          href and ADMIN not in href and data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",
+                                                     b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+          and len(data) > 24 + 16 * t.get("message_count", 1), f"{href} {data[:8]} {len(data)}")
+    cdp.eval("window.scrollTo(0, 0)")
+    screenshot(cdp, "trace")
+    cdp.eval("document.getElementById('trace-detail').scrollIntoView()")
+    screenshot(cdp, "trace-ladder")
+    click(cdp, f"[data-key='remove-trace-{tid}']")
+    gone = cdp.wait(f"{text_of('#trace-notice')} === 'Trace {tid} removed.' && "
+                    f"!document.querySelector('#traces tr[data-row=\"{tid}\"]')")
+    check("Remove stops and removes the trace (GET /api/traces/{id}: 404)",
+          gone and http("GET", f"/api/traces/{tid}", ADMIN)[0] == 404, cdp.eval(text_of("#trace-notice")))
+
+
 def revoked_token_checks(cdp, spare):
     cdp.eval("sessionStorage.clear(); location.hash = '#/live'")
     cdp.wait("!!document.querySelector('#sign-in')")
@@ -747,6 +899,8 @@ def main():
         domain_checks(cdp)
         gateway_checks(cdp)
         explain_checks(cdp)
+        rate_checks(cdp)
+        trace_checks(cdp)
         revoked_token_checks(cdp, spare)
         page_errors(cdp)
         policy_check(cdp)
