@@ -40,7 +40,9 @@ export function duration(seconds) {
   return hours ? `${hours}:${rest}` : rest.replace(/^0/, '');
 }
 
-export const time = (ms) => new Date(ms).toLocaleString();
+// UTC like every other time the console and trunkctl show (CDRs, packages): a browser's
+// locale format would mix zones and orders on one page.
+export const time = (ms) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
 // A status line; `announce`: role=status, read out by screen readers when it changes (not
 // for a line rewritten by every 2 s refresh).
