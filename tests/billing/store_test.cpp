@@ -93,7 +93,7 @@ std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, 
     return text;
 }
 
-// SQL that undoes migrations v8 (packages), v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
+// SQL that undoes migrations v9 (commitments), v8 (packages), v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
 // (the gateways-tried column) and v3 (the change counter and its triggers): a current file
 // becomes exactly a version-2 file.
 std::string undo_v3_sql() {
@@ -105,7 +105,7 @@ std::string undo_v3_sql() {
                  "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
                  "ALTER TABLE accounts DROP COLUMN commission_ppm;\n"
                  "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n"
-                 "DROP TABLE packages;\nDROP TABLE package_usage;\n";
+                 "DROP TABLE packages;\nDROP TABLE package_usage;\nDROP TABLE commitments;\n";
 }
 
 std::int64_t version_of(Store& st) {
@@ -493,7 +493,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 8);
+    CHECK(Store::kSchemaVersion == 9);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);
@@ -909,9 +909,9 @@ TEST_CASE("store: agent commission is stored with the agent; v5 files get 0% of 
     // The columns refuse out-of-range values written by hand too.
     CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_ppm = 1000001 WHERE id = 'A1';"));
     CHECK_FALSE(sqlite3_cli(d, db, "UPDATE accounts SET commission_basis = 'revenue' WHERE id = 'A1';"));
-    // Back to a version-5 file: the package and volume tables, the commission columns and the v6 trigger removed.
+    // Back to a version-5 file: the commitment, package and volume tables, the commission columns and the v6 trigger removed.
     REQUIRE(sqlite3_cli(d, db,
-                        "DROP TABLE packages;\nDROP TABLE package_usage;\n"
+                        "DROP TABLE commitments;\nDROP TABLE packages;\nDROP TABLE package_usage;\n"
                         "DROP TABLE volume_tiers;\nDROP TABLE volume_usage;\n"
                         "DROP TRIGGER billing_change_accounts_update;\n"
                         "ALTER TABLE accounts DROP COLUMN commission_basis;\n"
@@ -1156,10 +1156,10 @@ TEST_CASE("store: migration v7 -> v8 adds the package tables and keeps the data"
         REQUIRE(st.insert_cdrs(cdrs));
     }
     // Exactly a version-7 file.
-    REQUIRE(sqlite3_cli(d, db, "DROP TABLE packages;\nDROP TABLE package_usage;\nPRAGMA user_version=7;"));
+    REQUIRE(sqlite3_cli(d, db, "DROP TABLE commitments;\nDROP TABLE packages;\nDROP TABLE package_usage;\nPRAGMA user_version=7;"));
     REQUIRE(*sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'package%';") == "0");
     Store st = open_store(db);
-    CHECK(st.schema_version() == 8);
+    CHECK(st.schema_version() == Store::kSchemaVersion);
     CHECK(*st.cdr_count() == 5);
     CHECK(st.volume_tiers()->all().size() == 1);
     CHECK(st.packages()->empty());
@@ -1207,4 +1207,170 @@ TEST_CASE("store: SIGKILL during package batches never counts a use without its 
         CHECK(*st.package_used("C1", "all") == *n);
         CHECK(st.audit()->empty());
     }
+}
+
+namespace {
+
+// A stored CDR of `customer` to `callee` answered at `answer` (UTC), billed `billed_s` for
+// `charge`; the rest from a random CDR of the sample book (vendor, cost).
+Cdr commitment_cdr(Cdr c, const char* customer, const char* callee, const char* answer, std::int64_t billed_s,
+                   const char* charge) {
+    c.call.customer = customer;
+    c.call.callee = callee;
+    c.call.setup_ms = T(answer) - 2000;
+    c.call.answer_ms = T(answer);
+    c.call.end_ms = T(answer) + billed_s * 1000;
+    c.duration_s = billed_s;
+    c.customer_billed_s = billed_s;
+    c.charge = money(charge);
+    c.profit = *c.charge.sub(c.cost);
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("store: commitment report sums the local month's calls by answer time", "[billing][store][commitments]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    REQUIRE(st.set_setting("calendar.timezone", "Asia/Shanghai"));  // UTC+8: Dec 1 local = Nov 30 16:00 UTC
+    // C1: 2 min to 44 at 10%, 3 min to everything else at 5%; C2: 1 min to 44.
+    REQUIRE(st.put_commitment({"C1", "44", 2, 100000}));
+    REQUIRE(st.put_commitment({"C1", "", 3, 50000}));
+    REQUIRE(st.put_commitment({"C2", "44", 1, 50000}));
+    // Refused: unknown account, a vendor, what validate() refuses; each names its field.
+    CHECK(st.put_commitment({"NOPE", "44", 1, 1}).error().field == "account");
+    CHECK(st.put_commitment({"NOPE", "44", 1, 1}).error().code == ErrorCode::unknown_account);
+    CHECK(st.put_commitment({"V1", "44", 1, 1}).error().field == "account");
+    CHECK(st.put_commitment({"C1", "4x", 1, 1}).error().field == "prefix");
+    CHECK(st.put_commitment({"C1", "44", 0, 1}).error().field == "minutes");
+    CHECK(st.put_commitment({"C1", "44", 1, 1000001}).error().field == "discount");
+    REQUIRE(st.put_commitment({"C2", "44", 1, 20000}));  // replaces C2 44
+    auto all = st.commitments();
+    REQUIRE(all);
+    REQUIRE(all->size() == 3);
+    CHECK((*all)[0].prefix == "");  // sorted by account, prefix
+    CHECK((*all)[1].prefix == "44");
+    CHECK((*all)[2].discount_ppm == 20000);
+
+    std::mt19937_64 rng(5);
+    auto base = random_cdrs(book, rng, 1)[0];
+    std::vector<Cdr> cdrs = {
+        // Nov 30 15:59:59 UTC = Nov 30 23:59:59 local: November.
+        commitment_cdr(base, "C1", "442071234567", "2026-11-30 15:59:59", 60, "0.0100"),
+        // Nov 30 16:00:00 UTC = Dec 1 00:00:00 local: December (still November in UTC).
+        commitment_cdr(base, "C1", "442071234567", "2026-11-30 16:00:00", 90, "0.0200"),
+        commitment_cdr(base, "C1", "441611234567", "2026-12-10 10:00:00", 30, "0.0105"),
+        // Not to 44: the "" commitment only (each call counts toward one commitment).
+        commitment_cdr(base, "C1", "33123456", "2026-12-10 11:00:00", 180, "0.0333"),
+        // Answered on Dec 31 23:59 local, ending next month: counted by answer time.
+        commitment_cdr(base, "C1", "33123456", "2026-12-31 15:59:00", 120, "0.0010"),
+        // Jan 1 00:00 local: January.
+        commitment_cdr(base, "C1", "33123456", "2026-12-31 16:00:00", 600, "9.0000"),
+        commitment_cdr(base, "C2", "4420", "2026-12-05 10:00:00", 59, "0.0500"),
+        commitment_cdr(base, "C3", "4420", "2026-12-05 10:00:00", 600, "1.0000"),  // no commitment
+    };
+    Cdr unanswered = commitment_cdr(base, "C2", "4420", "2026-12-06 10:00:00", 0, "0");
+    unanswered.call.answer_ms.reset();
+    cdrs.push_back(unanswered);
+    REQUIRE(st.insert_cdrs(cdrs));
+
+    auto rep = st.commitment_report("2026-12");
+    REQUIRE(rep);
+    CHECK(rep->month == "2026-12");
+    CHECK(rep->from == T("2026-11-30 16:00:00"));
+    CHECK(rep->until == T("2026-12-31 16:00:00"));
+    CHECK(rep->decimals == 4);
+    REQUIRE(rep->rows.size() == 3);
+    const CommitmentResult& all_c1 = rep->rows[0];  // C1 ""
+    CHECK(all_c1.commitment.prefix == "");
+    CHECK(all_c1.actual_s == 300);  // 180 + 120, not the calls to 44
+    CHECK(all_c1.met);
+    CHECK(all_c1.charge == money("0.0343"));
+    CHECK(all_c1.discount == money("0.0018"));  // 5% of 0.0343 = 0.001715, up at 4 decimals
+    const CommitmentResult& uk = rep->rows[1];  // C1 44
+    CHECK(uk.actual_s == 120);  // 90 + 30: exactly 2 min
+    CHECK(uk.met);
+    CHECK(uk.shortfall_s == 0);
+    CHECK(uk.charge == money("0.0305"));
+    CHECK(uk.discount == money("0.0031"));  // 10% of 0.0305 = 0.00305 -> 0.0031
+    const CommitmentResult& c2 = rep->rows[2];
+    CHECK(c2.commitment.account == "C2");
+    CHECK(c2.actual_s == 59);
+    CHECK_FALSE(c2.met);
+    CHECK(c2.shortfall_s == 1);
+    CHECK(c2.discount == money("0"));
+
+    // November: the call of 23:59:59 local alone.
+    auto nov = st.commitment_report("2026-11");
+    REQUIRE(nov);
+    CHECK(nov->rows[1].actual_s == 60);
+    CHECK(nov->rows[1].charge == money("0.0100"));
+    CHECK_FALSE(nov->rows[1].met);
+    CHECK(nov->rows[1].shortfall_s == 60);
+    CHECK(nov->rows[0].actual_s == 0);
+    // The SQL attribution equals the in-memory rule (commitment_for) over the stored CDRs.
+    std::map<std::pair<std::string, std::string>, std::int64_t> expect;
+    auto stored = st.cdrs(kTimeMin, kTimeMax);
+    REQUIRE(stored);
+    for (const Cdr& c : *stored)
+        if (c.call.answer_ms && *c.call.answer_ms >= rep->from && *c.call.answer_ms < rep->until)
+            if (const Commitment* m = commitment_for(*all, c.call.customer, c.call.callee))
+                expect[{m->account, m->prefix}] += c.customer_billed_s;
+    for (const CommitmentResult& r : rep->rows)
+        CHECK(r.actual_s == expect[{r.commitment.account, r.commitment.prefix}]);
+    CHECK(st.commitment_report("2026-1").error().field == "month");
+
+    REQUIRE(st.remove_commitment("C1", ""));
+    CHECK(st.remove_commitment("C1", "").error().field == "commitment");
+    CHECK(st.commitments()->size() == 2);
+    // Without the "" commitment the calls to 44 still count toward C1 44 alone.
+    CHECK(st.commitment_report("2026-12")->rows[0].actual_s == 120);
+}
+
+TEST_CASE("store: the commitment report walks the customer index", "[billing][store][commitments]") {
+    if (!have_sqlite3_cli()) return;
+    TempDir d;
+    const std::string db = d.file("t.db");
+    { Store st = open_store(db); }
+    auto plan = sqlite3_cli(d, db,
+                            "EXPLAIN QUERY PLAN SELECT m.account, sum(c.customer_billed_s) FROM commitments m "
+                            "LEFT JOIN cdrs c ON c.customer = m.account AND c.end_ms >= 0 AND c.answer_ms >= 0 "
+                            "AND c.answer_ms < 1 GROUP BY m.account, m.prefix;");
+    REQUIRE(plan);
+    INFO(*plan);
+    CHECK(plan->find("cdrs_customer") != std::string::npos);
+}
+
+TEST_CASE("store: migration v8 -> v9 adds the commitments table and keeps the data", "[billing][store][commitments]") {
+    if (!have_sqlite3_cli()) return;
+    TempDir d;
+    const std::string db = d.file("t.db");
+    Book book = sample_book();
+    {
+        Store st = open_store(db);
+        seed(st, book);
+        REQUIRE(st.sell_package({"C3", "cn", {"86"}, 60, money("0"), T("2026-11-01"), T("2026-12-01")}, 0));
+        std::mt19937_64 rng(4);
+        auto cdrs = random_cdrs(book, rng, 5);
+        REQUIRE(st.insert_cdrs(cdrs));
+    }
+    // Exactly a version-8 file.
+    REQUIRE(sqlite3_cli(d, db, "DROP TABLE commitments;\nPRAGMA user_version=8;"));
+    REQUIRE(*sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE name = 'commitments';") == "0");
+    Store st = open_store(db);
+    CHECK(st.schema_version() == 9);
+    CHECK(*st.cdr_count() == 5);
+    CHECK(st.packages()->all().size() == 1);
+    CHECK(st.commitments()->empty());
+    CHECK(st.audit()->empty());
+    REQUIRE(st.put_commitment({"C1", "44", 10, 50000}));
+    CHECK(st.commitments()->size() == 1);
+    // The columns refuse what validate() refuses, also when written by hand.
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE commitments SET minutes = 0;"));
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE commitments SET discount_ppm = 1000001;"));
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE commitments SET prefix = '4x';"));
+    CHECK_FALSE(sqlite3_cli(d, db, "UPDATE commitments SET account = '';"));
+    CHECK(sqlite3_cli(d, db, "UPDATE commitments SET prefix = '';"));
 }

@@ -275,6 +275,20 @@ CREATE TABLE package_usage(
   PRIMARY KEY(account, name)
 ) WITHOUT ROWID;
 )sql",
+    // 9: commitment discounts (billing/commitments.hpp): a customer's contracted minutes per
+    // local calendar month to a prefix ('' = every destination) and the discount earned when
+    // they are reached, in ppm of the charge. Read by commitment_report() alone (from the
+    // CDRs, no usage table): not read by load_book(). The CHECKs are validate()'s rules, so a
+    // row written by hand cannot hold what trunkctl would refuse.
+    R"sql(
+CREATE TABLE commitments(
+  account TEXT NOT NULL CHECK (account <> ''),
+  prefix TEXT NOT NULL CHECK (length(prefix) <= 64 AND prefix NOT GLOB '*[^0-9]*'),
+  minutes INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1000000000),
+  discount_ppm INTEGER NOT NULL CHECK (discount_ppm BETWEEN 0 AND 1000000),
+  PRIMARY KEY(account, prefix)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == Store::kSchemaVersion);
@@ -1163,6 +1177,94 @@ Result<PackageReport> Store::package_report(Timestamp from, Timestamp until) {
         }
         return {};
     };
+    BILLING_TRY(impl_->exec("BEGIN", "begin read"));
+    auto ok = read();
+    sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+    if (!ok) return fail(ok.error());
+    return out;
+}
+
+// --- commitment discounts ---------------------------------------------------------------
+
+Result<void> Store::put_commitment(const Commitment& c) {
+    BILLING_TRY(validate(c));
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    auto acc = account(c.account);  // unknown_account, field account
+    if (!acc) return fail(acc.error());
+    if (acc->kind != AccountKind::customer)
+        return fail(ErrorCode::invalid_argument,
+                    "account " + acc->id + " is a " + std::string(to_string(acc->kind)) +
+                        ": commitments are made by customer accounts",
+                    "account");
+    {
+        BILLING_Q(q, "INSERT INTO commitments(account, prefix, minutes, discount_ppm) VALUES(?1, ?2, ?3, ?4) "
+                     "ON CONFLICT(account, prefix) DO UPDATE SET minutes = excluded.minutes, "
+                     "discount_ppm = excluded.discount_ppm");
+        q.t(1, c.account).t(2, c.prefix).i(3, c.minutes).i(4, c.discount_ppm);
+        BILLING_TRY(q.run("store commitment"));
+    }
+    return tx.commit();
+}
+
+Result<void> Store::remove_commitment(std::string_view account, std::string_view prefix) {
+    BILLING_Q(q, "DELETE FROM commitments WHERE account = ?1 AND prefix = ?2");
+    q.t(1, account).t(2, prefix);
+    BILLING_TRY(q.run("remove commitment"));
+    if (sqlite3_changes(impl_->db) == 0)
+        return fail(ErrorCode::invalid_argument,
+                    "no commitment of " + std::string(account) + " to prefix '" + std::string(prefix) + "'",
+                    "commitment");
+    return {};
+}
+
+Result<std::vector<Commitment>> Store::commitments() {
+    std::vector<Commitment> v;
+    BILLING_Q(q, "SELECT account, prefix, minutes, discount_ppm FROM commitments ORDER BY account, prefix");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) v.push_back({q.col_t(0), q.col_t(1), q.col_i(2), q.col_i(3)});
+    if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read commitments"));
+    return v;
+}
+
+Result<CommitmentReport> Store::commitment_report(std::string_view month) {
+    CommitmentReport out;
+    out.month = std::string(month);
+    auto read = [&]() -> Result<void> {
+        auto cfg = rating_config();  // the currency and the calendar's zone
+        if (!cfg) return fail(cfg.error());
+        out.decimals = cfg->currency.precision;
+        auto range = month_range(month, cfg->calendar);
+        if (!range) return fail(range.error());
+        out.from = range->first;
+        out.until = range->second;
+        // Per commitment, its calls: the customer's CDRs answered in the month whose callee
+        // begins with the prefix and with no longer prefix of the same account (a call
+        // counts toward one commitment). The join walks cdrs_customer (customer, end_ms)
+        // from the month's start: a call answered in the month ends after its start. There
+        // is no upper bound on end_ms (a call answered on the last evening may end next
+        // month), so a past month also reads the account's later CDRs' index entries.
+        BILLING_Q(q, "SELECT m.account, m.prefix, m.minutes, m.discount_ppm, "
+                     "coalesce(sum(c.customer_billed_s), 0), coalesce(sum(c.charge), 0) "
+                     "FROM commitments m LEFT JOIN cdrs c ON c.customer = m.account AND c.end_ms >= ?1 "
+                     "AND c.answer_ms >= ?1 AND c.answer_ms < ?2 "
+                     "AND substr(c.callee, 1, length(m.prefix)) = m.prefix "
+                     "AND NOT EXISTS (SELECT 1 FROM commitments o WHERE o.account = m.account "
+                     "AND length(o.prefix) > length(m.prefix) AND substr(c.callee, 1, length(o.prefix)) = o.prefix) "
+                     "GROUP BY m.account, m.prefix ORDER BY m.account, m.prefix");
+        q.i(1, out.from).i(2, out.until);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            const Commitment c{q.col_t(0), q.col_t(1), q.col_i(2), q.col_i(3)};
+            auto r = evaluate_commitment(c, q.col_i(4), q.col_m(5), cfg->currency);
+            if (!r) return fail(r.error());
+            out.rows.push_back(std::move(*r));
+        }
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "commitment report"));
+        return {};
+    };
+    // One read transaction: the commitments, the settings and the CDRs of one snapshot while
+    // cdr import or the switch writes.
     BILLING_TRY(impl_->exec("BEGIN", "begin read"));
     auto ok = read();
     sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);

@@ -67,6 +67,7 @@
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/cdr_filter.hpp"
+#include "billing/commitments.hpp"
 #include "billing/deck.hpp"
 #include "billing/money.hpp"
 #include "billing/packages.hpp"
@@ -115,7 +116,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 8;
+    static constexpr int kSchemaVersion = 9;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
@@ -193,6 +194,19 @@ public:
     // precision, from packages() and package_used() in one read transaction (a consistent
     // snapshot while cdr import counts usage); the report `packages` (billing/report.hpp).
     Result<PackageReport> package_report(Timestamp from, Timestamp until);
+
+    // --- commitment discounts (billing/commitments.hpp) -----------------------------------
+    // Adds or replaces (same account, prefix) one commitment. validate() errors; the account
+    // must exist (unknown_account) and be a customer (field account).
+    Result<void> put_commitment(const Commitment& c);
+    // invalid_argument, field commitment, if there is no such commitment.
+    Result<void> remove_commitment(std::string_view account, std::string_view prefix);
+    Result<std::vector<Commitment>> commitments();  // sorted by account, prefix
+    // Each commitment's billed seconds and charge in the local calendar month "YYYY-MM" of
+    // calendar.timezone (month_range(); calls by answer time, each toward the account's
+    // longest matching prefix) and what it earned (evaluate_commitment), from the cdrs table
+    // in ONE read transaction with the commitments and the settings.
+    Result<CommitmentReport> commitment_report(std::string_view month);
 
     // --- CDRs ----------------------------------------------------------------------------
     // One transaction per batch; assigns Cdr::id. A CDR priced by volume (tier_prefix set)
