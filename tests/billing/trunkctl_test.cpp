@@ -863,3 +863,373 @@ TEST_CASE("trunkctl: packages are sold, listed with the minutes left and used by
     CHECK(run({"packages", "remove", "C1", "uk"}).out == "removed (no refund)\n");
     CHECK(run({"packages", "remove", "C1", "uk"}).rc == 1);
 }
+
+TEST_CASE("trunkctl: report packages lists the minutes left per package valid in the period", "[billing][trunkctl][packages]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    for (std::vector<std::string> p : {std::vector<std::string>{"C1", "uk", "--prefixes", "44,33", "--minutes", "2",
+                                                                "--fee", "1.50", "--from", "2026-11-01", "--until",
+                                                                "2026-12-01"},
+                                       {"C1", "dec", "--prefixes", "44", "--minutes", "10", "--fee", "2", "--from",
+                                        "2026-12-01", "--until", "2027-01-01"},
+                                       {"C2", "one", "--prefixes", "44", "--minutes", "1", "--fee", "0", "--from",
+                                        "2026-11-01", "--until", "2026-12-01"}}) {
+        p.insert(p.begin(), {"packages", "add"});
+        REQUIRE(run(p).rc == 0);
+    }
+    // A 90 s call of C1 in November uses 90 s of "uk" (the longest prefix, expiring first).
+    sb.write("calls.csv", "caller,callee,customer,vendor,setup,answer,end\n"
+                          "1,442071234567,C1,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:30\n");
+    REQUIRE(run({"cdr", "import", "calls.csv"}).rc == 0);
+
+    // No period: every package, by account and name; minutes truncated to 2 decimals.
+    Run r = run({"report", "packages"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "account  name  prefixes  valid_from           valid_until          minutes  used_min  left_min     fee\n"
+          "------------------------------------------------------------------------------------------------------\n"
+          "C1       dec   44        2026-12-01 00:00:00  2027-01-01 00:00:00    10.00      0.00     10.00  2.0000\n"
+          "C1       uk    44,33     2026-11-01 00:00:00  2026-12-01 00:00:00     2.00      1.50      0.50  1.5000\n"
+          "C2       one   44        2026-11-01 00:00:00  2026-12-01 00:00:00     1.00      0.00      1.00  0.0000\n");
+    // The period selects the packages valid at some moment of [from, until).
+    CHECK(run({"report", "packages", "--from", "2026-12-01", "--format", "csv"}).out ==
+          "account,name,prefixes,valid_from,valid_until,minutes,used_min,left_min,fee\n"
+          "C1,dec,44,2026-12-01 00:00:00,2027-01-01 00:00:00,10.00,0.00,10.00,2.0000\n");
+    CHECK(run({"report", "packages", "--from", "2026-11-30 23:59:59", "--until", "2026-12-01", "--format", "csv"}).out ==
+          "account,name,prefixes,valid_from,valid_until,minutes,used_min,left_min,fee\n"
+          "C1,uk,\"44,33\",2026-11-01 00:00:00,2026-12-01 00:00:00,2.00,1.50,0.50,1.5000\n"
+          "C2,one,44,2026-11-01 00:00:00,2026-12-01 00:00:00,1.00,0.00,1.00,0.0000\n");
+    CHECK(run({"report", "packages", "--from", "2027-01-01", "--format", "csv"}).out ==
+          "account,name,prefixes,valid_from,valid_until,minutes,used_min,left_min,fee\n");
+    CHECK(run({"report", "packages", "--until", "2026-12-01", "--json"}).out ==
+          "{\"report\":\"packages\",\"packages\":["
+          "{\"account\":\"C1\",\"name\":\"uk\",\"valid_from\":\"2026-11-01 00:00:00\",\"valid_until\":"
+          "\"2026-12-01 00:00:00\",\"minutes\":\"2.00\",\"used_min\":\"1.50\",\"left_min\":\"0.50\",\"fee\":\"1.5000\","
+          "\"prefixes\":[\"44\",\"33\"],\"seconds\":120,\"used_s\":90,\"left_s\":30},"
+          "{\"account\":\"C2\",\"name\":\"one\",\"valid_from\":\"2026-11-01 00:00:00\",\"valid_until\":"
+          "\"2026-12-01 00:00:00\",\"minutes\":\"1.00\",\"used_min\":\"0.00\",\"left_min\":\"1.00\",\"fee\":\"0.0000\","
+          "\"prefixes\":[\"44\"],\"seconds\":60,\"used_s\":0,\"left_s\":60}]}\n");
+    // Options of the other kinds are usage errors.
+    for (std::vector<std::string> bad : {std::vector<std::string>{"--by", "customer"}, {"--agent", "A1"},
+                                         {"--fixed-costs", "1"}, {"--from", "soon"}, {"--format", "xml"},
+                                         {"--json", "--format", "csv"}}) {
+        bad.insert(bad.begin(), {"report", "packages"});
+        CHECK(run(bad).rc == 2);
+    }
+    CHECK(contains(run({"report", "--help"}).out, "packages     VOS3000 packages"));
+
+    // accounts max-duration: the package's seconds left cost nothing (0.0125 pays 60 s).
+    REQUIRE(run({"accounts", "add", "C3", "--kind", "customer", "--rate-group", "retail", "--balance", "0.0125"}).rc == 0);
+    REQUIRE(run({"packages", "add", "C3", "p", "--prefixes", "44", "--minutes", "2", "--fee", "0", "--from",
+                 "2026-11-01", "--until", "2026-12-01"}).rc == 0);
+    CHECK(run({"accounts", "max-duration", "C3", "442071234567", "--at", "2026-11-10 10:00"}).out ==
+          "max_call_duration 180 s (C3 to 442071234567 at 2026-11-10 10:00:00 UTC; 120 s left in a package cost "
+          "nothing)\n");
+    CHECK(run({"accounts", "max-duration", "C3", "442071234567", "--at", "2026-12-10 10:00"}).out ==
+          "max_call_duration 60 s (C3 to 442071234567 at 2026-12-10 10:00:00 UTC)\n");  // expired
+}
+
+// --- commitment discounts (issue 14; tools/trunkctl/commitment_cmd.cpp) ---------------------
+
+TEST_CASE("trunkctl: commitments and report commitments (local month, shortfall, discount)", "[billing][trunkctl][commitments]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n33,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n33,0.0200,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    REQUIRE(run({"billing", "set", "calendar.timezone", "Asia/Shanghai"}).rc == 0);  // UTC+8
+
+    CHECK(run({"commitments", "add", "C1", "--prefix", "44", "--minutes", "2", "--discount", "10%"}).out ==
+          "commitment C1 to 44: 2 min/month, discount 10.00%\n");
+    CHECK(run({"commitments", "add", "C1", "--minutes", "3", "--discount", "0.05"}).out ==
+          "commitment C1 to every destination: 3 min/month, discount 5.00%\n");
+    CHECK(run({"commitments", "add", "C2", "--prefix", "44", "--minutes", "1", "--discount", "5%", "--json"}).out ==
+          "{\"account\":\"C2\",\"prefix\":\"44\",\"minutes\":1,\"discount_rate\":\"5.00%\"}\n");
+    // Data errors name the field (exit 1); a bad option value is a usage error (exit 2).
+    Run r = run({"commitments", "add", "C9", "--minutes", "1", "--discount", "5%"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl commitments: field account: unknown account 'C9' [unknown_account]\n");
+    r = run({"commitments", "add", "V1", "--minutes", "1", "--discount", "5%"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field account: account V1 is a vendor"));
+    r = run({"commitments", "add", "C1", "--prefix", "4x", "--minutes", "1", "--discount", "5%"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field prefix:"));
+    for (const char* bad : {"lots", "150%", "-5%", ""}) {
+        r = run({"commitments", "add", "C1", "--minutes", "1", "--discount", bad});
+        CHECK(r.rc == 2);
+        CHECK(contains(r.err, "--discount"));
+    }
+    CHECK(run({"commitments", "add", "C1", "--minutes", "0", "--discount", "5%"}).rc == 2);
+    CHECK(run({"commitments", "add", "C1", "--discount", "5%"}).rc == 2);
+    CHECK(run({"commitments", "list"}).out ==
+          "account  prefix  minutes  discount_rate\n"
+          "C1       *             3          5.00%\n"
+          "C1       44            2         10.00%\n"
+          "C2       44            1          5.00%\n");
+    CHECK(run({"commitments", "list", "--format", "csv"}).out ==
+          "account,prefix,minutes,discount_rate\nC1,,3,5.00%\nC1,44,2,10.00%\nC2,44,1,5.00%\n");
+    CHECK(run({"commitments", "list", "--json"}).out ==
+          "[{\"account\":\"C1\",\"prefix\":\"\",\"minutes\":3,\"discount_rate\":\"5.00%\",\"discount_ppm\":50000},"
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"minutes\":2,\"discount_rate\":\"10.00%\",\"discount_ppm\":100000},"
+          "{\"account\":\"C2\",\"prefix\":\"44\",\"minutes\":1,\"discount_rate\":\"5.00%\",\"discount_ppm\":50000}]\n");
+
+    // 1: Nov 30 23:59:30 local: November. 2: Dec 1 00:00:00 local (Nov 30 16:00 UTC): December,
+    // 90 s = 0.0188. 3: 30 s to 44 = 0.0063. 4: 180 s to 33 (C1's "" commitment) = 0.0600.
+    // 5: C2, 54 s = 0.0113.
+    sb.write("calls.csv", "caller,callee,customer,vendor,setup,answer,end\n"
+                          "1,442071234567,C1,V1,2026-11-30 15:59:30,2026-11-30 15:59:30,2026-11-30 16:00:30\n"
+                          "1,442071234567,C1,V1,2026-11-30 16:00:00,2026-11-30 16:00:00,2026-11-30 16:01:30\n"
+                          "1,441611234567,C1,V1,2026-12-10 10:00:00,2026-12-10 10:00:00,2026-12-10 10:00:30\n"
+                          "1,33123456,C1,V1,2026-12-10 11:00:00,2026-12-10 11:00:00,2026-12-10 11:03:00\n"
+                          "2,442071234567,C2,V1,2026-12-05 10:00:00,2026-12-05 10:00:00,2026-12-05 10:00:54\n");
+    r = run({"cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    // C1 44: 120 s, exactly 2 min: met, 10% of 0.0251 = 0.00251 -> 0.0026 (up, 4 decimals).
+    // C1 "": 180 s, met, 5% of 0.0600. C2: 54 s of 60: 0.10 min short, no discount.
+    r = run({"report", "commitments", "--month", "2026-12"});
+    REQUIRE(r.rc == 0);
+    CHECK(r.out ==
+          "account  prefix  discount_rate  contracted_min  actual_min  shortfall_min  met  charge  discount\n"
+          "------------------------------------------------------------------------------------------------\n"
+          "C1       *               5.00%            3.00        3.00           0.00  yes  0.0600    0.0030\n"
+          "C1       44             10.00%            2.00        2.00           0.00  yes  0.0251    0.0026\n"
+          "C2       44              5.00%            1.00        0.90           0.10  no   0.0113    0.0000\n");
+    CHECK(run({"report", "commitments", "--month", "2026-12", "--format", "csv"}).out ==
+          "account,prefix,discount_rate,contracted_min,actual_min,shortfall_min,met,charge,discount\n"
+          "C1,,5.00%,3.00,3.00,0.00,yes,0.0600,0.0030\n"
+          "C1,44,10.00%,2.00,2.00,0.00,yes,0.0251,0.0026\n"
+          "C2,44,5.00%,1.00,0.90,0.10,no,0.0113,0.0000\n");
+    CHECK(run({"report", "commitments", "--month", "2026-11", "--json"}).out ==
+          "{\"report\":\"commitments\",\"month\":\"2026-11\",\"rows\":["
+          "{\"account\":\"C1\",\"prefix\":\"\",\"discount_rate\":\"5.00%\",\"contracted_min\":\"3.00\","
+          "\"actual_min\":\"0.00\",\"shortfall_min\":\"3.00\",\"met\":false,\"charge\":\"0.0000\",\"discount\":\"0.0000\","
+          "\"contracted_s\":180,\"actual_s\":0,\"shortfall_s\":180},"
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"discount_rate\":\"10.00%\",\"contracted_min\":\"2.00\","
+          "\"actual_min\":\"1.00\",\"shortfall_min\":\"1.00\",\"met\":false,\"charge\":\"0.0125\",\"discount\":\"0.0000\","
+          "\"contracted_s\":120,\"actual_s\":60,\"shortfall_s\":60},"
+          "{\"account\":\"C2\",\"prefix\":\"44\",\"discount_rate\":\"5.00%\",\"contracted_min\":\"1.00\","
+          "\"actual_min\":\"0.00\",\"shortfall_min\":\"1.00\",\"met\":false,\"charge\":\"0.0000\",\"discount\":\"0.0000\","
+          "\"contracted_s\":60,\"actual_s\":0,\"shortfall_s\":60}]}\n");
+    for (std::vector<std::string> bad : {std::vector<std::string>{}, {"--month", "2026-13"}, {"--month", "2026-12", "--from", "2026-12-01"},
+                                         {"--month", "2026-12", "--format", "xml"}, {"--month", "2026-12", "--json", "--format", "csv"},
+                                         {"--month", "2026-12", "C1"}}) {
+        bad.insert(bad.begin(), {"report", "commitments"});
+        CHECK(run(bad).rc == 2);
+    }
+    CHECK(contains(run({"report", "--help"}).out, "commitments  --month YYYY-MM"));
+    CHECK(contains(run({"--help"}).out, "commitments add|remove|list"));
+
+    CHECK(run({"commitments", "remove", "C1", "--prefix", "44", "--json"}).out ==
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"removed\":true}\n");
+    r = run({"commitments", "remove", "C1", "--prefix", "44"});
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "field commitment: no commitment of C1 to prefix '44'"));
+    CHECK(run({"commitments", "remove", "C1"}).out == "removed\n");
+    CHECK(run({"commitments", "list", "--format", "csv"}).out == "account,prefix,minutes,discount_rate\nC2,44,1,5.00%\n");
+    CHECK(run({"commitments", "--help"}).rc == 0);
+    CHECK(run({"commitments", "frobnicate"}).rc == 2);
+    CHECK(run({"audit"}).out == "ok\n");  // the discount is a report figure: nothing booked
+}
+
+// --- --json on every command (issue 11) ----------------------------------------------------
+
+namespace {
+
+// A strict check that `s` is one JSON document (RFC 8259 grammar), then a newline.
+struct JsonCheck {
+    std::string_view s;
+    std::size_t i = 0;
+    void ws() {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
+    }
+    bool lit(std::string_view w) {
+        if (s.substr(i, w.size()) != w) return false;
+        i += w.size();
+        return true;
+    }
+    bool str() {
+        if (!lit("\"")) return false;
+        while (i < s.size() && s[i] != '"') {
+            if (static_cast<unsigned char>(s[i]) < 0x20) return false;
+            if (s[i] == '\\') ++i;
+            ++i;
+        }
+        return lit("\"");
+    }
+    bool num() {
+        const std::size_t start = i;
+        if (i < s.size() && s[i] == '-') ++i;
+        while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' ||
+                                s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+            ++i;
+        return i > start;
+    }
+    template <class Item>
+    bool list(char open, char close, Item item) {
+        if (!lit(std::string_view(&open, 1))) return false;
+        ws();
+        if (lit(std::string_view(&close, 1))) return true;
+        do {
+            ws();
+            if (!item()) return false;
+            ws();
+        } while (lit(","));
+        return lit(std::string_view(&close, 1));
+    }
+    bool value() {
+        ws();
+        if (i >= s.size()) return false;
+        switch (s[i]) {
+            case '{':
+                return list('{', '}', [&] { return str() && (ws(), lit(":")) && value(); });
+            case '[':
+                return list('[', ']', [&] { return value(); });
+            case '"':
+                return str();
+            case 't':
+                return lit("true");
+            case 'f':
+                return lit("false");
+            case 'n':
+                return lit("null");
+            default:
+                return num();
+        }
+    }
+};
+
+bool one_json(const std::string& out) {
+    JsonCheck c{out};
+    return c.value() && c.lit("\n") && c.i == out.size();
+}
+
+}  // namespace
+
+TEST_CASE("trunkctl --json: every billing command prints one JSON document", "[billing][trunkctl]") {
+    CHECK_FALSE(one_json("{\"a\":}\n"));  // the check itself
+    CHECK_FALSE(one_json("[1,]\n"));
+    CHECK_FALSE(one_json("{\"a\":1}{}\n"));
+    Sandbox sb;
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", "t.db"});
+        return sb.run(std::move(args));
+    };
+    // --json added: exit 0, one JSON document on stdout, nothing on stderr.
+    auto json = [&](std::vector<std::string> args) {
+        args.push_back("--json");
+        Run r = run(args);
+        INFO(args[0] << " " << args[1] << ": " << r.out << r.err);
+        CHECK(r.rc == 0);
+        CHECK(one_json(r.out));
+        CHECK(r.err.empty());
+        return r.out;
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+    sb.write("calls.csv", "caller,callee,customer,vendor,setup,answer,end\n"
+                          "1,442071234567,C1,V1,2026-11-26 10:00:00,2026-11-26 10:00:05,2026-11-26 10:01:52\n");
+    sb.write("vendor.csv", "callee,start,duration,amount\n442071234567,2026-11-26 10:00:05,107,0.0179\n");
+
+    // rates
+    CHECK(json({"rates", "group", "add", "retail"}) == "{\"group\":\"retail\",\"created\":true}\n");
+    CHECK(json({"rates", "import", "carrier", "carrier.csv"}) == "{\"group\":\"carrier\",\"imported\":1}\n");
+    CHECK(json({"rates", "import", "retail", "retail.csv"}) == "{\"group\":\"retail\",\"imported\":1}\n");
+    CHECK(contains(json({"rates", "template", "add", "t1", "--map", "prefix=Code,price=Rate"}), "\"template\":\"t1\""));
+    CHECK(contains(json({"rates", "template", "list"}), "\"name\":\"t1\""));
+    CHECK(json({"rates", "template", "remove", "t1"}) == "{\"template\":\"t1\",\"removed\":true}\n");
+    CHECK(contains(json({"rates", "list"}), "{\"group\":\"carrier\",\"rates\":1,\"accounts\":0}"));
+    CHECK(contains(json({"rates", "export", "carrier"}), "\"prefix\":\"44\",\"area\":\"\""));
+    CHECK(contains(json({"rates", "export", "carrier"}), "\"price\":\"0.0100\""));
+    CHECK(contains(json({"rates", "autocreate", "auto", "--from", "carrier", "--margin", "10%", "--dry-run"}),
+                   "\"price\":\"0.0112\""));
+    CHECK(json({"rates", "autocreate", "auto", "--from", "carrier", "--margin", "10%"}) ==
+          "{\"group\":\"auto\",\"created\":1}\n");
+    CHECK(json({"rates", "alarms", "retail", "--vendors", "carrier"}) == "[]\n");
+
+    // accounts
+    CHECK(json({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail"}) ==
+          "{\"account\":\"C1\",\"kind\":\"customer\",\"added\":true}\n");
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    CHECK(json({"accounts", "topup", "C1", "10"}) == "{\"account\":\"C1\",\"balance\":\"10.00\"}\n");
+    CHECK(json({"accounts", "set", "C1", "--name", "Acme"}) ==
+          "{\"account\":\"C1\",\"kind\":\"customer\",\"updated\":true}\n");
+    const std::string show = json({"accounts", "show", "C1"});
+    CHECK(contains(show, "{\"id\":\"C1\",\"name\":\"Acme\",\"kind\":\"customer\",\"balance\":\"10.00\""));
+    CHECK(contains(show, "\"kind\":\"topup\",\"amount\":\"10.00\""));
+    CHECK(contains(json({"accounts", "list"}), "\"id\":\"C1\",\"name\":\"Acme\""));
+    CHECK(json({"accounts", "private", "C1", "retail"}) == "{\"account\":\"C1\",\"private_rate_group\":\"retail\"}\n");
+    CHECK(json({"accounts", "phone", "1001", "retail"}) == "{\"phone\":\"1001\",\"private_rate_group\":\"retail\"}\n");
+    CHECK(contains(json({"accounts", "max-duration", "C1", "442071234567", "--at", "2026-11-10 10:00"}),
+                   "\"at\":\"2026-11-10 10:00:00\",\"max_call_duration_s\":"));
+
+    // billing settings, tiers
+    CHECK(json({"billing", "set", "currency.code", "EUR"}) ==
+          "{\"key\":\"currency.code\",\"value\":\"EUR\",\"set\":true}\n");
+    CHECK(contains(json({"billing", "show"}), "{\"key\":\"currency.code\",\"value\":\"EUR\""));
+    CHECK(json({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}) ==
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\"}\n");
+    CHECK(contains(json({"tiers", "list"}), "\"from_minutes\":0"));
+
+    // CDRs, reports, reconcile, audit
+    CHECK(contains(json({"cdr", "import", "calls.csv"}), "{\"stored\":1,"));
+    CHECK(json({"tiers", "usage", "C1", "44", "--month", "2026-11"}) ==
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"month\":\"2026-11\",\"billed_s\":108}\n");
+    CHECK(json({"tiers", "remove", "C1", "44", "--from-minutes", "0"}) ==
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"removed\":true}\n");
+    CHECK(contains(json({"cdr", "export"}), "\"customer\":\"C1\""));
+    CHECK(contains(json({"report", "revenue"}), "\"report\":\"revenue\""));
+    CHECK(contains(json({"reconcile", "vendor.csv", "--vendor", "V1"}), "{"));
+    CHECK(json({"audit"}) == "{\"ok\":true,\"issues\":[]}\n");
+    CHECK(json({"backup", "copy.db"}).rfind("{\"backup\":\"copy.db\",\"pages\":", 0) == 0);
+
+    // packages
+    CHECK(json({"packages", "add", "C1", "uk", "--prefixes", "44,33", "--minutes", "2", "--fee", "1", "--from",
+                "2026-11-01", "--until", "2026-12-01"})
+              .rfind("{\"account\":\"C1\",\"package\":\"uk\",\"minutes\":2,\"fee\":\"1.0000\",\"balance\":\"", 0) == 0);
+    CHECK(contains(json({"packages", "list"}), "{\"account\":\"C1\",\"name\":\"uk\",\"prefixes\":[\"44\",\"33\"]"));
+    const std::string usage = json({"packages", "usage", "C1", "uk"});
+    CHECK(usage.rfind("{\"account\":\"C1\",\"name\":\"uk\",", 0) == 0);
+    CHECK(contains(usage, "\"seconds\":120,"));
+    CHECK(contains(usage, "\"remaining_min\":\"2.00\"}"));
+    CHECK(json({"packages", "remove", "C1", "uk"}) == "{\"account\":\"C1\",\"package\":\"uk\",\"removed\":true}\n");
+
+    // --json with another --format: a usage error, nothing done.
+    const std::string before = run({"accounts", "show", "C1", "--json"}).out;
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"accounts", "list"}, {"rates", "list"}, {"rates", "alarms", "retail", "--vendors", "carrier"},
+          {"tiers", "list"}, {"billing", "show"}, {"rates", "template", "list"}, {"cdr", "export"},
+          {"report", "revenue"}, {"reconcile", "vendor.csv", "--vendor", "V1"}, {"packages", "list"},
+          {"accounts", "topup", "C1", "5"}}) {
+        args.insert(args.end(), {"--json", "--format", "csv"});
+        INFO(args[0] << " " << args[1]);
+        CHECK(run(args).rc == 2);
+    }
+    CHECK(run({"accounts", "show", "C1", "--json"}).out == before);  // the topup refused
+    // Errors: the same message and exit code, nothing on stdout.
+    Run r = run({"accounts", "topup", "NOPE", "1", "--json"});
+    CHECK(r.rc == 1);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "NOPE"));
+}

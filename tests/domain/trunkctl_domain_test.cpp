@@ -94,3 +94,39 @@ TEST_CASE("trunkctl domain: add, list, resolve, show, remove", "[domain][trunkct
     CHECK(run(db, {"remove", "sip.carrier.test"}).code == 1);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("trunkctl domain --json: every subcommand prints JSON", "[domain][trunkctl]") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("trunkctl_domain_json_" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    const std::string db = (dir / "var" / "trunkline.db").string();
+    using trunkctl::api::parse_json;
+
+    auto r = run(db, {"add", "j.carrier.test", "--port", "5070", "--json"});
+    REQUIRE(r.code == 0);
+    auto j = parse_json(r.out);
+    REQUIRE(j);
+    CHECK(j->str("domain") == "j.carrier.test");
+    CHECK(j->flag("added"));
+    r = run(db, {"list", "--json"});
+    CHECK(r.code == 0);
+    j = parse_json(r.out);
+    REQUIRE(j);
+    REQUIRE(j->list("domains").size() == 1);
+    CHECK(j->list("domains")[0].str("name") == "j.carrier.test");
+    r = run(db, {"show", "j.carrier.test", "--json"});
+    j = parse_json(r.out);
+    REQUIRE(j);
+    CHECK(j->str("name") == "j.carrier.test");
+    CHECK(run(db, {"list", "--json", "--format", "csv"}).code == 2);
+    r = run(db, {"remove", "j.carrier.test", "--json"});
+    CHECK(r.code == 0);
+    j = parse_json(r.out);
+    REQUIRE(j);
+    CHECK(j->str("domain") == "j.carrier.test");
+    CHECK(j->flag("removed"));
+    r = run(db, {"remove", "j.carrier.test", "--json"});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());  // errors on stderr only
+    std::filesystem::remove_all(dir);
+}

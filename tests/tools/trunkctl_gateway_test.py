@@ -426,5 +426,48 @@ check("a number no gateway matches: said so, no customer rate noted",
       rc == 0 and "no vendor gateway has a prefix matching 1555" in out
       and "no customer rate" in out, out)
 
+# --- --json on every command (issue 11) -------------------------------------------------------
+def run_json(*args):
+    rc, out, err = run(*args, "--json")
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        return rc, None, err + out
+
+
+rc, j, err = run_json("group", "add", "jg", "--line-limit", "5")
+check("group add --json", rc == 0 and j == {"group": "jg", "added": True, "line_limit": 5}, f"{rc} {j} {err}")
+rc, j, err = run_json("group", "set", "jg", "--line-limit", "6")
+check("group set --json", rc == 0 and j == {"group": "jg", "updated": True, "line_limit": 6}, f"{rc} {j} {err}")
+rc, j, err = run_json("gateway", "add", "customer", "jc", "--account", "1001", "--ips", "192.0.2.77")
+check("gateway add customer --json", rc == 0 and j and j.get("gateway") == "jc" and j.get("side") == "customer"
+      and j.get("added") is True and j.get("account") == "1001" and j.get("enabled") is True, f"{rc} {j} {err}")
+rc, j, err = run_json("gateway", "add", "vendor", "jv", "--vendor-account", "9004", "--prefixes", "33",
+                      "--host", "192.0.2.78", "--group", "jg")
+check("gateway add vendor --json", rc == 0 and j and j.get("gateway") == "jv" and j.get("side") == "vendor"
+      and j.get("added") is True and j.get("prefixes") == "33" and j.get("account") == "9004", f"{rc} {j} {err}")
+rc, j, err = run_json("gateway", "set", "vendor", "jv", "--enabled", "no")
+check("gateway set --json", rc == 0 and j and j.get("updated") is True and j.get("enabled") is False,
+      f"{rc} {j} {err}")
+rc, out, err = run("gateway", "add", "vendor", "jv", "--vendor-account", "9004", "--prefixes", "33",
+                   "--host", "192.0.2.78", "--json")
+check("gateway add --json of an existing gateway: exit 1, nothing on stdout",
+      rc == 1 and out == "" and "already exists" in err, f"{rc} {out} {err}")
+for args in (["gateway", "list", "--format", "csv"], ["gateway", "list", "--format", "table"],
+             ["group", "list", "--format", "csv"]):
+    rc, out, err = run(*args, "--json")
+    check(f"{' '.join(args)} --json: usage error (exit 2)", rc == 2 and "--json contradicts" in err, f"{rc} {err}")
+rc, j, err = run_json("gateway", "remove", "vendor", "jv")
+check("gateway remove --json", rc == 0 and j == {"gateway": "jv", "side": "vendor", "removed": True},
+      f"{rc} {j} {err}")
+rc, j, err = run_json("gateway", "remove", "customer", "jc")
+check("gateway remove customer --json", rc == 0 and j == {"gateway": "jc", "side": "customer", "removed": True},
+      f"{rc} {j} {err}")
+rc, j, err = run_json("group", "remove", "jg")
+check("group remove --json", rc == 0 and j == {"group": "jg", "removed": True}, f"{rc} {j} {err}")
+rc, out, err = run("group", "remove", "jg", "--json")
+check("group remove --json of a missing group: exit 1, nothing on stdout",
+      rc == 1 and out == "" and "no gateway group jg" in err, f"{rc} {out} {err}")
+
 R.write_junit(REPORT, "trunkctl_gateway")
 sys.exit(0 if R.passed() else 1)

@@ -3,6 +3,7 @@
 binary on a temporary database, read back independently with python's sqlite3 and hashlib.
 usage: trunkctl_reg_test.py TRUNKCTL REPORT"""
 import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -433,8 +434,58 @@ check("trunk-reg remove: exit 0", rc == 0 and not query("SELECT 1 FROM trunk_reg
 rc, out, err = run("trunk-reg", "remove", "c2")
 check("trunk-reg remove of a missing entry: exit 1", rc == 1 and "no trunk-reg c2" in err, err)
 
+# --- --json on every command (issue 11) -------------------------------------------------------
+JPW = ("Json-pw-1c", "Json-pw-2d", "Json-pw-3e")
+
+
+def run_json(*args):
+    rc, out, err = run(*args, "--json")
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        return rc, None, err + out
+
+
+rc, j, err = run_json("user", "add", "juser", "--password", JPW[0])
+check("user add --json: one object saying what was done",
+      rc == 0 and j == {"user": "juser", "realm": "trunkline", "added": True}, f"{rc} {j} {err}")
+rc, j, err = run_json("user", "passwd", "juser", "--password", JPW[1], "--realm", "r2")
+check("user passwd --json", rc == 0 and j == {"user": "juser", "realm": "r2", "password_changed": True},
+      f"{rc} {j} {err}")
+rc, j, err = run_json("user", "list")
+users = {u.get("name"): u for u in (j or {}).get("users", [])}
+check("user list --json: name, realm, enabled, created_ms (never a hash)",
+      rc == 0 and users.get("juser", {}).get("realm") == "r2" and users["juser"].get("enabled") is True
+      and isinstance(users["juser"].get("created_ms"), int) and set(users["juser"]) ==
+      {"name", "realm", "enabled", "created_ms"}, f"{rc} {j} {err}")
+rc, j, err = run_json("user", "remove", "juser")
+check("user remove --json", rc == 0 and j == {"user": "juser", "removed": True, "bindings_removed": 0},
+      f"{rc} {j} {err}")
+rc, out, err = run("user", "remove", "juser", "--json")
+check("user remove --json of a missing user: exit 1, the message on stderr, nothing on stdout",
+      rc == 1 and out == "" and "no user juser" in err, f"{rc} {out} {err}")
+rc, out, err = run("user", "list", "--json", "--format", "csv")
+check("user list --json --format csv: usage error (exit 2)", rc == 2, f"{rc} {err}")
+rc, j, err = run_json("trunk-reg", "add", "cj", "--server", "sip.j.example", "--user", "4401",
+                      "--password", JPW[2])
+check("trunk-reg add --json", rc == 0 and j and j.get("trunk_reg") == "cj" and j.get("added") is True
+      and j.get("user") == "4401" and j.get("enabled") is True, f"{rc} {j} {err}")
+rc, j, err = run_json("trunk-reg", "set", "cj", "--disabled")
+check("trunk-reg set --json", rc == 0 and j and j.get("updated") is True and j.get("enabled") is False,
+      f"{rc} {j} {err}")
+rc, j, err = run_json("trunk-reg", "list")
+check("trunk-reg list --json parses with the entry",
+      rc == 0 and j is not None and "cj" in json.dumps(j), f"{rc} {j} {err}")
+rc, j, err = run_json("trunk-reg", "remove", "cj")
+check("trunk-reg remove --json", rc == 0 and j == {"trunk_reg": "cj", "removed": True}, f"{rc} {j} {err}")
+rc, out, err = run("trunk-reg", "remove", "cj", "--json")
+check("trunk-reg remove --json of a missing entry: exit 1, nothing on stdout",
+      rc == 1 and out == "" and "no trunk-reg cj" in err, f"{rc} {out} {err}")
+rc, out, err = run("trunk-reg", "list", "--json", "--format", "csv")
+check("trunk-reg list --json --format csv: usage error (exit 2)", rc == 2, f"{rc} {err}")
+
 # --- secrets --------------------------------------------------------------------------------
-secrets = [PW_ALICE, PW_BOB, PW_CAROL, PW_NEW, TPW, "file-pw-2"]
+secrets = [PW_ALICE, PW_BOB, PW_CAROL, PW_NEW, TPW, "file-pw-2", *JPW]
 for r in query("SELECT ha1_md5, ha1_sha256, ha1_sha512_256 FROM sip_user"):
     secrets += [x for x in r if x]
 leaks = [s for s in secrets if any(s in o for o in outputs)]

@@ -7,15 +7,16 @@
 #include <string>
 
 #include "args.hpp"
+#include "cli_util.hpp"
 
 namespace trunkctl {
 
 const char* const kBackupHelp =
-    "usage: trunkctl [--db PATH] backup FILE\n"
+    "usage: trunkctl [--db PATH] backup FILE [--json]\n"
     "\n"
     "Copies the database to FILE while trunkline runs (SQLite's online backup API): the\n"
     "copy is one committed state, then checked with PRAGMA integrity_check. FILE must not\n"
-    "exist.\n";
+    "exist. --json: {\"backup\":FILE,\"pages\":N} after success.\n";
 
 namespace {
 
@@ -52,7 +53,7 @@ std::string integrity(sqlite3* h) {
 
 int cmd_backup(const std::string& db, int argc, char** argv, int first) {
     Args a;
-    if (!a.parse(argc, argv, first, {{}, {"--help"}})) {
+    if (!a.parse(argc, argv, first, {{}, {"--help", "--json"}})) {
         std::cerr << "trunkctl: " << a.error() << "\n" << kBackupHelp;
         return 2;
     }
@@ -93,8 +94,8 @@ int cmd_backup(const std::string& db, int argc, char** argv, int first) {
     }
     if (std::string check = integrity(dst.h); check != "ok")
         return fail(file + ": integrity_check: " + check);
-    std::cout << "backup: " << pages << " pages to " << file << "\n";
-    return 0;
+    return cli::done(a, "backup: " + std::to_string(pages) + " pages to " + file + "\n",
+                     {{"backup", cli::json_text(file)}, {"pages", std::to_string(pages)}});
 }
 
 }  // namespace trunkctl

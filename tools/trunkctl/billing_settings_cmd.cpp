@@ -14,10 +14,11 @@ namespace trunkctl {
 namespace {
 
 const char* const kBillingHelp = R"(usage:
-  trunkctl billing show [--format table|csv|json]
+  trunkctl billing show [--format table|csv|json | --json]
       The rating settings in force (stored value or default) with their VOS3000 names.
-  trunkctl billing set KEY VALUE
-      Store one setting; a running trunkline applies it within a second.
+  trunkctl billing set KEY VALUE [--json]
+      Store one setting; a running trunkline applies it within a second. --json:
+      {"key":KEY,"value":VALUE,"set":true} after success.
       currency.code                   1..8 letters (USD)
       currency.precision              decimals kept, 0..6 (4)     SERVER_BILLING_FEE_PRECISTION
       currency.rounding               up|half-up|down (up)         SERVER_BILLING_FEE_UNIT
@@ -37,7 +38,10 @@ const char* const kMaxDurationHelp = R"(usage:
       The longest call (seconds) ACCOUNT's balance and credit limit allow to NUMBER at TIME
       (default now), as the switch computes it for a prepaid call: the cheapest rate of the
       account's rate group, private rates and the caller's private rates, first period,
-      increments and connection fee included, at most 7200 s.
+      increments and connection fee included, at most 7200 s. A package of ACCOUNT valid at
+      TIME for NUMBER with seconds left (the one cdr import would use) makes it longer: its
+      seconds cost nothing (the running switch does not count packages yet). --json:
+      {"account","number","at","max_call_duration_s","package_seconds_left"}.
 )";
 
 const cli::Cmd kBilling{"billing", kBillingHelp};
@@ -86,11 +90,12 @@ billing::Timestamp wall_now_ms() {
 int cmd_billing(const std::string& db, int argc, char** argv, int first) {
     Args a;
     std::string sub;
-    if (int rc = cli::parse(kBilling, argc, argv, first, {{"--format"}, {"--help"}}, a, sub); rc >= 0)
+    if (int rc = cli::parse(kBilling, argc, argv, first, {{"--format"}, {"--help", "--json"}}, a, sub); rc >= 0)
         return rc;
     const auto& pos = a.positionals();
     if (sub == "show") {
-        const std::string format = a.get("--format", "table");
+        std::string format;
+        if (!cli::json_format(a, format)) return cli::usage(kBilling, cli::json_conflict(a));
         if (format != "table" && format != "csv" && format != "json")
             return cli::bad(kBilling, "--format must be table, csv or json, not '" + format + "'");
         if (!pos.empty()) return cli::usage(kBilling, "billing show takes no arguments");
@@ -109,15 +114,15 @@ int cmd_billing(const std::string& db, int argc, char** argv, int first) {
             return ok.error().code == billing::ErrorCode::invalid_argument
                        ? cli::bad(kBilling, ok.error().message)
                        : cli::runtime(kBilling, ok.error().describe());
-        std::cout << pos[0] << " = " << pos[1] << "\n";
-        return cli::kOk;
+        return cli::done(a, pos[0] + " = " + pos[1] + "\n",
+                         {{"key", cli::json_text(pos[0])}, {"value", cli::json_text(pos[1])}, {"set", "true"}});
     }
     return cli::usage(kBilling, "unknown billing subcommand '" + sub + "'");
 }
 
 int accounts_max_duration(const std::string& db, int argc, char** argv, int first) {
     Args a;
-    if (!a.parse(argc, argv, first, {{"--caller", "--at"}, {"--help"}}))
+    if (!a.parse(argc, argv, first, {{"--caller", "--at"}, {"--help", "--json"}}))
         return cli::usage(kMaxDuration, a.error());
     if (a.flag("--help")) {
         std::cout << kMaxDurationHelp;
@@ -137,11 +142,27 @@ int accounts_max_duration(const std::string& db, int argc, char** argv, int firs
     if (!book) return cli::runtime(kMaxDuration, book.error().describe());
     auto cfg = st->rating_config();
     if (!cfg) return cli::runtime(kMaxDuration, cfg.error().describe());
+    auto packages = st->packages();
+    if (!packages) return cli::runtime(kMaxDuration, packages.error().describe());
+    auto left = packages->seconds_left(pos[0], pos[1], at, [&](const billing::Package& p) {
+        return st->package_used(p.account, p.name);
+    });
+    if (!left) return cli::runtime(kMaxDuration, left.error().describe());
     const billing::Rater rater(*book, *cfg);
-    auto secs = rater.max_call_duration(pos[0], pos[1], at, a.get("--caller"));
+    auto secs = rater.max_call_duration(pos[0], pos[1], at, a.get("--caller"), *left);
     if (!secs) return cli::runtime(kMaxDuration, secs.error().describe());
+    if (a.flag("--json")) {
+        std::cout << cli::json_object({{"account", cli::json_text(pos[0])}, {"number", cli::json_text(pos[1])},
+                                       {"at", cli::json_text(billing::format_time(at))},
+                                       {"max_call_duration_s", std::to_string(*secs)},
+                                       {"package_seconds_left", std::to_string(*left)}})
+                  << "\n";
+        return cli::kOk;
+    }
     std::cout << "max_call_duration " << *secs << " s (" << pos[0] << " to " << pos[1] << " at "
-              << billing::format_time(at) << " UTC)\n";
+              << billing::format_time(at) << " UTC";
+    if (*left > 0) std::cout << "; " << *left << " s left in a package cost nothing";
+    std::cout << ")\n";
     return cli::kOk;
 }
 

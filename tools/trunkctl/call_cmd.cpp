@@ -189,6 +189,10 @@ int cmd_gateway_status(const std::string& db, const api::Remote& remote, int arg
         std::cerr << "trunkctl gateway status: unexpected '" << a.positionals()[0] << "'\n";
         return 2;
     }
+    if (std::string f; !cli::json_format(a, f)) {
+        std::cerr << "trunkctl gateway status: " << cli::json_conflict(a) << "\n";
+        return 2;
+    }
     int rc = 0;
     auto live = load(kStatus, Source{db, remote}, true, rc);
     if (!live) return rc;
@@ -232,6 +236,10 @@ int cmd_call(const std::string& db, const api::Remote& remote, int argc, char** 
     if (a.flag("--help") || pos.empty()) {
         std::cout << kCallHelp;
         return pos.empty() && !a.flag("--help") ? 2 : 0;
+    }
+    if (std::string f; !cli::json_format(a, f)) {
+        std::cerr << "trunkctl call: " << cli::json_conflict(a) << "\n" << kCallHelp;
+        return 2;
     }
     const bool json = a.flag("--json") || a.get("--format") == "json";
     const Source src{db, remote};

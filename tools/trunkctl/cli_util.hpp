@@ -1,6 +1,7 @@
 // What the trunkctl subcommands with a subcommand of their own (gateway, group, route, user,
 // suspend, trunk-reg) share: exit codes, error printers, the subcommand/option parse with
-// --help, and checks of option values (hosts, quoting a value in a message).
+// --help, checks of option values (hosts, quoting a value in a message), and the --json
+// pieces every command uses (json_format, json_text, json_object, done).
 //
 //   const cli::Cmd kUser{"user", kUserHelp};
 //   Args a;
@@ -13,9 +14,11 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "args.hpp"
 #include "sw/form_text.hpp"
@@ -49,7 +52,20 @@ inline int runtime(const Cmd& c, const std::string& msg) {
     return kRuntime;
 }
 
-// Parses argv[first] (the subcommand) and the options; handles --help. Returns -1 to go on.
+// --json, which every command accepts: where a command has --format, --json is --format
+// json and contradicts any other --format. Sets `format` (fallback without either option)
+// and returns true, or returns false on the contradiction (a usage error).
+inline bool json_format(const Args& a, std::string& format, const std::string& fallback = "table") {
+    format = a.get("--format", fallback);
+    if (!a.flag("--json")) return true;
+    if (a.has("--format") && format != "json") return false;
+    format = "json";
+    return true;
+}
+inline std::string json_conflict(const Args& a) { return "--json contradicts --format " + a.get("--format"); }
+
+// Parses argv[first] (the subcommand) and the options; handles --help and rejects --json
+// with a --format other than json (json_format). Returns -1 to go on.
 inline int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec, Args& a,
                  std::string& sub) {
     if (first >= argc) return usage(c, "missing subcommand");
@@ -64,6 +80,7 @@ inline int parse(const Cmd& c, int argc, char** argv, int first, OptionSpec spec
         std::cout << c.help;
         return kOk;
     }
+    if (std::string f; !json_format(a, f)) return usage(c, json_conflict(a));
     return -1;
 }
 
@@ -92,6 +109,24 @@ inline std::string json_text(const std::string& s) {
         }
     }
     return o + "\"";
+}
+
+// A write command's --json result: one object of keys and JSON values (json_text(...),
+// json_bool(...), a number), e.g. {"account":"C1","balance":"10.0000"}.
+using JsonFields = std::initializer_list<std::pair<const char*, std::string>>;
+inline std::string json_bool(bool b) { return b ? "true" : "false"; }
+inline std::string json_object(JsonFields f) {
+    std::string o = "{";
+    for (const auto& [k, v] : f) o += (o.size() > 1 ? ",\"" : "\"") + std::string(k) + "\":" + v;
+    return o + "}";
+}
+
+// What a write command prints after success: `text` (may be empty), or with --json the
+// object of `f`. Returns kOk.
+inline int done(const Args& a, const std::string& text, JsonFields f) {
+    if (a.flag("--json")) std::cout << json_object(f) << "\n";
+    else std::cout << text;
+    return kOk;
 }
 
 // The value checks and message pieces trunkctl shares with the API's forms (sw/form_text.hpp).

@@ -33,8 +33,10 @@ const char* const kRatesTemplateHelp = R"(usage:
       delimiter, decimal separator, date format (VOS3000 dateFormat: dd/MM/yyyy, yyyyMMdd,
       MM/dd/yyyy HH:mm, ...), first line to read (where the header is; VOS3000 "Begin Line"),
       encoding (utf-8, latin1, cp1252) and defaults. --replace overwrites an existing one.
-  trunkctl rates template list [--format table|csv|json]
+  trunkctl rates template list [--format table|csv|json | --json]
   trunkctl rates template remove NAME
+  --json (every subcommand): add and remove print one object saying what was done, e.g.
+      {"template":"carrierA","removed":true}, after success only.
   Import with it: trunkctl rates import GROUP FILE --template NAME [options overriding it]
 )";
 
@@ -168,8 +170,8 @@ int rates_import(const std::string& db, const Args& a, const char* help) {
     }
     auto n = st->import_rates(pos[0], d.rates, a.flag("--replace"));
     if (!n) return runtime(n.error());
-    std::cout << "imported " << *n << " rates into " << pos[0] << "\n";
-    return kOk;
+    return cli::done(a, "imported " + std::to_string(*n) + " rates into " + pos[0] + "\n",
+                     {{"group", cli::json_text(pos[0])}, {"imported", std::to_string(*n)}});
 }
 
 namespace {
@@ -215,7 +217,7 @@ int cmd_rates_template(const std::string& db, int argc, char** argv, int first) 
     OptionSpec spec{kDeckOptions, kDeckFlags};
     spec.with_value.erase("--template");
     spec.with_value.insert({"--memo", "--format"});
-    spec.flags.insert("--replace");
+    spec.flags.insert({"--replace", "--json"});
     Args a;
     std::string sub;
     if (int rc = cli::parse(kTemplateCmd, argc, argv, first, spec, a, sub); rc >= 0) return rc;
@@ -230,11 +232,13 @@ int cmd_rates_template(const std::string& db, int argc, char** argv, int first) 
         auto st = open_store(db);
         if (!st) return runtime(st.error());
         if (auto r = st->put_deck_template(t, a.flag("--replace")); !r) return runtime(r.error());
-        std::cout << "template " << t.name << ": " << billing::format_mapping(t.format) << "\n";
-        return kOk;
+        return cli::done(a, "template " + t.name + ": " + billing::format_mapping(t.format) + "\n",
+                         {{"template", cli::json_text(t.name)}, {"map", cli::json_text(billing::format_mapping(t.format))},
+                          {"added", "true"}});
     }
     if (sub == "list") {
-        const std::string format = a.get("--format", "table");
+        std::string format;
+        if (!cli::json_format(a, format)) return cli::usage(kTemplateCmd, cli::json_conflict(a));
         if (format != "table" && format != "csv" && format != "json")
             return cli::bad(kTemplateCmd, "--format must be table, csv or json");
         auto st = open_store(db);
@@ -249,26 +253,27 @@ int cmd_rates_template(const std::string& db, int argc, char** argv, int first) 
         auto st = open_store(db);
         if (!st) return runtime(st.error());
         if (auto r = st->remove_deck_template(pos[0]); !r) return runtime(r.error());
-        std::cout << "removed template " << pos[0] << "\n";
-        return kOk;
+        return cli::done(a, "removed template " + pos[0] + "\n",
+                         {{"template", cli::json_text(pos[0])}, {"removed", "true"}});
     }
     return cli::usage(kTemplateCmd, "unknown template subcommand '" + sub + "'");
 }
 
 int cmd_rates_group(const std::string& db, int argc, char** argv, int first) {
-    static const char* const help = "usage: trunkctl rates group add GROUP\n"
-                                    "      Create an empty rate group (rates import creates groups too).\n";
+    static const char* const help = "usage: trunkctl rates group add GROUP [--json]\n"
+                                    "      Create an empty rate group (rates import creates groups too).\n"
+                                    "      --json: {\"group\":GROUP,\"created\":true} after success.\n";
     const cli::Cmd cmd{"rates group", help};
     Args a;
     std::string sub;
-    if (int rc = cli::parse(cmd, argc, argv, first, OptionSpec{}, a, sub); rc >= 0) return rc;
+    if (int rc = cli::parse(cmd, argc, argv, first, OptionSpec{{}, {"--json"}}, a, sub); rc >= 0) return rc;
     if (sub != "add") return cli::usage(cmd, "unknown group subcommand '" + sub + "'");
     if (a.positionals().size() != 1) return cli::usage(cmd, "group add needs GROUP");
     auto st = open_store(db);
     if (!st) return runtime(st.error());
     if (auto r = st->create_rate_group(a.positionals()[0]); !r) return runtime(r.error());
-    std::cout << "created rate group " << a.positionals()[0] << "\n";
-    return kOk;
+    return cli::done(a, "created rate group " + a.positionals()[0] + "\n",
+                     {{"group", cli::json_text(a.positionals()[0])}, {"created", "true"}});
 }
 
 namespace {

@@ -37,16 +37,18 @@ const char* const kDomainHelp = R"(usage:
       since when, last error, next refresh); offline the last recorded one: addresses in
       use order, the SRV/NAPTR records behind them, TTL, last change (when, from what,
       why), last error, stale.
-  trunkctl domain add NAME [--ttl SECONDS] [--transport udp|tcp|tls] [--port PORT]
+  trunkctl domain add NAME [--ttl SECONDS] [--transport udp|tcp|tls] [--port PORT] [--json]
       Add or update an entry. --ttl overrides the records' TTL; with --port only A/AAAA
       are asked, with --transport only that transport's SRV (RFC 3263), else NAPTR first.
-  trunkctl domain remove NAME
+  trunkctl domain remove NAME [--json]
   trunkctl domain resolve NAME [--server IP:PORT]... [--timeout MS] [--json]
       Resolve now. Through the API the running cache asks again at once (--server does not
       apply) and its answer is shown, waiting up to --timeout (default 5000 ms). Offline
       through DNS from here (servers of /etc/resolv.conf unless --server is given; several
       with a comma), print the status and record it. NAME need not be an entry.
-  add and remove write the database, which the running cache follows within a second.
+  add and remove write the database, which the running cache follows within a second;
+  with --json they print what was done: {"domain":NAME,"spec":...,"added":true} and
+  {"domain":NAME,"removed":true}.
 
 exit codes: 0 ok, 1 runtime error or unresolvable name (resolve), 2 usage error
 )" TRUNKCTL_PATH_HELP;
@@ -489,8 +491,7 @@ int cmd_domain(const std::string& db, const api::Remote& remote, int argc, char*
         if (!store->remove(name, &err)) {
             return runtime(err.empty() ? "no domain entry '" + name + "'" : err);
         }
-        std::cout << "removed " << name << "\n";
-        return kOk;
+        return cli::done(a, "removed " + name + "\n", {{"domain", cli::json_text(name)}, {"removed", "true"}});
     }
     // add
     EntrySpec e;
@@ -529,8 +530,8 @@ int cmd_domain(const std::string& db, const api::Remote& remote, int argc, char*
             return usage("--transport is udp, tcp or tls");
     }
     if (!store->put(e, &err)) return runtime(err);
-    std::cout << "domain " << e.name << ": " << spec_text(e) << "\n";
-    return kOk;
+    return cli::done(a, "domain " + e.name + ": " + spec_text(e) + "\n",
+                     {{"domain", cli::json_text(e.name)}, {"spec", cli::json_text(spec_text(e))}, {"added", "true"}});
 }
 
 }  // namespace trunkctl

@@ -56,6 +56,9 @@ const char* const kGatewayHelp = R"(usage:
   trunkctl gateway show customer|vendor NAME [--json]
       Every field, with its VOS3000 name.
   trunkctl gateway remove customer|vendor NAME
+  --json (every subcommand; list and show: as --format json): add, set and remove print
+      one object saying what was done, e.g. {"gateway":"acme","side":"customer",
+      "removed":true}, after success only. --json with another --format is a usage error.
 
 CUSTOMER OPTIONS (VOS3000 mapping gateway):
   --account ID                 billing account (must exist: trunkctl accounts add)
@@ -110,6 +113,8 @@ const char* const kGroupHelp = R"(usage:
   trunkctl group list [--json]
   trunkctl group remove NAME
       Refused while a vendor gateway is in the group.
+  --json (every subcommand): add, set and remove print one object saying what was done,
+      e.g. {"group":"g1","added":true,"line_limit":10}, after success only.
 
 exit codes: 0 ok, 1 data or runtime error, 2 usage error
 )";
@@ -431,7 +436,11 @@ int check_sip_user(const std::string& db, const std::string& user) {
 
 bool json_format(const Cmd& c, const Args& a, int& rc) {
     rc = kOk;
-    const std::string f = a.get("--format", a.flag("--json") ? "json" : "table");
+    std::string f;
+    if (!cli::json_format(a, f)) {
+        rc = bad(c, cli::json_conflict(a));
+        return false;
+    }
     if (f != "table" && f != "json") {
         rc = bad(c, opt_text("--format", f) + ": use table or json");
         return false;
@@ -514,7 +523,6 @@ int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
     if (writing) {
         for (const auto* set : {&kCustomerOnly, &kVendorOnly, &kShared})
             spec.with_value.insert(set->begin(), set->end());
-        spec.flags.clear();
         spec.with_value.erase("--format");
     }
     Args a;
@@ -541,9 +549,7 @@ int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
     int rc = kOk;
     const bool json = writing ? false : json_format(kGateway, a, rc);
     if (rc != kOk) return rc;
-    if ((sub == "remove") && (a.flag("--json") || a.has("--format"))) {
-        return usage(kGateway, "gateway remove takes no --json/--format");
-    }
+    if ((sub == "remove") && a.has("--format")) return usage(kGateway, "gateway remove takes no --format");
 
     CustomerSpec cust;
     VendorGateway vend;
@@ -605,8 +611,8 @@ int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
         const bool ok = side == "customer" ? st->remove_customer(name, &err)
                                            : st->remove_vendor(name, &err);
         if (!ok) return runtime(kGateway, exists ? err : "no " + what);
-        std::cout << "removed " << what << "\n";
-        return kOk;
+        return cli::done(a, "removed " + what + "\n",
+                         {{"gateway", q(name)}, {"side", q(side)}, {"removed", "true"}});
     }
     if (sub == "add" && exists) {
         return runtime(kGateway, what + " already exists (trunkctl gateway set " + side + " " +
@@ -637,11 +643,13 @@ int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
             if (int r = check_sip_user(db, cust.sip_user); r) return r;
         }
         if (!st->put_customer(cust, &err)) return runtime(kGateway, err);
-        std::cout << (sub == "add" ? "added " : "updated ") << what << " (account " << cust.account
-                  << ", auth " << lcr::to_string(cust.auth) << " "
-                  << (cust.auth == lcr::AuthMode::digest ? cust.sip_user : join(cust.ips))
-                  << (cust.enabled ? "" : ", disabled") << ")\n";
-        return kOk;
+        const std::string auth = std::string(lcr::to_string(cust.auth)) + " " +
+                                 (cust.auth == lcr::AuthMode::digest ? cust.sip_user : join(cust.ips));
+        return cli::done(a,
+                         (sub == "add" ? "added " : "updated ") + what + " (account " + cust.account + ", auth " +
+                             auth + (cust.enabled ? "" : ", disabled") + ")\n",
+                         {{"gateway", q(name)}, {"side", q(side)}, {sub == "add" ? "added" : "updated", "true"},
+                          {"account", q(cust.account)}, {"auth", q(auth)}, {"enabled", cli::json_bool(cust.enabled)}});
     }
     if (a.has("--vendor-account") || sub == "add") {
         if (int r = check_account(db, "--vendor-account", vend.vendor_account, "vendor"); r) return r;
@@ -658,20 +666,21 @@ int cmd_gateway(const std::string& db, int argc, char** argv, int first) {
         }
     }
     if (!st->put_vendor(vend, &err)) return runtime(kGateway, err);
-    std::cout << (sub == "add" ? "added " : "updated ") << what << " (prefixes "
-              << prefixes_text(vend.spec.prefixes) << ", " << server_text(vend) << ", account "
-              << vend.vendor_account << (vend.spec.enabled ? "" : ", disabled") << ")\n";
-    return kOk;
+    return cli::done(a,
+                     (sub == "add" ? "added " : "updated ") + what + " (prefixes " + prefixes_text(vend.spec.prefixes) +
+                         ", " + server_text(vend) + ", account " + vend.vendor_account +
+                         (vend.spec.enabled ? "" : ", disabled") + ")\n",
+                     {{"gateway", q(name)}, {"side", q(side)}, {sub == "add" ? "added" : "updated", "true"},
+                      {"prefixes", q(prefixes_text(vend.spec.prefixes))}, {"server", q(server_text(vend))},
+                      {"account", q(vend.vendor_account)}, {"enabled", cli::json_bool(vend.spec.enabled)}});
 }
 
 int cmd_group(const std::string& db, int argc, char** argv, int first) {
     OptionSpec spec;
     const std::string peek = first < argc ? argv[first] : "";
     if (peek == "add" || peek == "set") spec.with_value = {"--line-limit"};
-    if (peek == "list") {
-        spec.flags = {"--json"};
-        spec.with_value = {"--format"};
-    }
+    if (peek == "list") spec.with_value = {"--format"};
+    spec.flags = {"--json"};
     Args a;
     std::string sub;
     if (int rc = parse(kGroup, argc, argv, first, spec, a, sub); rc >= 0) return rc;
@@ -739,8 +748,7 @@ int cmd_group(const std::string& db, int argc, char** argv, int first) {
                                        " --group '')");
         }
         if (!st->remove_group(name, &err)) return runtime(kGroup, err);
-        std::cout << "removed gateway group " << name << "\n";
-        return kOk;
+        return cli::done(a, "removed gateway group " + name + "\n", {{"group", q(name)}, {"removed", "true"}});
     }
     if (sub == "add" && exists) {
         return runtime(kGroup, "gateway group " + name + " already exists (trunkctl group set " +
@@ -751,9 +759,11 @@ int cmd_group(const std::string& db, int argc, char** argv, int first) {
                                    " adds it)");
     }
     if (!st->put_group(g, &err)) return runtime(kGroup, err);
-    std::cout << (sub == "add" ? "added" : "updated") << " gateway group " << name << " ("
-              << limit_text(g.line_limit) << " lines)\n";
-    return kOk;
+    return cli::done(a,
+                     std::string(sub == "add" ? "added" : "updated") + " gateway group " + name + " (" +
+                         limit_text(g.line_limit) + " lines)\n",
+                     {{"group", q(name)}, {sub == "add" ? "added" : "updated", "true"},
+                      {"line_limit", std::to_string(g.line_limit)}});
 }
 
 // --- route explain ----------------------------------------------------------------------------

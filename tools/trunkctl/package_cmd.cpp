@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "billing/csv.hpp"
+#include "billing/report.hpp"
 #include "cli_util.hpp"
 
 namespace trunkctl {
@@ -32,10 +33,12 @@ const char* const kPackagesHelp = R"(usage:
       the rest of its billed seconds at the rate (or tier) price, with the connection fee.
   trunkctl packages remove ACCOUNT NAME
       Delete the package and its usage (no refund: a refund is an accounts topup).
-  trunkctl packages list [ACCOUNT] [--format table|csv|json]
+  trunkctl packages list [ACCOUNT] [--format table|csv|json | --json]
       Every package with the seconds used and the minutes left.
-  trunkctl packages usage ACCOUNT NAME
-      One package's seconds used and left.
+  trunkctl packages usage ACCOUNT NAME [--json]
+      One package's seconds used and left; --json: the object of packages list --json.
+  --json (every subcommand): add and remove print one object saying what was done, e.g.
+      {"account":"C1","package":"uk","removed":true}, after success only.
 )";
 
 const cli::Cmd kPackages{"packages", kPackagesHelp};
@@ -70,18 +73,21 @@ struct Row {
     std::int64_t left_s() const { return std::max<std::int64_t>(0, p.seconds - used_s); }
 };
 
+// One package as JSON (packages list --json's objects, packages usage --json).
+std::string row_json(const Row& r, int dp) {
+    const Package& p = r.p;
+    std::string prefixes;
+    for (std::size_t k = 0; k < p.prefixes.size(); ++k) prefixes += (k ? "," : "") + cli::json_text(p.prefixes[k]);
+    return "{\"account\":" + cli::json_text(p.account) + ",\"name\":" + cli::json_text(p.name) + ",\"prefixes\":[" +
+           prefixes + "],\"seconds\":" + std::to_string(p.seconds) + ",\"fee\":\"" + p.fee.to_string(dp) +
+           "\",\"valid_from\":\"" + billing::format_time(p.valid_from) + "\",\"valid_until\":\"" +
+           billing::format_time(p.valid_until) + "\",\"used_s\":" + std::to_string(r.used_s) +
+           ",\"remaining_s\":" + std::to_string(r.left_s()) + ",\"remaining_min\":\"" + minutes_text(r.left_s()) + "\"}";
+}
+
 void print_json(const std::vector<Row>& rows, int dp) {
     std::cout << "[";
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const Package& p = rows[i].p;
-        std::cout << (i ? "," : "") << "{\"account\":" << cli::json_text(p.account)
-                  << ",\"name\":" << cli::json_text(p.name) << ",\"prefixes\":[";
-        for (std::size_t k = 0; k < p.prefixes.size(); ++k) std::cout << (k ? "," : "") << '"' << p.prefixes[k] << '"';
-        std::cout << "],\"seconds\":" << p.seconds << ",\"fee\":\"" << p.fee.to_string(dp) << "\",\"valid_from\":\""
-                  << billing::format_time(p.valid_from) << "\",\"valid_until\":\"" << billing::format_time(p.valid_until)
-                  << "\",\"used_s\":" << rows[i].used_s << ",\"remaining_s\":" << rows[i].left_s()
-                  << ",\"remaining_min\":\"" << minutes_text(rows[i].left_s()) << "\"}";
-    }
+    for (std::size_t i = 0; i < rows.size(); ++i) std::cout << (i ? "," : "") << row_json(rows[i], dp);
     std::cout << "]\n";
 }
 
@@ -145,6 +151,11 @@ int packages_add(const std::string& db, const Args& a) {
     auto balance = st->sell_package(p, sold);  // validates; unknown account names the field
     if (!balance) return runtime(balance.error());
     const int dp = cur->precision;
+    if (a.flag("--json"))
+        return cli::done(a, "",
+                         {{"account", cli::json_text(p.account)}, {"package", cli::json_text(p.name)},
+                          {"minutes", std::to_string(*minutes)}, {"fee", cli::json_text(p.fee.to_string(dp))},
+                          {"balance", cli::json_text(balance->to_string(dp))}, {"added", "true"}});
     std::cout << "package " << p.account << " " << p.name << ": " << *minutes << " min to "
               << billing::join_prefixes(p.prefixes) << ", " << billing::format_time(p.valid_from) << " to "
               << billing::format_time(p.valid_until) << " UTC, fee " << p.fee.to_string(dp) << "; " << p.account
@@ -155,7 +166,8 @@ int packages_add(const std::string& db, const Args& a) {
 int packages_list(const std::string& db, const Args& a) {
     const auto& pos = a.positionals();
     if (pos.size() > 1) return cli::usage(kPackages, "packages list takes at most ACCOUNT");
-    const std::string format = a.flag("--json") ? "json" : a.get("--format", "table");
+    std::string format;  // cli::parse refused --json with another --format
+    cli::json_format(a, format);
     if (format != "table" && format != "csv" && format != "json")
         return cli::bad(kPackages, "--format must be table, csv or json, not '" + format + "'");
     auto st = open_store(db);
@@ -192,6 +204,12 @@ int packages_usage(const std::string& db, const Args& a) {
     auto used = st->package_used(p->account, p->name);
     if (!used) return runtime(used.error());
     const Row r{*p, *used};
+    if (a.flag("--json")) {
+        auto cur = st->currency();
+        if (!cur) return runtime(cur.error());
+        std::cout << row_json(r, cur->precision) << "\n";  // the object of packages list --json
+        return cli::kOk;
+    }
     std::cout << p->account << " " << p->name << ": used " << r.used_s << " s of " << p->seconds << " s, "
               << r.left_s() << " s left (" << minutes_text(r.left_s()) << " min), valid "
               << billing::format_time(p->valid_from) << " to " << billing::format_time(p->valid_until) << " UTC\n";
@@ -199,6 +217,27 @@ int packages_usage(const std::string& db, const Args& a) {
 }
 
 }  // namespace
+
+int report_packages(const std::string& db, const Args& a, const std::string& format, const char* help) {
+    const cli::Cmd report{"report", help};
+    if (a.has("--by") || a.has("--fixed-costs"))
+        return cli::usage(report, "--by and --fixed-costs do not apply to report packages");
+    Timestamp from = billing::kTimeMin, until = billing::kTimeMax;  // default: every package
+    for (auto [opt, out] : {std::pair<const char*, Timestamp*>{"--from", &from}, {"--until", &until}}) {
+        if (!a.has(opt)) continue;
+        auto t = billing::parse_time(a.get(opt));
+        if (!t) return cli::usage(report, std::string(opt) + ": " + t.error().message);
+        *out = *t;
+    }
+    auto st = open_store(db);
+    if (!st) return cli::runtime(report, db + ": " + st.error().describe());
+    auto rep = st->package_report(from, until);
+    if (!rep)
+        return cli::runtime(report, rep.error().describe() + " [" + std::string(billing::to_string(rep.error().code)) + "]");
+    std::cout << (format == "csv" ? billing::format_csv(*rep) : format == "json" ? billing::format_json(*rep)
+                                                                                 : billing::format_table(*rep));
+    return cli::kOk;
+}
 
 int cmd_packages(const std::string& db, int argc, char** argv, int first) {
     Args a;
@@ -214,8 +253,8 @@ int cmd_packages(const std::string& db, int argc, char** argv, int first) {
         auto st = open_store(db);
         if (!st) return cli::runtime(kPackages, db + ": " + st.error().describe());
         if (auto ok = st->remove_package(pos[0], pos[1]); !ok) return runtime(ok.error());
-        std::cout << "removed (no refund)\n";
-        return cli::kOk;
+        return cli::done(a, "removed (no refund)\n",
+                         {{"account", cli::json_text(pos[0])}, {"package", cli::json_text(pos[1])}, {"removed", "true"}});
     }
     return cli::usage(kPackages, "unknown packages subcommand '" + sub + "'");
 }

@@ -3,6 +3,7 @@
 // step of `trunkctl cdr import`. Called from trunkctl.cpp:
 //
 //   if (cmd == "packages") return trunkctl::cmd_packages(db, argc, argv, i + 1);
+//   if (kind == "packages") return trunkctl::report_packages(db, a, format, kReportHelp);  // cmd_report
 //
 //   trunkctl::PackagePricer packages;                      // cdr import, once
 //   if (auto ok = packages.load(*st); !ok) return runtime(ok.error());
@@ -15,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "args.hpp"
 #include "billing/packages.hpp"
 #include "billing/rating.hpp"
 #include "billing/sqlite/store.hpp"
@@ -24,6 +26,11 @@ namespace trunkctl {
 
 // packages add|remove|list|usage ...; argv[first] is the subcommand.
 int cmd_packages(const std::string& db, int argc, char** argv, int first);
+
+// report packages [--from T] [--until T]: the packages valid in the period with their minutes
+// used and left (billing::PackageReport, Store::package_report). `a` holds cmd_report's
+// options (--agent already refused), format is table|csv|json, help is report's usage.
+int report_packages(const std::string& db, const Args& a, const std::string& format, const char* help);
 
 // Uses the customers' packages for the CDRs of one import, in file order: the usage before a
 // call is the stored one plus this import's earlier calls (as the volumes of tiers).

@@ -55,8 +55,11 @@ const char* const kUserHelp = R"(usage:
   trunkctl user remove NAME
       Remove the user and its registrar bindings (every AOR whose user part is NAME): from
       the database, and from the running trunkline through a queued command.
-  trunkctl user list
-      Name, realm, enabled and creation time of every user (never a hash).
+  trunkctl user list [--json]
+      Name, realm, enabled and creation time of every user (never a hash); --json:
+      {"users": [{"name","realm","enabled","created_ms"}]}.
+  --json (every subcommand): add, passwd and remove print one object saying what was
+      done, e.g. {"user":"u1","realm":"trunkline","added":true}, after success only.
 
 NAME: 1..64 characters of an RFC 3261 user part: letters, digits and -_.!~*'()&=+$,;?/
 exit codes: 0 ok, 1 data or runtime error (user exists / unknown user), 2 usage error
@@ -122,6 +125,8 @@ const char* const kTrunkRegHelp = R"(usage:
   trunkctl trunk-reg register NAME
       Send a REGISTER now (the running trunkline, through the API only).
   add, set and remove write the database, which the running trunkline follows.
+  --json (every subcommand): add, set, remove and register print one object saying what
+      was done, e.g. {"trunk_reg":"carrier-a","removed":true}, after success only.
 
 OPTIONS ("default" or an empty value restores trunkline's configured default):
   --server HOST                  registrar host name or IP address (no port: see --port)
@@ -338,10 +343,20 @@ std::string algorithms_text(const std::map<Algorithm, std::string>& ha1) {
     return s;
 }
 
-int user_list(Store& store) {
+int user_list(Store& store, bool json) {
     std::string err;
     auto users = store.users(&err);
     if (!err.empty()) return runtime(kUser, err);
+    if (json) {  // {"users": [{"name","realm","enabled","created_ms"}]}, never a hash
+        std::string list;
+        for (const auto& u : users)
+            list += (list.empty() ? "" : ",") +
+                    cli::json_object({{"name", cli::json_text(u.username)}, {"realm", cli::json_text(u.realm)},
+                                      {"enabled", cli::json_bool(u.enabled)},
+                                      {"created_ms", std::to_string(u.created_ms)}});
+        std::cout << "{\"users\":[" << list << "]}\n";
+        return kOk;
+    }
     if (users.empty()) {
         std::cout << "no SIP users\n";
         return kOk;
@@ -354,7 +369,7 @@ int user_list(Store& store) {
 }
 
 // add / passwd
-int user_set_password(Store& store, const std::string& sub, const std::string& name,
+int user_set_password(Store& store, const Args& a, const std::string& sub, const std::string& name,
                       const std::optional<std::string>& realm_opt, const std::string& password) {
     std::string err;
     auto existing = store.user(name, &err);
@@ -374,13 +389,11 @@ int user_set_password(Store& store, const std::string& sub, const std::string& n
     if (u.ha1.empty()) return runtime(kUser, "no digest algorithm available; nothing stored");
     u.created_ms = 0;  // new: now; existing: kept
     if (!store.put_user(u, &err)) return runtime(kUser, err);
-    if (sub == "add") {
-        std::cout << "added user " << name << " (realm " << u.realm << "; HA1 for "
-                  << algorithms_text(u.ha1) << ")\n";
-    } else {
-        std::cout << "changed the password of user " << name << " (realm " << u.realm << ")\n";
-    }
-    return kOk;
+    if (sub == "add")
+        return cli::done(a, "added user " + name + " (realm " + u.realm + "; HA1 for " + algorithms_text(u.ha1) + ")\n",
+                         {{"user", cli::json_text(name)}, {"realm", cli::json_text(u.realm)}, {"added", "true"}});
+    return cli::done(a, "changed the password of user " + name + " (realm " + u.realm + ")\n",
+                     {{"user", cli::json_text(name)}, {"realm", cli::json_text(u.realm)}, {"password_changed", "true"}});
 }
 
 // --- trunk-reg --------------------------------------------------------------------------
@@ -692,7 +705,7 @@ int trunk_show(const Trunks& t, bool json) {
 }
 
 // "Register now" exists only in the running switch: the database cannot ask for it.
-int trunk_register(const api::Remote& remote, const std::string& name) {
+int trunk_register(const api::Remote& remote, const Args& a, const std::string& name) {
     if (!remote.live())
         return bad(kTrunk, "trunk-reg register needs the running trunkline: give --api ADDR:PORT (or "
                            "TRUNKLINE_API) and a token");
@@ -701,15 +714,17 @@ int trunk_register(const api::Remote& remote, const std::string& name) {
                  .call(kTrunk, "POST", "/api/carriers/" + api::escape(name) + "/register", rc, 202);
     if (!j) return rc;
     const api::Json* live = j->get("live");
-    std::cout << "trunk-reg " << name << ": REGISTER sent now (state " << (live ? live->str("state") : "-")
-              << "; trunkctl trunk-reg show " << name << " for the answer)\n";
-    return kOk;
+    const std::string state = live ? live->str("state") : "-";
+    return cli::done(a, "trunk-reg " + name + ": REGISTER sent now (state " + state + "; trunkctl trunk-reg show " +
+                            name + " for the answer)\n",
+                     {{"trunk_reg", cli::json_text(name)}, {"register_sent", "true"}, {"state", cli::json_text(state)}});
 }
 
 }  // namespace
 
 int cmd_user(const std::string& db, int argc, char** argv, int first) {
     OptionSpec spec;
+    spec.flags = {"--json"};
     const std::string peek = first < argc ? argv[first] : "";
     if (peek == "add" || peek == "passwd")
         spec.with_value = {"--realm", "--password", "--password-file"};
@@ -741,7 +756,7 @@ int cmd_user(const std::string& db, int argc, char** argv, int first) {
     std::string err;
     auto store = open_store(db, &err);
     if (!store) return runtime(kUser, err);
-    if (sub == "list") return user_list(*store);
+    if (sub == "list") return user_list(*store, a.flag("--json"));
     if (sub == "remove") {
         if (!store->remove_user(name, &err)) {
             return runtime(kUser, err.empty() ? "no user " + name : err);
@@ -753,11 +768,10 @@ int cmd_user(const std::string& db, int argc, char** argv, int first) {
         }
         if (!err.empty()) return runtime(kUser, err);
         if (!store->add_command("unbind-user", name, &err)) return runtime(kUser, err);
-        std::cout << "removed user " << name << " and its " << n << " binding"
-                  << (n == 1 ? "" : "s") << "\n";
-        return kOk;
+        return cli::done(a, "removed user " + name + " and its " + std::to_string(n) + " binding" + (n == 1 ? "" : "s") + "\n",
+                         {{"user", cli::json_text(name)}, {"removed", "true"}, {"bindings_removed", std::to_string(n)}});
     }
-    return user_set_password(*store, sub, name, realm, *password);
+    return user_set_password(*store, a, sub, name, realm, *password);
 }
 
 namespace {
@@ -1146,7 +1160,6 @@ int cmd_binding(const std::string& db, const api::Remote& remote, int argc, char
 int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, char** argv, int first) {
     OptionSpec spec;
     const std::string peek = first < argc ? argv[first] : "";
-    if (peek == "list" || peek == "show") spec.flags = {"--json"};
     if (peek == "add" || peek == "set") {
         spec.with_value = {"--server",         "--port",         "--transport",
                            "--outbound-proxy", "--user",         "--domain",
@@ -1155,6 +1168,7 @@ int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, ch
                            "--retry-delay",    "--privacy",      "--send-unregister"};
         spec.flags = {"--disabled", "--enabled"};
     }
+    spec.flags.insert("--json");
     Args a;
     std::string sub;
     if (int rc = parse(kTrunk, argc, argv, first, spec, a, sub); rc >= 0) return rc;
@@ -1191,7 +1205,7 @@ int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, ch
         if (!t) return rc;
         return sub == "list" ? trunk_list(*t, a.flag("--json")) : trunk_show(*t, a.flag("--json"));
     }
-    if (sub == "register") return trunk_register(remote, name);
+    if (sub == "register") return trunk_register(remote, a, name);
     std::string err;
     auto store = open_store(db, &err);
     if (!store) return runtime(kTrunk, err);
@@ -1199,8 +1213,7 @@ int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, ch
         if (!store->remove_trunk_reg(name, &err)) {
             return runtime(kTrunk, err.empty() ? "no trunk-reg " + name : err);
         }
-        std::cout << "removed trunk-reg " << name << "\n";
-        return kOk;
+        return cli::done(a, "removed trunk-reg " + name + "\n", {{"trunk_reg", cli::json_text(name)}, {"removed", "true"}});
     }
     auto existing = store->trunk_reg(name, &err);
     if (!err.empty()) return runtime(kTrunk, err);
@@ -1222,10 +1235,12 @@ int cmd_trunk_reg(const std::string& db, const api::Remote& remote, int argc, ch
         r = updated;
     }
     if (!store->put_trunk_reg(r, &err)) return runtime(kTrunk, err);
-    std::cout << (sub == "add" ? "added" : "updated") << " trunk-reg " << r.name << ": "
-              << server_text(r) << " user " << r.aor_user << (r.enabled ? "" : " (disabled)")
-              << "\n";
-    return kOk;
+    return cli::done(a,
+                     std::string(sub == "add" ? "added" : "updated") + " trunk-reg " + r.name + ": " + server_text(r) +
+                         " user " + r.aor_user + (r.enabled ? "" : " (disabled)") + "\n",
+                     {{"trunk_reg", cli::json_text(r.name)}, {sub == "add" ? "added" : "updated", "true"},
+                      {"server", cli::json_text(server_text(r))}, {"user", cli::json_text(r.aor_user)},
+                      {"enabled", cli::json_bool(r.enabled)}});
 }
 
 }  // namespace trunkctl

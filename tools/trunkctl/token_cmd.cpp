@@ -15,13 +15,14 @@ namespace trunkctl {
 
 const char* const kTokenHelp = R"(usage: trunkctl token add NAME --scope read|admin [--json]
        trunkctl token list [--json]
-       trunkctl token remove NAME
+       trunkctl token remove NAME [--json]
 
 Bearer tokens for trunkline's management API (Authorization: Bearer TOKEN).
   add      creates a token and prints it once (32 random bytes, "tl_" + hex); only its
            SHA-256 is stored. read: GET only; admin: also changes (hang up, lift).
   list     names, scopes and creation times (never the secrets)
-  remove   the token stops working within a second in a running trunkline
+  remove   the token stops working within a second in a running trunkline; --json:
+           {"name":NAME,"removed":true}
 NAME: 1..64 of letters, digits, '.', '_', '-'.
 )";
 
@@ -142,8 +143,7 @@ int remove(const std::string& db, const Args& a) {
     const auto removed = st->remove(pos[0], &err);
     if (!removed) return cli::runtime(kToken, err);
     if (!*removed) return cli::runtime(kToken, "no token named " + cli::show_value(pos[0]));
-    std::cout << "token " << pos[0] << " removed\n";
-    return cli::kOk;
+    return cli::done(a, "token " + pos[0] + " removed\n", {{"name", cli::json_text(pos[0])}, {"removed", "true"}});
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "cli_util.hpp"
 #include "domain_cmd.hpp"
 #include "call_cmd.hpp"
 #include "reg_cmd.hpp"
@@ -38,6 +39,7 @@
 #include "billing_settings_cmd.hpp"
 #include "deck_cmd.hpp"
 #include "package_cmd.hpp"
+#include "commitment_cmd.hpp"
 #include "billing/cdr.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
@@ -80,7 +82,9 @@ commands:
   cdr import|export                            rate call records / export CDRs
   tiers add|remove|list|usage                  tiered pricing by monthly volume (cdr import)
   packages add|remove|list|usage               minutes to prefixes sold for a fee (VOS3000 packages)
-  report revenue|clearing|gateway|settlement|profit|asr|breakeven|agent-income
+  commitments add|remove|list                  contracted minutes per month and their discount
+  report revenue|clearing|gateway|settlement|profit|asr|breakeven|agent-income|
+                packages|commitments
   reconcile FILE --vendor ID                   compare a vendor's CDR file with ours
   audit                                        check balances against ledger and CDRs
   domain list|show|add|remove|resolve          carrier domain entries and their DNS status
@@ -109,7 +113,10 @@ the database as the server publishes it (offline work). Data edits (accounts, ga
 rates, users, domain and trunk-reg entries, ...) always write the database, checked and in
 one transaction; a running trunkline reloads them within a second.
 
-Every command accepts --help. Amounts are decimal text ("0.0125"); times are
+Every command accepts --help and --json: read commands print their data as one JSON
+document (where --format exists, --json is --format json; --json with another --format
+is a usage error), write commands one JSON object saying what was done, printed only
+after success; errors stay on stderr. Amounts are decimal text ("0.0125"); times are
 "YYYY-MM-DD[ HH:MM[:SS]]" in UTC. rates, accounts, cdr, report, reconcile, audit, gateway
 (but gateway status), group and route exist only in a trunkctl built with billing
 (meson -Dbilling=true, the default); the rest never needs it.
@@ -137,13 +144,15 @@ const char* const kRatesHelp = R"(usage:
       --first-line N: the header (or first data line) is line N; --allow-zero-price: a
       price of 0 is meant (free calls), otherwise an error.
       --replace deletes the group's existing rates first (otherwise same keys are updated).
-  trunkctl rates export GROUP [--out FILE]
-      Write the group's rates as CSV (re-importable without --map).
+  trunkctl rates export GROUP [--out FILE] [--json]
+      Write the group's rates as CSV (re-importable without --map); --json: an array of
+      objects with the CSV's columns as keys, every value a string.
   trunkctl rates autocreate GROUP --from VGROUP[,VGROUP...] (--margin R | --markup R)
                                [--precision N] [--at TIME] [--replace] [--dry-run]
       Create customer rates from vendor rate groups: for each prefix the cheapest vendor
       rate; customer = vendor / (1 - margin) or vendor * (1 + markup), rounded UP to
       --precision decimals (default: the database currency precision). R is "0.15" or "15%".
+      --json: {"group","created"}; with --dry-run the deck as rates export --json prints it.
   trunkctl rates list [--format table|csv|json | --json]
       Rate groups (empty ones too) with their number of rates and of accounts using them:
       an aligned table with a header by default; JSON is an array of
@@ -152,8 +161,10 @@ const char* const kRatesHelp = R"(usage:
       Create an empty rate group (an account can only name a group that exists).
   trunkctl rates template add|list|remove ...
       Named import layouts (VOS3000 feerate_template.conf); see rates template --help.
-  trunkctl rates alarms GROUP --vendors VGROUP[,VGROUP...] [--at TIME] [--format F]
+  trunkctl rates alarms GROUP --vendors VGROUP[,VGROUP...] [--at TIME] [--format F | --json]
       Negative-margin alarm list: prefixes where GROUP's price is below a vendor's.
+  --json (every subcommand): import prints {"group","imported"}, group add
+      {"group","created":true}; read commands print JSON (as --format json).
 )";
 
 const char* const kAccountsHelp = R"(usage:
@@ -167,9 +178,10 @@ const char* const kAccountsHelp = R"(usage:
   trunkctl accounts set ID [--name N] [--credit X] [--rate-group G] [--agent ID|""] [--memo M]
                            [--commission P] [--commission-basis charge|profit]
       Change those fields of an existing account (the balance moves only by topup).
-  trunkctl accounts list [--format table|csv|json]
-  trunkctl accounts show ID
-      Account details and its ledger.
+  trunkctl accounts list [--format table|csv|json | --json]
+  trunkctl accounts show ID [--json]
+      Account details and its ledger; --json: one object with the same fields and
+      "ledger":[{"at","kind","amount","memo"}] (amounts as strings).
   trunkctl accounts topup ID AMOUNT [--memo M]
       Add AMOUNT (negative: an adjustment) to the balance, with a ledger entry.
   trunkctl accounts private ID GROUP
@@ -178,6 +190,8 @@ const char* const kAccountsHelp = R"(usage:
       Bind rate group GROUP as private rates of caller NUMBER ("" to remove).
   trunkctl accounts max-duration ACCOUNT NUMBER [--caller N] [--at TIME]
       The longest call the balance allows to NUMBER (what the switch uses); see its --help.
+  --json (every subcommand): add, set, topup, private and phone print one object saying
+      what was done after success, e.g. topup {"account":"C1","balance":"10.0000"}.
 )";
 
 const char* const kCdrHelp = R"(usage:
@@ -214,9 +228,12 @@ const char* const kTiersHelp = R"(usage:
       at the tier in which it starts. The same ACCOUNT PREFIX N again replaces the price.
       Applied by cdr import (not yet by the running switch).
   trunkctl tiers remove ACCOUNT PREFIX --from-minutes N
-  trunkctl tiers list [--format table|csv|json]
-  trunkctl tiers usage ACCOUNT PREFIX --month YYYY-MM
-      The billed seconds counted toward the tiers in that month.
+  trunkctl tiers list [--format table|csv|json | --json]
+  trunkctl tiers usage ACCOUNT PREFIX --month YYYY-MM [--json]
+      The billed seconds counted toward the tiers in that month; --json:
+      {"account","prefix","month","billed_s"}.
+  --json (every subcommand): add and remove print one object saying what was done, e.g.
+      {"account":"C1","prefix":"44","from_minutes":100,"price":"0.0100"}.
 )";
 
 const char* const kReportHelp = R"(usage:
@@ -236,13 +253,19 @@ const char* const kReportHelp = R"(usage:
                  cost, profit and the agent's commission (rounded once per sub-account
                  and period at the currency precision); --agent ID: one agent only;
                  --json is --format json
+    packages     VOS3000 packages: per package valid in the period (default: all),
+                 account, prefixes, validity, minutes included, used and left, fee
+    commitments  --month YYYY-MM (not --from/--until): per customer commitment
+                 (trunkctl commitments), the contracted, actual and shortfall minutes of
+                 the local calendar month (calendar.timezone), met, the charge and the
+                 discount earned
   Amounts in JSON are strings (exact decimals).
 )";
 
 const char* const kReconcileHelp = R"(usage:
   trunkctl reconcile FILE --vendor ID [--map SPEC] [--delimiter C] [--decimal-comma]
                           [--from T] [--until T] [--tolerance SECONDS] [--duration-tolerance S]
-                          [--format table|csv|json]
+                          [--format table|csv|json | --json]
       Match the vendor's CDR CSV against our CDRs with that vendor: same called number
       (digits), start within the tolerance (default 5 s), closest duration. Reports the
       matched calls, calls missing on either side, duration differences and the amount
@@ -250,9 +273,10 @@ const char* const kReconcileHelp = R"(usage:
       (defaults: callee,start,duration,amount). Exit code 0 even when differences exist.
 )";
 
-const char* const kAuditHelp = R"(usage: trunkctl audit
+const char* const kAuditHelp = R"(usage: trunkctl audit [--json]
       Check that every balance equals its ledger minus its CDR charges plus its CDR costs.
-      Exit code 1 if any account differs.
+      Exit code 1 if any account differs. --json: {"ok":true|false,"issues":[{"account",
+      "balance","expected"}]}.
 )";
 #endif
 
@@ -351,13 +375,15 @@ int subcommand(const char* missing, const char* help, int argc, char** argv, int
     return -1;
 }
 
-// The options from argv[first] on; --help prints `help`. Returns -1 to go on, else the exit code.
+// The options from argv[first] on; --help prints `help`; --json with a --format other
+// than json is a usage error. Returns -1 to go on, else the exit code.
 int options(const OptionSpec& spec, const char* help, int argc, char** argv, int first, Args& a) {
     if (!a.parse(argc, argv, first, spec)) return usage(a.error(), help);
     if (a.flag("--help")) {
         std::cout << help;
         return kOk;
     }
+    if (std::string f; !trunkctl::cli::json_format(a, f)) return usage(trunkctl::cli::json_conflict(a), help);
     return -1;
 }
 
@@ -374,12 +400,31 @@ int period(const Args& a, const char* help, Timestamp& from, Timestamp& until) {
 
 bool valid_format(const std::string& f) { return f == "table" || f == "csv" || f == "json"; }
 
-// --format table|csv|json, table by default; --json (where a command has it) means json.
-// -1 to go on, else the exit code.
+// --format table|csv|json, table by default; --json means json (and contradicts another
+// --format). -1 to go on, else the exit code.
 int table_format(const Args& a, const char* help, std::string& format) {
-    format = a.flag("--json") ? "json" : a.get("--format", "table");
+    if (!trunkctl::cli::json_format(a, format)) return usage(trunkctl::cli::json_conflict(a), help);
     if (!valid_format(format)) return usage("--format must be table, csv or json", help);
     return -1;
+}
+
+// A CSV text with a header line as a JSON array of objects keyed by the header, every
+// value a string (amounts stay exact decimals): --json of the commands that print CSV.
+std::string csv_as_json(std::string_view csv) {
+    using trunkctl::cli::json_text;
+    LineReader lr(csv);
+    std::string_view line;
+    std::vector<std::string> head, f;
+    if (!lr.next(line) || !split_csv(line, ',', head)) return "[]\n";
+    std::string out = "[";
+    while (lr.next(line)) {
+        if (line.empty() || !split_csv(line, ',', f)) continue;
+        std::string o;
+        for (std::size_t i = 0; i < head.size(); ++i)
+            o += (i ? "," : "") + json_text(head[i]) + ":" + json_text(i < f.size() ? f[i] : std::string());
+        out += (out.size() > 1 ? ",{" : "{") + o + "}";
+    }
+    return out + "]\n";
 }
 
 // --- rates ------------------------------------------------------------------------------
@@ -407,7 +452,7 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
         auto rates = st->rates(pos[0]);
         if (!rates) return runtime(rates.error());
         if (rates->empty()) return runtime(make_error(ErrorCode::unknown_rate_group, "no rates in group '" + pos[0] + "'", "group"));
-        const std::string out = format_rate_deck(*rates);
+        const std::string out = a.flag("--json") ? csv_as_json(format_rate_deck(*rates)) : format_rate_deck(*rates);
         if (a.has("--out")) {
             if (auto w = write_file(a.get("--out"), out); !w) return runtime(w.error());
         } else {
@@ -451,14 +496,15 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
         for (const RateTable& t : tables) ptrs.push_back(&t);
         auto created = autocreate_rates(ptrs, o);
         if (!created) return runtime(created.error());
-        if (a.flag("--dry-run")) {
-            std::cout << format_rate_deck(*created);
+        if (a.flag("--dry-run")) {  // --json: the deck's rows as objects
+            std::cout << (a.flag("--json") ? csv_as_json(format_rate_deck(*created)) : format_rate_deck(*created));
             return kOk;
         }
+        using trunkctl::cli::json_text;
         auto n = st->import_rates(pos[0], *created, a.flag("--replace"));
         if (!n) return runtime(n.error());
-        std::cout << "created " << *n << " rates in " << pos[0] << "\n";
-        return kOk;
+        return trunkctl::cli::done(a, "created " + std::to_string(*n) + " rates in " + pos[0] + "\n",
+                                   {{"group", json_text(pos[0])}, {"created", std::to_string(*n)}});
     }
     if (sub == "list") {
         if (!pos.empty()) return usage("unexpected argument '" + pos[0] + "'", kRatesHelp);
@@ -468,9 +514,8 @@ int cmd_rates(const std::string& db, int argc, char** argv, int first) {
     }
     if (sub == "alarms") {
         if (pos.size() != 1 || !a.has("--vendors")) return usage("rates alarms needs GROUP --vendors", kRatesHelp);
-        // --json is rates list's; alarms reads --format alone, as it always has.
-        const std::string format = a.get("--format", "table");
-        if (!valid_format(format)) return usage("--format must be table, csv or json", kRatesHelp);
+        std::string format;
+        if (int rc = table_format(a, kRatesHelp, format); rc >= 0) return rc;
         auto st = open_db(db);
         if (!st) return runtime(st.error(), db);
         auto at = time_opt(a, "--at", now_ms());
@@ -590,13 +635,33 @@ Result<void> check_agent(Store& st, const Account& acc) {
     return {};
 }
 
+// accounts show --json: the fields of the text form, the ledger as an array.
+std::string account_json(const Account& x, const std::vector<billing::sqlite::LedgerEntry>& ledger) {
+    using trunkctl::cli::json_text;
+    std::string o = "{\"id\":" + json_text(x.id) + ",\"name\":" + json_text(x.name) + ",\"kind\":" +
+                    json_text(std::string(to_string(x.kind))) + ",\"balance\":" + json_text(x.balance.to_string()) +
+                    ",\"credit_limit\":" + json_text(x.credit_limit.to_string()) + ",\"available\":" +
+                    json_text(x.available().value_or(Money{}).to_string()) + ",\"rate_group\":" +
+                    json_text(x.rate_group) + ",\"agent\":" + json_text(x.agent) + ",\"memo\":" + json_text(x.memo);
+    if (x.kind == AccountKind::agent)
+        o += ",\"commission_rate\":" + json_text(format_ppm_percent(x.commission_ppm)) + ",\"commission_basis\":" +
+             json_text(std::string(to_string(x.commission_basis)));
+    o += ",\"ledger\":[";
+    for (std::size_t i = 0; i < ledger.size(); ++i)
+        o += std::string(i ? "," : "") + "{\"at\":" + json_text(format_time(ledger[i].at_ms)) + ",\"kind\":" +
+             json_text(ledger[i].kind) + ",\"amount\":" + json_text(ledger[i].amount.to_string()) + ",\"memo\":" +
+             json_text(ledger[i].memo) + "}";
+    return o + "]}\n";
+}
+
 int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
+    using trunkctl::cli::json_text;
     std::string sub;
     if (int rc = subcommand("accounts: missing subcommand", kAccountsHelp, argc, argv, first, sub); rc >= 0) return rc;
     if (sub == "max-duration") return trunkctl::accounts_max_duration(db, argc, argv, first + 1);
     OptionSpec spec{{"--kind", "--name", "--balance", "--credit", "--rate-group", "--agent", "--memo", "--format",
                      "--commission", "--commission-basis"},
-                    {"--help"}};
+                    {"--help", "--json"}};
     Args a;
     if (int rc = options(spec, kAccountsHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
@@ -623,8 +688,9 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (auto ag = check_agent(*st, acc); !ag) return runtime(ag.error());
         if (auto g = trunkctl::check_rate_group(*st, acc.rate_group); !g) return runtime(g.error());
         if (auto r = st->add_account(acc, now_ms()); !r) return runtime(r.error());
-        std::cout << "added " << to_string(acc.kind) << " account " << acc.id << "\n";
-        return kOk;
+        return trunkctl::cli::done(a, "added " + std::string(to_string(acc.kind)) + " account " + acc.id + "\n",
+                                   {{"account", json_text(acc.id)}, {"kind", json_text(std::string(to_string(acc.kind)))},
+                                    {"added", "true"}});
     }
     if (sub == "set") {
         if (pos.size() != 1) return usage("accounts set needs ID", kAccountsHelp);
@@ -650,8 +716,9 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (a.has("--rate-group"))
             if (auto g = trunkctl::check_rate_group(*st, acc.rate_group); !g) return runtime(g.error());
         if (auto r = st->update_account(acc); !r) return runtime(r.error());
-        std::cout << "updated " << to_string(acc.kind) << " account " << acc.id << "\n";
-        return kOk;
+        return trunkctl::cli::done(a, "updated " + std::string(to_string(acc.kind)) + " account " + acc.id + "\n",
+                                   {{"account", json_text(acc.id)}, {"kind", json_text(std::string(to_string(acc.kind)))},
+                                    {"updated", "true"}});
     }
     if (sub == "list") {
         std::string format;
@@ -669,6 +736,12 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         auto x = st->account(pos[0]);
         if (!x) return runtime(x.error());
+        if (a.flag("--json")) {
+            auto l = st->ledger(pos[0]);
+            if (!l) return runtime(l.error());
+            std::cout << account_json(*x, *l);
+            return kOk;
+        }
         std::cout << "id:           " << x->id << "\nname:         " << x->name << "\nkind:         "
                   << to_string(x->kind) << "\nbalance:      " << x->balance.to_string() << "\ncredit limit: "
                   << x->credit_limit.to_string() << "\navailable:    " << x->available().value_or(Money{}).to_string()
@@ -693,8 +766,8 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         auto nb = st->topup(pos[0], *amount, now_ms(), a.get("--memo"));
         if (!nb) return runtime(nb.error());
-        std::cout << pos[0] << " balance " << nb->to_string() << "\n";
-        return kOk;
+        return trunkctl::cli::done(a, pos[0] + " balance " + nb->to_string() + "\n",
+                                   {{"account", json_text(pos[0])}, {"balance", json_text(nb->to_string())}});
     }
     if (sub == "private" || sub == "phone") {
         if (pos.size() != 2) return usage("accounts " + sub + " needs two arguments", kAccountsHelp);
@@ -703,8 +776,8 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
         if (auto g = trunkctl::check_rate_group(*st, pos[1]); !g) return runtime(g.error());
         auto r = sub == "private" ? st->set_account_private(pos[0], pos[1]) : st->set_phone_private(pos[0], pos[1]);
         if (!r) return runtime(r.error());
-        std::cout << "ok\n";
-        return kOk;
+        return trunkctl::cli::done(a, "ok\n", {{sub == "private" ? "account" : "phone", json_text(pos[0])},
+                                                {"private_rate_group", json_text(pos[1])}});
     }
     return usage("unknown accounts subcommand '" + sub + "'", kAccountsHelp);
 }
@@ -737,7 +810,8 @@ Result<void> price_by_volume(Store& st, const VolumeTiers& tiers,
 int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
     std::string sub;
     if (int rc = subcommand("tiers: missing subcommand", kTiersHelp, argc, argv, first, sub); rc >= 0) return rc;
-    OptionSpec spec{{"--from-minutes", "--price", "--format", "--month"}, {"--help"}};
+    OptionSpec spec{{"--from-minutes", "--price", "--format", "--month"}, {"--help", "--json"}};
+    using trunkctl::cli::json_text;
     Args a;
     if (int rc = options(spec, kTiersHelp, argc, argv, first + 1, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
@@ -757,8 +831,8 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         if (sub == "remove") {
             if (auto r = st->remove_volume_tier(pos[0], pos[1], *n); !r) return runtime(r.error());
-            std::cout << "removed\n";
-            return kOk;
+            return trunkctl::cli::done(a, "removed\n", {{"account", json_text(pos[0])}, {"prefix", json_text(pos[1])},
+                                                         {"from_minutes", std::to_string(*n)}, {"removed", "true"}});
         }
         auto price = money_arg(a.get("--price"), "price");
         if (!price) return runtime(price.error());
@@ -770,9 +844,10 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
                                           ": tiers price customer accounts",
                                       "account"));
         if (auto r = st->put_volume_tier(VolumeTier{pos[0], pos[1], *n, *price}); !r) return runtime(r.error());
-        std::cout << "tier " << pos[0] << " " << pos[1] << " from " << *n << " min: " << price->to_string(4)
-                  << "/min\n";
-        return kOk;
+        return trunkctl::cli::done(
+            a, "tier " + pos[0] + " " + pos[1] + " from " + std::to_string(*n) + " min: " + price->to_string(4) + "/min\n",
+            {{"account", json_text(pos[0])}, {"prefix", json_text(pos[1])}, {"from_minutes", std::to_string(*n)},
+             {"price", json_text(price->to_string(4))}});
     }
     if (sub == "list") {
         std::string format;
@@ -804,6 +879,13 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
         if (!st) return runtime(st.error(), db);
         auto used = st->volume_used(pos[0], pos[1], a.get("--month"));
         if (!used) return runtime(used.error());
+        if (a.flag("--json")) {
+            std::cout << trunkctl::cli::json_object({{"account", json_text(pos[0])}, {"prefix", json_text(pos[1])},
+                                                     {"month", json_text(a.get("--month"))},
+                                                     {"billed_s", std::to_string(*used)}})
+                      << "\n";
+            return kOk;
+        }
         std::cout << pos[0] << " " << pos[1] << " " << a.get("--month") << ": " << *used << " s billed\n";
         return kOk;
     }
@@ -958,7 +1040,8 @@ std::string import_json(std::size_t stored, Money revenue, const std::vector<Cre
 int cdr_export(const std::string& db, const Args& a) {
     Timestamp from = kTimeMin, until = kTimeMax;
     if (int rc = period(a, kCdrHelp, from, until); rc >= 0) return rc;
-    const std::string format = a.flag("--json") ? "json" : a.get("--format", "csv");
+    std::string format;
+    if (!trunkctl::cli::json_format(a, format, "csv")) return usage(trunkctl::cli::json_conflict(a), kCdrHelp);
     if (format != "csv" && format != "json") return usage("--format must be csv or json", kCdrHelp);
     const std::string customer = a.get("--customer"), vendor = a.get("--vendor");
     auto st = open_db(db);
@@ -986,8 +1069,9 @@ int cdr_export(const std::string& db, const Args& a) {
         if (!r) return runtime(r.error());
         for (const auto& [name, text] : files)
             if (auto w = write_file((dir / name).string(), text); !w) return runtime(w.error());
-        std::cout << "wrote " << files.size() << " hourly files to " << dir.string() << "\n";
-        return kOk;
+        return trunkctl::cli::done(a, "wrote " + std::to_string(files.size()) + " hourly files to " + dir.string() + "\n",
+                                   {{"hourly_files", std::to_string(files.size())},
+                                    {"dir", trunkctl::cli::json_text(dir.string())}});
     }
     const bool json = format == "json";
     std::string out = json ? "[" : cdr_csv_header() + "\n";
@@ -1120,6 +1204,7 @@ int report_agent_income(const std::string& db, const Args& a, const std::string&
 int cmd_report(const std::string& db, int argc, char** argv, int first) {
     std::string kind;
     if (int rc = subcommand("report: missing report kind", kReportHelp, argc, argv, first, kind); rc >= 0) return rc;
+    if (kind == "commitments") return trunkctl::report_commitments(db, argc, argv, first + 1, kReportHelp);  // own options (--month)
     OptionSpec spec{{"--from", "--until", "--format", "--by", "--fixed-costs", "--agent"}, {"--help", "--json"}};
     Args a;
     if (int rc = options(spec, kReportHelp, argc, argv, first + 1, a); rc >= 0) return rc;
@@ -1131,6 +1216,7 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
     if (a.has("--agent") && kind != "agent-income")
         return usage("--agent applies to report agent-income only", kReportHelp);
     if (kind == "agent-income") return report_agent_income(db, a, format);
+    if (kind == "packages") return trunkctl::report_packages(db, a, format, kReportHelp);
     const std::string by = a.get("--by");
     ReportKind rk;
     if (kind == "revenue") rk = ReportKind::revenue;
@@ -1164,7 +1250,7 @@ int cmd_report(const std::string& db, int argc, char** argv, int first) {
 int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
     OptionSpec spec{{"--vendor", "--map", "--delimiter", "--from", "--until", "--tolerance", "--duration-tolerance",
                      "--format"},
-                    {"--help", "--decimal-comma", "--no-header"}};
+                    {"--help", "--decimal-comma", "--no-header", "--json"}};
     Args a;
     if (int rc = options(spec, kReconcileHelp, argc, argv, first, a); rc >= 0) return rc;
     const auto& pos = a.positionals();
@@ -1217,13 +1303,23 @@ int cmd_reconcile(const std::string& db, int argc, char** argv, int first) {
 }
 
 int cmd_audit(const std::string& db, int argc, char** argv, int first) {
-    OptionSpec spec{{}, {"--help"}};
+    OptionSpec spec{{}, {"--help", "--json"}};
     Args a;
     if (int rc = options(spec, kAuditHelp, argc, argv, first, a); rc >= 0) return rc;
     auto st = open_db(db);
     if (!st) return runtime(st.error(), db);
     auto issues = st->audit();
     if (!issues) return runtime(issues.error());
+    if (a.flag("--json")) {  // {"ok":bool,"issues":[{"account","balance","expected"}]}, exit code as below
+        std::string list;
+        for (const auto& i : *issues)
+            list += (list.empty() ? "" : ",") +
+                    trunkctl::cli::json_object({{"account", trunkctl::cli::json_text(i.account)},
+                                                {"balance", trunkctl::cli::json_text(i.balance.to_string())},
+                                                {"expected", trunkctl::cli::json_text(i.expected.to_string())}});
+        std::cout << "{\"ok\":" << trunkctl::cli::json_bool(issues->empty()) << ",\"issues\":[" << list << "]}\n";
+        return issues->empty() ? kOk : kRuntime;
+    }
     for (const auto& i : *issues)
         std::cout << i.account << ": balance " << i.balance.to_string() << " but ledger and CDRs give "
                   << i.expected.to_string() << "\n";
@@ -1275,12 +1371,13 @@ int main(int argc_in, char** argv_in) {
         if (cmd == "report") return cmd_report(db, argc, argv, i + 1);
         if (cmd == "tiers") return cmd_tiers(db, argc, argv, i + 1);
         if (cmd == "packages") return trunkctl::cmd_packages(db, argc, argv, i + 1);
+        if (cmd == "commitments") return trunkctl::cmd_commitments(db, argc, argv, i + 1);
         if (cmd == "reconcile") return cmd_reconcile(db, argc, argv, i + 1);
         if (cmd == "audit") return cmd_audit(db, argc, argv, i + 1);
 #else
         const bool gateway_status =
             cmd == "gateway" && i + 1 < argc && std::string_view(argv[i + 1]) == "status";
-        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "tiers", "packages", "reconcile",
+        for (std::string_view billing_cmd : {"rates", "accounts", "billing", "cdr", "report", "tiers", "packages", "commitments", "reconcile",
                                              "audit", "gateway", "group", "route"}) {
             if (cmd == billing_cmd && !gateway_status) {
                 std::cerr << "trunkctl: '" << cmd
