@@ -29,6 +29,7 @@
 #include "billing/rating.hpp"
 #include "billing/report.hpp"
 #include "billing/sqlite/store.hpp"
+#include "billing/volume_pricing.hpp"
 
 using namespace billing;
 using Clock = std::chrono::steady_clock;
@@ -140,6 +141,53 @@ std::vector<CallRecord> make_calls(const Destinations& dest, std::size_t n, std:
     return v;
 }
 
+// Rating with volume tiers and packages on, as the switch and cdr import run it: each call
+// becomes its CDR (make_cdr) and is priced by billing::VolumePricing (tier, then package, then
+// counted). The 1,000 most called prefixes (the first of the Zipf order) each have two tiers
+// (the second with bonus minutes) and a package large enough never to run out; the ratio
+// to plain rating is the cost of the step. plain_s: the plain loop's time for o.calls.
+void bench_volume_pricing(const Options& o, const Rater& rater, const Destinations& dest,
+                          const std::vector<std::string>& prefixes, const std::vector<std::array<char, 16>>& numbers,
+                          std::vector<CallRecord>& calls, double plain_s) {
+    VolumeTiers tiers;
+    Packages packages;
+    const std::size_t priced = std::min<std::size_t>(prefixes.size(), 1000);
+    for (std::size_t k = 0; k < priced; ++k) {
+        (void)tiers.add({"C1", prefixes[k], 0, Money::from_micros(20000)});
+        (void)tiers.add({"C1", prefixes[k], 1000, Money::from_micros(10000), 60});
+        (void)packages.add({"C1", "p" + std::to_string(k), {prefixes[k]}, 1'000'000'000, Money{}, kTimeMin, kTimeMax});
+    }
+    VolumePricing vp(std::move(tiers), std::move(packages));
+    const RatingConfig cfg = rater.config();
+    const std::size_t distinct = numbers.size();
+    std::int64_t sum = 0;
+    std::size_t errors = 0, packaged = 0, tiered = 0;
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < o.calls; ++i) {
+        CallRecord& c = calls[i & 63];
+        const auto& n = numbers[i % distinct];
+        c.callee.assign(n.data(), static_cast<std::size_t>(n[15]));
+        auto r = rater.rate(c);
+        if (!r) {
+            ++errors;
+            continue;
+        }
+        Cdr cdr = make_cdr(c, *r);
+        if (!vp.price(cdr, *r, cfg)) {
+            ++errors;
+            continue;
+        }
+        sum += cdr.profit.micros();
+        tiered += !cdr.tier_prefix.empty();
+        packaged += !cdr.package_name.empty();
+    }
+    const double s = seconds_since(t0);
+    std::printf("rating+tiers+packages: %zu calls in %.3f s = %.2f M calls/s (%s destinations; %zu tier-priced, "
+                "%zu by a package; %.2fx the plain rating time; errors %zu, checksum %lld)\n",
+                o.calls, s, static_cast<double>(o.calls) / s / 1e6, dest.zipf ? "Zipf(1)" : "uniform", tiered,
+                packaged, s / plain_s, errors, static_cast<long long>(sum));
+}
+
 void bench_rating(const Options& o) {
     std::mt19937_64 rng(1);
     auto prefixes = make_prefixes(o.prefixes, rng);
@@ -177,6 +225,7 @@ void bench_rating(const Options& o) {
                     "errors %zu, checksum %lld)\n",
                     o.calls, s, static_cast<double>(o.calls) / s / 1e6, o.prefixes, distinct,
                     zipf ? "Zipf(1)" : "uniform", errors, static_cast<long long>(sum));
+        bench_volume_pricing(o, rater, dest, prefixes, numbers, calls, s);
     }
 }
 

@@ -77,11 +77,13 @@ std::string join_prefixes(const std::vector<std::string>& prefixes) {
 
 Result<void> Packages::add(Package p) {
     if (auto ok = validate(p); !ok) return ok;
-    auto& list = by_account_[p.account];
-    for (const Package& x : list)
+    Account& a = by_account_[p.account];
+    for (const Package& x : a.list)
         if (x.name == p.name)
             return fail(ErrorCode::duplicate, "package " + p.account + " " + p.name + " exists", "name");
-    list.push_back(std::move(p));
+    const auto index = static_cast<std::uint32_t>(a.list.size());
+    for (const std::string& prefix : p.prefixes) a.by_prefix[prefix].push_back(index);
+    a.list.push_back(std::move(p));
     return {};
 }
 
@@ -90,9 +92,19 @@ std::vector<const Package*> Packages::candidates(std::string_view account, std::
     std::vector<std::pair<std::size_t, const Package*>> found;
     auto a = by_account_.find(account);
     if (a == by_account_.end()) return {};
-    for (const Package& p : a->second)
-        if (p.valid_at(at))
-            if (const std::size_t len = p.match(number); len > 0) found.emplace_back(len, &p);
+    const Account& acct = a->second;
+    // Longest prefix of the number first: a package met again through a shorter prefix of
+    // its own is already in with its longest match (Package::match).
+    for (std::size_t len = std::min<std::size_t>(number.size(), 64); len > 0; --len) {
+        auto hit = acct.by_prefix.find(number.substr(0, len));
+        if (hit == acct.by_prefix.end()) continue;
+        for (const std::uint32_t i : hit->second) {
+            const Package& p = acct.list[i];
+            if (!p.valid_at(at)) continue;
+            if (std::none_of(found.begin(), found.end(), [&](const auto& f) { return f.second == &p; }))
+                found.emplace_back(len, &p);
+        }
+    }
     // Longest prefix first (the most specific bundle), then the one that expires first (its
     // minutes would be lost soonest), then the name, so the choice never depends on load order.
     std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
@@ -108,7 +120,7 @@ std::vector<const Package*> Packages::candidates(std::string_view account, std::
 const Package* Packages::find(std::string_view account, std::string_view name) const {
     auto a = by_account_.find(account);
     if (a == by_account_.end()) return nullptr;
-    for (const Package& p : a->second)
+    for (const Package& p : a->second.list)
         if (p.name == name) return &p;
     return nullptr;
 }
@@ -125,7 +137,7 @@ Result<std::int64_t> Packages::seconds_left(std::string_view account, std::strin
 
 std::vector<Package> Packages::all() const {
     std::vector<Package> v;
-    for (const auto& [_, list] : by_account_) v.insert(v.end(), list.begin(), list.end());
+    for (const auto& [_, a] : by_account_) v.insert(v.end(), a.list.begin(), a.list.end());
     std::sort(v.begin(), v.end(),
               [](const Package& a, const Package& b) { return std::tie(a.account, a.name) < std::tie(b.account, b.name); });
     return v;

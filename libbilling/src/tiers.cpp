@@ -14,7 +14,55 @@ Result<void> validate(const VolumeTier& t) {
     if (t.from_minutes < 0 || t.from_minutes > 1000000000000)
         return fail(ErrorCode::invalid_argument, "tier threshold must be 0 to 10^12 minutes", "from_minutes");
     if (t.price.is_negative()) return fail(ErrorCode::invalid_argument, "tier price must be >= 0", "price");
+    if (t.bonus_minutes < 0 || t.bonus_minutes > 1000000000)
+        return fail(ErrorCode::invalid_argument, "bonus minutes must be 0 to 10^9", "bonus_minutes");
+    if (t.bonus_minutes > 0 && t.prefix.size() > 32)  // the bonus package's name stays within 64
+        return fail(ErrorCode::invalid_argument, "a tier with bonus minutes has a prefix of at most 32 digits", "prefix");
+    if (t.bonus_minutes > 0 && t.from_minutes == 0)
+        return fail(ErrorCode::invalid_argument, "bonus minutes need a threshold above minute 0", "bonus_minutes");
     return {};
+}
+
+Result<Timestamp> month_end(std::string_view month, const WorkCalendar& cal) {
+    int y = 0;
+    unsigned m = 0;
+    const bool ok = month.size() == 7 && month[4] == '-' &&
+                    std::all_of(month.begin(), month.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+                    month[5] >= '0' && month[5] <= '1' && month[6] >= '0' && month[6] <= '9';
+    if (ok) {
+        y = (month[0] - '0') * 1000 + (month[1] - '0') * 100 + (month[2] - '0') * 10 + (month[3] - '0');
+        m = static_cast<unsigned>((month[5] - '0') * 10 + (month[6] - '0'));
+    }
+    if (!ok || m < 1 || m > 12) return fail(ErrorCode::invalid_argument, "month must be YYYY-MM, not '" + std::string(month) + "'", "month");
+    if (++m == 13) {
+        m = 1;
+        ++y;
+    }
+    // Local midnight of the next month's first day, as UTC: the zone's offset at that
+    // instant (found by two steps, which settle unless a transition falls within hours of it).
+    const Timestamp local_ms = days_from_civil(y, m, 1) * 86'400'000;
+    auto offset_at = [&](Timestamp t) -> std::int64_t {
+        return cal.zone ? cal.zone->offset_s_at(t) : static_cast<std::int64_t>(cal.utc_offset_minutes) * 60;
+    };
+    Timestamp t = local_ms - offset_at(local_ms) * 1000;
+    t = local_ms - offset_at(t) * 1000;
+    return t;
+}
+
+std::optional<Package> bonus_package(const VolumeTier& t, const Cdr& cdr, const WorkCalendar& cal) {
+    if (t.bonus_minutes <= 0 || cdr.tier_prefix != t.prefix || cdr.call.customer != t.account) return std::nullopt;
+    const std::int64_t threshold = t.from_minutes * 60;
+    if (cdr.volume_before_s >= threshold || cdr.volume_before_s + cdr.customer_billed_s < threshold) return std::nullopt;
+    auto until = month_end(cdr.tier_month, cal);
+    if (!until || *until <= cdr.call.end_ms) return std::nullopt;
+    Package p;
+    p.account = t.account;
+    p.name = "bonus-" + t.prefix + "-" + cdr.tier_month + "-" + std::to_string(t.from_minutes) + "m";
+    p.prefixes = {t.prefix};
+    p.seconds = t.bonus_minutes * 60;
+    p.valid_from = cdr.call.end_ms;
+    p.valid_until = *until;
+    return p;
 }
 
 std::string volume_month(Timestamp ms, const WorkCalendar& cal) {

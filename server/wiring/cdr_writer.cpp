@@ -64,6 +64,13 @@ CdrWriterStats CdrWriter::stats() const {
     return stats_;
 }
 
+namespace {
+// insert_cdrs' refusal when a tier volume or a package's usage is no longer the one priced at
+bool counting_conflict(const billing::Error& e) {
+    return e.code == billing::ErrorCode::invalid_argument && (e.field == "volume" || e.field == "package");
+}
+}  // namespace
+
 void CdrWriter::run() {
     billing::sqlite::StoreOptions o;
     o.durable = cfg_.durable;
@@ -99,6 +106,7 @@ void CdrWriter::run() {
         }
         // retried until written: a CDR is never dropped
         sip::Duration took{};
+        auto check = billing::sqlite::CountCheck::exact;
         for (; !batch.empty();) {
             if (!store) {
                 auto st = billing::sqlite::Store::open(cfg_.database, o);
@@ -106,9 +114,18 @@ void CdrWriter::run() {
             }
             if (store) {
                 const auto start = std::chrono::steady_clock::now();
-                auto ok = store->insert_cdrs(batch);
+                auto ok = store->insert_cdrs(batch, check);
                 took = std::chrono::duration_cast<sip::Duration>(std::chrono::steady_clock::now() - start);
                 if (ok) break;
+                // Another writer (a `trunkctl cdr import`) counted volume or package seconds
+                // the switch priced with: the CDRs keep the prices already booked, and their
+                // counts go on top of the stored ones (never lost, never written twice).
+                if (counting_conflict(ok.error()) && check == billing::sqlite::CountCheck::exact) {
+                    log_(fmt::format("cdr: {}; keeping the booked prices and counting on top",
+                                     ok.error().describe()));
+                    check = billing::sqlite::CountCheck::rebase;
+                    continue;
+                }
                 log_(fmt::format("cdr: writing {} CDRs failed (retrying): {}", batch.size(),
                                  ok.error().describe()));
             } else {

@@ -25,9 +25,15 @@ bool Reloader::load_book() {
         log_line(fmt::format("billing: cannot load the billing settings: {}", e));
         return false;
     }
+    auto pricing = wiring::load_volume_pricing(p_.database, &e);
+    if (!pricing) {
+        log_line(fmt::format("billing: cannot load volume tiers and packages: {}", e));
+        return false;
+    }
     const std::int64_t wall = wall_ms();
     p_.sw.set_book(std::move(*book), wall);  // vendor rate rises become alerts
     p_.sw.set_rating(std::move(*rating));
+    p_.sw.set_volume_pricing(std::move(*pricing));
     p_.sw.review_margins(wall);
     log_line("billing: accounts and rates loaded");
     return true;

@@ -95,6 +95,20 @@ std::optional<billing::Book> load_book(const std::string& database, std::string*
     return std::move(*book);
 }
 
+std::optional<billing::VolumePricing> load_volume_pricing(const std::string& database, std::string* error) {
+    auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
+    if (!st) {
+        if (error) *error = st.error().describe();
+        return std::nullopt;
+    }
+    auto vp = st->load_volume_pricing();
+    if (!vp) {
+        if (error) *error = vp.error().describe();
+        return std::nullopt;
+    }
+    return std::move(*vp);
+}
+
 std::optional<billing::RatingConfig> load_rating(const std::string& database, std::string* error) {
     auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
     if (!st) {

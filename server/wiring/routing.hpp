@@ -37,6 +37,8 @@ std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::strin
 std::optional<billing::Book> load_book(const std::string& database, std::string* error);
 // The rating settings stored with the book (currency, hold-time precision, free time).
 std::optional<billing::RatingConfig> load_rating(const std::string& database, std::string* error);
+// Volume tiers, packages and their counters (Store::load_volume_pricing), with the book.
+std::optional<billing::VolumePricing> load_volume_pricing(const std::string& database, std::string* error);
 // billing::sqlite::Store::change_version() on one connection kept open: it moves with every
 // operator change to accounts and rates, never with CDRs (so the switch reloads its book
 // only when it must).

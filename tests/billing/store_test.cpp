@@ -28,6 +28,7 @@
 using namespace billing;
 using billing::sqlite::Store;
 using billing::sqlite::StoreOptions;
+using billing::sqlite::CountCheck;
 using namespace billing_test;
 namespace fs = std::filesystem;
 
@@ -96,8 +97,17 @@ std::optional<std::string> sqlite3_cli(const TempDir& d, const std::string& db, 
 // SQL that undoes migrations v9 (commitments), v8 (packages), v7 (volume tiers), v6 (agent commission columns), v5 (rate groups, templates), v4
 // (the gateways-tried column) and v3 (the change counter and its triggers): a current file
 // becomes exactly a version-2 file.
+// The v10 triggers (tiers and packages bump billing_change), first: they name billing_change.
+std::string undo_v10_sql() {
+    std::string sql;
+    for (const char* t : {"volume_tiers", "packages"})
+        for (const char* op : {"insert", "delete", "update"})
+            sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
+    return sql + "ALTER TABLE volume_tiers DROP COLUMN bonus_minutes;\n";
+}
+
 std::string undo_v3_sql() {
-    std::string sql = "ALTER TABLE cdrs DROP COLUMN gateways_tried;\n";
+    std::string sql = undo_v10_sql() + "ALTER TABLE cdrs DROP COLUMN gateways_tried;\n";
     for (const char* t : {"accounts", "ledger", "rates", "phone_private", "settings"})
         for (const char* op : {"insert", "delete", "update"})
             sql += std::string("DROP TRIGGER billing_change_") + t + "_" + op + ";\n";
@@ -493,7 +503,7 @@ TEST_CASE("store: migration v2 -> v3 keeps the data and starts the change versio
 
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
-    CHECK(Store::kSchemaVersion == 9);
+    CHECK(Store::kSchemaVersion == 10);
     // Data kept.
     auto accounts = st.accounts();
     REQUIRE(accounts);
@@ -990,10 +1000,15 @@ TEST_CASE("store: volume tiers are stored; insert_cdrs counts the volume in the 
     REQUIRE(st.insert_cdrs(dec));
     CHECK(*st.volume_used("C1", "44", "2026-12") == cdrs[0].customer_billed_s);
     CHECK(st.audit()->empty());
-    // Tiers are not part of the book: no reload for the switch.
+    // The switch prices by tiers (schema v10): a change moves the version, so it reloads;
+    // counting the volume (insert_cdrs) does not.
     const auto v0 = version_of(st);
     REQUIRE(st.remove_volume_tier("C1", "44", 0));
-    CHECK(version_of(st) == v0);
+    CHECK(version_of(st) > v0);
+    const auto v1 = version_of(st);
+    dec[0].volume_before_s = cdrs[0].customer_billed_s;
+    REQUIRE(st.insert_cdrs(dec));
+    CHECK(version_of(st) == v1);
 }
 
 TEST_CASE("store: SIGKILL during tiered batches never counts a volume without its CDRs", "[billing][store][crash][tiers]") {
@@ -1038,6 +1053,97 @@ TEST_CASE("store: SIGKILL during tiered batches never counts a volume without it
         CHECK(*st.volume_used("C1", "44", "2026-11") == billed);
         CHECK(st.audit()->empty());
     }
+}
+
+TEST_CASE("store: load_volume_pricing holds every counter; rebase counts on top of another writer", "[billing][store][tiers][packages]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    REQUIRE(st.put_volume_tier({"C1", "44", 0, money("0.02")}));
+    const auto v0 = version_of(st);
+    REQUIRE(st.sell_package({"C1", "uk", {"44"}, 100, money("0"), T("2026-11-01"), T("2026-12-01")}, 0));
+    CHECK(version_of(st) > v0);  // a package reaches the switch too (schema v10)
+    std::mt19937_64 rng(9);
+    auto cdrs = random_cdrs(book, rng, 2);
+    for (Cdr& c : cdrs) {
+        c.call.customer = "C1";
+        c.tier_prefix = "44";
+        c.tier_month = "2026-11";
+        c.package_name = "uk";
+    }
+    cdrs[0].volume_before_s = 0;
+    cdrs[0].package_s = 60;
+    cdrs[0].package_before_s = 0;
+    REQUIRE(st.insert_cdrs({cdrs.data(), 1}));
+    auto vp = st.load_volume_pricing();
+    REQUIRE(vp);
+    CHECK(*vp->volume("C1", "44", "2026-11") == cdrs[0].customer_billed_s);
+    CHECK(*vp->volume("C1", "44", "2026-12") == 0);
+    CHECK(*vp->package_used(*vp->packages().find("C1", "uk")) == 60);
+    CHECK(vp->tiers().find("C1", "4420").has_value());
+
+    // A second CDR priced before the first was counted (as by a switch that lost the race
+    // with an import): exact refuses it, rebase adds its counts to the stored ones and caps
+    // the package at its 100 s.
+    cdrs[1].volume_before_s = 0;
+    cdrs[1].package_s = 60;
+    cdrs[1].package_before_s = 0;
+    auto e = st.insert_cdrs({cdrs.data() + 1, 1});
+    REQUIRE_FALSE(e);
+    CHECK(e.error().field == "volume");
+    REQUIRE(st.insert_cdrs({cdrs.data() + 1, 1}, CountCheck::rebase));
+    CHECK(*st.volume_used("C1", "44", "2026-11") == cdrs[0].customer_billed_s + cdrs[1].customer_billed_s);
+    CHECK(*st.package_used("C1", "uk") == 100);
+    CHECK(*st.cdr_count() == 2);
+    CHECK(st.audit()->empty());
+    // A package removed meanwhile: rebase still stores the CDR, and counts nothing for it.
+    REQUIRE(st.remove_package("C1", "uk"));
+    auto more = random_cdrs(book, rng, 1);
+    more[0].call.customer = "C1";
+    more[0].package_name = "uk";
+    more[0].package_s = 10;
+    REQUIRE_FALSE(st.insert_cdrs(more));
+    REQUIRE(st.insert_cdrs(more, CountCheck::rebase));
+    CHECK(*st.cdr_count() == 3);
+    CHECK(*st.package_used("C1", "uk") == 0);
+}
+
+TEST_CASE("store: insert_cdrs grants a tier's bonus minutes in the CDR's transaction", "[billing][store][tiers][bonus]") {
+    TempDir d;
+    Store st = open_store(d.file("t.db"));
+    Book book = sample_book();
+    seed(st, book);
+    REQUIRE(st.put_volume_tier({"C1", "44", 0, money("0.02")}));
+    REQUIRE(st.put_volume_tier({"C1", "44", 2, money("0.01"), 5}));
+    CHECK(st.volume_tiers()->all()[1].bonus_minutes == 5);
+    CHECK(st.put_volume_tier({"C1", "44", 0, money("0.02"), 5}).error().field == "bonus_minutes");
+    std::mt19937_64 rng(11);
+    auto cdrs = random_cdrs(book, rng, 2);
+    std::int64_t volume = 100;  // start just below the 120 s threshold
+    for (Cdr& c : cdrs) {
+        c.call.customer = "C1";
+        c.call.end_ms = T("2026-11-10 10:00:00");
+        c.tier_prefix = "44";
+        c.tier_month = "2026-11";
+        c.customer_billed_s = 30;
+    }
+    cdrs[0].volume_before_s = 0;
+    cdrs[0].customer_billed_s = 100;
+    cdrs[1].volume_before_s = volume;
+    const auto v0 = version_of(st);
+    REQUIRE(st.insert_cdrs(cdrs));
+    auto pk = st.packages();
+    REQUIRE(pk);
+    const Package* bonus = pk->find("C1", "bonus-44-2026-11-2m");
+    REQUIRE(bonus);
+    CHECK(bonus->seconds == 300);
+    CHECK(bonus->valid_from == T("2026-11-10 10:00:00"));
+    CHECK(bonus->valid_until == T("2026-12-01"));
+    CHECK(bonus->fee.is_zero());
+    CHECK(version_of(st) > v0);  // the switch reloads and sees it
+    CHECK(st.audit()->empty());   // no ledger row: nothing was sold
+    CHECK(pk->all().size() == 1);
 }
 
 TEST_CASE("store: packages are sold with their fee in the ledger; insert_cdrs counts their use", "[billing][store][packages]") {
@@ -1156,7 +1262,7 @@ TEST_CASE("store: migration v7 -> v8 adds the package tables and keeps the data"
         REQUIRE(st.insert_cdrs(cdrs));
     }
     // Exactly a version-7 file.
-    REQUIRE(sqlite3_cli(d, db, "DROP TABLE commitments;\nDROP TABLE packages;\nDROP TABLE package_usage;\nPRAGMA user_version=7;"));
+    REQUIRE(sqlite3_cli(d, db, undo_v10_sql() + "DROP TABLE commitments;\nDROP TABLE packages;\nDROP TABLE package_usage;\nPRAGMA user_version=7;"));
     REQUIRE(*sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'package%';") == "0");
     Store st = open_store(db);
     CHECK(st.schema_version() == Store::kSchemaVersion);
@@ -1357,10 +1463,10 @@ TEST_CASE("store: migration v8 -> v9 adds the commitments table and keeps the da
         REQUIRE(st.insert_cdrs(cdrs));
     }
     // Exactly a version-8 file.
-    REQUIRE(sqlite3_cli(d, db, "DROP TABLE commitments;\nPRAGMA user_version=8;"));
+    REQUIRE(sqlite3_cli(d, db, undo_v10_sql() + "DROP TABLE commitments;\nPRAGMA user_version=8;"));
     REQUIRE(*sqlite3_cli(d, db, "SELECT count(*) FROM sqlite_master WHERE name = 'commitments';") == "0");
     Store st = open_store(db);
-    CHECK(st.schema_version() == 9);
+    CHECK(st.schema_version() == Store::kSchemaVersion);
     CHECK(*st.cdr_count() == 5);
     CHECK(st.packages()->all().size() == 1);
     CHECK(st.commitments()->empty());

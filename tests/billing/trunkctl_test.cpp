@@ -716,10 +716,10 @@ TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month
     CHECK(run({"tiers", "add", "NOPE", "44", "--from-minutes", "2", "--price", "0.01"}).rc == 1);
     CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "-1", "--price", "0.01"}).rc == 2);
     CHECK(run({"tiers", "add", "C1", "44", "--price", "0.01"}).rc == 2);
-    CHECK(run({"tiers", "list", "--format", "csv"}).out == "account,prefix,from_minutes,price\nC1,44,0,0.0200\nC1,44,2,0.0100\n");
+    CHECK(run({"tiers", "list", "--format", "csv"}).out == "account,prefix,from_minutes,price,bonus_minutes\nC1,44,0,0.0200,0\nC1,44,2,0.0100,0\n");
     CHECK(run({"tiers", "list", "--format", "json"}).out ==
-          "[{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\"},"
-          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":2,\"price\":\"0.0100\"}]\n");
+          "[{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\",\"bonus_minutes\":0},"
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":2,\"price\":\"0.0100\",\"bonus_minutes\":0}]\n");
 
     const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
     // 1: 90 s from 0 s -> tier 1 (0.02): 0.0300. 2: 60 s from 90 s, crossing 120 s -> still
@@ -759,6 +759,44 @@ TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month
     CHECK(run({"tiers", "remove", "C1", "44", "--from-minutes", "2"}).out == "removed\n");
     CHECK(run({"tiers", "remove", "C1", "44", "--from-minutes", "2"}).rc == 1);
     CHECK(run({"tiers", "--help"}).rc == 0);
+}
+
+TEST_CASE("trunkctl: bonus minutes at a tier threshold are granted by cdr import and used by the calls after it", "[billing][trunkctl][tiers][bonus]") {
+    Sandbox sb;
+    const std::string db = (sb.dir / "t.db").string();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return sb.run(args);
+    };
+    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    REQUIRE(run({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}).rc == 0);
+    CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "2", "--price", "0.01", "--bonus-minutes", "1"}).out ==
+          "tier C1 44 from 2 min: 0.0100/min, 1 bonus min\n");
+    Run r = run({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02", "--bonus-minutes", "1"});
+    CHECK(r.rc == 1);
+    CHECK(r.err == "trunkctl: field bonus_minutes: bonus minutes need a threshold above minute 0 [invalid_argument]\n");
+    CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "2", "--price", "0.01", "--bonus-minutes", "x"}).rc == 2);
+    // 1: 90 s (0 -> 90 s). 2: 60 s (90 -> 150 s) crosses 2 minutes: 1 bonus minute from its
+    // end. 3: 60 s at the second tier, covered by the bonus: 0.0000. 4: at 0.0100.
+    const std::string head = "caller,callee,customer,vendor,setup,answer,end\n";
+    sb.write("calls.csv", head +
+                              "1,442071234567,C1,V1,2026-11-10 10:00:00,2026-11-10 10:00:00,2026-11-10 10:01:30\n"
+                              "1,442071234567,C1,V1,2026-11-10 11:00:00,2026-11-10 11:00:00,2026-11-10 11:01:00\n"
+                              "1,442071234567,C1,V1,2026-11-10 12:00:00,2026-11-10 12:00:00,2026-11-10 12:01:00\n"
+                              "1,442071234567,C1,V1,2026-11-10 13:00:00,2026-11-10 13:00:00,2026-11-10 13:01:00\n");
+    r = run({"cdr", "import", "calls.csv"});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out == "stored 4 CDRs, revenue 0.0600\n");  // 0.03 + 0.02 + 0 + 0.01
+    r = run({"packages", "list", "C1", "--format", "csv"});
+    CHECK(contains(r.out, "C1,bonus-44-2026-11-2m,44,"));
+    CHECK(run({"packages", "usage", "C1", "bonus-44-2026-11-2m"}).out.rfind("C1 bonus-44-2026-11-2m: used 60 s of 60 s", 0) == 0);
+    CHECK(run({"audit"}).out == "ok\n");
 }
 
 TEST_CASE("trunkctl: packages are sold, listed with the minutes left and used by cdr import", "[billing][trunkctl][packages]") {
@@ -1189,7 +1227,7 @@ TEST_CASE("trunkctl --json: every billing command prints one JSON document", "[b
           "{\"key\":\"currency.code\",\"value\":\"EUR\",\"set\":true}\n");
     CHECK(contains(json({"billing", "show"}), "{\"key\":\"currency.code\",\"value\":\"EUR\""));
     CHECK(json({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}) ==
-          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\"}\n");
+          "{\"account\":\"C1\",\"prefix\":\"44\",\"from_minutes\":0,\"price\":\"0.0200\",\"bonus_minutes\":0}\n");
     CHECK(contains(json({"tiers", "list"}), "\"from_minutes\":0"));
 
     // CDRs, reports, reconcile, audit

@@ -1064,6 +1064,81 @@ TEST_CASE("calls: the billing settings reloaded into the switch rate the next ca
     CHECK(h.cdrs[0].cdr.cost.micros() == 0);
 }
 
+namespace {
+
+// A call of `talk` through gw1 with its own Call-ID, ended by the customer's BYE.
+void call_for(Harness& h, const char* call_id, std::chrono::seconds talk) {
+    h.from(kCustomer, invite("442071234567", call_id));
+    auto inv = h.request(kVendor1, "INVITE");
+    REQUIRE(inv);
+    h.answer(kVendor1, inv->msg, 200, std::string("tb-") + call_id, kSdpB);
+    auto ok = h.response(kCustomer, 200);
+    REQUIRE(ok);
+    h.from(kCustomer, from_customer("ACK", ok->msg, 1));
+    h.advance(talk);
+    // a CSeq of its own: the Via branch (from_customer) must differ from an earlier BYE's,
+    // whose server transaction still absorbs retransmissions
+    h.from(kCustomer, from_customer("BYE", ok->msg, 2 + static_cast<int>(h.cdrs.size())));
+    h.sent.clear();
+}
+
+billing::VolumePricing pricing(std::vector<billing::VolumeTier> tiers, std::vector<billing::Package> packages) {
+    billing::VolumeTiers t;
+    for (auto& x : tiers) REQUIRE(t.add(std::move(x)));
+    billing::Packages p;
+    for (auto& x : packages) REQUIRE(p.add(std::move(x)));
+    return billing::VolumePricing(std::move(t), std::move(p));
+}
+
+}  // namespace
+
+TEST_CASE("calls: volume tiers price the switch's calls in order and move the book by the tier price",
+          "[calls][billing][tiers]") {
+    Harness h;
+    h.sw->set_book(book_with_balance("10"));
+    // 0.10/min by the rate; 0.05 from minute 0, 0.02 from minute 1 by the tiers
+    h.sw->set_volume_pricing(pricing({{"1001", "44", 0, money("0.05")}, {"1001", "44", 1, money("0.02")}}, {}));
+    call_for(h, "call-t1", 60s);
+    call_for(h, "call-t2", 30s);
+    REQUIRE(h.cdrs.size() == 2);
+    const auto& a = h.cdrs[0].cdr;
+    const auto& b = h.cdrs[1].cdr;
+    CHECK(a.charge == money("0.05"));
+    CHECK((a.tier_prefix == "44" && a.volume_before_s == 0 && a.tier_month.size() == 7));
+    CHECK(b.charge == money("0.01"));  // 30 s at the second tier
+    CHECK(b.volume_before_s == 60);
+    CHECK(h.sw->book().account("1001")->balance == money("9.94"));
+    // A reload before the CDRs are committed: their volume is counted again on the new
+    // counters, so the next call is still at the second tier.
+    h.sw->set_volume_pricing(pricing({{"1001", "44", 0, money("0.05")}, {"1001", "44", 1, money("0.02")}}, {}));
+    call_for(h, "call-t3", 60s);
+    REQUIRE(h.cdrs.size() == 3);
+    CHECK(h.cdrs[2].cdr.volume_before_s == 90);
+    CHECK(h.cdrs[2].cdr.charge == money("0.02"));
+}
+
+TEST_CASE("calls: a package lets a customer without balance call for its seconds, then cuts the call",
+          "[calls][billing][packages][prepaid]") {
+    Harness h;
+    h.sw->set_book(book_with_balance("0"));
+    h.sw->set_volume_pricing(pricing({}, {{"1001", "uk", {"44"}, 90, money("0"), billing::kTimeMin, billing::kTimeMax}}));
+    auto [inv, ok] = connect(h);
+    h.advance(89s);
+    CHECK(h.count(kCustomer, "BYE") == 0);
+    h.advance(2s);  // past the package's 90 s: nothing left to pay with
+    CHECK(h.request(kCustomer, "BYE"));
+    REQUIRE(h.cdrs.size() == 1);
+    const auto& cdr = h.cdrs[0].cdr;
+    CHECK(cdr.duration_s == 90);
+    CHECK(cdr.package_name == "uk");
+    CHECK(cdr.package_s == 90);
+    CHECK(cdr.charge.micros() == 0);
+    CHECK(h.sw->book().account("1001")->balance.micros() == 0);
+    // used up: the next call is refused for want of balance
+    h.from(kCustomer, invite("442071234567", "call-p2"));
+    CHECK(h.response(kCustomer, 402));
+}
+
 TEST_CASE("calls: draining refuses new INVITEs with 503 + Retry-After; a running call goes on",
           "[calls][drain]") {
     Harness h;

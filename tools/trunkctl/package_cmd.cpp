@@ -259,38 +259,4 @@ int cmd_packages(const std::string& db, int argc, char** argv, int first) {
     return cli::usage(kPackages, "unknown packages subcommand '" + sub + "'");
 }
 
-Result<void> PackagePricer::load(Store& st) {
-    auto all = st.packages();
-    if (!all) return billing::fail(all.error());
-    st_ = &st;
-    packages_ = std::move(*all);
-    return {};
-}
-
-Result<void> PackagePricer::price(billing::Cdr& cdr, const billing::CallRating& rating,
-                                  const billing::VolumeTiers& tiers, const billing::RatingConfig& cfg) {
-    if (packages_.empty() || !cdr.call.answer_ms || cdr.customer_billed_s <= 0 || rating.customer.rate == nullptr)
-        return {};
-    // Tiers come first: when a tier priced the call, its rest is paid at the tier price.
-    std::optional<Money> tier_price;
-    if (!cdr.tier_prefix.empty())
-        if (auto m = tiers.find(cdr.call.customer, cdr.call.callee))
-            if (const billing::VolumeTier* t = billing::tier_for(m->tiers, cdr.volume_before_s)) tier_price = t->price;
-    for (const Package* p : packages_.candidates(cdr.call.customer, cdr.call.callee, *cdr.call.answer_ms)) {
-        auto key = std::make_pair(p->account, p->name);
-        auto it = used_.find(key);
-        if (it == used_.end()) {
-            auto used = st_->package_used(p->account, p->name);
-            if (!used) return billing::fail(used.error());
-            it = used_.emplace(std::move(key), *used).first;
-        }
-        auto applied = billing::apply_package(cdr, rating, *p, it->second, cfg.currency, tier_price);
-        if (!applied) return billing::fail(applied.error());
-        if (!*applied) continue;  // used up: the next candidate
-        it->second += cdr.package_s;
-        return {};
-    }
-    return {};
-}
-
 }  // namespace trunkctl

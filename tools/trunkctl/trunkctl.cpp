@@ -47,6 +47,7 @@
 #include "billing/reconcile.hpp"
 #include "billing/report.hpp"
 #include "billing/sqlite/store.hpp"
+#include "billing/volume_pricing.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -220,13 +221,15 @@ const char* const kCdrHelp = R"(usage:
 )";
 
 const char* const kTiersHelp = R"(usage:
-  trunkctl tiers add ACCOUNT PREFIX --from-minutes N --price X
+  trunkctl tiers add ACCOUNT PREFIX --from-minutes N --price X [--bonus-minutes B]
       Tiered pricing by monthly volume for customer ACCOUNT's calls to PREFIX: once the
       account's billed minutes to PREFIX in the local calendar month (calendar.timezone)
       reached N, calls cost X per minute (replacing the rate's price and first price; the
       rate's first period, increment and connection fee stay). The whole call is priced
-      at the tier in which it starts. The same ACCOUNT PREFIX N again replaces the price.
-      Applied by cdr import (not yet by the running switch).
+      at the tier in which it starts. The same ACCOUNT PREFIX N again replaces the tier.
+      --bonus-minutes B (N > 0): the call that takes the month's volume to N minutes grants
+      B free minutes to PREFIX, a package "bonus-PREFIX-YYYY-MM-Nm" valid to the end of the
+      local month (packages list shows it). Applied by the running switch and cdr import.
   trunkctl tiers remove ACCOUNT PREFIX --from-minutes N
   trunkctl tiers list [--format table|csv|json | --json]
   trunkctl tiers usage ACCOUNT PREFIX --month YYYY-MM [--json]
@@ -784,33 +787,10 @@ int cmd_accounts(const std::string& db, int argc, char** argv, int first) {
 
 // --- tiered pricing by monthly volume ---------------------------------------------------
 
-// Prices one rated CDR by the customer's volume tiers (billing/tiers.hpp), in file order:
-// the volume before it is the stored one plus this import's earlier calls.
-Result<void> price_by_volume(Store& st, const VolumeTiers& tiers,
-                             std::map<std::tuple<std::string, std::string, std::string>, std::int64_t>& volumes,
-                             Cdr& cdr, const CallRating& rating, const RatingConfig& cfg) {
-    auto m = tiers.find(cdr.call.customer, cdr.call.callee);
-    if (!m || rating.customer.rate == nullptr) return {};
-    const Timestamp at = cdr.call.answer_ms ? *cdr.call.answer_ms : cdr.call.setup_ms;
-    const std::string month = volume_month(at, cfg.calendar);
-    auto key = std::make_tuple(cdr.call.customer, m->prefix, month);
-    auto it = volumes.find(key);
-    if (it == volumes.end()) {
-        auto used = st.volume_used(cdr.call.customer, m->prefix, month);
-        if (!used) return fail(used.error());
-        it = volumes.emplace(std::move(key), *used).first;
-    }
-    auto ok = apply_volume_tier(cdr, rating, *m, month, it->second, cfg.currency);
-    if (!ok) return fail(ok.error());
-    if (__builtin_add_overflow(it->second, cdr.customer_billed_s, &it->second))
-        return fail(ErrorCode::overflow, "volume out of range", "volume");
-    return {};
-}
-
 int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
     std::string sub;
     if (int rc = subcommand("tiers: missing subcommand", kTiersHelp, argc, argv, first, sub); rc >= 0) return rc;
-    OptionSpec spec{{"--from-minutes", "--price", "--format", "--month"}, {"--help", "--json"}};
+    OptionSpec spec{{"--from-minutes", "--price", "--format", "--month", "--bonus-minutes"}, {"--help", "--json"}};
     using trunkctl::cli::json_text;
     Args a;
     if (int rc = options(spec, kTiersHelp, argc, argv, first + 1, a); rc >= 0) return rc;
@@ -843,11 +823,19 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
                                       "account " + acc->id + " is a " + std::string(to_string(acc->kind)) +
                                           ": tiers price customer accounts",
                                       "account"));
-        if (auto r = st->put_volume_tier(VolumeTier{pos[0], pos[1], *n, *price}); !r) return runtime(r.error());
+        std::int64_t bonus = 0;
+        if (a.has("--bonus-minutes")) {
+            auto b = parse_int(a.get("--bonus-minutes"));
+            if (!b || *b < 0)
+                return usage("--bonus-minutes must be a whole number >= 0", kTiersHelp);
+            bonus = *b;
+        }
+        if (auto r = st->put_volume_tier(VolumeTier{pos[0], pos[1], *n, *price, bonus}); !r) return runtime(r.error());
         return trunkctl::cli::done(
-            a, "tier " + pos[0] + " " + pos[1] + " from " + std::to_string(*n) + " min: " + price->to_string(4) + "/min\n",
+            a, "tier " + pos[0] + " " + pos[1] + " from " + std::to_string(*n) + " min: " + price->to_string(4) + "/min" +
+                   (bonus > 0 ? ", " + std::to_string(bonus) + " bonus min" : "") + "\n",
             {{"account", json_text(pos[0])}, {"prefix", json_text(pos[1])}, {"from_minutes", std::to_string(*n)},
-             {"price", json_text(price->to_string(4))}});
+             {"price", json_text(price->to_string(4))}, {"bonus_minutes", std::to_string(bonus)}});
     }
     if (sub == "list") {
         std::string format;
@@ -862,15 +850,15 @@ int cmd_tiers(const std::string& db, int argc, char** argv, int first) {
             for (std::size_t i = 0; i < all.size(); ++i)
                 std::cout << (i ? "," : "") << "{\"account\":\"" << json_escape(all[i].account) << "\",\"prefix\":\""
                           << all[i].prefix << "\",\"from_minutes\":" << all[i].from_minutes << ",\"price\":\""
-                          << all[i].price.to_string(4) << "\"}";
+                          << all[i].price.to_string(4) << "\",\"bonus_minutes\":" << all[i].bonus_minutes << "}";
             std::cout << "]\n";
             return kOk;
         }
         const char sep = format == "csv" ? ',' : '\t';
-        std::cout << "account" << sep << "prefix" << sep << "from_minutes" << sep << "price\n";
+        std::cout << "account" << sep << "prefix" << sep << "from_minutes" << sep << "price" << sep << "bonus_minutes\n";
         for (const auto& t : all)
             std::cout << csv_escape(t.account, sep) << sep << t.prefix << sep << t.from_minutes << sep
-                      << t.price.to_string(4) << "\n";
+                      << t.price.to_string(4) << sep << t.bonus_minutes << "\n";
         return kOk;
     }
     if (sub == "usage") {
@@ -1122,11 +1110,18 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
         auto cfg = st->rating_config();  // currency, hold-time precision, free time
         if (!cfg) return runtime(cfg.error());
         Rater rater(*book, *cfg);
+        // Tiers, then packages, in file order: each call sees the volume and package seconds
+        // of the stored CDRs plus this import's earlier calls (billing/volume_pricing.hpp).
         auto tiers = st->volume_tiers();
         if (!tiers) return runtime(tiers.error());
-        std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> volumes;
-        trunkctl::PackagePricer packages;  // after the tiers (package_cmd.hpp)
-        if (auto ok = packages.load(*st); !ok) return runtime(ok.error());
+        auto packages = st->packages();
+        if (!packages) return runtime(packages.error());
+        VolumePricing pricing(std::move(*tiers), std::move(*packages));
+        pricing.set_sources(
+            [&](std::string_view acct, std::string_view prefix, std::string_view month) {
+                return st->volume_used(acct, prefix, month);
+            },
+            [&](const Package& p) { return st->package_used(p.account, p.name); });
         std::vector<Cdr> cdrs;
         cdrs.reserve(calls.size());
         for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -1141,13 +1136,7 @@ int cmd_cdr(const std::string& db, int argc, char** argv, int first) {
                 continue;
             }
             cdrs.push_back(make_cdr(std::move(calls[i]), *r));
-            if (!tiers->empty())
-                if (auto t = price_by_volume(*st, *tiers, volumes, cdrs.back(), *r, *cfg); !t) {
-                    Error e = t.error();
-                    e.line = lines[i];
-                    errs.push_back(std::move(e));
-                }
-            if (auto p = packages.price(cdrs.back(), *r, *tiers, *cfg); !p) {
+            if (auto p = pricing.price(cdrs.back(), *r, *cfg); !p) {
                 Error e = p.error();
                 e.line = lines[i];
                 errs.push_back(std::move(e));

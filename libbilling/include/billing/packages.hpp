@@ -101,7 +101,13 @@ public:
     std::vector<Package> all() const;
 
 private:
-    StringMap<std::vector<Package>> by_account_;
+    struct Account {
+        std::vector<Package> list;
+        // each prefix of the account's packages -> their indexes in list, so candidates()
+        // looks up the number's own prefixes (at most its length) instead of every package
+        StringMap<std::vector<std::uint32_t>> by_prefix;
+    };
+    StringMap<Account> by_account_;
 };
 
 // The charge of a call of which the package covers the first `covered_s` billed seconds,

@@ -39,6 +39,7 @@
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/money.hpp"
+#include "billing/packages.hpp"
 #include "billing/rating.hpp"
 #include "billing/result.hpp"
 #include "billing/time.hpp"
@@ -50,10 +51,27 @@ struct VolumeTier {
     std::string prefix;             // destination prefix (digits)
     std::int64_t from_minutes = 0;  // applies once the month's volume reached this many minutes
     Money price;                    // per minute
+    // Bonus minutes (VOS3000-style free minutes at a volume threshold): when a call takes
+    // the month's volume to from_minutes or past it, a package of this many minutes to the
+    // tier's prefix is granted (bonus_package). 0: none.
+    std::int64_t bonus_minutes = 0;
 };
 
-// Non-empty account, digits-only non-empty prefix, from_minutes 0..10^12, price >= 0.
+// Non-empty account, digits-only non-empty prefix, from_minutes 0..10^12, price >= 0,
+// bonus_minutes 0..10^9 and only above minute 0 (a threshold a call can cross).
 Result<void> validate(const VolumeTier& t);
+
+// The bonus a priced CDR earns from tier t (same account and prefix as the CDR's tier_prefix):
+// when t.bonus_minutes > 0 and the CDR takes the volume from below t.from_minutes * 60 to it
+// or past it, the package "bonus-PREFIX-MONTH-FROMm" (e.g. "bonus-44-2026-11-1000m") of
+// bonus_minutes to the tier prefix, fee 0, valid from the call's end to the end of its local
+// month (the calendar's zone, as volume_month). nullopt otherwise. One per tier and month:
+// the name makes a second grant a duplicate.
+std::optional<Package> bonus_package(const VolumeTier& t, const Cdr& cdr, const WorkCalendar& cal);
+
+// The first instant (ms UTC) of the local month after `month` ("YYYY-MM") in the calendar's
+// zone; invalid_argument for a malformed month.
+Result<Timestamp> month_end(std::string_view month, const WorkCalendar& cal);
 
 // "YYYY-MM": the local calendar month of the instant in the calendar's zone (IANA zone with
 // daylight saving, or the fixed offset).

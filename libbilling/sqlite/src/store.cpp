@@ -6,6 +6,7 @@
 #include "billing/deck.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -288,6 +289,26 @@ CREATE TABLE commitments(
   discount_ppm INTEGER NOT NULL CHECK (discount_ppm BETWEEN 0 AND 1000000),
   PRIMARY KEY(account, prefix)
 ) WITHOUT ROWID;
+)sql",
+    // 10: the running switch prices its calls by volume tiers and packages (loaded with the
+    // book: load_volume_pricing), so changing them is an operator change that must reach it:
+    // they bump billing_change like rates (a bonus package granted by insert_cdrs too). The
+    // usage tables stay out (insert_cdrs writes them). Tiers get their bonus minutes.
+    R"sql(
+ALTER TABLE volume_tiers ADD COLUMN bonus_minutes INTEGER NOT NULL DEFAULT 0
+  CHECK (bonus_minutes BETWEEN 0 AND 1000000000);
+CREATE TRIGGER billing_change_volume_tiers_insert AFTER INSERT ON volume_tiers
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_volume_tiers_delete AFTER DELETE ON volume_tiers
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_volume_tiers_update AFTER UPDATE ON volume_tiers
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_packages_insert AFTER INSERT ON packages
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_packages_delete AFTER DELETE ON packages
+  BEGIN UPDATE billing_change SET version = version + 1; END;
+CREATE TRIGGER billing_change_packages_update AFTER UPDATE ON packages
+  BEGIN UPDATE billing_change SET version = version + 1; END;
 )sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -975,7 +996,7 @@ Result<void> Store::update_rollup(std::span<const Cdr> batch) {
 // Tiered CDRs: the volume each was priced at must still be the stored one (else another
 // writer counted calls meanwhile and the price may be wrong: the batch is refused, to be
 // rated again); then the call's billed seconds are added. Inside insert_cdrs' transaction.
-Result<void> Store::update_volumes(std::span<const Cdr> batch) {
+Result<void> Store::update_volumes(std::span<const Cdr> batch, CountCheck check) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const Cdr& c = batch[i];
         if (c.tier_prefix.empty()) continue;
@@ -987,7 +1008,7 @@ Result<void> Store::update_volumes(std::span<const Cdr> batch) {
             if (rc == SQLITE_ROW) used = q.col_i(0);
             else if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read volume"));
         }
-        if (used != c.volume_before_s)
+        if (used != c.volume_before_s && check == CountCheck::exact)
             return fail(ErrorCode::invalid_argument,
                         "volume of " + c.call.customer + " to " + c.tier_prefix + " in " + c.tier_month + " is " +
                             std::to_string(used) + " s, the call was priced at " +
@@ -996,19 +1017,54 @@ Result<void> Store::update_volumes(std::span<const Cdr> batch) {
         std::int64_t next = 0;
         if (__builtin_add_overflow(used, c.customer_billed_s, &next))
             return fail(ErrorCode::overflow, "volume out of range", "volume", i + 1);
-        BILLING_Q(u, "INSERT INTO volume_usage(account, prefix, month, billed_s) VALUES(?1, ?2, ?3, ?4) "
-                     "ON CONFLICT(account, prefix, month) DO UPDATE SET billed_s = excluded.billed_s");
-        u.t(1, c.call.customer).t(2, c.tier_prefix).t(3, c.tier_month).i(4, next);
-        BILLING_TRY(u.run("count volume"));
+        {
+            BILLING_Q(u, "INSERT INTO volume_usage(account, prefix, month, billed_s) VALUES(?1, ?2, ?3, ?4) "
+                         "ON CONFLICT(account, prefix, month) DO UPDATE SET billed_s = excluded.billed_s");
+            u.t(1, c.call.customer).t(2, c.tier_prefix).t(3, c.tier_month).i(4, next);
+            BILLING_TRY(u.run("count volume"));
+        }
+        BILLING_TRY(grant_bonus(c, used, next));
+    }
+    return {};
+}
+
+// The bonus packages of the tier thresholds in (before, after] (billing::bonus_package, as
+// VolumePricing::count grants them in memory); an existing one (same name) is kept.
+Result<void> Store::grant_bonus(const Cdr& c, std::int64_t before, std::int64_t after) {
+    std::vector<VolumeTier> crossed;
+    {
+        BILLING_Q(q, "SELECT from_minutes, bonus_minutes FROM volume_tiers WHERE account = ?1 AND prefix = ?2 "
+                     "AND bonus_minutes > 0 AND from_minutes * 60 > ?3 AND from_minutes * 60 <= ?4");
+        q.t(1, c.call.customer).t(2, c.tier_prefix).i(3, before).i(4, after);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW)
+            crossed.push_back(VolumeTier{c.call.customer, c.tier_prefix, q.col_i(0), Money{}, q.col_i(1)});
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read bonus tiers"));
+    }
+    if (crossed.empty()) return {};
+    auto cfg = rating_config();
+    if (!cfg) return fail(cfg.error());
+    Cdr at = c;
+    at.volume_before_s = before;  // the stored volume, which rebase may have moved
+    at.customer_billed_s = after - before;
+    for (const VolumeTier& t : crossed) {
+        auto p = bonus_package(t, at, cfg->calendar);
+        if (!p) continue;
+        BILLING_Q(ins, "INSERT OR IGNORE INTO packages(account, name, prefixes, seconds, fee, valid_from, "
+                       "valid_until, sold_ms) VALUES(?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)");
+        ins.t(1, p->account).t(2, p->name).t(3, join_prefixes(p->prefixes)).i(4, p->seconds).i(5, p->valid_from)
+            .i(6, p->valid_until).i(7, c.call.end_ms);
+        BILLING_TRY(ins.run("grant bonus minutes"));
     }
     return {};
 }
 
 Result<void> Store::put_volume_tier(const VolumeTier& t) {
     BILLING_TRY(validate(t));
-    BILLING_Q(q, "INSERT INTO volume_tiers(account, prefix, from_minutes, price) VALUES(?1, ?2, ?3, ?4) "
-                 "ON CONFLICT(account, prefix, from_minutes) DO UPDATE SET price = excluded.price");
-    q.t(1, t.account).t(2, t.prefix).i(3, t.from_minutes).i(4, t.price.micros());
+    BILLING_Q(q, "INSERT INTO volume_tiers(account, prefix, from_minutes, price, bonus_minutes) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(account, prefix, from_minutes) DO UPDATE "
+                 "SET price = excluded.price, bonus_minutes = excluded.bonus_minutes");
+    q.t(1, t.account).t(2, t.prefix).i(3, t.from_minutes).i(4, t.price.micros()).i(5, t.bonus_minutes);
     return q.run("store tier");
 }
 
@@ -1026,10 +1082,10 @@ Result<void> Store::remove_volume_tier(std::string_view account, std::string_vie
 
 Result<VolumeTiers> Store::volume_tiers() {
     VolumeTiers v;
-    BILLING_Q(q, "SELECT account, prefix, from_minutes, price FROM volume_tiers");
+    BILLING_Q(q, "SELECT account, prefix, from_minutes, price, bonus_minutes FROM volume_tiers");
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
-        BILLING_TRY(v.add(VolumeTier{q.col_t(0), q.col_t(1), q.col_i(2), q.col_m(3)}));
+        BILLING_TRY(v.add(VolumeTier{q.col_t(0), q.col_t(1), q.col_i(2), q.col_m(3), q.col_i(4)}));
     if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read tiers"));
     return v;
 }
@@ -1049,7 +1105,7 @@ Result<std::int64_t> Store::volume_used(std::string_view account, std::string_vi
 // call was priced at (else another writer used it meanwhile, or it was removed: the batch is
 // refused, to be rated again); then the covered seconds are added. Inside insert_cdrs'
 // transaction.
-Result<void> Store::update_packages(std::span<const Cdr> batch) {
+Result<void> Store::update_packages(std::span<const Cdr> batch, CountCheck check) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const Cdr& c = batch[i];
         if (c.package_name.empty()) continue;
@@ -1059,6 +1115,7 @@ Result<void> Store::update_packages(std::span<const Cdr> batch) {
             BILLING_Q(q, "SELECT seconds FROM packages WHERE account = ?1 AND name = ?2");
             q.t(1, c.call.customer).t(2, c.package_name);
             const int rc = q.step();
+            if (rc == SQLITE_DONE && check == CountCheck::rebase) continue;  // removed: nothing to count
             if (rc == SQLITE_DONE)
                 return fail(ErrorCode::invalid_argument, "package " + who + " does not exist (removed?): rate it again",
                             "package", i + 1);
@@ -1067,13 +1124,15 @@ Result<void> Store::update_packages(std::span<const Cdr> batch) {
         }
         auto used = package_used(c.call.customer, c.package_name);
         if (!used) return fail(used.error());
-        if (*used != c.package_before_s)
+        if (*used != c.package_before_s && check == CountCheck::exact)
             return fail(ErrorCode::invalid_argument,
                         "package " + who + " has used " + std::to_string(*used) + " s, the call was priced at " +
                             std::to_string(c.package_before_s) + " s: rate it again",
                         "package", i + 1);
         std::int64_t next = 0;
-        if (c.package_s < 0 || __builtin_add_overflow(*used, c.package_s, &next) || next > seconds)
+        if (check == CountCheck::rebase && c.package_s >= 0 && !__builtin_add_overflow(*used, c.package_s, &next))
+            next = std::min(next, seconds);  // never past the package's seconds
+        else if (c.package_s < 0 || __builtin_add_overflow(*used, c.package_s, &next) || next > seconds)
             return fail(ErrorCode::invalid_argument,
                         "package " + who + " has " + std::to_string(seconds - *used) + " s left, the call used " +
                             std::to_string(c.package_s) + " s",
@@ -1184,6 +1243,33 @@ Result<PackageReport> Store::package_report(Timestamp from, Timestamp until) {
     return out;
 }
 
+Result<VolumePricing> Store::load_volume_pricing() {
+    std::optional<VolumePricing> out;
+    auto read = [&]() -> Result<void> {
+        auto tiers = volume_tiers();
+        if (!tiers) return fail(tiers.error());
+        auto pk = packages();
+        if (!pk) return fail(pk.error());
+        out.emplace(std::move(*tiers), std::move(*pk));
+        {
+            BILLING_Q(q, "SELECT account, prefix, month, billed_s FROM volume_usage");
+            int rc;
+            while ((rc = q.step()) == SQLITE_ROW) out->set_volume(q.col_t(0), q.col_t(1), q.col_t(2), q.col_i(3));
+            if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read volumes"));
+        }
+        BILLING_Q(q, "SELECT account, name, used_s FROM package_usage");
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) out->set_package_used(q.col_t(0), q.col_t(1), q.col_i(2));
+        if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "read package usage"));
+        return {};
+    };
+    BILLING_TRY(impl_->exec("BEGIN", "begin read"));
+    auto ok = read();
+    sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+    if (!ok) return fail(ok.error());
+    return std::move(*out);
+}
+
 // --- commitment discounts ---------------------------------------------------------------
 
 Result<void> Store::put_commitment(const Commitment& c) {
@@ -1272,7 +1358,7 @@ Result<CommitmentReport> Store::commitment_report(std::string_view month) {
     return out;
 }
 
-Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
+Result<void> Store::insert_cdrs(std::span<Cdr> batch, CountCheck check) {
     if (batch.empty()) return {};
     // Net balance movement per account for the whole batch (customer -charge, vendor +cost).
     struct Move {
@@ -1330,8 +1416,8 @@ Result<void> Store::insert_cdrs(std::span<Cdr> batch) {
             if (rc != SQLITE_DONE) return fail(sql_error(impl_->db, rc, "update balance"));
         }
     }
-    BILLING_TRY(update_volumes(batch));
-    BILLING_TRY(update_packages(batch));
+    BILLING_TRY(update_volumes(batch, check));
+    BILLING_TRY(update_packages(batch, check));
     BILLING_TRY(update_rollup(batch));
     BILLING_Q(q, "INSERT INTO cdrs(caller, callee, callee_out, customer, customer_gateway, vendor, "
                  "vendor_gateway, setup_ms, answer_ms, end_ms, duration_s, hold_s, sip_code, end_reason, "

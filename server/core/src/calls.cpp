@@ -167,6 +167,9 @@ struct Calls::Impl {
     BillingRates& rates;
     billing::Book& book;
     billing::Rater rater;
+    // Volume tiers and packages with their counters (billing/volume_pricing.hpp), loaded with
+    // the book; every finished call is priced and counted here, in call order.
+    billing::VolumePricing pricing;
     route::reg::Authenticator* auth = nullptr;
     route::reg::Registrar* auth_rules = nullptr;  // retry/suspend rules for digest customers
     bool digest_customers = false;
@@ -486,7 +489,11 @@ struct Calls::Impl {
         r.end_ms = *r.answer_ms + seconds * 1000;
         auto rated = rater.rate(r);
         if (!rated) return std::nullopt;
-        return rated->charge;
+        if (pricing.empty()) return rated->charge;
+        // a tier or a package lowers it: quoted on the counters as they are now
+        billing::Cdr cdr = billing::make_cdr(std::move(r), *rated);
+        if (!pricing.quote(cdr, *rated, rater.config())) return rated->charge;
+        return cdr.charge;
     }
     // balance + credit limit - what the account's running calls hold
     billing::Money free_credit(const std::string& account) const {
@@ -977,12 +984,18 @@ struct Calls::Impl {
             e.rating_error = r.error().describe();
             return;
         }
-        if (r->charge.micros() != 0) {
-            if (auto neg = r->charge.negate()) (void)book.adjust_balance(e.record.customer, *neg);
+        billing::Cdr cdr = billing::make_cdr(e.record, *r);
+        if (auto ok = pricing.price(cdr, *r, rater.config()); !ok) {
+            e.rating_error = ok.error().describe();
+            return;
         }
-        if (r->cost.micros() != 0 && !e.record.vendor.empty())
-            (void)book.adjust_balance(e.record.vendor, r->cost);
+        if (cdr.charge.micros() != 0) {
+            if (auto neg = cdr.charge.negate()) (void)book.adjust_balance(e.record.customer, *neg);
+        }
+        if (cdr.cost.micros() != 0 && !e.record.vendor.empty())
+            (void)book.adjust_balance(e.record.vendor, cdr.cost);
         e.rating = *r;
+        e.cdr = std::move(cdr);
     }
 
     // --- inputs
@@ -1301,6 +1314,10 @@ Calls::Calls(CallsConfig cfg, Element& element, route::lcr::Router& router,
                                    rng)) {}
 void Calls::set_auth_rules(route::reg::Registrar* registrar) noexcept {
     impl_->auth_rules = registrar;
+}
+
+void Calls::set_volume_pricing(billing::VolumePricing pricing) {
+    impl_->pricing = std::move(pricing);
 }
 
 void Calls::set_rating(billing::RatingConfig rating) {

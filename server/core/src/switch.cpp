@@ -38,6 +38,12 @@ void Switch::set_book(billing::Book book, std::int64_t wall_ms) {
     *book_ = std::move(book);
 }
 
+void Switch::set_volume_pricing(billing::VolumePricing pricing) {
+    for (const Unbooked& u : unbooked_)
+        if (u.counted) pricing.count(*u.counted, cfg_.rating.calendar);
+    calls_->set_volume_pricing(std::move(pricing));
+}
+
 void Switch::set_rating(billing::RatingConfig rating) {
     rates_->set_currency(rating.currency);
     cfg_.rating = rating;
@@ -190,10 +196,12 @@ RatedCall Switch::rate(CallEnded e) {
     out.gateways_tried = std::move(e.gateways_tried);
     out.illegal = e.illegal;
     if (e.rating) {
-        out.cdr = billing::make_cdr(std::move(e.record), *e.rating);
-        if (!out.cdr.charge.is_zero() || !out.cdr.cost.is_zero())
+        out.cdr = e.cdr ? std::move(*e.cdr) : billing::make_cdr(std::move(e.record), *e.rating);
+        const bool counts = !out.cdr.tier_prefix.empty() || !out.cdr.package_name.empty();
+        if (!out.cdr.charge.is_zero() || !out.cdr.cost.is_zero() || counts)
             unbooked_.push_back({out.seq, out.cdr.call.customer, out.cdr.call.vendor,
-                                 out.cdr.charge, out.cdr.cost});
+                                 out.cdr.charge, out.cdr.cost,
+                                 counts ? std::optional<billing::Cdr>(out.cdr) : std::nullopt});
     } else {
         out.rating_error = e.illegal ? std::string() : std::move(e.rating_error);
         out.cdr.call = std::move(e.record);

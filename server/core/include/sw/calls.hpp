@@ -66,7 +66,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "billing/cdr.hpp"
 #include "billing/rating.hpp"
+#include "billing/volume_pricing.hpp"
 #include "route/lcr/customers.hpp"
 #include "route/lcr/rewrite.hpp"
 #include "route/lcr/router.hpp"
@@ -141,6 +143,8 @@ struct VendorSip {
 struct CallEnded {
     billing::CallRecord record;
     std::optional<billing::CallRating> rating;  // nullopt: rating_error says why
+    // With rating: the CDR as priced and counted (volume tier, package) and booked.
+    std::optional<billing::Cdr> cdr;
     std::string rating_error;
     std::string gateways_tried;  // "gw1:503,gw2:200"
     bool illegal = false;        // unknown source (no customer account)
@@ -176,6 +180,9 @@ public:
     // Replaces the rating settings (currency, hold-time precision, free time) for the calls
     // that end from now on and the prepaid quotas.
     void set_rating(billing::RatingConfig rating);
+    // Replaces the volume tiers and packages with their counters (a reload); see
+    // Switch::set_volume_pricing.
+    void set_volume_pricing(billing::VolumePricing pricing);
     ~Calls();
     Calls(const Calls&) = delete;
     Calls& operator=(const Calls&) = delete;

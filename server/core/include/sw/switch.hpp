@@ -83,6 +83,11 @@ public:
     // Replaces the rating settings (billing::sqlite::Store::rating_config(), reloaded with
     // the book): the Rater of finished calls and quotas, and the LCR's reference prices.
     void set_rating(billing::RatingConfig rating);
+    // Replaces the volume tiers and packages with their stored counters (reloaded with the
+    // book): finished calls are priced by them (billing::VolumePricing) before they are
+    // booked, and the prepaid quota of a running call is quoted with them. The counts of
+    // CDRs not yet committed are added again, as their money is by set_book.
+    void set_volume_pricing(billing::VolumePricing pricing);
     // The CDR writer committed every CDR up to this seq.
     void cdrs_committed(std::uint64_t seq);
     // false + *error: a customer's rewrite rule is bad (nothing changed). `now` starts the
@@ -137,6 +142,7 @@ private:
         std::uint64_t seq;
         std::string customer, vendor;
         billing::Money charge, cost;
+        std::optional<billing::Cdr> counted;  // a CDR with tier volume or package seconds
     };
     std::deque<Unbooked> unbooked_;
     std::uint64_t next_seq_ = 1;

@@ -21,9 +21,11 @@
 // change_version() changes (increases, by one or more) in the same transaction as every
 // change an operator makes: accounts added, deleted or updated in any column but balance,
 // every ledger row (top-ups and adjustments move the balance through the ledger), rates,
-// rate group and private-rate bindings (accounts.rate_group / private_group, phone_private)
-// and the currency settings. It does NOT change when insert_cdrs() writes CDRs, the hourly
-// rollup and the balances, so the switch's own CDR writer never causes a reload. SQLite
+// rate group and private-rate bindings (accounts.rate_group / private_group, phone_private),
+// the currency settings, volume tiers and packages (schema 10: the switch prices by them).
+// It does NOT change when insert_cdrs() writes CDRs, the hourly rollup, the balances and the
+// tier and package counters, so the switch's own CDR writer causes a reload only when a
+// call earns bonus minutes (a package granted, which the switch must see). SQLite
 // triggers keep it (schema version 3), so writes by any other tool through SQL count too.
 // Reading the version before the book misses nothing: a change committed while load_book()
 // runs leaves the file at a newer version than `loaded`, so the next poll reloads again.
@@ -77,8 +79,15 @@
 #include "billing/settings.hpp"
 #include "billing/tiers.hpp"
 #include "billing/time.hpp"
+#include "billing/volume_pricing.hpp"
 
 namespace billing::sqlite {
+
+// How insert_cdrs treats the counters a CDR was priced at (tier volume, package seconds).
+enum class CountCheck {
+    exact,   // still the stored figure, else the batch is refused ("rate it again")
+    rebase,  // added to the stored figure (see insert_cdrs)
+};
 
 struct StoreOptions {
     int busy_timeout_ms = 5000;
@@ -116,7 +125,7 @@ public:
     Store& operator=(Store&&) noexcept;
     ~Store();
 
-    static constexpr int kSchemaVersion = 9;
+    static constexpr int kSchemaVersion = 10;
     int schema_version() const;
 
     // --- accounts and money -------------------------------------------------------------
@@ -183,13 +192,16 @@ public:
     // holds. The account must be a customer whose balance + credit limit covers the fee
     // (insufficient_funds, field fee); the same (account, name) again is a duplicate (selling
     // twice would charge twice). Returns the new balance. The ledger row bumps change_version()
-    // like a top-up; packages themselves are not part of the book.
+    // like a top-up; so does any change to packages (load_volume_pricing reads them).
     Result<Money> sell_package(const Package& p, Timestamp at_ms);
     // Removes the package and its usage, without a refund (a refund is a top-up).
     Result<void> remove_package(std::string_view account, std::string_view name);
     Result<Packages> packages();
     // Seconds of the package covered so far (0 for an unused or unknown package).
     Result<std::int64_t> package_used(std::string_view account, std::string_view name);
+    // Volume tiers, packages and every stored counter (volumes, package seconds used) in one
+    // read transaction: what the switch prices its finished calls with (billing/volume_pricing.hpp).
+    Result<VolumePricing> load_volume_pricing();
     // The packages valid at some moment of [from, until) with their usage and the currency
     // precision, from packages() and package_used() in one read transaction (a consistent
     // snapshot while cdr import counts usage); the report `packages` (billing/report.hpp).
@@ -215,7 +227,11 @@ public:
     // seconds are added to the volume in the same transaction. Likewise a CDR that used a
     // package (package_name set) must find the package and its usage at package_before_s
     // (field "package"), and its package_s are added.
-    Result<void> insert_cdrs(std::span<Cdr> batch);
+    // check = rebase (the switch's CDR writer, after such a refusal): the CDRs keep the
+    // prices they were booked at (their money already moved in the switch's book) and their
+    // counts are added to what is stored instead: a volume whatever it is, a package's seconds
+    // up to what it includes (none for a package removed meanwhile).
+    Result<void> insert_cdrs(std::span<Cdr> batch, CountCheck check = CountCheck::exact);
     // CDRs whose end time is in [from, until), in id order.
     Result<void> for_each_cdr(Timestamp from, Timestamp until,
                               const std::function<bool(const Cdr&)>& f);
@@ -253,8 +269,9 @@ private:
     ZoneSource zones_ = zone_source();
     explicit Store(std::unique_ptr<Impl> impl);
     Result<void> update_rollup(std::span<const Cdr> batch);
-    Result<void> update_volumes(std::span<const Cdr> batch);
-    Result<void> update_packages(std::span<const Cdr> batch);
+    Result<void> update_volumes(std::span<const Cdr> batch, CountCheck check);
+    Result<void> grant_bonus(const Cdr& c, std::int64_t before, std::int64_t after);
+    Result<void> update_packages(std::span<const Cdr> batch, CountCheck check);
     Result<Money> move_balance(std::string_view id, Money amount, Timestamp at_ms, std::string_view kind,
                                std::string_view memo);
     std::unique_ptr<Impl> impl_;
