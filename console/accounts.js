@@ -1,5 +1,6 @@
 // Accounts: the billing accounts (GET /api/accounts, every page of its cursor read, then
-// sorted and paged in the browser), and for the one chosen its top-up form (POST
+// sorted and paged in the browser), an "Add account" form (POST /api/accounts: the API's
+// refusal next to the field it names), and for the one chosen its top-up form (POST
 // /api/accounts/{id}/topup with If-Match: the API's refusal next to the amount, nothing
 // stored; a top-up made elsewhere since the account was opened is refused), a customer's
 // packages with the minutes used and left (GET /api/reports/packages) and its recent CDRs
@@ -16,6 +17,19 @@ const RECENT = 50;       // the chosen account's latest CDRs
 // Money is an exact decimal string: sorted as a number, shown as the API wrote it.
 const amount = (s) => Number(s);
 const num = (x) => Number(x);
+
+// The members POST /api/accounts accepts (api_accounts.cpp), in the order it checks them.
+const ACCOUNT_FIELDS = [
+  { name: 'id', label: 'Id', type: 'text', required: true, hint: '1..64 characters, such as 2001' },
+  { name: 'kind', label: 'Kind', type: 'select', options: ['customer', 'vendor', 'agent'] },
+  { name: 'name', label: 'Name', type: 'text' },
+  { name: 'balance', label: 'Opening balance', type: 'text', hint: 'a decimal such as 50.00; empty: 0' },
+  { name: 'credit_limit', label: 'Credit limit', type: 'text', hint: 'how far below zero it may go; empty: 0' },
+  { name: 'rate_group', label: 'Rate group', type: 'text',
+    hint: 'customer: the prices it pays; vendor: what its calls cost' },
+  { name: 'agent', label: 'Agent account', type: 'text' },
+  { name: 'memo', label: 'Memo', type: 'text' },
+];
 
 export function cdrColumns() {
   return [
@@ -75,6 +89,7 @@ export function show(main) {
 
   // One account: its figures, the top-up form and its latest CDRs.
   async function open(id) {
+    closeAdd();
     chosen = id;
     let account;
     let etag = '';  // the top-up is refused (409) if another top-up came in since
@@ -156,7 +171,41 @@ export function show(main) {
     detail.replaceChildren();
   }
 
-  main.append(h('h1', {}, 'Accounts'), status.el, detail, table.el);
+  // --- Add account: POST /api/accounts ---
+  const groupNames = h('datalist', { id: 'account-rate-groups' });
+  const adder = h('section', { id: 'account-editor', class: 'editor', hidden: true });
+  function closeAdd() {
+    adder.hidden = true;
+    adder.replaceChildren();
+  }
+  function add() {
+    close();
+    const form = apiForm({
+      id: 'account-form', fields: ACCOUNT_FIELDS, submit: 'Add',
+      extra: [' ', h('button', { type: 'button', onclick: closeAdd }, 'Cancel')],
+      onsubmit: async (f) => {
+        const { data } = await api.request('POST', '/api/accounts', { body: f.values() });
+        closeAdd();
+        await load();
+        status.ok(`Account ${data.id} (${data.kind}) added: balance ${data.balance}, credit limit ${data.credit_limit}.`);
+      },
+    });
+    form.fill({ kind: 'customer' });
+    form.el.elements.namedItem('rate_group').setAttribute('list', 'account-rate-groups');
+    replace(adder, h('h2', { id: 'account-editor-title' }, 'Add an account'), form.el);
+    adder.setAttribute('aria-labelledby', 'account-editor-title');
+    adder.hidden = false;
+    form.el.querySelector('input')?.focus();
+    // the rate groups an account may name (it must exist): offered as suggestions
+    api.get('/api/rate-groups').then((d) => {
+      if (alive) replace(groupNames, d.rate_groups.map((g) => h('option', { value: g.name })));
+    }).catch(() => {});
+  }
+
+  main.append(h('h1', {}, 'Accounts'), status.el,
+    h('div', { class: 'toolbar' },
+      h('button', { type: 'button', id: 'add-account', onclick: add }, 'Add account')),
+    groupNames, adder, detail, table.el);
   load();
   return () => { alive = false; };
 }

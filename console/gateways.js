@@ -1,9 +1,9 @@
 // Gateways: the stored customer and vendor gateways (/api/gateways/customers|vendors) with
-// the running switch's view of them (/api/gateways: calls now, down or up), an add/edit form
-// (POST, or PATCH with If-Match) showing the API's refusal next to its field, and an
-// enable/disable toggle per gateway.
+// the running switch's view of them (/api/gateways: calls now, down or up, probed, the last
+// failure), an add/edit form (POST, or PATCH with If-Match) showing the API's refusal next
+// to its field, and an enable/disable toggle per gateway.
 import * as api from './api.js';
-import { h, replace, statusLine } from './dom.js';
+import { h, replace, statusLine, time } from './dom.js';
 import { apiForm } from './form.js';
 import { dataTable } from './table.js';
 
@@ -50,11 +50,18 @@ export function show(main) {
     const now = live[kind].get(g.name)?.current_calls ?? 0;
     return `${now} / ${g.line_limit || '∞'}`;
   };
+  // up or down (and why, since when), whether OPTIONS probes it, and its last failure (the
+  // live view keeps it after the gateway came back up)
   const health = (g) => {
     const l = live.vendors.get(g.name);
     if (!g.enabled) return 'disabled';
     if (!l) return 'not loaded';
-    return l.down ? `down: ${l.down_reason || 'no answer'}` : 'up';
+    const probe = g.probe ? 'probed' : 'not probed';
+    if (l.down) {
+      return `down: ${l.down_reason || 'no answer'}${l.down_since_ms ? ` since ${time(l.down_since_ms)}` : ''} · ${probe}`;
+    }
+    const last = l.last_failure ? ` · last failure ${time(l.last_failure.at_ms)}: ${l.last_failure.reason}` : '';
+    return `up · ${probe}${last}`;
   };
   const actions = (kind) => (g) => h('span', { class: 'row-actions' },
     h('button', { type: 'button', 'data-key': `edit-${kind}-${g.name}`,

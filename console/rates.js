@@ -1,8 +1,10 @@
 // Rates: the rate groups (GET /api/rate-groups), a group's rates by prefix (GET /api/rates,
 // paged by its cursor), a CSV deck upload (POST /api/rate-groups/{g}/deck: a dry run first,
 // which lists each bad line the API found; "Store" only after a clean dry run, and it stores
-// exactly the deck that was checked) and the negative-margin routes (the active
-// negative_margin alerts of GET /api/alerts).
+// exactly the deck that was checked), customer rates auto-created from vendor groups with a
+// margin or a markup (POST /api/rate-groups/{g}/autocreate: "Dry run" lists the rates it
+// would create, "Create" stores exactly what was dry-run; the API's refusal next to its
+// field) and the negative-margin routes (the active negative_margin alerts of GET /api/alerts).
 import * as api from './api.js';
 import { h, replace, time, statusLine } from './dom.js';
 import { apiForm } from './form.js';
@@ -14,6 +16,28 @@ const SEARCH_FIELDS = [
   { name: 'group', label: 'Rate group', type: 'text', required: true },
   { name: 'prefix', label: 'Prefix', type: 'text', hint: 'this prefix and the longer ones; empty: all' },
   { name: 'limit', label: 'Per page', type: 'int', hint: '100 by default' },
+];
+
+const AUTOCREATE_FIELDS = [
+  { name: 'group', label: 'Customer rate group', type: 'text', required: true, hint: 'created if new' },
+  { name: 'from', label: 'Vendor rate groups', type: 'list', required: true, hint: 'comma separated: v9001, v9002' },
+  { name: 'margin', label: 'Margin', type: 'text', hint: 'such as 15% or 0.15: price = vendor / (1 - margin)' },
+  { name: 'markup', label: 'Markup', type: 'text', hint: 'instead of a margin: price = vendor × (1 + markup)' },
+  { name: 'precision', label: 'Decimals', type: 'int', hint: 'rounded up; empty: the currency\'s' },
+  { name: 'replace', label: 'Replace: delete the group\'s other rates', type: 'bool' },
+];
+
+const rateColumns = () => [
+  { label: 'Prefix', value: (r) => r.prefix },
+  { label: 'Area', value: (r) => r.area },
+  { label: 'Type', value: (r) => r.type },
+  { label: 'Price / min', value: (r) => r.price },
+  { label: 'First period', value: (r) => r.first_period, render: (r) => `${r.first_period} s at ${r.first_price}` },
+  { label: 'Increment', value: (r) => r.increment, render: (r) => `${r.increment} s` },
+  { label: 'Connection fee', value: (r) => r.connection_fee },
+  { label: 'Period', value: (r) => r.period },
+  { label: 'From', value: (r) => r.effective_from ?? '', render: (r) => r.effective_from ?? 'always' },
+  { label: 'Until', value: (r) => r.effective_until ?? '', render: (r) => r.effective_until ?? 'never' },
 ];
 
 export function show(main) {
@@ -52,18 +76,7 @@ export function show(main) {
   const rates = dataTable({
     id: 'rates', caption: 'Rates', pageSize: PAGE, empty: 'No rates.',
     rowKey: (r) => `${r.prefix} ${r.period} ${r.effective_from ?? ''}`,
-    columns: [
-      { label: 'Prefix', value: (r) => r.prefix },
-      { label: 'Area', value: (r) => r.area },
-      { label: 'Type', value: (r) => r.type },
-      { label: 'Price / min', value: (r) => r.price },
-      { label: 'First period', value: (r) => r.first_period, render: (r) => `${r.first_period} s at ${r.first_price}` },
-      { label: 'Increment', value: (r) => r.increment, render: (r) => `${r.increment} s` },
-      { label: 'Connection fee', value: (r) => r.connection_fee },
-      { label: 'Period', value: (r) => r.period },
-      { label: 'From', value: (r) => r.effective_from ?? '', render: (r) => r.effective_from ?? 'always' },
-      { label: 'Until', value: (r) => r.effective_until ?? '', render: (r) => r.effective_until ?? 'never' },
-    ],
+    columns: rateColumns(),
   });
   const where = h('span', { id: 'rates-page' });
   const prev = h('button', { type: 'button', id: 'rates-prev', disabled: true,
@@ -137,8 +150,8 @@ export function show(main) {
 
   const deckPath = (c, dry) => `/api/rate-groups/${api.q(c.group)}/deck?replace=${c.replace}${dry ? '&dry_run=true' : ''}`;
 
-  function summary(d) {
-    return h('dl', { class: 'summary', id: 'deck-summary' },
+  function summary(d, id = 'deck-summary') {
+    return h('dl', { class: 'summary', id },
       h('dt', {}, 'Rate group'), h('dd', {}, d.group),
       h('dt', {}, 'Rates'), h('dd', {}, String(d.rates)),
       h('dt', {}, 'New'), h('dd', {}, String(d.added)),
@@ -236,6 +249,64 @@ export function show(main) {
     }
   }
 
+  // --- auto-create customer rates from vendor groups: Dry run, then Create ---
+  const autoResult = h('section', { id: 'autocreate-result', 'aria-live': 'polite' });
+  const autoRates = dataTable({ id: 'autocreate-rates', caption: 'Rates that would be created', pageSize: 50,
+    empty: 'No rates.', rowKey: (r) => r.prefix, columns: rateColumns() });
+  let autoChecked = null;  // { group, body } of the last dry run
+  const create = h('button', { type: 'button', id: 'autocreate-create', hidden: true, onclick: () => createRates() },
+    'Create');
+  const autoPath = (group) => `/api/rate-groups/${api.q(group)}/autocreate`;
+  const auto = apiForm({
+    id: 'autocreate-form', fields: AUTOCREATE_FIELDS, submit: 'Dry run', extra: [' ', create],
+    onsubmit: async (f) => {
+      autoForget();
+      replace(autoResult);
+      const { group = '', ...body } = f.values();
+      if (!group) {
+        f.showError({ field: 'group', message: 'Name the customer rate group.' });
+        return;
+      }
+      const { data } = await api.request('POST', autoPath(group), { body: { ...body, dry_run: true } });
+      if (!alive) return;
+      autoRates.update(data.created);
+      replace(autoResult, h('p', { class: 'status', id: 'autocreate-clean' },
+        `${data.rates} rates would be created in ${data.group}${data.created_truncated ? ` (the first ${data.created.length} listed)` : ''}.`
+        + ' Press Create to store them.'), summary(data, 'autocreate-summary'), autoRates.el);
+      autoChecked = { group, body };
+      create.hidden = false;
+      create.focus();
+    },
+  });
+  auto.el.elements.namedItem('group').setAttribute('list', 'rate-group-names');
+  auto.el.elements.namedItem('from').setAttribute('list', 'rate-group-names');
+  auto.el.prepend(h('h2', {}, 'Auto-create customer rates'));
+  function autoForget() {
+    autoChecked = null;
+    create.hidden = true;
+  }
+  for (const ev of ['input', 'change']) auto.el.addEventListener(ev, autoForget);
+
+  async function createRates() {
+    if (!autoChecked) return;
+    const c = autoChecked;
+    auto.clear();
+    create.disabled = true;
+    try {
+      const { data } = await api.request('POST', autoPath(c.group), { body: c.body });
+      if (!alive) return;
+      autoForget();
+      replace(autoResult, summary(data, 'autocreate-summary'));
+      status.ok(`Created ${data.rates} rates in ${data.group} (${data.added} new, ${data.updated} updated, ${data.removed} removed).`);
+      await readGroups();
+      showGroup(c.group);
+    } catch (err) {
+      if (alive && err.status !== 401) auto.showError(err);
+    } finally {
+      create.disabled = false;
+    }
+  }
+
   // --- negative-margin routes: the active negative_margin alerts ---
   const margins = h('section', { id: 'negative-margins' });
   async function readMargins() {
@@ -255,7 +326,7 @@ export function show(main) {
   main.append(h('h1', {}, 'Rates'), status.el, groupNames, groups.el,
     h('h2', {}, 'Rates of a group'), search.el,
     h('div', { class: 'pager toolbar' }, prev, where, nextButton), rates.el,
-    deckForm, deckResult, margins);
+    deckForm, deckResult, auto.el, autoResult, margins);
   readGroups();
   readMargins();
   return () => { alive = false; };

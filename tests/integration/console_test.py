@@ -39,6 +39,13 @@ trunkline with SIPp traffic. One browser session for every check:
   - Trace: a trace started on the page for the callee, then a SIPp call: the traces table
     counts its messages, the ladder (inline SVG) has the INVITE and 200 arrows, the pcap is
     fetched with the token in its header and saved from an object URL; Remove removes it;
+  - Forms only (issue 15): the vendor's rate group by deck upload, the customer's rates
+    auto-created from it with a 20% margin (a bad margin's error next to the field, a dry run
+    listing the rates and storing nothing, then Create), a customer account with credit and a
+    vendor account (Add account; a negative credit limit refused next to its field), a
+    customer gateway identified by the SIPp's address and port and a vendor gateway to a
+    second SIPp (Gateways forms); a SIPp call then shows on the Live page and its CDR in the
+    CDR search with the charge of the auto-created rate;
   - a token removed with `trunkctl token remove` while signed in: the next refresh's 401
     returns to the sign-in form with a message;
   - no script error and no Content-Security-Policy violation was reported by the page;
@@ -49,7 +56,8 @@ never on wall-clock upper bounds. Every process is started here and stopped by i
 
 usage: console_test.py TRUNKLINE TRUNKCTL SIPP_DIR REPORT PORT_BASE
   PORT_BASE: meson passes integration_port_base + 380; this test uses PORT_BASE .. + 9
-  (+ 6: the REGISTERing SIPp, + 7: the carrier registrar nobody answers on).
+  (+ 6: the REGISTERing SIPp, + 7: the carrier registrar nobody answers on, + 8: the forms
+  customer's SIPp, + 9: the forms vendor's SIPp).
 """
 import base64
 from decimal import ROUND_CEILING, Decimal
@@ -318,6 +326,7 @@ def call_checks(cdp):
           rows and len(rows) == 1 and rows[0][1:6] == ["acme", "gw1", rows[0][3], CALLEE,
                                                        "connected"]
           and re.fullmatch(r"\d+:\d\d", rows[0][6]), rows)
+    chart_checks_connected(cdp)
     screenshot(cdp, "live")
     if not rows:
         return
@@ -340,7 +349,52 @@ def call_checks(cdp):
           cdp.wait(f"{text_of('#calls tbody')} === 'No calls.' && "
                    f"{text_of('#live-notice')} === 'Call {cid} hung up.'"),
           cdp.eval(text_of("main")))
+    chart_checks_ended(cdp)
     stop_pid(vendor, 10)
+
+
+# The Live page's last-hour charts (GET /api/stats/history), one <svg role=img> each.
+CHARTS_JS = ("[...document.querySelectorAll('#live-charts svg[role=img]')].map(s => ({id: s.id,"
+             " label: s.getAttribute('aria-label'), title: s.querySelector('title')?.textContent,"
+             " latest: s.dataset.latest}))")
+
+
+def chart_label(chart_id):
+    return f"(document.getElementById({js(chart_id)})?.getAttribute('aria-label') || '')"
+
+
+def chart_checks_connected(cdp):
+    """While the SIPp call is connected: the four charts, the concurrent one counting it."""
+    shown = cdp.wait(f"{chart_label('chart-concurrent')}.includes('latest 1,') && {CHARTS_JS}")
+    ok = (shown and [c["id"] for c in shown] == ["chart-cps", "chart-asr", "chart-acd",
+                                                   "chart-concurrent"]
+          and all(c["label"] and c["title"] == c["label"] and "last hour" in c["label"]
+                  for c in shown))
+    check("Live: the last hour's CPS, ASR, ACD and concurrent calls charts (svg role=img, a "
+          "<title>, the latest value in the label); the concurrent one counts the call: latest 1",
+          ok and "latest 1, peak 1" in shown[3]["label"], shown)
+    history = api_json("/api/stats/history")
+    buckets = history["buckets"] if history else []
+    check("GET /api/stats/history: 60 one-minute buckets, the call started in one of them",
+          history and history["bucket_s"] == 60 and len(buckets) == 60
+          and sum(b["calls"] for b in buckets) >= 1 and buckets[-1]["concurrent_last"] == 1
+          and all(buckets[i + 1]["t_ms"] - buckets[i]["t_ms"] == 60000 for i in range(59)),
+          buckets[-3:])
+
+
+def chart_checks_ended(cdp):
+    """After the hang-up: the call is an answered one in ASR and ACD, the calls chart has it."""
+    labels = cdp.wait(f"{chart_label('chart-asr')}.includes('latest 100 %') && "
+                      f"{chart_label('chart-concurrent')}.includes('latest 0,') && {CHARTS_JS}")
+    check("Live charts after the hang-up: ASR 100 %, an ACD, concurrent back to 0, CPS not zero",
+          labels and re.search(r"ACD, last hour: latest \d+:\d\d", labels[2]["label"])
+          and "peak 0.000" not in labels[0]["label"], labels or cdp.eval(CHARTS_JS))
+    history = api_json("/api/stats/history")
+    buckets = history["buckets"] if history else []
+    check("GET /api/stats/history counts the call: started, ended and answered, ASR 1",
+          sum(b["calls"] for b in buckets) >= 1 and sum(b["ended"] for b in buckets) >= 1
+          and any(b["answered"] >= 1 and b["asr"] == 1 and b["acd_s"] >= 1 for b in buckets),
+          [b for b in buckets if b["calls"] or b["ended"]])
 
 
 def api_json(path):
@@ -832,6 +886,212 @@ def trace_checks(cdp):
           gone and http("GET", f"/api/traces/{tid}", ADMIN)[0] == 404, cdp.eval(text_of("#trace-notice")))
 
 
+FORMS_UAC_PORT, FORMS_VENDOR_PORT = BASE + 8, BASE + 9
+FORMS_CALLEE = "493012345678"
+
+
+def forms_vendor_rates(cdp):
+    """The vendor's rate group vforms through the Rates page's deck upload (dry run, Store)."""
+    go(cdp, "rates")
+    cdp.wait("!!document.querySelector('#deck-form') && !!document.querySelector('#autocreate-form')")
+    set_value(cdp, "#deck-form-group", "vforms")
+    set_value(cdp, "#deck-form-text",
+              "prefix,area,price,increment\n4930,Berlin,0.0200,1\n4989,Munich,0.0300,1\n")
+    click(cdp, "#deck-form-submit")
+    cdp.wait("!!document.querySelector('#deck-clean') && !document.getElementById('deck-store').hidden")
+    click(cdp, "#deck-store")
+    stored = cdp.wait(f"{text_of('#rates-status')}.startsWith('Stored 2 rates in vforms')")
+    rates = {r["prefix"]: r["price"] for r in (api_json("/api/rates?group=vforms") or {"rates": []})["rates"]}
+    return check("forms: the vendor rate group vforms from a deck upload (dry run, Store): 4930 at "
+                 "0.02, 4989 at 0.03",
+                 stored and {k: Decimal(v) for k, v in rates.items()}
+                 == {"4930": Decimal("0.02"), "4989": Decimal("0.03")},
+                 f"{rates} {cdp.eval(text_of('#rates-status'))}")
+
+
+def forms_customer_rates(cdp):
+    """The customer's rate group cforms auto-created from vforms: a bad margin's error next to
+    the field, a dry run listing the rates (nothing stored), then Create."""
+    set_value(cdp, "#autocreate-form-group", "cforms")
+    set_value(cdp, "#autocreate-form-from", "vforms")
+    set_value(cdp, "#autocreate-form-margin", "150%")
+    click(cdp, "#autocreate-form-submit")
+    err = cdp.wait(f"{text_of('#autocreate-form-margin-error')}")
+    check("forms: auto-create with a margin of 150%: the API's error next to the margin field, "
+          "nothing stored",
+          err and "margin" in err and cdp.eval(
+              "document.getElementById('autocreate-form-margin').getAttribute('aria-invalid')") == "true"
+          and http("GET", "/api/rates?group=cforms", ADMIN)[0] == 404, err)
+    set_value(cdp, "#autocreate-form-margin", "20%")
+    click(cdp, "#autocreate-form-submit")
+    shown = cdp.wait("!!document.querySelector('#autocreate-clean') && "
+                     "!document.getElementById('autocreate-create').hidden && "
+                     "document.querySelectorAll('#autocreate-rates tbody tr[data-row]').length === 2")
+    rows = table_rows(cdp, "#autocreate-rates") or []
+    check("forms: the dry run lists the rates it would create (vendor / (1 - 20%)): 4930 at 0.025, "
+          "4989 at 0.0375; nothing stored",
+          shown and [(r[0], r[1], Decimal(r[3])) for r in rows]
+          == [("4930", "Berlin", Decimal("0.025")), ("4989", "Munich", Decimal("0.0375"))]
+          and http("GET", "/api/rates?group=cforms", ADMIN)[0] == 404,
+          f"{rows} {cdp.eval(text_of('#autocreate-result'))[:400]}")
+    cdp.eval("document.getElementById('autocreate-form').scrollIntoView()")
+    screenshot(cdp, "rates-autocreate")
+    click(cdp, "#autocreate-create")
+    created = cdp.wait(f"{text_of('#rates-status')}.startsWith('Created 2 rates in cforms')")
+    rates = {r["prefix"]: r["price"] for r in (api_json("/api/rates?group=cforms") or {"rates": []})["rates"]}
+    ok = check("forms: Create stores them: the API has cforms with 4930 at 0.025 and 4989 at 0.0375",
+               created and {k: Decimal(v) for k, v in rates.items()}
+               == {"4930": Decimal("0.025"), "4989": Decimal("0.0375")},
+               f"{rates} {cdp.eval(text_of('#rates-status'))}")
+    return Decimal(rates.get("4930", "0")) if ok else None
+
+
+def forms_add_account(cdp, fields):
+    click(cdp, "#add-account")
+    cdp.wait("!!document.querySelector('#account-form')")
+    for name, value in fields.items():
+        set_value(cdp, f"#account-form-{name}", value)
+    click(cdp, "#account-form-submit")
+
+
+def forms_accounts(cdp):
+    """A customer account 2001 (credit, rate group cforms) and a vendor account 9101 (vforms)
+    through the Add account form, a refused credit limit first."""
+    go(cdp, "accounts")
+    cdp.wait("!!document.querySelector('#add-account') && !!document.querySelector('#accounts tr[data-row]')")
+    customer = {"id": "2001", "kind": "customer", "name": "Forms Co", "balance": "20",
+                "credit_limit": "-5", "rate_group": "cforms"}
+    forms_add_account(cdp, customer)
+    err = cdp.wait(f"{text_of('#account-form-credit_limit-error')}")
+    check("forms: Add account with a credit limit of -5: the API's error next to the credit limit, "
+          "nothing stored",
+          err and "credit_limit" in err and cdp.eval(
+              "document.getElementById('account-form-credit_limit').getAttribute('aria-invalid')") == "true"
+          and http("GET", "/api/accounts/2001", ADMIN)[0] == 404, err)
+    screenshot(cdp, "accounts-form")
+    set_value(cdp, "#account-form-credit_limit", "5")
+    click(cdp, "#account-form-submit")
+    added = cdp.wait(f"{text_of('#accounts-status')}.startsWith('Account 2001 (customer) added') && "
+                     "!!document.querySelector('#accounts tr[data-row=\"2001\"]')")
+    a = api_json("/api/accounts/2001") or {}
+    ok = check("forms: Add account creates customer 2001 (balance 20, credit limit 5, rate group "
+               "cforms): the API has it and the table lists it",
+               added and a.get("kind") == "customer" and Decimal(a.get("balance", "0")) == 20
+               and Decimal(a.get("credit_limit", "0")) == 5 and a.get("rate_group") == "cforms",
+               f"{a} {cdp.eval(text_of('#accounts-status'))}")
+    forms_add_account(cdp, {"id": "9101", "kind": "vendor", "name": "Forms Carrier",
+                            "rate_group": "vforms"})
+    added = cdp.wait(f"{text_of('#accounts-status')}.startsWith('Account 9101 (vendor) added')")
+    v = api_json("/api/accounts/9101") or {}
+    return check("forms: Add account creates vendor 9101 (rate group vforms)",
+                 added and v.get("kind") == "vendor" and v.get("rate_group") == "vforms",
+                 f"{v} {cdp.eval(text_of('#accounts-status'))}") and ok
+
+
+def forms_gateways(cdp):
+    """The customer gateway formsco (2001, identified by the forms SIPp's address and port) and
+    the vendor gateway gwf (9101, 4930 and 4989, the vendor SIPp) through the Gateways forms."""
+    go(cdp, "gateways")
+    cdp.wait("!!document.querySelector('#vendors tr[data-row=gw1]')")
+    click(cdp, "#add-customer")
+    cdp.wait("!!document.querySelector('#customers-form')")
+    for name, value in (("name", "formsco"), ("account", "2001"), ("auth", "ip_port"),
+                        ("ips", f"127.0.0.1:{FORMS_UAC_PORT}")):
+        set_value(cdp, f"#customers-form-{name}", value)
+    click(cdp, "#customers-form-submit")
+    c_added = cdp.wait(f"{text_of('#gateways-status')} === 'Customer gateway formsco added.'")
+    click(cdp, "#add-vendor")
+    cdp.wait("!!document.querySelector('#vendors-form')")
+    for name, value in (("name", "gwf"), ("vendor_account", "9101"), ("prefixes", "4930, 4989"),
+                        ("host", "127.0.0.1"), ("port", str(FORMS_VENDOR_PORT))):
+        set_value(cdp, f"#vendors-form-{name}", value)
+    click(cdp, "#vendors-form-submit")
+    v_added = cdp.wait(f"{text_of('#gateways-status')} === 'Vendor gateway gwf added.' && "
+                       "!!document.querySelector('#vendors tr[data-row=gwf]')")
+    c = api_json("/api/gateways/customers/formsco") or {}
+    v = api_json("/api/gateways/vendors/gwf") or {}
+    ok = check("forms: the Gateways forms create customer formsco (ip_port) and vendor gwf",
+               c_added and v_added and (c.get("account"), c.get("auth"), c.get("ips"))
+               == ("2001", "ip_port", [f"127.0.0.1:{FORMS_UAC_PORT}"])
+               and (v.get("vendor_account"), v.get("prefixes"), v.get("port"))
+               == ("9101", ["4930", "4989"], FORMS_VENDOR_PORT), f"{c} {v}")
+
+    def loaded():  # the running switch reloaded them (the live view)
+        live = api_json("/api/gateways") or {"customers": [], "vendors": []}
+        return ("formsco" in {g["name"] for g in live["customers"]}
+                and "gwf" in {g["name"] for g in live["vendors"]})
+    if not check("forms: the running switch has formsco and gwf (GET /api/gateways)",
+                 wait_until(loaded, WAIT, 0.2), api_json("/api/gateways")):
+        return False
+    go(cdp, "live")  # the Gateways page again: its health column reads the live view
+    go(cdp, "gateways")
+    health = cdp.wait("(() => { const r = document.querySelector('#vendors tr[data-row=gwf]');"
+                      " return r && r.cells[5].textContent.startsWith('up · probed') && r.cells[5].textContent; })()")
+    check("forms: the Gateways page's health of gwf: up, probed with OPTIONS, no failure yet",
+          health and "last failure" not in health, cdp.eval(text_of("#vendors")))
+    return ok
+
+
+def forms_call_checks(cdp):
+    """Issue 15: a customer, a vendor and rates made through the forms only (no trunkctl, no API
+    writes), then a SIPp call from the customer's address appears on the Live page and its CDR
+    in the CDR search with the charge of the auto-created rate."""
+    vendor = start_sipp("forms-vendor", "softswitch_uas.xml", FORMS_VENDOR_PORT,
+                        ["-aa", "-timeout", "120s"])
+    wait_until(lambda: port_in_use(FORMS_VENDOR_PORT) or vendor.poll() is not None, 10)
+    if not forms_vendor_rates(cdp):
+        return
+    price = forms_customer_rates(cdp)
+    if price is None or not forms_accounts(cdp) or not forms_gateways(cdp):
+        return
+    uac = start_sipp("forms-uac", "softswitch_uac.xml", FORMS_UAC_PORT,
+                     ["-s", FORMS_CALLEE, "-m", "1", "-l", "1", "-d", "6000", "-timeout", "60s",
+                      "-recv_timeout", "20000", f"127.0.0.1:{TL_PORT}"])
+    go(cdp, "live")
+
+    def shown():
+        for r in table_rows(cdp, "#calls") or []:
+            if "formsco" in r and "gwf" in r and FORMS_CALLEE in r and "connected" in r:
+                return r
+        return None
+    row = wait_until(shown, 60, 0.25)
+    check("forms: the Live page shows the SIPp call: formsco -> gwf, the callee, connected", row,
+          table_rows(cdp, "#calls"))
+    screenshot(cdp, "live-forms-call")
+    rc = finish(uac, 90)
+    stop_pid(vendor, 10)
+    check("forms: the SIPp call is answered and ends (exit 0)", rc == 0,
+          read_text(os.path.join(WORK, "forms-uac.out"))[-800:])
+
+    def one():
+        v = api_json("/api/cdrs?customer=2001")
+        return v["cdrs"][0] if v and len(v["cdrs"]) == 1 else None
+    cdr = wait_until(one, WAIT, 0.2)
+    if not check("forms: the call's CDR in GET /api/cdrs?customer=2001", cdr, cdr):
+        return
+    want = (Decimal(cdr["customer_billed_s"]) * price / 60).quantize(
+        Decimal("0.0001"), rounding=ROUND_CEILING)
+    check(f"forms: its charge is the auto-created {price} a minute of its billed seconds, and "
+          "not zero; vendor 9101 over gwf",
+          cdr["customer_billed_s"] >= 1 and Decimal(cdr["charge"]) == want and want > 0
+          and cdr.get("vendor") == "9101" and cdr.get("vendor_gateway") == "gwf",
+          f"{want} {cdr}")
+    go(cdp, "cdrs")
+    cdp.wait("!!document.querySelector('#cdr-search')")
+    for name, value in (("number", FORMS_CALLEE[:4]), ("customer", "2001")):
+        set_value(cdp, f"#cdr-search-{name}", value)
+    click(cdp, "#cdr-search-submit")
+    row = f"#cdrs tr[data-row=\"{cdr['id']}\"]"
+    listed = cdp.wait(f"!!document.querySelector({js(row)}) && "
+                      "document.querySelectorAll('#cdrs tbody tr[data-row]').length === 1")
+    cells = (table_rows(cdp, "#cdrs") or [[]])[0]
+    check("forms: the CDR search (number 4930, customer 2001) lists the call with the charge",
+          listed and cells[:1] == [str(cdr["id"])] and FORMS_CALLEE in cells
+          and "2001 / formsco" in cells and "9101 / gwf" in cells and cdr["charge"] in cells,
+          cells)
+    screenshot(cdp, "cdrs-forms-call")
+
+
 def revoked_token_checks(cdp, spare):
     cdp.eval("sessionStorage.clear(); location.hash = '#/live'")
     cdp.wait("!!document.querySelector('#sign-in')")
@@ -901,6 +1161,7 @@ def main():
         explain_checks(cdp)
         rate_checks(cdp)
         trace_checks(cdp)
+        forms_call_checks(cdp)
         revoked_token_checks(cdp, spare)
         page_errors(cdp)
         policy_check(cdp)

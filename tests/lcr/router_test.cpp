@@ -497,11 +497,13 @@ TEST_CASE("router: probes take a gateway down and bring it back", "[lcr][router]
     r.on_probe(a, false, t0 + 90s);
     r.on_probe(a, false, t0 + 120s);
     CHECK_FALSE(r.state(a).down);
+    CHECK_FALSE(r.state(a).last_failure_at);
     r.on_probe(a, false, t0 + 150s);
     GatewayState st = r.state(a);
     CHECK(st.down);
     CHECK(st.down_reason == "3 probes unanswered");
     CHECK(st.down_since == t0 + 150s);
+    CHECK(st.last_failure_at == t0 + 150s);
     r.on_probe(a, false, t0 + 180s);  // still down, since unchanged
     CHECK(r.state(a).down_since == t0 + 150s);
     CHECK(route_names(r, "1") == Names{"b"});
@@ -514,6 +516,9 @@ TEST_CASE("router: probes take a gateway down and bring it back", "[lcr][router]
     CHECK_FALSE(st.down);
     CHECK(st.down_reason.empty());
     CHECK_FALSE(st.down_since);
+    // the last failure is kept after it came back up (the console's health column)
+    CHECK(st.last_failure_at == t0 + 150s);
+    CHECK(st.last_failure_reason == "3 probes unanswered");
     CHECK(route_names(r, "1") == Names{"a", "b"});
 }
 

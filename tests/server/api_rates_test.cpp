@@ -1,7 +1,8 @@
 // Rate groups, rates and deck upload through sw::api::Api over wiring::ApiData on a real
 // SQLite file: a good deck (stored, the switch told to reload), a bad deck (422 naming every
 // bad line, nothing stored), dry run, template and layout options, the group list, the prefix
-// search and cursor paging.
+// search and cursor paging; customer rates auto-created from vendor groups (dry run storing
+// nothing, margin and markup, every refused member named).
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -28,6 +29,10 @@ struct Fixture : ApiDataFixture {
                              std::vector<std::pair<std::string, std::string>> query = {}) {
         return handle({.method = "POST", .path = "/api/rate-groups/" + group + "/deck", .query = std::move(query),
                        .body = std::move(body)});
+    }
+    sw::api::Response autocreate(std::string group, std::string body, std::string token = kAdmin) {
+        return handle({.method = "POST", .path = "/api/rate-groups/" + group + "/autocreate", .body = std::move(body),
+                       .token = std::move(token)});
     }
     sw::api::Response rates(std::vector<std::pair<std::string, std::string>> query) {
         return handle({.path = "/api/rates", .query = std::move(query), .token = kRead});
@@ -198,4 +203,94 @@ TEST_CASE("api rates: prefix search and paging") {
     CHECK(names_field(f.rates({{"group", "retail"}, {"after", "x"}}), "after"));
     CHECK(names_field(f.rates({{"group", "retail"}, {"prefix", "4a"}}), "prefix"));
     CHECK(f.rates({{"group", "nope"}}).status == 404);
+}
+
+TEST_CASE("api rates: autocreate dry run answers the rates and stores nothing") {
+    Fixture f;
+    REQUIRE(f.upload("v9001", kDeck).status == 200);
+    f.logs();
+    auto r = f.autocreate("retail", R"({"from":["v9001"],"margin":"20%","dry_run":true})");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK_FALSE(r.tables_changed);
+    CHECK(has(r.body, "\"group\":\"retail\""));
+    CHECK(has(r.body, "\"dry_run\":true"));
+    CHECK(has(r.body, "\"rates\":4"));
+    CHECK(has(r.body, "\"added\":4"));
+    CHECK(has(r.body, "\"from\":[\"v9001\"]"));
+    CHECK(has(r.body, "\"margin\":\"20%\""));
+    CHECK(prefixes(r.body) == std::vector<std::string>{"44", "4420", "447", "49"});
+    // vendor / (1 - 0.2), rounded up to the currency's 4 decimals
+    CHECK(has(r.body, R"("prefix":"44","area":"UK")"));
+    CHECK(has(r.body, "\"price\":\"0.0125\""));
+    CHECK(has(r.body, "\"price\":\"0.0154\""));  // 0.0123 / 0.8 = 0.015375
+    CHECK(has(r.body, "\"price\":\"0.0625\""));
+    CHECK(has(r.body, "\"price\":\"0.0250\""));
+    CHECK(has(r.body, "\"created_truncated\":false"));
+    CHECK(f.stored("retail").empty());
+    CHECK(f.logs().empty());
+}
+
+TEST_CASE("api rates: autocreate stores the rates and the switch reloads") {
+    Fixture f;
+    REQUIRE(f.upload("v9001", kDeck).status == 200);
+    REQUIRE(f.upload("v9002", "prefix,price\n44,0.0080\n").status == 200);
+    f.logs();
+    auto r = f.autocreate("retail", R"({"from":"v9001, v9002","markup":"0.5","precision":2})");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(r.tables_changed);
+    CHECK(has(r.body, "\"dry_run\":false"));
+    CHECK(has(r.body, "\"markup\":\"0.5\""));
+    CHECK(has(r.body, "\"precision\":2"));
+    const auto rates = f.stored("retail");
+    REQUIRE(rates.size() == 4);
+    for (const auto& rate : rates) {
+        if (rate.prefix == "44") CHECK(rate.price.to_string(4) == "0.0200");  // 0.0080 * 1.5 = 0.012 -> 0.02
+        if (rate.prefix == "49") CHECK(rate.price.to_string(4) == "0.0300");
+    }
+    const auto logs = f.logs();
+    REQUIRE(logs.size() == 1);
+    CHECK(has(logs[0], "auto-created 4 rates into rate group 'retail'"));
+
+    // again with replace: the same keys are updated, nothing added
+    r = f.autocreate("retail", R"({"from":["v9002"],"margin":"10%","replace":true})");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(has(r.body, "\"updated\":1"));
+    CHECK(has(r.body, "\"removed\":3"));
+    REQUIRE(f.stored("retail").size() == 1);
+    CHECK(f.stored("retail")[0].price.to_string(4) == "0.0089");  // 0.0080 / 0.9, rounded up
+}
+
+TEST_CASE("api rates: autocreate names the refused member") {
+    Fixture f;
+    REQUIRE(f.upload("v9001", kDeck).status == 200);
+    auto refused = [&](const std::string& body, std::string_view field) {
+        auto r = f.autocreate("retail", body);
+        INFO(body << " -> " << r.body);
+        CHECK(r.status == 422);
+        CHECK_FALSE(r.tables_changed);
+        CHECK(names_field(r, field));
+    };
+    refused(R"({"from":["v9001"],"margin":"abc"})", "margin");
+    refused(R"({"from":["v9001"],"margin":"100%"})", "margin");
+    refused(R"({"from":["v9001"],"margin":"-5%"})", "margin");
+    refused(R"({"from":["v9001"],"margin":true})", "margin");
+    refused(R"({"from":["v9001"]})", "margin");
+    refused(R"({"from":["v9001"],"margin":"5%","markup":"5%"})", "markup");
+    refused(R"({"from":["v9001"],"markup":"x"})", "markup");
+    refused(R"({"margin":"5%"})", "from");
+    refused(R"({"from":[],"margin":"5%"})", "from");
+    refused(R"({"from":["nope"],"margin":"5%"})", "from");
+    refused(R"({"from":["v9001","v9001"],"margin":"5%"})", "from");
+    refused(R"({"from":42,"margin":"5%"})", "from");
+    refused(R"({"from":["v9001"],"margin":"5%","precision":9})", "precision");
+    refused(R"({"from":["v9001"],"margin":"5%","precision":"2"})", "precision");
+    refused(R"({"from":["v9001"],"margin":"5%","dry_run":"yes"})", "dry_run");
+    refused(R"({"from":["v9001"],"margin":"5%","bogus":1})", "bogus");
+    CHECK(f.stored("retail").empty());
+    CHECK(f.autocreate("retail", "[1]").status == 400);
+    CHECK(f.autocreate("retail", R"({"from":["v9001"],"margin":"5%"})", kRead).status == 403);
+    CHECK(f.handle({.path = "/api/rate-groups/retail/autocreate"}).status == 405);
 }

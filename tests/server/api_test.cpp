@@ -183,6 +183,7 @@ TEST_CASE("api: gateways show both kinds with their live counters", "[server][ap
     CHECK(r.body.find("\"current_calls\":1") != std::string::npos);
     CHECK(r.body.find("\"vendors\":[{\"name\":\"gw1\",\"prefixes\":[\"44\"]") != std::string::npos);
     CHECK(r.body.find("\"down_since_ms\":null") != std::string::npos);
+    CHECK(r.body.find("\"last_failure\":null") != std::string::npos);
 }
 
 TEST_CASE("api: suspensions list is JSON", "[server][api]") {

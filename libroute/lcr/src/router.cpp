@@ -137,6 +137,8 @@ struct Gateway {
     bool down = false;
     std::string down_reason;
     std::optional<Nanos> down_since;
+    std::string last_failure_reason;  // kept after mark_up
+    std::optional<Nanos> last_failure_at;
 };
 
 struct Group {
@@ -433,8 +435,9 @@ void Router::Impl::order(std::vector<Candidate>& c) const {
 // Health
 
 void Router::Impl::mark_down(Gateway& g, std::string reason, Nanos now) {
+    g.last_failure_reason = reason;
     g.down_reason = std::move(reason);
-    if (!g.down) g.down_since = now;
+    if (!g.down) g.down_since = g.last_failure_at = now;
     g.down = true;
 }
 
@@ -620,7 +623,8 @@ const std::string& Router::name(GatewayId gw) const {
 GatewayState Router::state(GatewayId gw) const {
     if (gw >= impl_->gateways.size()) return {};
     const Gateway& g = impl_->gateways[gw];
-    return {g.current_calls, g.total_calls, g.answered_calls, g.down, g.down_reason, g.down_since};
+    return {g.current_calls, g.total_calls, g.answered_calls, g.down, g.down_reason, g.down_since,
+            g.last_failure_reason, g.last_failure_at};
 }
 
 std::vector<GatewayId> Router::gateways() const {

@@ -187,7 +187,7 @@ Response Api::route(Ctx& c) {
     if (head == "domains") return domains(c, id);    // [/{name}[/resolve]]
     if (head == "carriers") return carriers(c, id);  // [/{name}[/register]]
     if (head == "traces") return traces(c, id);  // [/{id}[/pcap]]
-    if (head == "rate-groups") return rate_groups(c, id);  // [/{group}/deck]
+    if (head == "rate-groups") return rate_groups(c, id);  // [/{group}/deck|autocreate]
     if (head == "rates" && !id) return rates(c);
     if (id && (id->empty() || id->find('/') != std::string_view::npos))
         return error(404, "no such resource");
@@ -204,6 +204,7 @@ Response Api::route(Ctx& c) {
     if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
     if (head == "reports") return reports(c, id);
     if (head == "alerts") return alerts(c, id);
+    if (head == "stats" && id == "history") return reads(m) ? stats_history(c) : not_allowed("GET, HEAD");
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");
     if (head == "gateways" && !id) return reads(m) ? gateways(c) : not_allowed("GET, HEAD");
@@ -327,6 +328,14 @@ Response Api::gateways(Ctx& c) {
             .key("down_since_ms");
         if (st.down_since)
             w.value(c.wall(sip::Instant{} + std::chrono::duration_cast<sip::Duration>(*st.down_since)));
+        else
+            w.null();
+        w.key("last_failure");  // kept after it came back up
+        if (st.last_failure_at)
+            w.begin_object()
+                .field("at_ms", c.wall(sip::Instant{} + std::chrono::duration_cast<sip::Duration>(*st.last_failure_at)))
+                .field("reason", st.last_failure_reason)
+                .end_object();
         else
             w.null();
         w.end_object();

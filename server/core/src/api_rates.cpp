@@ -1,15 +1,21 @@
-// Rate groups, their rates and deck upload: GET /api/rate-groups, GET /api/rates?group=G,
-// POST /api/rate-groups/{group}/deck (sw::api::Data over billing::sqlite::Store; the deck is
-// read by billing::parse_rate_deck, as `trunkctl rates import`). See api.hpp "Rates".
+// Rate groups, their rates, deck upload and auto-created rates: GET /api/rate-groups, GET
+// /api/rates?group=G, POST /api/rate-groups/{group}/deck (sw::api::Data over
+// billing::sqlite::Store; the deck is read by billing::parse_rate_deck, as `trunkctl rates
+// import`), POST /api/rate-groups/{group}/autocreate (billing::autocreate_rates, as `trunkctl
+// rates autocreate`). See api.hpp "Rates".
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <tuple>
 
 #include "api_common.hpp"
 #include "billing/csv.hpp"
 #include "billing/deck.hpp"
+#include "billing/money.hpp"
+#include "billing/rate.hpp"
 #include "billing/time.hpp"
 
 namespace sw::api {
@@ -180,10 +186,12 @@ Response Api::rate_groups(Ctx& c, const std::optional<std::string_view>& rest) {
         return json(200, w.take());
     }
     const std::size_t slash = rest->find('/');
-    if (slash == std::string_view::npos || rest->substr(slash + 1) != "deck") return error(404, "no such resource");
+    const std::string_view action = slash == std::string_view::npos ? std::string_view() : rest->substr(slash + 1);
+    if (action != "deck" && action != "autocreate") return error(404, "no such resource");
     const std::string group(rest->substr(0, slash));
     if (c.rq.method != "POST") return not_allowed("POST");
     if (!valid_group_name(group)) return error(422, "a rate group name is 1..128 printable characters, no '/'", "group");
+    if (action == "autocreate") return autocreate_rates(c, group);
     DeckOptions o;
     if (auto bad = deck_options(c.rq, *data_, o)) return std::move(*bad);
     billing::DeckResult d = billing::parse_rate_deck(c.rq.body, o.fmt);
@@ -212,8 +220,15 @@ Response Api::rate_groups(Ctx& c, const std::optional<std::string_view>& rest) {
         w.end_array().end_object();
         return json(422, w.take());
     }
-    // What the import changes: same key (prefix, period, effective_from) is updated, the rest
-    // added; with replace the group's other rates go.
+    return store_rates(c, group, d.rates, o.replace, o.dry_run, nullptr);
+}
+
+// What an import of `rates` into `group` changes: the same key (prefix, period,
+// effective_from) is updated, the rest added; with replace the group's other rates go. Stored
+// unless dry_run; the answer is the deck upload's summary (with `more`, the autocreate's
+// extra members and its rows).
+Response Api::store_rates(Ctx& c, const std::string& group, const std::vector<billing::Rate>& rates,
+                          bool replace, bool dry_run, const std::function<void(JsonWriter&)>& more) {
     std::size_t existing = 0, updated = 0;
     {
         auto groups = data_->rate_groups();
@@ -226,39 +241,157 @@ Response Api::rate_groups(Ctx& c, const std::optional<std::string_view>& rest) {
             std::set<RateKey> keys;
             for (const auto& r : old->rates) keys.insert(key_of(r));
             existing = keys.size();
-            for (const auto& r : d.rates) updated += keys.count(key_of(r));
+            for (const auto& r : rates) updated += keys.count(key_of(r));
         }
     }
     std::vector<std::string> warnings;
-    if (o.replace && existing > updated)
+    if (replace && existing > updated)
         warnings.push_back(fmt::format("replace: {} rate(s) of the group not in the deck are deleted", existing - updated));
-    if (!o.replace && existing > updated)
+    if (!replace && existing > updated)
         warnings.push_back(fmt::format("{} rate(s) of the group not in the deck are kept (replace=true deletes them)",
                                        existing - updated));
-    std::size_t written = d.rates.size();
-    if (!o.dry_run) {
-        auto n = data_->import_rates(group, d.rates, o.replace);
+    std::size_t written = rates.size();
+    if (!dry_run) {
+        auto n = data_->import_rates(group, rates, replace);
         if (!n) return store_error(n.error(), "group");
         written = *n;
-        logs_.push_back(fmt::format("api: {} imported {} rates into rate group '{}'{}", c.who_name(), written,
-                                    group, o.replace ? " (replace)" : ""));
+        logs_.push_back(fmt::format("api: {} {} {} rates into rate group '{}'{}", c.who_name(),
+                                    more ? "auto-created" : "imported", written, group,
+                                    replace ? " (replace)" : ""));
     }
     JsonWriter w;
     w.begin_object()
         .field("group", group)
-        .field("dry_run", o.dry_run)
-        .field("replace", o.replace)
+        .field("dry_run", dry_run)
+        .field("replace", replace)
         .field("rates", static_cast<std::uint64_t>(written))
-        .field("added", static_cast<std::uint64_t>(d.rates.size() - updated))
+        .field("added", static_cast<std::uint64_t>(rates.size() - updated))
         .field("updated", static_cast<std::uint64_t>(updated))
-        .field("removed", static_cast<std::uint64_t>(o.replace ? existing - updated : 0))
+        .field("removed", static_cast<std::uint64_t>(replace ? existing - updated : 0))
         .key("warnings")
         .begin_array();
     for (const auto& s : warnings) w.value(s);
-    w.end_array().end_object();
+    w.end_array();
+    if (more) more(w);
+    w.end_object();
     Response r = json(200, w.take());
-    r.tables_changed = !o.dry_run;
+    r.tables_changed = !dry_run;
     return r;
+}
+
+// POST /api/rate-groups/{group}/autocreate: `trunkctl rates autocreate` (billing::
+// autocreate_rates): for each prefix of the vendor groups the cheapest vendor rate in force
+// now, priced vendor / (1 - margin) or vendor * (1 + markup), rounded up to the precision.
+// Stored as a deck upload stores (store_rates), unless dry_run; the answer lists the rates.
+Response Api::autocreate_rates(Ctx& c, const std::string& group) {
+    if (auto bad = unknown_param(c.rq, {})) return std::move(*bad);
+    JsonMembers m;
+    if (auto bad = read_object(c.rq, m)) return std::move(*bad);
+    static constexpr std::string_view kKnown[] = {"from", "margin", "markup", "precision", "replace", "dry_run"};
+    for (const auto& [name, v] : m)
+        if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown))
+            return error(422, "unknown member", name);
+
+    // from: the vendor rate groups, an array of names (or one comma-separated string)
+    const JsonValue* from = find_member(m, "from");
+    if (!from) return error(422, "from is required: the vendor rate groups to price from", "from");
+    std::vector<std::string> names;
+    if (from->kind == JsonValue::Kind::array) {
+        names = from->items;
+    } else if (from->kind == JsonValue::Kind::string) {
+        std::string_view s = from->text;
+        while (!s.empty()) {
+            const std::size_t comma = s.find(',');
+            names.emplace_back(s.substr(0, comma));
+            s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+        }
+    } else {
+        return error(422, "from must be an array of rate group names", "from");
+    }
+    std::vector<std::string> vendors;
+    for (std::string& n : names) {
+        const std::size_t b = n.find_first_not_of(" \t"), e = n.find_last_not_of(" \t");
+        if (b == std::string::npos) continue;
+        std::string name = n.substr(b, e - b + 1);
+        if (std::find(vendors.begin(), vendors.end(), name) != vendors.end())
+            return error(422, fmt::format("rate group '{}' is named twice", name), "from");
+        vendors.push_back(std::move(name));
+    }
+    if (vendors.empty()) return error(422, "from names no rate group", "from");
+
+    // margin or markup: "15%" or "0.15" (billing::parse_ratio_ppm), exactly one of them
+    const JsonValue* margin = find_member(m, "margin");
+    const JsonValue* markup = find_member(m, "markup");
+    if (!margin && !markup) return error(422, "give a margin (or a markup), such as \"15%\"", "margin");
+    if (margin && markup) return error(422, "give a margin or a markup, not both", "markup");
+    const bool is_markup = markup != nullptr;
+    const JsonValue* ratio = is_markup ? markup : margin;
+    const std::string_view rname = is_markup ? "markup" : "margin";
+    if (ratio->kind != JsonValue::Kind::string && ratio->kind != JsonValue::Kind::number)
+        return error(422, fmt::format("{} must be a string such as \"15%\" or \"0.15\"", rname), rname);
+    auto ppm = billing::parse_ratio_ppm(ratio->text);
+    if (!ppm) return error(422, fmt::format("{}: {}", rname, ppm.error().message), rname);
+    if (*ppm < 0) return error(422, fmt::format("{} must not be negative", rname), rname);
+    if (!is_markup && *ppm >= 1'000'000) return error(422, "margin must be below 100%", rname);
+
+    std::optional<int> precision;
+    if (const JsonValue* p = find_member(m, "precision")) {
+        auto n = p->kind == JsonValue::Kind::number ? whole(p->text, 0, billing::Money::kDecimals) : std::nullopt;
+        if (!n) return error(422, "precision must be a whole number of decimals, 0..6", "precision");
+        precision = static_cast<int>(*n);
+    }
+    bool flags[2] = {false, false};  // replace, dry_run
+    const std::string_view flag_names[2] = {"replace", "dry_run"};
+    for (int i = 0; i < 2; ++i)
+        if (const JsonValue* v = find_member(m, flag_names[i])) {
+            if (v->kind != JsonValue::Kind::boolean)
+                return error(422, fmt::format("{} must be true or false", flag_names[i]), flag_names[i]);
+            flags[i] = v->text == "true";
+        }
+    const bool replace = flags[0], dry_run = flags[1];
+
+    // the vendor groups' rates, each group one table (as trunkctl reads them)
+    auto groups = data_->rate_groups();
+    if (!groups) return store_error(groups.error(), "from");
+    std::vector<billing::RateTable> tables;
+    int decimals = 4;  // the currency precision
+    for (const std::string& v : vendors) {
+        const auto g = std::find_if(groups->begin(), groups->end(), [&](const RateGroupRecord& r) { return r.name == v; });
+        if (g == groups->end()) return error(422, fmt::format("no such rate group '{}'", v), "from");
+        auto list = data_->rates(v);
+        if (!list) return store_error(list.error(), "from");
+        if (list->rates.empty()) return error(422, fmt::format("vendor rate group '{}' has no rates", v), "from");
+        decimals = list->decimals;
+        billing::RateTable t(v);
+        for (billing::Rate& r : list->rates)
+            if (auto ok = t.upsert(std::move(r)); !ok) return store_error(ok.error(), "from");
+        tables.push_back(std::move(t));
+    }
+    std::vector<const billing::RateTable*> ptrs;
+    for (const billing::RateTable& t : tables) ptrs.push_back(&t);
+    billing::AutocreateOptions o;
+    o.margin_ppm = *ppm;
+    o.markup = is_markup;
+    o.currency.precision = precision.value_or(decimals);
+    o.at = c.wall_ms;
+    auto created = billing::autocreate_rates(ptrs, o);
+    if (!created) {
+        const std::string& f = created.error().field;
+        return error(422, created.error().message, f == "precision" ? f : std::string(rname));
+    }
+    if (created->empty())
+        return error(422, "no rate of these vendor groups is in force now: nothing to create", "from");
+    std::sort(created->begin(), created->end(),
+              [](const billing::Rate& a, const billing::Rate& b) { return key_of(a) < key_of(b); });
+    const int shown = std::max(o.currency.precision, decimals);
+    const std::string ratio_text = ratio->text;
+    return store_rates(c, group, *created, replace, dry_run, [&](JsonWriter& w) {
+        w.key("from").strings(vendors);
+        w.field(rname, ratio_text).field("precision", static_cast<std::int64_t>(o.currency.precision));
+        w.key("created").begin_array();
+        for (std::size_t i = 0; i < created->size() && i < kMaxRatePage; ++i) rate_json(w, (*created)[i], shown);
+        w.end_array().field("created_truncated", created->size() > kMaxRatePage);
+    });
 }
 
 Response Api::rates(Ctx& c) {

@@ -191,6 +191,7 @@ struct Calls::Impl {
     route::lcr::RouteBuffer route_buf;
     CallsStats stats;
     CallMetrics metrics;
+    CallHistory history{cfg.unix_offset_ms};  // the last hour by minute (the Live page)
     std::uint64_t next_id = 1;
     std::uint64_t generation = 0;
     std::optional<std::chrono::seconds> draining;  // set: new INVITEs get 503, this Retry-After
@@ -385,6 +386,7 @@ struct Calls::Impl {
             return;
         }
         c->customer = *id;
+        history.on_started(now);
         const route::lcr::CustomerSpec* spec = customers.spec(*id);
         c->customer_name = spec->name;
         c->account = spec->account;
@@ -419,6 +421,7 @@ struct Calls::Impl {
         by_a_txn[txn] = call.id;
         dialogs[call.a.call_id + '\n' + call.a.local_tag] = {call.id, Side::a};
         calls.emplace(call.id, std::move(c));
+        history.on_concurrent(now, calls.size());
         ++generation;
         log_call(call, "{} {} -> {} from customer {}, {} candidates", call.a.call_id, call.caller,
                  call.callee, call.customer_name, call.candidates.size());
@@ -942,6 +945,7 @@ struct Calls::Impl {
         dialogs.erase(c.a.call_id + '\n' + c.a.local_tag);
         if (!c.b.call_id.empty()) dialogs.erase(c.b.call_id + '\n' + c.b.local_tag);
         calls.erase(c.id);  // c is gone
+        history.on_concurrent(now, calls.size());
         ++generation;
     }
 
@@ -973,6 +977,7 @@ struct Calls::Impl {
         e.illegal = illegal;
         if (!illegal) book_call(e);
         metrics.on_ended(r);
+        if (!illegal) history.on_ended(now, r);
         cdrs.push_back(std::move(e));
     }
 
@@ -1438,6 +1443,9 @@ std::size_t Calls::active() const noexcept {
 }
 const CallMetrics& Calls::metrics() const noexcept {
     return impl_->metrics;
+}
+const CallHistory& Calls::history() const noexcept {
+    return impl_->history;
 }
 const CallsStats& Calls::stats() const noexcept {
     return impl_->stats;

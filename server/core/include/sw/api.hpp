@@ -38,6 +38,7 @@
 //   DELETE /api/bindings?aor=AOR[&contact=CONTACT] | ?user=USER
 //   GET /api/cdrs[?from&until&customer&vendor&gateway&number&call_id&before&limit&format]
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
+//   GET /api/stats/history     (the last hour by minute: the Live page's charts)
 //   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income|packages}?from[&until&by&agent&format]
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
@@ -45,6 +46,7 @@
 //   GET|POST /api/traces       GET|DELETE /api/traces/{id}     GET /api/traces/{id}/pcap
 //   GET /api/rate-groups       GET /api/rates?group=G[&prefix&limit&after]
 //   POST /api/rate-groups/{group}/deck[?template&map&delimiter&...&replace&dry_run]
+//   POST /api/rate-groups/{group}/autocreate {"from", "margin"|"markup", ...}
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
 // by billing::Money (never a float: a JSON number is refused, 422). GET of one account
@@ -55,7 +57,8 @@
 // one account also lists its packages with the seconds used and left ("packages").
 //
 // Gateways and groups (api_gateways.cpp): the stored configuration of customer and vendor
-// gateways and gateway groups (GET /api/gateways stays the running switch's live view). The
+// gateways and gateway groups (GET /api/gateways stays the running switch's live view: calls,
+// down and why, and "last_failure" {at_ms, reason}, kept after the gateway came back up). The
 // fields are trunkctl's options in JSON (--line-limit: "line_limit"; lists as arrays of
 // strings, yes/no as true/false, numbers as numbers, money as decimal strings or null), and
 // every value is checked by the code trunkctl uses (sw/gateway_form.hpp): a refusal is 422
@@ -136,6 +139,22 @@
 // nothing is stored; otherwise 200 {group, rates, added, updated, removed, warnings[]} and
 // Response::tables_changed (the switch reloads its book). dry_run=true checks only. The
 // wiring accepts a deck body up to 64 MiB (other bodies 1 MiB); more is 413.
+// POST /api/rate-groups/{group}/autocreate: `trunkctl rates autocreate`, the body {"from":
+// ["v1", ...] (vendor rate groups), "margin": "15%" | "markup": "0.2" (one of them),
+// "precision"? (0..6, default the currency's), "replace"?, "dry_run"?}: for each prefix the
+// cheapest vendor rate in force now, priced vendor / (1 - margin) or vendor * (1 + markup),
+// rounded up. The answer is the deck upload's plus "from", the ratio, "precision" and
+// "created" (the rates, as GET /api/rates shows them, the first 10,000 by prefix;
+// "created_truncated"); dry_run stores nothing, otherwise they are stored as a deck is
+// (tables_changed). A refused member is 422 naming it (an unknown or empty vendor group:
+// "from").
+//
+// Stats (api_stats.cpp): GET /api/stats/history is sw::CallHistory's last hour, {"bucket_s":
+// 60, "buckets": [...]}, 60 minutes oldest first, the last the current one: t_ms (the minute's
+// start, Unix ms), calls (started: a customer identified), ended, answered (of the ended),
+// asr (answered / ended; null when none ended), acd_s (talk seconds per answered call ended;
+// null when none), cps (calls / 60), concurrent (the peak of calls in progress) and
+// concurrent_last. A minute without calls reads zero.
 //
 // Lifetimes: the switch and the hasher outlive the Api; Request views are read during
 // handle() only.
@@ -266,6 +285,7 @@ class Api {
     Response cdrs(Ctx& c);
     Response reports(Ctx& c, const std::optional<std::string_view>& kind);
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
+    Response stats_history(Ctx& c);  // GET /api/stats/history (api_stats.cpp)
     Response explain_route(Ctx& c);
     Response domains(Ctx& c, const std::optional<std::string_view>& rest);
     Response carriers(Ctx& c, const std::optional<std::string_view>& rest);
@@ -275,6 +295,9 @@ class Api {
     Response carrier_answer(Ctx& c, int status, const CarrierRecord& r);
     Response traces(Ctx& c, const std::optional<std::string_view>& rest);
     Response rate_groups(Ctx& c, const std::optional<std::string_view>& rest);
+    Response autocreate_rates(Ctx& c, const std::string& group);
+    Response store_rates(Ctx& c, const std::string& group, const std::vector<billing::Rate>& rates, bool replace,
+                         bool dry_run, const std::function<void(JsonWriter&)>& more);
     Response rates(Ctx& c);
 
     Switch& sw_;

@@ -77,6 +77,7 @@
 #include "sip/time.hpp"
 #include "sip/transport.hpp"
 #include "sw/billing_rates.hpp"
+#include "sw/call_history.hpp"
 #include "sw/call_metrics.hpp"
 #include "sw/element.hpp"
 #include "sw/log_safety.hpp"
@@ -219,6 +220,7 @@ public:
     billing::Money reserved(std::string_view account) const;
     const CallsStats& stats() const noexcept;
     const CallMetrics& metrics() const noexcept;  // per gateway: answered, talk time, PDD
+    const CallHistory& history() const noexcept;  // the last hour by minute (Live page charts)
 
     struct Impl;
 

@@ -158,6 +158,10 @@ struct GatewayState {
     bool down = false;
     std::string down_reason;           // "3 probes unanswered", "8/20 recent calls failed"
     std::optional<Nanos> down_since;
+    // The latest time it went down and the reason it was last down for, kept after it came
+    // back up (the console's health column); nullopt: never down since it was configured.
+    std::string last_failure_reason;
+    std::optional<Nanos> last_failure_at;
 };
 
 class Router {
