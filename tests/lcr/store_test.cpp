@@ -525,6 +525,9 @@ TEST_CASE("lcr store: row versions and preconditions (create, If-Match) inside t
     CHECK(s->put_customer(full_customer(), {Row::absent, {}}, &err) == WriteOutcome::done);
     REQUIRE(s->customer("acme", &v1, &err));
     CHECK(v1 == s->table_versions(&err)["customer"]);
+    CHECK(s->customer_versions(&err) == std::map<std::string, std::int64_t>{{"acme", v1}});
+    CHECK(s->vendor_versions(&err).empty());
+    CHECK(err.empty());
     CHECK(s->put_customer(full_customer(), {Row::absent, {}}, &err) == WriteOutcome::exists);
     CustomerSpec other = full_customer();
     other.line_limit = 1;

@@ -426,16 +426,17 @@ struct Store::Impl {
             },
             out, error);
     }
-    bool read_versions(std::map<std::string, std::int64_t>& out, std::string* error) {
+    bool read_versions(std::map<std::string, std::int64_t>& out, std::string* error,
+                       const char* table = "lcr_table_version") {
         out.clear();
-        Stmt s(db, "SELECT name, version FROM lcr_table_version ORDER BY name");
-        if (!s.ok()) return fail(db, error, "lcr_table_version");
+        Stmt s(db, (std::string("SELECT name, version FROM ") + table).c_str());
+        if (!s.ok()) return fail(db, error, table);
         int rc;
         while ((rc = s.step()) == SQLITE_ROW)
             out[s.col_text(0)] = s.col_i64(1);
         if (rc != SQLITE_DONE) {
             out.clear();
-            return fail(db, error, "lcr_table_version");
+            return fail(db, error, table);
         }
         return true;
     }
@@ -482,6 +483,20 @@ std::map<std::string, std::int64_t> Store::table_versions(std::string* error) {
     clear(error);
     std::map<std::string, std::int64_t> out;
     impl_->read_versions(out, error);
+    return out;
+}
+
+std::map<std::string, std::int64_t> Store::customer_versions(std::string* error) {
+    clear(error);
+    std::map<std::string, std::int64_t> out;
+    impl_->read_versions(out, error, "lcr_customer");
+    return out;
+}
+
+std::map<std::string, std::int64_t> Store::vendor_versions(std::string* error) {
+    clear(error);
+    std::map<std::string, std::int64_t> out;
+    impl_->read_versions(out, error, "lcr_vendor");
     return out;
 }
 

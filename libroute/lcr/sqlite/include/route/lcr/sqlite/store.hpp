@@ -98,6 +98,10 @@ public:
                                         std::string* error);
     std::optional<GroupSpec> group(const std::string& name, std::int64_t* version,
                                    std::string* error);
+    // Every row's version by name, in one query: what customer() / vendor() give one row
+    // at a time (the API lists 1,000 gateways with their versions).
+    std::map<std::string, std::int64_t> customer_versions(std::string* error);
+    std::map<std::string, std::int64_t> vendor_versions(std::string* error);
 
     // The switch replaces the published call list and gateway states (its writer thread,
     // once a second); calls == nullptr keeps the calls published last (nothing changed).
