@@ -37,6 +37,9 @@ runs with -aa so trunkline's OPTIONS health probes are answered 200 wherever the
      keep the name;
  17. kill -9 under 50 calls/s: `trunkctl audit` is clean, every call that ended before the
      last committed CDR has its CDR, and trunkline restarts on the database and routes a call.
+ 18. packages and tiers in the running switch: with a balance of 0 a call is admitted on a
+     package's minutes and costs 0 (`packages usage` counts it); after `packages remove` and
+     `tiers add` (reloaded live) the next call is priced at the tier and counted in `tiers usage`.
 Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
 Every process is started here and stopped by PID. Writes a JUnit report.
 
@@ -1082,6 +1085,56 @@ def case_kill9(c):
 
 
 WORK = tempfile.mkdtemp(prefix="trunkline-softswitch-")
+# --- 18. packages, tiers and bonus minutes priced by the running switch --------------------
+def case_volume_pricing(c):
+    # 6.00/min (0.10 a second) and a balance of 0: only a package lets the account call.
+    c.customer("6.00", balance="0")
+    c.vendor_account("9001", [("1", "0.03")])
+    c.gateway("gw1", "9001", VPORT[0])
+    c.ctl("packages", "add", "1001", "us-1", "--prefixes", "1", "--minutes", "1", "--fee", "0",
+          "--until", "2099-01-01")
+    c.start()
+    c.vendor("v1", "softswitch_uas.xml", VPORT[0])
+    keys = ("sip_code", "duration_s", "charge", "customer_price", "customer_billed_s")
+    rc, ok, bad, tail = c.uac("uac1", "softswitch_uac.xml", pause_ms=2500)
+    check("18. with a balance of 0 a call is admitted on the package's minutes (SIPp: 1 "
+          "successful)", rc == 0 and ok == 1 and bad == 0, f"rc={rc} ok={ok} failed={bad}\n{tail}")
+    rows = c.wait_cdrs(1)
+    d = rows[0]["duration_s"] if rows else None
+    check("18. its CDR costs nothing: the package covered its billed seconds",
+          len(rows) == 1 and rows[0]["charge"] == 0 and rows[0]["customer_billed_s"] == d > 0,
+          brief(rows, keys))
+    _, usage = c.ctl("packages", "usage", "1001", "us-1")
+    check(f"18. `packages usage` counts the call's {d} s in the package (written with the CDR)",
+          usage.startswith(f"1001 us-1: used {d} s of 60 s"), usage)
+    check("18. the balance is still 0", c.balance_micros("1001") == 0, c.balance_micros("1001"))
+    # The package gone and a volume tier of 0.60/min from minute 0, while trunkline runs.
+    loads = c.log().count("billing: accounts and rates loaded")
+    c.ctl("packages", "remove", "1001", "us-1")
+    c.ctl("tiers", "add", "1001", "1", "--from-minutes", "0", "--price", "0.60")
+    c.ctl("accounts", "topup", "1001", "1.00")
+    seen = wait_until(lambda: c.log().count("billing: accounts and rates loaded") > loads
+                      and c.balance_micros("1001") == 1_000_000, 20, 0.2)
+    check("18. the running switch reloads after `packages remove`, `tiers add` and a top-up",
+          seen, c.log()[-800:])
+    rc, ok, bad, tail = c.uac("uac2", "softswitch_uac.xml", pause_ms=2500)
+    rows = c.wait_cdrs(2)
+    r = rows[1] if len(rows) == 2 else None
+    want = billed(micros("0.60"), r["duration_s"]) if r else None
+    check("18. the next call is priced at the tier (0.60/min, not the rate's 6.00) with no "
+          "package left", rc == 0 and ok == 1 and r is not None and r["charge"] == want
+          and r["customer_price"] == 600000, f"want {want}: {brief(rows, keys)}")
+    month = time.strftime("%Y-%m", time.gmtime(r["answer_ms"] / 1000)) if r else ""
+    _, vol = c.ctl("tiers", "usage", "1001", "1", "--month", month)
+    check("18. `tiers usage` counts the call's billed seconds toward the month's volume",
+          r is not None and vol.strip() == f"1001 1 {month}: {r['customer_billed_s']} s billed", vol)
+    check("18. the in-memory balance matched the database: 1.00 minus the tier price",
+          r is not None and wait_until(lambda: c.balance_micros("1001") == 1_000_000 - want, 15, 0.2),
+          c.balance_micros("1001"))
+    rc_a, out_a = c.ctl("audit", must=False)
+    check("18. `trunkctl audit` exits 0", rc_a == 0, out_a[-800:])
+
+
 CASES = [
     ("1-cost", case_cost, {}),
     ("2-failover-503", case_503, {}),
@@ -1101,6 +1154,7 @@ CASES = [
     ("16-fqdn-move", case_fqdn_move,
      {"extra_config": f'\n[trunk_registration]\ndns_servers = ["127.0.0.1:{DNS_PORT}"]'}),
     ("17-kill9-audit", case_kill9, {}),
+    ("18-volume-pricing", case_volume_pricing, {}),
 ]
 only = os.environ.get("SOFTSWITCH_CASES")  # e.g. "1,5": run a subset while debugging
 keep = os.environ.get("SOFTSWITCH_KEEP")   # keep the work directory
