@@ -88,12 +88,17 @@ TEST_CASE("settings: hold-time precision 50 ms (VOS3000 default)", "[billing][se
     CHECK(r->hold_s == 62);           // setup -> end keeps "any started ms": 61.549 -> 62
 }
 
-TEST_CASE("settings: the default hold-time precision is today's rule (any started ms)",
+TEST_CASE("settings: the default hold-time precision is VOS3000's 50 ms; 1 bills any started ms",
           "[billing][settings]") {
     Fixture f;
     const Rater rater(f.book, RatingConfig{});
-    CHECK(RatingConfig{}.hold_time_precision_ms == 1);
-    auto r = rater.rate(f.call(60001));
+    CHECK(RatingConfig{}.hold_time_precision_ms == 50);
+    auto d = rater.rate(f.call(60001));
+    REQUIRE(d);
+    CHECK(d->duration_s == 60);
+    CHECK(d->charge == M("0.0600"));
+    const Rater any_ms(f.book, with("billing.hold_time_precision_ms", "1"));
+    auto r = any_ms.rate(f.call(60001));
     REQUIRE(r);
     CHECK(r->duration_s == 61);
     CHECK(r->charge == M("0.0610"));
@@ -104,7 +109,8 @@ TEST_CASE("settings: the default hold-time precision is today's rule (any starte
 
 TEST_CASE("settings: free time bills short calls 0 on both sides", "[billing][settings]") {
     Fixture f;
-    const Rater rater(f.book, with("billing.free_time_s", "6"));
+    // any started ms billed (precision 1), so 6.001 s is 7 s
+    const Rater rater(f.book, with("billing.hold_time_precision_ms", "1", with("billing.free_time_s", "6")));
     auto r = rater.rate(f.call(6000));  // exactly 6 s: free
     REQUIRE(r);
     CHECK(r->duration_s == 6);
@@ -166,7 +172,7 @@ TEST_CASE("settings: values are validated with precise messages", "[billing][set
     CHECK(bad("billing.fee", "1").starts_with("unknown setting 'billing.fee' (known: "));
     // Nothing changed by the failures.
     CHECK(cfg.currency.precision == 4);
-    CHECK(cfg.hold_time_precision_ms == 1);
+    CHECK(cfg.hold_time_precision_ms == 50);
     CHECK(cfg.free_time_s == 0);
     CHECK(is_setting("billing.free_time_s"));
     CHECK_FALSE(is_setting("billing.fee"));

@@ -229,7 +229,7 @@ TEST_CASE("store: rating settings are stored, validated and bump the change vers
     Store st = open_store(d.file("t.db"));
     auto cfg = st.rating_config();
     REQUIRE(cfg);
-    CHECK(cfg->hold_time_precision_ms == 1);  // nothing stored: the defaults
+    CHECK(cfg->hold_time_precision_ms == 50);  // nothing stored: the defaults (VOS3000's)
     CHECK(cfg->free_time_s == 0);
     CHECK(cfg->currency.precision == 4);
     const auto v0 = st.change_version();

@@ -77,6 +77,28 @@ struct Sandbox {
     }
 };
 
+// A Sandbox with a database holding the UK deck most billing tests start from: vendor group
+// carrier (44 at 0.0100 by 6 s), customer group retail (44 at 0.0125 by 6 s), the customer
+// accounts given (balance 10 each) on retail and the vendor V1 on carrier. ctl() runs
+// trunkctl on that database.
+struct UkDeck : Sandbox {
+    std::string db = (dir / "t.db").string();
+
+    explicit UkDeck(std::initializer_list<const char*> customers) {
+        write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
+        write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
+        REQUIRE(ctl({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
+        REQUIRE(ctl({"rates", "import", "retail", "retail.csv"}).rc == 0);
+        for (const char* c : customers)
+            REQUIRE(ctl({"accounts", "add", c, "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
+        REQUIRE(ctl({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    }
+    Run ctl(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"--db", db});
+        return run(std::move(args));
+    }
+};
+
 bool contains(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
 
 }  // namespace
@@ -459,7 +481,7 @@ TEST_CASE("trunkctl: billing settings decide the money of imported CDRs", "[bill
 
     Run r = sb.run({"--db", db, "billing", "show"});
     REQUIRE(r.rc == 0);
-    CHECK(contains(r.out, "billing.hold_time_precision_ms  1       SERVER_BILLING_HOLD_TIME_PRECISION\n"));
+    CHECK(contains(r.out, "billing.hold_time_precision_ms  50      SERVER_BILLING_HOLD_TIME_PRECISION\n"));
     CHECK(contains(r.out, "currency.precision              4       SERVER_BILLING_FEE_PRECISTION\n"));
     r = sb.run({"--db", db, "billing", "set", "billing.hold_time_precision_ms", "0"});
     CHECK(r.rc == 2);
@@ -691,19 +713,8 @@ TEST_CASE("trunkctl: agent commission and the Agent Income report (VOS3000 agent
 }
 
 TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month, whole call per tier)", "[billing][trunkctl][tiers]") {
-    Sandbox sb;
-    const std::string db = (sb.dir / "t.db").string();
-    auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"--db", db});
-        return sb.run(args);
-    };
-    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
-    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
-    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
-    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    UkDeck sb({"C1", "C2"});
+    auto run = [&](std::vector<std::string> args) { return sb.ctl(std::move(args)); };
     REQUIRE(run({"billing", "set", "calendar.timezone", "Asia/Shanghai"}).rc == 0);  // UTC+8
     // C1 to 44: the first 2 minutes of a month at 0.0200, then 0.0100.
     CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}).out ==
@@ -762,18 +773,8 @@ TEST_CASE("trunkctl: tiered pricing by monthly volume in cdr import (local month
 }
 
 TEST_CASE("trunkctl: bonus minutes at a tier threshold are granted by cdr import and used by the calls after it", "[billing][trunkctl][tiers][bonus]") {
-    Sandbox sb;
-    const std::string db = (sb.dir / "t.db").string();
-    auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"--db", db});
-        return sb.run(args);
-    };
-    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
-    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
-    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
-    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    UkDeck sb({"C1"});
+    auto run = [&](std::vector<std::string> args) { return sb.ctl(std::move(args)); };
     REQUIRE(run({"tiers", "add", "C1", "44", "--from-minutes", "0", "--price", "0.02"}).rc == 0);
     CHECK(run({"tiers", "add", "C1", "44", "--from-minutes", "2", "--price", "0.01", "--bonus-minutes", "1"}).out ==
           "tier C1 44 from 2 min: 0.0100/min, 1 bonus min\n");
@@ -800,19 +801,8 @@ TEST_CASE("trunkctl: bonus minutes at a tier threshold are granted by cdr import
 }
 
 TEST_CASE("trunkctl: packages are sold, listed with the minutes left and used by cdr import", "[billing][trunkctl][packages]") {
-    Sandbox sb;
-    const std::string db = (sb.dir / "t.db").string();
-    auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"--db", db});
-        return sb.run(args);
-    };
-    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
-    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
-    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
-    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    UkDeck sb({"C1", "C2"});
+    auto run = [&](std::vector<std::string> args) { return sb.ctl(std::move(args)); };
     const std::vector<std::string> nov = {"--from", "2026-11-01", "--until", "2026-12-01"};
     auto add = [&](std::vector<std::string> args) {
         args.insert(args.begin(), {"packages", "add"});
@@ -903,19 +893,8 @@ TEST_CASE("trunkctl: packages are sold, listed with the minutes left and used by
 }
 
 TEST_CASE("trunkctl: report packages lists the minutes left per package valid in the period", "[billing][trunkctl][packages]") {
-    Sandbox sb;
-    const std::string db = (sb.dir / "t.db").string();
-    auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"--db", db});
-        return sb.run(args);
-    };
-    sb.write("carrier.csv", "prefix,price,increment\n44,0.0100,6\n");
-    sb.write("retail.csv", "prefix,price,increment\n44,0.0125,6\n");
-    REQUIRE(run({"rates", "import", "carrier", "carrier.csv"}).rc == 0);
-    REQUIRE(run({"rates", "import", "retail", "retail.csv"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C1", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "C2", "--kind", "customer", "--rate-group", "retail", "--balance", "10"}).rc == 0);
-    REQUIRE(run({"accounts", "add", "V1", "--kind", "vendor", "--rate-group", "carrier"}).rc == 0);
+    UkDeck sb({"C1", "C2"});
+    auto run = [&](std::vector<std::string> args) { return sb.ctl(std::move(args)); };
     for (std::vector<std::string> p : {std::vector<std::string>{"C1", "uk", "--prefixes", "44,33", "--minutes", "2",
                                                                 "--fee", "1.50", "--from", "2026-11-01", "--until",
                                                                 "2026-12-01"},

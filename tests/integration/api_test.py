@@ -429,9 +429,10 @@ def account_checks(admin, read):
 
 def uac_call(tag):
     """One SIPp call from the customer; (exit code, the responses' status lines)."""
+    # 1 s of talk (-d): a call shorter than the hold-time precision (50 ms) bills 0 s
     p = start_sipp(tag, "softswitch_uac.xml", UAC_PORT,
-                   ["-s", CALLEE, "-m", "1", "-l", "1", "-timeout", "60s", "-recv_timeout",
-                    "20000", f"127.0.0.1:{TL_PORT}"])
+                   ["-s", CALLEE, "-m", "1", "-l", "1", "-d", "1000", "-timeout", "60s",
+                    "-recv_timeout", "20000", f"127.0.0.1:{TL_PORT}"])
     return finish(p, 90), status_codes(os.path.join(WORK, f"{tag}.msg"))
 
 

@@ -67,8 +67,8 @@ try:
         if not line.startswith("T="):
             check(f"runs: {line[:70]}", p.returncode == 0, out[-600:])
     cdr = outputs[-1].strip() if outputs else ""
-    # retail = 0.0200 / (1 - 20 %) = 0.0250/min; a connected call of under a second bills one
-    # 60 s increment: charge 25,000 and cost 20,000 micro-units
+    # retail = 0.0200 / (1 - 20 %) = 0.0250/min; the 2 s call (-d 2000) bills one 60 s
+    # increment: charge 25,000 and cost 20,000 micro-units
     check("the CDR shows the routed, billed call",
           cdr == "sipp|15551234567|carrier-gw|200|25000|20000", cdr)
 finally:

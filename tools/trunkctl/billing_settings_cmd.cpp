@@ -22,7 +22,7 @@ const char* const kBillingHelp = R"(usage:
       currency.code                   1..8 letters (USD)
       currency.precision              decimals kept, 0..6 (4)     SERVER_BILLING_FEE_PRECISTION
       currency.rounding               up|half-up|down (up)         SERVER_BILLING_FEE_UNIT
-      billing.hold_time_precision_ms  1..1000 (1; VOS3000: 50)     SERVER_BILLING_HOLD_TIME_PRECISION
+      billing.hold_time_precision_ms  1..1000 (50, as VOS3000)     SERVER_BILLING_HOLD_TIME_PRECISION
                                       the part of the last second, in ms, from which it is billed
       billing.free_time_s             0..86400 (0)                 SERVER_BILLING_FREE_TIME
                                       answered calls up to this many seconds are not billed

@@ -12,8 +12,8 @@
 // Rules (each is tested in tests/billing/rating_test.cpp):
 //  * Duration: the answered time (end - answer) in ms, in whole seconds: the last part of
 //    a second counts as a second when it is at least RatingConfig::hold_time_precision_ms
-//    (VOS3000 SERVER_BILLING_HOLD_TIME_PRECISION; default 1: any started ms counts). With
-//    50: 60.049 s -> 60 s, 60.050 s -> 61 s. An unanswered call (no answer_ms) lasts 0 s
+//    (VOS3000 SERVER_BILLING_HOLD_TIME_PRECISION; default 50 as VOS3000: 60.049 s -> 60 s,
+//    60.050 s -> 61 s; 1: any started ms counts). An unanswered call (no answer_ms) lasts 0 s
 //    and is free. end < answer or answer < setup is ErrorCode::negative_duration.
 //  * Free time (VOS3000 SERVER_BILLING_FREE_TIME): an answered call whose duration is at
 //    most RatingConfig::free_time_s seconds is billed 0 s on both sides (charge, cost and
@@ -105,7 +105,7 @@ struct RatingConfig {
     WorkCalendar calendar;
     // The part of a second (ms) from which it is billed as a whole second, 1..1000 (1000:
     // fractions are never billed). See the Duration rule above.
-    std::int32_t hold_time_precision_ms = 1;
+    std::int32_t hold_time_precision_ms = 50;
     // Answered calls up to this many seconds are free (0 = none). See Free time above.
     std::int64_t free_time_s = 0;
     // Upper bound returned by max_call_duration (VOS3000's SS_SIP_NO_TIMER_REINVITE_INTERVAL

@@ -9,7 +9,7 @@
 //   currency.code                   text, 1..8 letters                    (USD)
 //   currency.precision              decimals kept, 0..6                   (4)   SERVER_BILLING_FEE_PRECISTION
 //   currency.rounding               up | half-up | down                   (up)  SERVER_BILLING_FEE_UNIT
-//   billing.hold_time_precision_ms  1..1000 ms                            (1)   SERVER_BILLING_HOLD_TIME_PRECISION
+//   billing.hold_time_precision_ms  1..1000 ms                           (50)   SERVER_BILLING_HOLD_TIME_PRECISION
 //   billing.free_time_s             0..86400 s                            (0)   SERVER_BILLING_FREE_TIME
 //   calendar.timezone               UTC | UTC+HH:MM | UTC-HH:MM | an IANA name (UTC)  Work Calendar
 //   calendar.working_days           days and ranges: mon-fri, mon,wed,sat   (mon-fri)
