@@ -3,8 +3,9 @@
 // refusal next to the field it names), and for the one chosen its top-up form (POST
 // /api/accounts/{id}/topup with If-Match: the API's refusal next to the amount, nothing
 // stored; a top-up made elsewhere since the account was opened is refused), a customer's
-// packages with the minutes used and left (GET /api/reports/packages) and its recent CDRs
-// (GET /api/cdrs?customer= or ?vendor=).
+// packages with the minutes used and left (GET /api/reports/packages), its volume tiers this
+// month ("tiers" of GET /api/accounts/{id}: minutes counted, the price in force, the next
+// threshold) and its recent CDRs (GET /api/cdrs?customer= or ?vendor=).
 import * as api from './api.js';
 import { h, replace, duration, statusLine } from './dom.js';
 import { apiForm } from './form.js';
@@ -136,6 +137,21 @@ export function show(main) {
         { label: 'Fee', value: (p) => num(p.fee), render: (p) => String(p.fee) },
       ] });
     packages.update([]);
+    // the volume tiers by prefix, with this month's minutes: shown when the account has some
+    const tierList = account.tiers || [];
+    const tiers = dataTable({ id: 'account-tiers', caption: 'Volume tiers this month',
+      rowKey: (t) => t.prefix, empty: 'No volume tiers.', pageSize: 10,
+      columns: [
+        { label: 'Prefix', value: (t) => t.prefix },
+        { label: 'Month', value: (t) => t.month },
+        { label: 'Used (min)', value: (t) => num(t.used_s) / 60, render: (t) => (num(t.used_s) / 60).toFixed(2) },
+        { label: 'Current price', value: (t) => (t.current ? num(t.current.price) : -1),
+          render: (t) => (t.current ? `${t.current.price}/min` : 'the rate\'s price') },
+        { label: 'Next threshold', value: (t) => (t.next ? t.next.from_minutes : Infinity),
+          render: (t) => (t.next ? `from ${t.next.from_minutes} min: ${t.next.price}/min`
+            + `${t.next.bonus_minutes ? ` + ${t.next.bonus_minutes} bonus min` : ''}` : 'none (last tier)') },
+      ] });
+    tiers.update(tierList);
     const cdrs = dataTable({ id: 'account-cdrs', caption: `Latest CDRs of account ${id}`,
       rowKey: (c) => c.id, empty: 'No CDRs in the last 24 hours.', columns: cdrColumns(),
       pageSize: 10, dir: -1 });
@@ -144,7 +160,7 @@ export function show(main) {
       h('h2', { id: 'account-title' },
         `Account ${account.id}${account.name ? ` · ${account.name}` : ''} (${account.kind})`),
       summary, h('h3', {}, 'Top-up'), form.el,
-      account.kind === 'customer' ? packages.el : null, cdrs.el);
+      account.kind === 'customer' ? packages.el : null, tierList.length ? tiers.el : null, cdrs.el);
     detail.setAttribute('aria-labelledby', 'account-title');
     detail.hidden = false;
     form.el.querySelector('input')?.focus();

@@ -1,24 +1,29 @@
-// Reports: revenue, clearing and profit over a period (GET /api/reports/{kind}, what
-// `trunkctl report KIND` prints) as a sortable table with its total, and a bar chart of the
-// amount that report is about (inline SVG made here: no chart library).
+// Reports: revenue, clearing and profit over a period, and commitments of one month (GET
+// /api/reports/{kind}, what `trunkctl report KIND` prints) as a sortable table with its total,
+// and a bar chart of the amount that report is about (inline SVG made here: no chart library).
 import * as api from './api.js';
 import { h, replace, statusLine } from './dom.js';
 import { apiForm } from './form.js';
 import { dataTable } from './table.js';
+import { reconcileSection } from './reconcile.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const BARS = 20;  // the chart shows the largest 20 rows
 // the amount each report is about (its chart)
-const AMOUNT = { revenue: 'revenue', clearing: 'cost', profit: 'profit' };
+const AMOUNT = { revenue: 'revenue', clearing: 'cost', profit: 'profit', commitments: 'discount' };
+// the parameters a kind takes (the API refuses the others, naming them)
+const MONTHLY = new Set(['commitments']);
+const takes = (kind, name) => (MONTHLY.has(kind) ? name === 'month' : name !== 'month');
 
 const FIELDS = [
-  { name: 'kind', label: 'Report', type: 'select', options: ['revenue', 'clearing', 'profit'] },
+  { name: 'kind', label: 'Report', type: 'select', options: ['revenue', 'clearing', 'profit', 'commitments'] },
   { name: 'by', label: 'By', type: 'select',
     options: [{ value: '', label: 'the report\'s default' }, 'gateway', 'area', 'customer'],
     hint: 'clearing: gateway; profit: area (default) or customer' },
   { name: 'from', label: 'From', type: 'text', required: true,
     hint: 'UTC: YYYY-MM-DD[THH:MM]; profit by area: at most 7 days' },
   { name: 'until', label: 'Until', type: 'text', hint: 'empty: now' },
+  { name: 'month', label: 'Month', type: 'text', hint: 'commitments: YYYY-MM, the local month (instead of from and until)' },
 ];
 
 const isNumber = (s) => typeof s === 'number' || /^-?\d+(\.\d+)?%?$/.test(String(s));
@@ -75,24 +80,25 @@ export function show(main) {
     onsubmit: async (f) => {
       const v = f.values();
       const kind = v.kind;
-      const query = Object.entries(v).filter(([k]) => k !== 'kind')
+      const query = Object.entries(v).filter(([k]) => k !== 'kind' && takes(kind, k))
         .map(([k, x]) => `${k}=${api.q(x)}`).join('&');
       const r = await api.get(`/api/reports/${api.q(kind)}?${query}`);
       if (alive) render(kind, r);
     },
   });
-  form.fill({ from: dayBefore() });
+  form.fill({ from: dayBefore(), month: new Date().toISOString().slice(0, 7) });
 
   function render(kind, r) {
     const rows = r.rows || [];
     const names = Object.keys(r.total || rows[0] || {});
     // the row's key columns: those before the figures (customer; gateway and its account, ...)
-    const keys = names.slice(0, Math.max(1, names.indexOf('calls')));
+    const keys = kind === 'commitments' ? ['account', 'prefix']
+      : names.slice(0, Math.max(1, names.indexOf('calls')));
     const label = (x) => keys.map((n) => x[n]).filter(Boolean).join(' ');
     const amount = AMOUNT[kind];
     const table = dataTable({
       id: 'report-table', caption: `${kind} report`, rowKey: label,
-      empty: 'No traffic in this period.', pageSize: 50,
+      empty: kind === 'commitments' ? 'No commitments.' : 'No traffic in this period.', pageSize: 50,
       columns: names.map((n) => ({
         label: n.replaceAll('_', ' '),
         value: (x) => (isNumber(x[n]) && !keys.includes(n) ? num(x[n]) : x[n]),
@@ -113,6 +119,7 @@ export function show(main) {
     status.ok(rows.length === 1 ? '1 row.' : `${rows.length} rows.`);
   }
 
-  main.append(h('h1', {}, 'Reports'), status.el, form.el, out);
+  main.append(h('h1', {}, 'Reports'), status.el, form.el, out,
+    reconcileSection(() => alive, dayBefore()));  // reconcile.js: a vendor's CDR file
   return () => { alive = false; };
 }

@@ -211,6 +211,35 @@ billing::Result<std::vector<billing::PackageBalance>> ApiData::packages(std::str
     return out;
 }
 
+billing::Result<billing::CommitmentReport> ApiData::commitment_report(std::string_view month) {
+    if (!billing_) return closed();
+    return billing_->commitment_report(month);
+}
+
+billing::Result<std::vector<sw::api::TierUsage>> ApiData::tier_usage(std::string_view account,
+                                                                     billing::Timestamp now) {
+    if (!billing_) return closed();
+    auto tiers = billing_->volume_tiers();
+    if (!tiers) return billing::fail(tiers.error());
+    std::vector<sw::api::TierUsage> out;
+    for (billing::VolumeTier& t : tiers->all()) {  // sorted by account, prefix, from_minutes
+        if (t.account != account) continue;
+        if (out.empty() || out.back().prefix != t.prefix) out.push_back({t.prefix, {}, 0, {}});
+        out.back().tiers.push_back(std::move(t));
+    }
+    if (out.empty()) return out;
+    auto cfg = billing_->rating_config();  // the calendar's zone decides the month
+    if (!cfg) return billing::fail(cfg.error());
+    const std::string month = billing::volume_month(now, cfg->calendar);
+    for (sw::api::TierUsage& u : out) {
+        auto used = billing_->volume_used(account, u.prefix, month);
+        if (!used) return billing::fail(used.error());
+        u.month = month;
+        u.used_s = *used;
+    }
+    return out;
+}
+
 billing::Result<sw::api::CdrPage> ApiData::cdrs(const billing::CdrFilter& filter) {
     if (!billing_) return closed();
     auto cur = billing_->currency();
@@ -462,6 +491,18 @@ billing::Result<sw::api::Written> ApiData::remove_carrier(std::string_view name,
     std::string err;
     const auto o = reg_->remove_trunk_reg(name, precondition<reg_sql::Precondition>(p), &err);
     return written(o, err);
+}
+
+billing::Result<std::vector<billing::Setting>> ApiData::billing_settings() {
+    if (!billing_) return closed();
+    auto cfg = billing_->rating_config();
+    if (!cfg) return billing::fail(cfg.error());
+    return billing::settings_of(*cfg);
+}
+
+billing::Result<void> ApiData::set_billing_settings(const std::vector<std::pair<std::string, std::string>>& kv) {
+    if (!billing_) return closed();
+    return billing_->set_settings(kv);
 }
 
 }  // namespace wiring

@@ -49,6 +49,11 @@ class ApiData final : public sw::api::Data {
                                                             std::string_view agent) override;
     billing::Result<billing::PackageReport> package_report(billing::Timestamp from, billing::Timestamp until) override;
     billing::Result<std::vector<billing::PackageBalance>> packages(std::string_view account) override;
+    billing::Result<billing::CommitmentReport> commitment_report(std::string_view month) override;
+    billing::Result<std::vector<sw::api::TierUsage>> tier_usage(std::string_view account,
+                                                                billing::Timestamp now) override;
+    billing::Result<std::vector<billing::Setting>> billing_settings() override;
+    billing::Result<void> set_billing_settings(const std::vector<std::pair<std::string, std::string>>& kv) override;
 
     billing::Result<std::vector<sw::api::CustomerRecord>> customers() override;
     billing::Result<std::optional<sw::api::CustomerRecord>> customer(std::string_view name) override;

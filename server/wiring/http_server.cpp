@@ -28,6 +28,17 @@ bool deck_upload(const char* url) {
     return u.starts_with("/api/rate-groups/") && u.ends_with("/deck");
 }
 
+// A vendor's CDR file (POST /api/reconcile) covers at most 7 days: ~250,000 calls.
+constexpr std::size_t kMaxReconBody = 16u << 20;
+
+bool recon_upload(const char* url) {
+    return std::string_view(url ? url : "") == "/api/reconcile";
+}
+
+std::size_t max_body(const char* url) {
+    return deck_upload(url) ? kMaxDeckBody : recon_upload(url) ? kMaxReconBody : kMaxBody;
+}
+
 // What MHD keeps for one request between its calls of the access handler.
 struct Pending {
     std::string body;
@@ -173,7 +184,7 @@ struct HttpServer::Impl {
             return MHD_YES;
         }
         if (*upload_size != 0) {
-            if (p->body.size() + *upload_size > (deck_upload(url) ? kMaxDeckBody : kMaxBody))
+            if (p->body.size() + *upload_size > max_body(url))
                 p->too_large = true;
             else
                 p->body.append(upload, *upload_size);
@@ -183,8 +194,9 @@ struct HttpServer::Impl {
         if (p->too_large) {
             sw::api::Response r;
             r.status = 413;
-            r.body = deck_upload(url) ? "{\"error\":\"a deck is at most 64 MiB\"}\n"
-                                      : "{\"error\":\"the body is larger than 1 MiB\"}\n";
+            r.body = deck_upload(url)    ? "{\"error\":\"a deck is at most 64 MiB\"}\n"
+                     : recon_upload(url) ? "{\"error\":\"a vendor CDR file is at most 16 MiB\",\"field\":\"file\"}\n"
+                                         : "{\"error\":\"the body is larger than 1 MiB\"}\n";
             return respond(c, r);
         }
         sw::api::Request rq;

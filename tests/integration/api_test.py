@@ -28,6 +28,9 @@ resolved), and:
   - rates: GET /api/rate-groups and /api/rates; a vendor deck uploaded with POST
     /api/rate-groups/v9001/deck costs the next SIPp call at its price; a dry run and a deck
     with two bad lines (422 listing both) change nothing;
+  - reconciliation: POST /api/reconcile with a read token and a vendor file of the calls
+    through 9001 (one a second longer) plus one never made: all matched, one differing, one
+    only theirs; a bad line 422 naming it, 8 days 400, a file above 16 MiB 413;
   - failed logins: after [api] max_failed_logins wrong tokens the address gets 429 with
     Retry-After (even with a good token) until failed_login_block has passed; logged once.
 Checks never use wall-clock upper bounds: they wait on conditions with generous limits.
@@ -43,6 +46,7 @@ import os
 import re
 import sqlite3
 import sys
+import time
 import urllib.parse
 from decimal import Decimal
 
@@ -306,6 +310,36 @@ def cdr_checks(read):
     _, _, v = call_api("CDR search with a bad limit", "GET", "/api/cdrs?limit=0", "/api/cdrs",
                        read, 400)
     check("a bad limit is 400 naming it", v and v.get("field") == "limit", v)
+
+
+def reconcile_checks(read):
+    """POST /api/reconcile with a read token: a vendor file of our calls through 9001 (one a
+    second longer) and a call never made; a bad line is 422 naming it; above 16 MiB is 413."""
+    path, csv = "/api/reconcile", {"Content-Type": "text/csv"}
+    ours = [c for c in (json.loads(http("GET", "/api/cdrs?vendor=9001", read)[2]) or {}).get("cdrs", [])
+            if c["answer_time"]]
+    if not check("answered CDRs through vendor 9001 to reconcile", ours, ours):
+        return
+    lines = ["callee,start,duration,amount"] + [
+        f"{c['callee_out'] or c['callee']},{c['answer_time']},{c['duration_s'] + (1 if i == 0 else 0)},{c['cost']}"
+        for i, c in enumerate(ours)] + [f"{CALLEE[:-1]}0,{ours[0]['answer_time']},7,0.01"]
+    since = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600))
+    q = f"?vendor=9001&from={since}"
+    _, _, v = call_api("reconcile", "POST", path + q, path, read, 200, "\n".join(lines) + "\n", csv)
+    check("a read token reconciles: every call matched, the longer one differs by 1 s, the extra "
+          "call only theirs", v and v["matched"] == len(ours) and len(v["differing"]) == 1
+          and v["differing"][0]["duration_diff_s"] == 1 and len(v["only_theirs"]) == 1
+          and v["only_ours"] == [], v)
+    _, _, v = call_api("reconcile a bad file", "POST", path + q, path, read, 422,
+                       "callee,start,duration\n123,2026-01-01 00:00:00,x\n", csv)
+    check("a bad line: 422 naming line 2 and the duration field",
+          v and v.get("field") == "file" and "line 2, field duration" in v.get("error", "")
+          and v["errors"][0]["line"] == 2, v)
+    _, _, v = call_api("reconcile 8 days", "POST", path + "?vendor=9001&from=2026-01-01&until=2026-01-09",
+                       path, read, 400, "callee,start,duration\n", csv)
+    check("a period of 8 days: 400 naming from", v and v.get("field") == "from", v)
+    call_api("a vendor file above 16 MiB", "POST", path + q, path, read, 413,
+             b"1,2026-01-01 00:00:00,1\n" * ((16 << 20) // 24 + 1), csv)
 
 
 def dashboard_checks(values):
@@ -719,6 +753,7 @@ def main():
         resource_checks(admin)
         call_checks(admin, read, m or {})
         cdr_checks(read)
+        reconcile_checks(read)
         suspension_checks(admin, read)
         account_checks(admin, read)
         prepaid_checks(admin)

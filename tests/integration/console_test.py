@@ -16,12 +16,18 @@ trunkline with SIPp traffic. One browser session for every check:
     (retail, by the second, rounded up at 4 decimals) and not zero; account 1001 is listed
     with 50 - charge; the balance column sorts; Open shows its CDR with the charge; a top-up
     of "12.3.4" shows the API's error next to the amount and changes nothing (balance and
-    version); a top-up of 5 adds 5 (API, table and detail);
+    version); a top-up of 5 adds 5 (API, table and detail); volume tiers to 44 (never
+    called) are in GET /api/accounts/1001 and Open's "Volume tiers this month";
   - CDRs: two more SIPp calls; a bad From shows the API's error next to it; number prefix +
     customer + gateway with 1 per page turns 3 pages by the API's cursor (latest first, the
     held call last with the API's charge), Previous goes back; Download CSV saves the page
     (fetched with the token in its header, from an object URL);
   - Reports: revenue with its total; profit by customer lists 1001 with a bar chart (SVG);
+  - Reconcile (Reports page): a vendor CDR file with a bad duration shows the API's error
+    (line, field) next to the file field; a file of the calls through 9001 (one 2 s longer and
+    0.01 dearer) and a call never made, set on the file input: the summary's counts and the
+    differences table (sortable) list that call and the vendor's extra one;
+    commitments of this month (a commitment of 1001 added) by the month field;
   - Registrations: a carrier registration (made through the API) with its live state, alice's
     binding (SIPp REGISTER) and mallory's suspension after 3 wrong passwords; Register now
     says the API's answer; Lift lifts mallory's (and the address') suspension;
@@ -423,7 +429,18 @@ def account_checks(cdp):
     # a package to numbers the test never calls, without a fee: listed, changes no charge
     ctl("packages", "add", "1001", "uk-test", "--prefixes", "44", "--minutes", "100", "--fee", "0",
         "--until", "2099-01-01")
+    # and volume tiers to 44 (never called either: no charge changes), with this month's use
+    ctl("tiers", "add", "1001", "44", "--from-minutes", "0", "--price", "0.05")
+    ctl("tiers", "add", "1001", "44", "--from-minutes", "1000", "--price", "0.04", "--bonus-minutes", "60")
     account = api_json("/api/accounts/1001")
+    tiers = (account or {}).get("tiers") or [{}]
+    check("GET /api/accounts/1001 lists its tiers to 44 this month: 0 s used, 0.0500 in force, "
+          "1000 minutes next",
+          len(tiers) == 1 and tiers[0].get("prefix") == "44"
+          and tiers[0].get("month") == time.strftime("%Y-%m", time.gmtime()) and tiers[0].get("used_s") == 0
+          and (tiers[0].get("current") or {}).get("price") == "0.0500"
+          and tiers[0].get("next") == {"from_minutes": 1000, "price": "0.0400", "bonus_minutes": 60},
+          tiers)
     check("account 1001's balance went down by the charge (50 - charge)",
           account and Decimal(account["balance"]) == 50 - Decimal(cdr["charge"]), account)
     go(cdp, "accounts")
@@ -481,6 +498,13 @@ def account_checks(cdp):
     pk = cdp.wait("document.querySelector('#account-packages tr[data-row=uk-test]')?.textContent")
     check("Open lists 1001's package with its minutes, used and left (100, 0, 100)",
           pk and "44" in pk and "100" in pk, pk or cdp.eval(text_of("#account-detail"))[:500])
+    cdp.wait("!!document.querySelector('#account-tiers tr[data-row=\"44\"]')")
+    tr = table_rows(cdp, "#account-tiers") or [[]]
+    check("Open shows 1001's volume tiers this month (44: 0.00 minutes, 0.0500/min, next from "
+          "1000 min)",
+          cdp.eval(text_of("#account-tiers caption")).startswith("Volume tiers this month")
+          and tr[0][:4] == ["44", time.strftime("%Y-%m", time.gmtime()), "0.00", "0.0500/min"]
+          and "from 1000 min: 0.0400/min" in tr[0][4], tr)
     screenshot(cdp, "accounts")
     # a top-up made elsewhere meanwhile: the form's If-Match is stale, refused, nothing booked
     cdp.wait(f"document.activeElement?.id === 'topup-form-amount' && "
@@ -593,6 +617,77 @@ def report_checks(cdp):
           f"{rows} {cdp.eval(text_of('#report-result'))[:500]}")
     cdp.eval("document.getElementById('report-result').scrollIntoView()")
     screenshot(cdp, "reports")
+    # commitments of this month (report only: no charge changes), the month field instead of from
+    ctl("commitments", "add", "1001", "--prefix", "1", "--minutes", "1000", "--discount", "5%")
+    set_value(cdp, "#report-form-kind", "commitments")
+    click(cdp, "#report-form-submit")
+    shown = cdp.wait("document.querySelector('#report-table caption')?.textContent"
+                     ".startsWith('commitments') && "
+                     "!!document.querySelector('#report-table tbody tr[data-row]')")
+    rows = table_rows(cdp, "#report-table") or []
+    check("commitments of this month: 1001 to 1, 1000 minutes contracted, not met",
+          shown and any(r[:2] == ["1001", "1"] and "1000.00" in r and "false" in r for r in rows),
+          f"{rows} {cdp.eval(text_of('#report-result'))[:500]}")
+
+
+def reconcile_checks(cdp):
+    """Reports: a vendor's CDR file for the test's calls through vendor 9001, one of them 2 s
+    longer and 0.01 dearer at the vendor, and one call the switch never made: the summary counts
+    and the differences table; a bad line first, the API's error next to the file field."""
+    ours = (api_json("/api/cdrs?vendor=9001") or {"cdrs": []})["cdrs"]
+    ours = sorted((c for c in ours if c["answer_time"]), key=lambda c: c["id"])
+    if not check("the calls through vendor 9001 have their CDRs (3 answered)", len(ours) == 3, ours):
+        return
+    go(cdp, "reports")
+    cdp.wait("!!document.querySelector('#reconcile-form')")
+    callee = lambda c: c["callee_out"] or c["callee"]  # noqa: E731
+    set_value(cdp, "#reconcile-form-vendor", "9001")
+    set_value(cdp, "#reconcile-form-text", "callee,start,duration,amount\n"
+              f"{callee(ours[0])},{ours[0]['answer_time']},1x,{ours[0]['cost']}\n")
+    click(cdp, "#reconcile-form-submit")
+    err = cdp.wait(f"{text_of('#reconcile-form-file-error')}")
+    rows = table_rows(cdp, "#reconcile-errors") or []
+    check("a vendor file with a bad duration: the API's error (line 2, field duration) next to "
+          "the file field and the line listed",
+          err and "line 2, field duration" in err and rows[:1] and rows[0][:2] == ["2", "duration"],
+          f"{err} {rows}")
+    set_value(cdp, "#reconcile-form-text", "")
+    differing = ours[1]
+    lines = ["callee,start,duration,amount"]
+    for c in ours:
+        extra = c is differing
+        lines.append(f"{callee(c)},{c['answer_time']},{c['duration_s'] + (2 if extra else 0)},"
+                     f"{Decimal(c['cost']) + (Decimal('0.01') if extra else 0)}")
+    lines.append(f"{CALLEE[:-1]}9,{ours[-1]['answer_time']},42,0.0700")  # a call never made
+    path = os.path.join(WORK, "vendor-cdrs.csv")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    root = cdp.call("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.call("DOM.querySelector", nodeId=root, selector="#reconcile-form-file")["nodeId"]
+    cdp.call("DOM.setFileInputFiles", files=[path], nodeId=node)
+    click(cdp, "#reconcile-form-submit")
+    shown = cdp.wait("!!document.querySelector('#reconcile-summary') && "
+                     "document.querySelectorAll('#reconcile-differences tbody tr[data-row]').length === 2")
+    counts = cdp.eval("Object.fromEntries([...document.querySelectorAll('#reconcile-summary dd')]"
+                      ".map(d => [d.dataset.key, d.textContent]))") or {}
+    check("the file uploaded (a file input): matched 3, differing 1, only ours 0, only theirs 1",
+          shown and [counts.get(k) for k in ("matched", "differing", "only_ours", "only_theirs")]
+          == ["3", "1", "0", "1"]
+          and Decimal(counts.get("deviation", "0")) == Decimal("0.08"),
+          f"{counts} {cdp.eval(text_of('#reconcile'))[:800]}")
+    rows = {r[0]: r for r in table_rows(cdp, "#reconcile-differences") or []}
+    d, t = rows.get("differs", []), rows.get("only theirs", [])
+    check("the differences table: the dearer call (our CDR, their line 3, +2 s, +0.01) and the "
+          "call only in theirs (line 5)",
+          len(d) == 11 and d[1] == callee(differing) and d[3] == str(differing["id"]) and d[4] == "3"
+          and d[7] == "2" and Decimal(d[10]) == Decimal("0.01")
+          and len(t) == 11 and t[4] == "5" and t[6] == "42", rows)
+    click(cdp, "#reconcile-differences th:nth-child(1) button")
+    check("the differences table sorts (Status descending)",
+          cdp.wait("document.querySelector('#reconcile-differences th:nth-child(1)')"
+                   ".getAttribute('aria-sort') === 'descending'"))
+    cdp.eval("document.getElementById('reconcile-result').scrollIntoView()")
+    screenshot(cdp, "reports-reconcile")
 
 
 def sipp_register(tag, scenario, user, password, calls):
@@ -1155,6 +1250,7 @@ def main():
         cdr = account_checks(cdp)
         cdr_checks(cdp, cdr)
         report_checks(cdp)
+        reconcile_checks(cdp)
         registration_checks(cdp)
         domain_checks(cdp)
         gateway_checks(cdp)

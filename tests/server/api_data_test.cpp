@@ -1,7 +1,8 @@
 // The API's resources kept in the database, through sw::api::Api over an in-memory
 // sw::api::Data: /api/accounts (list with a cursor, show with an ETag, create with validation:
 // 400 for a body that is not JSON, 422 naming the field; top-up in exact decimal amounts with
-// If-Match, 409 on a stale ETag; the scopes), /api/users (HA1 stored, the password never
+// If-Match, 409 on a stale ETag; the scopes; one account's volume tiers this month on
+// SQLite), /api/users (HA1 stored, the password never
 // shown or logged; removal unbinds the running registrar) and /api/bindings; wiring::ApiData
 // on a real SQLite file; the JSON reader.
 #include <catch2/catch.hpp>
@@ -274,6 +275,90 @@ TEST_CASE("api accounts: wiring::ApiData on SQLite pages and versions by the led
         CHECK(d.account("zz").error().code == billing::ErrorCode::unknown_account);
         CHECK(!*d.rate_group_exists("retail"));
     }
+}
+
+namespace {
+
+// A call of C1 to 44 ending at kWall2025, counted in November's volume after `before_s`.
+billing::Cdr tier_cdr(std::int64_t billed_s, std::int64_t before_s) {
+    billing::Cdr c;
+    c.call.caller = "15550001";
+    c.call.callee = "442070001";
+    c.call.customer = "C1";
+    c.call.setup_ms = kWall2025 - (billed_s + 10) * 1000;
+    c.call.answer_ms = kWall2025 - billed_s * 1000;
+    c.call.end_ms = kWall2025;
+    c.call.sip_code = 200;
+    c.duration_s = c.customer_billed_s = billed_s;
+    c.tier_prefix = "44";
+    c.tier_month = "2025-11";
+    c.volume_before_s = before_s;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("api accounts: GET of one shows its volume tiers this month", "[server][api][accounts]") {
+    ApiDataFixture f("tl-api-account-tiers");
+    f.wall = kWall2025;  // 2025-11-24 16:00:00 UTC
+    {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        add_accounts(*st, {"C1", "C2", "V1"});
+        const auto price = [](const char* p) { return *billing::Money::parse(p); };
+        REQUIRE(st->put_volume_tier({"C1", "44", 0, price("0.02")}));
+        REQUIRE(st->put_volume_tier({"C1", "44", 2, price("0.01"), 30}));
+        REQUIRE(st->put_volume_tier({"C1", "33", 10, price("0.005")}));
+        REQUIRE(st->put_volume_tier({"C2", "44", 0, price("0.03")}));
+        std::vector<billing::Cdr> rows = {tier_cdr(90, 0)};  // 90 s to 44: the first tier still
+        REQUIRE(st->insert_cdrs(rows));
+    }
+    f.open_data();
+    auto r = f.handle({.path = "/api/accounts/C1", .token = kRead});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    // By prefix; 33: below its first threshold (the rate's own price), 44: 90 s in the first.
+    CHECK(r.body.find(
+              ",\"tiers\":[{\"prefix\":\"33\",\"month\":\"2025-11\",\"used_s\":0,\"current\":null,"
+              "\"next\":{\"from_minutes\":10,\"price\":\"0.0050\",\"bonus_minutes\":0},"
+              "\"tiers\":[{\"from_minutes\":10,\"price\":\"0.0050\",\"bonus_minutes\":0}]},"
+              "{\"prefix\":\"44\",\"month\":\"2025-11\",\"used_s\":90,"
+              "\"current\":{\"from_minutes\":0,\"price\":\"0.0200\",\"bonus_minutes\":0},"
+              "\"next\":{\"from_minutes\":2,\"price\":\"0.0100\",\"bonus_minutes\":30},"
+              "\"tiers\":[{\"from_minutes\":0,\"price\":\"0.0200\",\"bonus_minutes\":0},"
+              "{\"from_minutes\":2,\"price\":\"0.0100\",\"bonus_minutes\":30}]}]}") != std::string::npos);
+    // Another account's tiers are not shown; an account without tiers has none.
+    r = f.handle({.path = "/api/accounts/C2", .token = kRead});
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"tiers\":[{\"prefix\":\"44\",\"month\":\"2025-11\",\"used_s\":0,"
+                      "\"current\":{\"from_minutes\":0,\"price\":\"0.0300\",\"bonus_minutes\":0},"
+                      "\"next\":null,") != std::string::npos);
+    r = f.handle({.path = "/api/accounts/V1", .token = kRead});
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"tiers\":[]}") != std::string::npos);
+    // 60 s more: 150 s, past 2 minutes: the last tier is in force, no next threshold.
+    {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        std::vector<billing::Cdr> rows = {tier_cdr(60, 90)};
+        REQUIRE(st->insert_cdrs(rows));
+    }
+    r = f.handle({.path = "/api/accounts/C1", .token = kRead});
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("{\"prefix\":\"44\",\"month\":\"2025-11\",\"used_s\":150,"
+                      "\"current\":{\"from_minutes\":2,\"price\":\"0.0100\",\"bonus_minutes\":30},"
+                      "\"next\":null,") != std::string::npos);
+    // The month is the store's calendar zone's: in UTC+08:00 November 30 20:00 UTC is December,
+    // which counts nothing yet.
+    {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        REQUIRE(st->set_setting("calendar.timezone", "UTC+08:00"));
+    }
+    r = f.handle({.path = "/api/accounts/C1", .token = kRead, .wall = *billing::parse_time("2025-11-30T20:00")});
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("{\"prefix\":\"44\",\"month\":\"2025-12\",\"used_s\":0,"
+                      "\"current\":{\"from_minutes\":0,") != std::string::npos);
 }
 
 TEST_CASE("api json reader: flat objects, escapes, numbers kept as text", "[server][api][json]") {

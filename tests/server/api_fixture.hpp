@@ -77,6 +77,33 @@ inline std::string header(const sw::api::Response& r, std::string_view name) {
     return {};
 }
 
+// A stored CDR of a one-minute answered UK call (44, area UK; customer price 0.1000 unless
+// `charge`, vendor price `cost`), ending at end_ms; the rest for the caller to change.
+inline billing::Cdr uk_minute(std::string caller, std::string callee, std::int64_t end_ms, std::string customer,
+                              std::string vendor, const char* charge, const char* cost) {
+    billing::Cdr c;
+    c.call.caller = std::move(caller);
+    c.call.callee = std::move(callee);
+    c.call.customer_gateway = "gw-" + customer;
+    c.call.customer = std::move(customer);
+    c.call.vendor = std::move(vendor);
+    c.call.setup_ms = end_ms - 70'000;
+    c.call.answer_ms = end_ms - 60'000;
+    c.call.end_ms = end_ms;
+    c.call.sip_code = 200;
+    c.call.end_reason = "Normal";
+    c.duration_s = 60;
+    c.customer_billed_s = c.vendor_billed_s = 60;
+    c.rate_prefix = "44";
+    c.area = "UK";
+    c.customer_price = *billing::Money::parse(charge);
+    c.vendor_price = *billing::Money::parse(cost);
+    c.charge = c.customer_price;
+    c.cost = c.vendor_price;
+    c.profit = *c.charge.sub(c.cost);
+    return c;
+}
+
 inline bool has(std::string_view body, std::string_view text) {
     return body.find(text) != std::string_view::npos;
 }

@@ -1,6 +1,6 @@
 // GET /api/reports/{kind} through sw::api::Api over wiring::ApiData on a real SQLite file:
 // each kind answers what `trunkctl report` prints for the same period (billing's own
-// formatting), CSV too; agent income with a commission; the bound on reports that read every
+// formatting), CSV too; agent income with a commission; commitments of one month; the bound on reports that read every
 // CDR; and precise errors naming the parameter.
 #include <catch2/catch.hpp>
 
@@ -17,27 +17,9 @@ constexpr std::int64_t kNow = kWall2025;  // 2025-11-24 16:00:00 UTC
 constexpr std::int64_t kHour = 3'600'000;
 
 billing::Cdr cdr(int i, std::int64_t end_ms, const char* customer, const char* charge, const char* cost) {
-    billing::Cdr c;
-    c.call.caller = "1555000" + std::to_string(i);
-    c.call.callee = "4420700" + std::to_string(i);
-    c.call.customer = customer;
-    c.call.customer_gateway = std::string("gw-") + customer;
-    c.call.vendor = "V1";
+    billing::Cdr c = uk_minute("1555000" + std::to_string(i), "4420700" + std::to_string(i), end_ms, customer, "V1",
+                               charge, cost);
     c.call.vendor_gateway = "rgw-a";
-    c.call.setup_ms = end_ms - 70'000;
-    c.call.answer_ms = end_ms - 60'000;
-    c.call.end_ms = end_ms;
-    c.call.sip_code = 200;
-    c.call.end_reason = "Normal";
-    c.duration_s = 60;
-    c.customer_billed_s = c.vendor_billed_s = 60;
-    c.rate_prefix = "44";
-    c.area = "UK";
-    c.customer_price = *billing::Money::parse(charge);
-    c.vendor_price = *billing::Money::parse(cost);
-    c.charge = c.customer_price;
-    c.cost = c.vendor_price;
-    c.profit = *c.charge.sub(c.cost);
     return c;
 }
 
@@ -212,7 +194,7 @@ TEST_CASE("api reports: packages with the minutes left, as trunkctl report packa
     REQUIRE(r.status == 200);
     CHECK(r.body.find(",\"packages\":[{\"name\":\"uk\",\"prefixes\":[\"44\",\"33\"],\"valid_from\":"
                       "\"2025-11-01 00:00:00\",\"valid_until\":\"2025-12-01 00:00:00\",\"seconds\":120,"
-                      "\"used_s\":60,\"left_s\":60,\"fee\":\"0.00\"}]}") != std::string::npos);
+                      "\"used_s\":60,\"left_s\":60,\"fee\":\"0.00\"}],\"tiers\":[]}") != std::string::npos);
     r = f.get("/api/accounts/V1");
     REQUIRE(r.status == 200);
     CHECK(r.body.find("\"packages\":[]") != std::string::npos);
@@ -227,4 +209,59 @@ TEST_CASE("api reports: packages with the minutes left, as trunkctl report packa
         CHECK(bad.status == 400);
         CHECK(names_field(bad, field));
     }
+}
+
+TEST_CASE("api reports: commitments of one month, as trunkctl report commitments", "[server][api][reports]") {
+    Fixture f;
+    {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        // C1: 6 calls of 60 s to 44 in November (the fixture's), C2 likewise.
+        REQUIRE(st->put_commitment({"C1", "44", 5, *billing::parse_ratio_ppm("10%")}));
+        REQUIRE(st->put_commitment({"C2", "", 100, *billing::parse_ratio_ppm("5%")}));
+    }
+    auto expected = [&](const char* month, bool csv) {
+        auto st = billing::sqlite::Store::open(f.db);
+        REQUIRE(st);
+        auto rep = st->commitment_report(month);
+        REQUIRE(rep);
+        return csv ? billing::format_csv(*rep) : billing::format_json(*rep);
+    };
+    auto r = f.get("/api/reports/commitments?month=2025-11");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type == "application/json");
+    CHECK(r.body == expected("2025-11", false));
+    CHECK(r.body.find("{\"report\":\"commitments\",\"month\":\"2025-11\",\"rows\":[{\"account\":\"C1\","
+                      "\"prefix\":\"44\"") != std::string::npos);
+    CHECK(r.body.find("\"met\":true,\"charge\":\"0.6000\",\"discount\":\"0.0600\",\"contracted_s\":300,"
+                      "\"actual_s\":360,\"shortfall_s\":0}") != std::string::npos);
+    CHECK(r.body.find("\"met\":false") != std::string::npos);  // C2: 6 of 100 minutes
+    r = f.get("/api/reports/commitments?month=2025-11&format=csv");
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type == "text/csv; charset=utf-8");
+    CHECK(r.body == expected("2025-11", true));
+    CHECK(r.body.starts_with("account,prefix,discount_rate,contracted_min,actual_min,shortfall_min,met,charge,"
+                             "discount\n"));
+    // Another month: the commitments with nothing counted.
+    r = f.get("/api/reports/commitments?month=2025-10");
+    REQUIRE(r.status == 200);
+    CHECK(r.body == expected("2025-10", false));
+    CHECK(r.body.find("\"actual_s\":360") == std::string::npos);
+    for (const auto& [url, field] : std::vector<std::pair<std::string, std::string>>{
+             {"/api/reports/commitments", "month"},
+             {"/api/reports/commitments?month=2025-13", "month"},
+             {"/api/reports/commitments?month=November", "month"},
+             {"/api/reports/commitments?month=2025-11&from=2025-11-01", "from"},
+             {"/api/reports/commitments?month=2025-11&until=2025-12-01", "until"},
+             {"/api/reports/commitments?month=2025-11&by=customer", "by"},
+             {"/api/reports/commitments?month=2025-11&agent=A1", "agent"},
+             {"/api/reports/commitments?month=2025-11&rate_deviation=true", "rate_deviation"},
+             {"/api/reports/revenue?from=2025-11-01&month=2025-11", "month"}}) {
+        auto bad = f.get(url);
+        INFO(url << " " << bad.body);
+        CHECK(bad.status == 400);
+        CHECK(names_field(bad, field));
+    }
+    CHECK(f.get("/api/reports/commitments?month=2025-11", "POST").status == 405);
 }

@@ -1766,6 +1766,15 @@ Result<RatingConfig> Store::rating_config() {
     return cfg;
 }
 
+Result<void> Store::set_settings(std::span<const std::pair<std::string, std::string>> settings) {
+    RatingConfig probe;  // every value checked before anything is written
+    for (const auto& [k, v] : settings) BILLING_TRY(apply_setting(probe, k, v, zones_));
+    Txn tx(*impl_);
+    BILLING_TRY(tx.begin());
+    for (const auto& [k, v] : settings) BILLING_TRY(set_setting(k, v));
+    return tx.commit();
+}
+
 Result<void> Store::set_setting(std::string_view key, std::string_view value) {
     RatingConfig probe;
     if (auto ok = apply_setting(probe, key, value, zones_); !ok) return ok;

@@ -40,6 +40,12 @@ std::string_view bearer_token(std::string_view h) {
     return h;
 }
 
+// A POST that only computes an answer from its body and changes nothing (the reconciliation
+// of a vendor's CDR file): a read token may send it.
+bool computes_only(const Request& rq) {
+    return rq.method == "POST" && rq.path == "/api/reconcile";
+}
+
 Response unauthorized(std::string_view message, bool invalid) {
     Response r = error(401, message);
     r.headers.emplace_back("WWW-Authenticate", invalid
@@ -135,7 +141,7 @@ std::optional<Response> Api::refuse(const Request& rq, bool need_token, sip::Ins
         note_failure(source, now);
         return unauthorized("unknown token", true);
     }
-    if (!reads(rq.method) && t->second.scope != Scope::admin)
+    if (!reads(rq.method) && !computes_only(rq) && t->second.scope != Scope::admin)
         return error(403, fmt::format("token '{}' has read scope; this needs admin", t->second.name));
     *who = &t->second;
     return std::nullopt;
@@ -203,7 +209,9 @@ Response Api::route(Ctx& c) {
     }
     if (head == "cdrs" && !id) return reads(m) ? cdrs(c) : not_allowed("GET, HEAD");
     if (head == "reports") return reports(c, id);
+    if (head == "reconcile" && !id) return reconcile(c);
     if (head == "alerts") return alerts(c, id);
+    if (head == "billing" && id == "settings") return billing_settings(c);
     if (head == "stats" && id == "history") return reads(m) ? stats_history(c) : not_allowed("GET, HEAD");
     if (head == "calls" && !id) return reads(m) ? calls(c) : not_allowed("GET, HEAD");
     if (head == "calls") return reads(m) || m == "DELETE" ? call(c, *id) : not_allowed("GET, HEAD, DELETE");

@@ -16,9 +16,49 @@ namespace {
 
 constexpr std::size_t kMaxAccountsPage = 1000;
 
-// packages: the account's packages and their minutes left (GET of one account only).
+// A volume tier as JSON: its threshold, per-minute price (4 decimals at least, as trunkctl
+// tiers list) and bonus; null for none.
+void tier_json(JsonWriter& w, const billing::VolumeTier* t) {
+    if (!t) {
+        w.null();
+        return;
+    }
+    w.begin_object()
+        .field("from_minutes", t->from_minutes)
+        .field("price", t->price.to_string(4))
+        .field("bonus_minutes", t->bonus_minutes)
+        .end_object();
+}
+
+// An account's tier prefixes this month: the volume counted, the tier in force now (the one
+// the next call starts in: billing::tier_for; null below the first threshold, where the rate's
+// own price applies), the next threshold (null past the last) and every tier.
+void tiers_json(JsonWriter& w, const std::vector<TierUsage>& tiers) {
+    w.key("tiers").begin_array();
+    for (const TierUsage& u : tiers) {
+        w.begin_object().field("prefix", u.prefix).field("month", u.month).field("used_s", u.used_s);
+        w.key("current");
+        tier_json(w, billing::tier_for(u.tiers, u.used_s));
+        const billing::VolumeTier* next = nullptr;
+        for (const billing::VolumeTier& t : u.tiers)
+            if (t.from_minutes * 60 > u.used_s) {
+                next = &t;
+                break;
+            }
+        w.key("next");
+        tier_json(w, next);
+        w.key("tiers").begin_array();
+        for (const billing::VolumeTier& t : u.tiers) tier_json(w, &t);
+        w.end_array().end_object();
+    }
+    w.end_array();
+}
+
+// packages: the account's packages and their minutes left; tiers: its volume tiers this month
+// (GET of one account only).
 void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::int64_t> version,
-                  const std::vector<billing::PackageBalance>* packages = nullptr) {
+                  const std::vector<billing::PackageBalance>* packages = nullptr,
+                  const std::vector<TierUsage>* tiers = nullptr) {
     w.begin_object()
         .field("id", a.id)
         .field("name", a.name)
@@ -45,6 +85,7 @@ void account_json(JsonWriter& w, const billing::Account& a, std::optional<std::i
         }
         w.end_array();
     }
+    if (tiers) tiers_json(w, *tiers);
     w.end_object();
 }
 
@@ -187,8 +228,10 @@ Response Api::show_account(Ctx& c, std::string_view id) {
     if (!rec) return data_error(rec.error(), "id");
     auto packages = data_->packages(id);
     if (!packages) return data_error(packages.error(), "id");
+    auto tiers = data_->tier_usage(id, c.wall_ms);
+    if (!tiers) return data_error(tiers.error(), "id");
     JsonWriter w;
-    account_json(w, rec->account, rec->version, &*packages);
+    account_json(w, rec->account, rec->version, &*packages, &*tiers);
     Response r = json(200, w.take());
     r.headers.emplace_back("ETag", etag(rec->version));
     return r;

@@ -1,12 +1,14 @@
 // GET /api/reports/{kind}: the billing reports of `trunkctl report` (revenue, clearing,
-// gateway, settlement, profit, asr, agent-income, packages) as JSON or CSV. See api.hpp
-// "Reports"; packages lists the packages valid at some moment of [from, until) with their
-// minutes left (billing/report.hpp PackageReport), from and until optional: all of them.
+// gateway, settlement, profit, asr, agent-income, packages, commitments) as JSON or CSV. See
+// api.hpp "Reports"; packages lists the packages valid at some moment of [from, until) with
+// their minutes left (billing/report.hpp PackageReport), from and until optional: all of them;
+// commitments is one local month (?month=YYYY-MM, billing/commitments.hpp), not a period.
 #include <fmt/format.h>
 
 #include <set>
 
 #include "api_common.hpp"
+#include "billing/commitments.hpp"
 #include "billing/report.hpp"
 #include "billing/time.hpp"
 
@@ -21,7 +23,7 @@ namespace {
 constexpr std::int64_t kMaxCdrScanMs = 7LL * 86'400'000;
 
 struct ReportQuery {
-    std::string kind, by, agent;
+    std::string kind, by, agent, month;
     billing::Timestamp from = 0, until = 0;
     bool csv = false, deviation = false;
 };
@@ -44,9 +46,9 @@ std::optional<billing::ReportKind> kind_of(const ReportQuery& q) {
 }
 
 std::optional<Response> read_query(const Request& rq, std::int64_t wall_ms, ReportQuery& q) {
-    if (auto bad = unknown_param(rq, {"from", "until", "by", "agent", "format", "rate_deviation"}))
+    if (auto bad = unknown_param(rq, {"from", "until", "by", "agent", "format", "rate_deviation", "month"}))
         return std::move(*bad);
-    bool has_from = false, has_until = false;
+    bool has_from = false, has_until = false, has_month = false;
     for (const auto& [name, value] : rq.query) {
         if (name == "from" || name == "until") {
             auto t = billing::parse_time(value);
@@ -57,6 +59,9 @@ std::optional<Response> read_query(const Request& rq, std::int64_t wall_ms, Repo
         } else if (name == "format") {
             if (value != "json" && value != "csv") return error(400, "format is json or csv", name);
             q.csv = value == "csv";
+        } else if (name == "month") {
+            q.month = value;
+            has_month = true;
         } else if (name == "rate_deviation") {
             if (value != "true" && value != "false") return error(400, "rate_deviation is true or false", name);
             q.deviation = value == "true";
@@ -64,6 +69,16 @@ std::optional<Response> read_query(const Request& rq, std::int64_t wall_ms, Repo
             (name == "by" ? q.by : q.agent) = value;
         }
     }
+    // Commitments are one local month (its zone is the store's: checked there), not a period.
+    if (q.kind == "commitments") {
+        if (has_from || has_until)
+            return error(400, "commitments is one month: month=YYYY-MM, not from and until", has_from ? "from" : "until");
+        if (!has_month) return error(400, "month is required (YYYY-MM)", "month");
+        if (auto m = billing::month_range(q.month, billing::WorkCalendar{}); !m)
+            return error(400, m.error().message, "month");
+        return std::nullopt;
+    }
+    if (has_month) return error(400, "month applies to commitments only", "month");
     // Packages are a state, not traffic: without a period every package (also those valid
     // from next month); the traffic reports need a start and end now by default.
     const bool packages = q.kind == "packages";
@@ -108,6 +123,15 @@ Response Api::reports(Ctx& c, const std::optional<std::string_view>& kind) {
         return text(q.csv ? billing::format_csv(*inc) : billing::format_json(*inc), q.csv);
     }
     if (!q.agent.empty()) return error(400, "agent applies to agent-income only", "agent");
+    if (q.kind == "commitments") {
+        if (!q.by.empty()) return error(400, "by does not apply to commitments", "by");
+        if (q.deviation) return error(400, "rate_deviation applies to profit reports only", "rate_deviation");
+        auto rep = data_->commitment_report(q.month);
+        if (!rep && rep.error().code == billing::ErrorCode::invalid_argument && rep.error().field == "month")
+            return error(400, rep.error().message, "month");
+        if (!rep) return failed(rep.error());
+        return text(q.csv ? billing::format_csv(*rep) : billing::format_json(*rep), q.csv);
+    }
     if (q.kind == "packages") {
         if (auto bad = package_params(q)) return std::move(*bad);
         auto rep = data_->package_report(q.from, q.until);
@@ -119,7 +143,7 @@ Response Api::reports(Ctx& c, const std::optional<std::string_view>& kind) {
         static const std::set<std::string_view> kKinds = {"revenue", "clearing", "gateway", "settlement",
                                                          "profit", "asr"};
         if (!kKinds.count(q.kind)) return error(404, "no such report (revenue, clearing, gateway, settlement, "
-                                                     "profit, asr, agent-income, packages)");
+                                                     "profit, asr, agent-income, packages, commitments)");
         return error(400, fmt::format("by {} does not apply to report {}", q.by, q.kind), "by");
     }
     const bool profit = *rk == billing::ReportKind::profit_area || *rk == billing::ReportKind::profit_customer;

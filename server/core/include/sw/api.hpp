@@ -15,7 +15,8 @@
 //
 // Access (RFC 6750 bearer tokens): every /api request needs `Authorization: Bearer TOKEN`; a
 // token is known by the SHA-256 of its secret (the secret is never stored). Missing → 401,
-// unknown → 401 (error="invalid_token"), a read token on anything but GET/HEAD → 403.
+// unknown → 401 (error="invalid_token"), a read token on anything but GET/HEAD → 403 (but
+// POST /api/reconcile, which computes an answer from its body and changes nothing).
 // /metrics needs no token from a loopback source unless metrics_token_on_loopback. From one
 // source (an IPv4 address or an IPv6 /64: Request::source_key), max_failures wrong tokens
 // within failure_window get it 429 (Retry-After)
@@ -40,13 +41,16 @@
 //   GET /api/alerts            DELETE /api/alerts/{id} (acknowledge)
 //   GET /api/stats/history     (the last hour by minute: the Live page's charts)
 //   GET /api/reports/{revenue|clearing|gateway|settlement|profit|asr|agent-income|packages}?from[&until&by&agent&format]
+//   GET /api/reports/commitments?month=YYYY-MM[&format]
 //   GET /api/routes/explain?number=N&customer=NAME[&caller=C]           GET /metrics
 //   GET|POST /api/domains      GET|PATCH|DELETE /api/domains/{name}  POST .../{name}/resolve
 //   GET|POST /api/carriers     GET|PATCH|DELETE /api/carriers/{name} POST .../{name}/register
 //   GET|POST /api/traces       GET|DELETE /api/traces/{id}     GET /api/traces/{id}/pcap
+//   GET|PATCH /api/billing/settings
 //   GET /api/rate-groups       GET /api/rates?group=G[&prefix&limit&after]
 //   POST /api/rate-groups/{group}/deck[?template&map&delimiter&...&replace&dry_run]
 //   POST /api/rate-groups/{group}/autocreate {"from", "margin"|"markup", ...}
+//   POST /api/reconcile?vendor=ID&from[&until&map&delimiter&no_header&decimal_comma&tolerance&...]
 //
 // Accounts (api_accounts.cpp): amounts are decimal strings in JSON ("12.50"), parsed exactly
 // by billing::Money (never a float: a JSON number is refused, 422). GET of one account
@@ -54,7 +58,13 @@
 // that is not the current ETag is 409 and changes nothing. A body that is not one flat JSON
 // object is 400; a member that is missing, unknown, of the wrong type or refused is 422
 // naming it in "field"; an existing id is 409. A write sets Response::tables_changed. GET of
-// one account also lists its packages with the seconds used and left ("packages").
+// one account also lists its packages with the seconds used and left ("packages") and its
+// volume tiers ("tiers", billing/tiers.hpp), one entry per tier prefix: the current local month
+// of the store's calendar.timezone ("month", billing::volume_month), the billed seconds counted
+// to the prefix in it as committed ("used_s", Store::volume_used), the tier in force now
+// ("current": the one the next call starts in; null below the first threshold, where the rate's
+// own price applies), the next threshold ("next", null past the last) and every tier
+// ({from_minutes, price, bonus_minutes}, price with 4 decimals at least).
 //
 // Gateways and groups (api_gateways.cpp): the stored configuration of customer and vendor
 // gateways and gateway groups (GET /api/gateways stays the running switch's live view: calls,
@@ -86,6 +96,17 @@
 // CDR of its period (profit by area, rate_deviation=true) covers at most 7 days here (400
 // naming "from"): it runs on the switch's loop; the others read the hourly rollup. packages
 // (the minutes left per package valid in the period) takes from and until optionally.
+// commitments (`trunkctl report commitments`, billing/commitments.hpp) is one local month of
+// the store's calendar.timezone: month=YYYY-MM, required, instead of from and until (400
+// naming month when missing or malformed, naming from/until when given).
+//
+// Billing settings (api_billing.cpp): `trunkctl billing show|set` in JSON (docs/billing.md
+// "Billing settings": currency precision and rounding, hold-time precision, free time, the
+// work calendar with its IANA time zone, working days, hours and holidays). GET lists every
+// key with the value in force and its VOS3000 name; PATCH {"key": "value", ...} (a number may
+// be a JSON number) checks every value with trunkctl's code, then stores them all in one
+// transaction or none (422 naming the bad key, with trunkctl's message), answers the new
+// list and sets Response::tables_changed: the switch reloads and rates the next call with them.
 //
 // SIP users (api_users.cpp): POST {"name", "password", "realm"?} stores HA1 for MD5, SHA-256
 // and SHA-512/256 (as `trunkctl user add`); the password is never stored, returned or logged.
@@ -148,6 +169,21 @@
 // "created_truncated"); dry_run stores nothing, otherwise they are stored as a deck is
 // (tables_changed). A refused member is 422 naming it (an unknown or empty vendor group:
 // "from").
+//
+// Reconciliation (api_reconcile.cpp): POST /api/reconcile is `trunkctl reconcile FILE --vendor
+// ID` (billing/reconcile.hpp, the same functions): the body is the vendor's CDR file (text/csv,
+// header line; columns callee, start, duration, amount or a `map`), the query parameters are
+// its options ('-' as '_': vendor, map, delimiter, no_header, decimal_comma, from, until,
+// tolerance, duration_tolerance, format). Our answered CDRs with the vendor account ending in
+// [from, until) (from required, until default now) are matched; the answer is trunkctl's
+// --json (or format=csv): matched, totals, amount_deviation, differing [{ours, theirs,
+// duration_diff_s, amount_diff}], only_ours, only_theirs. A bad file is 422 with field "file",
+// "error" the count and the first error as trunkctl prints it ("line 3, field duration: ...")
+// and "errors" [{line, column, message, text}] (up to 100; "error_count"); a missing or refused
+// parameter (an unknown vendor account too) is 422 naming it. It reads every CDR of its period
+// on the switch's loop: at most 7 days (400 naming "from", as the reports) and 250,000 of our
+// CDRs (400 naming "from"); the wiring accepts a body up to 16 MiB (413). It changes nothing,
+// so a read token may send it (the one POST that needs no admin scope).
 //
 // Stats (api_stats.cpp): GET /api/stats/history is sw::CallHistory's last hour, {"bucket_s":
 // 60, "buckets": [...]}, 60 minutes oldest first, the last the current one: t_ms (the minute's
@@ -284,7 +320,9 @@ class Api {
     Response unbind(Ctx& c);  // DELETE /api/bindings?aor=AOR[&contact=C] | ?user=USER
     Response cdrs(Ctx& c);
     Response reports(Ctx& c, const std::optional<std::string_view>& kind);
+    Response reconcile(Ctx& c);  // POST /api/reconcile (api_reconcile.cpp)
     Response alerts(Ctx& c, const std::optional<std::string_view>& id);
+    Response billing_settings(Ctx& c);  // GET|PATCH /api/billing/settings (api_billing.cpp)
     Response stats_history(Ctx& c);  // GET /api/stats/history (api_stats.cpp)
     Response explain_route(Ctx& c);
     Response domains(Ctx& c, const std::optional<std::string_view>& rest);

@@ -23,10 +23,13 @@
 #include "billing/account.hpp"
 #include "billing/cdr.hpp"
 #include "billing/cdr_filter.hpp"
+#include "billing/commitments.hpp"
 #include "billing/deck.hpp"
 #include "billing/money.hpp"
 #include "billing/report.hpp"
+#include "billing/settings.hpp"
 #include "billing/result.hpp"
+#include "billing/tiers.hpp"
 #include "route/domain/cache.hpp"
 #include "route/lcr/customers.hpp"
 #include "route/lcr/router.hpp"
@@ -114,6 +117,16 @@ struct DomainRecord {
 struct CarrierRecord {
     route::reg::TrunkReg reg;
     std::int64_t version = 0;
+};
+
+// One tier prefix of an account in the current month (GET /api/accounts/{id} "tiers"): the
+// local calendar month of the store's calendar.timezone (billing::volume_month), the billed
+// seconds counted to the prefix in it as committed (Store::volume_used) and the prefix's tiers.
+struct TierUsage {
+    std::string prefix;
+    std::string month;                       // "YYYY-MM"
+    std::int64_t used_s = 0;
+    std::vector<billing::VolumeTier> tiers;  // sorted by from_minutes
 };
 
 // What removing a SIP user did, and how many of its bindings went from the file.
@@ -235,10 +248,21 @@ class Data {
     virtual billing::Result<billing::PackageReport> package_report(billing::Timestamp, billing::Timestamp) {
         return no_table("reports");
     }
+    // The commitments' figures of the local month "YYYY-MM" (Store::commitment_report;
+    // invalid_argument, field month, for other text).
+    virtual billing::Result<billing::CommitmentReport> commitment_report(std::string_view /*month*/) {
+        return no_table("reports");
+    }
     // One account's packages with their usage, by name (GET /api/accounts/{id}). A Data that
     // keeps no packages (a test's fake) has none, so this is not pure virtual.
     virtual billing::Result<std::vector<billing::PackageBalance>> packages(std::string_view /*account*/) {
         return std::vector<billing::PackageBalance>{};
+    }
+    // One account's volume tiers by prefix with the month's usage at `now` (ms UTC); likewise
+    // none for a Data that keeps no tiers.
+    virtual billing::Result<std::vector<TierUsage>> tier_usage(std::string_view /*account*/,
+                                                               billing::Timestamp /*now*/) {
+        return std::vector<TierUsage>{};
     }
 
     // Rate groups and their rates (billing::sqlite::Store, `trunkctl rates`). import_rates
@@ -252,6 +276,14 @@ class Data {
     virtual billing::Result<std::size_t> import_rates(std::string_view, const std::vector<billing::Rate>&,
                                                       bool) {
         return no_table("rates");
+    }
+
+    // The billing settings (billing/settings.hpp: `trunkctl billing show|set`): every key with
+    // the value in force; set_billing_settings checks every value, then writes them all in one
+    // transaction (billing::sqlite::Store::set_settings), or none.
+    virtual billing::Result<std::vector<billing::Setting>> billing_settings() { return no_table("settings"); }
+    virtual billing::Result<void> set_billing_settings(const std::vector<std::pair<std::string, std::string>>&) {
+        return no_table("settings");
     }
 
   protected:

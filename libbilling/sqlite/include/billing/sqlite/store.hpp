@@ -64,6 +64,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "billing/account.hpp"
@@ -262,6 +263,9 @@ public:
     // Validates (apply_setting) and stores one setting; bumps change_version(). An IANA
     // calendar.timezone is read through zone_source().
     Result<void> set_setting(std::string_view key, std::string_view value);
+    // Several settings at once (the API's PATCH): all checked first, then written in ONE
+    // transaction, so a bad value leaves every setting as it was.
+    Result<void> set_settings(std::span<const std::pair<std::string, std::string>> settings);
 
     struct Impl;
 
