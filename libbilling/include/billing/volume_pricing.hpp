@@ -78,6 +78,21 @@ public:
     Result<std::int64_t> package_used(const Package& p);
 
 private:
+    // Orders keys of strings by their views, so a key of string_views finds one of strings
+    // without building it (std::less<> would compare tuples of different element types,
+    // which not every standard library accepts).
+    struct ViewLess {
+        using is_transparent = void;
+        template <class... A, class... B>
+        bool operator()(const std::tuple<A...>& a, const std::tuple<B...>& b) const {
+            return views(a) < views(b);
+        }
+        template <class... A>
+        static auto views(const std::tuple<A...>& t) {
+            return std::apply([](const auto&... x) { return std::make_tuple(std::string_view(x)...); }, t);
+        }
+    };
+
     Result<void> apply(Cdr& cdr, const CallRating& rating, const RatingConfig& cfg);
 
     VolumeTiers tiers_;
@@ -85,8 +100,8 @@ private:
     bool any_bonus_ = false;  // a tier grants bonus minutes: count() looks for a crossing
     VolumeSource volume_source_;
     PackageSource package_source_;
-    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t, std::less<>> volumes_;
-    std::map<std::tuple<std::string, std::string>, std::int64_t, std::less<>> used_;
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t, ViewLess> volumes_;
+    std::map<std::tuple<std::string, std::string>, std::int64_t, ViewLess> used_;
 };
 
 }  // namespace billing
