@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
+#include <utility>
+
 #include <cstdlib>
 
 #include "billing/sqlite/store.hpp"
@@ -80,47 +83,37 @@ std::optional<Routing> load_routing(route::lcr::sqlite::Store& store, std::strin
     return r;
 }
 
-std::optional<billing::Book> load_book(const std::string& database, std::string* error) {
-    billing::sqlite::StoreOptions o;
-    auto st = billing::sqlite::Store::open(database, o);
+namespace {
+
+// Opens the billing store and reads one thing from it; nullopt with *error on failure.
+template <class Read>
+auto read_billing(const std::string& database, std::string* error, Read read)
+    -> std::optional<std::decay_t<decltype(*read(std::declval<billing::sqlite::Store&>()))>> {
+    auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
     if (!st) {
         if (error) *error = st.error().describe();
         return std::nullopt;
     }
-    auto book = st->load_book();
-    if (!book) {
-        if (error) *error = book.error().describe();
+    auto got = read(*st);
+    if (!got) {
+        if (error) *error = got.error().describe();
         return std::nullopt;
     }
-    return std::move(*book);
+    return std::move(*got);
+}
+
+}  // namespace
+
+std::optional<billing::Book> load_book(const std::string& database, std::string* error) {
+    return read_billing(database, error, [](billing::sqlite::Store& st) { return st.load_book(); });
 }
 
 std::optional<billing::VolumePricing> load_volume_pricing(const std::string& database, std::string* error) {
-    auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
-    if (!st) {
-        if (error) *error = st.error().describe();
-        return std::nullopt;
-    }
-    auto vp = st->load_volume_pricing();
-    if (!vp) {
-        if (error) *error = vp.error().describe();
-        return std::nullopt;
-    }
-    return std::move(*vp);
+    return read_billing(database, error, [](billing::sqlite::Store& st) { return st.load_volume_pricing(); });
 }
 
 std::optional<billing::RatingConfig> load_rating(const std::string& database, std::string* error) {
-    auto st = billing::sqlite::Store::open(database, billing::sqlite::StoreOptions{});
-    if (!st) {
-        if (error) *error = st.error().describe();
-        return std::nullopt;
-    }
-    auto cfg = st->rating_config();
-    if (!cfg) {
-        if (error) *error = cfg.error().describe();
-        return std::nullopt;
-    }
-    return std::move(*cfg);
+    return read_billing(database, error, [](billing::sqlite::Store& st) { return st.rating_config(); });
 }
 
 std::optional<std::int64_t> BillingVersion::read(std::string* error) {
