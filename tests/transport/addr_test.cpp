@@ -52,3 +52,24 @@ TEST_CASE("addr: the source a peer counts as for per-source limits", "[transport
     REQUIRE(sip::uv::detail::make_sockaddr("2001:db8:1:2::5", 5060, sa));
     CHECK(source_key(reinterpret_cast<const sockaddr*>(&sa)) == "2001:db8:1:2::/64");
 }
+
+TEST_CASE("addr: make_sockaddr accepts exactly what inet_pton accepts for IPv4",
+          "[transport][addr]") {
+    // The dotted-quad fast path must not widen or narrow what an address may be.
+    for (const char* text :
+         {"127.0.0.1", "0.0.0.0", "255.255.255.255", "1.2.3.4", "256.1.1.1", "1.2.3", "1.2.3.4.5",
+          "01.2.3.4", "1.2.3.04", "1..3.4", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4a",
+          "1234.1.1.1", "1.2.3.-4", "a.b.c.d", "0x7f.0.0.1", "1.2.3.4:5060", "10.0.0.255",
+          "99.199.249.250", "300.0.0.1", "1.2.3.999"}) {
+        in_addr want{};
+        const bool ok = inet_pton(AF_INET, text, &want) == 1;
+        sockaddr_storage sa{};
+        INFO(text);
+        REQUIRE(sip::uv::detail::make_sockaddr(text, 5060, sa) == ok);
+        if (!ok) continue;
+        const auto* s4 = reinterpret_cast<const sockaddr_in*>(&sa);
+        CHECK(s4->sin_family == AF_INET);
+        CHECK(s4->sin_addr.s_addr == want.s_addr);
+        CHECK(ntohs(s4->sin_port) == 5060);
+    }
+}
