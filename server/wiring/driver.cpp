@@ -9,9 +9,12 @@
 namespace wiring {
 
 Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks sinks)
-    : loop_(loop), sw_(sw), shutdown_(shutdown), sinks_(sinks), deadline_(loop, [this] {
-          on_deadline();
-      }) {}
+    : loop_(loop),
+      sw_(sw),
+      shutdown_(shutdown),
+      sinks_(sinks),
+      deadline_(loop, [this] { on_deadline(); }),
+      after_io_(loop, [this] { flush(); }) {}
 
 Driver::~Driver() = default;
 
@@ -45,7 +48,10 @@ void Driver::on_message(const sip::Target& source, std::string_view bytes) {
     sw_.on_bytes(bytes, source, loop_.now());
     // after the switch read it, so a trace's matching finds the call it started
     if (sw_.traces().any_active()) trace(source, bytes, true);
-    flush();
+    // Not flushed here: a recvmmsg batch (or a TCP read) brings several messages, and the
+    // switch has answered each already; sending, the store, the logs and re-arming the
+    // deadline are done once for all of them, before the loop blocks again.
+    after_io_.request();
 }
 
 void Driver::on_send_failed(std::uint64_t txn, const sip::Target& to, std::string_view why) {

@@ -81,6 +81,7 @@ class Driver {
     Shutdown& shutdown_;
     Sinks sinks_;
     sip::uv::Timer deadline_;
+    sip::uv::AfterIo after_io_;  // one flush per loop iteration for received messages
     std::unique_ptr<sip::uv::Transports> transports_;
     std::unique_ptr<HepSender> hep_;
 };

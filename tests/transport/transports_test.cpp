@@ -2,6 +2,7 @@
 // Ports 28001-28099, one per test; every wait is bounded by a deadline timer.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <string>
 
@@ -44,6 +45,45 @@ TEST_CASE("loop: timers fire at their Instant, cancel, and re-arm", "[transport]
     t.cancel();
     tt::run_for(loop, 60ms);
     CHECK(fired == 1);
+}
+
+TEST_CASE("loop: re-arming a timer for the deadline it has keeps it", "[transport][loop]") {
+    Loop loop;
+    int fired = 0;
+    sip::uv::Timer t(loop, [&] { ++fired; });
+    const sip::Instant at = loop.now() + 20ms;
+    t.arm(at);
+    t.arm(at);  // the driver's case: same deadline after every input
+    CHECK(t.armed());
+    REQUIRE(run_until(loop, [&] { return fired == 1; }, 2000ms));
+    CHECK(loop.now() >= at);
+    t.arm(loop.now() + 10ms);
+    t.arm(loop.now() + 500ms);  // a different deadline replaces it
+    tt::run_for(loop, 60ms);
+    CHECK(fired == 1);
+    CHECK(t.armed());
+    t.cancel();
+    t.arm(loop.now() + 10ms);  // after cancel the same-deadline shortcut must not apply
+    REQUIRE(run_until(loop, [&] { return fired == 2; }, 2000ms));
+}
+
+TEST_CASE("loop: AfterIo runs once after a batch of received datagrams", "[transport][loop]") {
+    Loop loop;
+    Peer server(loop, listening(Transport::Udp, "127.0.0.1:28097"));
+    Peer client(loop, client_cfg());
+    std::vector<std::size_t> seen_at_run;  // how many messages had arrived at each run
+    sip::uv::AfterIo after(loop, [&] { seen_at_run.push_back(server.got.size()); });
+    server.on_message = [&](const Target&, std::string_view) { after.request(); };
+    REQUIRE(server.start() == "");
+    REQUIRE(client.start() == "");
+    constexpr std::size_t kN = 16;  // one sendmmsg batch; all queued before the server reads
+    for (std::size_t i = 0; i < kN; ++i)
+        client.tp->send(tgt(Transport::Udp, "127.0.0.1", 28097), tt::options(static_cast<int>(i)));
+    REQUIRE(run_until(loop, [&] { return server.got.size() == kN && !after.requested(); }));
+    REQUIRE_FALSE(seen_at_run.empty());
+    CHECK(seen_at_run.back() == kN);   // the last message was followed by a run
+    CHECK(seen_at_run.size() < kN);    // and the runs were shared by the batch
+    CHECK(std::is_sorted(seen_at_run.begin(), seen_at_run.end()));
 }
 
 TEST_CASE("loop: SIGTERM reaches the Signals callback", "[transport][loop]") {

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <csignal>
+#include <optional>
 
 namespace sip::uv {
 
@@ -46,6 +47,7 @@ struct Timer::Handle {
     std::function<void()> cb;
     bool armed = false;
     bool firing = false;
+    std::optional<Instant> at;  // the deadline arm(at) last set, while armed
 };
 
 Timer::Timer(Loop& loop, std::function<void()> on_fire) : h_(new Handle) {
@@ -62,9 +64,13 @@ Timer::~Timer() {
 }
 
 void Timer::arm(Instant at) {
+    // A driver re-arms after every input, nearly always for the same deadline: libuv would
+    // take the timer out of its heap and put it back each time. Same instant, same due time.
+    if (h_->armed && !h_->firing && h_->at == at) return;
     const Instant now = instant_ms(static_cast<std::int64_t>(uv_now(h_->t.loop)));
     Duration d = at - now;
     arm_after(d);
+    h_->at = at;
 }
 
 void Timer::arm_after(Duration d) {
@@ -78,6 +84,7 @@ void Timer::arm_after(Duration d) {
     // to the next iteration.
     if (ms == 0 && h_->firing) ms = 1;
     h_->armed = true;
+    h_->at.reset();
     uv_timer_start(
         &h_->t,
         [](uv_timer_t* t) {
@@ -92,11 +99,50 @@ void Timer::arm_after(Duration d) {
 
 void Timer::cancel() {
     h_->armed = false;
+    h_->at.reset();
     uv_timer_stop(&h_->t);
 }
 
 bool Timer::armed() const noexcept {
     return h_->armed;
+}
+
+// --- AfterIo
+
+struct AfterIo::Handle {
+    uv_check_t c;
+    std::function<void()> work;
+    bool requested = false;
+};
+
+AfterIo::AfterIo(Loop& loop, std::function<void()> work) : h_(new Handle) {
+    h_->work = std::move(work);
+    uv_check_init(loop.native(), &h_->c);
+    h_->c.data = h_;
+}
+
+AfterIo::~AfterIo() {
+    uv_check_stop(&h_->c);
+    h_->work = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&h_->c),
+             [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
+void AfterIo::request() {
+    if (h_->requested) return;
+    h_->requested = true;
+    // A check handle runs after the poll phase and does not stop the loop from blocking
+    // (an idle handle would); it is stopped again before its work runs.
+    uv_check_start(&h_->c, [](uv_check_t* c) {
+        auto* h = static_cast<Handle*>(c->data);
+        uv_check_stop(c);
+        h->requested = false;
+        if (h->work) h->work();  // may request() again: then it runs next iteration
+    });
+}
+
+bool AfterIo::requested() const noexcept {
+    return h_->requested;
 }
 
 // --- Signals

@@ -73,6 +73,32 @@ private:
     Handle* h_;
 };
 
+// Work to do once per loop iteration, after the I/O callbacks of that iteration (libuv's
+// check phase), only in the iterations that asked for it. A driver handing each received
+// datagram to its core calls request() instead of flushing; the flush then runs once for
+// the whole recvmmsg batch, and what it queues still leaves before the loop blocks again.
+//
+//   sip::uv::AfterIo after(loop, [&] { driver.flush(); });
+//   after.request();  // from an I/O callback: flush() runs at the end of this iteration
+//
+// Request it from I/O callbacks only: requested from a timer (before the poll phase), the
+// work would wait for the next I/O or the next timer.
+class AfterIo {
+public:
+    AfterIo(Loop& loop, std::function<void()> work);
+    ~AfterIo();
+    AfterIo(const AfterIo&) = delete;
+    AfterIo& operator=(const AfterIo&) = delete;
+
+    void request();  // idempotent until the work has run
+    bool requested() const noexcept;
+
+    struct Handle;
+
+private:
+    Handle* h_;
+};
+
 // SIGINT and SIGTERM, and SIGHUP when on_hangup is given (a configuration reload; without
 // it SIGHUP keeps its default action). The signal handles do not keep the loop alive by
 // themselves, so run() still returns once everything else (listeners, connections, timers)
