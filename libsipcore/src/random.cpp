@@ -36,8 +36,9 @@ std::uint64_t SeededRandom::next_u64() noexcept {
 }
 
 std::string make_token(Random& rng, std::size_t chars) {
-    std::string out;
-    out.reserve(chars);
+    // Written in place: a tag or branch for every answer, push_back's checks were most of it.
+    std::string out(chars, '\0');
+    char* p = out.data();
     std::uint64_t bits = 0;
     int left = 0;
     for (std::size_t i = 0; i < chars; ++i) {
@@ -45,7 +46,7 @@ std::string make_token(Random& rng, std::size_t chars) {
             bits = rng.next_u64();
             left = 64;
         }
-        out.push_back(kAlphabet[bits & 31]);
+        p[i] = kAlphabet[bits & 31];
         bits >>= 5;
         left -= 5;
     }

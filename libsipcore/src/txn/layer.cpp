@@ -311,7 +311,8 @@ struct Layer::Impl {
         const Via& v = m.top_via();
         std::string key;
         if (is_rfc3261_branch(v.branch)) {
-            key.reserve(v.branch.size() + v.host.size() + 16);
+            // exact: "S|" branch "|" host ":" port(<= 5) "|" method; a short guess grew it
+            key.reserve(v.branch.size() + v.host.size() + method_class(m).size() + 11);
             key.append("S|").append(v.branch).append("|");
             append_sent_by(key, v);
             key.append("|").append(method_class(m));

@@ -609,6 +609,10 @@ void Transports::Impl::flush_udp(UdpSock* u) {
         event(u->name + ": send to " + host_port(to.host, to.port) + ": " + why);
         fail(d.tag, to, "UDP send failed: " + why);
     }
+    // Hand the emptied vector back when nothing was queued meanwhile: its capacity serves
+    // the next batch (swapping it away cost an allocation per flush).
+    batch.clear();
+    if (u->pending.empty()) u->pending.swap(batch);
 }
 
 void Transports::Impl::queue_udp(UdpSock* u, const sockaddr* to, Bytes bytes, std::uint64_t tag) {

@@ -58,7 +58,7 @@ struct Element::Impl {
 
     Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
 
-    std::string allow() const {
+    std::string_view allow() const {
         if (cfg.calls)
             return registrar ? "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REGISTER"
                              : "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
@@ -68,7 +68,8 @@ struct Element::Impl {
         return registrar ? "OPTIONS, REGISTER" : "OPTIONS";
     }
 
-    void respond(TxnId txn, const sip::Message& req, sip::ResponseSpec spec, sip::Instant now) {
+    // Adds Server first to the caller's spec (no copy of it: an answer per request).
+    void respond(TxnId txn, const sip::Message& req, sip::ResponseSpec& spec, sip::Instant now) {
         spec.extra.insert(spec.extra.begin(), {"Server", cfg.server_header});
         layer.respond(txn, sip::make_bytes(sip::build_response(req, spec)), now);
     }
@@ -224,7 +225,8 @@ struct Element::Impl {
         sip::ResponseSpec spec;
         std::string tag = sip::make_token(rng, 10);
         spec.to_tag = tag;
-        const std::string allow_list = allow();
+        const std::string_view allow_list = allow();
+        spec.extra.reserve(4);  // respond() puts Server first: one allocation, not two
         if (!m.ruri().is_sip() && m.ruri().scheme != sip::Uri::Scheme::Tel) {
             spec.status = 416;  // RFC 3261 §8.2.2.1
         } else if (m.method() == sip::Method::Options) {
@@ -259,7 +261,7 @@ struct Element::Impl {
             "v=0\r\no=trunkline 1 1 IN IP4 {0}\r\ns=-\r\nc=IN IP4 {0}\r\nt=0 0\r\n"
             "m=audio 10000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
             cfg.contact_host);
-        const std::string allow_list = allow();  // ResponseSpec holds views: keep it alive
+        const std::string_view allow_list = allow();
         sip::ResponseSpec ok;
         ok.status = 200;
         ok.to_tag = tag;
@@ -284,7 +286,7 @@ struct Element::Impl {
         if (!registrar) {
             sip::ResponseSpec spec;
             const std::string tag = sip::make_token(rng, 10);
-            const std::string allow_list = allow();
+            const std::string_view allow_list = allow();
             spec.status = 405;
             spec.to_tag = tag;
             spec.extra = {{"Allow", allow_list}};
