@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json_reader.hpp"
 #include "json_writer.hpp"
@@ -88,6 +89,25 @@ inline std::optional<Response> required_name(const JsonMembers& m, const JsonVal
 
 // The entity tag of a row's version (accounts, gateways, groups, domain entries, carriers,
 // SIP users): strong, so If-Match compares it exactly.
+// The per-line errors of a rejected file (a rate deck, a vendor CDR file) as "errors":
+// line and column are null when an error is about the whole file; with_text adds
+// trunkctl's one-line wording of each.
+inline void write_line_errors(JsonWriter& w, const std::vector<billing::Error>& errors,
+                              bool with_text) {
+    w.key("errors").begin_array();
+    for (const billing::Error& e : errors) {
+        w.begin_object();
+        w.key("line");
+        if (e.line) w.value(static_cast<std::uint64_t>(e.line)); else w.null();
+        w.key("column");
+        if (!e.field.empty()) w.value(e.field); else w.null();
+        w.field("message", e.message);
+        if (with_text) w.field("text", e.describe());
+        w.end_object();
+    }
+    w.end_array();
+}
+
 inline std::string etag(std::int64_t version) {
     return "\"v" + std::to_string(version) + "\"";
 }

@@ -199,18 +199,9 @@ Response Api::rate_groups(Ctx& c, const std::optional<std::string_view>& rest) {
         JsonWriter w;
         w.begin_object()
             .field("error", fmt::format("{} error(s) in the deck; nothing imported", d.error_count))
-            .field("error_count", static_cast<std::uint64_t>(d.error_count))
-            .key("errors")
-            .begin_array();
-        for (const billing::Error& e : d.errors) {
-            w.begin_object();
-            w.key("line");
-            if (e.line) w.value(static_cast<std::uint64_t>(e.line)); else w.null();
-            w.key("column");
-            if (!e.field.empty()) w.value(e.field); else w.null();
-            w.field("message", e.message).end_object();
-        }
-        w.end_array().key("hints").begin_array();
+            .field("error_count", static_cast<std::uint64_t>(d.error_count));
+        write_line_errors(w, d.errors, false);
+        w.key("hints").begin_array();
         if (d.hints.delimiter != 0) {
             const std::string dl = d.hints.delimiter == '\t' ? "tab" : std::string(1, d.hints.delimiter);
             w.value(fmt::format("the header looks delimited by '{}': try delimiter={}", dl, dl));

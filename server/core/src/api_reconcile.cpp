@@ -117,18 +117,9 @@ Response Api::reconcile(Ctx& c) {
         w.begin_object()
             .field("error", fmt::format("{} error(s) in the vendor file: {}", theirs.error_count, first.describe()))
             .field("field", "file")
-            .field("error_count", static_cast<std::uint64_t>(theirs.error_count))
-            .key("errors")
-            .begin_array();
-        for (const billing::Error& e : theirs.errors) {
-            w.begin_object();
-            w.key("line");
-            if (e.line) w.value(static_cast<std::uint64_t>(e.line)); else w.null();
-            w.key("column");
-            if (!e.field.empty()) w.value(e.field); else w.null();
-            w.field("message", e.message).field("text", e.describe()).end_object();
-        }
-        w.end_array().end_object();
+            .field("error_count", static_cast<std::uint64_t>(theirs.error_count));
+        write_line_errors(w, theirs.errors, true);
+        w.end_object();
         return json(422, w.take());
     }
     if (!data_) return error(503, "the CDR store is not available");
