@@ -975,9 +975,9 @@ struct Calls::Impl {
         e.gateways_tried = c.tried;
         r.gateways_tried = c.tried;
         e.illegal = illegal;
-        if (!illegal) book_call(e);
         metrics.on_ended(r);
         if (!illegal) history.on_ended(now, r);
+        if (!illegal) book_call(e);  // last: a rated call's record moves into its CDR
         cdrs.push_back(std::move(e));
     }
 
@@ -989,16 +989,17 @@ struct Calls::Impl {
             e.rating_error = r.error().describe();
             return;
         }
-        billing::Cdr cdr = billing::make_cdr(e.record, *r);
+        billing::Cdr cdr = billing::make_cdr(std::move(e.record), *r);
         if (auto ok = pricing.price(cdr, *r, rater.config()); !ok) {
             e.rating_error = ok.error().describe();
+            e.record = std::move(cdr.call);  // an unrated CDR is written from the record
             return;
         }
         if (cdr.charge.micros() != 0) {
-            if (auto neg = cdr.charge.negate()) (void)book.adjust_balance(e.record.customer, *neg);
+            if (auto neg = cdr.charge.negate()) (void)book.adjust_balance(cdr.call.customer, *neg);
         }
-        if (cdr.cost.micros() != 0 && !e.record.vendor.empty())
-            (void)book.adjust_balance(e.record.vendor, cdr.cost);
+        if (cdr.cost.micros() != 0 && !cdr.call.vendor.empty())
+            (void)book.adjust_balance(cdr.call.vendor, cdr.cost);
         e.rating = *r;
         e.cdr = std::move(cdr);
     }
