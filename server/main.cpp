@@ -181,6 +181,9 @@ int serve(const Base& b, const Core& c) {
             [&] {
                 refresh_timer.cancel();
                 poll_timer.cancel();
+                // refreshes coalesced on the way (sw::BindingWrites) get their exact expiry
+                c.sw.registrations().persist_coalesced(loop.now());
+                while (auto op = c.sw.poll_store()) c.reg_store.apply(*op);
                 c.reg_store.stop();  // pending bindings and suspensions written
                 publisher.clear();   // no call of ours is running any more
                 api.close();

@@ -265,11 +265,6 @@ try:
     def refreshed():
         now = dict(query("SELECT aor, call_id FROM reg_binding"))
         return sum(1 for a in first50 if a in now and now[a] != call_ids.get(a))
-    wait_until(lambda: refreshed() == 50, 5)
-    changed = refreshed()
-    n = binding_count()
-    check("b. after the refresh the database still holds 200 rows, the 50 rewritten with the new "
-          "Call-IDs", n == NUSERS and changed == 50, f"{n} rows, {changed} of 50 rewritten")
 
     # --- c. unregister 50 ------------------------------------------------------------------
     rc, ok, bad, out = sipp("unreg50", UNREGISTER_AUTH, last50_csv, 50, UAC_PORT, rate=100)
@@ -282,6 +277,12 @@ try:
             if int(re.search(r"u(\d+)@", a).group(1)) > NUSERS - 50]
     check("c. 150 rows remain, none of the unregistered users", n == NUSERS - 50 and not gone,
           f"{n} rows, {len(gone)} unregistered still there")
+    # Issue 13 goal 3: a refresh that only moves the expiry (seconds of 3,600 here) is not
+    # written at once; the deletions just seen were queued after the refreshes, so had the
+    # refreshes been written they would be in the file now
+    changed = refreshed()
+    check("b. the 50 refreshes only moved the expiry: coalesced, their rows not rewritten yet",
+          changed == 0, f"{changed} of 50 rewritten")
 
     # --- d. restart restores the bindings --------------------------------------------------
     rc = stop(tl)
@@ -289,6 +290,9 @@ try:
     check("d. SIGTERM stops trunkline with exit status 0", rc == 0, f"rc={rc}")
     n = binding_count()
     check("d. the 150 bindings are in the database after the stop", n == NUSERS - 50, f"{n} rows")
+    changed = refreshed()
+    check("d. the stop wrote the 50 coalesced refreshes (their rows have the new Call-IDs)",
+          changed == 50, f"{changed} of 50 rewritten")
     tl, up = start_trunkline("tl2", config4)
     m = re.search(r"registrar: (\d+) bindings of (\d+) AORs restored", log_text("tl2"))
     check("d. started again on the same database, trunkline logs '150 bindings of 150 AORs "

@@ -628,3 +628,32 @@ TEST_CASE("registrations: the address in use is a last good address only for the
     CHECK(p.a.regs.status("carrier")->state == route::reg::State::registered);
     CHECK_FALSE(p.a.regs.registrar_in_use("carrier", "carrier.example:5080"));
 }
+
+TEST_CASE("registrations: a refresh that only moves the expiry is written at shutdown",
+          "[server][registrations][binding_writes]") {
+    // Issue 13 goal 3: binding persistence off the hot path. Two carrier entries register
+    // the same contact 10 s apart: B's second REGISTER only moves the expiry by 10 s.
+    Pair p;
+    p.a.regs.set_trunks({p.spec("one")}, p.now);
+    p.settle();
+    REQUIRE(p.bound_at_b() == 1);
+    REQUIRE(ops_of<sw::BindingSaved>(p.b).size() == 1);
+    const sip::Instant first = ops_of<sw::BindingSaved>(p.b)[0].binding.expires_at;
+    p.run_for(10s);
+    p.a.regs.set_trunks({p.spec("one"), p.spec("two")}, p.now);
+    p.settle();
+    REQUIRE(p.bound_at_b() == 1);
+    const auto live = p.b.regs.location().lookup("sip:4420001@carrier.example", p.now);
+    REQUIRE(live.size() == 1);
+    CHECK(live[0].expires_at > first);
+    CHECK(ops_of<sw::BindingSaved>(p.b).size() == 1);  // coalesced: no write
+    CHECK(p.b.regs.binding_writes().coalesced() == 1);
+    p.b.regs.persist_coalesced(p.now);
+    p.settle();
+    const auto saved = ops_of<sw::BindingSaved>(p.b);
+    REQUIRE(saved.size() == 2);
+    CHECK(saved[1].binding.expires_at == live[0].expires_at);
+    p.b.regs.persist_coalesced(p.now);  // nothing lags any more
+    p.settle();
+    CHECK(ops_of<sw::BindingSaved>(p.b).size() == 2);
+}

@@ -105,6 +105,12 @@ Registrations::~Registrations() {
 
 void Registrations::restore(const route::reg::Snapshot& snap, sip::Instant now) {
     location_.restore(snap, now);
+    writes_.clear();
+    for (const auto& sb : snap) {  // the rows as read: nothing to write for them yet
+        route::reg::Binding b = sb.binding;
+        b.expires_at = now + sb.remaining;
+        writes_.record(sb.aor, b);
+    }
     if (keepalive_)
         for (const auto& sb : snap)
             keepalive_->track(sb.aor, sb.binding.contact, now);
@@ -356,7 +362,25 @@ void Registrations::on_client_event(const ClientEvent& e, sip::Instant now) {
 
 void Registrations::save_binding(const std::string& aor, const std::string& contact,
                                  sip::Instant now) {
-    if (auto b = location_.find(aor, contact, now)) store_.push_back(BindingSaved{aor, *b});
+    auto b = location_.find(aor, contact, now);
+    if (!b || !writes_.should_write(aor, *b, now)) return;
+    store_.push_back(BindingSaved{aor, std::move(*b)});
+    // records of bindings that left without an event naming their stored contact text
+    if (writes_.size() > 2 * location_.binding_count() + 1024) writes_.retain(location_.snapshot(now));
+}
+
+void Registrations::persist_coalesced(sip::Instant now) {
+    for (route::reg::SnapshotBinding& sb : location_.snapshot(now)) {
+        sb.binding.expires_at = now + sb.remaining;
+        if (!writes_.lagging(sb.aor, sb.binding)) continue;
+        writes_.record(sb.aor, sb.binding);
+        store_.push_back(BindingSaved{sb.aor, std::move(sb.binding)});
+    }
+}
+
+void Registrations::forget_binding(const std::string& aor, const std::string& contact) {
+    writes_.forget(aor, contact);
+    store_.push_back(BindingDeleted{aor, contact});
 }
 
 void Registrations::drain_registrar(sip::Instant now) {
@@ -372,7 +396,7 @@ void Registrations::drain_registrar(sip::Instant now) {
                 break;
             case RegistrarEvent::Kind::Removed:
             case RegistrarEvent::Kind::Replaced:
-                store_.push_back(BindingDeleted{ev->aor, ev->contact});
+                forget_binding(ev->aor, ev->contact);
                 if (keepalive_) keepalive_->untrack(ev->aor, ev->contact);
                 if (log_bindings_ || ev->kind == RegistrarEvent::Kind::Replaced)
                     logs_.push_back(fmt::format("registrar: {} {} {}", ev->aor,
@@ -402,7 +426,7 @@ void Registrations::drain_registrar(sip::Instant now) {
 
 void Registrations::drain_location() {
     while (auto ev = location_.poll()) {
-        store_.push_back(BindingDeleted{ev->aor, ev->binding.contact});
+        forget_binding(ev->aor, ev->binding.contact);
         if (keepalive_) keepalive_->untrack(ev->aor, ev->binding.contact);
         if (log_bindings_)
             logs_.push_back(
@@ -439,7 +463,7 @@ void Registrations::pump(sip::Instant now) {
 
 void Registrations::remove_binding(const std::string& aor, const std::string& contact) {
     if (!location_.remove(aor, contact)) return;
-    store_.push_back(BindingDeleted{aor, contact});
+    forget_binding(aor, contact);
     if (keepalive_) keepalive_->untrack(aor, contact);
 }
 

@@ -50,6 +50,7 @@
 #include "route/reg/keepalive.hpp"
 #include "route/reg/location.hpp"
 #include "route/reg/registrar.hpp"
+#include "sw/binding_writes.hpp"
 #include "sw/element.hpp"
 
 namespace sw {
@@ -129,6 +130,10 @@ class Registrations {
 
     // Replaces the location content (start-up) and schedules keep-alives for it.
     void restore(const route::reg::Snapshot& snap, sip::Instant now);
+    // At shutdown, before the write-behind stops: a BindingSaved for every binding whose
+    // refreshes were coalesced (BindingWrites), so a clean restart has every exact expiry.
+    void persist_coalesced(sip::Instant now);
+    const BindingWrites& binding_writes() const noexcept { return writes_; }
     void set_trunks(std::vector<TrunkSpec> specs, sip::Instant now);
     // Lifts the suspensions naming `key` (operator command); returns how many were lifted.
     std::size_t lift(std::string_view key, sip::Instant now);
@@ -203,11 +208,13 @@ class Registrations {
     void drain_keepalive(sip::Instant now);
     void finish_retired(sip::Instant now);
     void save_binding(const std::string& aor, const std::string& contact, sip::Instant now);
+    void forget_binding(const std::string& aor, const std::string& contact);
 
     Element& element_;
     const sip::auth::Hasher& hasher_;
     sip::Random& rng_;
     route::reg::Location location_;
+    BindingWrites writes_;  // which binding changes are written (refreshes coalesced)
     route::reg::Registrar registrar_;
     std::optional<route::reg::Keepalive> keepalive_;
     std::map<std::string, Trunk, std::less<>> trunks_;
