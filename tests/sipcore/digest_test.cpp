@@ -209,6 +209,13 @@ TEST_CASE("digest: EVP hashes of split pieces equal the hash of the whole", "[si
               "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
         CHECK(hex_of(h.hmac_sha256("", {""})) ==
               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+        // RFC 4231 test case 6: a key longer than the block is hashed first; and a key of
+        // exactly one block (64 octets) is used as it is
+        CHECK(hex_of(h.hmac_sha256(std::string(131, '\xaa'),
+                                   {"Test Using Larger Than Block-Size Key - Hash Key First"})) ==
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        CHECK(hex_of(h.hmac_sha256(std::string(64, 'k'), {"exactly one block of key"})) ==
+              "baa93ea4ccc7062ed6870c5e7937dbd35ad7791df4e29df9addeb429ff491acf");
     }
 }
 
