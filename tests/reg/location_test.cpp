@@ -2,6 +2,11 @@
 // matching, the per-AOR bound, snapshot/restore across a (simulated) restart.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <random>
+#include <tuple>
+
 #include "route/reg/location.hpp"
 
 using namespace route::reg;
@@ -169,4 +174,156 @@ TEST_CASE("location: a re-REGISTER (upsert of the same contact) makes the bindin
     other.restore(loc.snapshot(t0), t0);
     CHECK(other.find("sip:a@x", "sip:a@2.2.2.2", t0)->down);
     CHECK_FALSE(other.find("sip:a@x", "sip:a@1.1.1.1", t0)->down);
+}
+
+namespace {
+
+// The store as the header describes it, written the obvious way (the pre-issue-13 layout):
+// the randomized test below checks the compact one against it.
+struct Model {
+    std::size_t max = 3;
+    std::map<std::string, std::vector<Binding>> aors;  // bindings in the order first added
+
+    Binding* at(const std::string& aor, std::string_view contact) {
+        auto it = aors.find(aor);
+        if (it == aors.end()) return nullptr;
+        for (Binding& b : it->second)
+            if (Location::contact_key(b.contact) == Location::contact_key(contact)) return &b;
+        return nullptr;
+    }
+    bool upsert(const std::string& aor, Binding b) {
+        if (Binding* old = at(aor, b.contact)) {
+            *old = std::move(b);
+            old->down = false;
+            return true;
+        }
+        if (aors[aor].size() >= max) {
+            if (aors[aor].empty()) aors.erase(aor);
+            return false;
+        }
+        aors[aor].push_back(std::move(b));
+        return true;
+    }
+    bool remove(const std::string& aor, std::string_view contact) {
+        Binding* b = at(aor, contact);
+        if (!b) return false;
+        auto& v = aors[aor];
+        v.erase(v.begin() + (b - v.data()));
+        if (v.empty()) aors.erase(aor);
+        return true;
+    }
+    // Expired bindings in (expires_at, AOR, contact key) order.
+    std::vector<std::pair<std::string, std::string>> expire(sip::Instant now) {
+        std::vector<std::tuple<sip::Instant, std::string, std::string, std::string>> gone;
+        for (auto& [aor, v] : aors)
+            for (const Binding& b : v)
+                if (b.expires_at <= now)
+                    gone.emplace_back(b.expires_at, aor, Location::contact_key(b.contact),
+                                      b.contact);
+        std::sort(gone.begin(), gone.end());
+        std::vector<std::pair<std::string, std::string>> out;
+        for (auto& [t, aor, key, contact] : gone) {
+            remove(aor, contact);
+            out.emplace_back(aor, contact);
+        }
+        return out;
+    }
+    std::size_t count() const {
+        std::size_t n = 0;
+        for (const auto& [aor, v] : aors)
+            n += v.size();
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("location: random operations agree with the plain model", "[reg][location]") {
+    std::mt19937 rng(13);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    Location loc({.max_bindings_per_aor = 3});
+    Model model;
+    sip::Instant now = t0;
+    const char* hosts[] = {"h.example",
+                           "H.Example",
+                           "10.0.0.1",
+                           "h.example:5070",
+                           "h.example;transport=TCP",
+                           "h.example;transport=tcp"};
+    for (int step = 0; step < 20'000; ++step) {
+        const std::string aor = "sip:u" + std::to_string(pick(400)) + "@x";
+        const std::string contact =
+            std::string(pick(2) ? "sip:" : "SIP:") + (pick(2) ? "a" : "b") + "@" + hosts[pick(6)];
+        const int op = pick(20);
+        if (op < 12) {
+            Binding b = make(contact, now + std::chrono::seconds(1 + pick(8)),
+                             pick(3) ? std::optional<std::uint16_t>{} : std::uint16_t(pick(1001)));
+            b.down = pick(4) == 0;
+            b.call_id = "c" + std::to_string(step);
+            if (pick(5) == 0) b.path = {"<sip:p1;lr>", std::string(pick(40), 'p')};
+            b.source = {sip::Transport::Tls, "192.0.2." + std::to_string(pick(9)),
+                        std::uint16_t(pick(65536)), std::uint64_t(step), pick(2) ? "tls.x" : ""};
+            if (pick(3) == 0) b.reg_id = std::uint32_t(pick(3));
+            b.instance = pick(3) == 0 ? "<urn:uuid:1>" : "";
+            b.via_nat = pick(2) == 0;
+            REQUIRE(loc.upsert(aor, b) == model.upsert(aor, b));
+        } else if (op < 14) {
+            REQUIRE(loc.remove(aor, contact) == model.remove(aor, contact));
+        } else if (op < 15) {
+            const std::size_t n = model.aors.count(aor) ? model.aors[aor].size() : 0;
+            model.aors.erase(aor);
+            REQUIRE(loc.remove_all(aor) == n);
+        } else if (op < 17) {
+            const bool down = pick(2) == 0;
+            Binding* m = model.at(aor, contact);
+            if (m) m->down = down;
+            REQUIRE(loc.set_down(aor, contact, down) == (m != nullptr));
+        } else {
+            now += std::chrono::milliseconds(pick(1500));
+            loc.handle_timeouts(now);
+            for (const auto& [aor_gone, contact_gone] : model.expire(now)) {
+                auto ev = loc.poll();
+                REQUIRE(ev);
+                CHECK(ev->aor == aor_gone);
+                CHECK(ev->binding.contact == contact_gone);
+            }
+            REQUIRE_FALSE(loc.poll());
+        }
+        REQUIRE(loc.binding_count() == model.count());
+        REQUIRE(loc.aor_count() == model.aors.size());
+        std::optional<sip::Instant> first;
+        for (const auto& [a, v] : model.aors)
+            for (const Binding& b : v)
+                if (!first || b.expires_at < *first) first = b.expires_at;
+        REQUIRE(loc.next_deadline() == first);
+        const std::vector<Binding> got = loc.lookup(aor, now - 1ns);
+        const auto it = model.aors.find(aor);
+        REQUIRE(got.size() == (it == model.aors.end() ? 0 : it->second.size()));
+        for (const Binding& b : got) {
+            const Binding* m = model.at(aor, b.contact);
+            REQUIRE(m);
+            CHECK(b.contact == m->contact);
+            CHECK(b.q == m->q);
+            CHECK(b.expires_at == m->expires_at);
+            CHECK(b.call_id == m->call_id);
+            CHECK(b.path == m->path);
+            CHECK(b.source == m->source);
+            CHECK(b.instance == m->instance);
+            CHECK(b.reg_id == m->reg_id);
+            CHECK(b.down == m->down);
+            CHECK(b.via_nat == m->via_nat);
+        }
+    }
+    // snapshot: AORs in byte order, each AOR's bindings in the order they were first added
+    const Snapshot snap = loc.snapshot(now);
+    std::vector<std::pair<std::string, std::string>> want, have;
+    for (const auto& [aor, v] : model.aors)
+        for (const Binding& b : v)
+            if (b.expires_at > now) want.emplace_back(aor, b.contact);
+    for (const SnapshotBinding& s : snap)
+        have.emplace_back(s.aor, s.binding.contact);
+    CHECK(have == want);
+    Location moved = std::move(loc);
+    CHECK(moved.binding_count() == model.count());
+    CHECK(loc.binding_count() == 0);  // NOLINT(bugprone-use-after-move): moved-from is empty
 }

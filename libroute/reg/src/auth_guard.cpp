@@ -9,6 +9,10 @@ using Kind = Suspension::Kind;
 
 AuthGuard::AuthGuard(AuthGuardConfig cfg) : cfg_(cfg) {}
 
+std::size_t AuthGuard::TrustHash::operator()(std::string_view k) const noexcept {
+    return std::hash<std::string_view>{}(k);
+}
+
 // An address is an IP literal and never holds a space, so the pair key is unambiguous
 // whatever bytes the user name carries.
 std::string AuthGuard::pair_key(std::string_view user, std::string_view address) {
@@ -95,8 +99,8 @@ bool AuthGuard::held(Kind kind, std::string_view key, std::string_view pair_addr
 bool AuthGuard::trusted(std::string_view user, std::string_view address,
                         sip::Instant now) const {
     if (user.empty()) return false;
-    auto it = trust_.find(pair_key(user, address));
-    return it != trust_.end() && now < it->second->second;
+    auto it = trust_.find(std::string_view(pair_key(user, address)));
+    return it != trust_.end() && now < (*it)->until;
 }
 
 bool AuthGuard::refused(std::string_view user, std::string_view address,
@@ -129,24 +133,24 @@ std::vector<Suspension> AuthGuard::failed(std::string_view user, std::string_vie
 
 void AuthGuard::succeeded(std::string_view user, std::string_view address, sip::Instant now) {
     if (user.empty()) return;
-    const std::string k = pair_key(user, address);
+    std::string k = pair_key(user, address);
     clear(pairs_, k);
     // The user's own count goes (its password is known now); the address's stays, so one
     // valid account behind an address does not shield guessing at others from there.
     clear(users_, std::string(user));
     if (cfg_.trust_window.count() <= 0 || cfg_.max_trusted == 0) return;
     const sip::Instant until = now + cfg_.trust_window;
-    if (auto it = trust_.find(k); it != trust_.end()) {
-        it->second->second = until;
-        trust_lru_.splice(trust_lru_.end(), trust_lru_, it->second);
+    if (auto it = trust_.find(std::string_view(k)); it != trust_.end()) {
+        (*it)->until = until;
+        trust_lru_.splice(trust_lru_.end(), trust_lru_, *it);
         return;
     }
     while (trust_.size() >= cfg_.max_trusted) {
-        trust_.erase(trust_lru_.front().first);
+        trust_.erase(trust_lru_.begin());
         trust_lru_.pop_front();
     }
-    trust_lru_.emplace_back(k, until);
-    trust_.emplace(k, std::prev(trust_lru_.end()));
+    trust_lru_.push_back(Trust{std::move(k), until});
+    trust_.insert(std::prev(trust_lru_.end()));
 }
 
 std::optional<sip::Instant> AuthGuard::next_deadline() const {
@@ -166,8 +170,8 @@ std::vector<Suspension> AuthGuard::expire(sip::Instant now) {
             t->erase(t->entries.find(t->by_deadline.begin()->second));
     }
     // Trust is refreshed in LRU order, so expired pairs sit at the front.
-    while (!trust_lru_.empty() && trust_lru_.front().second <= now) {
-        trust_.erase(trust_lru_.front().first);
+    while (!trust_lru_.empty() && trust_lru_.front().until <= now) {
+        trust_.erase(trust_lru_.begin());
         trust_lru_.pop_front();
     }
     std::vector<Suspension> ended;

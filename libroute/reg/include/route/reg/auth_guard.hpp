@@ -31,6 +31,9 @@
 // - Suspensions are their own table (max_suspensions; when full the one ending first is
 //   dropped and counted). Start, lookup, lift by key and expiry are O(log n); nothing is
 //   copied per event, and persistence is the caller's (off the loop: wiring::RegStore).
+// - Trust is one entry per (user, address) that authenticated, so one per registered device
+//   (issue 13 counts it in the memory per binding): the key is stored once, in the LRU list
+//   node; the hash index holds list iterators and is searched by string_view.
 //
 // Lifetimes: values only. Not thread-safe.
 #pragma once
@@ -46,6 +49,7 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "sip/time.hpp"
@@ -159,9 +163,24 @@ class AuthGuard {
     std::set<std::pair<sip::Instant, SuspensionId>> suspension_ends_;
     std::multimap<std::string, std::string, std::less<>> pairs_by_address_;  // address -> user
     // Trust: (user, address) -> until, least recently confirmed first.
-    std::list<std::pair<std::string, sip::Instant>> trust_lru_;
-    std::unordered_map<std::string, std::list<std::pair<std::string, sip::Instant>>::iterator>
-        trust_;
+    struct Trust {
+        std::string key;  // pair_key(user, address)
+        sip::Instant until{};
+    };
+    using TrustList = std::list<Trust>;
+    struct TrustHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept;
+        std::size_t operator()(TrustList::iterator t) const noexcept { return (*this)(t->key); }
+    };
+    struct TrustEq {
+        using is_transparent = void;
+        static std::string_view key(std::string_view k) noexcept { return k; }
+        static std::string_view key(TrustList::iterator t) noexcept { return t->key; }
+        bool operator()(const auto& a, const auto& b) const noexcept { return key(a) == key(b); }
+    };
+    TrustList trust_lru_;
+    std::unordered_set<TrustList::iterator, TrustHash, TrustEq> trust_;
     AuthGuardStats stats_;
 };
 

@@ -26,19 +26,28 @@
 // Snapshots carry the *remaining* lifetime of each binding rather than an Instant, because a
 // sip::Instant is only meaningful on the monotonic time base of one process: an adapter
 // stores wall-clock expiry (its wall time + remaining) and restores with remaining =
-// stored expiry - wall time at start-up. Lifetimes: returned vectors are copies; events are
-// owned. Not thread-safe (one Location per loop, DESIGN.md §8).
+// stored expiry - wall time at start-up. snapshot() lists the AORs in byte order, each
+// AOR's bindings in the order they were first added. Lifetimes: returned vectors are
+// copies; events are owned. Not thread-safe (one Location per loop, DESIGN.md §8).
+//
+// Memory (issue 13: the bytes per stored binding are what a registrar costs): each binding
+// is one heap block, a fixed header (expiry, CSeq, q, reg-id, source port/transport/conn,
+// flags, the AOR chain link and its expiry-heap position) followed by its strings packed
+// end to end (AOR, contact, contact key only when it differs from the contact, Call-ID,
+// instance, source host, TLS name, Path values). An AOR is no allocation of its own: an
+// open-addressing table points at its first binding, whose block holds the AOR text, and
+// the AOR's bindings are chained in insertion order. Expiry is a binary heap of block
+// pointers ordered by (expires_at, AOR, contact key), the order the events come out in.
+// ~200 B per binding for a typical UDP registration, table and heap included (was ~750 B;
+// bench/reg_memory_bench.cpp measures it).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "sip/time.hpp"
@@ -87,6 +96,11 @@ using Snapshot = std::vector<SnapshotBinding>;
 class Location {
   public:
     explicit Location(LocationConfig config = {}) : config_(config) {}
+    ~Location();
+    Location(Location&& o) noexcept;
+    Location& operator=(Location&& o) noexcept;
+    Location(const Location&) = delete;  // owns raw blocks; snapshot()/restore() copy
+    Location& operator=(const Location&) = delete;
 
     // Live bindings of `aor` at `now`: up ones before down ones; within each, highest q
     // first; equal q: latest expiry first.
@@ -115,23 +129,32 @@ class Location {
     void restore(const Snapshot& snap, sip::Instant now);
 
     const LocationConfig& config() const noexcept { return config_; }
-    std::size_t aor_count() const noexcept { return aors_.size(); }
-    std::size_t binding_count() const noexcept { return by_expiry_.size(); }
+    std::size_t aor_count() const noexcept { return aors_; }
+    std::size_t binding_count() const noexcept { return heap_.size(); }
 
     // The comparison key of a contact URI (RFC 3261 §19.1.4, simplified as stated above).
     static std::string contact_key(std::string_view uri);
 
   private:
-    struct Entry {
-        std::string key;  // contact_key(binding.contact)
-        Binding binding;
-    };
-    using ExpiryKey = std::tuple<sip::Instant, std::string, std::string>;  // at, aor, key
-    void erase_index(const std::string& aor, const Entry& e);
+    struct Rec;  // one binding's block (location.cpp)
+
+    std::size_t slot_of(std::string_view aor) const;  // its table slot, or the free one
+    Rec* first(std::string_view aor) const;           // the AOR's first binding, or nullptr
+    Rec* match(std::string_view aor, std::string_view key) const;  // by contact key
+    void reserve_aor();  // room for one more AOR in the table (grows it: may throw)
+    void erase_slot(std::size_t i);
+    void heap_push(Rec* r);
+    void heap_erase(Rec* r);
+    void heap_place(Rec* r, std::size_t i);
+    void heap_fix(std::size_t i);
+    bool heap_less(const Rec* a, const Rec* b) const;
+    void unlink(Rec* r);  // from its chain, its AOR slot if last, and the heap
+    void clear();
 
     LocationConfig config_;
-    std::map<std::string, std::vector<Entry>, std::less<>> aors_;
-    std::set<ExpiryKey> by_expiry_;
+    std::vector<Rec*> table_;  // open addressing by AOR, linear probing; nullptr: free
+    std::size_t aors_ = 0;
+    std::vector<Rec*> heap_;  // every binding, min-heap on expiry
     std::deque<LocationEvent> events_;
 };
 
