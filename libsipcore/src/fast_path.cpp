@@ -5,10 +5,15 @@
 #include "fast_path.hpp"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
 #include "parse_util.hpp"
+
+#if defined(__SSE2__) && !defined(SIPCORE_SCALAR_SCAN)
+#include <emmintrin.h>
+#endif
 
 namespace sip::detail {
 namespace {
@@ -45,27 +50,41 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
 }
 constexpr std::array<std::uint8_t, 256> kCls = make_classes();
 
+// The octets that end plain qdtext: '"', '\\', the control octets but HTAB (CR and LF would
+// be folding) and DEL.
+constexpr std::array<bool, 256> make_quoted_stop() {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = c != '\t';
+    t['"'] = t['\\'] = t[0x7f] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kQuotedStop = make_quoted_stop();
+
 inline bool is(char c, std::uint8_t f) noexcept {
     return (kCls[static_cast<unsigned char>(c)] & f) != 0;
 }
 
 inline std::uint8_t cls(const char* p) noexcept { return kCls[static_cast<unsigned char>(*p)]; }
 
-// Advances over octets of class f (one class bit); false when there were none. Four octets
-// a step while four are left: one test for the four instead of four loop turns.
-inline bool run(const char*& p, const char* pe, std::uint8_t f) noexcept {
+// Advances over octets of class F (one class bit); false when there were none. Four octets
+// a step while four are left: one test for the four instead of four loop turns. (A 16-octet
+// SSE2 range test per class was tried: most runs here are a few octets, and its constants
+// cost more per call than the table loop does.)
+template <std::uint8_t F>
+inline bool run(const char*& p, const char* pe) noexcept {
     const char* s = p;
-    while (pe - p >= 4 && (cls(p) & cls(p + 1) & cls(p + 2) & cls(p + 3) & f)) p += 4;
-    while (p < pe && (cls(p) & f)) ++p;
+    while (pe - p >= 4 && (cls(p) & cls(p + 1) & cls(p + 2) & cls(p + 3) & F)) p += 4;
+    while (p < pe && (cls(p) & F)) ++p;
     return p != s;
 }
 
-// Advances over octets of class f and escapes ('%' HEXDIG HEXDIG); false when there were
+// Advances over octets of class F and escapes ('%' HEXDIG HEXDIG); false when there were
 // none or an escape is broken (the machine rejects that, or reads it otherwise).
-inline bool run_escaped(const char*& p, const char* pe, std::uint8_t f) noexcept {
+template <std::uint8_t F>
+inline bool run_escaped(const char*& p, const char* pe) noexcept {
     const char* s = p;
     for (;;) {
-        run(p, pe, f);
+        run<F>(p, pe);
         if (p < pe && *p == '%') {
             if (pe - p < 3 || !is(p[1], kXdigit) || !is(p[2], kXdigit)) return false;
             p += 3;
@@ -84,22 +103,50 @@ inline bool is_digit(char c) noexcept { return static_cast<unsigned char>(c - '0
 
 const char* scan_host_labels(const char* p, const char* pe) noexcept;
 
+// The end of the IPv4 address at p, 16 readable octets (the longest address and the octet
+// after it), when the host octets end right after it; else nullptr.
+#if defined(__SSE2__) && !defined(SIPCORE_SCALAR_SCAN)
+// SSE2: the digits and the dots of the 16 octets as bitmaps, and the address's shape (four
+// groups of one to three digits, three single dots) checked on the bits rather than octet
+// by octet.
+inline const char* ipv4_at16(const char* p) noexcept {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i from0 = _mm_sub_epi8(x, _mm_set1_epi8('0'));  // a digit: 0..9 unsigned
+    const auto digits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_subs_epu8(from0, _mm_set1_epi8(9)), _mm_setzero_si128())));
+    const auto dots =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+    const unsigned other = ~(digits | dots) & 0xffffu;
+    if (!other) return nullptr;  // 16 digits and dots: no address is that long
+    const auto len = static_cast<unsigned>(__builtin_ctz(other));
+    const unsigned d = digits & ((1u << len) - 1), s = dots & ((1u << len) - 1);
+    const unsigned s1 = s & (s - 1), s2 = s1 & (s1 - 1);  // s without its lowest 1, 2 dots
+    if (!s || !s1 || !s2 || (s2 & (s2 - 1))) return nullptr;  // not three dots exactly
+    if (!(d & 1) || !((d >> (len - 1)) & 1)) return nullptr;  // a dot first or last
+    if (s & (s >> 1)) return nullptr;                          // ".."
+    if (d & (d >> 1) & (d >> 2) & (d >> 3)) return nullptr;    // four digits in a row
+    if (is(p[len], kLabel)) return nullptr;                    // a hostname after all
+    return p + len;
+}
+#else
+inline const char* ipv4_at16(const char* p) noexcept {
+    const char* q = p;
+    for (int part = 0;; ++part) {
+        if (!is_digit(q[0])) return nullptr;
+        q += is_digit(q[1]) ? (is_digit(q[2]) ? 3 : 2) : 1;
+        if (part == 3) return is(*q, kLabel) || *q == '.' || is_digit(*q) ? nullptr : q;
+        if (*q != '.') return nullptr;
+        ++q;
+    }
+}
+#endif
+
 const char* scan_host(const char* p, const char* pe) noexcept {
     // Most hosts are IPv4 addresses: read one straight, and take it when the host octets
     // end right after it; anything else goes through the labels. With 16 octets left (the
     // longest address and the octet after it) no bound needs checking.
     if (pe - p >= 16) {
-        const char* q = p;
-        for (int part = 0;; ++part) {
-            if (!is_digit(q[0])) break;
-            q += is_digit(q[1]) ? (is_digit(q[2]) ? 3 : 2) : 1;
-            if (part == 3) {
-                if (is(*q, kLabel) || *q == '.' || is_digit(*q)) break;
-                return q;
-            }
-            if (*q != '.') break;
-            ++q;
-        }
+        if (const char* q = ipv4_at16(p)) return q;
         return scan_host_labels(p, pe);
     }
     const char* q = p;
@@ -164,11 +211,32 @@ inline bool is_ipv4(const char* s, const char* e) noexcept {
     return s == e;
 }
 
-inline bool iequal_lit(const char* s, std::size_t n, std::string_view lower) noexcept {
-    if (n != lower.size()) return false;
-    for (std::size_t i = 0; i < n; ++i)
-        if ((s[i] | 0x20) != lower[i]) return false;
-    return true;
+// A lower-case word of letters (at most 8) as the word iequal_lit() compares with.
+template <std::size_t N>
+struct Lit {
+    static constexpr std::size_t len = N - 1;
+    static_assert(len >= 1 && len <= 8);
+    char lower[8] = {};
+    char fold[8] = {};  // 0x20 for each letter: a case-insensitive compare of letters
+    constexpr Lit(const char (&s)[N]) {
+        for (std::size_t i = 0; i < len; ++i) {
+            lower[i] = s[i];
+            fold[i] = 0x20;
+        }
+    }
+};
+
+// s[0..n) is the word L in any case. The n octets are loaded as one word and compared with
+// a constant: one compare, not one a letter.
+template <Lit L>
+inline bool iequal_lit(const char* s, std::size_t n) noexcept {
+    constexpr std::size_t len = decltype(L)::len;
+    constexpr std::uint64_t want = std::bit_cast<std::uint64_t>(L.lower);
+    constexpr std::uint64_t fold = std::bit_cast<std::uint64_t>(L.fold);
+    if (n != len) return false;
+    std::uint64_t w = 0;
+    std::memcpy(&w, s, len);
+    return (w | fold) == want;
 }
 
 inline bool all_digits(const char* s, const char* e) noexcept {
@@ -198,11 +266,8 @@ inline bool rest_after(const char* p, const char* pe, std::string_view& rest) no
 // or LF is the machine's.
 inline bool quoted(const char*& p, const char* pe) noexcept {
     const char* q = p + 1;
-    for (; q < pe && *q != '"'; ++q) {
-        const auto c = static_cast<unsigned char>(*q);
-        if (c == '\\' || c == 0x7f || (c < 0x20 && c != '\t')) return false;
-    }
-    if (q == pe) return false;
+    while (q < pe && !kQuotedStop[static_cast<unsigned char>(*q)]) ++q;
+    if (q == pe || *q != '"') return false;
     p = q + 1;
     return true;
 }
@@ -214,42 +279,52 @@ inline std::string_view sv(const char* b, const char* e) noexcept {
 
 }  // namespace
 
-bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
-                  const char*& hp_end) noexcept {
+const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const char*& at,
+                         const char*& hp_end) noexcept {
     at = nullptr;
-    // userinfo: present exactly when the URI has an '@' (no other part may hold one)
-    if (const void* a = std::memchr(p, '@', static_cast<std::size_t>(pe - p))) {
-        const char* const ue = static_cast<const char*>(a);
-        if (!run_escaped(p, ue, kUser)) return false;
-        if (p < ue && *p == ':') {
-            ++p;
-            if (p < ue && !run_escaped(p, ue, kPass)) return false;
-        }
-        if (p != ue) return false;
-        at = p++;
+    // userinfo: present exactly when the URI has an '@' (no other part may hold one). No
+    // search for it: the user run stops at the first octet outside user, so a run to '@'
+    // is the userinfo, and a run to anything else means the octets are the host's. Should
+    // an '@' come later all the same, no host or parameter run passes it (no class holds
+    // '@') and the URI is left to the machine, as a userinfo that is not plain would be.
+    const char* u = p;
+    if (!run_escaped<kUser>(u, pe)) return nullptr;
+    if (u < pe && *u == ':') {  // a password, or the host's port
+        const char* w = u + 1;
+        if (w < pe && !run_escaped<kPass>(w, pe)) return nullptr;
+        u = w;
+    }
+    if (u < pe && *u == '@') {
+        at = u;
+        p = u + 1;
     }
     p = scan_host(p, pe);
-    if (!p) return false;
+    if (!p) return nullptr;
     if (p < pe && *p == ':') {
         const char* s = ++p;
-        if (!run(p, pe, kDigit)) return false;
+        if (!run<kDigit>(p, pe)) return nullptr;
         if (port_16bit) {
             // name_addr.rl port_16bit: *"0" (1..65535 / "0")
             while (s < p - 1 && *s == '0') ++s;
             std::uint32_t port;
-            if (!parse_decimal(sv(s, p), 65535, port)) return false;
+            if (!parse_decimal(sv(s, p), 65535, port)) return nullptr;
         }
     }
     hp_end = p;
     while (p < pe && *p == ';') {
         ++p;
-        if (!run_escaped(p, pe, kParam)) return false;
+        if (!run_escaped<kParam>(p, pe)) return nullptr;
         if (p < pe && *p == '=') {
             ++p;
-            if (!run_escaped(p, pe, kParam)) return false;
+            if (!run_escaped<kParam>(p, pe)) return nullptr;
         }
     }
-    return p == pe;  // URI headers ('?') and anything else: the machine's
+    return p;  // URI headers ('?') and anything else: the caller's octet, or the machine's
+}
+
+bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
+                  const char*& hp_end) noexcept {
+    return sip_uri_scan(p, pe, port_16bit, at, hp_end) == pe;
 }
 
 // via.rl: token SLASH token SLASH token LWS sent-by *(SEMI via-param), then SWS and an
@@ -260,20 +335,20 @@ bool next_via_fast(std::string_view& list, Via& v) noexcept {
     const char* const pe = p + list.size();
     const char* s = p;
     std::string_view protocol, version;
-    if (pe - p >= 8 && iequal_lit(p, 3, "sip") && std::memcmp(p + 3, "/2.0/", 5) == 0) {
+    if (pe - p >= 8 && iequal_lit<"sip">(p, 3) && std::memcmp(p + 3, "/2.0/", 5) == 0) {
         protocol = sv(p, p + 3);  // what the two token runs below would give
         version = sv(p + 4, p + 7);
         p += 8;
     } else {
-        if (!run(p, pe, kTok) || p == pe || *p != '/') return false;
+        if (!run<kTok>(p, pe) || p == pe || *p != '/') return false;
         protocol = sv(s, p);
         s = ++p;
-        if (!run(p, pe, kTok) || p == pe || *p != '/') return false;
+        if (!run<kTok>(p, pe) || p == pe || *p != '/') return false;
         version = sv(s, p);
         ++p;
     }
     s = p;
-    if (!run(p, pe, kTok) || p == pe || !is_wsp(*p)) return false;
+    if (!run<kTok>(p, pe) || p == pe || !is_wsp(*p)) return false;
     const std::string_view transport = sv(s, p);
     while (p < pe && is_wsp(*p)) ++p;
     s = p;
@@ -284,7 +359,7 @@ bool next_via_fast(std::string_view& list, Via& v) noexcept {
     bool has_port = false;
     if (p < pe && *p == ':') {
         s = ++p;
-        if (!run(p, pe, kDigit) || !parse_decimal(sv(s, p), 65535, port)) return false;
+        if (!run<kDigit>(p, pe) || !parse_decimal(sv(s, p), 65535, port)) return false;
         has_port = true;
     }
     const char* const params_s = p;
@@ -295,38 +370,38 @@ bool next_via_fast(std::string_view& list, Via& v) noexcept {
     unsigned seen = 0;  // named parameters met: a repeated one is left to the machine
     while (p < pe && *p == ';') {
         const char* n = ++p;
-        if (!run(p, pe, kTok)) return false;
+        if (!run<kTok>(p, pe)) return false;
         const std::size_t nlen = static_cast<std::size_t>(p - n);
         const char *vs = nullptr, *ve = nullptr;
         if (p < pe && *p == '=') {
             vs = ++p;
-            if (!run(p, pe, kTok)) return false;  // a quoted or IPv6 value: the machine's
+            if (!run<kTok>(p, pe)) return false;  // a quoted or IPv6 value: the machine's
             ve = p;
         }
         unsigned bit = 0;
-        if (iequal_lit(n, nlen, "branch")) {
+        if (iequal_lit<"branch">(n, nlen)) {
             bit = 1;
             if (vs) branch = sv(vs, ve);
-        } else if (iequal_lit(n, nlen, "received")) {
+        } else if (iequal_lit<"received">(n, nlen)) {
             bit = 2;
             if (vs) {
                 if (!is_ipv4(vs, ve)) return false;
                 received = sv(vs, ve);
             }
-        } else if (iequal_lit(n, nlen, "maddr")) {
+        } else if (iequal_lit<"maddr">(n, nlen)) {
             bit = 4;
             if (vs) {
                 if (scan_host(vs, ve) != ve) return false;
                 maddr = sv(vs, ve);
             }
-        } else if (iequal_lit(n, nlen, "ttl")) {
+        } else if (iequal_lit<"ttl">(n, nlen)) {
             bit = 8;
             if (vs) {
                 if (ve - vs > 3 || !all_digits(vs, ve) || !parse_decimal(sv(vs, ve), 255, ttl))
                     return false;
                 has_ttl = true;
             }
-        } else if (iequal_lit(n, nlen, "rport")) {
+        } else if (iequal_lit<"rport">(n, nlen)) {
             bit = 16;
             has_rport = true;
             if (vs) {
@@ -375,15 +450,16 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     if (p == pe || *p != '<') return false;
     const char* const la = p++;
     // "sip:" or "sips:", any case
-    if (pe - p < 4 || !iequal_lit(p, 3, "sip")) return false;
+    if (pe - p < 4 || !iequal_lit<"sip">(p, 3)) return false;
     p += 3;
     if (*p == 's' || *p == 'S') ++p;
     if (p == pe || *p != ':') return false;
     ++p;
-    const char* const ra = static_cast<const char*>(std::memchr(p, '>', static_cast<std::size_t>(pe - p)));
-    if (!ra) return false;
+    // The URI ends at the first '>': no class of it holds one, so the scan stops there, and
+    // at nothing else if the URI is plain.
     const char *at, *hp_end;
-    if (!sip_uri_body(p, ra, true, at, hp_end)) return false;
+    const char* const ra = sip_uri_scan(p, pe, true, at, hp_end);
+    if (!ra || ra == pe || *ra != '>') return false;
     p = ra + 1;
 
     const char* const params_s = p;
@@ -394,7 +470,7 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     unsigned seen = 0;
     while (p < pe && *p == ';') {
         const char* n = ++p;
-        if (!run(p, pe, kTok)) return false;
+        if (!run<kTok>(p, pe)) return false;
         const std::size_t nlen = static_cast<std::size_t>(p - n);
         const char *vs = nullptr, *ve = nullptr;
         bool quoted_value = false;
@@ -404,7 +480,7 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
                 // gen-value = token / host / quoted-string (RFC 3261 §25.1 generic-param)
                 if (!quoted(p, pe)) return false;
                 quoted_value = true;
-            } else if (!run(p, pe, kTok)) {
+            } else if (!run<kTok>(p, pe)) {
                 return false;
             }
             ve = p;
@@ -412,20 +488,20 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
         unsigned bit = 0;
         if (quoted_value) {
             // tag, expires and q take no quoted value: their error is the machine's
-            if (iequal_lit(n, nlen, "tag") || iequal_lit(n, nlen, "expires") ||
-                iequal_lit(n, nlen, "q"))
+            if (iequal_lit<"tag">(n, nlen) || iequal_lit<"expires">(n, nlen) ||
+                iequal_lit<"q">(n, nlen))
                 return false;
-        } else if (iequal_lit(n, nlen, "tag")) {
+        } else if (iequal_lit<"tag">(n, nlen)) {
             bit = 1;
             if (vs) tag = sv(vs, ve);
-        } else if (iequal_lit(n, nlen, "expires")) {
+        } else if (iequal_lit<"expires">(n, nlen)) {
             bit = 2;
             if (vs) {
                 if (!all_digits(vs, ve) || !parse_decimal(sv(vs, ve), UINT32_MAX, expires))
                     return false;
                 has_expires = true;
             }
-        } else if (iequal_lit(n, nlen, "q")) {
+        } else if (iequal_lit<"q">(n, nlen)) {
             bit = 4;
             if (vs) {
                 // qvalue = "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")], in thousandths

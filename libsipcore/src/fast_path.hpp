@@ -29,6 +29,11 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& out) noexcept;
 // 0..65535 by the grammar (name_addr.rl) rather than by parse_uri()'s check afterwards.
 bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
                   const char*& hp_end) noexcept;
+// The same from p on, stopping where the plain SIP-URI ends (at pe at the latest): that
+// octet, or nullptr when the octets before it are not plain. A name-addr's URI is plain when
+// this stops at its '>'.
+const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const char*& at,
+                         const char*& hp_end) noexcept;
 
 // parse_uri(); `fast` false runs the Ragel machine alone (tests compare the two).
 Result<Uri> parse_uri_impl(std::string_view text, bool fast) noexcept;

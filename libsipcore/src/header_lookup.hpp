@@ -132,8 +132,22 @@ constexpr std::uint64_t word_keep(std::size_t len) {
 // name in any case hashes as its lower-case form ('-' is 0x2d either way). The multiplier
 // was found by trying random odd 64-bit numbers until the 81 names spread over 1024 slots.
 constexpr std::uint64_t kNameHashMul = 0xcd613e30d8f16adfULL;
-constexpr unsigned name_hash(std::uint64_t first_word, std::size_t len, unsigned last) {
-    const std::uint64_t folded = (first_word | 0x2020202020202020ULL) & word_keep(len);
+// word_keep() by length, for the lookup: a load instead of a variable shift.
+struct KeepTable {
+    std::uint64_t keep[kMaxKnownName + 1] = {};
+};
+constexpr KeepTable make_keep_table() {
+    KeepTable t;
+    for (std::size_t len = 1; len <= kMaxKnownName; ++len) t.keep[len] = word_keep(len);
+    return t;
+}
+// Hidden: read PC-relative, not through the GOT (libsipcore is a shared library).
+[[gnu::visibility("hidden")]] inline constexpr KeepTable kKeep = make_keep_table();
+
+// `keep` is word_keep(len).
+constexpr unsigned name_hash(std::uint64_t first_word, std::uint64_t keep, std::size_t len,
+                             unsigned last) {
+    const std::uint64_t folded = (first_word | 0x2020202020202020ULL) & keep;
     const std::uint64_t mixed = folded + len * 0x9E3779B1ULL + (std::uint64_t{last | 0x20} << 40);
     return static_cast<unsigned>((mixed * kNameHashMul) >> 54);
 }
@@ -165,13 +179,14 @@ constexpr Table make_table() {
             s.keep[i / 8] |= std::uint64_t{0xff} << (8 * (i % 8));
             if (c >= 'a' && c <= 'z') s.fold[i / 8] |= std::uint64_t{0x20} << (8 * (i % 8));
         }
-        const unsigned h = name_hash(s.lc[0], n.size(), static_cast<unsigned char>(n.back()));
+        const unsigned h = name_hash(s.lc[0], word_keep(n.size()), n.size(),
+                                     static_cast<unsigned char>(n.back()));
         if (t.index[h] != 0) t.perfect = false;
         t.index[h] = static_cast<std::uint8_t>(k + 1);
     }
     return t;
 }
-inline constexpr Table kTable = make_table();
+[[gnu::visibility("hidden")]] inline constexpr Table kTable = make_table();  // as kKeep
 static_assert(kTable.perfect, "two header names share a hash: pick another kNameHashMul");
 static_assert(kKnownCount < 255);
 
@@ -184,11 +199,12 @@ static_assert(max_len_ok());
 
 }  // namespace name_table
 
-inline HeaderId header_id_padded(const char* p, std::size_t len) noexcept {
+[[gnu::always_inline]] inline HeaderId header_id_padded(const char* p, std::size_t len) noexcept {
     using namespace name_table;
     if (len - 1 >= kMaxKnownName) return HeaderId::Other;  // empty or too long
     const std::uint64_t w0 = load_le64(p);
-    const Slot& s = kTable.slots[kTable.index[name_hash(w0, len, static_cast<unsigned char>(p[len - 1]))]];
+    const unsigned h = name_hash(w0, kKeep.keep[len], len, static_cast<unsigned char>(p[len - 1]));
+    const Slot& s = kTable.slots[kTable.index[h]];
     if (s.len != len) return HeaderId::Other;  // slot 0 (no name) has len 0
     std::uint64_t diff = ((w0 | s.fold[0]) ^ s.lc[0]) & s.keep[0];
     if (len > 8) {

@@ -1,18 +1,21 @@
-// Octet search for the message framer (message.cpp): where the next LF or ':' is, where a
-// Request-URI ends.
+// Octet search for the message framer (message.cpp): where the LFs are, where a name's ':'
+// is, where a Request-URI ends.
 //
-//   const char* lf = detail::scan::Fast::find(p, end, '\n');   // end when there is none
+//   const std::uint64_t lf = detail::scan::Fast::lf_bits64(p);   // p[0..63]
+//   if (lf) first_lf = p + std::countr_zero(lf);
+//   const char* colon = detail::scan::Fast::find(p, end, ':');   // end when there is none
 //
 // Fast is SSE2 (the x86-64 baseline) where the compiler targets it, else Scalar; building
-// with -DSIPCORE_SCALAR_SCAN (meson -Dcpp_args=...) makes the whole parser use Scalar, so the
-// message tests can run on the portable path too. Both answer alike for every input
-// (tests/sipcore/scan_test.cpp runs them on the same inputs). The SSE2 find() loads
-// whole 32-octet steps, so it may read up to 31 octets past `end`: the caller guarantees
-// they are readable (a Message keeps kTailPad zeroed octets after its bytes).
-// find_ctl_or_sp() reads nothing past `end`.
+// with -DSIPCORE_SCALAR_SCAN (meson -Dcpp_args=...) makes the whole parser use Scalar. Both
+// answer alike for every input: tests/sipcore/scan_test.cpp runs them on the same inputs,
+// and the message parser itself on both (detail::parse_message_scalar()). The SSE2 find()
+// loads whole 32-octet steps, so it may read up to 31 octets past `end`, and lf_bits64()
+// reads 64 octets: the caller guarantees they are readable (a Message keeps kTailPad zeroed
+// octets after its bytes). find_ctl_or_sp() reads nothing past `end`.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #if defined(__SSE2__) && !defined(SIPCORE_SCALAR_SCAN)
 #include <emmintrin.h>
@@ -21,7 +24,7 @@
 
 namespace sip::detail::scan {
 
-// Octets find() may read past its `end`.
+// Octets find() and find_near() may read past their `end`.
 inline constexpr std::size_t kOverread = 31;
 
 inline bool is_ctl_or_sp(char c) noexcept {
@@ -29,9 +32,18 @@ inline bool is_ctl_or_sp(char c) noexcept {
 }
 
 struct Scalar {
+    // Bit i set: p[i] is an LF.
+    [[gnu::always_inline]] static std::uint64_t lf_bits64(const char* p) noexcept {
+        std::uint64_t bits = 0;
+        for (unsigned i = 0; i < 64; ++i) bits |= std::uint64_t{p[i] == '\n'} << i;
+        return bits;
+    }
     static const char* find(const char* p, const char* end, char c) noexcept {
         while (p < end && *p != c) ++p;
         return p;
+    }
+    static const char* find_near(const char* p, const char* end, char c) noexcept {
+        return find(p, end, c);
     }
     // First octet that is a control character, SP or DEL (the end of a Request-URI).
     static const char* find_ctl_or_sp(const char* p, const char* end) noexcept {
@@ -42,7 +54,19 @@ struct Scalar {
 
 #ifdef SIPCORE_HAVE_SSE2_SCAN
 struct Sse2 {
-    // 32 octets a step: a header line is ~45 octets, so most are done in two steps.
+    // As Scalar's: one pass over 64 octets, a header line is ~45 octets, so a block serves
+    // one or two lines.
+    [[gnu::always_inline]] static std::uint64_t lf_bits64(const char* p) noexcept {
+        const __m128i nl = _mm_set1_epi8('\n');
+        auto bits16 = [&nl](const char* q) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+            const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+            return std::uint64_t{static_cast<std::uint16_t>(hits)};
+        };
+        return bits16(p) | bits16(p + 16) << 16 | bits16(p + 32) << 32 | bits16(p + 48) << 48;
+    }
+    // 32 octets a step: a header name's ':' is looked for within 32 octets of its line's
+    // start (message.cpp), so that search is one step.
     static const char* find(const char* p, const char* end, char c) noexcept {
         const __m128i needle = _mm_set1_epi8(c);
         for (; p < end; p += 32) {
@@ -51,6 +75,22 @@ struct Sse2 {
             const unsigned hits =
                 static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, needle))) |
                 static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, needle))) << 16;
+            if (hits) {
+                const char* at = p + __builtin_ctz(hits);
+                return at < end ? at : end;
+            }
+        }
+        return end;
+    }
+    // As find(), 16 octets a step, for an octet that is usually near (a header name's ':'
+    // within 16 octets of its line's start): one compare rather than two. May read up to 15
+    // octets past `end`.
+    static const char* find_near(const char* p, const char* end, char c) noexcept {
+        const __m128i needle = _mm_set1_epi8(c);
+        for (; p < end; p += 16) {
+            const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const auto hits =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
             if (hits) {
                 const char* at = p + __builtin_ctz(hits);
                 return at < end ? at : end;

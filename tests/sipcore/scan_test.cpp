@@ -1,15 +1,21 @@
 // The octet searches of the message framer (libsipcore/src/scan.hpp): the SSE2 search and
-// the portable scalar one answer alike on the same inputs, at every length and alignment.
+// the portable scalar one answer alike on the same inputs, at every length and alignment,
+// and the message parser gives the same result on either (detail::parse_message_scalar()).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <vector>
 
+#include "dump.hpp"
+#include "message_parse.hpp"
 #include "scan.hpp"
+#include "test_data.hpp"
 
 namespace scan = sip::detail::scan;
 
@@ -96,4 +102,79 @@ TEST_CASE("scan: the end of a Request-URI, scalar and block search alike", "[sip
         }
     }
     CHECK(cases > 10000);
+}
+
+TEST_CASE("scan: LF bitmaps of 64 octets, scalar and SSE2 alike", "[sipcore][scan]") {
+    std::mt19937 rng(4475);
+    std::vector<char> block(64 + 16);
+    for (int round = 0; round < 20000; ++round) {
+        char* p = block.data() + rng() % 16;
+        for (int i = 0; i < 64; ++i) {
+            const unsigned r = rng();
+            p[i] = r % 5 == 0 ? '\n' : r % 7 == 0 ? ':' : static_cast<char>(r >> 8);
+        }
+        std::uint64_t want = 0;
+        for (unsigned i = 0; i < 64; ++i) want |= std::uint64_t{p[i] == '\n'} << i;
+        REQUIRE(scan::Scalar::lf_bits64(p) == want);
+        REQUIRE(scan::Fast::lf_bits64(p) == want);
+    }
+}
+
+// The message parser on both framings (scan::Fast, scan::Scalar): the same Message or the
+// same error for every message of the test sets and the benchmark corpus, and for mutations
+// of them aimed at the framing (line ends, folds, ':', lines across 64-octet blocks).
+namespace {
+
+std::string dump_with(std::string_view bytes, bool scalar) {
+    const sip::Result<sip::Message> r =
+        scalar ? sip::detail::parse_message_scalar(bytes) : sip::Message::parse(bytes);
+    return r ? test::dump_message(*r) : test::dump_error(r.error());
+}
+
+std::vector<std::string> framing_inputs() {
+    std::vector<std::string> out;
+    const auto root = test::data_dir();
+    for (const char* dir : {"rfc4475", "rfc5118"})
+        for (const auto& f : test::files_with_ext(root / dir, ".dat"))
+            out.push_back(test::read_file(f));
+    for (const auto& f : test::files_with_ext(root / "golden", ".sip"))
+        out.push_back(test::read_file(f));
+    for (const auto& f : test::files_with_ext(root / ".." / ".." / "bench" / "corpus", ".sip"))
+        out.push_back(test::read_file(f));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("scan: the message parser frames alike on the scalar and the SSE2 path",
+          "[sipcore][scan]") {
+    const std::vector<std::string> inputs = framing_inputs();
+    REQUIRE(inputs.size() > 60);
+    std::size_t ok = 0;
+    for (const std::string& in : inputs) {
+        const std::string fast = dump_with(in, false);
+        REQUIRE(dump_with(in, true) == fast);
+        ok += fast.rfind("error", 0) != 0;
+    }
+    CHECK(ok > 20);  // both verdicts are exercised
+
+    std::mt19937 rng(3261);
+    const char octets[] = {'\n', '\r', ':', ' ', '\t', 'a', '\0'};
+    std::size_t cases = 0;
+    for (int round = 0; round < 30000; ++round) {
+        std::string m = inputs[rng() % inputs.size()];
+        for (int k = 1 + static_cast<int>(rng() % 3); k > 0 && !m.empty(); --k) {
+            const std::size_t at = rng() % m.size();
+            switch (rng() % 4) {
+                case 0: m[at] = octets[rng() % sizeof octets]; break;
+                case 1: m.insert(at, 1, octets[rng() % sizeof octets]); break;
+                case 2: m.erase(at, 1); break;
+                default: m.insert(at, std::string(rng() % 70, 'x')); break;  // shift the blocks
+            }
+        }
+        INFO("round " << round << ": " << test::escape(m));
+        REQUIRE(dump_with(m, true) == dump_with(m, false));
+        ++cases;
+    }
+    CHECK(cases == 30000);
 }

@@ -140,16 +140,24 @@ std::string_view trim_sws(std::string_view v, std::size_t& lead) noexcept {
     return v.substr(b, e - b);
 }
 
+// The end of the run of word octets in s from i. Four a step while four are left: one test
+// for the four instead of four loop turns (a Call-ID is ~30 octets).
+std::size_t word_run(std::string_view s, std::size_t i) noexcept {
+    auto w = [&s](std::size_t k) { return kWord[static_cast<unsigned char>(s[k])]; };
+    while (i + 4 <= s.size() && (w(i) & w(i + 1) & w(i + 2) & w(i + 3))) i += 4;
+    while (i < s.size() && w(i)) ++i;
+    return i;
+}
+
 }  // namespace
 
 Result<std::string_view> parse_call_id(std::string_view value) noexcept {
     std::size_t lead;
     std::string_view id = trim_sws(value, lead);
-    std::size_t i = 0;
-    while (i < id.size() && kWord[static_cast<unsigned char>(id[i])]) ++i;
+    std::size_t i = word_run(id, 0);
     if (i > 0 && i < id.size() && id[i] == '@') {
         const std::size_t host = ++i;
-        while (i < id.size() && kWord[static_cast<unsigned char>(id[i])]) ++i;
+        i = word_run(id, i);
         if (i == host) return unexpected(Errc::bad_header_value, static_cast<std::uint32_t>(lead + i));
     }
     if (i == 0 || i != id.size()) {

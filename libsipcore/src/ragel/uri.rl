@@ -56,6 +56,15 @@ bool scheme_char(char c, bool first) noexcept {
     return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
 }
 
+// Sip or Sips when [p, end) starts with "sip:" or "sips:" in any case, else Other.
+Uri::Scheme sip_scheme(const unsigned char* p, const unsigned char* end) noexcept {
+    if (end - p < 4 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p')
+        return Uri::Scheme::Other;
+    if (p[3] == ':') return Uri::Scheme::Sip;
+    return end - p >= 5 && (p[3] | 0x20) == 's' && p[4] == ':' ? Uri::Scheme::Sips
+                                                               : Uri::Scheme::Other;
+}
+
 }  // namespace
 
 Result<Uri> parse_uri(std::string_view text) noexcept {
@@ -67,18 +76,26 @@ Result<Uri> detail::parse_uri_impl(std::string_view text, bool fast) noexcept {
     u.raw = text;
     const auto* base = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = base + text.size();
-    const void* c = text.empty() ? nullptr : std::memchr(base, ':', text.size());
-    if (!c || c == base) return unexpected(Errc::bad_uri, 0);
-    const auto* colon = static_cast<const unsigned char*>(c);
-    u.scheme_name = detail::span(base, base, colon);
-    for (std::size_t i = 0; i < u.scheme_name.size(); ++i) {
-        if (!scheme_char(u.scheme_name[i], i == 0))
-            return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(i));
+    const unsigned char* colon;
+    if (const Uri::Scheme sip = sip_scheme(base, end); sip != Uri::Scheme::Other) {
+        // "sip:" or "sips:" (nearly every URI): no search for the ':', no general checks
+        colon = base + (sip == Uri::Scheme::Sip ? 3 : 4);
+        u.scheme = sip;
+    } else {
+        const void* c = text.empty() ? nullptr : std::memchr(base, ':', text.size());
+        if (!c || c == base) return unexpected(Errc::bad_uri, 0);
+        colon = static_cast<const unsigned char*>(c);
+        const std::string_view name = detail::span(base, base, colon);
+        for (std::size_t i = 0; i < name.size(); ++i) {
+            if (!scheme_char(name[i], i == 0))
+                return unexpected(Errc::bad_uri, static_cast<std::uint32_t>(i));
+        }
+        if (iequals(name, "sip")) u.scheme = Uri::Scheme::Sip;
+        else if (iequals(name, "sips")) u.scheme = Uri::Scheme::Sips;
+        else if (iequals(name, "tel")) u.scheme = Uri::Scheme::Tel;
+        else u.scheme = Uri::Scheme::Other;
     }
-    if (iequals(u.scheme_name, "sip")) u.scheme = Uri::Scheme::Sip;
-    else if (iequals(u.scheme_name, "sips")) u.scheme = Uri::Scheme::Sips;
-    else if (iequals(u.scheme_name, "tel")) u.scheme = Uri::Scheme::Tel;
-    else u.scheme = Uri::Scheme::Other;
+    u.scheme_name = detail::span(base, base, colon);
 
     const unsigned char* p = colon + 1;
     const unsigned char* pe = end;
