@@ -8,6 +8,8 @@ packages=(
   meson ninja-build pkg-config g++ ragel
   libuv1-dev libc-ares-dev libssl-dev libsqlite3-dev libfmt-dev catch2 libtomlplusplus-dev
   libmicrohttpd-dev
+  # trunkline's malloc (meson option allocator; DESIGN.md §8)
+  libjemalloc-dev
   # alert webhooks (HTTP and HTTPS POST from a worker thread)
   libcurl4-openssl-dev
   # IANA time zones (/usr/share/zoneinfo) for billing's work calendar (trunkctl, trunkline, tests)
