@@ -182,6 +182,15 @@ TEST_CASE("element: REGISTER goes to the registrar: challenged, then bound and l
     const sip::HeaderField* www = out[0].find(sip::HeaderId::WWWAuthenticate);
     REQUIRE(www);
     CHECK(out[0].value(*www) == "Digest realm=\"t\", nonce=\"n1\"");
+    // RFC 3261 §8.2.7: the challenge was given statelessly; a retransmission of the request
+    // is challenged again, with the same To tag
+    const std::string challenge_tag(out[0].to().tag);
+    REQUIRE_FALSE(challenge_tag.empty());
+    f.el.on_bytes(reg("z9hG4bKr1", 1, ""), kPeer, sip::instant_ms(5));
+    out = f.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].status_code() == 401);
+    CHECK(out[0].to().tag == challenge_tag);
     f.el.on_bytes(reg("z9hG4bKr2", 2, "Authorization: Digest username=\"a\", response=\"old\"\r\n"),
                   kPeer, sip::instant_ms(10));
     out = f.sent();
@@ -201,7 +210,16 @@ TEST_CASE("element: REGISTER goes to the registrar: challenged, then bound and l
     CHECK(out[0].find("Date") != nullptr);
     CHECK(out[0].find("Server") != nullptr);
     CHECK(loc.lookup("sip:a@192.0.2.1", sip::instant_ms(30)).size() == 1);
-    CHECK(f.el.stats().registers == 3);
+    CHECK(f.el.stats().registers == 4);
+    // the 200 stays stateful: its retransmission is absorbed and answered with the same bytes
+    const std::string ok(out[0].bytes());
+    f.el.on_bytes(
+        reg("z9hG4bKr3", 3, "Authorization: Digest username=\"a\", response=\"good\"\r\n"), kPeer,
+        sip::instant_ms(40));
+    out = f.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].bytes() == ok);
+    CHECK(f.el.stats().registers == 4);
 }
 
 TEST_CASE("element: without a registrar REGISTER gets 405 and Allow omits it",

@@ -243,6 +243,33 @@ TEST_CASE("txn: server non-INVITE absorbs retransmissions and resends its respon
     CHECK(h.layer.stats().retransmissions_absorbed == 2);
 }
 
+TEST_CASE("txn: respond_stateless ends a server non-INVITE at once (RFC 3261 §8.2.7)",
+          "[sipcore][txn][server]") {
+    Harness h;
+    const std::string req = request("REGISTER", "z9hG4bKchal1");
+    h.layer.on_message(parse(req), kUdpPeer, sip::instant_ms(0));
+    auto up = h.drain();
+    const TxnId id = std::get<RequestIn>(up.at(0)).txn;
+    h.layer.respond_stateless(id, sip::make_bytes(response_to(req, 401)), sip::instant_ms(1));
+    up = h.drain();
+    REQUIRE(up.size() == 2);
+    CHECK(std::get<SendBytes>(up[0]).to == kUdpPeer);
+    CHECK(std::get<Terminated>(up[1]).txn == id);
+    CHECK(h.layer.stats().lingering == 0);  // nothing kept for Timer J
+    // a retransmission is a new request for the TU, which answers it again
+    h.layer.on_message(parse(req), kUdpPeer, sip::instant_ms(500));
+    up = h.drain();
+    REQUIRE(up.size() == 1);
+    const TxnId again = std::get<RequestIn>(up[0]).txn;
+    CHECK(again != id);
+    // a provisional is no stateless answer: it goes the stateful way; the final still ends it
+    h.layer.respond_stateless(again, sip::make_bytes(response_to(req, 100)), sip::instant_ms(501));
+    h.layer.respond_stateless(again, sip::make_bytes(response_to(req, 200)), sip::instant_ms(502));
+    up = h.drain();
+    CHECK(count_of<SendBytes>(up) == 2);
+    CHECK(count_of<Terminated>(up) == 1);
+}
+
 TEST_CASE("txn: server non-INVITE over TCP terminates at the final response",
           "[sipcore][txn][server]") {
     Harness h;

@@ -723,6 +723,22 @@ void Layer::respond(TxnId id, Bytes b, Instant now) {
     }
 }
 
+void Layer::respond_stateless(TxnId id, Bytes b, Instant now) {
+    Impl& I = *impl_;
+    auto it = I.txns.find(id);
+    if (it == I.txns.end() || !b) return;
+    Impl::Txn& t = it->second;
+    const std::uint16_t code = status_of(*b);
+    if (t.kind != Kind::ServerNonInvite || code < 200 || code > 699) {
+        respond(id, std::move(b), now);
+        return;
+    }
+    if (t.state != State::Trying && t.state != State::Proceeding) return;
+    I.send(t, b);
+    t.state = State::Completed;
+    I.linger(t, Duration::zero(), nullptr, now);  // ends now: nothing kept for Timer J
+}
+
 void Layer::send_stateless(std::string_view bytes, const Target& to) {
     impl_->actions.emplace_back(SendBytes{0, to, make_bytes(std::string(bytes))});
 }

@@ -58,6 +58,27 @@ struct Element::Impl {
 
     Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
 
+    // §8.2.7: a stateless UAS gives the same request the same To tag: 50 bits of a hash
+    // of what identifies the request (top Via branch, Call-ID, From tag, CSeq).
+    static std::string stateless_tag(const sip::Message& m) {
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+        auto mix = [&h](std::string_view s) {
+            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+            h = (h ^ 0xff) * 1099511628211ull;
+        };
+        mix(m.top_via().branch);
+        mix(m.call_id());
+        mix(m.from().tag);
+        mix(std::to_string(m.cseq().number));
+        static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuv";
+        std::string tag(10, '0');
+        for (char& c : tag) {
+            c = kAlphabet[h & 31];
+            h >>= 5;
+        }
+        return tag;
+    }
+
     std::string_view allow() const {
         if (cfg.calls)
             return registrar ? "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REGISTER"
@@ -306,7 +327,11 @@ struct Element::Impl {
             return;
         }
         d.headers.insert(d.headers.begin(), {"Server", cfg.server_header});
-        const std::string tag = sip::make_token(rng, 10);
+        // A challenge is answered as a stateless UAS would (RFC 3261 §8.2.7): nothing kept
+        // for Timer J (half of what a REGISTER flood made the layer hold), a retransmission
+        // gets a fresh challenge, and the To tag is the same for the same request.
+        const bool challenge = d.status == 401 || d.status == 407;
+        const std::string tag = challenge ? stateless_tag(m) : sip::make_token(rng, 10);
         route::reg::RenderOptions ro;
         ro.to_tag = tag;
         ro.via_received = m.via_stamp().received;  // RFC 3581 §4 (noted in on_bytes)
@@ -315,7 +340,11 @@ struct Element::Impl {
             ro.unix_time =
                 *cfg.unix_offset_s +
                 std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-        layer.respond(txn, sip::make_bytes(route::reg::render(m, d, ro)), now);
+        sip::Bytes answer = sip::make_bytes(route::reg::render(m, d, ro));
+        if (challenge)
+            layer.respond_stateless(txn, std::move(answer), now);
+        else
+            layer.respond(txn, std::move(answer), now);
         if (cfg.log_messages)
             logs.push_back(fmt::format(
                 "{} REGISTER {} call-id={} cseq={} -> {} {}", who(src), d.aor, m.call_id(),

@@ -182,6 +182,15 @@ public:
     // The same without a copy, for a TU that already holds the response as shared bytes.
     void respond(TxnId txn, Bytes response, Instant now);
 
+    // A final response to a non-INVITE request given as a stateless UAS would (RFC 3261
+    // §8.2.7): sent, and the transaction ends at once instead of keeping the response for
+    // Timer J, so a retransmitted request is a new one and is answered again. For answers
+    // that cost nothing to give twice and that the UAC takes as they come, such as a
+    // registrar's 401 challenge (its nonce is new each time anyway): at thousands of
+    // REGISTERs a second, half of what the layer kept. The To tag must then be one the same
+    // request always gets (§8.2.7). Anything else (a provisional, an INVITE) is respond().
+    void respond_stateless(TxnId txn, Bytes response, Instant now);
+
     // Bytes outside any transaction (ACK for 2xx, a stateless reply): one SendBytes.
     void send_stateless(std::string_view bytes, const Target& to);
 
