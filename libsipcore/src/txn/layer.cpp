@@ -726,17 +726,15 @@ void Layer::respond(TxnId id, Bytes b, Instant now) {
 void Layer::respond_stateless(TxnId id, Bytes b, Instant now) {
     Impl& I = *impl_;
     auto it = I.txns.find(id);
-    if (it == I.txns.end() || !b) return;
-    Impl::Txn& t = it->second;
-    const std::uint16_t code = status_of(*b);
-    if (t.kind != Kind::ServerNonInvite || code < 200 || code > 699) {
-        respond(id, std::move(b), now);
-        return;
-    }
-    if (t.state != State::Trying && t.state != State::Proceeding) return;
-    I.send(t, b);
-    t.state = State::Completed;
-    I.linger(t, Duration::zero(), nullptr, now);  // ends now: nothing kept for Timer J
+    const std::uint16_t code = b ? status_of(*b) : 0;
+    const bool final_answer = it != I.txns.end() && it->second.kind == Kind::ServerNonInvite &&
+                              (it->second.state == State::Trying ||
+                               it->second.state == State::Proceeding) &&
+                              code >= 200 && code <= 699;
+    if (!final_answer) return respond(id, std::move(b), now);  // its rules, or nothing
+    I.send(it->second, b);
+    it->second.state = State::Completed;
+    I.linger(it->second, Duration::zero(), nullptr, now);  // ends now: nothing kept for Timer J
 }
 
 void Layer::send_stateless(std::string_view bytes, const Target& to) {
