@@ -53,6 +53,15 @@ std::string make_token(Random& rng, std::size_t chars) {
     return out;
 }
 
+std::string stable_token(std::uint64_t bits, std::size_t chars) {
+    std::string out(chars < 12 ? chars : 12, '\0');
+    for (char& c : out) {
+        c = kAlphabet[bits & 31];
+        bits >>= 5;
+    }
+    return out;
+}
+
 std::string make_branch(Random& rng) { return "z9hG4bK" + make_token(rng, 16); }
 
 std::string_view transport_name(Transport t) noexcept {

@@ -2,6 +2,8 @@
 // in microseconds, and every send is asserted at its exact instant.
 #include <catch2/catch.hpp>
 
+#include "sip/random.hpp"
+
 #include <string>
 #include <vector>
 
@@ -268,6 +270,22 @@ TEST_CASE("txn: respond_stateless ends a server non-INVITE at once (RFC 3261 §8
     up = h.drain();
     CHECK(count_of<SendBytes>(up) == 2);
     CHECK(count_of<Terminated>(up) == 1);
+}
+
+TEST_CASE("random: stable tokens for a stateless UAS (§8.2.7)", "[sipcore][txn][random]") {
+    auto hash = [](std::string_view a, std::string_view b) {
+        sip::Fnv1a f;
+        f.bytes(a);
+        f.bytes(b);
+        return f.value();
+    };
+    CHECK(hash("ab", "c") != hash("a", "bc"));  // fields are separated
+    const std::string t = sip::stable_token(hash("z9hG4bK1", "call-1"));
+    CHECK(t == sip::stable_token(hash("z9hG4bK1", "call-1")));
+    CHECK(t != sip::stable_token(hash("z9hG4bK2", "call-1")));
+    CHECK(t.size() == 10);
+    CHECK(t.find_first_not_of("0123456789abcdefghijklmnopqrstuv") == std::string::npos);
+    CHECK(sip::stable_token(~0ull, 40).size() == 12);  // 64 bits make at most 12 characters
 }
 
 TEST_CASE("txn: server non-INVITE over TCP terminates at the final response",

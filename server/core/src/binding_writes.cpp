@@ -2,39 +2,19 @@
 
 #include <string>
 
+#include "sip/random.hpp"
+
 namespace sw {
-namespace {
-
-// FNV-1a, 64 bit: stable, cheap for the few short fields hashed per REGISTER.
-struct Fnv {
-    std::uint64_t h = 1469598103934665603ull;
-    void bytes(std::string_view s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-        h ^= 0xff;  // field separator: ("ab","c") and ("a","bc") differ
-        h *= 1099511628211ull;
-    }
-    void number(std::uint64_t v) {
-        for (int i = 0; i < 8; ++i, v >>= 8) {
-            h ^= v & 0xff;
-            h *= 1099511628211ull;
-        }
-    }
-};
-
-}  // namespace
 
 std::uint64_t BindingWrites::key(std::string_view aor, std::string_view contact) {
-    Fnv f;
+    sip::Fnv1a f;
     f.bytes(aor);
     f.bytes(contact);
-    return f.h;
+    return f.value();
 }
 
 std::uint64_t BindingWrites::fingerprint(const route::reg::Binding& b) {
-    Fnv f;
+    sip::Fnv1a f;
     f.bytes(b.contact);
     f.number(b.q ? *b.q + 1u : 0u);
     f.number(b.path.size());
@@ -46,7 +26,7 @@ std::uint64_t BindingWrites::fingerprint(const route::reg::Binding& b) {
     f.bytes(b.instance);
     f.number(b.reg_id ? *b.reg_id + 1ull : 0u);
     f.number(b.down ? 1u : 0u);
-    return f.h;
+    return f.value();
 }
 
 bool BindingWrites::should_write(std::string_view aor, const route::reg::Binding& b,

@@ -61,22 +61,12 @@ struct Element::Impl {
     // §8.2.7: a stateless UAS gives the same request the same To tag: 50 bits of a hash
     // of what identifies the request (top Via branch, Call-ID, From tag, CSeq).
     static std::string stateless_tag(const sip::Message& m) {
-        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-        auto mix = [&h](std::string_view s) {
-            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-            h = (h ^ 0xff) * 1099511628211ull;
-        };
-        mix(m.top_via().branch);
-        mix(m.call_id());
-        mix(m.from().tag);
-        mix(std::to_string(m.cseq().number));
-        static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuv";
-        std::string tag(10, '0');
-        for (char& c : tag) {
-            c = kAlphabet[h & 31];
-            h >>= 5;
-        }
-        return tag;
+        sip::Fnv1a f;
+        f.bytes(m.top_via().branch);
+        f.bytes(m.call_id());
+        f.bytes(m.from().tag);
+        f.number(m.cseq().number);
+        return sip::stable_token(f.value());
     }
 
     std::string_view allow() const {
