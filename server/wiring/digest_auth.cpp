@@ -107,6 +107,9 @@ route::reg::Authenticator::Outcome DigestAuth::verify(std::string_view authoriza
         case sip::auth::Verdict::stale:
             out.verdict = Verdict::Stale;
             break;
+        case sip::auth::Verdict::replayed_nc:
+            out.verdict = Verdict::Repeated;  // the registrar tells a retransmission apart
+            break;
         default:
             out.verdict = Verdict::Rejected;
             break;

@@ -23,6 +23,10 @@ every 5 s with OPTIONS), then checks with bounded SIPp runs:
   h. a guesser at 127.0.0.2 (6 wrong passwords for a user) is refused there, while the user keeps
      registering from 127.0.0.1 (issue 16); the suspensions survive a restart, and lifting the
      address lifts the user's suspension at it;
+  i. a retransmitted REGISTER (the same bytes, same digest nc; sent from a plain UDP socket)
+     gets the 200 again with the same To tag and changes nothing, while the same credentials
+     in a new request are a replay and get 401 (the 200 is answered statelessly, the
+     registrar recognising the retransmission, issue 13);
   g. `trunkctl binding list|show|remove` against the running trunkline's bindings, and
      `trunkctl user remove` takes the user's bindings with it (issue 12 item 8).
 Every process is started here with its own ports and stopped by PID. Writes a JUnit report.
@@ -30,10 +34,12 @@ Every process is started here with its own ports and stopped by PID. Writes a JU
 usage: registrar_test.py TRUNKLINE TRUNKCTL SIPP_DIR PEERS_DIR REPORT PORT_BASE
   SIPP_DIR: tests/integration/sipp   PEERS_DIR: bench/peers/kamailio (its sipp/*.xml)
 """
+import hashlib
 import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -189,6 +195,86 @@ def stop(p, limit=15):
     return stop_pid(p, limit)[0]
 
 
+def udp_exchange(sock, text):
+    """Sends one request and returns the first final answer to it (text), or "" after 5 s."""
+    sock.sendto(text.encode(), ("127.0.0.1", PORT))
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        sock.settimeout(max(0.05, deadline - time.time()))
+        try:
+            data = sock.recv(65535).decode(errors="replace")
+        except socket.timeout:
+            break
+        if not data.startswith("SIP/2.0 1"):
+            return data
+    return ""
+
+
+def register_text(sock, name, branch, cseq, authorization=""):
+    port = sock.getsockname()[1]
+    return (f"REGISTER sip:{REALM} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch={branch};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:{name}@{REALM}>;tag=retx1\r\n"
+            f"To: <sip:{name}@{REALM}>\r\nCall-ID: retx-{name}@127.0.0.1\r\n"
+            f"CSeq: {cseq} REGISTER\r\nContact: <sip:{name}@127.0.0.1:{port}>\r\n"
+            f"Expires: 600\r\n{authorization}Content-Length: 0\r\n\r\n")
+
+
+def header(msg, name):
+    m = re.search(rf"^{name}:\s*(.*?)\r$", msg, re.M | re.I)
+    return m.group(1) if m else ""
+
+
+def md5_authorization(challenge, name, password, nc="00000001"):
+    """RFC 2617/7616 MD5 with qop=auth, answering a WWW-Authenticate value."""
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+    md5 = lambda s: hashlib.md5(s.encode()).hexdigest()  # noqa: E731
+    uri, cnonce = f"sip:{REALM}", "0a4f113b"
+    ha1, ha2 = md5(f"{name}:{REALM}:{password}"), md5(f"REGISTER:{uri}")
+    response = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+    return (f'Authorization: Digest username="{name}", realm="{REALM}", nonce="{nonce}", '
+            f'uri="{uri}", response="{response}", algorithm=MD5, qop=auth, nc={nc}, '
+            f'cnonce="{cnonce}"\r\n')
+
+
+def check_retransmission():
+    """i. The same REGISTER twice gets the same 200; its credentials in a new one get 401."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        first = udp_exchange(sock, register_text(sock, "retxuser", "z9hG4bKretx1", 1))
+        www = header(first, "WWW-Authenticate")
+        check("i. a REGISTER without credentials is challenged", first.startswith("SIP/2.0 401")
+              and "MD5" in www, first)
+        if not www:
+            return
+        auth = md5_authorization(www, "retxuser", "retxpw")
+        request = register_text(sock, "retxuser", "z9hG4bKretx2", 2, auth)
+        ok = udp_exchange(sock, request)
+        again = udp_exchange(sock, request)  # what a UA sends when the 200 got lost
+        check("i. the retransmission of an accepted REGISTER gets the 200 again, same To tag "
+              "and Contact", ok.startswith("SIP/2.0 200") and again.startswith("SIP/2.0 200")
+              and header(ok, "To") == header(again, "To") and ";tag=" in header(ok, "To")
+              and header(again, "Contact") == header(ok, "Contact"), f"{ok}\n---\n{again}")
+        replay = udp_exchange(sock, register_text(sock, "retxuser", "z9hG4bKretx3", 3, auth))
+        check("i. the same credentials (same nc) in a new request are a replay: 401",
+              replay.startswith("SIP/2.0 401"), replay)
+        wait_until(lambda: query("SELECT count(*) FROM reg_binding WHERE aor = ?",
+                                 f"sip:retxuser@{REALM}")[0][0] == 1, 5)
+        rows = query("SELECT count(*) FROM reg_binding WHERE aor = ?", f"sip:retxuser@{REALM}")
+        check("i. one binding for it", rows[0][0] == 1, str(rows))
+        # leave no binding behind for the counts of b.-d.
+        bye = udp_exchange(sock, register_text(sock, "retxuser", "z9hG4bKretx4", 4,
+                                               md5_authorization(www, "retxuser", "retxpw",
+                                                                 "00000002"))
+                           .replace("Expires: 600", "Expires: 0"))
+        check("i. and it unregisters (nc 2)", bye.startswith("SIP/2.0 200"), bye)
+        wait_until(lambda: query("SELECT count(*) FROM reg_binding WHERE aor = ?",
+                                 f"sip:retxuser@{REALM}")[0][0] == 0, 5)
+    finally:
+        sock.close()
+
+
 def write_config(name, suspend_s):
     path = os.path.join(work, name)
     with open(path, "w") as f:
@@ -221,12 +307,13 @@ try:
         name, pw = user(i)
         rc, out = ctl("user", "add", name, "--realm", REALM, "--password", pw)
         added += rc == 0
-    for name, pw in (("natuser", "natpw"), ("lanuser", "lanpw"), ("mallory", "mallorypw")):
+    for name, pw in (("natuser", "natpw"), ("lanuser", "lanpw"), ("mallory", "mallorypw"),
+                     ("retxuser", "retxpw")):
         rc, out = ctl("user", "add", name, "--realm", REALM, "--password", pw)
         added += rc == 0
-    check(f"trunkctl adds {NUSERS + 3} users", added == NUSERS + 3
-          and query("SELECT count(*) FROM sip_user")[0][0] == NUSERS + 3, out)
-    print(f"  ({time.time() - t0:.1f} s for {NUSERS + 3} trunkctl calls)")
+    check(f"trunkctl adds {NUSERS + 4} users", added == NUSERS + 4
+          and query("SELECT count(*) FROM sip_user")[0][0] == NUSERS + 4, out)
+    print(f"  ({time.time() - t0:.1f} s for {NUSERS + 4} trunkctl calls)")
     all_csv = write_csv("users.csv", [auth_row(*user(i)) for i in range(1, NUSERS + 1)])
     first50_csv = write_csv("first50.csv", [auth_row(*user(i)) for i in range(1, 51)])
     last50_csv = write_csv("last50.csv", [auth_row(*user(i)) for i in range(NUSERS - 49, NUSERS + 1)])
@@ -255,6 +342,9 @@ try:
     check(f"a. the database holds {NUSERS} reg_binding rows, one per user with its Contact",
           n == NUSERS and {a: c for a, c, _ in rows} == want, f"{n} rows")
     call_ids = {a: cid for a, _, cid in rows}
+
+    # --- i. a retransmitted REGISTER -------------------------------------------------------
+    check_retransmission()
 
     # --- b. refresh 50 ---------------------------------------------------------------------
     rc, ok, bad, out = sipp("refresh50", REGISTER_AUTH, first50_csv, 50, UAC_PORT, rate=100)

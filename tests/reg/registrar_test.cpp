@@ -34,6 +34,8 @@ class FakeAuth final : public Authenticator {
             o.verdict = Verdict::Ok;
         else if (c->response == "stale")
             o.verdict = Verdict::Stale;
+        else if (c->response == "repeated")  // right, but its nc was used before
+            o.verdict = Verdict::Repeated;
         return o;
     }
     int challenges = 0;
@@ -48,13 +50,14 @@ struct Req {
     std::optional<std::string> auth_user;  // adds Authorization
     std::string auth_response = "good";
     std::vector<std::string> extra;  // whole header lines
+    std::string branch;              // empty: one per (CSeq, Call-ID), like a real UA's
 };
 
 sip::Message parse(const Req& r) {
     std::string m =
         "REGISTER sip:example.com SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" +
-        std::to_string(r.cseq) + r.call_id +
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" +
+        (r.branch.empty() ? "z9hG4bK" + std::to_string(r.cseq) + r.call_id : r.branch) +
         "\r\n"
         "Max-Forwards: 70\r\n"
         "From: <sip:alice@example.com>;tag=f1\r\n"
@@ -284,12 +287,14 @@ TEST_CASE("registrar: same Call-ID needs a higher CSeq (RFC 3261 10.3 step 7)",
     drain(reg);
     for (std::uint32_t c : {5u, 4u}) {
         r.cseq = c;
+        r.branch = "z9hG4bKlate" + std::to_string(c);  // another transaction
         r.expires = "0";  // a late unregister must not remove the newer binding
         Decision d = reg.handle(parse(r), src, t0 + 1s);
         CHECK(d.status == 400);
         CHECK(loc.binding_count() == 1);
     }
     CHECK(drain(reg).empty());
+    r.branch.clear();
     r.cseq = 6;
     r.expires = "900";
     CHECK(reg.handle(parse(r), src, t0 + 1s).status == 200);
@@ -300,6 +305,81 @@ TEST_CASE("registrar: same Call-ID needs a higher CSeq (RFC 3261 10.3 step 7)",
     r.cseq = 1;
     CHECK(reg.handle(parse(r), src, t0 + 2s).status == 200);
     CHECK(loc.lookup("sip:alice@example.com", t0)[0].call_id == "call-2");
+}
+
+TEST_CASE("registrar: a retransmitted REGISTER gets the 200 again and changes nothing",
+          "[reg][registrar]") {
+    Location loc;
+    Registrar reg({}, loc);
+    Req r;
+    r.cseq = 5;
+    r.expires = "600";
+    Decision d = reg.handle(parse(r), src, t0);
+    CHECK(d.status == 200);
+    CHECK(d.stateless);  // its retransmission is recognised: nothing to keep for Timer J
+    CHECK(drain(reg).size() == 1);
+    // the same transaction (Call-ID, CSeq, branch, sent-by) 2 s later: the 200 again, with
+    // the binding's remaining time, and no change and no event
+    d = reg.handle(parse(r), src, t0 + 2s);
+    CHECK(d.status == 200);
+    CHECK(d.stateless);
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=598"});
+    CHECK(drain(reg).empty());
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].expires_at == t0 + 600s);
+    // the same Call-ID and CSeq in another transaction is out of order (step 7)
+    r.branch = "z9hG4bKother";
+    CHECK(reg.handle(parse(r), src, t0 + 3s).status == 400);
+    // an RFC 2543 branch: left to the server transaction
+    r.branch = "2543-branch";
+    r.cseq = 6;
+    d = reg.handle(parse(r), src, t0 + 4s);
+    CHECK(d.status == 200);
+    CHECK_FALSE(d.stateless);
+    // answers a retransmission would not get again are kept statefully: a removal, a query
+    r.branch.clear();
+    r.cseq = 7;
+    r.expires = "0";
+    d = reg.handle(parse(r), src, t0 + 5s);
+    CHECK(d.status == 200);
+    CHECK_FALSE(d.stateless);
+    CHECK(loc.binding_count() == 0);
+    Req q;
+    q.contacts.clear();
+    q.cseq = 8;
+    d = reg.handle(parse(q), src, t0 + 6s);
+    CHECK(d.status == 200);
+    CHECK_FALSE(d.stateless);
+}
+
+TEST_CASE("registrar: a used nonce count passes only as the retransmission of a stored REGISTER",
+          "[reg][registrar]") {
+    Location loc;
+    FakeAuth auth;
+    Registrar reg({}, loc, &auth);
+    Req r;
+    r.auth_user = "alice";
+    r.cseq = 2;
+    r.expires = "600";
+    Decision d = reg.handle(parse(r), src, t0);
+    REQUIRE(d.status == 200);
+    CHECK(d.stateless);
+    drain(reg);
+    // the retransmission carries the same nc: the digest server calls it Repeated
+    r.auth_response = "repeated";
+    d = reg.handle(parse(r), src, t0 + 1s);
+    CHECK(d.status == 200);
+    CHECK(d.stateless);
+    CHECK(headers(d, "Contact") ==
+          std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=599"});
+    CHECK(drain(reg).empty());
+    CHECK(reg.tracked_counters() == 0);
+    // the same credentials in another request are a replay: refused and counted
+    r.cseq = 3;
+    d = reg.handle(parse(r), src, t0 + 2s);
+    CHECK(d.status == 401);
+    CHECK(reg.tracked_counters() > 0);
+    CHECK(loc.lookup("sip:alice@example.com", t0)[0].cseq == 2);
 }
 
 TEST_CASE("registrar: binding present at t-1ns, gone at t; expiry event", "[reg][registrar]") {

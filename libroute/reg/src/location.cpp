@@ -41,6 +41,7 @@ struct Location::Rec {
     std::uint32_t cseq = 0;
     std::uint32_t reg_id = 0;
     std::uint32_t npath = 0;
+    std::uint32_t txn_hash = 0;
     std::uint16_t q = 0;
     std::uint16_t port = 0;
     sip::Transport transport = sip::Transport::Udp;
@@ -93,6 +94,7 @@ Location::Rec* Location::Rec::make(std::string_view aor, const Binding& b, std::
     r->cseq = b.cseq;
     r->reg_id = b.reg_id.value_or(0);
     r->npath = static_cast<std::uint32_t>(b.path.size());
+    r->txn_hash = b.txn_hash;
     r->q = b.q.value_or(0);
     r->port = b.source.port;
     r->transport = b.source.transport;
@@ -128,6 +130,7 @@ Binding Location::Rec::binding() const {
     if (has(kHasRegId)) b.reg_id = reg_id;
     b.down = has(kDown);
     b.via_nat = has(kViaNat);
+    b.txn_hash = txn_hash;
     return b;
 }
 

@@ -7,6 +7,7 @@
 #include "sip/builder.hpp"
 #include "sip/header_id.hpp"
 #include "sip/headers.hpp"
+#include "sip/random.hpp"
 
 namespace route::reg {
 
@@ -52,6 +53,20 @@ bool via_shows_nat(const sip::Via& top, const sip::Target& source) {
     const std::uint16_t port =
         top.has_port ? top.port : (source.transport == sip::Transport::Tls ? 5061 : 5060);
     return port != source.port;
+}
+
+// The RFC 3261 §17.2.3 matching key of a request's server transaction (branch and sent-by;
+// the method is REGISTER), hashed; 0 when the branch lacks the magic cookie (an RFC 2543
+// peer), whose retransmissions are then left to the server transaction.
+std::uint32_t txn_hash_of(const sip::Message& req) {
+    const sip::Via& v = req.top_via();
+    if (!v.branch.starts_with("z9hG4bK")) return 0;
+    sip::Fnv1a f;
+    f.bytes(v.branch);
+    f.bytes(lower(v.host));
+    f.number(v.has_port ? v.port : 0);
+    const auto h = static_cast<std::uint32_t>(f.value() ^ (f.value() >> 32));
+    return h == 0 ? 1 : h;
 }
 
 struct Wanted {
@@ -246,6 +261,10 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             d.aor = *aor;
             return d;
         }
+        if (out.verdict == Authenticator::Verdict::Repeated) {
+            if (auto d = retransmission(req, *aor, txn_hash_of(req), now)) return *d;
+            out.verdict = Authenticator::Verdict::Rejected;  // a replay, not a retransmission
+        }
         if (out.verdict == Authenticator::Verdict::Stale) {
             // RFC 7616 §3.3: a right answer to an old nonce; stale=true, no failure counted
             Decision d = refuse(401, "");
@@ -292,23 +311,9 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     }
     const std::string call_id(req.call_id());
     const std::uint32_t cseq = req.cseq().number;
+    const std::uint32_t txn_hash = txn_hash_of(req);
     const std::vector<Binding> current = location_.lookup(*aor, now);
 
-    auto ok_with_bindings = [&] {
-        Decision d;
-        d.aor = *aor;
-        for (const Binding& b : location_.lookup(*aor, now)) {
-            std::string v = "<" + b.contact +
-                            ">;expires=" + std::to_string(remaining_seconds(b.expires_at, now));
-            if (b.q) v += ";q=" + q_text(*b.q);
-            d.headers.emplace_back("Contact", std::move(v));
-        }
-        // RFC 3327 §5.3: a registrar supporting Path returns the stored path in the 2xx
-        for (const sip::HeaderField& h : req.headers()) {
-            if (h.id == sip::HeaderId::Path) d.headers.emplace_back("Path", req.value(h));
-        }
-        return d;
-    };
 
     if (star) {
         // §10.3 step 6: `*` is only valid alone and with Expires: 0 (§10.2.2)
@@ -324,7 +329,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
             location_.remove(*aor, b.contact);
             emit({RegistrarEvent::Kind::Removed, *aor, b.contact, {}, false, source, {}});
         }
-        return ok_with_bindings();
+        return ok_with_bindings(req, *aor, now);
     }
 
     // Step 7: each contact's expiry is its expires parameter, else the Expires header, else
@@ -352,7 +357,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         }
         wanted.push_back(std::move(w));
     }
-    if (wanted.empty()) return ok_with_bindings();  // §10.3 step 8: a query
+    if (wanted.empty()) return ok_with_bindings(req, *aor, now);  // §10.3 step 8: a query
 
     // RFC 3327 §5.3: keep the Path vector to route requests back through the same proxies.
     std::vector<std::string> path;
@@ -405,8 +410,10 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         // request fails". RFC 3261 names no code; 400 because the fault is the client's
         // (a late or replayed request; a true retransmission is absorbed by the server
         // transaction before it gets here), and 500 would invite a retry of the same thing.
-        if (match[i] && match[i]->call_id == call_id && match[i]->cseq >= cseq)
+        if (match[i] && match[i]->call_id == call_id && match[i]->cseq >= cseq) {
+            if (auto d = retransmission(req, *aor, txn_hash, now)) return *d;
             return refuse(400, "Bad Request (CSeq not above the binding's)");
+        }
     }
 
     // Operator rule register_replace (issue 6 §3): "another device" is a live binding from a
@@ -477,6 +484,7 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         b.via_nat = via_shows_nat(req.top_via(), source);
         b.instance = w.instance;
         b.reg_id = w.reg_id;
+        b.txn_hash = txn_hash;
         location_.upsert(*aor, std::move(b));
         emit({match[i] ? RegistrarEvent::Kind::Refreshed : RegistrarEvent::Kind::Added,
               *aor,
@@ -486,7 +494,46 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
               source,
               {}});
     }
-    return ok_with_bindings();
+    Decision d = ok_with_bindings(req, *aor, now);
+    // Every Contact stored by this transaction: a retransmission is recognised (above) and
+    // answered alike, so nothing needs keeping for it.
+    d.stateless = txn_hash != 0;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        d.stateless = d.stateless && wanted[i].expires != 0 &&
+                      fate[wanted_key[i]] == static_cast<long>(i);
+    return d;
+}
+
+std::optional<Decision> Registrar::retransmission(const sip::Message& req, const std::string& aor,
+                                                  std::uint32_t txn_hash, sip::Instant now) {
+    if (txn_hash == 0) return std::nullopt;
+    const std::string_view call_id = req.call_id();
+    const std::uint32_t cseq = req.cseq().number;
+    for (const Binding& b : location_.lookup(aor, now)) {
+        if (b.txn_hash == txn_hash && b.cseq == cseq && b.call_id == call_id) {
+            Decision d = ok_with_bindings(req, aor, now);
+            d.stateless = true;
+            return d;
+        }
+    }
+    return std::nullopt;
+}
+
+Decision Registrar::ok_with_bindings(const sip::Message& req, const std::string& aor,
+                                     sip::Instant now) {
+    Decision d;
+    d.aor = aor;
+    for (const Binding& b : location_.lookup(aor, now)) {
+        std::string v = "<" + b.contact +
+                        ">;expires=" + std::to_string(remaining_seconds(b.expires_at, now));
+        if (b.q) v += ";q=" + q_text(*b.q);
+        d.headers.emplace_back("Contact", std::move(v));
+    }
+    // RFC 3327 §5.3: a registrar supporting Path returns the stored path in the 2xx
+    for (const sip::HeaderField& h : req.headers()) {
+        if (h.id == sip::HeaderId::Path) d.headers.emplace_back("Path", req.value(h));
+    }
+    return d;
 }
 
 }  // namespace route::reg

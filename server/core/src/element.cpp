@@ -317,11 +317,12 @@ struct Element::Impl {
             return;
         }
         d.headers.insert(d.headers.begin(), {"Server", cfg.server_header});
-        // A challenge is answered as a stateless UAS would (RFC 3261 §8.2.7): nothing kept
-        // for Timer J (half of what a REGISTER flood made the layer hold), a retransmission
-        // gets a fresh challenge, and the To tag is the same for the same request.
-        const bool challenge = d.status == 401 || d.status == 407;
-        const std::string tag = challenge ? stateless_tag(m) : sip::make_token(rng, 10);
+        // A challenge, and a 200 whose retransmission the registrar recognises, are answered
+        // as a stateless UAS would (RFC 3261 §8.2.7): nothing kept for Timer J (what a
+        // REGISTER flood made the layer hold), a retransmission gets a fresh challenge or the
+        // same 200, and the To tag is the same for the same request.
+        const bool stateless = d.stateless || d.status == 401 || d.status == 407;
+        const std::string tag = stateless ? stateless_tag(m) : sip::make_token(rng, 10);
         route::reg::RenderOptions ro;
         ro.to_tag = tag;
         ro.via_received = m.via_stamp().received;  // RFC 3581 §4 (noted in on_bytes)
@@ -331,7 +332,7 @@ struct Element::Impl {
                 *cfg.unix_offset_s +
                 std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
         sip::Bytes answer = sip::make_bytes(route::reg::render(m, d, ro));
-        if (challenge)
+        if (stateless)
             layer.respond_stateless(txn, std::move(answer), now);
         else
             layer.respond(txn, std::move(answer), now);

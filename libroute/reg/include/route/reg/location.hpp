@@ -70,6 +70,10 @@ struct Binding {
     // differed): a NAT in between. Set by the Registrar; not persisted (a restored binding
     // has it false until its next REGISTER; the Contact comparison still applies).
     bool via_nat = false;
+    // Which transaction stored it: sip::Fnv1a of the REGISTER's top Via branch and sent-by
+    // (RFC 3261 §17.2.3), so that a repeat with the same Call-ID and CSeq is recognised as
+    // that request's retransmission (Registrar::handle). Not persisted: 0 after a restart.
+    std::uint32_t txn_hash = 0;
 
     std::uint16_t q_or_default() const noexcept { return q.value_or(1000); }
 };

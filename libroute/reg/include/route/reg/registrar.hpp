@@ -19,6 +19,12 @@
 // every current binding with its remaining expires. Updates are all-or-nothing (step 7:
 // committed only if every binding update succeeds).
 //
+// Retransmissions: a binding remembers which transaction stored it (Binding::txn_hash), so
+// a repeat of that REGISTER (same Call-ID, CSeq, top Via branch and sent-by; with digest,
+// right credentials whose nc was already used) is answered 200 with the current bindings and
+// changes nothing, as the server transaction would have answered it. That is what lets the
+// caller answer such a 200 statelessly (Decision::stateless) and keep nothing for Timer J.
+//
 // Operator rules (issue 6 §3 and issue 16; VOS3000 SS_ENDPOINT_REGISTER_REPLACE/RETRY/SUSPEND):
 // `register_retry` failed authentications (a wrong digest, not a missing or stale one)
 // within `failure_window` suspend for `register_suspend`, counted per (user, source IP) and
@@ -60,7 +66,10 @@ class Authenticator {
     virtual ~Authenticator() = default;
     // WWW-Authenticate values for a 401 (stale: the nonce had expired, RFC 7616 §3.3).
     virtual std::vector<std::string> challenge(sip::Instant now, bool stale) = 0;
-    enum class Verdict : std::uint8_t { Ok, Stale, Rejected };
+    // Repeated: right credentials whose nonce count was used before (RFC 7616 §3.4): a
+    // retransmission of an accepted request or a replay. The registrar accepts it only as
+    // the retransmission of a REGISTER it stored (see Registrar::handle); else as Rejected.
+    enum class Verdict : std::uint8_t { Ok, Stale, Rejected, Repeated };
     struct Outcome {
         Verdict verdict = Verdict::Rejected;
         std::string username;  // the credentials' username (also when rejected), unquoted
@@ -95,6 +104,10 @@ struct Decision {
     std::string reason;                                        // empty: sip::default_reason(status)
     std::vector<std::pair<std::string, std::string>> headers;  // Contact, Min-Expires, ...
     std::string aor;  // canonical AOR when the To was usable
+    // A retransmission of this request gets the same answer from handle() (a 200 that stored
+    // every Contact, or the answer to such a retransmission): the caller may answer it as a
+    // stateless UAS (RFC 3261 §8.2.7) instead of keeping the response for Timer J.
+    bool stateless = false;
 };
 
 struct RenderOptions {
@@ -173,6 +186,10 @@ class Registrar {
     void note_failure(std::string_view user, const sip::Target& source, sip::Instant now,
                       const std::string& aor);
     void emit(RegistrarEvent ev) { events_.push_back(std::move(ev)); }
+    // A retransmission of the REGISTER that stored one of `aor`'s bindings: its answer.
+    std::optional<Decision> retransmission(const sip::Message& req, const std::string& aor,
+                                           std::uint32_t txn_hash, sip::Instant now);
+    Decision ok_with_bindings(const sip::Message& req, const std::string& aor, sip::Instant now);
 
     RegistrarConfig config_;
     Location& location_;
