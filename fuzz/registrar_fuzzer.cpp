@@ -100,7 +100,7 @@ class FuzzAuth final : public Authenticator {
     Outcome verify(std::string_view authorization, std::string_view, Instant) override {
         Outcome o;
         const std::uint8_t b = in_.byte();
-        o.verdict = static_cast<Verdict>(b % 3);
+        o.verdict = static_cast<Verdict>(b % 4);  // Ok, Stale, Rejected, Repeated
         if (b & 0x80) {
             if (auto c = sip::parse_credentials(authorization))
                 o.username = sip::unquote(c->username);
