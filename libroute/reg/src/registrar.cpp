@@ -314,7 +314,6 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
     const std::uint32_t txn_hash = txn_hash_of(req);
     const std::vector<Binding> current = location_.lookup(*aor, now);
 
-
     if (star) {
         // §10.3 step 6: `*` is only valid alone and with Expires: 0 (§10.2.2)
         if (contacts.size() != 1 || !expires_header || *expires_header != 0)
@@ -408,8 +407,8 @@ Decision Registrar::handle(const sip::Message& req, const sip::Target& source, s
         }
         // Step 7: same Call-ID needs a higher CSeq, else "the update MUST be aborted and the
         // request fails". RFC 3261 names no code; 400 because the fault is the client's
-        // (a late or replayed request; a true retransmission is absorbed by the server
-        // transaction before it gets here), and 500 would invite a retry of the same thing.
+        // (a late or replayed request; a retransmission of the request that stored the
+        // binding is recognised first and answered 200), and 500 would invite a retry.
         if (match[i] && match[i]->call_id == call_id && match[i]->cseq >= cseq) {
             if (auto d = retransmission(req, *aor, txn_hash, now)) return *d;
             return refuse(400, "Bad Request (CSeq not above the binding's)");
