@@ -109,7 +109,7 @@ const char* scan_host_labels(const char* p, const char* pe) noexcept;
 // SSE2: the digits and the dots of the 16 octets as bitmaps, and the address's shape (four
 // groups of one to three digits, three single dots) checked on the bits rather than octet
 // by octet.
-inline const char* ipv4_at16(const char* p) noexcept {
+[[gnu::always_inline]] inline const char* ipv4_at16(const char* p) noexcept {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i from0 = _mm_sub_epi8(x, _mm_set1_epi8('0'));  // a digit: 0..9 unsigned
     const auto digits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
@@ -129,7 +129,7 @@ inline const char* ipv4_at16(const char* p) noexcept {
     return p + len;
 }
 #else
-inline const char* ipv4_at16(const char* p) noexcept {
+[[gnu::always_inline]] inline const char* ipv4_at16(const char* p) noexcept {
     const char* q = p;
     for (int part = 0;; ++part) {
         if (!is_digit(q[0])) return nullptr;
@@ -141,14 +141,22 @@ inline const char* ipv4_at16(const char* p) noexcept {
 }
 #endif
 
-const char* scan_host(const char* p, const char* pe) noexcept {
-    // Most hosts are IPv4 addresses: read one straight, and take it when the host octets
-    // end right after it; anything else goes through the labels. With 16 octets left (the
-    // longest address and the octet after it) no bound needs checking.
+const char* scan_host_short(const char* p, const char* pe) noexcept;
+
+// Most hosts are IPv4 addresses: read one straight, and take it when the host octets end
+// right after it; anything else goes through the labels. With 16 octets left (the longest
+// address and the octet after it) no bound needs checking. Inline: the callers keep their
+// registers for the common case.
+[[gnu::always_inline]] inline const char* scan_host(const char* p, const char* pe) noexcept {
     if (pe - p >= 16) {
         if (const char* q = ipv4_at16(p)) return q;
         return scan_host_labels(p, pe);
     }
+    return scan_host_short(p, pe);
+}
+
+// scan_host() with fewer than 16 octets left.
+const char* scan_host_short(const char* p, const char* pe) noexcept {
     const char* q = p;
     for (int part = 0;; ++part) {
         const char* d = q;
@@ -226,6 +234,29 @@ struct Lit {
     }
 };
 
+template <class T>
+inline std::uint64_t load(const char* s) noexcept {
+    T w;
+    std::memcpy(&w, s, sizeof w);
+    return w;
+}
+
+// The `len` octets at s (1..8) as one little-endian word, zero-extended: two loads of a
+// power-of-two size that overlap when len is not one (the overlapping octets are the same
+// either way), so no octet past s[len - 1] is read and no copy goes through the stack.
+template <std::size_t len>
+inline std::uint64_t load_word(const char* s) noexcept {
+    static_assert(std::endian::native == std::endian::little);
+    if constexpr (len == 8)
+        return load<std::uint64_t>(s);
+    else if constexpr (len >= 4)
+        return load<std::uint32_t>(s) | load<std::uint32_t>(s + len - 4) << 8 * (len - 4);
+    else if constexpr (len >= 2)
+        return load<std::uint16_t>(s) | load<std::uint16_t>(s + len - 2) << 8 * (len - 2);
+    else
+        return static_cast<unsigned char>(*s);
+}
+
 // s[0..n) is the word L in any case. The n octets are loaded as one word and compared with
 // a constant: one compare, not one a letter.
 template <Lit L>
@@ -234,9 +265,7 @@ inline bool iequal_lit(const char* s, std::size_t n) noexcept {
     constexpr std::uint64_t want = std::bit_cast<std::uint64_t>(L.lower);
     constexpr std::uint64_t fold = std::bit_cast<std::uint64_t>(L.fold);
     if (n != len) return false;
-    std::uint64_t w = 0;
-    std::memcpy(&w, s, len);
-    return (w | fold) == want;
+    return (load_word<len>(s) | fold) == want;
 }
 
 inline bool all_digits(const char* s, const char* e) noexcept {
@@ -266,7 +295,10 @@ inline bool rest_after(const char* p, const char* pe, std::string_view& rest) no
 // or LF is the machine's.
 inline bool quoted(const char*& p, const char* pe) noexcept {
     const char* q = p + 1;
-    while (q < pe && !kQuotedStop[static_cast<unsigned char>(*q)]) ++q;
+    // four octets a test while four are left, as run() does
+    auto stop = [](const char* c) { return kQuotedStop[static_cast<unsigned char>(*c)]; };
+    while (pe - q >= 4 && !(stop(q) | stop(q + 1) | stop(q + 2) | stop(q + 3))) q += 4;
+    while (q < pe && !stop(q)) ++q;
     if (q == pe || *q != '"') return false;
     p = q + 1;
     return true;
@@ -279,9 +311,9 @@ inline std::string_view sv(const char* b, const char* e) noexcept {
 
 }  // namespace
 
-const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const char*& at,
-                         const char*& hp_end) noexcept {
-    at = nullptr;
+const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit,
+                         SipUriMarks& m) noexcept {
+    m.at = m.pw_colon = nullptr;
     // userinfo: present exactly when the URI has an '@' (no other part may hold one). No
     // search for it: the user run stops at the first octet outside user, so a run to '@'
     // is the userinfo, and a run to anything else means the octets are the host's. Should
@@ -289,17 +321,21 @@ const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const c
     // '@') and the URI is left to the machine, as a userinfo that is not plain would be.
     const char* u = p;
     if (!run_escaped<kUser>(u, pe)) return nullptr;
+    const char* colon = nullptr;  // no user octet is a ':', so this is the first
     if (u < pe && *u == ':') {  // a password, or the host's port
+        colon = u;
         const char* w = u + 1;
         if (w < pe && !run_escaped<kPass>(w, pe)) return nullptr;
         u = w;
     }
     if (u < pe && *u == '@') {
-        at = u;
+        m.at = u;
+        m.pw_colon = colon;
         p = u + 1;
     }
     p = scan_host(p, pe);
     if (!p) return nullptr;
+    m.host_end = p;
     if (p < pe && *p == ':') {
         const char* s = ++p;
         if (!run<kDigit>(p, pe)) return nullptr;
@@ -310,7 +346,7 @@ const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const c
             if (!parse_decimal(sv(s, p), 65535, port)) return nullptr;
         }
     }
-    hp_end = p;
+    m.hp_end = p;
     while (p < pe && *p == ';') {
         ++p;
         if (!run_escaped<kParam>(p, pe)) return nullptr;
@@ -322,9 +358,8 @@ const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const c
     return p;  // URI headers ('?') and anything else: the caller's octet, or the machine's
 }
 
-bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
-                  const char*& hp_end) noexcept {
-    return sip_uri_scan(p, pe, port_16bit, at, hp_end) == pe;
+bool sip_uri_body(const char* p, const char* pe, bool port_16bit, SipUriMarks& m) noexcept {
+    return sip_uri_scan(p, pe, port_16bit, m) == pe;
 }
 
 // via.rl: token SLASH token SLASH token LWS sent-by *(SEMI via-param), then SWS and an
@@ -457,8 +492,8 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     ++p;
     // The URI ends at the first '>': no class of it holds one, so the scan stops there, and
     // at nothing else if the URI is plain.
-    const char *at, *hp_end;
-    const char* const ra = sip_uri_scan(p, pe, true, at, hp_end);
+    SipUriMarks marks;
+    const char* const ra = sip_uri_scan(p, pe, true, marks);
     if (!ra || ra == pe || *ra != '>') return false;
     p = ra + 1;
 

@@ -23,20 +23,32 @@ namespace sip::detail {
 bool next_via_fast(std::string_view& list, Via& out) noexcept;
 bool next_name_addr_fast(std::string_view& list, NameAddr& out) noexcept;
 
+// Where a plain SIP-URI's parts end: `at` and `hp_end` as uri.rl's machine marks them, and
+// what parse_uri() would otherwise search for again.
+struct SipUriMarks {
+    const char* at = nullptr;        // the '@' after the userinfo, or nullptr
+    const char* pw_colon = nullptr;  // the userinfo's ':' (before a password), or nullptr
+    const char* host_end = nullptr;  // the end of the host: hp_end, or the port's ':'
+    const char* hp_end = nullptr;    // the end of hostport
+};
+
 // uri.rl's SIP-URI after "sip:"/"sips:", [p, pe): userinfo? hostport uri-parameters, with
-// a hostname or IPv4 host and no URI headers. On success `at` is the '@' (or nullptr) and
-// `hp_end` the end of hostport, as the machine marks them. `port_16bit`: the port is held to
-// 0..65535 by the grammar (name_addr.rl) rather than by parse_uri()'s check afterwards.
-bool sip_uri_body(const char* p, const char* pe, bool port_16bit, const char*& at,
-                  const char*& hp_end) noexcept;
+// a hostname or IPv4 host and no URI headers; `m` is filled on success. `port_16bit`: the
+// port is held to 0..65535 by the grammar (name_addr.rl) rather than by parse_uri()'s check
+// afterwards.
+bool sip_uri_body(const char* p, const char* pe, bool port_16bit, SipUriMarks& m) noexcept;
 // The same from p on, stopping where the plain SIP-URI ends (at pe at the latest): that
 // octet, or nullptr when the octets before it are not plain. A name-addr's URI is plain when
 // this stops at its '>'.
-const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit, const char*& at,
-                         const char*& hp_end) noexcept;
+const char* sip_uri_scan(const char* p, const char* pe, bool port_16bit,
+                         SipUriMarks& m) noexcept;
 
 // parse_uri(); `fast` false runs the Ragel machine alone (tests compare the two).
 Result<Uri> parse_uri_impl(std::string_view text, bool fast) noexcept;
+// parse_uri()'s Uri for a plain "sip:"/"sips:" URI, written into `out` (default-built) in
+// place; false for any other text, which parse_uri() then decides (`out` is untouched unless
+// parse_uri() rejects the text).
+bool plain_sip_uri(std::string_view text, Uri& out) noexcept;
 
 // parse_cseq(); `fast` false runs the Ragel machine alone (tests compare the two).
 Result<CSeq> parse_cseq_impl(std::string_view value, bool fast) noexcept;

@@ -205,13 +205,14 @@ static_assert(max_len_ok());
     const std::uint64_t w0 = load_le64(p);
     const unsigned h = name_hash(w0, kKeep.keep[len], len, static_cast<unsigned char>(p[len - 1]));
     const Slot& s = kTable.slots[kTable.index[h]];
-    if (s.len != len) return HeaderId::Other;  // slot 0 (no name) has len 0
-    std::uint64_t diff = ((w0 | s.fold[0]) ^ s.lc[0]) & s.keep[0];
+    const HeaderId id = s.id;  // read with the slot: no second address computation
+    // a length mismatch (slot 0, no name, has len 0) counts as a difference: one branch
+    std::uint64_t diff = (((w0 | s.fold[0]) ^ s.lc[0]) & s.keep[0]) | (s.len ^ len);
     if (len > 8) {
         diff |= ((load_le64(p + 8) | s.fold[1]) ^ s.lc[1]) & s.keep[1];
         diff |= ((load_le64(p + 16) | s.fold[2]) ^ s.lc[2]) & s.keep[2];
     }
-    return diff ? HeaderId::Other : s.id;
+    return diff ? HeaderId::Other : id;
 }
 
 }  // namespace sip::detail

@@ -15,6 +15,7 @@
 #include "header_lookup.hpp"
 #include "message_parse.hpp"
 #include "parse_util.hpp"
+#include "scalars_inline.hpp"
 #include "scan.hpp"
 #include "start_line.hpp"
 
@@ -90,6 +91,14 @@ constexpr std::array<bool, 256> make_wsp_table() {
 // SP and HTAB: a table test is cheaper than two compares where the loop tests every line.
 constexpr std::array<bool, 256> kWsp = make_wsp_table();
 
+// a == b for the few octets of a method name, without the calls string_view's == makes
+inline bool same_octets(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 }  // namespace
 
 class MessageParser {
@@ -112,6 +121,7 @@ private:
     struct Seen {
         bool from = false, to = false, call_id = false, cseq = false;
         std::size_t cseq_off = 0;
+        Error fault;  // a check's, when it returns false
     };
     struct Framed {
         std::size_t nfields = 0;
@@ -131,17 +141,23 @@ private:
                           std::size_t& colon, HeaderField& h) noexcept;
     static std::size_t name_exact(const char* data, std::size_t pos, std::size_t field_end,
                                   HeaderField& h) noexcept;
-    // The typed checks at ingress, by HeaderId (nullptr: none).
-    using Check = Error (*)(Message::Data&, const HeaderField&, Seen&) noexcept;
+    // The typed checks at ingress, by HeaderId (nullptr: none). False with seen.fault set
+    // on a fault: a bool in a register costs less to return and test than an Error.
+    using Check = bool (*)(Message::Data&, const HeaderField&, Seen&) noexcept;
+    static bool fail(Seen& seen, const Error& e) noexcept {
+        seen.fault = e;
+        return false;
+    }
     using CheckTable = std::array<Check, 256>;
-    static Error check_via(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_contact(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_date(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_from_to(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_call_id(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_cseq(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_max_forwards(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
-    static Error check_content_length(Message::Data& d, const HeaderField& h,
+    static bool check_via(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_top_via(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_contact(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_date(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_from_to(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_call_id(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_cseq(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_max_forwards(Message::Data& d, const HeaderField& h, Seen& seen) noexcept;
+    static bool check_content_length(Message::Data& d, const HeaderField& h,
                                       Seen& seen) noexcept;
     static constexpr CheckTable make_checks();
     static const CheckTable kChecks;
@@ -228,14 +244,17 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
         d.method_name = sl->method;
         d.method = method_from(sl->method);
         d.ruri = sl->uri;
-        auto u = parse_uri(sl->uri);
-        const std::size_t uri_off = static_cast<std::size_t>(sl->uri.data() - data);
-        if (!u) return fail(Errc::bad_request_uri, uri_off + u.error().offset);
-        if (u->is_sip() && !u->headers.empty()) {
-            return fail(Errc::uri_headers_in_ruri,
-                        static_cast<std::size_t>(u->headers.data() - data) - 1);
+        // a plain SIP URI straight into place (it has no headers); else parse_uri() decides
+        if (!detail::plain_sip_uri(sl->uri, d.ruri_parsed)) {
+            auto u = parse_uri(sl->uri);
+            const std::size_t uri_off = static_cast<std::size_t>(sl->uri.data() - data);
+            if (!u) return fail(Errc::bad_request_uri, uri_off + u.error().offset);
+            if (u->is_sip() && !u->headers.empty()) {
+                return fail(Errc::uri_headers_in_ruri,
+                            static_cast<std::size_t>(u->headers.data() - data) - 1);
+            }
+            d.ruri_parsed = *u;
         }
-        d.ruri_parsed = *u;
     }
 
     // --- header fields
@@ -258,7 +277,7 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     if (!seen.to) return fail(Errc::missing_header, hdr_end, HeaderId::To);
     if (!seen.call_id) return fail(Errc::missing_header, hdr_end, HeaderId::CallId);
     if (!seen.cseq) return fail(Errc::missing_header, hdr_end, HeaderId::CSeq);
-    if (m.is_request() && d.cseq.method_name != d.method_name) {
+    if (m.is_request() && !same_octets(d.cseq.method_name, d.method_name)) {
         return fail(Errc::cseq_method_mismatch, seen.cseq_off, HeaderId::CSeq);
     }
 
@@ -280,8 +299,9 @@ Result<Message> MessageParser::parse(std::string_view in, const ParseLimits& lim
     if (nfields <= kInlineFields) {
         table = inline_slots;
     } else {
-        m.overflow_.reset(new HeaderField[nfields]);
-        table = m.overflow_.get();
+        // raw, as the inline slots are: the copy below makes the fields (no zeroing first)
+        m.overflow_.reset(new char[nfields * sizeof(HeaderField)]);
+        table = reinterpret_cast<HeaderField*>(m.overflow_.get());
     }
     std::memcpy(static_cast<void*>(table), scratch, nfields * sizeof(HeaderField));
     d.fields = table;
@@ -348,8 +368,8 @@ void MessageParser::frame_fields(Message::Data& d, std::size_t n, std::size_t po
         h.value_off = static_cast<std::uint32_t>(value.data() - data);
         h.value_len = static_cast<std::uint32_t>(value.size());
         if (const Check check = kChecks[static_cast<std::uint8_t>(h.id)]) {
-            fr.fault = check(d, h, fr.seen);
-            if (fr.fault.code != Errc::ok) {
+            if (!check(d, h, fr.seen)) {
+                fr.fault = fr.seen.fault;
                 fr.nfields = nfields;
                 return;
             }
@@ -366,18 +386,30 @@ void MessageParser::frame_fields(Message::Data& d, std::size_t n, std::size_t po
 template <class Scan>
 inline bool MessageParser::name_fast(const char* data, std::size_t pos, std::size_t field_end,
                                      std::size_t& colon, HeaderField& h) noexcept {
-    const std::size_t window = field_end - pos < kNameWindow ? field_end - pos : kNameWindow;
-    const char* c = Scan::find_near(data + pos + 1, data + pos + window, ':');
-    if (c == data + pos + window) return false;
-    colon = static_cast<std::size_t>(c - data);
+    // Nearly every name ends within the 16 octets after its first: one compare, no bounds
+    // (the padding covers them); a ':' past the line's end there is another line's.
+    const unsigned colons = Scan::bits16(data + pos + 1, ':');
+    const std::size_t k = ctz(colons);  // of the first, when there is one
+    if (colons && k + 1 < field_end - pos) {
+        colon = pos + 1 + k;
+    } else {
+        const std::size_t window = field_end - pos < kNameWindow ? field_end - pos : kNameWindow;
+        const char* c = Scan::find_near(data + pos + 1, data + pos + window, ':');
+        if (c == data + pos + window) return false;
+        colon = static_cast<std::size_t>(c - data);
+    }
     std::size_t ne = colon;
     while (kWsp[static_cast<unsigned char>(data[ne - 1])]) --ne;  // stops at data[pos] (token)
     h.name_off = static_cast<std::uint32_t>(pos);
     h.name_len = static_cast<std::uint16_t>(ne - pos);
     h.id = detail::header_id_padded(data + pos, h.name_len);
     if (h.id == HeaderId::Other) {
-        for (std::size_t k = pos + 1; k < ne; ++k)
-            if (!kToken[static_cast<unsigned char>(data[k])]) return false;
+        // four octets a test while four are left (extension names are long: "X-Acme-Trace")
+        auto tok = [data](std::size_t k) { return kToken[static_cast<unsigned char>(data[k])]; };
+        std::size_t k = pos + 1;
+        while (k + 4 <= ne && (tok(k) & tok(k + 1) & tok(k + 2) & tok(k + 3))) k += 4;
+        for (; k < ne; ++k)
+            if (!tok(k)) return false;
     }
     return true;
 }
@@ -414,30 +446,36 @@ inline std::string_view value_of(const char* data, const HeaderField& h) noexcep
 }
 }  // namespace
 
-Error MessageParser::check_via(Message::Data& d, const HeaderField& h, Seen&) noexcept {
+bool MessageParser::check_via(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
     // The transaction layer needs the top via-parm (RFC 3261 §17.2.3); the others matter
-    // only to a proxy relaying a response and are parsed on demand.
-    if (d.via_count == 0) {
-        std::string_view list = value_of(d.data, h);
-        if (list.empty()) return fault_at(h, Errc::bad_header_value, h.value_off);
-        // the fast path writes in place (d.top_via is still default-built); anything it
-        // leaves goes to the machine (fast_path.hpp)
-        if (!detail::next_via_fast(list, d.top_via)) {
-            auto v = next_via(list);
-            if (!v) return bad_value(h, v.error());
-            d.top_via = *v;
-        }
-    }
+    // only to a proxy relaying a response and are parsed on demand, so they only count (no
+    // stack frame for them: the top one's parse is out of line).
+    if (d.via_count == 0) return check_top_via(d, h, seen);
     if (d.via_count < 255) ++d.via_count;
-    return {};
+    return true;
 }
 
-Error MessageParser::check_contact(Message::Data& d, const HeaderField& h, Seen&) noexcept {
+[[gnu::noinline]] bool MessageParser::check_top_via(Message::Data& d, const HeaderField& h,
+                                                    Seen& seen) noexcept {
+    std::string_view list = value_of(d.data, h);
+    if (list.empty()) return fail(seen, fault_at(h, Errc::bad_header_value, h.value_off));
+    // the fast path writes in place (d.top_via is still default-built); anything it leaves
+    // goes to the machine (fast_path.hpp)
+    if (!detail::next_via_fast(list, d.top_via)) {
+        auto v = next_via(list);
+        if (!v) return fail(seen, bad_value(h, v.error()));
+        d.top_via = *v;
+    }
+    d.via_count = 1;
+    return true;
+}
+
+bool MessageParser::check_contact(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
     // Contact is the remote target of every dialog and binding, so it is checked here too
     // (RFC 4475 §3.1.2.13 regbadct must be rejected).
     const std::string_view value = value_of(d.data, h);
     std::string_view list = value;
-    if (list.empty()) return fault_at(h, Errc::bad_header_value, h.value_off);
+    if (list.empty()) return fail(seen, fault_at(h, Errc::bad_header_value, h.value_off));
     while (!list.empty()) {
         const auto at = static_cast<std::uint32_t>(list.data() - value.data());
         NameAddr plain;
@@ -446,23 +484,23 @@ Error MessageParser::check_contact(Message::Data& d, const HeaderField& h, Seen&
         if (!c) {
             Error err = c.error();
             err.offset += at;
-            return bad_value(h, err);
+            return fail(seen, bad_value(h, err));
         }
     }
-    return {};
+    return true;
 }
 
-Error MessageParser::check_date(Message::Data& d, const HeaderField& h, Seen&) noexcept {
+bool MessageParser::check_date(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
     // RFC 3261 §20.17: a malformed Date is rejected (RFC 4475 §3.1.2.12).
     auto dt = parse_date(value_of(d.data, h));
-    if (!dt) return bad_value(h, dt.error());
-    return {};
+    if (!dt) return fail(seen, bad_value(h, dt.error()));
+    return true;
 }
 
-Error MessageParser::check_from_to(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
+bool MessageParser::check_from_to(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
     const bool from = h.id == HeaderId::From;
     bool& once = from ? seen.from : seen.to;
-    if (once) return fault_at(h, Errc::duplicate_header, h.name_off);
+    if (once) return fail(seen, fault_at(h, Errc::duplicate_header, h.name_off));
     once = true;
     NameAddr& dst = from ? d.from : d.to;  // default-built
     const std::string_view value = value_of(d.data, h);
@@ -470,47 +508,53 @@ Error MessageParser::check_from_to(Message::Data& d, const HeaderField& h, Seen&
     if (!detail::next_name_addr_fast(rest, dst) || !rest.empty()) {
         // not plain, or a second element (parse_name_addr places that error)
         auto na = parse_name_addr(value);
-        if (!na) return bad_value(h, na.error());
+        if (!na) return fail(seen, bad_value(h, na.error()));
         dst = *na;
     }
-    return {};
+    return true;
 }
 
-Error MessageParser::check_call_id(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
-    if (seen.call_id) return fault_at(h, Errc::duplicate_header, h.name_off);
+bool MessageParser::check_call_id(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
+    if (seen.call_id) return fail(seen, fault_at(h, Errc::duplicate_header, h.name_off));
     seen.call_id = true;
-    auto id = parse_call_id(value_of(d.data, h));
-    if (!id) return bad_value(h, id.error());
+    // parse_call_id(), inline; the value is trimmed (trim_value())
+    auto id = detail::call_id_value<detail::Lws::Trimmed>(value_of(d.data, h));
+    if (!id) return fail(seen, bad_value(h, id.error()));
     d.call_id = *id;
-    return {};
+    return true;
 }
 
-Error MessageParser::check_cseq(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
-    if (seen.cseq) return fault_at(h, Errc::duplicate_header, h.name_off);
+bool MessageParser::check_cseq(Message::Data& d, const HeaderField& h, Seen& seen) noexcept {
+    if (seen.cseq) return fail(seen, fault_at(h, Errc::duplicate_header, h.name_off));
     seen.cseq = true;
     seen.cseq_off = h.value_off;
+    if (detail::cseq_plain(value_of(d.data, h), d.cseq)) return true;  // as parse_cseq()'s
     auto cs = parse_cseq(value_of(d.data, h));
-    if (!cs) return bad_value(h, cs.error());
+    if (!cs) return fail(seen, bad_value(h, cs.error()));
     d.cseq = *cs;
-    return {};
+    return true;
 }
 
-Error MessageParser::check_max_forwards(Message::Data& d, const HeaderField& h, Seen&) noexcept {
-    if (d.max_forwards) return fault_at(h, Errc::duplicate_header, h.name_off);
-    auto mf = parse_max_forwards(value_of(d.data, h));
-    if (!mf) return bad_value(h, mf.error());
+bool MessageParser::check_max_forwards(Message::Data& d, const HeaderField& h,
+                                       Seen& seen) noexcept {
+    if (d.max_forwards) return fail(seen, fault_at(h, Errc::duplicate_header, h.name_off));
+    // parse_max_forwards(), inline; the value is trimmed (trim_value())
+    auto mf = detail::uint_value<detail::Lws::Trimmed>(value_of(d.data, h), 255);
+    if (!mf) return fail(seen, bad_value(h, mf.error()));
     d.max_forwards = *mf;
-    return {};
+    return true;
 }
 
-Error MessageParser::check_content_length(Message::Data& d, const HeaderField& h,
-                                          Seen&) noexcept {
+bool MessageParser::check_content_length(Message::Data& d, const HeaderField& h,
+                                          Seen& seen) noexcept {
     // RFC 4475 §3.1.2.3 (negative) and §3.3.9 (several values): no usable framing.
-    if (d.content_length) return fault_at(h, Errc::bad_content_length, h.name_off);
-    auto cl = parse_uint(value_of(d.data, h), UINT32_MAX);
-    if (!cl) return fault_at(h, Errc::bad_content_length, h.value_off + cl.error().offset);
+    if (d.content_length) return fail(seen, fault_at(h, Errc::bad_content_length, h.name_off));
+    // parse_uint(), inline; the value is trimmed (trim_value())
+    auto cl = detail::uint_value<detail::Lws::Trimmed>(value_of(d.data, h), UINT32_MAX);
+    if (!cl)
+        return fail(seen, fault_at(h, Errc::bad_content_length, h.value_off + cl.error().offset));
     d.content_length = *cl;
-    return {};
+    return true;
 }
 
 constexpr MessageParser::CheckTable MessageParser::make_checks() {

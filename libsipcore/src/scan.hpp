@@ -4,6 +4,7 @@
 //   const std::uint64_t lf = detail::scan::Fast::lf_bits64(p);   // p[0..63]
 //   if (lf) first_lf = p + std::countr_zero(lf);
 //   const char* colon = detail::scan::Fast::find(p, end, ':');   // end when there is none
+//   const unsigned colons = detail::scan::Fast::bits16(p, ':');   // p[0..15]
 //
 // Fast is SSE2 (the x86-64 baseline) where the compiler targets it, else Scalar; building
 // with -DSIPCORE_SCALAR_SCAN (meson -Dcpp_args=...) makes the whole parser use Scalar. Both
@@ -42,6 +43,12 @@ struct Scalar {
         while (p < end && *p != c) ++p;
         return p;
     }
+    // Bit i set: p[i] is c, for i < 16 (the caller guarantees the 16 octets are readable).
+    [[gnu::always_inline]] static unsigned bits16(const char* p, char c) noexcept {
+        unsigned bits = 0;
+        for (unsigned i = 0; i < 16; ++i) bits |= unsigned{p[i] == c} << i;
+        return bits;
+    }
     static const char* find_near(const char* p, const char* end, char c) noexcept {
         return find(p, end, c);
     }
@@ -58,12 +65,18 @@ struct Sse2 {
     // one or two lines.
     [[gnu::always_inline]] static std::uint64_t lf_bits64(const char* p) noexcept {
         const __m128i nl = _mm_set1_epi8('\n');
-        auto bits16 = [&nl](const char* q) {
+        auto lf16 = [&nl](const char* q) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-            const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
-            return std::uint64_t{static_cast<std::uint16_t>(hits)};
+            // movemask sets 16 bits at most, and zero-extends (no mask needed)
+            return std::uint64_t{static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)))};
         };
-        return bits16(p) | bits16(p + 16) << 16 | bits16(p + 32) << 32 | bits16(p + 48) << 48;
+        return lf16(p) | lf16(p + 16) << 16 | lf16(p + 32) << 32 | lf16(p + 48) << 48;
+    }
+    // As Scalar's: one compare (a header name's ':' is nearly always among the 16 octets
+    // after its line's first).
+    [[gnu::always_inline]] static unsigned bits16(const char* p, char c) noexcept {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
     }
     // 32 octets a step: a header name's ':' is looked for within 32 octets of its line's
     // start (message.cpp), so that search is one step.

@@ -339,6 +339,31 @@ TEST_CASE("parser: tabs are whitespace", "[sipcore][parser]") {
     CHECK(r->content_length() == 0u);
 }
 
+TEST_CASE("parser: header names of every length up to 40, colon near or far", "[sipcore][parser]") {
+    // The name's ':' is looked for among the 16 octets after the line's first, then further:
+    // a ':' that is not among them (a long name, or one in the value) must not be taken.
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (const char* sep : {": ", " : ", ":"}) {
+            const std::string name = "X" + std::string(len - 1, 'a');
+            const std::string m = "OPTIONS sip:a@example.com SIP/2.0\r\n"
+                                  "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n"
+                                  "From: <sip:a@example.com>;tag=1\r\n"
+                                  "To: <sip:b@example.com>\r\n"
+                                  "Call-ID: c1\r\n"
+                                  "CSeq: 1 OPTIONS\r\n" +
+                                  name + sep + "v:w: x\r\n"
+                                  "Content-Length: 0\r\n\r\n";
+            INFO("name length " << len << " separator '" << sep << "'");
+            auto r = sip::Message::parse(m);
+            REQUIRE(r);
+            const sip::HeaderField* h = r->find(name);
+            REQUIRE(h);
+            CHECK(r->name(*h) == name);
+            CHECK(r->value(*h) == "v:w: x");
+        }
+    }
+}
+
 TEST_CASE("parser: IPv6 hosts in Request-URI, Via and received", "[sipcore][parser]") {
     const std::string b = test::read_file(test::data_dir() / "golden" / "22-ipv6-via.sip");
     auto r = sip::Message::parse(b);

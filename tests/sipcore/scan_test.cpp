@@ -120,6 +120,24 @@ TEST_CASE("scan: LF bitmaps of 64 octets, scalar and SSE2 alike", "[sipcore][sca
     }
 }
 
+TEST_CASE("scan: 16-octet needle bitmaps (a name's ':'), scalar and SSE2 alike",
+          "[sipcore][scan]") {
+    std::mt19937 rng(3261);
+    std::vector<char> block(16 + 16);
+    for (int round = 0; round < 20000; ++round) {
+        char* p = block.data() + rng() % 16;
+        for (int i = 0; i < 16; ++i) {
+            const unsigned r = rng();
+            p[i] = r % 4 == 0 ? ':' : static_cast<char>(r >> 8);
+        }
+        const char needle = round % 2 ? ':' : static_cast<char>(rng());
+        unsigned want = 0;
+        for (unsigned i = 0; i < 16; ++i) want |= unsigned{p[i] == needle} << i;
+        REQUIRE(scan::Scalar::bits16(p, needle) == want);
+        REQUIRE(scan::Fast::bits16(p, needle) == want);
+    }
+}
+
 // The message parser on both framings (scan::Fast, scan::Scalar): the same Message or the
 // same error for every message of the test sets and the benchmark corpus, and for mutations
 // of them aimed at the framing (line ends, folds, ':', lines across 64-octet blocks).

@@ -163,7 +163,7 @@ private:
     Data* d_ = nullptr;                        // at the start of block_
     std::unique_ptr<char[]> block_;            // [Data][header table slots]
     std::unique_ptr<char[]> bytes_;            // [message bytes][zeroed padding]
-    std::unique_ptr<HeaderField[]> overflow_;  // only when the inline slots do not suffice
+    std::unique_ptr<char[]> overflow_;  // header slots when the inline ones do not suffice
 };
 
 // For replying to a request that failed to parse (RFC 3261 §8.2.6 needs Via, From, To,

@@ -11,6 +11,7 @@
 
 #include "fast_path.hpp"
 #include "parse_util.hpp"
+#include "scalars_inline.hpp"
 #include "sip/headers.hpp"
 
 namespace sip {
@@ -68,19 +69,6 @@ std::uint32_t offset_of(std::string_view text, const unsigned char* at) noexcept
 
 }  // namespace
 
-namespace {
-// RFC 3261 §25.1 token
-constexpr std::array<bool, 256> make_token_table() {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr std::array<bool, 256> kTokenC = make_token_table();
-}  // namespace
-
 Result<CSeq> parse_cseq(std::string_view value) noexcept {
     return detail::parse_cseq_impl(value, true);
 }
@@ -89,22 +77,8 @@ Result<CSeq> detail::parse_cseq_impl(std::string_view value, bool fast) noexcept
     if (fast) {
         // The plain form, "1*DIGIT SP token", gives what the machine gives without it
         // (fast_path.hpp); anything else is the machine's.
-        const char* p = value.data();
-        const char* const pe = p + value.size();
-        while (p < pe && *p >= '0' && *p <= '9') ++p;
-        const char* const n_e = p;
-        if (n_e != value.data() && p < pe && *p == ' ') {
-            const char* const m = ++p;
-            while (p < pe && kTokenC[static_cast<unsigned char>(*p)]) ++p;
-            CSeq c;
-            if (p == pe && p != m &&
-                detail::parse_decimal({value.data(), static_cast<std::size_t>(n_e - value.data())},
-                                      UINT32_MAX, c.number)) {
-                c.method_name = {m, static_cast<std::size_t>(pe - m)};
-                c.method = method_from(c.method_name);
-                return c;
-            }
-        }
+        CSeq c;
+        if (detail::cseq_plain(value, c)) return c;
     }
     Marks k = run(value, scalars_en_cseq);
     if (!k.ok) return unexpected(Errc::bad_header_value, offset_of(value, k.stop));
@@ -119,69 +93,12 @@ Result<CSeq> detail::parse_cseq_impl(std::string_view value, bool fast) noexcept
     return c;
 }
 
-namespace {
-
-// RFC 3261 §25.1 word characters
-constexpr std::array<bool, 256> make_word_table() {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("-.!%*_+`'~()<>:\\\"/[]?{}")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr std::array<bool, 256> kWord = make_word_table();
-
-std::string_view trim_sws(std::string_view v, std::size_t& lead) noexcept {
-    std::size_t b = 0, e = v.size();
-    while (b < e && detail::is_lws(v[b])) ++b;
-    while (e > b && detail::is_lws(v[e - 1])) --e;
-    lead = b;
-    return v.substr(b, e - b);
-}
-
-// The end of the run of word octets in s from i. Four a step while four are left: one test
-// for the four instead of four loop turns (a Call-ID is ~30 octets).
-std::size_t word_run(std::string_view s, std::size_t i) noexcept {
-    auto w = [&s](std::size_t k) { return kWord[static_cast<unsigned char>(s[k])]; };
-    while (i + 4 <= s.size() && (w(i) & w(i + 1) & w(i + 2) & w(i + 3))) i += 4;
-    while (i < s.size() && w(i)) ++i;
-    return i;
-}
-
-}  // namespace
-
 Result<std::string_view> parse_call_id(std::string_view value) noexcept {
-    std::size_t lead;
-    std::string_view id = trim_sws(value, lead);
-    std::size_t i = word_run(id, 0);
-    if (i > 0 && i < id.size() && id[i] == '@') {
-        const std::size_t host = ++i;
-        i = word_run(id, i);
-        if (i == host) return unexpected(Errc::bad_header_value, static_cast<std::uint32_t>(lead + i));
-    }
-    if (i == 0 || i != id.size()) {
-        return unexpected(Errc::bad_header_value, static_cast<std::uint32_t>(lead + i));
-    }
-    return id;
+    return detail::call_id_value(value);
 }
 
 Result<std::uint32_t> parse_uint(std::string_view value, std::uint32_t max) noexcept {
-    std::size_t lead;
-    std::string_view digits = trim_sws(value, lead);
-    std::size_t i = 0;
-    std::uint64_t v = 0;
-    bool overflow = false;
-    for (; i < digits.size() && digits[i] >= '0' && digits[i] <= '9'; ++i) {
-        v = v * 10 + static_cast<unsigned>(digits[i] - '0');
-        overflow |= v > max;
-        if (v > max) v = static_cast<std::uint64_t>(max) + 1;  // keep it bounded
-    }
-    if (i == 0 || i != digits.size()) {
-        return unexpected(Errc::bad_header_value, static_cast<std::uint32_t>(lead + i));
-    }
-    if (overflow) return unexpected(Errc::value_out_of_range, static_cast<std::uint32_t>(lead));
-    return static_cast<std::uint32_t>(v);
+    return detail::uint_value(value, max);
 }
 
 Result<std::int64_t> parse_date(std::string_view value) noexcept {

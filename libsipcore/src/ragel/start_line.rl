@@ -4,6 +4,9 @@
 #include "start_line.hpp"
 
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "parse_util.hpp"
@@ -52,6 +55,32 @@ constexpr std::array<bool, 256> make_token_table() {
 constexpr std::array<bool, 256> kTokenC = make_token_table();
 inline bool is_token_c(unsigned char c) noexcept { return kTokenC[c]; }
 
+// reason_c: no control character but HTAB, no DEL
+constexpr std::array<bool, 256> make_reason_table() {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = (c >= 0x20 || c == '\t') && c != 0x7f;
+    return t;
+}
+constexpr std::array<bool, 256> kReasonC = make_reason_table();
+
+// Every octet of [r, pe) is reason_c; four a test while four are left.
+inline bool all_reason_c(const unsigned char* r, const unsigned char* pe) noexcept {
+    while (pe - r >= 4 && (kReasonC[r[0]] & kReasonC[r[1]] & kReasonC[r[2]] & kReasonC[r[3]]))
+        r += 4;
+    for (; r < pe; ++r)
+        if (!kReasonC[*r]) return false;
+    return true;
+}
+
+// "SIP/" in any case (iequals(), without the call): 'S', 'I', 'P' fold, '/' compares
+// exactly (0x0f | 0x20 is '/' too).
+inline bool is_sip_slash(const unsigned char* p) noexcept {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap32(w);
+    return (w | 0x00202020u) == 0x2f706973u;  // "sip/", little-endian
+}
+
 // "SIP/2.0" in any case, exactly (other spellings of 2.0, "SIP/02.0", are the machine's).
 inline bool is_sip_2_0(const unsigned char* p) noexcept {
     return (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/' &&
@@ -71,14 +100,16 @@ bool plain_start_line(std::string_view line, StartLine& out) noexcept {
             if (p[i] < '0' || p[i] > '9') return false;
         const unsigned status = (p[8] - '0') * 100u + (p[9] - '0') * 10u + (p[10] - '0');
         if (status < 100 || status > 699) return false;
-        for (const unsigned char* r = p + 12; r < pe; ++r)
-            if ((*r < 0x20 && *r != '\t') || *r == 0x7f) return false;  // reason_c
+        if (!all_reason_c(p + 12, pe)) return false;
         out.status = static_cast<std::uint16_t>(status);
         out.reason = line.substr(12);
         return true;
     }
     // request := token SP ruri_c+ SP sip_version
     const unsigned char* q = p;
+    while (pe - q >= 4 && (is_token_c(q[0]) & is_token_c(q[1]) & is_token_c(q[2]) &
+                           is_token_c(q[3])))
+        q += 4;  // four octets a test while four are left (methods are 3 to 9 octets)
     while (q < pe && is_token_c(*q)) ++q;
     if (q == p || q == pe || *q != ' ') return false;
     const unsigned char* u = ++q;
@@ -106,7 +137,7 @@ Result<StartLine> parse_start_line_impl(std::string_view line, bool fast) noexce
     const unsigned char *m_s = nullptr, *m_e = nullptr, *u_s = nullptr, *u_e = nullptr;
     const unsigned char *maj_s = nullptr, *maj_e = nullptr, *min_s = nullptr, *min_e = nullptr;
     const unsigned char *code_s = nullptr, *r_s = nullptr;
-    out.response = line.size() >= 4 && iequals(line.substr(0, 4), "SIP/");
+    out.response = line.size() >= 4 && is_sip_slash(base);
     if (fast && plain_start_line(line, out)) return out;
     int cs = out.response ? start_line_en_status : start_line_en_request;
     %% write exec;

@@ -71,6 +71,52 @@ Result<Uri> parse_uri(std::string_view text) noexcept {
     return detail::parse_uri_impl(text, true);
 }
 
+namespace {
+
+// The parts of a plain SIP-URI (`hp`: after "sip:"), as the code after the machine in
+// parse_uri_impl() derives them from its marks, without searching for the userinfo's and the
+// port's ':' again: the scan met them. False with `bad_at` set when the port is over 65535.
+bool plain_sip_parts(Uri& u, std::string_view text, const char* hp,
+                     const detail::SipUriMarks& m, std::uint32_t& bad_at) noexcept {
+    auto sv = [](const char* b, const char* e) {
+        return std::string_view(b, static_cast<std::size_t>(e - b));
+    };
+    if (m.at) {
+        u.user = sv(hp, m.pw_colon ? m.pw_colon : m.at);
+        if (m.pw_colon) u.password = sv(m.pw_colon + 1, m.at);
+        hp = m.at + 1;
+    }
+    u.host = sv(hp, m.host_end);
+    if (m.host_end != m.hp_end) {
+        std::uint32_t port;
+        if (!detail::parse_decimal(sv(m.host_end + 1, m.hp_end), 65535, port)) {
+            bad_at = static_cast<std::uint32_t>(m.host_end + 1 - text.data());
+            return false;
+        }
+        u.port = static_cast<std::uint16_t>(port);
+        u.has_port = true;
+    }
+    u.params = sv(m.hp_end, text.data() + text.size());
+    return true;
+}
+
+}  // namespace
+
+bool detail::plain_sip_uri(std::string_view text, Uri& u) noexcept {
+    const auto* base = reinterpret_cast<const unsigned char*>(text.data());
+    const Uri::Scheme sip = sip_scheme(base, base + text.size());
+    if (sip == Uri::Scheme::Other) return false;
+    const std::size_t colon = sip == Uri::Scheme::Sip ? 3 : 4;
+    const char* const hp = text.data() + colon + 1;
+    detail::SipUriMarks fm;
+    if (!detail::sip_uri_body(hp, text.data() + text.size(), false, fm)) return false;
+    u.raw = text;
+    u.scheme = sip;
+    u.scheme_name = text.substr(0, colon);
+    std::uint32_t bad_at;
+    return plain_sip_parts(u, text, hp, fm, bad_at);
+}
+
 Result<Uri> detail::parse_uri_impl(std::string_view text, bool fast) noexcept {
     Uri u;
     u.raw = text;
@@ -103,13 +149,15 @@ Result<Uri> detail::parse_uri_impl(std::string_view text, bool fast) noexcept {
     const unsigned char* at = nullptr;
     const unsigned char* hp_end = nullptr;
     const unsigned char* qmark = nullptr;
-    const char *fast_at = nullptr, *fast_hp_end = nullptr;
-    if (fast && u.is_sip() && detail::sip_uri_body(reinterpret_cast<const char*>(p),
-                                           reinterpret_cast<const char*>(pe), false, fast_at,
-                                           fast_hp_end)) {
-        // a plain SIP URI (fast_path.hpp): the same marks the machine would record
-        at = reinterpret_cast<const unsigned char*>(fast_at);
-        hp_end = reinterpret_cast<const unsigned char*>(fast_hp_end);
+    detail::SipUriMarks fm;
+    if (fast && u.is_sip() &&
+        detail::sip_uri_body(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(pe),
+                             false, fm)) {
+        // a plain SIP URI (fast_path.hpp): the parts straight from its marks
+        std::uint32_t bad_at;
+        if (!plain_sip_parts(u, text, reinterpret_cast<const char*>(p), fm, bad_at))
+            return unexpected(Errc::bad_uri, bad_at);
+        return u;
     } else {
         int cs;
         switch (u.scheme) {
