@@ -23,11 +23,9 @@
 #      utime+stime delta (/proc/PID/stat) / successful registrations.
 # Printed: one row per step, then per server the highest passing rate, CPU us/registration at
 # that rate and memory per binding, and the ratios trunkline/Kamailio.
-# Caveat: trunkline keeps every completed REGISTER transaction 32 s (Timer J, ~1 KB each) and
-# answers 503 once it holds [sip] max_transactions (default 1,000,000): with 2 transactions
-# per registration that caps its sustained rate near max_transactions / 64 per second, and its
-# memory grows with the rate. A DURATION-s step that starts with a partly empty table can pass
-# above that; DURATION=40 COOLDOWN=35 measures the sustained rate.
+# trunkline answers both legs of a registration statelessly (the 401, and the 200 whose
+# retransmission its registrar recognises; DESIGN.md "Memory"), so neither keeps a completed
+# transaction for Timer J; DURATION=60 gives the resident memory after 60 s at a rate.
 #
 #   bench/run_registrar_bench.sh [BUILD_DIR]        (default build; needs trunkline, trunkctl)
 #   env: RATES="2000 4000 6000 8000 10000 12000 14000 16000"  DURATION=10  FILL_RATE=250
