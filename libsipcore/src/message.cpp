@@ -22,16 +22,8 @@
 namespace sip {
 namespace {
 
-// RFC 3261 §25.1 token characters.
-constexpr std::array<bool, 256> make_token_table() {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr std::array<bool, 256> kToken = make_token_table();
+// RFC 3261 §25.1 token characters (the table scalars_inline.hpp checks tokens with)
+constexpr const std::array<bool, 256>& kToken = detail::kTokenC;
 
 // glibc's per-thread cache takes requests up to this size, and serves them for a fraction of
 // what a general allocation and free cost.
