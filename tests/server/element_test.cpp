@@ -67,7 +67,7 @@ class FakeAuth : public route::reg::Authenticator {
 
 }  // namespace
 
-TEST_CASE("element: OPTIONS is answered 200 once; its retransmission gets the same 200",
+TEST_CASE("element: OPTIONS is answered 200 statelessly; its retransmission gets the same 200",
           "[server][element]") {
     Fixture f;
     f.el.on_bytes(req("OPTIONS", "z9hG4bKo1"), kPeer, sip::instant_ms(0));
@@ -78,12 +78,21 @@ TEST_CASE("element: OPTIONS is answered 200 once; its retransmission gets the sa
     CHECK(out[0].find("Accept") != nullptr);
     CHECK(out[0].find("Supported") != nullptr);
     CHECK_FALSE(out[0].to().tag.empty());
+    // §8.2.7: nothing is kept for Timer J (a keep-alive flood must not fill the layer) ...
+    CHECK(f.el.txn_stats().lingering == 0);
+    CHECK(f.el.txn_stats().live == 0);
+    CHECK_FALSE(f.el.next_deadline());
+    // ... and the retransmission is answered again with the same bytes, To tag included
     f.el.on_bytes(req("OPTIONS", "z9hG4bKo1"), kPeer, sip::instant_ms(500));
     auto again = f.sent();
     REQUIRE(again.size() == 1);
     CHECK(again[0].bytes() == out[0].bytes());
     CHECK(f.el.stats().requests == 2);
-    CHECK(f.el.txn_stats().server_started == 1);
+    // another request gets another tag
+    f.el.on_bytes(req("OPTIONS", "z9hG4bKo2", {}, {}, 2), kPeer, sip::instant_ms(600));
+    auto other = f.sent();
+    REQUIRE(other.size() == 1);
+    CHECK(other[0].to().tag != out[0].to().tag);
 }
 
 TEST_CASE("element: echo UAS answers INVITE 180 + 200 with SDP and retransmits the 200 until ACK",
@@ -134,10 +143,14 @@ TEST_CASE("element: without echo UAS an INVITE gets 405 with Allow; unknown meth
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 405);
     CHECK(out[0].find("Allow") != nullptr);
+    // the INVITE's 405 is kept (its ACK must be absorbed, §17.2.1); the 501 is not (§8.2.7)
+    const auto kept = f.el.txn_stats().live + f.el.txn_stats().lingering;
+    CHECK(kept == 1);
     f.el.on_bytes(req("FOO", "z9hG4bKn2"), kPeer, sip::instant_ms(0));
     out = f.sent();
     REQUIRE(out.size() == 1);
     CHECK(out[0].status_code() == 501);
+    CHECK(f.el.txn_stats().live + f.el.txn_stats().lingering == kept);
 }
 
 TEST_CASE("element: a malformed request gets 400 naming the fault; garbage is dropped",

@@ -85,6 +85,7 @@ struct Element::Impl {
         layer.respond(txn, sip::make_bytes(sip::build_response(req, spec)), now);
     }
 
+
     void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
         if (cfg.log_messages)
             logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src),
@@ -229,32 +230,46 @@ struct Element::Impl {
     }
 
     void on_request(TxnId txn, sip::Message& m, const sip::Target& src, sip::Instant now) {
-        if (for_calls(m) && (m.ruri().is_sip() || m.ruri().scheme == sip::Uri::Scheme::Tel)) {
+        const bool uri_ok = m.ruri().is_sip() || m.ruri().scheme == sip::Uri::Scheme::Tel;
+        if (uri_ok && for_calls(m)) {
             call_inputs.push_back(CallRequest{txn, std::move(m), src});
             return;
         }
+        if (uri_ok && m.method() == sip::Method::Register) {
+            on_register(txn, m, src, now);
+            return;
+        }
+        if (uri_ok && cfg.echo_uas && m.method() == sip::Method::Invite) {
+            answer_invite(txn, m, src, now, sip::make_token(rng, 10));
+            return;
+        }
+        // The rest is answered as a stateless UAS would (RFC 3261 §8.2.7), as Kamailio's
+        // sl_send_reply does: nothing kept for Timer J (a keep-alive flood filled the layer
+        // with 32-s responses), and a retransmission gets the same bytes again (the To tag
+        // is a hash of the request). respond_stateless keeps an INVITE's transaction for its
+        // ACK (§17.2.1); the echo UAS's BYE stays stateful so a retransmission ends no call.
         sip::ResponseSpec spec;
-        std::string tag = sip::make_token(rng, 10);
+        const bool echo_bye = cfg.echo_uas && m.method() == sip::Method::Bye;
+        const std::string tag = echo_bye ? sip::make_token(rng, 10) : stateless_tag(m);
         spec.to_tag = tag;
         const std::string_view allow_list = allow();
-        spec.extra.reserve(4);  // respond() puts Server first: one allocation, not two
-        if (!m.ruri().is_sip() && m.ruri().scheme != sip::Uri::Scheme::Tel) {
+        spec.extra.reserve(4);  // Server goes first below: one allocation, not two
+        if (!uri_ok) {
             spec.status = 416;  // RFC 3261 §8.2.2.1
         } else if (m.method() == sip::Method::Options) {
             spec.extra = {{"Allow", allow_list}, {"Accept", "application/sdp"}, {"Supported", ""}};
-        } else if (m.method() == sip::Method::Register) {
-            on_register(txn, m, src, now);
-            return;
-        } else if (cfg.echo_uas && m.method() == sip::Method::Invite) {
-            answer_invite(txn, m, src, now, tag);
-            return;
-        } else if (cfg.echo_uas && m.method() == sip::Method::Bye) {
+        } else if (echo_bye) {
             ++stats.calls_ended;
         } else {
             spec.status = m.method() == sip::Method::Unknown ? 501 : 405;  // §8.2.1
             spec.extra = {{"Allow", allow_list}};
         }
-        respond(txn, m, spec, now);
+        spec.extra.insert(spec.extra.begin(), {"Server", cfg.server_header});
+        sip::Bytes answer = sip::make_bytes(sip::build_response(m, spec));
+        if (echo_bye)
+            layer.respond(txn, std::move(answer), now);
+        else
+            layer.respond_stateless(txn, std::move(answer), now);
         log_request(m, src, spec.status);
         drain(now);
     }
