@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # OPTIONS over UDP from SIPp, side by side in one run: Kamailio answering statelessly
-# (sl_send_reply, bench/peers/kamailio/stateless.cfg) and trunkline answering through a real
-# server transaction. For each server the rate steps up until a step fails (any failed or
+# (sl_send_reply, bench/peers/kamailio/stateless.cfg) and trunkline, whose transaction layer
+# matches the request and whose element answers it statelessly too (RFC 3261 §8.2.7: a
+# retransmission gets the same bytes; DESIGN.md "Memory"). For each server the rate steps up until a step fails (any failed or
 # unfinished request, or SIPp offering < 95% of the target); reported: the highest passing
 # rate and the server's CPU time per request at that rate (from /proc, much less noisy
 # than the rate on a 2-core machine where SIPp competes for the same cores).
@@ -91,12 +92,12 @@ echo "Kamailio (sl_send_reply, $KAM_CHILDREN worker, -x tlsf) on 127.0.0.1:$KAM_
 measure kamailio "$KAM_PORT" cpu_ticks_all "$kam"
 kill -TERM "$kam"; wait "$kam" 2>/dev/null
 
-# trunkline, through a server transaction
+# trunkline: parsed, matched by the transaction layer, answered statelessly by the element
 "$trunkline" --udp "127.0.0.1:$TL_PORT" --tcp off --quiet >"$work/tl.log" 2>&1 &
 tl=$!
 pids+=("$tl")
 sleep 0.5
-echo "trunkline (server transaction, one loop) on 127.0.0.1:$TL_PORT"
+echo "trunkline (stateless answer, one loop) on 127.0.0.1:$TL_PORT"
 measure trunkline "$TL_PORT" cpu_ticks "$tl"
 kill -TERM "$tl"; wait "$tl" 2>/dev/null
 

@@ -12,10 +12,9 @@
 #      MEM_SETTLE s after the fill - memory before) / bindings, memory = PSS summed over the
 #      server's processes (trunkline: one process, PSS ~ RSS; Kamailio keeps bindings in shared
 #      memory that several of its processes map, which plain RSS would count more than once);
-#      VmRSS of trunkline and Kamailio's main process are logged too. MEM_SETTLE (35 s) lets
-#      trunkline's completed non-INVITE server transactions end (Timer J = 64*T1 = 32 s over
-#      UDP), but freed heap stays resident: the figure includes the peak of the fill's
-#      transactions (trunkline holds ~FILL_RATE*2*32 of them), hence the slow default fill;
+#      VmRSS of trunkline and Kamailio's main process are logged too. MEM_SETTLE (35 s) was
+#      for trunkline's completed REGISTER transactions to end (Timer J = 32 s over UDP); it
+#      keeps none now (see below), so the figure is the bindings plus heap the fill touched;
 #   2. steps: RATES, DURATION s each (SIPp -m rate*DURATION, every run starts again at the
 #      first user, so these are refreshes of existing bindings); PASS = <= 0.1% failed, every
 #      registration finished, SIPp really offered >= 95% of the target; a failed step is tried

@@ -1,13 +1,16 @@
 // UDP/TCP/TLS transports on libuv (see transports.hpp for the contract).
 #include "sip/uv/transports.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <unordered_map>
 #include <utility>
 
@@ -60,12 +63,21 @@ struct PendingDgram {
     std::uint64_t tag = 0;
 };
 
+// A UDP socket of our own, watched by a uv_poll_t: libuv's uv_udp_t ends every wake-up with a
+// receive that fails with EAGAIN (one system call more per wake-up, the most at low rates),
+// and sends one datagram per system call; here a recvmmsg() that fills fewer slots than it
+// offered ends the read (epoll is level-triggered: more data wakes the loop again), and sends
+// go out in one sendmmsg() per batch, waiting for POLLOUT only when the kernel buffer is full.
 struct UdpSock {
-    uv_udp_t h;
+    uv_poll_t h;
+    int fd = -1;
+    bool closing = false;
+    bool want_writable = false;
     Transports::Impl* impl = nullptr;
     int family = AF_INET;
     std::string name;  // "UDP 127.0.0.1:5060" for log lines
-    std::vector<PendingDgram> pending;
+    std::vector<PendingDgram> pending;  // until the end of the loop iteration
+    std::vector<PendingDgram> blocked;  // the kernel buffer was full: sent on POLLOUT, in order
 };
 
 struct TcpListener {
@@ -73,14 +85,6 @@ struct TcpListener {
     Transports::Impl* impl = nullptr;
     sip::Transport transport = sip::Transport::Tcp;
     std::string name;
-};
-
-struct UdpSendReq {
-    uv_udp_send_t req;
-    Bytes bytes;
-    std::uint64_t tag = 0;
-    Target to;
-    Transports::Impl* impl = nullptr;
 };
 
 struct WriteReq {
@@ -145,6 +149,7 @@ struct Transports::Impl {
     std::vector<UdpSock*> udp;  // listeners first, then ephemeral senders
     std::vector<TcpListener*> tcp;
     std::vector<uv_handle_t*> listener_of;  // by cfg.listen index (null if not bound)
+    std::vector<int> udp_fd_of;             // by cfg.listen index (-1 if not a bound UDP one)
     std::unordered_map<std::uint64_t, Conn*> conns;
     std::unordered_map<std::string, std::uint64_t> by_key;
     std::uint64_t next_id = 1;
@@ -165,10 +170,12 @@ struct Transports::Impl {
     bool stopping = false;
 
     const Bytes pong = make_bytes("\r\n");  // RFC 5626 §3.5.1 keep-alive answer
-    // One read buffer: libuv reads into it and the callback consumes it. UDP sockets use
-    // recvmmsg (UV_UDP_RECVMMSG), which splits it into 64 KiB slots, one datagram each: up
-    // to 8 datagrams per system call under load.
-    static constexpr std::size_t kReadBuffer = 8 * 65536;
+    // One read buffer: libuv reads a stream into it and the callback consumes it; read_udp()
+    // splits it into 64 KiB slots, one datagram each: up to 32 datagrams per recvmmsg(), more
+    // than a wake-up brings but under overload (SIPp sends its 2,000/s in bursts of 8, which
+    // filled the 8 slots libuv offered, so every wake-up took a second call to find no more).
+    // Only the pages that datagrams touch become resident.
+    static constexpr std::size_t kReadBuffer = 32 * 65536;
     std::unique_ptr<char[]> rbuf{new char[kReadBuffer]};
 
     // --- bookkeeping
@@ -244,14 +251,18 @@ struct Transports::Impl {
     std::string start();
     std::string listen_udp(const Listener& l, std::size_t index);
     void flush_udp(UdpSock* u);
-    void queue_udp(UdpSock* u, const sockaddr* to, Bytes bytes, std::uint64_t tag);
+    std::size_t send_udp(UdpSock* u, std::vector<PendingDgram>& batch);
+    void on_udp_writable(UdpSock* u);
+    void watch_udp(UdpSock* u, bool writable);
+    void read_udp(UdpSock* u);
+    UdpSock* open_udp(const sockaddr_storage& sa, std::string name, std::string& error);
+    void close_udp(UdpSock* u);
     void flush_all_udp() {
         for (UdpSock* u : udp)
             if (!u->pending.empty()) flush_udp(u);
     }
     std::string listen_stream(const Listener& l, std::size_t index);
     UdpSock* udp_for(int family, std::string& error);
-    void start_udp_recv(UdpSock* u);
 
     // --- connections
 
@@ -297,55 +308,136 @@ std::string Transports::Impl::listen_udp(const Listener& l, std::size_t index) {
     const std::string name = "UDP " + l.address;
     if (!split_host_port(l.address, host, port) || !make_sockaddr(host, port, sa))
         return "listen " + name + ": not an \"ip:port\" or \"[ipv6]:port\" address";
-    auto* u = new UdpSock;
-    u->impl = this;
-    u->family = sa.ss_family;
-    u->name = name;
-    uv_udp_init_ex(loop, &u->h, static_cast<unsigned>(sa.ss_family) | UV_UDP_RECVMMSG);
-    u->h.data = u;
-    ++handles;
-    udp.push_back(u);
-    // IPv6 sockets are v6-only so "0.0.0.0:5060" and "[::]:5060" can both be configured.
-    const unsigned flags = sa.ss_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0;
-    if (int rc = uv_udp_bind(&u->h, reinterpret_cast<sockaddr*>(&sa), flags); rc != 0)
-        return "listen " + name + ": " + err_text(rc);
-    // A burst of requests must not overflow the kernel's default ~200 KiB queue while the
-    // loop is busy; the kernel caps this at net.core.rmem_max.
-    int rcvbuf = 8 << 20;
-    uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&u->h), &rcvbuf);
-    listener_of[index] = reinterpret_cast<uv_handle_t*>(&u->h);
-    start_udp_recv(u);
+    std::string error;
+    UdpSock* u = open_udp(sa, name, error);
+    if (!u) return "listen " + name + ": " + error;
+    udp_fd_of[index] = u->fd;
     return {};
 }
 
-void Transports::Impl::start_udp_recv(UdpSock* u) {
-    uv_udp_recv_start(
-        &u->h,
-        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-            auto* I = static_cast<UdpSock*>(h->data)->impl;
-            *buf = uv_buf_init(I->rbuf.get(), static_cast<unsigned>(Impl::kReadBuffer));
-        },
-        [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* addr, unsigned flags) {
-            auto* u = static_cast<UdpSock*>(h->data);
-            Impl* I = u->impl;
-            if (n == 0 && !addr) return;  // nothing more to read, or the end of a recvmmsg batch
-            if (n < 0) {
-                I->event(u->name + ": receive error: " + err_text(static_cast<int>(n)));
-                return;
+// A non-blocking UDP socket bound to `sa`, watched for reading; nullptr and `error` if the
+// kernel refuses it. IPv6 sockets are v6-only so "0.0.0.0:5060" and "[::]:5060" can both be
+// configured.
+UdpSock* Transports::Impl::open_udp(const sockaddr_storage& sa, std::string name,
+                                    std::string& error) {
+    const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = err_text(uv_translate_sys_error(errno));
+        return nullptr;
+    }
+    const int on = 1;
+    if (sa.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    const socklen_t len = sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
+        error = err_text(uv_translate_sys_error(errno));
+        ::close(fd);
+        return nullptr;
+    }
+    // A burst of requests must not overflow the kernel's default ~200 KiB queue while the
+    // loop is busy; the kernel caps this at net.core.rmem_max.
+    const int rcvbuf = 8 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    auto* u = new UdpSock;
+    u->impl = this;
+    u->fd = fd;
+    u->family = sa.ss_family;
+    u->name = std::move(name);
+    if (int rc = uv_poll_init_socket(loop, &u->h, fd); rc != 0) {
+        error = err_text(rc);
+        ::close(fd);
+        delete u;
+        return nullptr;
+    }
+    u->h.data = u;
+    ++handles;
+    udp.push_back(u);
+    watch_udp(u, false);
+    return u;
+}
+
+// Readable always; writable too while datagrams wait for room in the kernel buffer.
+void Transports::Impl::watch_udp(UdpSock* u, bool writable) {
+    u->want_writable = writable;
+    uv_poll_start(&u->h, UV_READABLE | (writable ? UV_WRITABLE : 0),
+                  [](uv_poll_t* h, int status, int events) {
+                      auto* u = static_cast<UdpSock*>(h->data);
+                      Impl* I = u->impl;
+                      if (status < 0) {
+                          I->event(u->name + ": poll error: " + err_text(status));
+                          return;
+                      }
+                      if (events & UV_WRITABLE) I->on_udp_writable(u);
+                      if ((events & UV_READABLE) && !u->closing) I->read_udp(u);
+                  });
+}
+
+// Up to kReadRounds recvmmsg() calls of kReadSlots datagrams each; a call that fills fewer
+// slots found the queue empty, so no further call is made to learn that (EAGAIN).
+void Transports::Impl::read_udp(UdpSock* u) {
+    constexpr std::size_t kSlot = 65536;  // one datagram each, the largest UDP payload fits
+    constexpr std::size_t kReadSlots = kReadBuffer / kSlot;
+    constexpr int kReadRounds = 2;  // then other handles get their turn (libuv: 32 datagrams)
+    mmsghdr msgs[kReadSlots];
+    iovec iov[kReadSlots];
+    sockaddr_storage from[kReadSlots];
+    for (std::size_t i = 0; i < kReadSlots; ++i) {
+        iov[i].iov_base = rbuf.get() + i * kSlot;
+        iov[i].iov_len = kSlot;
+        msgs[i] = mmsghdr{};
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (int round = 0; round < kReadRounds; ++round) {
+        for (std::size_t i = 0; i < kReadSlots; ++i)
+            msgs[i].msg_hdr.msg_namelen = sizeof from[i];  // the kernel shortens it
+        const int n = ::recvmmsg(u->fd, msgs, kReadSlots, MSG_DONTWAIT, nullptr);
+        if (n < 0) {
+            const int e = errno;
+            if (e == EINTR) continue;
+            if (e != EAGAIN && e != EWOULDBLOCK)
+                event(u->name + ": receive error: " + err_text(uv_translate_sys_error(e)));
+            return;
+        }
+        for (int i = 0; i < n; ++i) {
+            const msghdr& h = msgs[i].msg_hdr;
+            const std::string_view bytes(static_cast<const char*>(iov[i].iov_base),
+                                         msgs[i].msg_len);
+            if ((h.msg_flags & MSG_TRUNC) || bytes.empty() || h.msg_namelen == 0) {
+                ++counters.datagrams_dropped;
+                continue;
             }
-            const std::string_view bytes(buf->base, static_cast<std::size_t>(n));
-            if ((flags & UV_UDP_PARTIAL) || n == 0 || !addr) {
-                ++I->counters.datagrams_dropped;
-                return;
-            }
-            if (only_crlf(bytes)) return;
+            if (only_crlf(bytes)) continue;
             Target src;
             src.transport = sip::Transport::Udp;
-            sockaddr_parts(addr, src.host, src.port);
-            ++I->counters.messages_in;
-            I->counters.bytes_in += bytes.size();
-            if (I->handlers.on_message) I->handlers.on_message(src, bytes);
-        });
+            sockaddr_parts(reinterpret_cast<const sockaddr*>(&from[i]), src.host, src.port);
+            ++counters.messages_in;
+            counters.bytes_in += bytes.size();
+            if (handlers.on_message) handlers.on_message(src, bytes);
+            if (dead || u->closing) return;  // a handler closed the transports
+        }
+        if (static_cast<std::size_t>(n) < kReadSlots) return;
+    }
+}
+
+// Closes the socket once libuv has let go of its poll handle; the UdpSock goes with it.
+void Transports::Impl::close_udp(UdpSock* u) {
+    if (u->closing) return;
+    u->closing = true;
+    for (PendingDgram& d : u->blocked) {  // never got room in the kernel buffer
+        Target to;
+        to.transport = sip::Transport::Udp;
+        sockaddr_parts(&d.to.sa, to.host, to.port);
+        fail(d.tag, to, "UDP send failed: the socket closed first");
+    }
+    u->blocked.clear();
+    uv_close(reinterpret_cast<uv_handle_t*>(&u->h), [](uv_handle_t* h) {
+        auto* u = static_cast<UdpSock*>(h->data);
+        Impl* I = u->impl;
+        ::close(u->fd);
+        delete u;
+        I->handle_closed();
+    });
 }
 
 std::string Transports::Impl::listen_stream(const Listener& l, std::size_t index) {
@@ -493,6 +585,7 @@ std::string Transports::Impl::start() {
     }
     guard = StreamGuard(std::move(gc));
     listener_of.assign(cfg.listen.size(), nullptr);
+    udp_fd_of.assign(cfg.listen.size(), -1);
     for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
         const Listener& l = cfg.listen[i];
         err = l.transport == sip::Transport::Udp ? listen_udp(l, i) : listen_stream(l, i);
@@ -560,22 +653,43 @@ void Transports::Impl::on_sweep() {
     guard_reports();
 }
 
-// Sends the socket's pending datagrams, up to kSendBatch per sendmmsg(). A full socket buffer
-// leaves the rest to libuv's queue (in order); a datagram the kernel refuses is reported and
-// the others still go.
+// Sends the socket's pending datagrams, up to kSendBatch per sendmmsg(). While earlier ones
+// wait for room in the kernel buffer, these wait behind them, in order.
 void Transports::Impl::flush_udp(UdpSock* u) {
+    if (u->closing) return;
     std::vector<PendingDgram> batch;
     batch.swap(u->pending);  // a failure handler may send again; that is the next batch
-    uv_os_fd_t fd = -1;
+    if (!u->blocked.empty()) {
+        std::move(batch.begin(), batch.end(), std::back_inserter(u->blocked));
+        batch.clear();
+    } else if (const std::size_t done = send_udp(u, batch); done < batch.size()) {
+        std::move(batch.begin() + static_cast<std::ptrdiff_t>(done), batch.end(),
+                  std::back_inserter(u->blocked));
+        batch.clear();
+        watch_udp(u, true);
+    }
+    // Hand the emptied vector back when nothing was queued meanwhile: its capacity serves
+    // the next batch (swapping it away cost an allocation per flush).
+    batch.clear();
+    if (u->pending.empty()) u->pending.swap(batch);
+}
+
+// The kernel buffer has room again: what waited goes, in order, until it is full again.
+void Transports::Impl::on_udp_writable(UdpSock* u) {
+    std::vector<PendingDgram> waiting;
+    waiting.swap(u->blocked);
+    const std::size_t done = send_udp(u, waiting);
+    // anything a failure handler queued meanwhile went to `pending`, behind these
+    u->blocked.assign(std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(done)),
+                      std::make_move_iterator(waiting.end()));
+    if (u->blocked.empty() && !u->closing) watch_udp(u, false);
+}
+
+// Sends `batch` from its start; returns how many were handled (sent, or refused by the kernel
+// and reported), fewer than all when the kernel buffer filled.
+std::size_t Transports::Impl::send_udp(UdpSock* u, std::vector<PendingDgram>& batch) {
     std::size_t done = 0;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&u->h), &fd) != 0) fd = -1;
     while (done < batch.size()) {
-        if (fd < 0 || u->h.send_queue_count > 0) {
-            // libuv already holds datagrams for this socket: queue behind them, in order
-            for (; done < batch.size(); ++done)
-                queue_udp(u, &batch[done].to.sa, std::move(batch[done].bytes), batch[done].tag);
-            break;
-        }
         const std::size_t n = std::min(batch.size() - done, kSendBatch);
         mmsghdr msgs[kSendBatch];
         iovec iov[kSendBatch];
@@ -590,17 +704,14 @@ void Transports::Impl::flush_udp(UdpSock* u) {
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
         }
-        const int sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(n), 0);
+        const int sent = ::sendmmsg(u->fd, msgs, static_cast<unsigned>(n), 0);
         if (sent > 0) {
             done += static_cast<std::size_t>(sent);
             continue;
         }
         const int e = errno;
         if (e == EINTR) continue;
-        if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
-            fd = -1;  // the kernel buffer is full: libuv waits for it to drain
-            continue;
-        }
+        if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) return done;  // wait for POLLOUT
         PendingDgram& d = batch[done++];
         Target to;
         to.transport = sip::Transport::Udp;
@@ -609,31 +720,7 @@ void Transports::Impl::flush_udp(UdpSock* u) {
         event(u->name + ": send to " + host_port(to.host, to.port) + ": " + why);
         fail(d.tag, to, "UDP send failed: " + why);
     }
-    // Hand the emptied vector back when nothing was queued meanwhile: its capacity serves
-    // the next batch (swapping it away cost an allocation per flush).
-    batch.clear();
-    if (u->pending.empty()) u->pending.swap(batch);
-}
-
-void Transports::Impl::queue_udp(UdpSock* u, const sockaddr* to, Bytes bytes, std::uint64_t tag) {
-    auto* r = new UdpSendReq;
-    r->bytes = std::move(bytes);
-    r->tag = tag;
-    r->to.transport = sip::Transport::Udp;
-    sockaddr_parts(to, r->to.host, r->to.port);
-    r->impl = this;
-    r->req.data = r;
-    uv_buf_t b =
-        uv_buf_init(const_cast<char*>(r->bytes->data()), static_cast<unsigned>(r->bytes->size()));
-    const int rc = uv_udp_send(&r->req, &u->h, &b, 1, to, [](uv_udp_send_t* req, int status) {
-        auto* r = static_cast<UdpSendReq*>(req->data);
-        if (status < 0) r->impl->fail(r->tag, r->to, "UDP send failed: " + err_text(status));
-        delete r;
-    });
-    if (rc != 0) {
-        fail(tag, r->to, "UDP send failed: " + err_text(rc));
-        delete r;
-    }
+    return done;
 }
 
 UdpSock* Transports::Impl::udp_for(int family, std::string& error) {
@@ -642,27 +729,8 @@ UdpSock* Transports::Impl::udp_for(int family, std::string& error) {
     // No listener of this family: an ephemeral socket, read too so answers come back.
     sockaddr_storage sa{};
     make_sockaddr(family == AF_INET6 ? "::" : "0.0.0.0", 0, sa);
-    auto* u = new UdpSock;
-    u->impl = this;
-    u->family = family;
-    u->name = family == AF_INET6 ? "UDP [::]:0" : "UDP 0.0.0.0:0";
-    uv_udp_init(loop, &u->h);
-    u->h.data = u;
-    ++handles;
-    udp.push_back(u);
-    const unsigned flags = family == AF_INET6 ? UV_UDP_IPV6ONLY : 0;
-    if (int rc = uv_udp_bind(&u->h, reinterpret_cast<sockaddr*>(&sa), flags); rc != 0) {
-        error = "cannot open a UDP socket: " + err_text(rc);
-        udp.pop_back();
-        close_handle(&u->h, [](uv_handle_t* h) {
-            auto* s = static_cast<UdpSock*>(h->data);
-            Impl* I = s->impl;
-            delete s;
-            I->handle_closed();
-        });
-        return nullptr;
-    }
-    start_udp_recv(u);
+    UdpSock* u = open_udp(sa, family == AF_INET6 ? "UDP [::]:0" : "UDP 0.0.0.0:0", error);
+    if (!u) error = "cannot open a UDP socket: " + error;
     return u;
 }
 
@@ -1053,12 +1121,6 @@ Transports::Transports(Loop& loop, TransportsConfig cfg, TransportHandlers handl
 namespace {
 // Close callbacks for listener sockets: free the socket, then let the Impl count the handle
 // (shared by the destructor and shutdown()).
-void close_udp(uv_handle_t* h) {
-    auto* u = static_cast<UdpSock*>(h->data);
-    Transports::Impl* impl = u->impl;
-    delete u;
-    impl->handle_closed();
-}
 void close_tcp(uv_handle_t* h) {
     auto* t = static_cast<TcpListener*>(h->data);
     Transports::Impl* impl = t->impl;
@@ -1080,7 +1142,7 @@ Transports::~Transports() {
     for (Conn* c : all)
         I->close_conn(c, "transports destroyed");
     for (UdpSock* u : I->udp)
-        uv_close(reinterpret_cast<uv_handle_t*>(&u->h), close_udp);
+        I->close_udp(u);
     for (TcpListener* t : I->tcp)
         uv_close(reinterpret_cast<uv_handle_t*>(&t->h), close_tcp);
     I->udp.clear();
@@ -1183,12 +1245,13 @@ void Transports::shutdown(std::function<void()> done) {
     I.shutdown_done = std::move(done);
     I.flush_all_udp();  // what was sent before the stop still goes (e.g. unregistrations)
     for (UdpSock* u : I.udp)
-        uv_close(reinterpret_cast<uv_handle_t*>(&u->h), close_udp);
+        I.close_udp(u);
     for (TcpListener* t : I.tcp)
         uv_close(reinterpret_cast<uv_handle_t*>(&t->h), close_tcp);
     I.udp.clear();
     I.tcp.clear();
     std::fill(I.listener_of.begin(), I.listener_of.end(), nullptr);
+    std::fill(I.udp_fd_of.begin(), I.udp_fd_of.end(), -1);
     std::vector<Conn*> all;
     for (auto& [id, c] : I.conns)
         all.push_back(c);
@@ -1221,15 +1284,18 @@ void Transports::shutdown(std::function<void()> done) {
 }
 
 std::uint16_t Transports::local_port(std::size_t i) const {
-    if (i >= impl_->listener_of.size() || !impl_->listener_of[i]) return 0;
-    uv_handle_t* h = impl_->listener_of[i];
     sockaddr_storage sa{};
-    int len = sizeof sa;
-    const int rc = h->type == UV_UDP ? uv_udp_getsockname(reinterpret_cast<uv_udp_t*>(h),
-                                                          reinterpret_cast<sockaddr*>(&sa), &len)
-                                     : uv_tcp_getsockname(reinterpret_cast<uv_tcp_t*>(h),
-                                                          reinterpret_cast<sockaddr*>(&sa), &len);
-    if (rc != 0) return 0;
+    if (i < impl_->udp_fd_of.size() && impl_->udp_fd_of[i] >= 0) {
+        socklen_t len = sizeof sa;
+        if (::getsockname(impl_->udp_fd_of[i], reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+            return 0;
+    } else {
+        if (i >= impl_->listener_of.size() || !impl_->listener_of[i]) return 0;
+        int len = sizeof sa;
+        if (uv_tcp_getsockname(reinterpret_cast<uv_tcp_t*>(impl_->listener_of[i]),
+                               reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+            return 0;
+    }
     std::string host;
     std::uint16_t port = 0;
     sockaddr_parts(reinterpret_cast<sockaddr*>(&sa), host, port);
