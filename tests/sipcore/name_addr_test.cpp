@@ -113,6 +113,17 @@ TEST_CASE("name_addr: Contact star", "[sipcore][name_addr]") {
     CHECK(list.empty());
     // From/To can never be '*'
     REQUIRE_ERR(sip::parse_name_addr("*"), Errc::bad_header_value, 0);
+    // '*' is a token character: "*x <sip:h>" is a display name, not the wildcard that
+    // removes every binding (the machine used to say star for it)
+    for (std::string_view text :
+         {"*x <sip:b@h>", "* <sip:b@h>;expires=0", "*x <tel:+15550100>", "* <sip:[::1]>"}) {
+        list = text;
+        auto na = sip::next_name_addr(list);
+        REQUIRE(na);
+        CHECK_FALSE(na->star);
+        CHECK(na->uri == text.substr(text.find('<') + 1, text.find('>') - text.find('<') - 1));
+        CHECK(na->display_name == text.substr(0, text.find(' ')));
+    }
 }
 
 TEST_CASE("name_addr: errors", "[sipcore][name_addr]") {

@@ -118,7 +118,9 @@ Result<NameAddr> detail::next_name_addr_dfa(std::string_view& list) noexcept {
     } else {
         list = {};
     }
-    if (star) {
+    // '*' is also a token: "*x <sip:h>" passed the star action on its way to a display
+    // name. Only a lone '*' (no URI) is the wildcard.
+    if (star && !la && !as_e) {
         na.star = true;
         return na;
     }
