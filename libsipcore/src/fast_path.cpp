@@ -469,18 +469,29 @@ bool next_via_fast(std::string_view& list, Via& v) noexcept {
     return true;
 }
 
-// name_addr.rl: [quoted-string SWS] "<" SIP-URI / SIPS-URI ">" *(SEMI param), then SWS and
-// an optional ','. Handled: a display name without quoted-pair or folding, a sip/sips URI
-// with a hostname or IPv4 host and no headers, parameters whose values are tokens.
+// name_addr.rl: [display-name SWS] "<" SIP-URI / SIPS-URI ">" *(SEMI param), then SWS and
+// an optional ','. Handled: a display name without quoted-pair or folding (a quoted string, or
+// tokens separated by spaces and tabs, as SIPp's "sipp <sip:...>"), a sip/sips URI with a
+// hostname or IPv4 host and no headers, parameters whose values are tokens.
 bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     const char* p = list.data();
     const char* const pe = p + list.size();
-    const char *dq_s = nullptr, *dq_e = nullptr;
+    const char *dq_s = nullptr, *dq_e = nullptr, *dt_s = nullptr, *dt_e = nullptr;
     if (p < pe && *p == '"') {
         dq_s = p + 1;
         if (!quoted(p, pe)) return false;
         dq_e = p - 1;
         while (p < pe && is_wsp(*p)) ++p;
+    } else if (p < pe && is(*p, kTok)) {
+        // display_tokens = token (LWS token)*: it ends after its last token. A URI in
+        // addr-spec form ("sip:a@h") stops at its ':' and is left to the machine.
+        dt_s = p;
+        for (;;) {
+            run<kTok>(p, pe);
+            dt_e = p;
+            while (p < pe && is_wsp(*p)) ++p;
+            if (p == pe || !is(*p, kTok)) break;
+        }
     }
     if (p == pe || *p != '<') return false;
     const char* const la = p++;
@@ -565,6 +576,8 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     if (dq_s) {
         na.quoted_display = true;
         na.display_name = sv(dq_s, dq_e);
+    } else if (dt_s) {
+        na.display_name = sv(dt_s, dt_e);
     }
     na.params = sv(params_s, params_e);
     na.tag = tag;
