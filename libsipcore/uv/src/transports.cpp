@@ -176,7 +176,32 @@ struct Transports::Impl {
     // filled the 8 slots libuv offered, so every wake-up took a second call to find no more).
     // Only the pages that datagrams touch become resident.
     static constexpr std::size_t kReadBuffer = 32 * 65536;
+    static constexpr std::size_t kReadSlot = 65536;  // the largest UDP payload fits
+    static constexpr std::size_t kReadSlots = kReadBuffer / kReadSlot;
     std::unique_ptr<char[]> rbuf{new char[kReadBuffer]};
+    // read_udp()'s recvmmsg() vector over rbuf, set up once: a call only re-arms the address
+    // lengths of the slots the previous call filled (set up per call, it cost more than the
+    // parse of a small request at a few requests per wake-up).
+    struct ReadSlots {
+        mmsghdr msgs[kReadSlots];
+        iovec iov[kReadSlots];
+        sockaddr_storage from[kReadSlots];
+        std::size_t filled = 0;  // by the last call: their msg_namelen is the kernel's
+    };
+    std::unique_ptr<ReadSlots> rslots = make_read_slots(rbuf.get());
+    static std::unique_ptr<ReadSlots> make_read_slots(char* buf) {
+        auto r = std::make_unique<ReadSlots>();
+        for (std::size_t i = 0; i < kReadSlots; ++i) {
+            r->iov[i].iov_base = buf + i * kReadSlot;
+            r->iov[i].iov_len = kReadSlot;
+            r->msgs[i] = mmsghdr{};
+            r->msgs[i].msg_hdr.msg_name = &r->from[i];
+            r->msgs[i].msg_hdr.msg_namelen = sizeof r->from[i];
+            r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
+            r->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        return r;
+    }
 
     // --- bookkeeping
 
@@ -374,24 +399,15 @@ void Transports::Impl::watch_udp(UdpSock* u, bool writable) {
 // Up to kReadRounds recvmmsg() calls of kReadSlots datagrams each; a call that fills fewer
 // slots found the queue empty, so no further call is made to learn that (EAGAIN).
 void Transports::Impl::read_udp(UdpSock* u) {
-    constexpr std::size_t kSlot = 65536;  // one datagram each, the largest UDP payload fits
-    constexpr std::size_t kReadSlots = kReadBuffer / kSlot;
     constexpr int kReadRounds = 2;  // then other handles get their turn (libuv: 32 datagrams)
-    mmsghdr msgs[kReadSlots];
-    iovec iov[kReadSlots];
-    sockaddr_storage from[kReadSlots];
-    for (std::size_t i = 0; i < kReadSlots; ++i) {
-        iov[i].iov_base = rbuf.get() + i * kSlot;
-        iov[i].iov_len = kSlot;
-        msgs[i] = mmsghdr{};
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
+    mmsghdr* const msgs = rslots->msgs;
+    const iovec* const iov = rslots->iov;
+    const sockaddr_storage* const from = rslots->from;
     for (int round = 0; round < kReadRounds; ++round) {
-        for (std::size_t i = 0; i < kReadSlots; ++i)
-            msgs[i].msg_hdr.msg_namelen = sizeof from[i];  // the kernel shortens it
+        for (std::size_t i = 0; i < rslots->filled; ++i)
+            msgs[i].msg_hdr.msg_namelen = sizeof from[i];
         const int n = ::recvmmsg(u->fd, msgs, kReadSlots, MSG_DONTWAIT, nullptr);
+        rslots->filled = n > 0 ? static_cast<std::size_t>(n) : 0;
         if (n < 0) {
             const int e = errno;
             if (e == EINTR) continue;
