@@ -476,21 +476,26 @@ bool next_via_fast(std::string_view& list, Via& v) noexcept {
 bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     const char* p = list.data();
     const char* const pe = p + list.size();
-    const char *dq_s = nullptr, *dq_e = nullptr, *dt_s = nullptr, *dt_e = nullptr;
-    if (p < pe && *p == '"') {
-        dq_s = p + 1;
-        if (!quoted(p, pe)) return false;
-        dq_e = p - 1;
-        while (p < pe && is_wsp(*p)) ++p;
-    } else if (p < pe && is(*p, kTok)) {
-        // display_tokens = token (LWS token)*: it ends after its last token. A URI in
-        // addr-spec form ("sip:a@h") stops at its ':' and is left to the machine.
-        dt_s = p;
-        for (;;) {
-            run<kTok>(p, pe);
-            dt_e = p;
+    const char *ds = nullptr, *de = nullptr;  // the display name, without its quotes
+    bool quoted_display = false;
+    if (p < pe && *p != '<') {  // most values have no display name: one test for them
+        if (*p == '"') {
+            ds = p + 1;
+            if (!quoted(p, pe)) return false;
+            de = p - 1;
+            quoted_display = true;
             while (p < pe && is_wsp(*p)) ++p;
-            if (p == pe || !is(*p, kTok)) break;
+        } else {
+            // display_tokens = token (LWS token)*: it ends after its last token. A URI in
+            // addr-spec form ("sip:a@h") stops at its ':' and is left to the machine.
+            if (!is(*p, kTok)) return false;
+            ds = p;
+            for (;;) {
+                run<kTok>(p, pe);
+                de = p;
+                while (p < pe && is_wsp(*p)) ++p;
+                if (p == pe || !is(*p, kTok)) break;
+            }
         }
     }
     if (p == pe || *p != '<') return false;
@@ -573,11 +578,9 @@ bool next_name_addr_fast(std::string_view& list, NameAddr& na) noexcept {
     list = rest;
     na.bracketed = true;
     na.uri = sv(la + 1, ra);
-    if (dq_s) {
-        na.quoted_display = true;
-        na.display_name = sv(dq_s, dq_e);
-    } else if (dt_s) {
-        na.display_name = sv(dt_s, dt_e);
+    if (ds) {
+        na.quoted_display = quoted_display;
+        na.display_name = sv(ds, de);
     }
     na.params = sv(params_s, params_e);
     na.tag = tag;
