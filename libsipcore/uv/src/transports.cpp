@@ -72,7 +72,7 @@ struct UdpSock {
     uv_poll_t h;
     int fd = -1;
     bool closing = false;
-    bool want_writable = false;
+    bool want_writable = false;  // what the poll handle watches besides reading
     Transports::Impl* impl = nullptr;
     int family = AF_INET;
     std::string name;  // "UDP 127.0.0.1:5060" for log lines
@@ -388,8 +388,13 @@ void Transports::Impl::watch_udp(UdpSock* u, bool writable) {
                       auto* u = static_cast<UdpSock*>(h->data);
                       Impl* I = u->impl;
                       if (status < 0) {
+                          // libuv stops the handle on POLLERR; a listener must not go deaf.
+                          // The read below takes the socket's pending error (SO_ERROR), so
+                          // the loop does not wake for it again.
                           I->event(u->name + ": poll error: " + err_text(status));
-                          return;
+                          if (u->closing) return;
+                          I->watch_udp(u, u->want_writable);
+                          events = UV_READABLE;
                       }
                       if (events & UV_WRITABLE) I->on_udp_writable(u);
                       if ((events & UV_READABLE) && !u->closing) I->read_udp(u);
