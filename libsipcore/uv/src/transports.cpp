@@ -61,6 +61,13 @@ struct PendingDgram {
     } to;
     Bytes bytes;
     std::uint64_t tag = 0;
+
+    Target target() const {  // for a failure report
+        Target t;
+        t.transport = sip::Transport::Udp;
+        sockaddr_parts(&to.sa, t.host, t.port);
+        return t;
+    }
 };
 
 // A UDP socket of our own, watched by a uv_poll_t: libuv's uv_udp_t ends every wake-up with a
@@ -445,12 +452,8 @@ void Transports::Impl::read_udp(UdpSock* u) {
 void Transports::Impl::close_udp(UdpSock* u) {
     if (u->closing) return;
     u->closing = true;
-    for (PendingDgram& d : u->blocked) {  // never got room in the kernel buffer
-        Target to;
-        to.transport = sip::Transport::Udp;
-        sockaddr_parts(&d.to.sa, to.host, to.port);
-        fail(d.tag, to, "UDP send failed: the socket closed first");
-    }
+    for (const PendingDgram& d : u->blocked)  // never got room in the kernel buffer
+        fail(d.tag, d.target(), "UDP send failed: the socket closed first");
     u->blocked.clear();
     uv_close(reinterpret_cast<uv_handle_t*>(&u->h), [](uv_handle_t* h) {
         auto* u = static_cast<UdpSock*>(h->data);
@@ -680,14 +683,11 @@ void Transports::Impl::flush_udp(UdpSock* u) {
     if (u->closing) return;
     std::vector<PendingDgram> batch;
     batch.swap(u->pending);  // a failure handler may send again; that is the next batch
-    if (!u->blocked.empty()) {
-        std::move(batch.begin(), batch.end(), std::back_inserter(u->blocked));
-        batch.clear();
-    } else if (const std::size_t done = send_udp(u, batch); done < batch.size()) {
+    const std::size_t done = u->blocked.empty() ? send_udp(u, batch) : 0;
+    if (done < batch.size()) {
         std::move(batch.begin() + static_cast<std::ptrdiff_t>(done), batch.end(),
                   std::back_inserter(u->blocked));
-        batch.clear();
-        watch_udp(u, true);
+        if (!u->want_writable) watch_udp(u, true);
     }
     // Hand the emptied vector back when nothing was queued meanwhile: its capacity serves
     // the next batch (swapping it away cost an allocation per flush).
@@ -733,10 +733,8 @@ std::size_t Transports::Impl::send_udp(UdpSock* u, std::vector<PendingDgram>& ba
         const int e = errno;
         if (e == EINTR) continue;
         if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) return done;  // wait for POLLOUT
-        PendingDgram& d = batch[done++];
-        Target to;
-        to.transport = sip::Transport::Udp;
-        sockaddr_parts(&d.to.sa, to.host, to.port);
+        const PendingDgram& d = batch[done++];
+        const Target to = d.target();
         const std::string why = err_text(uv_translate_sys_error(e));
         event(u->name + ": send to " + host_port(to.host, to.port) + ": " + why);
         fail(d.tag, to, "UDP send failed: " + why);

@@ -85,7 +85,6 @@ struct Element::Impl {
         layer.respond(txn, sip::make_bytes(sip::build_response(req, spec)), now);
     }
 
-
     void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
         if (cfg.log_messages)
             logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src),
