@@ -145,6 +145,33 @@ bool AfterIo::requested() const noexcept {
     return h_->requested;
 }
 
+// --- Wakeup
+
+struct Wakeup::Handle {
+    uv_async_t a;
+    std::function<void()> work;
+};
+
+Wakeup::Wakeup(Loop& loop, std::function<void()> work) : h_(new Handle) {
+    h_->work = std::move(work);
+    uv_async_init(loop.native(), &h_->a, [](uv_async_t* a) {
+        auto* h = static_cast<Handle*>(a->data);
+        if (h->work) h->work();
+    });
+    h_->a.data = h_;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&h_->a));
+}
+
+Wakeup::~Wakeup() {
+    h_->work = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&h_->a),
+             [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
+void Wakeup::notify() noexcept {
+    uv_async_send(&h_->a);
+}
+
 // --- Signals
 
 struct Signals::Handle {

@@ -287,7 +287,8 @@ struct Transports::Impl {
     void on_udp_writable(UdpSock* u);
     void watch_udp(UdpSock* u, bool writable);
     void read_udp(UdpSock* u);
-    UdpSock* open_udp(const sockaddr_storage& sa, std::string name, std::string& error);
+    UdpSock* open_udp(const sockaddr_storage& sa, std::string name, std::string& error,
+                      bool reuse_port = false);
     void close_udp(UdpSock* u);
     void flush_all_udp() {
         for (UdpSock* u : udp)
@@ -295,6 +296,7 @@ struct Transports::Impl {
     }
     std::string listen_stream(const Listener& l, std::size_t index);
     UdpSock* udp_for(int family, std::string& error);
+    static bool port_free(const sockaddr_storage& sa, std::string& error);
 
     // --- connections
 
@@ -341,17 +343,36 @@ std::string Transports::Impl::listen_udp(const Listener& l, std::size_t index) {
     if (!split_host_port(l.address, host, port) || !make_sockaddr(host, port, sa))
         return "listen " + name + ": not an \"ip:port\" or \"[ipv6]:port\" address";
     std::string error;
-    UdpSock* u = open_udp(sa, name, error);
+    if (cfg.udp_share == UdpPortShare::lead && !port_free(sa, error))
+        return "listen " + name + ": " + error;
+    UdpSock* u = open_udp(sa, name, error, cfg.udp_share != UdpPortShare::none);
     if (!u) return "listen " + name + ": " + error;
     udp_fd_of[index] = u->fd;
     return {};
+}
+
+// Does a plain bind (no SO_REUSEPORT) to `sa` succeed? A port held by another process, even
+// one that set SO_REUSEPORT itself, fails it; port 0 always succeeds.
+bool Transports::Impl::port_free(const sockaddr_storage& sa, std::string& error) {
+    const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = err_text(uv_translate_sys_error(errno));
+        return false;
+    }
+    const int on = 1;
+    if (sa.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    const socklen_t len = sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0;
+    if (!ok) error = err_text(uv_translate_sys_error(errno));
+    ::close(fd);
+    return ok;
 }
 
 // A non-blocking UDP socket bound to `sa`, watched for reading; nullptr and `error` if the
 // kernel refuses it. IPv6 sockets are v6-only so "0.0.0.0:5060" and "[::]:5060" can both be
 // configured.
 UdpSock* Transports::Impl::open_udp(const sockaddr_storage& sa, std::string name,
-                                    std::string& error) {
+                                    std::string& error, bool reuse_port) {
     const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         error = err_text(uv_translate_sys_error(errno));
@@ -359,6 +380,11 @@ UdpSock* Transports::Impl::open_udp(const sockaddr_storage& sa, std::string name
     }
     const int on = 1;
     if (sa.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+        error = "SO_REUSEPORT: " + err_text(uv_translate_sys_error(errno));
+        ::close(fd);
+        return nullptr;
+    }
     const socklen_t len = sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
         error = err_text(uv_translate_sys_error(errno));

@@ -99,6 +99,27 @@ private:
     Handle* h_;
 };
 
+// Another thread asks for work on this loop: notify() may be called from any thread, and
+// the work runs on the loop's thread, once for however many notifications came since it last
+// ran (libuv's uv_async). It does not keep the loop alive by itself.
+//
+//   sip::uv::Wakeup wake(loop, [&] { for (auto& m : inbox.take()) handle(m); });
+//   // another thread: inbox.put(m); wake.notify();
+//
+// Destroy it on the loop's thread, after the other thread stopped notifying.
+class Wakeup {
+public:
+    Wakeup(Loop& loop, std::function<void()> work);
+    ~Wakeup();
+    Wakeup(const Wakeup&) = delete;
+    Wakeup& operator=(const Wakeup&) = delete;
+    void notify() noexcept;
+    struct Handle;
+
+private:
+    Handle* h_;
+};
+
 // SIGINT and SIGTERM, and SIGHUP when on_hangup is given (a configuration reload; without
 // it SIGHUP keeps its default action). The signal handles do not keep the loop alive by
 // themselves, so run() still returns once everything else (listeners, connections, timers)

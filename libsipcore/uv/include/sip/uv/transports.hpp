@@ -98,8 +98,16 @@ struct TransportLimits {
     std::uint32_t listen_backlog = 511;
 };
 
+// Several loops reading one UDP port (SO_REUSEPORT; the kernel picks a socket by the
+// sender's address and port, so one sender always reaches the same one). `lead`: the first
+// socket of the group; start() first checks that no other process holds the port (a bind
+// without the option), so two servers cannot share it by mistake. `join`: a further socket,
+// bound after the lead's.
+enum class UdpPortShare : std::uint8_t { none, lead, join };
+
 struct TransportsConfig {
     std::vector<Listener> listen{};
+    UdpPortShare udp_share = UdpPortShare::none;  // for the UDP listeners only
     TlsConfig tls{};  // server side needs cert/key only if a TLS listener is configured
     TransportLimits limits{};
 };
