@@ -78,7 +78,9 @@ TEST_CASE("element: OPTIONS is answered 200 statelessly; its retransmission gets
     CHECK(out[0].find("Accept") != nullptr);
     CHECK(out[0].find("Supported") != nullptr);
     CHECK_FALSE(out[0].to().tag.empty());
-    // §8.2.7: nothing is kept for Timer J (a keep-alive flood must not fill the layer) ...
+    // §8.2.7: no transaction is made (as sl_send_reply: nothing to match, nothing to end),
+    // nothing is kept for Timer J (a keep-alive flood must not fill the layer) ...
+    CHECK(f.el.txn_stats().server_started == 0);
     CHECK(f.el.txn_stats().lingering == 0);
     CHECK(f.el.txn_stats().live == 0);
     CHECK_FALSE(f.el.next_deadline());

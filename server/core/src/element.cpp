@@ -41,6 +41,34 @@ struct PendingOk {
 
 }  // namespace
 
+// §8.2.7: a stateless UAS gives the same request the same To tag: 50 bits of a hash of what
+// identifies the request (top Via branch, Call-ID, From tag, CSeq).
+std::string stateless_tag(const sip::Message& m) {
+    sip::Fnv1a f;
+    f.bytes(m.top_via().branch);
+    f.bytes(m.call_id());
+    f.bytes(m.from().tag);
+    f.number(m.cseq().number);
+    return sip::stable_token(f.value());
+}
+
+bool answered_statelessly(const sip::Message& m) {
+    return m.is_request() && m.method() == sip::Method::Options &&
+           (m.ruri().is_sip() || m.ruri().scheme == sip::Uri::Scheme::Tel);
+}
+
+sip::Bytes options_answer(const sip::Message& request, std::string_view server_header,
+                          std::string_view allow) {
+    sip::ResponseSpec spec;
+    const std::string tag = stateless_tag(request);
+    spec.to_tag = tag;
+    spec.extra = {{"Server", server_header},
+                  {"Allow", allow},
+                  {"Accept", "application/sdp"},
+                  {"Supported", ""}};
+    return sip::make_bytes(sip::build_response(request, spec));
+}
+
 struct Element::Impl {
     ElementConfig cfg;
     sip::Random& rng;
@@ -57,17 +85,6 @@ struct Element::Impl {
     std::deque<CallInput> call_inputs;
 
     Impl(ElementConfig c, sip::Random& r) : cfg(std::move(c)), rng(r), layer(cfg.txn, r) {}
-
-    // §8.2.7: a stateless UAS gives the same request the same To tag: 50 bits of a hash
-    // of what identifies the request (top Via branch, Call-ID, From tag, CSeq).
-    static std::string stateless_tag(const sip::Message& m) {
-        sip::Fnv1a f;
-        f.bytes(m.top_via().branch);
-        f.bytes(m.call_id());
-        f.bytes(m.from().tag);
-        f.number(m.cseq().number);
-        return sip::stable_token(f.value());
-    }
 
     std::string_view allow() const {
         if (cfg.calls)
@@ -102,17 +119,27 @@ struct Element::Impl {
             reject(bytes, parsed.error(), source);
             return;
         }
-        if (parsed->is_request()) {
+        on_parsed(std::move(*parsed), source, now);
+    }
+
+    void on_parsed(sip::Message m, const sip::Target& source, sip::Instant now) {
+        if (m.is_request()) {
             ++stats.requests;
-            stats.received.request(parsed->method());
+            stats.received.request(m.method());
             // RFC 3581 §4 / RFC 3261 §18.2.1: every response built from it (here, in the
             // transaction layer, the registrar, the calls) stamps the top Via with the source
-            parsed->note_source(source.host, source.port);
+            m.note_source(source.host, source.port);
+            if (answered_statelessly(m)) {  // no transaction to make, match or end
+                out.push_back({0, sip::txn::response_target(m, source),
+                               options_answer(m, cfg.server_header, allow())});
+                log_request(m, source, 200);
+                return;
+            }
         } else {
             ++stats.responses;
-            stats.received.response(parsed->status_code());
+            stats.received.response(m.status_code());
         }
-        layer.on_message(std::move(*parsed), source, now);
+        layer.on_message(std::move(m), source, now);
         drain(now);
     }
 
@@ -242,7 +269,8 @@ struct Element::Impl {
             answer_invite(txn, m, src, now, sip::make_token(rng, 10));
             return;
         }
-        // The rest is answered as a stateless UAS would (RFC 3261 §8.2.7), as Kamailio's
+        // The rest (416, 405, 501: OPTIONS was answered before the layer, on_parsed) is
+        // answered as a stateless UAS would (RFC 3261 §8.2.7), as Kamailio's
         // sl_send_reply does: nothing kept for Timer J (a keep-alive flood filled the layer
         // with 32-s responses), and a retransmission gets the same bytes again (the To tag
         // is a hash of the request). respond_stateless keeps an INVITE's transaction for its
@@ -252,11 +280,9 @@ struct Element::Impl {
         const std::string tag = echo_bye ? sip::make_token(rng, 10) : stateless_tag(m);
         spec.to_tag = tag;
         const std::string_view allow_list = allow();
-        spec.extra.reserve(4);  // Server goes first below: one allocation, not two
+        spec.extra.reserve(2);  // Server goes first below: one allocation, not two
         if (!uri_ok) {
             spec.status = 416;  // RFC 3261 §8.2.2.1
-        } else if (m.method() == sip::Method::Options) {
-            spec.extra = {{"Allow", allow_list}, {"Accept", "application/sdp"}, {"Supported", ""}};
         } else if (echo_bye) {
             ++stats.calls_ended;
         } else {
@@ -419,6 +445,20 @@ Element::~Element() = default;
 
 void Element::on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now) {
     impl_->on_bytes(bytes, source, now);
+}
+void Element::on_received(Received r, sip::Instant now) {
+    if (r.msg) impl_->on_parsed(std::move(*r.msg), r.source, now);
+    else impl_->on_bytes(r.raw, r.source, now);
+}
+void Element::count_answered_elsewhere(const AnsweredElsewhere& a) noexcept {
+    ElementStats& s = impl_->stats;
+    s.requests += a.options;
+    s.received.requests[static_cast<std::size_t>(sip::Method::Options)] += a.options;
+    s.sent.responses[2] += a.options;
+    s.answered_by_readers += a.options;
+}
+std::string_view Element::allow() const noexcept {
+    return impl_->allow();
 }
 void Element::set_registrar(route::reg::Registrar* registrar) noexcept {
     impl_->registrar = registrar;

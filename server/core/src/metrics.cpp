@@ -192,6 +192,9 @@ void sip_counters(Text& t, Switch& sw, const ProcessMetrics& p) {
             t.sample("direction", dir, "class", fmt::format("{}xx", c), tally->responses[c]);
     t.one("trunkline_sip_responses_received_total", "counter", "SIP responses received.",
           e.responses);
+    t.one("trunkline_sip_answered_by_readers_total", "counter",
+          "Requests the UDP reader threads answered themselves (OPTIONS; [sip] udp_threads).",
+          e.answered_by_readers);
     t.family("trunkline_sip_parse_errors_total", "counter",
              "Malformed messages: answered with 400, or dropped.");
     t.sample("outcome", "answered", e.malformed_answered).sample("outcome", "dropped", e.malformed_dropped);

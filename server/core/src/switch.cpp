@@ -141,6 +141,11 @@ void Switch::on_bytes(std::string_view bytes, const sip::Target& source, sip::In
     pump(now);
 }
 
+void Switch::on_received(Received r, sip::Instant now) {
+    element_->on_received(std::move(r), now);
+    pump(now);
+}
+
 void Switch::on_transport_error(sip::txn::TxnId txn, sip::Instant now) {
     element_->on_transport_error(txn, now);
     pump(now);

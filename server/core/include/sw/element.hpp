@@ -7,8 +7,9 @@
 //   while (auto l = el.poll_log()) log(*l);           // one line per message
 //   if (auto d = el.next_deadline()) timer.arm(*d);   // then el.handle_timeouts(now)
 //
-// Every request goes through a server transaction (sip::txn::Layer): OPTIONS is answered
-// 200 (Allow, Accept, Supported); in echo-UAS mode INVITE gets 180 then 200 with an SDP
+// OPTIONS is answered 200 (Allow, Accept, Supported) statelessly, with no transaction
+// (answered_statelessly); every other request goes through a server transaction
+// (sip::txn::Layer): in echo-UAS mode INVITE gets 180 then 200 with an SDP
 // answer, BYE 200, CANCEL 200 plus 487 for its INVITE; REGISTER goes to the registrar
 // (route::reg::Registrar, set with set_registrar(); without one REGISTER gets 405). Other
 // methods: 405/501 with Allow. A request the parser rejects gets a stateless 400 naming the fault
@@ -86,6 +87,7 @@ struct ElementStats {
     std::uint64_t calls_answered = 0, calls_ended = 0, acks = 0, ok_retransmits = 0;
     std::uint64_t registers = 0, registers_dropped = 0;
     std::uint64_t client_requests = 0, client_finals = 0, client_failures = 0;
+    std::uint64_t answered_by_readers = 0;  // by UDP reader threads (sw::Front), in the above
 };
 
 // The outcome of a client transaction started with Element::send_request().
@@ -120,6 +122,29 @@ struct CallStray {  // a response matching no transaction (a retransmitted 2xx t
 };
 using CallInput = std::variant<CallRequest, CallAck, CallCancel, CallStray>;
 
+// A datagram a UDP reader thread took off the socket for the switch (sw::Front): parsed
+// there, or `raw` when it did not parse (the element answers the fault as on_bytes does).
+struct Received {
+    sip::Target source;
+    std::optional<sip::Message> msg;
+    std::string raw;
+};
+
+// What a reader thread answered itself, for the element's counters (ElementStats).
+struct AnsweredElsewhere {
+    std::uint64_t options = 0;  // OPTIONS answered 200
+};
+
+// §8.2.7: the To tag a stateless UAS gives this request (the same for a retransmission).
+std::string stateless_tag(const sip::Message& request);
+// Requests the element answers as a stateless UAS without making a transaction at all, as
+// Kamailio's sl_send_reply does: an OPTIONS to a sip:, sips: or tel: URI (in a dialog or not).
+bool answered_statelessly(const sip::Message& request);
+// The element's 200 to an OPTIONS (RFC 3261 §11.2: Allow, Accept, Supported), stateless:
+// the same bytes for the same request, wherever it is built (sw::Front builds it too).
+sip::Bytes options_answer(const sip::Message& request, std::string_view server_header,
+                          std::string_view allow);
+
 // A request the TU built and trusts, with its top Via branch: sent without a copy or a parse.
 struct BuiltRequest {
     sip::Bytes bytes;
@@ -140,6 +165,11 @@ class Element {
 
     void on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now);
     void on_transport_error(sip::txn::TxnId txn, sip::Instant now);
+    // What a reader thread handed over: as on_bytes, without parsing it again.
+    void on_received(Received r, sip::Instant now);
+    void count_answered_elsewhere(const AnsweredElsewhere& a) noexcept;
+    // The Allow list of our answers (what sw::Front puts in its OPTIONS answers).
+    std::string_view allow() const noexcept;
 
     // REGISTER handling; the registrar must outlive the element (nullptr: none).
     void set_registrar(route::reg::Registrar* registrar) noexcept;

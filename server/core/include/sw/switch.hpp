@@ -100,6 +100,8 @@ public:
     bool set_vendor_target(std::string_view name, const sip::Target& target, sip::Instant now);
 
     void on_bytes(std::string_view bytes, const sip::Target& source, sip::Instant now);
+    // A datagram a UDP reader thread parsed (sw::Front): as on_bytes, not parsed again.
+    void on_received(Received r, sip::Instant now);
     void on_transport_error(sip::txn::TxnId txn, sip::Instant now);
     std::optional<sip::Instant> next_deadline() const;
     void handle_timeouts(sip::Instant now);
