@@ -64,8 +64,11 @@ int fail(const std::string& msg, int code = 1) {
 
 void log_started(const wiring::ServerConfig& cfg, const wiring::Listening& ls, std::size_t users) {
     std::string listening;
-    for (const auto& l : ls.transports.listen)
+    for (const auto& l : ls.transports.listen) {
         listening += fmt::format(" {} {}", sip::transport_name(l.transport), l.address);
+        if (l.transport == sip::Transport::Udp && cfg.udp_threads > 1)
+            listening += fmt::format(" ({} loops)", cfg.udp_threads);
+    }
     wiring::log_line(fmt::format("trunkline {} listening:{}{}; database {}; realm {} ({} users)",
                                  TRUNKLINE_VERSION, listening, cfg.echo_uas ? " (echo UAS)" : "",
                                  cfg.database, cfg.realm, users));
@@ -191,7 +194,10 @@ int serve(const Base& b, const Core& c) {
                 driver.close([&] { loop.stop(); });
             },
     });
-    if (std::string e = driver.start(b.ls.transports); !e.empty()) return fail(e);
+    const wiring::Driver::UdpReaders readers{.count = cfg.udp_threads - 1,
+                                             .front = wiring::front_config(cfg),
+                                             .log_messages = cfg.log_messages};
+    if (std::string e = driver.start(b.ls.transports, readers); !e.empty()) return fail(e);
     if (std::string e = api.start(); !e.empty()) return fail(e);
     log_started(cfg, b.ls, b.auth.user_count());
     if (!wiring::sd_notify("READY=1\nSTATUS=listening"))

@@ -139,8 +139,9 @@ sw::ProcessMetrics ApiServer::process() const {
         m.dns_hits = d.hits, m.dns_stale = d.stale, m.dns_misses = d.misses, m.dns_failures = d.failures;
     }
     const sip::uv::TransportCounters& t = p_.driver.transport_counters();
-    m.messages_in = t.messages_in;
-    m.messages_out = t.messages_out;
+    const Driver::ReaderCounts& r = p_.driver.reader_counts();
+    m.messages_in = t.messages_in + r.messages_in;
+    m.messages_out = t.messages_out + r.messages_out;
     m.connections_open = t.connections_open;
     if (const HepCounters* h = p_.driver.hep_counters()) m.hep_sent_dropped = std::pair(h->sent, h->dropped);
     return m;

@@ -42,6 +42,9 @@ struct ServerConfig {
     std::string tls_cert, tls_key, tls_ca;
     std::uint32_t max_message = 65535;
     std::uint16_t max_headers = 256;
+    // Loops reading the UDP port (DESIGN.md §8 "Several loops"): the first runs the switch;
+    // each further one is a thread that parses, answers OPTIONS and hands the rest over.
+    std::uint32_t udp_threads = 1;
     // Live transactions before new requests get 503. UDP non-INVITE server transactions stay
     // 64*T1 = 32 s after their answer (RFC 3261 Timer J): 16,000 REGISTER/s with a 401 round
     // is ~1,000,000 of them, ~1 KB each.

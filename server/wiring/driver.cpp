@@ -19,6 +19,12 @@ Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks si
 Driver::~Driver() = default;
 
 std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
+    return start(cfg, UdpReaders{});
+}
+
+std::string Driver::start(const sip::uv::TransportsConfig& cfg_in, UdpReaders readers) {
+    sip::uv::TransportsConfig cfg = cfg_in;
+    if (readers.count > 0) cfg.udp_share = sip::uv::UdpPortShare::lead;
     for (const sip::uv::Listener& l : cfg.listen) {
         Local x{l.transport, {}, 0};
         if (sip::uv::split_host_port(l.address, x.host, x.port)) local_.push_back(std::move(x));
@@ -39,7 +45,65 @@ std::string Driver::start(const sip::uv::TransportsConfig& cfg) {
                     if (sw_.admit_log(sw::LogKind::transport, loop_.now())) log_line(line);
                 },
         });
-    return transports_->start();
+    if (std::string err = transports_->start(); !err.empty()) return err;
+    return readers.count > 0 ? start_readers(cfg, std::move(readers)) : std::string();
+}
+
+// Each reader binds the UDP listeners' ports as bound here (port 0 becomes the real one).
+std::string Driver::start_readers(const sip::uv::TransportsConfig& cfg, UdpReaders readers) {
+    log_messages_ = readers.log_messages;
+    sip::uv::TransportsConfig udp{.udp_share = sip::uv::UdpPortShare::join};
+    for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
+        const sip::uv::Listener& l = cfg.listen[i];
+        std::string host;
+        std::uint16_t port = 0;
+        if (l.transport != sip::Transport::Udp || !sip::uv::split_host_port(l.address, host, port))
+            continue;
+        const std::uint16_t bound = transports_->local_port(i);
+        if (bound) port = bound;
+        udp.listen.push_back({sip::Transport::Udp, host.find(':') != std::string::npos
+                                                       ? fmt::format("[{}]:{}", host, port)
+                                                       : fmt::format("{}:{}", host, port)});
+    }
+    if (udp.listen.empty()) return {};
+    handed_over_ = std::make_unique<sip::uv::Wakeup>(loop_, [this] { on_handed_over(); });
+    readers.front.allow = std::string(sw_.element().allow());
+    readers.front.answer_options = readers_may_answer();
+    for (std::uint32_t n = 0; n < readers.count; ++n) {
+        readers_.push_back(std::make_unique<UdpReader>(udp, readers.front, inbox_,
+                                                       [this] { handed_over_->notify(); }));
+        if (std::string err = readers_.back()->start(); !err.empty()) return err;
+    }
+    return {};
+}
+
+// What the readers handed over, in their order (one sender's messages come from one reader).
+void Driver::on_handed_over() {
+    UdpReader::Inbox::Batch b = inbox_.take();
+    sw_.element().count_answered_elsewhere(b.answered);
+    reader_counts_.messages_in += b.received.size() + b.answered.options;
+    reader_counts_.messages_out += b.answered.options;
+    if (shutdown_.finished()) return;
+    for (sw::Received& r : b.received) {
+        const sip::Target source = r.source;
+        const std::string_view bytes = r.msg ? r.msg->bytes() : std::string_view(r.raw);
+        if (hep_) hep_->received(source, bytes);
+        if (!sw_.traces().any_active()) {
+            sw_.on_received(std::move(r), loop_.now());
+            continue;
+        }
+        const std::string copy(bytes);  // the message moves into the switch
+        sw_.on_received(std::move(r), loop_.now());
+        trace(source, copy, true);
+    }
+    after_io_.request();
+}
+
+// Whatever must see every message (HEP capture, a trace, per-message debug lines) sees it
+// only on this loop.
+bool Driver::readers_may_answer() const {
+    return !hep_ && !sw_.traces().any_active() &&
+           !(log_messages_ && log_settings().level == LogLevel::debug);
 }
 
 void Driver::on_message(const sip::Target& source, std::string_view bytes) {
@@ -66,6 +130,10 @@ void Driver::on_deadline() {
 }
 
 void Driver::flush() {
+    if (!readers_.empty()) {
+        const bool may_answer = readers_may_answer();
+        for (auto& r : readers_) r->set_answer_options(may_answer);
+    }
     sw_.pump(loop_.now());
     while (auto s = sw_.poll_send()) {
         if (hep_) hep_->sent(s->to, *s->bytes);
@@ -145,6 +213,9 @@ const HepCounters* Driver::hep_counters() const {
 
 void Driver::close(std::function<void()> done) {
     deadline_.cancel();
+    for (auto& r : readers_) r->stop();  // joins: nothing is handed over after this
+    readers_.clear();
+    handed_over_.reset();
     if (hep_) hep_->close();  // logs its counters
     transports_->shutdown(std::move(done));
 }

@@ -34,6 +34,8 @@ Settings come from the embedded defaults, then --config FILE (TOML, see README.m
                          SHA-256,MD5 for UAs that do RFC 7616)
   --max-message BYTES    largest message accepted (default 65535)
   --max-headers N        most header fields in one message (default 256)
+  --udp-threads N        loops reading the UDP port, 1..16 (default 1; TOML [sip]
+                         udp_threads; README "Several loops")
   --api ADDR:PORT        management API and /metrics (default 127.0.0.1:8080; "off"
                          disables; TOML [api] listen; HTTPS with [api] tls_cert, tls_key)
   --check-config         load the configuration, print the effective registrar and trunk
@@ -58,6 +60,7 @@ const std::map<std::string_view, std::string ServerConfig::*> kStringFlags = {
 bool takes_value(std::string_view flag) {
     return kStringFlags.contains(flag) || flag == "--config" || flag == "--db" ||
            flag == "--auth-algorithms" || flag == "--max-message" || flag == "--max-headers" ||
+           flag == "--udp-threads" ||
            flag == "--dns-server" || flag == "--api" || flag == "--log-level";
 }
 
@@ -100,6 +103,10 @@ bool number_flag(std::string_view flag, const std::string& v, Flags& f, std::str
         if (!parse_count(v, n) || n < 256)
             return fail(error, "--max-message needs a number >= 256");
         f.overrides.push_back([n](ServerConfig& c) { c.max_message = n; });
+    } else if (flag == "--udp-threads") {
+        if (!parse_count(v, n) || n < 1 || n > 16)
+            return fail(error, "--udp-threads needs a number in 1..16");
+        f.overrides.push_back([n](ServerConfig& c) { c.udp_threads = n; });
     } else {
         if (!parse_count(v, n) || n < 8 || n > 1024)
             return fail(error, "--max-headers needs a number in 8..1024");

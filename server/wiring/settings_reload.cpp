@@ -21,6 +21,7 @@ std::vector<SettingChange> setting_changes(const ServerConfig& a, const ServerCo
     cmp("sip.tls_ca", a.tls_ca, b.tls_ca, kRestart);
     cmp("sip.max_message", a.max_message, b.max_message, kRestart);
     cmp("sip.max_headers", a.max_headers, b.max_headers, kRestart);
+    cmp("sip.udp_threads", a.udp_threads, b.udp_threads, kRestart);
     cmp("sip.max_transactions", a.max_transactions, b.max_transactions, kRestart);
     cmp("sip.server_header", a.server_header, b.server_header, kRestart);
     cmp("sip.echo_uas", a.echo_uas, b.echo_uas, kRestart);

@@ -26,6 +26,14 @@ sw::ElementConfig element_config(const ServerConfig& cfg, const Listening& ls, T
 
 }  // namespace
 
+sw::FrontConfig front_config(const ServerConfig& cfg) {
+    sw::FrontConfig f;
+    f.limits.max_message = cfg.max_message;
+    f.limits.max_headers = cfg.max_headers;
+    f.server_header = cfg.server_header;
+    return f;
+}
+
 std::optional<Listening> listening(const ServerConfig& cfg, std::string* error) {
     Listening ls;
     auto& t = ls.transports;

@@ -21,6 +21,7 @@
 
 #include "sip/time.hpp"
 #include "sip/uv/transports.hpp"
+#include "sw/front.hpp"
 #include "sw/switch.hpp"
 #include "wiring/config.hpp"
 #include "wiring/trunk_specs.hpp"
@@ -44,5 +45,7 @@ std::optional<Listening> listening(const ServerConfig& cfg, std::string* error);
 sw::SwitchConfig switch_config(const ServerConfig& cfg, const Listening& ls, TimeBase t);
 sw::RegistrationsConfig registrations_config(const ServerConfig& cfg, const Listening& ls);
 TrunkDefaults trunk_defaults(const ServerConfig& cfg, const Listening& ls);
+// What a UDP reader thread parses and answers with (the element's limits and Server header).
+sw::FrontConfig front_config(const ServerConfig& cfg);
 
 }  // namespace wiring

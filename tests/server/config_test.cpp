@@ -327,6 +327,20 @@ TEST_CASE("config: stream connection limits and deadlines (README \"Security\")"
           std::string::npos);
 }
 
+TEST_CASE("config: udp_threads, the loops reading the UDP port (README \"Several loops\")",
+          "[server][config]") {
+    wiring::ServerConfig c;
+    std::string err;
+    REQUIRE(wiring::load_config_text("", "t.toml", c, &err));
+    CHECK(c.udp_threads == 1);
+    REQUIRE(wiring::load_config_text("[sip]\nudp_threads = 2\n", "t.toml", c, &err));
+    CHECK(c.udp_threads == 2);
+    CHECK(load_error("[sip]\nudp_threads = 0\n") ==
+          "t.toml:2:15: sip.udp_threads: 0 is outside 1..16");
+    CHECK(load_error("[sip]\nudp_threads = 17\n") ==
+          "t.toml:2:15: sip.udp_threads: 17 is outside 1..16");
+}
+
 TEST_CASE("config: [capture] HEP collector keys, defaults and errors (README \"SIP capture\")",
           "[server][config][hep]") {
     wiring::ServerConfig c;

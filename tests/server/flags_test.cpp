@@ -44,7 +44,8 @@ TEST_CASE("flags: values land in the configuration", "[server][flags]") {
                     "MD5,SHA-256", "--max-message",
                     "4096",        "--max-headers",
                     "64",          "--db",
-                    "/tmp/x.db",   "--quiet"});
+                    "/tmp/x.db",   "--quiet",
+                    "--udp-threads", "2"});
     CHECK(c.udp == "0.0.0.0:5070");
     CHECK(c.tcp == "off");
     CHECK(c.tls == "[::1]:5061");
@@ -57,6 +58,7 @@ TEST_CASE("flags: values land in the configuration", "[server][flags]") {
     CHECK(c.algorithms == std::vector{sip::auth::Algorithm::MD5, sip::auth::Algorithm::SHA256});
     CHECK(c.max_message == 4096);
     CHECK(c.max_headers == 64);
+    CHECK(c.udp_threads == 2);
     CHECK(c.database == "/tmp/x.db");
     CHECK_FALSE(c.log_messages);
 }
@@ -85,6 +87,8 @@ TEST_CASE("flags: the usage errors", "[server][flags]") {
     CHECK(flag_error({"--max-message", "4294967296"}) == "--max-message needs a number >= 256");
     CHECK(flag_error({"--max-headers", "7"}) == "--max-headers needs a number in 8..1024");
     CHECK(flag_error({"--max-headers", "1025"}) == "--max-headers needs a number in 8..1024");
+    CHECK(flag_error({"--udp-threads", "0"}) == "--udp-threads needs a number in 1..16");
+    CHECK(flag_error({"--udp-threads", "17"}) == "--udp-threads needs a number in 1..16");
     CHECK(flag_error({"--max-headers", "x"}) == "--max-headers needs a number in 8..1024");
 }
 
