@@ -9,7 +9,9 @@
 // request trunkline sent it, the customer's in-dialog request (ACK, BYE, CANCEL, re-INVITE,
 // UPDATE, INFO, a retransmission), the vendor's in-dialog request, raw or mutated bytes from
 // either side, time passing (every deadline in between runs), operator hangup, and a few
-// rarer ones (transport error, CDR commit, book reload). Checked after every step:
+// rarer ones (transport error, CDR commit, book reload). Every other UDP datagram goes through
+// sw::Front (a UDP reader thread's parse and OPTIONS answer) and Switch::on_received. Checked
+// after every step:
 // - everything trunkline sends parses (sip::Message::parse);
 // - every CDR's sip_code is a final status (200..699);
 // - CDRs plus active calls never exceed the INVITEs delivered;
@@ -37,6 +39,7 @@
 #include "sip/auth/hasher.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
+#include "sw/front.hpp"
 #include "sw/switch.hpp"
 
 namespace {
@@ -201,6 +204,7 @@ struct Fuzz {
     std::vector<Moved> moved;  // each CDR's money, for the "database" of a book reload
     std::uint32_t uniq = 0;
     bool rejected_input = false;  // the bytes being delivered do not parse
+    std::uint64_t deliveries = 0;
 
     explicit Fuzz(const std::uint8_t* data, std::size_t size)
         : in{data, size}, rng(in.byte()) {}
@@ -387,7 +391,17 @@ struct Fuzz {
             ++allowed[id];
             reused.insert(id);
         }
-        sw->on_bytes(bytes, from, now);
+        // every other UDP datagram comes through a reader thread's sw::Front, as with
+        // [sip] udp_threads > 1: parsed there, an OPTIONS answered there, the rest handed over
+        if (!sip::reliable(from.transport) && (++deliveries & 1)) {
+            sw::Front front({.allow = std::string(sw->element().allow())});
+            std::vector<sw::Received> for_switch;
+            if (auto a = front.on_datagram(bytes, from, for_switch))
+                FUZZ_CHECK(sip::Message::parse(*a->bytes).has_value());
+            for (sw::Received& r : for_switch) sw->on_received(std::move(r), now);
+        } else {
+            sw->on_bytes(bytes, from, now);
+        }
         drain();
         rejected_input = false;
     }
