@@ -40,25 +40,21 @@ OPTIONS_RATES=${OPTIONS_RATES:-"20000 30000 40000 50000 60000 70000 80000"}
 REGISTER_RATES=${REGISTER_RATES:-"2000 4000 6000 8000 10000 12000 14000 16000"}
 USERS_CSV="$root/bench/peers/kamailio/data/users.csv"
 TL_PORT=29270 SIPP_PORT0=29271
+# log, die, track_pid/stop_pid (every process stopped by its PID) and proc_ticks
+source "$root/bench/peers/kamailio/lib/common.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trunkline-loops-bench.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-command -v sipp >/dev/null && command -v sqlite3 >/dev/null || { echo "needs sipp and sqlite3 (scripts/setup.sh)"; exit 2; }
-[ -x "$trunkline" ] && [ -x "$trunkctl" ] || { echo "no $trunkline / $trunkctl: build first"; exit 2; }
-hz=$(getconf CLK_TCK)
+trap 'cleanup; rm -rf "$work"' EXIT
+command -v sipp >/dev/null && command -v sqlite3 >/dev/null || die "needs sipp and sqlite3 (scripts/setup.sh)"
+[ -x "$trunkline" ] && [ -x "$trunkctl" ] || die "no $trunkline / $trunkctl: build first"
+require_free_ports "$TL_PORT" $(seq "$SIPP_PORT0" $((SIPP_PORT0 + SIPPS - 1)))
+hz=$CLK_TCK
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-main_ticks() { awk '{print $14 + $15}' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0; }  # the switch's loop
-reader_ticks() {  # the udp-reader threads of PID
+thread_ticks() {  # PID NAME: utime+stime of PID's threads called NAME ("" = the first thread)
   local t sum=0
   for t in /proc/"$1"/task/*; do
-    [ "$(cat "$t/comm" 2>/dev/null)" = udp-reader ] && sum=$((sum + $(awk '{print $14 + $15}' "$t/stat")))
+    if { [ -z "$2" ] && [ "${t##*/}" = "$1" ]; } || { [ -n "$2" ] && [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ]; }; then
+      sum=$((sum + $(sed 's/^.*) //' "$t/stat" | awk '{print $12 + $13}')))
+    fi
   done
   echo "$sum"
 }
@@ -71,7 +67,7 @@ done
 users_db() {
   if [ -n "${TL_USERS_DB:-}" ]; then cp "$TL_USERS_DB" "$work/users.db"; return; fi
   [ -f "$work/users.db" ] && return
-  echo "importing $(($(wc -l <"$USERS_CSV") - 1)) users with trunkctl (realm $realm) ..." >&2
+  log "importing $(($(wc -l <"$USERS_CSV") - 1)) users with trunkctl (realm $realm) ..."
   awk -F';' 'NR > 1 {print $1, $2}' "$USERS_CSV" | while read -r u p; do
     "$trunkctl" --db "$work/users.db" user add "$u" --realm "$realm" --password "$p" >/dev/null || exit 1
   done
@@ -91,7 +87,7 @@ run_step() {  # WORKLOAD RATE
       -max_recv_loops 100000 -max_sched_loops 100000 "127.0.0.1:$TL_PORT" >"$work/sipp$i.out" 2>&1 &
     sp+=($!)
   done
-  for p in "${sp[@]}"; do wait "$p" || rc=1; done
+  for p in "${sp[@]}"; do wait "$p" || rc=1; done  # each bounded by its `timeout`
   for ((i = 0; i < SIPPS; i++)); do
     o=$(grep -oE 'Successful call +\| +[0-9]+ +\| +[0-9]+' "$work/sipp$i.out" | awk '{print $NF}' | tail -1)
     b=$(grep -oE 'Failed call +\| +[0-9]+ +\| +[0-9]+' "$work/sipp$i.out" | awk '{print $NF}' | tail -1)
@@ -117,15 +113,15 @@ for wl in $WORKLOADS; do
     "$trunkline" --config "$work/tl.toml" --db "$db" --udp "127.0.0.1:$TL_PORT" --tcp off \
       --api off --quiet --udp-threads "$n" >"$work/tl$n.log" 2>&1 &
     tl=$!
-    pids+=("$tl")
+    track_pid "$tl"
     for ((i = 0; i < 100; i++)); do grep -q listening "$work/tl$n.log" && break; sleep 0.1; done
-    grep -q listening "$work/tl$n.log" || { cat "$work/tl$n.log"; exit 1; }
-    echo "$wl, trunkline --udp-threads $n, $SIPPS SIPp senders" >&2
+    grep -q listening "$work/tl$n.log" || { cat "$work/tl$n.log" >&2; die "trunkline did not start"; }
+    log "$wl, trunkline --udp-threads $n, $SIPPS SIPp senders"
     BEST[$wl-$n]=0
     for r in $rates; do
-      before=$(ticks "$tl"); rbefore=$(reader_ticks "$tl"); mbefore=$(main_ticks "$tl")
+      before=$(proc_ticks "$tl"); rbefore=$(thread_ticks "$tl" udp-reader); mbefore=$(thread_ticks "$tl" "")
       read -r verdict ok bad < <(run_step "$wl" "$r")
-      after=$(ticks "$tl"); rafter=$(reader_ticks "$tl"); mafter=$(main_ticks "$tl")
+      after=$(proc_ticks "$tl"); rafter=$(thread_ticks "$tl" udp-reader); mafter=$(thread_ticks "$tl" "")
       per_req() { awk -v t="$1" -v hz="$hz" -v n=$((ok * per_call)) \
                   'BEGIN{ if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print "-" }'; }
       us=$(per_req $((after - before)))
@@ -138,7 +134,7 @@ for wl in $WORKLOADS; do
       BEST[$wl-$n]=$r US_AT[$wl-$n-$r]=$us
       sleep 2
     done
-    kill -TERM "$tl"; wait "$tl" 2>/dev/null
+    stop_pid "$tl" 15
   done
 done
 
