@@ -12,7 +12,9 @@ Starts trunkline with `--udp-threads 2` on 127.0.0.1 and checks, with raw socket
      cannot parse goes to the switch's loop, which answers it);
   d. 40 users register with MD5 digest auth through SIPp with one socket per registration
      (-t un: 40 source ports over both sockets): 40 successful, every binding in the database;
-  e. SIGTERM: trunkline exits 0 and its last count has every request.
+  e. SIGTERM: trunkline exits 0 and its last count has every request;
+  f. with per-message debug lines on, the readers answer nothing themselves: every OPTIONS
+     from 16 source ports is answered by the switch's loop and has its log line.
 Ports: PORT_BASE .. PORT_BASE + 9. usage: udp_threads_test.py TRUNKLINE SIPP_DIR REPORT PORT_BASE
 """
 import os
@@ -117,6 +119,29 @@ def main():
     finally:
         if tl.poll() is None:
             stop_pid(tl, 15)
+    tl = start("debug", "--api", f"127.0.0.1:{API_PORT}", "--log-level", "debug")
+    try:
+        run_debug(tl)
+    finally:
+        if tl.poll() is None:
+            stop_pid(tl, 15)
+
+
+def run_debug(tl):
+    up = wait_until(lambda: "listening" in log_of("debug") or tl.poll() is not None, 20)
+    if not check("f. trunkline starts with --udp-threads 2 --log-level debug",
+                 up and tl.poll() is None, log_of("debug")[-600:]):
+        return
+    answers = [exchange(options(1000 + n)) for n in range(16)]
+    check("f. OPTIONS from 16 source ports: 16 answered 200",
+          all(a and a.startswith(b"SIP/2.0 200 ") for a in answers),
+          [a[:40] if a else None for a in answers])
+    logged = lambda: sum(f"call-id=loops-{1000 + n} " in log_of("debug") for n in range(16))
+    check("f. each has its per-message line: the switch's loop answered all 16",
+          wait_until(lambda: logged() == 16), logged())
+    check("f. /metrics: the readers answered none themselves",
+          metric("trunkline_sip_answered_by_readers_total") == 0,
+          metric("trunkline_sip_answered_by_readers_total"))
 
 
 def run(tl):
