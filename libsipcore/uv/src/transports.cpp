@@ -351,46 +351,46 @@ std::string Transports::Impl::listen_udp(const Listener& l, std::size_t index) {
     return {};
 }
 
-// Does a plain bind (no SO_REUSEPORT) to `sa` succeed? A port held by another process, even
-// one that set SO_REUSEPORT itself, fails it; port 0 always succeeds.
-bool Transports::Impl::port_free(const sockaddr_storage& sa, std::string& error) {
-    const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+// A UDP socket bound to `sa` (IPv6 ones v6-only, so "0.0.0.0:5060" and "[::]:5060" can
+// both be configured), SO_REUSEPORT set first when asked; -1 and `error` if the kernel refuses.
+static int bound_udp_socket(const sockaddr_storage& sa, int type_flags, bool reuse_port,
+                            std::string& error) {
+    const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | type_flags, 0);
     if (fd < 0) {
         error = err_text(uv_translate_sys_error(errno));
-        return false;
-    }
-    const int on = 1;
-    if (sa.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    const socklen_t len = sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0;
-    if (!ok) error = err_text(uv_translate_sys_error(errno));
-    ::close(fd);
-    return ok;
-}
-
-// A non-blocking UDP socket bound to `sa`, watched for reading; nullptr and `error` if the
-// kernel refuses it. IPv6 sockets are v6-only so "0.0.0.0:5060" and "[::]:5060" can both be
-// configured.
-UdpSock* Transports::Impl::open_udp(const sockaddr_storage& sa, std::string name,
-                                    std::string& error, bool reuse_port) {
-    const int fd = ::socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = err_text(uv_translate_sys_error(errno));
-        return nullptr;
+        return -1;
     }
     const int on = 1;
     if (sa.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
         error = "SO_REUSEPORT: " + err_text(uv_translate_sys_error(errno));
         ::close(fd);
-        return nullptr;
+        return -1;
     }
     const socklen_t len = sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
         error = err_text(uv_translate_sys_error(errno));
         ::close(fd);
-        return nullptr;
+        return -1;
     }
+    return fd;
+}
+
+// Does a plain bind (no SO_REUSEPORT) to `sa` succeed? A port held by another process, even
+// one that set SO_REUSEPORT itself, fails it; port 0 always succeeds.
+bool Transports::Impl::port_free(const sockaddr_storage& sa, std::string& error) {
+    const int fd = bound_udp_socket(sa, 0, false, error);
+    if (fd < 0) return false;
+    ::close(fd);
+    return true;
+}
+
+// A non-blocking UDP socket bound to `sa`, watched for reading; nullptr and `error` if the
+// kernel refuses it.
+UdpSock* Transports::Impl::open_udp(const sockaddr_storage& sa, std::string name,
+                                    std::string& error, bool reuse_port) {
+    const int fd = bound_udp_socket(sa, SOCK_NONBLOCK, reuse_port, error);
+    if (fd < 0) return nullptr;
     // A burst of requests must not overflow the kernel's default ~200 KiB queue while the
     // loop is busy; the kernel caps this at net.core.rmem_max.
     const int rcvbuf = 8 << 20;
