@@ -35,7 +35,10 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) 
     return std::unique_ptr<Store>(new Store(db));
 }
 
+Store::Store(sqlite3* db) : db_(db), kept_(std::make_unique<route::sqlite::Kept>()) {}
+
 Store::~Store() {
+    kept_->clear();
     sqlite3_close(db_);
 }
 
@@ -85,7 +88,7 @@ std::optional<bool> Store::remove(const std::string& name, std::string* error) {
 }
 
 std::optional<std::int64_t> Store::version(std::string* error) {
-    Stmt q(db_, "SELECT version FROM api_tokens_version WHERE id = 1");
+    Stmt q(*kept_, db_, "SELECT version FROM api_tokens_version WHERE id = 1");
     if (!q.ok()) return fail(db_, error, "api_tokens_version"), std::nullopt;
     if (q.step() != SQLITE_ROW) return fail(db_, error, "api_tokens_version"), std::nullopt;
     return q.col_i64(0);

@@ -122,7 +122,10 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string* error) 
     return s;
 }
 
+Store::Store(sqlite3* db) : db_(db), kept_(std::make_unique<route::sqlite::Kept>()) {}
+
 Store::~Store() {
+    kept_->clear();
     sqlite3_close(db_);
 }
 
@@ -246,7 +249,7 @@ std::vector<VersionedEntry> Store::versioned_entries(std::string* error) {
 }
 
 std::optional<std::int64_t> Store::entries_version(std::string* error) {
-    Stmt s(db_, "SELECT version FROM domain_entry_version WHERE id = 1");
+    Stmt s(*kept_, db_, "SELECT version FROM domain_entry_version WHERE id = 1");
     if (!s.ok()) return fail(db_, error, "domain_entry_version"), std::nullopt;
     if (s.step() != SQLITE_ROW) return fail(db_, error, "domain_entry_version"), std::nullopt;
     return s.col_int(0).value_or(0);

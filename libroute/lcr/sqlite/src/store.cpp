@@ -307,7 +307,11 @@ class ReadTxn {
 
 struct Store::Impl {
     sqlite3* db = nullptr;
-    ~Impl() { sqlite3_close(db); }
+    route::sqlite::Kept kept;  // what the switch runs every second: versions, publish_calls
+    ~Impl() {
+        kept.clear();
+        sqlite3_close(db);
+    }
 
     // The version bump of one table, inside the caller's transaction.
     bool bump(const char* table, std::string* error) {
@@ -429,7 +433,7 @@ struct Store::Impl {
     bool read_versions(std::map<std::string, std::int64_t>& out, std::string* error,
                        const char* table = "lcr_table_version") {
         out.clear();
-        Stmt s(db, (std::string("SELECT name, version FROM ") + table).c_str());
+        Stmt s(kept, db, (std::string("SELECT name, version FROM ") + table).c_str());
         if (!s.ok()) return fail(db, error, table);
         int rc;
         while ((rc = s.step()) == SQLITE_ROW)
@@ -692,11 +696,13 @@ bool Store::publish_calls(const std::vector<ActiveCall>* calls,
                           std::string* error) {
     clear(error);
     sqlite3* db = impl_->db;
-    Txn txn(db, error);
+    route::sqlite::Kept& kept = impl_->kept;
+    Txn txn(db, error, &kept);
     if (!txn.began()) return false;
-    if (calls && !route::sqlite::exec(db, "DELETE FROM lcr_active_call", error)) return false;
-    if (!route::sqlite::exec(db, "DELETE FROM lcr_gateway_live", error)) return false;
-    Stmt g(db,
+    if (calls && !route::sqlite::exec(kept, db, "DELETE FROM lcr_active_call", error))
+        return false;
+    if (!route::sqlite::exec(kept, db, "DELETE FROM lcr_gateway_live", error)) return false;
+    Stmt g(kept, db,
            "INSERT INTO lcr_gateway_live(name, current_calls, total_calls, answered, down, "
            "down_reason, down_since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!g.ok()) return fail(db, error, "lcr_gateway_live");
@@ -711,7 +717,7 @@ bool Store::publish_calls(const std::vector<ActiveCall>* calls,
         if (!g.done()) return fail(db, error, "lcr_gateway_live");
         g.reset();
     }
-    Stmt s(db,
+    Stmt s(kept, db,
            "INSERT INTO lcr_active_call(id, customer, vendor_gateway, caller, callee, state, "
            "setup_ms, answer_ms, call_id_in, call_id_out) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -730,7 +736,7 @@ bool Store::publish_calls(const std::vector<ActiveCall>* calls,
         if (!s.done()) return fail(db, error, "lcr_active_call");
         s.reset();
     }
-    Stmt m(db,
+    Stmt m(kept, db,
            "INSERT INTO lcr_active_call_meta(one, published_ms) VALUES (1, ?1) "
            "ON CONFLICT(one) DO UPDATE SET published_ms = excluded.published_ms");
     if (!m.ok()) return fail(db, error, "lcr_active_call_meta");

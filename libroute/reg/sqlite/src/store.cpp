@@ -391,9 +391,10 @@ TrunkRegState read_state(Stmt& s) {
 
 }  // namespace
 
-Store::Store(sqlite3* db) : db_(db) {}
+Store::Store(sqlite3* db) : db_(db), kept_(std::make_unique<route::sqlite::Kept>()) {}
 
 Store::~Store() {
+    kept_->clear();
     sqlite3_close(db_);
 }
 
@@ -413,7 +414,7 @@ int Store::schema_version(std::string* error) {
 
 std::optional<std::int64_t> Store::data_version(std::string* error) {
     clear(error);
-    Stmt q(db_, "PRAGMA data_version");
+    Stmt q(*kept_, db_, "PRAGMA data_version");
     if (!q.ok() || q.step() != SQLITE_ROW) return fail(db_, error, "data_version"), std::nullopt;
     return q.col_i64(0);
 }
@@ -421,7 +422,7 @@ std::optional<std::int64_t> Store::data_version(std::string* error) {
 std::map<std::string, std::int64_t> Store::change_versions(std::string* error) {
     clear(error);
     std::map<std::string, std::int64_t> out;
-    Stmt s(db_, "SELECT name, version FROM reg_table_version");
+    Stmt s(*kept_, db_, "SELECT name, version FROM reg_table_version");
     if (!s.ok()) return fail(db_, error, "reg_table_version"), out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
@@ -917,10 +918,10 @@ bool Store::add_command(std::string_view kind, std::string_view arg, std::string
 std::vector<Command> Store::take_commands(std::string* error) {
     clear(error);
     std::vector<Command> out;
-    Txn txn(db_, error);
+    Txn txn(db_, error, kept_.get());
     if (!txn.began()) return out;
     {
-        Stmt s(db_, "SELECT id, kind, arg, created_ms FROM reg_command ORDER BY id");
+        Stmt s(*kept_, db_, "SELECT id, kind, arg, created_ms FROM reg_command ORDER BY id");
         if (!s.ok()) return fail(db_, error, "reg_command"), out;
         int rc;
         while ((rc = s.step()) == SQLITE_ROW)

@@ -22,6 +22,9 @@
 #include <vector>
 
 struct sqlite3;
+namespace route::sqlite {
+class Kept;
+}
 
 namespace sw::api::sqlite {
 
@@ -45,9 +48,10 @@ class Store {
     std::optional<std::int64_t> version(std::string* error);
 
   private:
-    explicit Store(sqlite3* db) : db_(db) {}
+    explicit Store(sqlite3* db);
     bool bump(std::string* error);
     sqlite3* db_;
+    std::unique_ptr<route::sqlite::Kept> kept_;  // what the switch polls every second
 };
 
 }  // namespace sw::api::sqlite

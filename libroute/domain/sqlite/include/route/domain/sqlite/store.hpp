@@ -27,6 +27,9 @@
 #include "route/domain/cache.hpp"
 
 struct sqlite3;
+namespace route::sqlite {
+class Kept;
+}
 
 namespace route::domain::sqlite {
 
@@ -91,9 +94,10 @@ class Store {
     int schema_version(std::string* error);
 
   private:
-    explicit Store(sqlite3* db) : db_(db) {}
+    explicit Store(sqlite3* db);
     bool migrate(std::string* error);
     sqlite3* db_;
+    std::unique_ptr<route::sqlite::Kept> kept_;  // what the switch polls every second
 };
 
 }  // namespace route::domain::sqlite

@@ -41,6 +41,9 @@
 #include "sip/auth/hasher.hpp"
 
 struct sqlite3;
+namespace route::sqlite {
+class Kept;
+}
 
 namespace route::reg::sqlite {
 
@@ -219,6 +222,7 @@ class Store {
   private:
     explicit Store(sqlite3* db);
     sqlite3* db_;
+    std::unique_ptr<route::sqlite::Kept> kept_;  // what the switch polls every second
 };
 
 }  // namespace route::reg::sqlite
