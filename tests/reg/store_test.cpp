@@ -676,6 +676,21 @@ TEST_CASE("reg store: one user suspended at several addresses; batches in one tr
     CHECK(s->suspensions(&err).empty());
 }
 
+// The switch's loop polls the queue every second while the CDR writer commits on another
+// connection: an empty queue must not make the loop wait for the write lock (up to the 5 s
+// busy timeout, then "database is locked").
+TEST_CASE_METHOD(TwoStores, "reg store: take_commands on an empty queue takes no write lock",
+                 "[reg][store]") {
+    Raw writer(path);
+    writer.exec("BEGIN IMMEDIATE");  // another connection holds the write lock
+    CHECK(a->take_commands(&err).empty());
+    CHECK(err.empty());
+    writer.exec("COMMIT");
+    REQUIRE(b->add_command("lift", "alice", &err));
+    CHECK(a->take_commands(&err).size() == 1);
+    CHECK(err.empty());
+}
+
 TEST_CASE_METHOD(TwoStores, "reg store: take_commands returns each command once, in order",
                  "[reg][store]") {
     const std::int64_t before = wall_ms();

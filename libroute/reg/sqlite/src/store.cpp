@@ -918,6 +918,15 @@ bool Store::add_command(std::string_view kind, std::string_view arg, std::string
 std::vector<Command> Store::take_commands(std::string* error) {
     clear(error);
     std::vector<Command> out;
+    {
+        // A read first: in WAL it never waits, and the queue is nearly always empty, so the
+        // switch's loop does not queue for the write lock behind the CDR writer every second.
+        Stmt any(*kept_, db_, "SELECT 1 FROM reg_command LIMIT 1");
+        if (!any.ok()) return fail(db_, error, "reg_command"), out;
+        const int rc = any.step();
+        if (rc == SQLITE_DONE) return out;
+        if (rc != SQLITE_ROW) return fail(db_, error, "reg_command"), out;
+    }
     Txn txn(db_, error, kept_.get());
     if (!txn.began()) return out;
     {

@@ -214,7 +214,8 @@ class Store {
 
     // --- operator commands
     bool add_command(std::string_view kind, std::string_view arg, std::string* error);
-    // Returns the pending commands in id order and deletes them, in one transaction.
+    // Returns the pending commands in id order and deletes them, in one transaction; an
+    // empty queue is seen by a read alone (no write lock: the switch polls it every second).
     std::vector<Command> take_commands(std::string* error);
 
     int schema_version(std::string* error);
