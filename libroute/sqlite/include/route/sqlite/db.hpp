@@ -77,12 +77,10 @@ class Stmt {
     // A statement of `kept`: reset and unbound, not finalized, when this goes.
     Stmt(Kept& kept, sqlite3* db, const char* sql) : s_(kept.get(db, sql, &rc_)), kept_(true) {}
     ~Stmt() {
-        if (!kept_) {
+        if (!kept_)
             sqlite3_finalize(s_);
-        } else if (s_) {
-            sqlite3_reset(s_);
-            sqlite3_clear_bindings(s_);
-        }
+        else if (s_)
+            reset();
     }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
