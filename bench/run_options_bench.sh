@@ -24,32 +24,17 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-1}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
 KAM_PORT=29060 TL_PORT=29070 SIPP_PORT=29061
+# log, die, track_pid/stop_pid (every process stopped by its PID), proc_ticks, CLK_TCK
+source "$root/bench/peers/kamailio/lib/common.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trunkline-options-bench.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-command -v kamailio >/dev/null && command -v sipp >/dev/null || { echo "needs kamailio and sipp (scripts/setup.sh)"; exit 2; }
-[ -x "$trunkline" ] || { echo "no $trunkline: build first"; exit 2; }
+trap 'cleanup; rm -rf "$work"' EXIT
+command -v kamailio >/dev/null && command -v sipp >/dev/null || die "needs kamailio and sipp (scripts/setup.sh)"
+[ -x "$trunkline" ] || die "no $trunkline: build first"
+require_free_ports "$KAM_PORT" "$TL_PORT" "$SIPP_PORT"
 
-cpu_ticks() {  # utime+stime of a PID and its threads, in clock ticks
-  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-cpu_ticks_all() {  # Kamailio forks its workers: the main process and every descendant
-  local total=0 p queue=("$1")
-  while [ ${#queue[@]} -gt 0 ]; do
-    p=${queue[0]}
-    queue=("${queue[@]:1}")
-    total=$((total + $(cpu_ticks "$p")))
-    queue+=($(pgrep -P "$p" 2>/dev/null))
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
+tl_ticks() { proc_ticks "$1"; }  # every thread of the process
+kam_ticks() { proc_ticks "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); }  # it forks its workers
+hz=$CLK_TCK
 
 run_step() {  # PORT RATE -> prints "ok|fail <successful> <failed>"
   local port=$1 rate=$2 calls=$(( $2 * DURATION )) out
@@ -86,12 +71,12 @@ mkdir -p "$work/kam"
 kamailio -f "$root/bench/peers/kamailio/stateless.cfg" -DD -E -n "$KAM_CHILDREN" -x tlsf \
   -P "$work/kam/pid" -Y "$work/kam" -A "KAM_PORT=$KAM_PORT" -A "CTL_SOCK=\"unix:$work/kam/ctl\"" \
   >"$work/kam/log" 2>&1 &
-pid_of[kamailio]=$!; port_of[kamailio]=$KAM_PORT; cpu_fn[kamailio]=cpu_ticks_all
-pids+=("${pid_of[kamailio]}")
+pid_of[kamailio]=$!; port_of[kamailio]=$KAM_PORT; cpu_fn[kamailio]=kam_ticks
+track_pid "${pid_of[kamailio]}"
 # trunkline: parsed and answered statelessly by the element, one loop
 "$trunkline" --udp "127.0.0.1:$TL_PORT" --tcp off --quiet >"$work/tl.log" 2>&1 &
-pid_of[trunkline]=$!; port_of[trunkline]=$TL_PORT; cpu_fn[trunkline]=cpu_ticks
-pids+=("${pid_of[trunkline]}")
+pid_of[trunkline]=$!; port_of[trunkline]=$TL_PORT; cpu_fn[trunkline]=tl_ticks
+track_pid "${pid_of[trunkline]}"
 sleep 1
 echo "Kamailio (sl_send_reply, $KAM_CHILDREN worker, -x tlsf) on 127.0.0.1:$KAM_PORT;" \
      "trunkline (stateless answer, one loop) on 127.0.0.1:$TL_PORT; $ROUNDS round(s) a rate"
@@ -108,7 +93,7 @@ for r in $RATES; do
   done
   [ "${stepping[kamailio]}${stepping[trunkline]}" = 00 ] && break
 done
-for name in kamailio trunkline; do kill -TERM "${pid_of[$name]}"; wait "${pid_of[$name]}" 2>/dev/null; done
+for name in kamailio trunkline; do stop_pid "${pid_of[$name]}" 5; done
 
 echo
 awk -v rounds="$ROUNDS" '
