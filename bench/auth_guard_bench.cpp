@@ -5,7 +5,8 @@
 //
 // Attacks: (1) 12,000 addresses guessing one user round robin, 12 rounds (every address
 // suspended); (2) one offender among a flood of 1,000,000 failures with invented user names
-// from 10,000 addresses (the offender must stay tracked). Times are wall clock on this
+// from 10,000 addresses (the offender must stay tracked); (3) the default tables full;
+// (4) starting and lifting suspensions with 100,000 held. Times are wall clock on this
 // machine; the heap bytes come from the counting operator new (malloc_usable_size).
 #include <chrono>
 #include <cstdio>
@@ -73,6 +74,34 @@ int main() {
                     offender_guesses, ns / static_cast<double>(failures),
                     static_cast<unsigned long long>(g.stats().evicted_counters),
                     g.tracked_counters());
+    }
+    {
+        // the default tables full: one failure each from 50,000 addresses fills the pairs and
+        // the addresses (max_tracked 50,000 each)
+        route::reg::AuthGuard g({.retry = 6});
+        const long long before = test::alloc::live_bytes;
+        for (int a = 0; a < 50'000; ++a) g.failed("alice", addr(a), t0);
+        const long long held = test::alloc::live_bytes - before;
+        std::printf("tables full at the default max_tracked: %zu counters, heap %.1f MiB, %.0f B "
+                    "per counter\n",
+                    g.tracked_counters(), static_cast<double>(held) / 1048576.0,
+                    static_cast<double>(held) / static_cast<double>(g.tracked_counters()));
+    }
+    {
+        // starting and lifting suspensions while 100,000 are held (retry 1: every failure
+        // suspends the address and the user there)
+        route::reg::AuthGuard g({.retry = 1, .max_suspensions = 200'000});
+        for (int a = 0; a < 50'000; ++a) g.failed("alice", addr(a), t0);
+        const std::size_t held = g.suspension_count();
+        auto start = Clock::now();
+        for (int a = 50'000; a < 51'000; ++a) g.failed("alice", addr(a), t0);
+        const double start_ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+        start = Clock::now();
+        for (int a = 50'000; a < 51'000; ++a) g.lift(addr(a));
+        const double lift_ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+        std::printf("with %zu suspensions held: a failure that starts 2 suspensions %.0f ns, "
+                    "lifting an address (and the user there) %.0f ns\n",
+                    held, start_ns / 1000.0, lift_ns / 1000.0);
     }
     return 0;
 }

@@ -24,8 +24,8 @@ std::string AuthGuard::pair_key(std::string_view user, std::string_view address)
 
 void AuthGuard::Counters::erase(std::unordered_map<std::string, Entry>::iterator it) {
     const Entry& e = it->second;
-    by_weight.erase({e.failures, std::numeric_limits<std::uint64_t>::max() - e.admitted, it->first});
-    by_deadline.erase({e.forget_at, it->first});
+    by_weight.erase({e.failures, std::numeric_limits<std::uint64_t>::max() - e.admitted, &it->first});
+    by_deadline.erase({e.forget_at, e.admitted, &it->first});
     entries.erase(it);
 }
 
@@ -36,13 +36,13 @@ bool AuthGuard::count(Counters& t, const std::string& key, sip::Instant now) {
         if (t.entries.size() >= cfg_.max_counters) {
             // by_weight's first entry: the fewest failures, and among those the newest
             const auto& victim = *t.by_weight.begin();
-            t.erase(t.entries.find(std::get<2>(victim)));
+            t.erase(t.entries.find(*std::get<2>(victim)));
             ++stats_.evicted_counters;
         }
         it = t.entries.emplace(key, Counters::Entry{0, ++admissions_, now}).first;
     } else {
-        t.by_weight.erase({it->second.failures, kMax - it->second.admitted, key});
-        t.by_deadline.erase({it->second.forget_at, key});
+        t.by_weight.erase({it->second.failures, kMax - it->second.admitted, &it->first});
+        t.by_deadline.erase({it->second.forget_at, it->second.admitted, &it->first});
     }
     Counters::Entry& e = it->second;
     ++e.failures;
@@ -51,8 +51,8 @@ bool AuthGuard::count(Counters& t, const std::string& key, sip::Instant now) {
         return true;
     }
     e.forget_at = now + cfg_.failure_window;
-    t.by_weight.emplace(e.failures, kMax - e.admitted, key);
-    t.by_deadline.emplace(e.forget_at, key);
+    t.by_weight.emplace(e.failures, kMax - e.admitted, &it->first);
+    t.by_deadline.emplace(e.forget_at, e.admitted, &it->first);
     return false;
 }
 
@@ -159,15 +159,15 @@ std::optional<sip::Instant> AuthGuard::next_deadline() const {
         if (!d || t < *d) d = t;
     };
     for (const Counters* t : {&pairs_, &addresses_, &users_})
-        if (!t->by_deadline.empty()) consider(t->by_deadline.begin()->first);
+        if (!t->by_deadline.empty()) consider(std::get<0>(*t->by_deadline.begin()));
     if (!suspension_ends_.empty()) consider(suspension_ends_.begin()->first);
     return d;
 }
 
 std::vector<Suspension> AuthGuard::expire(sip::Instant now) {
     for (Counters* t : {&pairs_, &addresses_, &users_}) {
-        while (!t->by_deadline.empty() && t->by_deadline.begin()->first <= now)
-            t->erase(t->entries.find(t->by_deadline.begin()->second));
+        while (!t->by_deadline.empty() && std::get<0>(*t->by_deadline.begin()) <= now)
+            t->erase(t->entries.find(*std::get<2>(*t->by_deadline.begin())));
     }
     // Trust is refreshed in LRU order, so expired pairs sit at the front.
     while (!trust_lru_.empty() && trust_lru_.front().until <= now) {

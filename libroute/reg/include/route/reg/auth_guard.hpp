@@ -67,7 +67,7 @@ struct AuthGuardConfig {
     std::chrono::seconds failure_window{180};  // a counter with no failure this long is forgotten
     std::chrono::seconds trust_window{86'400}; // 0: trust nobody
     SuspendScope scope = SuspendScope::Address;
-    std::size_t max_counters = 10'000;         // per table (pairs, addresses, users)
+    std::size_t max_counters = 50'000;         // per table (pairs, addresses, users)
     std::size_t max_suspensions = 100'000;
     std::size_t max_trusted = 100'000;         // (user, address) pairs
 };
@@ -137,8 +137,10 @@ class AuthGuard {
             sip::Instant forget_at{};
         };
         std::unordered_map<std::string, Entry> entries;
-        std::set<std::tuple<std::uint32_t, std::uint64_t, std::string>> by_weight;  // ~admitted
-        std::set<std::pair<sip::Instant, std::string>> by_deadline;
+        // Both orders end in the entry's key as stored in `entries` (a node's key does not
+        // move): one copy of each key. `admitted` is unique, so the pointer is never compared.
+        std::set<std::tuple<std::uint32_t, std::uint64_t, const std::string*>> by_weight;  // ~admitted
+        std::set<std::tuple<sip::Instant, std::uint64_t, const std::string*>> by_deadline;
         void erase(std::unordered_map<std::string, Entry>::iterator it);
     };
     using SuspensionId = std::tuple<Suspension::Kind, std::string, std::string>;  // kind key peer'

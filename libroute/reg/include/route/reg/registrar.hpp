@@ -91,7 +91,7 @@ struct RegistrarConfig {
     std::chrono::seconds failure_window{180};
     SuspendScope suspend_scope = SuspendScope::Address;
     std::chrono::seconds trust_window{86'400};  // a success trusts (user, address) this long
-    std::size_t max_tracked = 10'000;           // failure counters per table (heavy hitters)
+    std::size_t max_tracked = 50'000;           // failure counters per table (heavy hitters)
     std::size_t max_suspensions = 100'000;
     std::size_t max_trusted = 100'000;
     bool check_aor_user = true;  // §10.3 step 6: authenticated user must own the AOR
