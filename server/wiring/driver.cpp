@@ -14,7 +14,9 @@ Driver::Driver(sip::uv::Loop& loop, sw::Switch& sw, Shutdown& shutdown, Sinks si
       shutdown_(shutdown),
       sinks_(sinks),
       deadline_(loop, [this] { on_deadline(); }),
-      after_io_(loop, [this] { flush(); }) {}
+      after_io_(loop, [this] { flush(); }) {
+    sw_.element().set_message_lines(log_settings().level == LogLevel::debug);
+}
 
 Driver::~Driver() = default;
 
@@ -130,6 +132,9 @@ void Driver::on_deadline() {
 }
 
 void Driver::flush() {
+    // per-message lines are debug lines: made only while they would be written (SIGHUP may
+    // change the level)
+    sw_.element().set_message_lines(log_settings().level == LogLevel::debug);
     if (!readers_.empty()) {
         const bool may_answer = readers_may_answer();
         for (auto& r : readers_) r->set_answer_options(may_answer);

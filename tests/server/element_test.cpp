@@ -97,6 +97,24 @@ TEST_CASE("element: OPTIONS is answered 200 statelessly; its retransmission gets
     CHECK(other[0].to().tag != out[0].to().tag);
 }
 
+TEST_CASE("element: per-message lines are made only while they are wanted", "[server][element]") {
+    // A REGISTER flood at the default level made a debug line per request that was never
+    // written, and the log cap counted each as suppressed.
+    Fixture f;
+    f.el.set_message_lines(false);
+    f.el.on_bytes(req("OPTIONS", "z9hG4bKq1"), kPeer, sip::instant_ms(0));
+    while (f.el.poll_send()) {
+    }
+    CHECK_FALSE(f.el.poll_log());
+    f.el.set_message_lines(true);
+    f.el.on_bytes(req("OPTIONS", "z9hG4bKq2", {}, {}, 2), kPeer, sip::instant_ms(10));
+    while (f.el.poll_send()) {
+    }
+    auto line = f.el.poll_log();
+    REQUIRE(line);
+    CHECK(line->find("OPTIONS") != std::string::npos);
+}
+
 TEST_CASE("element: echo UAS answers INVITE 180 + 200 with SDP and retransmits the 200 until ACK",
           "[server][element]") {
     sw::ElementConfig cfg;

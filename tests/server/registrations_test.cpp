@@ -29,6 +29,7 @@ struct Node {
     sw::Registrations regs;
     std::vector<sw::StoreOp> ops;
     std::vector<std::string> logs;  // the registrations' log lines, as drained
+    std::vector<std::string> suspension_logs;  // those of them of LogKind::suspension
     Node(std::uint64_t seed, const sip::Target& self, route::reg::RegistrarConfig rc)
         : rng(seed),
           el(
@@ -71,8 +72,10 @@ struct Pair {
                 n->regs.pump(now);
                 while (auto op = n->regs.poll_store())
                     n->ops.push_back(std::move(*op));
-                while (auto l = n->regs.poll_log())
-                    n->logs.push_back(std::move(*l));
+                while (auto l = n->regs.poll_log_entry()) {
+                    if (l->kind == sw::LogKind::suspension) n->suspension_logs.push_back(l->text);
+                    n->logs.push_back(std::move(l->text));
+                }
                 while (n->el.poll_log()) {
                 }
             }
@@ -264,8 +267,14 @@ TEST_CASE("registrations: suspension events become store operations; lift clears
     auto sus = ops_of<sw::SuspensionSaved>(p.b);
     REQUIRE(!sus.empty());
     CHECK(sus[0].suspension.until > p.now);
+    // a suspension's line has a log budget of its own: a guesser's "authentication failed"
+    // lines (kind registration) cannot use it up
+    REQUIRE(p.b.suspension_logs.size() == sus.size());
+    CHECK(p.b.suspension_logs[0].find("suspended after 6 failed authentications") != std::string::npos);
     CHECK(p.b.regs.lift(sus[0].suspension.key, p.now) >= 1);
     p.settle();
+    REQUIRE(p.b.suspension_logs.size() == sus.size() + 1);
+    CHECK(p.b.suspension_logs.back().find("operator lifted") != std::string::npos);
     bool cleared = false;
     for (const auto& c : ops_of<sw::SuspensionCleared>(p.b))
         cleared |= c.suspension == sus[0].suspension;

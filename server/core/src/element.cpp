@@ -71,6 +71,8 @@ sip::Bytes options_answer(const sip::Message& request, std::string_view server_h
 
 struct Element::Impl {
     ElementConfig cfg;
+    bool lines_wanted = true;  // set_message_lines: the wiring's level would write them
+    bool log_lines() const noexcept { return cfg.log_messages && lines_wanted; }
     sip::Random& rng;
     sip::txn::Layer layer;
     std::deque<sip::txn::SendBytes> out;
@@ -103,7 +105,7 @@ struct Element::Impl {
     }
 
     void log_request(const sip::Message& m, const sip::Target& src, std::uint16_t code) {
-        if (cfg.log_messages)
+        if (log_lines())
             logs.push_back(fmt::format("{} {} call-id={} cseq={} -> {} {}", who(src),
                                        m.method_name(), m.call_id(), m.cseq().number, code,
                                        sip::default_reason(code)));
@@ -148,7 +150,7 @@ struct Element::Impl {
         sip::Salvage s = sip::salvage(bytes);
         if (!s.usable()) {
             ++stats.malformed_dropped;
-            if (cfg.log_messages)
+            if (log_lines())
                 logs.push_back(
                     fmt::format("{} dropped: offset {}: {}", who(source), e.offset, reason_for(e)));
             return;
@@ -171,7 +173,7 @@ struct Element::Impl {
         }
         out.push_back({0, to, sip::make_bytes(sip::build_response(s, spec))});
         ++stats.malformed_answered;
-        if (cfg.log_messages)
+        if (log_lines())
             logs.push_back(fmt::format("{} {} call-id={} -> {} {} (offset {})", who(source),
                                        s.method, s.call_id, code, reason, e.offset));
     }
@@ -201,12 +203,12 @@ struct Element::Impl {
                     call_inputs.push_back(CallStray{std::move(r->msg), r->source});
                     continue;
                 }
-                if (cfg.log_messages)
+                if (log_lines())
                     logs.push_back(fmt::format(
                         "{} response {} {} call-id={} matches no transaction", who(r->source),
                         r->msg.status_code(), r->msg.reason(), r->msg.call_id()));
             } else if (auto* t = std::get_if<sip::txn::TxnTimeout>(&*a)) {
-                if (cfg.log_messages)
+                if (log_lines())
                     logs.push_back(fmt::format("transaction {}: Timer {} fired", t->txn, t->timer));
                 if (client_txns.erase(t->txn)) {
                     ++stats.client_failures;
@@ -214,7 +216,7 @@ struct Element::Impl {
                         {t->txn, ClientEvent::Kind::Timeout, std::nullopt, t->timer});
                 }
             } else if (auto* e = std::get_if<sip::txn::TransportError>(&*a)) {
-                if (cfg.log_messages)
+                if (log_lines())
                     logs.push_back(fmt::format("transaction {}: transport error", e->txn));
                 if (client_txns.erase(e->txn)) {
                     ++stats.client_failures;
@@ -229,7 +231,7 @@ struct Element::Impl {
 
     void on_response(sip::txn::ResponseIn& r) {
         const std::uint16_t code = r.msg.status_code();
-        if (cfg.log_messages)
+        if (log_lines())
             logs.push_back(fmt::format("response {} for transaction {}", code, r.txn));
         auto it = client_txns.find(r.txn);
         if (it == client_txns.end()) return;
@@ -351,7 +353,7 @@ struct Element::Impl {
             // a suspended user/IP with suspend_drop: no answer; the unanswered server
             // transaction absorbs the retransmissions and ends at 64*T1 by itself
             ++stats.registers_dropped;
-            if (cfg.log_messages)
+            if (log_lines())
                 logs.push_back(fmt::format("{} REGISTER call-id={} cseq={} dropped (suspended)",
                                            who(src), m.call_id(), m.cseq().number));
             return;
@@ -376,7 +378,7 @@ struct Element::Impl {
             layer.respond_stateless(txn, std::move(answer), now);
         else
             layer.respond(txn, std::move(answer), now);
-        if (cfg.log_messages)
+        if (log_lines())
             logs.push_back(fmt::format(
                 "{} REGISTER {} call-id={} cseq={} -> {} {}", who(src), d.aor, m.call_id(),
                 m.cseq().number, d.status,
@@ -403,7 +405,7 @@ struct Element::Impl {
     void on_ack(const sip::Message& m, const sip::Target& src) {
         ++stats.acks;
         pending_ok.erase(std::string(m.call_id()) + '\n' + std::string(m.to().tag));
-        if (cfg.log_messages)
+        if (log_lines())
             logs.push_back(fmt::format("{} ACK call-id={} cseq={} absorbed", who(src), m.call_id(),
                                        m.cseq().number));
     }
@@ -426,7 +428,7 @@ struct Element::Impl {
             }
             if (p.next >= p.give_up) {
                 // §13.3.1.4: no ACK within 64*T1: the UAS ends the dialog (would send BYE)
-                if (cfg.log_messages) logs.push_back("2xx to INVITE never acknowledged; giving up");
+                if (log_lines()) logs.push_back("2xx to INVITE never acknowledged; giving up");
                 it = pending_ok.erase(it);
                 continue;
             }
@@ -463,6 +465,8 @@ std::string_view Element::allow() const noexcept {
 void Element::set_registrar(route::reg::Registrar* registrar) noexcept {
     impl_->registrar = registrar;
 }
+
+void Element::set_message_lines(bool wanted) noexcept { impl_->lines_wanted = wanted; }
 sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Target& to,
                                          sip::Instant now, const SendOptions& options) {
     auto id = impl_->layer.send_request(request, to, now, options.txn);

@@ -73,6 +73,7 @@ std::string_view log_kind_name(LogKind k) noexcept {
         case LogKind::call: return "call";
         case LogKind::probe: return "probe";
         case LogKind::transport: return "transport";
+        case LogKind::suspension: return "suspension";
         default: return "other";
     }
 }

@@ -413,11 +413,12 @@ void Registrations::drain_registrar(sip::Instant now) {
                 break;
             case RegistrarEvent::Kind::Suspended:
                 store_.push_back(SuspensionSaved{*ev->suspension});
-                logs_.push_back(suspension_started(*ev->suspension, registrar_.config().register_retry));
+                suspension_logs_.push_back(
+                    suspension_started(*ev->suspension, registrar_.config().register_retry));
                 break;
             case RegistrarEvent::Kind::SuspensionEnded:
                 store_.push_back(SuspensionCleared{*ev->suspension});
-                logs_.push_back(fmt::format("registrar: suspension of {} ended",
+                suspension_logs_.push_back(fmt::format("registrar: suspension of {} ended",
                                             describe(*ev->suspension)));
                 break;
         }
@@ -519,7 +520,7 @@ std::optional<std::string> Registrations::command(std::string_view kind, std::st
 std::size_t Registrations::lift(std::string_view key, sip::Instant /*now*/) {
     const std::vector<route::reg::Suspension> lifted = registrar_.lift(key);
     for (const auto& s : lifted) store_.push_back(SuspensionCleared{s});
-    logs_.push_back(fmt::format("registrar: operator lifted '{}' ({} suspension{})",
+    suspension_logs_.push_back(fmt::format("registrar: operator lifted '{}' ({} suspension{})",
                                 key, lifted.size(), lifted.size() == 1 ? "" : "s"));
     return lifted.size();
 }
@@ -608,10 +609,20 @@ std::optional<StoreOp> Registrations::poll_store() {
 }
 
 std::optional<std::string> Registrations::poll_log() {
-    if (logs_.empty()) return std::nullopt;
-    std::string s = std::move(logs_.front());
-    logs_.pop_front();
-    return s;
+    auto e = poll_log_entry();
+    if (!e) return std::nullopt;
+    return std::move(e->text);
+}
+
+std::optional<LogEntry> Registrations::poll_log_entry() {
+    for (auto [kind, queue] : {std::pair{LogKind::suspension, &suspension_logs_},
+                               std::pair{LogKind::registration, &logs_}}) {
+        if (queue->empty()) continue;
+        LogEntry e{kind, std::move(queue->front()), {}};
+        queue->pop_front();
+        return e;
+    }
+    return std::nullopt;
 }
 
 Registrations::RegisterNow Registrations::register_now(std::string_view name, sip::Instant now) {

@@ -235,7 +235,8 @@ std::optional<LogEntry> Switch::poll_log_entry() {
         return std::nullopt;
     };
     if (auto l = admitted(LogKind::message, *element_)) return l;
-    if (auto l = admitted(LogKind::registration, *regs_)) return l;
+    while (auto l = regs_->poll_log_entry())  // registration or suspension
+        if (log_limiter_.admit(l->kind, last_now_)) return l;
     if (auto l = admitted(LogKind::probe, *probes_)) return l;
     while (auto l = calls_->poll_log_entry())
         if (log_limiter_.admit(LogKind::call, last_now_)) return l;

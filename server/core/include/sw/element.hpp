@@ -193,6 +193,10 @@ class Element {
 
     std::optional<sip::txn::SendBytes> poll_send();
     std::optional<std::string> poll_log();
+    // Whether the per-message lines of ElementConfig::log_messages are wanted now: the wiring
+    // says no while its log level would drop them (formatting them would be wasted, and the
+    // log cap would count as suppressed lines that were never to be written).
+    void set_message_lines(bool wanted) noexcept;
 
     const ElementStats& stats() const noexcept;
     const sip::txn::Stats& txn_stats() const noexcept;

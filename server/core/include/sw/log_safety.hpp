@@ -28,8 +28,9 @@ std::string escape_for_log(std::string_view line);
 
 // Where a log line comes from; each kind has its own budget.
 // transport: the transports' per-connection lines (a TLS garbage flood writes one per
-// connection otherwise).
-enum class LogKind : std::uint8_t { message, registration, call, probe, transport, kCount };
+// connection otherwise). suspension: a suspension's start, end or lift, with a budget of its
+// own so that a guesser's flood of "authentication failed" lines cannot hide them.
+enum class LogKind : std::uint8_t { message, registration, call, probe, transport, suspension, kCount };
 std::string_view log_kind_name(LogKind k) noexcept;
 
 // One log line of the core with where it comes from and, for a call's lines, its fields

@@ -52,6 +52,7 @@
 #include "route/reg/registrar.hpp"
 #include "sw/binding_writes.hpp"
 #include "sw/element.hpp"
+#include "sw/log_safety.hpp"
 
 namespace sw {
 
@@ -167,6 +168,7 @@ class Registrations {
 
     std::optional<StoreOp> poll_store();
     std::optional<std::string> poll_log();
+    std::optional<LogEntry> poll_log_entry();  // kind suspension or registration
 
     // Status of the active client of an entry, or of an entry waiting for its registrar's
     // address (state idle); nullptr: unknown name.
@@ -226,6 +228,7 @@ class Registrations {
     bool log_bindings_ = true;
     std::deque<StoreOp> store_;
     std::deque<std::string> logs_;
+    std::deque<std::string> suspension_logs_;  // LogKind::suspension
 };
 
 }  // namespace sw
