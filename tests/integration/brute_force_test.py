@@ -29,13 +29,13 @@ import re
 import resource
 import selectors
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import Results, read_text, remove_work, start_trunkline, stop_pid, wait_until  # noqa: E402
+from support import (Results, query_ro, read_text, start_trunkline, stop_pid,  # noqa: E402
+                     wait_until)
 
 TRUNKLINE, REPORT = (os.path.abspath(a) for a in sys.argv[1:3])
 PORT = int(sys.argv[3])
@@ -157,14 +157,7 @@ def cpu_and_rss(pid):
 
 
 def suspension_rows(db):
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        try:
-            return con.execute("SELECT ip, count(*) FROM reg_suspension GROUP BY ip").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return []
+    return query_ro(db, "SELECT ip, count(*) FROM reg_suspension GROUP BY ip")
 
 
 def config(extra=""):

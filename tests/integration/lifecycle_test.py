@@ -34,7 +34,7 @@ TL_PORT, UAC_PORT, VENDOR_PORT, RAW_PORT = BASE, BASE + 1, BASE + 2, BASE + 3
 CALLEE = "15551234567"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import support  # noqa: E402
-from support import Results, read_text, stop_pid, wait_until  # noqa: E402
+from support import Results, query_ro, read_text, stop_pid, wait_until  # noqa: E402
 
 R = Results()
 check = R.check
@@ -54,14 +54,7 @@ def text(name):
 
 
 def cdrs(db=DB):
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        try:
-            return con.execute("SELECT id, sip_code, hangup FROM cdrs ORDER BY id").fetchall()
-        finally:
-            con.close()
-    except sqlite3.OperationalError:
-        return []
+    return query_ro(db, "SELECT id, sip_code, hangup FROM cdrs ORDER BY id")
 
 
 def setup_database():

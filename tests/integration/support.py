@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -104,6 +105,19 @@ def read_text(path):
             return f.read().decode(errors="replace")
     except FileNotFoundError:
         return ""
+
+
+def query_ro(db, sql, *params):
+    """The rows of a query on a database trunkline is writing, opened read-only; [] while it
+    cannot be read (not created yet, or locked past the 10 s busy timeout)."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
 
 
 def remove_work(work, keep):
