@@ -467,6 +467,7 @@ void Element::set_registrar(route::reg::Registrar* registrar) noexcept {
 }
 
 void Element::set_message_lines(bool wanted) noexcept { impl_->lines_wanted = wanted; }
+
 sip::Result<TxnId> Element::send_request(std::string_view request, const sip::Target& to,
                                          sip::Instant now, const SendOptions& options) {
     auto id = impl_->layer.send_request(request, to, now, options.txn);
