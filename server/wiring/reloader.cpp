@@ -35,7 +35,10 @@ bool Reloader::load_book() {
     p_.sw.set_rating(std::move(*rating));
     p_.sw.set_volume_pricing(std::move(*pricing));
     p_.sw.review_margins(wall);
-    log_line("billing: accounts and rates loaded");
+    // the change counter read before the load: what a caller waits for after its own commit
+    log_line(billing_version_ ? fmt::format("billing: accounts and rates loaded (change {})",
+                                            *billing_version_)
+                              : std::string("billing: accounts and rates loaded"));
     return true;
 }
 
